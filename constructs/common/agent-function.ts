@@ -1,0 +1,151 @@
+// A NodejsFunction with the library's defaults: current Node.js on arm64, local esbuild bundling, its own log group and a least-privilege role.
+import * as fs from 'fs';
+import * as path from 'path';
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+
+/** The Lambda runtime every function of this library uses. */
+export const AGENT_LAMBDA_RUNTIME = lambda.Runtime.NODEJS_24_X;
+
+/** Repository (or installed package) root: the folder holding `lambda/`. */
+export const PACKAGE_ROOT = findPackageRoot(__dirname);
+
+/**
+ * Resolves a handler shipped in `lambda/<name>/index.ts` (source checkout) or
+ * `lambda/<name>/index.js` (compiled package), so constructs work both from this repo and from node_modules.
+ */
+export function handlerEntry(name: string): string {
+  for (const candidate of [
+    path.join(PACKAGE_ROOT, 'lambda', name, 'index.ts'),
+    path.join(PACKAGE_ROOT, 'dist', 'lambda', name, 'index.js'),
+    path.join(PACKAGE_ROOT, 'lambda', name, 'index.js'),
+  ]) {
+    if (fs.existsSync(candidate)) return candidate;
+  }
+  throw new Error(`cdk-agent-data-stack: handler '${name}' not found under ${PACKAGE_ROOT}/lambda. Reinstall the package.`);
+}
+
+function findPackageRoot(start: string): string {
+  let dir = start;
+  for (;;) {
+    if (fs.existsSync(path.join(dir, 'package.json')) && fs.existsSync(path.join(dir, 'lambda'))) return dir;
+    const parent = path.dirname(dir);
+    if (parent === dir) throw new Error(`cdk-agent-data-stack: cannot find the package root above ${start}`);
+    dir = parent;
+  }
+}
+
+export interface AgentFunctionProps {
+  /** Folder name under `lambda/` holding `index.ts`. */
+  readonly handlerName: string;
+  /** Path to the handler file, for handlers that are not part of this package. @default - `lambda/<handlerName>/index.ts` */
+  readonly entry?: string;
+  /** One line saying what the function does; becomes the Lambda description. */
+  readonly description: string;
+  /** @default - no environment variables */
+  readonly environment?: Record<string, string>;
+  /** @default Duration.seconds(60) */
+  readonly timeout?: Duration;
+  /** @default 256 */
+  readonly memorySize?: number;
+  /** @default - not in a VPC */
+  readonly vpc?: ec2.IVpc;
+  /** @default - private subnets with egress, else isolated subnets */
+  readonly vpcSubnets?: ec2.SubnetSelection;
+  /** @default - a new security group with all outbound allowed (inbound none) when `vpc` is set */
+  readonly securityGroups?: ec2.ISecurityGroup[];
+  /** @default logs.RetentionDays.ONE_MONTH */
+  readonly logRetention?: logs.RetentionDays;
+  /** @default RemovalPolicy.DESTROY for the log group (logs are not the system of record) */
+  readonly logRemovalPolicy?: RemovalPolicy;
+  /** Modules esbuild leaves out of the bundle. @default - the AWS SDK v3, which the runtime provides */
+  readonly externalModules?: string[];
+  /** @default - no reserved concurrency */
+  readonly reservedConcurrentExecutions?: number;
+}
+
+/**
+ * NodejsFunction with secure, production-shaped defaults. Its role has no managed policies:
+ * log writes are scoped to its own log group, and VPC access gets only the ENI actions Lambda needs.
+ */
+export class AgentFunction extends nodejs.NodejsFunction {
+  /** The function's own log group (with retention). */
+  public readonly functionLogGroup: logs.LogGroup;
+
+  constructor(scope: Construct, id: string, props: AgentFunctionProps) {
+    const logGroup = new logs.LogGroup(scope, `${id}Logs`, {
+      retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+      removalPolicy: props.logRemovalPolicy ?? RemovalPolicy.DESTROY,
+    });
+    const role = new iam.Role(scope, `${id}Role`, {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `Execution role for ${props.description}`.slice(0, 1000),
+    });
+    role.addToPrincipalPolicy(new iam.PolicyStatement({
+      actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+      // The log group's Arn attribute already covers its streams (it ends in ':*').
+      resources: [logGroup.logGroupArn],
+    }));
+    if (props.vpc) {
+      role.addToPrincipalPolicy(new iam.PolicyStatement({
+        actions: [
+          'ec2:CreateNetworkInterface',
+          'ec2:DescribeNetworkInterfaces',
+          'ec2:DescribeSubnets',
+          'ec2:DeleteNetworkInterface',
+          'ec2:AssignPrivateIpAddresses',
+          'ec2:UnassignPrivateIpAddresses',
+        ],
+        resources: ['*'],
+      }));
+      Validations.of(role).acknowledge({
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason: 'Lambda VPC networking: the EC2 ENI actions Lambda calls for a VPC function (the same set as AWSLambdaVPCAccessExecutionRole) do not support resource-level permissions.',
+      });
+    }
+    const subnetType = props.vpc && props.vpc.privateSubnets.length > 0
+      ? ec2.SubnetType.PRIVATE_WITH_EGRESS
+      : ec2.SubnetType.PRIVATE_ISOLATED;
+    super(scope, id, {
+      entry: props.entry ?? handlerEntry(props.handlerName),
+      handler: 'handler',
+      runtime: AGENT_LAMBDA_RUNTIME,
+      architecture: lambda.Architecture.ARM_64,
+      description: props.description,
+      environment: {
+        NODE_OPTIONS: '--enable-source-maps',
+        ...props.environment,
+      },
+      timeout: props.timeout ?? Duration.seconds(60),
+      memorySize: props.memorySize ?? 256,
+      role,
+      logGroup,
+      loggingFormat: lambda.LoggingFormat.JSON,
+      vpc: props.vpc,
+      vpcSubnets: props.vpc ? (props.vpcSubnets ?? { subnetType }) : undefined,
+      securityGroups: props.securityGroups,
+      reservedConcurrentExecutions: props.reservedConcurrentExecutions,
+      projectRoot: PACKAGE_ROOT,
+      depsLockFilePath: lockFile(),
+      bundling: {
+        minify: true,
+        sourceMap: true,
+        target: 'node24',
+        format: nodejs.OutputFormat.CJS,
+        externalModules: props.externalModules ?? ['@aws-sdk/*'],
+        forceDockerBundling: false,
+      },
+    });
+    this.functionLogGroup = logGroup;
+  }
+}
+
+function lockFile(): string {
+  const candidate = path.join(PACKAGE_ROOT, 'package-lock.json');
+  return fs.existsSync(candidate) ? candidate : path.join(PACKAGE_ROOT, 'package.json');
+}

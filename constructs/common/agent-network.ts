@@ -1,0 +1,45 @@
+// The VPC the stack runs in when the caller brings none: private subnets for everything, flow logs on.
+import { RemovalPolicy } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+
+export interface AgentNetworkProps {
+  /** @default 2 (MSK and multi-AZ stores need at least two; production profiles use 3) */
+  readonly maxAzs?: number;
+  /** NAT gateways for outbound access (MSK Connect's plugin-free setup and deploy-time downloads need it). @default 1 */
+  readonly natGateways?: number;
+  /** @default ec2.IpAddresses.cidr('10.40.0.0/16') */
+  readonly ipAddresses?: ec2.IIpAddresses;
+}
+
+export class AgentNetwork extends Construct {
+  public readonly vpc: ec2.Vpc;
+
+  constructor(scope: Construct, id: string, props: AgentNetworkProps = {}) {
+    super(scope, id);
+    const maxAzs = props.maxAzs ?? 2;
+    if (maxAzs < 2) {
+      throw new Error(`AgentNetwork: maxAzs is ${maxAzs}; MSK and RDS subnet groups need at least 2 Availability Zones. Set maxAzs to 2 or more.`);
+    }
+    this.vpc = new ec2.Vpc(this, 'Vpc', {
+      ipAddresses: props.ipAddresses ?? ec2.IpAddresses.cidr('10.40.0.0/16'),
+      maxAzs,
+      natGateways: props.natGateways ?? 1,
+      subnetConfiguration: [
+        { name: 'public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24 },
+        { name: 'private', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS, cidrMask: 20 },
+        { name: 'isolated', subnetType: ec2.SubnetType.PRIVATE_ISOLATED, cidrMask: 24 },
+      ],
+      restrictDefaultSecurityGroup: true,
+    });
+    const flowLogs = new logs.LogGroup(this, 'FlowLogs', {
+      retention: logs.RetentionDays.ONE_MONTH,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    this.vpc.addFlowLog('FlowLog', {
+      destination: ec2.FlowLogDestination.toCloudWatchLogs(flowLogs),
+      trafficType: ec2.FlowLogTrafficType.ALL,
+    });
+  }
+}

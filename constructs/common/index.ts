@@ -1,0 +1,3 @@
+export * from './agent-function';
+export * from './agent-provider';
+export * from './agent-network';

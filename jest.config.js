@@ -1,0 +1,13 @@
+/** Jest runs every test under test/; ts-jest transpiles only (tsc --noEmit type-checks in `npm test`). */
+module.exports = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/test'],
+  testMatch: ['**/*.test.ts'],
+  transform: {
+    '^.+\\.tsx?$': ['ts-jest', { diagnostics: false }],
+  },
+  moduleFileExtensions: ['ts', 'js', 'json'],
+  testTimeout: 120000,
+  maxWorkers: 2,
+  snapshotSerializers: ['<rootDir>/test/helpers/asset-hash-serializer.js'],
+};

@@ -1,0 +1,82 @@
+// What the stores hold for each row, and how a cache key is spelled: the contract between the sinks (writers) and the MCP server (reader).
+
+/** Where in the source's history a change happened. */
+export type SourcePosition =
+  | { readonly kind: 'postgres'; readonly lsn: string; readonly txId?: number }
+  | { readonly kind: 'mysql'; readonly file: string; readonly pos: number; readonly row: number; readonly gtid?: string }
+  | { readonly kind: 'kafka'; readonly topic: string; readonly partition: number; readonly offset: string };
+
+export interface Provenance {
+  /** Logical source: Debezium `source.db` (and connector name), or the Flink pipeline for derived views. */
+  readonly sourceDatabase: string;
+  /** `schema.table` or `database.table`; for Flink outputs, the output table. */
+  readonly sourceTable: string;
+  /** Primary key of the row, as columns. */
+  readonly key: Record<string, unknown>;
+  /** Source commit time, epoch milliseconds (Debezium `source.ts_ms`, or the Kafka record timestamp). */
+  readonly commitTimeMs: number;
+  readonly position: SourcePosition;
+  /**
+   * Total order of changes to this key as a decimal string of a non-negative 63-bit integer.
+   * Writes apply only when it is greater than the stored one; OpenSearch uses it as the external version.
+   */
+  readonly version: string;
+  /** Debezium `op` (`c`, `u`, `d`, `r`) or `upsert` / `delete` for upsert-kafka records. */
+  readonly op: string;
+  /** Kafka coordinates of the record that carried the change. */
+  readonly kafka: { readonly topic: string; readonly partition: number; readonly offset: string };
+  /** When the sink wrote it, epoch milliseconds. */
+  readonly writtenAtMs: number;
+}
+
+/** A row as stored. `row` is null for a delete tombstone. */
+export interface StoredRecord {
+  readonly view: string;
+  readonly row: Record<string, unknown> | null;
+  readonly provenance: Provenance;
+}
+
+/**
+ * Canonical string for a key: values in the view's key-column order, each JSON-encoded, joined by ':'.
+ * JSON encoding keeps ':' inside values unambiguous and makes glob characters inert (keys are never patterns).
+ */
+export function encodeKey(keyColumns: readonly string[], key: Record<string, unknown>): string {
+  return keyColumns
+    .map(col => {
+      if (!(col in key) || key[col] === undefined || key[col] === null) {
+        throw new Error(`key column '${col}' is missing`);
+      }
+      return JSON.stringify(normalizeKeyValue(key[col]));
+    })
+    .join(':');
+}
+
+/** Numbers and numeric strings of integer columns compare equal whichever the source sent. */
+function normalizeKeyValue(v: unknown): unknown {
+  if (typeof v === 'bigint') return v.toString();
+  if (typeof v === 'number' && Number.isInteger(v)) return String(v);
+  return typeof v === 'string' || typeof v === 'boolean' ? String(v) : v;
+}
+
+/** The Redis key of a row of a cache view. */
+export function cacheKey(keyPrefix: string, keyColumns: readonly string[], key: Record<string, unknown>): string {
+  return `${keyPrefix}${encodeKey(keyColumns, key)}`;
+}
+
+/** The OpenSearch document id of a row of a search view. */
+export function documentId(keyColumns: readonly string[], key: Record<string, unknown>): string {
+  return encodeKey(keyColumns, key);
+}
+
+/**
+ * A cache row is a Redis hash with two fields: the zero-padded version (compared as a string in Lua,
+ * where numbers are doubles and lose precision past 2^53) and the JSON-encoded StoredRecord.
+ */
+export const CACHE_FIELDS = { version: 'v', record: 'r' } as const;
+
+/** Pads a version to 20 digits so string order equals numeric order. */
+export function paddedVersion(version: string | bigint): string {
+  const s = typeof version === 'bigint' ? version.toString() : version;
+  if (!/^\d{1,20}$/.test(s)) throw new Error(`version must be a non-negative integer, got '${s}'`);
+  return s.padStart(20, '0');
+}

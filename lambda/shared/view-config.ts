@@ -1,0 +1,58 @@
+// The runtime description of a view, shared by the constructs that declare it, the sinks that write it and the MCP server that reads it.
+
+/** Column types a view may declare. Sinks coerce values to them; MCP tool schemas are generated from them. */
+export type ViewFieldType = 'string' | 'text' | 'keyword' | 'integer' | 'number' | 'boolean' | 'timestamp' | 'json';
+
+export interface ViewFieldConfig {
+  readonly name: string;
+  readonly type: ViewFieldType;
+  /** Shown to agents in tool schemas. */
+  readonly description?: string;
+}
+
+/** How the topic feeding a view encodes its records. */
+export type ViewTopicFormat = 'debezium' | 'upsert-kafka';
+
+export interface CacheViewConfig {
+  /** Every key of this view starts with it; it must end with ':'. */
+  readonly keyPrefix: string;
+  /** Seconds a live row is kept; absent means no expiry. */
+  readonly ttlSeconds?: number;
+  /** Seconds a delete tombstone is kept, so a late older update cannot resurrect the row. */
+  readonly tombstoneTtlSeconds: number;
+}
+
+export interface SearchViewConfig {
+  /** The OpenSearch index (or alias) holding this view's documents. */
+  readonly index: string;
+  /** Field holding the row's time, used for time-range filters and date histograms. */
+  readonly timeField?: string;
+}
+
+export interface ViewConfig {
+  /** snake_case; tool names are derived from it (`<name>_lookup`). */
+  readonly name: string;
+  readonly description: string;
+  readonly store: 'cache' | 'search';
+  /** Kafka topic that feeds the view. */
+  readonly topic: string;
+  readonly format: ViewTopicFormat;
+  /** Primary key columns, in order. */
+  readonly key: string[];
+  /** Columns kept in the store (key columns included). */
+  readonly fields: ViewFieldConfig[];
+  /** Source table (`schema.table` / `database.table`) or Flink output table the rows come from. */
+  readonly sourceTable: string;
+  readonly cache?: CacheViewConfig;
+  readonly search?: SearchViewConfig;
+}
+
+/** Environment variable carrying `JSON.stringify(ViewConfig[])` to the sink and MCP functions. */
+export const VIEWS_ENV = 'AGENT_VIEWS';
+
+export function parseViewsEnv(raw: string | undefined): ViewConfig[] {
+  if (!raw) throw new Error(`${VIEWS_ENV} is not set: the function was deployed without its view configuration`);
+  const parsed = JSON.parse(raw);
+  if (!Array.isArray(parsed)) throw new Error(`${VIEWS_ENV} must be a JSON array of views`);
+  return parsed as ViewConfig[];
+}
