@@ -1,0 +1,2 @@
+// Public API of the stores layer.
+export * from './refs';

@@ -1,0 +1,32 @@
+// The decision audit contract: what record_decision stores and get_decision returns; the DynamoDB implementation lives beside it.
+import type { Provenance } from './stored-record';
+
+/** A piece of data a decision relied on: the view, the key and the exact source position it had. */
+export interface DecisionDataReference {
+  readonly view: string;
+  readonly key: Record<string, unknown>;
+  /** Provenance as returned by the tool that served the data. */
+  readonly provenance?: Provenance;
+}
+
+export interface DecisionInput {
+  readonly agentId: string;
+  readonly decision: string;
+  readonly rationale: string;
+  /** Tool calls the agent made, by name and (bounded) arguments. */
+  readonly toolCalls: { readonly tool: string; readonly arguments: Record<string, unknown> }[];
+  readonly dataReferences: DecisionDataReference[];
+}
+
+export interface DecisionRecord extends DecisionInput {
+  readonly decisionId: string;
+  /** ISO-8601, set by the server. */
+  readonly recordedAt: string;
+}
+
+export interface DecisionStore {
+  /** Appends a decision; never overwrites an existing id. */
+  record(input: DecisionInput): Promise<DecisionRecord>;
+  get(decisionId: string): Promise<DecisionRecord | undefined>;
+  listByAgent(agentId: string, options?: { readonly sinceIso?: string; readonly limit?: number }): Promise<DecisionRecord[]>;
+}
