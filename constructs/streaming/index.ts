@@ -1,2 +1,2 @@
 // Public API of the streaming layer.
-export {};
+export * from './refs';
