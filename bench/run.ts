@@ -1,0 +1,29 @@
+// `npm run bench`: runs every benchmark and prints its figures beside a baseline measured in the same run. Nothing is asserted.
+import { BenchRow, printRows } from './lib';
+import { synthBench } from './synth.bench';
+
+type Bench = { name: string; run: () => Promise<BenchRow[]> };
+
+const BENCHES: Bench[] = [
+  { name: 'synth', run: () => synthBench() },
+];
+
+async function main(): Promise<void> {
+  const only = process.argv.slice(2);
+  const rows: BenchRow[] = [];
+  for (const b of BENCHES) {
+    if (only.length > 0 && !only.includes(b.name)) continue;
+    process.stderr.write(`bench: ${b.name}...\n`);
+    try {
+      rows.push(...await b.run());
+    } catch (e) {
+      process.stderr.write(`bench: ${b.name} failed: ${(e as Error).message}\n`);
+    }
+  }
+  printRows(rows);
+}
+
+main().catch(e => {
+  console.error(e);
+  process.exit(1);
+});
