@@ -40,7 +40,7 @@ export async function readCredentials(secrets: SecretsManagerClient, secretArn: 
   const out = await secrets.send(new GetSecretValueCommand({ SecretId: secretArn }));
   if (!out.SecretString) throw new BootstrapError(`Secret ${secretArn} has no SecretString.`);
   const parsed = JSON.parse(out.SecretString) as Partial<Credentials>;
-  if (!parsed.username || !parsed.password) throw new BootstrapError(`Secret ${secretArn} must hold a JSON object with 'username' and 'password'.`);
+  if (!parsed.username || typeof parsed.password !== 'string') throw new BootstrapError(`Secret ${secretArn} must hold a JSON object with 'username' and 'password'.`);
   return { username: parsed.username, password: parsed.password };
 }
 
