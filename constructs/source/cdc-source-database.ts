@@ -203,7 +203,7 @@ export class CdcSourceDatabase extends Construct implements ICdcSourceDatabase {
         const cluster = props.existingCluster!;
         this.cluster = cluster;
         this.endpointAddress = cluster.clusterEndpoint.hostname;
-        this.endpointPort = Token.asString(cluster.clusterEndpoint.port);
+        this.endpointPort = portString(cluster.clusterEndpoint.port);
         this.connections = cluster.connections;
         this.metricDimensions = { DBClusterIdentifier: cluster.clusterIdentifier };
       }
@@ -426,7 +426,7 @@ export class CdcSourceDatabase extends Construct implements ICdcSourceDatabase {
         copyTagsToSnapshot: true,
         caCertificate: rds.CaCertificate.RDS_CA_RSA2048_G1,
       });
-      instance.secret!.applyRemovalPolicy(removalPolicy === RemovalPolicy.DESTROY ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN);
+      retainAdminSecret(instance, removalPolicy);
       instance.addRotationSingleUser({ automaticallyAfter: rotationInterval, vpcSubnets: functionSubnets });
       acknowledgeDatabase(instance, engine);
       return {
@@ -466,12 +466,12 @@ export class CdcSourceDatabase extends Construct implements ICdcSourceDatabase {
       iamAuthentication: true,
       copyTagsToSnapshot: true,
     });
-    cluster.secret!.applyRemovalPolicy(removalPolicy === RemovalPolicy.DESTROY ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN);
+    retainAdminSecret(cluster, removalPolicy);
     cluster.addRotationSingleUser({ automaticallyAfter: rotationInterval, vpcSubnets: functionSubnets });
     acknowledgeDatabase(cluster, engine);
     return {
       instance: undefined, cluster, secret: cluster.secret!, connections: cluster.connections,
-      address: cluster.clusterEndpoint.hostname, port: Token.asString(cluster.clusterEndpoint.port),
+      address: cluster.clusterEndpoint.hostname, port: portString(cluster.clusterEndpoint.port),
       // The writer's instance metrics carry the replication slot / binlog figures.
       dimensions: { DBInstanceIdentifier: cluster.instanceIdentifiers[0] },
     };
@@ -497,6 +497,17 @@ export function cdcParameters(engine: SourceEngine, maxReplicationSlots: number)
     binlog_row_image: 'FULL',
     require_secure_transport: 'ON',
   };
+}
+
+function portString(port: number): string {
+  return Token.isUnresolved(port) ? Token.asString(port) : String(port);
+}
+
+/** The admin secret lives as long as the database: a retained database without its credentials is locked. */
+function retainAdminSecret(database: Construct, removalPolicy: RemovalPolicy): void {
+  const secret = database.node.tryFindChild('Secret');
+  if (!(secret instanceof secretsmanager.Secret)) throw new Error('CdcSourceDatabase: the generated admin secret was not found (aws-cdk-lib layout changed).');
+  secret.applyRemovalPolicy(removalPolicy === RemovalPolicy.DESTROY ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN);
 }
 
 function acknowledgeDatabase(database: Construct, engine: SourceEngine): void {

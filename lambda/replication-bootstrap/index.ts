@@ -24,6 +24,10 @@ export interface BootstrapDeps {
   readonly pollIntervalMs?: number;
   /** @default 10_000 */
   readonly connectTimeoutMs?: number;
+  /** Connection attempts when the admin password is refused (re-reading the secret in between). @default 3 */
+  readonly authRetries?: number;
+  /** @default 10_000 */
+  readonly authRetryDelayMs?: number;
 }
 
 export interface BootstrapResponse {
@@ -91,9 +95,41 @@ function mysqlConfig(p: BootstrapProperties, replication: Credentials): MysqlBoo
   };
 }
 
+/** PostgreSQL 28P01 / MySQL 1045: the password was refused. */
+function isAuthFailure(e: unknown): boolean {
+  const err = e as { code?: string; errno?: number };
+  return err.code === '28P01' || err.errno === 1045;
+}
+
+/**
+ * Connects with the admin secret, re-reading it after an authentication failure: a first rotation of the
+ * admin secret can be switching passwords while the bootstrap runs.
+ */
+async function connectWithAdmin<C>(deps: BootstrapDeps, adminSecretArn: string, admin: Credentials, open: (admin: Credentials) => Promise<C>): Promise<C> {
+  const attempts = deps.authRetries ?? 3;
+  let credentials = admin;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await open(credentials);
+    } catch (e) {
+      if (!isAuthFailure(e) || attempt >= attempts) throw e;
+      await new Promise(resolve => setTimeout(resolve, deps.authRetryDelayMs ?? 10_000));
+      credentials = await readCredentials(deps.secrets, adminSecretArn);
+    }
+  }
+}
+
 async function withPostgres<T>(p: BootstrapProperties, database: string, admin: Credentials, deps: BootstrapDeps, fn: (c: Client) => Promise<T>): Promise<T> {
-  const client = new Client(postgresClientConfig(p, database, admin, deps.tls, deps.connectTimeoutMs));
-  await client.connect();
+  const client = await connectWithAdmin(deps, p.AdminSecretArn, admin, async creds => {
+    const c = new Client(postgresClientConfig(p, database, creds, deps.tls, deps.connectTimeoutMs));
+    try {
+      await c.connect();
+    } catch (e) {
+      await c.end().catch(() => undefined);
+      throw e;
+    }
+    return c;
+  });
   try {
     return await fn(client);
   } finally {
@@ -102,7 +138,8 @@ async function withPostgres<T>(p: BootstrapProperties, database: string, admin: 
 }
 
 async function withMysql<T>(p: BootstrapProperties, admin: Credentials, deps: BootstrapDeps, fn: (c: mysql.Connection) => Promise<T>): Promise<T> {
-  const conn = await mysql.createConnection(mysqlConnectionOptions(p, admin, deps.tls, deps.connectTimeoutMs));
+  const conn = await connectWithAdmin(deps, p.AdminSecretArn, admin,
+    creds => mysql.createConnection(mysqlConnectionOptions(p, creds, deps.tls, deps.connectTimeoutMs)));
   try {
     return await fn(conn);
   } finally {
