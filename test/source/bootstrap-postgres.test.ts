@@ -1,5 +1,7 @@
 // The replication bootstrap against real PostgreSQL: embedded servers with wal_level=logical / replica, and the machine's running server.
 import * as crypto from 'crypto';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { mockClient } from 'aws-sdk-client-mock';
 import { Client } from 'pg';
 import {
   BootstrapProperties, onEvent, physicalResourceId, postgresClientConfig,
@@ -199,6 +201,31 @@ describe('replication bootstrap on PostgreSQL with wal_level=logical', () => {
     await onEvent(deleteEvent(created.PhysicalResourceId, p), deps());
     const slots = await admin.query(`SELECT count(*)::int AS n FROM pg_replication_slots WHERE slot_name = 'agent_cdc_slot'`);
     expect(slots.rows[0].n).toBe(0);
+  });
+
+  test('an update pointing at another server is a new resource: set up there, with a new physical id', async () => {
+    const before = props(server.port, database, { Host: 'old-db.example.internal' });
+    const oldId = `cdc-bootstrap:postgresql:old-db.example.internal:${server.port}`;
+    const res = await onEvent(updateEvent(oldId, props(server.port, database), before), deps());
+    expect(res.PhysicalResourceId).toBe(`cdc-bootstrap:postgresql:127.0.0.1:${server.port}`);
+    expect(await publicationTables(admin, 'agent_cdc')).toEqual(['app.customers', 'app.orders', 'public.debezium_heartbeat']);
+  });
+
+  test('re-reads the admin secret when the password is refused (a rotation in flight)', async () => {
+    secrets.mock.restore();
+    const mock = mockClient(SecretsManagerClient);
+    mock.on(GetSecretValueCommand, { SecretId: ADMIN_SECRET_ARN })
+      .resolvesOnce({ SecretString: JSON.stringify({ username: server.user, password: 'stale-password' }) })
+      .resolves({ SecretString: JSON.stringify({ username: server.user, password: server.password }) });
+    mock.on(GetSecretValueCommand, { SecretId: REPLICATION_SECRET_ARN }).resolves({ SecretString: JSON.stringify(REPLICATION) });
+    try {
+      await onEvent(createEvent(props(server.port, database)), { secrets: new SecretsManagerClient({ region: 'us-east-1' }), tls: false, authRetryDelayMs: 10 });
+      expect(mock.commandCalls(GetSecretValueCommand, { SecretId: ADMIN_SECRET_ARN })).toHaveLength(2);
+      expect(await publicationTables(admin, 'agent_cdc')).toHaveLength(3);
+    } finally {
+      mock.restore();
+      secrets = mockSecrets({ username: server.user, password: server.password }, REPLICATION);
+    }
   });
 
   test('fails listing every table without a primary key, and accepts REPLICA IDENTITY FULL', async () => {
