@@ -94,6 +94,10 @@ export function mysqlHeartbeatActionQuery(heartbeatTable: string): string {
   return `INSERT INTO ${heartbeatTable} (id, ts) VALUES (1, NOW(6)) ON DUPLICATE KEY UPDATE ts = NOW(6)`;
 }
 
+function capturedDatabases(tables: string[]): Set<string> {
+  return new Set(tables.map(t => splitQualified(t)[0]));
+}
+
 async function revokeIgnoringMissing(conn: Sql, sql: string): Promise<void> {
   try {
     await conn.query(sql);
@@ -105,8 +109,9 @@ async function revokeIgnoringMissing(conn: Sql, sql: string): Promise<void> {
 
 /**
  * Creates (or re-passwords) the replication user with the grants Debezium needs: RELOAD, SHOW DATABASES,
- * REPLICATION SLAVE and REPLICATION CLIENT server-wide, SELECT on each captured table only, and
- * SELECT/INSERT/UPDATE on the heartbeat table. SELECT on tables no longer captured is revoked.
+ * REPLICATION SLAVE and REPLICATION CLIENT server-wide, SELECT on each captured table only, LOCK TABLES on the
+ * captured databases (snapshot locking on RDS), and SELECT/INSERT/UPDATE on the heartbeat table.
+ * Grants on tables and databases no longer captured are revoked.
  */
 export async function ensureMysqlReplicationUser(conn: Sql, config: MysqlBootstrapConfig, previousTables: string[] = []): Promise<void> {
   const who = account(conn, config.replication.username);
@@ -116,9 +121,16 @@ export async function ensureMysqlReplicationUser(conn: Sql, config: MysqlBootstr
   await conn.query(`GRANT ${MYSQL_GLOBAL_GRANTS.join(', ')} ON *.* TO ${who}`);
   for (const table of config.tables) await conn.query(`GRANT SELECT ON ${qualified(conn, table)} TO ${who}`);
   await conn.query(`GRANT SELECT, INSERT, UPDATE ON ${qualified(conn, config.heartbeatTable)} TO ${who}`);
+  // RDS and Aurora refuse FLUSH TABLES WITH READ LOCK, so Debezium's snapshot falls back to LOCK TABLES, a
+  // database-level privilege that only works on tables the user can also SELECT: the captured ones.
+  const databases = capturedDatabases(config.tables);
+  for (const database of databases) await conn.query(`GRANT LOCK TABLES ON ${conn.escapeId(database)}.* TO ${who}`);
   const kept = new Set([...config.tables, config.heartbeatTable]);
   for (const table of previousTables) {
     if (!kept.has(table)) await revokeIgnoringMissing(conn, `REVOKE SELECT ON ${qualified(conn, table)} FROM ${who}`);
+  }
+  for (const database of capturedDatabases(previousTables)) {
+    if (!databases.has(database)) await revokeIgnoringMissing(conn, `REVOKE LOCK TABLES ON ${conn.escapeId(database)}.* FROM ${who}`);
   }
 }
 

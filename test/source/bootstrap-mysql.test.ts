@@ -72,6 +72,7 @@ describe('replication bootstrap on MariaDB with the binlog on', () => {
     expect(grants).toMatch(/GRANT SELECT ON `shop`\.`orders`/);
     expect(grants).toMatch(/GRANT SELECT ON `shop`\.`customers`/);
     expect(grants).toMatch(/GRANT SELECT, INSERT, UPDATE ON `cdc`\.`debezium_heartbeat`/);
+    expect(grants).toMatch(/GRANT LOCK TABLES ON `shop`\.\*/);
     expect(grants).not.toMatch(/shop`\.`events`/);
     expect(grants).not.toMatch(/GRANT SELECT ON \*\.\*|ALL PRIVILEGES/);
 
@@ -82,6 +83,8 @@ describe('replication bootstrap on MariaDB with the binlog on', () => {
       await repl.query(mysqlHeartbeatActionQuery('cdc.debezium_heartbeat'));
       await repl.query(mysqlHeartbeatActionQuery('cdc.debezium_heartbeat'));
       await repl.query('SHOW BINARY LOGS');
+      await repl.query('LOCK TABLES shop.orders READ');
+      await repl.query('UNLOCK TABLES');
       await expect(repl.query('SELECT * FROM shop.events')).rejects.toThrow(/denied/);
     } finally {
       await repl.end();
