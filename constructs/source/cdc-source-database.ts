@@ -29,7 +29,20 @@ export interface ICdcSourceDatabase extends IConstruct, ec2.IConnectable {
   readonly slotName: string;
   readonly heartbeatTable: string;
   readonly heartbeatActionQuery: string;
+  /** Lets `grantee` read the replication user's credentials. */
+  grantReadReplicationSecret(grantee: iam.IGrantable): iam.Grant;
   metric(metricName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric;
+  metricCPUUtilization(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
+  metricDatabaseConnections(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
+  metricFreeStorageSpace(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
+  /** PostgreSQL only (throws for MySQL). */
+  metricOldestReplicationSlotLag(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
+  /** PostgreSQL only (throws for MySQL). */
+  metricReplicationSlotDiskUsage(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
+  /** PostgreSQL only (throws for MySQL). */
+  metricTransactionLogsDiskUsage(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
+  /** MySQL only (throws for PostgreSQL). */
+  metricBinLogDiskUsage(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
 }
 
 export interface CdcSourceDatabaseProps {
@@ -259,9 +272,8 @@ export class CdcSourceDatabase extends Construct implements ICdcSourceDatabase {
     const fn = this.bootstrapProvider.onEventFunction;
     this.adminSecret.grantRead(fn);
     this.replicationSecret.grantRead(fn);
-    const port = Token.isUnresolved(this.endpointPort) || this.connections.defaultPort === undefined
-      ? (this.connections.defaultPort ?? ec2.Port.tcp(engine.defaultPort))
-      : this.connections.defaultPort;
+    // Imported databases without a known port fall back to the engine's default.
+    const port = this.connections.defaultPort ?? ec2.Port.tcp(engine.defaultPort);
     this.connections.allowFrom(fn, port, 'Replication bootstrap');
 
     const properties: BootstrapProperties = {

@@ -200,7 +200,7 @@ describe('CdcSourceDatabase on other engines', () => {
       Family: 'mysql8.4', Parameters: { binlog_format: 'ROW', binlog_row_image: 'FULL', require_secure_transport: 'ON' },
     });
     t.hasResourceProperties('AWS::RDS::DBInstance', {
-      Engine: 'mysql', BackupRetentionPeriod: 7, EnableCloudwatchLogsExports: ['error', 'slowquery', 'general', 'audit'],
+      Engine: 'mysql', EngineVersion: '8.4.10', BackupRetentionPeriod: 7, EnableCloudwatchLogsExports: ['error', 'slowquery', 'general', 'audit'],
     });
     t.hasResourceProperties('Custom::CdcReplicationBootstrap', {
       Engine: 'mysql', BinlogRetentionHours: '168', HeartbeatTable: 'agentdata.debezium_heartbeat',
@@ -218,7 +218,7 @@ describe('CdcSourceDatabase on other engines', () => {
     t.hasResourceProperties('AWS::RDS::DBClusterParameterGroup', {
       Family: 'aurora-mysql8.0', Parameters: { binlog_format: 'ROW', binlog_row_image: 'FULL', require_secure_transport: 'ON' },
     });
-    t.hasResourceProperties('AWS::RDS::DBCluster', { Engine: 'aurora-mysql', EnableCloudwatchLogsExports: ['error', 'slowquery', 'general', 'audit'] });
+    t.hasResourceProperties('AWS::RDS::DBCluster', { Engine: 'aurora-mysql', EngineVersion: '8.0.mysql_aurora.3.12.0', EnableCloudwatchLogsExports: ['error', 'slowquery', 'general', 'audit'] });
   });
 
   test('multiAz: false gives a single instance (RDS) or no reader (Aurora)', () => {
