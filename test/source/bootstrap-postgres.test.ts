@@ -228,6 +228,28 @@ describe('replication bootstrap on PostgreSQL with wal_level=logical', () => {
     }
   });
 
+  test('any sequence of updates (and repeated updates) converges to exactly the declared tables', async () => {
+    const seed = 20261127;
+    console.log(`bootstrap update sequence seed: ${seed}`);
+    const random = mulberry32(seed);
+    const all = ['app.orders', 'app.customers', 'app.events'];
+    let current = props(server.port, database, { Tables: ['app.orders'] });
+    const { PhysicalResourceId: id } = await onEvent(createEvent(current), deps());
+    for (let step = 0; step < 8; step++) {
+      const tables = all.filter(() => random() < 0.5);
+      if (tables.length === 0) tables.push(all[Math.floor(random() * all.length)]);
+      const next = props(server.port, database, { Tables: tables });
+      await onEvent(updateEvent(id, next, current), deps());
+      if (random() < 0.3) await onEvent(updateEvent(id, next, next), deps());
+      current = next;
+      expect(await publicationTables(admin, 'agent_cdc')).toEqual([...tables, 'public.debezium_heartbeat'].sort());
+      for (const table of all) {
+        const r = await admin.query(`SELECT has_table_privilege('cdc_replication', $1, 'SELECT') AS ok`, [table]);
+        expect({ step, table, granted: r.rows[0].ok }).toEqual({ step, table, granted: tables.includes(table) });
+      }
+    }
+  });
+
   test('fails listing every table without a primary key, and accepts REPLICA IDENTITY FULL', async () => {
     await admin.query('CREATE TABLE app.logs (line text)');
     const p = props(server.port, database, { Tables: ['app.orders', 'app.audit', 'app.logs'] });
@@ -328,3 +350,15 @@ describe('replication bootstrap on the machine\'s running PostgreSQL', () => {
     await db.query(`REVOKE ALL ON ALL TABLES IN SCHEMA shop, public FROM ${user}; REVOKE ALL ON SCHEMA shop, public FROM ${user}; REVOKE ALL ON DATABASE ${database} FROM ${user}`);
   });
 });
+
+/** Small deterministic PRNG so a failing sequence can be replayed from its printed seed. */
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
