@@ -1,2 +1,3 @@
 // Public API of the source layer.
-export {};
+export * from './engine';
+export * from './cdc-source-database';

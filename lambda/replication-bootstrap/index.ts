@@ -1,0 +1,273 @@
+// Custom resource handler that prepares a PostgreSQL or MySQL database for Debezium: a thin shell over postgres.ts and mysql.ts.
+import * as fs from 'fs';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
+import * as mysql from 'mysql2/promise';
+import { Client, ClientConfig } from 'pg';
+import { bootstrapMysql, cleanupMysql, MysqlBootstrapConfig } from './mysql';
+import {
+  bootstrapPostgres, cleanupPostgres, dropPostgresHeartbeatTable, dropPostgresPublication, dropPostgresReplicationUser,
+  dropPostgresSlot, PostgresBootstrapConfig,
+} from './postgres';
+import { BootstrapAttributes, BootstrapError, BootstrapProperties, Credentials } from './types';
+
+export * from './types';
+
+/** TLS for the database connection: verify the server against `ca` (PEM), or `false` for plain TCP (local tests only). */
+export type TlsSetting = { readonly ca: string } | false;
+
+export interface BootstrapDeps {
+  readonly secrets: SecretsManagerClient;
+  readonly tls: TlsSetting;
+  /** How long Delete waits for a connector to release the slot. @default 60_000 */
+  readonly slotReleaseTimeoutMs?: number;
+  readonly pollIntervalMs?: number;
+  /** @default 10_000 */
+  readonly connectTimeoutMs?: number;
+  /** Connection attempts when the admin password is refused (re-reading the secret in between). @default 3 */
+  readonly authRetries?: number;
+  /** @default 10_000 */
+  readonly authRetryDelayMs?: number;
+}
+
+export interface BootstrapResponse {
+  readonly PhysicalResourceId: string;
+  readonly Data: BootstrapAttributes;
+}
+
+/** Stable per database server: only a different server (a replaced database) makes CloudFormation replace the resource. */
+export function physicalResourceId(p: BootstrapProperties): string {
+  return `cdc-bootstrap:${p.Engine}:${p.Host}:${p.Port}`;
+}
+
+export async function readCredentials(secrets: SecretsManagerClient, secretArn: string): Promise<Credentials> {
+  const out = await secrets.send(new GetSecretValueCommand({ SecretId: secretArn }));
+  if (!out.SecretString) throw new BootstrapError(`Secret ${secretArn} has no SecretString.`);
+  const parsed = JSON.parse(out.SecretString) as Partial<Credentials>;
+  if (!parsed.username || typeof parsed.password !== 'string') throw new BootstrapError(`Secret ${secretArn} must hold a JSON object with 'username' and 'password'.`);
+  return { username: parsed.username, password: parsed.password };
+}
+
+/** node-postgres settings; with TLS on, the server certificate is verified against the given CA (RDS `rds.force_ssl=1`). */
+export function postgresClientConfig(p: BootstrapProperties, database: string, admin: Credentials, tls: TlsSetting, connectTimeoutMs = 10_000): ClientConfig {
+  return {
+    host: p.Host,
+    port: Number(p.Port),
+    database,
+    user: admin.username,
+    password: admin.password,
+    ssl: tls ? { ca: tls.ca, rejectUnauthorized: true } : false,
+    connectionTimeoutMillis: connectTimeoutMs,
+    application_name: 'cdk-agent-data-stack-bootstrap',
+  };
+}
+
+/** mysql2 settings; with TLS on, the server certificate is verified against the given CA (`require_secure_transport=ON`). */
+export function mysqlConnectionOptions(p: BootstrapProperties, admin: Credentials, tls: TlsSetting, connectTimeoutMs = 10_000): mysql.ConnectionOptions {
+  return {
+    host: p.Host,
+    port: Number(p.Port),
+    user: admin.username,
+    password: admin.password,
+    ssl: tls ? { ca: tls.ca, rejectUnauthorized: true } : undefined,
+    connectTimeout: connectTimeoutMs,
+    multipleStatements: false,
+  };
+}
+
+function postgresConfig(p: BootstrapProperties, replication: Credentials): PostgresBootstrapConfig {
+  return {
+    database: p.Database,
+    tables: p.Tables,
+    heartbeatTable: p.HeartbeatTable,
+    publicationName: p.PublicationName ?? '',
+    slotName: p.SlotName ?? '',
+    replication,
+  };
+}
+
+function mysqlConfig(p: BootstrapProperties, replication: Credentials): MysqlBootstrapConfig {
+  return {
+    tables: p.Tables,
+    heartbeatTable: p.HeartbeatTable,
+    replication,
+    binlogRetentionHours: Number(p.BinlogRetentionHours ?? '168'),
+  };
+}
+
+/** PostgreSQL 28P01 / MySQL 1045: the password was refused. */
+function isAuthFailure(e: unknown): boolean {
+  const err = e as { code?: string; errno?: number };
+  return err.code === '28P01' || err.errno === 1045;
+}
+
+/**
+ * Connects with the admin secret, re-reading it after an authentication failure: a first rotation of the
+ * admin secret can be switching passwords while the bootstrap runs.
+ */
+async function connectWithAdmin<C>(deps: BootstrapDeps, adminSecretArn: string, admin: Credentials, open: (admin: Credentials) => Promise<C>): Promise<C> {
+  const attempts = deps.authRetries ?? 3;
+  let credentials = admin;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await open(credentials);
+    } catch (e) {
+      if (!isAuthFailure(e) || attempt >= attempts) throw e;
+      await new Promise(resolve => setTimeout(resolve, deps.authRetryDelayMs ?? 10_000));
+      credentials = await readCredentials(deps.secrets, adminSecretArn);
+    }
+  }
+}
+
+async function withPostgres<T>(p: BootstrapProperties, database: string, admin: Credentials, deps: BootstrapDeps, fn: (c: Client) => Promise<T>): Promise<T> {
+  const client = await connectWithAdmin(deps, p.AdminSecretArn, admin, async creds => {
+    const c = new Client(postgresClientConfig(p, database, creds, deps.tls, deps.connectTimeoutMs));
+    try {
+      await c.connect();
+    } catch (e) {
+      await c.end().catch(() => undefined);
+      throw e;
+    }
+    return c;
+  });
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
+async function withMysql<T>(p: BootstrapProperties, admin: Credentials, deps: BootstrapDeps, fn: (c: mysql.Connection) => Promise<T>): Promise<T> {
+  const conn = await connectWithAdmin(deps, p.AdminSecretArn, admin,
+    creds => mysql.createConnection(mysqlConnectionOptions(p, creds, deps.tls, deps.connectTimeoutMs)));
+  try {
+    return await fn(conn);
+  } finally {
+    await conn.end();
+  }
+}
+
+function attributes(p: BootstrapProperties, binlogRetentionConfigured: boolean): BootstrapAttributes {
+  return {
+    ReplicationSecretArn: p.ReplicationSecretArn,
+    ReplicationUsername: p.ReplicationUsername,
+    HeartbeatTable: p.HeartbeatTable,
+    PublicationName: p.Engine === 'postgresql' ? (p.PublicationName ?? '') : '',
+    SlotName: p.Engine === 'postgresql' ? (p.SlotName ?? '') : '',
+    BinlogRetentionConfigured: String(binlogRetentionConfigured),
+  };
+}
+
+async function createOrUpdate(p: BootstrapProperties, old: BootstrapProperties | undefined, deps: BootstrapDeps): Promise<boolean> {
+  const admin = await readCredentials(deps.secrets, p.AdminSecretArn);
+  const replication = await readCredentials(deps.secrets, p.ReplicationSecretArn);
+  if (replication.username !== p.ReplicationUsername) {
+    throw new BootstrapError(`The replication secret's username '${replication.username}' differs from ReplicationUsername '${p.ReplicationUsername}'.`);
+  }
+  const oldReplication: Credentials | undefined = old ? { username: old.ReplicationUsername, password: '' } : undefined;
+
+  if (p.Engine === 'postgresql') {
+    const config = postgresConfig(p, replication);
+    const sameDatabase = old !== undefined && old.Database === p.Database;
+    await withPostgres(p, p.Database, admin, deps, c => bootstrapPostgres(c, config, sameDatabase ? old.Tables : []));
+    if (old && oldReplication) {
+      const before = postgresConfig(old, oldReplication);
+      const userChanged = before.replication.username !== config.replication.username;
+      if (!sameDatabase) {
+        // The old database keeps nothing of ours; the role is cluster-wide, so it stays when only the database moved.
+        await withPostgres(old, old.Database, admin, deps, c => cleanupPostgres(c, before, { ...cleanupTiming(deps), dropUser: userChanged }));
+      } else {
+        await withPostgres(p, p.Database, admin, deps, async c => {
+          if (before.publicationName !== config.publicationName) await dropPostgresPublication(c, before.publicationName);
+          if (before.slotName !== config.slotName) await dropPostgresSlot(c, before, cleanupTiming(deps));
+          if (userChanged) await dropPostgresReplicationUser(c, before, true);
+          if (before.heartbeatTable !== config.heartbeatTable) await dropPostgresHeartbeatTable(c, before.heartbeatTable);
+        });
+      }
+    }
+    return false;
+  }
+
+  const config = mysqlConfig(p, replication);
+  const result = await withMysql(p, admin, deps, async c => {
+    const r = await bootstrapMysql(c, config, old ? old.Tables : []);
+    if (old && oldReplication) {
+      const before = mysqlConfig(old, oldReplication);
+      const userChanged = before.replication.username !== config.replication.username;
+      const heartbeatMoved = before.heartbeatTable !== config.heartbeatTable;
+      // Only what the new configuration no longer uses.
+      if (userChanged || heartbeatMoved) await cleanupMysql(c, before, { dropUser: userChanged, dropHeartbeat: heartbeatMoved });
+    }
+    return r;
+  });
+  return result.binlogRetentionConfigured;
+}
+
+function cleanupTiming(deps: BootstrapDeps) {
+  return { slotReleaseTimeoutMs: deps.slotReleaseTimeoutMs, pollIntervalMs: deps.pollIntervalMs };
+}
+
+function isHostGone(e: unknown): boolean {
+  return (e as { code?: string }).code === 'ENOTFOUND';
+}
+
+async function remove(p: BootstrapProperties, deps: BootstrapDeps): Promise<void> {
+  const admin = await readCredentials(deps.secrets, p.AdminSecretArn);
+  const replication: Credentials = { username: p.ReplicationUsername, password: '' };
+  try {
+    if (p.Engine === 'postgresql') {
+      await withPostgres(p, p.Database, admin, deps, c => cleanupPostgres(c, postgresConfig(p, replication), cleanupTiming(deps)));
+    } else {
+      await withMysql(p, admin, deps, c => cleanupMysql(c, mysqlConfig(p, replication)));
+    }
+  } catch (e) {
+    // A database that no longer resolves was deleted (or replaced) already: nothing of ours is left on it.
+    if (isHostGone(e)) {
+      console.warn(JSON.stringify({ message: 'database host no longer resolves; nothing to clean up', host: p.Host }));
+      return;
+    }
+    throw e;
+  }
+}
+
+/** Normalises CloudFormation's string-typed properties. */
+function properties(raw: Record<string, unknown>): BootstrapProperties {
+  const p = raw as unknown as BootstrapProperties;
+  return { ...p, Tables: [...(p.Tables ?? [])], Port: String(p.Port) };
+}
+
+export async function onEvent(event: CloudFormationCustomResourceEvent, deps: BootstrapDeps): Promise<BootstrapResponse> {
+  const p = properties(event.ResourceProperties);
+  switch (event.RequestType) {
+    case 'Create': {
+      const configured = await createOrUpdate(p, undefined, deps);
+      return { PhysicalResourceId: physicalResourceId(p), Data: attributes(p, configured) };
+    }
+    case 'Update': {
+      const old = properties(event.OldResourceProperties);
+      // A different server is a new resource: set it up from scratch; CloudFormation then deletes the old one.
+      const sameServer = physicalResourceId(p) === event.PhysicalResourceId;
+      const configured = await createOrUpdate(p, sameServer ? old : undefined, deps);
+      return { PhysicalResourceId: physicalResourceId(p), Data: attributes(p, configured) };
+    }
+    case 'Delete': {
+      // A Create that failed before returning an id has nothing to clean up.
+      if (event.PhysicalResourceId.startsWith('cdc-bootstrap:')) await remove(p, deps);
+      return { PhysicalResourceId: event.PhysicalResourceId, Data: attributes(p, false) };
+    }
+  }
+}
+
+let cached: BootstrapDeps | undefined;
+
+function lambdaDeps(): BootstrapDeps {
+  const caFile = process.env.DB_TLS_CA_FILE;
+  if (!caFile) throw new Error('DB_TLS_CA_FILE is not set: the bootstrap only connects with verified TLS.');
+  cached ??= { secrets: new SecretsManagerClient({}), tls: { ca: fs.readFileSync(caFile, 'utf8') } };
+  return cached;
+}
+
+export async function handler(event: CloudFormationCustomResourceEvent): Promise<BootstrapResponse> {
+  console.log(JSON.stringify({ requestType: event.RequestType, logicalResourceId: event.LogicalResourceId, physicalResourceId: (event as { PhysicalResourceId?: string }).PhysicalResourceId }));
+  return onEvent(event, lambdaDeps());
+}

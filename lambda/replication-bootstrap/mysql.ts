@@ -1,0 +1,171 @@
+// MySQL side of the replication bootstrap: binlog checks, replication user and grants, binlog retention, heartbeat table, cleanup.
+import type { Connection } from 'mysql2/promise';
+import { BootstrapError, Credentials, splitQualified } from './types';
+
+/** Everything the bootstrap sets up in one MySQL server. */
+export interface MysqlBootstrapConfig {
+  /** `database.table`, case as stored by the server. */
+  readonly tables: string[];
+  /** `database.table` of the heartbeat table. */
+  readonly heartbeatTable: string;
+  readonly replication: Credentials;
+  /** Hours of binlog RDS keeps for a connector that falls behind. */
+  readonly binlogRetentionHours: number;
+}
+
+export interface MysqlBootstrapResult {
+  /** False where `mysql.rds_set_configuration` does not exist (self-managed MySQL, MariaDB). */
+  readonly binlogRetentionConfigured: boolean;
+}
+
+type Sql = Pick<Connection, 'query' | 'escapeId' | 'escape'>;
+
+/** The grants Debezium's MySQL connector needs at the server level (snapshot locking, database list, binlog reading). */
+export const MYSQL_GLOBAL_GRANTS = ['RELOAD', 'SHOW DATABASES', 'REPLICATION SLAVE', 'REPLICATION CLIENT'] as const;
+
+const ER_NONEXISTING_TABLE_GRANT = 1147;
+const ER_NO_SUCH_TABLE = 1146;
+const ER_SP_DOES_NOT_EXIST = 1305;
+
+function qualified(conn: Sql, name: string): string {
+  const [database, table] = splitQualified(name);
+  return `${conn.escapeId(database)}.${conn.escapeId(table)}`;
+}
+
+function account(conn: Sql, username: string): string {
+  return `${conn.escape(username)}@'%'`;
+}
+
+async function rows<T>(conn: Sql, sql: string, values: unknown[] = []): Promise<T[]> {
+  const [result] = await conn.query(sql, values);
+  return result as T[];
+}
+
+/** Fails unless the binlog is on, row-based and carries full row images; the message names the parameter to change. */
+export async function checkMysqlSettings(conn: Sql): Promise<void> {
+  const [s] = await rows<{ log_bin: number | string; binlog_format: string; binlog_row_image: string }>(conn,
+    'SELECT @@GLOBAL.log_bin AS log_bin, @@GLOBAL.binlog_format AS binlog_format, @@GLOBAL.binlog_row_image AS binlog_row_image');
+  const problems: string[] = [];
+  if (String(s.log_bin) !== '1' && String(s.log_bin).toUpperCase() !== 'ON') {
+    problems.push('binary logging is off (log_bin = OFF): turn on automated backups (backup retention of at least 1 day), '
+      + 'which is what enables the binlog on RDS; on Aurora MySQL set binlog_format in the DB cluster parameter group');
+  }
+  if (String(s.binlog_format).toUpperCase() !== 'ROW') {
+    problems.push(`binlog_format is '${s.binlog_format}', Debezium needs 'ROW': set binlog_format = ROW in the DB parameter group `
+      + '(Aurora MySQL: the DB cluster parameter group)');
+  }
+  if (String(s.binlog_row_image).toUpperCase() !== 'FULL') {
+    problems.push(`binlog_row_image is '${s.binlog_row_image}', Debezium needs 'FULL': set binlog_row_image = FULL in the parameter group`);
+  }
+  if (problems.length) throw new BootstrapError(`The binlog is not ready for change data capture: ${problems.join('; ')}. Then reboot and deploy again.`);
+}
+
+/** Fails with the full list of captured tables that do not exist and of those without a primary key. */
+export async function checkMysqlTables(conn: Sql, tables: string[]): Promise<void> {
+  const missing: string[] = [];
+  const keyless: string[] = [];
+  for (const name of tables) {
+    const [database, table] = splitQualified(name);
+    const found = await rows<{ has_pk: number }>(conn,
+      `SELECT EXISTS (SELECT 1 FROM information_schema.TABLE_CONSTRAINTS c
+                       WHERE c.TABLE_SCHEMA = t.TABLE_SCHEMA AND c.TABLE_NAME = t.TABLE_NAME
+                         AND c.CONSTRAINT_TYPE = 'PRIMARY KEY') AS has_pk
+         FROM information_schema.TABLES t
+        WHERE t.TABLE_SCHEMA = ? AND t.TABLE_NAME = ? AND t.TABLE_TYPE = 'BASE TABLE'`, [database, table]);
+    if (found.length === 0) missing.push(name);
+    else if (!Number(found[0].has_pk)) keyless.push(name);
+  }
+  const problems: string[] = [];
+  if (missing.length) problems.push(`captured tables not found: ${missing.join(', ')} (create them before deploying, or remove them from 'tables')`);
+  if (keyless.length) problems.push(`captured tables without a primary key: ${keyless.join(', ')} (add a PRIMARY KEY so change events carry a key)`);
+  if (problems.length) throw new BootstrapError(`Cannot capture changes: ${problems.join('; ')}.`);
+}
+
+/** Creates the heartbeat table (one row, updated by Debezium's heartbeat action query). */
+export async function ensureMysqlHeartbeatTable(conn: Sql, heartbeatTable: string): Promise<void> {
+  const [database] = splitQualified(heartbeatTable);
+  await conn.query(`CREATE DATABASE IF NOT EXISTS ${conn.escapeId(database)}`);
+  await conn.query(`CREATE TABLE IF NOT EXISTS ${qualified(conn, heartbeatTable)} (id INT PRIMARY KEY, ts TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6))`);
+  await conn.query(`INSERT IGNORE INTO ${qualified(conn, heartbeatTable)} (id, ts) VALUES (1, CURRENT_TIMESTAMP(6))`);
+}
+
+/** The heartbeat statement Debezium runs (`heartbeat.action.query`). */
+export function mysqlHeartbeatActionQuery(heartbeatTable: string): string {
+  return `INSERT INTO ${heartbeatTable} (id, ts) VALUES (1, NOW(6)) ON DUPLICATE KEY UPDATE ts = NOW(6)`;
+}
+
+function capturedDatabases(tables: string[]): Set<string> {
+  return new Set(tables.map(t => splitQualified(t)[0]));
+}
+
+async function revokeIgnoringMissing(conn: Sql, sql: string): Promise<void> {
+  try {
+    await conn.query(sql);
+  } catch (e) {
+    const errno = (e as { errno?: number }).errno;
+    if (errno !== ER_NONEXISTING_TABLE_GRANT && errno !== ER_NO_SUCH_TABLE) throw e;
+  }
+}
+
+/**
+ * Creates (or re-passwords) the replication user with the grants Debezium needs: RELOAD, SHOW DATABASES,
+ * REPLICATION SLAVE and REPLICATION CLIENT server-wide, SELECT on each captured table only, LOCK TABLES on the
+ * captured databases (snapshot locking on RDS), and SELECT/INSERT/UPDATE on the heartbeat table.
+ * Grants on tables and databases no longer captured are revoked.
+ */
+export async function ensureMysqlReplicationUser(conn: Sql, config: MysqlBootstrapConfig, previousTables: string[] = []): Promise<void> {
+  const who = account(conn, config.replication.username);
+  const password = conn.escape(config.replication.password);
+  await conn.query(`CREATE USER IF NOT EXISTS ${who} IDENTIFIED BY ${password}`);
+  await conn.query(`ALTER USER ${who} IDENTIFIED BY ${password}`);
+  await conn.query(`GRANT ${MYSQL_GLOBAL_GRANTS.join(', ')} ON *.* TO ${who}`);
+  for (const table of config.tables) await conn.query(`GRANT SELECT ON ${qualified(conn, table)} TO ${who}`);
+  await conn.query(`GRANT SELECT, INSERT, UPDATE ON ${qualified(conn, config.heartbeatTable)} TO ${who}`);
+  // RDS and Aurora refuse FLUSH TABLES WITH READ LOCK, so Debezium's snapshot falls back to LOCK TABLES, a
+  // database-level privilege that only works on tables the user can also SELECT: the captured ones.
+  const databases = capturedDatabases(config.tables);
+  for (const database of databases) await conn.query(`GRANT LOCK TABLES ON ${conn.escapeId(database)}.* TO ${who}`);
+  const kept = new Set([...config.tables, config.heartbeatTable]);
+  for (const table of previousTables) {
+    if (!kept.has(table)) await revokeIgnoringMissing(conn, `REVOKE SELECT ON ${qualified(conn, table)} FROM ${who}`);
+  }
+  for (const database of capturedDatabases(previousTables)) {
+    if (!databases.has(database)) await revokeIgnoringMissing(conn, `REVOKE LOCK TABLES ON ${conn.escapeId(database)}.* FROM ${who}`);
+  }
+}
+
+/**
+ * Keeps binlog files long enough for a connector that was down to resume. RDS and Aurora MySQL provide
+ * `mysql.rds_set_configuration`; elsewhere (self-managed MySQL, MariaDB) the procedure does not exist and the step is skipped.
+ */
+export async function setMysqlBinlogRetention(conn: Sql, hours: number): Promise<boolean> {
+  try {
+    await conn.query(`CALL mysql.rds_set_configuration('binlog retention hours', ?)`, [hours]);
+    return true;
+  } catch (e) {
+    if ((e as { errno?: number }).errno === ER_SP_DOES_NOT_EXIST) return false;
+    throw e;
+  }
+}
+
+/** The grants a user holds, as the server prints them (for checks and tests). */
+export async function mysqlGrants(conn: Sql, username: string): Promise<string[]> {
+  const result = await rows<Record<string, string>>(conn, `SHOW GRANTS FOR ${account(conn, username)}`);
+  return result.map(r => Object.values(r)[0]);
+}
+
+/** Create or Update: every step is idempotent, so running it twice leaves the same state. */
+export async function bootstrapMysql(conn: Sql, config: MysqlBootstrapConfig, previousTables: string[] = []): Promise<MysqlBootstrapResult> {
+  await checkMysqlSettings(conn);
+  await checkMysqlTables(conn, config.tables);
+  await ensureMysqlHeartbeatTable(conn, config.heartbeatTable);
+  await ensureMysqlReplicationUser(conn, config, previousTables);
+  const binlogRetentionConfigured = await setMysqlBinlogRetention(conn, config.binlogRetentionHours);
+  return { binlogRetentionConfigured };
+}
+
+/** Delete: drops the heartbeat table and the replication user (each unless told otherwise). Binlog retention is left as set. */
+export async function cleanupMysql(conn: Sql, config: MysqlBootstrapConfig, options: { dropUser?: boolean; dropHeartbeat?: boolean } = {}): Promise<void> {
+  if (options.dropHeartbeat ?? true) await conn.query(`DROP TABLE IF EXISTS ${qualified(conn, config.heartbeatTable)}`);
+  if (options.dropUser ?? true) await conn.query(`DROP USER IF EXISTS ${account(conn, config.replication.username)}`);
+}

@@ -1,0 +1,261 @@
+// PostgreSQL side of the replication bootstrap: checks, replication user and grants, heartbeat table, publication, cleanup.
+import type { Client } from 'pg';
+import { BootstrapError, Credentials, splitQualified } from './types';
+
+/** Everything the bootstrap sets up in one PostgreSQL database. */
+export interface PostgresBootstrapConfig {
+  /** The database the client is connected to. */
+  readonly database: string;
+  /** `schema.table`, case-sensitive (quoted as given). */
+  readonly tables: string[];
+  readonly heartbeatTable: string;
+  readonly publicationName: string;
+  readonly slotName: string;
+  readonly replication: Credentials;
+}
+
+export interface PostgresCleanupOptions {
+  /** Drop the replication role too (false when an Update keeps the same user). @default true */
+  readonly dropUser?: boolean;
+  /** How long to wait for an active slot to be released before failing. @default 60_000 */
+  readonly slotReleaseTimeoutMs?: number;
+  /** Poll interval while waiting for the slot. @default 2_000 */
+  readonly pollIntervalMs?: number;
+}
+
+type Sql = Pick<Client, 'query' | 'escapeIdentifier' | 'escapeLiteral'>;
+
+function qualified(client: Sql, name: string): string {
+  const [schema, table] = splitQualified(name);
+  return `${client.escapeIdentifier(schema)}.${client.escapeIdentifier(table)}`;
+}
+
+/**
+ * Fails unless logical decoding is on. `wal_level` is what RDS derives from `rds.logical_replication`,
+ * so an imported database whose parameter group was never changed is caught here.
+ */
+export async function checkPostgresSettings(client: Sql): Promise<void> {
+  const res = await client.query<{ name: string; setting: string }>(
+    `SELECT name, setting FROM pg_settings WHERE name IN ('wal_level', 'max_replication_slots', 'max_wal_senders')`,
+  );
+  const settings = Object.fromEntries(res.rows.map(r => [r.name, r.setting]));
+  if (settings.wal_level !== 'logical') {
+    throw new BootstrapError(
+      `Logical replication is off: wal_level is '${settings.wal_level}', Debezium needs 'logical'. `
+      + `Set the parameter rds.logical_replication = 1 in the database's parameter group `
+      + `(Aurora: the DB cluster parameter group) and reboot the writer, then deploy again.`,
+    );
+  }
+  for (const name of ['max_replication_slots', 'max_wal_senders']) {
+    if (Number(settings[name] ?? '0') < 1) {
+      throw new BootstrapError(`${name} is ${settings[name]}; Debezium needs at least one. Raise ${name} in the parameter group and reboot.`);
+    }
+  }
+}
+
+/**
+ * Fails with the full list of captured tables that do not exist, and of those that have neither a primary key
+ * nor a usable replica identity (UPDATE and DELETE events would carry no key).
+ */
+export async function checkPostgresTables(client: Sql, tables: string[]): Promise<void> {
+  const missing: string[] = [];
+  const keyless: string[] = [];
+  for (const name of tables) {
+    const [schema, table] = splitQualified(name);
+    const res = await client.query<{ relreplident: string; has_pk: boolean }>(
+      `SELECT c.relreplident,
+              EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid AND i.indisprimary) AS has_pk
+         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'p')`,
+      [schema, table],
+    );
+    if (res.rows.length === 0) {
+      missing.push(name);
+      continue;
+    }
+    const { relreplident, has_pk } = res.rows[0];
+    // 'f' (FULL) and 'i' (USING INDEX) identify rows without a primary key; 'n' (NOTHING) never does.
+    const identified = relreplident === 'f' || relreplident === 'i' || (relreplident === 'd' && has_pk);
+    if (!identified) keyless.push(name);
+  }
+  const problems: string[] = [];
+  if (missing.length) {
+    problems.push(`captured tables not found in database: ${missing.join(', ')} (create them before deploying, or remove them from 'tables'; names are case-sensitive)`);
+  }
+  if (keyless.length) {
+    problems.push(`captured tables without a primary key or replica identity: ${keyless.join(', ')} `
+      + `(add a PRIMARY KEY, or run ALTER TABLE <table> REPLICA IDENTITY FULL)`);
+  }
+  if (problems.length) throw new BootstrapError(`Cannot capture changes: ${problems.join('; ')}.`);
+}
+
+/** Creates the heartbeat table (one row, updated by Debezium's heartbeat action query). */
+export async function ensurePostgresHeartbeatTable(client: Sql, heartbeatTable: string): Promise<void> {
+  const [schema] = splitQualified(heartbeatTable);
+  await client.query(`CREATE SCHEMA IF NOT EXISTS ${client.escapeIdentifier(schema)}`);
+  await client.query(`CREATE TABLE IF NOT EXISTS ${qualified(client, heartbeatTable)} (id integer PRIMARY KEY, ts timestamptz NOT NULL DEFAULT now())`);
+  await client.query(`INSERT INTO ${qualified(client, heartbeatTable)} (id, ts) VALUES (1, now()) ON CONFLICT (id) DO NOTHING`);
+}
+
+/** The heartbeat statement Debezium runs (`heartbeat.action.query`), for an already quoted-or-plain table name. */
+export function postgresHeartbeatActionQuery(heartbeatTable: string): string {
+  return `INSERT INTO ${heartbeatTable} (id, ts) VALUES (1, now()) ON CONFLICT (id) DO UPDATE SET ts = EXCLUDED.ts`;
+}
+
+async function roleExists(client: Sql, name: string): Promise<boolean> {
+  const res = await client.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [name]);
+  return res.rows.length > 0;
+}
+
+async function relationExists(client: Sql, name: string): Promise<boolean> {
+  const [schema, table] = splitQualified(name);
+  const res = await client.query(
+    'SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2',
+    [schema, table],
+  );
+  return res.rows.length > 0;
+}
+
+async function schemaExists(client: Sql, schema: string): Promise<boolean> {
+  const res = await client.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [schema]);
+  return res.rows.length > 0;
+}
+
+/**
+ * Creates (or re-passwords) the replication role with exactly what Debezium needs: replication (the RDS
+ * `rds_replication` role where it exists), CONNECT, USAGE on the captured schemas, SELECT on the captured tables,
+ * and SELECT/INSERT/UPDATE on the heartbeat table. Grants on tables no longer captured are revoked.
+ */
+export async function ensurePostgresReplicationUser(
+  client: Sql, config: PostgresBootstrapConfig, previousTables: string[] = [],
+): Promise<void> {
+  const user = client.escapeIdentifier(config.replication.username);
+  const password = client.escapeLiteral(config.replication.password);
+  if (await roleExists(client, config.replication.username)) {
+    await client.query(`ALTER ROLE ${user} WITH LOGIN PASSWORD ${password}`);
+  } else {
+    await client.query(`CREATE ROLE ${user} WITH LOGIN PASSWORD ${password}`);
+  }
+  if (await roleExists(client, 'rds_replication')) {
+    await client.query(`GRANT rds_replication TO ${user}`);
+  } else {
+    // Self-managed PostgreSQL (and the test servers): the REPLICATION attribute is the equivalent.
+    await client.query(`ALTER ROLE ${user} WITH REPLICATION`);
+  }
+  await client.query(`GRANT CONNECT ON DATABASE ${client.escapeIdentifier(config.database)} TO ${user}`);
+
+  const schemas = new Set([...config.tables, config.heartbeatTable].map(t => splitQualified(t)[0]));
+  for (const schema of schemas) await client.query(`GRANT USAGE ON SCHEMA ${client.escapeIdentifier(schema)} TO ${user}`);
+  for (const table of config.tables) await client.query(`GRANT SELECT ON TABLE ${qualified(client, table)} TO ${user}`);
+  await client.query(`GRANT SELECT, INSERT, UPDATE ON TABLE ${qualified(client, config.heartbeatTable)} TO ${user}`);
+
+  const kept = new Set([...config.tables, config.heartbeatTable]);
+  for (const table of previousTables) {
+    if (!kept.has(table) && await relationExists(client, table)) {
+      await client.query(`REVOKE ALL ON TABLE ${qualified(client, table)} FROM ${user}`);
+    }
+  }
+  const previousSchemas = new Set(previousTables.map(t => splitQualified(t)[0]));
+  for (const schema of previousSchemas) {
+    if (!schemas.has(schema) && await schemaExists(client, schema)) {
+      await client.query(`REVOKE USAGE ON SCHEMA ${client.escapeIdentifier(schema)} FROM ${user}`);
+    }
+  }
+}
+
+/** Creates the publication for exactly the captured tables plus the heartbeat table, or sets an existing one to that list. */
+export async function ensurePostgresPublication(client: Sql, config: PostgresBootstrapConfig): Promise<void> {
+  const tableList = [...config.tables, config.heartbeatTable].map(t => qualified(client, t)).join(', ');
+  const name = client.escapeIdentifier(config.publicationName);
+  const res = await client.query<{ puballtables: boolean }>('SELECT puballtables FROM pg_publication WHERE pubname = $1', [config.publicationName]);
+  if (res.rows.length === 0) {
+    await client.query(`CREATE PUBLICATION ${name} FOR TABLE ${tableList}`);
+  } else if (res.rows[0].puballtables) {
+    throw new BootstrapError(`Publication ${config.publicationName} already exists FOR ALL TABLES and was not created by this stack. `
+      + `Drop it or choose another publicationName.`);
+  } else {
+    await client.query(`ALTER PUBLICATION ${name} SET TABLE ${tableList}`);
+  }
+}
+
+/** The tables currently in a publication, as `schema.table`, sorted. */
+export async function publicationTables(client: Sql, publicationName: string): Promise<string[]> {
+  const res = await client.query<{ name: string }>(
+    `SELECT schemaname || '.' || tablename AS name FROM pg_publication_tables WHERE pubname = $1 ORDER BY 1`, [publicationName],
+  );
+  return res.rows.map(r => r.name);
+}
+
+/** Create or Update: every step is idempotent, so running it twice leaves the same state. */
+export async function bootstrapPostgres(client: Sql, config: PostgresBootstrapConfig, previousTables: string[] = []): Promise<void> {
+  await checkPostgresSettings(client);
+  await checkPostgresTables(client, config.tables);
+  await ensurePostgresHeartbeatTable(client, config.heartbeatTable);
+  await ensurePostgresReplicationUser(client, config, previousTables);
+  await ensurePostgresPublication(client, config);
+}
+
+const sleep = (ms: number) => new Promise(resolve => setTimeout(resolve, ms));
+
+/**
+ * Drops the replication slot when no connector holds it. A slot left behind retains WAL until the disk fills,
+ * so an active slot is waited for (a connector being deleted releases it) and then reported, never ignored.
+ */
+export async function dropPostgresSlot(client: Sql, config: Pick<PostgresBootstrapConfig, 'slotName' | 'database'>, options: PostgresCleanupOptions = {}): Promise<boolean> {
+  const timeout = options.slotReleaseTimeoutMs ?? 60_000;
+  const interval = options.pollIntervalMs ?? 2_000;
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    const res = await client.query<{ active: boolean; active_pid: number | null }>(
+      'SELECT active, active_pid FROM pg_replication_slots WHERE slot_name = $1 AND database = $2', [config.slotName, config.database],
+    );
+    if (res.rows.length === 0) return false;
+    if (!res.rows[0].active) {
+      await client.query('SELECT pg_drop_replication_slot($1)', [config.slotName]);
+      return true;
+    }
+    if (Date.now() >= deadline) {
+      throw new BootstrapError(`Replication slot ${config.slotName} is still in use by process ${res.rows[0].active_pid} (a running Debezium connector). `
+        + `Stop or delete the connector, then retry; the slot must not be left behind because it retains WAL.`);
+    }
+    await sleep(interval);
+  }
+}
+
+/** Revokes what `ensurePostgresReplicationUser` granted in this database and, unless `dropRole` is false, drops the role. */
+export async function dropPostgresReplicationUser(
+  client: Sql, config: Pick<PostgresBootstrapConfig, 'database' | 'tables' | 'heartbeatTable' | 'replication'>, dropRole = true,
+): Promise<void> {
+  if (!await roleExists(client, config.replication.username)) return;
+  const user = client.escapeIdentifier(config.replication.username);
+  const tables = [...config.tables, config.heartbeatTable];
+  for (const table of tables) {
+    if (await relationExists(client, table)) await client.query(`REVOKE ALL ON TABLE ${qualified(client, table)} FROM ${user}`);
+  }
+  for (const schema of new Set(tables.map(t => splitQualified(t)[0]))) {
+    if (await schemaExists(client, schema)) await client.query(`REVOKE USAGE ON SCHEMA ${client.escapeIdentifier(schema)} FROM ${user}`);
+  }
+  await client.query(`REVOKE CONNECT ON DATABASE ${client.escapeIdentifier(config.database)} FROM ${user}`);
+  if (dropRole) await client.query(`DROP ROLE IF EXISTS ${user}`);
+}
+
+/** Drops the publication (a no-op when it is already gone). */
+export async function dropPostgresPublication(client: Sql, publicationName: string): Promise<void> {
+  await client.query(`DROP PUBLICATION IF EXISTS ${client.escapeIdentifier(publicationName)}`);
+}
+
+/** Drops the heartbeat table (a no-op when it is already gone). */
+export async function dropPostgresHeartbeatTable(client: Sql, heartbeatTable: string): Promise<void> {
+  await client.query(`DROP TABLE IF EXISTS ${qualified(client, heartbeatTable)}`);
+}
+
+/**
+ * Delete: drops the publication, the slot (once no connector holds it), the heartbeat table, the grants and
+ * (unless `dropUser` is false) the replication role. Safe to run when some or all of it is already gone.
+ */
+export async function cleanupPostgres(client: Sql, config: PostgresBootstrapConfig, options: PostgresCleanupOptions = {}): Promise<void> {
+  await dropPostgresPublication(client, config.publicationName);
+  await dropPostgresSlot(client, config, options);
+  await dropPostgresReplicationUser(client, config, options.dropUser ?? true);
+  await dropPostgresHeartbeatTable(client, config.heartbeatTable);
+}

@@ -1,0 +1,62 @@
+// The replication bootstrap's contract: custom resource properties (set by CdcSourceDatabase) and the attributes it returns.
+
+/** `ResourceProperties` of the `Custom::CdcReplicationBootstrap` resource. CloudFormation passes every scalar as a string. */
+export interface BootstrapProperties {
+  /** `postgresql` or `mysql`. */
+  readonly Engine: 'postgresql' | 'mysql';
+  readonly Host: string;
+  readonly Port: string;
+  /** The database holding the captured tables (PostgreSQL: the database connected to; MySQL: the heartbeat table's database). */
+  readonly Database: string;
+  /** Secret with the admin `username` and `password`. */
+  readonly AdminSecretArn: string;
+  /** Secret with the replication user's `username` and generated `password`. */
+  readonly ReplicationSecretArn: string;
+  readonly ReplicationUsername: string;
+  /** Captured tables: `schema.table` (PostgreSQL) or `database.table` (MySQL). */
+  readonly Tables: string[];
+  /** `schema.table` / `database.table` of the heartbeat table the connector writes to. */
+  readonly HeartbeatTable: string;
+  /** PostgreSQL only. */
+  readonly PublicationName?: string;
+  /** PostgreSQL only: the slot Debezium creates, dropped on Delete when inactive. */
+  readonly SlotName?: string;
+  /** MySQL only: hours of binlog RDS keeps (`mysql.rds_set_configuration`). */
+  readonly BinlogRetentionHours?: string;
+}
+
+/** The `Data` the bootstrap returns; readable with `CustomResource.getAttString`. */
+export interface BootstrapAttributes {
+  readonly ReplicationSecretArn: string;
+  readonly ReplicationUsername: string;
+  readonly HeartbeatTable: string;
+  /** PostgreSQL: the publication name; MySQL: empty. */
+  readonly PublicationName: string;
+  /** PostgreSQL: the slot name; MySQL: empty. */
+  readonly SlotName: string;
+  /** MySQL: `true` when `mysql.rds_set_configuration` set the binlog retention, `false` when the procedure does not exist. */
+  readonly BinlogRetentionConfigured: string;
+}
+
+/** A database user name and password, as read from Secrets Manager. */
+export interface Credentials {
+  readonly username: string;
+  readonly password: string;
+}
+
+/** Raised for problems the user must fix; the message says what to change. */
+export class BootstrapError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'BootstrapError';
+  }
+}
+
+/** Splits `a.b` into its two parts (validated at synth time; re-checked here). */
+export function splitQualified(name: string): [string, string] {
+  const parts = name.split('.');
+  if (parts.length !== 2 || !parts[0] || !parts[1]) {
+    throw new BootstrapError(`Table name '${name}' is not of the form 'schema.table' / 'database.table'.`);
+  }
+  return [parts[0], parts[1]];
+}

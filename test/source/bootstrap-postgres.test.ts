@@ -1,0 +1,364 @@
+// The replication bootstrap against real PostgreSQL: embedded servers with wal_level=logical / replica, and the machine's running server.
+import * as crypto from 'crypto';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { mockClient } from 'aws-sdk-client-mock';
+import { Client } from 'pg';
+import {
+  BootstrapProperties, onEvent, physicalResourceId, postgresClientConfig,
+} from '../../lambda/replication-bootstrap';
+import {
+  checkPostgresTables, ensurePostgresPublication, ensurePostgresReplicationUser, postgresHeartbeatActionQuery, publicationTables,
+} from '../../lambda/replication-bootstrap/postgres';
+import { ADMIN_SECRET_ARN, createEvent, deleteEvent, mockSecrets, REPLICATION_SECRET_ARN, updateEvent } from './helpers/events';
+import { PrivatePostgres, startPostgres } from './helpers/servers';
+
+const REPLICATION = { username: 'cdc_replication', password: 'Repl-' + crypto.randomBytes(8).toString('hex') };
+
+async function connect(port: number, database: string, user: string, password: string): Promise<Client> {
+  const client = new Client({ host: '127.0.0.1', port, database, user, password });
+  await client.connect();
+  return client;
+}
+
+function props(port: number, database: string, overrides: Partial<BootstrapProperties> = {}): BootstrapProperties {
+  return {
+    Engine: 'postgresql',
+    Host: '127.0.0.1',
+    Port: String(port),
+    Database: database,
+    AdminSecretArn: ADMIN_SECRET_ARN,
+    ReplicationSecretArn: REPLICATION_SECRET_ARN,
+    ReplicationUsername: REPLICATION.username,
+    Tables: ['app.orders', 'app.customers'],
+    HeartbeatTable: 'public.debezium_heartbeat',
+    PublicationName: 'agent_cdc',
+    SlotName: 'agent_cdc_slot',
+    ...overrides,
+  };
+}
+
+describe('replication bootstrap on PostgreSQL with wal_level=logical', () => {
+  let server: PrivatePostgres;
+  let admin: Client;
+  let secrets: ReturnType<typeof mockSecrets>;
+  let dbCounter = 0;
+  let database: string;
+
+  beforeAll(async () => {
+    server = await startPostgres('logical');
+    secrets = mockSecrets({ username: server.user, password: server.password }, REPLICATION);
+  });
+  afterAll(async () => {
+    secrets.mock.restore();
+    await server.stop();
+  });
+
+  beforeEach(async () => {
+    database = `bootstrap_${++dbCounter}`;
+    const root = await connect(server.port, 'postgres', server.user, server.password);
+    await root.query(`CREATE DATABASE ${database}`);
+    await root.end();
+    admin = await connect(server.port, database, server.user, server.password);
+    await admin.query('CREATE SCHEMA app');
+    await admin.query('CREATE TABLE app.orders (id int PRIMARY KEY, total numeric)');
+    await admin.query('CREATE TABLE app.customers (id int PRIMARY KEY, name text)');
+    await admin.query('CREATE TABLE app.events (id bigint PRIMARY KEY, kind text)');
+    await admin.query('CREATE TABLE app.audit (at timestamptz, what text)');
+  });
+  afterEach(async () => {
+    await admin.query(`SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE database = $1 AND NOT active`, [database]);
+    await admin.end();
+    const root = await connect(server.port, 'postgres', server.user, server.password);
+    await root.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+    await root.query(`DROP ROLE IF EXISTS ${REPLICATION.username}`);
+    await root.query(`DROP ROLE IF EXISTS cdc_replication_v2`);
+    await root.end();
+  });
+
+  const deps = () => ({ secrets: secrets.client, tls: false as const, slotReleaseTimeoutMs: 1_000, pollIntervalMs: 100 });
+
+  test('create sets up the publication, heartbeat table and a replication user with only the grants Debezium needs', async () => {
+    const p = props(server.port, database);
+    const res = await onEvent(createEvent(p), deps());
+
+    expect(res.PhysicalResourceId).toBe(`cdc-bootstrap:postgresql:127.0.0.1:${server.port}`);
+    expect(res.Data).toEqual({
+      ReplicationSecretArn: REPLICATION_SECRET_ARN, ReplicationUsername: 'cdc_replication', HeartbeatTable: 'public.debezium_heartbeat',
+      PublicationName: 'agent_cdc', SlotName: 'agent_cdc_slot', BinlogRetentionConfigured: 'false',
+    });
+    expect(await publicationTables(admin, 'agent_cdc')).toEqual(['app.customers', 'app.orders', 'public.debezium_heartbeat']);
+
+    const priv = await admin.query(`SELECT
+        has_table_privilege('cdc_replication', 'app.orders', 'SELECT') AS orders_select,
+        has_table_privilege('cdc_replication', 'app.orders', 'INSERT') AS orders_insert,
+        has_table_privilege('cdc_replication', 'app.events', 'SELECT') AS events_select,
+        has_schema_privilege('cdc_replication', 'app', 'USAGE') AS app_usage,
+        has_schema_privilege('cdc_replication', 'app', 'CREATE') AS app_create,
+        (SELECT rolreplication FROM pg_roles WHERE rolname = 'cdc_replication') AS replication,
+        (SELECT rolsuper FROM pg_roles WHERE rolname = 'cdc_replication') AS superuser`);
+    expect(priv.rows[0]).toEqual({
+      orders_select: true, orders_insert: false, events_select: false, app_usage: true, app_create: false, replication: true, superuser: false,
+    });
+
+    // As the replication user: read a captured table, run the heartbeat action query, create the slot Debezium would.
+    const repl = await connect(server.port, database, REPLICATION.username, REPLICATION.password);
+    try {
+      await repl.query('SELECT * FROM app.orders');
+      await repl.query(postgresHeartbeatActionQuery('public.debezium_heartbeat'));
+      await repl.query(postgresHeartbeatActionQuery('public.debezium_heartbeat'));
+      await repl.query(`SELECT pg_create_logical_replication_slot('agent_cdc_slot', 'pgoutput')`);
+      await expect(repl.query('SELECT * FROM app.events')).rejects.toThrow(/permission denied/);
+    } finally {
+      await repl.end();
+    }
+    const hb = await admin.query('SELECT id FROM public.debezium_heartbeat');
+    expect(hb.rows).toEqual([{ id: 1 }]);
+  });
+
+  test('running create twice is safe and leaves the same state', async () => {
+    const p = props(server.port, database);
+    const first = await onEvent(createEvent(p), deps());
+    const second = await onEvent(createEvent(p), deps());
+    expect(second).toEqual(first);
+    expect(await publicationTables(admin, 'agent_cdc')).toEqual(['app.customers', 'app.orders', 'public.debezium_heartbeat']);
+    const hb = await admin.query('SELECT count(*)::int AS n FROM public.debezium_heartbeat');
+    expect(hb.rows[0].n).toBe(1);
+  });
+
+  test('update adds and removes tables from the publication and the grants', async () => {
+    const before = props(server.port, database);
+    const created = await onEvent(createEvent(before), deps());
+    const after = props(server.port, database, { Tables: ['app.orders', 'app.events'] });
+    const updated = await onEvent(updateEvent(created.PhysicalResourceId, after, before), deps());
+
+    expect(updated.PhysicalResourceId).toBe(created.PhysicalResourceId);
+    expect(await publicationTables(admin, 'agent_cdc')).toEqual(['app.events', 'app.orders', 'public.debezium_heartbeat']);
+    const priv = await admin.query(`SELECT
+        has_table_privilege('cdc_replication', 'app.events', 'SELECT') AS added,
+        has_table_privilege('cdc_replication', 'app.customers', 'SELECT') AS removed`);
+    expect(priv.rows[0]).toEqual({ added: true, removed: false });
+  });
+
+  test('update renaming the publication and the user drops the old ones', async () => {
+    const before = props(server.port, database);
+    const created = await onEvent(createEvent(before), deps());
+    secrets.mock.restore();
+    secrets = mockSecrets({ username: server.user, password: server.password }, { username: 'cdc_replication_v2', password: REPLICATION.password });
+    const after = props(server.port, database, { PublicationName: 'agent_cdc_v2', ReplicationUsername: 'cdc_replication_v2' });
+    try {
+      await onEvent(updateEvent(created.PhysicalResourceId, after, before), deps());
+      const pubs = await admin.query(`SELECT pubname FROM pg_publication ORDER BY 1`);
+      expect(pubs.rows.map(r => r.pubname)).toEqual(['agent_cdc_v2']);
+      const roles = await admin.query(`SELECT rolname FROM pg_roles WHERE rolname LIKE 'cdc_replication%' ORDER BY 1`);
+      expect(roles.rows.map(r => r.rolname)).toEqual(['cdc_replication_v2']);
+    } finally {
+      secrets.mock.restore();
+      secrets = mockSecrets({ username: server.user, password: server.password }, REPLICATION);
+    }
+  });
+
+  test('delete drops the publication, the inactive slot, the heartbeat table and the replication user; a second delete succeeds', async () => {
+    const p = props(server.port, database);
+    const created = await onEvent(createEvent(p), deps());
+    await admin.query(`SELECT pg_create_logical_replication_slot('agent_cdc_slot', 'pgoutput')`);
+
+    await onEvent(deleteEvent(created.PhysicalResourceId, p), deps());
+
+    const left = await admin.query(`SELECT
+        (SELECT count(*)::int FROM pg_publication WHERE pubname = 'agent_cdc') AS publications,
+        (SELECT count(*)::int FROM pg_replication_slots WHERE slot_name = 'agent_cdc_slot') AS slots,
+        (SELECT count(*)::int FROM pg_roles WHERE rolname = 'cdc_replication') AS roles,
+        to_regclass('public.debezium_heartbeat') IS NULL AS heartbeat_gone`);
+    expect(left.rows[0]).toEqual({ publications: 0, slots: 0, roles: 0, heartbeat_gone: true });
+    await expect(onEvent(deleteEvent(created.PhysicalResourceId, p), deps())).resolves.toBeDefined();
+  });
+
+  test('delete refuses to leave a slot that a connector still streams from, naming the process', async () => {
+    const p = props(server.port, database);
+    const created = await onEvent(createEvent(p), deps());
+    await admin.query(`SELECT pg_create_logical_replication_slot('agent_cdc_slot', 'pgoutput')`);
+    // A walsender streaming from the slot, as Debezium's would.
+    const streamer = new Client({ host: '127.0.0.1', port: server.port, database, user: server.user, password: server.password, replication: 'database' } as never);
+    await streamer.connect();
+    streamer.on('error', () => undefined);
+    void streamer.query(`START_REPLICATION SLOT agent_cdc_slot LOGICAL 0/0 (proto_version '1', publication_names 'agent_cdc')`).catch(() => undefined);
+    try {
+      for (let i = 0; i < 50; i++) {
+        const r = await admin.query(`SELECT active FROM pg_replication_slots WHERE slot_name = 'agent_cdc_slot'`);
+        if (r.rows[0]?.active) break;
+        await new Promise(resolve => setTimeout(resolve, 100));
+      }
+      await expect(onEvent(deleteEvent(created.PhysicalResourceId, p), deps())).rejects.toThrow(/agent_cdc_slot is still in use by process \d+/);
+    } finally {
+      await admin.query(`SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name = 'agent_cdc_slot' AND active`);
+      await streamer.end().catch(() => undefined);
+    }
+    for (let i = 0; i < 50; i++) {
+      const r = await admin.query(`SELECT active FROM pg_replication_slots WHERE slot_name = 'agent_cdc_slot'`);
+      if (!r.rows[0]?.active) break;
+      await new Promise(resolve => setTimeout(resolve, 100));
+    }
+    await onEvent(deleteEvent(created.PhysicalResourceId, p), deps());
+    const slots = await admin.query(`SELECT count(*)::int AS n FROM pg_replication_slots WHERE slot_name = 'agent_cdc_slot'`);
+    expect(slots.rows[0].n).toBe(0);
+  });
+
+  test('an update pointing at another server is a new resource: set up there, with a new physical id', async () => {
+    const before = props(server.port, database, { Host: 'old-db.example.internal' });
+    const oldId = `cdc-bootstrap:postgresql:old-db.example.internal:${server.port}`;
+    const res = await onEvent(updateEvent(oldId, props(server.port, database), before), deps());
+    expect(res.PhysicalResourceId).toBe(`cdc-bootstrap:postgresql:127.0.0.1:${server.port}`);
+    expect(await publicationTables(admin, 'agent_cdc')).toEqual(['app.customers', 'app.orders', 'public.debezium_heartbeat']);
+  });
+
+  test('re-reads the admin secret when the password is refused (a rotation in flight)', async () => {
+    secrets.mock.restore();
+    const mock = mockClient(SecretsManagerClient);
+    mock.on(GetSecretValueCommand, { SecretId: ADMIN_SECRET_ARN })
+      .resolvesOnce({ SecretString: JSON.stringify({ username: server.user, password: 'stale-password' }) })
+      .resolves({ SecretString: JSON.stringify({ username: server.user, password: server.password }) });
+    mock.on(GetSecretValueCommand, { SecretId: REPLICATION_SECRET_ARN }).resolves({ SecretString: JSON.stringify(REPLICATION) });
+    try {
+      await onEvent(createEvent(props(server.port, database)), { secrets: new SecretsManagerClient({ region: 'us-east-1' }), tls: false, authRetryDelayMs: 10 });
+      expect(mock.commandCalls(GetSecretValueCommand, { SecretId: ADMIN_SECRET_ARN })).toHaveLength(2);
+      expect(await publicationTables(admin, 'agent_cdc')).toHaveLength(3);
+    } finally {
+      mock.restore();
+      secrets = mockSecrets({ username: server.user, password: server.password }, REPLICATION);
+    }
+  });
+
+  test('any sequence of updates (and repeated updates) converges to exactly the declared tables', async () => {
+    const seed = 20261127;
+    console.log(`bootstrap update sequence seed: ${seed}`);
+    const random = mulberry32(seed);
+    const all = ['app.orders', 'app.customers', 'app.events'];
+    let current = props(server.port, database, { Tables: ['app.orders'] });
+    const { PhysicalResourceId: id } = await onEvent(createEvent(current), deps());
+    for (let step = 0; step < 8; step++) {
+      const tables = all.filter(() => random() < 0.5);
+      if (tables.length === 0) tables.push(all[Math.floor(random() * all.length)]);
+      const next = props(server.port, database, { Tables: tables });
+      await onEvent(updateEvent(id, next, current), deps());
+      if (random() < 0.3) await onEvent(updateEvent(id, next, next), deps());
+      current = next;
+      expect(await publicationTables(admin, 'agent_cdc')).toEqual([...tables, 'public.debezium_heartbeat'].sort());
+      for (const table of all) {
+        const r = await admin.query(`SELECT has_table_privilege('cdc_replication', $1, 'SELECT') AS ok`, [table]);
+        expect({ step, table, granted: r.rows[0].ok }).toEqual({ step, table, granted: tables.includes(table) });
+      }
+    }
+  });
+
+  test('fails listing every table without a primary key, and accepts REPLICA IDENTITY FULL', async () => {
+    await admin.query('CREATE TABLE app.logs (line text)');
+    const p = props(server.port, database, { Tables: ['app.orders', 'app.audit', 'app.logs'] });
+    await expect(onEvent(createEvent(p), deps())).rejects.toThrow(
+      /without a primary key or replica identity: app\.audit, app\.logs \(add a PRIMARY KEY, or run ALTER TABLE <table> REPLICA IDENTITY FULL\)/);
+    // Nothing was created before the check failed.
+    const pubs = await admin.query(`SELECT count(*)::int AS n FROM pg_publication`);
+    expect(pubs.rows[0].n).toBe(0);
+
+    await admin.query('ALTER TABLE app.audit REPLICA IDENTITY FULL');
+    await admin.query('ALTER TABLE app.logs REPLICA IDENTITY FULL');
+    await onEvent(createEvent(p), deps());
+    expect(await publicationTables(admin, 'agent_cdc')).toEqual(['app.audit', 'app.logs', 'app.orders', 'public.debezium_heartbeat']);
+  });
+
+  test('fails listing every missing table', async () => {
+    const p = props(server.port, database, { Tables: ['app.orders', 'app.nope', 'other.gone'] });
+    await expect(onEvent(createEvent(p), deps())).rejects.toThrow(/captured tables not found in database: app\.nope, other\.gone/);
+  });
+
+  test('the connection settings verify the server certificate when TLS is on', () => {
+    const p = props(5432, 'db');
+    expect(postgresClientConfig(p, 'db', { username: 'a', password: 'b' }, { ca: 'PEM' }).ssl).toEqual({ ca: 'PEM', rejectUnauthorized: true });
+    expect(postgresClientConfig(p, 'db', { username: 'a', password: 'b' }, false).ssl).toBe(false);
+    expect(physicalResourceId(p)).toBe('cdc-bootstrap:postgresql:127.0.0.1:5432');
+  });
+});
+
+describe('replication bootstrap on PostgreSQL with wal_level=replica', () => {
+  let server: PrivatePostgres;
+  beforeAll(async () => { server = await startPostgres('replica'); });
+  afterAll(async () => { await server.stop(); });
+
+  test('refuses, naming the parameter to change', async () => {
+    const secrets = mockSecrets({ username: server.user, password: server.password }, REPLICATION);
+    try {
+      await expect(onEvent(createEvent(props(server.port, 'postgres')), { secrets: secrets.client, tls: false }))
+        .rejects.toThrow(/wal_level is 'replica', Debezium needs 'logical'\. Set the parameter rds\.logical_replication = 1/);
+      const admin = await connect(server.port, 'postgres', server.user, server.password);
+      const roles = await admin.query(`SELECT count(*)::int AS n FROM pg_roles WHERE rolname = 'cdc_replication'`);
+      await admin.end();
+      expect(roles.rows[0].n).toBe(0);
+    } finally {
+      secrets.mock.restore();
+    }
+  });
+});
+
+describe('replication bootstrap on the machine\'s running PostgreSQL', () => {
+  // The shared server runs wal_level=replica: the full bootstrap refuses, while the table, grant and
+  // publication steps (which do not need logical decoding) are checked on this other major version.
+  const suffix = crypto.randomBytes(4).toString('hex');
+  const database = `cdc_bootstrap_${suffix}`;
+  const user = `cdc_repl_${suffix}`;
+  let root: Client;
+  let db: Client;
+
+  beforeAll(async () => {
+    root = await connect(5432, 'postgres', 'postgres', '');
+    await root.query(`CREATE DATABASE ${database}`);
+    db = await connect(5432, database, 'postgres', '');
+    await db.query('CREATE SCHEMA shop');
+    await db.query('CREATE TABLE shop.items (id int PRIMARY KEY)');
+    await db.query('CREATE TABLE shop.notes (body text)');
+    await db.query('CREATE TABLE public.debezium_heartbeat (id int PRIMARY KEY, ts timestamptz)');
+  });
+  afterAll(async () => {
+    await db.end();
+    await root.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+    await root.query(`DROP ROLE IF EXISTS ${user}`);
+    await root.end();
+  });
+
+  test('the full bootstrap refuses because wal_level is not logical', async () => {
+    const secrets = mockSecrets({ username: 'postgres', password: 'unused' }, { username: user, password: 'x' });
+    try {
+      const p = props(5432, database, { ReplicationUsername: user, Tables: ['shop.items'] });
+      await expect(onEvent(createEvent(p), { secrets: secrets.client, tls: false })).rejects.toThrow(/rds\.logical_replication = 1/);
+    } finally {
+      secrets.mock.restore();
+    }
+  });
+
+  test('table checks, grants and the publication work on this server version', async () => {
+    await expect(checkPostgresTables(db, ['shop.items', 'shop.notes'])).rejects.toThrow(/without a primary key or replica identity: shop\.notes/);
+    const config = {
+      database, tables: ['shop.items'], heartbeatTable: 'public.debezium_heartbeat', publicationName: `pub_${suffix}`,
+      slotName: `slot_${suffix}`, replication: { username: user, password: 'pw-1' },
+    };
+    await ensurePostgresReplicationUser(db, config);
+    await ensurePostgresReplicationUser(db, config);
+    await ensurePostgresPublication(db, config);
+    await ensurePostgresPublication(db, config);
+    expect(await publicationTables(db, config.publicationName)).toEqual(['public.debezium_heartbeat', 'shop.items']);
+    const priv = await db.query(`SELECT has_table_privilege($1, 'shop.items', 'SELECT') AS items, has_table_privilege($1, 'shop.notes', 'SELECT') AS notes`, [user]);
+    expect(priv.rows[0]).toEqual({ items: true, notes: false });
+    await db.query(`DROP PUBLICATION ${config.publicationName}`);
+    await db.query(`REVOKE ALL ON ALL TABLES IN SCHEMA shop, public FROM ${user}; REVOKE ALL ON SCHEMA shop, public FROM ${user}; REVOKE ALL ON DATABASE ${database} FROM ${user}`);
+  });
+});
+
+/** Small deterministic PRNG so a failing sequence can be replayed from its printed seed. */
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
