@@ -338,6 +338,10 @@ export class AgentSearch extends AgentSearchBase {
       },
     }).node.addDependency(this.domain);
 
+    Validations.of(this.domain).acknowledge({
+      id: 'AwsSolutions-OS3',
+      reason: 'The domain has no public endpoint (VPC only): security groups, an access policy naming IAM roles, and FGAC restrict access; IP allowlists are the control for public domains.',
+    });
     if (masters === 0) {
       Validations.of(this.domain).acknowledge({ id: 'AwsSolutions-OS4', reason: 'dedicatedMasterNodes is 0 (a development profile chose it); production profiles keep the default of 3.' });
     }
