@@ -43,7 +43,7 @@ interface ItemOutcome {
  * - 429 / 5xx (whole request or per item) and connection errors are retried with exponential backoff.
  * - Per-item errors that retrying cannot fix (mapping errors, a missing alias) are returned in `failed` at once;
  *   retryable ones that exhaust their attempts are returned in `failed` too.
- * - When the domain stays unreachable, rejects our credentials, or fails every item of the last attempt,
+ * - When the domain stays unreachable, rejects our credentials, or accepts no item of the batch in any attempt,
  *   `StoreUnavailableError` is thrown so the event source retries the batch instead of dead-lettering it.
  */
 export async function writeSearchBatch(
@@ -78,6 +78,7 @@ export async function writeSearchBatch(
   }
 
   let written = 0;
+  let settledTotal = 0;
   let todo = [...newest.values()];
   for (let attempt = 1; todo.length > 0; attempt++) {
     const last = attempt >= maxAttempts;
@@ -121,10 +122,11 @@ export async function writeSearchBatch(
         failed.push({ record: p.record, error: `HTTP ${outcome.status}: ${outcome.error}` });
       }
     });
+    settledTotal += settledThisAttempt;
     if (retry.length === 0) break;
     if (last) {
-      if (settledThisAttempt === 0) {
-        throw new StoreUnavailableError(`search index '${index}' failed every item after ${attempt} attempts (${lastRetryError})`);
+      if (settledTotal === 0) {
+        throw new StoreUnavailableError(`search index '${index}' accepted no item of the batch in ${attempt} attempts (${lastRetryError})`);
       }
       for (const p of retry) failed.push({ record: p.record, error: `after ${attempt} attempts, ${lastRetryError}` });
       break;
