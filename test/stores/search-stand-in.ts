@@ -129,7 +129,7 @@ export class SearchStandIn {
     }
     if (!state) return { status: 404, body: { error: { type: 'index_not_found_exception', reason: `no such index [${name}]` }, status: 404 } };
     if (op === '_mapping' && r.method === 'GET') return { status: 200, body: { [index]: { mappings: state.mappings } } };
-    if (op === '_mapping' && r.method === 'PUT') {
+    if (op === '_mapping' && (r.method === 'PUT' || r.method === 'POST')) {
       const body = JSON.parse(r.body);
       Object.assign(state.mappings.properties, body.properties);
       return { status: 200, body: { acknowledged: true } };
