@@ -331,3 +331,20 @@ describe('AgentSearch.fromDomainAttributes', () => {
     expect(imported.connections.securityGroups).toHaveLength(1);
   });
 });
+
+describe('AgentSearch bundling', () => {
+  test('the index handler bundles with esbuild (OpenSearch client and SigV4 signer included, AWS SDK external)', () => {
+    const app = testApp({ bundle: true });
+    const stack = testStack(app);
+    const vpc = new AgentNetwork(stack, 'Net').vpc;
+    new AgentSearch(stack, 'Search', { vpc }).addView(ORDERS);
+    const assembly = app.synth();
+    const template = assembly.getStackByName(stack.stackName).template;
+    const fn = Object.values(template.Resources as Record<string, any>).find(r => r.Type === 'AWS::Lambda::Function' && String(r.Properties.Description).startsWith('AgentSearch:'));
+    const hash = String(fn.Properties.Code.S3Key).replace(/\.zip$/, '');
+    const assetDir = require('path').join(assembly.directory, `asset.${hash}`);
+    const code = require('fs').readFileSync(require('path').join(assetDir, 'index.js'), 'utf8');
+    expect(code).toContain('_plugins/_security/api');
+    expect(code).toMatch(/require\("@aws-sdk\/credential-provider-node"\)/);
+  });
+});
