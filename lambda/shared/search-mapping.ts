@@ -1,5 +1,5 @@
 // The OpenSearch index of a search view: its names, explicit mappings and settings, derived from the ViewConfig (used at synth and by the index handler).
-import type { ViewConfig, ViewFieldConfig } from './view-config';
+import type { SearchVectorConfig, ViewConfig, ViewFieldConfig } from './view-config';
 
 /** Field holding a document's provenance; mapped explicitly so agents can filter on source, op and commit time. */
 export const PROVENANCE_FIELD = '_provenance';
@@ -81,7 +81,45 @@ export function viewMappings(view: ViewConfig): IndexMappings {
     properties[field.name] = fieldMapping(field);
   }
   properties[PROVENANCE_FIELD] = PROVENANCE_MAPPING;
+  const vector = view.search?.vector;
+  if (vector) {
+    const problem = vectorConfigProblem(view, vector);
+    if (problem) throw new Error(`view '${view.name}': search.vector ${problem}`);
+    properties[vector.field] = vectorMapping(vector);
+  }
   return { dynamic: 'strict', properties };
+}
+
+/** HNSW graph parameters: OpenSearch's defaults for `m`, a higher `ef_construction` for recall on small indexes. */
+export const HNSW_PARAMETERS = { m: 16, ef_construction: 128 } as const;
+
+/**
+ * A `knn_vector` field with an HNSW graph on the Faiss engine (the k-NN plugin's default engine, supports all
+ * three space types and efficient filtering during k-NN search).
+ */
+export function vectorMapping(vector: SearchVectorConfig): FieldMapping {
+  return {
+    type: 'knn_vector',
+    dimension: vector.dimension,
+    method: { name: 'hnsw', engine: 'faiss', space_type: vector.spaceType, parameters: { ...HNSW_PARAMETERS } },
+  };
+}
+
+/** Why a vector config cannot work for the view, or undefined. */
+export function vectorConfigProblem(view: ViewConfig, vector: SearchVectorConfig): string | undefined {
+  const fields = new Map(view.fields.map(f => [f.name, f]));
+  if (!/^[a-z][a-z0-9_]*$/.test(vector.field)) return `field '${vector.field}' must be snake_case (lowercase letters, digits, '_')`;
+  if (fields.has(vector.field)) return `field '${vector.field}' is also a view field; give the vector its own name (e.g. '${vector.field}_embedding')`;
+  if (vector.sourceFields.length === 0) return 'sourceFields is empty; name the text columns to embed';
+  for (const f of vector.sourceFields) {
+    const field = fields.get(f);
+    if (!field) return `sourceField '${f}' is not a view field`;
+    if (!['text', 'string', 'keyword'].includes(field.type)) return `sourceField '${f}' has type '${field.type}'; embed text, string or keyword columns`;
+  }
+  if (!Number.isInteger(vector.dimension) || vector.dimension < 1 || vector.dimension > 16000) return `dimension ${vector.dimension} must be an integer between 1 and 16000`;
+  if (!['cosinesimil', 'innerproduct', 'l2'].includes(vector.spaceType)) return `spaceType '${vector.spaceType}' must be cosinesimil, innerproduct or l2`;
+  if (!vector.modelId) return 'modelId is empty';
+  return undefined;
 }
 
 export interface IndexSettingsOptions {
@@ -92,9 +130,10 @@ export interface IndexSettingsOptions {
 }
 
 /** Static settings are only applied at creation; dynamic ones (`gc_deletes`, replicas) are updated in place. */
-export function viewIndexSettings(options: IndexSettingsOptions): { static: Record<string, unknown>; dynamic: Record<string, unknown> } {
+export function viewIndexSettings(options: IndexSettingsOptions, view?: ViewConfig): { static: Record<string, unknown>; dynamic: Record<string, unknown> } {
   return {
-    static: { 'index.number_of_shards': options.shards },
+    // `index.knn` is static: a vector added to an existing index without it needs a new index.
+    static: { 'index.number_of_shards': options.shards, ...(view?.search?.vector ? { 'index.knn': true } : {}) },
     dynamic: {
       'index.number_of_replicas': options.replicas,
       'index.gc_deletes': `${options.deleteTombstoneRetentionSeconds}s`,
@@ -107,9 +146,21 @@ export function viewIndexSettings(options: IndexSettingsOptions): { static: Reco
  * Compatible means equal after ignoring keys OpenSearch adds itself; anything else needs a new index.
  */
 export function mappingConflict(existing: FieldMapping, desired: FieldMapping): string | undefined {
-  const e = normalize(existing);
-  const d = normalize(desired);
+  const e = normalize(desired.type === 'knn_vector' ? vectorEssentials(existing) : existing);
+  const d = normalize(desired.type === 'knn_vector' ? vectorEssentials(desired) : desired);
   return JSON.stringify(e) === JSON.stringify(d) ? undefined : `is mapped as ${JSON.stringify(existing)}, the view needs ${JSON.stringify(desired)}`;
+}
+
+/** What makes two k-NN fields the same; OpenSearch may echo extra defaults (mode, data type) or move `space_type` up. */
+function vectorEssentials(m: FieldMapping): FieldMapping {
+  const method = (m.method ?? {}) as Record<string, unknown>;
+  return {
+    type: m.type,
+    dimension: Number(m.dimension),
+    name: method.name,
+    engine: method.engine,
+    space_type: method.space_type ?? m.space_type,
+  };
 }
 
 function normalize(m: unknown): unknown {

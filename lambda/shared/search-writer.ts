@@ -4,6 +4,7 @@ import type { ViewConfig } from './view-config';
 import { documentId, type StoredRecord } from './stored-record';
 import { StoreUnavailableError, type RecordFailure, type WriteResult } from './write-result';
 import { PROVENANCE_FIELD } from './search-mapping';
+import { embeddingText, EmbeddingError, type EmbeddingProvider } from './embeddings';
 
 /** Largest external version OpenSearch accepts (a Java long). */
 const MAX_VERSION = (1n << 63n) - 1n;
@@ -17,6 +18,8 @@ export interface SearchWriteOptions {
   readonly maxDelayMs?: number;
   /** Injected in tests. @default setTimeout-based sleep */
   readonly sleep?: (ms: number) => Promise<void>;
+  /** Computes vectors for views with `search.vector`; required for those views. @default - none */
+  readonly embeddings?: EmbeddingProvider;
 }
 
 /** One document of the batch, ready to be sent. */
@@ -24,8 +27,16 @@ interface Pending {
   readonly record: StoredRecord;
   readonly id: string;
   readonly version: bigint;
-  /** NDJSON lines (action, and source for index actions), each ending in '\n'. */
-  readonly lines: string;
+  /** The `_bulk` action metadata with the version as a JSON number literal. */
+  readonly meta: string;
+  /** The document source; null for a delete. */
+  readonly doc: Record<string, unknown> | null;
+}
+
+/** Counts of the embedding step, for metrics and tests. */
+export interface EmbeddingStats {
+  readonly embedded: number;
+  readonly reused: number;
 }
 
 interface ItemOutcome {
@@ -75,6 +86,13 @@ export async function writeSearchBatch(
     }
     if (held) stale++;
     newest.set(pending.id, pending);
+  }
+
+  const vector = view.search.vector;
+  if (vector) {
+    const outcome = await attachVectors(client, view, newest, options);
+    stale += outcome.stale;
+    failed.push(...outcome.failed);
   }
 
   let written = 0;
@@ -156,10 +174,120 @@ function prepare(view: ViewConfig, record: StoredRecord): Pending {
   const id = documentId(view.key, record.provenance.key);
   // The version is spliced in as a JSON number literal: JSON.stringify of a JS number loses precision past 2^53.
   const meta = `{"_id":${JSON.stringify(id)},"version":${version.toString()},"version_type":"external"}`;
-  const lines = record.row === null
-    ? `{"delete":${meta}}\n`
-    : `{"index":${meta}}\n${JSON.stringify(searchDocument(view, record), jsonReplacer)}\n`;
-  return { record, id, version, lines };
+  return { record, id, version, meta, doc: record.row === null ? null : searchDocument(view, record) };
+}
+
+function bulkLines(p: Pending): string {
+  return p.doc === null
+    ? `{"delete":${p.meta}}\n`
+    : `{"index":${p.meta}}\n${JSON.stringify(p.doc, jsonReplacer)}\n`;
+}
+
+/**
+ * Gives every upsert of a vector view its vector before the write. The stored documents are fetched with one
+ * `_mget`: a document whose stored version is already as new is a stale skip (no embedding paid for); one whose
+ * embedded text is unchanged keeps its stored vector; the rest are embedded in one provider call. A record whose
+ * text cannot be embedded is returned as failed and not written (never written without its vector); when the
+ * provider fails for every text with a retryable error, the batch fails with `StoreUnavailableError`.
+ * Rows whose source fields are all empty have nothing to embed and are written without a vector.
+ */
+async function attachVectors(
+  client: Client,
+  view: ViewConfig,
+  newest: Map<string, Pending>,
+  options: SearchWriteOptions,
+): Promise<{ stale: number; failed: RecordFailure[] } & EmbeddingStats> {
+  const vector = view.search!.vector!;
+  const provider = options.embeddings;
+  if (!provider) throw new Error(`view '${view.name}' has search.vector: pass an EmbeddingProvider as options.embeddings`);
+  if (provider.dimension !== vector.dimension) {
+    throw new Error(`view '${view.name}' declares vector.dimension ${vector.dimension} but the embedding provider returns ${provider.dimension}`);
+  }
+  const upserts = [...newest.values()].filter(p => p.doc !== null);
+  const texts = new Map<string, string>();
+  for (const p of upserts) texts.set(p.id, embeddingText(p.record.row!, vector.sourceFields));
+  const candidates = upserts.filter(p => texts.get(p.id) !== '');
+  const stored = await storedDocuments(client, view.search!.index, candidates.map(p => p.id), [...vector.sourceFields, vector.field]);
+
+  let stale = 0;
+  let reused = 0;
+  const toEmbed: Pending[] = [];
+  for (const p of candidates) {
+    const held = stored.get(p.id);
+    if (held && held.version !== undefined && held.version >= p.version) {
+      // OpenSearch would answer 409: skip the write and the embedding.
+      newest.delete(p.id);
+      stale++;
+      continue;
+    }
+    const heldVector = held?.source?.[vector.field];
+    if (held?.source && Array.isArray(heldVector) && heldVector.length === vector.dimension
+      && embeddingText(held.source, vector.sourceFields) === texts.get(p.id)) {
+      p.doc![vector.field] = heldVector;
+      reused++;
+      continue;
+    }
+    toEmbed.push(p);
+  }
+
+  const failed: RecordFailure[] = [];
+  if (toEmbed.length > 0) {
+    let vectors: Array<number[] | EmbeddingError>;
+    try {
+      vectors = await provider.embed(toEmbed.map(p => texts.get(p.id)!));
+    } catch {
+      // Isolate the texts that fail, so one bad row does not fail the others.
+      vectors = await Promise.all(toEmbed.map(async p => {
+        try {
+          return (await provider.embed([texts.get(p.id)!]))[0];
+        } catch (e) {
+          return e instanceof EmbeddingError ? e : new EmbeddingError(String((e as Error)?.message ?? e), true, e);
+        }
+      }));
+    }
+    const errors = vectors.filter((v): v is EmbeddingError => v instanceof EmbeddingError);
+    if (errors.length === toEmbed.length && errors.every(e => e.retryable)) {
+      // The provider is down (throttled or unavailable for every text): retry the batch later rather than dead-letter it.
+      throw new StoreUnavailableError(`embedding provider unavailable for view '${view.name}': ${errors[0].message}`, errors[0]);
+    }
+    toEmbed.forEach((p, i) => {
+      const v = vectors[i];
+      if (v instanceof EmbeddingError) {
+        failed.push({ record: p.record, error: `embedding failed: ${v.message}` });
+        newest.delete(p.id);
+      } else if (!Array.isArray(v) || v.length !== vector.dimension) {
+        failed.push({ record: p.record, error: `embedding failed: provider returned ${Array.isArray(v) ? v.length : typeof v} dimensions, expected ${vector.dimension}` });
+        newest.delete(p.id);
+      } else {
+        p.doc![vector.field] = v;
+      }
+    });
+  }
+  return { stale, failed, embedded: toEmbed.length - failed.length, reused };
+}
+
+interface StoredDoc {
+  readonly version?: bigint;
+  readonly source?: Record<string, unknown>;
+}
+
+/** Stored versions and sources by id; an empty map when the lookup fails (every text is then embedded). */
+async function storedDocuments(client: Client, index: string, ids: string[], fields: string[]): Promise<Map<string, StoredDoc>> {
+  const out = new Map<string, StoredDoc>();
+  if (ids.length === 0) return out;
+  try {
+    const response = await client.mget({ index, body: { ids }, _source_includes: fields } as never);
+    const docs = (response.body as { docs?: Array<{ _id: string; found?: boolean; _version?: number; _source?: Record<string, unknown> }> }).docs ?? [];
+    for (const d of docs) {
+      if (!d.found) continue;
+      // Versions past 2^53 are not exact in JSON numbers: then only the vector is reused, the version is left to OpenSearch.
+      const version = typeof d._version === 'number' && Number.isSafeInteger(d._version) ? BigInt(d._version) : undefined;
+      out.set(d._id, { version, source: d._source });
+    }
+  } catch {
+    // Reuse is an optimisation: without it the rows are embedded again, never written without a vector.
+  }
+  return out;
 }
 
 function parseVersion(v: string): bigint {
@@ -172,7 +300,7 @@ function parseVersion(v: string): bigint {
 async function sendBulk(client: Client, index: string, todo: Pending[]): Promise<ItemOutcome[]> {
   const response = await client.bulk({
     index,
-    body: todo.map(p => p.lines).join(''),
+    body: todo.map(bulkLines).join(''),
     // Writes go through the view's alias; without it OpenSearch would auto-create an index with dynamic mappings.
     require_alias: true,
   } as never);
