@@ -100,6 +100,21 @@ export abstract class AgentSearchBase extends Resource implements IAgentSearch {
     return this.metric('FreeStorageSpace', { statistic: 'Minimum', ...props });
   }
 
+  /**
+   * Lets a principal call `bedrock:InvokeModel` on one foundation model (the embedding model of a vector view),
+   * named by ARN in this stack's region; no other model.
+   */
+  public grantInvokeEmbeddingModel(grantee: iam.IGrantable, modelId: string): iam.Grant {
+    if (!Token.isUnresolved(modelId) && !/^[a-z0-9][a-z0-9.\-]*(:[0-9a-z.\-]+)?$/.test(modelId)) {
+      throw new Error(`AgentSearch.grantInvokeEmbeddingModel: modelId '${modelId}' is not a Bedrock foundation model id (e.g. 'amazon.titan-embed-text-v2:0').`);
+    }
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['bedrock:InvokeModel'],
+      resourceArns: [foundationModelArn(this, modelId)],
+    });
+  }
+
   /** Called for every grant so a domain this stack owns can name the principal in its access policy and FGAC roles. */
   protected onGrant(_kind: 'read' | 'write', _principal: iam.IPrincipal, _indexes: string[]): void {
     // Imported domains: their owner maps principals to FGAC roles.
@@ -162,6 +177,13 @@ export interface AgentSearchProps {
   readonly logRetention?: logs.RetentionDays;
   /** What happens to the domain (and its data) when it leaves the stack. @default RemovalPolicy.RETAIN */
   readonly removalPolicy?: RemovalPolicy;
+  /**
+   * Create an interface VPC endpoint for Bedrock runtime (private DNS) in the domain's subnets when the first view
+   * with vector fields is added, so sinks and the MCP server embed text without a NAT. Set false when the VPC
+   * already has one (two endpoints with private DNS for one service cannot coexist).
+   * @default true
+   */
+  readonly bedrockRuntimeEndpoint?: boolean;
 }
 
 /** Per-view index options for `AgentSearch.addView`. */
@@ -212,12 +234,18 @@ export class AgentSearch extends AgentSearchBase {
   public readonly adminRole: iam.IRole;
   /** Views with an index on this domain, in the order added. */
   public readonly views: ViewConfig[] = [];
+  /** The Bedrock runtime interface endpoint, once a vector view was added (and `bedrockRuntimeEndpoint` is not false). */
+  public bedrockRuntimeEndpoint?: ec2.InterfaceVpcEndpoint;
 
   private readonly provider: AgentProvider;
   private readonly accessPolicy: iam.PolicyDocument;
   private readonly accessStatement: iam.PolicyStatement;
   private readonly grants: GrantRecord[] = [];
   private readonly dataNodes: number;
+  private readonly vpc: ec2.IVpc;
+  private readonly domainSubnets: ec2.ISubnet[];
+  private readonly createBedrockEndpoint: boolean;
+  private readonly embedGrantees: iam.IGrantable[] = [];
 
   constructor(scope: Construct, id: string, props: AgentSearchProps) {
     super(scope, id);
@@ -241,6 +269,9 @@ export class AgentSearch extends AgentSearchBase {
       throw new Error(`AgentSearch: availabilityZoneCount is ${azCount} but vpcSubnets selects subnets in ${perAz.size} Availability Zone(s). Select subnets in ${azCount} zones or lower availabilityZoneCount.`);
     }
     const domainSubnets = [...perAz.values()].slice(0, azCount);
+    this.vpc = props.vpc;
+    this.domainSubnets = domainSubnets;
+    this.createBedrockEndpoint = props.bedrockRuntimeEndpoint ?? true;
 
     // The index handler runs as the FGAC master user: it creates indexes and maps roles through the security API.
     this.provider = new AgentProvider(this, 'IndexProvider', {
@@ -367,8 +398,9 @@ export class AgentSearch extends AgentSearchBase {
     const retentionSeconds = retention.toSeconds();
     if (retentionSeconds < 60) throw new Error(`AgentSearch.addView('${view.name}'): deleteTombstoneRetention is ${retentionSeconds}s; use at least 60 seconds (OpenSearch's default) and more than the sink's maximum record age.`);
     const alias = view.search!.index;
-    const settings = viewIndexSettings({ shards, replicas, deleteTombstoneRetentionSeconds: retentionSeconds });
+    const settings = viewIndexSettings({ shards, replicas, deleteTombstoneRetentionSeconds: retentionSeconds }, view);
     this.views.push(view);
+    if (view.search!.vector) this.ensureBedrockEndpoint();
     const resource = new CustomResource(this, `Index-${view.name}`, {
       serviceToken: this.provider.serviceToken,
       resourceType: 'Custom::AgentSearchIndex',
@@ -384,6 +416,37 @@ export class AgentSearch extends AgentSearchBase {
     });
     resource.node.addDependency(this.domain);
     return resource;
+  }
+
+  /**
+   * Lets a principal embed text with the models of this domain's vector views: `bedrock:InvokeModel` on each
+   * model's foundation-model ARN, and HTTPS to the Bedrock runtime endpoint when the grantee is connectable.
+   * Call it for the sink (documents) and the MCP server (queries), after adding the vector views.
+   */
+  public grantEmbed(grantee: iam.IGrantable): iam.Grant {
+    const models = [...new Set(this.views.map(v => v.search?.vector?.modelId).filter((m): m is string => !!m))];
+    if (models.length === 0) {
+      throw new Error('AgentSearch.grantEmbed: no view with search.vector was added yet. Add the vector views first, then grant.');
+    }
+    this.embedGrantees.push(grantee);
+    if (this.bedrockRuntimeEndpoint && isConnectable(grantee)) {
+      this.bedrockRuntimeEndpoint.connections.allowDefaultPortFrom(grantee, 'Bedrock runtime for embeddings');
+    }
+    return iam.Grant.addToPrincipal({ grantee, actions: ['bedrock:InvokeModel'], resourceArns: models.map(m => foundationModelArn(this, m)) });
+  }
+
+  private ensureBedrockEndpoint(): void {
+    if (this.bedrockRuntimeEndpoint || !this.createBedrockEndpoint) return;
+    this.bedrockRuntimeEndpoint = new ec2.InterfaceVpcEndpoint(this, 'BedrockRuntimeEndpoint', {
+      vpc: this.vpc,
+      service: ec2.InterfaceVpcEndpointAwsService.BEDROCK_RUNTIME,
+      subnets: { subnets: this.domainSubnets },
+      privateDnsEnabled: true,
+      open: false,
+    });
+    for (const g of this.embedGrantees) {
+      if (isConnectable(g)) this.bedrockRuntimeEndpoint.connections.allowDefaultPortFrom(g, 'Bedrock runtime for embeddings');
+    }
   }
 
   protected onGrant(kind: 'read' | 'write', principal: iam.IPrincipal, indexes: string[]): void {
@@ -449,8 +512,12 @@ function validateView(view: ViewConfig, existing: ViewConfig[]): void {
   if (view.search.timeField && !names.has(view.search.timeField)) throw new Error(`${where}: search.timeField '${view.search.timeField}' is not in fields; add it or remove timeField.`);
   if (existing.some(v => v.name === view.name)) throw new Error(`${where}: a view named '${view.name}' was already added to this domain.`);
   if (existing.some(v => v.search?.index === view.search!.index)) throw new Error(`${where}: search.index '${view.search.index}' is already used by another view; give each view its own index.`);
-  // Mapping derivation validates field types and reserved names.
-  viewMappings(view);
+  // Mapping derivation validates field types, reserved names and the vector config.
+  try {
+    viewMappings(view);
+  } catch (e) {
+    throw new Error(`${where}: ${(e as Error).message.replace(/^view '[^']*': /, '')}. Fix the view's declaration.`);
+  }
 }
 
 /** 3-28 chars, lowercase, starting with a letter, unique per construct path and stable across synths. */
@@ -476,6 +543,15 @@ function acknowledgeIndexWildcards(principal: iam.IPrincipal, domainArn: string,
       reason: `OpenSearch HTTP paths under one index ('${index}'): _bulk, _search, _mget and _doc/<id>; no other index or domain.`,
     });
   }
+}
+
+function isConnectable(x: unknown): x is ec2.IConnectable {
+  return typeof x === 'object' && x !== null && 'connections' in x;
+}
+
+/** `arn:<partition>:bedrock:<region>::foundation-model/<modelId>` (foundation models have no account). */
+function foundationModelArn(scope: IConstruct, modelId: string): string {
+  return Stack.of(scope).formatArn({ service: 'bedrock', account: '', resource: 'foundation-model', resourceName: modelId });
 }
 
 function isConstruct(x: unknown): x is IConstruct {

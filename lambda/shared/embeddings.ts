@@ -177,3 +177,27 @@ export function embeddingText(row: Record<string, unknown>, sourceFields: readon
     .map(v => (typeof v === 'object' ? JSON.stringify(v) : String(v)))
     .join('\n');
 }
+
+/** Set to `local` to use the hashed n-gram embedder instead of Bedrock (local dev loop, tests). */
+export const EMBEDDINGS_ENV = 'AGENT_EMBEDDINGS';
+
+const providers = new Map<string, EmbeddingProvider>();
+
+/**
+ * The container-wide provider for a view's vector config: Bedrock with the view's model and dimension, or the
+ * local embedder when `AGENT_EMBEDDINGS=local`. The sink and the MCP server call this so a query is embedded
+ * exactly like the documents it is compared with.
+ */
+export function embeddingProviderFor(
+  vector: { readonly modelId: string; readonly dimension: number },
+  env: NodeJS.ProcessEnv = process.env,
+): EmbeddingProvider {
+  const local = env[EMBEDDINGS_ENV] === 'local';
+  const key = `${local ? 'local' : 'bedrock'}|${vector.modelId}|${vector.dimension}`;
+  let provider = providers.get(key);
+  if (!provider) {
+    provider = local ? new HashingEmbedder(vector.dimension) : new BedrockTitanEmbeddings({ modelId: vector.modelId, dimension: vector.dimension });
+    providers.set(key, provider);
+  }
+  return provider;
+}

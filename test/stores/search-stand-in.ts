@@ -39,6 +39,8 @@ export class SearchStandIn {
   auditConfig: unknown;
   /** Consumed one per `_bulk` call before the bulk is applied. */
   readonly bulkFaults: BulkFault[] = [];
+  /** Consumed one per `_mget` call instead of answering it. */
+  readonly mgetFaults: CannedResponse[] = [];
   /** Per document id: statuses (429, 503, 400...) its next bulk items answer instead of being applied. */
   readonly itemFaults = new Map<string, number[]>();
   private server?: http.Server;
@@ -106,7 +108,7 @@ export class SearchStandIn {
     }
     const [name, op] = parts;
     if (op === '_bulk' && (r.method === 'PUT' || r.method === 'POST')) return this.bulk(name, r);
-    if (op === '_mget' && (r.method === 'POST' || r.method === 'GET')) return this.mget(name, r);
+    if (op === '_mget' && (r.method === 'POST' || r.method === 'GET')) return this.mgetFaults.shift() ?? this.mget(name, r);
     const index = this.aliases.get(name) ?? name;
     const state = this.indexes.get(index);
     if (parts.length === 1) {
