@@ -348,3 +348,108 @@ describe('AgentSearch bundling', () => {
     expect(code).toMatch(/require\("@aws-sdk\/credential-provider-node"\)/);
   });
 });
+
+describe('AgentSearch vector views', () => {
+  const TICKETS: ViewConfig = {
+    name: 'tickets', description: 'Support tickets', store: 'search', topic: 'cdc.public.tickets', format: 'debezium', key: ['ticket_id'], sourceTable: 'public.tickets',
+    fields: [{ name: 'ticket_id', type: 'integer' }, { name: 'subject', type: 'text' }, { name: 'body', type: 'text' }, { name: 'status', type: 'keyword' }],
+    search: {
+      index: 'tickets',
+      vector: { field: 'body_embedding', sourceFields: ['subject', 'body'], dimension: 1024, modelId: 'amazon.titan-embed-text-v2:0', spaceType: 'innerproduct' },
+    },
+  };
+
+  function buildVector(props: Partial<AgentSearchProps> = {}, gate = false) {
+    const app = testApp({ gate });
+    const stack = testStack(app);
+    const vpc = new AgentNetwork(stack, 'Net').vpc;
+    const search = new AgentSearch(stack, 'Search', { vpc, ...props });
+    search.addView(TICKETS);
+    const sink = new AgentFunction(stack, 'Sink', { handlerName: 'noop', entry: NOOP, description: 'sink', vpc });
+    search.grantWrite(sink, 'tickets');
+    search.grantEmbed(sink);
+    return { app, stack, search, sink };
+  }
+
+  test('the index maps a knn_vector (HNSW on faiss, the view space type) and enables k-NN', () => {
+    const t = Template.fromStack(buildVector().stack);
+    const props = Object.values(t.findResources('Custom::AgentSearchIndex'))[0].Properties;
+    expect(JSON.parse(props.Mappings).properties.body_embedding).toEqual({
+      type: 'knn_vector', dimension: 1024,
+      method: { name: 'hnsw', engine: 'faiss', space_type: 'innerproduct', parameters: { m: 16, ef_construction: 128 } },
+    });
+    expect(JSON.parse(props.StaticSettings)).toEqual({ 'index.number_of_shards': 1, 'index.knn': true });
+  });
+
+  test('views without vectors do not enable k-NN', () => {
+    const t = Template.fromStack(build().stack);
+    const props = Object.values(t.findResources('Custom::AgentSearchIndex'))[0].Properties;
+    expect(JSON.parse(props.StaticSettings)).not.toHaveProperty(['index.knn']);
+    t.resourceCountIs('AWS::EC2::VPCEndpoint', 0);
+  });
+
+  test('grantEmbed allows bedrock:InvokeModel on the one foundation model ARN', () => {
+    const t = Template.fromStack(buildVector().stack);
+    const statements = Object.values(t.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: Match.stringLikeRegexp('^SinkRole') }] } }))
+      .flatMap(p => p.Properties.PolicyDocument.Statement);
+    const invoke = statements.filter((s: { Action: unknown }) => JSON.stringify(s.Action).includes('bedrock:'));
+    expect(invoke).toHaveLength(1);
+    expect(invoke[0].Action).toBe('bedrock:InvokeModel');
+    expect(invoke[0].Resource).toBe('arn:aws:bedrock:us-east-1::foundation-model/amazon.titan-embed-text-v2:0');
+  });
+
+  test('a Bedrock runtime interface endpoint with private DNS is created, reachable from the embedding grantees only', () => {
+    const t = Template.fromStack(buildVector().stack);
+    t.resourceCountIs('AWS::EC2::VPCEndpoint', 1);
+    t.hasResourceProperties('AWS::EC2::VPCEndpoint', {
+      ServiceName: 'com.amazonaws.us-east-1.bedrock-runtime', VpcEndpointType: 'Interface', PrivateDnsEnabled: true,
+    });
+    const endpointSg = Object.entries(t.findResources('AWS::EC2::SecurityGroup')).find(([id]) => id.startsWith('SearchBedrockRuntimeEndpointSecurityGroup'))!;
+    expect(endpointSg[1].Properties.SecurityGroupIngress).toBeUndefined();
+    t.hasResourceProperties('AWS::EC2::SecurityGroupIngress', {
+      FromPort: 443, ToPort: 443,
+      GroupId: { 'Fn::GetAtt': [endpointSg[0], 'GroupId'] },
+      SourceSecurityGroupId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^SinkSecurityGroup'), 'GroupId'] },
+    });
+  });
+
+  test('bedrockRuntimeEndpoint: false leaves the VPC alone', () => {
+    const t = Template.fromStack(buildVector({ bedrockRuntimeEndpoint: false }).stack);
+    t.resourceCountIs('AWS::EC2::VPCEndpoint', 0);
+  });
+
+  test('grantInvokeEmbeddingModel works on imported domains and checks the model id', () => {
+    const stack = testStack();
+    const imported = AgentSearch.fromDomainAttributes(stack, 'Imported', { domainArn: 'arn:aws:es:us-east-1:123456789012:domain/existing', domainEndpoint: 'e' });
+    const role = new iam.Role(stack, 'R', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
+    (imported as AgentSearch).grantInvokeEmbeddingModel(role, 'amazon.titan-embed-text-v2:0');
+    Template.fromStack(stack).hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: { Statement: [Match.objectLike({ Action: 'bedrock:InvokeModel' })] },
+    });
+    expect(() => (imported as AgentSearch).grantInvokeEmbeddingModel(role, 'arn:aws:bedrock:*')).toThrow(/is not a Bedrock foundation model id/);
+  });
+
+  test('passes the validation gate with a vector view', () => {
+    expect(formatFindings(gateFindings(buildVector({}, true).app))).toBe('');
+  });
+
+  describe('fails when', () => {
+    const add = (vector: Record<string, unknown>) => {
+      const stack = testStack();
+      const search = new AgentSearch(stack, 'Search', { vpc: new AgentNetwork(stack, 'Net').vpc });
+      return () => search.addView({ ...TICKETS, search: { index: 'tickets', vector: { ...TICKETS.search!.vector!, ...vector } as never } });
+    };
+    test('the vector field is also a view field', () => expect(add({ field: 'body' })).toThrow(/AgentSearch.addView\('tickets'\): search.vector field 'body' is also a view field/));
+    test('a source field is not a view field', () => expect(add({ sourceFields: ['nope'] })).toThrow(/sourceField 'nope' is not a view field/));
+    test('a source field is not text', () => expect(add({ sourceFields: ['ticket_id'] })).toThrow(/sourceField 'ticket_id' has type 'integer'/));
+    test('there are no source fields', () => expect(add({ sourceFields: [] })).toThrow(/sourceFields is empty/));
+    test('the dimension is invalid', () => expect(add({ dimension: 0 })).toThrow(/dimension 0 must be an integer/));
+    test('the space type is unknown', () => expect(add({ spaceType: 'hamming' })).toThrow(/spaceType 'hamming'/));
+    test('grantEmbed is called before any vector view', () => {
+      const stack = testStack();
+      const search = new AgentSearch(stack, 'Search', { vpc: new AgentNetwork(stack, 'Net').vpc });
+      const role = new iam.Role(stack, 'R', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
+      expect(() => search.grantEmbed(role)).toThrow(/no view with search.vector was added yet/);
+    });
+  });
+});
