@@ -183,3 +183,47 @@ describe('Custom::AgentSearchAccess', () => {
     await expect(onEvent(client, event('Create', 'Custom::Other', { Endpoint: url }))).rejects.toThrow(/unsupported resource type Custom::Other/);
   });
 });
+
+describe('Custom::AgentSearchIndex with a vector field', () => {
+  const VECTOR_VIEW: ViewConfig = {
+    ...VIEW,
+    fields: [...VIEW.fields, { name: 'note', type: 'text' }],
+    search: { index: 'orders', vector: { field: 'note_embedding', sourceFields: ['note'], dimension: 256, modelId: 'amazon.titan-embed-text-v2:0', spaceType: 'cosinesimil' } },
+  };
+  function vectorProps(view: ViewConfig) {
+    const settings = viewIndexSettings({ shards: 1, replicas: 1, deleteTombstoneRetentionSeconds: 86400 }, view);
+    return { ...indexProps(view, url), StaticSettings: JSON.stringify(settings.static) };
+  }
+
+  test('creates the index with index.knn and the knn_vector mapping; a redeploy changes nothing', async () => {
+    await onEvent(client, event('Create', 'Custom::AgentSearchIndex', vectorProps(VECTOR_VIEW)));
+    const create = JSON.parse(standIn.requests.find(r => r.method === 'PUT' && r.path === '/orders-v1')!.body);
+    expect(create.settings['index.knn']).toBe(true);
+    expect(create.mappings.properties.note_embedding).toMatchObject({ type: 'knn_vector', dimension: 256, method: { engine: 'faiss', space_type: 'cosinesimil' } });
+    const before = writes().length;
+    await onEvent(client, event('Update', 'Custom::AgentSearchIndex', vectorProps(VECTOR_VIEW), vectorProps(VECTOR_VIEW)));
+    expect(writes().length).toBe(before);
+  });
+
+  test('a vector echoed back with space_type at the top level and extra defaults is the same field', async () => {
+    const mappings = viewMappings(VECTOR_VIEW) as unknown as { properties: Record<string, Record<string, unknown>> };
+    mappings.properties.note_embedding = { type: 'knn_vector', dimension: 256, space_type: 'cosinesimil', mode: 'in_memory', method: { name: 'hnsw', engine: 'faiss', parameters: { m: 16, ef_construction: 128 } } };
+    standIn.seedIndex('orders-v1', 'orders', mappings as never, { 'index.knn': 'true', 'index.gc_deletes': '86400s' });
+    const res = await onEvent(client, event('Update', 'Custom::AgentSearchIndex', vectorProps(VECTOR_VIEW), vectorProps(VECTOR_VIEW)));
+    expect(res.Data).toMatchObject({ AddedFields: '' });
+  });
+
+  test('adding a vector to an index created without k-NN is refused (index.knn is static)', async () => {
+    const plain: ViewConfig = { ...VECTOR_VIEW, search: { index: 'orders' } };
+    await onEvent(client, event('Create', 'Custom::AgentSearchIndex', vectorProps(plain)));
+    await expect(onEvent(client, event('Update', 'Custom::AgentSearchIndex', vectorProps(VECTOR_VIEW), vectorProps(plain))))
+      .rejects.toThrow(/static setting 'index.knn' is undefined, the view needs true/);
+  });
+
+  test('changing the vector dimension in place is refused', async () => {
+    await onEvent(client, event('Create', 'Custom::AgentSearchIndex', vectorProps(VECTOR_VIEW)));
+    const wider = { ...VECTOR_VIEW, search: { ...VECTOR_VIEW.search!, vector: { ...VECTOR_VIEW.search!.vector!, dimension: 512 } } };
+    await expect(onEvent(client, event('Update', 'Custom::AgentSearchIndex', vectorProps(wider), vectorProps(VECTOR_VIEW))))
+      .rejects.toThrow(/field 'note_embedding' is mapped as/);
+  });
+});
