@@ -105,7 +105,7 @@ export abstract class AgentSearchBase extends Resource implements IAgentSearch {
    * named by ARN in this stack's region; no other model.
    */
   public grantInvokeEmbeddingModel(grantee: iam.IGrantable, modelId: string): iam.Grant {
-    if (!Token.isUnresolved(modelId) && !/^[a-z0-9][a-z0-9.\-]*(:[0-9a-z.\-]+)?$/.test(modelId)) {
+    if (!Token.isUnresolved(modelId) && !/^[a-z0-9][a-z0-9.-]*(:[0-9a-z.-]+)?$/.test(modelId)) {
       throw new Error(`AgentSearch.grantInvokeEmbeddingModel: modelId '${modelId}' is not a Bedrock foundation model id (e.g. 'amazon.titan-embed-text-v2:0').`);
     }
     return iam.Grant.addToPrincipal({
@@ -516,7 +516,7 @@ function validateView(view: ViewConfig, existing: ViewConfig[]): void {
   try {
     viewMappings(view);
   } catch (e) {
-    throw new Error(`${where}: ${(e as Error).message.replace(/^view '[^']*': /, '')}. Fix the view's declaration.`);
+    throw new Error(`${where}: ${(e as Error).message.replace(/^view '[^']*': /, '')}. Fix the view's declaration.`, { cause: e });
   }
 }
 
