@@ -184,6 +184,14 @@ describe('AgentSearch domain', () => {
     });
   });
 
+  test('the default domain name is valid, derived from the path and stable across synths', () => {
+    const first = build().search.domainName;
+    expect(first).toMatch(/^a[a-z0-9]{2,27}$/);
+    expect(first.length).toBeLessThanOrEqual(28);
+    expect(build().search.domainName).toBe(first);
+    Template.fromStack(build().stack).hasResourceProperties('AWS::OpenSearchService::Domain', { DomainName: first });
+  });
+
   test('clientEnvironment names the endpoint and region', () => {
     const { stack, search } = build();
     const env = stack.resolve(search.clientEnvironment());
