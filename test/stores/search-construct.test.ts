@@ -4,6 +4,8 @@ import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import { AgentNetwork } from '../../constructs/common/agent-network';
 import { AgentFunction } from '../../constructs/common/agent-function';
 import { AgentSearch, AgentSearchProps } from '../../constructs/stores/agent-search';
@@ -80,6 +82,19 @@ describe('AgentSearch domain', () => {
       EBSOptions: Match.objectLike({ EBSEnabled: true, VolumeSize: 20, VolumeType: 'gp3' }),
     });
     t.hasResource('AWS::OpenSearchService::Domain', { DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+  });
+
+  test('a customer KMS key encrypts at rest when given', () => {
+    const app = testApp();
+    const stack = testStack(app);
+    const key = new kms.Key(stack, 'Key', { enableKeyRotation: true });
+    new AgentSearch(stack, 'Search', { vpc: new AgentNetwork(stack, 'Net').vpc, encryptionKey: key, removalPolicy: RemovalPolicy.DESTROY, logRetention: logs.RetentionDays.ONE_YEAR });
+    const t = Template.fromStack(stack);
+    t.hasResourceProperties('AWS::OpenSearchService::Domain', {
+      EncryptionAtRestOptions: { Enabled: true, KmsKeyId: { Ref: Match.stringLikeRegexp('^Key') } },
+    });
+    t.hasResource('AWS::OpenSearchService::Domain', { DeletionPolicy: 'Delete' });
+    t.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 365 });
   });
 
   test('development shape: one zone, no dedicated masters', () => {
