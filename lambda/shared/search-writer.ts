@@ -4,7 +4,7 @@ import type { ViewConfig } from './view-config';
 import { documentId, type StoredRecord } from './stored-record';
 import { StoreUnavailableError, type RecordFailure, type WriteResult } from './write-result';
 import { PROVENANCE_FIELD } from './search-mapping';
-import { embeddingText, EmbeddingError, type EmbeddingProvider } from './embeddings';
+import { embeddingProviderFor, embeddingText, EmbeddingError, type EmbeddingProvider } from './embeddings';
 
 /** Largest external version OpenSearch accepts (a Java long). */
 const MAX_VERSION = (1n << 63n) - 1n;
@@ -18,7 +18,7 @@ export interface SearchWriteOptions {
   readonly maxDelayMs?: number;
   /** Injected in tests. @default setTimeout-based sleep */
   readonly sleep?: (ms: number) => Promise<void>;
-  /** Computes vectors for views with `search.vector`; required for those views. @default - none */
+  /** Computes vectors for views with `search.vector`. @default - `embeddingProviderFor(view.search.vector)` (Bedrock, or the local embedder with AGENT_EMBEDDINGS=local) */
   readonly embeddings?: EmbeddingProvider;
 }
 
@@ -198,8 +198,7 @@ async function attachVectors(
   options: SearchWriteOptions,
 ): Promise<{ stale: number; failed: RecordFailure[] } & EmbeddingStats> {
   const vector = view.search!.vector!;
-  const provider = options.embeddings;
-  if (!provider) throw new Error(`view '${view.name}' has search.vector: pass an EmbeddingProvider as options.embeddings`);
+  const provider = options.embeddings ?? embeddingProviderFor(vector);
   if (provider.dimension !== vector.dimension) {
     throw new Error(`view '${view.name}' declares vector.dimension ${vector.dimension} but the embedding provider returns ${provider.dimension}`);
   }

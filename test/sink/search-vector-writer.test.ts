@@ -147,8 +147,18 @@ test('if the stored documents cannot be fetched the rows are embedded again, not
   expect(sentDocs(1)[0].body_embedding).toHaveLength(DIM);
 });
 
-test('refuses a vector view without a provider, or with a provider of another dimension', async () => {
+test('without an explicit provider the view model is used (the local embedder under AGENT_EMBEDDINGS=local)', async () => {
+  process.env.AGENT_EMBEDDINGS = 'local';
+  try {
+    const result = await writeSearchBatch(client, TICKETS, [ticket(1, 10, { status: 'open', subject: 'a', body: 'b' })], { sleep: async () => undefined });
+    expect(result.written).toBe(1);
+    expect(sentDocs(0)[0].body_embedding).toEqual(new HashingEmbedder(DIM).vector('a\nb'));
+  } finally {
+    delete process.env.AGENT_EMBEDDINGS;
+  }
+});
+
+test('refuses a provider of another dimension than the view declares', async () => {
   const record = [ticket(1, 10, { status: 'open', subject: 'a', body: 'b' })];
-  await expect(writeSearchBatch(client, TICKETS, record, { sleep: async () => undefined })).rejects.toThrow(/pass an EmbeddingProvider as options.embeddings/);
   await expect(writeSearchBatch(client, TICKETS, record, { embeddings: new HashingEmbedder(16) })).rejects.toThrow(/vector.dimension 32 but the embedding provider returns 16/);
 });
