@@ -1,0 +1,478 @@
+// AgentSearch: domain security settings, logs, VPC placement, access policy and FGAC mapping of granted roles, view indexes, metrics, validation and the gate.
+import * as path from 'path';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { AgentNetwork } from '../../constructs/common/agent-network';
+import { AgentFunction } from '../../constructs/common/agent-function';
+import { AgentSearch, AgentSearchProps } from '../../constructs/stores/agent-search';
+import type { ViewConfig } from '../../lambda/shared/view-config';
+import { testApp, testStack } from '../helpers/app';
+import { formatFindings, gateFindings } from '../helpers/gate';
+
+const NOOP = path.join(__dirname, '..', 'fixtures', 'noop-handler.ts');
+
+export const ORDERS: ViewConfig = {
+  name: 'orders',
+  description: 'Orders by customer',
+  store: 'search',
+  topic: 'cdc.public.orders',
+  format: 'debezium',
+  key: ['order_id'],
+  sourceTable: 'public.orders',
+  fields: [
+    { name: 'order_id', type: 'integer' },
+    { name: 'customer_id', type: 'keyword' },
+    { name: 'note', type: 'text' },
+    { name: 'status', type: 'string' },
+    { name: 'amount', type: 'number' },
+    { name: 'paid', type: 'boolean' },
+    { name: 'created_at', type: 'timestamp' },
+    { name: 'extra', type: 'json' },
+  ],
+  search: { index: 'orders', timeField: 'created_at' },
+};
+
+function build(props: Partial<AgentSearchProps> = {}, gate = false) {
+  const app = testApp({ gate });
+  const stack = testStack(app);
+  const vpc = new AgentNetwork(stack, 'Net').vpc;
+  const search = new AgentSearch(stack, 'Search', { vpc, ...props });
+  search.addView(ORDERS);
+  const sink = new AgentFunction(stack, 'Sink', { handlerName: 'noop', entry: NOOP, description: 'sink', vpc });
+  const mcp = new AgentFunction(stack, 'Mcp', { handlerName: 'noop', entry: NOOP, description: 'mcp', vpc });
+  search.grantWrite(sink, 'orders');
+  search.grantRead(mcp, 'orders');
+  search.connections.allowDefaultPortFrom(sink);
+  return { app, stack, search, sink, mcp, vpc };
+}
+
+describe('AgentSearch domain', () => {
+  test('encrypts at rest and between nodes, enforces HTTPS with the TLS 1.2 PFS policy, and uses FGAC with the index handler as IAM master', () => {
+    const t = Template.fromStack(build().stack);
+    t.hasResourceProperties('AWS::OpenSearchService::Domain', {
+      EngineVersion: 'OpenSearch_3.7',
+      NodeToNodeEncryptionOptions: { Enabled: true },
+      EncryptionAtRestOptions: { Enabled: true },
+      DomainEndpointOptions: Match.objectLike({ EnforceHTTPS: true, TLSSecurityPolicy: 'Policy-Min-TLS-1-2-PFS-2023-10' }),
+      AdvancedSecurityOptions: Match.objectLike({
+        Enabled: true,
+        InternalUserDatabaseEnabled: false,
+        MasterUserOptions: { MasterUserARN: { 'Fn::GetAtt': [Match.stringLikeRegexp('SearchIndexProviderOnEventRole'), 'Arn'] } },
+      }),
+    });
+  });
+
+  test('defaults: 2 r7g data nodes over 2 zones, 3 m7g dedicated masters, 20 GiB gp3, retained', () => {
+    const t = Template.fromStack(build().stack);
+    t.hasResourceProperties('AWS::OpenSearchService::Domain', {
+      ClusterConfig: Match.objectLike({
+        InstanceCount: 2,
+        InstanceType: 'r7g.large.search',
+        ZoneAwarenessEnabled: true,
+        ZoneAwarenessConfig: { AvailabilityZoneCount: 2 },
+        DedicatedMasterEnabled: true,
+        DedicatedMasterCount: 3,
+        DedicatedMasterType: 'm7g.large.search',
+        MultiAZWithStandbyEnabled: false,
+      }),
+      EBSOptions: Match.objectLike({ EBSEnabled: true, VolumeSize: 20, VolumeType: 'gp3' }),
+    });
+    t.hasResource('AWS::OpenSearchService::Domain', { DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+  });
+
+  test('a customer KMS key encrypts at rest when given', () => {
+    const app = testApp();
+    const stack = testStack(app);
+    const key = new kms.Key(stack, 'Key', { enableKeyRotation: true });
+    new AgentSearch(stack, 'Search', { vpc: new AgentNetwork(stack, 'Net').vpc, encryptionKey: key, removalPolicy: RemovalPolicy.DESTROY, logRetention: logs.RetentionDays.ONE_YEAR });
+    const t = Template.fromStack(stack);
+    t.hasResourceProperties('AWS::OpenSearchService::Domain', {
+      EncryptionAtRestOptions: { Enabled: true, KmsKeyId: { Ref: Match.stringLikeRegexp('^Key') } },
+    });
+    t.hasResource('AWS::OpenSearchService::Domain', { DeletionPolicy: 'Delete' });
+    t.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 365 });
+  });
+
+  test('development shape: one zone, no dedicated masters', () => {
+    const t = Template.fromStack(build({ availabilityZoneCount: 1, dedicatedMasterNodes: 0, dataNodes: 1 }).stack);
+    t.hasResourceProperties('AWS::OpenSearchService::Domain', {
+      ClusterConfig: Match.objectLike({ InstanceCount: 1, ZoneAwarenessEnabled: false, DedicatedMasterEnabled: false }),
+      VPCOptions: { SubnetIds: Match.anyValue(), SecurityGroupIds: Match.anyValue() },
+    });
+    const domain = Object.values(t.findResources('AWS::OpenSearchService::Domain'))[0];
+    expect(domain.Properties.VPCOptions.SubnetIds).toHaveLength(1);
+  });
+
+  test('sits in the private subnets, one per zone', () => {
+    const { stack } = build();
+    const t = Template.fromStack(stack);
+    const domain = Object.values(t.findResources('AWS::OpenSearchService::Domain'))[0];
+    const subnets = domain.Properties.VPCOptions.SubnetIds.map((s: { Ref: string }) => s.Ref);
+    expect(subnets).toHaveLength(2);
+    for (const s of subnets) expect(s).toMatch(/NetVpcprivateSubnet/);
+  });
+
+  test('publishes slow search, slow index, error and audit logs to retained log groups OpenSearch may write to', () => {
+    const t = Template.fromStack(build().stack);
+    t.hasResourceProperties('AWS::OpenSearchService::Domain', {
+      LogPublishingOptions: {
+        SEARCH_SLOW_LOGS: { Enabled: true, CloudWatchLogsLogGroupArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('SearchSlowSearchLogs'), 'Arn'] } },
+        INDEX_SLOW_LOGS: { Enabled: true, CloudWatchLogsLogGroupArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('SearchSlowIndexLogs'), 'Arn'] } },
+        ES_APPLICATION_LOGS: { Enabled: true, CloudWatchLogsLogGroupArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('SearchErrorLogs'), 'Arn'] } },
+        AUDIT_LOGS: { Enabled: true, CloudWatchLogsLogGroupArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('SearchAuditLogs'), 'Arn'] } },
+      },
+    });
+    t.hasResource('AWS::Logs::LogGroup', { Properties: { RetentionInDays: 90 }, DeletionPolicy: 'Retain' });
+    const policies = t.findResources('AWS::Logs::ResourcePolicy');
+    expect(Object.keys(policies)).toHaveLength(1);
+    const doc = JSON.stringify(Object.values(policies)[0].Properties.PolicyDocument);
+    expect(doc).toContain('es.amazonaws.com');
+    expect(doc).toContain('aws:SourceAccount');
+    // No AwsCustomResource from the L2 for log policies or access policies.
+    t.resourceCountIs('Custom::CloudwatchLogResourcePolicy', 0);
+    t.resourceCountIs('Custom::OpenSearchAccessPolicy', 0);
+    const domain = Object.values(t.findResources('AWS::OpenSearchService::Domain'))[0];
+    expect(domain.DependsOn).toEqual(expect.arrayContaining([expect.stringMatching(/SearchLogsResourcePolicy/)]));
+  });
+
+  test('the access policy names the master role and each granted role, on this domain only', () => {
+    const t = Template.fromStack(build().stack);
+    const domain = Object.values(t.findResources('AWS::OpenSearchService::Domain'))[0];
+    const statement = domain.Properties.AccessPolicies.Statement[0];
+    expect(statement.Effect).toBe('Allow');
+    const principals = JSON.stringify(statement.Principal.AWS);
+    expect(principals).toMatch(/SearchIndexProviderOnEventRole/);
+    expect(principals).toMatch(/SinkRole/);
+    expect(principals).toMatch(/McpRole/);
+    expect(JSON.stringify(statement.Resource)).toMatch(/:domain\/a[a-z0-9]+\/\*/);
+    expect(JSON.stringify(statement)).not.toMatch(/"\*"/);
+  });
+
+  test('grantWrite and grantRead give index-scoped HTTP verbs', () => {
+    const t = Template.fromStack(build().stack);
+    const statementFor = (rolePattern: string) => {
+      const policies = t.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: Match.stringLikeRegexp(rolePattern) }] } });
+      return Object.values(policies).flatMap(p => p.Properties.PolicyDocument.Statement).find((s: { Action: unknown }) => JSON.stringify(s.Action).includes('es:'));
+    };
+    const write = statementFor('^SinkRole');
+    expect([...write.Action].sort()).toEqual(['es:ESHttpDelete', 'es:ESHttpGet', 'es:ESHttpHead', 'es:ESHttpPost', 'es:ESHttpPut']);
+    const resources = JSON.stringify(write.Resource);
+    expect(resources).toMatch(/\/orders"/);
+    expect(resources).toMatch(/\/orders\/\*"/);
+    const read = statementFor('^McpRole');
+    expect([...read.Action].sort()).toEqual(['es:ESHttpGet', 'es:ESHttpHead', 'es:ESHttpPost']);
+  });
+
+  test('FGAC roles map the sink to write and the MCP server to read, on the view alias and its generations', () => {
+    const t = Template.fromStack(build().stack);
+    const access = Object.values(t.findResources('Custom::AgentSearchAccess'))[0].Properties;
+    expect(access.AuditLog).toBe('true');
+    const write = access.Roles.find((r: { Name: string }) => r.Name.includes('_write_'));
+    const read = access.Roles.find((r: { Name: string }) => r.Name.includes('_read_'));
+    expect(write.IndexPatterns).toEqual(['orders', 'orders-v*']);
+    expect(write.ClusterPermissions).toEqual(['indices:data/write/bulk', 'indices:data/read/mget']);
+    expect(write.AllowedActions).toContain('indices:data/write/index');
+    expect(write.AllowedActions).not.toContain('indices:admin/mapping/put');
+    expect(JSON.stringify(write.BackendRoles)).toMatch(/SinkRole/);
+    expect(JSON.stringify(write.BackendRoles)).not.toMatch(/McpRole/);
+    expect(read.AllowedActions).toEqual(['read']);
+    expect(JSON.stringify(read.BackendRoles)).toMatch(/McpRole/);
+  });
+
+  test('the index handler runs in the VPC and may reach the domain on 443', () => {
+    const { stack } = build();
+    const t = Template.fromStack(stack);
+    t.hasResourceProperties('AWS::Lambda::Function', {
+      Description: Match.stringLikeRegexp('^AgentSearch: creates view indexes'),
+      VpcConfig: Match.objectLike({ SubnetIds: Match.anyValue() }),
+    });
+    t.hasResourceProperties('AWS::EC2::SecurityGroupIngress', {
+      IpProtocol: 'tcp', FromPort: 443, ToPort: 443,
+      SourceSecurityGroupId: { 'Fn::GetAtt': [Match.stringLikeRegexp('SearchIndexProviderOnEventSecurityGroup'), 'GroupId'] },
+    });
+    t.hasResourceProperties('AWS::EC2::SecurityGroupIngress', {
+      FromPort: 443, SourceSecurityGroupId: { 'Fn::GetAtt': [Match.stringLikeRegexp('SinkSecurityGroup'), 'GroupId'] },
+    });
+  });
+
+  test('the default domain name is valid, derived from the path and stable across synths', () => {
+    const first = build().search.domainName;
+    expect(first).toMatch(/^a[a-z0-9]{2,27}$/);
+    expect(first.length).toBeLessThanOrEqual(28);
+    expect(build().search.domainName).toBe(first);
+    Template.fromStack(build().stack).hasResourceProperties('AWS::OpenSearchService::Domain', { DomainName: first });
+  });
+
+  test('clientEnvironment names the endpoint and region', () => {
+    const { stack, search } = build();
+    const env = stack.resolve(search.clientEnvironment());
+    expect(env.AGENT_SEARCH_REGION).toBe('us-east-1');
+    expect(env.AGENT_SEARCH_ENDPOINT).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^Search/), 'DomainEndpoint'] });
+  });
+
+  test('metrics are in AWS/ES with DomainName and ClientId and documented statistics', () => {
+    const { stack, search } = build();
+    const red = search.metricClusterStatusRed();
+    expect(red.namespace).toBe('AWS/ES');
+    expect(red.metricName).toBe('ClusterStatus.red');
+    expect(red.statistic).toBe('Maximum');
+    expect(stack.resolve(red.dimensions)).toEqual({ DomainName: search.domainName, ClientId: '123456789012' });
+    expect(search.metricClusterStatusYellow().metricName).toBe('ClusterStatus.yellow');
+    expect(search.metricJvmMemoryPressure().statistic).toBe('Maximum');
+    expect(search.metricIndexingLatency().statistic).toBe('Average');
+    expect(search.metricSearchLatency().metricName).toBe('SearchLatency');
+    expect(search.metricFreeStorageSpace().statistic).toBe('Minimum');
+    expect(search.metricFreeStorageSpace().period.toSeconds()).toBe(60);
+  });
+
+  test('passes the validation gate (production and development shapes)', () => {
+    expect(formatFindings(gateFindings(build({}, true).app))).toBe('');
+    expect(formatFindings(gateFindings(build({ availabilityZoneCount: 1, dedicatedMasterNodes: 0, dataNodes: 1 }, true).app))).toBe('');
+  });
+});
+
+describe('AgentSearch view indexes', () => {
+  test('addView creates the index behind its alias with explicit strict mappings and provenance', () => {
+    const t = Template.fromStack(build().stack);
+    const props = Object.values(t.findResources('Custom::AgentSearchIndex'))[0].Properties;
+    expect(props.Alias).toBe('orders');
+    expect(props.Index).toBe('orders-v1');
+    expect(props.RemoveOnDelete).toBe('false');
+    const mappings = JSON.parse(props.Mappings);
+    expect(mappings.dynamic).toBe('strict');
+    expect(mappings.properties).toMatchObject({
+      order_id: { type: 'long' },
+      customer_id: { type: 'keyword' },
+      note: { type: 'text' },
+      status: { type: 'text', fields: { keyword: { type: 'keyword' } } },
+      amount: { type: 'double' },
+      paid: { type: 'boolean' },
+      created_at: { type: 'date' },
+      extra: { type: 'object', enabled: false },
+      _provenance: { type: 'object', dynamic: 'strict', properties: expect.objectContaining({ commitTimeMs: { type: 'date', format: 'epoch_millis' } }) },
+    });
+    expect(JSON.parse(props.StaticSettings)).toEqual({ 'index.number_of_shards': 1 });
+    expect(JSON.parse(props.DynamicSettings)).toEqual({ 'index.number_of_replicas': 1, 'index.gc_deletes': '86400s' });
+  });
+
+  test('index options: shards, replicas, tombstone retention, opt-in delete', () => {
+    const stack = testStack();
+    const vpc = new AgentNetwork(stack, 'Net').vpc;
+    const search = new AgentSearch(stack, 'Search', { vpc, dataNodes: 4 });
+    search.addView(ORDERS, { shards: 3, replicas: 2, deleteTombstoneRetention: Duration.hours(6), removalPolicy: RemovalPolicy.DESTROY });
+    const props = Object.values(Template.fromStack(stack).findResources('Custom::AgentSearchIndex'))[0].Properties;
+    expect(JSON.parse(props.StaticSettings)).toEqual({ 'index.number_of_shards': 3 });
+    expect(JSON.parse(props.DynamicSettings)).toEqual({ 'index.number_of_replicas': 2, 'index.gc_deletes': '21600s' });
+    expect(props.RemoveOnDelete).toBe('true');
+  });
+
+  test('a single-node domain defaults to no replicas', () => {
+    const stack = testStack();
+    const vpc = new AgentNetwork(stack, 'Net').vpc;
+    new AgentSearch(stack, 'Search', { vpc, dataNodes: 1, availabilityZoneCount: 1, dedicatedMasterNodes: 0 }).addView(ORDERS);
+    const props = Object.values(Template.fromStack(stack).findResources('Custom::AgentSearchIndex'))[0].Properties;
+    expect(JSON.parse(props.DynamicSettings)['index.number_of_replicas']).toBe(0);
+  });
+});
+
+describe('AgentSearch validation', () => {
+  function domain(props: Partial<AgentSearchProps> = {}) {
+    const stack = testStack();
+    const vpc = new AgentNetwork(stack, 'Net').vpc;
+    return new AgentSearch(stack, 'Search', { vpc, ...props });
+  }
+  test('fails when availabilityZoneCount is not 1, 2 or 3', () => expect(() => domain({ availabilityZoneCount: 4 })).toThrow(/availabilityZoneCount is 4; use 2 or 3/));
+  test('fails when data nodes do not divide over the zones', () => expect(() => domain({ dataNodes: 3 })).toThrow(/dataNodes is 3 with availabilityZoneCount 2/));
+  test('fails when dataNodes is not positive', () => expect(() => domain({ dataNodes: 0 })).toThrow(/dataNodes is 0/));
+  test('fails when dedicated masters are not 0, 3 or 5', () => expect(() => domain({ dedicatedMasterNodes: 2 })).toThrow(/dedicatedMasterNodes is 2; use 3 or 5/));
+  test('fails when domainName is invalid', () => expect(() => domain({ domainName: 'Bad_Name' })).toThrow(/domainName 'Bad_Name' is invalid/));
+  test('fails when volumeSize is under 10 GiB', () => expect(() => domain({ volumeSize: 5 })).toThrow(/volumeSize is 5/));
+  test('fails when the subnets span fewer zones than asked', () => {
+    expect(() => domain({ availabilityZoneCount: 3, dataNodes: 3 })).toThrow(/availabilityZoneCount is 3 but vpcSubnets selects subnets in 2/);
+  });
+  test('fails when a view is not a search view', () => {
+    expect(() => domain().addView({ ...ORDERS, store: 'cache', search: undefined })).toThrow(/store is 'cache'/);
+  });
+  test('fails when the index name is invalid', () => {
+    expect(() => domain().addView({ ...ORDERS, search: { index: 'Orders' } })).toThrow(/search.index 'Orders' has uppercase letters/);
+  });
+  test('fails when a field is declared twice', () => {
+    expect(() => domain().addView({ ...ORDERS, fields: [...ORDERS.fields, { name: 'note', type: 'keyword' }] })).toThrow(/field 'note' is declared twice/);
+  });
+  test('fails when the key is empty or not a field', () => {
+    expect(() => domain().addView({ ...ORDERS, key: [] })).toThrow(/key is empty/);
+    expect(() => domain().addView({ ...ORDERS, key: ['nope'] })).toThrow(/key column 'nope' is not in fields/);
+  });
+  test('fails when the time field is not a field', () => {
+    expect(() => domain().addView({ ...ORDERS, search: { index: 'orders', timeField: 'when' } })).toThrow(/timeField 'when' is not in fields/);
+  });
+  test('fails when a field uses the reserved provenance name', () => {
+    expect(() => domain().addView({ ...ORDERS, fields: [...ORDERS.fields, { name: '_provenance', type: 'json' }] })).toThrow(/'_provenance' is reserved/);
+  });
+  test('fails when a view or index is added twice', () => {
+    const d = domain();
+    d.addView(ORDERS);
+    expect(() => d.addView(ORDERS)).toThrow(/already added/);
+    expect(() => d.addView({ ...ORDERS, name: 'orders2' })).toThrow(/search.index 'orders' is already used/);
+  });
+  test('fails when replicas need more nodes than the domain has', () => {
+    expect(() => domain().addView(ORDERS, { replicas: 2 })).toThrow(/replicas is 2 but the domain has 2 data node/);
+  });
+  test('fails when the tombstone retention is under a minute', () => {
+    expect(() => domain().addView(ORDERS, { deleteTombstoneRetention: Duration.seconds(10) })).toThrow(/deleteTombstoneRetention is 10s/);
+  });
+  test('fails when a grant names no index, or an invalid one', () => {
+    const d = domain();
+    const role = new iam.Role(Stack.of(d), 'R', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
+    expect(() => d.grantRead(role)).toThrow(/grantRead: no index given/);
+    expect(() => d.grantWrite(role, 'a*')).toThrow(/index 'a\*' contains/);
+  });
+});
+
+describe('AgentSearch.fromDomainAttributes', () => {
+  test('grants IAM on the imported domain and exposes its coordinates', () => {
+    const stack = testStack();
+    const sg = ec2.SecurityGroup.fromSecurityGroupId(stack, 'Sg', 'sg-12345');
+    const imported = AgentSearch.fromDomainAttributes(stack, 'Imported', {
+      domainArn: 'arn:aws:es:us-east-1:123456789012:domain/existing',
+      domainEndpoint: 'vpc-existing.us-east-1.es.amazonaws.com',
+      securityGroups: [sg],
+    });
+    const role = new iam.Role(stack, 'R', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
+    imported.grantRead(role, 'orders');
+    Template.fromStack(stack).hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: { Statement: [Match.objectLike({
+        Action: ['es:ESHttpGet', 'es:ESHttpHead', 'es:ESHttpPost'],
+        Resource: ['arn:aws:es:us-east-1:123456789012:domain/existing/orders', 'arn:aws:es:us-east-1:123456789012:domain/existing/orders/*'],
+      })] },
+    });
+    expect(imported.clientEnvironment()).toEqual({ AGENT_SEARCH_ENDPOINT: 'vpc-existing.us-east-1.es.amazonaws.com', AGENT_SEARCH_REGION: 'us-east-1' });
+    expect(imported.connections.securityGroups).toHaveLength(1);
+  });
+});
+
+describe('AgentSearch bundling', () => {
+  test('the index handler bundles with esbuild (OpenSearch client and SigV4 signer included, AWS SDK external)', () => {
+    const app = testApp({ bundle: true });
+    const stack = testStack(app);
+    const vpc = new AgentNetwork(stack, 'Net').vpc;
+    new AgentSearch(stack, 'Search', { vpc }).addView(ORDERS);
+    const assembly = app.synth();
+    const template = assembly.getStackByName(stack.stackName).template;
+    const fn = Object.values(template.Resources as Record<string, any>).find(r => r.Type === 'AWS::Lambda::Function' && String(r.Properties.Description).startsWith('AgentSearch:'));
+    const hash = String(fn.Properties.Code.S3Key).replace(/\.zip$/, '');
+    const assetDir = require('path').join(assembly.directory, `asset.${hash}`);
+    const code = require('fs').readFileSync(require('path').join(assetDir, 'index.js'), 'utf8');
+    expect(code).toContain('_plugins/_security/api');
+    expect(code).toMatch(/require\("@aws-sdk\/credential-provider-node"\)/);
+  });
+});
+
+describe('AgentSearch vector views', () => {
+  const TICKETS: ViewConfig = {
+    name: 'tickets', description: 'Support tickets', store: 'search', topic: 'cdc.public.tickets', format: 'debezium', key: ['ticket_id'], sourceTable: 'public.tickets',
+    fields: [{ name: 'ticket_id', type: 'integer' }, { name: 'subject', type: 'text' }, { name: 'body', type: 'text' }, { name: 'status', type: 'keyword' }],
+    search: {
+      index: 'tickets',
+      vector: { field: 'body_embedding', sourceFields: ['subject', 'body'], dimension: 1024, modelId: 'amazon.titan-embed-text-v2:0', spaceType: 'innerproduct' },
+    },
+  };
+
+  function buildVector(props: Partial<AgentSearchProps> = {}, gate = false) {
+    const app = testApp({ gate });
+    const stack = testStack(app);
+    const vpc = new AgentNetwork(stack, 'Net').vpc;
+    const search = new AgentSearch(stack, 'Search', { vpc, ...props });
+    search.addView(TICKETS);
+    const sink = new AgentFunction(stack, 'Sink', { handlerName: 'noop', entry: NOOP, description: 'sink', vpc });
+    search.grantWrite(sink, 'tickets');
+    search.grantEmbed(sink);
+    return { app, stack, search, sink };
+  }
+
+  test('the index maps a knn_vector (HNSW on faiss, the view space type) and enables k-NN', () => {
+    const t = Template.fromStack(buildVector().stack);
+    const props = Object.values(t.findResources('Custom::AgentSearchIndex'))[0].Properties;
+    expect(JSON.parse(props.Mappings).properties.body_embedding).toEqual({
+      type: 'knn_vector', dimension: 1024,
+      method: { name: 'hnsw', engine: 'faiss', space_type: 'innerproduct', parameters: { m: 16, ef_construction: 128 } },
+    });
+    expect(JSON.parse(props.StaticSettings)).toEqual({ 'index.number_of_shards': 1, 'index.knn': true });
+  });
+
+  test('views without vectors do not enable k-NN', () => {
+    const t = Template.fromStack(build().stack);
+    const props = Object.values(t.findResources('Custom::AgentSearchIndex'))[0].Properties;
+    expect(JSON.parse(props.StaticSettings)).not.toHaveProperty(['index.knn']);
+    t.resourceCountIs('AWS::EC2::VPCEndpoint', 0);
+  });
+
+  test('grantEmbed allows bedrock:InvokeModel on the one foundation model ARN', () => {
+    const t = Template.fromStack(buildVector().stack);
+    const statements = Object.values(t.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: Match.stringLikeRegexp('^SinkRole') }] } }))
+      .flatMap(p => p.Properties.PolicyDocument.Statement);
+    const invoke = statements.filter((s: { Action: unknown }) => JSON.stringify(s.Action).includes('bedrock:'));
+    expect(invoke).toHaveLength(1);
+    expect(invoke[0].Action).toBe('bedrock:InvokeModel');
+    expect(invoke[0].Resource).toBe('arn:aws:bedrock:us-east-1::foundation-model/amazon.titan-embed-text-v2:0');
+  });
+
+  test('a Bedrock runtime interface endpoint with private DNS is created, reachable from the embedding grantees only', () => {
+    const t = Template.fromStack(buildVector().stack);
+    t.resourceCountIs('AWS::EC2::VPCEndpoint', 1);
+    t.hasResourceProperties('AWS::EC2::VPCEndpoint', {
+      ServiceName: 'com.amazonaws.us-east-1.bedrock-runtime', VpcEndpointType: 'Interface', PrivateDnsEnabled: true,
+    });
+    const endpointSg = Object.entries(t.findResources('AWS::EC2::SecurityGroup')).find(([id]) => id.startsWith('SearchBedrockRuntimeEndpointSecurityGroup'))!;
+    expect(endpointSg[1].Properties.SecurityGroupIngress).toBeUndefined();
+    t.hasResourceProperties('AWS::EC2::SecurityGroupIngress', {
+      FromPort: 443, ToPort: 443,
+      GroupId: { 'Fn::GetAtt': [endpointSg[0], 'GroupId'] },
+      SourceSecurityGroupId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^SinkSecurityGroup'), 'GroupId'] },
+    });
+  });
+
+  test('bedrockRuntimeEndpoint: false leaves the VPC alone', () => {
+    const t = Template.fromStack(buildVector({ bedrockRuntimeEndpoint: false }).stack);
+    t.resourceCountIs('AWS::EC2::VPCEndpoint', 0);
+  });
+
+  test('grantInvokeEmbeddingModel works on imported domains and checks the model id', () => {
+    const stack = testStack();
+    const imported = AgentSearch.fromDomainAttributes(stack, 'Imported', { domainArn: 'arn:aws:es:us-east-1:123456789012:domain/existing', domainEndpoint: 'e' });
+    const role = new iam.Role(stack, 'R', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
+    (imported as AgentSearch).grantInvokeEmbeddingModel(role, 'amazon.titan-embed-text-v2:0');
+    Template.fromStack(stack).hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: { Statement: [Match.objectLike({ Action: 'bedrock:InvokeModel' })] },
+    });
+    expect(() => (imported as AgentSearch).grantInvokeEmbeddingModel(role, 'arn:aws:bedrock:*')).toThrow(/is not a Bedrock foundation model id/);
+  });
+
+  test('passes the validation gate with a vector view', () => {
+    expect(formatFindings(gateFindings(buildVector({}, true).app))).toBe('');
+  });
+
+  describe('fails when', () => {
+    const add = (vector: Record<string, unknown>) => {
+      const stack = testStack();
+      const search = new AgentSearch(stack, 'Search', { vpc: new AgentNetwork(stack, 'Net').vpc });
+      return () => search.addView({ ...TICKETS, search: { index: 'tickets', vector: { ...TICKETS.search!.vector!, ...vector } as never } });
+    };
+    test('the vector field is also a view field', () => expect(add({ field: 'body' })).toThrow(/AgentSearch.addView\('tickets'\): search.vector field 'body' is also a view field/));
+    test('a source field is not a view field', () => expect(add({ sourceFields: ['nope'] })).toThrow(/sourceField 'nope' is not a view field/));
+    test('a source field is not text', () => expect(add({ sourceFields: ['ticket_id'] })).toThrow(/sourceField 'ticket_id' has type 'integer'/));
+    test('there are no source fields', () => expect(add({ sourceFields: [] })).toThrow(/sourceFields is empty/));
+    test('the dimension is invalid', () => expect(add({ dimension: 0 })).toThrow(/dimension 0 must be an integer/));
+    test('the space type is unknown', () => expect(add({ spaceType: 'hamming' })).toThrow(/spaceType 'hamming'/));
+    test('grantEmbed is called before any vector view', () => {
+      const stack = testStack();
+      const search = new AgentSearch(stack, 'Search', { vpc: new AgentNetwork(stack, 'Net').vpc });
+      const role = new iam.Role(stack, 'R', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
+      expect(() => search.grantEmbed(role)).toThrow(/no view with search.vector was added yet/);
+    });
+  });
+});
