@@ -3,3 +3,7 @@ export * from './agent-observability';
 export * from './decision-audit-log';
 export * from './lineage-catalog';
 export * from './metric-names';
+export type {
+  FlinkLineageDeclaration, LineageSourceDeclaration, ViewLineageDeclaration, OpenLineageOptions, OpenLineageJobEvent, OpenLineageDatasetEvent,
+} from '../../lambda/shared/lineage-graph';
+export { toOpenLineage, traceView, buildLineageCatalog } from '../../lambda/shared/lineage-graph';
