@@ -94,7 +94,7 @@ export interface ObservedMcp extends AgentMetricsLocation {
 }
 
 /** Where decisions are counted. */
-export interface ObservedDecisions extends AgentMetricsLocation {}
+export type ObservedDecisions = AgentMetricsLocation;
 
 /** The freshness objective: what fraction of records may be how stale, for how long, before someone is paged. */
 export interface FreshnessSlo {

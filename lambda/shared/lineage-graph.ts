@@ -1,4 +1,5 @@
 // Builds the lineage catalog from plain declarations (source tables, connector, Flink statements, views), traces a view to its sources, and exports OpenLineage documents. Pure: used at synth and at run time.
+import type { DecisionDataReference, DecisionRecord } from './decision-store';
 import type { LineageCatalog, LineageEdge, LineageNode, LineageNodeKind, LineageViewEntry } from './lineage';
 
 export interface LineageSourceDeclaration {
@@ -183,6 +184,20 @@ export function traceView(catalog: LineageCatalog, view: string): { entry: Linea
   };
   if (store) visit(store.id);
   return { entry, upstream: order.map(id => byId.get(id)!).filter(Boolean) };
+}
+
+/** What `get_decision` returns beside the decision: for every data reference, the lineage of the view it came from. */
+export interface DataReferenceLineage {
+  readonly reference: DecisionDataReference;
+  /** Absent when the view is not in the catalog (renamed or removed since the decision). */
+  readonly lineage?: { readonly entry: LineageViewEntry; readonly upstream: LineageNode[] };
+}
+
+export function decisionLineage(record: DecisionRecord, catalog: LineageCatalog): DataReferenceLineage[] {
+  return record.dataReferences.map(reference => {
+    const lineage = traceView(catalog, reference.view);
+    return lineage ? { reference, lineage } : { reference };
+  });
 }
 
 // ---------------------------------------------------------------- OpenLineage

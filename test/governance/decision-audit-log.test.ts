@@ -87,3 +87,24 @@ describe('DecisionAuditLog', () => {
     expect(() => build({ tableName: 'no spaces allowed' })).toThrow(/tableName 'no spaces allowed' is not a valid DynamoDB table name/);
   });
 });
+
+describe('DecisionAuditLog.fromTableAttributes', () => {
+  test('grants the same put/get/query actions on the named table and index', () => {
+    const app = testApp();
+    const stack = testStack(app);
+    const log = DecisionAuditLog.fromTableAttributes(stack, 'Existing', { tableName: 'decisions' });
+    const role = new iam.Role(stack, 'McpRole', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
+    log.grantRecord(role);
+    const t = Template.fromStack(stack);
+    t.resourceCountIs('AWS::DynamoDB::GlobalTable', 0);
+    t.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: { Statement: [Match.objectLike({
+        Resource: [
+          'arn:aws:dynamodb:us-east-1:123456789012:table/decisions',
+          'arn:aws:dynamodb:us-east-1:123456789012:table/decisions/index/byAgent',
+        ],
+      })] },
+    });
+    expect(log.environment()).toEqual({ AGENT_DECISION_TABLE: 'decisions' });
+  });
+});

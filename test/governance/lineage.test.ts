@@ -5,14 +5,12 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { mockClient } from 'aws-sdk-client-mock';
 import { AgentLineageCatalog, AgentLineageCatalogProps, splitUtf8 } from '../../constructs/governance/lineage-catalog';
-import { buildLineageCatalog, LineageDeclaration, toOpenLineage, traceView } from '../../lambda/shared/lineage-graph';
+import { buildLineageCatalog, decisionLineage, LineageDeclaration, toOpenLineage, traceView } from '../../lambda/shared/lineage-graph';
 import { loadCatalog, loadCatalogFromEnv, parseCatalogLocation, resetCatalogCache } from '../../lambda/shared/lineage-loader';
 import { testApp, testStack } from '../helpers/app';
 import { formatFindings, gateFindings } from '../helpers/gate';
 // ajv 6 (draft-07) is what node_modules holds; the fixture schema is written for it.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const Ajv = require('ajv');
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const OPENLINEAGE_SCHEMA = require('./fixtures/openlineage-2-0-2.schema.json');
 
 /** The example app: CDC from PostgreSQL, a Flink join of orders and customers, a cache view of the join, a search view of customers. */
@@ -91,9 +89,42 @@ describe('buildLineageCatalog', () => {
     expect(traceView(buildLineageCatalog(EXAMPLE), 'nope')).toBeUndefined();
   });
 
-  test('is deterministic regardless of declaration order', () => {
-    const reversed = { ...CHAINED, flink: [...CHAINED.flink!].reverse(), views: [...CHAINED.views].reverse() };
-    expect(JSON.stringify(buildLineageCatalog(reversed))).toBe(JSON.stringify(buildLineageCatalog(CHAINED)));
+  test('is deterministic regardless of declaration order (property: 200 seeded shuffles)', () => {
+    const seed = 20260101;
+    // eslint-disable-next-line no-console
+    console.log(`lineage order property seed: ${seed}`);
+    let state = seed;
+    const random = () => ((state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const shuffle = <T>(xs: T[]) => {
+      const out = [...xs];
+      for (let i = out.length - 1; i > 0; i--) {
+        const j = Math.floor(random() * (i + 1));
+        [out[i], out[j]] = [out[j], out[i]];
+      }
+      return out;
+    };
+    const decl: LineageDeclaration = { ...CHAINED, views: [...CHAINED.views, { name: 'customers', store: 'search', topic: 'db.public.customers', tools: ['a', 'b'] }] };
+    const expected = JSON.stringify(buildLineageCatalog(decl));
+    for (let run = 0; run < 200; run++) {
+      const shuffled: LineageDeclaration = {
+        ...decl,
+        sources: decl.sources.map(src => ({ ...src, tables: shuffle(src.tables) })),
+        flink: shuffle(decl.flink!).map(st => ({ ...st, sourceTopics: shuffle(st.sourceTopics) })),
+        views: shuffle(decl.views).map(v => ({ ...v, tools: shuffle(v.tools) })),
+      };
+      expect(JSON.stringify(buildLineageCatalog(shuffled))).toBe(expected);
+    }
+  });
+
+  test('decisionLineage traces every data reference of a decision to its sources', () => {
+    const catalog = buildLineageCatalog(EXAMPLE);
+    const lineage = decisionLineage({
+      decisionId: 'd', recordedAt: '2026-01-01T00:00:00Z', agentId: 'a', decision: 'x', rationale: 'y', toolCalls: [],
+      dataReferences: [{ view: 'order_status', key: { order_id: 1 } }, { view: 'renamed_view', key: {} }],
+    }, catalog);
+    expect(lineage[0].lineage!.entry.sourceTables).toEqual(['public.customers', 'public.orders']);
+    expect(lineage[0].lineage!.upstream[0].kind).toBe('source-table');
+    expect(lineage[1]).toEqual({ reference: { view: 'renamed_view', key: {} } });
   });
 
   test('fails when a view reads a topic nothing produces', () => {
@@ -279,8 +310,7 @@ describe('lineage loader', () => {
   const ssm = mockClient(SSMClient);
   const catalog = buildLineageCatalog(EXAMPLE);
   const json = JSON.stringify(catalog);
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const digest = require('crypto').createHash('sha256').update(json).digest('hex');
+    const digest = require('crypto').createHash('sha256').update(json).digest('hex');
   const env = { AGENT_LINEAGE_CATALOG: `ssm:/a/0,/a/1#${digest}` };
 
   beforeEach(() => {
