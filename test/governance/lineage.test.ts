@@ -91,7 +91,6 @@ describe('buildLineageCatalog', () => {
 
   test('is deterministic regardless of declaration order (property: 200 seeded shuffles)', () => {
     const seed = 20260101;
-    // eslint-disable-next-line no-console
     console.log(`lineage order property seed: ${seed}`);
     let state = seed;
     const random = () => ((state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
