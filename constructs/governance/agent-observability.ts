@@ -75,8 +75,13 @@ export interface ObservedSink extends AgentMetricsLocation {
 export interface ObservedCache {
   /** Serverless caches publish different metrics (ECPUs, no CPU) under the `clusterId` dimension. */
   readonly serverless: boolean;
-  /** Serverless cache name, or (node-based) the node cluster ids (`<replication-group>-001`, ...) comma-separated. */
+  /** Serverless cache name, or the replication group id of a node-based cache (for titles). */
   readonly cacheName: string;
+  /**
+   * Node-based caches publish per node cluster (`CacheClusterId`, e.g. `<group>-001`, or `<group>-0001-001` with cluster mode).
+   * @default - none; required when `serverless` is false
+   */
+  readonly nodeClusterIds?: string[];
 }
 
 /** The OpenSearch Service domain. */
@@ -413,9 +418,9 @@ export class AgentObservability extends Construct {
       ]);
       return;
     }
-    const nodes = cache.cacheName.split(',').map(s => s.trim()).filter(s => s.length > 0);
+    const nodes = cache.nodeClusterIds ?? [];
     const per = (name: string, statistic: string, suffix: string) => nodes.map(n => ec(name, statistic, { [AWS_DIMENSIONS.cacheCluster]: n }, `${n} ${suffix}`));
-    this.section('6. Cache (node-based)', [
+    this.section(`6. Cache ${cache.cacheName} (node-based)`, [
       new cloudwatch.GraphWidget({ title: 'Cache: engine CPU (%)', width: 8, left: per('EngineCPUUtilization', cloudwatch.Stats.MAXIMUM, 'CPU') }),
       new cloudwatch.GraphWidget({ title: 'Cache: memory (%) and evictions', width: 8, left: per('DatabaseMemoryUsagePercentage', cloudwatch.Stats.MAXIMUM, 'memory'), right: per('Evictions', cloudwatch.Stats.SUM, 'evictions') }),
       new cloudwatch.GraphWidget({ title: 'Cache: string command latency (µs)', width: 8, left: per('StringBasedCmdsLatency', cloudwatch.Stats.AVERAGE, 'latency') }),
@@ -577,6 +582,9 @@ function validate(props: AgentObservabilityProps): void {
       if (seenViews.has(view)) throw new Error(`AgentObservability: view '${view}' is listed under more than one sink. Each view has one sink; remove the duplicate.`);
       seenViews.add(view);
     }
+  }
+  if (props.cache && !props.cache.serverless && !props.cache.nodeClusterIds?.length) {
+    throw new Error(`AgentObservability: cache '${props.cache.cacheName}' is node-based but nodeClusterIds is empty. List its node cluster ids (e.g. '${props.cache.cacheName}-001'); ElastiCache publishes node metrics per CacheClusterId.`);
   }
   if (props.mcp && props.mcp.tools.length === 0) throw new Error('AgentObservability: mcp.tools is empty. List the tool names the server exposes.');
   const slo = props.freshnessSlo;

@@ -265,7 +265,7 @@ describe('AgentObservability', () => {
   });
 
   test('node-based caches use per-node metrics', () => {
-    const refs = dashboardMetrics(Template.fromStack(build({ cache: { serverless: false, cacheName: 'rg-0001-001, rg-0001-002' } }).stack));
+    const refs = dashboardMetrics(Template.fromStack(build({ cache: { serverless: false, cacheName: 'rg', nodeClusterIds: ['rg-0001-001', 'rg-0001-002'] } }).stack));
     expect(refs.filter(r => r.metricName === 'EngineCPUUtilization').map(r => r.dimensions.CacheClusterId)).toEqual(['rg-0001-001', 'rg-0001-002']);
   });
 
@@ -303,6 +303,9 @@ describe('AgentObservability', () => {
   test('fails when a sink has no views, or a view has two sinks', () => {
     expect(() => build({ sinks: [{ functionName: 'f', views: [] }] })).toThrow(/sink 'f' has no views/);
     expect(() => build({ sinks: [{ functionName: 'f', views: ['v'] }, { functionName: 'g', views: ['v'] }] })).toThrow(/view 'v' is listed under more than one sink/);
+  });
+  test('fails when a node-based cache has no node cluster ids', () => {
+    expect(() => build({ cache: { serverless: false, cacheName: 'rg' } })).toThrow(/cache 'rg' is node-based but nodeClusterIds is empty/);
   });
   test('fails when the MCP server has no tools', () => {
     expect(() => build({ mcp: { functionName: 'm', tools: [] } })).toThrow(/mcp.tools is empty/);
