@@ -99,7 +99,10 @@ export interface ObservedMcp extends AgentMetricsLocation {
 }
 
 /** Where decisions are counted. */
-export type ObservedDecisions = AgentMetricsLocation;
+export interface ObservedDecisions extends AgentMetricsLocation {
+  /** Alarm when no decision is recorded for `thresholds.decisionSilence`. Turn off for agents that legitimately go idle. @default true */
+  readonly alarmOnSilence?: boolean;
+}
 
 /** The freshness objective: what fraction of records may be how stale, for how long, before someone is paged. */
 export interface FreshnessSlo {
@@ -477,6 +480,7 @@ export class AgentObservability extends Construct {
     const recorded = agentMetric(decisions, DEFAULT_MCP_DIMENSIONS, MCP_METRICS.decisionsRecorded, {},
       { statistic: cloudwatch.Stats.SUM, period: FIVE_MINUTES, label: 'Decisions recorded' });
     this.section('9. Agent decisions', [new cloudwatch.GraphWidget({ title: 'Decisions recorded', width: 24, left: [recorded] })]);
+    if (decisions.alarmOnSilence === false) return;
     this.alarm('DecisionRate', recorded.with({ period: this.t.decisionSilence }), 1, 1,
       `No agent decision recorded in ${this.t.decisionSilence.toHumanString()}: agents are down or cannot reach record_decision.`,
       cloudwatch.TreatMissingData.BREACHING, cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD);

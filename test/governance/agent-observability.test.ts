@@ -175,6 +175,12 @@ describe('AgentObservability', () => {
     });
   });
 
+  test('the decision-rate alarm can be turned off for agents that go idle', () => {
+    const t = Template.fromStack(build({ decisions: { alarmOnSilence: false } }).stack);
+    t.resourceCountIs('AWS::CloudWatch::Alarm', 0);
+    expect(dashboardMetrics(t).map(r => r.metricName)).toEqual(['DecisionsRecorded']);
+  });
+
   test('dead-lettered records alarm on any record, per view or per sink', () => {
     const t = Template.fromStack(build().stack);
     const dead = Object.values(t.findResources('AWS::CloudWatch::Alarm', { Properties: { MetricName: 'RecordsDeadLettered' } }));
