@@ -1,2 +1,9 @@
 // Public API of the governance layer.
-export {};
+export * from './agent-observability';
+export * from './decision-audit-log';
+export * from './lineage-catalog';
+export * from './metric-names';
+export type {
+  FlinkLineageDeclaration, LineageSourceDeclaration, ViewLineageDeclaration, OpenLineageOptions, OpenLineageJobEvent, OpenLineageDatasetEvent,
+} from '../../lambda/shared/lineage-graph';
+export { toOpenLineage, traceView, buildLineageCatalog } from '../../lambda/shared/lineage-graph';

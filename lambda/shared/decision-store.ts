@@ -30,3 +30,6 @@ export interface DecisionStore {
   get(decisionId: string): Promise<DecisionRecord | undefined>;
   listByAgent(agentId: string, options?: { readonly sinceIso?: string; readonly limit?: number }): Promise<DecisionRecord[]>;
 }
+
+/** Environment variable naming the DynamoDB table of the decision audit log (set by governance's DecisionAuditLog). */
+export const DECISION_TABLE_ENV = 'AGENT_DECISION_TABLE';
