@@ -1,2 +1,4 @@
 // Public API of the streaming layer.
 export * from './refs';
+export * from './cdc-source';
+export * from './cluster';
