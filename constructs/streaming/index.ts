@@ -2,3 +2,5 @@
 export * from './refs';
 export * from './cdc-source';
 export * from './cluster';
+export * from './debezium-plugin';
+export * from './debezium-connector';
