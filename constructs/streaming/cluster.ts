@@ -293,8 +293,8 @@ export class AgentStreamingCluster extends AgentStreamingClusterBase {
       const kafkaVersion = (props.kafkaVersion ?? KafkaVersion.V3_9_X_KRAFT).version;
       this.configuration = new msk.CfnConfiguration(this, 'Configuration', {
         name: Names.uniqueResourceName(this, { maxLength: 64, separator: '-' }),
+        // No KafkaVersionsList: the configuration then applies to any version, so a version upgrade needs no new configuration.
         description: 'cdk-agent-data-stack CDC defaults',
-        kafkaVersionsList: [kafkaVersion],
         serverProperties: [
           'auto.create.topics.enable=false',
           `default.replication.factor=${this.defaultReplicationFactor}`,
