@@ -39,11 +39,30 @@ export const DEFAULT_CONFIG_PROVIDER: ConfigProviderSource = {
   extract: 'none',
 };
 
+/** Options of the deploy-time build from Maven Central. */
+export interface MavenCentralPluginOptions {
+  /**
+   * SHA-256 the Debezium archive must also match.
+   * @default - only Maven Central's published `.sha1` is checked
+   */
+  readonly sha256?: string;
+  /**
+   * The config provider added to the ZIP.
+   * @default DEFAULT_CONFIG_PROVIDER (msk-config-providers 0.4.0)
+   */
+  readonly configProvider?: ConfigProviderSource;
+  /**
+   * Versioned bucket the ZIP is stored in.
+   * @default - a new ArtifactBucket in the plugin construct
+   */
+  readonly bucket?: s3.IBucket;
+}
+
 /** Where the plugin ZIP comes from. */
 export abstract class DebeziumPluginSource {
   /** Built at deploy time from Maven Central, checked against the published `.sha1` (and `sha256` when given). */
-  public static mavenCentral(options: { sha256?: string; configProvider?: ConfigProviderSource } = {}): DebeziumPluginSource {
-    return new MavenCentralSource(options.sha256, options.configProvider ?? DEFAULT_CONFIG_PROVIDER);
+  public static mavenCentral(options: MavenCentralPluginOptions = {}): DebeziumPluginSource {
+    return new MavenCentralSource(options.sha256, options.configProvider ?? DEFAULT_CONFIG_PROVIDER, options.bucket);
   }
   /** A ZIP you already uploaded (it must contain the Debezium connector and a Secrets Manager config provider). */
   public static s3Object(bucket: s3.IBucket, key: string, objectVersion?: string): DebeziumPluginSource {
@@ -68,9 +87,9 @@ export interface BoundPluginSource {
 }
 
 class MavenCentralSource extends DebeziumPluginSource {
-  constructor(private readonly sha256: string | undefined, private readonly configProvider: ConfigProviderSource) { super(); }
+  constructor(private readonly sha256: string | undefined, private readonly configProvider: ConfigProviderSource, private readonly bucket?: s3.IBucket) { super(); }
   public _bind(scope: Construct, engine: CdcEngine, version: DebeziumVersion): BoundPluginSource {
-    const bucket = new ArtifactBucket(scope, 'Bucket').bucket;
+    const bucket = this.bucket ?? new ArtifactBucket(scope, 'Bucket').bucket;
     const url = mavenCentralPluginUrl(engine, version);
     const sources: ArtifactSource[] = [
       { url, checksumUrl: `${url}.sha1`, sha256: this.sha256, extract: 'tar.gz', targetPath: '' },

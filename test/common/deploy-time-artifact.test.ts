@@ -151,9 +151,14 @@ describe('DeployTimeArtifact', () => {
   });
 
   test('the handler bundles with local esbuild', () => {
-    const { stack } = build({}, false, true);
+    const { stack, app } = build({}, false, true);
     const fns = Template.fromStack(stack).findResources('AWS::Lambda::Function', { Properties: { Description: Match.stringLikeRegexp('artifact builder') } });
     const code = (Object.values(fns)[0] as any).Properties.Code;
     expect(code.S3Key).toMatch(/\.zip$/);
+    // The bundle exists in the cloud assembly and carries the handler and its tar/yazl dependencies.
+    const assetDir = require('path').join(app.outdir, `asset.${code.S3Key.replace(/\.zip$/, '')}`);
+    const bundle = require('fs').readFileSync(require('path').join(assetDir, 'index.js'), 'utf8');
+    expect(bundle).toMatch(/input-hash/);
+    expect(bundle.length).toBeGreaterThan(20_000);
   });
 });

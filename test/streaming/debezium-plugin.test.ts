@@ -83,6 +83,16 @@ describe('DebeziumPlugin', () => {
     });
   });
 
+  test('the ZIP can go to a bucket you already have', () => {
+    const app = testApp();
+    const stack = testStack(app);
+    const bucket = new (require('../../constructs/common/deploy-time-artifact').ArtifactBucket)(stack, 'Shared').bucket;
+    new DebeziumPlugin(stack, 'Plugin', { engine: 'postgres', source: DebeziumPluginSource.mavenCentral({ bucket }) });
+    const t = Template.fromStack(stack);
+    t.resourceCountIs('AWS::S3::Bucket', 2);
+    t.hasResourceProperties('Custom::DeployTimeArtifact', { BucketName: { Ref: Match.stringLikeRegexp('^Shared') } });
+  });
+
   test('an existing S3 object: no build, the plugin points at the given key and version', () => {
     const app = testApp();
     const stack = testStack(app);
