@@ -173,10 +173,13 @@ export class DebeziumConnector extends Construct implements ec2.IConnectable {
   public readonly workerConfiguration: kafkaconnect.CfnWorkerConfiguration;
   public readonly topics: msk.CfnTopic[] = [];
   public readonly resource: kafkaconnect.CfnConnector;
+  /** The cluster the connector writes to. */
+  public readonly cluster: IAgentStreamingCluster;
 
   constructor(scope: Construct, id: string, props: DebeziumConnectorProps) {
     super(scope, id);
     const { cluster, source, plugin } = props;
+    this.cluster = cluster;
     const engine = source.engine;
     const snapshotMode = props.snapshotMode ?? 'initial';
     const decimalHandlingMode = props.decimalHandlingMode ?? 'string';
@@ -314,6 +317,11 @@ export class DebeziumConnector extends Construct implements ec2.IConnectable {
     if (!cluster.serverless && (props.createTopics ?? true)) {
       this.createTopics(cluster, partitions, replication, retention);
     }
+  }
+
+  /** Lets a consumer read every table topic of this connector (`<prefix>.*`) as consumer group(s) matching `groupPattern`. */
+  public grantReadChanges(grantee: iam.IGrantable, groupPattern: string): iam.Grant {
+    return this.cluster.grantRead(grantee, this.topicPattern, groupPattern);
   }
 
   private grantConnectorPermissions(props: DebeziumConnectorProps, engine: CdcEngine): void {

@@ -138,6 +138,20 @@ describe('artifact-builder handler', () => {
     expect(Buffer.compare(a, b)).toBe(0);
   });
 
+  test('property: the ZIP bytes do not depend on the order entries arrive in (fixed seed)', async () => {
+    const seed = 20261127;
+    console.log(`buildZip order-independence seed: ${seed}`);
+    let state = seed;
+    const random = () => { state = (state * 1103515245 + 12345) % 2147483648; return state / 2147483648; };
+    const names = Array.from({ length: 25 }, (_, i) => `dir${i % 4}/file-${i}.jar`);
+    const reference = await buildZip(new Map(names.map(n => [n, Buffer.from(`content of ${n}`)])));
+    for (let round = 0; round < 20; round++) {
+      const shuffled = [...names].sort(() => random() - 0.5);
+      const zip = await buildZip(new Map(shuffled.map(n => [n, Buffer.from(`content of ${n}`)])));
+      expect(Buffer.compare(zip, reference)).toBe(0);
+    }
+  });
+
   test('accepts a published .sha512 checksum', async () => {
     s3Mock.on(HeadObjectCommand).rejects(Object.assign(new Error('NotFound'), { name: 'NotFound' }));
     s3Mock.on(PutObjectCommand).resolves({ VersionId: 'v9' });

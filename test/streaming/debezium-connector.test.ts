@@ -2,6 +2,7 @@
 import { Annotations, Duration, SecretValue } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import {
   AgentStreamingCluster, CdcEngine, ConnectorCapacity, DebeziumConnector, DebeziumConnectorProps, DebeziumPlugin, ICdcSource,
@@ -203,16 +204,33 @@ describe('DebeziumConnector (PostgreSQL)', () => {
   });
 
   test('without NAT subnets, the connector uses isolated subnets and a Secrets Manager interface endpoint', () => {
-    const app = testApp();
+    const app = testApp({ gate: true });
     const stack = testStack(app);
     const vpc = new ec2.Vpc(stack, 'Isolated', { maxAzs: 3, natGateways: 0, subnetConfiguration: [{ name: 'iso', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }] });
+    vpc.addFlowLog('FlowLog');
     const cluster = new AgentStreamingCluster(stack, 'Kafka', { vpc });
     const source = fakeSource(stack, vpc, 'postgres');
     const plugin = new DebeziumPlugin(stack, 'Plugin', { engine: 'postgres' });
     new DebeziumConnector(stack, 'Cdc', { cluster, source, plugin, topicPrefix: 'shop' });
+    expect(formatFindings(gateFindings(app))).toBe('');
     const t = Template.fromStack(stack);
     t.hasResourceProperties('AWS::EC2::VPCEndpoint', { ServiceName: 'com.amazonaws.us-east-1.secretsmanager', VpcEndpointType: 'Interface', PrivateDnsEnabled: true });
     t.hasResourceProperties('AWS::EC2::SecurityGroupIngress', { FromPort: 443, ToPort: 443, SourceSecurityGroupId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^CdcSecurityGroup'), 'GroupId'] } });
+  });
+
+  test('grantReadChanges gives a consumer the table topics and its group only', () => {
+    const { stack, connector, t } = build();
+    const flink = new iam.Role(stack, 'Flink', { assumedBy: new iam.ServicePrincipal('kinesisanalytics.amazonaws.com') });
+    connector.grantReadChanges(flink, 'flink-orders');
+    const policy = Object.values(t().findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: Match.stringLikeRegexp('^Flink') }] } }))[0] as any;
+    const statements = policy.Properties.PolicyDocument.Statement;
+    expect(statements.map((st: any) => st.Action)).toEqual([
+      ['kafka-cluster:Connect', 'kafka-cluster:DescribeCluster'],
+      ['kafka-cluster:DescribeTopic', 'kafka-cluster:ReadData'],
+      ['kafka-cluster:AlterGroup', 'kafka-cluster:DescribeGroup'],
+    ]);
+    expect(JSON.stringify(statements[1].Resource)).toMatch(/\/shop\.\*"\]\]\}$/);
+    expect(JSON.stringify(statements[2].Resource)).toMatch(/\/flink-orders"\]\]\}$/);
   });
 
   test('ordering: the connector waits for the replication bootstrap, the plugin, its role policy and its topics', () => {
