@@ -1,2 +1,6 @@
 // Public API of the streaming layer.
 export * from './refs';
+export * from './cdc-source';
+export * from './cluster';
+export * from './debezium-plugin';
+export * from './debezium-connector';

@@ -1,0 +1,35 @@
+// What the Debezium connector needs to know about a source database, so it does not depend on the source layer's class.
+import { IDependable } from 'constructs';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+
+/** Database engines the Debezium connector supports here. */
+export type CdcEngine = 'postgres' | 'mysql';
+
+/**
+ * A database prepared for change data capture: logical replication on, a replication user, and (PostgreSQL)
+ * a publication and slot created by a bootstrap that `dependable` stands for.
+ */
+export interface ICdcSource extends ec2.IConnectable {
+  readonly engine: CdcEngine;
+  /** Host name of the writer endpoint. */
+  readonly endpointAddress: string;
+  /** Port of the writer endpoint (may be a token). */
+  readonly endpointPort: number;
+  /** Database to capture. */
+  readonly databaseName: string;
+  /** Captured tables: `schema.table` for PostgreSQL, `table` or `database.table` for MySQL. */
+  readonly tables: string[];
+  /** User Debezium connects as. */
+  readonly replicationUsername: string;
+  /** Secret holding that user's password under the JSON key `password`. */
+  readonly replicationSecret: secretsmanager.ISecret;
+  /** PostgreSQL publication created by the bootstrap (Debezium does not auto-create it). */
+  readonly publicationName?: string;
+  /** PostgreSQL logical replication slot name. */
+  readonly slotName?: string;
+  /** SQL Debezium runs on each heartbeat so the slot advances on idle databases (PostgreSQL). */
+  readonly heartbeatActionQuery?: string;
+  /** What the connector must be created after (the replication bootstrap custom resource). */
+  readonly dependable: IDependable;
+}

@@ -1,0 +1,395 @@
+// AgentStreamingCluster: Amazon MSK (provisioned or serverless) with IAM auth, TLS, encryption, logs, CDC defaults and least-privilege grants.
+import { Annotations, Arn, ArnFormat, Duration, Fn, Names, RemovalPolicy, Resource, Stack, Token, Validations } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as msk from 'aws-cdk-lib/aws-msk';
+import * as cr from 'aws-cdk-lib/custom-resources';
+import { Construct } from 'constructs';
+import {
+  CLUSTER_CONNECT_ACTIONS, CLUSTER_IDEMPOTENT_WRITE_ACTIONS, GROUP_ACTIONS, TOPIC_CREATE_ACTIONS, TOPIC_READ_ACTIONS, TOPIC_WRITE_ACTIONS,
+} from './perms';
+import { acknowledgePatternGrant } from './private/nag';
+import { IAgentStreamingCluster } from './refs';
+
+/** Port IAM-authenticated clients use (TLS + SASL/IAM). */
+export const MSK_IAM_PORT = 9098;
+
+/** An Amazon MSK Apache Kafka version string. */
+export class KafkaVersion {
+  /** 3.9.x in KRaft metadata mode (no ZooKeeper). */
+  public static readonly V3_9_X_KRAFT = new KafkaVersion('3.9.x.kraft');
+  /** 3.8.x in KRaft metadata mode. */
+  public static readonly V3_8_X_KRAFT = new KafkaVersion('3.8.x.kraft');
+  /** 3.8.x with ZooKeeper (MSK's "recommended" version at the time of writing). */
+  public static readonly V3_8_X = new KafkaVersion('3.8.x');
+  /** 4.0.x (KRaft only). */
+  public static readonly V4_0_X_KRAFT = new KafkaVersion('4.0.x.kraft');
+  /** Any version string MSK accepts. */
+  public static of(version: string): KafkaVersion {
+    return new KafkaVersion(version);
+  }
+  private constructor(public readonly version: string) {}
+}
+
+/** Metric options for consumer-lag metrics. */
+export interface ConsumerLagMetricOptions extends cloudwatch.MetricOptions {
+  /** Consumer group. */
+  readonly consumerGroup: string;
+  /** Topic. */
+  readonly topic: string;
+}
+
+/** Attributes of an MSK cluster that already exists. */
+export interface AgentStreamingClusterAttributes {
+  readonly clusterArn: string;
+  /** @default - parsed from `clusterArn` (must then be a literal ARN) */
+  readonly clusterName?: string;
+  /** Security group attached to the brokers; clients are allowed in through it. */
+  readonly securityGroup: ec2.ISecurityGroup;
+  /** Comma-separated IAM bootstrap brokers (`host:9098,...`). */
+  readonly bootstrapBrokersSaslIam: string;
+  readonly vpc: ec2.IVpc;
+  /** @default false */
+  readonly serverless?: boolean;
+}
+
+/** Grants, ARNs and metrics shared by created and imported clusters. */
+export abstract class AgentStreamingClusterBase extends Resource implements IAgentStreamingCluster {
+  public abstract readonly clusterArn: string;
+  public abstract readonly clusterName: string;
+  public abstract readonly serverless: boolean;
+  public abstract readonly vpc: ec2.IVpc;
+  public abstract readonly bootstrapBrokersSaslIam: string;
+  public abstract readonly connections: ec2.Connections;
+  public readonly iamPort: number = MSK_IAM_PORT;
+
+  /** The cluster UUID: the last segment of the cluster ARN (`cluster/<name>/<uuid>`). */
+  protected get clusterUuid(): string {
+    if (!Token.isUnresolved(this.clusterArn)) return this.clusterArn.split('/')[2];
+    return Fn.select(2, Fn.split('/', this.clusterArn));
+  }
+
+  public topicArn(topicPattern: string): string {
+    return this.childArn('topic', topicPattern);
+  }
+
+  public groupArn(groupPattern: string): string {
+    return this.childArn('group', groupPattern);
+  }
+
+  public grantConnect(grantee: iam.IGrantable): iam.Grant {
+    return iam.Grant.addToPrincipal({ grantee, actions: CLUSTER_CONNECT_ACTIONS, resourceArns: [this.clusterArn] });
+  }
+
+  public grantRead(grantee: iam.IGrantable, topicPattern: string, groupPattern: string): iam.Grant {
+    this.acknowledgePatterns(grantee, [this.topicArn(topicPattern), this.groupArn(groupPattern)], 'read');
+    return this.grantConnect(grantee)
+      .combine(iam.Grant.addToPrincipal({ grantee, actions: TOPIC_READ_ACTIONS, resourceArns: [this.topicArn(topicPattern)] }))
+      .combine(iam.Grant.addToPrincipal({ grantee, actions: GROUP_ACTIONS, resourceArns: [this.groupArn(groupPattern)] }));
+  }
+
+  public grantWrite(grantee: iam.IGrantable, topicPattern: string): iam.Grant {
+    this.acknowledgePatterns(grantee, [this.topicArn(topicPattern)], 'write');
+    return iam.Grant.addToPrincipal({
+      grantee, actions: [...CLUSTER_CONNECT_ACTIONS, ...CLUSTER_IDEMPOTENT_WRITE_ACTIONS], resourceArns: [this.clusterArn],
+    }).combine(iam.Grant.addToPrincipal({ grantee, actions: TOPIC_WRITE_ACTIONS, resourceArns: [this.topicArn(topicPattern)] }));
+  }
+
+  public grantCreateTopic(grantee: iam.IGrantable, topicPattern: string): iam.Grant {
+    this.acknowledgePatterns(grantee, [this.topicArn(topicPattern)], 'create');
+    return this.grantConnect(grantee)
+      .combine(iam.Grant.addToPrincipal({ grantee, actions: TOPIC_CREATE_ACTIONS, resourceArns: [this.topicArn(topicPattern)] }));
+  }
+
+  /** Largest offset lag of a consumer group on a topic, across partitions. @default statistic Maximum over 1 minute */
+  public metricMaxOffsetLag(options: ConsumerLagMetricOptions): cloudwatch.Metric {
+    return this.lagMetric('MaxOffsetLag', 'Maximum', options);
+  }
+
+  /** Total offset lag of a consumer group on a topic. @default statistic Maximum over 1 minute */
+  public metricSumOffsetLag(options: ConsumerLagMetricOptions): cloudwatch.Metric {
+    return this.lagMetric('SumOffsetLag', 'Maximum', options);
+  }
+
+  /** Estimated time (seconds) for the group to drain the topic's lag. @default statistic Maximum over 1 minute */
+  public metricEstimatedMaxTimeLag(options: ConsumerLagMetricOptions): cloudwatch.Metric {
+    return this.lagMetric('EstimatedMaxTimeLag', 'Maximum', options);
+  }
+
+  private acknowledgePatterns(grantee: iam.IGrantable, arns: string[], verb: string): void {
+    acknowledgePatternGrant(grantee, this, arns,
+      `Amazon MSK IAM access control names topics and consumer groups by pattern; this ${verb} grant is limited to one cluster (name and UUID) and the pattern the caller chose.`);
+  }
+
+  private lagMetric(metricName: string, statistic: string, options: ConsumerLagMetricOptions): cloudwatch.Metric {
+    const { consumerGroup, topic, ...rest } = options;
+    return new cloudwatch.Metric({
+      namespace: 'AWS/Kafka',
+      metricName,
+      dimensionsMap: { 'Cluster Name': this.clusterName, 'Consumer Group': consumerGroup, 'Topic': topic },
+      statistic,
+      period: Duration.minutes(1),
+      ...rest,
+    });
+  }
+
+  private childArn(resource: 'topic' | 'group', pattern: string): string {
+    return Stack.of(this).formatArn({
+      service: 'kafka',
+      resource,
+      resourceName: `${this.clusterName}/${this.clusterUuid}/${pattern}`,
+      arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+    });
+  }
+}
+
+export interface AgentStreamingClusterProps {
+  readonly vpc: ec2.IVpc;
+  /**
+   * Subnets for the brokers, one per Availability Zone.
+   * @default - the VPC's private subnets with egress, else its isolated subnets (one per AZ)
+   */
+  readonly vpcSubnets?: ec2.SubnetSelection;
+  /**
+   * MSK Serverless instead of provisioned brokers (IAM auth and TLS are then the service's only mode; no broker settings apply).
+   * @default false
+   */
+  readonly serverless?: boolean;
+  /**
+   * Cluster name (1-64 letters, digits, hyphens).
+   * @default - a name derived from the construct path
+   */
+  readonly clusterName?: string;
+  /**
+   * Apache Kafka version (provisioned).
+   * @default KafkaVersion.V3_9_X_KRAFT (KRaft metadata mode; Kafka 3.6+ also enables AWS::MSK::Topic)
+   */
+  readonly kafkaVersion?: KafkaVersion;
+  /**
+   * Broker instance type (provisioned).
+   * @default 'kafka.m7g.large' (Graviton; kafka.t3.small cannot run KRaft)
+   */
+  readonly instanceType?: string;
+  /**
+   * Number of brokers (a multiple of the number of broker subnets).
+   * @default - one per broker subnet (3 in a 3-AZ VPC)
+   */
+  readonly brokerCount?: number;
+  /**
+   * EBS storage per broker in GiB (provisioned).
+   * @default 100
+   */
+  readonly volumeSizeGiB?: number;
+  /**
+   * Customer managed key for encryption at rest (provisioned).
+   * @default - the AWS managed key for MSK
+   */
+  readonly encryptionKey?: kms.IKey;
+  /**
+   * How long brokers keep records (`log.retention.ms`): long enough to replay a store rebuild.
+   * @default Duration.days(7)
+   */
+  readonly retention?: Duration;
+  /**
+   * Retention of the broker log group (provisioned).
+   * @default logs.RetentionDays.ONE_MONTH
+   */
+  readonly brokerLogRetention?: logs.RetentionDays;
+  /**
+   * What happens to the cluster when it leaves the stack.
+   * @default RemovalPolicy.RETAIN (topics hold the change history)
+   */
+  readonly removalPolicy?: RemovalPolicy;
+}
+
+/** Amazon MSK for the CDC stream: private, IAM-authenticated, TLS everywhere, encrypted, monitored per partition. */
+export class AgentStreamingCluster extends AgentStreamingClusterBase {
+  /** Wraps a cluster that already exists (bring your own). */
+  public static fromClusterAttributes(scope: Construct, id: string, attrs: AgentStreamingClusterAttributes): IAgentStreamingCluster {
+    let clusterName = attrs.clusterName;
+    if (clusterName === undefined) {
+      if (Token.isUnresolved(attrs.clusterArn)) {
+        throw new Error('AgentStreamingCluster.fromClusterAttributes: clusterArn is a token, so clusterName cannot be parsed from it; pass clusterName as well.');
+      }
+      const parsed = Arn.split(attrs.clusterArn, ArnFormat.SLASH_RESOURCE_NAME);
+      if (parsed.service !== 'kafka' || parsed.resource !== 'cluster' || !parsed.resourceName?.includes('/')) {
+        throw new Error(`AgentStreamingCluster.fromClusterAttributes: clusterArn '${attrs.clusterArn}' is not an MSK cluster ARN (arn:<partition>:kafka:<region>:<account>:cluster/<name>/<uuid>).`);
+      }
+      clusterName = parsed.resourceName.split('/')[0];
+    }
+    const name = clusterName;
+    class Imported extends AgentStreamingClusterBase {
+      public readonly clusterArn = attrs.clusterArn;
+      public readonly clusterName = name;
+      public readonly serverless = attrs.serverless ?? false;
+      public readonly vpc = attrs.vpc;
+      public readonly bootstrapBrokersSaslIam = attrs.bootstrapBrokersSaslIam;
+      public readonly connections = new ec2.Connections({ securityGroups: [attrs.securityGroup], defaultPort: ec2.Port.tcp(MSK_IAM_PORT) });
+    }
+    return new Imported(scope, id, { environmentFromArn: Token.isUnresolved(attrs.clusterArn) ? undefined : attrs.clusterArn });
+  }
+
+  public readonly clusterArn: string;
+  public readonly clusterName: string;
+  public readonly serverless: boolean;
+  public readonly vpc: ec2.IVpc;
+  public readonly bootstrapBrokersSaslIam: string;
+  public readonly connections: ec2.Connections;
+  public readonly securityGroup: ec2.ISecurityGroup;
+  /** Broker log group (provisioned only). */
+  public readonly brokerLogGroup?: logs.ILogGroup;
+  /** The cluster configuration (provisioned only). */
+  public readonly configuration?: msk.CfnConfiguration;
+  /** Replication factor used for topics in this cluster. */
+  public readonly defaultReplicationFactor: number;
+  /** Retention applied by the cluster configuration. */
+  public readonly retention: Duration;
+
+  constructor(scope: Construct, id: string, props: AgentStreamingClusterProps) {
+    super(scope, id);
+    const subnets = props.vpc.selectSubnets(props.vpcSubnets ?? {
+      subnetType: props.vpc.privateSubnets.length > 0 ? ec2.SubnetType.PRIVATE_WITH_EGRESS : ec2.SubnetType.PRIVATE_ISOLATED,
+      onePerAz: true,
+    });
+    const serverless = props.serverless ?? false;
+    const brokerCount = props.brokerCount ?? subnets.subnetIds.length;
+    const retention = props.retention ?? Duration.days(7);
+    validateProps(props, subnets.subnetIds.length, brokerCount, serverless, retention);
+
+    this.serverless = serverless;
+    this.vpc = props.vpc;
+    this.retention = retention;
+    this.clusterName = props.clusterName ?? Names.uniqueResourceName(this, { maxLength: 64, separator: '-' });
+    this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
+      vpc: props.vpc,
+      description: `MSK brokers of ${this.node.path}: clients reach TCP ${MSK_IAM_PORT} (IAM) only`,
+      allowAllOutbound: false,
+    });
+    this.connections = new ec2.Connections({ securityGroups: [this.securityGroup], defaultPort: ec2.Port.tcp(MSK_IAM_PORT) });
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+
+    if (serverless) {
+      this.defaultReplicationFactor = 3;
+      const cluster = new msk.CfnServerlessCluster(this, 'Resource', {
+        clusterName: this.clusterName,
+        clientAuthentication: { sasl: { iam: { enabled: true } } },
+        vpcConfigs: [{ subnetIds: subnets.subnetIds, securityGroups: [this.securityGroup.securityGroupId] }],
+      });
+      cluster.applyRemovalPolicy(removalPolicy);
+      this.clusterArn = cluster.attrArn;
+    } else {
+      // In-cluster replication and the KRaft controllers talk over the same security group.
+      this.securityGroup.connections.allowInternally(ec2.Port.allTcp(), 'Broker-to-broker replication');
+      this.defaultReplicationFactor = Math.min(3, brokerCount);
+      const minInsync = this.defaultReplicationFactor >= 3 ? 2 : 1;
+      if (this.defaultReplicationFactor < 3) {
+        // Info, not a warning: the gate fails on warnings and 2-AZ development networks are a supported choice.
+        Annotations.of(this).addInfo(
+          `AgentStreamingCluster: ${brokerCount} broker(s) give replication factor ${this.defaultReplicationFactor} and min.insync.replicas ${minInsync}; a broker loss can stop writes or lose data. Use a 3-AZ VPC for production.`);
+      }
+      const kafkaVersion = (props.kafkaVersion ?? KafkaVersion.V3_9_X_KRAFT).version;
+      this.configuration = new msk.CfnConfiguration(this, 'Configuration', {
+        name: Names.uniqueResourceName(this, { maxLength: 64, separator: '-' }),
+        // No KafkaVersionsList: the configuration then applies to any version, so a version upgrade needs no new configuration.
+        description: 'cdk-agent-data-stack CDC defaults',
+        serverProperties: [
+          'auto.create.topics.enable=false',
+          `default.replication.factor=${this.defaultReplicationFactor}`,
+          `min.insync.replicas=${minInsync}`,
+          'num.partitions=3',
+          `log.retention.ms=${retention.toMilliseconds()}`,
+          'unclean.leader.election.enable=false',
+        ].join('\n'),
+      });
+      const logGroup = new logs.LogGroup(this, 'BrokerLogs', {
+        retention: props.brokerLogRetention ?? logs.RetentionDays.ONE_MONTH,
+        removalPolicy: RemovalPolicy.DESTROY,
+      });
+      this.brokerLogGroup = logGroup;
+      const cluster = new msk.CfnCluster(this, 'Resource', {
+        clusterName: this.clusterName,
+        kafkaVersion,
+        numberOfBrokerNodes: brokerCount,
+        brokerNodeGroupInfo: {
+          instanceType: props.instanceType ?? 'kafka.m7g.large',
+          clientSubnets: subnets.subnetIds,
+          securityGroups: [this.securityGroup.securityGroupId],
+          storageInfo: { ebsStorageInfo: { volumeSize: props.volumeSizeGiB ?? 100 } },
+        },
+        clientAuthentication: { sasl: { iam: { enabled: true } }, unauthenticated: { enabled: false } },
+        encryptionInfo: {
+          encryptionInTransit: { clientBroker: 'TLS', inCluster: true },
+          ...(props.encryptionKey ? { encryptionAtRest: { dataVolumeKmsKeyId: props.encryptionKey.keyArn } } : {}),
+        },
+        enhancedMonitoring: 'PER_TOPIC_PER_PARTITION',
+        loggingInfo: { brokerLogs: { cloudWatchLogs: { enabled: true, logGroup: logGroup.logGroupName } } },
+        configurationInfo: { arn: this.configuration.attrArn, revision: this.configuration.attrLatestRevisionRevision },
+      });
+      cluster.applyRemovalPolicy(removalPolicy);
+      this.clusterArn = cluster.attrArn;
+    }
+
+    this.bootstrapBrokersSaslIam = this.fetchBootstrapBrokers();
+  }
+
+  /** CloudFormation does not return the IAM bootstrap string: one `kafka:GetBootstrapBrokers` call, scoped to this cluster. */
+  private fetchBootstrapBrokers(): string {
+    const call: cr.AwsSdkCall = {
+      service: 'Kafka',
+      action: 'getBootstrapBrokers',
+      parameters: { ClusterArn: this.clusterArn },
+      physicalResourceId: cr.PhysicalResourceId.of(this.clusterArn),
+      outputPaths: ['BootstrapBrokerStringSaslIam'],
+    };
+    const lookup = new cr.AwsCustomResource(this, 'BootstrapBrokers', {
+      onCreate: call,
+      onUpdate: call,
+      policy: cr.AwsCustomResourcePolicy.fromSdkCalls({ resources: [this.clusterArn] }),
+      installLatestAwsSdk: false,
+      logGroup: new logs.LogGroup(this, 'BootstrapBrokersLogs', { retention: logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY }),
+    });
+    acknowledgeAwsCustomResourceSingleton(this);
+    return lookup.getResponseField('BootstrapBrokerStringSaslIam');
+  }
+}
+
+/** The AwsCustomResource singleton function is created by aws-cdk-lib; explain its findings once per stack. */
+function acknowledgeAwsCustomResourceSingleton(scope: Construct): void {
+  const singleton = Stack.of(scope).node.tryFindChild('AWS679f53fac002430cb0da5b7982bd2287');
+  if (!singleton) return;
+  Validations.of(singleton).acknowledge(
+    {
+      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+      reason: 'The AwsCustomResource singleton function is created by aws-cdk-lib with the AWS-managed basic execution role; it only writes its own logs.',
+    },
+    {
+      id: 'AwsSolutions-L1',
+      reason: 'The AwsCustomResource singleton pins its Node.js runtime inside aws-cdk-lib; upgrading aws-cdk-lib upgrades it.',
+    },
+  );
+}
+
+function validateProps(props: AgentStreamingClusterProps, subnetCount: number, brokerCount: number, serverless: boolean, retention: Duration): void {
+  if (props.clusterName !== undefined && !Token.isUnresolved(props.clusterName) && !/^[A-Za-z0-9-]{1,64}$/.test(props.clusterName)) {
+    throw new Error(`AgentStreamingCluster: clusterName '${props.clusterName}' is invalid; use 1-64 letters, digits and hyphens.`);
+  }
+  if (subnetCount < 2 && !Token.isUnresolved(subnetCount)) {
+    throw new Error(`AgentStreamingCluster: the broker subnets span ${subnetCount} Availability Zone(s); MSK needs 2 or 3. Give a VPC (or vpcSubnets) with private subnets in at least 2 AZs.`);
+  }
+  if (!serverless && (brokerCount < subnetCount || brokerCount % subnetCount !== 0)) {
+    throw new Error(`AgentStreamingCluster: brokerCount is ${brokerCount} but there are ${subnetCount} broker subnets; use a multiple of ${subnetCount}.`);
+  }
+  if (retention.toMilliseconds() < Duration.hours(1).toMilliseconds()) {
+    throw new Error(`AgentStreamingCluster: retention is ${retention.toHumanString()}; keep at least 1 hour (default 7 days) so consumers can replay.`);
+  }
+  if (serverless) {
+    for (const [prop, value] of [['kafkaVersion', props.kafkaVersion], ['instanceType', props.instanceType], ['brokerCount', props.brokerCount], ['volumeSizeGiB', props.volumeSizeGiB], ['encryptionKey', props.encryptionKey], ['retention', props.retention]] as const) {
+      if (value !== undefined) {
+        throw new Error(`AgentStreamingCluster: ${prop} applies to provisioned clusters only; remove it or set serverless to false.`);
+      }
+    }
+  }
+}

@@ -1,0 +1,466 @@
+// DebeziumConnector: full property maps, no secret in the template, least-privilege role, network path, ordering, topics, validation, gate.
+import { Annotations, Duration, SecretValue } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import {
+  AgentStreamingCluster, CdcEngine, ConnectorCapacity, DebeziumConnector, DebeziumConnectorProps, DebeziumPlugin, ICdcSource,
+} from '../../constructs/streaming';
+import { testApp, testStack } from '../helpers/app';
+import { formatFindings, gateFindings } from '../helpers/gate';
+import { fakeSource, network } from './fixtures';
+
+interface BuildOptions {
+  engine?: CdcEngine;
+  props?: Partial<DebeziumConnectorProps>;
+  source?: Partial<ICdcSource>;
+  serverless?: boolean;
+  gate?: boolean;
+  maxAzs?: number;
+}
+
+function build(o: BuildOptions = {}) {
+  const engine = o.engine ?? 'postgres';
+  const app = testApp({ gate: o.gate });
+  const stack = testStack(app);
+  const vpc = network(stack, o.maxAzs ?? 3);
+  const cluster = new AgentStreamingCluster(stack, 'Kafka', { vpc, serverless: o.serverless });
+  const source = fakeSource(stack, vpc, engine, o.source);
+  const plugin = new DebeziumPlugin(stack, 'Plugin', { engine });
+  const connector = new DebeziumConnector(stack, 'Cdc', { cluster, source, plugin, topicPrefix: 'shop', ...o.props });
+  return { app, stack, vpc, cluster, source, plugin, connector, t: () => Template.fromStack(stack) };
+}
+
+const PASSWORD_REF = {
+  'Fn::Join': ['', ['${secretsmanager:', { 'Fn::Join': ['%3A', { 'Fn::Split': [':', { Ref: Match.stringLikeRegexp('^ReplicationSecret') }] }] }, ':password}']],
+};
+const BOOTSTRAP = { 'Fn::GetAtt': [Match.stringLikeRegexp('^KafkaBootstrapBrokers'), 'BootstrapBrokerStringSaslIam'] };
+const IAM_CLIENT = (prefix: string) => ({
+  [`${prefix}security.protocol`]: 'SASL_SSL',
+  [`${prefix}sasl.mechanism`]: 'AWS_MSK_IAM',
+  [`${prefix}sasl.jaas.config`]: 'software.amazon.msk.auth.iam.IAMLoginModule required;',
+  [`${prefix}sasl.client.callback.handler.class`]: 'software.amazon.msk.auth.iam.IAMClientCallbackHandler',
+});
+const COMMON = {
+  'tasks.max': '1',
+  'database.hostname': 'shop-db.cluster-abc.us-east-1.rds.amazonaws.com',
+  'database.user': 'debezium',
+  'database.password': PASSWORD_REF,
+  'topic.prefix': 'shop',
+  'snapshot.mode': 'initial',
+  'heartbeat.interval.ms': '10000',
+  'key.converter': 'org.apache.kafka.connect.json.JsonConverter',
+  'key.converter.schemas.enable': 'false',
+  'value.converter': 'org.apache.kafka.connect.json.JsonConverter',
+  'value.converter.schemas.enable': 'false',
+  'decimal.handling.mode': 'string',
+  'tombstones.on.delete': 'true',
+  'topic.creation.default.replication.factor': '3',
+  'topic.creation.default.partitions': '3',
+  'topic.creation.default.cleanup.policy': 'delete',
+  'topic.creation.default.retention.ms': '604800000',
+  'producer.override.linger.ms': '5',
+  'producer.override.compression.type': 'lz4',
+  'config.action.reload': 'none',
+};
+
+describe('DebeziumConnector (PostgreSQL)', () => {
+  test('the full connector property map', () => {
+    const { t } = build();
+    t().hasResourceProperties('AWS::KafkaConnect::Connector', {
+      ConnectorConfiguration: Match.objectEquals({
+        ...COMMON,
+        'connector.class': 'io.debezium.connector.postgresql.PostgresConnector',
+        'database.port': '5432',
+        'database.dbname': 'shop',
+        'database.sslmode': 'require',
+        'table.include.list': 'public.orders,public.customers',
+        'plugin.name': 'pgoutput',
+        'publication.name': 'agent_publication',
+        'publication.autocreate.mode': 'disabled',
+        'slot.name': 'agent_slot',
+        'heartbeat.action.query': 'INSERT INTO agent_heartbeat (id, ts) VALUES (1, now()) ON CONFLICT (id) DO UPDATE SET ts = now()',
+      }),
+    });
+  });
+
+  test('MSK Connect settings: Kafka Connect 3.7.x, IAM + TLS to the cluster, 1 worker of 1 MCU, worker logs, plugin and worker configuration', () => {
+    const { t, connector } = build();
+    t().hasResourceProperties('AWS::KafkaConnect::Connector', {
+      ConnectorName: connector.connectorName,
+      KafkaConnectVersion: '3.7.x',
+      Capacity: { ProvisionedCapacity: { McuCount: 1, WorkerCount: 1 } },
+      KafkaCluster: { ApacheKafkaCluster: {
+        BootstrapServers: BOOTSTRAP,
+        Vpc: { SecurityGroups: [{ 'Fn::GetAtt': [Match.stringLikeRegexp('^CdcSecurityGroup'), 'GroupId'] }], Subnets: Match.arrayWith([{ Ref: Match.stringLikeRegexp('privateSubnet1') }]) },
+      } },
+      KafkaClusterClientAuthentication: { AuthenticationType: 'IAM' },
+      KafkaClusterEncryptionInTransit: { EncryptionType: 'TLS' },
+      LogDelivery: { WorkerLogDelivery: { CloudWatchLogs: { Enabled: true, LogGroup: { Ref: Match.stringLikeRegexp('^CdcLogs') } } } },
+      Plugins: [{ CustomPlugin: {
+        CustomPluginArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Plugin'), 'CustomPluginArn'] },
+        Revision: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Plugin'), 'Revision'] },
+      } }],
+      WorkerConfiguration: {
+        WorkerConfigurationArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^CdcWorkerConfiguration'), 'WorkerConfigurationArn'] },
+        Revision: { 'Fn::GetAtt': [Match.stringLikeRegexp('^CdcWorkerConfiguration'), 'Revision'] },
+      },
+    });
+    t().hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
+  });
+
+  test('the worker configuration installs the Secrets Manager config provider for this region', () => {
+    const { t } = build();
+    t().hasResourceProperties('AWS::KafkaConnect::WorkerConfiguration', {
+      PropertiesFileContent: { 'Fn::Base64': [
+        'config.providers=secretsmanager',
+        'config.providers.secretsmanager.class=com.amazonaws.kafka.config.providers.SecretsManagerConfigProvider',
+        'config.providers.secretsmanager.param.region=us-east-1',
+      ].join('\n') },
+    });
+  });
+
+  test('no secret value can appear in the template: a known password is nowhere, and no dynamic reference resolves one', () => {
+    const secretValue = 'Sup3r-S3cret-Repl1cation-Pw';
+    const app = testApp();
+    const stack = testStack(app);
+    const vpc = network(stack);
+    const cluster = new AgentStreamingCluster(stack, 'Kafka', { vpc });
+    // An existing secret (so the value is not a template input either), and a decoy that a naive construct might inline.
+    const secret = secretsmanager.Secret.fromSecretCompleteArn(stack, 'Existing', 'arn:aws:secretsmanager:us-east-1:123456789012:secret:shop/debezium-AbCdEf');
+    void SecretValue.unsafePlainText(secretValue);
+    const source = fakeSource(stack, vpc, 'postgres', { replicationSecret: secret });
+    const plugin = new DebeziumPlugin(stack, 'Plugin', { engine: 'postgres' });
+    const connector = new DebeziumConnector(stack, 'Cdc', { cluster, source, plugin, topicPrefix: 'shop' });
+    const template = Template.fromStack(stack);
+    const json = JSON.stringify(template.toJSON());
+    expect(json).not.toContain(secretValue);
+    expect(json).not.toMatch(/\{\{resolve:secretsmanager/);
+    // What MSK Connect stores (connector and worker configuration) holds no secret material, only the provider reference.
+    const connectorJson = JSON.stringify(template.findResources('AWS::KafkaConnect::Connector'));
+    const workerJson = JSON.stringify((Object.values(template.findResources('AWS::KafkaConnect::WorkerConfiguration'))[0] as any).Properties.PropertiesFileContent);
+    expect(connectorJson).not.toMatch(/SecretString|resolve:/);
+    expect(workerJson).not.toMatch(/SecretString|resolve:|password/);
+    expect(stack.resolve(connector.connectorConfiguration['database.password']))
+      .toBe('${secretsmanager:arn%3Aaws%3Asecretsmanager%3Aus-east-1%3A123456789012%3Asecret%3Ashop/debezium-AbCdEf:password}');
+    for (const [key, value] of Object.entries(connector.connectorConfiguration)) {
+      if (/password|secret/i.test(key)) expect(String(stack.resolve(value))).toMatch(/^\$\{secretsmanager:/);
+    }
+  });
+
+  test('the execution role is trusted only by MSK Connect for this account and connector name', () => {
+    const { t, connector } = build();
+    t().hasResourceProperties('AWS::IAM::Role', {
+      AssumeRolePolicyDocument: { Statement: [{
+        Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'kafkaconnect.amazonaws.com' },
+        Condition: {
+          StringEquals: { 'aws:SourceAccount': '123456789012' },
+          ArnLike: { 'aws:SourceArn': `arn:aws:kafkaconnect:us-east-1:123456789012:connector/${connector.connectorName}/*` },
+        },
+      }] },
+    });
+  });
+
+  test('least privilege: named cluster/topic/group ARNs, the one secret, the one plugin object, nothing on *', () => {
+    const { t, cluster } = build();
+    const policies = t().findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: Match.stringLikeRegexp('^CdcServiceExecutionRole') }] } });
+    expect(Object.keys(policies)).toHaveLength(1);
+    const statements = (Object.values(policies)[0] as any).Properties.PolicyDocument.Statement;
+    const flat = statements.map((s: any) => ({ actions: [s.Action].flat().sort(), resource: JSON.stringify(s.Resource) }));
+    const has = (actions: string[], resourcePart: string) => expect(flat).toContainEqual({ actions: actions.sort(), resource: expect.stringContaining(resourcePart) });
+    has(['kafka-cluster:Connect', 'kafka-cluster:DescribeCluster', 'kafka-cluster:WriteDataIdempotently'], 'KafkaDE2CE4FA');
+    has(['kafka-cluster:DescribeTopic', 'kafka-cluster:WriteData'], `topic/${cluster.clusterName}/`);
+    has(['kafka-cluster:DescribeTopic', 'kafka-cluster:WriteData'], '/shop.*');
+    has(['kafka-cluster:CreateTopic', 'kafka-cluster:DescribeTopic'], '/shop.*');
+    has(['kafka-cluster:DescribeTopic', 'kafka-cluster:WriteData'], '/__debezium-heartbeat.shop');
+    has(['kafka-cluster:CreateTopic', 'kafka-cluster:DescribeTopic', 'kafka-cluster:ReadData', 'kafka-cluster:WriteData'], '/__amazon_msk_connect_*');
+    has(['kafka-cluster:AlterGroup', 'kafka-cluster:DescribeGroup'], 'group/');
+    has(['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'], 'ReplicationSecret');
+    has(['s3:GetObject', 's3:GetObjectVersion'], 'debezium-plugins/');
+    for (const s of statements) expect(s.Resource).not.toEqual('*');
+    // PostgreSQL has no schema history, so no consumer-group read on topics.
+    expect(flat.some((s: any) => s.resource.includes('__debezium-schema-history'))).toBe(false);
+  });
+
+  test('network: connector to brokers on 9098 and to the database on its port, HTTPS out for Secrets Manager, nothing else', () => {
+    const { t } = build();
+    const sg = { 'Fn::GetAtt': [Match.stringLikeRegexp('^CdcSecurityGroup'), 'GroupId'] };
+    t().hasResourceProperties('AWS::EC2::SecurityGroupIngress', {
+      IpProtocol: 'tcp', FromPort: 9098, ToPort: 9098, SourceSecurityGroupId: sg,
+      GroupId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^KafkaSecurityGroup'), 'GroupId'] },
+    });
+    t().hasResourceProperties('AWS::EC2::SecurityGroupIngress', {
+      IpProtocol: 'tcp', FromPort: 5432, ToPort: 5432, SourceSecurityGroupId: sg,
+      GroupId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^DbSecurityGroup'), 'GroupId'] },
+    });
+    const groups = t().findResources('AWS::EC2::SecurityGroup', { Properties: { GroupDescription: Match.stringLikeRegexp('^Debezium connector') } });
+    const egress = (Object.values(groups)[0] as any).Properties.SecurityGroupEgress;
+    expect(egress).toHaveLength(1);
+    expect(egress[0]).toMatchObject({ CidrIp: '0.0.0.0/0', FromPort: 443, IpProtocol: 'tcp', ToPort: 443 });
+    t().hasResourceProperties('AWS::EC2::SecurityGroupEgress', { FromPort: 9098, ToPort: 9098, DestinationSecurityGroupId: Match.anyValue(), GroupId: sg });
+    t().hasResourceProperties('AWS::EC2::SecurityGroupEgress', { FromPort: 5432, ToPort: 5432, DestinationSecurityGroupId: Match.anyValue(), GroupId: sg });
+    t().resourceCountIs('AWS::EC2::VPCEndpoint', 0);
+  });
+
+  test('without NAT subnets, the connector uses isolated subnets and a Secrets Manager interface endpoint', () => {
+    const app = testApp({ gate: true });
+    const stack = testStack(app);
+    const vpc = new ec2.Vpc(stack, 'Isolated', { maxAzs: 3, natGateways: 0, subnetConfiguration: [{ name: 'iso', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }] });
+    vpc.addFlowLog('FlowLog');
+    const cluster = new AgentStreamingCluster(stack, 'Kafka', { vpc });
+    const source = fakeSource(stack, vpc, 'postgres');
+    const plugin = new DebeziumPlugin(stack, 'Plugin', { engine: 'postgres' });
+    new DebeziumConnector(stack, 'Cdc', { cluster, source, plugin, topicPrefix: 'shop' });
+    expect(formatFindings(gateFindings(app))).toBe('');
+    const t = Template.fromStack(stack);
+    t.hasResourceProperties('AWS::EC2::VPCEndpoint', { ServiceName: 'com.amazonaws.us-east-1.secretsmanager', VpcEndpointType: 'Interface', PrivateDnsEnabled: true });
+    t.hasResourceProperties('AWS::EC2::SecurityGroupIngress', { FromPort: 443, ToPort: 443, SourceSecurityGroupId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^CdcSecurityGroup'), 'GroupId'] } });
+  });
+
+  test('grantReadChanges gives a consumer the table topics and its group only', () => {
+    const { stack, connector, t } = build();
+    const flink = new iam.Role(stack, 'Flink', { assumedBy: new iam.ServicePrincipal('kinesisanalytics.amazonaws.com') });
+    connector.grantReadChanges(flink, 'flink-orders');
+    const policy = Object.values(t().findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: Match.stringLikeRegexp('^Flink') }] } }))[0] as any;
+    const statements = policy.Properties.PolicyDocument.Statement;
+    expect(statements.map((st: any) => st.Action)).toEqual([
+      ['kafka-cluster:Connect', 'kafka-cluster:DescribeCluster'],
+      ['kafka-cluster:DescribeTopic', 'kafka-cluster:ReadData'],
+      ['kafka-cluster:AlterGroup', 'kafka-cluster:DescribeGroup'],
+    ]);
+    expect(JSON.stringify(statements[1].Resource)).toMatch(/\/shop\.\*"\]\]\}$/);
+    expect(JSON.stringify(statements[2].Resource)).toMatch(/\/flink-orders"\]\]\}$/);
+  });
+
+  test('ordering: the connector waits for the replication bootstrap, the plugin, its role policy and its topics', () => {
+    const { t } = build();
+    const connector = Object.values(t().findResources('AWS::KafkaConnect::Connector'))[0] as any;
+    const deps: string[] = connector.DependsOn;
+    expect(deps).toEqual(expect.arrayContaining(['ReplicationBootstrap']));
+    expect(deps.some(d => /^Plugin[0-9A-F]{8}$/.test(d))).toBe(true);
+    expect(deps.some(d => /^PluginArtifact/.test(d))).toBe(true);
+    expect(deps.some(d => /^CdcServiceExecutionRoleDefaultPolicy/.test(d))).toBe(true);
+    expect(deps.some(d => /^CdcTopic0/.test(d))).toBe(true);
+    expect(deps.some(d => /^CdcHeartbeatTopic/.test(d))).toBe(true);
+  });
+
+  test('provisioned clusters get AWS::MSK::Topic resources for each table and the heartbeat', () => {
+    const { t, connector } = build();
+    expect(connector.tableTopics).toEqual(['shop.public.orders', 'shop.public.customers']);
+    expect(connector.heartbeatTopic).toBe('__debezium-heartbeat.shop');
+    expect(connector.topicPattern).toBe('shop.*');
+    t().resourceCountIs('AWS::MSK::Topic', 3);
+    const configs = { 'Fn::Base64': 'retention.ms=604800000\ncleanup.policy=delete' };
+    const clusterArn = { 'Fn::GetAtt': [Match.stringLikeRegexp('^Kafka'), 'Arn'] };
+    t().hasResourceProperties('AWS::MSK::Topic', { ClusterArn: clusterArn, TopicName: 'shop.public.orders', PartitionCount: 3, ReplicationFactor: 3, Configs: configs });
+    t().hasResourceProperties('AWS::MSK::Topic', { TopicName: 'shop.public.customers', PartitionCount: 3, ReplicationFactor: 3 });
+    t().hasResourceProperties('AWS::MSK::Topic', { TopicName: '__debezium-heartbeat.shop', PartitionCount: 1, ReplicationFactor: 3, Configs: configs });
+  });
+
+  test('topic settings, snapshot mode, heartbeat, converters, decimals, tombstones, producer tuning and extra properties are configurable', () => {
+    const { t } = build({ props: {
+      topicPartitions: 6, topicRetention: Duration.days(3), snapshotMode: 'no_data', heartbeatInterval: Duration.seconds(30),
+      schemasEnable: true, decimalHandlingMode: 'precise', tombstonesOnDelete: false, producerLinger: Duration.millis(20),
+      producerCompression: 'zstd', extraProperties: { 'max.batch.size': '4096' },
+    } });
+    t().hasResourceProperties('AWS::KafkaConnect::Connector', { ConnectorConfiguration: Match.objectLike({
+      'topic.creation.default.partitions': '6', 'topic.creation.default.retention.ms': '259200000', 'snapshot.mode': 'no_data',
+      'heartbeat.interval.ms': '30000', 'key.converter.schemas.enable': 'true', 'value.converter.schemas.enable': 'true',
+      'decimal.handling.mode': 'precise', 'tombstones.on.delete': 'false', 'producer.override.linger.ms': '20',
+      'producer.override.compression.type': 'zstd', 'max.batch.size': '4096',
+    }) });
+    t().hasResourceProperties('AWS::MSK::Topic', { TopicName: 'shop.public.orders', PartitionCount: 6, Configs: { 'Fn::Base64': 'retention.ms=259200000\ncleanup.policy=delete' } });
+  });
+
+  test('createTopics false leaves topic creation to Debezium', () => {
+    build({ props: { createTopics: false } }).t().resourceCountIs('AWS::MSK::Topic', 0);
+  });
+
+  test('autoscaling is accepted for PostgreSQL but warns (the gate fails until the warning is acknowledged)', () => {
+    const { t, connector } = build({ props: { capacity: ConnectorCapacity.autoScaling({ minWorkers: 1, maxWorkers: 2 }) } });
+    expect(() => t()).toThrow(/Debezium PostgreSQL runs a single task/);
+    Annotations.of(connector).acknowledgeWarning('cdk-agent-data-stack:debezium-autoscaling', 'test: autoscaling chosen on purpose');
+    t().hasResourceProperties('AWS::KafkaConnect::Connector', { Capacity: { AutoScaling: {
+      MinWorkerCount: 1, MaxWorkerCount: 2, McuCount: 1, ScaleInPolicy: { CpuUtilizationPercentage: 20 }, ScaleOutPolicy: { CpuUtilizationPercentage: 80 },
+    } } });
+  });
+
+  test('a new plugin version gives a new plugin and connector name (plugins are immutable)', () => {
+    const a = build();
+    const app = testApp();
+    const stack = testStack(app);
+    const vpc = network(stack);
+    const cluster = new AgentStreamingCluster(stack, 'Kafka', { vpc });
+    const source = fakeSource(stack, vpc, 'postgres');
+    const plugin = new DebeziumPlugin(stack, 'Plugin', { engine: 'postgres', version: (require('../../constructs/streaming').DebeziumVersion).of('3.0.7.Final') });
+    const b = new DebeziumConnector(stack, 'Cdc', { cluster, source, plugin, topicPrefix: 'shop' });
+    expect(b.connectorName).not.toBe(a.connector.connectorName);
+    expect(plugin.pluginName).not.toBe(a.plugin.pluginName);
+    expect(b.connectorName.replace(/-[0-9a-f]{8}$/, '')).toBe(a.connector.connectorName.replace(/-[0-9a-f]{8}$/, ''));
+  });
+
+  test('passes the validation gate', () => {
+    const { app } = build({ gate: true });
+    expect(formatFindings(gateFindings(app))).toBe('');
+  });
+});
+
+describe('DebeziumConnector (MySQL)', () => {
+  test('the full connector property map, with IAM settings repeated for the schema-history clients', () => {
+    const { t, connector } = build({ engine: 'mysql' });
+    const serverId = connector.connectorConfiguration['database.server.id'];
+    expect(Number(serverId)).toBeGreaterThanOrEqual(5_400_000);
+    expect(Number(serverId)).toBeLessThan(5_500_000);
+    t().hasResourceProperties('AWS::KafkaConnect::Connector', {
+      ConnectorConfiguration: Match.objectEquals({
+        ...COMMON,
+        'connector.class': 'io.debezium.connector.mysql.MySqlConnector',
+        'database.port': '3306',
+        'database.server.id': serverId,
+        'database.ssl.mode': 'required',
+        'database.include.list': 'shop',
+        'table.include.list': 'shop.orders,shop.customers',
+        'include.schema.changes': 'false',
+        'schema.history.internal.kafka.bootstrap.servers': BOOTSTRAP,
+        'schema.history.internal.kafka.topic': '__debezium-schema-history.shop',
+        'schema.history.internal.store.only.captured.tables.ddl': 'true',
+        ...IAM_CLIENT('schema.history.internal.producer.'),
+        ...IAM_CLIENT('schema.history.internal.consumer.'),
+        'schema.history.internal.consumer.group.id': '__debezium-schema-history.shop',
+      }),
+    });
+  });
+
+  test('the server id is stable across syntheses and can be set', () => {
+    expect(build({ engine: 'mysql' }).connector.connectorConfiguration['database.server.id'])
+      .toBe(build({ engine: 'mysql' }).connector.connectorConfiguration['database.server.id']);
+    expect(build({ engine: 'mysql', props: { mysqlServerId: 184054 } }).connector.connectorConfiguration['database.server.id']).toBe('184054');
+  });
+
+  test('the schema-history topic is single-partition with infinite retention, and the role may read it as its group', () => {
+    const { t } = build({ engine: 'mysql' });
+    t().hasResourceProperties('AWS::MSK::Topic', {
+      TopicName: '__debezium-schema-history.shop', PartitionCount: 1, ReplicationFactor: 3,
+      Configs: { 'Fn::Base64': 'retention.ms=-1\nretention.bytes=-1\ncleanup.policy=delete' },
+    });
+    const policy = Object.values(t().findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: Match.stringLikeRegexp('^CdcServiceExecutionRole') }] } }))[0] as any;
+    const statements = policy.Properties.PolicyDocument.Statement.map((st: any) => ({ actions: [st.Action].flat().join(','), resources: JSON.stringify(st.Resource) }));
+    expect(statements).toContainEqual({ actions: 'kafka-cluster:DescribeTopic,kafka-cluster:ReadData', resources: expect.stringMatching(/topic\/.*\/__debezium-schema-history\.shop"/) });
+    expect(statements).toContainEqual({ actions: 'kafka-cluster:AlterGroup,kafka-cluster:DescribeGroup', resources: expect.stringMatching(/group\/[^"]*\/",\{[^\]]*\]\}\]\}\]\},"\/__debezium-schema-history\.shop"/) });
+  });
+
+  test('MySQL uses port 3306 on the database security group', () => {
+    build({ engine: 'mysql' }).t().hasResourceProperties('AWS::EC2::SecurityGroupIngress', {
+      FromPort: 3306, ToPort: 3306, GroupId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^DbSecurityGroup'), 'GroupId'] },
+    });
+  });
+
+  test('fails when MySQL is given autoscaling', () => {
+    expect(() => build({ engine: 'mysql', props: { capacity: ConnectorCapacity.autoScaling({ minWorkers: 1, maxWorkers: 2 }) } }))
+      .toThrow(/MySQL connector runs a single task; use capacity ConnectorCapacity.provisioned\(\{ workerCount: 1 \}\)/);
+  });
+
+  test('fails when MySQL is given more than one worker', () => {
+    expect(() => build({ engine: 'mysql', props: { capacity: ConnectorCapacity.provisioned({ workerCount: 2 }) } })).toThrow(/single task/);
+  });
+
+  test('fails when a MySQL table is outside the captured database', () => {
+    expect(() => build({ engine: 'mysql', source: { tables: ['other.orders'] } })).toThrow(/table 'other.orders' is outside database 'shop'/);
+  });
+
+  test('fails when the MySQL server id is out of range', () => {
+    expect(() => build({ engine: 'mysql', props: { mysqlServerId: 0 } })).toThrow(/mysqlServerId 0 is invalid/);
+  });
+
+  test('passes the validation gate', () => {
+    const { app } = build({ engine: 'mysql', gate: true });
+    expect(formatFindings(gateFindings(app))).toBe('');
+  });
+});
+
+describe('DebeziumConnector on MSK Serverless and on an existing cluster', () => {
+  test('serverless: no AWS::MSK::Topic, Debezium topic.creation with replication 3', () => {
+    const { t } = build({ serverless: true });
+    t().resourceCountIs('AWS::MSK::Topic', 0);
+    t().hasResourceProperties('AWS::KafkaConnect::Connector', { ConnectorConfiguration: Match.objectLike({ 'topic.creation.default.replication.factor': '3' }) });
+  });
+
+  test('fails when serverless is given a replication factor other than 3', () => {
+    expect(() => build({ serverless: true, props: { topicReplicationFactor: 2 } })).toThrow(/topicReplicationFactor 2 is invalid.*Serverless requires 3/);
+  });
+
+  test('bring your own cluster: bootstrap string, security group rule and ARNs come from the attributes', () => {
+    const app = testApp({ gate: true });
+    const stack = testStack(app);
+    const vpc = network(stack);
+    const brokerSg = ec2.SecurityGroup.fromSecurityGroupId(stack, 'BrokerSg', 'sg-0123456789abcdef0');
+    const cluster = AgentStreamingCluster.fromClusterAttributes(stack, 'Existing', {
+      clusterArn: 'arn:aws:kafka:us-east-1:123456789012:cluster/existing-cdc/0b1c2d3e-aaaa-bbbb-cccc-1234567890ab-7',
+      securityGroup: brokerSg, bootstrapBrokersSaslIam: 'b-1.existing:9098,b-2.existing:9098', vpc,
+    });
+    const source = fakeSource(stack, vpc, 'postgres');
+    const plugin = new DebeziumPlugin(stack, 'Plugin', { engine: 'postgres' });
+    new DebeziumConnector(stack, 'Cdc', { cluster, source, plugin, topicPrefix: 'shop' });
+    const t = Template.fromStack(stack);
+    t.resourceCountIs('AWS::MSK::Cluster', 0);
+    t.hasResourceProperties('AWS::KafkaConnect::Connector', { KafkaCluster: { ApacheKafkaCluster: Match.objectLike({ BootstrapServers: 'b-1.existing:9098,b-2.existing:9098' }) } });
+    t.hasResourceProperties('AWS::EC2::SecurityGroupIngress', { GroupId: 'sg-0123456789abcdef0', FromPort: 9098, ToPort: 9098 });
+    t.hasResourceProperties('AWS::MSK::Topic', { ClusterArn: 'arn:aws:kafka:us-east-1:123456789012:cluster/existing-cdc/0b1c2d3e-aaaa-bbbb-cccc-1234567890ab-7', TopicName: 'shop.public.orders' });
+    expect(JSON.stringify(t.findResources('AWS::IAM::Policy'))).toContain('topic/existing-cdc/0b1c2d3e-aaaa-bbbb-cccc-1234567890ab-7/shop.*');
+    expect(formatFindings(gateFindings(app))).toBe('');
+  });
+});
+
+describe('DebeziumConnector validation', () => {
+  test('fails when topicPrefix has invalid characters', () => {
+    expect(() => build({ props: { topicPrefix: 'shop/cdc' } })).toThrow(/topicPrefix 'shop\/cdc' is invalid; use letters, digits/);
+    expect(() => build({ props: { topicPrefix: 'shop..cdc' } })).toThrow(/topicPrefix 'shop..cdc' is invalid/);
+  });
+
+  test('fails when the table list is empty', () => {
+    expect(() => build({ source: { tables: [] } })).toThrow(/the source has no tables/);
+  });
+
+  test('fails when a PostgreSQL table is not schema-qualified', () => {
+    expect(() => build({ source: { tables: ['orders'] } })).toThrow(/table 'orders' is not in PostgreSQL 'schema.table' form/);
+  });
+
+  test('fails when a table name has characters neither engine accepts', () => {
+    expect(() => build({ engine: 'mysql', source: { tables: ['orders;drop'] } })).toThrow(/table 'orders;drop' is not in MySQL/);
+  });
+
+  test('fails when the plugin engine does not match the source engine', () => {
+    const stack = testStack();
+    const vpc = network(stack);
+    const cluster = new AgentStreamingCluster(stack, 'Kafka', { vpc });
+    const source = fakeSource(stack, vpc, 'postgres');
+    const plugin = new DebeziumPlugin(stack, 'Plugin', { engine: 'mysql' });
+    expect(() => new DebeziumConnector(stack, 'Cdc', { cluster, source, plugin, topicPrefix: 'shop' }))
+      .toThrow(/plugin holds the Debezium mysql connector but the source engine is 'postgres'/);
+  });
+
+  test('fails when the source engine is unsupported', () => {
+    expect(() => build({ source: { engine: 'oracle' as any } })).toThrow(/engine 'oracle' is not supported/);
+  });
+
+  test('fails when a PostgreSQL source lacks its publication or slot', () => {
+    expect(() => build({ source: { publicationName: undefined } })).toThrow(/needs publicationName and slotName/);
+  });
+
+  test('fails when the snapshot mode is not a Debezium mode', () => {
+    expect(() => build({ props: { snapshotMode: 'schema_only_recovery' } })).toThrow(/snapshotMode 'schema_only_recovery' is not a Debezium postgres snapshot mode/);
+  });
+
+  test('fails when extraProperties tries to set the password', () => {
+    expect(() => build({ props: { extraProperties: { 'database.password': 'hunter2' } } })).toThrow(/extraProperties sets database.password/);
+  });
+
+  test('fails when the heartbeat interval is below a second', () => {
+    expect(() => build({ props: { heartbeatInterval: Duration.millis(100) } })).toThrow(/heartbeatInterval .* is below 1 second/);
+  });
+
+  test('fails when topicPartitions is not positive', () => {
+    expect(() => build({ props: { topicPartitions: 0 } })).toThrow(/topicPartitions 0 is invalid/);
+  });
+});

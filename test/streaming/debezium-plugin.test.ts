@@ -1,0 +1,135 @@
+// DebeziumPlugin: deploy-time build from Maven Central with the config provider, immutable naming, alternative sources, validation, gate.
+import * as path from 'path';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { DEFAULT_CONFIG_PROVIDER, DebeziumPlugin, DebeziumPluginProps, DebeziumPluginSource, DebeziumVersion, mavenCentralPluginUrl } from '../../constructs/streaming';
+import { testApp, testStack } from '../helpers/app';
+import { formatFindings, gateFindings } from '../helpers/gate';
+
+function build(props: Partial<DebeziumPluginProps> = {}, gate = false) {
+  const app = testApp({ gate });
+  const stack = testStack(app);
+  const plugin = new DebeziumPlugin(stack, 'Plugin', { engine: 'postgres', ...props });
+  return { app, stack, plugin, t: () => Template.fromStack(stack) };
+}
+
+const PG_URL = 'https://repo1.maven.org/maven2/io/debezium/debezium-connector-postgres/3.1.2.Final/debezium-connector-postgres-3.1.2.Final-plugin.tar.gz';
+
+describe('DebeziumPlugin', () => {
+  test('default: Debezium PostgreSQL 3.1.2.Final from Maven Central, verified by its published .sha1, re-packed with the pinned config provider', () => {
+    const { t, plugin } = build();
+    expect(plugin.version.version).toBe('3.1.2.Final');
+    t().hasResourceProperties('Custom::DeployTimeArtifact', {
+      Sources: [
+        { url: PG_URL, checksumUrl: `${PG_URL}.sha1`, extract: 'tar.gz', targetPath: '' },
+        {
+          url: 'https://github.com/aws-samples/msk-config-providers/releases/download/r0.4.0/msk-config-providers-0.4.0-all.jar',
+          sha256: DEFAULT_CONFIG_PROVIDER.sha256,
+          extract: 'none',
+          targetPath: 'msk-config-providers/msk-config-providers-0.4.0-all.jar',
+        },
+      ],
+      ObjectKey: Match.stringLikeRegexp('^debezium-plugins/[0-9a-f]{64}\\.zip$'),
+    });
+  });
+
+  test('creates the custom plugin from the built object version, named with the content fingerprint', () => {
+    const { t, plugin } = build();
+    expect(plugin.pluginName).toMatch(new RegExp(`-${plugin.fingerprint.slice(0, 12)}$`));
+    t().hasResourceProperties('AWS::KafkaConnect::CustomPlugin', {
+      Name: plugin.pluginName,
+      ContentType: 'ZIP',
+      Location: { S3Location: {
+        BucketArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^PluginBucket'), 'Arn'] },
+        FileKey: plugin.objectKey,
+        ObjectVersion: { 'Fn::GetAtt': [Match.stringLikeRegexp('^PluginArtifact'), 'ObjectVersion'] },
+      } },
+    });
+  });
+
+  test('the plugin bucket is versioned, encrypted, TLS-only and retained', () => {
+    build().t().hasResource('AWS::S3::Bucket', {
+      Properties: Match.objectLike({ VersioningConfiguration: { Status: 'Enabled' }, LoggingConfiguration: Match.anyValue() }),
+      DeletionPolicy: 'Retain',
+    });
+  });
+
+  test('a version change gives a new object key and a new plugin name; the same inputs keep them', () => {
+    const a = build().plugin;
+    const b = build().plugin;
+    const c = build({ version: DebeziumVersion.of('3.0.7.Final') }).plugin;
+    expect(b.pluginName).toBe(a.pluginName);
+    expect(c.pluginName).not.toBe(a.pluginName);
+    expect(c.objectKey).not.toBe(a.objectKey);
+  });
+
+  test('MySQL uses the MySQL connector archive and a caller-pinned sha256 is checked as well', () => {
+    const sha = 'a'.repeat(64);
+    const { t } = build({ engine: 'mysql', source: DebeziumPluginSource.mavenCentral({ sha256: sha }) });
+    const url = mavenCentralPluginUrl('mysql', DebeziumVersion.V3_1_2);
+    expect(url).toBe('https://repo1.maven.org/maven2/io/debezium/debezium-connector-mysql/3.1.2.Final/debezium-connector-mysql-3.1.2.Final-plugin.tar.gz');
+    t().hasResourceProperties('Custom::DeployTimeArtifact', {
+      Sources: Match.arrayWith([{ url, checksumUrl: `${url}.sha1`, sha256: sha, extract: 'tar.gz', targetPath: '' }]),
+    });
+  });
+
+  test('a config provider ZIP is unpacked into its own folder', () => {
+    const { t } = build({ source: DebeziumPluginSource.mavenCentral({ configProvider: {
+      url: 'https://github.com/aws-samples/msk-config-providers/releases/download/r0.4.0/msk-config-providers-0.4.0-with-dependencies.zip',
+      sha256: 'b'.repeat(64), extract: 'zip',
+    } }) });
+    t().hasResourceProperties('Custom::DeployTimeArtifact', {
+      Sources: Match.arrayWith([Match.objectLike({ extract: 'zip', targetPath: 'msk-config-providers', sha256: 'b'.repeat(64) })]),
+    });
+  });
+
+  test('the ZIP can go to a bucket you already have', () => {
+    const app = testApp();
+    const stack = testStack(app);
+    const bucket = new (require('../../constructs/common/deploy-time-artifact').ArtifactBucket)(stack, 'Shared').bucket;
+    new DebeziumPlugin(stack, 'Plugin', { engine: 'postgres', source: DebeziumPluginSource.mavenCentral({ bucket }) });
+    const t = Template.fromStack(stack);
+    t.resourceCountIs('AWS::S3::Bucket', 2);
+    t.hasResourceProperties('Custom::DeployTimeArtifact', { BucketName: { Ref: Match.stringLikeRegexp('^Shared') } });
+  });
+
+  test('an existing S3 object: no build, the plugin points at the given key and version', () => {
+    const app = testApp();
+    const stack = testStack(app);
+    const bucket = s3.Bucket.fromBucketName(stack, 'Existing', 'my-plugins');
+    const plugin = new DebeziumPlugin(stack, 'Plugin', { engine: 'postgres', source: DebeziumPluginSource.s3Object(bucket, 'debezium/pg-3.1.2.zip', 'v123') });
+    const t = Template.fromStack(stack);
+    t.resourceCountIs('Custom::DeployTimeArtifact', 0);
+    t.hasResourceProperties('AWS::KafkaConnect::CustomPlugin', {
+      Location: { S3Location: { BucketArn: Match.stringLikeRegexp('my-plugins'), FileKey: 'debezium/pg-3.1.2.zip', ObjectVersion: 'v123' } },
+    });
+    expect(plugin.artifact).toBeUndefined();
+  });
+
+  test('a local ZIP becomes a CDK asset', () => {
+    const app = testApp();
+    const stack = testStack(app);
+    const plugin = new DebeziumPlugin(stack, 'Plugin', { engine: 'postgres', source: DebeziumPluginSource.localFile(path.join(__dirname, 'empty-plugin.zip')) });
+    const t = Template.fromStack(stack);
+    t.resourceCountIs('Custom::DeployTimeArtifact', 0);
+    t.hasResourceProperties('AWS::KafkaConnect::CustomPlugin', { Location: { S3Location: { FileKey: Match.stringLikeRegexp('\\.zip$') } } });
+    expect(plugin.pluginName).toMatch(new RegExp(`-${plugin.fingerprint.slice(0, 12)}$`));
+  });
+
+  test('fails when the local file is not a ZIP', () => {
+    expect(() => build({ source: DebeziumPluginSource.localFile(__filename) })).toThrow(/is not a \.zip/);
+  });
+
+  test('fails when the version is not a Debezium 3.x Final release', () => {
+    expect(() => build({ version: DebeziumVersion.of('2.7.3.Final') })).toThrow(/version '2.7.3.Final' is not a Debezium 3.x Final release/);
+  });
+
+  test('fails when the engine is unsupported', () => {
+    expect(() => build({ engine: 'sqlserver' as any })).toThrow(/engine 'sqlserver' is not supported/);
+  });
+
+  test('passes the validation gate', () => {
+    const { app } = build({}, true);
+    expect(formatFindings(gateFindings(app))).toBe('');
+  });
+});
