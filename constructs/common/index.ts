@@ -1,3 +1,4 @@
 export * from './agent-function';
 export * from './agent-provider';
 export * from './agent-network';
+export * from './deploy-time-artifact';

@@ -1,0 +1,210 @@
+// Builds a ZIP at deploy time from pinned, checksum-verified downloads (e.g. Maven Central) plus inline files, and stores it in S3.
+import { createHash } from 'crypto';
+import { CustomResource, Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import { AgentProvider } from './agent-provider';
+
+/** One download that goes into a deploy-time artifact. */
+export interface ArtifactSource {
+  /** HTTPS URL of the file. */
+  readonly url: string;
+  /**
+   * Caller-pinned SHA-256 (64 hex digits) of the file.
+   * @default - only the published checksum (`checksumUrl`) is checked; one of the two is required
+   */
+  readonly sha256?: string;
+  /**
+   * URL of the checksum file published beside the download (Maven Central: `<url>.sha1`; `.sha256`/`.sha512` where published).
+   * @default - only the pinned `sha256` is checked; one of the two is required
+   */
+  readonly checksumUrl?: string;
+  /**
+   * How to unpack the download into the ZIP.
+   * @default 'none' (the file is stored as is at `targetPath`)
+   */
+  readonly extract?: 'tar.gz' | 'zip' | 'none';
+  /** Folder (for archives; '' for the ZIP root) or file path (for `none`) inside the output ZIP. */
+  readonly targetPath: string;
+}
+
+/** A small text file written into the artifact (for example a Python `main.py`). */
+export interface ArtifactInlineFile {
+  readonly path: string;
+  readonly content: string;
+}
+
+export interface ArtifactBucketProps {
+  /**
+   * Removal policy of the artifact bucket (and its access-log bucket).
+   * @default RemovalPolicy.RETAIN (deployed plugins and applications reference its objects)
+   */
+  readonly removalPolicy?: RemovalPolicy;
+}
+
+/**
+ * An S3 bucket for deploy-time artifacts with secure defaults: SSE-S3 encryption, versioning, TLS-only access,
+ * all public access blocked, server access logs to a second bucket, retained on stack deletion.
+ */
+export class ArtifactBucket extends Construct {
+  public readonly bucket: s3.Bucket;
+  public readonly accessLogsBucket: s3.Bucket;
+
+  constructor(scope: Construct, id: string, props: ArtifactBucketProps = {}) {
+    super(scope, id);
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    this.accessLogsBucket = new s3.Bucket(this, 'AccessLogs', {
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_PREFERRED,
+      removalPolicy,
+      lifecycleRules: [{ expiration: Duration.days(365) }],
+    });
+    Validations.of(this.accessLogsBucket).acknowledge({
+      id: 'AwsSolutions-S1',
+      reason: 'This is the server access log bucket of the artifact bucket; logging a log bucket into itself would loop.',
+    });
+    this.bucket = new s3.Bucket(this, 'Resource', {
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      versioned: true,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      serverAccessLogsBucket: this.accessLogsBucket,
+      serverAccessLogsPrefix: 'artifacts/',
+      removalPolicy,
+    });
+  }
+}
+
+export interface DeployTimeArtifactProps {
+  /** Versioned bucket the ZIP is written to (see `ArtifactBucket`). */
+  readonly bucket: s3.IBucket;
+  /** Downloads to put into the ZIP, each verified by checksum. */
+  readonly sources: ArtifactSource[];
+  /**
+   * Inline text files added to the ZIP.
+   * @default - none
+   */
+  readonly files?: ArtifactInlineFile[];
+  /**
+   * Key prefix of the object; the key is `<prefix><sha256 of the inputs>.zip`.
+   * @default 'artifacts/'
+   */
+  readonly objectKeyPrefix?: string;
+}
+
+/**
+ * A ZIP built during deployment. The object key contains a hash of the inputs, so changing a version, checksum
+ * or file creates a new object (and any resource using `objectKey` is replaced); identical inputs reuse the object.
+ * Deleting the construct leaves the object in the (versioned, retained) bucket.
+ */
+export class DeployTimeArtifact extends Construct {
+  public readonly bucket: s3.IBucket;
+  /** Key of the ZIP in `bucket`; known at synth. */
+  public readonly objectKey: string;
+  /** S3 version ID of the ZIP (deploy-time attribute). */
+  public readonly objectVersion: string;
+  /** SHA-256 (hex) of the ZIP (deploy-time attribute). */
+  public readonly sha256: string;
+  /** Hash of the inputs (synth-time). */
+  public readonly inputHash: string;
+  public readonly resource: CustomResource;
+
+  constructor(scope: Construct, id: string, props: DeployTimeArtifactProps) {
+    super(scope, id);
+    validate(props);
+    const sources = props.sources.map(s => ({
+      url: s.url,
+      ...(s.sha256 ? { sha256: s.sha256.toLowerCase() } : {}),
+      ...(s.checksumUrl ? { checksumUrl: s.checksumUrl } : {}),
+      extract: s.extract ?? 'none',
+      targetPath: s.targetPath,
+    }));
+    const files = (props.files ?? []).map(f => ({ path: f.path, content: f.content }));
+    this.inputHash = createHash('sha256').update(JSON.stringify({ format: 1, sources, files })).digest('hex');
+    this.bucket = props.bucket;
+    this.objectKey = `${props.objectKeyPrefix ?? 'artifacts/'}${this.inputHash}.zip`;
+
+    const provider = DeployTimeArtifact.provider(this);
+    const objectArn = props.bucket.arnForObjects(this.objectKey);
+    const grant = iam.Grant.addToPrincipal({
+      grantee: provider.onEventFunction,
+      actions: ['s3:GetObject', 's3:PutObject'],
+      resourceArns: [objectArn],
+    });
+    props.bucket.encryptionKey?.grantEncryptDecrypt(provider.onEventFunction);
+
+    this.resource = new CustomResource(this, 'Resource', {
+      serviceToken: provider.serviceToken,
+      resourceType: 'Custom::DeployTimeArtifact',
+      properties: { BucketName: props.bucket.bucketName, ObjectKey: this.objectKey, InputHash: this.inputHash, Sources: sources, Files: files },
+    });
+    grant.applyBefore(this.resource);
+    this.objectVersion = this.resource.getAttString('ObjectVersion');
+    this.sha256 = this.resource.getAttString('Sha256');
+  }
+
+  /** Lets a principal read this one object (any version). */
+  public grantRead(grantee: iam.IGrantable): iam.Grant {
+    const grant = iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['s3:GetObject', 's3:GetObjectVersion'],
+      resourceArns: [this.bucket.arnForObjects(this.objectKey)],
+    });
+    this.bucket.encryptionKey?.grantDecrypt(grantee);
+    return grant;
+  }
+
+  /** One builder function per stack, shared by every artifact in it. */
+  private static provider(scope: Construct): AgentProvider {
+    const stack = Stack.of(scope);
+    const id = 'CdkAgentDataStackArtifactBuilder';
+    const existing = stack.node.tryFindChild(id) as AgentProvider | undefined;
+    if (existing) return existing;
+    return new AgentProvider(stack, id, {
+      handlerName: 'artifact-builder',
+      description: 'cdk-agent-data-stack deploy-time artifact builder (downloads, verifies checksums, builds a ZIP, uploads to S3)',
+      timeout: Duration.minutes(10),
+      // Connector archives are tens of MB and are unpacked in memory (/tmp is not used).
+      memorySize: 2048,
+    });
+  }
+}
+
+const HEX64 = /^[0-9a-fA-F]{64}$/;
+
+function validate(props: DeployTimeArtifactProps): void {
+  if (props.sources.length === 0 && (props.files ?? []).length === 0) {
+    throw new Error('DeployTimeArtifact: sources and files are both empty; give at least one source or file.');
+  }
+  for (const [i, s] of props.sources.entries()) {
+    if (Token.isUnresolved(s.url) || Token.isUnresolved(s.sha256) || Token.isUnresolved(s.checksumUrl) || Token.isUnresolved(s.targetPath)) {
+      throw new Error(`DeployTimeArtifact: sources[${i}] contains a token; the inputs must be known at synth because the object key is their hash.`);
+    }
+    if (!/^https:\/\//.test(s.url)) {
+      throw new Error(`DeployTimeArtifact: sources[${i}].url is '${s.url}'; use an https:// URL.`);
+    }
+    if (!s.sha256 && !s.checksumUrl) {
+      throw new Error(`DeployTimeArtifact: sources[${i}] (${s.url}) has neither sha256 nor checksumUrl; pin a sha256 or give the published checksum URL.`);
+    }
+    if (s.sha256 !== undefined && !HEX64.test(s.sha256)) {
+      throw new Error(`DeployTimeArtifact: sources[${i}].sha256 is '${s.sha256}'; give 64 hex digits.`);
+    }
+    if (s.checksumUrl !== undefined && !/^https:\/\/.*\.(sha1|sha256|sha512)$/i.test(s.checksumUrl)) {
+      throw new Error(`DeployTimeArtifact: sources[${i}].checksumUrl is '${s.checksumUrl}'; give an https:// URL ending in .sha1, .sha256 or .sha512.`);
+    }
+    if ((s.extract ?? 'none') === 'none' && !s.targetPath.replace(/\/+$/, '')) {
+      throw new Error(`DeployTimeArtifact: sources[${i}].targetPath is empty; a file that is not unpacked needs a file path.`);
+    }
+  }
+  for (const [i, f] of (props.files ?? []).entries()) {
+    if (Token.isUnresolved(f.path) || Token.isUnresolved(f.content)) {
+      throw new Error(`DeployTimeArtifact: files[${i}] contains a token; inline files must be known at synth because the object key is their hash.`);
+    }
+  }
+  if (props.objectKeyPrefix !== undefined && Token.isUnresolved(props.objectKeyPrefix)) {
+    throw new Error('DeployTimeArtifact: objectKeyPrefix is a token; give a literal prefix such as \'plugins/\'.');
+  }
+}

@@ -1,0 +1,159 @@
+// DeployTimeArtifact and ArtifactBucket: object key from the input hash, least-privilege builder role, validation, gate.
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { ArtifactBucket, DeployTimeArtifact, DeployTimeArtifactProps } from '../../constructs/common/deploy-time-artifact';
+import { testApp, testStack } from '../helpers/app';
+import { formatFindings, gateFindings } from '../helpers/gate';
+
+const MAVEN = 'https://repo1.maven.org/maven2/io/debezium/debezium-connector-postgres/3.0.8.Final/debezium-connector-postgres-3.0.8.Final-plugin.tar.gz';
+const SOURCES = [{ url: MAVEN, checksumUrl: `${MAVEN}.sha1`, extract: 'tar.gz' as const, targetPath: '' }];
+
+function build(props: Partial<DeployTimeArtifactProps> = {}, gate = false, bundle = false) {
+  const app = testApp({ gate, bundle });
+  const stack = testStack(app);
+  const bucket = new ArtifactBucket(stack, 'Artifacts').bucket;
+  const artifact = new DeployTimeArtifact(stack, 'Plugin', { bucket, sources: SOURCES, ...props });
+  return { app, stack, bucket, artifact };
+}
+
+describe('DeployTimeArtifact', () => {
+  test('creates one custom resource with the sources, inline files and a hashed object key', () => {
+    const { stack, artifact } = build({ files: [{ path: 'main.py', content: 'print(1)' }], objectKeyPrefix: 'plugins/' });
+    expect(artifact.objectKey).toMatch(/^plugins\/[0-9a-f]{64}\.zip$/);
+    const t = Template.fromStack(stack);
+    t.resourceCountIs('Custom::DeployTimeArtifact', 1);
+    t.hasResourceProperties('Custom::DeployTimeArtifact', {
+      BucketName: { Ref: Match.stringLikeRegexp('^Artifacts') },
+      ObjectKey: artifact.objectKey,
+      InputHash: artifact.inputHash,
+      Sources: [{ url: MAVEN, checksumUrl: `${MAVEN}.sha1`, extract: 'tar.gz', targetPath: '' }],
+      Files: [{ path: 'main.py', content: 'print(1)' }],
+    });
+  });
+
+  test('defaults: objectKeyPrefix artifacts/, extract none, no inline files', () => {
+    const { stack, artifact } = build({ sources: [{ url: 'https://example.com/a.jar', sha256: 'A'.repeat(64), targetPath: 'lib/a.jar' }] });
+    expect(artifact.objectKey).toMatch(/^artifacts\/[0-9a-f]{64}\.zip$/);
+    Template.fromStack(stack).hasResourceProperties('Custom::DeployTimeArtifact', {
+      Sources: [{ url: 'https://example.com/a.jar', sha256: 'a'.repeat(64), extract: 'none', targetPath: 'lib/a.jar' }],
+      Files: [],
+    });
+  });
+
+  test('a changed input gives a new object key; identical inputs give the same key', () => {
+    const a = build().artifact.objectKey;
+    const b = build().artifact.objectKey;
+    const c = build({ sources: [{ ...SOURCES[0], url: MAVEN.replace(/3\.0\.8/g, '3.0.9') }] }).artifact.objectKey;
+    expect(a).toBe(b);
+    expect(c).not.toBe(a);
+  });
+
+  test('exposes the object version as a deploy-time attribute', () => {
+    const { stack, artifact } = build();
+    const resolved = stack.resolve(artifact.objectVersion);
+    expect(resolved['Fn::GetAtt'][1]).toBe('ObjectVersion');
+    expect(resolved['Fn::GetAtt'][0]).toMatch(/^Plugin/);
+    expect(stack.resolve(artifact.sha256)['Fn::GetAtt'][1]).toBe('Sha256');
+  });
+
+  test('the builder may only get and put the one object key', () => {
+    const { stack, artifact } = build();
+    Template.fromStack(stack).hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: { Statement: Match.arrayWith([{
+        Effect: 'Allow',
+        Action: ['s3:GetObject', 's3:PutObject'],
+        Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [Match.stringLikeRegexp('^Artifacts'), 'Arn'] }, `/${artifact.objectKey}`]] },
+      }]) },
+    });
+  });
+
+  test('one builder function per stack, shared by every artifact', () => {
+    const { stack, bucket } = build();
+    new DeployTimeArtifact(stack, 'Second', { bucket, sources: [{ url: 'https://example.com/b.jar', sha256: 'b'.repeat(64), targetPath: 'b.jar' }] });
+    const t = Template.fromStack(stack);
+    t.resourceCountIs('Custom::DeployTimeArtifact', 2);
+    t.resourcePropertiesCountIs('AWS::Lambda::Function', { Description: Match.stringLikeRegexp('artifact builder') }, 1);
+    t.hasResourceProperties('AWS::Lambda::Function', {
+      Description: Match.stringLikeRegexp('artifact builder'), MemorySize: 2048, Timeout: 600, Runtime: 'nodejs24.x',
+    });
+  });
+
+  test('grantRead gives read of the one object only', () => {
+    const { stack, artifact } = build();
+    const role = new iam.Role(stack, 'Reader', { assumedBy: new iam.ServicePrincipal('kafkaconnect.amazonaws.com') });
+    artifact.grantRead(role);
+    Template.fromStack(stack).hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: Match.stringLikeRegexp('^Reader') }],
+      PolicyDocument: { Statement: [{
+        Effect: 'Allow', Action: ['s3:GetObject', 's3:GetObjectVersion'],
+        Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [Match.stringLikeRegexp('^Artifacts'), 'Arn'] }, `/${artifact.objectKey}`]] },
+      }] },
+    });
+  });
+
+  test('fails when a source is not https', () => {
+    expect(() => build({ sources: [{ url: 'http://repo1.maven.org/x.tar.gz', sha256: 'a'.repeat(64), extract: 'tar.gz', targetPath: '' }] }))
+      .toThrow(/sources\[0\]\.url is 'http:\/\/repo1.maven.org\/x.tar.gz'; use an https:\/\/ URL/);
+  });
+
+  test('fails when a source has no checksum at all', () => {
+    expect(() => build({ sources: [{ url: 'https://example.com/x.jar', targetPath: 'x.jar' }] })).toThrow(/neither sha256 nor checksumUrl/);
+  });
+
+  test('fails when sha256 is not 64 hex digits', () => {
+    expect(() => build({ sources: [{ url: 'https://example.com/x.jar', sha256: 'abc', targetPath: 'x.jar' }] })).toThrow(/sha256 is 'abc'; give 64 hex digits/);
+  });
+
+  test('fails when checksumUrl is an MD5 file', () => {
+    expect(() => build({ sources: [{ url: 'https://example.com/x.jar', checksumUrl: 'https://example.com/x.jar.md5', targetPath: 'x.jar' }] }))
+      .toThrow(/checksumUrl is 'https:\/\/example.com\/x.jar.md5'.*\.sha1, \.sha256 or \.sha512/);
+  });
+
+  test('fails when an unpacked file has no target path', () => {
+    expect(() => build({ sources: [{ url: 'https://example.com/x.jar', sha256: 'a'.repeat(64), targetPath: '' }] })).toThrow(/targetPath is empty/);
+  });
+
+  test('fails when there is nothing to build', () => {
+    expect(() => build({ sources: [] })).toThrow(/sources and files are both empty/);
+  });
+
+  test('fails when an input is a token', () => {
+    const app = testApp();
+    const stack = testStack(app);
+    const bucket = new s3.Bucket(stack, 'B', { versioned: true });
+    expect(() => new DeployTimeArtifact(stack, 'A', { bucket, sources: [], files: [{ path: 'x', content: bucket.bucketName }] }))
+      .toThrow(/files\[0\] contains a token/);
+  });
+
+  test('ArtifactBucket: encrypted, versioned, TLS-only, no public access, access-logged, retained', () => {
+    const { stack } = build();
+    const t = Template.fromStack(stack);
+    t.hasResource('AWS::S3::Bucket', {
+      Properties: {
+        VersioningConfiguration: { Status: 'Enabled' },
+        BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
+        PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+        LoggingConfiguration: { DestinationBucketName: { Ref: Match.stringLikeRegexp('ArtifactsAccessLogs') }, LogFilePrefix: 'artifacts/' },
+      },
+      DeletionPolicy: 'Retain',
+      UpdateReplacePolicy: 'Retain',
+    });
+    t.hasResourceProperties('AWS::S3::BucketPolicy', {
+      Bucket: { Ref: Match.stringLikeRegexp('^Artifacts[0-9A-F]{8}$') },
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+    });
+  });
+
+  test('passes the validation gate', () => {
+    const { app } = build({}, true);
+    expect(formatFindings(gateFindings(app))).toBe('');
+  });
+
+  test('the handler bundles with local esbuild', () => {
+    const { stack } = build({}, false, true);
+    const fns = Template.fromStack(stack).findResources('AWS::Lambda::Function', { Properties: { Description: Match.stringLikeRegexp('artifact builder') } });
+    const code = (Object.values(fns)[0] as any).Properties.Code;
+    expect(code.S3Key).toMatch(/\.zip$/);
+  });
+});
