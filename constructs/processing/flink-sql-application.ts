@@ -353,13 +353,14 @@ export class FlinkSqlApplication extends Construct implements ec2.IConnectable, 
         actions: FLINK_LOG_DESCRIBE_GROUPS_ACTIONS,
         resources: [stack.formatArn({ service: 'logs', resource: 'log-group', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
       }));
+      const describeGroupsArn = stack.formatArn({ service: 'logs', resource: 'log-group', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME });
       Validations.of(this.role).acknowledge(
         {
-          id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:${stack.region}:${stack.account}:log-group:*]`,
+          id: `AwsSolutions-IAM5[Resource::${nagResource(stack, describeGroupsArn)}]`,
           reason: 'logs:DescribeLogGroups has no resource-level permission below log-group:*; the service calls it to validate the logging option.',
         },
         {
-          id: `AwsSolutions-IAM5[Resource::<${stack.getLogicalId(this.logGroup.node.defaultChild as logs.CfnLogGroup)}.Arn>]`,
+          id: `AwsSolutions-IAM5[Resource::${nagResource(stack, this.logGroup.logGroupArn)}]`,
           reason: 'The log group ARN attribute ends in ":*" (its streams); the role describes the streams of its own group only.',
         },
       );
@@ -533,6 +534,22 @@ export class FlinkSqlApplication extends Construct implements ec2.IConnectable, 
 /** A stable, ASCII consumer group id (also the transactional id prefix) for one table of one application. */
 export function consumerGroupId(applicationName: string, table: string): string {
   return `flink.${applicationName}.${table}`.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 200);
+}
+
+/** How cdk-nag prints a resource in a finding ID: intrinsics as <Ref> and <Logical.Attr>. */
+function nagResource(stack: Stack, value: string): string {
+  const render = (v: unknown): string => {
+    if (typeof v === 'string') return v;
+    const o = v as Record<string, unknown>;
+    if (o.Ref) return `<${o.Ref}>`;
+    if (o['Fn::GetAtt']) return `<${(o['Fn::GetAtt'] as string[]).join('.')}>`;
+    if (o['Fn::Join']) {
+      const [sep, parts] = o['Fn::Join'] as [string, unknown[]];
+      return parts.map(render).join(sep);
+    }
+    return JSON.stringify(v);
+  };
+  return render(stack.resolve(value));
 }
 
 function runnerPath(): string {
