@@ -16,8 +16,8 @@ import { StandInCluster } from './support';
 
 const RUNNER = fs.readFileSync(path.join(__dirname, '..', '..', 'lambda', 'flink-sql-runner', 'main.py'), 'utf8');
 
-function build(props: Partial<FlinkSqlApplicationProps> = {}, gate = false) {
-  const app = testApp({ gate });
+function build(props: Partial<FlinkSqlApplicationProps> = {}, gate = false, bundle = false) {
+  const app = testApp({ gate, bundle });
   const stack = testStack(app);
   const vpc = new AgentNetwork(stack, 'Net').vpc;
   const cluster = new StandInCluster(stack, 'Cluster', vpc);
@@ -482,6 +482,13 @@ describe('validation gate', () => {
   test('passes cdk-nag and CloudFormation validation with zero findings', () => {
     const { app } = build({}, true);
     expect(formatFindings(gateFindings(app))).toBe('');
+  });
+
+  test('the start/stop handlers bundle with esbuild', () => {
+    const { stack } = build({}, false, true);
+    const fns = Template.fromStack(stack).findResources('AWS::Lambda::Function', { Properties: { Description: Match.stringLikeRegexp('Flink application starter') } });
+    expect(Object.keys(fns)).toHaveLength(2);
+    for (const fn of Object.values(fns)) expect((fn as any).Properties.Code.S3Key).toMatch(/^[0-9a-f]{64}\.zip$/);
   });
 
   test('a VPC without private-with-egress subnets uses the isolated ones', () => {
