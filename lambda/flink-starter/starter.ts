@@ -17,6 +17,8 @@ export interface StarterProperties {
   readonly TimeoutSeconds?: string;
   /** Changes whenever the code or the configuration changes, so CloudFormation sends an Update. */
   readonly ConfigurationHash?: string;
+  /** 'false' when the application is retained with the stack: leave it running on delete. */
+  readonly StopOnDelete?: string;
 }
 
 export interface StarterEvent {
@@ -36,6 +38,8 @@ export interface StarterData {
   readonly RestoreType?: string;
   /** Epoch milliseconds when onEvent ran; the wait deadline counts from here. */
   readonly StartedAt: number;
+  /** Delete of a retained application: nothing to wait for. */
+  readonly Skipped?: boolean;
 }
 
 export interface OnEventResult {
@@ -103,6 +107,9 @@ export async function onEvent(client: KinesisAnalyticsV2Client, event: StarterEv
     }
     case 'Delete': {
       const physical = event.PhysicalResourceId ?? name;
+      if (event.ResourceProperties.StopOnDelete === 'false') {
+        return { PhysicalResourceId: physical, Data: { Target: 'STOPPED', StartedAt: startedAt, Skipped: true } };
+      }
       const status = await applicationStatus(client, name);
       if (status === 'RUNNING' || status === 'AUTOSCALING') {
         // Force=false: the service takes a snapshot and stops cleanly.
@@ -143,6 +150,7 @@ export async function isComplete(client: KinesisAnalyticsV2Client, event: Starte
   const status = await applicationStatus(client, name);
 
   if (data.Target === 'STOPPED') {
+    if (data.Skipped) return { IsComplete: true };
     if (status === undefined || status === 'READY' || status === 'DELETING') return { IsComplete: true };
     if (status === 'RUNNING' && !data.OperationId) {
       // It was settling (UPDATING/AUTOSCALING) when Delete arrived; stop it now that it can be stopped.
