@@ -44,6 +44,8 @@ export enum FlinkMetricsLevel {
 export const SQL_VARIABLES_GROUP = 'sql.variables';
 /** The runtime property group configuring the runner (program file, extra JARs). */
 export const SQL_RUNNER_GROUP = 'sql.runner';
+/** Flink option that makes CDC sources tolerate the duplicate change events an at-least-once Debezium pipeline can deliver. */
+export const CDC_EVENTS_DUPLICATE = 'table.exec.source.cdc-events-duplicate';
 /** Placeholder for the cluster's IAM bootstrap brokers in the packaged SQL. */
 export const BOOTSTRAP_SERVERS_VARIABLE = 'kafka.bootstrap.servers';
 
@@ -217,7 +219,11 @@ export class FlinkSqlApplication extends Construct implements ec2.IConnectable, 
     throwOnProblems(userSql, userAnalysis, sqlLabel);
 
     // 2. The whole program (helper tables first), for options and the package.
-    const program = [...helperTables.map(t => t.ddl), userSql].join('\n');
+    // Debezium on Kafka Connect delivers changes at least once; with this flag Flink de-duplicates them by primary key.
+    const cdcSettings = helperTables.some(t => t.kind === 'cdc-source') && !/table\.exec\.source\.cdc-events-duplicate/i.test(userSql)
+      ? [`SET '${CDC_EVENTS_DUPLICATE}' = 'true';`]
+      : [];
+    const program = [...cdcSettings, ...helperTables.map(t => t.ddl), userSql].join('\n');
     const programAnalysis = analyzeFlinkSql(program, { connectors });
     throwOnProblems(program, programAnalysis, `${label} (generated program; report this as a bug)`);
     const kafkaTables = programAnalysis.tables.filter(t => t.connector === 'kafka' || t.connector === 'upsert-kafka');

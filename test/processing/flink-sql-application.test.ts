@@ -230,6 +230,14 @@ describe('injected Kafka options', () => {
     expect(ddl).toContain("`cdc_kafka_offset` BIGINT METADATA FROM 'offset' VIRTUAL");
   });
 
+  test('CDC source helpers switch on duplicate-tolerant CDC processing, unless the SQL sets it', () => {
+    expect(build().flink.packagedSql.startsWith("SET 'table.exec.source.cdc-events-duplicate' = 'true';\nCREATE TABLE `orders`")).toBe(true);
+    const own = build({ sql: `SET 'table.exec.source.cdc-events-duplicate' = 'false';\n${EXAMPLE_ORDER_ENRICHMENT_SQL}` }).flink.packagedSql;
+    expect(own.match(/cdc-events-duplicate/g)).toHaveLength(1);
+    const plain = "CREATE TABLE s (id INT) WITH ('connector' = 'datagen');\nCREATE TABLE d (id INT) WITH ('connector' = 'print');\nINSERT INTO d SELECT id FROM s;";
+    expect(build({ sql: plain, tables: [] }).flink.packagedSql).not.toMatch(/cdc-events-duplicate/);
+  });
+
   test('a user\'s explicit option always wins', () => {
     const sql = `CREATE TABLE src (id BIGINT) WITH ('connector' = 'kafka', 'topic' = 'in', 'format' = 'json',
   'properties.group.id' = 'legacy-group', 'properties.bootstrap.servers' = 'other:9098', 'PROPERTIES.SECURITY.PROTOCOL' = 'SASL_SSL');

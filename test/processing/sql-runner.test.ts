@@ -3,7 +3,11 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { AgentNetwork } from '../../constructs/common/agent-network';
+import { EXAMPLE_ORDER_ENRICHMENT_SQL, exampleOrderEnrichmentTables, FlinkSqlApplication } from '../../constructs/processing';
 import { splitFlinkSql } from '../../constructs/processing/flink-sql';
+import { testApp, testStack } from '../helpers/app';
+import { StandInCluster } from './support';
 import { FLINK_DOCS_CORPUS } from './fixtures/flink-docs-corpus';
 
 const RUNNER = path.join(__dirname, '..', '..', 'lambda', 'flink-sql-runner', 'main.py');
@@ -104,6 +108,26 @@ describe('flink-sql-runner main.py', () => {
     expect(r.status).not.toBe(0);
     expect(r.stderr).toMatch(/stand-in failure: CREATE TABLE s/);
     expect(r.calls.some(c => c[0] === 'create_statement_set')).toBe(false);
+  });
+
+  test('runs the example application\'s packaged program as the construct configures it', () => {
+    const stack = testStack(testApp());
+    const cluster = new StandInCluster(stack, 'Cluster', new AgentNetwork(stack, 'Net').vpc);
+    const flink = new FlinkSqlApplication(stack, 'Orders', { cluster, applicationName: 'orders-enrichment', sql: EXAMPLE_ORDER_ENRICHMENT_SQL, tables: exampleOrderEnrichmentTables() });
+    const r = run(flink.packagedSql, [
+      { PropertyGroupId: 'sql.runner', PropertyMap: { file: 'job.sql', jars: 'lib/aws-msk-iam-auth-2.2.0.jar' } },
+      { PropertyGroupId: 'sql.variables', PropertyMap: { 'kafka.bootstrap.servers': cluster.bootstrapBrokersSaslIam } },
+    ]);
+    expect(r.status).toBe(0);
+    expect(r.calls.map(c => c[0])).toEqual([
+      'TableEnvironment.create', 'config.set', 'config.set', 'execute_sql', 'execute_sql', 'execute_sql',
+      'create_statement_set', 'statement_set.add_insert_sql', 'statement_set.execute',
+    ]);
+    expect(r.calls[2]).toEqual(['config.set', 'table.exec.source.cdc-events-duplicate', 'true']);
+    const ddl = r.calls.filter(c => c[0] === 'execute_sql').map(c => c[1] as string);
+    expect(ddl.map(d => /CREATE TABLE `(\w+)`/.exec(d)![1])).toEqual(['orders', 'customers', 'orders_enriched']);
+    for (const d of ddl) expect(d).toContain(`'properties.bootstrap.servers' = '${cluster.bootstrapBrokersSaslIam}'`);
+    expect(r.calls[7][2]).toMatch(/^INSERT INTO orders_enriched\nSELECT/);
   });
 
   test('splits every documentation program exactly like the synth-time splitter', () => {
