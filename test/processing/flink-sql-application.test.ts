@@ -222,7 +222,7 @@ describe('injected Kafka options', () => {
 
   test('the CDC source tables carry commit timestamp, source table and offset metadata columns', () => {
     const orders = build().flink.tables.find(t => t.name === 'orders')!;
-    expect(orders.columns).toEqual(['id', 'customer_id', 'status', 'total', 'updated_at', 'cdc_commit_ts', 'cdc_source_table', 'cdc_kafka_offset']);
+    expect(orders.columns).toEqual(['id', 'customer_id', 'status', 'total', 'cdc_commit_ts', 'cdc_source_table', 'cdc_kafka_offset']);
     expect(orders.primaryKey).toEqual(['id']);
     const ddl = exampleOrderEnrichmentTables()[0].ddl;
     expect(ddl).toContain("`cdc_commit_ts` TIMESTAMP_LTZ(3) METADATA FROM 'value.source.timestamp' VIRTUAL");
@@ -398,7 +398,7 @@ describe('the SQL source', () => {
     const broken = EXAMPLE_ORDER_ENRICHMENT_SQL.replace('JOIN customers AS c ON', 'JOIN customers AS c OM');
     expect(() => build({ sql: broken })).toThrow([
       "FlinkSqlApplication 'TestStack/Orders' (sql): 1 syntax error:",
-      "  statement 1, line 12, column 21: 'OM' is not valid at this position",
+      "  statement 1, line 11, column 21: 'OM' is not valid at this position",
       '    JOIN customers AS c OM o.customer_id = c.id',
       '                        ^',
     ].join('\n'));
@@ -413,7 +413,7 @@ describe('the SQL source', () => {
 
   test('a semantic error fails synth too', () => {
     expect(() => build({ sql: EXAMPLE_ORDER_ENRICHMENT_SQL.replace('JOIN customers', 'JOIN customer') }))
-      .toThrow(/statement 1, line 12, column 6: table 'customer' is not declared/);
+      .toThrow(/statement 1, line 11, column 6: table 'customer' is not declared/);
   });
 });
 
