@@ -71,6 +71,21 @@ describe('the application resource', () => {
     });
   });
 
+  test('by default the name is derived from the construct path and the package goes to a new versioned, access-logged bucket', () => {
+    const app = testApp();
+    const stack = testStack(app);
+    const cluster = new StandInCluster(stack, 'Cluster', new AgentNetwork(stack, 'Net').vpc);
+    const flink = new FlinkSqlApplication(stack, 'Orders', { cluster, sql: EXAMPLE_ORDER_ENRICHMENT_SQL, tables: exampleOrderEnrichmentTables() });
+    expect(flink.applicationName).toMatch(/^TestStack-Orders-[0-9A-F]{8}$/);
+    expect(flink.consumerGroups.orders).toBe(`flink.${flink.applicationName}.orders`);
+    const t = Template.fromStack(stack);
+    t.resourceCountIs('AWS::S3::Bucket', 2);
+    t.hasResourceProperties('AWS::S3::Bucket', {
+      VersioningConfiguration: { Status: 'Enabled' },
+      LoggingConfiguration: Match.objectLike({ DestinationBucketName: { Ref: Match.stringLikeRegexp('^OrdersArtifactsAccessLogs') } }),
+    });
+  });
+
   test('is deleted with the stack by default, after its role policy exists', () => {
     const t = build().template();
     t.hasResource('AWS::KinesisAnalyticsV2::Application', {
