@@ -60,12 +60,25 @@ export interface FlinkLineageTable {
 
 /** One INSERT of the job: which tables feed which sink. */
 export interface FlinkSqlLineage {
-  /** `<applicationName>#<statement>`, the id the lineage catalog uses for Flink statements. */
+  /** `<applicationName>#<statementIndex>`, the name the lineage catalog gives the Flink statement. */
   readonly id: string;
-  /** Statement number in the application's SQL (1-based, helper-declared tables not counted). */
+  /** Statement number in the application's SQL as error messages count it (1-based; helper-declared tables not counted). */
   readonly statement: number;
+  /** The same position 0-based, as the lineage catalog counts it. */
+  readonly statementIndex: number;
   readonly sink: FlinkLineageTable;
   readonly sources: FlinkLineageTable[];
+}
+
+/** One Kafka-to-Kafka INSERT, structurally the governance layer's `FlinkLineageDeclaration`. */
+export interface FlinkLineageDeclarationShape {
+  readonly application: string;
+  /** 0-based position of the statement in the application's SQL. */
+  readonly statementIndex: number;
+  readonly sourceTopics: string[];
+  readonly sourceTables: string[];
+  readonly sinkTopic: string;
+  readonly sinkTable: string;
 }
 
 export interface FlinkSqlApplicationProps {
@@ -266,8 +279,9 @@ export class FlinkSqlApplication extends Construct implements ec2.IConnectable, 
       return { table: name, connector: t?.connector, topics: t ? topicsOf(t) : [] };
     };
     this.lineage = userAnalysis.lineage.map(l => ({
-      id: `${this.applicationName}#${l.statement}`,
+      id: `${this.applicationName}#${l.statement - 1}`,
       statement: l.statement,
+      statementIndex: l.statement - 1,
       sink: lineageTable(l.sink),
       sources: l.sources.map(lineageTable),
     }));
@@ -472,6 +486,24 @@ export class FlinkSqlApplication extends Construct implements ec2.IConnectable, 
         if (fnPolicy) starter.node.addDependency(fnPolicy);
       }
     }
+  }
+
+  /**
+   * The INSERTs that read and write Kafka topics, in the shape the governance layer's lineage catalog takes
+   * (`FlinkLineageDeclaration`: application, 0-based statementIndex, source/sink topics and tables).
+   * INSERTs into non-Kafka sinks (print, filesystem...) have no topic and are left out.
+   */
+  public lineageDeclarations(): FlinkLineageDeclarationShape[] {
+    return this.lineage
+      .filter(l => l.sink.topics.length > 0)
+      .map(l => ({
+        application: this.applicationName,
+        statementIndex: l.statementIndex,
+        sourceTopics: [...new Set(l.sources.flatMap(s => s.topics))],
+        sourceTables: l.sources.map(s => s.table),
+        sinkTopic: l.sink.topics[0],
+        sinkTable: l.sink.table,
+      }));
   }
 
   /** A metric of this application in `AWS/KinesisAnalytics` (dimension `Application`). */

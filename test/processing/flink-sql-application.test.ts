@@ -368,14 +368,27 @@ describe('start, restart and stop', () => {
 describe('lineage and metrics', () => {
   test('lineage lists, per INSERT, the source tables and topics feeding the sink table and topic', () => {
     expect(build().flink.lineage).toEqual([{
-      id: 'orders-enrichment#1',
+      id: 'orders-enrichment#0',
       statement: 1,
+      statementIndex: 0,
       sink: { table: 'orders_enriched', connector: 'upsert-kafka', topics: [EXAMPLE_ENRICHED_ORDERS_TOPIC] },
       sources: [
         { table: 'orders', connector: 'kafka', topics: [EXAMPLE_ORDERS_TOPIC] },
         { table: 'customers', connector: 'kafka', topics: [EXAMPLE_CUSTOMERS_TOPIC] },
       ],
     }]);
+  });
+
+  test('lineage declarations for the governance catalog cover Kafka-to-Kafka INSERTs, 0-based', () => {
+    expect(build().flink.lineageDeclarations()).toEqual([{
+      application: 'orders-enrichment', statementIndex: 0,
+      sourceTopics: [EXAMPLE_ORDERS_TOPIC, EXAMPLE_CUSTOMERS_TOPIC], sourceTables: ['orders', 'customers'],
+      sinkTopic: EXAMPLE_ENRICHED_ORDERS_TOPIC, sinkTable: 'orders_enriched',
+    }]);
+    const sql = `${EXAMPLE_ORDER_ENRICHMENT_SQL}CREATE TABLE audit (id BIGINT) WITH ('connector' = 'print');\nINSERT INTO audit SELECT id FROM orders;`;
+    const flink = build({ sql }).flink;
+    expect(flink.lineage.map(l => [l.statementIndex, l.sink.table])).toEqual([[0, 'orders_enriched'], [2, 'audit']]);
+    expect(flink.lineageDeclarations().map(d => d.sinkTable)).toEqual(['orders_enriched']);
   });
 
   test('metrics use AWS/KinesisAnalytics with the Application dimension and the names of each Flink generation', () => {
