@@ -65,7 +65,6 @@ export function loadFlinkParser(): FlinkParserModule {
   if (!fs.existsSync(bundle)) {
     fs.mkdirSync(cacheDir, { recursive: true });
     // esbuild is a dependency of this package (NodejsFunction bundling uses it too).
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const esbuild = require('esbuild') as typeof import('esbuild');
     const result = esbuild.buildSync({
       stdin: { contents: ENTRY, resolveDir: root, sourcefile: 'flink-parser-entry.js', loader: 'js' },
@@ -83,7 +82,6 @@ export function loadFlinkParser(): FlinkParserModule {
     fs.writeFileSync(tmp, result.outputFiles[0].contents);
     fs.renameSync(tmp, bundle);
   }
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   loaded = require(bundle) as FlinkParserModule;
   return loaded;
 }
