@@ -1,0 +1,626 @@
+// Synth-time analysis of a Flink SQL program: statement splitting, grammar check with positions, semantic checks, table options and lineage.
+import { loadFlinkParser, ParseNode, TokenLike } from './private/flink-parser';
+
+/** What a statement does in a job. */
+export type FlinkStatementKind =
+  | 'create-table'
+  | 'create-table-as'
+  | 'create-view'
+  | 'create-function'
+  | 'insert'
+  | 'statement-set'
+  | 'set'
+  | 'query'
+  | 'other';
+
+/** One statement of the program, with its position in the whole SQL text. */
+export interface FlinkSqlStatement {
+  /** 1-based statement number. */
+  readonly index: number;
+  /** Statement text without the terminating semicolon. */
+  readonly text: string;
+  /** Offset of the first character in the whole SQL text. */
+  readonly offset: number;
+  /** 1-based line of the first character. */
+  readonly line: number;
+  /** 1-based column of the first character. */
+  readonly column: number;
+  /** Set by the analysis; `other` until the statement has parsed. */
+  readonly kind: FlinkStatementKind;
+}
+
+/** A `CREATE TABLE` of the program. */
+export interface FlinkTableDeclaration {
+  /** Normalized name (backticks removed, default catalog/database prefix dropped). */
+  readonly name: string;
+  /** Statement number declaring it. */
+  readonly statement: number;
+  /** `connector` option, lower-cased; undefined when absent. */
+  readonly connector?: string;
+  /** WITH options as written (keys as written, values unquoted). */
+  readonly options: Record<string, string>;
+  readonly columns: string[];
+  readonly primaryKey: string[];
+  /** Offset in the SQL text of the `)` closing the WITH list (where options can be appended). */
+  readonly optionsCloseOffset?: number;
+}
+
+/** Which tables feed which sink, per INSERT (views expanded to the tables they read). */
+export interface FlinkSqlLineageEntry {
+  /** Statement number of the INSERT (or CREATE TABLE AS). */
+  readonly statement: number;
+  readonly sink: string;
+  readonly sources: string[];
+}
+
+export interface FlinkSqlProblem {
+  readonly kind: 'syntax' | 'semantic';
+  /** Statement number (0 for program-wide problems). */
+  readonly statement: number;
+  /** 1-based line and column in the whole SQL text. */
+  readonly line: number;
+  readonly column: number;
+  readonly message: string;
+}
+
+export interface FlinkSqlAnalysis {
+  readonly statements: FlinkSqlStatement[];
+  readonly tables: FlinkTableDeclaration[];
+  readonly views: string[];
+  readonly lineage: FlinkSqlLineageEntry[];
+  readonly problems: FlinkSqlProblem[];
+}
+
+export interface FlinkSqlAnalysisOptions {
+  /** Tables declared outside this SQL text (CDC source helpers, catalogs); reads and INSERTs may name them. @default - none */
+  readonly knownTables?: string[];
+  /** Connector names the runtime can load. @default DEFAULT_FLINK_CONNECTORS */
+  readonly connectors?: string[];
+}
+
+/** Connectors in the Flink distribution, plus the Kafka connectors this library packages. */
+export const DEFAULT_FLINK_CONNECTORS: readonly string[] = ['kafka', 'upsert-kafka', 'datagen', 'print', 'blackhole', 'filesystem'];
+
+/** Connectors Flink users commonly name whose JARs this library does not package by default. */
+const CONNECTORS_NEEDING_JARS: Readonly<Record<string, string>> = {
+  'jdbc': 'flink-connector-jdbc',
+  'kinesis': 'flink-sql-connector-aws-kinesis-streams',
+  'firehose': 'flink-sql-connector-aws-kinesis-firehose',
+  'dynamodb': 'flink-sql-connector-dynamodb',
+  'opensearch': 'flink-sql-connector-opensearch',
+  'elasticsearch-7': 'flink-sql-connector-elasticsearch7',
+  'mongodb': 'flink-sql-connector-mongodb',
+  'hbase-2.2': 'flink-sql-connector-hbase-2.2',
+};
+
+/** Thrown when a program fails validation; `problems` holds every error found. */
+export class FlinkSqlError extends Error {
+  constructor(message: string, public readonly problems: FlinkSqlProblem[]) {
+    super(message);
+    this.name = 'FlinkSqlError';
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Statement splitting
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Splits a SQL text on the semicolons that end statements: not those inside '...' strings,
+ * `...` or "..." identifiers, -- line comments or /* block comments *\/, nor those inside an
+ * `EXECUTE STATEMENT SET BEGIN ... END` block. Statements holding only comments are dropped.
+ */
+export function splitFlinkSql(sql: string): FlinkSqlStatement[] {
+  const lineStarts = computeLineStarts(sql);
+  const statements: FlinkSqlStatement[] = [];
+  let start = -1;
+  let words: string[] = [];
+  let word = '';
+  let i = 0;
+  const flushWord = () => {
+    if (word) {
+      words.push(word.toUpperCase());
+      word = '';
+    }
+  };
+  const push = (end: number) => {
+    if (start >= 0) {
+      const text = sql.slice(start, end).replace(/\s+$/, '');
+      const pos = positionOf(lineStarts, start);
+      statements.push({ index: statements.length + 1, text, offset: start, line: pos.line, column: pos.column, kind: 'other' });
+    }
+    start = -1;
+    words = [];
+    word = '';
+  };
+  while (i < sql.length) {
+    const c = sql[i];
+    const next = sql[i + 1];
+    if (c === '-' && next === '-') {
+      flushWord();
+      const nl = sql.indexOf('\n', i);
+      i = nl < 0 ? sql.length : nl + 1;
+      continue;
+    }
+    if (c === '/' && next === '*') {
+      flushWord();
+      const close = sql.indexOf('*/', i + 2);
+      i = close < 0 ? sql.length : close + 2;
+      continue;
+    }
+    if (c === "'" || c === '`' || c === '"') {
+      flushWord();
+      if (start < 0) start = i;
+      i = skipQuoted(sql, i, c);
+      continue;
+    }
+    if (c === ';') {
+      flushWord();
+      const inSetBlock = isStatementSetBlock(words) && words[words.length - 1] !== 'END';
+      if (!inSetBlock) {
+        push(i);
+        i++;
+        continue;
+      }
+      i++;
+      continue;
+    }
+    if (/\s/.test(c)) {
+      flushWord();
+      i++;
+      continue;
+    }
+    if (start < 0) start = i;
+    if (/[A-Za-z0-9_]/.test(c)) word += c;
+    else flushWord();
+    i++;
+  }
+  flushWord();
+  push(sql.length);
+  return statements;
+}
+
+function isStatementSetBlock(words: string[]): boolean {
+  const head = words.slice(0, 4).join(' ');
+  return head === 'EXECUTE STATEMENT SET BEGIN' || head.startsWith('STATEMENT SET BEGIN');
+}
+
+/** Index after the closing quote (a doubled quote is an escaped quote); end of text when unterminated. */
+function skipQuoted(sql: string, i: number, quote: string): number {
+  let j = i + 1;
+  while (j < sql.length) {
+    if (sql[j] === quote) {
+      if (sql[j + 1] === quote) {
+        j += 2;
+        continue;
+      }
+      return j + 1;
+    }
+    if (quote === "'" && sql[j] === '\\' && j + 1 < sql.length) {
+      // Flink string literals accept backslash escapes in some contexts; never split inside them.
+      j += 2;
+      continue;
+    }
+    j++;
+  }
+  return sql.length;
+}
+
+function computeLineStarts(text: string): number[] {
+  const starts = [0];
+  for (let i = 0; i < text.length; i++) if (text[i] === '\n') starts.push(i + 1);
+  return starts;
+}
+
+function positionOf(lineStarts: number[], offset: number): { line: number; column: number } {
+  let lo = 0;
+  let hi = lineStarts.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (lineStarts[mid] <= offset) lo = mid;
+    else hi = mid - 1;
+  }
+  return { line: lo + 1, column: offset - lineStarts[lo] + 1 };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Analysis
+// ---------------------------------------------------------------------------------------------
+
+/** Normalizes a table path: backticks removed, `default_catalog.default_database.` dropped. */
+export function normalizeTableName(path: string): string {
+  const parts: string[] = [];
+  let current = '';
+  let quoted = false;
+  for (let i = 0; i < path.length; i++) {
+    const c = path[i];
+    if (c === '`') {
+      if (quoted && path[i + 1] === '`') {
+        current += '`';
+        i++;
+      } else {
+        quoted = !quoted;
+      }
+    } else if (c === '.' && !quoted) {
+      parts.push(current);
+      current = '';
+    } else if (quoted || !/\s/.test(c)) {
+      current += c;
+    }
+  }
+  parts.push(current);
+  if (parts.length === 3 && parts[0] === 'default_catalog') parts.shift();
+  if (parts.length === 2 && parts[0] === 'default_database') parts.shift();
+  return parts.join('.');
+}
+
+interface StatementFacts {
+  kind: FlinkStatementKind;
+  /** CREATE TABLE / CTAS / CREATE VIEW name. */
+  declares?: { name: string; node: ParseNode };
+  table?: Omit<FlinkTableDeclaration, 'statement'>;
+  /** INSERT targets (several in a statement set), with the reads of each. */
+  inserts: Array<{ target: string; node: ParseNode; reads: Array<{ name: string; node: ParseNode }> }>;
+  /** Reads of a view definition or a LIKE clause. */
+  reads: Array<{ name: string; node: ParseNode }>;
+}
+
+/** Parses and checks a program; never throws for problems in the SQL (see `problems`). */
+export function analyzeFlinkSql(sql: string, options: FlinkSqlAnalysisOptions = {}): FlinkSqlAnalysis {
+  const parser = loadFlinkParser();
+  const R = ruleIds(parser.FlinkSqlParser);
+  const lineStarts = computeLineStarts(sql);
+  const split = splitFlinkSql(sql);
+  const problems: FlinkSqlProblem[] = [];
+  const facts: Array<StatementFacts | undefined> = [];
+  const statements: FlinkSqlStatement[] = [];
+
+  for (const stmt of split) {
+    const errors: FlinkSqlProblem[] = [];
+    const tree = new parser.FlinkSQL().parse(stmt.text, (e) => {
+      const line = stmt.line + e.startLine - 1;
+      const column = e.startLine === 1 ? stmt.column + e.startColumn - 1 : e.startColumn;
+      errors.push({ kind: 'syntax', statement: stmt.index, line, column, message: e.message });
+    });
+    if (errors.length > 0) {
+      problems.push(...dedupe(errors));
+      facts.push(undefined);
+      statements.push(stmt);
+      continue;
+    }
+    const f = statementFacts(tree, stmt, R);
+    facts.push(f);
+    statements.push({ ...stmt, kind: f.kind });
+  }
+
+  const tables: FlinkTableDeclaration[] = [];
+  const views = new Map<string, string[]>();
+  const lineage: FlinkSqlLineageEntry[] = [];
+  if (problems.length > 0) return { statements, tables, views: [], lineage, problems };
+
+  const at = (stmt: FlinkSqlStatement, node: ParseNode) => {
+    const offset = stmt.offset + (node.start?.start ?? 0);
+    return positionOf(lineStarts, offset);
+  };
+  const semantic = (stmt: FlinkSqlStatement, node: ParseNode, message: string) => {
+    problems.push({ kind: 'semantic', statement: stmt.index, ...at(stmt, node), message });
+  };
+  const declared = new Map<string, { statement: number; kind: 'table' | 'view' | 'known' }>();
+  for (const known of options.knownTables ?? []) declared.set(normalizeTableName(known).toLowerCase(), { statement: 0, kind: 'known' });
+  const laterDeclarations = new Map<string, number>();
+  statements.forEach((s, i) => {
+    const d = facts[i]?.declares;
+    if (d && !laterDeclarations.has(d.name.toLowerCase())) laterDeclarations.set(d.name.toLowerCase(), s.index);
+  });
+  const connectors = new Set((options.connectors ?? DEFAULT_FLINK_CONNECTORS).map(c => c.toLowerCase()));
+  const checkRead = (stmt: FlinkSqlStatement, read: { name: string; node: ParseNode }) => {
+    const key = read.name.toLowerCase();
+    if (declared.has(key)) return;
+    const later = laterDeclarations.get(key);
+    semantic(stmt, read.node, later !== undefined
+      ? `table '${read.name}' is read before it is declared (statement ${later}); move its CREATE TABLE before statement ${stmt.index}`
+      : `table '${read.name}' is not declared; add a CREATE TABLE (or a CDC source) for it`);
+  };
+  const expand = (name: string, seen = new Set<string>()): string[] => {
+    const view = views.get(name.toLowerCase());
+    if (!view || seen.has(name.toLowerCase())) return [name];
+    seen.add(name.toLowerCase());
+    return view.flatMap(v => expand(v, seen));
+  };
+
+  let insertCount = 0;
+  statements.forEach((stmt, i) => {
+    const f = facts[i]!;
+    if (f.kind === 'query') {
+      semantic(stmt, { start: { start: 0, stop: 0, line: 1, column: 0, type: 0 } }, 'a query without INSERT INTO produces no output in a deployed job; write its result with INSERT INTO <sink table> SELECT ...');
+      return;
+    }
+    for (const read of f.reads) checkRead(stmt, read);
+    if (f.declares) {
+      const key = f.declares.name.toLowerCase();
+      const previous = declared.get(key);
+      if (previous) {
+        semantic(stmt, f.declares.node, previous.kind === 'known'
+          ? `table '${f.declares.name}' is already declared by a CDC source of this application; remove this CREATE or rename it`
+          : `'${f.declares.name}' is already declared by statement ${previous.statement}; each table or view is declared once`);
+      }
+      declared.set(key, { statement: stmt.index, kind: f.kind === 'create-view' ? 'view' : 'table' });
+      if (f.kind === 'create-view') views.set(key, unique(f.reads.map(r => r.name)));
+    }
+    if (f.table) {
+      const table: FlinkTableDeclaration = { ...f.table, statement: stmt.index };
+      tables.push(table);
+      if (f.kind === 'create-table') {
+        if (!table.connector) {
+          semantic(stmt, f.declares!.node, `table '${table.name}' has no 'connector' option; add WITH ('connector' = '<name>', ...)`);
+        } else if (!connectors.has(table.connector)) {
+          const jar = CONNECTORS_NEEDING_JARS[table.connector];
+          semantic(stmt, f.declares!.node, jar
+            ? `connector '${table.connector}' of table '${table.name}' is not packaged with this application; add its JAR (${jar}) and connector name through the 'dependencies' and 'connectors' props`
+            : `connector '${table.connector}' of table '${table.name}' is unknown; known connectors: ${[...connectors].sort().join(', ')}`);
+        }
+      }
+    }
+    for (const ins of f.inserts) {
+      insertCount++;
+      for (const read of ins.reads) checkRead(stmt, read);
+      if (f.kind !== 'create-table-as') {
+        const target = declared.get(ins.target.toLowerCase());
+        if (!target) {
+          const later = laterDeclarations.get(ins.target.toLowerCase());
+          semantic(stmt, ins.node, later !== undefined
+            ? `INSERT INTO '${ins.target}' comes before its CREATE TABLE (statement ${later}); declare sink tables first`
+            : `INSERT INTO '${ins.target}': the table is not declared; add a CREATE TABLE for the sink`);
+        } else if (target.kind === 'view') {
+          semantic(stmt, ins.node, `INSERT INTO '${ins.target}': it is a view, and views cannot be written; insert into a table`);
+        }
+      }
+      lineage.push({
+        statement: stmt.index,
+        sink: ins.target,
+        sources: unique(ins.reads.flatMap(r => expand(r.name))),
+      });
+    }
+  });
+  if (insertCount === 0 && problems.length === 0) {
+    problems.push({ kind: 'semantic', statement: 0, line: 1, column: 1, message: 'the program has no INSERT INTO statement, so the job would write nothing; add at least one INSERT INTO <sink> SELECT ...' });
+  }
+  return { statements, tables, views: [...views.keys()], lineage, problems };
+}
+
+/** Analyzes and throws a `FlinkSqlError` listing every problem, each with statement, line, column and a caret excerpt. */
+export function validateFlinkSql(sql: string, options: FlinkSqlAnalysisOptions & { readonly label?: string } = {}): FlinkSqlAnalysis {
+  const analysis = analyzeFlinkSql(sql, options);
+  if (analysis.problems.length > 0) {
+    throw new FlinkSqlError(formatFlinkSqlProblems(sql, analysis.problems, options.label ?? 'Flink SQL'), analysis.problems);
+  }
+  return analysis;
+}
+
+/** Renders problems the way synth reports them. */
+export function formatFlinkSqlProblems(sql: string, problems: FlinkSqlProblem[], label: string): string {
+  const lines = sql.split('\n');
+  const kinds = new Set(problems.map(p => p.kind));
+  const what = kinds.has('syntax') ? 'syntax error' : 'error';
+  const out = [`${label}: ${problems.length} ${what}${problems.length === 1 ? '' : 's'}:`];
+  for (const p of problems) {
+    const where = p.statement > 0 ? `statement ${p.statement}, line ${p.line}, column ${p.column}` : 'program';
+    out.push(`  ${where}: ${p.message}`);
+    if (p.statement > 0) {
+      const text = (lines[p.line - 1] ?? '').replace(/\r$/, '').replace(/\t/g, ' ');
+      out.push(`    ${text}`);
+      out.push(`    ${' '.repeat(Math.max(0, p.column - 1))}^`);
+    }
+  }
+  return out.join('\n');
+}
+
+/** Returns `sql` with options appended to the WITH list of the given tables (options already present are left alone). */
+export function appendTableOptions(sql: string, additions: Array<{ table: FlinkTableDeclaration; options: Record<string, string> }>): string {
+  const edits = additions
+    .filter(a => a.table.optionsCloseOffset !== undefined)
+    .map(a => {
+      const present = new Set(Object.keys(a.table.options).map(k => k.toLowerCase()));
+      const extra = Object.entries(a.options).filter(([k]) => !present.has(k.toLowerCase()));
+      return { at: a.table.optionsCloseOffset!, text: extra.map(([k, v]) => `,\n  ${sqlString(k)} = ${sqlString(v)}`).join('') };
+    })
+    .filter(e => e.text.length > 0)
+    .sort((a, b) => b.at - a.at);
+  let out = sql;
+  for (const e of edits) {
+    // Keep the closing parenthesis on the last option's line end, so line numbers of later statements only move down.
+    let at = e.at;
+    while (at > 0 && /\s/.test(out[at - 1])) at--;
+    out = out.slice(0, at) + e.text + out.slice(at);
+  }
+  return out;
+}
+
+/** A single-quoted Flink SQL string literal. */
+export function sqlString(value: string): string {
+  return `'${value.replace(/'/g, "''")}'`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Parse tree helpers
+// ---------------------------------------------------------------------------------------------
+
+interface RuleIds {
+  simpleCreateTable: number; createTableAsSelect: number; createView: number; createFunction: number;
+  insertSimpleStatement: number; insertMulStatement: number; queryStatement: number; setStatement: number;
+  explainStatement: number; showStatement: number; describeStatement: number;
+  tablePath: number; tablePathCreate: number; viewPathCreate: number; withItemName: number; tablePrimary: number;
+  windowTVFParam: number; tableProperty: number; tablePropertyKey: number; tablePropertyValue: number;
+  tablePropertyList: number; tableConstraint: number; columnNameList: number; columnName: number; columnNameCreate: number;
+  likeDefinition: number; uid: number; columnConstraint: number; physicalColumnDefinition: number;
+}
+
+function ruleIds(P: Record<string, unknown>): RuleIds {
+  const names: Array<keyof RuleIds> = [
+    'simpleCreateTable', 'createTableAsSelect', 'createView', 'createFunction', 'insertSimpleStatement', 'insertMulStatement',
+    'queryStatement', 'setStatement', 'explainStatement', 'showStatement', 'describeStatement', 'tablePath', 'tablePathCreate',
+    'viewPathCreate', 'withItemName', 'tablePrimary', 'windowTVFParam', 'tableProperty', 'tablePropertyKey', 'tablePropertyValue',
+    'tablePropertyList', 'tableConstraint', 'columnNameList', 'columnName', 'columnNameCreate', 'likeDefinition', 'uid',
+    'columnConstraint', 'physicalColumnDefinition',
+  ];
+  const ids = {} as RuleIds;
+  for (const n of names) {
+    const v = P[`RULE_${n}`];
+    if (typeof v !== 'number') throw new Error(`cdk-agent-data-stack: the installed dt-sql-parser has no Flink rule '${n}'; install dt-sql-parser 4.x`);
+    ids[n] = v;
+  }
+  return ids;
+}
+
+function rulesOf(node: ParseNode): ParseNode[] {
+  return (node.children ?? []).filter(c => c.ruleIndex !== undefined);
+}
+
+function findFirst(node: ParseNode, rules: number[]): ParseNode | undefined {
+  if (node.ruleIndex !== undefined && rules.includes(node.ruleIndex)) return node;
+  for (const c of rulesOf(node)) {
+    const hit = findFirst(c, rules);
+    if (hit) return hit;
+  }
+  return undefined;
+}
+
+function findAll(node: ParseNode, rule: number, out: ParseNode[] = []): ParseNode[] {
+  if (node.ruleIndex === rule) out.push(node);
+  for (const c of rulesOf(node)) findAll(c, rule, out);
+  return out;
+}
+
+function textOf(node: ParseNode, stmt: FlinkSqlStatement): string {
+  if (node.symbol) return stmt.text.slice(node.symbol.start, node.symbol.stop + 1);
+  const start = node.start?.start ?? 0;
+  const stop = node.stop?.stop ?? start - 1;
+  return stmt.text.slice(start, stop + 1);
+}
+
+function firstTerminal(node: ParseNode): TokenLike | undefined {
+  if (node.symbol) return node.symbol;
+  for (const c of node.children ?? []) {
+    const t = firstTerminal(c);
+    if (t) return t;
+  }
+  return undefined;
+}
+
+function unquoteSqlString(text: string): string {
+  const t = text.trim();
+  if (t.length >= 2 && t.startsWith("'") && t.endsWith("'")) return t.slice(1, -1).replace(/''/g, "'");
+  if (t.length >= 2 && t.startsWith('`') && t.endsWith('`')) return t.slice(1, -1).replace(/``/g, '`');
+  return t;
+}
+
+function statementFacts(tree: ParseNode, stmt: FlinkSqlStatement, R: RuleIds): StatementFacts {
+  const head = findFirst(tree, [
+    R.simpleCreateTable, R.createTableAsSelect, R.createView, R.createFunction, R.insertMulStatement,
+    R.insertSimpleStatement, R.setStatement, R.explainStatement, R.showStatement, R.describeStatement, R.queryStatement,
+  ]);
+  const facts: StatementFacts = { kind: 'other', inserts: [], reads: [] };
+  if (!head) return facts;
+  const name = (n: ParseNode) => normalizeTableName(textOf(n, stmt));
+  const readsIn = (scope: ParseNode): Array<{ name: string; node: ParseNode }> => {
+    const ctes = new Set(findAll(scope, R.withItemName).map(n => name(n).toLowerCase()));
+    const reads: Array<{ name: string; node: ParseNode }> = [];
+    for (const primary of findAll(scope, R.tablePrimary)) {
+      const path = rulesOf(primary).find(c => c.ruleIndex === R.tablePath);
+      if (path) reads.push({ name: name(path), node: path });
+    }
+    for (const param of findAll(scope, R.windowTVFParam)) {
+      const t = firstTerminal(param);
+      const uid = findFirst(param, [R.uid]);
+      if (t && uid && stmt.text.slice(t.start, t.stop + 1).toUpperCase() === 'TABLE') reads.push({ name: name(uid), node: uid });
+    }
+    return reads.filter(r => !ctes.has(r.name.toLowerCase()));
+  };
+  switch (head.ruleIndex) {
+    case R.simpleCreateTable:
+    case R.createTableAsSelect: {
+      const pathNode = findFirst(head, [R.tablePathCreate])!;
+      const tableName = name(pathNode);
+      facts.kind = head.ruleIndex === R.simpleCreateTable ? 'create-table' : 'create-table-as';
+      facts.declares = { name: tableName, node: pathNode };
+      const options: Record<string, string> = {};
+      const list = findFirst(head, [R.tablePropertyList]);
+      for (const prop of list ? rulesOf(list).filter(c => c.ruleIndex === R.tableProperty) : []) {
+        const key = rulesOf(prop).find(c => c.ruleIndex === R.tablePropertyKey);
+        const value = rulesOf(prop).find(c => c.ruleIndex === R.tablePropertyValue);
+        if (key) options[unquoteSqlString(textOf(key, stmt))] = value ? unquoteSqlString(textOf(value, stmt)) : '';
+      }
+      const connectorKey = Object.keys(options).find(k => k.toLowerCase() === 'connector');
+      const columns = findAll(head, R.columnNameCreate).map(n => unquoteSqlString(textOf(n, stmt)));
+      const constraint = findFirst(head, [R.tableConstraint]);
+      let primaryKey = constraint ? findAll(constraint, R.columnName).map(n => unquoteSqlString(textOf(n, stmt))) : [];
+      if (primaryKey.length === 0) {
+        // Column-level `id INT PRIMARY KEY NOT ENFORCED`.
+        for (const col of findAll(head, R.physicalColumnDefinition)) {
+          const cc = findFirst(col, [R.columnConstraint]);
+          if (cc && /PRIMARY\s+KEY/i.test(textOf(cc, stmt))) {
+            const cn = findFirst(col, [R.columnNameCreate]);
+            if (cn) primaryKey = [unquoteSqlString(textOf(cn, stmt))];
+          }
+        }
+      }
+      facts.table = {
+        name: tableName,
+        connector: connectorKey ? options[connectorKey].toLowerCase() : undefined,
+        options,
+        columns,
+        primaryKey,
+        optionsCloseOffset: list?.stop ? stmt.offset + list.stop.start : undefined,
+      };
+      const like = findFirst(head, [R.likeDefinition]);
+      if (like) {
+        const base = findFirst(like, [R.tablePath]);
+        if (base) facts.reads.push({ name: name(base), node: base });
+      }
+      if (facts.kind === 'create-table-as') {
+        const query = findFirst(head, [R.queryStatement]);
+        facts.inserts.push({ target: tableName, node: pathNode, reads: query ? readsIn(query) : [] });
+      }
+      return facts;
+    }
+    case R.createView: {
+      const pathNode = findFirst(head, [R.viewPathCreate])!;
+      facts.kind = 'create-view';
+      facts.declares = { name: name(pathNode), node: pathNode };
+      facts.reads = readsIn(head);
+      return facts;
+    }
+    case R.createFunction:
+      facts.kind = 'create-function';
+      return facts;
+    case R.insertMulStatement:
+    case R.insertSimpleStatement: {
+      facts.kind = head.ruleIndex === R.insertMulStatement ? 'statement-set' : 'insert';
+      for (const ins of findAll(head, R.insertSimpleStatement)) {
+        const target = rulesOf(ins).find(c => c.ruleIndex === R.tablePath)!;
+        facts.inserts.push({ target: name(target), node: target, reads: readsIn(ins) });
+      }
+      return facts;
+    }
+    case R.setStatement:
+      facts.kind = 'set';
+      return facts;
+    default:
+      facts.kind = 'query';
+      return facts;
+  }
+}
+
+function unique<T>(items: T[]): T[] {
+  return [...new Set(items)];
+}
+
+function dedupe(problems: FlinkSqlProblem[]): FlinkSqlProblem[] {
+  const seen = new Set<string>();
+  return problems.filter(p => {
+    const k = `${p.line}:${p.column}:${p.message}`;
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}

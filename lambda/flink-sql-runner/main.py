@@ -1,0 +1,194 @@
+"""PyFlink SQL runner for Managed Service for Apache Flink: runs a Flink SQL program (DDL, then every INSERT in one statement set).
+
+The program comes from the `sql.runner` runtime property group: `statements` (inline SQL) when set, else the
+file named by `file` (default `job.sql`, relative to this script). `${name}` placeholders are replaced by the
+keys of the `sql.variables` group (bootstrap servers and other deploy-time values), so the packaged SQL file
+is the same in every environment. `jars` lists further JARs (relative paths, `;`-separated) added to
+`pipeline.jars`; the first JAR is named by `jarfile` in `kinesis.analytics.flink.run.options`.
+"""
+import json
+import os
+import re
+import sys
+
+PROPERTIES_FILE = "/etc/flink/application_properties.json"
+RUNNER_GROUP = "sql.runner"
+VARIABLES_GROUP = "sql.variables"
+
+
+def load_properties(path=None):
+    """Runtime properties as {group id: {key: value}}; empty when the file does not exist (local runs)."""
+    path = path or os.environ.get("FLINK_APPLICATION_PROPERTIES", PROPERTIES_FILE)
+    if not os.path.exists(path):
+        return {}
+    with open(path, "r", encoding="utf-8") as f:
+        groups = json.load(f)
+    return {g["PropertyGroupId"]: dict(g.get("PropertyMap") or {}) for g in groups}
+
+
+def _skip_quoted(sql, i, quote):
+    j = i + 1
+    while j < len(sql):
+        if sql[j] == quote:
+            if j + 1 < len(sql) and sql[j + 1] == quote:
+                j += 2
+                continue
+            return j + 1
+        if quote == "'" and sql[j] == "\\" and j + 1 < len(sql):
+            j += 2
+            continue
+        j += 1
+    return len(sql)
+
+
+def split_statements(sql):
+    """Splits on statement-ending semicolons: not in '...', `...`, "...", -- or /* */ comments, nor inside
+    EXECUTE STATEMENT SET BEGIN ... END. Comment-only statements are dropped. Same rules as the synth-time splitter."""
+    statements = []
+    start = -1
+    words = []
+    word = ""
+    i = 0
+    n = len(sql)
+
+    def block_open():
+        head = " ".join(words[:4])
+        return (head == "EXECUTE STATEMENT SET BEGIN" or head.startswith("STATEMENT SET BEGIN")) and (not words or words[-1] != "END")
+
+    while i < n:
+        c = sql[i]
+        nxt = sql[i + 1] if i + 1 < n else ""
+        if c == "-" and nxt == "-":
+            if word:
+                words.append(word.upper()); word = ""
+            nl = sql.find("\n", i)
+            i = n if nl < 0 else nl + 1
+            continue
+        if c == "/" and nxt == "*":
+            if word:
+                words.append(word.upper()); word = ""
+            close = sql.find("*/", i + 2)
+            i = n if close < 0 else close + 2
+            continue
+        if c in ("'", "`", '"'):
+            if word:
+                words.append(word.upper()); word = ""
+            if start < 0:
+                start = i
+            i = _skip_quoted(sql, i, c)
+            continue
+        if c == ";":
+            if word:
+                words.append(word.upper()); word = ""
+            if not block_open():
+                if start >= 0:
+                    statements.append(sql[start:i].rstrip())
+                start = -1
+                words = []
+            i += 1
+            continue
+        if c.isspace():
+            if word:
+                words.append(word.upper()); word = ""
+            i += 1
+            continue
+        if start < 0:
+            start = i
+        if c.isalnum() or c == "_":
+            word += c
+        elif word:
+            words.append(word.upper()); word = ""
+        i += 1
+    if start >= 0 and sql[start:].strip():
+        statements.append(sql[start:].rstrip())
+    return statements
+
+
+_SET_RE = re.compile(r"^\s*SET\s+'((?:[^']|'')*)'\s*=\s*'((?:[^']|'')*)'\s*$", re.IGNORECASE | re.DOTALL)
+_SET_BLOCK_RE = re.compile(r"^\s*(?:EXECUTE\s+)?STATEMENT\s+SET\s+BEGIN\s+(.*)\bEND\s*$", re.IGNORECASE | re.DOTALL)
+
+
+def classify(statement):
+    """'set', 'insert', 'statement-set' or 'ddl' (everything else runs with execute_sql before the INSERTs)."""
+    text = statement.lstrip()
+    head = re.match(r"[A-Za-z]+(?:\s+[A-Za-z]+)?", text)
+    first = head.group(0).upper().split() if head else []
+    if first and first[0] == "SET" and _SET_RE.match(statement):
+        return "set"
+    if first and first[0] == "INSERT":
+        return "insert"
+    if _SET_BLOCK_RE.match(statement):
+        return "statement-set"
+    return "ddl"
+
+
+def substitute(sql, variables):
+    """Replaces ${name} for each name in variables; other ${...} text is left as written."""
+    def repl(m):
+        name = m.group(1)
+        return variables[name] if name in variables else m.group(0)
+    return re.sub(r"\$\{([A-Za-z0-9_.\-]+)\}", repl, sql)
+
+
+def read_program(properties, base_dir):
+    runner = properties.get(RUNNER_GROUP, {})
+    if runner.get("statements"):
+        sql = runner["statements"]
+    else:
+        path = runner.get("file", "job.sql")
+        if not os.path.isabs(path):
+            path = os.path.join(base_dir, path)
+        with open(path, "r", encoding="utf-8") as f:
+            sql = f.read()
+    return substitute(sql, properties.get(VARIABLES_GROUP, {}))
+
+
+def plan(sql):
+    """Orders a program for execution: SET options, DDL in order, then every INSERT (statement-set blocks flattened)."""
+    settings, ddl, inserts = [], [], []
+    for statement in split_statements(sql):
+        kind = classify(statement)
+        if kind == "set":
+            m = _SET_RE.match(statement)
+            settings.append((m.group(1).replace("''", "'"), m.group(2).replace("''", "'")))
+        elif kind == "insert":
+            inserts.append(statement)
+        elif kind == "statement-set":
+            inner = _SET_BLOCK_RE.match(statement).group(1)
+            inserts.extend(s for s in split_statements(inner) if classify(s) == "insert")
+        else:
+            ddl.append(statement)
+    if not inserts:
+        raise ValueError("the SQL program has no INSERT INTO statement; nothing would run")
+    return settings, ddl, inserts
+
+
+def main(argv=None):
+    from pyflink.table import EnvironmentSettings, TableEnvironment
+
+    base_dir = os.path.dirname(os.path.realpath(__file__))
+    properties = load_properties()
+    settings, ddl, inserts = plan(read_program(properties, base_dir))
+
+    table_env = TableEnvironment.create(EnvironmentSettings.in_streaming_mode())
+    config = table_env.get_config()
+    jars = [j.strip() for j in properties.get(RUNNER_GROUP, {}).get("jars", "").split(";") if j.strip()]
+    if jars:
+        uris = ["file://" + (j if os.path.isabs(j) else os.path.join(base_dir, j)) for j in jars]
+        config.set("pipeline.jars", ";".join(uris))
+    for key, value in settings:
+        config.set(key, value)
+    for statement in ddl:
+        table_env.execute_sql(statement)
+    statement_set = table_env.create_statement_set()
+    for statement in inserts:
+        statement_set.add_insert_sql(statement)
+    result = statement_set.execute()
+    if os.environ.get("IS_LOCAL"):
+        # On Managed Service for Apache Flink the job keeps running after main returns; locally, wait for it.
+        result.wait()
+    print("flink-sql-runner: submitted %d INSERT statement(s) after %d DDL statement(s)" % (len(inserts), len(ddl)), file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
