@@ -7,6 +7,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type { ICdcSource } from '../streaming/cdc-source';
 import { Construct, IConstruct } from 'constructs';
 import type { BootstrapProperties } from '../../lambda/replication-bootstrap/types';
 import { AgentProvider } from '../common/agent-provider';
@@ -149,6 +150,28 @@ export class CdcSourceDatabase extends Construct implements ICdcSourceDatabase {
   public readonly bootstrapProvider: AgentProvider;
 
   private readonly metricDimensions: Record<string, string>;
+
+  /**
+   * This database as the Debezium connector sees it (`ICdcSource`): endpoint, tables, replication user, publication,
+   * slot and heartbeat query, with the bootstrap as what the connector must wait for.
+   */
+  public toCdcSource(): ICdcSource {
+    const isPostgres = this.engine.family === SourceEngineFamily.POSTGRESQL;
+    return {
+      engine: isPostgres ? 'postgres' : 'mysql',
+      endpointAddress: this.endpointAddress,
+      endpointPort: Token.asNumber(this.endpointPort),
+      databaseName: this.databaseName,
+      tables: [...this.capturedTables],
+      replicationUsername: this.replicationUsername,
+      replicationSecret: this.replicationSecret,
+      publicationName: isPostgres ? this.publicationName : undefined,
+      slotName: isPostgres ? this.slotName : undefined,
+      heartbeatActionQuery: this.heartbeatActionQuery,
+      connections: this.connections,
+      dependable: this.bootstrap,
+    };
+  }
 
   constructor(scope: Construct, id: string, props: CdcSourceDatabaseProps) {
     super(scope, id);
