@@ -14,7 +14,7 @@ import { AgentProvider } from '../common/agent-provider';
 import { SourceEngine, SourceEngineFamily } from './engine';
 import { RDS_METRIC_NAMESPACE, SOURCE_METRICS } from './private/metrics';
 import {
-  validateDurations, validateEngine, validateHeartbeatTable, validateNames, validateTables,
+  validateDurations, validateEngine, validateFullRowImageTables, validateHeartbeatTable, validateNames, validateTables,
 } from './private/validation';
 
 /** What the CDC layer (Debezium) and the governance dashboard need from a source database. */
@@ -51,9 +51,20 @@ export interface CdcSourceDatabaseProps {
   readonly vpc: ec2.IVpc;
   /**
    * Tables Debezium captures: `schema.table` (PostgreSQL) or `database.table` (MySQL). Each must exist with a
-   * primary key (PostgreSQL: or REPLICA IDENTITY FULL) when the stack deploys; the bootstrap checks.
+   * primary key (PostgreSQL: or REPLICA IDENTITY FULL, or be listed in `fullRowImageTables`) when the stack
+   * deploys; the bootstrap checks.
    */
   readonly tables: string[];
+  /**
+   * Tables, a subset of `tables`, whose UPDATE and DELETE events must carry the whole old row (Debezium's `before`).
+   * Needed for every table read by a Flink SQL `debezium-json` source: without the old row Flink fails with
+   * "The 'before' field of UPDATE message is null" or retracts the wrong values. PostgreSQL: the bootstrap sets
+   * `REPLICA IDENTITY FULL` on them (and their partitions), and sets tables later removed from this list back to
+   * `REPLICA IDENTITY DEFAULT` if they have a primary key; the admin user must own them. MySQL: events already
+   * carry full images (`binlog_row_image=FULL`), so the prop is accepted and has no effect.
+   * @default - none: PostgreSQL tables keep REPLICA IDENTITY DEFAULT (primary key columns only in before-images)
+   */
+  readonly fullRowImageTables?: string[];
   /** @default SourceEngine.postgres() - RDS for PostgreSQL 17 on a DB instance */
   readonly engine?: SourceEngine;
   /**
@@ -126,6 +137,8 @@ export class CdcSourceDatabase extends Construct implements ICdcSourceDatabase {
   public readonly endpointPort: string;
   public readonly databaseName: string;
   public readonly capturedTables: string[];
+  /** Captured tables whose change events carry the whole old row (`fullRowImageTables`; PostgreSQL: REPLICA IDENTITY FULL). */
+  public readonly fullRowImageTables: string[];
   /** Admin credentials (the generated, rotated secret, or `existingAdminSecret`). */
   public readonly adminSecret: secretsmanager.ISecret;
   /** Replication user credentials: JSON `username`, `password`, `engine`, `host`, `port`, `dbname`. */
@@ -200,6 +213,7 @@ export class CdcSourceDatabase extends Construct implements ICdcSourceDatabase {
     }
     validateEngine(engine);
     validateTables(engine, props.tables);
+    validateFullRowImageTables(props.tables, props.fullRowImageTables ?? []);
     const databaseName = props.databaseName ?? 'agentdata';
     const heartbeatTable = props.heartbeatTable ?? (isPostgres ? 'public.debezium_heartbeat' : `${databaseName.toLowerCase()}.debezium_heartbeat`);
     validateHeartbeatTable(engine, heartbeatTable, props.tables);
@@ -221,6 +235,7 @@ export class CdcSourceDatabase extends Construct implements ICdcSourceDatabase {
     this.engine = engine;
     this.databaseName = databaseName;
     this.capturedTables = [...props.tables];
+    this.fullRowImageTables = [...(props.fullRowImageTables ?? [])];
     this.replicationUsername = replicationUsername;
 
     const functionSubnets: ec2.SubnetSelection = props.vpc.privateSubnets.length > 0
@@ -309,6 +324,8 @@ export class CdcSourceDatabase extends Construct implements ICdcSourceDatabase {
       ReplicationUsername: replicationUsername,
       Tables: this.capturedTables,
       HeartbeatTable: heartbeatTable,
+      // Only when set, so templates (and the resource) of sources without the prop are unchanged by its introduction.
+      ...(isPostgres && this.fullRowImageTables.length > 0 ? { FullRowImageTables: this.fullRowImageTables } : {}),
       ...(isPostgres
         ? { PublicationName: publicationName, SlotName: slotName }
         : { BinlogRetentionHours: String(binlogRetention.toHours()) }),

@@ -24,6 +24,8 @@ export interface BootstrapDeps {
   readonly pollIntervalMs?: number;
   /** @default 10_000 */
   readonly connectTimeoutMs?: number;
+  /** How long a PostgreSQL `ALTER TABLE ... REPLICA IDENTITY` waits for its table lock. @default 10_000 */
+  readonly lockTimeoutMs?: number;
   /** Connection attempts when the admin password is refused (re-reading the secret in between). @default 3 */
   readonly authRetries?: number;
   /** @default 10_000 */
@@ -75,10 +77,12 @@ export function mysqlConnectionOptions(p: BootstrapProperties, admin: Credential
   };
 }
 
-function postgresConfig(p: BootstrapProperties, replication: Credentials): PostgresBootstrapConfig {
+function postgresConfig(p: BootstrapProperties, replication: Credentials, lockTimeoutMs?: number): PostgresBootstrapConfig {
   return {
     database: p.Database,
     tables: p.Tables,
+    fullRowImageTables: p.FullRowImageTables ?? [],
+    lockTimeoutMs,
     heartbeatTable: p.HeartbeatTable,
     publicationName: p.PublicationName ?? '',
     slotName: p.SlotName ?? '',
@@ -167,9 +171,11 @@ async function createOrUpdate(p: BootstrapProperties, old: BootstrapProperties |
   const oldReplication: Credentials | undefined = old ? { username: old.ReplicationUsername, password: '' } : undefined;
 
   if (p.Engine === 'postgresql') {
-    const config = postgresConfig(p, replication);
+    const config = postgresConfig(p, replication, deps.lockTimeoutMs);
     const sameDatabase = old !== undefined && old.Database === p.Database;
-    await withPostgres(p, p.Database, admin, deps, c => bootstrapPostgres(c, config, sameDatabase ? old.Tables : []));
+    // Replica identities are only undone in the same database: after a database move the old tables are no longer ours to manage.
+    await withPostgres(p, p.Database, admin, deps,
+      c => bootstrapPostgres(c, config, sameDatabase ? old.Tables : [], sameDatabase ? (old.FullRowImageTables ?? []) : []));
     if (old && oldReplication) {
       const before = postgresConfig(old, oldReplication);
       const userChanged = before.replication.username !== config.replication.username;
@@ -233,7 +239,7 @@ async function remove(p: BootstrapProperties, deps: BootstrapDeps): Promise<void
 /** Normalises CloudFormation's string-typed properties. */
 function properties(raw: Record<string, unknown>): BootstrapProperties {
   const p = raw as unknown as BootstrapProperties;
-  return { ...p, Tables: [...(p.Tables ?? [])], Port: String(p.Port) };
+  return { ...p, Tables: [...(p.Tables ?? [])], FullRowImageTables: [...(p.FullRowImageTables ?? [])], Port: String(p.Port) };
 }
 
 export async function onEvent(event: CloudFormationCustomResourceEvent, deps: BootstrapDeps): Promise<BootstrapResponse> {

@@ -12,6 +12,10 @@ export interface PostgresBootstrapConfig {
   readonly publicationName: string;
   readonly slotName: string;
   readonly replication: Credentials;
+  /** Captured tables to set to `REPLICA IDENTITY FULL` (whole old row in UPDATE / DELETE events). @default [] */
+  readonly fullRowImageTables?: string[];
+  /** How long `ALTER TABLE ... REPLICA IDENTITY` waits for its ACCESS EXCLUSIVE lock before failing. @default 10_000 */
+  readonly lockTimeoutMs?: number;
 }
 
 export interface PostgresCleanupOptions {
@@ -55,9 +59,11 @@ export async function checkPostgresSettings(client: Sql): Promise<void> {
 
 /**
  * Fails with the full list of captured tables that do not exist, and of those that have neither a primary key
- * nor a usable replica identity (UPDATE and DELETE events would carry no key).
+ * nor a usable replica identity (UPDATE and DELETE events would carry no key). Tables in `fullRowImageTables`
+ * are accepted without a primary key: the bootstrap sets them to REPLICA IDENTITY FULL.
  */
-export async function checkPostgresTables(client: Sql, tables: string[]): Promise<void> {
+export async function checkPostgresTables(client: Sql, tables: string[], fullRowImageTables: string[] = []): Promise<void> {
+  const willBeFull = new Set(fullRowImageTables);
   const missing: string[] = [];
   const keyless: string[] = [];
   for (const name of tables) {
@@ -75,7 +81,7 @@ export async function checkPostgresTables(client: Sql, tables: string[]): Promis
     }
     const { relreplident, has_pk } = res.rows[0];
     // 'f' (FULL) and 'i' (USING INDEX) identify rows without a primary key; 'n' (NOTHING) never does.
-    const identified = relreplident === 'f' || relreplident === 'i' || (relreplident === 'd' && has_pk);
+    const identified = willBeFull.has(name) || relreplident === 'f' || relreplident === 'i' || (relreplident === 'd' && has_pk);
     if (!identified) keyless.push(name);
   }
   const problems: string[] = [];
@@ -87,6 +93,110 @@ export async function checkPostgresTables(client: Sql, tables: string[]): Promis
       + `(add a PRIMARY KEY, or run ALTER TABLE <table> REPLICA IDENTITY FULL)`);
   }
   if (problems.length) throw new BootstrapError(`Cannot capture changes: ${problems.join('; ')}.`);
+}
+
+/** One relation whose replica identity the bootstrap manages: a listed table, or a partition / child of one. */
+interface IdentityTarget {
+  /** `"schema"."table"`, quoted. */
+  readonly sql: string;
+  /** `schema.table`, for messages. */
+  readonly name: string;
+  readonly relreplident: string;
+  readonly hasPk: boolean;
+  /** The connected user has the owner's privileges (owner, member of the owner role, or superuser). */
+  readonly owned: boolean;
+  readonly owner: string;
+}
+
+/**
+ * The table and, for a partitioned (or inheritance) parent, every partition / child below it: logical decoding
+ * publishes leaf partitions' changes with each partition's own replica identity, which ALTER TABLE on the parent
+ * does not propagate. Empty when the table does not exist.
+ */
+async function identityTargets(client: Sql, table: string): Promise<IdentityTarget[]> {
+  const [schema, name] = splitQualified(table);
+  const res = await client.query<{ nspname: string; relname: string; relreplident: string; has_pk: boolean; owned: boolean; owner: string }>(
+    `WITH RECURSIVE tree(oid, depth) AS (
+       SELECT c.oid, 0 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'p')
+       UNION ALL
+       SELECT i.inhrelid, t.depth + 1 FROM pg_inherits i JOIN tree t ON i.inhparent = t.oid
+     )
+     SELECT n.nspname, c.relname, c.relreplident,
+            EXISTS (SELECT 1 FROM pg_index x WHERE x.indrelid = c.oid AND x.indisprimary) AS has_pk,
+            pg_has_role(c.relowner, 'USAGE') AS owned,
+            pg_get_userbyid(c.relowner) AS owner
+       FROM tree t JOIN pg_class c ON c.oid = t.oid JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE c.relkind IN ('r', 'p')
+      ORDER BY t.depth, n.nspname, c.relname`,
+    [schema, name],
+  );
+  return res.rows.map(r => ({
+    sql: `${client.escapeIdentifier(r.nspname)}.${client.escapeIdentifier(r.relname)}`,
+    name: `${r.nspname}.${r.relname}`,
+    relreplident: r.relreplident,
+    hasPk: r.has_pk,
+    owned: r.owned,
+    owner: r.owner,
+  }));
+}
+
+/**
+ * Sets every table in `fullRowImageTables` (and its partitions) to REPLICA IDENTITY FULL, so UPDATE and DELETE
+ * events carry the whole old row (Flink's `debezium-json` needs it), and returns tables that were in
+ * `previousFullRowImageTables` but no longer are to REPLICA IDENTITY DEFAULT, where they are FULL and have a
+ * primary key (a keyless table stays FULL: DEFAULT would leave its changes without a key). Relations already in
+ * the wanted state are not touched, so repeating it changes nothing. Ownership is checked for every relation
+ * before any is altered: only the owner may change a replica identity.
+ */
+export async function ensurePostgresReplicaIdentity(
+  client: Sql, fullRowImageTables: string[], previousFullRowImageTables: string[] = [], lockTimeoutMs = 10_000,
+): Promise<void> {
+  const wanted = new Set(fullRowImageTables);
+  const toFull: IdentityTarget[] = [];
+  const toDefault: IdentityTarget[] = [];
+  for (const table of fullRowImageTables) {
+    toFull.push(...(await identityTargets(client, table)).filter(t => t.relreplident !== 'f'));
+  }
+  for (const table of new Set(previousFullRowImageTables)) {
+    if (wanted.has(table)) continue;
+    toDefault.push(...(await identityTargets(client, table)).filter(t => t.relreplident === 'f' && t.hasPk));
+  }
+  const notOwned = [...toFull, ...toDefault].filter(t => !t.owned);
+  if (notOwned.length) {
+    const admin = (await client.query<{ u: string }>('SELECT current_user AS u')).rows[0].u;
+    throw new BootstrapError(`Cannot change the replica identity of ${notOwned.map(t => `${t.name} (owner ${t.owner})`).join(', ')}: `
+      + `only a table's owner may, and the admin user '${admin}' is not the owner or a member of its role. `
+      + `Run ${notOwned.map(t => `ALTER TABLE ${t.sql} REPLICA IDENTITY ${toFull.includes(t) ? 'FULL' : 'DEFAULT'}`).join('; ')} as the owner `
+      + `(or GRANT the owner role to '${admin}'), then deploy again.`);
+  }
+  if (toFull.length === 0 && toDefault.length === 0) return;
+  // The ALTER takes an ACCESS EXCLUSIVE lock: fail fast instead of queueing behind a long transaction (and making every query on the table queue behind us).
+  await client.query(`SET lock_timeout = ${Math.max(1, Math.floor(lockTimeoutMs))}`);
+  try {
+    for (const t of toFull) await alterReplicaIdentity(client, t, 'FULL', lockTimeoutMs);
+    for (const t of toDefault) await alterReplicaIdentity(client, t, 'DEFAULT', lockTimeoutMs);
+  } finally {
+    await client.query('RESET lock_timeout');
+  }
+}
+
+async function alterReplicaIdentity(client: Sql, target: IdentityTarget, identity: 'FULL' | 'DEFAULT', lockTimeoutMs: number): Promise<void> {
+  const statement = `ALTER TABLE ${target.sql} REPLICA IDENTITY ${identity}`;
+  try {
+    await client.query(statement);
+  } catch (e) {
+    const err = e as { code?: string; message?: string };
+    if (err.code === '42501') {
+      throw new BootstrapError(`Cannot set REPLICA IDENTITY ${identity} on ${target.name}: ${err.message}. Only the table's owner (${target.owner}) may: `
+        + `run ${statement} as the owner, or make the admin user a member of its role, then deploy again.`);
+    }
+    if (err.code === '55P03') {
+      throw new BootstrapError(`Timed out after ${lockTimeoutMs} ms waiting for a lock on ${target.name} to set REPLICA IDENTITY ${identity}: `
+        + `a long-running transaction holds it. Let it finish (see pg_stat_activity), then deploy again.`);
+    }
+    throw e;
+  }
 }
 
 /** Creates the heartbeat table (one row, updated by Debezium's heartbeat action query). */
@@ -186,10 +296,16 @@ export async function publicationTables(client: Sql, publicationName: string): P
   return res.rows.map(r => r.name);
 }
 
-/** Create or Update: every step is idempotent, so running it twice leaves the same state. */
-export async function bootstrapPostgres(client: Sql, config: PostgresBootstrapConfig, previousTables: string[] = []): Promise<void> {
+/**
+ * Create or Update: every step is idempotent, so running it twice leaves the same state. `previousTables` and
+ * `previousFullRowImageTables` are the last configuration's lists in this database (what an Update may undo).
+ */
+export async function bootstrapPostgres(
+  client: Sql, config: PostgresBootstrapConfig, previousTables: string[] = [], previousFullRowImageTables: string[] = [],
+): Promise<void> {
   await checkPostgresSettings(client);
-  await checkPostgresTables(client, config.tables);
+  await checkPostgresTables(client, config.tables, config.fullRowImageTables);
+  await ensurePostgresReplicaIdentity(client, config.fullRowImageTables ?? [], previousFullRowImageTables, config.lockTimeoutMs);
   await ensurePostgresHeartbeatTable(client, config.heartbeatTable);
   await ensurePostgresReplicationUser(client, config, previousTables);
   await ensurePostgresPublication(client, config);

@@ -17,6 +17,11 @@ export interface BootstrapProperties {
   readonly Tables: string[];
   /** `schema.table` / `database.table` of the heartbeat table the connector writes to. */
   readonly HeartbeatTable: string;
+  /**
+   * PostgreSQL only: captured tables (a subset of `Tables`) set to `REPLICA IDENTITY FULL`, so UPDATE and DELETE
+   * events carry the whole old row. Absent in templates that predate it: treated as empty.
+   */
+  readonly FullRowImageTables?: string[];
   /** PostgreSQL only. */
   readonly PublicationName?: string;
   /** PostgreSQL only: the slot Debezium creates, dropped on Delete when inactive. */

@@ -277,6 +277,26 @@ describe('CdcSourceDatabase options', () => {
     build({ engine: SourceEngine.mysql(), ...MYSQL_TABLES, binlogRetention: Duration.hours(72) }).template()
       .hasResourceProperties('Custom::CdcReplicationBootstrap', { BinlogRetentionHours: '72' });
   });
+
+  test('fullRowImageTables defaults to none: the bootstrap gets no FullRowImageTables, so tables keep REPLICA IDENTITY DEFAULT', () => {
+    const { template, source } = build();
+    template().hasResourceProperties('Custom::CdcReplicationBootstrap', { Tables: ['public.orders', 'public.customers'], FullRowImageTables: Match.absent() });
+    expect(source.fullRowImageTables).toEqual([]);
+  });
+
+  test('fullRowImageTables is passed to the PostgreSQL bootstrap as FullRowImageTables', () => {
+    const { template, source } = build({ fullRowImageTables: ['public.customers'] });
+    template().hasResourceProperties('Custom::CdcReplicationBootstrap', {
+      Engine: 'postgresql', Tables: ['public.orders', 'public.customers'], FullRowImageTables: ['public.customers'],
+    });
+    expect(source.fullRowImageTables).toEqual(['public.customers']);
+  });
+
+  test('fullRowImageTables is accepted on MySQL and changes nothing (binlog_row_image=FULL already carries old rows)', () => {
+    const { template, source } = build({ engine: SourceEngine.mysql(), ...MYSQL_TABLES, fullRowImageTables: ['agentdata.orders'] });
+    template().hasResourceProperties('Custom::CdcReplicationBootstrap', { Engine: 'mysql', FullRowImageTables: Match.absent() });
+    expect(source.fullRowImageTables).toEqual(['agentdata.orders']);
+  });
 });
 
 describe('CdcSourceDatabase with an existing database', () => {
@@ -376,6 +396,13 @@ describe('CdcSourceDatabase validation', () => {
     fails({ engine: SourceEngine.mysql(), tables: ['orders'] }, /tables has 'orders', which is not 'database\.table' for RDS for MySQL 8\.4/));
   test('fails when a table name has characters outside plain identifiers', () =>
     fails({ tables: ['public.order-items'] }, /'public\.order-items', which is not 'schema\.table'/));
+  test('fails when a fullRowImageTables entry is not in tables', () =>
+    fails({ fullRowImageTables: ['public.orders', 'public.order_items'] },
+      /fullRowImageTables has 'public\.order_items', which is not in tables\. fullRowImageTables only applies to captured tables: add it to tables too, or remove it from fullRowImageTables/));
+  test('fails when a fullRowImageTables entry differs from tables only in case', () =>
+    fails({ fullRowImageTables: ['public.Orders'] }, /fullRowImageTables has 'public\.Orders', which is not in tables/));
+  test('fails when a fullRowImageTables entry is listed twice', () =>
+    fails({ fullRowImageTables: ['public.orders', 'public.orders'] }, /fullRowImageTables lists 'public\.orders' more than once/));
   test('fails when a table is listed twice', () => fails({ tables: ['public.a', 'public.a'] }, /tables lists 'public\.a' more than once/));
   test('fails when the MySQL version has no Debezium 3 binlog support', () =>
     fails({ engine: SourceEngine.mysql(rds.MysqlEngineVersion.VER_5_7), ...MYSQL_TABLES }, /engine is RDS for MySQL 5\.7, which Debezium 3 does not support/));

@@ -35,6 +35,18 @@ export function validateTables(engine: SourceEngine, tables: string[]): void {
   if (dupes.length) fail(`tables lists ${dupes.map(t => `'${t}'`).join(', ')} more than once. List each table once.`);
 }
 
+export function validateFullRowImageTables(tables: string[], fullRowImageTables: string[]): void {
+  const captured = new Set(tables);
+  const unknown = fullRowImageTables.filter(t => !Token.isUnresolved(t) && !captured.has(t));
+  if (unknown.length) {
+    fail(`fullRowImageTables has ${unknown.map(t => `'${t}'`).join(', ')}, which ${unknown.length > 1 ? 'are' : 'is'} not in tables. `
+      + `fullRowImageTables only applies to captured tables: add ${unknown.length > 1 ? 'them' : 'it'} to tables too, or remove ${unknown.length > 1 ? 'them' : 'it'} from fullRowImageTables (names must match exactly).`);
+  }
+  const seen = new Set<string>();
+  const dupes = fullRowImageTables.filter(t => (seen.has(t) ? true : (seen.add(t), false)));
+  if (dupes.length) fail(`fullRowImageTables lists ${dupes.map(t => `'${t}'`).join(', ')} more than once. List each table once.`);
+}
+
 export function validateEngine(engine: SourceEngine): void {
   const major = parseFloat(engine.majorVersion);
   if (engine.family === SourceEngineFamily.POSTGRESQL && major < 10) {
