@@ -188,8 +188,8 @@ async function alterReplicaIdentity(client: Sql, target: IdentityTarget, identit
   } catch (e) {
     const err = e as { code?: string; message?: string };
     if (err.code === '42501') {
-      throw new BootstrapError(`Cannot set REPLICA IDENTITY ${identity} on ${target.name}: ${err.message}. Only the table's owner (${target.owner}) may: `
-        + `run ${statement} as the owner, or make the admin user a member of its role, then deploy again.`);
+      throw new BootstrapError(`Cannot set REPLICA IDENTITY ${identity} on ${target.name}: ${err.message}. `
+        + `Run ${statement} as the table's owner (${target.owner}), or give the admin user the owner's role and USAGE on the schema, then deploy again.`);
     }
     if (err.code === '55P03') {
       throw new BootstrapError(`Timed out after ${lockTimeoutMs} ms waiting for a lock on ${target.name} to set REPLICA IDENTITY ${identity}: `

@@ -7,8 +7,10 @@ import {
   BootstrapProperties, onEvent, physicalResourceId, postgresClientConfig,
 } from '../../lambda/replication-bootstrap';
 import {
-  checkPostgresTables, ensurePostgresPublication, ensurePostgresReplicationUser, postgresHeartbeatActionQuery, publicationTables,
+  checkPostgresTables, ensurePostgresPublication, ensurePostgresReplicaIdentity, ensurePostgresReplicationUser, postgresHeartbeatActionQuery,
+  publicationTables,
 } from '../../lambda/replication-bootstrap/postgres';
+import { CapturedRecord, PgChangeCapture } from '../../cli/dev/pg-capture';
 import { ADMIN_SECRET_ARN, createEvent, deleteEvent, mockSecrets, REPLICATION_SECRET_ARN, updateEvent } from './helpers/events';
 import { PrivatePostgres, startPostgres } from './helpers/servers';
 
@@ -72,8 +74,19 @@ describe('replication bootstrap on PostgreSQL with wal_level=logical', () => {
     await root.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
     await root.query(`DROP ROLE IF EXISTS ${REPLICATION.username}`);
     await root.query(`DROP ROLE IF EXISTS cdc_replication_v2`);
+    await root.query(`DROP ROLE IF EXISTS cdc_limited_admin`);
     await root.end();
   });
+
+  /** relreplident per relation ('d' default, 'f' full, ...). */
+  async function replicaIdentities(...tables: string[]): Promise<Record<string, string>> {
+    const out: Record<string, string> = {};
+    for (const t of tables) {
+      const r = await admin.query(`SELECT relreplident FROM pg_class WHERE oid = $1::regclass`, [t]);
+      out[t] = r.rows[0].relreplident;
+    }
+    return out;
+  }
 
   const deps = () => ({ secrets: secrets.client, tls: false as const, slotReleaseTimeoutMs: 1_000, pollIntervalMs: 100 });
 
@@ -263,6 +276,135 @@ describe('replication bootstrap on PostgreSQL with wal_level=logical', () => {
     await admin.query('ALTER TABLE app.logs REPLICA IDENTITY FULL');
     await onEvent(createEvent(p), deps());
     expect(await publicationTables(admin, 'agent_cdc')).toEqual(['app.audit', 'app.logs', 'app.orders', 'public.debezium_heartbeat']);
+  });
+
+  test('create with FullRowImageTables sets REPLICA IDENTITY FULL on exactly those tables, partitions included', async () => {
+    await admin.query('CREATE TABLE app.payments (id int, day date, amount numeric, PRIMARY KEY (id, day)) PARTITION BY RANGE (day)');
+    await admin.query(`CREATE TABLE app.payments_2026 PARTITION OF app.payments FOR VALUES FROM ('2026-01-01') TO ('2027-01-01')`);
+    await admin.query(`CREATE TABLE app.payments_2027 PARTITION OF app.payments FOR VALUES FROM ('2027-01-01') TO ('2028-01-01')`);
+    const p = props(server.port, database, {
+      Tables: ['app.orders', 'app.customers', 'app.payments'], FullRowImageTables: ['app.customers', 'app.payments'],
+    });
+    await onEvent(createEvent(p), deps());
+    expect(await replicaIdentities('app.orders', 'app.customers', 'app.payments', 'app.payments_2026', 'app.payments_2027', 'app.events')).toEqual({
+      'app.orders': 'd', 'app.customers': 'f', 'app.payments': 'f', 'app.payments_2026': 'f', 'app.payments_2027': 'f', 'app.events': 'd',
+    });
+  });
+
+  test('create twice with FullRowImageTables is idempotent: tables already FULL are not altered again', async () => {
+    const p = props(server.port, database, { FullRowImageTables: ['app.customers'] });
+    const first = await onEvent(createEvent(p), deps());
+    // A reader holding a lock on the table: another ALTER TABLE would wait for it and time out.
+    const reader = await connect(server.port, database, server.user, server.password);
+    try {
+      await reader.query('BEGIN');
+      await reader.query('SELECT * FROM app.customers');
+      const second = await onEvent(createEvent(p), { ...deps(), lockTimeoutMs: 200 });
+      expect(second).toEqual(first);
+    } finally {
+      await reader.query('ROLLBACK');
+      await reader.end();
+    }
+    expect(await replicaIdentities('app.orders', 'app.customers')).toEqual({ 'app.orders': 'd', 'app.customers': 'f' });
+  });
+
+  test('a table locked by a long transaction fails the ALTER after lockTimeoutMs, saying what to wait for', async () => {
+    const reader = await connect(server.port, database, server.user, server.password);
+    try {
+      await reader.query('BEGIN');
+      await reader.query('SELECT * FROM app.customers');
+      const p = props(server.port, database, { FullRowImageTables: ['app.customers'] });
+      await expect(onEvent(createEvent(p), { ...deps(), lockTimeoutMs: 200 })).rejects.toThrow(
+        /Timed out after 200 ms waiting for a lock on app\.customers to set REPLICA IDENTITY FULL: a long-running transaction holds it/);
+    } finally {
+      await reader.query('ROLLBACK');
+      await reader.end();
+    }
+    // Nothing was altered; a retry once the transaction ends succeeds.
+    expect(await replicaIdentities('app.customers')).toEqual({ 'app.customers': 'd' });
+    await onEvent(createEvent(props(server.port, database, { FullRowImageTables: ['app.customers'] })), { ...deps(), lockTimeoutMs: 200 });
+    expect(await replicaIdentities('app.customers')).toEqual({ 'app.customers': 'f' });
+  });
+
+  test('update removing tables from FullRowImageTables restores REPLICA IDENTITY DEFAULT where a primary key exists', async () => {
+    // app.audit has no primary key: accepted because it is listed (it becomes FULL), and it stays FULL when unlisted.
+    const before = props(server.port, database, {
+      Tables: ['app.orders', 'app.customers', 'app.audit'], FullRowImageTables: ['app.customers', 'app.audit'],
+    });
+    const created = await onEvent(createEvent(before), deps());
+    expect(await replicaIdentities('app.orders', 'app.customers', 'app.audit')).toEqual({ 'app.orders': 'd', 'app.customers': 'f', 'app.audit': 'f' });
+
+    const after = props(server.port, database, { Tables: ['app.orders', 'app.customers', 'app.audit'], FullRowImageTables: ['app.orders'] });
+    await onEvent(updateEvent(created.PhysicalResourceId, after, before), deps());
+    expect(await replicaIdentities('app.orders', 'app.customers', 'app.audit')).toEqual({ 'app.orders': 'f', 'app.customers': 'd', 'app.audit': 'f' });
+
+    // Removing the prop altogether (and a table from the capture) also restores DEFAULT.
+    const none = props(server.port, database, { Tables: ['app.customers', 'app.audit'] });
+    await onEvent(updateEvent(created.PhysicalResourceId, none, after), deps());
+    expect(await replicaIdentities('app.orders', 'app.customers', 'app.audit')).toEqual({ 'app.orders': 'd', 'app.customers': 'd', 'app.audit': 'f' });
+  });
+
+  test('an update from a template without FullRowImageTables (older version) works and leaves identities alone', async () => {
+    await admin.query('ALTER TABLE app.orders REPLICA IDENTITY FULL');
+    const before = props(server.port, database);
+    const created = await onEvent(createEvent(before), deps());
+    const after = props(server.port, database, { FullRowImageTables: ['app.customers'] });
+    await onEvent(updateEvent(created.PhysicalResourceId, after, before), deps());
+    // app.orders was FULL before the stack managed anything: not in the previous list, so not reset.
+    expect(await replicaIdentities('app.orders', 'app.customers')).toEqual({ 'app.orders': 'f', 'app.customers': 'f' });
+  });
+
+  test('refuses, before altering anything, when the admin user does not own a table, naming the owner and the statement', async () => {
+    await admin.query(`CREATE ROLE cdc_limited_admin LOGIN PASSWORD 'limited'`);
+    await admin.query('CREATE TABLE app.owned (id int PRIMARY KEY)');
+    await admin.query('ALTER TABLE app.owned OWNER TO cdc_limited_admin');
+    const limited = await connect(server.port, database, 'cdc_limited_admin', 'limited');
+    try {
+      await expect(ensurePostgresReplicaIdentity(limited, ['app.owned', 'app.orders'])).rejects.toThrow(
+        /Cannot change the replica identity of app\.orders \(owner postgres\): only a table's owner may, and the admin user 'cdc_limited_admin' is not the owner or a member of its role\. Run ALTER TABLE "app"\."orders" REPLICA IDENTITY FULL as the owner \(or GRANT the owner role to 'cdc_limited_admin'\), then deploy again\./);
+      // The table it owns was not altered either: the check runs before any ALTER.
+      expect(await replicaIdentities('app.owned', 'app.orders')).toEqual({ 'app.owned': 'd', 'app.orders': 'd' });
+      // Owning the table is not enough without USAGE on its schema: the ALTER itself is refused (insufficient privilege).
+      await expect(ensurePostgresReplicaIdentity(limited, ['app.owned'])).rejects.toThrow(
+        /Cannot set REPLICA IDENTITY FULL on app\.owned: permission denied for schema app\. Run ALTER TABLE "app"\."owned" REPLICA IDENTITY FULL as the table's owner \(cdc_limited_admin\), or give the admin user the owner's role and USAGE on the schema/);
+      await admin.query('GRANT USAGE ON SCHEMA app TO cdc_limited_admin');
+      await ensurePostgresReplicaIdentity(limited, ['app.owned']);
+      expect(await replicaIdentities('app.owned')).toEqual({ 'app.owned': 'f' });
+    } finally {
+      await limited.end();
+      await admin.query('DROP TABLE app.owned');
+      await admin.query('REVOKE ALL ON SCHEMA app FROM cdc_limited_admin');
+    }
+  });
+
+  test('after the bootstrap, an UPDATE on a FullRowImageTables table is captured with the whole old row; other tables get before = null', async () => {
+    const p = props(server.port, database, { FullRowImageTables: ['app.customers'] });
+    await onEvent(createEvent(p), deps());
+    await admin.query(`INSERT INTO app.orders VALUES (1, 10)`);
+    await admin.query(`INSERT INTO app.customers VALUES (1, 'Ada')`);
+    const records: CapturedRecord[] = [];
+    // The dev loop's capture reads the same pgoutput stream Debezium does and maps it to Debezium envelopes.
+    const capture = new PgChangeCapture({
+      connection: { host: '127.0.0.1', port: server.port, database, user: server.user, password: server.password },
+      topicPrefix: 'agent', tables: ['app.orders', 'app.customers'], slotName: 'before_image_probe', publicationName: 'before_image_probe',
+      tombstonesOnDelete: false,
+      onRecords: async batch => { records.push(...batch); },
+    });
+    await capture.start();
+    try {
+      await admin.query(`UPDATE app.orders SET total = 11 WHERE id = 1`);
+      await admin.query(`UPDATE app.customers SET name = 'Ada Lovelace' WHERE id = 1`);
+      await admin.query(`DELETE FROM app.customers WHERE id = 1`);
+      for (let i = 0; i < 100 && records.filter(r => r.value?.op !== 'r').length < 3; i++) await new Promise(r => setTimeout(r, 100));
+    } finally {
+      await capture.stop();
+    }
+    const changes = records.filter(r => r.value?.op !== 'r').map(r => ({ topic: r.topic, op: r.value?.op, before: r.value?.before, after: r.value?.after }));
+    expect(changes).toEqual([
+      { topic: 'agent.app.orders', op: 'u', before: null, after: { id: 1, total: '11' } },
+      { topic: 'agent.app.customers', op: 'u', before: { id: 1, name: 'Ada' }, after: { id: 1, name: 'Ada Lovelace' } },
+      { topic: 'agent.app.customers', op: 'd', before: { id: 1, name: 'Ada Lovelace' }, after: null },
+    ]);
   });
 
   test('fails listing every missing table', async () => {
