@@ -152,16 +152,17 @@ async function identityTargets(client: Sql, table: string): Promise<IdentityTarg
 export async function ensurePostgresReplicaIdentity(
   client: Sql, fullRowImageTables: string[], previousFullRowImageTables: string[] = [], lockTimeoutMs = 10_000,
 ): Promise<void> {
-  const wanted = new Set(fullRowImageTables);
-  const toFull: IdentityTarget[] = [];
-  const toDefault: IdentityTarget[] = [];
+  // Keyed by relation: a partition can be reached both on its own and through its parent.
+  const wanted = new Map<string, IdentityTarget>();
   for (const table of fullRowImageTables) {
-    toFull.push(...(await identityTargets(client, table)).filter(t => t.relreplident !== 'f'));
+    for (const t of await identityTargets(client, table)) wanted.set(t.name, t);
   }
-  for (const table of new Set(previousFullRowImageTables)) {
-    if (wanted.has(table)) continue;
-    toDefault.push(...(await identityTargets(client, table)).filter(t => t.relreplident === 'f' && t.hasPk));
+  const unwanted = new Map<string, IdentityTarget>();
+  for (const table of previousFullRowImageTables) {
+    for (const t of await identityTargets(client, table)) if (!wanted.has(t.name)) unwanted.set(t.name, t);
   }
+  const toFull = [...wanted.values()].filter(t => t.relreplident !== 'f');
+  const toDefault = [...unwanted.values()].filter(t => t.relreplident === 'f' && t.hasPk);
   const notOwned = [...toFull, ...toDefault].filter(t => !t.owned);
   if (notOwned.length) {
     const admin = (await client.query<{ u: string }>('SELECT current_user AS u')).rows[0].u;

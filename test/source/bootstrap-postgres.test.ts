@@ -291,6 +291,18 @@ describe('replication bootstrap on PostgreSQL with wal_level=logical', () => {
     });
   });
 
+  test('unlisting a partition that is still covered by its listed parent keeps it FULL', async () => {
+    await admin.query('CREATE TABLE app.payments (id int, day date, PRIMARY KEY (id, day)) PARTITION BY RANGE (day)');
+    await admin.query(`CREATE TABLE app.payments_2026 PARTITION OF app.payments FOR VALUES FROM ('2026-01-01') TO ('2027-01-01')`);
+    const before = props(server.port, database, {
+      Tables: ['app.payments', 'app.payments_2026'], FullRowImageTables: ['app.payments', 'app.payments_2026'],
+    });
+    const created = await onEvent(createEvent(before), deps());
+    const after = props(server.port, database, { Tables: ['app.payments', 'app.payments_2026'], FullRowImageTables: ['app.payments'] });
+    await onEvent(updateEvent(created.PhysicalResourceId, after, before), deps());
+    expect(await replicaIdentities('app.payments', 'app.payments_2026')).toEqual({ 'app.payments': 'f', 'app.payments_2026': 'f' });
+  });
+
   test('create twice with FullRowImageTables is idempotent: tables already FULL are not altered again', async () => {
     const p = props(server.port, database, { FullRowImageTables: ['app.customers'] });
     const first = await onEvent(createEvent(p), deps());
