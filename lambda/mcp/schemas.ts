@@ -67,7 +67,7 @@ function fieldOutputSchema(f: ViewFieldConfig): z.ZodType {
     case 'boolean': return z.boolean().nullable().optional().describe(describeField(f));
     case 'integer': case 'number': return z.union([z.number(), z.string()]).nullable().optional().describe(describeField(f));
     case 'timestamp': return z.union([z.string(), z.number()]).nullable().optional().describe(describeField(f));
-    default: return z.unknown().describe(describeField(f));
+    default: return z.unknown().optional().describe(describeField(f));
   }
 }
 
