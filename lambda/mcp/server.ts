@@ -79,10 +79,18 @@ async function runTool(
     const message = agentMessage(error, correlationId);
     deps.observer?.onToolCall({
       tool: spec.name, correlationId, outcome: 'error', latencyMs: performance.now() - started, resultBytes: 0, resultCount: 0,
-      positions: [], errorKind: errorKind(error), errorDetail: error instanceof Error ? error.message : String(error),
+      positions: [], errorKind: errorKind(error), errorDetail: errorDetail(error),
     });
     return { content: [{ type: 'text', text: message }], isError: true };
   }
+}
+
+/** The internal description of an error, for the log only: the message plus a store's response body, bounded. */
+function errorDetail(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const body = (error as { meta?: { body?: unknown } })?.meta?.body;
+  const detail = body === undefined ? message : `${message}: ${typeof body === 'string' ? body : JSON.stringify(body)}`;
+  return detail.slice(0, 2000);
 }
 
 function cap(positions: readonly ServedPosition[]): readonly ServedPosition[] {
@@ -137,6 +145,18 @@ export async function handleHttpRequest(request: Request, deps: McpServerDeps, o
   const declared = Number(request.headers.get('content-length') ?? '0');
   if (declared > MAX_REQUEST_BYTES) return jsonRpcError(413, -32600, `Request body exceeds ${MAX_REQUEST_BYTES} bytes.`);
 
+  const text = await request.text();
+  if (Buffer.byteLength(text) > MAX_REQUEST_BYTES) return jsonRpcError(413, -32600, `Request body exceeds ${MAX_REQUEST_BYTES} bytes.`);
+  let parsedBody: unknown;
+  try {
+    parsedBody = JSON.parse(text);
+  } catch {
+    return jsonRpcError(400, -32700, 'Parse error: the body is not JSON.');
+  }
+  if (parsedBody === null || typeof parsedBody !== 'object' || (Array.isArray(parsedBody) && parsedBody.length === 0)) {
+    return jsonRpcError(400, -32600, 'Invalid Request: expected a JSON-RPC message object.');
+  }
+
   const server = createMcpServer(deps);
   const transport = new WebStandardStreamableHTTPServerTransport({
     sessionIdGenerator: undefined,
@@ -145,7 +165,7 @@ export async function handleHttpRequest(request: Request, deps: McpServerDeps, o
   });
   try {
     await server.connect(transport);
-    return await transport.handleRequest(request);
+    return await transport.handleRequest(request, { parsedBody });
   } catch (error) {
     deps.observer?.onToolCall({
       tool: '(transport)', correlationId: randomUUID(), outcome: 'error', latencyMs: 0, resultBytes: 0, resultCount: 0, positions: [],
