@@ -11,6 +11,7 @@ import {
 import {
   freshness, freshnessSchema, keySchema, LIMITS, provenanceInputSchema, provenanceSchema, rowSchema, servedRowSchema, toolName,
 } from './schemas';
+import { viewToolNames } from './tool-names';
 import { positionOf, readCacheRecord, readSearchRecord, servedRow, splitDocument, timeoutOf } from './stores';
 
 /** What a tool returns before the server wraps it into a CallToolResult. */
@@ -223,10 +224,6 @@ function searchTools(view: ViewConfig): ToolSpec[] {
   return tools;
 }
 
-/** The tools a view contributes, by store. */
-export function viewToolNames(view: ViewConfig): string[] {
-  return (view.store === 'cache' ? cacheTools(view) : searchTools(view)).map(t => t.name);
-}
 
 const sourceSchema = z.object({
   view: z.string(),
