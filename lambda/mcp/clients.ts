@@ -99,7 +99,7 @@ export function createSearchClientFromEnv(): Client {
   const region = process.env[SEARCH_ENV.region] ?? required('AWS_REGION');
   return new Client({
     ...AwsSigv4Signer({ region, service: 'es', getCredentials: () => credentials() }),
-    node: endpoint.startsWith('https://') ? endpoint : `https://${endpoint}`,
+    node: /^https?:\/\//.test(endpoint) ? endpoint : `https://${endpoint}`,
     requestTimeout: 5000,
     maxRetries: 1,
   });

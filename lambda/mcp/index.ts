@@ -63,6 +63,16 @@ export async function loadCatalog(location: string | undefined): Promise<Lineage
   return undefined;
 }
 
+/** Closes the store connections of this container (tests and local runs; Lambda freezes and reuses them). */
+export async function close(): Promise<void> {
+  const state = await ready?.catch(() => undefined);
+  ready = undefined;
+  const redis = state?.deps.redis as { quit?: () => Promise<unknown> } | undefined;
+  await redis?.quit?.();
+  const search = state?.deps.search as { close?: () => Promise<unknown> } | undefined;
+  await search?.close?.();
+}
+
 export async function handler(event: FunctionUrlEvent): Promise<FunctionUrlResult> {
   ready ??= init().catch(error => {
     ready = undefined; // a failed cold start is retried by the next invocation

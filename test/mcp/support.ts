@@ -94,6 +94,7 @@ export interface RecordedRequest {
   readonly method: string;
   readonly path: string;
   readonly body: any;
+  readonly headers: Record<string, unknown>;
 }
 
 /** A local node:http stand-in for an OpenSearch domain: answers _search and GET _doc from seeded documents and records every request. */
@@ -120,7 +121,7 @@ export class OpenSearchStandIn {
       req.on('end', () => {
         const text = Buffer.concat(chunks).toString('utf8');
         const url = new URL(req.url ?? '/', 'http://x');
-        this.requests.push({ method: req.method ?? '', path: url.pathname + url.search, body: text ? JSON.parse(text) : undefined });
+        this.requests.push({ method: req.method ?? '', path: url.pathname + url.search, body: text ? JSON.parse(text) : undefined, headers: { ...req.headers } });
         const reply = () => this.reply(req.method ?? '', url, text ? JSON.parse(text) : undefined, res);
         const delay = this.delayNextMs;
         this.delayNextMs = 0;
