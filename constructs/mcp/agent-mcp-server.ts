@@ -154,6 +154,15 @@ export class AgentMcpServer extends Construct implements iam.IGrantable, ec2.ICo
         'OpenSearch read on the documents of the declared view indexes only: document and _search paths sit under <index>/ and cannot be enumerated at deploy time.');
       props.search.connections.allowFrom(this.function, ec2.Port.tcp(443), 'MCP server queries the search domain');
     }
+    const models = [...new Set(props.views.flatMap(v => (v.search?.vector ? [v.search.vector.modelId] : [])))];
+    if (models.length > 0) {
+      // <view>_similar embeds the query text with the model the sink embedded the documents with.
+      iam.Grant.addToPrincipal({
+        grantee: this.function,
+        actions: ['bedrock:InvokeModel'],
+        resourceArns: models.map(modelId => Stack.of(this).formatArn({ service: 'bedrock', account: '', resource: 'foundation-model', resourceName: modelId })),
+      });
+    }
     if (props.decisionAuditLog) {
       acknowledgeGrantWildcards(this, props.decisionAuditLog.grantRecord(this.function),
         'Decision audit append/read as granted by the audit log construct: its table and that table\'s own indexes only.');

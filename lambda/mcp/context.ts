@@ -2,7 +2,7 @@
 import type { DecisionStore } from '../shared/decision-store';
 import type { LineageCatalog } from '../shared/lineage';
 import type { SourcePosition } from '../shared/stored-record';
-import type { ViewConfig } from '../shared/view-config';
+import type { SearchVectorConfig, ViewConfig } from '../shared/view-config';
 
 /** The one Redis command the MCP server uses; an ioredis `Redis` or `Cluster` satisfies it. */
 export interface CacheReader {
@@ -79,8 +79,11 @@ export interface McpServerDeps {
   readonly catalog?: LineageCatalog | (() => Promise<LineageCatalog | undefined>);
   /** Epoch milliseconds; ages are computed against it. */
   readonly now: () => number;
-  /** Embeds `<view>_similar` query text; without it no `_similar` tool is offered. */
-  readonly embeddings?: QueryEmbedder;
+  /**
+   * Embeds `<view>_similar` query text exactly as the sink embedded the documents: one provider, or one per
+   * vector config (views may use different models). Without it no `_similar` tool is offered.
+   */
+  readonly embeddings?: QueryEmbedder | ((vector: SearchVectorConfig) => QueryEmbedder);
   readonly timeouts?: StoreTimeouts;
   readonly observer?: ToolCallObserver;
   /** @default 'cdk-agent-data-stack' */

@@ -2,6 +2,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { LINEAGE_CATALOG_ENV, LineageCatalog } from '../shared/lineage';
+import { embeddingProviderFor } from '../shared/embeddings';
 import { parseViewsEnv, VIEWS_ENV } from '../shared/view-config';
 import { createCacheClientFromEnv, createDecisionStoreFromEnv, createSearchClientFromEnv, DECISION_ENV } from './clients';
 import type { McpServerDeps, SearchReader } from './context';
@@ -31,6 +32,8 @@ async function init() {
   const protectedResource = process.env[MCP_ENV.protectedResource];
   const deps: McpServerDeps = {
     views, redis, search, decisions,
+    // The same provider the sink embeds documents with (Bedrock, or the local embedder with AGENT_EMBEDDINGS=local).
+    embeddings: views.some(v => v.search?.vector) ? (vector => embeddingProviderFor(vector)) : undefined,
     catalog: () => loadCatalog(process.env[LINEAGE_CATALOG_ENV]),
     now: () => Date.now(),
     observer: powertoolsObserver(logger, metrics),

@@ -8,6 +8,8 @@ export const LIMITS = {
   maxValueLength: 512,
   /** Longest free-text query. */
   maxQueryLength: 512,
+  /** Longest text `<view>_similar` embeds. */
+  maxSimilarTextLength: 4000,
   /** Keys per `<view>_lookup_many` call. */
   maxLookupKeys: 100,
   /** Rows per `<view>_search` page. */

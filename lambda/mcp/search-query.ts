@@ -1,6 +1,6 @@
 // Builds OpenSearch request bodies from validated tool arguments: only declared fields, no agent-supplied DSL or query syntax.
 import { z } from 'zod';
-import type { ViewConfig, ViewFieldConfig } from '../shared/view-config';
+import type { SearchVectorConfig, ViewConfig, ViewFieldConfig } from '../shared/view-config';
 import { EXACT_TYPES, fieldValueSchema, LIMITS, NUMERIC_TYPES, RANGE_TYPES, TEXT_TYPES } from './schemas';
 
 const PROVENANCE_FIELD = '_provenance';
@@ -10,8 +10,14 @@ function fieldsOf(view: ViewConfig, types: readonly string[]): ViewFieldConfig[]
   return view.fields.filter(f => types.includes(f.type));
 }
 
+/** Fields free text is matched against: `text`, and `string` (indexed as text with a `.keyword` sub-field). */
 export function textFields(view: ViewConfig): string[] {
-  return fieldsOf(view, TEXT_TYPES).map(f => f.name);
+  return fieldsOf(view, [...TEXT_TYPES, 'string']).map(f => f.name);
+}
+
+/** The indexed path exact matching, sorting and terms aggregations use: `string` fields match on their `.keyword` sub-field. */
+export function exactPath(view: ViewConfig, field: string): string {
+  return view.fields.find(f => f.name === field)?.type === 'string' ? `${field}.keyword` : field;
 }
 export function exactFields(view: ViewConfig): ViewFieldConfig[] {
   return fieldsOf(view, EXACT_TYPES);
@@ -91,7 +97,8 @@ export function buildQuery(view: ViewConfig, c: Criteria): Record<string, unknow
   for (const [field, value] of Object.entries(c.filters ?? {})) {
     if (value === undefined) continue;
     assertDeclared(declared, field);
-    filter.push(Array.isArray(value) ? { terms: { [field]: value } } : { term: { [field]: value } });
+    const p = exactPath(view, field);
+    filter.push(Array.isArray(value) ? { terms: { [p]: value } } : { term: { [p]: value } });
   }
   for (const [field, range] of Object.entries(c.ranges ?? {})) {
     if (!range) continue;
@@ -149,7 +156,7 @@ export function buildSearchBody(view: ViewConfig, args: SearchArgs, timeoutMs: n
   if (args.sort?.length) {
     const declared = new Set(exactFields(view).map(f => f.name));
     for (const s of args.sort) assertDeclared(declared, s.field);
-    body.sort = args.sort.map(s => ({ [s.field]: { order: s.order } }));
+    body.sort = args.sort.map(s => ({ [exactPath(view, s.field)]: { order: s.order } }));
   }
   return body;
 }
@@ -196,7 +203,7 @@ export function buildAggregateBody(view: ViewConfig, criteria: Criteria, agg: Ag
   switch (agg.type) {
     case 'terms':
       assertDeclared(new Set(termsFields(view)), agg.field);
-      result = { terms: { field: agg.field, size: Math.min(agg.size, LIMITS.maxTermsBuckets) } };
+      result = { terms: { field: exactPath(view, agg.field), size: Math.min(agg.size, LIMITS.maxTermsBuckets) } };
       break;
     case 'date_histogram':
       assertDeclared(new Set(timestampFields(view)), agg.field);
@@ -228,5 +235,37 @@ export function buildFreshnessBody(timeoutMs: number): Record<string, unknown> {
     timeout: `${timeoutMs}ms`,
     track_total_hits: true,
     aggs: { newest: { max: { field: COMMIT_TIME_FIELD } }, oldest: { min: { field: COMMIT_TIME_FIELD } } },
+  };
+}
+
+/** Neighbours `<view>_similar` may return per call. */
+export const MAX_SIMILAR_K = 50;
+
+/** The criteria of `<view>_similar`: the query text is embedded, so the free-text criterion is left out. */
+export function similarInputShape(view: ViewConfig): Record<string, z.ZodType> {
+  const { text: _text, ...criteria } = criteriaShape(view);
+  const vector = view.search!.vector!;
+  return {
+    text: z.string().min(1).max(LIMITS.maxSimilarTextLength)
+      .describe(`Text to find rows similar in meaning to (compared with the embedding of: ${vector.sourceFields.join(', ')})`),
+    k: z.number().int().min(1).max(MAX_SIMILAR_K).default(10).describe(`Nearest rows to return (1-${MAX_SIMILAR_K})`),
+    ...criteria,
+  };
+}
+
+/**
+ * A k-NN query with the structured criteria as an efficient filter (the filter is applied during the graph search,
+ * so `k` results come back whenever `k` matching rows exist). Only a vector the server computed enters the body.
+ */
+export function buildSimilarBody(view: ViewConfig, vector: SearchVectorConfig, embedding: number[], k: number, criteria: Criteria, timeoutMs: number): Record<string, unknown> {
+  const bounded = Math.min(Math.max(1, k), MAX_SIMILAR_K);
+  const filter = buildQuery(view, { ...criteria, text: undefined });
+  const knn: Record<string, unknown> = { vector: embedding, k: bounded };
+  if (!('match_all' in filter)) knn.filter = filter;
+  return {
+    size: bounded,
+    timeout: `${timeoutMs}ms`,
+    _source: { includes: [...view.fields.map(f => f.name), PROVENANCE_FIELD] },
+    query: { knn: { [vector.field]: knn } },
   };
 }

@@ -18,15 +18,17 @@ export const MAX_REQUEST_BYTES = 1024 * 1024;
 const MAX_LOGGED_POSITIONS = 100;
 
 const specCache = new WeakMap<object, ToolSpec[]>();
+const shapeOf = new WeakMap<ToolSpec[], string>();
 
 function specsFor(deps: McpServerDeps): ToolSpec[] {
   // Tool schemas depend only on the views and on whether a decision store exists: build them once per warm container.
   const cacheKey = deps.views as object;
   const cached = specCache.get(cacheKey);
-  const wantsDecisions = !!deps.decisions;
-  if (cached && cached.some(s => s.name === 'record_decision') === wantsDecisions) return cached;
+  const shape = `${!!deps.decisions}|${!!deps.embeddings}`;
+  if (cached && shapeOf.get(cached) === shape) return cached;
   const specs = buildToolSpecs(deps);
   specCache.set(cacheKey, specs);
+  shapeOf.set(specs, shape);
   return specs;
 }
 

@@ -7,15 +7,17 @@ export const AGGREGATABLE_TYPES: readonly ViewFieldType[] = ['keyword', 'string'
 export const CATALOG_TOOLS = ['list_sources', 'describe_source', 'get_lineage'] as const;
 export const DECISION_TOOLS = ['record_decision', 'get_decision'] as const;
 
-export function viewToolNames(view: Pick<ViewConfig, 'name' | 'store' | 'fields'>): string[] {
+/** A view's tools; `<view>_similar` needs a vector config and a query embedder (the Lambda shell always has one). */
+export function viewToolNames(view: Pick<ViewConfig, 'name' | 'store' | 'fields' | 'search'>, withEmbeddings = true): string[] {
   if (view.store === 'cache') return [`${view.name}_lookup`, `${view.name}_lookup_many`];
   const names = [`${view.name}_search`];
   if (view.fields.some(f => AGGREGATABLE_TYPES.includes(f.type))) names.push(`${view.name}_aggregate`);
+  if (view.search?.vector && withEmbeddings) names.push(`${view.name}_similar`);
   return names;
 }
 
 /** Every tool, in the order the server registers them. */
-export function allToolNames(views: readonly Pick<ViewConfig, 'name' | 'store' | 'fields'>[], withDecisions: boolean): string[] {
+export function allToolNames(views: readonly Pick<ViewConfig, 'name' | 'store' | 'fields' | 'search'>[], withDecisions: boolean): string[] {
   if (views.length === 0) return [];
-  return [...views.flatMap(viewToolNames), ...CATALOG_TOOLS, ...(withDecisions ? DECISION_TOOLS : [])];
+  return [...views.flatMap(v => viewToolNames(v)), ...CATALOG_TOOLS, ...(withDecisions ? DECISION_TOOLS : [])];
 }

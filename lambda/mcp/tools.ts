@@ -1,12 +1,12 @@
 // The tool set generated from the declared views: lookups, search, aggregations, the catalog, lineage and the decision audit.
 import { z } from 'zod';
 import type { LineageCatalog, LineageNode, LineageViewEntry } from '../shared/lineage';
-import type { ViewConfig } from '../shared/view-config';
-import type { McpServerDeps, ServedPosition } from './context';
+import type { SearchVectorConfig, ViewConfig } from '../shared/view-config';
+import type { McpServerDeps, QueryEmbedder, ServedPosition } from './context';
 import { ToolInputError, withTimeout } from './errors';
 import {
-  AggregationArgs, aggregationSchema, buildAggregateBody, buildFreshnessBody, buildSearchBody, criteriaShape, Criteria,
-  MAX_HISTOGRAM_BUCKETS, SearchArgs, searchInputShape,
+  AggregationArgs, aggregationSchema, buildAggregateBody, buildFreshnessBody, buildSearchBody, buildSimilarBody, criteriaShape, Criteria,
+  MAX_HISTOGRAM_BUCKETS, MAX_SIMILAR_K, SearchArgs, searchInputShape, similarInputShape,
 } from './search-query';
 import {
   freshness, freshnessSchema, keySchema, LIMITS, provenanceInputSchema, provenanceSchema, rowSchema, servedRowSchema, toolName,
@@ -130,7 +130,52 @@ const freshnessRangeSchema = z.object({
   oldest: freshnessSchema.describe('The least recently committed matching row'),
 }).nullable();
 
-function searchTools(view: ViewConfig): ToolSpec[] {
+function hitsOf(res: SearchResponseBody, nowMs: number) {
+  return (res.hits?.hits ?? []).map(h => {
+    const { row, provenance } = splitDocument(h._source ?? {});
+    return { id: h._id, score: h._score ?? null, row, provenance, freshness: provenance ? freshness(provenance.commitTimeMs, nowMs) : null };
+  });
+}
+
+function embedderFor(deps: McpServerDeps, vector: SearchVectorConfig): QueryEmbedder {
+  const e = deps.embeddings;
+  if (!e) throw new ToolInputError('Similarity search is not configured on this server.');
+  return typeof e === 'function' ? e(vector) : e;
+}
+
+function similarTool(view: ViewConfig): ToolSpec {
+  const vector = view.search!.vector!;
+  return {
+    name: toolName(view.name, 'similar'),
+    title: `Find ${view.name} rows similar in meaning`,
+    description: `${view.description} Finds the rows whose ${vector.sourceFields.join(' and ')} are closest in meaning to the given text (semantic search), optionally restricted by exact filters, ranges${view.search?.timeField ? ' and a time range' : ''}; at most ${MAX_SIMILAR_K} rows, each with its similarity score, provenance and age.`,
+    inputSchema: z.strictObject(similarInputShape(view)),
+    outputSchema: z.object({
+      view: z.string(),
+      model: z.string().describe('Embedding model the text and the rows were embedded with'),
+      timedOut: z.boolean(),
+      hits: z.array(hitSchema(view)).describe('Most similar first; score is the k-NN similarity (higher is closer)'),
+    }),
+    readOnly: true,
+    async run(args: Criteria & { text: string; k: number }, deps) {
+      const { text, k, ...criteria } = args;
+      const embedder = embedderFor(deps, vector);
+      const [embedding] = await withTimeout('embedding model', timeoutOf(deps, 'embeddingsMs'), () => embedder.embed([text]));
+      if (!Array.isArray(embedding) || embedding.length !== vector.dimension) {
+        throw new Error(`embedding dimension ${Array.isArray(embedding) ? embedding.length : 'none'} does not match the view's ${vector.dimension}`);
+      }
+      const res = await runSearch(deps, view, buildSimilarBody(view, vector, embedding, k, criteria, timeoutOf(deps, 'searchMs')));
+      const hits = hitsOf(res, deps.now());
+      return {
+        structured: { view: view.name, model: vector.modelId, timedOut: res.timed_out === true, hits },
+        count: hits.length,
+        positions: hits.flatMap(h => positionOf(view.name, h.provenance)),
+      };
+    },
+  };
+}
+
+function searchTools(view: ViewConfig, withEmbeddings: boolean): ToolSpec[] {
   const tools: ToolSpec[] = [];
   const search: ToolSpec = {
     name: toolName(view.name, 'search'),
@@ -148,11 +193,7 @@ function searchTools(view: ViewConfig): ToolSpec[] {
     async run(args: SearchArgs, deps) {
       const body = buildSearchBody(view, args, timeoutOf(deps, 'searchMs'));
       const res = await runSearch(deps, view, body);
-      const now = deps.now();
-      const hits = (res.hits?.hits ?? []).map(h => {
-        const { row, provenance } = splitDocument(h._source ?? {});
-        return { id: h._id, score: h._score ?? null, row, provenance, freshness: provenance ? freshness(provenance.commitTimeMs, now) : null };
-      });
+      const hits = hitsOf(res, deps.now());
       const total = res.hits?.total;
       return {
         structured: {
@@ -221,6 +262,7 @@ function searchTools(view: ViewConfig): ToolSpec[] {
       },
     });
   }
+  if (view.search?.vector && withEmbeddings) tools.push(similarTool(view));
   return tools;
 }
 
@@ -241,7 +283,7 @@ const sourceSchema = z.object({
   lineage: z.object({ sourceTables: z.array(z.string()), topic: z.string(), pipeline: z.array(z.string()) }).nullable(),
 });
 
-function describeView(view: ViewConfig, entry: LineageViewEntry | undefined) {
+function describeView(view: ViewConfig, entry: LineageViewEntry | undefined, withEmbeddings: boolean) {
   return {
     view: view.name,
     description: view.description,
@@ -250,7 +292,7 @@ function describeView(view: ViewConfig, entry: LineageViewEntry | undefined) {
     fields: view.fields.map(f => ({ name: f.name, type: f.type, ...(f.description ? { description: f.description } : {}) })),
     sourceTable: view.sourceTable,
     topic: view.topic,
-    tools: viewToolNames(view),
+    tools: viewToolNames(view, withEmbeddings),
     freshness: { reportedPer: 'row' as const, cacheTtlSeconds: view.cache?.ttlSeconds ?? null },
     lineage: entry ? { sourceTables: entry.sourceTables, topic: entry.topic, pipeline: entry.pipeline } : null,
   };
@@ -277,7 +319,7 @@ function upstreamNodes(catalog: LineageCatalog | undefined, view: string): Linea
   return [...seen].map(id => byId.get(id)).filter((n): n is LineageNode => !!n);
 }
 
-function catalogTools(views: readonly ViewConfig[]): ToolSpec[] {
+function catalogTools(views: readonly ViewConfig[], withEmbeddings: boolean): ToolSpec[] {
   const names = viewsEnum(views);
   const entryOf = (c: LineageCatalog | undefined, v: string) => c?.views.find(e => e.view === v);
   const byName = (name: string) => {
@@ -295,7 +337,7 @@ function catalogTools(views: readonly ViewConfig[]): ToolSpec[] {
       readOnly: true,
       async run(_args, _deps, catalog) {
         const c = await catalog();
-        const sources = views.map(v => describeView(v, entryOf(c, v.name)));
+        const sources = views.map(v => describeView(v, entryOf(c, v.name), withEmbeddings));
         return { structured: { catalogNamespace: c?.namespace ?? null, sources }, count: sources.length, positions: [] };
       },
     },
@@ -318,7 +360,7 @@ function catalogTools(views: readonly ViewConfig[]): ToolSpec[] {
           documents = typeof total === 'number' ? total : total?.value ?? null;
         }
         return {
-          structured: { ...describeView(view, entryOf(c, view.name)), upstream: upstreamNodes(c, view.name), storeFreshness, documents },
+          structured: { ...describeView(view, entryOf(c, view.name), withEmbeddings), upstream: upstreamNodes(c, view.name), storeFreshness, documents },
           count: 1,
           positions: [],
         };
@@ -420,10 +462,11 @@ function decisionTools(views: readonly ViewConfig[]): ToolSpec[] {
 }
 
 /** Every tool for the given views and the stores present. */
-export function buildToolSpecs(deps: Pick<McpServerDeps, 'views' | 'decisions'>): ToolSpec[] {
+export function buildToolSpecs(deps: Pick<McpServerDeps, 'views' | 'decisions' | 'embeddings'>): ToolSpec[] {
   const specs: ToolSpec[] = [];
-  for (const view of deps.views) specs.push(...(view.store === 'cache' ? cacheTools(view) : searchTools(view)));
-  if (deps.views.length > 0) specs.push(...catalogTools(deps.views));
+  const withEmbeddings = !!deps.embeddings;
+  for (const view of deps.views) specs.push(...(view.store === 'cache' ? cacheTools(view) : searchTools(view, withEmbeddings)));
+  if (deps.views.length > 0) specs.push(...catalogTools(deps.views, withEmbeddings));
   if (deps.decisions && deps.views.length > 0) specs.push(...decisionTools(deps.views));
   return specs;
 }

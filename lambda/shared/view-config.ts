@@ -22,11 +22,29 @@ export interface CacheViewConfig {
   readonly tombstoneTtlSeconds: number;
 }
 
+/** Distance the k-NN index uses; it must match what the embedding model was trained for. */
+export type VectorSpaceType = 'cosinesimil' | 'innerproduct' | 'l2';
+
+/** A vector field of a search view: the sink embeds `sourceFields` into `field`; `<view>_similar` searches it. */
+export interface SearchVectorConfig {
+  /** Document field holding the vector (not one of the view's fields). A new model needs a new field name. */
+  readonly field: string;
+  /** Text columns (view fields) concatenated, one per line, into the embedded text. */
+  readonly sourceFields: string[];
+  /** Vector length the model returns (Titan Text Embeddings v2: 256, 512 or 1024). */
+  readonly dimension: number;
+  /** Bedrock model id, e.g. `amazon.titan-embed-text-v2:0`. */
+  readonly modelId: string;
+  readonly spaceType: VectorSpaceType;
+}
+
 export interface SearchViewConfig {
   /** The OpenSearch index (or alias) holding this view's documents. */
   readonly index: string;
   /** Field holding the row's time, used for time-range filters and date histograms. */
   readonly timeField?: string;
+  /** Semantic retrieval: a `knn_vector` field embedded from text columns. Absent means no vectors. */
+  readonly vector?: SearchVectorConfig;
 }
 
 export interface ViewConfig {

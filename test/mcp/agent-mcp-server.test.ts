@@ -71,6 +71,7 @@ describe('defaults', () => {
     const statements = Object.values(policies).flatMap((p: any) => p.Properties.PolicyDocument.Statement);
     const actions = statements.map((s: any) => [s.Action].flat().sort().join(',')).sort();
     expect(actions).toEqual([
+      'bedrock:InvokeModel',
       'dynamodb:GetItem,dynamodb:PutItem',
       'ec2:AssignPrivateIpAddresses,ec2:CreateNetworkInterface,ec2:DeleteNetworkInterface,ec2:DescribeNetworkInterfaces,ec2:DescribeSubnets,ec2:UnassignPrivateIpAddresses',
       'elasticache:Connect',
@@ -78,6 +79,8 @@ describe('defaults', () => {
       'logs:CreateLogStream,logs:PutLogEvents',
       'ssm:DescribeParameters,ssm:GetParameter,ssm:GetParameterHistory,ssm:GetParameters',
     ]);
+    const bedrock = statements.find((s: any) => s.Action === 'bedrock:InvokeModel');
+    expect(bedrock.Resource).toBe('arn:aws:bedrock:us-east-1::foundation-model/amazon.titan-embed-text-v2:0');
     const esStatement = statements.find((s: any) => [s.Action].flat().includes('es:ESHttpGet'));
     expect(JSON.stringify(esStatement.Resource)).toContain('domain/agent-search/tickets-v1');
     for (const s of statements) {
@@ -104,7 +107,7 @@ describe('defaults', () => {
     const { stack, server } = build();
     expect(JSON.stringify(stack.resolve(server.url))).toMatch(/FunctionUrl.*"mcp"/);
     expect(server.toolNames).toEqual([
-      'customers_lookup', 'customers_lookup_many', 'order_items_lookup', 'order_items_lookup_many', 'tickets_search', 'tickets_aggregate',
+      'customers_lookup', 'customers_lookup_many', 'order_items_lookup', 'order_items_lookup_many', 'tickets_search', 'tickets_aggregate', 'tickets_similar',
       'list_sources', 'describe_source', 'get_lineage', 'record_decision', 'get_decision',
     ]);
   });

@@ -85,7 +85,7 @@ describe('tool arguments', () => {
     const res = await h.call('tickets_search', { text: injected });
     expect(res.isError).toBeFalsy();
     const body = h.opensearch.requests[0].body;
-    expect(body.query).toEqual({ bool: { must: [{ multi_match: { query: injected, fields: ['subject', 'body'], type: 'best_fields', operator: 'or', lenient: true } }] } });
+    expect(body.query).toEqual({ bool: { must: [{ multi_match: { query: injected, fields: ['subject', 'body', 'requester'], type: 'best_fields', operator: 'or', lenient: true } }] } });
     expect(JSON.stringify(body)).not.toMatch(/"(query_string|simple_query_string|script|wildcard|regexp)"\s*:/);
   });
 
@@ -102,6 +102,29 @@ describe('tool arguments', () => {
     await expectToolError('tickets_aggregate', { aggregation: { type: 'stats', field: 'status' } }, /Input validation error/);
     await expectToolError('tickets_aggregate', { aggregation: { type: 'scripted_metric', field: 'amount' } }, /Input validation error/);
     await expectToolError('tickets_aggregate', { aggregation: { type: 'terms', field: 'status', size: 51 } }, /Input validation error/);
+    expect(h.opensearch.requests).toHaveLength(0);
+  });
+
+  test('similarity search takes text only: no raw vector, no raw query, k bounded', async () => {
+    h.opensearch.requests.length = 0;
+    await expectToolError('tickets_similar', { text: 'x', vector: [0.1, 0.2] }, /Unrecognized key/);
+    await expectToolError('tickets_similar', { text: 'x', query: { match_all: {} } }, /Unrecognized key/);
+    await expectToolError('tickets_similar', { text: 'x', k: 51 }, /Input validation error/);
+    await expectToolError('tickets_similar', { text: '' }, /Input validation error/);
+    await expectToolError('tickets_similar', { text: 'z'.repeat(4001) }, /Input validation error/);
+    expect(h.opensearch.requests).toHaveLength(0);
+  });
+
+  test('an embedder answering with the wrong dimension is a tool error, and nothing is searched', async () => {
+    h.opensearch.requests.length = 0;
+    const real = h.deps.embeddings;
+    (h.deps as { embeddings?: unknown }).embeddings = { dimension: 16, embed: async () => [[0.1, 0.2]] };
+    try {
+      await expectToolError('tickets_similar', { text: 'refund' }, /The store request failed/);
+      expect(h.events.at(-1)?.errorDetail).toMatch(/embedding dimension 2 does not match the view's 16/);
+    } finally {
+      (h.deps as { embeddings?: unknown }).embeddings = real;
+    }
     expect(h.opensearch.requests).toHaveLength(0);
   });
 
@@ -191,7 +214,7 @@ describe('protocol and HTTP', () => {
   test('a second client session works after all of the above', async () => {
     const c = await h.connect();
     const { tools } = await c.listTools();
-    expect(tools.length).toBe(11);
+    expect(tools.length).toBe(12);
     await c.close();
   });
 });

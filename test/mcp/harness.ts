@@ -8,6 +8,7 @@ import type { ViewConfig } from '../../lambda/shared/view-config';
 import type { McpServerDeps, SearchReader, ToolCallEvent } from '../../lambda/mcp/context';
 import { functionUrlHandler, LocalServer, startLocalServer } from '../../lambda/mcp/http-adapter';
 import { handleHttpRequest } from '../../lambda/mcp/server';
+import { HashingEmbedder } from '../../lambda/shared/embeddings';
 import { catalog, InMemoryDecisionStore, NOW_MS, OpenSearchStandIn, record, testViews, uniquePrefix } from './support';
 
 export const COMMIT = NOW_MS - 4_000;
@@ -22,6 +23,7 @@ export interface Harness {
   readonly opensearch: OpenSearchStandIn;
   readonly decisions: InMemoryDecisionStore;
   readonly events: ToolCallEvent[];
+  readonly embedder: HashingEmbedder;
   readonly views: ViewConfig[];
   readonly prefix: string;
   call(name: string, args: Record<string, unknown>): Promise<ToolResult>;
@@ -47,6 +49,7 @@ export async function startHarness(): Promise<Harness> {
   const opensearch = new OpenSearchStandIn();
   const decisions = new InMemoryDecisionStore(() => NOW_MS);
   const events: ToolCallEvent[] = [];
+  const embedder = new HashingEmbedder(16);
   const seedCache = async (view: ViewConfig, rec: StoredRecord) => {
     const k = cacheKey(view.cache!.keyPrefix, view.key, rec.provenance.key);
     await redis.hset(k, CACHE_FIELDS.version, paddedVersion(rec.provenance.version), CACHE_FIELDS.record, JSON.stringify(rec));
@@ -63,7 +66,7 @@ export async function startHarness(): Promise<Harness> {
   opensearch.seed(tickets.search!.index, tickets.key, record('tickets', 'public.tickets', { ticket_id: 'T-2' }, { ticket_id: 'T-2', customer_id: 43, subject: 'Login fails', body: 'Password reset loops', status: 'closed', priority: 1, amount: 0, created_at: '2026-11-25T09:00:00Z' }, NOW_MS - 90_000, 4));
   const search = new OpenSearchClient({ node: opensearch.url, maxRetries: 0 }) as unknown as SearchReader;
   const deps: McpServerDeps = {
-    views, redis, search, decisions, catalog, now: () => NOW_MS,
+    views, redis, search, decisions, catalog, now: () => NOW_MS, embeddings: embedder,
     timeouts: { cacheMs: 1000, searchMs: 500 },
     observer: { onToolCall: e => events.push(e) },
   };
@@ -72,7 +75,7 @@ export async function startHarness(): Promise<Harness> {
   })));
   const client = await connectClient(local.url);
   return {
-    url: local.url, client, deps, redis, opensearch, decisions, events, views, prefix,
+    url: local.url, client, deps, redis, opensearch, decisions, events, embedder, views, prefix,
     call: (name, args) => client.callTool({ name, arguments: args }) as Promise<ToolResult>,
     connect: () => connectClient(local.url),
     async stop() {

@@ -1,6 +1,7 @@
 // The MCP handler end to end: the SDK Client over Streamable HTTP -> local function-URL adapter -> handler -> real Redis and a recording OpenSearch stand-in.
 import { NOW_MS } from './support';
 import { COMMIT, errorText, Harness, startHarness } from './harness';
+import { allToolNames } from '../../lambda/mcp/tool-names';
 
 let h: Harness;
 let decisions: Harness['decisions'];
@@ -22,8 +23,9 @@ describe('discovery', () => {
     const { tools } = await h.client.listTools();
     expect(tools.map(t => t.name).sort()).toEqual([
       'customers_lookup', 'customers_lookup_many', 'describe_source', 'get_decision', 'get_lineage', 'list_sources',
-      'order_items_lookup', 'order_items_lookup_many', 'record_decision', 'tickets_aggregate', 'tickets_search',
+      'order_items_lookup', 'order_items_lookup_many', 'record_decision', 'tickets_aggregate', 'tickets_search', 'tickets_similar',
     ]);
+    expect(tools.map(t => t.name)).toEqual(allToolNames(h.views, true));
     for (const t of tools) {
       expect(t.inputSchema.type).toBe('object');
       expect((t.inputSchema as any).additionalProperties).toBe(false);
@@ -35,7 +37,7 @@ describe('discovery', () => {
     expect(lookup.annotations?.readOnlyHint).toBe(true);
     const search = tools.find(t => t.name === 'tickets_search')!;
     const filters = (search.inputSchema.properties as any).filters;
-    expect(Object.keys(filters.properties).sort()).toEqual(['amount', 'created_at', 'customer_id', 'priority', 'status', 'ticket_id']);
+    expect(Object.keys(filters.properties).sort()).toEqual(['amount', 'created_at', 'customer_id', 'priority', 'requester', 'status', 'ticket_id']);
     expect((search.inputSchema.properties as any).size.maximum).toBe(100);
   });
 
@@ -119,7 +121,7 @@ describe('search and aggregation', () => {
   test('tickets_search returns hits with provenance and age, and sends only whitelisted fields', async () => {
     opensearch.requests.length = 0;
     const res = await call('tickets_search', {
-      text: 'refund', filters: { status: ['open', 'pending'], customer_id: 42 }, ranges: { priority: { gte: 1 } },
+      text: 'refund', filters: { status: ['open', 'pending'], customer_id: 42, requester: 'Ada Lovelace' }, ranges: { priority: { gte: 1 } },
       timeRange: { from: '2026-11-01T00:00:00Z', to: '2026-11-30T00:00:00Z' }, sort: [{ field: 'priority', order: 'desc' }], size: 5,
     });
     expect(errorText(res)).not.toMatch(/error/i);
@@ -134,14 +136,15 @@ describe('search and aggregation', () => {
     expect(req.path).toBe('/tickets-v1/_search');
     expect(req.body).toEqual({
       query: { bool: {
-        must: [{ multi_match: { query: 'refund', fields: ['subject', 'body'], type: 'best_fields', operator: 'or', lenient: true } }],
+        must: [{ multi_match: { query: 'refund', fields: ['subject', 'body', 'requester'], type: 'best_fields', operator: 'or', lenient: true } }],
         filter: [
-          { term: { customer_id: 42 } }, { terms: { status: ['open', 'pending'] } }, { range: { priority: { gte: 1 } } },
+          { term: { customer_id: 42 } }, { terms: { status: ['open', 'pending'] } }, { term: { 'requester.keyword': 'Ada Lovelace' } },
+          { range: { priority: { gte: 1 } } },
           { range: { created_at: { gte: '2026-11-01T00:00:00Z', lte: '2026-11-30T00:00:00Z' } } },
         ],
       } },
       size: 5, from: 0, timeout: '500ms', track_total_hits: 1000,
-      _source: { includes: ['ticket_id', 'customer_id', 'subject', 'body', 'status', 'priority', 'amount', 'created_at', 'meta', '_provenance'] },
+      _source: { includes: ['ticket_id', 'customer_id', 'subject', 'body', 'status', 'priority', 'amount', 'created_at', 'meta', 'requester', '_provenance'] },
       sort: [{ priority: { order: 'desc' } }],
     });
   });
@@ -182,6 +185,34 @@ describe('search and aggregation', () => {
     const stats = await call('tickets_aggregate', { aggregation: { type: 'stats', field: 'amount' } });
     expect(stats.structuredContent.stats).toEqual({ count: 2, min: 0, max: 19.5, avg: 9.75, sum: 19.5 });
     expect(stats.structuredContent.freshness).toBeNull();
+  });
+});
+
+describe('similarity', () => {
+  test('tickets_similar embeds the text with the view\'s provider and sends a bounded, filtered k-NN query', async () => {
+    opensearch.requests.length = 0;
+    h.embedder.calls.length = 0;
+    const res = await call('tickets_similar', { text: 'I want my money back', k: 3, filters: { status: 'open' }, timeRange: { from: '2026-11-01' } });
+    expect(res.isError).toBeFalsy();
+    expect(h.embedder.calls).toEqual([['I want my money back']]);
+    expect(res.structuredContent).toMatchObject({ view: 'tickets', model: 'amazon.titan-embed-text-v2:0', hits: [{ id: '"T-1"', score: 1.5, provenance: { version: '3' }, freshness: { ageMs: 4000 } }, { id: '"T-2"' }] });
+    const body = opensearch.requests[0].body;
+    expect(opensearch.requests[0].path).toBe('/tickets-v1/_search');
+    expect(body).toEqual({
+      size: 3, timeout: '500ms',
+      _source: { includes: ['ticket_id', 'customer_id', 'subject', 'body', 'status', 'priority', 'amount', 'created_at', 'meta', 'requester', '_provenance'] },
+      query: { knn: { text_vector_v1: {
+        vector: h.embedder.vector('I want my money back'), k: 3,
+        filter: { bool: { filter: [{ term: { status: 'open' } }, { range: { created_at: { gte: '2026-11-01' } } }] } },
+      } } },
+    });
+    expect(body.query.knn.text_vector_v1.vector).toHaveLength(16);
+  });
+
+  test('without criteria the k-NN query has no filter and k defaults to 10', async () => {
+    opensearch.requests.length = 0;
+    await call('tickets_similar', { text: 'login' });
+    expect(opensearch.requests[0].body.query.knn.text_vector_v1).toEqual({ vector: expect.any(Array), k: 10 });
   });
 });
 

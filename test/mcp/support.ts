@@ -51,8 +51,12 @@ export function testViews(prefix: string): ViewConfig[] {
         { name: 'ticket_id', type: 'keyword' }, { name: 'customer_id', type: 'integer' }, { name: 'subject', type: 'text' },
         { name: 'body', type: 'text' }, { name: 'status', type: 'keyword' }, { name: 'priority', type: 'integer' },
         { name: 'amount', type: 'number' }, { name: 'created_at', type: 'timestamp' }, { name: 'meta', type: 'json' },
+        { name: 'requester', type: 'string' },
       ],
-      search: { index: 'tickets-v1', timeField: 'created_at' },
+      search: {
+        index: 'tickets-v1', timeField: 'created_at',
+        vector: { field: 'text_vector_v1', sourceFields: ['subject', 'body'], dimension: 16, modelId: 'amazon.titan-embed-text-v2:0', spaceType: 'cosinesimil' },
+      },
     },
   ];
 }
