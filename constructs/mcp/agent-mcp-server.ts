@@ -13,6 +13,7 @@ import type { ViewConfig } from '../../lambda/shared/view-config';
 import { allToolNames } from '../../lambda/mcp/tool-names';
 import { AgentFunction } from '../common/agent-function';
 import type { IAgentCache, IAgentSearch } from '../stores/refs';
+import { EMBED_QUERY_ACTIONS } from './perms';
 import { acknowledgeGrantWildcards } from './private/acknowledge-wildcards';
 
 /** The decision audit log the `record_decision` / `get_decision` tools write and read (the governance layer implements it). */
@@ -159,7 +160,7 @@ export class AgentMcpServer extends Construct implements iam.IGrantable, ec2.ICo
       // <view>_similar embeds the query text with the model the sink embedded the documents with.
       iam.Grant.addToPrincipal({
         grantee: this.function,
-        actions: ['bedrock:InvokeModel'],
+        actions: EMBED_QUERY_ACTIONS,
         resourceArns: models.map(modelId => Stack.of(this).formatArn({ service: 'bedrock', account: '', resource: 'foundation-model', resourceName: modelId })),
       });
     }

@@ -48,6 +48,15 @@ describe('defaults', () => {
     });
   });
 
+  test('log retention one month, no reserved concurrency unless asked', () => {
+    const t = Template.fromStack(build().stack);
+    const fn = Object.values(t.findResources('AWS::Lambda::Function', { Properties: MCP_FUNCTION }))[0] as any;
+    expect(fn.Properties.ReservedConcurrentExecutions).toBeUndefined();
+    t.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
+    const capped = Template.fromStack(build({ reservedConcurrentExecutions: 20, memorySize: 1024 }).stack);
+    capped.hasResourceProperties('AWS::Lambda::Function', { ...MCP_FUNCTION, ReservedConcurrentExecutions: 20, MemorySize: 1024 });
+  });
+
   test('the environment carries the views, the stores\' client settings, the catalog location and the decision table', () => {
     const t = Template.fromStack(build().stack);
     t.hasResourceProperties('AWS::Lambda::Function', {
