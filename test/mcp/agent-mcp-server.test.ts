@@ -159,7 +159,11 @@ describe('authorization options', () => {
     expect(warnings).toEqual([expect.stringMatching(/anyone who learns the URL can read every view/)]);
     expect(() => Template.fromStack(stack)).toThrow(/mcp-anonymous/);
     Validations.of(server).acknowledge({ id: 'Annotation::cdk-agent-data-stack:mcp-anonymous', reason: 'test: a throwaway demo' });
-    Template.fromStack(stack).hasResourceProperties('AWS::Lambda::Url', { AuthType: 'NONE' });
+    const t = Template.fromStack(stack);
+    t.hasResourceProperties('AWS::Lambda::Url', { AuthType: 'NONE' });
+    // Since October 2025 a function URL needs both actions in the resource policy.
+    t.hasResourceProperties('AWS::Lambda::Permission', { Action: 'lambda:InvokeFunctionUrl', Principal: '*', FunctionUrlAuthType: 'NONE' });
+    t.hasResourceProperties('AWS::Lambda::Permission', { Action: 'lambda:InvokeFunction', Principal: '*' });
   });
 
   test('the default has no anonymous warning', () => {
