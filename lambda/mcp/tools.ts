@@ -412,7 +412,8 @@ const decisionRecordSchema = z.object({
   dataReferences: z.array(z.object({ view: z.string(), key: z.record(z.string(), z.unknown()), provenance: provenanceSchema.optional() })),
 });
 
-const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:@\/-]{0,127}$/;
+const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:@/-]{0,127}$/;
+const DECISION_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 
 function decisionTools(views: readonly ViewConfig[]): ToolSpec[] {
   const names = viewsEnum(views);
@@ -449,7 +450,7 @@ function decisionTools(views: readonly ViewConfig[]): ToolSpec[] {
       name: 'get_decision',
       title: 'Read a recorded decision',
       description: 'Returns a decision recorded with record_decision, with the data references and provenance it cited.',
-      inputSchema: z.strictObject({ decisionId: z.string().regex(ID_PATTERN, 'a decision id as returned by record_decision') }),
+      inputSchema: z.strictObject({ decisionId: z.string().regex(DECISION_ID_PATTERN, 'a decision id as returned by record_decision') }),
       outputSchema: z.object({ found: z.boolean(), decision: decisionRecordSchema.nullable() }),
       readOnly: true,
       async run(args: { decisionId: string }, deps) {
