@@ -56,8 +56,16 @@ async function secretCredentials(secretArn: string): Promise<{ username?: string
   return { username: parsed.username, password: parsed.password };
 }
 
-/** A Redis (or cluster) client for the cache; the IAM token is refreshed before it expires, for reconnects. */
-export async function createCacheClientFromEnv(): Promise<Redis | Cluster> {
+/** Same shape as `CacheClient` in lambda/shared/cache-client.ts, so the shell works with either. */
+export interface CacheClientHandle {
+  readonly redis: Redis | Cluster;
+  /** Call before each invocation: refreshes the IAM token new connections use and connects if needed. */
+  ready(): Promise<Redis | Cluster>;
+  close(): Promise<void>;
+}
+
+/** A Redis (or cluster) client for the cache; the IAM token is refreshed by `ready()` before it expires, for reconnects. */
+export async function createCacheClientFromEnv(): Promise<CacheClientHandle> {
   const host = required(CACHE_ENV.endpoint);
   const port = Number(process.env[CACHE_ENV.port] ?? '6379');
   const auth = process.env[CACHE_ENV.auth] ?? 'iam';
@@ -77,20 +85,28 @@ export async function createCacheClientFromEnv(): Promise<Redis | Cluster> {
     username = secret.username ?? process.env[CACHE_ENV.user];
     password = secret.password;
   }
-  const common = { username, password, tls, connectTimeout: 2000, maxRetriesPerRequest: 1, enableAutoPipelining: true };
+  const common = { username, password, tls, connectTimeout: 2000, maxRetriesPerRequest: 1, enableAutoPipelining: true, lazyConnect: true };
   const client = process.env[CACHE_ENV.cluster] === 'true'
-    ? new Cluster([{ host, port }], { dnsLookup: (address, cb) => cb(null, address), redisOptions: common, slotsRefreshTimeout: 2000 })
+    ? new Cluster([{ host, port }], { dnsLookup: (address, cb) => cb(null, address), redisOptions: common, slotsRefreshTimeout: 2000, lazyConnect: true })
     : new Redis({ host, port, ...common });
-  if (refresh) {
-    const timer = setInterval(() => {
-      refresh!().then(token => {
+  let tokenAt = Date.now();
+  return {
+    redis: client,
+    async ready() {
+      // Tokens live 15 minutes; established connections outlive them, reconnects need a fresh one.
+      if (refresh && Date.now() - tokenAt > 10 * 60 * 1000) {
+        const token = await refresh();
+        tokenAt = Date.now();
         if (client instanceof Cluster) client.options.redisOptions = { ...client.options.redisOptions, password: token };
         else client.options.password = token;
-      }).catch(() => undefined);
-    }, 10 * 60 * 1000);
-    timer.unref();
-  }
-  return client;
+      }
+      if (client.status === 'wait') await client.connect();
+      return client;
+    },
+    async close() {
+      await client.quit().catch(() => undefined);
+    },
+  };
 }
 
 /** An OpenSearch client signing every request with SigV4 (service `es`) with the function's credentials. */

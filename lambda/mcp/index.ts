@@ -22,11 +22,12 @@ export const MCP_ENV = {
 const logger = new Logger();
 const metrics = new Metrics();
 
-let ready: Promise<{ deps: McpServerDeps; options: HttpHandlerOptions }> | undefined;
+let ready: Promise<{ deps: McpServerDeps; cache?: { ready(): Promise<unknown>; close(): Promise<void> }; options: HttpHandlerOptions }> | undefined;
 
 async function init() {
   const views = parseViewsEnv(process.env[VIEWS_ENV]);
-  const redis = views.some(v => v.store === 'cache') ? await createCacheClientFromEnv() : undefined;
+  const cache = views.some(v => v.store === 'cache') ? await createCacheClientFromEnv() : undefined;
+  const redis = cache?.redis;
   const search = views.some(v => v.store === 'search') ? (createSearchClientFromEnv() as unknown as SearchReader) : undefined;
   const decisions = process.env[MCP_ENV.decisionTable] ? await createDecisionStoreFromEnv() : undefined;
   const protectedResource = process.env[MCP_ENV.protectedResource];
@@ -39,7 +40,7 @@ async function init() {
     observer: powertoolsObserver(logger, metrics),
     serverName: process.env[MCP_ENV.serverName],
   };
-  return { deps, options: { protectedResource: protectedResource ? JSON.parse(protectedResource) : undefined } };
+  return { deps, cache, options: { protectedResource: protectedResource ? JSON.parse(protectedResource) : undefined } };
 }
 
 
@@ -70,8 +71,7 @@ export async function loadCatalog(location: string | undefined): Promise<Lineage
 export async function close(): Promise<void> {
   const state = await ready?.catch(() => undefined);
   ready = undefined;
-  const redis = state?.deps.redis as { quit?: () => Promise<unknown> } | undefined;
-  await redis?.quit?.();
+  await state?.cache?.close();
   const search = state?.deps.search as { close?: () => Promise<unknown> } | undefined;
   await search?.close?.();
 }
@@ -89,5 +89,7 @@ export async function handler(event: FunctionUrlEvent): Promise<FunctionUrlResul
     return { statusCode: 503, headers: { 'content-type': 'application/json' }, body: '{"jsonrpc":"2.0","error":{"code":-32603,"message":"Server unavailable."},"id":null}' };
   }
   logger.appendKeys({ requestId: event.requestContext?.requestId });
+  // A cache that cannot be reached fails the cache tools (as tool errors), not the catalog, search or decision tools.
+  await state.cache?.ready().catch(error => logger.warn('cache not ready', { errorKind: (error as Error)?.name }));
   return responseToResult(await handleHttpRequest(eventToRequest(event), state.deps, state.options));
 }
