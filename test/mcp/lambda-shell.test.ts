@@ -113,3 +113,24 @@ test('a malformed body is a JSON-RPC error and the next call still works', async
   const ok = await handler(event({ jsonrpc: '2.0', id: 4, method: 'tools/call', params: { name: 'list_sources', arguments: {} } }));
   expect(JSON.parse(ok.body!).result.structuredContent.catalogNamespace).toBe('TestStack');
 });
+
+test('an unreachable cache fails the cache tools as tool errors while the other tools keep working', async () => {
+  let isolated: { handler: typeof handler; close: () => Promise<void> } | undefined;
+  const port = process.env.AGENT_CACHE_PORT;
+  process.env.AGENT_CACHE_PORT = '1'; // nothing listens on port 1 of the loopback
+  jest.isolateModules(() => {
+    isolated = require('../../lambda/mcp/index');
+  });
+  try {
+    const list = await isolated!.handler(event({ jsonrpc: '2.0', id: 5, method: 'tools/call', params: { name: 'list_sources', arguments: {} } }));
+    expect(JSON.parse(list.body!).result.isError).toBeFalsy();
+    const lookup = await isolated!.handler(event({ jsonrpc: '2.0', id: 6, method: 'tools/call', params: { name: 'customers_lookup', arguments: { customer_id: 42 } } }));
+    const result = JSON.parse(lookup.body!).result;
+    expect(result.isError).toBe(true);
+    expect(result.content[0].text).toMatch(/The store request failed|did not answer within/);
+    expect(result.content[0].text).not.toMatch(/127\.0\.0\.1|:1\b/);
+  } finally {
+    process.env.AGENT_CACHE_PORT = port;
+    await isolated?.close();
+  }
+});
