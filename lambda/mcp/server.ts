@@ -48,7 +48,8 @@ export function createMcpServer(deps: McpServerDeps): McpServer {
     {
       capabilities: { tools: {} },
       maxToolInputElements: MAX_ARGUMENT_ELEMENTS,
-      instructions: 'Current data kept fresh from the source databases. Call list_sources to see what exists; every answer carries provenance and age (ageMs) so you can tell stale data from fresh. Record decisions that rely on this data with record_decision.',
+      instructions: 'Current data kept fresh from the source databases. Call list_sources to see what exists; every answer carries provenance and age (ageMs) so you can tell stale data from fresh.'
+        + (deps.decisions ? ' Record decisions that rely on this data with record_decision, citing the provenance you were given.' : ''),
     },
   );
   const catalog = catalogLoader(deps);
