@@ -19,6 +19,12 @@ afterAll(async () => {
 });
 
 describe('discovery', () => {
+  test('initialize: server info, tools capability and instructions', () => {
+    expect(h.client.getServerVersion()).toEqual({ name: 'cdk-agent-data-stack', version: '0.1.0' });
+    expect(h.client.getServerCapabilities()?.tools).toBeDefined();
+    expect(h.client.getInstructions()).toMatch(/list_sources.*record_decision/s);
+  });
+
   test('tools/list offers exactly the tools the views call for, with strict input and declared output schemas', async () => {
     const { tools } = await h.client.listTools();
     expect(tools.map(t => t.name).sort()).toEqual([
