@@ -1,2 +1,2 @@
 // Public API of the mcp layer.
-export {};
+export * from './agent-mcp-server';

@@ -1,0 +1,299 @@
+// AgentMcpServer: the MCP server on Lambda, in the VPC next to the stores, behind an IAM-authenticated function URL or a JWT-authorized HTTP API.
+import { Annotations, Duration, Names, Stack, Token, Validations } from 'aws-cdk-lib';
+import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import type { ViewConfig } from '../../lambda/shared/view-config';
+import { allToolNames } from '../../lambda/mcp/tool-names';
+import { AgentFunction } from '../common/agent-function';
+import type { IAgentCache, IAgentSearch } from '../stores/refs';
+import { EMBED_QUERY_ACTIONS } from './perms';
+import { acknowledgeGrantWildcards } from './private/acknowledge-wildcards';
+
+/** The decision audit log the `record_decision` / `get_decision` tools write and read (the governance layer implements it). */
+export interface IDecisionAuditLog {
+  /** Name of the DynamoDB table holding decisions; the function reads it from `AGENT_DECISION_TABLE`. */
+  readonly tableName: string;
+  /** Lets a principal append decisions and read them back (never update or delete). */
+  grantRecord(grantee: iam.IGrantable): iam.Grant;
+}
+
+/** Where the MCP server reads the lineage catalog (the governance layer implements it). */
+export interface ILineageCatalogSource {
+  grantRead(grantee: iam.IGrantable): iam.Grant;
+  /** Environment variables locating the catalog (`AGENT_LINEAGE_CATALOG`: inline JSON, `s3://bucket/key` or `ssm:<name>`). */
+  environment(): Record<string, string>;
+}
+
+export interface McpJwtAuthorizationOptions {
+  /** OIDC issuer URL (for Cognito: `https://cognito-idp.<region>.amazonaws.com/<pool id>`). */
+  readonly issuer: string;
+  /** Accepted `aud` (or Cognito `client_id`) values. */
+  readonly audience: string[];
+  /** Scopes a token must carry to call the MCP endpoint. @default - any valid token from the issuer */
+  readonly scopes?: string[];
+}
+
+/** How clients authenticate to the MCP endpoint. */
+export class McpAuthorization {
+  /** A Lambda function URL with `AWS_IAM` auth: callers sign requests with SigV4 and need `lambda:InvokeFunctionUrl`. */
+  public static iam(): McpAuthorization {
+    return new McpAuthorization('iam');
+  }
+
+  /**
+   * An API Gateway HTTP API whose MCP route requires a JWT from the given OIDC issuer, plus the OAuth
+   * protected-resource metadata route the MCP authorization specification asks for.
+   */
+  public static jwt(options: McpJwtAuthorizationOptions): McpAuthorization {
+    return new McpAuthorization('jwt', options);
+  }
+
+  /** A function URL anyone on the internet can call. Only for throwaway demos; synth warns. */
+  public static anonymous(): McpAuthorization {
+    return new McpAuthorization('none');
+  }
+
+  private constructor(public readonly kind: 'iam' | 'jwt' | 'none', public readonly jwt?: McpJwtAuthorizationOptions) {}
+}
+
+export interface AgentMcpServerProps {
+  /** The views the server exposes as tools (the same declarations the sinks use). */
+  readonly views: ViewConfig[];
+  /** The VPC the stores are in; the function runs in it. */
+  readonly vpc: ec2.IVpc;
+  /** @default - private subnets with egress, else isolated subnets */
+  readonly vpcSubnets?: ec2.SubnetSelection;
+  /** The cache serving cache views. Required when a cache view is declared. @default - no cache */
+  readonly cache?: IAgentCache;
+  /** The search domain serving search views. Required when a search view is declared. @default - no search domain */
+  readonly search?: IAgentSearch;
+  /** The decision audit log. @default - no decision tools are offered */
+  readonly decisionAuditLog?: IDecisionAuditLog;
+  /** The lineage catalog. @default - lineage answers carry the view configuration and stored provenance only */
+  readonly lineageCatalog?: ILineageCatalogSource;
+  /** @default McpAuthorization.iam() */
+  readonly authorization?: McpAuthorization;
+  /** @default 512 (more memory is more CPU: JSON and schema work dominate a call) */
+  readonly memorySize?: number;
+  /** @default Duration.seconds(30) */
+  readonly timeout?: Duration;
+  /** Caps concurrent executions, so an agent loop cannot exhaust the account's concurrency or the stores' connections. @default - no reserved concurrency */
+  readonly reservedConcurrentExecutions?: number;
+  /** @default logs.RetentionDays.ONE_MONTH */
+  readonly logRetention?: logs.RetentionDays;
+  /** CloudWatch namespace of the per-tool metrics. @default 'AgentDataStack/Mcp' */
+  readonly metricsNamespace?: string;
+}
+
+const VIEW_NAME = /^[a-z][a-z0-9_]{0,51}$/;
+/** Lambda allows 4 KB of environment in total; the views must leave room for the store endpoints. */
+const MAX_VIEWS_ENV_BYTES = 3000;
+const DEFAULT_NAMESPACE = 'AgentDataStack/Mcp';
+
+export class AgentMcpServer extends Construct implements iam.IGrantable, ec2.IConnectable {
+  /** The function serving MCP. */
+  public readonly function: AgentFunction;
+  /** The MCP endpoint URL (ends in `/mcp`). */
+  public readonly url: string;
+  /** The function URL, when the endpoint is a function URL. */
+  public readonly functionUrl?: lambda.FunctionUrl;
+  /** The HTTP API, when JWT authorization is used. */
+  public readonly httpApi?: apigwv2.HttpApi;
+  /** Every tool the server offers, in registration order. */
+  public readonly toolNames: string[];
+  public readonly grantPrincipal: iam.IPrincipal;
+  public readonly connections: ec2.Connections;
+  private readonly metricsNamespace: string;
+  private readonly serviceName: string;
+
+  constructor(scope: Construct, id: string, props: AgentMcpServerProps) {
+    super(scope, id);
+    validate(props);
+    const authorization = props.authorization ?? McpAuthorization.iam();
+    this.metricsNamespace = props.metricsNamespace ?? DEFAULT_NAMESPACE;
+    this.serviceName = Names.uniqueResourceName(this, { maxLength: 64 });
+    this.toolNames = allToolNames(props.views, !!props.decisionAuditLog);
+
+    this.function = new AgentFunction(this, 'Function', {
+      handlerName: 'mcp',
+      description: 'MCP server: typed tools over the agent data stores',
+      vpc: props.vpc,
+      vpcSubnets: props.vpcSubnets,
+      memorySize: props.memorySize ?? 512,
+      timeout: props.timeout ?? Duration.seconds(30),
+      reservedConcurrentExecutions: props.reservedConcurrentExecutions,
+      logRetention: props.logRetention,
+      environment: {
+        AGENT_VIEWS: JSON.stringify(props.views),
+        POWERTOOLS_SERVICE_NAME: this.serviceName,
+        POWERTOOLS_METRICS_NAMESPACE: this.metricsNamespace,
+        AGENT_MCP_SERVER_NAME: this.serviceName,
+        ...props.cache?.clientEnvironment(),
+        ...props.search?.clientEnvironment(),
+        ...props.lineageCatalog?.environment(),
+        ...(props.decisionAuditLog ? { AGENT_DECISION_TABLE: props.decisionAuditLog.tableName } : {}),
+      },
+    });
+    this.grantPrincipal = this.function.grantPrincipal;
+    this.connections = this.function.connections;
+
+    if (props.cache) {
+      acknowledgeGrantWildcards(this, props.cache.grantConnect(this.function),
+        'Cache connect as granted by the cache construct, scoped to its cache and user.');
+      props.cache.connections.allowFrom(this.function, ec2.Port.tcp(props.cache.endpointPort), 'MCP server reads the cache');
+    }
+    if (props.search) {
+      const indexes = props.views.filter(v => v.store === 'search').map(v => v.search!.index);
+      acknowledgeGrantWildcards(this, props.search.grantRead(this.function, ...indexes),
+        'OpenSearch read on the documents of the declared view indexes only: document and _search paths sit under <index>/ and cannot be enumerated at deploy time.');
+      props.search.connections.allowFrom(this.function, ec2.Port.tcp(443), 'MCP server queries the search domain');
+    }
+    const models = [...new Set(props.views.flatMap(v => (v.search?.vector ? [v.search.vector.modelId] : [])))];
+    if (models.length > 0) {
+      // <view>_similar embeds the query text with the model the sink embedded the documents with.
+      iam.Grant.addToPrincipal({
+        grantee: this.function,
+        actions: EMBED_QUERY_ACTIONS,
+        resourceArns: models.map(modelId => Stack.of(this).formatArn({ service: 'bedrock', account: '', resource: 'foundation-model', resourceName: modelId })),
+      });
+    }
+    if (props.decisionAuditLog) {
+      acknowledgeGrantWildcards(this, props.decisionAuditLog.grantRecord(this.function),
+        'Decision audit append/read as granted by the audit log construct: its table and that table\'s own indexes only.');
+    }
+    if (props.lineageCatalog) {
+      acknowledgeGrantWildcards(this, props.lineageCatalog.grantRead(this.function),
+        'Read of the lineage catalog as granted by the catalog construct, scoped to its own location.');
+    }
+
+    if (authorization.kind === 'jwt') {
+      const jwt = authorization.jwt!;
+      const accessLogs = new logs.LogGroup(this, 'AccessLogs', { retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH });
+      this.httpApi = new apigwv2.HttpApi(this, 'HttpApi', {
+        description: 'MCP endpoint (JWT-authorized)',
+        createDefaultStage: false,
+      });
+      new apigwv2.HttpStage(this, 'DefaultStage', {
+        httpApi: this.httpApi,
+        autoDeploy: true,
+        stageName: '$default',
+        accessLogSettings: { destination: new apigwv2.LogGroupLogDestination(accessLogs) },
+        throttle: { rateLimit: 50, burstLimit: 100 },
+      });
+      const integration = new HttpLambdaIntegration('Integration', this.function, {
+        payloadFormatVersion: apigwv2.PayloadFormatVersion.VERSION_2_0,
+      });
+      const authorizer = new HttpJwtAuthorizer('Jwt', jwt.issuer, { jwtAudience: jwt.audience });
+      this.httpApi.addRoutes({
+        path: '/mcp', methods: [apigwv2.HttpMethod.POST, apigwv2.HttpMethod.GET, apigwv2.HttpMethod.DELETE],
+        integration, authorizer, authorizationScopes: jwt.scopes,
+      });
+      // RFC 9728 metadata must be readable without a token: clients fetch it to learn where to get one.
+      for (const path of ['/.well-known/oauth-protected-resource', '/.well-known/oauth-protected-resource/mcp']) {
+        const routes = this.httpApi.addRoutes({ path, methods: [apigwv2.HttpMethod.GET], integration });
+        for (const route of routes) {
+          Validations.of(route).acknowledge({
+            id: 'AwsSolutions-APIG4',
+            reason: 'OAuth protected-resource metadata (RFC 9728, MCP authorization spec) is public by design: it tells clients which authorization server issues tokens. It returns static JSON and reaches no store.',
+          });
+        }
+      }
+      this.url = `${this.httpApi.apiEndpoint}/mcp`;
+      this.function.addEnvironment('AGENT_MCP_PROTECTED_RESOURCE', Stack.of(this).toJsonString({
+        resource: this.url,
+        authorizationServers: [jwt.issuer],
+        ...(jwt.scopes ? { scopesSupported: jwt.scopes } : {}),
+      }));
+    } else {
+      if (authorization.kind === 'none') {
+        Annotations.of(this).addWarningV2('cdk-agent-data-stack:mcp-anonymous',
+          'AgentMcpServer: authorization is McpAuthorization.anonymous(): anyone who learns the URL can read every view. Use McpAuthorization.iam() or McpAuthorization.jwt() outside throwaway demos.');
+      }
+      this.functionUrl = this.function.addFunctionUrl({
+        authType: authorization.kind === 'none' ? lambda.FunctionUrlAuthType.NONE : lambda.FunctionUrlAuthType.AWS_IAM,
+        invokeMode: lambda.InvokeMode.BUFFERED,
+      });
+      this.url = `${this.functionUrl.url}mcp`;
+    }
+  }
+
+  /** Lets a principal call the function URL (SigV4-signed requests). Only for `McpAuthorization.iam()`. */
+  public grantInvokeUrl(grantee: iam.IGrantable): iam.Grant {
+    if (!this.functionUrl || this.httpApi) {
+      throw new Error('AgentMcpServer.grantInvokeUrl: the endpoint is not an IAM function URL (authorization is jwt). Grant access through the JWT issuer instead.');
+    }
+    return this.function.grantInvokeUrl(grantee);
+  }
+
+  /** Calls of one tool. @default - sum over 5 minutes */
+  public metricToolCalls(tool: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.toolMetric('ToolCalls', tool, { statistic: 'Sum', ...props });
+  }
+
+  /** Calls of one tool that returned an error (bad input, store failure, timeout). @default - sum over 5 minutes */
+  public metricToolErrors(tool: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.toolMetric('ToolErrors', tool, { statistic: 'Sum', ...props });
+  }
+
+  /** Latency of one tool in milliseconds, measured inside the handler. @default - p99 over 5 minutes */
+  public metricToolLatency(tool: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.toolMetric('ToolLatency', tool, { statistic: 'p99', ...props });
+  }
+
+  private toolMetric(metricName: string, tool: string, props: cloudwatch.MetricOptions): cloudwatch.Metric {
+    if (!this.toolNames.includes(tool)) {
+      throw new Error(`AgentMcpServer: no tool named '${tool}'. The server offers: ${this.toolNames.join(', ')}.`);
+    }
+    return new cloudwatch.Metric({
+      namespace: this.metricsNamespace,
+      metricName,
+      dimensionsMap: { service: this.serviceName, tool },
+      period: Duration.minutes(5),
+      ...props,
+    });
+  }
+}
+
+function validate(props: AgentMcpServerProps): void {
+  if (props.views.length === 0) {
+    throw new Error('AgentMcpServer: views is empty. Pass at least one view (the same declarations the sinks use).');
+  }
+  const seen = new Set<string>();
+  for (const v of props.views) {
+    if (!VIEW_NAME.test(v.name)) {
+      throw new Error(`AgentMcpServer: view name '${v.name}' is not snake_case of at most 52 characters; tool names (<view>_lookup_many) must stay within MCP's 64. Rename the view.`);
+    }
+    if (seen.has(v.name)) throw new Error(`AgentMcpServer: view '${v.name}' is declared twice. Give each view a unique name.`);
+    seen.add(v.name);
+    if (v.key.length === 0) throw new Error(`AgentMcpServer: view '${v.name}' has no key columns. Declare its primary key.`);
+    for (const k of v.key) {
+      if (!v.fields.some(f => f.name === k)) throw new Error(`AgentMcpServer: view '${v.name}' key column '${k}' is not among its fields. Add it to fields.`);
+    }
+    if (v.store === 'cache' && (!v.cache || !props.cache)) {
+      throw new Error(`AgentMcpServer: view '${v.name}' is a cache view but ${v.cache ? 'no cache prop was given' : 'it has no cache config'}. Pass cache (an IAgentCache) and the view's cache config.`);
+    }
+    if (v.store === 'search' && (!v.search || !props.search)) {
+      throw new Error(`AgentMcpServer: view '${v.name}' is a search view but ${v.search ? 'no search prop was given' : 'it has no search config'}. Pass search (an IAgentSearch) and the view's search config.`);
+    }
+  }
+  const bytes = Buffer.byteLength(JSON.stringify(props.views));
+  if (bytes > MAX_VIEWS_ENV_BYTES) {
+    throw new Error(`AgentMcpServer: the views take ${bytes} bytes of environment; Lambda allows 4 KB in total and the stores need some. Shorten field descriptions or split the views over several servers.`);
+  }
+  const jwt = props.authorization?.jwt;
+  if (jwt) {
+    if (!Token.isUnresolved(jwt.issuer) && !/^https:\/\/[^\s]+$/.test(jwt.issuer)) {
+      throw new Error(`AgentMcpServer: authorization issuer '${jwt.issuer}' is not an https URL. Pass the OIDC issuer URL (its /.well-known/openid-configuration must be reachable).`);
+    }
+    if (jwt.audience.length === 0) {
+      throw new Error('AgentMcpServer: authorization audience is empty. Pass the client ids (aud) tokens are issued for.');
+    }
+  }
+}

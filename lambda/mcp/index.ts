@@ -1,0 +1,95 @@
+// Lambda shell of the MCP server: reads the configuration once, reuses store connections across warm invocations, serves function URL events.
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { LINEAGE_CATALOG_ENV, LineageCatalog } from '../shared/lineage';
+import { embeddingProviderFor } from '../shared/embeddings';
+import { parseViewsEnv, VIEWS_ENV } from '../shared/view-config';
+import { createCacheClientFromEnv, createDecisionStoreFromEnv, createSearchClientFromEnv, DECISION_ENV } from './clients';
+import type { McpServerDeps, SearchReader } from './context';
+import { FunctionUrlEvent, FunctionUrlResult, eventToRequest, responseToResult } from './http-adapter';
+import { powertoolsObserver } from './observability';
+import { handleHttpRequest, HttpHandlerOptions } from './server';
+
+/** Environment the construct sets besides the views, the catalog and the stores' client environment. */
+export const MCP_ENV = {
+  /** Names the decision audit table; without it the decision tools are not offered. */
+  decisionTable: DECISION_ENV.table,
+  /** JSON `ProtectedResourceMetadata` when the endpoint is behind a JWT authorizer. */
+  protectedResource: 'AGENT_MCP_PROTECTED_RESOURCE',
+  serverName: 'AGENT_MCP_SERVER_NAME',
+} as const;
+
+const logger = new Logger();
+const metrics = new Metrics();
+
+let ready: Promise<{ deps: McpServerDeps; cache?: { ready(): Promise<unknown>; close(): Promise<void> }; options: HttpHandlerOptions }> | undefined;
+
+async function init() {
+  const views = parseViewsEnv(process.env[VIEWS_ENV]);
+  const cache = views.some(v => v.store === 'cache') ? await createCacheClientFromEnv() : undefined;
+  const redis = cache?.redis;
+  const search = views.some(v => v.store === 'search') ? (createSearchClientFromEnv() as unknown as SearchReader) : undefined;
+  const decisions = process.env[MCP_ENV.decisionTable] ? await createDecisionStoreFromEnv() : undefined;
+  const protectedResource = process.env[MCP_ENV.protectedResource];
+  const deps: McpServerDeps = {
+    views, redis, search, decisions,
+    // The same provider the sink embeds documents with (Bedrock, or the local embedder with AGENT_EMBEDDINGS=local).
+    embeddings: views.some(v => v.search?.vector) ? (vector => embeddingProviderFor(vector)) : undefined,
+    catalog: () => loadCatalog(process.env[LINEAGE_CATALOG_ENV]),
+    now: () => Date.now(),
+    observer: powertoolsObserver(logger, metrics),
+    serverName: process.env[MCP_ENV.serverName],
+  };
+  return { deps, cache, options: { protectedResource: protectedResource ? JSON.parse(protectedResource) : undefined } };
+}
+
+
+/** The catalog is inline JSON, `s3://bucket/key` or `ssm:<parameter name>`; absent means lineage answers carry the view config only. */
+export async function loadCatalog(location: string | undefined): Promise<LineageCatalog | undefined> {
+  if (!location) return undefined;
+  try {
+    if (location.trimStart().startsWith('{')) return JSON.parse(location) as LineageCatalog;
+    if (location.startsWith('s3://')) {
+      const { S3Client, GetObjectCommand } = await import('@aws-sdk/client-s3');
+      const [bucket, ...rest] = location.slice('s3://'.length).split('/');
+      const out = await new S3Client({}).send(new GetObjectCommand({ Bucket: bucket, Key: rest.join('/') }));
+      return JSON.parse(await out.Body!.transformToString()) as LineageCatalog;
+    }
+    if (location.startsWith('ssm:')) {
+      const { SSMClient, GetParameterCommand } = await import('@aws-sdk/client-ssm');
+      const out = await new SSMClient({}).send(new GetParameterCommand({ Name: location.slice('ssm:'.length) }));
+      return JSON.parse(out.Parameter?.Value ?? '') as LineageCatalog;
+    }
+    logger.warn('unrecognised lineage catalog location', { location });
+  } catch (error) {
+    logger.error('lineage catalog could not be loaded', { error: error as Error });
+  }
+  return undefined;
+}
+
+/** Closes the store connections of this container (tests and local runs; Lambda freezes and reuses them). */
+export async function close(): Promise<void> {
+  const state = await ready?.catch(() => undefined);
+  ready = undefined;
+  await state?.cache?.close();
+  const search = state?.deps.search as { close?: () => Promise<unknown> } | undefined;
+  await search?.close?.();
+}
+
+export async function handler(event: FunctionUrlEvent): Promise<FunctionUrlResult> {
+  ready ??= init().catch(error => {
+    ready = undefined; // a failed cold start is retried by the next invocation
+    throw error;
+  });
+  let state;
+  try {
+    state = await ready;
+  } catch (error) {
+    logger.error('MCP server could not start', { error: error as Error });
+    return { statusCode: 503, headers: { 'content-type': 'application/json' }, body: '{"jsonrpc":"2.0","error":{"code":-32603,"message":"Server unavailable."},"id":null}' };
+  }
+  logger.appendKeys({ requestId: event.requestContext?.requestId });
+  // A cache that cannot be reached fails the cache tools (as tool errors), not the catalog, search or decision tools.
+  await state.cache?.ready().catch(error => logger.warn('cache not ready', { errorKind: (error as Error)?.name }));
+  return responseToResult(await handleHttpRequest(eventToRequest(event), state.deps, state.options));
+}

@@ -1,0 +1,162 @@
+// Zod schemas the MCP tools are generated from: bounded scalars per view field type, provenance, and the shared output shapes.
+import { z } from 'zod';
+import type { ViewConfig, ViewFieldConfig, ViewFieldType } from '../shared/view-config';
+
+/** Bounds every tool input respects; they keep a single call cheap for the stores and small for the model's context. */
+export const LIMITS = {
+  /** Longest string value accepted anywhere (keys, filter values). */
+  maxValueLength: 512,
+  /** Longest free-text query. */
+  maxQueryLength: 512,
+  /** Longest text `<view>_similar` embeds. */
+  maxSimilarTextLength: 4000,
+  /** Keys per `<view>_lookup_many` call. */
+  maxLookupKeys: 100,
+  /** Rows per `<view>_search` page. */
+  maxSearchSize: 100,
+  /** Deepest page a search may ask for (`from + size`). */
+  maxSearchWindow: 1000,
+  /** Values in one `terms` filter. */
+  maxFilterValues: 50,
+  /** Buckets of a terms aggregation. */
+  maxTermsBuckets: 50,
+  /** Decision text fields. */
+  maxDecisionLength: 4000,
+  maxRationaleLength: 16000,
+  /** Tool calls and data references one decision may cite. */
+  maxDecisionItems: 100,
+  /** JSON size of the arguments of one cited tool call. */
+  maxToolCallArgumentsBytes: 4096,
+} as const;
+
+/** Field types an exact-match filter, a sort or a terms aggregation may use. */
+export const EXACT_TYPES: readonly ViewFieldType[] = ['keyword', 'string', 'integer', 'number', 'boolean', 'timestamp'];
+/** Field types searched by free text. */
+export const TEXT_TYPES: readonly ViewFieldType[] = ['text'];
+export const NUMERIC_TYPES: readonly ViewFieldType[] = ['integer', 'number'];
+export const RANGE_TYPES: readonly ViewFieldType[] = ['integer', 'number', 'timestamp'];
+
+const boundedString = () => z.string().min(1).max(LIMITS.maxValueLength);
+const integerValue = () => z.union([
+  z.number().int().min(Number.MIN_SAFE_INTEGER).max(Number.MAX_SAFE_INTEGER),
+  z.string().regex(/^-?\d{1,19}$/, 'an integer written as decimal digits'),
+]);
+const timestampValue = () => z.union([
+  z.string().regex(/^\d{4}-\d{2}-\d{2}([T ][0-9:.]+(Z|[+-]\d{2}:?\d{2})?)?$/, 'an ISO-8601 date or date-time'),
+  z.number().int().nonnegative().describe('epoch milliseconds'),
+]);
+
+/** The input schema of one value of a field (a key column, a filter value, a range bound). */
+export function fieldValueSchema(type: ViewFieldType): z.ZodType {
+  switch (type) {
+    case 'integer': return integerValue();
+    case 'number': return z.number().finite();
+    case 'boolean': return z.boolean();
+    case 'timestamp': return timestampValue();
+    case 'json': throw new Error('json fields cannot be compared');
+    default: return boundedString();
+  }
+}
+
+function describeField(f: ViewFieldConfig): string {
+  return `${f.type}${f.description ? `: ${f.description}` : ''}`;
+}
+
+/** Output schema of a field value as stored: typed where the type is certain, permissive where sinks may vary. */
+function fieldOutputSchema(f: ViewFieldConfig): z.ZodType {
+  switch (f.type) {
+    case 'string': case 'text': case 'keyword': return z.string().nullable().optional().describe(describeField(f));
+    case 'boolean': return z.boolean().nullable().optional().describe(describeField(f));
+    case 'integer': case 'number': return z.union([z.number(), z.string()]).nullable().optional().describe(describeField(f));
+    case 'timestamp': return z.union([z.string(), z.number()]).nullable().optional().describe(describeField(f));
+    default: return z.unknown().optional().describe(describeField(f));
+  }
+}
+
+export function fieldOf(view: ViewConfig, name: string): ViewFieldConfig {
+  const f = view.fields.find(x => x.name === name);
+  if (!f) throw new Error(`view '${view.name}': key column '${name}' is not among its fields`);
+  return f;
+}
+
+/** `{ <keyColumn>: value, ... }`: strict, every key column required. */
+export function keySchema(view: ViewConfig): z.ZodObject {
+  const shape: Record<string, z.ZodType> = {};
+  for (const col of view.key) {
+    const f = fieldOf(view, col);
+    shape[col] = fieldValueSchema(f.type === 'json' ? 'string' : f.type).describe(`Key column ${col} (${describeField(f)})`);
+  }
+  return z.strictObject(shape);
+}
+
+/** A row as returned: the declared fields (extra columns pass through untyped). */
+export function rowSchema(view: ViewConfig): z.ZodType {
+  const shape: Record<string, z.ZodType> = {};
+  for (const f of view.fields) shape[f.name] = fieldOutputSchema(f);
+  return z.looseObject(shape);
+}
+
+export const sourcePositionSchema = z.union([
+  z.object({ kind: z.literal('postgres'), lsn: z.string(), txId: z.number().optional() }),
+  z.object({ kind: z.literal('mysql'), file: z.string(), pos: z.number(), row: z.number(), gtid: z.string().optional() }),
+  z.object({ kind: z.literal('kafka'), topic: z.string(), partition: z.number(), offset: z.string() }),
+]);
+
+const kafkaCoordinates = z.object({ topic: z.string(), partition: z.number(), offset: z.string() });
+
+/** Provenance as the sinks store it (see lambda/shared/stored-record.ts). */
+export const provenanceSchema = z.object({
+  sourceDatabase: z.string(),
+  sourceTable: z.string(),
+  key: z.record(z.string(), z.unknown()),
+  commitTimeMs: z.number(),
+  position: sourcePositionSchema,
+  version: z.string(),
+  op: z.string(),
+  kafka: kafkaCoordinates,
+  writtenAtMs: z.number(),
+});
+
+/** The same shape accepted as input (record_decision data references): strict and bounded. */
+export const provenanceInputSchema = z.strictObject({
+  sourceDatabase: z.string().max(256),
+  sourceTable: z.string().max(256),
+  key: z.record(z.string().max(128), z.union([z.string().max(LIMITS.maxValueLength), z.number(), z.boolean()])),
+  commitTimeMs: z.number().int().nonnegative(),
+  position: z.union([
+    z.strictObject({ kind: z.literal('postgres'), lsn: z.string().max(64), txId: z.number().int().optional() }),
+    z.strictObject({ kind: z.literal('mysql'), file: z.string().max(256), pos: z.number().int(), row: z.number().int(), gtid: z.string().max(256).optional() }),
+    z.strictObject({ kind: z.literal('kafka'), topic: z.string().max(256), partition: z.number().int(), offset: z.string().max(32) }),
+  ]),
+  version: z.string().regex(/^\d{1,20}$/),
+  op: z.string().max(16),
+  kafka: z.strictObject({ topic: z.string().max(256), partition: z.number().int(), offset: z.string().max(32) }),
+  writtenAtMs: z.number().int().nonnegative(),
+});
+
+/** How old the data is: now minus the source commit time. */
+export const freshnessSchema = z.object({
+  commitTime: z.string().describe('Source commit time (ISO-8601)'),
+  ageMs: z.number().describe('Milliseconds between the source commit and this answer'),
+});
+
+export function freshness(commitTimeMs: number, nowMs: number): z.infer<typeof freshnessSchema> {
+  return { commitTime: new Date(commitTimeMs).toISOString(), ageMs: Math.max(0, nowMs - commitTimeMs) };
+}
+
+/** A stored row with where it came from and how old it is. */
+export function servedRowSchema(view: ViewConfig) {
+  return z.object({
+    key: z.record(z.string(), z.unknown()),
+    found: z.boolean().describe('false when the key was never written or its row was deleted'),
+    deleted: z.boolean().describe('true when the source deleted the row (a tombstone is stored)'),
+    row: rowSchema(view).nullable(),
+    provenance: provenanceSchema.nullable(),
+    freshness: freshnessSchema.nullable(),
+  });
+}
+
+/** A read-only tool name: `<view>_<suffix>`. */
+export function toolName(view: string, suffix: string): string {
+  return `${view}_${suffix}`;
+}

@@ -1,0 +1,258 @@
+// AgentMcpServer: secure endpoint by default, JWT option, VPC placement, least-privilege role, environment, metrics, validation and a clean gate.
+import { Validations } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { AgentNetwork } from '../../constructs/common/agent-network';
+import { AgentMcpServer, AgentMcpServerProps, McpAuthorization } from '../../constructs/mcp';
+import type { ViewConfig } from '../../lambda/shared/view-config';
+import { testApp, testStack } from '../helpers/app';
+import { formatFindings, gateFindings } from '../helpers/gate';
+import { FakeAuditLog, FakeCache, FakeCatalog, FakeSearch } from './fakes';
+import { testViews } from './support';
+
+const VIEWS: ViewConfig[] = testViews('agent:');
+
+function build(overrides: Partial<AgentMcpServerProps> = {}, gate = false) {
+  const app = testApp({ gate });
+  const stack = testStack(app);
+  const vpc = new AgentNetwork(stack, 'Net').vpc;
+  const cache = new FakeCache(stack, 'Cache', vpc);
+  const search = new FakeSearch(stack, 'Search', vpc);
+  const audit = new FakeAuditLog(stack, 'Audit');
+  const catalog = new FakeCatalog(stack, 'Catalog');
+  const server = new AgentMcpServer(stack, 'Mcp', {
+    views: VIEWS, vpc, cache, search, decisionAuditLog: audit, lineageCatalog: catalog, ...overrides,
+  });
+  return { app, stack, vpc, server, cache, search, audit, catalog };
+}
+
+const MCP_FUNCTION = { Description: 'MCP server: typed tools over the agent data stores' };
+
+describe('defaults', () => {
+  test('a function URL with AWS_IAM auth, never anonymous', () => {
+    const t = Template.fromStack(build().stack);
+    t.resourceCountIs('AWS::Lambda::Url', 1);
+    t.hasResourceProperties('AWS::Lambda::Url', { AuthType: 'AWS_IAM', InvokeMode: 'BUFFERED' });
+    t.resourceCountIs('AWS::ApiGatewayV2::Api', 0);
+    t.resourcePropertiesCountIs('AWS::Lambda::Permission', { Principal: '*' }, 0);
+  });
+
+  test('Node.js 24 on arm64, 512 MB, 30 s, in the VPC\'s private subnets with its own security group', () => {
+    const { stack, vpc } = build();
+    const t = Template.fromStack(stack);
+    const subnets = vpc.selectSubnets({ subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS }).subnetIds.map(id => stack.resolve(id));
+    t.hasResourceProperties('AWS::Lambda::Function', {
+      ...MCP_FUNCTION, Runtime: 'nodejs24.x', Architectures: ['arm64'], MemorySize: 512, Timeout: 30,
+      VpcConfig: { SubnetIds: subnets, SecurityGroupIds: [{ 'Fn::GetAtt': [Match.stringLikeRegexp('^McpFunctionSecurityGroup'), 'GroupId'] }] },
+    });
+  });
+
+  test('log retention one month, no reserved concurrency unless asked', () => {
+    const t = Template.fromStack(build().stack);
+    const fn = Object.values(t.findResources('AWS::Lambda::Function', { Properties: MCP_FUNCTION }))[0] as any;
+    expect(fn.Properties.ReservedConcurrentExecutions).toBeUndefined();
+    t.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
+    const capped = Template.fromStack(build({ reservedConcurrentExecutions: 20, memorySize: 1024 }).stack);
+    capped.hasResourceProperties('AWS::Lambda::Function', { ...MCP_FUNCTION, ReservedConcurrentExecutions: 20, MemorySize: 1024 });
+  });
+
+  test('the environment carries the views, the stores\' client settings, the catalog location and the decision table', () => {
+    const t = Template.fromStack(build().stack);
+    t.hasResourceProperties('AWS::Lambda::Function', {
+      ...MCP_FUNCTION,
+      Environment: { Variables: Match.objectLike({
+        AGENT_VIEWS: JSON.stringify(VIEWS),
+        AGENT_CACHE_ENDPOINT: 'cache.example.internal', AGENT_CACHE_AUTH: 'iam',
+        AGENT_SEARCH_ENDPOINT: 'search.example.internal',
+        AGENT_LINEAGE_CATALOG: { 'Fn::Join': ['', ['ssm:', { Ref: Match.stringLikeRegexp('^CatalogParam') }]] },
+        AGENT_DECISION_TABLE: { Ref: Match.stringLikeRegexp('^AuditTable') },
+        POWERTOOLS_METRICS_NAMESPACE: 'AgentDataStack/Mcp',
+        POWERTOOLS_SERVICE_NAME: Match.stringLikeRegexp('Mcp'),
+      }) },
+    });
+  });
+
+  test('the role holds exactly: logs, VPC ENIs, cache connect, search reads on the view indexes, decision append/read, catalog read', () => {
+    const { stack } = build();
+    const t = Template.fromStack(stack);
+    const policies = t.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: Match.stringLikeRegexp('^McpFunctionRole') }] } });
+    const statements = Object.values(policies).flatMap((p: any) => p.Properties.PolicyDocument.Statement);
+    const actions = statements.map((s: any) => [s.Action].flat().sort().join(',')).sort();
+    expect(actions).toEqual([
+      'bedrock:InvokeModel',
+      'dynamodb:GetItem,dynamodb:PutItem',
+      'ec2:AssignPrivateIpAddresses,ec2:CreateNetworkInterface,ec2:DeleteNetworkInterface,ec2:DescribeNetworkInterfaces,ec2:DescribeSubnets,ec2:UnassignPrivateIpAddresses',
+      'elasticache:Connect',
+      'es:ESHttpGet,es:ESHttpPost',
+      'logs:CreateLogStream,logs:PutLogEvents',
+      'ssm:DescribeParameters,ssm:GetParameter,ssm:GetParameterHistory,ssm:GetParameters',
+    ]);
+    const bedrock = statements.find((s: any) => s.Action === 'bedrock:InvokeModel');
+    expect(bedrock.Resource).toBe('arn:aws:bedrock:us-east-1::foundation-model/amazon.titan-embed-text-v2:0');
+    const esStatement = statements.find((s: any) => [s.Action].flat().includes('es:ESHttpGet'));
+    expect(JSON.stringify(esStatement.Resource)).toContain('domain/agent-search/tickets-v1');
+    for (const s of statements) {
+      if (s.Resource === '*') expect([s.Action].flat()).toContain('ec2:CreateNetworkInterface');
+    }
+    const role = Object.values(t.findResources('AWS::IAM::Role', { Properties: { Description: Match.stringLikeRegexp('MCP server') } }))[0] as any;
+    expect(role.Properties.ManagedPolicyArns).toBeUndefined();
+  });
+
+  test('the cache and search security groups admit the function on their ports', () => {
+    const t = Template.fromStack(build().stack);
+    t.hasResourceProperties('AWS::EC2::SecurityGroupIngress', {
+      IpProtocol: 'tcp', FromPort: 6379, ToPort: 6379,
+      GroupId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^CacheSg'), 'GroupId'] },
+      SourceSecurityGroupId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^McpFunctionSecurityGroup'), 'GroupId'] },
+    });
+    t.hasResourceProperties('AWS::EC2::SecurityGroupIngress', {
+      IpProtocol: 'tcp', FromPort: 443, ToPort: 443,
+      GroupId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^SearchSg'), 'GroupId'] },
+    });
+  });
+
+  test('url points at the /mcp path of the function URL; toolNames lists every tool', () => {
+    const { stack, server } = build();
+    expect(JSON.stringify(stack.resolve(server.url))).toMatch(/FunctionUrl.*"mcp"/);
+    expect(server.toolNames).toEqual([
+      'customers_lookup', 'customers_lookup_many', 'order_items_lookup', 'order_items_lookup_many', 'tickets_search', 'tickets_aggregate', 'tickets_similar',
+      'list_sources', 'describe_source', 'get_lineage', 'record_decision', 'get_decision',
+    ]);
+  });
+
+  test('without a decision audit log, no decision tools and no decision table variable', () => {
+    const app = testApp();
+    const stack = testStack(app);
+    const vpc = new AgentNetwork(stack, 'Net').vpc;
+    const server = new AgentMcpServer(stack, 'Mcp', { views: VIEWS, vpc, cache: new FakeCache(stack, 'Cache', vpc), search: new FakeSearch(stack, 'Search', vpc) });
+    expect(server.toolNames).not.toContain('record_decision');
+    const fn = Object.values(Template.fromStack(stack).findResources('AWS::Lambda::Function', { Properties: MCP_FUNCTION }))[0] as any;
+    expect(fn.Properties.Environment.Variables.AGENT_DECISION_TABLE).toBeUndefined();
+    expect(fn.Properties.Environment.Variables.AGENT_LINEAGE_CATALOG).toBeUndefined();
+  });
+});
+
+describe('authorization options', () => {
+  test('jwt: an HTTP API whose MCP route needs a JWT from the issuer, public protected-resource metadata, no function URL', () => {
+    const { stack } = build({ authorization: McpAuthorization.jwt({ issuer: 'https://issuer.example.com', audience: ['agent-client'], scopes: ['mcp/read'] }) });
+    const t = Template.fromStack(stack);
+    t.resourceCountIs('AWS::Lambda::Url', 0);
+    t.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
+      AuthorizerType: 'JWT', IdentitySource: ['$request.header.Authorization'],
+      JwtConfiguration: { Issuer: 'https://issuer.example.com', Audience: ['agent-client'] },
+    });
+    t.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: 'POST /mcp', AuthorizationType: 'JWT', AuthorizationScopes: ['mcp/read'] });
+    t.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: 'GET /.well-known/oauth-protected-resource', AuthorizationType: 'NONE' });
+    t.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: 'GET /.well-known/oauth-protected-resource/mcp', AuthorizationType: 'NONE' });
+    t.hasResourceProperties('AWS::ApiGatewayV2::Stage', { StageName: '$default', AutoDeploy: true, AccessLogSettings: Match.objectLike({ DestinationArn: Match.anyValue() }) });
+    const fn = Object.values(t.findResources('AWS::Lambda::Function', { Properties: MCP_FUNCTION }))[0] as any;
+    const metadata = JSON.stringify(fn.Properties.Environment.Variables.AGENT_MCP_PROTECTED_RESOURCE);
+    expect(metadata).toContain('authorizationServers');
+    expect(metadata).toContain('https://issuer.example.com');
+    expect(metadata).toContain('mcp/read');
+  });
+
+  test('anonymous only when asked, with a warning that fails synthesis until acknowledged', () => {
+    const { stack, server } = build({ authorization: McpAuthorization.anonymous() });
+    const warnings = server.node.metadata.filter(m => m.type === 'aws:cdk:warning').map(m => String(m.data));
+    expect(warnings).toEqual([expect.stringMatching(/anyone who learns the URL can read every view/)]);
+    expect(() => Template.fromStack(stack)).toThrow(/mcp-anonymous/);
+    Validations.of(server).acknowledge({ id: 'Annotation::cdk-agent-data-stack:mcp-anonymous', reason: 'test: a throwaway demo' });
+    const t = Template.fromStack(stack);
+    t.hasResourceProperties('AWS::Lambda::Url', { AuthType: 'NONE' });
+    // Since October 2025 a function URL needs both actions in the resource policy.
+    t.hasResourceProperties('AWS::Lambda::Permission', { Action: 'lambda:InvokeFunctionUrl', Principal: '*', FunctionUrlAuthType: 'NONE' });
+    t.hasResourceProperties('AWS::Lambda::Permission', { Action: 'lambda:InvokeFunction', Principal: '*' });
+  });
+
+  test('the default has no anonymous warning', () => {
+    const { stack } = build();
+    expect(Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('anonymous'))).toHaveLength(0);
+  });
+
+  test('grantInvokeUrl lets a principal call the IAM function URL only', () => {
+    const { stack, server } = build();
+    const caller = new iam.Role(stack, 'Agent', { assumedBy: new iam.AccountRootPrincipal() });
+    server.grantInvokeUrl(caller);
+    Template.fromStack(stack).hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: Match.stringLikeRegexp('^Agent') }],
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({
+        Action: 'lambda:InvokeFunctionUrl', Condition: { StringEquals: { 'lambda:FunctionUrlAuthType': 'AWS_IAM' } },
+      })]) },
+    });
+  });
+
+  test('fails when grantInvokeUrl is called on a JWT endpoint', () => {
+    const { stack, server } = build({ authorization: McpAuthorization.jwt({ issuer: 'https://issuer.example.com', audience: ['a'] }) });
+    expect(() => server.grantInvokeUrl(new iam.Role(stack, 'Agent', { assumedBy: new iam.AccountRootPrincipal() }))).toThrow(/not an IAM function URL/);
+  });
+});
+
+describe('metrics', () => {
+  test('per-tool calls, errors and latency in the server\'s namespace with service and tool dimensions', () => {
+    const { stack, server } = build();
+    const calls = server.metricToolCalls('customers_lookup');
+    expect(calls.namespace).toBe('AgentDataStack/Mcp');
+    expect(calls.metricName).toBe('ToolCalls');
+    expect(calls.statistic).toBe('Sum');
+    expect(stack.resolve(calls.dimensions)).toEqual({ service: expect.stringMatching(/Mcp/), tool: 'customers_lookup' });
+    expect(server.metricToolErrors('tickets_search').metricName).toBe('ToolErrors');
+    expect(server.metricToolLatency('tickets_search').statistic).toBe('p99');
+    expect(server.metricToolLatency('tickets_search', { statistic: 'Average' }).statistic).toBe('Average');
+  });
+
+  test('fails when a metric names a tool the server does not offer', () => {
+    expect(() => build().server.metricToolCalls('customers_delete')).toThrow(/no tool named 'customers_delete'/);
+  });
+
+  test('metricsNamespace overrides the namespace in metrics and environment', () => {
+    const { stack, server } = build({ metricsNamespace: 'Team/Agents' });
+    expect(server.metricToolCalls('list_sources').namespace).toBe('Team/Agents');
+    Template.fromStack(stack).hasResourceProperties('AWS::Lambda::Function', {
+      ...MCP_FUNCTION, Environment: { Variables: Match.objectLike({ POWERTOOLS_METRICS_NAMESPACE: 'Team/Agents' }) },
+    });
+  });
+});
+
+describe('validation', () => {
+  const cacheOnly = VIEWS.filter(v => v.store === 'cache');
+  test('fails when views is empty', () => {
+    expect(() => build({ views: [] })).toThrow(/views is empty/);
+  });
+  test('fails when a view name is not snake_case', () => {
+    expect(() => build({ views: [{ ...cacheOnly[0], name: 'Customers-V2' }] })).toThrow(/view name 'Customers-V2' is not snake_case/);
+  });
+  test('fails when a view is declared twice', () => {
+    expect(() => build({ views: [cacheOnly[0], cacheOnly[0]] })).toThrow(/view 'customers' is declared twice/);
+  });
+  test('fails when a key column is not a field', () => {
+    expect(() => build({ views: [{ ...cacheOnly[0], key: ['id'] }] })).toThrow(/key column 'id' is not among its fields/);
+  });
+  test('fails when a cache view has no cache', () => {
+    expect(() => build({ cache: undefined })).toThrow(/view 'customers' is a cache view but no cache prop was given/);
+  });
+  test('fails when a search view has no search domain', () => {
+    expect(() => build({ search: undefined })).toThrow(/view 'tickets' is a search view but no search prop was given/);
+  });
+  test('fails when the views do not fit the Lambda environment', () => {
+    const big = { ...cacheOnly[0], description: 'd'.repeat(3500) };
+    expect(() => build({ views: [big] })).toThrow(/views take \d+ bytes of environment/);
+  });
+  test('fails when the JWT issuer is not https', () => {
+    expect(() => build({ authorization: McpAuthorization.jwt({ issuer: 'http://issuer', audience: ['a'] }) })).toThrow(/issuer 'http:\/\/issuer' is not an https URL/);
+  });
+  test('fails when the JWT audience is empty', () => {
+    expect(() => build({ authorization: McpAuthorization.jwt({ issuer: 'https://issuer', audience: [] }) })).toThrow(/audience is empty/);
+  });
+});
+
+describe('validation gate', () => {
+  test('IAM function URL passes cdk-nag and strict CloudFormation validation', () => {
+    expect(formatFindings(gateFindings(build({}, true).app))).toBe('');
+  });
+  test('JWT HTTP API passes cdk-nag and strict CloudFormation validation', () => {
+    const { app } = build({ authorization: McpAuthorization.jwt({ issuer: 'https://issuer.example.com', audience: ['a'] }) }, true);
+    expect(formatFindings(gateFindings(app))).toBe('');
+  });
+});

@@ -1,0 +1,77 @@
+// Minimal IAgentCache / IAgentSearch / decision log / catalog implementations for construct tests (the real ones live in other layers).
+import { Resource, Stack } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as ssm from 'aws-cdk-lib/aws-ssm';
+import { Construct } from 'constructs';
+import type { IAgentCache, IAgentSearch } from '../../constructs/stores/refs';
+import type { IDecisionAuditLog, ILineageCatalogSource } from '../../constructs/mcp';
+
+export class FakeCache extends Resource implements IAgentCache {
+  readonly cacheArn: string;
+  readonly endpointAddress = 'cache.example.internal';
+  readonly endpointPort = 6379;
+  readonly connections: ec2.Connections;
+  constructor(scope: Construct, id: string, vpc: ec2.IVpc) {
+    super(scope, id);
+    this.cacheArn = Stack.of(this).formatArn({ service: 'elasticache', resource: 'serverlesscache', resourceName: 'agent-cache', arnFormat: 'colon-resource-name' as any });
+    this.connections = new ec2.Connections({ securityGroups: [new ec2.SecurityGroup(this, 'Sg', { vpc, description: 'cache' })] });
+  }
+  grantConnect(grantee: iam.IGrantable): iam.Grant {
+    return iam.Grant.addToPrincipal({ grantee, actions: ['elasticache:Connect'], resourceArns: [this.cacheArn] });
+  }
+  clientEnvironment(): Record<string, string> {
+    return { AGENT_CACHE_ENDPOINT: this.endpointAddress, AGENT_CACHE_PORT: '6379', AGENT_CACHE_AUTH: 'iam', AGENT_CACHE_USER: 'mcp', AGENT_CACHE_NAME: 'agent-cache' };
+  }
+}
+
+export class FakeSearch extends Resource implements IAgentSearch {
+  readonly domainArn: string;
+  readonly domainEndpoint = 'search.example.internal';
+  readonly connections: ec2.Connections;
+  constructor(scope: Construct, id: string, vpc: ec2.IVpc) {
+    super(scope, id);
+    this.domainArn = Stack.of(this).formatArn({ service: 'es', resource: 'domain', resourceName: 'agent-search' });
+    this.connections = new ec2.Connections({ securityGroups: [new ec2.SecurityGroup(this, 'Sg', { vpc, description: 'search' })] });
+  }
+  grantRead(grantee: iam.IGrantable, ...indexes: string[]): iam.Grant {
+    return iam.Grant.addToPrincipal({ grantee, actions: ['es:ESHttpGet', 'es:ESHttpPost'], resourceArns: indexes.flatMap(i => [`${this.domainArn}/${i}`, `${this.domainArn}/${i}/*`]) });
+  }
+  grantWrite(grantee: iam.IGrantable, ...indexes: string[]): iam.Grant {
+    return iam.Grant.addToPrincipal({ grantee, actions: ['es:ESHttpPost', 'es:ESHttpPut'], resourceArns: indexes.map(i => `${this.domainArn}/${i}/*`) });
+  }
+  clientEnvironment(): Record<string, string> {
+    return { AGENT_SEARCH_ENDPOINT: this.domainEndpoint };
+  }
+}
+
+export class FakeAuditLog extends Construct implements IDecisionAuditLog {
+  readonly table: dynamodb.TableV2;
+  readonly tableName: string;
+  constructor(scope: Construct, id: string) {
+    super(scope, id);
+    this.table = new dynamodb.TableV2(this, 'Table', {
+      partitionKey: { name: 'decisionId', type: dynamodb.AttributeType.STRING },
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+    });
+    this.tableName = this.table.tableName;
+  }
+  grantRecord(grantee: iam.IGrantable): iam.Grant {
+    return this.table.grant(grantee, 'dynamodb:PutItem', 'dynamodb:GetItem');
+  }
+}
+
+export class FakeCatalog extends Construct implements ILineageCatalogSource {
+  readonly parameter: ssm.StringParameter;
+  constructor(scope: Construct, id: string) {
+    super(scope, id);
+    this.parameter = new ssm.StringParameter(this, 'Param', { stringValue: '{"version":1,"namespace":"x","nodes":[],"edges":[],"views":[]}' });
+  }
+  grantRead(grantee: iam.IGrantable): iam.Grant {
+    return this.parameter.grantRead(grantee);
+  }
+  environment(): Record<string, string> {
+    return { AGENT_LINEAGE_CATALOG: `ssm:${this.parameter.parameterName}` };
+  }
+}
