@@ -12,17 +12,10 @@ import { Construct } from 'constructs';
 import type { ViewConfig } from '../../lambda/shared/view-config';
 import { allToolNames } from '../../lambda/mcp/tool-names';
 import { AgentFunction } from '../common/agent-function';
+import type { IDecisionAuditLog } from '../governance/decision-audit-log';
 import type { IAgentCache, IAgentSearch } from '../stores/refs';
 import { EMBED_QUERY_ACTIONS } from './perms';
 import { acknowledgeGrantWildcards } from './private/acknowledge-wildcards';
-
-/** The decision audit log the `record_decision` / `get_decision` tools write and read (the governance layer implements it). */
-export interface IDecisionAuditLog {
-  /** Name of the DynamoDB table holding decisions; the function reads it from `AGENT_DECISION_TABLE`. */
-  readonly tableName: string;
-  /** Lets a principal append decisions and read them back (never update or delete). */
-  grantRecord(grantee: iam.IGrantable): iam.Grant;
-}
 
 /** Where the MCP server reads the lineage catalog (the governance layer implements it). */
 export interface ILineageCatalogSource {
@@ -138,7 +131,7 @@ export class AgentMcpServer extends Construct implements iam.IGrantable, ec2.ICo
         ...props.cache?.clientEnvironment(),
         ...props.search?.clientEnvironment(),
         ...props.lineageCatalog?.environment(),
-        ...(props.decisionAuditLog ? { AGENT_DECISION_TABLE: props.decisionAuditLog.tableName } : {}),
+        ...(props.decisionAuditLog ? props.decisionAuditLog.environment() : {}),
       },
     });
     this.grantPrincipal = this.function.grantPrincipal;

@@ -8,7 +8,8 @@ import { AgentMcpServer, AgentMcpServerProps, McpAuthorization } from '../../con
 import type { ViewConfig } from '../../lambda/shared/view-config';
 import { testApp, testStack } from '../helpers/app';
 import { formatFindings, gateFindings } from '../helpers/gate';
-import { FakeAuditLog, FakeCache, FakeCatalog, FakeSearch } from './fakes';
+import { DecisionAuditLog } from '../../constructs/governance';
+import { FakeCache, FakeCatalog, FakeSearch } from './fakes';
 import { testViews } from './support';
 
 const VIEWS: ViewConfig[] = testViews('agent:');
@@ -19,7 +20,7 @@ function build(overrides: Partial<AgentMcpServerProps> = {}, gate = false) {
   const vpc = new AgentNetwork(stack, 'Net').vpc;
   const cache = new FakeCache(stack, 'Cache', vpc);
   const search = new FakeSearch(stack, 'Search', vpc);
-  const audit = new FakeAuditLog(stack, 'Audit');
+  const audit = new DecisionAuditLog(stack, 'Audit');
   const catalog = new FakeCatalog(stack, 'Catalog');
   const server = new AgentMcpServer(stack, 'Mcp', {
     views: VIEWS, vpc, cache, search, decisionAuditLog: audit, lineageCatalog: catalog, ...overrides,
@@ -66,7 +67,7 @@ describe('defaults', () => {
         AGENT_CACHE_ENDPOINT: 'cache.example.internal', AGENT_CACHE_AUTH: 'iam',
         AGENT_SEARCH_ENDPOINT: 'search.example.internal',
         AGENT_LINEAGE_CATALOG: { 'Fn::Join': ['', ['ssm:', { Ref: Match.stringLikeRegexp('^CatalogParam') }]] },
-        AGENT_DECISION_TABLE: { Ref: Match.stringLikeRegexp('^AuditTable') },
+        AGENT_DECISION_TABLE: { Ref: Match.stringLikeRegexp('^Audit') },
         POWERTOOLS_METRICS_NAMESPACE: 'AgentDataStack/Mcp',
         POWERTOOLS_SERVICE_NAME: Match.stringLikeRegexp('Mcp'),
       }) },
@@ -81,7 +82,7 @@ describe('defaults', () => {
     const actions = statements.map((s: any) => [s.Action].flat().sort().join(',')).sort();
     expect(actions).toEqual([
       'bedrock:InvokeModel',
-      'dynamodb:GetItem,dynamodb:PutItem',
+      'dynamodb:GetItem,dynamodb:PutItem,dynamodb:Query',
       'ec2:AssignPrivateIpAddresses,ec2:CreateNetworkInterface,ec2:DeleteNetworkInterface,ec2:DescribeNetworkInterfaces,ec2:DescribeSubnets,ec2:UnassignPrivateIpAddresses',
       'elasticache:Connect',
       'es:ESHttpGet,es:ESHttpPost',

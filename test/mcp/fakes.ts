@@ -1,12 +1,11 @@
 // Minimal IAgentCache / IAgentSearch / decision log / catalog implementations for construct tests (the real ones live in other layers).
 import { Resource, Stack } from 'aws-cdk-lib';
-import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import type { IAgentCache, IAgentSearch } from '../../constructs/stores/refs';
-import type { IDecisionAuditLog, ILineageCatalogSource } from '../../constructs/mcp';
+import type { ILineageCatalogSource } from '../../constructs/mcp';
 
 export class FakeCache extends Resource implements IAgentCache {
   readonly cacheArn: string;
@@ -46,21 +45,6 @@ export class FakeSearch extends Resource implements IAgentSearch {
   }
 }
 
-export class FakeAuditLog extends Construct implements IDecisionAuditLog {
-  readonly table: dynamodb.TableV2;
-  readonly tableName: string;
-  constructor(scope: Construct, id: string) {
-    super(scope, id);
-    this.table = new dynamodb.TableV2(this, 'Table', {
-      partitionKey: { name: 'decisionId', type: dynamodb.AttributeType.STRING },
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-    });
-    this.tableName = this.table.tableName;
-  }
-  grantRecord(grantee: iam.IGrantable): iam.Grant {
-    return this.table.grant(grantee, 'dynamodb:PutItem', 'dynamodb:GetItem');
-  }
-}
 
 export class FakeCatalog extends Construct implements ILineageCatalogSource {
   readonly parameter: ssm.StringParameter;
