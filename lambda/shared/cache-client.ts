@@ -187,12 +187,30 @@ export function createCacheClient(settings: CacheClientSettings, options: Create
     async ready() {
       await refresh();
       if (redis.status === 'wait' || redis.status === 'end') await redis.connect();
+      else if (redis.status !== 'ready') await untilReady(redis, READY_TIMEOUT_MS);
       return redis;
     },
     async close() {
       redis.disconnect();
     },
   };
+}
+
+const READY_TIMEOUT_MS = 5000;
+
+/** Waits for a reconnecting client, so a batch fails with a clear error instead of on its first command. */
+function untilReady(redis: CacheConnection, timeoutMs: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      redis.off('ready', onReady);
+      reject(new Error(`cache connection not ready after ${timeoutMs} ms (status ${redis.status})`));
+    }, timeoutMs);
+    const onReady = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    redis.once('ready', onReady);
+  });
 }
 
 /** The password source the settings call for: IAM tokens, or the RBAC password from Secrets Manager. */

@@ -6,9 +6,9 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import { cacheSettingsFromEnv, createCacheClient, passwordSourceFor, type CacheClient } from '../shared/cache-client';
-import { writeCacheBatch } from '../shared/cache-writer';
 import type { MskEvent } from '../shared/envelope';
 import { parseViewsEnv, VIEWS_ENV, type ViewConfig } from '../shared/view-config';
+import { cacheBatchWriter } from './cache-route';
 import { S3DeadLetterSink, SqsDeadLetterSink, type DeadLetterSink } from './dead-letter';
 import { PowertoolsSinkMetrics } from './metrics';
 import { checkWriters, processBatch, type BatchSummary, type SinkDependencies } from './process';
@@ -57,7 +57,7 @@ async function init(env: NodeJS.ProcessEnv): Promise<Runtime> {
     });
     const client = createCacheClient(settings, { passwordSource });
     cache = client;
-    writers.cache = async (view, records) => writeCacheBatch(await client.ready(), view, records);
+    writers.cache = cacheBatchWriter(client);
   }
   if (views.some(v => v.store === 'search')) writers.search = await searchWriterFromEnvironment();
   checkWriters(views, writers);
@@ -88,4 +88,11 @@ export async function handler(event: MskEvent): Promise<BatchSummary> {
   } finally {
     sinkMetrics.flush();
   }
+}
+
+/** Closes the cached store connections (tests, and runtimes that signal shutdown). */
+export async function close(): Promise<void> {
+  const current = runtime;
+  runtime = undefined;
+  if (current) await (await current.catch(() => undefined))?.cache?.close();
 }
