@@ -1,2 +1,5 @@
 // Public API of the stores layer.
 export * from './refs';
+export * from './view';
+export * from './agent-cache';
+export * from './agent-sink';
