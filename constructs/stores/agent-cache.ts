@@ -129,7 +129,7 @@ export abstract class AgentCacheBase extends Resource implements IAgentCache {
   public clientEnvironment(): Record<string, string> {
     return {
       [ENV.endpoint]: this.endpointAddress,
-      [ENV.port]: Token.asString(this.endpointPort),
+      [ENV.port]: Token.isUnresolved(this.endpointPort) ? Token.asString(this.endpointPort) : String(this.endpointPort),
       [ENV.tls]: 'true',
       [ENV.auth]: this.authentication.mode,
       [ENV.user]: this.userId,
@@ -240,7 +240,6 @@ export class AgentCache extends AgentCacheBase {
       vpc: props.vpc,
       description: `ElastiCache ${cacheName}: inbound only from granted clients`,
       allowAllOutbound: false,
-      disableInlineRules: true,
     })];
     this.connections = new ec2.Connections({ securityGroups, defaultPort: ec2.Port.tcp(port) });
     const subnetType = props.vpc.privateSubnets.length > 0 ? ec2.SubnetType.PRIVATE_WITH_EGRESS : ec2.SubnetType.PRIVATE_ISOLATED;
@@ -343,6 +342,10 @@ export class AgentCache extends AgentCacheBase {
       this.replicationGroup = group;
       this.cacheArn = Stack.of(this).formatArn({ service: 'elasticache', resource: 'replicationgroup', resourceName: cacheName, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
       this.endpointAddress = group.attrPrimaryEndPointAddress;
+      Validations.of(group).acknowledge({
+        id: 'AwsSolutions-AEC6',
+        reason: 'Authentication is on through an RBAC user group (IAM or Secrets Manager password users, default user disabled), which supersedes the single AUTH token this rule looks for.',
+      });
       Validations.of(group).acknowledge({
         id: 'AwsSolutions-AEC5',
         reason: 'The default port is kept so standard Valkey clients work unchanged; access is restricted by the security group (no inbound rule unless granted), TLS and authentication.',
