@@ -1,5 +1,5 @@
 // AgentSink: the sink Lambda in the VPC with one MSK event source mapping per view topic, a dead-letter destination, least-privilege grants and metrics.
-import { Duration, Names, RemovalPolicy, Token, Validations } from 'aws-cdk-lib';
+import { CfnElement, Duration, Names, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -157,8 +157,17 @@ export class AgentSink extends Construct {
 
     // Dead letters: the function writes single records; the event source writes whole discarded batches.
     if (this.deadLetterBucket) {
-      this.deadLetterBucket.grantPut(fn);
-      iam.Grant.addToPrincipal({ grantee: fn, actions: ['s3:ListBucket'], resourceArns: [this.deadLetterBucket.bucketArn] });
+      const bucket = this.deadLetterBucket;
+      iam.Grant.addToPrincipal({ grantee: fn, actions: ['s3:PutObject'], resourceArns: [bucket.arnForObjects('*')] });
+      iam.Grant.addToPrincipal({ grantee: fn, actions: ['s3:ListBucket'], resourceArns: [bucket.bucketArn] });
+      const bucketResource = bucket.node.defaultChild as CfnElement | undefined;
+      const objects = bucketResource && CfnElement.isCfnElement(bucketResource)
+        ? `<${Stack.of(this).getLogicalId(bucketResource)}.Arn>/*`
+        : `${bucket.bucketArn}/*`;
+      Validations.of(fn.role!).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::${objects}]`,
+        reason: 'Dead letters are one object per record (sink) or per discarded batch (event source, keys chosen by Lambda), so PutObject must cover the bucket\'s objects; the bucket holds nothing else.',
+      });
     } else {
       this.deadLetterQueue!.grantSendMessages(fn);
     }
