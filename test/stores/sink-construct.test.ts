@@ -206,3 +206,20 @@ describe('validation', () => {
     Template.fromStack(stack).hasResourceProperties('AWS::Lambda::EventSourceMapping', { StartingPosition: 'LATEST' });
   });
 });
+
+test('the sink handler bundles with esbuild', () => {
+  const app = testApp({ bundle: true });
+  const stack = testStack(app);
+  const vpc = new AgentNetwork(stack, 'Net').vpc;
+  new AgentSink(stack, 'Sink', { cluster: new FakeCluster(stack, 'Kafka', vpc), cache: new AgentCache(stack, 'Cache', { vpc, cacheName: 'c' }), views: [balances] });
+  const assembly = app.synth();
+  const fs = require('fs') as typeof import('fs');
+  const path = require('path') as typeof import('path');
+  const assets = fs.readdirSync(assembly.directory).filter(d => d.startsWith('asset.'));
+  const bundles = assets.map(a => path.join(assembly.directory, a, 'index.js')).filter(f => fs.existsSync(f));
+  const sink = bundles.map(f => fs.readFileSync(f, 'utf8')).find(code => code.includes('AGENT_SINK_DLQ_KIND'));
+  expect(sink).toBeDefined();
+  // The AWS SDK comes from the runtime; ioredis and Powertools are bundled.
+  expect(sink).not.toMatch(/require\("ioredis"\)/);
+  expect(sink).toMatch(/require\("@aws-sdk\/client-s3"\)/);
+});
