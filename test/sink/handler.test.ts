@@ -189,7 +189,8 @@ describe('handler (the Lambda entry point)', () => {
     const emf = out.flatMap(l => l.split('\n')).filter(l => l.includes('"_aws"')).map(l => JSON.parse(l));
     const doc = emf.find(d => d.View === 'entry');
     expect(doc).toBeDefined();
-    expect(doc._aws.CloudWatchMetrics[0]).toMatchObject({ Namespace: 'AgentDataStack', Dimensions: [expect.arrayContaining(['View'])] });
+    expect(doc._aws.CloudWatchMetrics[0]).toMatchObject({ Namespace: 'AgentDataStack', Dimensions: [['service', 'View']] });
+    expect(doc.service).toBe('sink');
     expect(doc).toMatchObject({ RecordsReceived: 17, RecordsWritten: 16, RecordsStale: 0, RecordsSkipped: 1 });
     expect(typeof doc.FreshnessLag).toBe('number');
     const logs = out.filter(l => l.includes('batch received'));
