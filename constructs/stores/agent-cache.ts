@@ -228,7 +228,7 @@ export class AgentCache extends AgentCacheBase {
 
   constructor(scope: Construct, id: string, props: AgentCacheProps) {
     super(scope, id);
-    const cacheName = props.cacheName ?? Names.uniqueResourceName(this, { maxLength: 40, separator: '-' }).toLowerCase().replace(/[^a-z0-9-]/g, '').replace(/-+/g, '-').replace(/^[^a-z]+/, '').replace(/-$/, '');
+    const cacheName = props.cacheName ?? Names.uniqueResourceName(this, { maxLength: 32, separator: '-' }).toLowerCase().replace(/[^a-z0-9-]/g, '').replace(/-+/g, '-').replace(/^[^a-z]+/, '').replace(/-$/, '');
     validate(props, cacheName);
 
     this.cacheName = cacheName;

@@ -52,7 +52,7 @@ describe('serverless (default)', () => {
   });
 
   test('the security group admits nobody until a client is allowed, and has no egress', () => {
-    const { cache, stack, vpc } = build();
+    const { stack } = build();
     Template.fromStack(stack).hasResourceProperties('AWS::EC2::SecurityGroup', {
       GroupDescription: Match.stringLikeRegexp('ElastiCache agent-views'),
       SecurityGroupIngress: Match.absent(),
@@ -61,8 +61,9 @@ describe('serverless (default)', () => {
     const { cache: c2, stack: s2, vpc: v2 } = build();
     const client = new ec2.SecurityGroup(s2, 'Client', { vpc: v2 });
     c2.connections.allowDefaultPortFrom(client);
-    Template.fromStack(s2).hasResourceProperties('AWS::EC2::SecurityGroupIngress', { FromPort: 6379, ToPort: 6379, IpProtocol: 'tcp' });
-    void cache;
+    Template.fromStack(s2).hasResourceProperties('AWS::EC2::SecurityGroupIngress', {
+      FromPort: 6379, ToPort: 6379, IpProtocol: 'tcp', GroupId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^CacheSecurityGroup'), 'GroupId'] },
+    });
   });
 
   test('a customer KMS key and usage limits are applied', () => {
@@ -120,6 +121,10 @@ describe('serverless (default)', () => {
     const vpc = new AgentNetwork(stack, 'Net').vpc;
     const cache = new AgentCache(stack, 'Cache', { vpc });
     expect(cache.cacheName).toMatch(/^[a-z][a-z0-9-]{0,31}$/);
+    const { Construct } = require('constructs');
+    const deep = new AgentCache(new Construct(new Construct(stack, 'AVeryLongApplicationLayerName'), 'StoresForTheAgents'), 'ViewsCache', { vpc });
+    expect(deep.cacheName).toMatch(/^[a-z](?!.*--)[a-z0-9-]{0,31}$/);
+    expect(deep.cacheName).not.toBe(cache.cacheName);
   });
 
   test('passes the validation gate', () => {
