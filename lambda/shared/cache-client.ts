@@ -161,6 +161,9 @@ export function createCacheClient(settings: CacheClientSettings, options: Create
       enableAutoPipelining: true,
       // TLS certificates name the configuration endpoint, not the node IPs it resolves to.
       dnsLookup: (address, callback) => callback(null, address),
+      // Reconnect a node whose connection the server closed (IAM connections end after 12 hours) instead of
+      // dropping it until the next slot refresh; its options carry the current password.
+      clusterNodeRetryStrategy: times => Math.min(50 * 2 ** times, 2000),
       redisOptions: base,
     })
     : new Redis({ host: settings.host, port: settings.port, ...base });
@@ -168,6 +171,10 @@ export function createCacheClient(settings: CacheClientSettings, options: Create
   const setPassword = (password: string) => {
     if (redis instanceof Cluster) {
       (redis.options.redisOptions as RedisOptions).password = password;
+      // ioredis copies redisOptions into its connection pool, which creates the node connections: update it too
+      // (pinned by test/sink/cache-cluster.test.ts, which rotates the password on a real cluster).
+      const pool = (redis as unknown as { connectionPool?: { redisOptions?: RedisOptions } }).connectionPool;
+      if (pool?.redisOptions) pool.redisOptions.password = password;
       for (const node of redis.nodes()) node.options.password = password;
     } else {
       redis.options.password = password;

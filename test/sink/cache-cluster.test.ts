@@ -74,3 +74,32 @@ test('a cluster-mode client writes a batch spanning every shard, converges on th
     await client.close();
   }
 });
+
+test('in cluster mode a rotated password reaches every node: killed connections come back authenticated', async () => {
+  for (const port of ports) {
+    spawnSync('redis-cli', ['-p', String(port), 'ACL', 'SETUSER', 'agent-sink', 'on', '>token-1', '~*', '+@all']);
+  }
+  let current = 'token-1';
+  const client = createCacheClient(
+    { host: '127.0.0.1', port: ports[0], tls: false, auth: 'iam', user: 'agent-sink', serverless: true, clusterMode: true },
+    { passwordSource: { password: async () => current } },
+  );
+  const view = productsView({ keyPrefix: uniquePrefix('clusterauth') });
+  const records = fixtureRecords('postgres-products.jsonl', view.topic)
+    .map(r => decodeRecord(view, r, { nowMs: 1 }))
+    .flatMap(d => (d.kind === 'write' ? [d.record] : [] as StoredRecord[]));
+  try {
+    await writeCacheBatch(await client.ready(), view, records.slice(0, 8));
+    for (const port of ports) {
+      spawnSync('redis-cli', ['-p', String(port), 'ACL', 'SETUSER', 'agent-sink', 'resetpass', '>token-2']);
+    }
+    current = 'token-2';
+    const redis = await client.ready();
+    for (const port of ports) spawnSync('redis-cli', ['-p', String(port), 'CLIENT', 'KILL', 'USER', 'agent-sink']);
+    const result = await writeCacheBatch(redis, view, records);
+    expect(result).toEqual({ written: 8, stale: 8, failed: [] });
+    expect((await readCacheRecord(redis, view, { id: 111 }))?.row).toBeNull();
+  } finally {
+    await client.close();
+  }
+});
