@@ -146,6 +146,32 @@ test('a cache outage in the middle of a batch fails the handler; the retried bat
   }
 });
 
+test('search views go to the search writer; records it reports failed are dead-lettered with stage write and their Kafka record', async () => {
+  const v = view('orders_search', { store: 'search', cache: undefined, search: { index: 'orders' }, format: 'upsert-kafka', topic: 'flink.orders' });
+  const recs = [1, 2, 3].map(i => ({ topic: 'flink.orders', partition: 1, offset: 10 + i, timestamp: 1, key: b64({ id: i }), value: b64({ id: i, name: `o${i}` }) }));
+  const seen: string[] = [];
+  const letters: DeadLetter[] = [];
+  const metrics = new RecordingMetrics();
+  const summary = await processBatch(mskEvent(recs), {
+    views: [v],
+    writers: {
+      cache: async () => { throw new Error('cache must not be used'); },
+      search: async (_view, records) => {
+        seen.push(...records.map(r => r.provenance.version));
+        return { written: 1, stale: 1, failed: [{ record: records[2], error: 'mapper_parsing_exception' }] };
+      },
+    },
+    deadLetters: { send: async l => { letters.push(...l); } },
+    metrics, log: quietLog,
+  });
+  expect(seen).toEqual(['11', '12', '13']);
+  expect(summary).toMatchObject({ written: 1, stale: 1, deadLettered: 1 });
+  expect(letters).toEqual([expect.objectContaining({
+    view: 'orders_search', topic: 'flink.orders', partition: 1, offset: '13', key: recs[2].key, value: recs[2].value, stage: 'write', error: 'mapper_parsing_exception',
+  })]);
+  expect(metrics.counts['orders_search.RecordsDeadLettered']).toBe(1);
+});
+
 test('a heartbeat record reports CDC lag and is not treated as data', async () => {
   const metrics = new RecordingMetrics();
   const summary = await processBatch(mskEvent([{ topic: '__debezium-heartbeat.agentdata', partition: 0, offset: 1, key: null, value: b64({ ts_ms: 1000 }) }]), {
