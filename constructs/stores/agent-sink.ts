@@ -1,6 +1,7 @@
 // AgentSink: the sink Lambda in the VPC with one MSK event source mapping per view topic, a dead-letter destination, least-privilege grants and metrics.
 import { CfnElement, Duration, Names, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -93,7 +94,7 @@ const SINK_METRICS = {
  * Feeds agent stores from Kafka: decodes Debezium and upsert-kafka records, writes each view with versioned,
  * replay-safe writes, dead-letters what it cannot write and fails the batch when a store is down.
  */
-export class AgentSink extends Construct {
+export class AgentSink extends Construct implements ec2.IConnectable, iam.IGrantable {
   public readonly function: AgentFunction;
   /** One per distinct topic, keyed by topic. */
   public readonly eventSourceMappings: Record<string, lambda.CfnEventSourceMapping> = {};
@@ -201,6 +202,16 @@ export class AgentSink extends Construct {
       esm.node.addDependency(fn.role!);
       this.eventSourceMappings[topic] = esm;
     });
+  }
+
+  /** The sink function's network identity (e.g. `cluster.connections.allowFrom(sink, port)`). */
+  public get connections(): ec2.Connections {
+    return this.function.connections;
+  }
+
+  /** The sink function's role, for grants the stores' own helpers do not cover. */
+  public get grantPrincipal(): iam.IPrincipal {
+    return this.function.grantPrincipal;
   }
 
   /** Consumer lag of the event source mappings in records (AWS/Lambda OffsetLag, Maximum). */

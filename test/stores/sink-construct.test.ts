@@ -132,6 +132,12 @@ describe('function', () => {
     expect(wildcard.every((a: string) => a.startsWith('ec2:'))).toBe(true);
   });
 
+  test('the sink is connectable and grantable through its function', () => {
+    const { sink } = build();
+    expect(sink.connections).toBe(sink.function.connections);
+    expect(sink.grantPrincipal).toBe(sink.function.grantPrincipal);
+  });
+
   test('the mappings wait for the role\'s policy', () => {
     const { t } = build();
     const esms = t().findResources('AWS::Lambda::EventSourceMapping');
