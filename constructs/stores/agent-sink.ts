@@ -179,10 +179,11 @@ export class AgentSink extends Construct implements ec2.IConnectable, iam.IGrant
 
     const prefix = props.consumerGroupPrefix ?? `agent-sink.${Names.uniqueId(this).slice(-24)}`;
     const topics = [...new Set(props.views.map(v => v.topic)), ...(props.heartbeatTopic ? [props.heartbeatTopic] : [])];
-    topics.forEach((topic, i) => {
+    for (const topic of topics) {
       const groupId = `${prefix}.${topic}`.slice(0, 200);
       props.cluster.grantRead(fn, topic, groupId);
-      const esm = new lambda.CfnEventSourceMapping(this, topics.length === 1 ? 'EventSource' : `EventSource${i}`, {
+      // Named after the topic, so adding or removing a view never replaces another topic's mapping.
+      const esm = new lambda.CfnEventSourceMapping(this, `EventSource-${topic}`, {
         functionName: fn.functionName,
         eventSourceArn: props.cluster.clusterArn,
         topics: [topic],
@@ -201,7 +202,7 @@ export class AgentSink extends Construct implements ec2.IConnectable, iam.IGrant
       // The role must carry its Kafka and network permissions before Lambda validates the mapping.
       esm.node.addDependency(fn.role!);
       this.eventSourceMappings[topic] = esm;
-    });
+    }
   }
 
   /** The sink function's network identity (e.g. `cluster.connections.allowFrom(sink, port)`). */

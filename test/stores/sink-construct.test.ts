@@ -63,6 +63,14 @@ describe('event source mappings', () => {
     expect(group(build({ consumerGroupPrefix: 'prod-sink' }))).toEqual({ consumerGroupId: 'prod-sink.flink.recent_orders' });
   });
 
+  test('mappings are named after their topic, so adding a view leaves the others in place', () => {
+    const before = build();
+    const after = build({ views: [orders, balances] });
+    const id = (b: ReturnType<typeof build>, topic: string) => b.stack.getLogicalId(b.sink.eventSourceMappings[topic]);
+    expect(id(after, 'flink.recent_orders')).toBe(id(before, 'flink.recent_orders'));
+    expect(id(after, 'agentdata.public.accounts')).toBe(id(before, 'agentdata.public.accounts'));
+  });
+
   test('provisioned pollers, retry and record-age limits and a batching window are applied', () => {
     const { t } = build({ provisionedPollers: { minimum: 2, maximum: 20 }, retryAttempts: 10, maxRecordAge: Duration.hours(6), maxBatchingWindow: Duration.seconds(1), batchSize: 1000 });
     t().hasResourceProperties('AWS::Lambda::EventSourceMapping', {
