@@ -167,54 +167,72 @@ function prng(seed: number): () => number {
   };
 }
 
-test('property: random permutations and duplications of a change stream converge to the last-by-position state', async () => {
-  const seed = Number(process.env.SINK_PROPERTY_SEED ?? 20261127);
-  const cases = Number(process.env.SINK_PROPERTY_CASES ?? 2000);
-  const rand = prng(seed);
-  const view = newView('prop');
-  for (let c = 0; c < cases; c++) {
-    const casePrefix = `${view.cache!.keyPrefix}${c}:`;
-    const caseView = { ...view, cache: { ...view.cache!, keyPrefix: casePrefix } };
-    const keys = 1 + Math.floor(rand() * 4);
-    const events: MskEventRecord[] = [];
-    let lsn = 1000;
-    const n = 1 + Math.floor(rand() * 12);
-    for (let i = 0; i < n; i++) {
-      lsn += 1 + Math.floor(rand() * 50);
-      const id = Math.floor(rand() * keys);
-      const op = rand() < 0.25 ? 'd' : (rand() < 0.5 ? 'c' : 'u');
-      const source = { lsn, ts_ms: lsn, db: 'db', schema: 's', table: 't' };
-      const value = op === 'd' ? { op, before: rand() < 0.5 ? { id } : null, after: null, source } : { op, before: null, after: { id, name: `v${lsn}` }, source };
-      events.push({ topic: view.topic, partition: 0, offset: i, key: b64({ id }), value: b64(value) });
-      if (op === 'd' && rand() < 0.5) events.push({ topic: view.topic, partition: 0, offset: i, key: b64({ id }), value: null });
-    }
-    const last = new Map<number, { lsn: number; name: string | null }>();
-    for (const e of events) {
-      if (!e.value) continue;
-      const v = JSON.parse(Buffer.from(e.value, 'base64').toString());
-      const id = JSON.parse(Buffer.from(e.key!, 'base64').toString()).id;
-      last.set(id, { lsn: v.source.lsn, name: v.op === 'd' ? null : v.after.name });
-    }
-    // Redeliver: duplicate some events, shuffle, and cut into batches.
-    const stream = events.flatMap(e => (rand() < 0.3 ? [e, e] : [e]));
-    for (let i = stream.length - 1; i > 0; i--) {
-      const j = Math.floor(rand() * (i + 1));
-      [stream[i], stream[j]] = [stream[j], stream[i]];
-    }
-    let at = 0;
-    while (at < stream.length) {
-      const size = 1 + Math.floor(rand() * stream.length);
-      await writeCacheBatch(redis, caseView, decodeAll(caseView, stream.slice(at, at + size)));
-      at += size;
-    }
-    for (const [id, want] of last) {
-      const got = await readCacheRecord(redis, caseView, { id });
-      const ok = got !== undefined && got.provenance.version === String(want.lsn)
-        && (want.name === null ? got.row === null : got.row?.name === want.name);
-      if (!ok) {
-        throw new Error(`property failed: seed=${seed} case=${c} key=${id} expected ${JSON.stringify(want)} got ${JSON.stringify(got)} `
-          + `(replay with SINK_PROPERTY_SEED=${seed})`);
+type SourceKind = 'postgres' | 'mysql' | 'upsert-kafka';
+
+/** An event for key `id` at the given position, as the source's connector would put it on Kafka. */
+function sourceEvent(kind: SourceKind, topic: string, pos: { file: number; pos: number; row: number; seq: number }, id: number, op: 'c' | 'u' | 'd', rand: () => number): MskEventRecord {
+  if (kind === 'upsert-kafka') {
+    return { topic, partition: 0, offset: pos.seq, timestamp: pos.seq, key: b64({ id }), value: op === 'd' ? null : b64({ id, name: `v${pos.seq}` }) };
+  }
+  const source = kind === 'postgres'
+    ? { lsn: pos.seq, ts_ms: pos.seq, db: 'db', schema: 's', table: 't' }
+    : { file: `mysql-bin.${String(pos.file).padStart(6, '0')}`, pos: pos.pos, row: pos.row, ts_ms: pos.seq, db: 'db', table: 't' };
+  const value = op === 'd'
+    ? { op, before: rand() < 0.5 ? { id } : null, after: null, source }
+    : { op, before: null, after: { id, name: `v${pos.seq}` }, source };
+  return { topic, partition: 0, offset: pos.seq, key: b64({ id }), value: b64(value) };
+}
+
+describe.each([
+  ['postgres' as SourceKind, 2000],
+  ['mysql' as SourceKind, 1000],
+  ['upsert-kafka' as SourceKind, 1000],
+])('property (%s positions)', (kind, defaultCases) => {
+  test('random permutations and duplications of a change stream converge to the last-by-position state', async () => {
+    const seed = Number(process.env.SINK_PROPERTY_SEED ?? 20261127);
+    const cases = Number(process.env.SINK_PROPERTY_CASES ?? defaultCases);
+    const rand = prng(seed);
+    const view = newView(`prop-${kind}`, kind === 'upsert-kafka' ? { format: 'upsert-kafka' } : {});
+    for (let c = 0; c < cases; c++) {
+      const caseView = { ...view, cache: { ...view.cache!, keyPrefix: `${view.cache!.keyPrefix}${c}:` } };
+      const keys = 1 + Math.floor(rand() * 4);
+      const events: MskEventRecord[] = [];
+      const last = new Map<number, { seq: number; name: string | null }>();
+      const pos = { file: 1 + Math.floor(rand() * 3), pos: 4 + Math.floor(rand() * 1000), row: 0, seq: 1000 };
+      const n = 1 + Math.floor(rand() * 12);
+      for (let i = 0; i < n; i++) {
+        pos.seq += 1 + Math.floor(rand() * 50);
+        // MySQL: the next row of the same event, a later event, or a new binlog file whose positions restart.
+        const step = rand();
+        if (step < 0.3) pos.row += 1;
+        else if (step < 0.85) { pos.pos += 1 + Math.floor(rand() * 500); pos.row = 0; }
+        else { pos.file += 1; pos.pos = 4 + Math.floor(rand() * 10); pos.row = 0; }
+        const id = Math.floor(rand() * keys);
+        const op = rand() < 0.25 ? 'd' : (rand() < 0.5 ? 'c' : 'u');
+        events.push(sourceEvent(kind, view.topic, pos, id, op, rand));
+        last.set(id, { seq: pos.seq, name: op === 'd' ? null : `v${pos.seq}` });
+        if (kind !== 'upsert-kafka' && op === 'd' && rand() < 0.5) events.push({ topic: view.topic, partition: 0, offset: pos.seq, key: b64({ id }), value: null });
+      }
+      // Redeliver: duplicate some events, shuffle, and cut into batches.
+      const stream = events.flatMap(e => (rand() < 0.3 ? [e, e] : [e]));
+      for (let i = stream.length - 1; i > 0; i--) {
+        const j = Math.floor(rand() * (i + 1));
+        [stream[i], stream[j]] = [stream[j], stream[i]];
+      }
+      let at = 0;
+      while (at < stream.length) {
+        const size = 1 + Math.floor(rand() * stream.length);
+        await writeCacheBatch(redis, caseView, decodeAll(caseView, stream.slice(at, at + size)));
+        at += size;
+      }
+      for (const [id, want] of last) {
+        const got = await readCacheRecord(redis, caseView, { id });
+        const ok = got !== undefined && (want.name === null ? got.row === null : got.row?.name === want.name);
+        if (!ok) {
+          throw new Error(`property failed (${kind}): seed=${seed} case=${c} key=${id} expected ${JSON.stringify(want)} got ${JSON.stringify(got)} `
+            + `(replay with SINK_PROPERTY_SEED=${seed})`);
+        }
       }
     }
-  }
+  });
 });
