@@ -84,6 +84,9 @@ export interface AgentSinkProps {
   readonly timeout?: Duration;
 }
 
+/** Room for AGENT_VIEWS in Lambda's 4 KB of environment variables; the rest holds the store and dead-letter settings. */
+const MAX_VIEWS_ENV_BYTES = 3000;
+
 /** The metric names the sink handler emits (lambda/sink/metrics.ts). */
 const SINK_METRICS = {
   received: 'RecordsReceived', written: 'RecordsWritten', stale: 'RecordsStale', deadLettered: 'RecordsDeadLettered',
@@ -128,6 +131,11 @@ export class AgentSink extends Construct implements ec2.IConnectable, iam.IGrant
       dlqEnv = { AGENT_SINK_DLQ_KIND: 'sqs', AGENT_SINK_DLQ_TARGET: queue.queueUrl };
     }
 
+    const viewsEnv = viewsEnvironment(props.views);
+    if (Buffer.byteLength(viewsEnv) > MAX_VIEWS_ENV_BYTES) {
+      throw new Error(`AgentSink: the views' configuration is ${Buffer.byteLength(viewsEnv)} bytes; Lambda allows 4 KB of environment in all, `
+        + `so at most ${MAX_VIEWS_ENV_BYTES} bytes go to AGENT_VIEWS. Split the views over several AgentSinks or shorten descriptions.`);
+    }
     this.function = new AgentFunction(this, 'Function', {
       handlerName: 'sink',
       description: `Agent store sink: ${props.views.map(v => v.name).join(', ')}`.slice(0, 256),
@@ -135,7 +143,7 @@ export class AgentSink extends Construct implements ec2.IConnectable, iam.IGrant
       memorySize: props.memorySize ?? 512,
       timeout: props.timeout ?? Duration.minutes(1),
       environment: {
-        AGENT_VIEWS: viewsEnvironment(props.views),
+        AGENT_VIEWS: viewsEnv,
         ...(cacheViews.length > 0 ? props.cache!.clientEnvironment() : {}),
         ...(searchViews.length > 0 ? props.search!.clientEnvironment() : {}),
         ...dlqEnv,

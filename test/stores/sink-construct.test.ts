@@ -207,6 +207,15 @@ describe('validation', () => {
     expect(() => build(props as Partial<AgentSinkProps>)).toThrow(message);
   });
 
+  test('fails when the views do not fit in Lambda\'s 4 KB of environment', () => {
+    const many = Array.from({ length: 12 }, (_, i) => new AgentView({
+      name: `view_${i}`, description: 'A view with a fairly long description that agents read to choose their tool', topic: `t${i}`,
+      sourceTable: 'public.t', key: ['id'], fields: [{ name: 'id', type: ViewFieldType.INTEGER }, { name: 'payload', type: ViewFieldType.JSON }],
+      store: ViewStore.CACHE,
+    }));
+    expect(() => build({ views: many })).toThrow(/views' configuration is \d+ bytes; Lambda allows 4 KB .* Split the views over several AgentSinks/);
+  });
+
   test('an existing queue can be the destination', () => {
     const app = testApp();
     const stack = testStack(app);
