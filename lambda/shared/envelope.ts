@@ -1,5 +1,5 @@
 // Decoding of MSK event records (Debezium change events and Flink upsert-kafka records) into StoredRecords with provenance and a total-order version.
-import type { ViewConfig } from './view-config';
+import type { ViewConfig, ViewFieldType } from './view-config';
 import type { Provenance, SourcePosition, StoredRecord } from './stored-record';
 
 /** One record as the Lambda MSK event source delivers it (key and value are base64; either may be absent). */
@@ -111,11 +111,47 @@ function toBigInt(v: unknown, what: string): bigint {
   throw new DecodeError(`${what} '${String(v)}' is not a non-negative integer`);
 }
 
-/** Keeps the view's columns (absent ones become null) so stores hold exactly what the view declares. */
+/**
+ * Keeps the view's columns (absent ones become null) so stores hold exactly what the view declares, coercing
+ * unambiguous encodings to the declared type (numeric strings, 'true'/'false', JSON columns sent as strings).
+ * A value that does not coerce is kept as sent rather than lost.
+ */
 function project(view: ViewConfig, row: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const f of view.fields) out[f.name] = f.name in row ? row[f.name] : null;
+  for (const f of view.fields) out[f.name] = f.name in row ? coerce(f.type, row[f.name]) : null;
   return out;
+}
+
+export function coerce(type: ViewFieldType, v: unknown): unknown {
+  if (v === null || v === undefined) return null;
+  switch (type) {
+    case 'integer':
+      if (typeof v === 'string' && /^-?\d+$/.test(v) && Number.isSafeInteger(Number(v))) return Number(v);
+      return v;
+    case 'number':
+      if (typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v))) return Number(v);
+      return v;
+    case 'boolean':
+      if (v === 'true' || v === 1) return true;
+      if (v === 'false' || v === 0) return false;
+      return v;
+    case 'string':
+    case 'text':
+    case 'keyword':
+      return typeof v === 'number' || typeof v === 'boolean' ? String(v) : v;
+    case 'json':
+      if (typeof v === 'string') {
+        try {
+          const parsed = JSON.parse(v);
+          return parsed !== null && typeof parsed === 'object' ? parsed : v;
+        } catch {
+          return v;
+        }
+      }
+      return v;
+    default:
+      return v;
+  }
 }
 
 function pickKey(view: ViewConfig, source: Record<string, unknown> | null, what: string): Record<string, unknown> {

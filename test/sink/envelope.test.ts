@@ -1,5 +1,6 @@
 // Envelope decoding: Debezium with and without schemas, REPLICA IDENTITY DEFAULT deletes, tombstones, upsert-kafka, and versions that order positions.
-import { decodeRecord, DecodeError, kafkaVersion, mysqlVersion, postgresVersion, heartbeatSourceTsMs } from '../../lambda/shared/envelope';
+import { coerce, decodeRecord, DecodeError, kafkaVersion, mysqlVersion, postgresVersion, heartbeatSourceTsMs } from '../../lambda/shared/envelope';
+import type { ViewFieldType } from '../../lambda/shared/view-config';
 import { b64, fixtureRecords, productsView } from './helpers';
 
 const view = productsView({ keyPrefix: 'x:' });
@@ -128,4 +129,32 @@ test('heartbeat records yield their source time', () => {
   expect(heartbeatSourceTsMs({ topic: '__debezium-heartbeat.x', partition: 0, offset: 0, value: b64({ ts_ms: 42 }) })).toBe(42);
   expect(heartbeatSourceTsMs({ topic: '__debezium-heartbeat.x', partition: 0, offset: 0, value: b64({ schema: {}, payload: { ts_ms: 43 } }) })).toBe(43);
   expect(heartbeatSourceTsMs({ topic: '__debezium-heartbeat.x', partition: 0, offset: 0, value: null })).toBeUndefined();
+});
+
+describe('field coercion to the view\'s types', () => {
+  test.each([
+    ['integer', '42', 42],
+    ['integer', '12345678901234567890', '12345678901234567890'],
+    ['integer', 'AeJA', 'AeJA'],
+    ['number', '3.25', 3.25],
+    ['number', '', ''],
+    ['boolean', 'true', true],
+    ['boolean', 0, false],
+    ['string', 7, '7'],
+    ['keyword', true, 'true'],
+    ['json', '{"a":1}', { a: 1 }],
+    ['json', '"just text"', '"just text"'],
+    ['json', 'not json', 'not json'],
+    ['timestamp', 1596001099434, 1596001099434],
+    ['text', null, null],
+  ] as [ViewFieldType, unknown, unknown][])('%s: %p becomes %p', (type, input, output) => {
+    expect(coerce(type, input)).toEqual(output);
+  });
+
+  test('decoded rows carry coerced values', () => {
+    const v = productsView({ keyPrefix: 'x:' });
+    const value = { op: 'c', after: { id: '5', name: 9, weight: '1.5' }, source: { lsn: 1, ts_ms: 1, db: 'd', schema: 's', table: 't' } };
+    const out = decodeRecord(v, { topic: v.topic, partition: 0, offset: 0, key: null, value: b64(value) }, { nowMs: NOW });
+    expect(out.kind === 'write' && out.record.row).toEqual({ id: 5, name: '9', description: null, weight: 1.5 });
+  });
 });
