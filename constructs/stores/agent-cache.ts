@@ -1,0 +1,390 @@
+// AgentCache: ElastiCache for Valkey (serverless by default, or a node-based replication group) with TLS, encryption at rest and IAM or RBAC-password authentication.
+import { ArnFormat, Duration, Names, RemovalPolicy, Resource, Stack, Token, Validations } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as elasticache from 'aws-cdk-lib/aws-elasticache';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+import type { CacheAuthMode } from '../../lambda/shared/cache-client';
+import { CACHE_CONNECT_ACTIONS } from './perms';
+import { IAgentCache } from './refs';
+
+/** Environment variable names of `clientEnvironment()` (the same as lambda/shared/cache-client's CACHE_ENV). */
+const ENV = {
+  endpoint: 'AGENT_CACHE_ENDPOINT',
+  port: 'AGENT_CACHE_PORT',
+  tls: 'AGENT_CACHE_TLS',
+  auth: 'AGENT_CACHE_AUTH',
+  user: 'AGENT_CACHE_USER',
+  cacheName: 'AGENT_CACHE_NAME',
+  serverless: 'AGENT_CACHE_SERVERLESS',
+  clusterMode: 'AGENT_CACHE_CLUSTER_MODE',
+  secretArn: 'AGENT_CACHE_SECRET_ARN',
+} as const;
+
+/** How clients authenticate to the cache. */
+export class CacheAuthentication {
+  /** IAM authentication: an ElastiCache user with IAM auth; clients sign short-lived tokens (`grantConnect`). */
+  public static iam(): CacheAuthentication {
+    return new CacheAuthentication('iam');
+  }
+
+  /**
+   * An RBAC user whose password lives in Secrets Manager (`grantConnect` grants reading it).
+   * The secret must be JSON with a `password` key (16-128 characters, no spaces, '"', '/' or '@').
+   */
+  public static password(options: { readonly secret?: secretsmanager.ISecret } = {}): CacheAuthentication {
+    return new CacheAuthentication('password', options.secret);
+  }
+
+  private constructor(public readonly mode: Exclude<CacheAuthMode, 'none'>, public readonly secret?: secretsmanager.ISecret) {}
+}
+
+export interface NodeBasedCacheOptions {
+  /** @default 'cache.r7g.large' */
+  readonly nodeType?: string;
+  /** Read replicas next to the primary; at least 1 gives Multi-AZ automatic failover. @default 1 */
+  readonly replicas?: number;
+  /** @default '8.0' */
+  readonly engineVersion?: string;
+  /** @default 6379 */
+  readonly port?: number;
+}
+
+export interface ServerlessCacheLimits {
+  /** @default - no limit */
+  readonly maxDataStorageGb?: number;
+  /** @default - no limit */
+  readonly maxEcpuPerSecond?: number;
+}
+
+export interface AgentCacheProps {
+  readonly vpc: ec2.IVpc;
+  /** @default - the VPC's private subnets with egress, else its isolated subnets */
+  readonly vpcSubnets?: ec2.SubnetSelection;
+  /** @default - a new security group with no inbound rules (use `connections.allowDefaultPortFrom`) and no outbound rules */
+  readonly securityGroups?: ec2.ISecurityGroup[];
+  /**
+   * Serverless cache name or replication group id (1-40 lowercase letters, digits, hyphens); also the host of IAM auth tokens.
+   * @default - derived from the construct path
+   */
+  readonly cacheName?: string;
+  /** @default CacheAuthentication.iam() */
+  readonly authentication?: CacheAuthentication;
+  /** Customer managed key for encryption at rest. @default - an AWS owned key (encryption at rest is always on) */
+  readonly encryptionKey?: kms.IKey;
+  /** Run a node-based replication group instead of a serverless cache. @default - a serverless cache */
+  readonly nodeBased?: NodeBasedCacheOptions;
+  /** Serverless only: caps on storage and ECPUs. @default - no limits */
+  readonly serverlessLimits?: ServerlessCacheLimits;
+  /** Daily snapshots kept. @default 1 */
+  readonly snapshotRetentionLimit?: number;
+  /** The cache holds derived data (rebuildable from the topics); RETAIN still guards against accidental loss. @default RemovalPolicy.RETAIN */
+  readonly removalPolicy?: RemovalPolicy;
+}
+
+export interface CacheAttributes {
+  readonly cacheArn: string;
+  /** Serverless cache name or replication group id. */
+  readonly cacheName: string;
+  readonly endpointAddress: string;
+  readonly endpointPort: number;
+  readonly serverless: boolean;
+  readonly securityGroups: ec2.ISecurityGroup[];
+  /** IAM auth: the user id clients connect as. Password auth: the RBAC user name. */
+  readonly userId: string;
+  /** @default CacheAuthentication.iam() */
+  readonly authentication?: CacheAuthentication;
+  /** @default - true for serverless caches, false otherwise */
+  readonly clusterMode?: boolean;
+}
+
+/** Grants, environment and metrics shared by created and imported caches. */
+export abstract class AgentCacheBase extends Resource implements IAgentCache {
+  public abstract readonly cacheArn: string;
+  public abstract readonly cacheName: string;
+  public abstract readonly endpointAddress: string;
+  public abstract readonly endpointPort: number;
+  public abstract readonly connections: ec2.Connections;
+  public abstract readonly serverless: boolean;
+  public abstract readonly authentication: CacheAuthentication;
+  /** IAM: the user id (= user name) clients authenticate as; password: the RBAC user name. */
+  public abstract readonly userId: string;
+  protected abstract readonly clusterMode: boolean;
+
+  /** ARN of the ElastiCache user clients connect as. */
+  public get userArn(): string {
+    return Stack.of(this).formatArn({ service: 'elasticache', resource: 'user', resourceName: this.userId, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+  }
+
+  public grantConnect(grantee: iam.IGrantable): iam.Grant {
+    if (this.authentication.mode === 'password') {
+      return this.authentication.secret!.grantRead(grantee);
+    }
+    return iam.Grant.addToPrincipal({ grantee, actions: CACHE_CONNECT_ACTIONS, resourceArns: [this.cacheArn, this.userArn] });
+  }
+
+  public clientEnvironment(): Record<string, string> {
+    return {
+      [ENV.endpoint]: this.endpointAddress,
+      [ENV.port]: Token.isUnresolved(this.endpointPort) ? Token.asString(this.endpointPort) : String(this.endpointPort),
+      [ENV.tls]: 'true',
+      [ENV.auth]: this.authentication.mode,
+      [ENV.user]: this.userId,
+      [ENV.cacheName]: this.cacheName,
+      [ENV.serverless]: String(this.serverless),
+      [ENV.clusterMode]: String(this.clusterMode),
+      ...(this.authentication.secret ? { [ENV.secretArn]: this.authentication.secret.secretArn } : {}),
+    };
+  }
+
+  /** A metric of this cache in AWS/ElastiCache (serverless: dimension clusterId; node-based: the primary node's CacheClusterId). */
+  public metric(metricName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: 'AWS/ElastiCache',
+      metricName,
+      dimensionsMap: this.serverless ? { clusterId: this.cacheName } : { CacheClusterId: `${this.cacheName}-001` },
+      period: Duration.minutes(1),
+      ...props,
+    });
+  }
+
+  /** Compute: ECPUs consumed (serverless, Sum) or EngineCPUUtilization of the primary (node-based, Average %). */
+  public metricCpu(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.serverless
+      ? this.metric('ElastiCacheProcessingUnits', { statistic: 'Sum', ...props })
+      : this.metric('EngineCPUUtilization', { statistic: 'Average', ...props });
+  }
+
+  /** Memory: BytesUsedForCache (serverless, Average bytes) or DatabaseMemoryUsagePercentage (node-based, Average %). */
+  public metricMemory(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.serverless
+      ? this.metric('BytesUsedForCache', { statistic: 'Average', ...props })
+      : this.metric('DatabaseMemoryUsagePercentage', { statistic: 'Average', ...props });
+  }
+
+  /** Keys evicted for lack of memory (Sum); anything above zero means the cache no longer holds the full view. */
+  public metricEvictions(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric('Evictions', { statistic: 'Sum', ...props });
+  }
+
+  /** Read latency in microseconds (p99): SuccessfulReadRequestLatency (serverless) or GetTypeCmdsLatency (node-based). */
+  public metricReadLatency(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(this.serverless ? 'SuccessfulReadRequestLatency' : 'GetTypeCmdsLatency', { statistic: 'p99', ...props });
+  }
+
+  /** Write latency in microseconds (p99): SuccessfulWriteRequestLatency (serverless) or EvalBasedCmdsLatency (node-based; the sink writes through a script). */
+  public metricWriteLatency(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(this.serverless ? 'SuccessfulWriteRequestLatency' : 'EvalBasedCmdsLatency', { statistic: 'p99', ...props });
+  }
+}
+
+/**
+ * What the application user may do: every key and command except the @dangerous category (FLUSHALL, KEYS,
+ * CONFIG, CLIENT KILL, ...); INFO is allowed back because clients run it as a ready check.
+ */
+export const APP_ACCESS_STRING = 'on ~* +@all -@dangerous +info';
+
+const CACHE_NAME = /^[a-z](?!.*--)[a-z0-9-]{0,39}$/;
+
+/**
+ * An ElastiCache for Valkey cache for the agent views: serverless by default (TLS always on), or a Multi-AZ
+ * replication group. Authentication is always on, IAM by default.
+ */
+export class AgentCache extends AgentCacheBase {
+  /** Imports an existing cache. */
+  public static fromCacheAttributes(scope: Construct, id: string, attrs: CacheAttributes): IAgentCache & AgentCacheBase {
+    class Import extends AgentCacheBase {
+      public readonly cacheArn = attrs.cacheArn;
+      public readonly cacheName = attrs.cacheName;
+      public readonly endpointAddress = attrs.endpointAddress;
+      public readonly endpointPort = attrs.endpointPort;
+      public readonly serverless = attrs.serverless;
+      public readonly authentication = attrs.authentication ?? CacheAuthentication.iam();
+      public readonly userId = attrs.userId;
+      public readonly connections = new ec2.Connections({ securityGroups: attrs.securityGroups, defaultPort: ec2.Port.tcp(attrs.endpointPort) });
+      protected readonly clusterMode = attrs.clusterMode ?? attrs.serverless;
+    }
+    return new Import(scope, id);
+  }
+
+  public readonly cacheArn: string;
+  public readonly cacheName: string;
+  public readonly endpointAddress: string;
+  public readonly endpointPort: number;
+  public readonly connections: ec2.Connections;
+  public readonly serverless: boolean;
+  public readonly authentication: CacheAuthentication;
+  public readonly userId: string;
+  /** The RBAC password secret (password authentication). */
+  public readonly secret?: secretsmanager.ISecret;
+  /** The serverless cache, when serverless. */
+  public readonly serverlessCache?: elasticache.CfnServerlessCache;
+  /** The replication group, when node-based. */
+  public readonly replicationGroup?: elasticache.CfnReplicationGroup;
+  protected readonly clusterMode: boolean;
+
+  constructor(scope: Construct, id: string, props: AgentCacheProps) {
+    super(scope, id);
+    const cacheName = props.cacheName ?? Names.uniqueResourceName(this, { maxLength: 32, separator: '-' }).toLowerCase().replace(/[^a-z0-9-]/g, '').replace(/-+/g, '-').replace(/^[^a-z]+/, '').replace(/-$/, '');
+    validate(props, cacheName);
+
+    this.cacheName = cacheName;
+    this.serverless = props.nodeBased === undefined;
+    this.clusterMode = this.serverless;
+    const port = this.serverless ? 6379 : (props.nodeBased?.port ?? 6379);
+    this.endpointPort = port;
+    const securityGroups = props.securityGroups ?? [new ec2.SecurityGroup(this, 'SecurityGroup', {
+      vpc: props.vpc,
+      description: `ElastiCache ${cacheName}: inbound only from granted clients`,
+      allowAllOutbound: false,
+    })];
+    this.connections = new ec2.Connections({ securityGroups, defaultPort: ec2.Port.tcp(port) });
+    const subnetType = props.vpc.privateSubnets.length > 0 ? ec2.SubnetType.PRIVATE_WITH_EGRESS : ec2.SubnetType.PRIVATE_ISOLATED;
+    const subnets = props.vpc.selectSubnets(props.vpcSubnets ?? { subnetType });
+    if (subnets.hasPublic) {
+      throw new Error(`AgentCache: vpcSubnets selects public subnets; a cache must not be reachable from the internet. Select private subnets.`);
+    }
+
+    // Users: the one clients connect as, and the 'default' user every user group must hold, switched off.
+    this.authentication = props.authentication ?? CacheAuthentication.iam();
+    const engine = 'valkey';
+    this.userId = `${cacheName}-app`.slice(0, 40);
+    let user: elasticache.CfnUser;
+    if (this.authentication.mode === 'iam') {
+      user = new elasticache.CfnUser(this, 'User', {
+        engine, userId: this.userId, userName: this.userId, authenticationMode: { Type: 'iam' }, accessString: APP_ACCESS_STRING,
+      });
+    } else {
+      const secret = this.authentication.secret ?? new secretsmanager.Secret(this, 'Secret', {
+        description: `RBAC password of ElastiCache user ${this.userId}`,
+        generateSecretString: {
+          secretStringTemplate: JSON.stringify({ username: this.userId }),
+          generateStringKey: 'password',
+          excludePunctuation: true,
+          passwordLength: 64,
+        },
+        removalPolicy: RemovalPolicy.DESTROY,
+      });
+      if (!this.authentication.secret) {
+        Validations.of(secret).acknowledge({
+          id: 'AwsSolutions-SMG4',
+          reason: 'ElastiCache RBAC passwords rotate by adding a second password to the user (ModifyUser), which this construct does not automate; IAM authentication (the default) needs no secret.',
+        });
+      }
+      this.secret = secret;
+      this.authentication = CacheAuthentication.password({ secret });
+      user = new elasticache.CfnUser(this, 'User', {
+        engine, userId: this.userId, userName: this.userId, accessString: APP_ACCESS_STRING,
+        authenticationMode: { Type: 'password', Passwords: [secret.secretValueFromJson('password').unsafeUnwrap()] },
+      });
+    }
+    const defaultUser = new elasticache.CfnUser(this, 'DefaultUser', {
+      engine, userId: `${cacheName}-default`.slice(0, 40), userName: 'default', accessString: 'off -@all',
+      authenticationMode: { Type: 'no-password-required' },
+    });
+    const userGroup = new elasticache.CfnUserGroup(this, 'UserGroup', {
+      engine, userGroupId: `${cacheName}-users`.slice(0, 40), userIds: [user.userId, defaultUser.userId],
+    });
+    userGroup.addDependency(user);
+    userGroup.addDependency(defaultUser);
+
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    if (this.serverless) {
+      const cache = new elasticache.CfnServerlessCache(this, 'Resource', {
+        serverlessCacheName: cacheName,
+        engine,
+        majorEngineVersion: '8',
+        description: 'Agent views (cdk-agent-data-stack)',
+        subnetIds: subnets.subnetIds,
+        securityGroupIds: securityGroups.map(sg => sg.securityGroupId),
+        kmsKeyId: props.encryptionKey?.keyArn,
+        userGroupId: userGroup.userGroupId,
+        snapshotRetentionLimit: props.snapshotRetentionLimit ?? 1,
+        cacheUsageLimits: limits(props.serverlessLimits),
+      });
+      cache.addDependency(userGroup);
+      cache.applyRemovalPolicy(removalPolicy);
+      this.serverlessCache = cache;
+      this.cacheArn = cache.attrArn;
+      this.endpointAddress = cache.attrEndpointAddress;
+    } else {
+      const nb = props.nodeBased!;
+      const replicas = nb.replicas ?? 1;
+      const subnetGroup = new elasticache.CfnSubnetGroup(this, 'SubnetGroup', {
+        description: `Subnets of ElastiCache ${cacheName}`,
+        subnetIds: subnets.subnetIds,
+      });
+      const group = new elasticache.CfnReplicationGroup(this, 'Resource', {
+        replicationGroupId: cacheName,
+        replicationGroupDescription: 'Agent views (cdk-agent-data-stack)',
+        engine,
+        engineVersion: nb.engineVersion ?? '8.0',
+        cacheNodeType: nb.nodeType ?? 'cache.r7g.large',
+        numCacheClusters: 1 + replicas,
+        automaticFailoverEnabled: replicas > 0,
+        multiAzEnabled: replicas > 0,
+        port,
+        cacheSubnetGroupName: subnetGroup.ref,
+        securityGroupIds: securityGroups.map(sg => sg.securityGroupId),
+        transitEncryptionEnabled: true,
+        transitEncryptionMode: 'required',
+        atRestEncryptionEnabled: true,
+        kmsKeyId: props.encryptionKey?.keyArn,
+        userGroupIds: [userGroup.userGroupId],
+        snapshotRetentionLimit: props.snapshotRetentionLimit ?? 1,
+        autoMinorVersionUpgrade: true,
+      });
+      group.addDependency(userGroup);
+      group.applyRemovalPolicy(removalPolicy);
+      this.replicationGroup = group;
+      this.cacheArn = Stack.of(this).formatArn({ service: 'elasticache', resource: 'replicationgroup', resourceName: cacheName, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+      this.endpointAddress = group.attrPrimaryEndPointAddress;
+      Validations.of(group).acknowledge({
+        id: 'AwsSolutions-AEC6',
+        reason: 'Authentication is on through an RBAC user group (IAM or Secrets Manager password users, default user disabled), which supersedes the single AUTH token this rule looks for.',
+      });
+      Validations.of(group).acknowledge({
+        id: 'AwsSolutions-AEC5',
+        reason: 'The default port is kept so standard Valkey clients work unchanged; access is restricted by the security group (no inbound rule unless granted), TLS and authentication.',
+      });
+    }
+  }
+}
+
+function limits(l: ServerlessCacheLimits | undefined): elasticache.CfnServerlessCache.CacheUsageLimitsProperty | undefined {
+  if (!l || (l.maxDataStorageGb === undefined && l.maxEcpuPerSecond === undefined)) return undefined;
+  return {
+    ...(l.maxDataStorageGb !== undefined ? { dataStorage: { maximum: l.maxDataStorageGb, unit: 'GB' } } : {}),
+    ...(l.maxEcpuPerSecond !== undefined ? { ecpuPerSecond: { maximum: l.maxEcpuPerSecond } } : {}),
+  };
+}
+
+function validate(props: AgentCacheProps, cacheName: string): void {
+  if (!Token.isUnresolved(cacheName) && !CACHE_NAME.test(cacheName)) {
+    throw new Error(`AgentCache: cacheName '${cacheName}' is invalid; use 1-40 lowercase letters, digits and single hyphens, starting with a letter (e.g. 'agent-views').`);
+  }
+  if (!Token.isUnresolved(cacheName) && cacheName.length > 32) {
+    // user ids are '<cacheName>-default' and must fit ElastiCache's 40 characters
+    throw new Error(`AgentCache: cacheName '${cacheName}' is ${cacheName.length} characters; at most 32 leave room for its user ids ('<cacheName>-default'). Shorten it.`);
+  }
+  const nb = props.nodeBased;
+  if (nb) {
+    if (props.serverlessLimits) throw new Error('AgentCache: serverlessLimits is set with nodeBased; limits apply to serverless caches only. Remove one of them.');
+    if (nb.replicas !== undefined && (!Number.isInteger(nb.replicas) || nb.replicas < 0 || nb.replicas > 5)) {
+      throw new Error(`AgentCache: nodeBased.replicas is ${nb.replicas}; use an integer from 0 to 5 (1 or more for Multi-AZ failover).`);
+    }
+    if (nb.port !== undefined && (!Number.isInteger(nb.port) || nb.port < 1024 || nb.port > 65535)) {
+      throw new Error(`AgentCache: nodeBased.port is ${nb.port}; use a port from 1024 to 65535.`);
+    }
+    if (nb.engineVersion !== undefined && !/^(7\.2|[89])(\.\d+)?$/.test(nb.engineVersion)) {
+      throw new Error(`AgentCache: nodeBased.engineVersion is '${nb.engineVersion}'; IAM authentication on Valkey needs 7.2 or later (e.g. '8.0').`);
+    }
+  }
+  const n = props.snapshotRetentionLimit;
+  if (n !== undefined && (!Number.isInteger(n) || n < 0 || n > 35)) {
+    throw new Error(`AgentCache: snapshotRetentionLimit is ${n}; use an integer from 0 to 35.`);
+  }
+}

@@ -1,0 +1,354 @@
+// AgentSink: the sink Lambda in the VPC with one MSK event source mapping per view topic, a dead-letter destination, least-privilege grants and metrics.
+import { CfnElement, Duration, Names, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { AgentFunction } from '../common/agent-function';
+import type { IAgentStreamingCluster } from '../streaming/refs';
+import { ESM_CLUSTER_ACTIONS, ESM_NETWORK_ACTIONS } from './perms';
+import { IAgentCache, IAgentSearch } from './refs';
+import { AgentView, ViewStore, viewsEnvironment } from './view';
+
+/** Where records the sink cannot decode or write go, and where the event source puts batches it gives up on. */
+export class SinkDeadLetter {
+  /** An S3 bucket: keeps the full record whatever its size. @default - a new encrypted, private bucket */
+  public static bucket(bucket?: s3.IBucket): SinkDeadLetter {
+    return new SinkDeadLetter('s3', bucket);
+  }
+
+  /** An SQS queue: values over 256 KiB are left out of the message. @default - a new encrypted queue */
+  public static queue(queue?: sqs.IQueue): SinkDeadLetter {
+    return new SinkDeadLetter('sqs', undefined, queue);
+  }
+
+  private constructor(public readonly kind: 's3' | 'sqs', public readonly bucket?: s3.IBucket, public readonly queue?: sqs.IQueue) {}
+}
+
+export interface ProvisionedPollers {
+  /** @default 1 */
+  readonly minimum?: number;
+  /** @default 10 */
+  readonly maximum?: number;
+}
+
+export interface AgentSinkProps {
+  /** The Kafka cluster holding the views' topics. */
+  readonly cluster: IAgentStreamingCluster;
+  /** The views this sink writes; one event source mapping per distinct topic. */
+  readonly views: AgentView[];
+  /** Required when a view uses ViewStore.CACHE. @default - no cache */
+  readonly cache?: IAgentCache;
+  /** Required when a view uses ViewStore.SEARCH. @default - no search domain */
+  readonly search?: IAgentSearch;
+  /**
+   * Prefix of the Kafka consumer group ids (`<prefix>.<topic>`); fixed at creation, so a stable value keeps
+   * committed offsets across deployments.
+   * @default - `agent-sink.<unique id of this construct>`
+   */
+  readonly consumerGroupPrefix?: string;
+  /**
+   * Records per invocation. Large batches cost no freshness (the batching window caps the wait) and amortise the
+   * one store round trip per batch under load.
+   * @default 500
+   */
+  readonly batchSize?: number;
+  /**
+   * Longest wait to fill a batch, whole seconds (CloudFormation's unit).
+   * @default - Lambda's Kafka default of 500 ms, the shortest wait CloudFormation can express short of 0
+   */
+  readonly maxBatchingWindow?: Duration;
+  /** @default lambda.StartingPosition.TRIM_HORIZON: a new store is built from the whole topic */
+  readonly startingPosition?: lambda.StartingPosition;
+  /** @default SinkDeadLetter.bucket() */
+  readonly deadLetter?: SinkDeadLetter;
+  /** Provisioned mode for the event source mappings (throughput, and required for retry limits). @default - on-demand pollers */
+  readonly provisionedPollers?: ProvisionedPollers;
+  /**
+   * Retries of a failing batch before it goes to the dead-letter destination (provisioned mode only).
+   * @default - retry until the records expire: a store outage must not discard data
+   */
+  readonly retryAttempts?: number;
+  /** Oldest record the event source still delivers (provisioned mode only, 60 s to 7 days). @default - no limit */
+  readonly maxRecordAge?: Duration;
+  /** Topic carrying Debezium heartbeats, mapped too so the sink reports CDC heartbeat lag. @default - no heartbeat topic */
+  readonly heartbeatTopic?: string;
+  /** CloudWatch namespace of the sink's EMF metrics. @default 'AgentDataStack' */
+  readonly metricsNamespace?: string;
+  /** @default 512 */
+  readonly memorySize?: number;
+  /** @default Duration.minutes(1) */
+  readonly timeout?: Duration;
+}
+
+/** Room for AGENT_VIEWS in Lambda's 4 KB of environment variables; the rest holds the store and dead-letter settings. */
+const MAX_VIEWS_ENV_BYTES = 3000;
+
+/** The metric names the sink handler emits (lambda/sink/metrics.ts). */
+const SINK_METRICS = {
+  received: 'RecordsReceived', written: 'RecordsWritten', stale: 'RecordsStale', deadLettered: 'RecordsDeadLettered',
+  freshnessLag: 'FreshnessLag', heartbeatLag: 'HeartbeatLag',
+} as const;
+
+/**
+ * Feeds agent stores from Kafka: decodes Debezium and upsert-kafka records, writes each view with versioned,
+ * replay-safe writes, dead-letters what it cannot write and fails the batch when a store is down.
+ */
+export class AgentSink extends Construct implements ec2.IConnectable, iam.IGrantable {
+  public readonly function: AgentFunction;
+  /** One per distinct topic, keyed by topic. */
+  public readonly eventSourceMappings: Record<string, lambda.CfnEventSourceMapping> = {};
+  public readonly deadLetterBucket?: s3.IBucket;
+  public readonly deadLetterQueue?: sqs.IQueue;
+  public readonly metricsNamespace: string;
+  public readonly views: readonly AgentView[];
+  private readonly heartbeatTopicName?: string;
+
+  constructor(scope: Construct, id: string, props: AgentSinkProps) {
+    super(scope, id);
+    validate(props);
+    this.views = props.views;
+    this.heartbeatTopicName = props.heartbeatTopic;
+    this.metricsNamespace = props.metricsNamespace ?? 'AgentDataStack';
+    const cacheViews = props.views.filter(v => v.store === ViewStore.CACHE);
+    const searchViews = props.views.filter(v => v.store === ViewStore.SEARCH);
+
+    const deadLetter = props.deadLetter ?? SinkDeadLetter.bucket();
+    let dlqArn: string;
+    let dlqEnv: Record<string, string>;
+    if (deadLetter.kind === 's3') {
+      const bucket = deadLetter.bucket ?? this.createBucket();
+      this.deadLetterBucket = bucket;
+      dlqArn = bucket.bucketArn;
+      dlqEnv = { AGENT_SINK_DLQ_KIND: 's3', AGENT_SINK_DLQ_TARGET: bucket.bucketName };
+    } else {
+      const queue = deadLetter.queue ?? this.createQueue();
+      this.deadLetterQueue = queue;
+      dlqArn = queue.queueArn;
+      dlqEnv = { AGENT_SINK_DLQ_KIND: 'sqs', AGENT_SINK_DLQ_TARGET: queue.queueUrl };
+    }
+
+    const viewsEnv = viewsEnvironment(props.views);
+    if (Buffer.byteLength(viewsEnv) > MAX_VIEWS_ENV_BYTES) {
+      throw new Error(`AgentSink: the views' configuration is ${Buffer.byteLength(viewsEnv)} bytes; Lambda allows 4 KB of environment in all, `
+        + `so at most ${MAX_VIEWS_ENV_BYTES} bytes go to AGENT_VIEWS. Split the views over several AgentSinks or shorten descriptions.`);
+    }
+    this.function = new AgentFunction(this, 'Function', {
+      handlerName: 'sink',
+      description: `Agent store sink: ${props.views.map(v => v.name).join(', ')}`.slice(0, 256),
+      vpc: props.cluster.vpc,
+      memorySize: props.memorySize ?? 512,
+      timeout: props.timeout ?? Duration.minutes(1),
+      environment: {
+        AGENT_VIEWS: viewsEnv,
+        ...(cacheViews.length > 0 ? props.cache!.clientEnvironment() : {}),
+        ...(searchViews.length > 0 ? props.search!.clientEnvironment() : {}),
+        ...dlqEnv,
+        ...(props.heartbeatTopic ? { AGENT_SINK_HEARTBEAT_TOPIC_PREFIX: props.heartbeatTopic } : {}),
+        POWERTOOLS_METRICS_NAMESPACE: this.metricsNamespace,
+        POWERTOOLS_SERVICE_NAME: 'agent-sink',
+      },
+    });
+    const fn = this.function;
+
+    // Stores: network path and data-plane grants.
+    if (cacheViews.length > 0) {
+      props.cache!.grantConnect(fn);
+      props.cache!.connections.allowDefaultPortFrom(fn, 'Agent sink writes the cache');
+    }
+    if (searchViews.length > 0) {
+      props.search!.grantWrite(fn, ...searchViews.map(v => v.index!));
+      props.search!.connections.allowDefaultPortFrom(fn, 'Agent sink writes the search domain');
+    }
+
+    // Dead letters: the function writes single records; the event source writes whole discarded batches.
+    if (this.deadLetterBucket) {
+      const bucket = this.deadLetterBucket;
+      iam.Grant.addToPrincipal({ grantee: fn, actions: ['s3:PutObject'], resourceArns: [bucket.arnForObjects('*')] });
+      iam.Grant.addToPrincipal({ grantee: fn, actions: ['s3:ListBucket'], resourceArns: [bucket.bucketArn] });
+      const bucketResource = bucket.node.defaultChild as CfnElement | undefined;
+      const objects = bucketResource && CfnElement.isCfnElement(bucketResource)
+        ? `<${Stack.of(this).getLogicalId(bucketResource)}.Arn>/*`
+        : `${bucket.bucketArn}/*`;
+      Validations.of(fn.role!).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::${objects}]`,
+        reason: 'Dead letters are one object per record (sink) or per discarded batch (event source, keys chosen by Lambda), so PutObject must cover the bucket\'s objects; the bucket holds nothing else.',
+      });
+    } else {
+      this.deadLetterQueue!.grantSendMessages(fn);
+    }
+
+    // The event source mapping polls with the function's role: cluster metadata, and ENIs in the cluster's VPC.
+    iam.Grant.addToPrincipal({ grantee: fn, actions: ESM_CLUSTER_ACTIONS, resourceArns: [props.cluster.clusterArn] });
+    iam.Grant.addToPrincipal({ grantee: fn, actions: ESM_NETWORK_ACTIONS, resourceArns: ['*'] });
+
+    const prefix = props.consumerGroupPrefix ?? `agent-sink.${Names.uniqueId(this).slice(-24)}`;
+    const topics = [...new Set(props.views.map(v => v.topic)), ...(props.heartbeatTopic ? [props.heartbeatTopic] : [])];
+    for (const topic of topics) {
+      const groupId = `${prefix}.${topic}`.slice(0, 200);
+      props.cluster.grantRead(fn, topic, groupId);
+      // Named after the topic, so adding or removing a view never replaces another topic's mapping.
+      const esm = new lambda.CfnEventSourceMapping(this, `EventSource-${topic}`, {
+        functionName: fn.functionName,
+        eventSourceArn: props.cluster.clusterArn,
+        topics: [topic],
+        startingPosition: (props.startingPosition ?? lambda.StartingPosition.TRIM_HORIZON).toString(),
+        batchSize: props.batchSize ?? 500,
+        maximumBatchingWindowInSeconds: props.maxBatchingWindow?.toSeconds(),
+        amazonManagedKafkaEventSourceConfig: { consumerGroupId: groupId },
+        destinationConfig: { onFailure: { destination: dlqArn } },
+        provisionedPollerConfig: props.provisionedPollers ? {
+          minimumPollers: props.provisionedPollers.minimum ?? 1,
+          maximumPollers: props.provisionedPollers.maximum ?? 10,
+        } : undefined,
+        maximumRetryAttempts: props.retryAttempts,
+        maximumRecordAgeInSeconds: props.maxRecordAge?.toSeconds(),
+      });
+      // The role must carry its Kafka and network permissions before Lambda validates the mapping.
+      esm.node.addDependency(fn.role!);
+      this.eventSourceMappings[topic] = esm;
+    }
+  }
+
+  /** The sink function's network identity (e.g. `cluster.connections.allowFrom(sink, port)`). */
+  public get connections(): ec2.Connections {
+    return this.function.connections;
+  }
+
+  /** The sink function's role, for grants the stores' own helpers do not cover. */
+  public get grantPrincipal(): iam.IPrincipal {
+    return this.function.grantPrincipal;
+  }
+
+  /** Consumer lag of the event source mappings in records (AWS/Lambda OffsetLag, Maximum). */
+  public metricOffsetLag(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: 'AWS/Lambda', metricName: 'OffsetLag', dimensionsMap: { FunctionName: this.function.functionName },
+      statistic: 'Maximum', period: Duration.minutes(1), ...props,
+    });
+  }
+
+  private sinkMetric(metricName: string, view: string | undefined, statistic: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: this.metricsNamespace, metricName,
+      dimensionsMap: { service: 'agent-sink', ...(view ? { View: view } : {}) },
+      statistic, period: Duration.minutes(1), ...props,
+    });
+  }
+
+  /** Records received for a view (Sum). */
+  public metricRecordsReceived(view: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.sinkMetric(SINK_METRICS.received, this.viewName(view), 'Sum', props);
+  }
+
+  /** Records applied to the store (Sum). */
+  public metricRecordsWritten(view: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.sinkMetric(SINK_METRICS.written, this.viewName(view), 'Sum', props);
+  }
+
+  /** Records skipped because the store held an equal or newer version: replays and reordering (Sum). */
+  public metricRecordsStale(view: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.sinkMetric(SINK_METRICS.stale, this.viewName(view), 'Sum', props);
+  }
+
+  /** Records sent to the dead-letter destination (Sum); alarm on any. */
+  public metricRecordsDeadLettered(view: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.sinkMetric(SINK_METRICS.deadLettered, this.viewName(view), 'Sum', props);
+  }
+
+  /** Worst write time minus source commit time per batch, milliseconds (Maximum). */
+  public metricFreshnessLag(view: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.sinkMetric(SINK_METRICS.freshnessLag, this.viewName(view), 'Maximum', props);
+  }
+
+  /** Now minus the source time of the latest Debezium heartbeat, milliseconds (Maximum); needs `heartbeatTopic`. */
+  public metricHeartbeatLag(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: this.metricsNamespace, metricName: SINK_METRICS.heartbeatLag,
+      dimensionsMap: { service: 'agent-sink', Topic: this.heartbeatTopic() },
+      statistic: 'Maximum', period: Duration.minutes(1), ...props,
+    });
+  }
+
+  private heartbeatTopic(): string {
+    if (!this.heartbeatTopicName) throw new Error('AgentSink: metricHeartbeatLag needs heartbeatTopic to be set.');
+    return this.heartbeatTopicName;
+  }
+
+  private viewName(view: string): string {
+    if (!this.views.some(v => v.name === view)) {
+      throw new Error(`AgentSink: view '${view}' is not written by this sink (views: ${this.views.map(v => v.name).join(', ')}).`);
+    }
+    return view;
+  }
+
+  private createBucket(): s3.Bucket {
+    const bucket = new s3.Bucket(this, 'DeadLetterBucket', {
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    Validations.of(bucket).acknowledge({
+      id: 'AwsSolutions-S1',
+      reason: 'Dead-letter bucket written only by the sink function and its event source mapping; access is audited through CloudTrail, and server access logs would need a second bucket per sink.',
+    });
+    return bucket;
+  }
+
+  private createQueue(): sqs.Queue {
+    const queue = new sqs.Queue(this, 'DeadLetterQueue', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    Validations.of(queue).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason: 'This queue is itself the dead-letter destination of the sink; its messages are read by operators, not by a consumer that could fail.',
+    });
+    return queue;
+  }
+}
+
+function validate(props: AgentSinkProps): void {
+  if (props.views.length === 0) throw new Error('AgentSink: views is empty. Give the views this sink writes.');
+  const names = new Set<string>();
+  for (const v of props.views) {
+    if (names.has(v.name)) throw new Error(`AgentSink: view '${v.name}' is given twice. Each view is written by one sink once.`);
+    names.add(v.name);
+  }
+  if (props.views.some(v => v.store === ViewStore.CACHE) && !props.cache) {
+    throw new Error(`AgentSink: views [${props.views.filter(v => v.store === ViewStore.CACHE).map(v => v.name).join(', ')}] use ViewStore.CACHE but cache is not set. Pass cache: <AgentCache>.`);
+  }
+  if (props.views.some(v => v.store === ViewStore.SEARCH) && !props.search) {
+    throw new Error(`AgentSink: views [${props.views.filter(v => v.store === ViewStore.SEARCH).map(v => v.name).join(', ')}] use ViewStore.SEARCH but search is not set. Pass search: <AgentSearch>.`);
+  }
+  const b = props.batchSize;
+  if (b !== undefined && (!Number.isInteger(b) || b < 1 || b > 10000)) throw new Error(`AgentSink: batchSize is ${b}; use an integer from 1 to 10000.`);
+  const w = props.maxBatchingWindow;
+  if (w && !Token.isUnresolved(w.toSeconds({ integral: false }))) {
+    const s = w.toSeconds({ integral: false });
+    if (!Number.isInteger(s) || s < 0 || s > 300) throw new Error(`AgentSink: maxBatchingWindow is ${w.toHumanString()}; use whole seconds from 0 to 300 (omit it for Lambda's 500 ms default).`);
+  }
+  if ((props.retryAttempts !== undefined || props.maxRecordAge !== undefined) && !props.provisionedPollers) {
+    throw new Error('AgentSink: retryAttempts and maxRecordAge apply to Kafka event sources in provisioned mode only. Set provisionedPollers, or remove them.');
+  }
+  const r = props.retryAttempts;
+  if (r !== undefined && (!Number.isInteger(r) || r < -1 || r > 10000)) throw new Error(`AgentSink: retryAttempts is ${r}; use an integer from 0 to 10000 (or -1 for unlimited).`);
+  const age = props.maxRecordAge?.toSeconds();
+  if (age !== undefined && (age < 60 || age > 604800)) throw new Error(`AgentSink: maxRecordAge is ${props.maxRecordAge!.toHumanString()}; use 60 seconds to 7 days.`);
+  const pp = props.provisionedPollers;
+  if (pp) {
+    const min = pp.minimum ?? 1;
+    const max = pp.maximum ?? 10;
+    if (!Number.isInteger(min) || min < 1 || min > 200) throw new Error(`AgentSink: provisionedPollers.minimum is ${min}; use 1 to 200.`);
+    if (!Number.isInteger(max) || max < min || max > 2000) throw new Error(`AgentSink: provisionedPollers.maximum is ${max}; use ${min} (the minimum) to 2000.`);
+  }
+  if (props.consumerGroupPrefix !== undefined && !/^[A-Za-z0-9._-]{1,150}$/.test(props.consumerGroupPrefix)) {
+    throw new Error(`AgentSink: consumerGroupPrefix '${props.consumerGroupPrefix}' must be 1-150 letters, digits, '.', '_' or '-'.`);
+  }
+}

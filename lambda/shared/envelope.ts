@@ -1,0 +1,287 @@
+// Decoding of MSK event records (Debezium change events and Flink upsert-kafka records) into StoredRecords with provenance and a total-order version.
+import type { ViewConfig, ViewFieldType } from './view-config';
+import type { Provenance, SourcePosition, StoredRecord } from './stored-record';
+
+/** One record as the Lambda MSK event source delivers it (key and value are base64; either may be absent). */
+export interface MskEventRecord {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: number | string;
+  readonly timestamp?: number;
+  readonly timestampType?: string;
+  readonly key?: string | null;
+  readonly value?: string | null;
+  readonly headers?: unknown[];
+}
+
+/** The Lambda MSK event: records grouped by `<topic>-<partition>`. */
+export interface MskEvent {
+  readonly eventSource?: string;
+  readonly eventSourceArn?: string;
+  readonly bootstrapServers?: string;
+  readonly records: Record<string, MskEventRecord[]>;
+}
+
+/** A record that cannot be turned into a store write: it goes to the dead-letter destination. */
+export class DecodeError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DecodeError';
+  }
+}
+
+export type DecodeOutcome =
+  | { readonly kind: 'write'; readonly record: StoredRecord }
+  /** Nothing to write: a Debezium tombstone (the delete event before it carried the position), or a heartbeat. */
+  | { readonly kind: 'skip'; readonly reason: 'tombstone' | 'heartbeat' | 'schema-change'; readonly sourceTsMs?: number };
+
+const MAX_VERSION = (1n << 63n) - 1n;
+// MySQL positions pack into 63 bits as file number (19 bits) | position in file (32 bits) | row in event (12 bits).
+const MYSQL_FILE_BITS = 19n;
+const MYSQL_POS_BITS = 32n;
+const MYSQL_ROW_BITS = 12n;
+
+/** Flattens the MSK event into records in the order Lambda delivered them (per partition, ascending offset). */
+export function eventRecords(event: MskEvent): MskEventRecord[] {
+  return Object.values(event.records ?? {}).flat();
+}
+
+function decodeBase64(b64: string | null | undefined): string | null {
+  if (b64 === undefined || b64 === null) return null;
+  return Buffer.from(b64, 'base64').toString('utf8');
+}
+
+function parseJson(text: string, what: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new DecodeError(`${what} is not JSON: ${(e as Error).message}`);
+  }
+}
+
+/** Strips the Kafka Connect JSON converter's `{schema, payload}` wrapper when schemas are on. */
+function unwrapSchema(v: unknown): unknown {
+  if (v && typeof v === 'object' && !Array.isArray(v) && 'payload' in v && 'schema' in v) {
+    return (v as { payload: unknown }).payload;
+  }
+  return v;
+}
+
+function asObject(v: unknown, what: string): Record<string, unknown> {
+  if (!v || typeof v !== 'object' || Array.isArray(v)) throw new DecodeError(`${what} is not a JSON object`);
+  return v as Record<string, unknown>;
+}
+
+/** Debezium's PostgreSQL `lsn` is the change's WAL position, a 64-bit unsigned integer (number or string). */
+export function postgresVersion(lsn: unknown): bigint {
+  let v: bigint;
+  if (typeof lsn === 'number' && Number.isSafeInteger(lsn) && lsn >= 0) v = BigInt(lsn);
+  else if (typeof lsn === 'string' && /^\d+$/.test(lsn)) v = BigInt(lsn);
+  else if (typeof lsn === 'string' && /^[0-9A-Fa-f]{1,8}\/[0-9A-Fa-f]{1,8}$/.test(lsn)) {
+    const [hi, lo] = lsn.split('/');
+    v = (BigInt(`0x${hi}`) << 32n) | BigInt(`0x${lo}`);
+  } else throw new DecodeError(`source.lsn '${String(lsn)}' is not a PostgreSQL LSN`);
+  if (v > MAX_VERSION) throw new DecodeError(`source.lsn ${v} exceeds 2^63-1`);
+  return v;
+}
+
+/** Binlog file number, position and row packed so that later changes have larger versions. */
+export function mysqlVersion(file: unknown, pos: unknown, row: unknown): bigint {
+  const m = typeof file === 'string' ? /\.(\d+)$/.exec(file) : null;
+  if (!m) throw new DecodeError(`source.file '${String(file)}' is not a binlog file name (<base>.<number>)`);
+  const fileNo = BigInt(m[1]);
+  const p = toBigInt(pos, 'source.pos');
+  const r = toBigInt(row ?? 0, 'source.row');
+  if (fileNo >= 1n << MYSQL_FILE_BITS) throw new DecodeError(`binlog file number ${fileNo} exceeds ${(1n << MYSQL_FILE_BITS) - 1n}`);
+  if (p >= 1n << MYSQL_POS_BITS) throw new DecodeError(`binlog position ${p} exceeds 2^32-1`);
+  if (r >= 1n << MYSQL_ROW_BITS) throw new DecodeError(`binlog row ${r} exceeds ${(1n << MYSQL_ROW_BITS) - 1n}`);
+  return (fileNo << (MYSQL_POS_BITS + MYSQL_ROW_BITS)) | (p << MYSQL_ROW_BITS) | r;
+}
+
+/** upsert-kafka: a key always lands in the same partition, so the partition offset orders its changes. */
+export function kafkaVersion(offset: number | string): bigint {
+  const v = toBigInt(offset, 'offset');
+  if (v > MAX_VERSION) throw new DecodeError(`offset ${v} exceeds 2^63-1`);
+  return v;
+}
+
+function toBigInt(v: unknown, what: string): bigint {
+  if (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) return BigInt(v);
+  if (typeof v === 'string' && /^\d+$/.test(v)) return BigInt(v);
+  throw new DecodeError(`${what} '${String(v)}' is not a non-negative integer`);
+}
+
+/**
+ * Keeps the view's columns (absent ones become null) so stores hold exactly what the view declares, coercing
+ * unambiguous encodings to the declared type (numeric strings, 'true'/'false', JSON columns sent as strings).
+ * A value that does not coerce is kept as sent rather than lost.
+ */
+function project(view: ViewConfig, row: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const f of view.fields) out[f.name] = f.name in row ? coerce(f.type, row[f.name]) : null;
+  return out;
+}
+
+export function coerce(type: ViewFieldType, v: unknown): unknown {
+  if (v === null || v === undefined) return null;
+  switch (type) {
+    case 'integer':
+      if (typeof v === 'string' && /^-?\d+$/.test(v) && Number.isSafeInteger(Number(v))) return Number(v);
+      return v;
+    case 'number':
+      if (typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v))) return Number(v);
+      return v;
+    case 'boolean':
+      if (v === 'true' || v === 1) return true;
+      if (v === 'false' || v === 0) return false;
+      return v;
+    case 'string':
+    case 'text':
+    case 'keyword':
+      return typeof v === 'number' || typeof v === 'boolean' ? String(v) : v;
+    case 'json':
+      if (typeof v === 'string') {
+        try {
+          const parsed = JSON.parse(v);
+          return parsed !== null && typeof parsed === 'object' ? parsed : v;
+        } catch {
+          return v;
+        }
+      }
+      return v;
+    default:
+      return v;
+  }
+}
+
+function pickKey(view: ViewConfig, source: Record<string, unknown> | null, what: string): Record<string, unknown> {
+  if (!source) throw new DecodeError(`${what} is missing, so the row key (${view.key.join(', ')}) is unknown`);
+  const key: Record<string, unknown> = {};
+  for (const col of view.key) {
+    const v = source[col];
+    if (v === undefined || v === null) throw new DecodeError(`key column '${col}' is missing from the ${what}`);
+    key[col] = v;
+  }
+  return key;
+}
+
+function kafkaCoordinates(rec: MskEventRecord) {
+  return { topic: rec.topic, partition: rec.partition, offset: String(rec.offset) };
+}
+
+export interface DecodeOptions {
+  /** Epoch ms stamped as `writtenAtMs`. */
+  readonly nowMs: number;
+}
+
+/**
+ * Decodes one record for a view. Throws DecodeError when the record cannot be understood (it is
+ * dead-lettered); returns `skip` for records that correctly carry nothing to write.
+ */
+export function decodeRecord(view: ViewConfig, rec: MskEventRecord, options: DecodeOptions): DecodeOutcome {
+  const keyText = decodeBase64(rec.key);
+  const valueText = decodeBase64(rec.value);
+  const keyJson = keyText === null || keyText === '' ? null : unwrapSchema(parseJson(keyText, 'record key'));
+  return view.format === 'upsert-kafka'
+    ? decodeUpsert(view, rec, keyJson, valueText, options)
+    : decodeDebezium(view, rec, keyJson, valueText, options);
+}
+
+function decodeUpsert(
+  view: ViewConfig, rec: MskEventRecord, keyJson: unknown, valueText: string | null, options: DecodeOptions,
+): DecodeOutcome {
+  const value = valueText === null ? null : asObject(parseJson(valueText, 'record value'), 'record value');
+  // Flink's upsert-kafka writes the key columns in the key; the value usually repeats them.
+  const keySource = keyJson !== null ? asObject(keyJson, 'record key') : value;
+  const key = pickKey(view, keySource, 'record key');
+  const version = kafkaVersion(rec.offset);
+  const commitTimeMs = typeof rec.timestamp === 'number' ? rec.timestamp : options.nowMs;
+  const position: SourcePosition = { kind: 'kafka', ...kafkaCoordinates(rec) };
+  const provenance: Provenance = {
+    sourceDatabase: 'flink',
+    sourceTable: view.sourceTable,
+    key,
+    commitTimeMs,
+    position,
+    version: version.toString(),
+    op: value === null ? 'delete' : 'upsert',
+    kafka: kafkaCoordinates(rec),
+    writtenAtMs: options.nowMs,
+  };
+  return { kind: 'write', record: { view: view.name, row: value === null ? null : project(view, { ...value, ...key }), provenance } };
+}
+
+function decodeDebezium(
+  view: ViewConfig, rec: MskEventRecord, keyJson: unknown, valueText: string | null, options: DecodeOptions,
+): DecodeOutcome {
+  // Debezium follows each delete with a tombstone for log compaction; the delete already carried the position.
+  if (valueText === null || valueText === '') return { kind: 'skip', reason: 'tombstone' };
+  const envelope = asObject(unwrapSchema(parseJson(valueText, 'record value')), 'Debezium payload');
+  const op = envelope.op;
+  if (typeof op !== 'string') {
+    // Schema-change events (`ddl`/`databaseName`) share some topics; they carry no row.
+    if ('ddl' in envelope || 'tableChanges' in envelope) return { kind: 'skip', reason: 'schema-change' };
+    throw new DecodeError('Debezium payload has no op: not a change event');
+  }
+  if (!['c', 'u', 'd', 'r'].includes(op)) throw new DecodeError(`Debezium op '${op}' is not one of c, u, d, r`);
+  const source = asObject(envelope.source, 'Debezium source block');
+  const before = (envelope.before ?? null) as Record<string, unknown> | null;
+  const after = (envelope.after ?? null) as Record<string, unknown> | null;
+  if (op !== 'd' && !after) throw new DecodeError(`Debezium '${op}' event has no after image`);
+  // REPLICA IDENTITY DEFAULT deletes have no before image: the key is only in the Kafka record key.
+  const keySource = op === 'd' ? (before ?? (keyJson as Record<string, unknown> | null)) : after;
+  const key = pickKey(view, keySource ? asObject(keySource, 'row image') : null, op === 'd' ? 'before image and the record key' : 'after image');
+
+  let position: SourcePosition;
+  let version: bigint;
+  const connector = String(source.connector ?? '');
+  if (source.lsn !== undefined && source.lsn !== null) {
+    version = postgresVersion(source.lsn);
+    position = {
+      kind: 'postgres',
+      lsn: version.toString(),
+      ...(typeof source.txId === 'number' ? { txId: source.txId } : {}),
+    };
+  } else if (source.file !== undefined) {
+    version = mysqlVersion(source.file, source.pos, source.row);
+    position = {
+      kind: 'mysql',
+      file: String(source.file),
+      pos: Number(source.pos),
+      row: Number(source.row ?? 0),
+      ...(typeof source.gtid === 'string' ? { gtid: source.gtid } : {}),
+    };
+  } else {
+    throw new DecodeError(`Debezium source block (connector '${connector}') has neither lsn nor binlog file/pos`);
+  }
+  const table = [source.schema ?? source.db, source.table].filter(p => typeof p === 'string' && p).join('.');
+  const commitTimeMs = typeof source.ts_ms === 'number' ? source.ts_ms : (typeof envelope.ts_ms === 'number' ? envelope.ts_ms : options.nowMs);
+  const provenance: Provenance = {
+    sourceDatabase: [source.name, source.db].filter(p => typeof p === 'string' && p).join('/'),
+    sourceTable: table || view.sourceTable,
+    key,
+    commitTimeMs,
+    position,
+    version: version.toString(),
+    op,
+    kafka: kafkaCoordinates(rec),
+    writtenAtMs: options.nowMs,
+  };
+  return { kind: 'write', record: { view: view.name, row: op === 'd' ? null : project(view, after!), provenance } };
+}
+
+/**
+ * Source time of a Debezium heartbeat record (`__debezium-heartbeat.*` topics carry `{ts_ms}`), or
+ * undefined when the value has none.
+ */
+export function heartbeatSourceTsMs(rec: MskEventRecord): number | undefined {
+  const text = decodeBase64(rec.value);
+  if (!text) return undefined;
+  try {
+    const v = unwrapSchema(JSON.parse(text)) as Record<string, unknown> | null;
+    const ts = v?.ts_ms ?? (v?.source as Record<string, unknown> | undefined)?.ts_ms;
+    return typeof ts === 'number' ? ts : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,98 @@
+// Sink Lambda: MSK batches -> per-view store writes (cache or search), dead letters to S3 or SQS, EMF metrics and structured logs.
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { S3Client } from '@aws-sdk/client-s3';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { defaultProvider } from '@aws-sdk/credential-provider-node';
+import { cacheSettingsFromEnv, createCacheClient, passwordSourceFor, type CacheClient } from '../shared/cache-client';
+import type { MskEvent } from '../shared/envelope';
+import { parseViewsEnv, VIEWS_ENV, type ViewConfig } from '../shared/view-config';
+import { cacheBatchWriter } from './cache-route';
+import { S3DeadLetterSink, SqsDeadLetterSink, type DeadLetterSink } from './dead-letter';
+import { PowertoolsSinkMetrics } from './metrics';
+import { checkWriters, processBatch, type BatchSummary, type SinkDependencies } from './process';
+import { searchWriterFromEnvironment } from './search-route';
+
+/** Environment variables AgentSink sets besides the views and the store clients' own. */
+export const SINK_ENV = {
+  /** `s3` or `sqs`. */
+  deadLetterKind: 'AGENT_SINK_DLQ_KIND',
+  /** Bucket name (s3) or queue URL (sqs). */
+  deadLetterTarget: 'AGENT_SINK_DLQ_TARGET',
+  heartbeatTopicPrefix: 'AGENT_SINK_HEARTBEAT_TOPIC_PREFIX',
+} as const;
+
+const logger = new Logger();
+const metrics = new Metrics();
+const sinkMetrics = new PowertoolsSinkMetrics(metrics);
+
+interface Runtime {
+  readonly deps: SinkDependencies;
+  readonly cache?: CacheClient;
+}
+
+let runtime: Promise<Runtime> | undefined;
+
+function deadLetterSinkFromEnv(env: NodeJS.ProcessEnv): DeadLetterSink {
+  const kind = env[SINK_ENV.deadLetterKind];
+  const target = env[SINK_ENV.deadLetterTarget];
+  if (!target) throw new Error(`${SINK_ENV.deadLetterTarget} is not set: the sink has no dead-letter destination`);
+  if (kind === 's3') return new S3DeadLetterSink(new S3Client({}), target);
+  if (kind === 'sqs') return new SqsDeadLetterSink(new SQSClient({}), target);
+  throw new Error(`${SINK_ENV.deadLetterKind} is '${kind}'; expected s3 or sqs`);
+}
+
+async function init(env: NodeJS.ProcessEnv): Promise<Runtime> {
+  const views: ViewConfig[] = parseViewsEnv(env[VIEWS_ENV]);
+  let cache: CacheClient | undefined;
+  const writers: { cache?: SinkDependencies['writers']['cache']; search?: SinkDependencies['writers']['search'] } = {};
+  if (views.some(v => v.store === 'cache')) {
+    const settings = cacheSettingsFromEnv(env);
+    const secrets = new SecretsManagerClient({});
+    const passwordSource = await passwordSourceFor(settings, {
+      region: env.AWS_REGION ?? '',
+      credentials: defaultProvider(),
+      fetchSecret: async arn => (await secrets.send(new GetSecretValueCommand({ SecretId: arn }))).SecretString ?? '',
+    });
+    const client = createCacheClient(settings, { passwordSource });
+    cache = client;
+    writers.cache = cacheBatchWriter(client);
+  }
+  if (views.some(v => v.store === 'search')) writers.search = await searchWriterFromEnvironment();
+  checkWriters(views, writers);
+  return {
+    cache,
+    deps: {
+      views,
+      writers,
+      deadLetters: deadLetterSinkFromEnv(env),
+      metrics: sinkMetrics,
+      log: { info: (m, e) => logger.info(m, e ?? {}), warn: (m, e) => logger.warn(m, e ?? {}) },
+      heartbeatTopicPrefix: env[SINK_ENV.heartbeatTopicPrefix],
+    },
+  };
+}
+
+export async function handler(event: MskEvent): Promise<BatchSummary> {
+  runtime ??= init(process.env).catch(e => {
+    runtime = undefined;
+    throw e;
+  });
+  const { deps } = await runtime;
+  try {
+    return await processBatch(event, deps);
+  } catch (e) {
+    logger.error('batch failed; the event source will retry it', e as Error);
+    throw e;
+  } finally {
+    sinkMetrics.flush();
+  }
+}
+
+/** Closes the cached store connections (tests, and runtimes that signal shutdown). */
+export async function close(): Promise<void> {
+  const current = runtime;
+  runtime = undefined;
+  if (current) await (await current.catch(() => undefined))?.cache?.close();
+}

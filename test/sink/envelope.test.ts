@@ -1,0 +1,160 @@
+// Envelope decoding: Debezium with and without schemas, REPLICA IDENTITY DEFAULT deletes, tombstones, upsert-kafka, and versions that order positions.
+import { coerce, decodeRecord, DecodeError, kafkaVersion, mysqlVersion, postgresVersion, heartbeatSourceTsMs } from '../../lambda/shared/envelope';
+import type { ViewFieldType } from '../../lambda/shared/view-config';
+import { b64, fixtureRecords, productsView } from './helpers';
+
+const view = productsView({ keyPrefix: 'x:' });
+const NOW = 1_700_000_000_000;
+
+describe('versions', () => {
+  test('PostgreSQL LSNs keep their numeric order, in both Debezium and textual forms', () => {
+    expect(postgresVersion(34078720)).toBe(34078720n);
+    expect(postgresVersion('0/16B3748')).toBe(0x16B3748n);
+    expect(postgresVersion('1/0')).toBe(1n << 32n);
+    expect(postgresVersion('1/0') > postgresVersion('0/FFFFFFFF')).toBe(true);
+  });
+
+  test('MySQL binlog file beats position beats row', () => {
+    const a = mysqlVersion('mysql-bin.000003', 4294967295, 4095);
+    const b = mysqlVersion('mysql-bin.000004', 4, 0);
+    expect(b > a).toBe(true);
+    expect(mysqlVersion('mysql-bin.000003', 2090, 1) > mysqlVersion('mysql-bin.000003', 2090, 0)).toBe(true);
+    expect(mysqlVersion('mysql-bin.000003', 2091, 0) > mysqlVersion('mysql-bin.000003', 2090, 4095)).toBe(true);
+    expect(mysqlVersion('mysql-bin.524287', 4294967295, 4095)).toBe((1n << 63n) - 1n);
+  });
+
+  test('out-of-range positions are refused instead of wrapping', () => {
+    expect(() => mysqlVersion('mysql-bin.524288', 0, 0)).toThrow(DecodeError);
+    expect(() => mysqlVersion('mysql-bin.1', 2 ** 32, 0)).toThrow(/exceeds/);
+    expect(() => mysqlVersion('binlog', 1, 0)).toThrow(/not a binlog file name/);
+    expect(() => postgresVersion('9223372036854775808')).toThrow(/exceeds/);
+    expect(() => kafkaVersion('-1')).toThrow(DecodeError);
+  });
+});
+
+describe('Debezium', () => {
+  test('PostgreSQL without schemas: snapshot read carries provenance and the projected row', () => {
+    const [rec] = fixtureRecords('postgres-products.jsonl', view.topic);
+    const out = decodeRecord(view, rec, { nowMs: NOW });
+    expect(out).toEqual({
+      kind: 'write',
+      record: {
+        view: 'products',
+        row: { id: 101, name: 'scooter', description: 'Small 2-wheel scooter', weight: 3.14 },
+        provenance: {
+          sourceDatabase: 'fullfillment/postgres',
+          sourceTable: 'inventory.products',
+          key: { id: 101 },
+          commitTimeMs: 1596001099434,
+          position: { kind: 'postgres', lsn: '34078720', txId: 601 },
+          version: '34078720',
+          op: 'r',
+          kafka: { topic: view.topic, partition: 0, offset: '0' },
+          writtenAtMs: NOW,
+        },
+      },
+    });
+  });
+
+  test('MySQL with schemas: the {schema, payload} wrapper is removed and the version packs file/pos/row', () => {
+    const recs = fixtureRecords('mysql-products-schema-include.jsonl', view.topic);
+    const update = decodeRecord(view, recs[7], { nowMs: NOW });
+    expect(update.kind).toBe('write');
+    if (update.kind !== 'write') return;
+    expect(update.record.provenance.op).toBe('u');
+    expect(update.record.provenance.position).toEqual({ kind: 'mysql', file: 'mysql-bin.000003', pos: 1707, row: 0 });
+    expect(update.record.provenance.version).toBe(mysqlVersion('mysql-bin.000003', 1707, 0).toString());
+    expect(update.record.provenance.sourceTable).toBe('inventory.products');
+    expect(update.record.row).toMatchObject({ id: 110 });
+  });
+
+  test('a delete whose before is null takes its key from the Kafka record key', () => {
+    const recs = fixtureRecords('postgres-products-replica-identity-default.jsonl', view.topic, [111]);
+    const del = recs.find(r => JSON.parse(Buffer.from(r.value ?? b64('null'), 'base64').toString()).op === 'd')!;
+    const out = decodeRecord(view, del, { nowMs: NOW });
+    expect(out.kind === 'write' && out.record.row).toBeNull();
+    expect(out.kind === 'write' && out.record.provenance.key).toEqual({ id: 111 });
+  });
+
+  test('a tombstone (null value) is skipped: the delete before it carried the position', () => {
+    const recs = fixtureRecords('postgres-products.jsonl', view.topic);
+    const tomb = recs[recs.length - 1];
+    expect(tomb.value).toBeNull();
+    expect(decodeRecord(view, tomb, { nowMs: NOW })).toEqual({ kind: 'skip', reason: 'tombstone' });
+  });
+
+  test('a delete with neither images nor record key is undecodable', () => {
+    const value = { before: null, after: null, op: 'd', source: { lsn: 5, ts_ms: 1, db: 'd', schema: 's', table: 't' } };
+    expect(() => decodeRecord(view, { topic: view.topic, partition: 0, offset: 9, key: null, value: b64(value) }, { nowMs: NOW }))
+      .toThrow(/row key \(id\) is unknown/);
+  });
+
+  test('garbage, unknown ops and position-less events are DecodeErrors', () => {
+    const rec = (value: string) => ({ topic: view.topic, partition: 0, offset: 1, key: b64({ id: 1 }), value: Buffer.from(value).toString('base64') });
+    expect(() => decodeRecord(view, rec('not json'), { nowMs: NOW })).toThrow(DecodeError);
+    expect(() => decodeRecord(view, rec(JSON.stringify({ op: 't', source: { lsn: 1 } })), { nowMs: NOW })).toThrow(/op 't'/);
+    expect(() => decodeRecord(view, rec(JSON.stringify({ op: 'c', after: { id: 1 }, source: {} })), { nowMs: NOW })).toThrow(/neither lsn nor binlog/);
+    expect(() => decodeRecord(view, rec(JSON.stringify({ op: 'c', after: { name: 'x' }, source: { lsn: 1 } })), { nowMs: NOW })).toThrow(/key column 'id'/);
+  });
+
+  test('schema-change events are skipped, not dead-lettered', () => {
+    const rec = { topic: view.topic, partition: 0, offset: 1, key: null, value: b64({ ddl: 'ALTER TABLE x', databaseName: 'd' }) };
+    expect(decodeRecord(view, rec, { nowMs: NOW })).toEqual({ kind: 'skip', reason: 'schema-change' });
+  });
+});
+
+describe('upsert-kafka', () => {
+  const upsertView = productsView({ keyPrefix: 'x:', format: 'upsert-kafka', topic: 'flink.products', sourceTable: 'flink_products' });
+
+  test('an upsert is versioned by its offset and keeps the record timestamp as commit time', () => {
+    const out = decodeRecord(upsertView, {
+      topic: 'flink.products', partition: 3, offset: '12345', timestamp: 1000, key: b64({ id: 7 }), value: b64({ id: 7, name: 'n', extra: 1 }),
+    }, { nowMs: NOW });
+    expect(out).toMatchObject({
+      kind: 'write',
+      record: {
+        row: { id: 7, name: 'n', description: null, weight: null },
+        provenance: { version: '12345', op: 'upsert', commitTimeMs: 1000, position: { kind: 'kafka', topic: 'flink.products', partition: 3, offset: '12345' }, sourceTable: 'flink_products' },
+      },
+    });
+  });
+
+  test('a null value is a versioned delete', () => {
+    const out = decodeRecord(upsertView, { topic: 'flink.products', partition: 0, offset: 8, timestamp: 5, key: b64({ id: 7 }), value: null }, { nowMs: NOW });
+    expect(out).toMatchObject({ kind: 'write', record: { row: null, provenance: { op: 'delete', version: '8', key: { id: 7 } } } });
+  });
+});
+
+test('heartbeat records yield their source time', () => {
+  expect(heartbeatSourceTsMs({ topic: '__debezium-heartbeat.x', partition: 0, offset: 0, value: b64({ ts_ms: 42 }) })).toBe(42);
+  expect(heartbeatSourceTsMs({ topic: '__debezium-heartbeat.x', partition: 0, offset: 0, value: b64({ schema: {}, payload: { ts_ms: 43 } }) })).toBe(43);
+  expect(heartbeatSourceTsMs({ topic: '__debezium-heartbeat.x', partition: 0, offset: 0, value: null })).toBeUndefined();
+});
+
+describe('field coercion to the view\'s types', () => {
+  test.each([
+    ['integer', '42', 42],
+    ['integer', '12345678901234567890', '12345678901234567890'],
+    ['integer', 'AeJA', 'AeJA'],
+    ['number', '3.25', 3.25],
+    ['number', '', ''],
+    ['boolean', 'true', true],
+    ['boolean', 0, false],
+    ['string', 7, '7'],
+    ['keyword', true, 'true'],
+    ['json', '{"a":1}', { a: 1 }],
+    ['json', '"just text"', '"just text"'],
+    ['json', 'not json', 'not json'],
+    ['timestamp', 1596001099434, 1596001099434],
+    ['text', null, null],
+  ] as [ViewFieldType, unknown, unknown][])('%s: %p becomes %p', (type, input, output) => {
+    expect(coerce(type, input)).toEqual(output);
+  });
+
+  test('decoded rows carry coerced values', () => {
+    const v = productsView({ keyPrefix: 'x:' });
+    const value = { op: 'c', after: { id: '5', name: 9, weight: '1.5' }, source: { lsn: 1, ts_ms: 1, db: 'd', schema: 's', table: 't' } };
+    const out = decodeRecord(v, { topic: v.topic, partition: 0, offset: 0, key: null, value: b64(value) }, { nowMs: NOW });
+    expect(out.kind === 'write' && out.record.row).toEqual({ id: 5, name: '9', description: null, weight: 1.5 });
+  });
+});

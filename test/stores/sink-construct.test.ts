@@ -1,0 +1,248 @@
+// AgentSink: one MSK event source mapping per view topic with IAM auth, stable consumer groups and TRIM_HORIZON; dead letters; least-privilege role; metrics; clean gate.
+import { Duration } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { AgentNetwork } from '../../constructs/common/agent-network';
+import { AgentCache } from '../../constructs/stores/agent-cache';
+import { AgentSink, AgentSinkProps, SinkDeadLetter } from '../../constructs/stores/agent-sink';
+import { AgentView, ViewFieldType, ViewStore, ViewTopicFormat } from '../../constructs/stores/view';
+import { testApp, testStack } from '../helpers/app';
+import { formatFindings, gateFindings } from '../helpers/gate';
+import { FakeCluster, FakeSearch } from './fakes';
+
+const balances = new AgentView({
+  name: 'customer_balances', description: 'Balance per customer', topic: 'agentdata.public.accounts', sourceTable: 'public.accounts',
+  key: ['customer_id'], fields: [{ name: 'customer_id', type: ViewFieldType.INTEGER }, { name: 'balance', type: ViewFieldType.NUMBER }], store: ViewStore.CACHE,
+});
+const balancesByName = new AgentView({
+  name: 'balances_by_id', description: 'Same topic, second cache view', topic: 'agentdata.public.accounts', sourceTable: 'public.accounts',
+  key: ['customer_id'], fields: [{ name: 'customer_id', type: ViewFieldType.INTEGER }], store: ViewStore.CACHE, cache: { keyPrefix: 'bid:' },
+});
+const orders = new AgentView({
+  name: 'recent_orders', description: 'Orders', topic: 'flink.recent_orders', format: ViewTopicFormat.UPSERT_KAFKA, sourceTable: 'recent_orders',
+  key: ['order_id'], fields: [{ name: 'order_id', type: ViewFieldType.KEYWORD }, { name: 'placed_at', type: ViewFieldType.TIMESTAMP }], store: ViewStore.SEARCH,
+});
+
+function build(props: Partial<AgentSinkProps> = {}, gate = false) {
+  const app = testApp({ gate });
+  const stack = testStack(app);
+  const vpc = new AgentNetwork(stack, 'Net').vpc;
+  const cluster = new FakeCluster(stack, 'Kafka', vpc);
+  const cache = new AgentCache(stack, 'Cache', { vpc, cacheName: 'agent-views' });
+  const search = new FakeSearch(stack, 'Search', vpc);
+  const sink = new AgentSink(stack, 'Sink', { cluster, cache, search, views: [balances, balancesByName, orders], ...props });
+  return { app, stack, sink, cluster, cache, t: () => Template.fromStack(stack) };
+}
+
+describe('event source mappings', () => {
+  test('one per distinct topic, from TRIM_HORIZON, with a stable consumer group, batch 500, IAM auth (no secrets) and the S3 on-failure destination', () => {
+    const { t, sink, stack } = build();
+    t().resourceCountIs('AWS::Lambda::EventSourceMapping', 2);
+    const bucket = stack.getLogicalId(sink.deadLetterBucket!.node.defaultChild as any);
+    for (const topic of ['agentdata.public.accounts', 'flink.recent_orders']) {
+      t().hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+        Topics: [topic],
+        EventSourceArn: 'arn:aws:kafka:us-east-1:123456789012:cluster/agent-kafka/uuid-1',
+        StartingPosition: 'TRIM_HORIZON',
+        BatchSize: 500,
+        MaximumBatchingWindowInSeconds: Match.absent(),
+        AmazonManagedKafkaEventSourceConfig: { ConsumerGroupId: Match.stringLikeRegexp(`^agent-sink\\.[A-Za-z0-9]+\\.${topic.replace(/\./g, '\\.')}$`) },
+        DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [bucket, 'Arn'] } } },
+        SourceAccessConfigurations: Match.absent(),
+        ProvisionedPollerConfig: Match.absent(),
+        MaximumRetryAttempts: Match.absent(),
+        MaximumRecordAgeInSeconds: Match.absent(),
+      });
+    }
+  });
+
+  test('the consumer group id is deterministic across synths and can be set', () => {
+    const group = (b: ReturnType<typeof build>) => b.stack.resolve(b.sink.eventSourceMappings['flink.recent_orders'].amazonManagedKafkaEventSourceConfig);
+    expect(group(build())).toEqual(group(build()));
+    expect(group(build({ consumerGroupPrefix: 'prod-sink' }))).toEqual({ consumerGroupId: 'prod-sink.flink.recent_orders' });
+  });
+
+  test('mappings are named after their topic, so adding a view leaves the others in place', () => {
+    const before = build();
+    const after = build({ views: [orders, balances] });
+    const id = (b: ReturnType<typeof build>, topic: string) => b.stack.getLogicalId(b.sink.eventSourceMappings[topic]);
+    expect(id(after, 'flink.recent_orders')).toBe(id(before, 'flink.recent_orders'));
+    expect(id(after, 'agentdata.public.accounts')).toBe(id(before, 'agentdata.public.accounts'));
+  });
+
+  test('provisioned pollers, retry and record-age limits and a batching window are applied', () => {
+    const { t } = build({ provisionedPollers: { minimum: 2, maximum: 20 }, retryAttempts: 10, maxRecordAge: Duration.hours(6), maxBatchingWindow: Duration.seconds(1), batchSize: 1000 });
+    t().hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      ProvisionedPollerConfig: { MinimumPollers: 2, MaximumPollers: 20 }, MaximumRetryAttempts: 10, MaximumRecordAgeInSeconds: 21600,
+      MaximumBatchingWindowInSeconds: 1, BatchSize: 1000,
+    });
+  });
+
+  test('a heartbeat topic gets its own mapping', () => {
+    const { t, sink } = build({ heartbeatTopic: '__debezium-heartbeat.agentdata' });
+    t().resourceCountIs('AWS::Lambda::EventSourceMapping', 3);
+    t().hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ AGENT_SINK_HEARTBEAT_TOPIC_PREFIX: '__debezium-heartbeat.agentdata' }) } });
+    expect(sink.metricHeartbeatLag().metricName).toBe('HeartbeatLag');
+  });
+
+  test('an SQS dead-letter destination replaces the bucket', () => {
+    const { t, sink, stack } = build({ deadLetter: SinkDeadLetter.queue() });
+    t().resourceCountIs('AWS::S3::Bucket', 0);
+    t().hasResourceProperties('AWS::SQS::Queue', { SqsManagedSseEnabled: true, MessageRetentionPeriod: 1209600 });
+    const queue = stack.getLogicalId(sink.deadLetterQueue!.node.defaultChild as any);
+    t().hasResourceProperties('AWS::Lambda::EventSourceMapping', { DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [queue, 'Arn'] } } } });
+    t().hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ AGENT_SINK_DLQ_KIND: 'sqs', AGENT_SINK_DLQ_TARGET: { Ref: queue } }) } });
+  });
+});
+
+describe('function', () => {
+  test('runs in the cluster VPC with the views, the store clients and the dead-letter target in its environment', () => {
+    const { t, sink, stack } = build();
+    const bucket = stack.getLogicalId(sink.deadLetterBucket!.node.defaultChild as any);
+    t().hasResourceProperties('AWS::Lambda::Function', {
+      Runtime: 'nodejs24.x', MemorySize: 512, Timeout: 60,
+      VpcConfig: Match.objectLike({ SubnetIds: Match.anyValue() }),
+      Environment: { Variables: Match.objectLike({
+        AGENT_VIEWS: JSON.stringify([balances.toConfig(), balancesByName.toConfig(), orders.toConfig()]),
+        AGENT_CACHE_AUTH: 'iam', AGENT_CACHE_USER: 'agent-views-app', AGENT_SEARCH_ENDPOINT: 'vpc-agent-search.us-east-1.es.amazonaws.com',
+        AGENT_SINK_DLQ_KIND: 's3', AGENT_SINK_DLQ_TARGET: { Ref: bucket },
+        POWERTOOLS_METRICS_NAMESPACE: 'AgentDataStack', POWERTOOLS_SERVICE_NAME: 'agent-sink',
+      }) },
+    });
+  });
+
+  test('the cache and the search domain admit the sink on their ports', () => {
+    const { t } = build();
+    t().hasResourceProperties('AWS::EC2::SecurityGroupIngress', { FromPort: 6379, ToPort: 6379, Description: 'Agent sink writes the cache' });
+    t().hasResourceProperties('AWS::EC2::SecurityGroupIngress', { FromPort: 443, ToPort: 443, Description: 'Agent sink writes the search domain' });
+  });
+
+  test('the role holds exactly the grants the sink needs, each on a named resource', () => {
+    const { t } = build();
+    const policies = t().findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: Match.stringLikeRegexp('SinkFunctionRole') }] } });
+    const statements = Object.values(policies).flatMap((p: any) => p.Properties.PolicyDocument.Statement);
+    const byAction = (a: string) => statements.filter((s: any) => [s.Action].flat().includes(a));
+    expect(byAction('elasticache:Connect')[0].Resource).toEqual(expect.arrayContaining([
+      'arn:aws:elasticache:us-east-1:123456789012:user:agent-views-app', { 'Fn::GetAtt': [expect.stringMatching(/^Cache/), 'ARN'] },
+    ]));
+    expect(byAction('s3:PutObject')[0]).toMatchObject({ Action: 's3:PutObject', Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [expect.stringMatching(/SinkDeadLetterBucket/), 'Arn'] }, '/*']] } });
+    expect(byAction('kafka-cluster:ReadData').flatMap((s: any) => [s.Resource].flat()).sort()).toEqual([
+      'arn:aws:kafka:us-east-1:123456789012:topic/agent-kafka/uuid-1/agentdata.public.accounts',
+      'arn:aws:kafka:us-east-1:123456789012:topic/agent-kafka/uuid-1/flink.recent_orders',
+    ]);
+    expect(byAction('kafka:GetBootstrapBrokers')[0]).toMatchObject({ Action: expect.arrayContaining(['kafka:DescribeClusterV2', 'kafka:GetBootstrapBrokers']), Resource: 'arn:aws:kafka:us-east-1:123456789012:cluster/agent-kafka/uuid-1' });
+    expect(byAction('es:ESHttpPost')[0].Resource).toEqual('arn:aws:es:us-east-1:123456789012:domain/agent-search/recent-orders');
+    expect(byAction('s3:PutObject').length).toBe(1);
+    expect(byAction('s3:ListBucket')[0].Resource).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/SinkDeadLetterBucket/), 'Arn'] });
+    // Wildcards only where AWS offers no resource-level permission (ENI management).
+    const wildcard = statements.filter((s: any) => s.Resource === '*').flatMap((s: any) => [s.Action].flat());
+    expect(wildcard.every((a: string) => a.startsWith('ec2:'))).toBe(true);
+  });
+
+  test('the sink is connectable and grantable through its function', () => {
+    const { sink } = build();
+    expect(sink.connections).toBe(sink.function.connections);
+    expect(sink.grantPrincipal).toBe(sink.function.grantPrincipal);
+  });
+
+  test('the mappings wait for the role\'s policy', () => {
+    const { t } = build();
+    const esms = t().findResources('AWS::Lambda::EventSourceMapping');
+    for (const esm of Object.values(esms)) expect((esm as any).DependsOn).toEqual(expect.arrayContaining([expect.stringMatching(/SinkFunctionRole/)]));
+  });
+
+  test('the default dead-letter bucket is private, encrypted, TLS-only and retained', () => {
+    const { t } = build();
+    t().hasResourceProperties('AWS::S3::Bucket', {
+      BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
+      PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+    });
+    t().hasResource('AWS::S3::Bucket', { DeletionPolicy: 'Retain' });
+    t().hasResourceProperties('AWS::S3::BucketPolicy', { PolicyDocument: { Statement: [Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })] } });
+  });
+});
+
+describe('metrics', () => {
+  test('OffsetLag per function and the sink\'s EMF metrics per view', () => {
+    const { sink, stack } = build();
+    const lag = sink.metricOffsetLag();
+    expect({ ns: lag.namespace, name: lag.metricName, stat: lag.statistic }).toEqual({ ns: 'AWS/Lambda', name: 'OffsetLag', stat: 'Maximum' });
+    expect(stack.resolve(lag.dimensions)).toEqual({ FunctionName: { Ref: stack.getLogicalId(sink.function.node.defaultChild as any) } });
+    const fresh = sink.metricFreshnessLag('customer_balances');
+    expect({ ns: fresh.namespace, name: fresh.metricName, stat: fresh.statistic, dims: fresh.dimensions })
+      .toEqual({ ns: 'AgentDataStack', name: 'FreshnessLag', stat: 'Maximum', dims: { service: 'agent-sink', View: 'customer_balances' } });
+    expect(sink.metricRecordsWritten('recent_orders').statistic).toBe('Sum');
+    expect(sink.metricRecordsStale('recent_orders').metricName).toBe('RecordsStale');
+    expect(sink.metricRecordsDeadLettered('recent_orders').metricName).toBe('RecordsDeadLettered');
+    expect(sink.metricRecordsReceived('recent_orders').metricName).toBe('RecordsReceived');
+    expect(() => sink.metricFreshnessLag('nope')).toThrow(/view 'nope' is not written by this sink/);
+    expect(() => sink.metricHeartbeatLag()).toThrow(/needs heartbeatTopic/);
+  });
+});
+
+test('passes the validation gate', () => {
+  const { app } = build({}, true);
+  expect(formatFindings(gateFindings(app))).toBe('');
+});
+
+test('passes the validation gate with an SQS dead-letter queue and provisioned pollers', () => {
+  const { app } = build({ deadLetter: SinkDeadLetter.queue(), provisionedPollers: {} }, true);
+  expect(formatFindings(gateFindings(app))).toBe('');
+});
+
+describe('validation', () => {
+  test.each([
+    ['views is empty', { views: [] }, /views is empty/],
+    ['a view is given twice', { views: [balances, balances] }, /view 'customer_balances' is given twice/],
+    ['a cache view has no cache', { cache: undefined }, /\[customer_balances, balances_by_id\] use ViewStore.CACHE but cache is not set/],
+    ['a search view has no search domain', { search: undefined }, /\[recent_orders\] use ViewStore.SEARCH but search is not set/],
+    ['the batch size is out of range', { batchSize: 20000 }, /batchSize is 20000/],
+    ['the batching window is not whole seconds', { maxBatchingWindow: Duration.millis(100) }, /maxBatchingWindow is 100 millis; use whole seconds/],
+    ['retry limits are set without provisioned pollers', { retryAttempts: 3 }, /provisioned mode only/],
+    ['the record age is out of range', { provisionedPollers: {}, maxRecordAge: Duration.seconds(10) }, /maxRecordAge is 10 seconds/],
+    ['the poller maximum is below the minimum', { provisionedPollers: { minimum: 5, maximum: 2 } }, /provisionedPollers.maximum is 2/],
+    ['the consumer group prefix has spaces', { consumerGroupPrefix: 'my sink' }, /consumerGroupPrefix 'my sink'/],
+  ])('fails when %s', (_, props, message) => {
+    expect(() => build(props as Partial<AgentSinkProps>)).toThrow(message);
+  });
+
+  test('fails when the views do not fit in Lambda\'s 4 KB of environment', () => {
+    const many = Array.from({ length: 12 }, (_, i) => new AgentView({
+      name: `view_${i}`, description: 'A view with a fairly long description that agents read to choose their tool', topic: `t${i}`,
+      sourceTable: 'public.t', key: ['id'], fields: [{ name: 'id', type: ViewFieldType.INTEGER }, { name: 'payload', type: ViewFieldType.JSON }],
+      store: ViewStore.CACHE,
+    }));
+    expect(() => build({ views: many })).toThrow(/views' configuration is \d+ bytes; Lambda allows 4 KB .* Split the views over several AgentSinks/);
+  });
+
+  test('an existing queue can be the destination', () => {
+    const app = testApp();
+    const stack = testStack(app);
+    const vpc = new AgentNetwork(stack, 'Net').vpc;
+    const queue = new sqs.Queue(stack, 'Mine', { enforceSSL: true });
+    const sink = new AgentSink(stack, 'Sink', {
+      cluster: new FakeCluster(stack, 'Kafka', vpc), cache: new AgentCache(stack, 'Cache', { vpc, cacheName: 'c' }), views: [balances],
+      deadLetter: SinkDeadLetter.queue(queue), startingPosition: lambda.StartingPosition.LATEST,
+    });
+    expect(sink.deadLetterQueue).toBe(queue);
+    Template.fromStack(stack).hasResourceProperties('AWS::Lambda::EventSourceMapping', { StartingPosition: 'LATEST' });
+  });
+});
+
+test('the sink handler bundles with esbuild', () => {
+  const app = testApp({ bundle: true });
+  const stack = testStack(app);
+  const vpc = new AgentNetwork(stack, 'Net').vpc;
+  new AgentSink(stack, 'Sink', { cluster: new FakeCluster(stack, 'Kafka', vpc), cache: new AgentCache(stack, 'Cache', { vpc, cacheName: 'c' }), views: [balances] });
+  const assembly = app.synth();
+  const fs = require('fs') as typeof import('fs');
+  const path = require('path') as typeof import('path');
+  const assets = fs.readdirSync(assembly.directory).filter(d => d.startsWith('asset.'));
+  const bundles = assets.map(a => path.join(assembly.directory, a, 'index.js')).filter(f => fs.existsSync(f));
+  const sink = bundles.map(f => fs.readFileSync(f, 'utf8')).find(code => code.includes('AGENT_SINK_DLQ_KIND'));
+  expect(sink).toBeDefined();
+  // The AWS SDK comes from the runtime; ioredis and Powertools are bundled.
+  expect(sink).not.toMatch(/require\("ioredis"\)/);
+  expect(sink).toMatch(/require\("@aws-sdk\/client-s3"\)/);
+});

@@ -1,0 +1,89 @@
+// AgentView: declarations render to ViewConfig with documented defaults, and every invalid declaration fails at synth with a message naming the fix.
+import { Duration } from 'aws-cdk-lib';
+import { AgentView, AgentViewProps, viewsEnvironment, ViewFieldType, ViewStore, ViewTopicFormat } from '../../constructs/stores/view';
+
+const base: AgentViewProps = {
+  name: 'customer_balances',
+  description: 'Current balance per customer',
+  topic: 'agentdata.public.accounts',
+  key: ['customer_id'],
+  fields: [
+    { name: 'customer_id', type: ViewFieldType.INTEGER, description: 'Customer number' },
+    { name: 'balance', type: ViewFieldType.NUMBER },
+    { name: 'updated_at', type: ViewFieldType.TIMESTAMP },
+  ],
+  sourceTable: 'public.accounts',
+  store: ViewStore.CACHE,
+};
+
+describe('defaults', () => {
+  test('a cache view: Debezium format, key prefix `<name>:`, no row TTL, 7-day tombstones', () => {
+    expect(new AgentView(base).toConfig()).toEqual({
+      name: 'customer_balances',
+      description: 'Current balance per customer',
+      store: 'cache',
+      topic: 'agentdata.public.accounts',
+      format: 'debezium',
+      key: ['customer_id'],
+      fields: [
+        { name: 'customer_id', type: 'integer', description: 'Customer number' },
+        { name: 'balance', type: 'number' },
+        { name: 'updated_at', type: 'timestamp' },
+      ],
+      sourceTable: 'public.accounts',
+      cache: { keyPrefix: 'customer_balances:', tombstoneTtlSeconds: 604800 },
+    });
+  });
+
+  test('a search view: index named after the view with hyphens', () => {
+    const v = new AgentView({ ...base, store: ViewStore.SEARCH, search: { timeField: 'updated_at' } });
+    expect(v.toConfig().search).toEqual({ index: 'customer-balances', timeField: 'updated_at' });
+    expect(v.toConfig().cache).toBeUndefined();
+    expect(v.index).toBe('customer-balances');
+    expect(v.keyPrefix).toBeUndefined();
+  });
+
+  test('explicit options are carried through', () => {
+    const c = new AgentView({
+      ...base, format: ViewTopicFormat.UPSERT_KAFKA, cache: { keyPrefix: 'bal:', ttl: Duration.hours(1), tombstoneTtl: Duration.days(1) },
+    }).toConfig();
+    expect(c.format).toBe('upsert-kafka');
+    expect(c.cache).toEqual({ keyPrefix: 'bal:', ttlSeconds: 3600, tombstoneTtlSeconds: 86400 });
+  });
+
+  test('viewsEnvironment renders the AGENT_VIEWS array', () => {
+    expect(JSON.parse(viewsEnvironment([new AgentView(base)]))).toEqual([new AgentView(base).toConfig()]);
+  });
+});
+
+describe('validation', () => {
+  const cases: [string, Partial<AgentViewProps> | (() => AgentViewProps), RegExp][] = [
+    ['the name is not snake_case', { name: 'CustomerBalances' }, /name 'CustomerBalances' is not snake_case/],
+    ['the store is unknown', { store: { name: 'redis' } as unknown as ViewStore }, /store 'redis' is unknown. Use ViewStore.CACHE or ViewStore.SEARCH/],
+    ['the format is unknown', { format: { name: 'avro' } as unknown as ViewTopicFormat }, /format 'avro' is unknown/],
+    ['the key is empty', { key: [] }, /key is empty/],
+    ['a key column is not among the fields', { key: ['id'] }, /key column 'id' is not among fields \[customer_id, balance, updated_at\]/],
+    ['a key column is named twice', { key: ['customer_id', 'customer_id'] }, /names a column twice/],
+    ['a key column is free text', { key: ['customer_id', 'note'], fields: [...base.fields, { name: 'note', type: ViewFieldType.TEXT }] }, /key column 'note' has type text/],
+    ['a field is named twice', { fields: [...base.fields, { name: 'balance', type: ViewFieldType.STRING }] }, /field 'balance' is named twice/],
+    ['a field name is not an identifier', { fields: [...base.fields, { name: 'bad-name', type: ViewFieldType.STRING }] }, /field name 'bad-name' is not a column identifier/],
+    ['fields are empty', { fields: [], key: ['customer_id'] }, /fields is empty/],
+    ['the topic is not a Kafka topic name', { topic: 'orders topic' }, /topic 'orders topic' is not a Kafka topic name/],
+    ['the description is empty', { description: ' ' }, /description is empty/],
+    ['the source table is empty', { sourceTable: '' }, /sourceTable is empty/],
+    ['the key prefix does not end with a colon', { cache: { keyPrefix: 'bal' } }, /cache.keyPrefix 'bal' must .* end with ':'/],
+    ['the tombstone TTL is under a minute', { cache: { tombstoneTtl: Duration.seconds(30) } }, /tombstoneTtl is 30 seconds/],
+    ['search options are set on a cache view', { search: { index: 'x' } }, /search options are set on a cache view/],
+    ['cache options are set on a search view', { store: ViewStore.SEARCH, cache: {} }, /cache options are set on a search view/],
+    ['the index name is invalid', { store: ViewStore.SEARCH, search: { index: 'Balances' } }, /search.index 'Balances' is not a valid OpenSearch index name/],
+    ['the time field is not a field', { store: ViewStore.SEARCH, search: { timeField: 'created' } }, /timeField 'created' is not among fields/],
+    ['the time field is not a timestamp', { store: ViewStore.SEARCH, search: { timeField: 'balance' } }, /timeField 'balance' has type number/],
+  ];
+  test.each(cases)('fails when %s', (_, overrides, message) => {
+    expect(() => new AgentView({ ...base, ...(overrides as Partial<AgentViewProps>) })).toThrow(message);
+  });
+
+  test('fails when two views share a name', () => {
+    expect(() => viewsEnvironment([new AgentView(base), new AgentView(base)])).toThrow(/'customer_balances' is declared twice/);
+  });
+});
