@@ -1,10 +1,15 @@
 // Lambda shell of the MCP server: reads the configuration once, reuses store connections across warm invocations, serves function URL events.
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { LINEAGE_CATALOG_ENV, LineageCatalog } from '../shared/lineage';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { cacheClientFromEnv } from '../shared/cache-client';
+import { DECISION_TABLE_ENV } from '../shared/decision-store';
+import { decisionStoreFromEnv } from '../shared/decision-store-dynamodb';
+import { LINEAGE_CATALOG_ENV, type LineageCatalog } from '../shared/lineage';
+import { loadCatalogFromEnv } from '../shared/lineage-loader';
+import { searchClientFromEnv } from '../shared/search-client';
 import { embeddingProviderFor } from '../shared/embeddings';
 import { parseViewsEnv, VIEWS_ENV } from '../shared/view-config';
-import { createCacheClientFromEnv, createDecisionStoreFromEnv, createSearchClientFromEnv, DECISION_ENV } from './clients';
 import type { McpServerDeps, SearchReader } from './context';
 import { FunctionUrlEvent, FunctionUrlResult, eventToRequest, responseToResult } from './http-adapter';
 import { powertoolsObserver } from './observability';
@@ -13,7 +18,7 @@ import { handleHttpRequest, HttpHandlerOptions } from './server';
 /** Environment the construct sets besides the views, the catalog and the stores' client environment. */
 export const MCP_ENV = {
   /** Names the decision audit table; without it the decision tools are not offered. */
-  decisionTable: DECISION_ENV.table,
+  decisionTable: DECISION_TABLE_ENV,
   /** JSON `ProtectedResourceMetadata` when the endpoint is behind a JWT authorizer. */
   protectedResource: 'AGENT_MCP_PROTECTED_RESOURCE',
   serverName: 'AGENT_MCP_SERVER_NAME',
@@ -26,10 +31,10 @@ let ready: Promise<{ deps: McpServerDeps; cache?: { ready(): Promise<unknown>; c
 
 async function init() {
   const views = parseViewsEnv(process.env[VIEWS_ENV]);
-  const cache = views.some(v => v.store === 'cache') ? await createCacheClientFromEnv() : undefined;
+  const cache = views.some(v => v.store === 'cache') ? await cacheClientFromEnv() : undefined;
   const redis = cache?.redis;
-  const search = views.some(v => v.store === 'search') ? (createSearchClientFromEnv() as unknown as SearchReader) : undefined;
-  const decisions = process.env[MCP_ENV.decisionTable] ? await createDecisionStoreFromEnv() : undefined;
+  const search = views.some(v => v.store === 'search') ? (searchClientFromEnv() as unknown as SearchReader) : undefined;
+  const decisions = process.env[MCP_ENV.decisionTable] ? decisionStoreFromEnv(new DynamoDBClient({})) : undefined;
   const protectedResource = process.env[MCP_ENV.protectedResource];
   const deps: McpServerDeps = {
     views, redis, search, decisions,
@@ -44,27 +49,15 @@ async function init() {
 }
 
 
-/** The catalog is inline JSON, `s3://bucket/key` or `ssm:<parameter name>`; absent means lineage answers carry the view config only. */
+/** The lineage catalog (SSM parameters with a digest, or inline JSON locally); absent means lineage answers carry the view config only. */
 export async function loadCatalog(location: string | undefined): Promise<LineageCatalog | undefined> {
   if (!location) return undefined;
   try {
-    if (location.trimStart().startsWith('{')) return JSON.parse(location) as LineageCatalog;
-    if (location.startsWith('s3://')) {
-      const { S3Client, GetObjectCommand } = await import('@aws-sdk/client-s3');
-      const [bucket, ...rest] = location.slice('s3://'.length).split('/');
-      const out = await new S3Client({}).send(new GetObjectCommand({ Bucket: bucket, Key: rest.join('/') }));
-      return JSON.parse(await out.Body!.transformToString()) as LineageCatalog;
-    }
-    if (location.startsWith('ssm:')) {
-      const { SSMClient, GetParameterCommand } = await import('@aws-sdk/client-ssm');
-      const out = await new SSMClient({}).send(new GetParameterCommand({ Name: location.slice('ssm:'.length) }));
-      return JSON.parse(out.Parameter?.Value ?? '') as LineageCatalog;
-    }
-    logger.warn('unrecognised lineage catalog location', { location });
+    return await loadCatalogFromEnv(undefined, { [LINEAGE_CATALOG_ENV]: location });
   } catch (error) {
     logger.error('lineage catalog could not be loaded', { error: error as Error });
+    return undefined;
   }
-  return undefined;
 }
 
 /** Closes the store connections of this container (tests and local runs; Lambda freezes and reuses them). */

@@ -247,3 +247,21 @@ export async function passwordSourceFor(
   }
   return { password: async () => password };
 }
+
+/**
+ * The cache client for a function's environment (`AgentCache.clientEnvironment()`): IAM tokens signed with the
+ * function's credentials, or the RBAC password read once from Secrets Manager. Used by the sink and the MCP server.
+ */
+export async function cacheClientFromEnv(env: Record<string, string | undefined> = process.env): Promise<CacheClient> {
+  const settings = cacheSettingsFromEnv(env);
+  const [{ defaultProvider }, { SecretsManagerClient, GetSecretValueCommand }] = await Promise.all([
+    import('@aws-sdk/credential-provider-node'),
+    import('@aws-sdk/client-secrets-manager'),
+  ]);
+  const passwordSource = await passwordSourceFor(settings, {
+    region: env.AWS_REGION ?? '',
+    credentials: defaultProvider(),
+    fetchSecret: async arn => (await new SecretsManagerClient({}).send(new GetSecretValueCommand({ SecretId: arn }))).SecretString ?? '',
+  });
+  return createCacheClient(settings, { passwordSource });
+}

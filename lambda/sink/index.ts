@@ -2,10 +2,8 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { S3Client } from '@aws-sdk/client-s3';
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { defaultProvider } from '@aws-sdk/credential-provider-node';
-import { cacheSettingsFromEnv, createCacheClient, passwordSourceFor, type CacheClient } from '../shared/cache-client';
+import { cacheClientFromEnv, type CacheClient } from '../shared/cache-client';
 import type { MskEvent } from '../shared/envelope';
 import { parseViewsEnv, VIEWS_ENV, type ViewConfig } from '../shared/view-config';
 import { cacheBatchWriter } from './cache-route';
@@ -48,16 +46,8 @@ async function init(env: NodeJS.ProcessEnv): Promise<Runtime> {
   let cache: CacheClient | undefined;
   const writers: { cache?: SinkDependencies['writers']['cache']; search?: SinkDependencies['writers']['search'] } = {};
   if (views.some(v => v.store === 'cache')) {
-    const settings = cacheSettingsFromEnv(env);
-    const secrets = new SecretsManagerClient({});
-    const passwordSource = await passwordSourceFor(settings, {
-      region: env.AWS_REGION ?? '',
-      credentials: defaultProvider(),
-      fetchSecret: async arn => (await secrets.send(new GetSecretValueCommand({ SecretId: arn }))).SecretString ?? '',
-    });
-    const client = createCacheClient(settings, { passwordSource });
-    cache = client;
-    writers.cache = cacheBatchWriter(client);
+    cache = await cacheClientFromEnv(env);
+    writers.cache = cacheBatchWriter(cache);
   }
   if (views.some(v => v.store === 'search')) writers.search = await searchWriterFromEnvironment();
   checkWriters(views, writers);

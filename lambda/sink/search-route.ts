@@ -1,16 +1,10 @@
-// The search store's side of the sink router. The OpenSearch writer (`writeSearchBatch` in lambda/shared/search-writer.ts)
-// is built on another branch; until it is bound here, a sink configured with search views refuses to start (see checkWriters).
-//
-// Binding, once lambda/shared/search-writer.ts and search-client.ts are merged:
-//   import { searchClientFromEnv } from '../shared/search-client';
-//   import { writeSearchBatch } from '../shared/search-writer';
-//   export async function searchWriterFromEnvironment(): Promise<BatchWriter | undefined> {
-//     const client = searchClientFromEnv();
-//     return (view, records) => writeSearchBatch(client, view, records);
-//   }
+// The search store's side of the sink router: the OpenSearch writer bound to the client built from the function's environment.
+import { searchClientFromEnv } from '../shared/search-client';
+import { writeSearchBatch } from '../shared/search-writer';
 import type { BatchWriter } from './process';
 
-/** Returns the search writer for this function's environment, or undefined when this build has none bound. */
+/** The search writer for this function's environment (one client per container, SigV4-signed). */
 export async function searchWriterFromEnvironment(): Promise<BatchWriter | undefined> {
-  return undefined;
+  const client = searchClientFromEnv();
+  return (view, records) => writeSearchBatch(client, view, records);
 }

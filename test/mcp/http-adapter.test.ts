@@ -87,7 +87,9 @@ describe('bundled handler', () => {
     const code = fs.readFileSync(path.join(assembly.directory, `asset.${hash}`, 'index.js'), 'utf8');
     expect(code).toContain('tools/call');
     expect(code).not.toMatch(/require\("aws-sdk"\)/);
-    expect(code).toMatch(/require\("@aws-sdk\/client-s3"\)|@aws-sdk\/client-s3/);
+    // The runtime provides the AWS SDK v3: it stays external, required by name.
+    expect(code).toMatch(/require\("@aws-sdk\/client-ssm"\)/);
+    expect(code).toMatch(/require\("@aws-sdk\/client-dynamodb"\)/);
     expect(code).not.toMatch(/\n {4}const /); // minified: no indented source
     expect(Buffer.byteLength(code)).toBeLessThan(2 * 1024 * 1024); // 1.6 MB today: MCP SDK, zod, ioredis, OpenSearch client, Powertools
   });
