@@ -67,7 +67,26 @@ export interface ViewSearchOptions {
   readonly index?: string;
   /** A TIMESTAMP field used for time-range filters. @default - no time field */
   readonly timeField?: string;
+  /** Semantic retrieval: embed these text columns into a k-NN vector field (adds the `<view>_similar` MCP tool). @default - no vector field */
+  readonly vector?: ViewVectorOptions;
 }
+
+/** A vector field computed from a search view's text columns by an embedding model (Amazon Bedrock). */
+export interface ViewVectorOptions {
+  /** Text columns (STRING or TEXT fields of the view) concatenated, one per line, into the embedded text. */
+  readonly sourceFields: string[];
+  /** Document field holding the vector; a new model needs a new field. @default 'embedding' */
+  readonly field?: string;
+  /** Bedrock embedding model id. @default 'amazon.titan-embed-text-v2:0' (Titan Text Embeddings v2) */
+  readonly modelId?: string;
+  /** Vector length the model returns (Titan v2: 256, 512 or 1024). @default 1024 */
+  readonly dimension?: number;
+  /** k-NN space; Titan v2 vectors are normalized, so cosine and inner product rank alike. @default 'cosinesimil' */
+  readonly spaceType?: 'cosinesimil' | 'innerproduct' | 'l2';
+}
+
+/** Default embedding model of vector fields. */
+export const DEFAULT_EMBEDDING_MODEL = 'amazon.titan-embed-text-v2:0';
 
 export interface AgentViewProps {
   /** snake_case, 1-48 characters; MCP tool names derive from it (`<name>_lookup`). */
@@ -151,7 +170,19 @@ export class AgentView {
           tombstoneTtlSeconds: (p.cache?.tombstoneTtl ?? DEFAULT_TOMBSTONE_TTL).toSeconds(),
         },
       } : {
-        search: { index: this.index!, ...(p.search?.timeField ? { timeField: p.search.timeField } : {}) },
+        search: {
+          index: this.index!,
+          ...(p.search?.timeField ? { timeField: p.search.timeField } : {}),
+          ...(p.search?.vector ? {
+            vector: {
+              field: p.search.vector.field ?? 'embedding',
+              sourceFields: [...p.search.vector.sourceFields],
+              dimension: p.search.vector.dimension ?? 1024,
+              modelId: p.search.vector.modelId ?? DEFAULT_EMBEDDING_MODEL,
+              spaceType: p.search.vector.spaceType ?? 'cosinesimil',
+            },
+          } : {}),
+        },
       }),
     };
   }
@@ -223,5 +254,27 @@ function validate(p: AgentViewProps): void {
       if (!tf) throw new Error(`${where}: search.timeField '${s.timeField}' is not among fields. Add it to fields as a TIMESTAMP.`);
       if (tf.type !== ViewFieldType.TIMESTAMP) throw new Error(`${where}: search.timeField '${s.timeField}' has type ${tf.type.name}; it must be ViewFieldType.TIMESTAMP.`);
     }
+    if (s.vector) validateVector(where, p.fields, s.vector);
+  }
+}
+
+function validateVector(where: string, fields: readonly ViewField[], v: ViewVectorOptions): void {
+  if (v.sourceFields.length === 0) {
+    throw new Error(`${where}: search.vector.sourceFields is empty; name the text columns to embed, e.g. ['description'].`);
+  }
+  for (const name of v.sourceFields) {
+    const f = fields.find(x => x.name === name);
+    if (!f) throw new Error(`${where}: search.vector.sourceFields has '${name}', which is not among fields. Add it to fields or remove it.`);
+    if (f.type !== ViewFieldType.TEXT && f.type !== ViewFieldType.STRING) {
+      throw new Error(`${where}: search.vector.sourceFields has '${name}' of type ${f.type.name}; only TEXT and STRING columns are embedded.`);
+    }
+  }
+  const field = v.field ?? 'embedding';
+  if (!COLUMN_NAME.test(field) || fields.some(f => f.name === field)) {
+    throw new Error(`${where}: search.vector.field '${field}' must be a new column name (letters, digits, '_'), not one of the view's fields.`);
+  }
+  const dimension = v.dimension ?? 1024;
+  if (!Number.isInteger(dimension) || dimension < 1 || dimension > 16000) {
+    throw new Error(`${where}: search.vector.dimension is ${dimension}; use the model's vector length (Titan Text Embeddings v2: 256, 512 or 1024).`);
   }
 }

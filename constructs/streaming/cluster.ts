@@ -43,6 +43,19 @@ export interface ConsumerLagMetricOptions extends cloudwatch.MetricOptions {
 }
 
 /** Attributes of an MSK cluster that already exists. */
+/** A topic declared on the cluster with `addTopic`. */
+export interface AgentTopicOptions {
+  readonly topicName: string;
+  /** @default 3 */
+  readonly partitions?: number;
+  /** @default - 3, or the cluster's broker-count-derived default for an AgentStreamingCluster */
+  readonly replicationFactor?: number;
+  /** How long records are kept (long enough to rebuild a store by replaying). @default Duration.days(7) */
+  readonly retention?: Duration;
+  /** Keep the latest record per key beyond the retention too (`cleanup.policy=compact,delete`), for upsert topics. @default false */
+  readonly compacted?: boolean;
+}
+
 export interface AgentStreamingClusterAttributes {
   readonly clusterArn: string;
   /** @default - parsed from `clusterArn` (must then be a literal ARN) */
@@ -102,6 +115,34 @@ export abstract class AgentStreamingClusterBase extends Resource implements IAge
     this.acknowledgePatterns(grantee, [this.topicArn(topicPattern)], 'create');
     return this.grantConnect(grantee)
       .combine(iam.Grant.addToPrincipal({ grantee, actions: TOPIC_CREATE_ACTIONS, resourceArns: [this.topicArn(topicPattern)] }));
+  }
+
+  /**
+   * Declares a topic on this (provisioned) cluster as an `AWS::MSK::Topic`, e.g. a Flink SQL output topic, so it
+   * exists before producers and consumers start. Serverless clusters have no topic resource: producers create topics.
+   */
+  public addTopic(id: string, options: AgentTopicOptions): msk.CfnTopic {
+    if (this.serverless) {
+      throw new Error(`AgentStreamingCluster.addTopic('${options.topicName}'): MSK Serverless has no AWS::MSK::Topic; let the producer create the topic (Debezium topic.creation.*, Flink's Kafka sink) or use a provisioned cluster.`);
+    }
+    if (!Token.isUnresolved(options.topicName) && !/^[A-Za-z0-9._-]{1,249}$/.test(options.topicName)) {
+      throw new Error(`AgentStreamingCluster.addTopic: topicName '${options.topicName}' is not a Kafka topic name (1-249 letters, digits, '.', '_', '-').`);
+    }
+    const partitions = options.partitions ?? 3;
+    const retention = options.retention ?? Duration.days(7);
+    const configs = [`retention.ms=${retention.toMilliseconds()}`, `cleanup.policy=${options.compacted ? 'compact,delete' : 'delete'}`];
+    return new msk.CfnTopic(this, id, {
+      clusterArn: this.clusterArn,
+      topicName: options.topicName,
+      partitionCount: partitions,
+      replicationFactor: options.replicationFactor ?? this.topicReplicationFactor(),
+      configs: Fn.base64(configs.join('\n')),
+    });
+  }
+
+  /** Replication factor for topics declared through `addTopic`. */
+  protected topicReplicationFactor(): number {
+    return 3;
   }
 
   /** Largest offset lag of a consumer group on a topic, across partitions. @default statistic Maximum over 1 minute */
@@ -245,6 +286,10 @@ export class AgentStreamingCluster extends AgentStreamingClusterBase {
   public readonly configuration?: msk.CfnConfiguration;
   /** Replication factor used for topics in this cluster. */
   public readonly defaultReplicationFactor: number;
+
+  protected topicReplicationFactor(): number {
+    return this.defaultReplicationFactor;
+  }
   /** Retention applied by the cluster configuration. */
   public readonly retention: Duration;
 

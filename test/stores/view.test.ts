@@ -51,6 +51,14 @@ describe('defaults', () => {
     expect(c.cache).toEqual({ keyPrefix: 'bal:', ttlSeconds: 3600, tombstoneTtlSeconds: 86400 });
   });
 
+  test('a vector field defaults to Titan Text Embeddings v2, 1024 dimensions, cosine, field `embedding`', () => {
+    const fields = [...base.fields, { name: 'note', type: ViewFieldType.TEXT }];
+    const v = new AgentView({ ...base, fields, store: ViewStore.SEARCH, search: { vector: { sourceFields: ['note'] } } });
+    expect(v.toConfig().search?.vector).toEqual({
+      field: 'embedding', sourceFields: ['note'], dimension: 1024, modelId: 'amazon.titan-embed-text-v2:0', spaceType: 'cosinesimil',
+    });
+  });
+
   test('viewsEnvironment renders the AGENT_VIEWS array', () => {
     expect(JSON.parse(viewsEnvironment([new AgentView(base)]))).toEqual([new AgentView(base).toConfig()]);
   });
@@ -78,6 +86,11 @@ describe('validation', () => {
     ['the index name is invalid', { store: ViewStore.SEARCH, search: { index: 'Balances' } }, /search.index 'Balances' is not a valid OpenSearch index name/],
     ['the time field is not a field', { store: ViewStore.SEARCH, search: { timeField: 'created' } }, /timeField 'created' is not among fields/],
     ['the time field is not a timestamp', { store: ViewStore.SEARCH, search: { timeField: 'balance' } }, /timeField 'balance' has type number/],
+    ['the vector embeds no columns', { store: ViewStore.SEARCH, search: { vector: { sourceFields: [] } } }, /vector.sourceFields is empty/],
+    ['the vector embeds an unknown column', { store: ViewStore.SEARCH, search: { vector: { sourceFields: ['note'] } } }, /sourceFields has 'note', which is not among fields/],
+    ['the vector embeds a number', { store: ViewStore.SEARCH, search: { vector: { sourceFields: ['balance'] } } }, /'balance' of type number; only TEXT and STRING/],
+    ['the vector field shadows a column', { store: ViewStore.SEARCH, fields: [...base.fields, { name: 'note', type: ViewFieldType.TEXT }], search: { vector: { sourceFields: ['note'], field: 'balance' } } }, /vector.field 'balance' must be a new column name/],
+    ['the vector dimension is not positive', { store: ViewStore.SEARCH, fields: [...base.fields, { name: 'note', type: ViewFieldType.TEXT }], search: { vector: { sourceFields: ['note'], dimension: 0 } } }, /vector.dimension is 0/],
   ];
   test.each(cases)('fails when %s', (_, overrides, message) => {
     expect(() => new AgentView({ ...base, ...(overrides as Partial<AgentViewProps>) })).toThrow(message);
