@@ -1,15 +1,56 @@
-// The example declaration (the e-commerce case), shared by bin/app.ts and the tests that gate it.
-import { App } from 'aws-cdk-lib';
-import { AgentDataStack } from '../lib/agent-data-stack';
+// The example declaration: the e-commerce case (customers and orders in PostgreSQL, completed orders enriched by Flink SQL).
+import { App, Duration } from 'aws-cdk-lib';
+import { AgentDataStack, ViewSource } from '../lib/agent-data-stack';
+import { DeploymentProfile } from '../lib/profiles';
+import { EXAMPLE_ORDER_ENRICHMENT_SQL, exampleOrderEnrichmentTables } from '../constructs/processing/example';
+import { ViewFieldType, ViewStore } from '../constructs/stores/view';
 
 export interface ExampleOptions {
-  /** `development` or `production`. */
+  /** `development` or `production`. @default 'development' */
   readonly profile?: string;
 }
 
-export function defineExampleApp(app: App, _options: ExampleOptions = {}): AgentDataStack {
+export function defineExampleApp(app: App, options: ExampleOptions = {}): AgentDataStack {
+  const profile = DeploymentProfile.of(options.profile ?? 'development');
   return new AgentDataStack(app, 'AgentDataStack', {
     // Environment-agnostic on purpose: synth needs no account, no region and no network.
-    description: 'cdk-agent-data-stack example: e-commerce CDC to agent stores and MCP',
+    description: `cdk-agent-data-stack example (${profile.name}): e-commerce CDC to agent stores and MCP`,
+    profile,
+    source: { tables: ['public.customers', 'public.orders'], databaseName: 'shop' },
+    transforms: [{ name: 'order-enrichment', sql: EXAMPLE_ORDER_ENRICHMENT_SQL, tables: exampleOrderEnrichmentTables() }],
+    views: [
+      {
+        name: 'customer',
+        description: 'A customer\'s current profile, tier and balance, by customer id.',
+        from: ViewSource.table('public.customers'),
+        store: ViewStore.CACHE,
+        key: ['id'],
+        fields: [
+          { name: 'id', type: ViewFieldType.INTEGER, description: 'Customer id' },
+          { name: 'name', type: ViewFieldType.STRING },
+          { name: 'email', type: ViewFieldType.STRING },
+          { name: 'tier', type: ViewFieldType.KEYWORD, description: 'standard, silver, gold or platinum' },
+          { name: 'balance', type: ViewFieldType.NUMBER, description: 'Account balance' },
+          { name: 'updated_at', type: ViewFieldType.TIMESTAMP },
+        ],
+        cache: { tombstoneTtl: Duration.days(7) },
+      },
+      {
+        name: 'orders',
+        description: 'Completed orders with the customer\'s name and tier, searchable by customer and time.',
+        from: ViewSource.transform('order-enrichment', 'orders_enriched'),
+        store: ViewStore.SEARCH,
+        key: ['order_id'],
+        fields: [
+          { name: 'order_id', type: ViewFieldType.INTEGER },
+          { name: 'customer_id', type: ViewFieldType.INTEGER },
+          { name: 'customer_name', type: ViewFieldType.TEXT },
+          { name: 'customer_tier', type: ViewFieldType.KEYWORD },
+          { name: 'total', type: ViewFieldType.NUMBER },
+          { name: 'source_commit_ts', type: ViewFieldType.TIMESTAMP, description: 'When the order last changed in the source' },
+        ],
+        search: { timeField: 'source_commit_ts' },
+      },
+    ],
   });
 }

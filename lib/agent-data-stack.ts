@@ -1,19 +1,346 @@
-// AgentDataStack: composes the layers from one declaration. Composition only: resource details live in constructs/.
-import { Stack, StackProps } from 'aws-cdk-lib';
+// AgentDataStack: the whole agent data stack from one declaration. Composition only: resource details live in constructs/.
+import { CfnOutput, Fn, Stack, StackProps, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import { AgentNetwork } from '../constructs/common/agent-network';
+import { viewToolNames } from '../lambda/mcp/tool-names';
+import { LINEAGE_CATALOG_ENV } from '../lambda/shared/lineage';
+import type { ViewConfig } from '../lambda/shared/view-config';
+import { AgentNetwork, AgentNetworkProps } from '../constructs/common/agent-network';
+import { AgentLineageCatalog } from '../constructs/governance/lineage-catalog';
+import { AgentObservability, AgentObservabilityProps, ObservedConsumerGroup } from '../constructs/governance/agent-observability';
+import { DecisionAuditLog, DecisionAuditLogProps, IDecisionAuditLog } from '../constructs/governance/decision-audit-log';
+import { AgentMcpServer, AgentMcpServerProps } from '../constructs/mcp/agent-mcp-server';
+import { FlinkSqlApplication, FlinkSqlApplicationProps } from '../constructs/processing/flink-sql-application';
+import { FlinkTable } from '../constructs/processing/flink-tables';
+import { CdcSourceDatabase, CdcSourceDatabaseProps } from '../constructs/source/cdc-source-database';
+import { SourceEngine, SourceEngineFamily } from '../constructs/source/engine';
+import { AgentCache, AgentCacheProps } from '../constructs/stores/agent-cache';
+import { AgentSearch, AgentSearchProps } from '../constructs/stores/agent-search';
+import { AgentSink, AgentSinkProps } from '../constructs/stores/agent-sink';
+import { IAgentCache, IAgentSearch } from '../constructs/stores/refs';
+import { AgentView, AgentViewProps, ViewStore, ViewTopicFormat } from '../constructs/stores/view';
+import { AgentStreamingCluster, AgentStreamingClusterBase, AgentStreamingClusterProps } from '../constructs/streaming/cluster';
+import { DebeziumConnector, DebeziumConnectorProps } from '../constructs/streaming/debezium-connector';
+import { DebeziumPlugin } from '../constructs/streaming/debezium-plugin';
+import { IAgentStreamingCluster } from '../constructs/streaming/refs';
+import { DeploymentProfile, profileDefaults } from './profiles';
 
-export interface AgentDataStackProps extends StackProps {
-  /** @default - a new VPC with public, private and isolated subnets in two AZs */
-  readonly vpc?: ec2.IVpc;
+/** The source database: engine and captured tables, plus any CdcSourceDatabase option (including bring-your-own). */
+export interface AgentSourceDeclaration extends Omit<CdcSourceDatabaseProps, 'vpc' | 'fullRowImageTables'> {}
+
+/** A Flink SQL transform. Its CDC source tables must read topics of captured tables. */
+export interface AgentTransformDeclaration {
+  /** Short name (letters, digits, '-'): the construct id and the base of the application name. */
+  readonly name: string;
+  /** The SQL (or `sqlFile`). */
+  readonly sql?: string;
+  /** Path to a `.sql` file. @default - `sql` is used */
+  readonly sqlFile?: string;
+  /** Tables declared with `FlinkTable.debeziumSource` / `FlinkTable.upsertKafkaSink`. @default - none: the SQL declares them */
+  readonly tables?: FlinkTable[];
+  /** Any other FlinkSqlApplication option. @default - the profile's defaults */
+  readonly options?: Omit<FlinkSqlApplicationProps, 'cluster' | 'sql' | 'sqlFile' | 'tables'>;
 }
 
-export class AgentDataStack extends Stack {
-  public readonly vpc: ec2.IVpc;
+/** Where a view's rows come from. */
+export class ViewSource {
+  /** A captured table (`schema.table` / `database.table`): the view reads its Debezium topic. */
+  public static table(table: string): ViewSource {
+    return new ViewSource('table', table);
+  }
 
-  constructor(scope: Construct, id: string, props: AgentDataStackProps = {}) {
+  /** An `upsert-kafka` output table of a transform: the view reads that table's topic. */
+  public static transform(transform: string, table: string): ViewSource {
+    return new ViewSource('transform', table, transform);
+  }
+
+  private constructor(public readonly kind: 'table' | 'transform', public readonly table: string, public readonly transform?: string) {}
+}
+
+/** A view as declared on the stack: everything an AgentView needs except what the stack derives (topic, format, source table). */
+export interface AgentViewDeclaration extends Omit<AgentViewProps, 'topic' | 'format' | 'sourceTable'> {
+  readonly from: ViewSource;
+}
+
+export interface AgentDataStackProps extends StackProps {
+  /** @default DeploymentProfile.PRODUCTION */
+  readonly profile?: DeploymentProfile;
+  readonly source: AgentSourceDeclaration;
+  /** @default - no transforms: views read CDC topics directly */
+  readonly transforms?: AgentTransformDeclaration[];
+  readonly views: AgentViewDeclaration[];
+  /** Debezium `topic.prefix`. @default 'agentdata' */
+  readonly topicPrefix?: string;
+
+  /** Bring your own VPC. @default - a new AgentNetwork shaped by the profile */
+  readonly vpc?: ec2.IVpc;
+  /** Bring your own MSK cluster. @default - a new AgentStreamingCluster shaped by the profile */
+  readonly existingCluster?: IAgentStreamingCluster;
+  /** Bring your own cache (needed only with cache views). @default - a new AgentCache when a cache view exists */
+  readonly existingCache?: IAgentCache;
+  /**
+   * Bring your own search domain. Its owner creates each search view's index (alias named after the view) and maps
+   * the sink and MCP roles in fine-grained access control. @default - a new AgentSearch, with indexes, when a search view exists
+   */
+  readonly existingSearch?: IAgentSearch;
+  /** Bring your own decision audit table. @default - a new DecisionAuditLog */
+  readonly existingDecisionAuditLog?: IDecisionAuditLog;
+  /** Topic alarms notify. @default - a new encrypted topic */
+  readonly alarmTopic?: sns.ITopic;
+
+  /** Per-construct overrides, applied over the profile. @default - the profile's defaults */
+  readonly networkOptions?: AgentNetworkProps;
+  /** @default - the profile's defaults */
+  readonly clusterOptions?: Omit<AgentStreamingClusterProps, 'vpc'>;
+  /** @default - the connector's defaults */
+  readonly connectorOptions?: Omit<DebeziumConnectorProps, 'cluster' | 'source' | 'plugin' | 'topicPrefix'>;
+  /** @default - the profile's defaults */
+  readonly cacheOptions?: Omit<AgentCacheProps, 'vpc'>;
+  /** @default - the profile's defaults */
+  readonly searchOptions?: Omit<AgentSearchProps, 'vpc'>;
+  /** @default - the sink's defaults */
+  readonly sinkOptions?: Omit<AgentSinkProps, 'cluster' | 'views' | 'cache' | 'search' | 'heartbeatTopic'>;
+  /** @default - IAM-authenticated function URL */
+  readonly mcpOptions?: Omit<AgentMcpServerProps, 'views' | 'vpc' | 'cache' | 'search' | 'decisionAuditLog' | 'lineageCatalog'>;
+  /** @default - the profile's defaults */
+  readonly decisionAuditLogOptions?: DecisionAuditLogProps;
+  /** @default - the observability defaults (freshness SLO p99 5 s over 5 minutes) */
+  readonly observabilityOptions?: Pick<AgentObservabilityProps, 'freshnessSlo' | 'thresholds' | 'dashboardName'>;
+}
+
+const TRANSFORM_NAME = /^[A-Za-z][A-Za-z0-9-]{0,39}$/;
+
+/**
+ * The real-time agent data stack: CDC-ready source, Debezium on MSK Connect, MSK, Flink SQL transforms, cache and
+ * search stores fed by idempotent sinks, an MCP server, dashboards, alarms, lineage and a decision audit: all
+ * derived from one declaration of source tables, transforms and views.
+ */
+export class AgentDataStack extends Stack {
+  public readonly profile: DeploymentProfile;
+  public readonly vpc: ec2.IVpc;
+  public readonly source: CdcSourceDatabase;
+  public readonly cluster: IAgentStreamingCluster;
+  public readonly connector: DebeziumConnector;
+  public readonly transforms: Record<string, FlinkSqlApplication> = {};
+  public readonly views: AgentView[];
+  public readonly cache?: IAgentCache;
+  public readonly search?: IAgentSearch;
+  public readonly sink: AgentSink;
+  public readonly decisionAuditLog: IDecisionAuditLog;
+  public readonly lineage: AgentLineageCatalog;
+  public readonly mcp: AgentMcpServer;
+  public readonly observability: AgentObservability;
+
+  constructor(scope: Construct, id: string, props: AgentDataStackProps) {
     super(scope, id, props);
-    this.vpc = props.vpc ?? new AgentNetwork(this, 'Network').vpc;
+    validateDeclaration(props);
+    this.profile = props.profile ?? DeploymentProfile.PRODUCTION;
+    const defaults = profileDefaults(this.profile);
+    const topicPrefix = props.topicPrefix ?? 'agentdata';
+    const engine = props.source.engine ?? SourceEngine.postgres();
+    const isPostgres = engine.family === SourceEngineFamily.POSTGRESQL;
+    const cdcTopic = (table: string) => `${topicPrefix}.${table}`;
+    const capturedTopics = new Map(props.source.tables.map(t => [cdcTopic(t), t]));
+
+    // Transforms read CDC topics: check each against the captured tables before anything is created.
+    const transformSources = new Map<string, string[]>();
+    for (const t of props.transforms ?? []) {
+      const cdcTables = (t.tables ?? []).filter(table => table.kind === 'cdc-source');
+      for (const table of cdcTables) {
+        if (!capturedTopics.has(table.topic)) {
+          throw new Error(`AgentDataStack: transform '${t.name}' reads topic '${table.topic}' (table ${table.name}), which no captured table produces. `
+            + `Captured topics: ${[...capturedTopics.keys()].join(', ')}. Add the table to source.tables or fix the topic.`);
+        }
+      }
+      transformSources.set(t.name, cdcTables.map(table => capturedTopics.get(table.topic)!));
+    }
+
+    // Network
+    this.vpc = props.vpc ?? new AgentNetwork(this, 'Network', { ...defaults.network, ...props.networkOptions }).vpc;
+
+    // Source: Flink's debezium-json needs whole before-images, so tables a transform reads get REPLICA IDENTITY FULL.
+    const fullRowImageTables = isPostgres ? [...new Set([...transformSources.values()].flat())] : [];
+    this.source = new CdcSourceDatabase(this, 'Source', {
+      ...defaults.source,
+      ...props.source,
+      vpc: this.vpc,
+      ...(fullRowImageTables.length > 0 ? { fullRowImageTables } : {}),
+    });
+
+    // CDC and streaming
+    this.cluster = props.existingCluster ?? new AgentStreamingCluster(this, 'Kafka', { ...defaults.cluster, ...props.clusterOptions, vpc: this.vpc });
+    const plugin = new DebeziumPlugin(this, 'DebeziumPlugin', { engine: isPostgres ? 'postgres' : 'mysql' });
+    this.connector = new DebeziumConnector(this, 'Cdc', {
+      ...props.connectorOptions, cluster: this.cluster, source: this.source.toCdcSource(), plugin, topicPrefix,
+    });
+
+    // Processing: output topics are declared on the cluster (when it can hold topic resources). Only the applications
+    // wait for the topics and the connector: their buckets and roles do not, which keeps the graph acyclic.
+    const outputTopics = new Map<string, { transform: string; topic: string; connector: string }>();
+    const topicResources: Construct[] = [...this.connector.topics];
+    for (const t of props.transforms ?? []) {
+      const app = new FlinkSqlApplication(this, `Transform-${t.name}`, {
+        ...defaults.flink, ...t.options, cluster: this.cluster, sql: t.sql, sqlFile: t.sqlFile, tables: t.tables,
+      });
+      app.application.node.addDependency(this.connector.resource, ...this.connector.topics);
+      for (const entry of app.lineage) {
+        for (const topic of entry.sink.topics) {
+          outputTopics.set(`${t.name}/${entry.sink.table}`, { transform: t.name, topic, connector: entry.sink.connector ?? 'unknown' });
+          if (this.cluster instanceof AgentStreamingClusterBase && !this.cluster.serverless) {
+            const id = `Topic-${topic}`;
+            const resource = this.cluster.node.tryFindChild(id) as Construct | undefined
+              ?? this.cluster.addTopic(id, { topicName: topic, compacted: entry.sink.connector === 'upsert-kafka' });
+            app.application.node.addDependency(resource);
+            topicResources.push(resource);
+          }
+        }
+      }
+      this.transforms[t.name] = app;
+    }
+
+    // Views: topic, format and source table follow from where the rows come from.
+    this.views = props.views.map(v => {
+      const { from, ...rest } = v;
+      if (from.kind === 'table') {
+        if (!props.source.tables.includes(from.table)) {
+          throw new Error(`AgentDataStack: view '${v.name}' reads table '${from.table}', which is not in source.tables [${props.source.tables.join(', ')}]. Capture it or fix the name.`);
+        }
+        return new AgentView({ ...rest, topic: cdcTopic(from.table), format: ViewTopicFormat.DEBEZIUM, sourceTable: from.table });
+      }
+      const out = outputTopics.get(`${from.transform}/${from.table}`);
+      if (!out) {
+        throw new Error(`AgentDataStack: view '${v.name}' reads '${from.table}' of transform '${from.transform}', which no INSERT of that transform writes. `
+          + `Transform outputs: ${[...outputTopics.keys()].join(', ') || 'none'}.`);
+      }
+      if (out.connector !== 'upsert-kafka') {
+        throw new Error(`AgentDataStack: view '${v.name}' reads '${from.table}', a '${out.connector}' table; sinks read upsert-kafka outputs (keyed, null = delete). Declare it with FlinkTable.upsertKafkaSink.`);
+      }
+      return new AgentView({ ...rest, topic: out.topic, format: ViewTopicFormat.UPSERT_KAFKA, sourceTable: from.table });
+    });
+    const configs: ViewConfig[] = this.views.map(v => v.toConfig());
+    const cacheViews = this.views.filter(v => v.store === ViewStore.CACHE);
+    const searchViews = configs.filter(v => v.store === 'search');
+
+    // Stores
+    if (cacheViews.length > 0) {
+      this.cache = props.existingCache ?? new AgentCache(this, 'Cache', { ...defaults.cache, ...props.cacheOptions, vpc: this.vpc });
+    }
+    const indexes: Construct[] = [];
+    if (searchViews.length > 0) {
+      this.search = props.existingSearch ?? new AgentSearch(this, 'Search', { ...defaults.search, ...props.searchOptions, vpc: this.vpc });
+      if (this.search instanceof AgentSearch) {
+        for (const v of searchViews) indexes.push(this.search.addView(v, defaults.searchIndex));
+      }
+    }
+
+    // Sinks: one function for all views; every topic has its own event source mapping and consumer group.
+    this.sink = new AgentSink(this, 'Sink', {
+      consumerGroupPrefix: Token.isUnresolved(this.stackName) ? undefined : `${this.stackName}.sink`,
+      ...props.sinkOptions,
+      cluster: this.cluster, views: this.views, cache: this.cache, search: this.search, heartbeatTopic: this.connector.heartbeatTopic,
+    });
+    // The mappings start only once the topics and the indexes exist (the function and its role need not wait).
+    for (const esm of Object.values(this.sink.eventSourceMappings)) esm.node.addDependency(...topicResources, ...indexes);
+
+    // Governance: decision audit and lineage, then the MCP server that serves both.
+    this.decisionAuditLog = props.existingDecisionAuditLog
+      ?? new DecisionAuditLog(this, 'Decisions', { ...defaults.decisions, ...props.decisionAuditLogOptions });
+    this.lineage = new AgentLineageCatalog(this, 'Lineage', {
+      namespace: this.stackName,
+      sources: [{
+        engine: isPostgres ? 'postgres' : 'mysql', tables: [...props.source.tables], connectorName: this.connector.connectorName,
+        topicPrefix, database: this.source.databaseName,
+      }],
+      flink: Object.values(this.transforms).flatMap(app => app.lineageDeclarations()),
+      views: configs.map(v => ({ name: v.name, store: v.store, topic: v.topic, tools: viewToolNames(v) })),
+    });
+    this.mcp = new AgentMcpServer(this, 'Mcp', {
+      ...props.mcpOptions,
+      views: configs, vpc: this.vpc, cache: this.cache, search: this.search,
+      decisionAuditLog: this.decisionAuditLog, lineageCatalog: this.lineage,
+    });
+
+    // Observability, laid out in the order data flows.
+    const sinkGroupPrefix = props.sinkOptions?.consumerGroupPrefix ?? (Token.isUnresolved(this.stackName) ? undefined : `${this.stackName}.sink`);
+    const consumerGroups: ObservedConsumerGroup[] = [
+      ...Object.values(this.transforms).flatMap(app => Object.entries(app.consumerGroups).map(([table, group]) => ({
+        group, role: 'flink' as const, topics: app.tables.filter(t => t.name === table && t.options.topic).map(t => t.options.topic),
+      }))),
+      ...(sinkGroupPrefix ? [...new Set(this.views.map(v => v.topic))].map(topic => ({
+        group: `${sinkGroupPrefix}.${topic}`.slice(0, 200), role: 'sink' as const, topics: [topic],
+      })) : []),
+    ];
+    this.observability = new AgentObservability(this, 'Observability', {
+      ...props.observabilityOptions,
+      alarmTopic: props.alarmTopic,
+      source: this.source.instance
+        ? { engine: isPostgres ? 'postgres' : 'mysql', instanceIdentifier: this.source.instance.instanceIdentifier }
+        : { engine: isPostgres ? 'postgres' : 'mysql', clusterIdentifier: this.source.cluster!.clusterIdentifier },
+      connector: { connectorName: this.connector.connectorName },
+      kafka: { clusterName: this.cluster.clusterName, consumerGroups },
+      flink: Object.values(this.transforms).map(app => ({ applicationName: app.applicationName, runtime: app.runtime.name as 'FLINK-2_2' | 'FLINK-1_20' })),
+      sinks: [{ functionName: this.sink.function.functionName, views: this.views.map(v => v.name), namespace: this.sink.metricsNamespace }],
+      cache: this.cache instanceof AgentCache ? { serverless: this.cache.serverless, cacheName: this.cache.cacheName } : undefined,
+      search: this.search ? { domainName: searchDomainName(this.search) } : undefined,
+      mcp: { functionName: this.mcp.function.functionName, tools: this.mcp.toolNames },
+      decisions: {},
+    });
+
+    this.addOutputs();
+  }
+
+  /**
+   * An environment-agnostic stack sees two placeholder AZs by default; the production profile spreads over three,
+   * so without a region the stack offers the region's first three AZs (every region with MSK has at least three).
+   */
+  public get availabilityZones(): string[] {
+    if (Token.isUnresolved(this.region)) return [0, 1, 2].map(i => Fn.select(i, Fn.getAzs()));
+    return super.availabilityZones;
+  }
+
+  private addOutputs(): void {
+    const out = (id: string, value: string, description: string) => new CfnOutput(this, id, { value, description });
+    out('McpEndpointUrl', this.mcp.url, 'MCP endpoint (Streamable HTTP); IAM-authenticated unless mcpOptions.authorization says otherwise');
+    out('DashboardUrl', `https://console.aws.amazon.com/cloudwatch/home?region=${this.region}#dashboards:name=${this.observability.dashboard.dashboardName}`,
+      'End-to-end lag dashboard');
+    out('KafkaClusterArn', this.cluster.clusterArn, 'Amazon MSK cluster');
+    out('ConnectorArn', this.connector.connectorArn, 'Debezium connector on MSK Connect');
+    out('SourceEndpoint', this.source.endpointAddress, 'Source database writer endpoint');
+    out('LineageCatalog', this.lineage.environment()[LINEAGE_CATALOG_ENV], 'Lineage catalog location (SSM parameters and digest)');
+    out('DecisionAuditTable', this.decisionAuditLog.tableArn, 'Decision audit DynamoDB table');
+    for (const [name, app] of Object.entries(this.transforms)) out(`FlinkApplicationArn${name.replace(/[^A-Za-z0-9]/g, '')}`, app.applicationArn, `Flink SQL application ${name}`);
+    if (this.cache) {
+      out('CacheArn', this.cache.cacheArn, 'ElastiCache (Valkey) cache');
+      out('CacheEndpoint', this.cache.endpointAddress, 'Cache endpoint (TLS)');
+    }
+    if (this.search) {
+      out('SearchDomainArn', this.search.domainArn, 'OpenSearch Service domain');
+      out('SearchEndpoint', this.search.domainEndpoint, 'Search domain endpoint (HTTPS)');
+    }
+    out('SinkMetricsNamespace', this.sink.metricsNamespace, 'CloudWatch namespace of the sink metrics');
+  }
+}
+
+function searchDomainName(search: IAgentSearch): string {
+  return (search as { domainName?: string }).domainName ?? search.domainArn.split('/').pop()!;
+}
+
+function validateDeclaration(props: AgentDataStackProps): void {
+  if (!props.views || props.views.length === 0) {
+    throw new Error('AgentDataStack: views is empty. Declare at least one view (which store, key, fields) so agents have something to query.');
+  }
+  const names = new Set<string>();
+  for (const t of props.transforms ?? []) {
+    if (!TRANSFORM_NAME.test(t.name)) {
+      throw new Error(`AgentDataStack: transform name '${t.name}' must start with a letter and use letters, digits or '-' (at most 40). It becomes a construct id.`);
+    }
+    if (names.has(t.name)) throw new Error(`AgentDataStack: transform '${t.name}' is declared twice. Give each transform a unique name.`);
+    names.add(t.name);
+  }
+  for (const v of props.views) {
+    if (v.from.kind === 'transform' && !names.has(v.from.transform!)) {
+      throw new Error(`AgentDataStack: view '${v.name}' reads transform '${v.from.transform}', which is not declared. Declared transforms: ${[...names].join(', ') || 'none'}.`);
+    }
   }
 }

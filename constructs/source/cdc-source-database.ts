@@ -480,7 +480,7 @@ export class CdcSourceDatabase extends Construct implements ICdcSourceDatabase {
       });
       retainAdminSecret(instance, removalPolicy);
       instance.addRotationSingleUser({ automaticallyAfter: rotationInterval, vpcSubnets: functionSubnets });
-      acknowledgeDatabase(instance, engine);
+      acknowledgeDatabase(instance, engine, { multiAz, deletionProtection });
       return {
         instance, cluster: undefined, secret: instance.secret!, connections: instance.connections,
         address: instance.dbInstanceEndpointAddress, port: instance.dbInstanceEndpointPort,
@@ -520,7 +520,7 @@ export class CdcSourceDatabase extends Construct implements ICdcSourceDatabase {
     });
     retainAdminSecret(cluster, removalPolicy);
     cluster.addRotationSingleUser({ automaticallyAfter: rotationInterval, vpcSubnets: functionSubnets });
-    acknowledgeDatabase(cluster, engine);
+    acknowledgeDatabase(cluster, engine, { multiAz, deletionProtection });
     return {
       instance: undefined, cluster, secret: cluster.secret!, connections: cluster.connections,
       address: cluster.clusterEndpoint.hostname, port: portString(cluster.clusterEndpoint.port),
@@ -562,7 +562,20 @@ function retainAdminSecret(database: Construct, removalPolicy: RemovalPolicy): v
   secret.applyRemovalPolicy(removalPolicy === RemovalPolicy.DESTROY ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN);
 }
 
-function acknowledgeDatabase(database: Construct, engine: SourceEngine): void {
+function acknowledgeDatabase(database: Construct, engine: SourceEngine, choices: { multiAz: boolean; deletionProtection: boolean }): void {
+  // Single-AZ and unprotected databases exist only when the caller asked for them (a disposable development setup).
+  if (!choices.multiAz && !engine.isAurora) {
+    Validations.of(database).acknowledge({
+      id: 'AwsSolutions-RDS3',
+      reason: 'The caller set multiAz: false (e.g. the development profile): a disposable single-AZ database chosen for cost; the production default is Multi-AZ.',
+    });
+  }
+  if (!choices.deletionProtection) {
+    Validations.of(database).acknowledge({
+      id: 'AwsSolutions-RDS10',
+      reason: 'The caller opted into a disposable database (removalPolicy DESTROY or deletionProtection: false, e.g. the development profile); the default is RETAIN with deletion protection.',
+    });
+  }
   // `cloudwatchLogsRetention` uses aws-cdk-lib's LogRetention singleton function (one per stack).
   const logRetention = Stack.of(database).node.tryFindChild('LogRetentionaae0aa3c5b4d4f87b02d85b201efdd8a');
   if (logRetention) {

@@ -288,8 +288,8 @@ export class AgentCache extends AgentCacheBase {
     const userGroup = new elasticache.CfnUserGroup(this, 'UserGroup', {
       engine, userGroupId: `${cacheName}-users`.slice(0, 40), userIds: [user.userId, defaultUser.userId],
     });
-    userGroup.addDependency(user);
-    userGroup.addDependency(defaultUser);
+    userGroup.addResourceDependency(user);
+    userGroup.addResourceDependency(defaultUser);
 
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     if (this.serverless) {
@@ -305,7 +305,7 @@ export class AgentCache extends AgentCacheBase {
         snapshotRetentionLimit: props.snapshotRetentionLimit ?? 1,
         cacheUsageLimits: limits(props.serverlessLimits),
       });
-      cache.addDependency(userGroup);
+      cache.addResourceDependency(userGroup);
       cache.applyRemovalPolicy(removalPolicy);
       this.serverlessCache = cache;
       this.cacheArn = cache.attrArn;
@@ -337,7 +337,7 @@ export class AgentCache extends AgentCacheBase {
         snapshotRetentionLimit: props.snapshotRetentionLimit ?? 1,
         autoMinorVersionUpgrade: true,
       });
-      group.addDependency(userGroup);
+      group.addResourceDependency(userGroup);
       group.applyRemovalPolicy(removalPolicy);
       this.replicationGroup = group;
       this.cacheArn = Stack.of(this).formatArn({ service: 'elasticache', resource: 'replicationgroup', resourceName: cacheName, arnFormat: ArnFormat.COLON_RESOURCE_NAME });

@@ -1,0 +1,86 @@
+// Deployment profiles: the per-construct defaults AgentDataStack applies for development and production.
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import { AgentNetworkProps } from '../constructs/common/agent-network';
+import { FlinkSqlApplicationProps } from '../constructs/processing/flink-sql-application';
+import { CdcSourceDatabaseProps } from '../constructs/source/cdc-source-database';
+import { AgentCacheProps } from '../constructs/stores/agent-cache';
+import { AgentSearchProps, SearchViewIndexOptions } from '../constructs/stores/agent-search';
+import { AgentStreamingClusterProps, KafkaVersion } from '../constructs/streaming/cluster';
+import { DecisionAuditLogProps } from '../constructs/governance/decision-audit-log';
+
+/** How big, how available and how disposable the stack is. Every profile default can be overridden per construct. */
+export class DeploymentProfile {
+  /**
+   * Smallest footprint and cost: two AZs, one NAT gateway, single-AZ burstable database, two small brokers,
+   * a serverless cache, a one-node search domain, and resources that are deleted with the stack.
+   */
+  public static readonly DEVELOPMENT = new DeploymentProfile('development');
+  /**
+   * Multi-AZ everywhere: three AZs and NAT gateways, Multi-AZ database with deletion protection, three brokers,
+   * dedicated OpenSearch masters, retained data, alarms to a notification topic.
+   */
+  public static readonly PRODUCTION = new DeploymentProfile('production');
+
+  /** The profile named `name` (`development` or `production`), e.g. from `-c profile=...`. */
+  public static of(name: string): DeploymentProfile {
+    const found = [DeploymentProfile.DEVELOPMENT, DeploymentProfile.PRODUCTION].find(p => p.name === name);
+    if (!found) throw new Error(`DeploymentProfile: '${name}' is not a profile. Use 'development' or 'production'.`);
+    return found;
+  }
+
+  private constructor(public readonly name: 'development' | 'production') {}
+
+  public get isProduction(): boolean {
+    return this === DeploymentProfile.PRODUCTION;
+  }
+}
+
+/** What a profile sets on each construct (before the caller's per-construct overrides). */
+export interface ProfileDefaults {
+  readonly network: AgentNetworkProps;
+  readonly source: Partial<CdcSourceDatabaseProps>;
+  readonly cluster: Partial<AgentStreamingClusterProps>;
+  readonly flink: Partial<FlinkSqlApplicationProps>;
+  readonly cache: Partial<AgentCacheProps>;
+  readonly search: Partial<AgentSearchProps>;
+  readonly searchIndex: SearchViewIndexOptions;
+  readonly decisions: DecisionAuditLogProps;
+}
+
+/** The defaults of `profile`; see docs/CONFIGURATION.md for why each value was chosen. */
+export function profileDefaults(profile: DeploymentProfile): ProfileDefaults {
+  if (profile.isProduction) {
+    return {
+      network: { maxAzs: 3, natGateways: 3 },
+      // CdcSourceDatabase, AgentStreamingCluster, AgentCache and DecisionAuditLog defaults are production-shaped already.
+      source: {},
+      cluster: {},
+      flink: { parallelism: 2, autoScaling: true, removalPolicy: RemovalPolicy.RETAIN },
+      cache: {},
+      search: { dataNodes: 3, availabilityZoneCount: 3, dedicatedMasterNodes: 3 },
+      searchIndex: {},
+      decisions: {},
+    };
+  }
+  return {
+    network: { maxAzs: 2, natGateways: 1 },
+    source: {
+      instanceType: ec2.InstanceType.of(ec2.InstanceClass.T4G, ec2.InstanceSize.MICRO),
+      multiAz: false,
+      allocatedStorage: 20,
+      backupRetention: Duration.days(1),
+      removalPolicy: RemovalPolicy.DESTROY,
+    },
+    // kafka.t3.small is the cheapest broker; it runs ZooKeeper-mode Kafka only (3.8.x), which still has AWS::MSK::Topic.
+    cluster: { instanceType: 'kafka.t3.small', kafkaVersion: KafkaVersion.V3_8_X, volumeSizeGiB: 20, removalPolicy: RemovalPolicy.DESTROY },
+    flink: { parallelism: 1, autoScaling: false, removalPolicy: RemovalPolicy.DESTROY },
+    cache: { removalPolicy: RemovalPolicy.DESTROY },
+    search: {
+      dataNodes: 1, availabilityZoneCount: 1, dedicatedMasterNodes: 0, dataNodeInstanceType: 't3.medium.search',
+      volumeSize: 10, removalPolicy: RemovalPolicy.DESTROY,
+    },
+    searchIndex: { removalPolicy: RemovalPolicy.DESTROY },
+    decisions: { removalPolicy: RemovalPolicy.DESTROY, deletionProtection: false },
+  };
+}
