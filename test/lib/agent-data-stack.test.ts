@@ -1,0 +1,306 @@
+// AgentDataStack: one declaration to the whole stack. Resources per profile, every cross-layer wire, bring-your-own modes, validation.
+import { Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as rds from 'aws-cdk-lib/aws-rds';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { defineExampleApp } from '../../bin/example';
+import { AgentStreamingCluster } from '../../constructs/streaming/cluster';
+import { AgentCache } from '../../constructs/stores/agent-cache';
+import { ViewFieldType, ViewStore } from '../../constructs/stores/view';
+import { EXAMPLE_ORDER_ENRICHMENT_SQL, exampleOrderEnrichmentTables } from '../../constructs/processing/example';
+import { AgentDataStack, AgentDataStackProps, ViewSource } from '../../lib/agent-data-stack';
+import { DeploymentProfile } from '../../lib/profiles';
+import { TEST_ENV, testApp } from '../helpers/app';
+
+const CUSTOMERS_TOPIC = 'agentdata.public.customers';
+const ORDERS_TOPIC = 'agentdata.public.orders';
+const ENRICHED_TOPIC = 'agentdata.flink.orders_enriched';
+const HEARTBEAT_TOPIC = '__debezium-heartbeat.agentdata';
+
+const templates = new Map<string, Template>();
+function example(profile: 'development' | 'production'): { stack: AgentDataStack; t: Template } {
+  const app = testApp();
+  const stack = defineExampleApp(app, { profile });
+  if (!templates.has(profile)) templates.set(profile, Template.fromStack(stack));
+  return { stack, t: templates.get(profile)! };
+}
+
+/** The ingress rules that let `fromSg` reach `toSg` on `port`, whichever side declared them. */
+function ingress(t: Template, toLogicalId: RegExp, fromLogicalId: RegExp, port: number): unknown[] {
+  const refOf = (v: any) => v?.['Fn::GetAtt']?.[0] ?? v?.Ref ?? '';
+  return Object.values(t.findResources('AWS::EC2::SecurityGroupIngress')).filter((r: any) =>
+    toLogicalId.test(refOf(r.Properties.GroupId)) && fromLogicalId.test(refOf(r.Properties.SourceSecurityGroupId))
+    && r.Properties.FromPort <= port && r.Properties.ToPort >= port);
+}
+
+describe('the example declaration, both profiles', () => {
+  test.each(['development', 'production'] as const)('%s: one of each layer\'s resources', (profile) => {
+    const { t } = example(profile);
+    t.resourceCountIs('AWS::RDS::DBInstance', 1);
+    t.resourceCountIs('Custom::CdcReplicationBootstrap', 1);
+    t.resourceCountIs('AWS::MSK::Cluster', 1);
+    t.resourceCountIs('AWS::KafkaConnect::CustomPlugin', 1);
+    t.resourceCountIs('AWS::KafkaConnect::Connector', 1);
+    t.resourceCountIs('AWS::KinesisAnalyticsV2::Application', 1);
+    t.resourceCountIs('AWS::ElastiCache::ServerlessCache', 1);
+    t.resourceCountIs('AWS::OpenSearchService::Domain', 1);
+    t.resourceCountIs('AWS::DynamoDB::Table', 1);
+    t.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+    // Two CDC topics, the heartbeat topic and the Flink output topic, each declared once.
+    t.resourceCountIs('AWS::MSK::Topic', 4);
+    t.hasResourceProperties('AWS::MSK::Topic', { TopicName: ENRICHED_TOPIC });
+  });
+
+  test('development is small and disposable', () => {
+    const { t } = example('development');
+    t.hasResourceProperties('AWS::RDS::DBInstance', { MultiAZ: false, DeletionProtection: false, DBInstanceClass: 'db.t4g.micro' });
+    t.hasResource('AWS::RDS::DBInstance', { DeletionPolicy: 'Delete' });
+    t.hasResourceProperties('AWS::MSK::Cluster', {
+      NumberOfBrokerNodes: 2, BrokerNodeGroupInfo: Match.objectLike({ InstanceType: 'kafka.t3.small' }),
+    });
+    t.hasResourceProperties('AWS::OpenSearchService::Domain', {
+      ClusterConfig: Match.objectLike({ InstanceCount: 1, DedicatedMasterEnabled: false, ZoneAwarenessEnabled: false }),
+    });
+    t.resourceCountIs('AWS::EC2::NatGateway', 1);
+    t.hasResourceProperties('AWS::KinesisAnalyticsV2::Application', {
+      ApplicationConfiguration: Match.objectLike({
+        FlinkApplicationConfiguration: Match.objectLike({ ParallelismConfiguration: Match.objectLike({ Parallelism: 1, AutoScalingEnabled: false }) }),
+      }),
+    });
+  });
+
+  test('production is multi-AZ, protected and retained', () => {
+    const { t } = example('production');
+    t.hasResourceProperties('AWS::RDS::DBInstance', { MultiAZ: true, DeletionProtection: true });
+    t.hasResource('AWS::RDS::DBInstance', { DeletionPolicy: 'Retain' });
+    t.hasResource('AWS::MSK::Cluster', { DeletionPolicy: 'Retain' });
+    t.hasResourceProperties('AWS::MSK::Cluster', { NumberOfBrokerNodes: 3 });
+    t.hasResourceProperties('AWS::OpenSearchService::Domain', {
+      ClusterConfig: Match.objectLike({ InstanceCount: 3, DedicatedMasterEnabled: true, DedicatedMasterCount: 3, ZoneAwarenessEnabled: true }),
+    });
+    t.resourceCountIs('AWS::EC2::NatGateway', 3);
+    t.hasResource('AWS::DynamoDB::Table', { DeletionPolicy: 'Retain' });
+    t.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmActions: Match.arrayWith([{ Ref: Match.stringLikeRegexp('^ObservabilityAlarmTopic') }]) });
+  });
+
+  test('the stack defaults to the production profile', () => {
+    const app = testApp();
+    const stack = new AgentDataStack(app, 'Defaults', minimalProps());
+    expect(stack.profile).toBe(DeploymentProfile.PRODUCTION);
+  });
+});
+
+describe('derived from the one declaration', () => {
+  test('the connector captures exactly the source tables, and the bootstrap gives the transform\'s tables full row images', () => {
+    const { t } = example('development');
+    t.hasResourceProperties('AWS::KafkaConnect::Connector', {
+      ConnectorConfiguration: Match.objectLike({ 'table.include.list': 'public.customers,public.orders', 'topic.prefix': 'agentdata' }),
+    });
+    t.hasResourceProperties('Custom::CdcReplicationBootstrap', {
+      Tables: ['public.customers', 'public.orders'],
+      FullRowImageTables: Match.arrayEquals(['public.orders', 'public.customers']),
+    });
+  });
+
+  test('each view\'s topic has one event source mapping on the cluster, plus the heartbeat topic', () => {
+    const { t } = example('development');
+    const mappings = Object.values(t.findResources('AWS::Lambda::EventSourceMapping')) as any[];
+    expect(mappings.map(m => m.Properties.Topics[0]).sort()).toEqual([HEARTBEAT_TOPIC, ENRICHED_TOPIC, CUSTOMERS_TOPIC].sort());
+    for (const m of mappings) {
+      expect(m.Properties.EventSourceArn).toEqual({ Ref: Match.stringLikeRegexp('^Kafka') } as any);
+      expect(m.Properties.StartingPosition).toBe('TRIM_HORIZON');
+      expect(m.Properties.AmazonManagedKafkaEventSourceConfig.ConsumerGroupId).toBe(`AgentDataStack.sink.${m.Properties.Topics[0]}`);
+    }
+  });
+
+  test('the views the sink writes and the MCP server serves are the same, with derived topics and formats', () => {
+    const { t } = example('development');
+    const fns = Object.values(t.findResources('AWS::Lambda::Function')) as any[];
+    const sink = fns.find(f => /sink/i.test(f.Properties.Description ?? ''));
+    const mcp = fns.find(f => /^MCP server/.test(f.Properties.Description ?? ''));
+    const sinkViews = JSON.parse(sink.Properties.Environment.Variables.AGENT_VIEWS);
+    const mcpViews = JSON.parse(mcp.Properties.Environment.Variables.AGENT_VIEWS);
+    expect(mcpViews).toEqual(sinkViews);
+    expect(sinkViews.map((v: any) => [v.name, v.topic, v.format, v.sourceTable])).toEqual([
+      ['customer', CUSTOMERS_TOPIC, 'debezium', 'public.customers'],
+      ['orders', ENRICHED_TOPIC, 'upsert-kafka', 'orders_enriched'],
+    ]);
+    // Both point at the same stores.
+    for (const fn of [sink, mcp]) {
+      expect(fn.Properties.Environment.Variables.AGENT_CACHE_ENDPOINT).toEqual({ 'Fn::GetAtt': [Match.stringLikeRegexp('^Cache') as any, 'Endpoint.Address'] } as any);
+      expect(JSON.stringify(fn.Properties.Environment.Variables.AGENT_SEARCH_ENDPOINT)).toMatch(/Search.*DomainEndpoint/);
+    }
+    expect(mcp.Properties.Environment.Variables.AGENT_DECISION_TABLE).toEqual({ Ref: Match.stringLikeRegexp('^Decisions') } as any);
+    expect(JSON.stringify(mcp.Properties.Environment.Variables.AGENT_LINEAGE_CATALOG)).toMatch(/ssm:/);
+  });
+
+  test('security groups open exactly the pairs that talk', () => {
+    const { t } = example('development');
+    // Connector to database and to brokers; Flink to brokers; sink and MCP to cache and search.
+    expect(ingress(t, /^SourceSecurityGroup/, /^CdcSecurityGroup/, 5432).length).toBeGreaterThan(0);
+    expect(ingress(t, /^KafkaSecurityGroup/, /^CdcSecurityGroup/, 9098).length).toBeGreaterThan(0);
+    expect(ingress(t, /^KafkaSecurityGroup/, /^TransformorderenrichmentSecurityGroup/, 9098).length).toBeGreaterThan(0);
+    expect(ingress(t, /^CacheSecurityGroup/, /^SinkFunctionSecurityGroup/, 6379).length).toBeGreaterThan(0);
+    expect(ingress(t, /^CacheSecurityGroup/, /^McpFunctionSecurityGroup/, 6379).length).toBeGreaterThan(0);
+    expect(ingress(t, /^SearchSecurityGroup/, /^SinkFunctionSecurityGroup/, 443).length).toBeGreaterThan(0);
+    expect(ingress(t, /^SearchSecurityGroup/, /^McpFunctionSecurityGroup/, 443).length).toBeGreaterThan(0);
+    // Nothing reaches the database from anything but the connector and the bootstrap.
+    const dbIngress = Object.values(t.findResources('AWS::EC2::SecurityGroupIngress')).filter((r: any) =>
+      /^SourceSecurityGroup/.test(r.Properties.GroupId?.['Fn::GetAtt']?.[0] ?? ''));
+    const sources = dbIngress.map((r: any) => r.Properties.SourceSecurityGroupId?.['Fn::GetAtt']?.[0] ?? r.Properties.CidrIp);
+    for (const s of sources) expect(s).toMatch(/^(Cdc|SourceBootstrap)/);
+    // No security group accepts traffic from anywhere.
+    for (const sg of Object.values(t.findResources('AWS::EC2::SecurityGroup')) as any[]) {
+      for (const rule of sg.Properties.SecurityGroupIngress ?? []) expect(rule.CidrIp).not.toBe('0.0.0.0/0');
+    }
+  });
+
+  test('the sink reads only its own topics and groups, and the MCP role cannot touch Kafka', () => {
+    const { t } = example('development');
+    const statementsOf = (rolePattern: RegExp) => Object.values(t.findResources('AWS::IAM::Policy'))
+      .filter((p: any) => p.Properties.Roles.some((r: any) => rolePattern.test(r.Ref)))
+      .flatMap((p: any) => p.Properties.PolicyDocument.Statement);
+    const sink = statementsOf(/^SinkFunctionRole/);
+    const read = sink.filter((s: any) => [s.Action].flat().includes('kafka-cluster:ReadData'));
+    const topics = JSON.stringify(read.map((s: any) => s.Resource));
+    for (const topic of [CUSTOMERS_TOPIC, ENRICHED_TOPIC, HEARTBEAT_TOPIC]) expect(topics).toContain(`/${topic}`);
+    expect(topics).not.toContain(`/${ORDERS_TOPIC}"`);
+    expect(topics).not.toMatch(/\/\*"/);
+    const mcp = statementsOf(/^McpFunctionRole/);
+    expect(JSON.stringify(mcp)).not.toContain('kafka-cluster:');
+  });
+
+  test('deploy order: connector after the bootstrap and plugin; Flink after the connector and its output topic; mappings after topics and indexes', () => {
+    const { t } = example('development');
+    const resources = t.toJSON().Resources as Record<string, any>;
+    const idOf = (type: string, filter: (r: any) => boolean = () => true) =>
+      Object.entries(resources).find(([, r]) => r.Type === type && filter(r))![0];
+    const deps = (id: string) => [resources[id].DependsOn ?? []].flat();
+    const connector = idOf('AWS::KafkaConnect::Connector');
+    expect(deps(connector)).toEqual(expect.arrayContaining([idOf('Custom::CdcReplicationBootstrap'), idOf('AWS::KafkaConnect::CustomPlugin')]));
+    const flink = idOf('AWS::KinesisAnalyticsV2::Application');
+    expect(deps(flink)).toEqual(expect.arrayContaining([connector, idOf('AWS::MSK::Topic', r => r.Properties.TopicName === ENRICHED_TOPIC)]));
+    const index = Object.keys(resources).find(id => /^SearchIndexorders/.test(id))!;
+    for (const [id, r] of Object.entries(resources)) {
+      if (r.Type !== 'AWS::Lambda::EventSourceMapping') continue;
+      expect(deps(id)).toEqual(expect.arrayContaining([index, idOf('AWS::MSK::Topic', x => x.Properties.TopicName === r.Properties.Topics[0])]));
+    }
+  });
+
+  test('outputs name the endpoint, dashboard, cluster, stores and lineage catalog', () => {
+    const { t } = example('development');
+    const outputs = Object.keys(t.toJSON().Outputs);
+    expect(outputs).toEqual(expect.arrayContaining([
+      'McpEndpointUrl', 'DashboardUrl', 'KafkaClusterArn', 'ConnectorArn', 'CacheArn', 'CacheEndpoint',
+      'SearchDomainArn', 'SearchEndpoint', 'LineageCatalog', 'DecisionAuditTable', 'FlinkApplicationArnorderenrichment',
+    ]));
+  });
+
+  test('the lineage catalog links each view to its source tables through the transform', () => {
+    const { stack } = example('development');
+    const orders = stack.lineage.catalog.views.find(v => v.view === 'orders')!;
+    expect(orders.sourceTables.sort()).toEqual(['public.customers', 'public.orders']);
+    expect(orders.pipeline.length).toBe(1);
+    expect(orders.tools).toEqual(['orders_search', 'orders_aggregate']);
+    const customer = stack.lineage.catalog.views.find(v => v.view === 'customer')!;
+    expect(customer.sourceTables).toEqual(['public.customers']);
+    expect(customer.pipeline).toEqual([]);
+  });
+});
+
+function minimalProps(overrides: Partial<AgentDataStackProps> = {}): AgentDataStackProps {
+  return {
+    env: TEST_ENV,
+    source: { tables: ['public.customers'] },
+    views: [{
+      name: 'customer', description: 'Customers by id', from: ViewSource.table('public.customers'), store: ViewStore.CACHE, key: ['id'],
+      fields: [{ name: 'id', type: ViewFieldType.INTEGER }, { name: 'name', type: ViewFieldType.STRING }],
+    }],
+    ...overrides,
+  };
+}
+
+describe('bring your own', () => {
+  test('an existing VPC, database, cluster and cache are used and nothing of their kind is created', () => {
+    const app = testApp();
+    const shared = new Stack(app, 'Shared', { env: TEST_ENV });
+    const vpc = new ec2.Vpc(shared, 'Vpc', { maxAzs: 2 });
+    const cluster = new AgentStreamingCluster(shared, 'Kafka', { vpc });
+    const cache = new AgentCache(shared, 'Cache', { vpc });
+    const stack = new AgentDataStack(app, 'Byo', minimalProps({
+      profile: DeploymentProfile.DEVELOPMENT,
+      vpc: ec2.Vpc.fromVpcAttributes(shared, 'ImportedVpc', {
+        vpcId: 'vpc-0123456789abcdef0', availabilityZones: ['us-east-1a', 'us-east-1b'],
+        privateSubnetIds: ['subnet-0aaaaaaaaaaaaaaa1', 'subnet-0aaaaaaaaaaaaaaa2'],
+      }),
+      existingCluster: AgentStreamingCluster.fromClusterAttributes(shared, 'ImportedKafka', {
+        clusterArn: 'arn:aws:kafka:us-east-1:123456789012:cluster/shared-kafka/0a1b2c3d-4e5f-6789-abcd-ef0123456789-1',
+        securityGroup: ec2.SecurityGroup.fromSecurityGroupId(shared, 'KafkaSg', 'sg-0123456789abcdef1'),
+        bootstrapBrokersSaslIam: 'b-1.shared.kafka.us-east-1.amazonaws.com:9098', vpc,
+      }),
+      existingCache: cache,
+      source: {
+        tables: ['public.customers'], databaseName: 'legacy',
+        existingInstance: rds.DatabaseInstance.fromDatabaseInstanceAttributes(shared, 'Db', {
+          instanceIdentifier: 'legacy', instanceEndpointAddress: 'legacy.abc.us-east-1.rds.amazonaws.com', port: 5432,
+          securityGroups: [ec2.SecurityGroup.fromSecurityGroupId(shared, 'DbSg', 'sg-0123456789abcdef2')],
+        }),
+        existingAdminSecret: secretsmanager.Secret.fromSecretCompleteArn(shared, 'Admin', 'arn:aws:secretsmanager:us-east-1:123456789012:secret:legacy-AbCdEf'),
+      },
+    }));
+    void cluster;
+    const t = Template.fromStack(stack);
+    for (const type of ['AWS::EC2::VPC', 'AWS::RDS::DBInstance', 'AWS::MSK::Cluster', 'AWS::ElastiCache::ServerlessCache', 'AWS::OpenSearchService::Domain']) {
+      t.resourceCountIs(type, 0);
+    }
+    t.resourceCountIs('AWS::KafkaConnect::Connector', 1);
+    t.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      EventSourceArn: 'arn:aws:kafka:us-east-1:123456789012:cluster/shared-kafka/0a1b2c3d-4e5f-6789-abcd-ef0123456789-1',
+    });
+    t.hasResourceProperties('Custom::CdcReplicationBootstrap', { Host: 'legacy.abc.us-east-1.rds.amazonaws.com' });
+  });
+
+  test('with no search view there is no search domain, and with no transform no Flink application', () => {
+    const stack = new AgentDataStack(testApp(), 'Small', minimalProps({ profile: DeploymentProfile.DEVELOPMENT }));
+    const t = Template.fromStack(stack);
+    t.resourceCountIs('AWS::OpenSearchService::Domain', 0);
+    t.resourceCountIs('AWS::KinesisAnalyticsV2::Application', 0);
+    t.resourceCountIs('AWS::ElastiCache::ServerlessCache', 1);
+  });
+});
+
+describe('validation', () => {
+  const transformProps = (): Partial<AgentDataStackProps> => ({
+    source: { tables: ['public.customers', 'public.orders'] },
+    transforms: [{ name: 'order-enrichment', sql: EXAMPLE_ORDER_ENRICHMENT_SQL, tables: exampleOrderEnrichmentTables() }],
+  });
+  const cases: [string, Partial<AgentDataStackProps>, RegExp][] = [
+    ['views is empty', { views: [] }, /views is empty/],
+    ['a view reads a table that is not captured', {
+      views: [{ ...minimalProps().views[0], from: ViewSource.table('public.accounts') }],
+    }, /view 'customer' reads table 'public.accounts', which is not in source.tables \[public.customers\]/],
+    ['a view reads an undeclared transform', {
+      views: [{ ...minimalProps().views[0], from: ViewSource.transform('nope', 'x') }],
+    }, /view 'customer' reads transform 'nope', which is not declared/],
+    ['a transform name is not an identifier', { transforms: [{ name: 'bad name', sql: 'x' }] }, /transform name 'bad name' must start with a letter/],
+    ['a transform is declared twice', {
+      ...transformProps(), transforms: [...transformProps().transforms!, ...transformProps().transforms!],
+    }, /transform 'order-enrichment' is declared twice/],
+    ['a transform reads a topic no captured table produces', {
+      ...transformProps(), source: { tables: ['public.customers'] },
+    }, /transform 'order-enrichment' reads topic 'agentdata.public.orders' \(table orders\), which no captured table produces/],
+    ['a view reads a transform table no INSERT writes', {
+      ...transformProps(), views: [{ ...minimalProps().views[0], from: ViewSource.transform('order-enrichment', 'customers') }],
+    }, /reads 'customers' of transform 'order-enrichment', which no INSERT of that transform writes/],
+  ];
+  test.each(cases)('fails when %s', (_, overrides, message) => {
+    expect(() => new AgentDataStack(testApp(), 'Invalid', minimalProps(overrides))).toThrow(message);
+  });
+});
+
+describe('snapshots (beside the assertions above)', () => {
+  test.each(['development', 'production'] as const)('%s template', (profile) => {
+    expect(example(profile).t.toJSON()).toMatchSnapshot();
+  });
+});
