@@ -7,6 +7,7 @@ import { DescribeClusterV2Command, KafkaClient } from '@aws-sdk/client-kafka';
 import { DescribeConnectorCommand, KafkaConnectClient } from '@aws-sdk/client-kafkaconnect';
 import { DescribeApplicationCommand, KinesisAnalyticsV2Client } from '@aws-sdk/client-kinesis-analytics-v2';
 import { DescribeDomainHealthCommand, OpenSearchClient } from '@aws-sdk/client-opensearch';
+import { DEFAULT_AGENT_METRICS_NAMESPACE, SINK_METRIC_NAMES } from '../lambda/shared/metric-names';
 
 // ---------------------------------------------------------------- model
 
@@ -203,7 +204,7 @@ export async function collectStatus(c: StatusClients, stackName: string, options
   const res = await discoverResources(c.cloudformation, stackName);
   const slo = options.freshnessSloMs ?? 5000;
   const maxLag = options.maxConsumerLagSeconds ?? 30;
-  const ns = options.metricsNamespace ?? res.metricsNamespace ?? 'AgentDataStack';
+  const ns = options.metricsNamespace ?? res.metricsNamespace ?? DEFAULT_AGENT_METRICS_NAMESPACE;
   const checks: [LayerName, string, Check][] = [
     ...res.kafkaClusters.map(a => ['kafka', a, kafkaCheck(c, a)] as [LayerName, string, Check]),
     ...res.connectors.map(a => ['connector', a, connectorCheck(c, a)] as [LayerName, string, Check]),
@@ -217,9 +218,9 @@ export async function collectStatus(c: StatusClients, stackName: string, options
         `Namespace="AWS/Kafka" MetricName="EstimatedMaxTimeLag" "Cluster Name"="${name}"`, 'Maximum', maxLag, 's', now)] as [LayerName, string, Check];
     }),
     // Heartbeats flow without table changes, so no CdcLag at all means the path is stuck (the CdcLag alarm treats missing data the same way).
-    ['cdc-lag', ns, metricCheck(c, 'cdc-lag', ns, `Namespace="${ns}" MetricName="CdcLag"`, 'Maximum', slo, 'ms', now,
+    ['cdc-lag', ns, metricCheck(c, 'cdc-lag', ns, `Namespace="${ns}" MetricName="${SINK_METRIC_NAMES.cdcLag}"`, 'Maximum', slo, 'ms', now,
       { healthy: false, detail: 'no heartbeat lag in 10 minutes: the connector, its topic or the sinks are stuck' })],
-    ['freshness', ns, metricCheck(c, 'freshness', ns, `Namespace="${ns}" MetricName="FreshnessLag"`, 'p99', slo, 'ms', now)],
+    ['freshness', ns, metricCheck(c, 'freshness', ns, `Namespace="${ns}" MetricName="${SINK_METRIC_NAMES.freshnessLag}"`, 'p99', slo, 'ms', now)],
   ];
   const layers = await Promise.all(checks.map(([layer, resource, check]) => guarded(layer, resource, check)));
   if (layers.filter(l => !['cdc-lag', 'freshness'].includes(l.layer)).length === 0) {

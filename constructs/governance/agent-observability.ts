@@ -7,7 +7,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import {
-  AGENT_DIMENSIONS, AWS_DIMENSIONS, AWS_NAMESPACES, DEFAULT_AGENT_METRICS_NAMESPACE, MCP_METRICS, SINK_METRICS,
+  AGENT_DIMENSIONS, AGENT_SERVICES, AWS_DIMENSIONS, AWS_NAMESPACES, DEFAULT_AGENT_METRICS_NAMESPACE, MCP_METRICS, SINK_METRICS,
 } from './metric-names';
 
 /** The source database, as CloudWatch knows it. Give exactly one of the identifiers. */
@@ -21,8 +21,14 @@ export interface ObservedSource {
 
 /** The Debezium connector on MSK Connect. */
 export interface ObservedConnector {
-  /** Connector name (dimension `ConnectorName` in `AWS/KafkaConnect`, and `Connector` on the sinks' `CdcLag`). */
+  /** Connector name (dimension `ConnectorName` in `AWS/KafkaConnect`). */
   readonly connectorName: string;
+  /**
+   * The connector's heartbeat topic (`DebeziumConnector.heartbeatTopic`, `__debezium-heartbeat.<topicPrefix>`): the sinks
+   * publish `CdcLag` with dimension `Topic` = this topic when they map it (`AgentSink` `heartbeatTopic`).
+   * @default - no `CdcLag` widget or alarm
+   */
+  readonly heartbeatTopic?: string;
 }
 
 export interface ObservedConsumerGroup {
@@ -54,7 +60,7 @@ export interface AgentMetricsLocation {
   /** CloudWatch namespace the function publishes to. @default 'AgentDataStack' */
   readonly namespace?: string;
   /**
-   * Dimensions every metric of this section carries besides its own (`View`, `Tool`, `Connector`).
+   * Dimensions every metric of this section carries besides its own (`View`, `Topic`, `Tool`).
    * Powertools Metrics adds `service` (the `POWERTOOLS_SERVICE_NAME`) to every metric it publishes.
    * @default - { service: 'agent-data-stack-sink' } for sinks, { service: 'agent-data-stack-mcp' } for the MCP server and decisions
    */
@@ -65,10 +71,8 @@ export interface AgentMetricsLocation {
 export interface ObservedSink extends AgentMetricsLocation {
   /** Lambda function name (dimension `FunctionName`; `OffsetLag` of its Kafka event source mapping). */
   readonly functionName: string;
-  /** Views the sink writes (dimension `View`). */
+  /** Views the sink writes (dimension `View` of its counters and `FreshnessLag`). */
   readonly views: string[];
-  /** Whether the record counters carry the `View` dimension too. @default true */
-  readonly countsPerView?: boolean;
 }
 
 /** The ElastiCache store. */
@@ -137,7 +141,7 @@ export interface AgentObservabilityProps {
   readonly alarmTopic?: sns.ITopic;
   /** @default - no source widgets or alarms */
   readonly source?: ObservedSource;
-  /** @default - no connector widgets or alarms, and no `CdcLag` (it is keyed by connector) */
+  /** @default - no connector widgets or alarms, and no `CdcLag` (it is keyed by the connector's heartbeat topic) */
   readonly connector?: ObservedConnector;
   /** @default - no Kafka widgets or alarms */
   readonly kafka?: ObservedKafka;
@@ -162,8 +166,8 @@ export interface AgentObservabilityProps {
 const GIB = 1024 ** 3;
 const ONE_MINUTE = Duration.minutes(1);
 const FIVE_MINUTES = Duration.minutes(5);
-const DEFAULT_SINK_DIMENSIONS = { [AGENT_DIMENSIONS.service]: 'agent-data-stack-sink' };
-const DEFAULT_MCP_DIMENSIONS = { [AGENT_DIMENSIONS.service]: 'agent-data-stack-mcp' };
+const DEFAULT_SINK_DIMENSIONS = { [AGENT_DIMENSIONS.service]: AGENT_SERVICES.sink };
+const DEFAULT_MCP_DIMENSIONS = { [AGENT_DIMENSIONS.service]: AGENT_SERVICES.mcp };
 
 /**
  * The end-to-end view of the stack. Reads only metrics the services publish (and the ones the sinks and
@@ -297,10 +301,19 @@ export class AgentObservability extends Construct {
       }),
     ];
     this.alarm('ConnectorErroredTasks', errored, 0, 5, 'A connector task has been in error for 5 minutes: no changes reach Kafka.');
-    // MSK Connect does not export Debezium's MilliSecondsBehindSource; the sinks derive the same lag from heartbeats.
-    const cdc = sinks.map(sink => agentMetric(sink, DEFAULT_SINK_DIMENSIONS, SINK_METRICS.cdcLag,
-      { [AGENT_DIMENSIONS.connector]: connector.connectorName },
-      { statistic: cloudwatch.Stats.MAXIMUM, period: ONE_MINUTE, label: `CDC lag seen by ${sink.functionName}` }));
+    // MSK Connect does not export Debezium's MilliSecondsBehindSource; the sinks derive the same lag from heartbeats,
+    // per heartbeat topic. Sinks publishing under the same namespace and service write one metric: read it once.
+    const cdc: cloudwatch.Metric[] = [];
+    const seen = new Set<string>();
+    const heartbeatTopic = connector.heartbeatTopic;
+    for (const sink of heartbeatTopic === undefined ? [] : sinks) {
+      const metric = agentMetric(sink, DEFAULT_SINK_DIMENSIONS, SINK_METRICS.cdcLag, { [AGENT_DIMENSIONS.topic]: heartbeatTopic! },
+        { statistic: cloudwatch.Stats.MAXIMUM, period: ONE_MINUTE, label: `CDC lag seen by ${sink.functionName}` });
+      const identity = JSON.stringify([metric.namespace, metric.dimensions]);
+      if (seen.has(identity)) continue;
+      seen.add(identity);
+      cdc.push(metric);
+    }
     if (cdc.length > 0) {
       widgets.push(new cloudwatch.GraphWidget({
         title: 'CDC lag: source commit to sink (ms, from heartbeats)', width: 24, left: cdc,
@@ -377,34 +390,34 @@ export class AgentObservability extends Construct {
 
   private addSinks(sinks: ObservedSink[]): void {
     const widgets: cloudwatch.IWidget[] = [];
-    sinks.forEach((sink, s) => {
+    for (const sink of sinks) {
       const fn = { [AWS_DIMENSIONS.lambdaFunction]: sink.functionName };
       widgets.push(new cloudwatch.GraphWidget({
         title: `${sink.functionName}: Kafka offset lag and errors`, width: 8,
         left: [new cloudwatch.Metric({ namespace: AWS_NAMESPACES.lambda, metricName: 'OffsetLag', dimensionsMap: fn, statistic: cloudwatch.Stats.MAXIMUM, period: ONE_MINUTE, label: 'OffsetLag' })],
         right: [new cloudwatch.Metric({ namespace: AWS_NAMESPACES.lambda, metricName: 'Errors', dimensionsMap: fn, statistic: cloudwatch.Stats.SUM, period: ONE_MINUTE, label: 'Errors' })],
       }));
-      const countScopes: Record<string, string>[] = (sink.countsPerView ?? true)
-        ? sink.views.map(view => ({ [AGENT_DIMENSIONS.view]: view }))
-        : [{}];
-      for (const scope of countScopes) {
-        const name = scope[AGENT_DIMENSIONS.view] ?? sink.functionName;
-        const count = (metricName: string) => agentMetric(sink, DEFAULT_SINK_DIMENSIONS, metricName, scope,
+      // The sink counts per view only (dimensions {service, View}): CloudWatch does not sum across dimension sets.
+      for (const view of sink.views) {
+        const count = (metricName: string) => agentMetric(sink, DEFAULT_SINK_DIMENSIONS, metricName, { [AGENT_DIMENSIONS.view]: view },
           { statistic: cloudwatch.Stats.SUM, period: ONE_MINUTE, label: metricName });
         const dead = count(SINK_METRICS.recordsDeadLettered);
         widgets.push(new cloudwatch.GraphWidget({
-          title: `${name}: records`, width: 8,
-          left: [count(SINK_METRICS.recordsReceived), count(SINK_METRICS.recordsWritten), count(SINK_METRICS.recordsStale), dead],
+          title: `${view}: records`, width: 8,
+          left: [
+            count(SINK_METRICS.recordsReceived), count(SINK_METRICS.recordsWritten), count(SINK_METRICS.recordsStale),
+            count(SINK_METRICS.recordsSkipped), dead,
+          ],
         }));
-        this.alarm(scope[AGENT_DIMENSIONS.view] ? `DeadLettered${sanitize(name)}` : `DeadLetteredSink${s}`, dead.with({ period: FIVE_MINUTES }), 0, 1,
-          `${name}: records were dead-lettered; they are missing from the store until replayed.`);
+        this.alarm(`DeadLettered${sanitize(view)}`, dead.with({ period: FIVE_MINUTES }), 0, 1,
+          `${view}: records were dead-lettered; they are missing from the store until replayed.`);
       }
       for (const view of sink.views) {
         this.alarm(`Freshness${sanitize(view)}`, this.metricFreshnessLag(sink, view),
           this.slo.threshold.toMilliseconds(), this.windowPeriods(),
           `${view}: p${this.slo.percentile} freshness above ${this.slo.threshold.toSeconds()} s for ${this.slo.window.toMinutes()} minutes.`);
       }
-    });
+    }
     this.section('5. Sinks', widgets);
   }
 

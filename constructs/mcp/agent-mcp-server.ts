@@ -11,6 +11,9 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { ViewConfig } from '../../lambda/shared/view-config';
 import { allToolNames } from '../../lambda/mcp/tool-names';
+import {
+  AGENT_METRIC_DIMENSIONS, AGENT_SERVICE_NAMES, DEFAULT_AGENT_METRICS_NAMESPACE, MCP_METRIC_NAMES, RECORD_DECISION_TOOL,
+} from '../../lambda/shared/metric-names';
 import { AgentFunction } from '../common/agent-function';
 import type { IDecisionAuditLog } from '../governance/decision-audit-log';
 import type { IAgentCache, IAgentSearch } from '../stores/refs';
@@ -81,14 +84,19 @@ export interface AgentMcpServerProps {
   readonly reservedConcurrentExecutions?: number;
   /** @default logs.RetentionDays.ONE_MONTH */
   readonly logRetention?: logs.RetentionDays;
-  /** CloudWatch namespace of the per-tool metrics. @default 'AgentDataStack/Mcp' */
+  /** CloudWatch namespace of the per-tool metrics and `DecisionsRecorded`. @default 'AgentDataStack' */
   readonly metricsNamespace?: string;
+  /**
+   * `POWERTOOLS_SERVICE_NAME`: the `service` dimension of every metric the server publishes. Give servers that should be
+   * told apart on dashboards their own name (and pass it to `AgentObservability` as `dimensions: { service }`).
+   * @default 'agent-data-stack-mcp'
+   */
+  readonly serviceName?: string;
 }
 
 const VIEW_NAME = /^[a-z][a-z0-9_]{0,51}$/;
 /** Lambda allows 4 KB of environment in total; the views must leave room for the store endpoints. */
 const MAX_VIEWS_ENV_BYTES = 3000;
-const DEFAULT_NAMESPACE = 'AgentDataStack/Mcp';
 
 export class AgentMcpServer extends Construct implements iam.IGrantable, ec2.IConnectable {
   /** The function serving MCP. */
@@ -103,15 +111,17 @@ export class AgentMcpServer extends Construct implements iam.IGrantable, ec2.ICo
   public readonly toolNames: string[];
   public readonly grantPrincipal: iam.IPrincipal;
   public readonly connections: ec2.Connections;
-  private readonly metricsNamespace: string;
-  private readonly serviceName: string;
+  /** CloudWatch namespace of the server's metrics. */
+  public readonly metricsNamespace: string;
+  /** The `service` dimension of the server's metrics (its `POWERTOOLS_SERVICE_NAME`). */
+  public readonly serviceName: string;
 
   constructor(scope: Construct, id: string, props: AgentMcpServerProps) {
     super(scope, id);
     validate(props);
     const authorization = props.authorization ?? McpAuthorization.iam();
-    this.metricsNamespace = props.metricsNamespace ?? DEFAULT_NAMESPACE;
-    this.serviceName = Names.uniqueResourceName(this, { maxLength: 64 });
+    this.metricsNamespace = props.metricsNamespace ?? DEFAULT_AGENT_METRICS_NAMESPACE;
+    this.serviceName = props.serviceName ?? AGENT_SERVICE_NAMES.mcp;
     this.toolNames = allToolNames(props.views, !!props.decisionAuditLog);
 
     this.function = new AgentFunction(this, 'Function', {
@@ -127,7 +137,7 @@ export class AgentMcpServer extends Construct implements iam.IGrantable, ec2.ICo
         AGENT_VIEWS: JSON.stringify(props.views),
         POWERTOOLS_SERVICE_NAME: this.serviceName,
         POWERTOOLS_METRICS_NAMESPACE: this.metricsNamespace,
-        AGENT_MCP_SERVER_NAME: this.serviceName,
+        AGENT_MCP_SERVER_NAME: Names.uniqueResourceName(this, { maxLength: 64 }),
         ...props.cache?.clientEnvironment(),
         ...props.search?.clientEnvironment(),
         ...props.lineageCatalog?.environment(),
@@ -227,17 +237,32 @@ export class AgentMcpServer extends Construct implements iam.IGrantable, ec2.ICo
 
   /** Calls of one tool. @default - sum over 5 minutes */
   public metricToolCalls(tool: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.toolMetric('ToolCalls', tool, { statistic: 'Sum', ...props });
+    return this.toolMetric(MCP_METRIC_NAMES.toolCalls, tool, { statistic: 'Sum', ...props });
   }
 
   /** Calls of one tool that returned an error (bad input, store failure, timeout). @default - sum over 5 minutes */
   public metricToolErrors(tool: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.toolMetric('ToolErrors', tool, { statistic: 'Sum', ...props });
+    return this.toolMetric(MCP_METRIC_NAMES.toolErrors, tool, { statistic: 'Sum', ...props });
   }
 
   /** Latency of one tool in milliseconds, measured inside the handler. @default - p99 over 5 minutes */
   public metricToolLatency(tool: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.toolMetric('ToolLatency', tool, { statistic: 'p99', ...props });
+    return this.toolMetric(MCP_METRIC_NAMES.toolLatency, tool, { statistic: 'p99', ...props });
+  }
+
+  /** Decisions recorded through `record_decision` (dimension `service` only). Needs `decisionAuditLog`. @default - sum over 5 minutes */
+  public metricDecisionsRecorded(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    if (!this.toolNames.includes(RECORD_DECISION_TOOL)) {
+      throw new Error('AgentMcpServer.metricDecisionsRecorded: the server offers no decision tools. Pass decisionAuditLog to record decisions.');
+    }
+    return new cloudwatch.Metric({
+      namespace: this.metricsNamespace,
+      metricName: MCP_METRIC_NAMES.decisionsRecorded,
+      dimensionsMap: { [AGENT_METRIC_DIMENSIONS.service]: this.serviceName },
+      statistic: 'Sum',
+      period: Duration.minutes(5),
+      ...props,
+    });
   }
 
   private toolMetric(metricName: string, tool: string, props: cloudwatch.MetricOptions): cloudwatch.Metric {
@@ -247,7 +272,7 @@ export class AgentMcpServer extends Construct implements iam.IGrantable, ec2.ICo
     return new cloudwatch.Metric({
       namespace: this.metricsNamespace,
       metricName,
-      dimensionsMap: { service: this.serviceName, tool },
+      dimensionsMap: { [AGENT_METRIC_DIMENSIONS.service]: this.serviceName, [AGENT_METRIC_DIMENSIONS.tool]: tool },
       period: Duration.minutes(5),
       ...props,
     });
@@ -255,6 +280,10 @@ export class AgentMcpServer extends Construct implements iam.IGrantable, ec2.ICo
 }
 
 function validate(props: AgentMcpServerProps): void {
+  const service = props.serviceName;
+  if (service !== undefined && !Token.isUnresolved(service) && (service.length === 0 || service.length > 1024 || service.trim() !== service)) {
+    throw new Error(`AgentMcpServer: serviceName '${service}' is not a CloudWatch dimension value. Use 1-1024 characters without leading or trailing spaces, e.g. 'support-mcp'.`);
+  }
   if (props.views.length === 0) {
     throw new Error('AgentMcpServer: views is empty. Pass at least one view (the same declarations the sinks use).');
   }

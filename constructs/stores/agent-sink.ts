@@ -7,6 +7,9 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import {
+  AGENT_METRIC_DIMENSIONS, AGENT_SERVICE_NAMES, DEFAULT_AGENT_METRICS_NAMESPACE, SINK_METRIC_NAMES,
+} from '../../lambda/shared/metric-names';
 import { AgentFunction } from '../common/agent-function';
 import type { IAgentStreamingCluster } from '../streaming/refs';
 import { ESM_CLUSTER_ACTIONS, ESM_NETWORK_ACTIONS } from './perms';
@@ -74,10 +77,20 @@ export interface AgentSinkProps {
   readonly retryAttempts?: number;
   /** Oldest record the event source still delivers (provisioned mode only, 60 s to 7 days). @default - no limit */
   readonly maxRecordAge?: Duration;
-  /** Topic carrying Debezium heartbeats, mapped too so the sink reports CDC heartbeat lag. @default - no heartbeat topic */
+  /**
+   * The Debezium heartbeat topic (`DebeziumConnector.heartbeatTopic`, `__debezium-heartbeat.<topicPrefix>`), mapped too
+   * so the sink reports `CdcLag` with dimension `Topic` = this topic.
+   * @default - no heartbeat topic and no `CdcLag`
+   */
   readonly heartbeatTopic?: string;
   /** CloudWatch namespace of the sink's EMF metrics. @default 'AgentDataStack' */
   readonly metricsNamespace?: string;
+  /**
+   * `POWERTOOLS_SERVICE_NAME`: the `service` dimension of every metric the sink publishes. Give sinks that should be
+   * told apart on dashboards their own name (and pass it to `AgentObservability` as `dimensions: { service }`).
+   * @default 'agent-data-stack-sink'
+   */
+  readonly serviceName?: string;
   /** @default 512 */
   readonly memorySize?: number;
   /** @default Duration.minutes(1) */
@@ -86,12 +99,6 @@ export interface AgentSinkProps {
 
 /** Room for AGENT_VIEWS in Lambda's 4 KB of environment variables; the rest holds the store and dead-letter settings. */
 const MAX_VIEWS_ENV_BYTES = 3000;
-
-/** The metric names the sink handler emits (lambda/sink/metrics.ts). */
-const SINK_METRICS = {
-  received: 'RecordsReceived', written: 'RecordsWritten', stale: 'RecordsStale', deadLettered: 'RecordsDeadLettered',
-  freshnessLag: 'FreshnessLag', heartbeatLag: 'HeartbeatLag',
-} as const;
 
 /**
  * Feeds agent stores from Kafka: decodes Debezium and upsert-kafka records, writes each view with versioned,
@@ -104,6 +111,8 @@ export class AgentSink extends Construct implements ec2.IConnectable, iam.IGrant
   public readonly deadLetterBucket?: s3.IBucket;
   public readonly deadLetterQueue?: sqs.IQueue;
   public readonly metricsNamespace: string;
+  /** The `service` dimension of the sink's metrics (its `POWERTOOLS_SERVICE_NAME`). */
+  public readonly serviceName: string;
   public readonly views: readonly AgentView[];
   private readonly heartbeatTopicName?: string;
 
@@ -112,7 +121,8 @@ export class AgentSink extends Construct implements ec2.IConnectable, iam.IGrant
     validate(props);
     this.views = props.views;
     this.heartbeatTopicName = props.heartbeatTopic;
-    this.metricsNamespace = props.metricsNamespace ?? 'AgentDataStack';
+    this.metricsNamespace = props.metricsNamespace ?? DEFAULT_AGENT_METRICS_NAMESPACE;
+    this.serviceName = props.serviceName ?? AGENT_SERVICE_NAMES.sink;
     const cacheViews = props.views.filter(v => v.store === ViewStore.CACHE);
     const searchViews = props.views.filter(v => v.store === ViewStore.SEARCH);
 
@@ -149,7 +159,7 @@ export class AgentSink extends Construct implements ec2.IConnectable, iam.IGrant
         ...dlqEnv,
         ...(props.heartbeatTopic ? { AGENT_SINK_HEARTBEAT_TOPIC_PREFIX: props.heartbeatTopic } : {}),
         POWERTOOLS_METRICS_NAMESPACE: this.metricsNamespace,
-        POWERTOOLS_SERVICE_NAME: 'agent-sink',
+        POWERTOOLS_SERVICE_NAME: this.serviceName,
       },
     });
     const fn = this.function;
@@ -231,50 +241,58 @@ export class AgentSink extends Construct implements ec2.IConnectable, iam.IGrant
     });
   }
 
-  private sinkMetric(metricName: string, view: string | undefined, statistic: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+  private sinkMetric(metricName: string, view: string, statistic: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return new cloudwatch.Metric({
       namespace: this.metricsNamespace, metricName,
-      dimensionsMap: { service: 'agent-sink', ...(view ? { View: view } : {}) },
+      dimensionsMap: { [AGENT_METRIC_DIMENSIONS.service]: this.serviceName, [AGENT_METRIC_DIMENSIONS.view]: view },
       statistic, period: Duration.minutes(1), ...props,
     });
   }
 
   /** Records received for a view (Sum). */
   public metricRecordsReceived(view: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.sinkMetric(SINK_METRICS.received, this.viewName(view), 'Sum', props);
+    return this.sinkMetric(SINK_METRIC_NAMES.recordsReceived, this.viewName(view), 'Sum', props);
   }
 
   /** Records applied to the store (Sum). */
   public metricRecordsWritten(view: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.sinkMetric(SINK_METRICS.written, this.viewName(view), 'Sum', props);
+    return this.sinkMetric(SINK_METRIC_NAMES.recordsWritten, this.viewName(view), 'Sum', props);
   }
 
   /** Records skipped because the store held an equal or newer version: replays and reordering (Sum). */
   public metricRecordsStale(view: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.sinkMetric(SINK_METRICS.stale, this.viewName(view), 'Sum', props);
+    return this.sinkMetric(SINK_METRIC_NAMES.recordsStale, this.viewName(view), 'Sum', props);
+  }
+
+  /** Records with nothing to store: Debezium tombstones and schema-change events (Sum). */
+  public metricRecordsSkipped(view: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.sinkMetric(SINK_METRIC_NAMES.recordsSkipped, this.viewName(view), 'Sum', props);
   }
 
   /** Records sent to the dead-letter destination (Sum); alarm on any. */
   public metricRecordsDeadLettered(view: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.sinkMetric(SINK_METRICS.deadLettered, this.viewName(view), 'Sum', props);
+    return this.sinkMetric(SINK_METRIC_NAMES.recordsDeadLettered, this.viewName(view), 'Sum', props);
   }
 
   /** Worst write time minus source commit time per batch, milliseconds (Maximum). */
   public metricFreshnessLag(view: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.sinkMetric(SINK_METRICS.freshnessLag, this.viewName(view), 'Maximum', props);
+    return this.sinkMetric(SINK_METRIC_NAMES.freshnessLag, this.viewName(view), 'Maximum', props);
   }
 
-  /** Now minus the source time of the latest Debezium heartbeat, milliseconds (Maximum); needs `heartbeatTopic`. */
-  public metricHeartbeatLag(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+  /**
+   * CDC lag: now minus the source time of the latest Debezium heartbeat, milliseconds (Maximum), dimension
+   * `Topic` = the heartbeat topic; needs `heartbeatTopic`.
+   */
+  public metricCdcLag(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return new cloudwatch.Metric({
-      namespace: this.metricsNamespace, metricName: SINK_METRICS.heartbeatLag,
-      dimensionsMap: { service: 'agent-sink', Topic: this.heartbeatTopic() },
+      namespace: this.metricsNamespace, metricName: SINK_METRIC_NAMES.cdcLag,
+      dimensionsMap: { [AGENT_METRIC_DIMENSIONS.service]: this.serviceName, [AGENT_METRIC_DIMENSIONS.topic]: this.heartbeatTopic() },
       statistic: 'Maximum', period: Duration.minutes(1), ...props,
     });
   }
 
   private heartbeatTopic(): string {
-    if (!this.heartbeatTopicName) throw new Error('AgentSink: metricHeartbeatLag needs heartbeatTopic to be set.');
+    if (!this.heartbeatTopicName) throw new Error('AgentSink: metricCdcLag needs heartbeatTopic. Pass heartbeatTopic: connector.heartbeatTopic (the Debezium heartbeat topic).');
     return this.heartbeatTopicName;
   }
 
@@ -347,6 +365,10 @@ function validate(props: AgentSinkProps): void {
     const max = pp.maximum ?? 10;
     if (!Number.isInteger(min) || min < 1 || min > 200) throw new Error(`AgentSink: provisionedPollers.minimum is ${min}; use 1 to 200.`);
     if (!Number.isInteger(max) || max < min || max > 2000) throw new Error(`AgentSink: provisionedPollers.maximum is ${max}; use ${min} (the minimum) to 2000.`);
+  }
+  const service = props.serviceName;
+  if (service !== undefined && !Token.isUnresolved(service) && (service.length === 0 || service.length > 1024 || service.trim() !== service)) {
+    throw new Error(`AgentSink: serviceName '${service}' is not a CloudWatch dimension value. Use 1-1024 characters without leading or trailing spaces, e.g. 'orders-sink'.`);
   }
   if (props.consumerGroupPrefix !== undefined && !/^[A-Za-z0-9._-]{1,150}$/.test(props.consumerGroupPrefix)) {
     throw new Error(`AgentSink: consumerGroupPrefix '${props.consumerGroupPrefix}' must be 1-150 letters, digits, '.', '_' or '-'.`);

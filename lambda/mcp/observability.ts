@@ -1,12 +1,16 @@
-// The Powertools logger and metrics behind the tool-call observer: one log line and three metrics per call.
+// The Powertools logger and metrics behind the tool-call observer: one log line and three metrics per call, and `DecisionsRecorded` per recorded decision.
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
+import { AGENT_METRIC_DIMENSIONS, MCP_METRIC_NAMES, RECORD_DECISION_TOOL } from '../shared/metric-names';
 import type { ToolCallEvent, ToolCallObserver } from './context';
 
-/** Metric names the construct's `metric*()` methods read (dimensions: `service`, `tool`). */
-export const METRIC_NAMES = { calls: 'ToolCalls', errors: 'ToolErrors', latency: 'ToolLatency' } as const;
-export const TOOL_DIMENSION = 'tool';
+export { MCP_METRIC_NAMES };
 
+/**
+ * Per call: `ToolCalls`, `ToolErrors` (0 or 1) and `ToolLatency` with dimensions {service, Tool}. A successful
+ * `record_decision` also publishes `DecisionsRecorded` = 1 with {service} only, in its own EMF document (Powertools
+ * dimensions apply to every metric of a flush).
+ */
 export function powertoolsObserver(logger: Logger, metrics: Metrics): ToolCallObserver {
   return {
     onToolCall(e: ToolCallEvent) {
@@ -16,11 +20,15 @@ export function powertoolsObserver(logger: Logger, metrics: Metrics): ToolCallOb
       };
       if (e.outcome === 'ok') logger.info('tool call', fields);
       else logger.warn('tool call failed', { ...fields, errorKind: e.errorKind, errorDetail: e.errorDetail });
-      metrics.addDimension(TOOL_DIMENSION, e.tool);
-      metrics.addMetric(METRIC_NAMES.calls, MetricUnit.Count, 1);
-      metrics.addMetric(METRIC_NAMES.errors, MetricUnit.Count, e.outcome === 'error' ? 1 : 0);
-      metrics.addMetric(METRIC_NAMES.latency, MetricUnit.Milliseconds, e.latencyMs);
+      metrics.addDimension(AGENT_METRIC_DIMENSIONS.tool, e.tool);
+      metrics.addMetric(MCP_METRIC_NAMES.toolCalls, MetricUnit.Count, 1);
+      metrics.addMetric(MCP_METRIC_NAMES.toolErrors, MetricUnit.Count, e.outcome === 'error' ? 1 : 0);
+      metrics.addMetric(MCP_METRIC_NAMES.toolLatency, MetricUnit.Milliseconds, e.latencyMs);
       metrics.publishStoredMetrics();
+      if (e.tool === RECORD_DECISION_TOOL && e.outcome === 'ok') {
+        metrics.addMetric(MCP_METRIC_NAMES.decisionsRecorded, MetricUnit.Count, 1);
+        metrics.publishStoredMetrics();
+      }
     },
   };
 }

@@ -1,11 +1,12 @@
 // Tool names the MCP server offers for a set of views: dependency-free, so the construct can name per-tool metrics at synth.
+import { RECORD_DECISION_TOOL } from '../shared/metric-names';
 import type { ViewConfig, ViewFieldType } from '../shared/view-config';
 
 /** Field types a `<view>_aggregate` can use; a search view with none of them gets no aggregate tool. */
 export const AGGREGATABLE_TYPES: readonly ViewFieldType[] = ['keyword', 'string', 'integer', 'boolean', 'timestamp', 'number'];
 
 export const CATALOG_TOOLS = ['list_sources', 'describe_source', 'get_lineage'] as const;
-export const DECISION_TOOLS = ['record_decision', 'get_decision'] as const;
+export const DECISION_TOOLS = [RECORD_DECISION_TOOL, 'get_decision'] as const;
 
 /** A view's tools; `<view>_similar` needs a vector config and a query embedder (the Lambda shell always has one). */
 export function viewToolNames(view: Pick<ViewConfig, 'name' | 'store' | 'fields' | 'search'>, withEmbeddings = true): string[] {

@@ -1,26 +1,18 @@
-// SinkMetrics over Powertools for AWS Lambda (EMF): counts and lags buffered per view and flushed once per batch with a `View` dimension.
+// SinkMetrics over Powertools for AWS Lambda (EMF): counts and lags buffered per view and flushed once per batch with a `View` dimension; CDC lag per heartbeat topic.
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { AGENT_METRIC_DIMENSIONS, SINK_METRIC_NAMES } from '../shared/metric-names';
 import type { SinkCountMetric, SinkMetrics } from './process';
 
-/** Metric names the sink emits (AgentSink's metric*() methods read the same names). */
-export const SINK_METRIC_NAMES = {
-  received: 'RecordsReceived',
-  written: 'RecordsWritten',
-  stale: 'RecordsStale',
-  skipped: 'RecordsSkipped',
-  deadLettered: 'RecordsDeadLettered',
-  freshnessLag: 'FreshnessLag',
-  heartbeatLag: 'HeartbeatLag',
-} as const;
+export { SINK_METRIC_NAMES };
 
 /**
- * Buffers per-view values and publishes one EMF document per view (dimension `View`) and per heartbeat
- * topic (dimension `Topic`), since Powertools dimensions apply to every metric of a flush.
+ * Buffers per-view values and publishes one EMF document per view (dimensions {service, View}) and per heartbeat
+ * topic (dimensions {service, Topic}), since Powertools dimensions apply to every metric of a flush.
  */
 export class PowertoolsSinkMetrics implements SinkMetrics {
   private readonly counts = new Map<string, Map<SinkCountMetric, number>>();
   private readonly lags = new Map<string, number>();
-  private readonly heartbeats = new Map<string, number>();
+  private readonly cdcLags = new Map<string, number>();
 
   constructor(private readonly metrics: Metrics) {}
 
@@ -34,27 +26,27 @@ export class PowertoolsSinkMetrics implements SinkMetrics {
     this.lags.set(view, Math.max(this.lags.get(view) ?? 0, lagMs));
   }
 
-  heartbeatLag(topic: string, lagMs: number): void {
-    this.heartbeats.set(topic, Math.max(this.heartbeats.get(topic) ?? 0, lagMs));
+  cdcLag(topic: string, lagMs: number): void {
+    this.cdcLags.set(topic, Math.max(this.cdcLags.get(topic) ?? 0, lagMs));
   }
 
   /** Emits everything buffered; call once per invocation, also when the batch failed. */
   flush(): void {
     const views = new Set([...this.counts.keys(), ...this.lags.keys()]);
     for (const view of views) {
-      this.metrics.addDimension('View', view);
+      this.metrics.addDimension(AGENT_METRIC_DIMENSIONS.view, view);
       for (const [name, value] of this.counts.get(view) ?? []) this.metrics.addMetric(name, MetricUnit.Count, value);
       const lag = this.lags.get(view);
       if (lag !== undefined) this.metrics.addMetric(SINK_METRIC_NAMES.freshnessLag, MetricUnit.Milliseconds, lag);
       this.metrics.publishStoredMetrics();
     }
-    for (const [topic, lag] of this.heartbeats) {
-      this.metrics.addDimension('Topic', topic);
-      this.metrics.addMetric(SINK_METRIC_NAMES.heartbeatLag, MetricUnit.Milliseconds, lag);
+    for (const [topic, lag] of this.cdcLags) {
+      this.metrics.addDimension(AGENT_METRIC_DIMENSIONS.topic, topic);
+      this.metrics.addMetric(SINK_METRIC_NAMES.cdcLag, MetricUnit.Milliseconds, lag);
       this.metrics.publishStoredMetrics();
     }
     this.counts.clear();
     this.lags.clear();
-    this.heartbeats.clear();
+    this.cdcLags.clear();
   }
 }

@@ -1,5 +1,6 @@
 // The sink's batch logic, free of Lambda globals: decode each MSK record for every view its topic feeds, write per view, dead-letter what cannot be written, report metrics.
 import { decodeRecord, DecodeError, eventRecords, heartbeatSourceTsMs, type MskEvent, type MskEventRecord } from '../shared/envelope';
+import { SINK_METRIC_NAMES, type SinkCountMetric } from '../shared/metric-names';
 import type { StoredRecord } from '../shared/stored-record';
 import type { ViewConfig } from '../shared/view-config';
 import type { WriteResult } from '../shared/write-result';
@@ -13,11 +14,11 @@ export interface SinkMetrics {
   count(view: string, name: SinkCountMetric, value: number): void;
   /** Worst freshness lag of the batch for a view: write time minus source commit time. */
   freshnessLag(view: string, lagMs: number): void;
-  /** CDC heartbeat lag: now minus the heartbeat's source time. */
-  heartbeatLag(topic: string, lagMs: number): void;
+  /** CDC lag (`CdcLag`) from a Debezium heartbeat: now minus the heartbeat's source time, per heartbeat topic. */
+  cdcLag(topic: string, lagMs: number): void;
 }
 
-export type SinkCountMetric = 'RecordsReceived' | 'RecordsWritten' | 'RecordsStale' | 'RecordsSkipped' | 'RecordsDeadLettered';
+export type { SinkCountMetric };
 
 export interface SinkLog {
   info(message: string, extra?: Record<string, unknown>): void;
@@ -90,7 +91,7 @@ export async function processBatch(event: MskEvent, deps: SinkDependencies): Pro
   for (const rec of records) {
     if (rec.topic.startsWith(heartbeatPrefix)) {
       const ts = heartbeatSourceTsMs(rec);
-      if (ts !== undefined) deps.metrics.heartbeatLag(rec.topic, Math.max(0, nowMs - ts));
+      if (ts !== undefined) deps.metrics.cdcLag(rec.topic, Math.max(0, nowMs - ts));
       continue;
     }
     const views = byTopic.get(rec.topic);
@@ -99,12 +100,12 @@ export async function processBatch(event: MskEvent, deps: SinkDependencies): Pro
       continue;
     }
     for (const view of views) {
-      deps.metrics.count(view.name, 'RecordsReceived', 1);
+      deps.metrics.count(view.name, SINK_METRIC_NAMES.recordsReceived, 1);
       try {
         const outcome = decodeRecord(view, rec, { nowMs });
         if (outcome.kind === 'skip') {
           skipped += 1;
-          deps.metrics.count(view.name, 'RecordsSkipped', 1);
+          deps.metrics.count(view.name, SINK_METRIC_NAMES.recordsSkipped, 1);
           continue;
         }
         const entry = perView.get(view.name) ?? { view, records: [], sources: [] };
@@ -115,7 +116,7 @@ export async function processBatch(event: MskEvent, deps: SinkDependencies): Pro
         if (!(e instanceof DecodeError)) throw e;
         deps.log.warn('undecodable record', { view: view.name, topic: rec.topic, partition: rec.partition, offset: String(rec.offset), error: e.message });
         letters.push(deadLetterOf(view.name, rec, e.message, 'decode', nowMs));
-        deps.metrics.count(view.name, 'RecordsDeadLettered', 1);
+        deps.metrics.count(view.name, SINK_METRIC_NAMES.recordsDeadLettered, 1);
       }
     }
   }
@@ -128,14 +129,14 @@ export async function processBatch(event: MskEvent, deps: SinkDependencies): Pro
     const result = await writer(view, batch);
     written += result.written;
     stale += result.stale;
-    deps.metrics.count(view.name, 'RecordsWritten', result.written);
-    deps.metrics.count(view.name, 'RecordsStale', result.stale);
+    deps.metrics.count(view.name, SINK_METRIC_NAMES.recordsWritten, result.written);
+    deps.metrics.count(view.name, SINK_METRIC_NAMES.recordsStale, result.stale);
     for (const f of result.failed) {
       const i = batch.indexOf(f.record);
       const src = i >= 0 ? sources[i] : undefined;
       const k = f.record.provenance.kafka;
       letters.push(deadLetterOf(view.name, src ?? { topic: k.topic, partition: k.partition, offset: k.offset }, f.error, 'write', nowMs));
-      deps.metrics.count(view.name, 'RecordsDeadLettered', 1);
+      deps.metrics.count(view.name, SINK_METRIC_NAMES.recordsDeadLettered, 1);
     }
     const writtenAt = now();
     const lags = batch.map(r => writtenAt - r.provenance.commitTimeMs);

@@ -9,7 +9,7 @@ import { PUBLISHED } from './fixtures/published-metrics';
 
 const FULL: AgentObservabilityProps = {
   source: { engine: 'postgres', instanceIdentifier: 'agent-source' },
-  connector: { connectorName: 'agent-cdc' },
+  connector: { connectorName: 'agent-cdc', heartbeatTopic: '__debezium-heartbeat.agentdata' },
   kafka: {
     clusterName: 'agent-kafka',
     consumerGroups: [
@@ -23,7 +23,7 @@ const FULL: AgentObservabilityProps = {
   ],
   sinks: [
     { functionName: 'cache-sink', views: ['orders_by_id', 'customer_profile'] },
-    { functionName: 'search-sink', views: ['order_search'], countsPerView: false },
+    { functionName: 'search-sink', views: ['order_search'] },
   ],
   cache: { serverless: true, cacheName: 'agent-cache' },
   search: { domainName: 'agent-search' },
@@ -34,10 +34,11 @@ const FULL: AgentObservabilityProps = {
 /** The names of resources the FULL stack has, per dimension: a metric on anything else is a dashboard on nothing. */
 const IN_STACK: Record<string, string[]> = {
   DBInstanceIdentifier: ['agent-source'], ConnectorName: ['agent-cdc'], 'Cluster Name': ['agent-kafka'],
-  'Consumer Group': ['flink-orders', 'sink-cache'], Topic: ['agentdata.public.orders', 'agentdata.public.customers', 'orders_enriched'],
+  'Consumer Group': ['flink-orders', 'sink-cache'],
+  Topic: ['agentdata.public.orders', 'agentdata.public.customers', 'orders_enriched', '__debezium-heartbeat.agentdata'],
   Application: ['orders-join', 'legacy-agg'], FunctionName: ['cache-sink', 'search-sink', 'agent-mcp'], clusterId: ['agent-cache'],
   DomainName: ['agent-search'], ClientId: ['123456789012'], View: ['orders_by_id', 'customer_profile', 'order_search'],
-  Connector: ['agent-cdc'], Tool: ['orders_by_id_lookup', 'order_search_search', 'record_decision'],
+  Tool: ['orders_by_id_lookup', 'order_search_search', 'record_decision'],
   service: ['agent-data-stack-sink', 'agent-data-stack-mcp'],
 };
 
@@ -162,10 +163,30 @@ describe('AgentObservability', () => {
   });
 
   test('a missing CDC heartbeat lag breaches: a stuck pipeline publishes nothing', () => {
-    Template.fromStack(build().stack).hasResourceProperties('AWS::CloudWatch::Alarm', {
-      MetricName: 'CdcLag', Threshold: 5000, TreatMissingData: 'breaching',
-      Dimensions: Match.arrayWith([{ Name: 'Connector', Value: 'agent-cdc' }]),
-    });
+    const t = Template.fromStack(build().stack);
+    const cdc = Object.values(t.findResources('AWS::CloudWatch::Alarm', { Properties: { MetricName: 'CdcLag' } }));
+    // Both sinks publish under the same namespace and service, so they write one CdcLag series for the topic: one alarm.
+    expect(cdc.map(a => a.Properties)).toEqual([expect.objectContaining({
+      Namespace: 'AgentDataStack', Statistic: 'Maximum', Threshold: 5000, TreatMissingData: 'breaching',
+      Dimensions: [{ Name: 'Topic', Value: '__debezium-heartbeat.agentdata' }, { Name: 'service', Value: 'agent-data-stack-sink' }],
+    })]);
+  });
+
+  test('sinks with their own service name each get a CdcLag alarm', () => {
+    const t = Template.fromStack(build({ ...FULL, sinks: [
+      { functionName: 'cache-sink', views: ['orders_by_id'], dimensions: { service: 'cache-sink' } },
+      { functionName: 'search-sink', views: ['order_search'], dimensions: { service: 'search-sink' } },
+    ] }).stack);
+    const services = Object.values(t.findResources('AWS::CloudWatch::Alarm', { Properties: { MetricName: 'CdcLag' } }))
+      .map(a => a.Properties.Dimensions.find((d: any) => d.Name === 'service').Value);
+    expect(services).toEqual(['cache-sink', 'search-sink']);
+  });
+
+  test('no CdcLag widget or alarm without the connector\'s heartbeat topic', () => {
+    const t = Template.fromStack(build({ ...FULL, connector: { connectorName: 'agent-cdc' } }).stack);
+    expect(Object.keys(t.findResources('AWS::CloudWatch::Alarm', { Properties: { MetricName: 'CdcLag' } }))).toHaveLength(0);
+    expect(dashboardMetrics(t).filter(r => r.metricName === 'CdcLag')).toEqual([]);
+    t.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'ErroredTaskCount' });
   });
 
   test('decision rate dropping to zero alarms, missing data included', () => {
@@ -181,10 +202,10 @@ describe('AgentObservability', () => {
     expect(dashboardMetrics(t).map(r => r.metricName)).toEqual(['DecisionsRecorded']);
   });
 
-  test('dead-lettered records alarm on any record, per view or per sink', () => {
+  test('dead-lettered records alarm on any record, per view', () => {
     const t = Template.fromStack(build().stack);
     const dead = Object.values(t.findResources('AWS::CloudWatch::Alarm', { Properties: { MetricName: 'RecordsDeadLettered' } }));
-    expect(dead).toHaveLength(3); // two views of cache-sink, one per-sink alarm for search-sink
+    expect(dead.map(a => a.Properties.Dimensions.find((d: any) => d.Name === 'View').Value).sort()).toEqual(['customer_profile', 'order_search', 'orders_by_id']);
     for (const a of dead) expect(a.Properties).toMatchObject({ Statistic: 'Sum', Threshold: 0, ComparisonOperator: 'GreaterThanThreshold', EvaluationPeriods: 1 });
   });
 

@@ -68,8 +68,9 @@ describe('defaults', () => {
         AGENT_SEARCH_ENDPOINT: 'search.example.internal',
         AGENT_LINEAGE_CATALOG: { 'Fn::Join': ['', ['ssm:', { Ref: Match.stringLikeRegexp('^CatalogParam') }]] },
         AGENT_DECISION_TABLE: { Ref: Match.stringLikeRegexp('^Audit') },
-        POWERTOOLS_METRICS_NAMESPACE: 'AgentDataStack/Mcp',
-        POWERTOOLS_SERVICE_NAME: Match.stringLikeRegexp('Mcp'),
+        POWERTOOLS_METRICS_NAMESPACE: 'AgentDataStack',
+        POWERTOOLS_SERVICE_NAME: 'agent-data-stack-mcp',
+        AGENT_MCP_SERVER_NAME: Match.stringLikeRegexp('Mcp'),
       }) },
     });
   });
@@ -194,13 +195,35 @@ describe('metrics', () => {
   test('per-tool calls, errors and latency in the server\'s namespace with service and tool dimensions', () => {
     const { stack, server } = build();
     const calls = server.metricToolCalls('customers_lookup');
-    expect(calls.namespace).toBe('AgentDataStack/Mcp');
+    expect(calls.namespace).toBe('AgentDataStack');
     expect(calls.metricName).toBe('ToolCalls');
     expect(calls.statistic).toBe('Sum');
-    expect(stack.resolve(calls.dimensions)).toEqual({ service: expect.stringMatching(/Mcp/), tool: 'customers_lookup' });
+    expect(stack.resolve(calls.dimensions)).toEqual({ service: 'agent-data-stack-mcp', Tool: 'customers_lookup' });
     expect(server.metricToolErrors('tickets_search').metricName).toBe('ToolErrors');
     expect(server.metricToolLatency('tickets_search').statistic).toBe('p99');
     expect(server.metricToolLatency('tickets_search', { statistic: 'Average' }).statistic).toBe('Average');
+  });
+
+  test('decisions recorded in the server\'s namespace with the service dimension only', () => {
+    const decisions = build().server.metricDecisionsRecorded();
+    expect({ ns: decisions.namespace, name: decisions.metricName, stat: decisions.statistic, dims: decisions.dimensions })
+      .toEqual({ ns: 'AgentDataStack', name: 'DecisionsRecorded', stat: 'Sum', dims: { service: 'agent-data-stack-mcp' } });
+  });
+
+  test('fails when decisions are asked of a server without a decision audit log', () => {
+    expect(() => build({ decisionAuditLog: undefined }).server.metricDecisionsRecorded()).toThrow(/offers no decision tools/);
+  });
+
+  test('serviceName sets the service dimension in metrics and environment', () => {
+    const { stack, server } = build({ serviceName: 'support-mcp' });
+    expect(server.metricToolCalls('list_sources').dimensions).toEqual({ service: 'support-mcp', Tool: 'list_sources' });
+    Template.fromStack(stack).hasResourceProperties('AWS::Lambda::Function', {
+      ...MCP_FUNCTION, Environment: { Variables: Match.objectLike({ POWERTOOLS_SERVICE_NAME: 'support-mcp' }) },
+    });
+  });
+
+  test('fails when serviceName is not a dimension value', () => {
+    expect(() => build({ serviceName: ' padded ' })).toThrow(/serviceName ' padded ' is not a CloudWatch dimension value/);
   });
 
   test('fails when a metric names a tool the server does not offer', () => {

@@ -81,8 +81,8 @@ test('a tools/call event is answered from the real Redis, logged with its source
   expect(log).toMatchObject({ tool: 'customers_lookup', outcome: 'ok', resultCount: 1, service: 'mcp-test', requestId: 'req-1' });
   expect(log.positions).toEqual([expect.objectContaining({ view: 'customers', version: '17', position: expect.objectContaining({ kind: 'postgres' }) })]);
   const emf = lines.find(l => l._aws?.CloudWatchMetrics);
-  expect(emf._aws.CloudWatchMetrics[0]).toMatchObject({ Namespace: 'Test/Mcp', Dimensions: [['service', 'tool']] });
-  expect(emf).toMatchObject({ tool: 'customers_lookup', ToolCalls: 1, ToolErrors: 0 });
+  expect(emf._aws.CloudWatchMetrics[0]).toMatchObject({ Namespace: 'Test/Mcp', Dimensions: [['service', 'Tool']] });
+  expect(emf).toMatchObject({ Tool: 'customers_lookup', ToolCalls: 1, ToolErrors: 0 });
   expect(typeof emf.ToolLatency).toBe('number');
 });
 

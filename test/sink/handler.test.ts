@@ -41,7 +41,7 @@ class RecordingMetrics implements SinkMetrics {
   readonly heartbeats: Record<string, number> = {};
   count(v: string, name: string, value: number) { this.counts[`${v}.${name}`] = (this.counts[`${v}.${name}`] ?? 0) + value; }
   freshnessLag(v: string, lag: number) { this.lags[v] = lag; }
-  heartbeatLag(topic: string, lag: number) { this.heartbeats[topic] = lag; }
+  cdcLag(topic: string, lag: number) { this.heartbeats[topic] = lag; }
 }
 
 const quietLog = { info: () => undefined, warn: () => undefined };

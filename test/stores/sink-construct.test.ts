@@ -83,7 +83,9 @@ describe('event source mappings', () => {
     const { t, sink } = build({ heartbeatTopic: '__debezium-heartbeat.agentdata' });
     t().resourceCountIs('AWS::Lambda::EventSourceMapping', 3);
     t().hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ AGENT_SINK_HEARTBEAT_TOPIC_PREFIX: '__debezium-heartbeat.agentdata' }) } });
-    expect(sink.metricHeartbeatLag().metricName).toBe('HeartbeatLag');
+    const cdc = sink.metricCdcLag();
+    expect({ ns: cdc.namespace, name: cdc.metricName, stat: cdc.statistic, dims: cdc.dimensions })
+      .toEqual({ ns: 'AgentDataStack', name: 'CdcLag', stat: 'Maximum', dims: { service: 'agent-data-stack-sink', Topic: '__debezium-heartbeat.agentdata' } });
   });
 
   test('an SQS dead-letter destination replaces the bucket', () => {
@@ -107,7 +109,7 @@ describe('function', () => {
         AGENT_VIEWS: JSON.stringify([balances.toConfig(), balancesByName.toConfig(), orders.toConfig()]),
         AGENT_CACHE_AUTH: 'iam', AGENT_CACHE_USER: 'agent-views-app', AGENT_SEARCH_ENDPOINT: 'vpc-agent-search.us-east-1.es.amazonaws.com',
         AGENT_SINK_DLQ_KIND: 's3', AGENT_SINK_DLQ_TARGET: { Ref: bucket },
-        POWERTOOLS_METRICS_NAMESPACE: 'AgentDataStack', POWERTOOLS_SERVICE_NAME: 'agent-sink',
+        POWERTOOLS_METRICS_NAMESPACE: 'AgentDataStack', POWERTOOLS_SERVICE_NAME: 'agent-data-stack-sink',
       }) },
     });
   });
@@ -171,13 +173,23 @@ describe('metrics', () => {
     expect(stack.resolve(lag.dimensions)).toEqual({ FunctionName: { Ref: stack.getLogicalId(sink.function.node.defaultChild as any) } });
     const fresh = sink.metricFreshnessLag('customer_balances');
     expect({ ns: fresh.namespace, name: fresh.metricName, stat: fresh.statistic, dims: fresh.dimensions })
-      .toEqual({ ns: 'AgentDataStack', name: 'FreshnessLag', stat: 'Maximum', dims: { service: 'agent-sink', View: 'customer_balances' } });
+      .toEqual({ ns: 'AgentDataStack', name: 'FreshnessLag', stat: 'Maximum', dims: { service: 'agent-data-stack-sink', View: 'customer_balances' } });
     expect(sink.metricRecordsWritten('recent_orders').statistic).toBe('Sum');
     expect(sink.metricRecordsStale('recent_orders').metricName).toBe('RecordsStale');
     expect(sink.metricRecordsDeadLettered('recent_orders').metricName).toBe('RecordsDeadLettered');
     expect(sink.metricRecordsReceived('recent_orders').metricName).toBe('RecordsReceived');
+    expect(sink.metricRecordsSkipped('recent_orders').metricName).toBe('RecordsSkipped');
     expect(() => sink.metricFreshnessLag('nope')).toThrow(/view 'nope' is not written by this sink/);
-    expect(() => sink.metricHeartbeatLag()).toThrow(/needs heartbeatTopic/);
+    expect(() => sink.metricCdcLag()).toThrow(/needs heartbeatTopic/);
+  });
+
+  test('serviceName sets the service dimension of the function and of every metric', () => {
+    const { t, sink } = build({ serviceName: 'orders-sink', metricsNamespace: 'Team/Agents' });
+    t().hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ POWERTOOLS_SERVICE_NAME: 'orders-sink', POWERTOOLS_METRICS_NAMESPACE: 'Team/Agents' }) },
+    });
+    expect(sink.metricRecordsWritten('recent_orders').dimensions).toEqual({ service: 'orders-sink', View: 'recent_orders' });
+    expect(sink.metricRecordsWritten('recent_orders').namespace).toBe('Team/Agents');
   });
 });
 
@@ -203,6 +215,7 @@ describe('validation', () => {
     ['the record age is out of range', { provisionedPollers: {}, maxRecordAge: Duration.seconds(10) }, /maxRecordAge is 10 seconds/],
     ['the poller maximum is below the minimum', { provisionedPollers: { minimum: 5, maximum: 2 } }, /provisionedPollers.maximum is 2/],
     ['the consumer group prefix has spaces', { consumerGroupPrefix: 'my sink' }, /consumerGroupPrefix 'my sink'/],
+    ['the service name is empty', { serviceName: '' }, /serviceName '' is not a CloudWatch dimension value/],
   ])('fails when %s', (_, props, message) => {
     expect(() => build(props as Partial<AgentSinkProps>)).toThrow(message);
   });
