@@ -15,7 +15,7 @@ import { FlinkSqlApplication, FlinkSqlApplicationProps } from '../constructs/pro
 import { FlinkTable } from '../constructs/processing/flink-tables';
 import { CdcSourceDatabase, CdcSourceDatabaseProps } from '../constructs/source/cdc-source-database';
 import { SourceEngine, SourceEngineFamily } from '../constructs/source/engine';
-import { AgentCache, AgentCacheProps } from '../constructs/stores/agent-cache';
+import { AgentCache, AgentCacheBase, AgentCacheProps } from '../constructs/stores/agent-cache';
 import { AgentSearch, AgentSearchProps } from '../constructs/stores/agent-search';
 import { AgentSink, AgentSinkProps } from '../constructs/stores/agent-sink';
 import { IAgentCache, IAgentSearch } from '../constructs/stores/refs';
@@ -63,7 +63,8 @@ export interface AgentViewDeclaration extends Omit<AgentViewProps, 'topic' | 'fo
   readonly from: ViewSource;
 }
 
-export interface AgentDataStackProps extends StackProps {
+/** The declaration both AgentDataPlatform (a construct for your own stack) and AgentDataStack (a stack) take. */
+export interface AgentDataPlatformProps {
   /** @default DeploymentProfile.PRODUCTION */
   readonly profile?: DeploymentProfile;
   readonly source: AgentSourceDeclaration;
@@ -111,183 +112,76 @@ export interface AgentDataStackProps extends StackProps {
 
 const TRANSFORM_NAME = /^[A-Za-z][A-Za-z0-9-]{0,39}$/;
 
+/** Everything the platform creates or wires, as properties of AgentDataPlatform and AgentDataStack. */
+export interface IAgentDataResources {
+  readonly profile: DeploymentProfile;
+  readonly vpc: ec2.IVpc;
+  readonly source: CdcSourceDatabase;
+  readonly cluster: IAgentStreamingCluster;
+  readonly connector: DebeziumConnector;
+  readonly transforms: Record<string, FlinkSqlApplication>;
+  readonly views: AgentView[];
+  readonly cache?: IAgentCache;
+  readonly search?: IAgentSearch;
+  readonly sink: AgentSink;
+  readonly decisionAuditLog: IDecisionAuditLog;
+  readonly lineage: AgentLineageCatalog;
+  readonly mcp: AgentMcpServer;
+  readonly observability: AgentObservability;
+}
+
+/**
+ * The real-time agent data stack as a construct, for an existing stack: bring-your-own resources imported into
+ * the same stack can have their security groups opened without cross-stack cycles.
+ */
+export class AgentDataPlatform extends Construct implements IAgentDataResources {
+  public readonly profile!: DeploymentProfile;
+  public readonly vpc!: ec2.IVpc;
+  public readonly source!: CdcSourceDatabase;
+  public readonly cluster!: IAgentStreamingCluster;
+  public readonly connector!: DebeziumConnector;
+  public readonly transforms!: Record<string, FlinkSqlApplication>;
+  public readonly views!: AgentView[];
+  public readonly cache?: IAgentCache;
+  public readonly search?: IAgentSearch;
+  public readonly sink!: AgentSink;
+  public readonly decisionAuditLog!: IDecisionAuditLog;
+  public readonly lineage!: AgentLineageCatalog;
+  public readonly mcp!: AgentMcpServer;
+  public readonly observability!: AgentObservability;
+
+  constructor(scope: Construct, id: string, props: AgentDataPlatformProps) {
+    super(scope, id);
+    Object.assign(this, composeAgentData(this, props));
+  }
+}
+
+export interface AgentDataStackProps extends AgentDataPlatformProps, StackProps {}
+
 /**
  * The real-time agent data stack: CDC-ready source, Debezium on MSK Connect, MSK, Flink SQL transforms, cache and
  * search stores fed by idempotent sinks, an MCP server, dashboards, alarms, lineage and a decision audit: all
  * derived from one declaration of source tables, transforms and views.
  */
-export class AgentDataStack extends Stack {
-  public readonly profile: DeploymentProfile;
-  public readonly vpc: ec2.IVpc;
-  public readonly source: CdcSourceDatabase;
-  public readonly cluster: IAgentStreamingCluster;
-  public readonly connector: DebeziumConnector;
-  public readonly transforms: Record<string, FlinkSqlApplication> = {};
-  public readonly views: AgentView[];
+export class AgentDataStack extends Stack implements IAgentDataResources {
+  public readonly profile!: DeploymentProfile;
+  public readonly vpc!: ec2.IVpc;
+  public readonly source!: CdcSourceDatabase;
+  public readonly cluster!: IAgentStreamingCluster;
+  public readonly connector!: DebeziumConnector;
+  public readonly transforms!: Record<string, FlinkSqlApplication>;
+  public readonly views!: AgentView[];
   public readonly cache?: IAgentCache;
   public readonly search?: IAgentSearch;
-  public readonly sink: AgentSink;
-  public readonly decisionAuditLog: IDecisionAuditLog;
-  public readonly lineage: AgentLineageCatalog;
-  public readonly mcp: AgentMcpServer;
-  public readonly observability: AgentObservability;
+  public readonly sink!: AgentSink;
+  public readonly decisionAuditLog!: IDecisionAuditLog;
+  public readonly lineage!: AgentLineageCatalog;
+  public readonly mcp!: AgentMcpServer;
+  public readonly observability!: AgentObservability;
 
   constructor(scope: Construct, id: string, props: AgentDataStackProps) {
     super(scope, id, props);
-    validateDeclaration(props);
-    this.profile = props.profile ?? DeploymentProfile.PRODUCTION;
-    const defaults = profileDefaults(this.profile);
-    const topicPrefix = props.topicPrefix ?? 'agentdata';
-    const engine = props.source.engine ?? SourceEngine.postgres();
-    const isPostgres = engine.family === SourceEngineFamily.POSTGRESQL;
-    const cdcTopic = (table: string) => `${topicPrefix}.${table}`;
-    const capturedTopics = new Map(props.source.tables.map(t => [cdcTopic(t), t]));
-
-    // Transforms read CDC topics: check each against the captured tables before anything is created.
-    const transformSources = new Map<string, string[]>();
-    for (const t of props.transforms ?? []) {
-      const cdcTables = (t.tables ?? []).filter(table => table.kind === 'cdc-source');
-      for (const table of cdcTables) {
-        if (!capturedTopics.has(table.topic)) {
-          throw new Error(`AgentDataStack: transform '${t.name}' reads topic '${table.topic}' (table ${table.name}), which no captured table produces. `
-            + `Captured topics: ${[...capturedTopics.keys()].join(', ')}. Add the table to source.tables or fix the topic.`);
-        }
-      }
-      transformSources.set(t.name, cdcTables.map(table => capturedTopics.get(table.topic)!));
-    }
-
-    // Network
-    this.vpc = props.vpc ?? new AgentNetwork(this, 'Network', { ...defaults.network, ...props.networkOptions }).vpc;
-
-    // Source: Flink's debezium-json needs whole before-images, so tables a transform reads get REPLICA IDENTITY FULL.
-    const fullRowImageTables = isPostgres ? [...new Set([...transformSources.values()].flat())] : [];
-    this.source = new CdcSourceDatabase(this, 'Source', {
-      ...defaults.source,
-      ...props.source,
-      vpc: this.vpc,
-      ...(fullRowImageTables.length > 0 ? { fullRowImageTables } : {}),
-    });
-
-    // CDC and streaming
-    this.cluster = props.existingCluster ?? new AgentStreamingCluster(this, 'Kafka', { ...defaults.cluster, ...props.clusterOptions, vpc: this.vpc });
-    const plugin = new DebeziumPlugin(this, 'DebeziumPlugin', { engine: isPostgres ? 'postgres' : 'mysql' });
-    this.connector = new DebeziumConnector(this, 'Cdc', {
-      ...props.connectorOptions, cluster: this.cluster, source: this.source.toCdcSource(), plugin, topicPrefix,
-    });
-
-    // Processing: output topics are declared on the cluster (when it can hold topic resources). Only the applications
-    // wait for the topics and the connector: their buckets and roles do not, which keeps the graph acyclic.
-    const outputTopics = new Map<string, { transform: string; topic: string; connector: string }>();
-    const topicResources: Construct[] = [...this.connector.topics];
-    for (const t of props.transforms ?? []) {
-      const app = new FlinkSqlApplication(this, `Transform-${t.name}`, {
-        ...defaults.flink, ...t.options, cluster: this.cluster, sql: t.sql, sqlFile: t.sqlFile, tables: t.tables,
-      });
-      app.application.node.addDependency(this.connector.resource, ...this.connector.topics);
-      for (const entry of app.lineage) {
-        for (const topic of entry.sink.topics) {
-          outputTopics.set(`${t.name}/${entry.sink.table}`, { transform: t.name, topic, connector: entry.sink.connector ?? 'unknown' });
-          if (this.cluster instanceof AgentStreamingClusterBase && !this.cluster.serverless) {
-            const id = `Topic-${topic}`;
-            const resource = this.cluster.node.tryFindChild(id) as Construct | undefined
-              ?? this.cluster.addTopic(id, { topicName: topic, compacted: entry.sink.connector === 'upsert-kafka' });
-            app.application.node.addDependency(resource);
-            topicResources.push(resource);
-          }
-        }
-      }
-      this.transforms[t.name] = app;
-    }
-
-    // Views: topic, format and source table follow from where the rows come from.
-    this.views = props.views.map(v => {
-      const { from, ...rest } = v;
-      if (from.kind === 'table') {
-        if (!props.source.tables.includes(from.table)) {
-          throw new Error(`AgentDataStack: view '${v.name}' reads table '${from.table}', which is not in source.tables [${props.source.tables.join(', ')}]. Capture it or fix the name.`);
-        }
-        return new AgentView({ ...rest, topic: cdcTopic(from.table), format: ViewTopicFormat.DEBEZIUM, sourceTable: from.table });
-      }
-      const out = outputTopics.get(`${from.transform}/${from.table}`);
-      if (!out) {
-        throw new Error(`AgentDataStack: view '${v.name}' reads '${from.table}' of transform '${from.transform}', which no INSERT of that transform writes. `
-          + `Transform outputs: ${[...outputTopics.keys()].join(', ') || 'none'}.`);
-      }
-      if (out.connector !== 'upsert-kafka') {
-        throw new Error(`AgentDataStack: view '${v.name}' reads '${from.table}', a '${out.connector}' table; sinks read upsert-kafka outputs (keyed, null = delete). Declare it with FlinkTable.upsertKafkaSink.`);
-      }
-      return new AgentView({ ...rest, topic: out.topic, format: ViewTopicFormat.UPSERT_KAFKA, sourceTable: from.table });
-    });
-    const configs: ViewConfig[] = this.views.map(v => v.toConfig());
-    const cacheViews = this.views.filter(v => v.store === ViewStore.CACHE);
-    const searchViews = configs.filter(v => v.store === 'search');
-
-    // Stores
-    if (cacheViews.length > 0) {
-      this.cache = props.existingCache ?? new AgentCache(this, 'Cache', { ...defaults.cache, ...props.cacheOptions, vpc: this.vpc });
-    }
-    const indexes: Construct[] = [];
-    if (searchViews.length > 0) {
-      this.search = props.existingSearch ?? new AgentSearch(this, 'Search', { ...defaults.search, ...props.searchOptions, vpc: this.vpc });
-      if (this.search instanceof AgentSearch) {
-        for (const v of searchViews) indexes.push(this.search.addView(v, defaults.searchIndex));
-      }
-    }
-
-    // Sinks: one function for all views; every topic has its own event source mapping and consumer group.
-    this.sink = new AgentSink(this, 'Sink', {
-      consumerGroupPrefix: Token.isUnresolved(this.stackName) ? undefined : `${this.stackName}.sink`,
-      ...props.sinkOptions,
-      cluster: this.cluster, views: this.views, cache: this.cache, search: this.search, heartbeatTopic: this.connector.heartbeatTopic,
-    });
-    // The mappings start only once the topics and the indexes exist (the function and its role need not wait).
-    for (const esm of Object.values(this.sink.eventSourceMappings)) esm.node.addDependency(...topicResources, ...indexes);
-
-    // Governance: decision audit and lineage, then the MCP server that serves both.
-    this.decisionAuditLog = props.existingDecisionAuditLog
-      ?? new DecisionAuditLog(this, 'Decisions', { ...defaults.decisions, ...props.decisionAuditLogOptions });
-    this.lineage = new AgentLineageCatalog(this, 'Lineage', {
-      namespace: this.stackName,
-      sources: [{
-        engine: isPostgres ? 'postgres' : 'mysql', tables: [...props.source.tables], connectorName: this.connector.connectorName,
-        topicPrefix, database: this.source.databaseName,
-      }],
-      flink: Object.values(this.transforms).flatMap(app => app.lineageDeclarations()),
-      views: configs.map(v => ({ name: v.name, store: v.store, topic: v.topic, tools: viewToolNames(v) })),
-    });
-    this.mcp = new AgentMcpServer(this, 'Mcp', {
-      ...props.mcpOptions,
-      views: configs, vpc: this.vpc, cache: this.cache, search: this.search,
-      decisionAuditLog: this.decisionAuditLog, lineageCatalog: this.lineage,
-    });
-
-    // Observability, laid out in the order data flows.
-    const sinkGroupPrefix = props.sinkOptions?.consumerGroupPrefix ?? (Token.isUnresolved(this.stackName) ? undefined : `${this.stackName}.sink`);
-    const consumerGroups: ObservedConsumerGroup[] = [
-      ...Object.values(this.transforms).flatMap(app => Object.entries(app.consumerGroups).map(([table, group]) => ({
-        group, role: 'flink' as const, topics: app.tables.filter(t => t.name === table && t.options.topic).map(t => t.options.topic),
-      }))),
-      ...(sinkGroupPrefix ? [...new Set(this.views.map(v => v.topic))].map(topic => ({
-        group: `${sinkGroupPrefix}.${topic}`.slice(0, 200), role: 'sink' as const, topics: [topic],
-      })) : []),
-    ];
-    this.observability = new AgentObservability(this, 'Observability', {
-      ...props.observabilityOptions,
-      alarmTopic: props.alarmTopic,
-      source: this.source.instance
-        ? { engine: isPostgres ? 'postgres' : 'mysql', instanceIdentifier: this.source.instance.instanceIdentifier }
-        : { engine: isPostgres ? 'postgres' : 'mysql', clusterIdentifier: this.source.cluster!.clusterIdentifier },
-      connector: { connectorName: this.connector.connectorName },
-      kafka: { clusterName: this.cluster.clusterName, consumerGroups },
-      flink: Object.values(this.transforms).map(app => ({ applicationName: app.applicationName, runtime: app.runtime.name as 'FLINK-2_2' | 'FLINK-1_20' })),
-      sinks: [{ functionName: this.sink.function.functionName, views: this.views.map(v => v.name), namespace: this.sink.metricsNamespace }],
-      cache: this.cache instanceof AgentCache ? { serverless: this.cache.serverless, cacheName: this.cache.cacheName } : undefined,
-      search: this.search ? { domainName: searchDomainName(this.search) } : undefined,
-      mcp: { functionName: this.mcp.function.functionName, tools: this.mcp.toolNames },
-      decisions: {},
-    });
-
-    this.addOutputs();
+    Object.assign(this, composeAgentData(this, props));
   }
 
   /**
@@ -298,28 +192,191 @@ export class AgentDataStack extends Stack {
     if (Token.isUnresolved(this.region)) return [0, 1, 2].map(i => Fn.select(i, Fn.getAzs()));
     return super.availabilityZones;
   }
+}
 
-  private addOutputs(): void {
-    const out = (id: string, value: string, description: string) => new CfnOutput(this, id, { value, description });
-    out('McpEndpointUrl', this.mcp.url, 'MCP endpoint (Streamable HTTP); IAM-authenticated unless mcpOptions.authorization says otherwise');
-    out('DashboardUrl', `https://console.aws.amazon.com/cloudwatch/home?region=${this.region}#dashboards:name=${this.observability.dashboard.dashboardName}`,
-      'End-to-end lag dashboard');
-    out('KafkaClusterArn', this.cluster.clusterArn, 'Amazon MSK cluster');
-    out('ConnectorArn', this.connector.connectorArn, 'Debezium connector on MSK Connect');
-    out('SourceEndpoint', this.source.endpointAddress, 'Source database writer endpoint');
-    out('LineageCatalog', this.lineage.environment()[LINEAGE_CATALOG_ENV], 'Lineage catalog location (SSM parameters and digest)');
-    out('DecisionAuditTable', this.decisionAuditLog.tableArn, 'Decision audit DynamoDB table');
-    for (const [name, app] of Object.entries(this.transforms)) out(`FlinkApplicationArn${name.replace(/[^A-Za-z0-9]/g, '')}`, app.applicationArn, `Flink SQL application ${name}`);
-    if (this.cache) {
-      out('CacheArn', this.cache.cacheArn, 'ElastiCache (Valkey) cache');
-      out('CacheEndpoint', this.cache.endpointAddress, 'Cache endpoint (TLS)');
+/** Builds every layer under `scope` (a stack or a construct) from the declaration. */
+function composeAgentData(scope: Construct, props: AgentDataPlatformProps): IAgentDataResources {
+  const r: { -readonly [K in keyof IAgentDataResources]: IAgentDataResources[K] } = {} as any;
+  const stack = Stack.of(scope);
+  const namePrefix = scope === stack ? stack.stackName : `${stack.stackName}.${scope.node.id}`;
+  validateDeclaration(props);
+  r.profile = props.profile ?? DeploymentProfile.PRODUCTION;
+  const defaults = profileDefaults(r.profile);
+  const topicPrefix = props.topicPrefix ?? 'agentdata';
+  const engine = props.source.engine ?? SourceEngine.postgres();
+  const isPostgres = engine.family === SourceEngineFamily.POSTGRESQL;
+  const cdcTopic = (table: string) => `${topicPrefix}.${table}`;
+  const capturedTopics = new Map(props.source.tables.map(t => [cdcTopic(t), t]));
+
+  // Transforms read CDC topics: check each against the captured tables before anything is created.
+  const transformSources = new Map<string, string[]>();
+  for (const t of props.transforms ?? []) {
+    const cdcTables = (t.tables ?? []).filter(table => table.kind === 'cdc-source');
+    for (const table of cdcTables) {
+      if (!capturedTopics.has(table.topic)) {
+        throw new Error(`AgentDataStack: transform '${t.name}' reads topic '${table.topic}' (table ${table.name}), which no captured table produces. `
+          + `Captured topics: ${[...capturedTopics.keys()].join(', ')}. Add the table to source.tables or fix the topic.`);
+      }
     }
-    if (this.search) {
-      out('SearchDomainArn', this.search.domainArn, 'OpenSearch Service domain');
-      out('SearchEndpoint', this.search.domainEndpoint, 'Search domain endpoint (HTTPS)');
-    }
-    out('SinkMetricsNamespace', this.sink.metricsNamespace, 'CloudWatch namespace of the sink metrics');
+    transformSources.set(t.name, cdcTables.map(table => capturedTopics.get(table.topic)!));
   }
+
+  // Network
+  r.vpc = props.vpc ?? new AgentNetwork(scope, 'Network', { ...defaults.network, ...props.networkOptions }).vpc;
+
+  // Source: Flink's debezium-json needs whole before-images, so tables a transform reads get REPLICA IDENTITY FULL.
+  const fullRowImageTables = isPostgres ? [...new Set([...transformSources.values()].flat())] : [];
+  r.source = new CdcSourceDatabase(scope, 'Source', {
+    ...defaults.source,
+    ...props.source,
+    vpc: r.vpc,
+    ...(fullRowImageTables.length > 0 ? { fullRowImageTables } : {}),
+  });
+
+  // CDC and streaming
+  r.cluster = props.existingCluster ?? new AgentStreamingCluster(scope, 'Kafka', { ...defaults.cluster, ...props.clusterOptions, vpc: r.vpc });
+  const plugin = new DebeziumPlugin(scope, 'DebeziumPlugin', { engine: isPostgres ? 'postgres' : 'mysql' });
+  r.connector = new DebeziumConnector(scope, 'Cdc', {
+    ...props.connectorOptions, cluster: r.cluster, source: r.source.toCdcSource(), plugin, topicPrefix,
+  });
+
+  // Processing: output topics are declared on the cluster (when it can hold topic resources). Only the applications
+  // wait for the topics and the connector: their buckets and roles do not, which keeps the graph acyclic.
+  r.transforms = {};
+  const outputTopics = new Map<string, { transform: string; topic: string; connector: string }>();
+  const topicResources: Construct[] = [...r.connector.topics];
+  for (const t of props.transforms ?? []) {
+    const app = new FlinkSqlApplication(scope, `Transform-${t.name}`, {
+      ...defaults.flink, ...t.options, cluster: r.cluster, sql: t.sql, sqlFile: t.sqlFile, tables: t.tables,
+    });
+    app.application.node.addDependency(r.connector.resource, ...r.connector.topics);
+    for (const entry of app.lineage) {
+      for (const topic of entry.sink.topics) {
+        outputTopics.set(`${t.name}/${entry.sink.table}`, { transform: t.name, topic, connector: entry.sink.connector ?? 'unknown' });
+        if (r.cluster instanceof AgentStreamingClusterBase && !r.cluster.serverless) {
+          const id = `Topic-${topic}`;
+          const resource = r.cluster.node.tryFindChild(id) as Construct | undefined
+            ?? r.cluster.addTopic(id, { topicName: topic, compacted: entry.sink.connector === 'upsert-kafka' });
+          app.application.node.addDependency(resource);
+          topicResources.push(resource);
+        }
+      }
+    }
+    r.transforms[t.name] = app;
+  }
+
+  // Views: topic, format and source table follow from where the rows come from.
+  r.views = props.views.map(v => {
+    const { from, ...rest } = v;
+    if (from.kind === 'table') {
+      if (!props.source.tables.includes(from.table)) {
+        throw new Error(`AgentDataStack: view '${v.name}' reads table '${from.table}', which is not in source.tables [${props.source.tables.join(', ')}]. Capture it or fix the name.`);
+      }
+      return new AgentView({ ...rest, topic: cdcTopic(from.table), format: ViewTopicFormat.DEBEZIUM, sourceTable: from.table });
+    }
+    const out = outputTopics.get(`${from.transform}/${from.table}`);
+    if (!out) {
+      throw new Error(`AgentDataStack: view '${v.name}' reads '${from.table}' of transform '${from.transform}', which no INSERT of that transform writes. `
+        + `Transform outputs: ${[...outputTopics.keys()].join(', ') || 'none'}.`);
+    }
+    if (out.connector !== 'upsert-kafka') {
+      throw new Error(`AgentDataStack: view '${v.name}' reads '${from.table}', a '${out.connector}' table; sinks read upsert-kafka outputs (keyed, null = delete). Declare it with FlinkTable.upsertKafkaSink.`);
+    }
+    return new AgentView({ ...rest, topic: out.topic, format: ViewTopicFormat.UPSERT_KAFKA, sourceTable: from.table });
+  });
+  const configs: ViewConfig[] = r.views.map(v => v.toConfig());
+  const cacheViews = r.views.filter(v => v.store === ViewStore.CACHE);
+  const searchViews = configs.filter(v => v.store === 'search');
+
+  // Stores
+  if (cacheViews.length > 0) {
+    r.cache = props.existingCache ?? new AgentCache(scope, 'Cache', { ...defaults.cache, ...props.cacheOptions, vpc: r.vpc });
+  }
+  const indexes: Construct[] = [];
+  if (searchViews.length > 0) {
+    r.search = props.existingSearch ?? new AgentSearch(scope, 'Search', { ...defaults.search, ...props.searchOptions, vpc: r.vpc });
+    if (r.search instanceof AgentSearch) {
+      for (const v of searchViews) indexes.push(r.search.addView(v, defaults.searchIndex));
+    }
+  }
+
+  // Sinks: one function for all views; every topic has its own event source mapping and consumer group.
+  r.sink = new AgentSink(scope, 'Sink', {
+    consumerGroupPrefix: Token.isUnresolved(namePrefix) ? undefined : `${namePrefix}.sink`,
+    ...props.sinkOptions,
+    cluster: r.cluster, views: r.views, cache: r.cache, search: r.search, heartbeatTopic: r.connector.heartbeatTopic,
+  });
+  // The mappings start only once the topics and the indexes exist (the function and its role need not wait).
+  for (const esm of Object.values(r.sink.eventSourceMappings)) esm.node.addDependency(...topicResources, ...indexes);
+
+  // Governance: decision audit and lineage, then the MCP server that serves both.
+  r.decisionAuditLog = props.existingDecisionAuditLog
+    ?? new DecisionAuditLog(scope, 'Decisions', { ...defaults.decisions, ...props.decisionAuditLogOptions });
+  r.lineage = new AgentLineageCatalog(scope, 'Lineage', {
+    namespace: namePrefix,
+    sources: [{
+      engine: isPostgres ? 'postgres' : 'mysql', tables: [...props.source.tables], connectorName: r.connector.connectorName,
+      topicPrefix, database: r.source.databaseName,
+    }],
+    flink: Object.values(r.transforms).flatMap(app => app.lineageDeclarations()),
+    views: configs.map(v => ({ name: v.name, store: v.store, topic: v.topic, tools: viewToolNames(v) })),
+  });
+  r.mcp = new AgentMcpServer(scope, 'Mcp', {
+    ...props.mcpOptions,
+    views: configs, vpc: r.vpc, cache: r.cache, search: r.search,
+    decisionAuditLog: r.decisionAuditLog, lineageCatalog: r.lineage,
+  });
+
+  // Observability, laid out in the order data flows.
+  const sinkGroupPrefix = props.sinkOptions?.consumerGroupPrefix ?? (Token.isUnresolved(namePrefix) ? undefined : `${namePrefix}.sink`);
+  const consumerGroups: ObservedConsumerGroup[] = [
+    ...Object.values(r.transforms).flatMap(app => Object.entries(app.consumerGroups).map(([table, group]) => ({
+      group, role: 'flink' as const, topics: app.tables.filter(t => t.name === table && t.options.topic).map(t => t.options.topic),
+    }))),
+    ...(sinkGroupPrefix ? [...new Set(r.views.map(v => v.topic))].map(topic => ({
+      group: `${sinkGroupPrefix}.${topic}`.slice(0, 200), role: 'sink' as const, topics: [topic],
+    })) : []),
+  ];
+  r.observability = new AgentObservability(scope, 'Observability', {
+    ...props.observabilityOptions,
+    alarmTopic: props.alarmTopic,
+    source: r.source.instance
+      ? { engine: isPostgres ? 'postgres' : 'mysql', instanceIdentifier: r.source.instance.instanceIdentifier }
+      : { engine: isPostgres ? 'postgres' : 'mysql', clusterIdentifier: r.source.cluster!.clusterIdentifier },
+    connector: { connectorName: r.connector.connectorName, heartbeatTopic: r.connector.heartbeatTopic },
+    kafka: { clusterName: r.cluster.clusterName, consumerGroups },
+    flink: Object.values(r.transforms).map(app => ({ applicationName: app.applicationName, runtime: app.runtime.name as 'FLINK-2_2' | 'FLINK-1_20' })),
+    sinks: [{ functionName: r.sink.function.functionName, views: r.views.map(v => v.name), namespace: r.sink.metricsNamespace }],
+    cache: r.cache instanceof AgentCacheBase ? { serverless: r.cache.serverless, cacheName: r.cache.cacheName } : undefined,
+    search: r.search ? { domainName: searchDomainName(r.search) } : undefined,
+    mcp: { functionName: r.mcp.function.functionName, tools: r.mcp.toolNames },
+    decisions: {},
+  });
+
+  addOutputs(scope, r);
+  return r;
+}
+
+function addOutputs(scope: Construct, r: IAgentDataResources): void {
+  const out = (id: string, value: string, description: string) => new CfnOutput(scope, id, { value, description });
+  out('McpEndpointUrl', r.mcp.url, 'MCP endpoint (Streamable HTTP); IAM-authenticated unless mcpOptions.authorization says otherwise');
+  out('DashboardUrl', `https://console.aws.amazon.com/cloudwatch/home?region=${Stack.of(scope).region}#dashboards:name=${r.observability.dashboard.dashboardName}`,
+    'End-to-end lag dashboard');
+  out('KafkaClusterArn', r.cluster.clusterArn, 'Amazon MSK cluster');
+  out('ConnectorArn', r.connector.connectorArn, 'Debezium connector on MSK Connect');
+  out('SourceEndpoint', r.source.endpointAddress, 'Source database writer endpoint');
+  out('LineageCatalog', r.lineage.environment()[LINEAGE_CATALOG_ENV], 'Lineage catalog location (SSM parameters and digest)');
+  out('DecisionAuditTable', r.decisionAuditLog.tableArn, 'Decision audit DynamoDB table');
+  for (const [name, app] of Object.entries(r.transforms)) out(`FlinkApplicationArn${name.replace(/[^A-Za-z0-9]/g, '')}`, app.applicationArn, `Flink SQL application ${name}`);
+  if (r.cache) {
+    out('CacheArn', r.cache.cacheArn, 'ElastiCache (Valkey) cache');
+    out('CacheEndpoint', r.cache.endpointAddress, 'Cache endpoint (TLS)');
+  }
+  if (r.search) {
+    out('SearchDomainArn', r.search.domainArn, 'OpenSearch Service domain');
+    out('SearchEndpoint', r.search.domainEndpoint, 'Search domain endpoint (HTTPS)');
+  }
+  out('SinkMetricsNamespace', r.sink.metricsNamespace, 'CloudWatch namespace of the sink metrics');
 }
 
 function searchDomainName(search: IAgentSearch): string {

@@ -173,7 +173,7 @@ export class CdcSourceDatabase extends Construct implements ICdcSourceDatabase {
     return {
       engine: isPostgres ? 'postgres' : 'mysql',
       endpointAddress: this.endpointAddress,
-      endpointPort: Token.asNumber(this.endpointPort),
+      endpointPort: Token.isUnresolved(this.endpointPort) ? Token.asNumber(this.endpointPort) : Number(this.endpointPort),
       databaseName: this.databaseName,
       tables: [...this.capturedTables],
       replicationUsername: this.replicationUsername,

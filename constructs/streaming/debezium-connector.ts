@@ -279,7 +279,8 @@ export class DebeziumConnector extends Construct implements ec2.IConnectable {
       `config.providers.secretsmanager.param.region=${stack.region}`,
     ].join('\n');
     this.workerConfiguration = new kafkaconnect.CfnWorkerConfiguration(this, 'WorkerConfiguration', {
-      name: `${baseName}-workers-${createHash('sha256').update(workerProperties).digest('hex').slice(0, 8)}`,
+      // Hash the resolved form: a token's printed name depends on how many tokens the process created before it.
+      name: `${baseName}-workers-${createHash('sha256').update(JSON.stringify(stack.resolve(workerProperties))).digest('hex').slice(0, 8)}`,
       description: 'Secrets Manager config provider for Debezium (database password resolved at runtime)',
       propertiesFileContent: Fn.base64(workerProperties),
     });
