@@ -16,7 +16,7 @@ export function defineExampleApp(app: App, options: ExampleOptions = {}): AgentD
     // Environment-agnostic on purpose: synth needs no account, no region and no network.
     description: `cdk-agent-data-stack example (${profile.name}): e-commerce CDC to agent stores and MCP`,
     profile,
-    source: { tables: ['public.customers', 'public.orders'], databaseName: 'shop' },
+    source: { tables: ['public.customers', 'public.orders', 'public.support_tickets'], databaseName: 'shop' },
     transforms: [{ name: 'order-enrichment', sql: EXAMPLE_ORDER_ENRICHMENT_SQL, tables: exampleOrderEnrichmentTables() }],
     views: [
       {
@@ -50,6 +50,23 @@ export function defineExampleApp(app: App, options: ExampleOptions = {}): AgentD
           { name: 'source_commit_ts', type: ViewFieldType.TIMESTAMP, description: 'When the order last changed in the source' },
         ],
         search: { timeField: 'source_commit_ts' },
+      },
+      {
+        name: 'tickets',
+        description: 'Support tickets, searchable by text and by meaning (find tickets similar to a complaint).',
+        from: ViewSource.table('public.support_tickets'),
+        store: ViewStore.SEARCH,
+        key: ['id'],
+        fields: [
+          { name: 'id', type: ViewFieldType.INTEGER },
+          { name: 'customer_id', type: ViewFieldType.INTEGER },
+          { name: 'subject', type: ViewFieldType.TEXT },
+          { name: 'body', type: ViewFieldType.TEXT },
+          { name: 'status', type: ViewFieldType.KEYWORD, description: 'open, pending or closed' },
+          { name: 'created_at', type: ViewFieldType.TIMESTAMP },
+        ],
+        // Titan Text Embeddings v2 (1024 dimensions, cosine) over subject and body: adds the tickets_similar tool.
+        search: { timeField: 'created_at', vector: { sourceFields: ['subject', 'body'] } },
       },
     ],
   });

@@ -27,7 +27,7 @@ import { IAgentStreamingCluster } from '../constructs/streaming/refs';
 import { DeploymentProfile, profileDefaults } from './profiles';
 
 /** The source database: engine and captured tables, plus any CdcSourceDatabase option (including bring-your-own). */
-export interface AgentSourceDeclaration extends Omit<CdcSourceDatabaseProps, 'vpc' | 'fullRowImageTables'> {}
+export type AgentSourceDeclaration = Omit<CdcSourceDatabaseProps, 'vpc' | 'fullRowImageTables'>;
 
 /** A Flink SQL transform. Its CDC source tables must read topics of captured tables. */
 export interface AgentTransformDeclaration {
@@ -326,6 +326,12 @@ function composeAgentData(scope: Construct, props: AgentDataPlatformProps): IAge
     views: configs, vpc: r.vpc, cache: r.cache, search: r.search,
     decisionAuditLog: r.decisionAuditLog, lineageCatalog: r.lineage,
   });
+
+  // Vector views: the sink embeds documents and the MCP server embeds queries through the Bedrock runtime endpoint.
+  if (r.search instanceof AgentSearch && searchViews.some(v => v.search?.vector)) {
+    r.search.grantEmbed(r.sink.function);
+    r.search.grantEmbed(r.mcp.function);
+  }
 
   // Observability, laid out in the order data flows.
   const sinkGroupPrefix = props.sinkOptions?.consumerGroupPrefix ?? (Token.isUnresolved(namePrefix) ? undefined : `${namePrefix}.sink`);

@@ -28,3 +28,16 @@ INSERT INTO public.orders (id, customer_id, status, total, description) VALUES
   (2, 12345, 'pending', 310.50, 'Standing desk, delivery scheduled'),
   (3, 12346, 'completed', 12.99, 'USB-C cable')
 ON CONFLICT (id) DO NOTHING;
+
+CREATE TABLE IF NOT EXISTS public.support_tickets (
+  id           bigint PRIMARY KEY,
+  customer_id  bigint NOT NULL REFERENCES public.customers (id),
+  subject      text NOT NULL,
+  body         text NOT NULL,
+  status       text NOT NULL DEFAULT 'open',
+  created_at   timestamptz NOT NULL DEFAULT now()
+);
+
+INSERT INTO public.support_tickets (id, customer_id, subject, body, status) VALUES
+  (500, 12345, 'Broken key on keyboard', 'One of the two keyboards from order 1 arrived with a broken space bar.', 'open')
+ON CONFLICT (id) DO NOTHING;

@@ -172,6 +172,15 @@ export class AgentSink extends Construct implements ec2.IConnectable, iam.IGrant
     if (searchViews.length > 0) {
       props.search!.grantWrite(fn, ...searchViews.map(v => v.index!));
       props.search!.connections.allowDefaultPortFrom(fn, 'Agent sink writes the search domain');
+      // Vector views: the sink embeds changed rows before writing them, with exactly the views' models.
+      const models = [...new Set(searchViews.map(v => v.toConfig().search?.vector?.modelId).filter((m): m is string => !!m))];
+      if (models.length > 0) {
+        iam.Grant.addToPrincipal({
+          grantee: fn,
+          actions: ['bedrock:InvokeModel'],
+          resourceArns: models.map(modelId => Stack.of(this).formatArn({ service: 'bedrock', account: '', resource: 'foundation-model', resourceName: modelId })),
+        });
+      }
     }
 
     // Dead letters: the function writes single records; the event source writes whole discarded batches.

@@ -18,6 +18,7 @@ const CUSTOMERS_TOPIC = 'agentdata.public.customers';
 const ORDERS_TOPIC = 'agentdata.public.orders';
 const ENRICHED_TOPIC = 'agentdata.flink.orders_enriched';
 const HEARTBEAT_TOPIC = '__debezium-heartbeat.agentdata';
+const TICKETS_TOPIC = 'agentdata.public.support_tickets';
 
 const KAFKA_ARN = 'arn:aws:kafka:us-east-1:123456789012:cluster/shared-kafka/0a1b2c3d-4e5f-6789-abcd-ef0123456789-1';
 const templates = new Map<string, Template>();
@@ -52,8 +53,8 @@ describe('the example declaration, both profiles', () => {
     t.resourceCountIs('AWS::OpenSearchService::Domain', 1);
     t.resourceCountIs('AWS::DynamoDB::GlobalTable', 1);
     t.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
-    // Two CDC topics, the heartbeat topic and the Flink output topic, each declared once.
-    t.resourceCountIs('AWS::MSK::Topic', 4);
+    // Three CDC topics, the heartbeat topic and the Flink output topic, each declared once.
+    t.resourceCountIs('AWS::MSK::Topic', 5);
     t.hasResourceProperties('AWS::MSK::Topic', { TopicName: ENRICHED_TOPIC });
   });
 
@@ -100,10 +101,11 @@ describe('derived from the one declaration', () => {
   test('the connector captures exactly the source tables, and the bootstrap gives the transform\'s tables full row images', () => {
     const { t } = example('development');
     t.hasResourceProperties('AWS::KafkaConnect::Connector', {
-      ConnectorConfiguration: Match.objectLike({ 'table.include.list': 'public.customers,public.orders', 'topic.prefix': 'agentdata' }),
+      ConnectorConfiguration: Match.objectLike({ 'table.include.list': 'public.customers,public.orders,public.support_tickets', 'topic.prefix': 'agentdata' }),
     });
     t.hasResourceProperties('Custom::CdcReplicationBootstrap', {
-      Tables: ['public.customers', 'public.orders'],
+      Tables: ['public.customers', 'public.orders', 'public.support_tickets'],
+      // Only the tables the Flink transform reads.
       FullRowImageTables: Match.arrayEquals(['public.orders', 'public.customers']),
     });
   });
@@ -111,7 +113,7 @@ describe('derived from the one declaration', () => {
   test('each view\'s topic has one event source mapping on the cluster, plus the heartbeat topic', () => {
     const { t } = example('development');
     const mappings = Object.values(t.findResources('AWS::Lambda::EventSourceMapping')) as any[];
-    expect(mappings.map(m => m.Properties.Topics[0]).sort()).toEqual([HEARTBEAT_TOPIC, ENRICHED_TOPIC, CUSTOMERS_TOPIC].sort());
+    expect(mappings.map(m => m.Properties.Topics[0]).sort()).toEqual([HEARTBEAT_TOPIC, ENRICHED_TOPIC, CUSTOMERS_TOPIC, TICKETS_TOPIC].sort());
     for (const m of mappings) {
       expect(JSON.stringify(m.Properties.EventSourceArn)).toMatch(/^\{"Fn::GetAtt":\["Kafka[0-9A-F]+","Arn"\]\}$/);
       expect(m.Properties.StartingPosition).toBe('TRIM_HORIZON');
@@ -130,6 +132,7 @@ describe('derived from the one declaration', () => {
     expect(sinkViews.map((v: any) => [v.name, v.topic, v.format, v.sourceTable])).toEqual([
       ['customer', CUSTOMERS_TOPIC, 'debezium', 'public.customers'],
       ['orders', ENRICHED_TOPIC, 'upsert-kafka', 'orders_enriched'],
+      ['tickets', TICKETS_TOPIC, 'debezium', 'public.support_tickets'],
     ]);
     // Both point at the same stores.
     for (const fn of [sink, mcp]) {
@@ -170,7 +173,7 @@ describe('derived from the one declaration', () => {
     const sink = statementsOf(/^SinkFunctionRole/);
     const read = sink.filter((s: any) => [s.Action].flat().includes('kafka-cluster:ReadData'));
     const topics = JSON.stringify(read.map((s: any) => s.Resource));
-    for (const topic of [CUSTOMERS_TOPIC, ENRICHED_TOPIC, HEARTBEAT_TOPIC]) expect(topics).toContain(`/${topic}`);
+    for (const topic of [CUSTOMERS_TOPIC, ENRICHED_TOPIC, TICKETS_TOPIC, HEARTBEAT_TOPIC]) expect(topics).toContain(`/${topic}`);
     expect(topics).not.toContain(`/${ORDERS_TOPIC}"`);
     expect(topics).not.toMatch(/\/\*"/);
     const mcp = statementsOf(/^McpFunctionRole/);
@@ -192,6 +195,22 @@ describe('derived from the one declaration', () => {
       if (r.Type !== 'AWS::Lambda::EventSourceMapping') continue;
       expect(deps(id)).toEqual(expect.arrayContaining([index, idOf('AWS::MSK::Topic', x => x.Properties.TopicName === r.Properties.Topics[0])]));
     }
+  });
+
+  test('the tickets view is searchable by meaning: knn mapping, Bedrock for sink and MCP through the runtime endpoint, a similar tool', () => {
+    const { stack, t } = example('development');
+    expect(stack.mcp.toolNames).toContain('tickets_similar');
+    const endpoints = Object.values(t.findResources('AWS::EC2::VPCEndpoint')) as any[];
+    expect(endpoints.filter(e => JSON.stringify(e.Properties.ServiceName).includes('bedrock-runtime') && e.Properties.PrivateDnsEnabled)).toHaveLength(1);
+    const bedrock = Object.values(t.findResources('AWS::IAM::Policy')).flatMap((p: any) =>
+      p.Properties.PolicyDocument.Statement.filter((s: any) => [s.Action].flat().includes('bedrock:InvokeModel')).map((s: any) => [p.Properties.Roles[0].Ref, s.Resource]));
+    const roles = new Set(bedrock.map(([role]) => String(role).replace(/[0-9A-F]{8}$/, '')));
+    expect(roles).toEqual(new Set(['SinkFunctionRole', 'McpFunctionRole']));
+    for (const [, resource] of bedrock) {
+      expect(JSON.stringify(resource)).toContain('foundation-model/amazon.titan-embed-text-v2:0');
+    }
+    expect(ingress(t, /^SearchBedrockRuntime/, /^SinkFunctionSecurityGroup/, 443).length + ingress(t, /^SearchBedrockRuntime/, /^McpFunctionSecurityGroup/, 443).length)
+      .toBe(2);
   });
 
   test('outputs name the endpoint, dashboard, cluster, stores and lineage catalog', () => {

@@ -142,6 +142,21 @@ describe('function', () => {
     expect(wildcard.every((a: string) => a.startsWith('ec2:'))).toBe(true);
   });
 
+  test('a vector search view lets the sink invoke exactly its embedding model, and no view means no Bedrock access', () => {
+    const tickets = new AgentView({
+      name: 'tickets', description: 'Support tickets', topic: 'agentdata.public.tickets', sourceTable: 'public.tickets', key: ['id'],
+      fields: [{ name: 'id', type: ViewFieldType.INTEGER }, { name: 'body', type: ViewFieldType.TEXT }], store: ViewStore.SEARCH,
+      search: { vector: { sourceFields: ['body'] } },
+    });
+    const statementsOf = (t: Template) => Object.values(t.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: Match.stringLikeRegexp('SinkFunctionRole') }] } }))
+      .flatMap((p: any) => p.Properties.PolicyDocument.Statement);
+    const withVector = statementsOf(build({ views: [balances, tickets] }).t()).filter((s: any) => [s.Action].flat().includes('bedrock:InvokeModel'));
+    expect(withVector).toHaveLength(1);
+    expect(withVector[0].Resource).toBe('arn:aws:bedrock:us-east-1::foundation-model/amazon.titan-embed-text-v2:0');
+    const without = statementsOf(build().t()).filter((s: any) => [s.Action].flat().includes('bedrock:InvokeModel'));
+    expect(without).toHaveLength(0);
+  });
+
   test('the sink is connectable and grantable through its function', () => {
     const { sink } = build();
     expect(sink.connections).toBe(sink.function.connections);
