@@ -1,5 +1,6 @@
 // Public API of cdk-agent-data-stack: every construct and type, by layer.
 export * from './lib/agent-data-stack';
+export * from './lib/profiles';
 export * from './lib/validation-gate';
 export * from './constructs/common';
 export * from './constructs/source';

@@ -52,7 +52,7 @@ export interface AgentTopicOptions {
   readonly replicationFactor?: number;
   /** How long records are kept (long enough to rebuild a store by replaying). @default Duration.days(7) */
   readonly retention?: Duration;
-  /** Keep the latest record per key beyond the retention too (`cleanup.policy=compact,delete`), for upsert topics. @default false */
+  /** Keep the latest record per key indefinitely (`cleanup.policy=compact`) instead of deleting by age: for upsert topics a store can be rebuilt from. @default false */
   readonly compacted?: boolean;
 }
 
@@ -130,7 +130,7 @@ export abstract class AgentStreamingClusterBase extends Resource implements IAge
     }
     const partitions = options.partitions ?? 3;
     const retention = options.retention ?? Duration.days(7);
-    const configs = [`retention.ms=${retention.toMilliseconds()}`, `cleanup.policy=${options.compacted ? 'compact,delete' : 'delete'}`];
+    const configs = options.compacted ? ['cleanup.policy=compact'] : [`retention.ms=${retention.toMilliseconds()}`, 'cleanup.policy=delete'];
     return new msk.CfnTopic(this, id, {
       clusterArn: this.clusterArn,
       topicName: options.topicName,

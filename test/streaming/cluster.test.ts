@@ -267,3 +267,38 @@ describe('AgentStreamingCluster.fromClusterAttributes (bring your own)', () => {
     })).toThrow(/clusterArn is a token.*pass clusterName/);
   });
 });
+
+describe('addTopic', () => {
+  function cluster(props: Partial<import('../../constructs/streaming/cluster').AgentStreamingClusterProps> = {}) {
+    const { testStack } = require('../helpers/app');
+    const { AgentNetwork } = require('../../constructs/common/agent-network');
+    const { AgentStreamingCluster } = require('../../constructs/streaming/cluster');
+    const stack = testStack();
+    const vpc = new AgentNetwork(stack, 'Net', { maxAzs: 3 }).vpc;
+    return { stack, kafka: new AgentStreamingCluster(stack, 'Kafka', { vpc, ...props }) };
+  }
+  const decode = (configs: any) => Buffer.from(configs['Fn::Base64'] ?? '', 'utf8').toString();
+
+  test('declares an AWS::MSK::Topic with the cluster\'s replication factor and time-based retention', () => {
+    const { Template } = require('aws-cdk-lib/assertions');
+    const { stack, kafka } = cluster();
+    kafka.addTopic('Out', { topicName: 'agentdata.flink.orders_enriched' });
+    const topic = Object.values(Template.fromStack(stack).findResources('AWS::MSK::Topic'))[0] as any;
+    expect(topic.Properties).toMatchObject({ TopicName: 'agentdata.flink.orders_enriched', PartitionCount: 3, ReplicationFactor: 3 });
+    expect(decode(topic.Properties.Configs)).toBe('retention.ms=604800000\ncleanup.policy=delete');
+  });
+
+  test('a compacted topic keeps the latest record per key instead of expiring by age', () => {
+    const { Template } = require('aws-cdk-lib/assertions');
+    const { stack, kafka } = cluster();
+    kafka.addTopic('Out', { topicName: 'upserts', compacted: true, partitions: 6 });
+    const topic = Object.values(Template.fromStack(stack).findResources('AWS::MSK::Topic'))[0] as any;
+    expect(topic.Properties.PartitionCount).toBe(6);
+    expect(decode(topic.Properties.Configs)).toBe('cleanup.policy=compact');
+  });
+
+  test('fails on a serverless cluster and on an invalid topic name', () => {
+    expect(() => cluster({ serverless: true }).kafka.addTopic('T', { topicName: 'x' })).toThrow(/MSK Serverless has no AWS::MSK::Topic/);
+    expect(() => cluster().kafka.addTopic('T', { topicName: 'bad topic' })).toThrow(/topicName 'bad topic' is not a Kafka topic name/);
+  });
+});
