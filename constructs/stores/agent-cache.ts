@@ -10,19 +10,10 @@ import { Construct } from 'constructs';
 import type { CacheAuthMode } from '../../lambda/shared/cache-client';
 import { CACHE_CONNECT_ACTIONS } from './perms';
 import { IAgentCache } from './refs';
+import { CACHE_ENV } from '../../lambda/shared/cache-env';
 
-/** Environment variable names of `clientEnvironment()` (the same as lambda/shared/cache-client's CACHE_ENV). */
-const ENV = {
-  endpoint: 'AGENT_CACHE_ENDPOINT',
-  port: 'AGENT_CACHE_PORT',
-  tls: 'AGENT_CACHE_TLS',
-  auth: 'AGENT_CACHE_AUTH',
-  user: 'AGENT_CACHE_USER',
-  cacheName: 'AGENT_CACHE_NAME',
-  serverless: 'AGENT_CACHE_SERVERLESS',
-  clusterMode: 'AGENT_CACHE_CLUSTER_MODE',
-  secretArn: 'AGENT_CACHE_SECRET_ARN',
-} as const;
+/** Environment variable names of `clientEnvironment()`, shared with the client that reads them. */
+const ENV = CACHE_ENV;
 
 /** How clients authenticate to the cache. */
 export class CacheAuthentication {

@@ -4,25 +4,9 @@ import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
+import { CACHE_ENV } from './cache-env';
 
-/** Environment variable names `AgentCache.clientEnvironment()` sets. */
-export const CACHE_ENV = {
-  endpoint: 'AGENT_CACHE_ENDPOINT',
-  port: 'AGENT_CACHE_PORT',
-  tls: 'AGENT_CACHE_TLS',
-  /** `iam` or `password`. */
-  auth: 'AGENT_CACHE_AUTH',
-  /** User id (IAM: equal to the user name). */
-  user: 'AGENT_CACHE_USER',
-  /** Serverless cache name or replication group id: the host part of an IAM token. */
-  cacheName: 'AGENT_CACHE_NAME',
-  /** `true` for a serverless cache (tokens carry ResourceType=ServerlessCache). */
-  serverless: 'AGENT_CACHE_SERVERLESS',
-  /** `true` when the endpoint speaks the cluster protocol (serverless caches always do). */
-  clusterMode: 'AGENT_CACHE_CLUSTER_MODE',
-  /** Secrets Manager ARN of the RBAC user's password (password auth). */
-  secretArn: 'AGENT_CACHE_SECRET_ARN',
-} as const;
+export { CACHE_ENV };
 
 export type CacheAuthMode = 'iam' | 'password' | 'none';
 

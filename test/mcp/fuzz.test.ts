@@ -1,20 +1,10 @@
 // Property-style robustness: random and mutated arguments for every tool (fixed, printed seed) always get a structured answer, and the server keeps serving.
 import { errorText, Harness, startHarness } from './harness';
+import { mulberry32 } from '../helpers/random';
 
 const SEED = Number(process.env.MCP_FUZZ_SEED ?? 20261127);
 const CASES_PER_TOOL = 40;
 
-/** mulberry32: small, deterministic PRNG. */
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const NASTY = ['*', '?', '[a-z]', '{tag}', "'; redis.call('FLUSHALL') --", '"]]', '\u0000', '\r\nQUIT\r\n', 'status:open OR *:*', '{"match_all":{}}',
   '../../etc/passwd', '${jndi:ldap://x}', '<script>', '😀', ' ', '', 'a'.repeat(600), '-1', '9'.repeat(25), '1e308', 'null', 'true'];
@@ -56,7 +46,7 @@ afterAll(async () => {
 
 test(`random arguments never break a tool (seed ${SEED})`, async () => {
   console.log(`MCP fuzz seed: ${SEED} (set MCP_FUZZ_SEED to replay)`);
-  const r = rng(SEED);
+  const r = mulberry32(SEED);
   const { tools } = await h.client.listTools();
   let errors = 0;
   let answers = 0;

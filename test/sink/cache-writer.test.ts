@@ -6,6 +6,7 @@ import { cacheKey, CACHE_FIELDS, type StoredRecord } from '../../lambda/shared/s
 import type { ViewConfig } from '../../lambda/shared/view-config';
 import { StoreUnavailableError } from '../../lambda/shared/write-result';
 import { b64, deletePrefix, fixtureLines, fixtureRecords, PrivateRedis, productsView, REDIS_PORT, uniquePrefix } from './helpers';
+import { mulberry32 } from '../helpers/random';
 
 let redis: Redis;
 const prefixes: string[] = [];
@@ -155,17 +156,6 @@ test('an unreachable cache is a StoreUnavailableError, not a per-record failure'
   dead.disconnect();
 });
 
-/** mulberry32: a small seeded PRNG so a failing case can be replayed from its printed seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6D2B79F5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type SourceKind = 'postgres' | 'mysql' | 'upsert-kafka';
 
@@ -191,7 +181,7 @@ describe.each([
   test('random permutations and duplications of a change stream converge to the last-by-position state', async () => {
     const seed = Number(process.env.SINK_PROPERTY_SEED ?? 20261127);
     const cases = Number(process.env.SINK_PROPERTY_CASES ?? defaultCases);
-    const rand = prng(seed);
+    const rand = mulberry32(seed);
     const view = newView(`prop-${kind}`, kind === 'upsert-kafka' ? { format: 'upsert-kafka' } : {});
     for (let c = 0; c < cases; c++) {
       const caseView = { ...view, cache: { ...view.cache!, keyPrefix: `${view.cache!.keyPrefix}${c}:` } };

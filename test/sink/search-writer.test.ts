@@ -8,6 +8,7 @@ import type { StoredRecord } from '../../lambda/shared/stored-record';
 import { StoreUnavailableError } from '../../lambda/shared/write-result';
 import type { ViewConfig } from '../../lambda/shared/view-config';
 import { SearchStandIn } from '../stores/search-stand-in';
+import { mulberry32 } from '../helpers/random';
 
 const VIEW: ViewConfig = {
   name: 'orders',
@@ -227,21 +228,10 @@ describe('writeSearchBatch response paths', () => {
 });
 
 describe('writeSearchBatch convergence', () => {
-  /** Small deterministic PRNG (mulberry32) so failures can be replayed from the printed seed. */
-  function rng(seed: number): () => number {
-    let a = seed >>> 0;
-    return () => {
-      a = (a + 0x6d2b79f5) >>> 0;
-      let t = a;
-      t = Math.imul(t ^ (t >>> 15), t | 1);
-      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    };
-  }
 
   test('random permutations, duplicates and batch splits converge to the last-by-version state of every key', async () => {
     const seed = 20261127;
-    const random = rng(seed);
+    const random = mulberry32(seed);
     for (let round = 0; round < 40; round++) {
       standIn.seedIndex(`orders-v1`, 'orders', viewMappings(VIEW) as never);
       // A history: per key, versions increase; some changes are deletes.

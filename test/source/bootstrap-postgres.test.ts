@@ -13,6 +13,7 @@ import {
 import { CapturedRecord, PgChangeCapture } from '../../cli/dev/pg-capture';
 import { ADMIN_SECRET_ARN, createEvent, deleteEvent, mockSecrets, REPLICATION_SECRET_ARN, updateEvent } from './helpers/events';
 import { PrivatePostgres, startPostgres } from './helpers/servers';
+import { mulberry32 } from '../helpers/random';
 
 const REPLICATION = { username: 'cdc_replication', password: 'Repl-' + crypto.randomBytes(8).toString('hex') };
 
@@ -505,14 +506,3 @@ describe('replication bootstrap on the machine\'s running PostgreSQL', () => {
   });
 });
 
-/** Small deterministic PRNG so a failing sequence can be replayed from its printed seed. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
