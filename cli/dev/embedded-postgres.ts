@@ -57,7 +57,8 @@ export async function startLocalPostgres(options: LocalPostgresOptions = {}): Pr
     '-D', pgdata, '-p', String(port), '-k', dataDir, '-c', 'listen_addresses=127.0.0.1',
     '-c', `wal_level=${options.walLevel ?? 'logical'}`, '-c', 'max_replication_slots=10', '-c', 'max_wal_senders=10',
     '-c', 'fsync=off',
-  ], { stdio: ['ignore', 'ignore', 'pipe'], ...(ids ?? {}), env: { ...process.env, LC_ALL: 'C' } });
+    // Its own process group: Ctrl-C in a terminal must reach only the dev loop, which then stops capture before the server.
+  ], { stdio: ['ignore', 'ignore', 'pipe'], detached: true, ...(ids ?? {}), env: { ...process.env, LC_ALL: 'C' } });
   await waitForReady(child);
   child.stderr?.resume();
   const database = options.database ?? 'agentdata';
