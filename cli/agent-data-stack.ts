@@ -346,6 +346,7 @@ export const devCommand: Command = {
       });
     } catch (e) {
       const message = (e as Error).message ?? String(e);
+      if (message.startsWith('--redis ')) throw new UserError(message);
       if (/EADDRINUSE/.test(message)) throw new UserError(`Port ${port} is in use. Pass --port N (or --port 0 for any free port).`);
       if (/ECONNREFUSED|Connection is closed|connect ETIMEDOUT/.test(message)) {
         throw new UserError(`Redis is not reachable (${message}). Start one (e.g. \`redis-server\` or \`docker run -p 6379:6379 valkey/valkey\`) or pass --redis URL.`);

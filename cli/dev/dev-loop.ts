@@ -219,6 +219,11 @@ export async function startDevLoop(options: DevLoopOptions = {}): Promise<DevLoo
     if (errors.length > 0) throw errors[0];
   };
   try {
+    const cache = redisFromUrl(options.redisUrl ?? DEFAULT_REDIS_URL);
+    cleanups.push(() => cache.close());
+    const redis = await cache.ready();
+    if (!options.keepKeys) cleanups.push(() => deleteKeys(redis, keyPrefix));
+
     const pg: LocalPostgres = await startLocalPostgres({ port: options.pgPort, database: declared?.database ?? 'shop' });
     cleanups.push(() => pg.stop());
     if (options.seed ?? true) {
@@ -231,10 +236,6 @@ export async function startDevLoop(options: DevLoopOptions = {}): Promise<DevLoo
       }
     }
 
-    const cache = redisFromUrl(options.redisUrl ?? DEFAULT_REDIS_URL);
-    cleanups.push(() => cache.close());
-    const redis = await cache.ready();
-    if (!options.keepKeys) cleanups.push(() => deleteKeys(redis, keyPrefix));
 
     const deadLetters = new LocalDeadLetters(log);
     const totals = { batches: 0, received: 0, written: 0, stale: 0, skipped: 0, deadLettered: 0 };
