@@ -336,6 +336,8 @@ export const devCommand: Command = {
     const port = portFlag('port') ?? 8787;
     const pgPort = portFlag('pg-port') || undefined;
     // Loaded on demand: `status` should not pay for aws-cdk-lib and the example declaration.
+    // Listen before starting: a Ctrl-C during start-up lets start-up finish, then stops everything it started.
+    const stopped = io.untilStopped ? undefined : untilSignal();
     const { startDevLoop, describeDevLoop } = await import('./dev/dev-loop');
     io.stderr('Starting the local dev loop (PostgreSQL, change capture, sink, MCP server)...');
     let loop;
@@ -354,7 +356,7 @@ export const devCommand: Command = {
       throw e;
     }
     io.stdout(describeDevLoop(loop));
-    const signal = await (io.untilStopped ?? untilSignal)();
+    const signal = await (stopped ?? io.untilStopped!());
     io.stderr(`\n${signal}: stopping (capture, replication slot, MCP server, Redis keys, PostgreSQL)...`);
     const stats = loop.stats();
     try {
