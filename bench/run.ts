@@ -1,10 +1,18 @@
 // `npm run bench`: runs every benchmark and prints its figures beside a baseline measured in the same run. Nothing is asserted.
 import { BenchRow, printRows } from './lib';
+import { bundleBench } from './bundle.bench';
+import { freshnessBench } from './freshness.bench';
+import { mcpBench } from './mcp.bench';
+import { sinkBench } from './sink.bench';
 import { synthBench } from './synth.bench';
 
 type Bench = { name: string; run: () => Promise<BenchRow[]> };
 
 const BENCHES: Bench[] = [
+  { name: 'sink', run: () => sinkBench() },
+  { name: 'mcp', run: () => mcpBench() },
+  { name: 'bundle', run: () => bundleBench() },
+  { name: 'freshness', run: () => freshnessBench() },
   { name: 'synth', run: () => synthBench() },
 ];
 

@@ -305,8 +305,73 @@ export const statusCommand: Command = {
   },
 };
 
-/** Subcommands by name; add more (e.g. `dev`) here. */
-export const COMMANDS: Record<string, Command> = { status: statusCommand };
+export interface DevCommandIo extends CliIo {
+  /** Resolves when the dev loop should stop. @default - the first SIGINT or SIGTERM */
+  readonly untilStopped?: () => Promise<string>;
+}
+
+function untilSignal(): Promise<string> {
+  return new Promise(resolve => {
+    const on = (signal: NodeJS.Signals) => {
+      process.off('SIGINT', on);
+      process.off('SIGTERM', on);
+      resolve(signal);
+    };
+    process.on('SIGINT', on);
+    process.on('SIGTERM', on);
+  });
+}
+
+export const devCommand: Command = {
+  summary: 'Run the example locally: private PostgreSQL -> change capture -> sink code -> Redis -> MCP server on 127.0.0.1.',
+  usage: 'dev [--port 8787] [--redis redis://127.0.0.1:6379] [--pg-port N] [--keep-keys] [--quiet]',
+  async run(args, io: DevCommandIo) {
+    const flags = parseFlags(args, { 'port': 'string', 'redis': 'string', 'pg-port': 'string', 'keep-keys': 'boolean', 'quiet': 'boolean' });
+    const portFlag = (name: string): number | undefined => {
+      if (flags[name] === undefined) return undefined;
+      const n = Number(flags[name]);
+      if (!Number.isInteger(n) || n < 0 || n > 65535) throw new UserError(`--${name} must be a TCP port (0-65535, 0 = any free port), got '${flags[name]}'.`);
+      return n;
+    };
+    const port = portFlag('port') ?? 8787;
+    const pgPort = portFlag('pg-port') || undefined;
+    // Loaded on demand: `status` should not pay for aws-cdk-lib and the example declaration.
+    // Listen before starting: a Ctrl-C during start-up lets start-up finish, then stops everything it started.
+    const stopped = io.untilStopped ? undefined : untilSignal();
+    const { startDevLoop, describeDevLoop } = await import('./dev/dev-loop');
+    io.stderr('Starting the local dev loop (PostgreSQL, change capture, sink, MCP server)...');
+    let loop;
+    try {
+      loop = await startDevLoop({
+        port, pgPort, redisUrl: (flags.redis as string | undefined) ?? io.env.AGENT_DEV_REDIS_URL, keepKeys: flags['keep-keys'] === true,
+        log: flags.quiet ? undefined : line => io.stderr(line),
+      });
+    } catch (e) {
+      const message = (e as Error).message ?? String(e);
+      if (message.startsWith('--redis ')) throw new UserError(message);
+      if (/EADDRINUSE/.test(message)) throw new UserError(`Port ${port} is in use. Pass --port N (or --port 0 for any free port).`);
+      if (/ECONNREFUSED|Connection is closed|connect ETIMEDOUT/.test(message)) {
+        throw new UserError(`Redis is not reachable (${message}). Start one (e.g. \`redis-server\` or \`docker run -p 6379:6379 valkey/valkey\`) or pass --redis URL.`);
+      }
+      throw e;
+    }
+    io.stdout(describeDevLoop(loop));
+    const signal = await (stopped ?? io.untilStopped!());
+    io.stderr(`\n${signal}: stopping (capture, replication slot, MCP server, Redis keys, PostgreSQL)...`);
+    const stats = loop.stats();
+    try {
+      await loop.stop();
+    } catch (e) {
+      io.stderr(`Stopped with an error: ${(e as Error).message}. Check for a leftover replication slot or Redis keys under '${loop.keyPrefix}'.`);
+      return 1;
+    }
+    io.stderr(`Stopped. The sink applied ${stats.written} change(s) in ${stats.batches} batch(es); ${stats.deadLettered} dead-lettered.`);
+    return 0;
+  },
+};
+
+/** Subcommands by name. */
+export const COMMANDS: Record<string, Command> = { status: statusCommand, dev: devCommand };
 
 function usage(): string {
   return ['Usage: agent-data-stack <command> [options]', '', 'Commands:',

@@ -57,8 +57,17 @@ export async function startLocalPostgres(options: LocalPostgresOptions = {}): Pr
     '-D', pgdata, '-p', String(port), '-k', dataDir, '-c', 'listen_addresses=127.0.0.1',
     '-c', `wal_level=${options.walLevel ?? 'logical'}`, '-c', 'max_replication_slots=10', '-c', 'max_wal_senders=10',
     '-c', 'fsync=off',
-  ], { stdio: ['ignore', 'ignore', 'pipe'], ...(ids ?? {}), env: { ...process.env, LC_ALL: 'C' } });
-  await waitForReady(child);
+    // Its own process group: Ctrl-C in a terminal must reach only the dev loop, which then stops capture before the server.
+  ], { stdio: ['ignore', 'ignore', 'pipe'], detached: true, ...(ids ?? {}), env: { ...process.env, LC_ALL: 'C' } });
+  // The server runs in its own process group, so make sure it does not outlive this process (crash, process.exit).
+  const stopOnExit = () => {
+    if (child.exitCode === null) child.kill('SIGINT');
+  };
+  process.once('exit', stopOnExit);
+  await waitForReady(child).catch(e => {
+    process.off('exit', stopOnExit);
+    throw e;
+  });
   child.stderr?.resume();
   const database = options.database ?? 'agentdata';
   const credentials = { host: '127.0.0.1', port, user: 'postgres', password: options.password };
@@ -76,6 +85,7 @@ export async function startLocalPostgres(options: LocalPostgresOptions = {}): Pr
         child.once('exit', () => resolve());
         child.kill('SIGINT'); // fast shutdown
       });
+      process.off('exit', stopOnExit);
       fs.rmSync(dataDir, { recursive: true, force: true });
     },
   };

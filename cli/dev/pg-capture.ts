@@ -106,8 +106,9 @@ export class PgChangeCapture {
       const snapshotLsn = lsnToNumber(consistentPoint);
       const now = Date.now();
       for (const table of this.options.tables) {
-        const rows = (await snap.query(`SELECT * FROM ${quoteTable(table)}`)).rows;
-        const records = rows.map(row => this.record(table, 'r', null, normalizeRow(row), snapshotLsn, now, null));
+        const result = await snap.query(`SELECT * FROM ${quoteTable(table)}`);
+        const types = new Map(result.fields.map(f => [f.name, f.dataTypeID]));
+        const records = result.rows.map(row => this.record(table, 'r', null, normalizeRow(row, types), snapshotLsn, now, null));
         if (records.length > 0) await this.options.onRecords(records);
       }
       await snap.query('COMMIT');
@@ -162,15 +163,16 @@ export class PgChangeCapture {
         const table = `${msg.relation.schema}.${msg.relation.name}`;
         if (!this.keyColumns.has(table)) return;
         const position = lsnToNumber(lsn);
+        const types = new Map(msg.relation.columns.map(c => [c.name, c.typeOid]));
         const commitTime = Math.floor(this.txn?.commitTimeMs ?? Date.now());
         const txId = this.txn?.xid ?? null;
         if (msg.tag === 'insert') {
-          this.pending.push(this.record(table, 'c', null, normalizeRow(msg.new), position, commitTime, txId));
+          this.pending.push(this.record(table, 'c', null, normalizeRow(msg.new, types), position, commitTime, txId));
         } else if (msg.tag === 'update') {
-          const before = msg.old ? normalizeRow(msg.old) : null;
-          this.pending.push(this.record(table, 'u', before, normalizeRow(msg.new), position, commitTime, txId));
+          const before = msg.old ? normalizeRow(msg.old, types) : null;
+          this.pending.push(this.record(table, 'u', before, normalizeRow(msg.new, types), position, commitTime, txId));
         } else {
-          const before = normalizeRow((msg.old ?? msg.key ?? {}) as Record<string, unknown>);
+          const before = normalizeRow((msg.old ?? msg.key ?? {}) as Record<string, unknown>, types);
           const del = this.record(table, 'd', before, null, position, commitTime, txId);
           this.pending.push(del);
           if (this.options.tombstonesOnDelete ?? true) {
@@ -237,12 +239,21 @@ export class PgChangeCapture {
   }
 }
 
-/** Debezium's JSON converter writes numerics as numbers and timestamps as epoch values; keep JSON-safe primitives. */
-function normalizeRow(row: Record<string, unknown>): Record<string, unknown> {
+const INT8_OID = 20;
+const TIMESTAMPTZ_OID = 1184;
+
+/**
+ * JSON-safe values as Debezium's JSON converter writes them: integer columns (int8 too, which node-pg and pgoutput
+ * parse to strings) as numbers, `timestamptz` as an ISO-8601 string (io.debezium.time.ZonedTimestamp), other
+ * timestamps as epoch milliseconds. `types` maps column names to type OIDs.
+ */
+function normalizeRow(row: Record<string, unknown>, types: ReadonlyMap<string, number> = new Map()): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(row)) {
-    if (v instanceof Date) out[k] = v.getTime();
-    else if (typeof v === 'bigint') out[k] = Number(v);
+    const oid = types.get(k);
+    if (v instanceof Date) out[k] = oid === TIMESTAMPTZ_OID ? v.toISOString() : v.getTime();
+    else if (typeof v === 'bigint') out[k] = Number.isSafeInteger(Number(v)) ? Number(v) : v.toString();
+    else if (oid === INT8_OID && typeof v === 'string' && /^-?\d+$/.test(v) && Number.isSafeInteger(Number(v))) out[k] = Number(v);
     else out[k] = v;
   }
   return out;

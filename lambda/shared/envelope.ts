@@ -236,10 +236,12 @@ function decodeDebezium(
   let version: bigint;
   const connector = String(source.connector ?? '');
   if (source.lsn !== undefined && source.lsn !== null) {
-    version = postgresVersion(source.lsn);
+    const lsn = postgresVersion(source.lsn);
+    // A snapshot read carries the slot's consistent point, which the first change after it can share: rank the read below it.
+    version = op === 'r' && lsn > 0n ? lsn - 1n : lsn;
     position = {
       kind: 'postgres',
-      lsn: version.toString(),
+      lsn: lsn.toString(),
       ...(typeof source.txId === 'number' ? { txId: source.txId } : {}),
     };
   } else if (source.file !== undefined) {

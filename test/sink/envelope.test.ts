@@ -33,6 +33,20 @@ describe('versions', () => {
 });
 
 describe('Debezium', () => {
+  test('a PostgreSQL snapshot read ranks below a change at the same LSN (the slot\'s consistent point), above any earlier one', () => {
+    const at = (op: string, lsn: number) => {
+      const after = { id: 7, name: op };
+      const out = decodeRecord(view, { topic: view.topic, partition: 0, offset: lsn, key: b64({ id: 7 }), value: b64({ before: null, after, op, source: { lsn, ts_ms: 1, db: 'd', schema: 's', table: 't' } }) }, { nowMs: NOW });
+      if (out.kind !== 'write') throw new Error('expected a write');
+      return out.record.provenance;
+    };
+    expect(BigInt(at('u', 1000).version)).toBeGreaterThan(BigInt(at('r', 1000).version));
+    expect(BigInt(at('c', 1000).version)).toBeGreaterThan(BigInt(at('r', 1000).version));
+    expect(BigInt(at('r', 1000).version)).toBeGreaterThan(BigInt(at('u', 998).version));
+    expect(at('r', 1000).position).toEqual({ kind: 'postgres', lsn: '1000' });
+    expect(at('u', 1000).version).toBe('1000');
+  });
+
   test('PostgreSQL without schemas: snapshot read carries provenance and the projected row', () => {
     const [rec] = fixtureRecords('postgres-products.jsonl', view.topic);
     const out = decodeRecord(view, rec, { nowMs: NOW });
@@ -47,7 +61,8 @@ describe('Debezium', () => {
           key: { id: 101 },
           commitTimeMs: 1596001099434,
           position: { kind: 'postgres', lsn: '34078720', txId: 601 },
-          version: '34078720',
+          // One below the LSN: a snapshot read ranks below a change at the same position.
+          version: '34078719',
           op: 'r',
           kafka: { topic: view.topic, partition: 0, offset: '0' },
           writtenAtMs: NOW,

@@ -1,0 +1,85 @@
+// Sink throughput into the real Redis: Debezium events through processBatch (the Lambda's batch code) in batches of 100
+// and 500, beside a raw ioredis pipeline of equivalent HSETs and, when installed, redis-benchmark at the same pipeline depth.
+import { execFileSync } from 'child_process';
+import { Redis } from 'ioredis';
+import { toMskEvent, redisFromUrl } from '../cli/dev/dev-loop';
+import { CACHE_FIELDS, cacheKey, paddedVersion } from '../lambda/shared/stored-record';
+import { cacheBatchWriter } from '../lambda/sink/cache-route';
+import { processBatch, type SinkDependencies } from '../lambda/sink/process';
+import { benchPrefix, customerChange, customerView, deletePrefix, REDIS_URL } from './fixtures';
+import { BenchRow } from './lib';
+
+const TOTAL = 20_000;
+
+function hasRedisBenchmark(): boolean {
+  try {
+    execFileSync('redis-benchmark', ['--version'], { stdio: 'pipe' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Requests per second redis-benchmark reports for `command` on one connection with pipeline depth `depth`. */
+function redisBenchmark(url: URL, depth: number, command: string[]): number {
+  const out = execFileSync('redis-benchmark', [
+    '-h', url.hostname, '-p', url.port || '6379', '-c', '1', '-n', String(TOTAL), '-P', String(depth), '-r', '1000000', '--csv', ...command,
+  ], { stdio: 'pipe' }).toString().trim().split('\n');
+  // `"<command>","rps","avg",...,"max"`: the command may hold quotes and commas, the seven figures after it do not.
+  const fields = out[out.length - 1].split(',');
+  return Number(fields[fields.length - 7].replace(/"/g, ''));
+}
+
+export async function sinkBench(): Promise<BenchRow[]> {
+  const cache = redisFromUrl(REDIS_URL);
+  const redis = (await cache.ready()) as Redis;
+  const rows: BenchRow[] = [];
+  const prefixes: string[] = [];
+  try {
+    for (const batchSize of [100, 500]) {
+      const prefix = benchPrefix(`sink${batchSize}`);
+      prefixes.push(prefix);
+      const view = customerView(prefix);
+      const deps: SinkDependencies = {
+        views: [view], writers: { cache: cacheBatchWriter(cache) },
+        deadLetters: { send: async l => { throw new Error(`unexpected dead letters: ${l.map(x => x.error).join('; ')}`); } },
+        metrics: { count: () => undefined, freshnessLag: () => undefined, cdcLag: () => undefined },
+        log: { info: () => undefined, warn: () => undefined },
+      };
+      const events = [];
+      for (let start = 0; start < TOTAL; start += batchSize) {
+        const records = [];
+        for (let i = start; i < start + batchSize; i++) records.push(customerChange(i + 1, 1_000_000 + i * 100, i));
+        events.push(toMskEvent(records));
+      }
+      // Warm up (loads the write script) on keys outside the measured set.
+      await processBatch(toMskEvent([customerChange(-1, 1, 0)]), deps);
+      const t0 = process.hrtime.bigint();
+      let written = 0;
+      for (const e of events) written += (await processBatch(e, deps)).written;
+      const sinkSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
+      if (written !== TOTAL) throw new Error(`sink wrote ${written} of ${TOTAL}`);
+
+      // Same-run baseline: the same number of HSETs (version + record JSON of the same size), pipelined batchSize deep.
+      const record = await redis.hget(cacheKey(view.cache!.keyPrefix, view.key, { id: 1 }), CACHE_FIELDS.record);
+      const rawPrefix = `${prefix}raw:`;
+      const t1 = process.hrtime.bigint();
+      for (let start = 0; start < TOTAL; start += batchSize) {
+        const p = redis.pipeline();
+        for (let i = start; i < start + batchSize; i++) p.hset(`${rawPrefix}${i}`, CACHE_FIELDS.version, paddedVersion(String(i)), CACHE_FIELDS.record, record!);
+        await p.exec();
+      }
+      const rawSeconds = Number(process.hrtime.bigint() - t1) / 1e9;
+      const sinkRate = TOTAL / sinkSeconds;
+      rows.push({ bench: 'sink -> Redis', metric: `records/s, batch ${batchSize} (${TOTAL} records)`, value: sinkRate, unit: 'rec/s', baselineName: `ioredis pipeline of HSET, depth ${batchSize}`, baseline: TOTAL / rawSeconds });
+      if (hasRedisBenchmark()) {
+        const rps = redisBenchmark(new URL(REDIS_URL), batchSize, ['HSET', `${prefix}rb:__rand_int__`, CACHE_FIELDS.version, '00000000000000000001', CACHE_FIELDS.record, record!]);
+        rows.push({ bench: 'sink -> Redis', metric: `records/s, batch ${batchSize}`, value: sinkRate, unit: 'rec/s', baselineName: `redis-benchmark HSET -c 1 -P ${batchSize}`, baseline: rps });
+      }
+    }
+  } finally {
+    for (const p of prefixes) await deletePrefix(redis, p);
+    await cache.close();
+  }
+  return rows;
+}
