@@ -235,17 +235,22 @@ function decodeDebezium(
   let position: SourcePosition;
   let version: bigint;
   const connector = String(source.connector ?? '');
+  // A snapshot read carries the position the snapshot was taken at (PostgreSQL: the slot's consistent point; MySQL: the
+  // binlog position), which the first change after it shares: rank every snapshot read one below its position.
+  // Old connectors mark snapshot events with `source.snapshot` instead of `op: r`.
+  const snapshotValue = source.snapshot === undefined || source.snapshot === null ? 'false' : String(source.snapshot);
+  const isSnapshotRead = op === 'r' || snapshotValue !== 'false';
+  const belowIfSnapshot = (v: bigint) => (isSnapshotRead && v > 0n ? v - 1n : v);
   if (source.lsn !== undefined && source.lsn !== null) {
     const lsn = postgresVersion(source.lsn);
-    // A snapshot read carries the slot's consistent point, which the first change after it can share: rank the read below it.
-    version = op === 'r' && lsn > 0n ? lsn - 1n : lsn;
+    version = belowIfSnapshot(lsn);
     position = {
       kind: 'postgres',
       lsn: lsn.toString(),
       ...(typeof source.txId === 'number' ? { txId: source.txId } : {}),
     };
   } else if (source.file !== undefined) {
-    version = mysqlVersion(source.file, source.pos, source.row);
+    version = belowIfSnapshot(mysqlVersion(source.file, source.pos, source.row));
     position = {
       kind: 'mysql',
       file: String(source.file),

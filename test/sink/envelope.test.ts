@@ -47,6 +47,21 @@ describe('Debezium', () => {
     expect(at('u', 1000).version).toBe('1000');
   });
 
+  test('a MySQL snapshot event (op r, or an old connector\'s op c with snapshot true) ranks below the first change at its binlog position', () => {
+    const at = (op: string, pos: number, snapshot: string) => {
+      const after = { id: 7, name: op };
+      const source = { file: 'mysql-bin.000003', pos, row: 0, snapshot, ts_ms: 1, db: 'inventory', table: 'products' };
+      const out = decodeRecord(view, { topic: view.topic, partition: 0, offset: pos, key: b64({ id: 7 }), value: b64({ before: null, after, op, source }) }, { nowMs: NOW });
+      if (out.kind !== 'write') throw new Error('expected a write');
+      return BigInt(out.record.provenance.version);
+    };
+    expect(at('u', 154, 'false')).toBeGreaterThan(at('r', 154, 'true'));
+    expect(at('u', 154, 'false')).toBeGreaterThan(at('c', 154, 'true'));
+    expect(at('u', 154, 'false')).toBeGreaterThan(at('r', 154, 'last'));
+    expect(at('r', 154, 'true')).toBeGreaterThan(at('u', 153, 'false'));
+    expect(at('c', 154, 'false')).toBe(mysqlVersion('mysql-bin.000003', 154, 0));
+  });
+
   test('PostgreSQL without schemas: snapshot read carries provenance and the projected row', () => {
     const [rec] = fixtureRecords('postgres-products.jsonl', view.topic);
     const out = decodeRecord(view, rec, { nowMs: NOW });
