@@ -73,7 +73,10 @@ test('the example declaration splits into local cache views and views that need 
   const { local, unavailable } = partitionViews(views);
   expect(local.map(v => v.name)).toEqual(['customer']);
   expect(topicPrefixOf(local[0])).toBe('agentdata');
-  expect(unavailable).toEqual([{ view: 'orders', store: 'search', reason: expect.stringContaining('Flink transforms do not run locally') }]);
+  expect(unavailable).toEqual([
+    { view: 'orders', store: 'search', reason: expect.stringContaining('Flink transforms do not run locally') },
+    { view: 'tickets', store: 'search', reason: 'its search store (OpenSearch) does not run locally' },
+  ]);
   expect(() => topicPrefixOf({ ...local[0], topic: 'other.topic' })).toThrow(/does not end with its source table 'public.customers'/);
   const search = { ...local[0], name: 'c2', store: 'search' as const };
   expect(partitionViews([search]).unavailable[0].reason).toMatch(/search store \(OpenSearch\) does not run locally/);
