@@ -49,6 +49,8 @@ export function defineExampleApp(app: App, options: ExampleOptions = {}): AgentD
           { name: 'total', type: ViewFieldType.NUMBER },
           { name: 'source_commit_ts', type: ViewFieldType.TIMESTAMP, description: 'When the order last changed in the source' },
         ],
+        // The join carries the order's source commit time: freshness is measured from the database, not from Flink.
+        commitTimeField: 'source_commit_ts',
         search: { timeField: 'source_commit_ts' },
       },
       {

@@ -201,7 +201,6 @@ function composeAgentData(scope: Construct, props: AgentDataPlatformProps): IAge
   const namePrefix = scope === stack ? stack.stackName : `${stack.stackName}.${scope.node.id}`;
   validateDeclaration(props);
   r.profile = props.profile ?? DeploymentProfile.PRODUCTION;
-  const defaults = profileDefaults(r.profile);
   const topicPrefix = props.topicPrefix ?? 'agentdata';
   const engine = props.source.engine ?? SourceEngine.postgres();
   const isPostgres = engine.family === SourceEngineFamily.POSTGRESQL;
@@ -222,7 +221,9 @@ function composeAgentData(scope: Construct, props: AgentDataPlatformProps): IAge
   }
 
   // Network
-  r.vpc = props.vpc ?? new AgentNetwork(scope, 'Network', { ...defaults.network, ...props.networkOptions }).vpc;
+  const networkDefaults = profileDefaults(r.profile).network;
+  r.vpc = props.vpc ?? new AgentNetwork(scope, 'Network', { ...networkDefaults, ...props.networkOptions }).vpc;
+  const defaults = profileDefaults(r.profile, { aurora: engine.isAurora, availabilityZones: r.vpc.availabilityZones.length });
 
   // Source: Flink's debezium-json needs whole before-images, so tables a transform reads get REPLICA IDENTITY FULL.
   const fullRowImageTables = isPostgres ? [...new Set([...transformSources.values()].flat())] : [];
@@ -235,6 +236,11 @@ function composeAgentData(scope: Construct, props: AgentDataPlatformProps): IAge
 
   // CDC and streaming
   r.cluster = props.existingCluster ?? new AgentStreamingCluster(scope, 'Kafka', { ...defaults.cluster, ...props.clusterOptions, vpc: r.vpc });
+  if ((props.transforms ?? []).length > 0 && (r.cluster.serverless || !(r.cluster instanceof AgentStreamingClusterBase))) {
+    throw new Error('AgentDataStack: transforms need a provisioned MSK cluster this library can declare topics on: their output topics are '
+      + 'AWS::MSK::Topic resources (MSK Serverless has none, and Flink\'s Kafka sink does not create topics). Use a provisioned cluster '
+      + '(clusterOptions.serverless: false, or AgentStreamingCluster.fromClusterAttributes for your own) or create the output topics yourself.');
+  }
   const plugin = new DebeziumPlugin(scope, 'DebeziumPlugin', { engine: isPostgres ? 'postgres' : 'mysql' });
   r.connector = new DebeziumConnector(scope, 'Cdc', {
     ...props.connectorOptions, cluster: r.cluster, source: r.source.toCdcSource(), plugin, topicPrefix,

@@ -48,8 +48,17 @@ export interface ProfileDefaults {
   readonly decisions: DecisionAuditLogProps;
 }
 
+/** What the defaults depend on besides the profile. */
+export interface ProfileContext {
+  /** The source runs on Aurora (which has no micro instances). @default false */
+  readonly aurora?: boolean;
+  /** Availability Zones the VPC spans; caps zone-aware settings. @default 3 */
+  readonly availabilityZones?: number;
+}
+
 /** The defaults of `profile`; see docs/CONFIGURATION.md for why each value was chosen. */
-export function profileDefaults(profile: DeploymentProfile): ProfileDefaults {
+export function profileDefaults(profile: DeploymentProfile, context: ProfileContext = {}): ProfileDefaults {
+  const azs = context.availabilityZones ?? 3;
   if (profile.isProduction) {
     return {
       network: { maxAzs: 3, natGateways: 3 },
@@ -58,7 +67,8 @@ export function profileDefaults(profile: DeploymentProfile): ProfileDefaults {
       cluster: {},
       flink: { parallelism: 2, autoScaling: true, removalPolicy: RemovalPolicy.RETAIN },
       cache: {},
-      search: { dataNodes: 3, availabilityZoneCount: 3, dedicatedMasterNodes: 3 },
+      // Zone awareness over every AZ the VPC has (up to 3), one data node per AZ.
+      search: { dataNodes: Math.min(3, Math.max(azs, 1)), availabilityZoneCount: Math.min(3, Math.max(azs, 1)), dedicatedMasterNodes: 3 },
       searchIndex: {},
       decisions: {},
     };
@@ -66,7 +76,8 @@ export function profileDefaults(profile: DeploymentProfile): ProfileDefaults {
   return {
     network: { maxAzs: 2, natGateways: 1 },
     source: {
-      instanceType: ec2.InstanceType.of(ec2.InstanceClass.T4G, ec2.InstanceSize.MICRO),
+      // Aurora's smallest class is db.t4g.medium; RDS goes down to micro.
+      instanceType: ec2.InstanceType.of(ec2.InstanceClass.T4G, context.aurora ? ec2.InstanceSize.MEDIUM : ec2.InstanceSize.MICRO),
       multiAz: false,
       allocatedStorage: 20,
       backupRetention: Duration.days(1),

@@ -93,7 +93,13 @@ export class FlinkTable {
       ...options.columns.map(c => `  ${ident(c.name)} ${c.type}`),
       `  PRIMARY KEY (${options.primaryKey.map(ident).join(', ')}) NOT ENFORCED`,
     ];
-    const withOptions = { 'connector': 'upsert-kafka', 'topic': options.topic, 'key.format': format, 'value.format': format };
+    const withOptions: Record<string, string> = { 'connector': 'upsert-kafka', 'topic': options.topic, 'key.format': format, 'value.format': format };
+    if (format === 'json') {
+      // Flink's JSON default ('SQL') writes timestamps as '2020-12-30 12:13:14.123Z', which OpenSearch date fields and
+      // the sink's timestamp coercion reject; ISO-8601 is what both read.
+      withOptions['key.json.timestamp-format.standard'] = 'ISO-8601';
+      withOptions['value.json.timestamp-format.standard'] = 'ISO-8601';
+    }
     return new FlinkTable(options.name, options.topic, 'upsert-sink', render(options.name, lines, withOptions));
   }
 

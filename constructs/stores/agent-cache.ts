@@ -272,15 +272,12 @@ export class AgentCache extends AgentCacheBase {
         authenticationMode: { Type: 'password', Passwords: [secret.secretValueFromJson('password').unsafeUnwrap()] },
       });
     }
-    const defaultUser = new elasticache.CfnUser(this, 'DefaultUser', {
-      engine, userId: `${cacheName}-default`.slice(0, 40), userName: 'default', accessString: 'off -@all',
-      authenticationMode: { Type: 'no-password-required' },
-    });
+    // A Valkey user group needs no `default` user (and may hold only users that authenticate): attaching the group
+    // disables the unauthenticated default user (ElastiCache User Guide, "RBAC with Valkey").
     const userGroup = new elasticache.CfnUserGroup(this, 'UserGroup', {
-      engine, userGroupId: `${cacheName}-users`.slice(0, 40), userIds: [user.userId, defaultUser.userId],
+      engine, userGroupId: `${cacheName}-users`.slice(0, 40), userIds: [user.userId],
     });
     userGroup.addResourceDependency(user);
-    userGroup.addResourceDependency(defaultUser);
 
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     if (this.serverless) {

@@ -104,6 +104,12 @@ export interface AgentViewProps {
   /** Source table (`schema.table`) or Flink output table the rows come from (provenance and lineage). */
   readonly sourceTable: string;
   readonly store: ViewStore;
+  /**
+   * upsert-kafka views: a TIMESTAMP field carrying the source commit time through the transform, so provenance and
+   * freshness measure from the source commit rather than from when Flink produced the row.
+   * @default - the Kafka record timestamp (Debezium views always use the source block's commit time)
+   */
+  readonly commitTimeField?: string;
   /** Cache options (only for ViewStore.CACHE). @default - see ViewCacheOptions */
   readonly cache?: ViewCacheOptions;
   /** Search options (only for ViewStore.SEARCH). @default - see ViewSearchOptions */
@@ -163,6 +169,7 @@ export class AgentView {
       key: [...p.key],
       fields: p.fields.map(f => ({ name: f.name, type: f.type.name, ...(f.description ? { description: f.description } : {}) })),
       sourceTable: p.sourceTable,
+      ...(p.commitTimeField ? { commitTimeField: p.commitTimeField } : {}),
       ...(p.store === ViewStore.CACHE ? {
         cache: {
           keyPrefix: this.keyPrefix!,
@@ -229,6 +236,15 @@ function validate(p: AgentViewProps): void {
     const type = p.fields.find(f => f.name === k)!.type;
     if (type === ViewFieldType.JSON || type === ViewFieldType.TEXT) {
       throw new Error(`${where}: key column '${k}' has type ${type.name}; keys must be scalar exact values. Use STRING, KEYWORD, INTEGER, NUMBER, BOOLEAN or TIMESTAMP.`);
+    }
+  }
+  if (p.commitTimeField !== undefined) {
+    const f = p.fields.find(x => x.name === p.commitTimeField);
+    if (!f || f.type !== ViewFieldType.TIMESTAMP) {
+      throw new Error(`${where}: commitTimeField '${p.commitTimeField}' must be one of fields with type ViewFieldType.TIMESTAMP.`);
+    }
+    if ((p.format ?? ViewTopicFormat.DEBEZIUM) !== ViewTopicFormat.UPSERT_KAFKA) {
+      throw new Error(`${where}: commitTimeField is for upsert-kafka views; Debezium views take the commit time from the change event's source block. Remove it.`);
     }
   }
   if (p.store === ViewStore.CACHE) {

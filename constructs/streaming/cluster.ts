@@ -123,7 +123,7 @@ export abstract class AgentStreamingClusterBase extends Resource implements IAge
    */
   public addTopic(id: string, options: AgentTopicOptions): msk.CfnTopic {
     if (this.serverless) {
-      throw new Error(`AgentStreamingCluster.addTopic('${options.topicName}'): MSK Serverless has no AWS::MSK::Topic; let the producer create the topic (Debezium topic.creation.*, Flink's Kafka sink) or use a provisioned cluster.`);
+      throw new Error(`AgentStreamingCluster.addTopic('${options.topicName}'): MSK Serverless has no AWS::MSK::Topic; create the topic with the producer's own settings (Debezium topic.creation.*) or the Kafka admin API, or use a provisioned cluster.`);
     }
     if (!Token.isUnresolved(options.topicName) && !/^[A-Za-z0-9._-]{1,249}$/.test(options.topicName)) {
       throw new Error(`AgentStreamingCluster.addTopic: topicName '${options.topicName}' is not a Kafka topic name (1-249 letters, digits, '.', '_', '-').`);

@@ -1,6 +1,7 @@
 // Decoding of MSK event records (Debezium change events and Flink upsert-kafka records) into StoredRecords with provenance and a total-order version.
 import type { ViewConfig, ViewFieldType } from './view-config';
 import type { Provenance, SourcePosition, StoredRecord } from './stored-record';
+import { normalizeTimestamp } from './timestamps';
 
 /** One record as the Lambda MSK event source delivers it (key and value are base64; either may be absent). */
 export interface MskEventRecord {
@@ -139,6 +140,8 @@ export function coerce(type: ViewFieldType, v: unknown): unknown {
     case 'text':
     case 'keyword':
       return typeof v === 'number' || typeof v === 'boolean' ? String(v) : v;
+    case 'timestamp':
+      return normalizeTimestamp(v);
     case 'json':
       if (typeof v === 'string') {
         try {
@@ -195,7 +198,9 @@ function decodeUpsert(
   const keySource = keyJson !== null ? asObject(keyJson, 'record key') : value;
   const key = pickKey(view, keySource, 'record key');
   const version = kafkaVersion(rec.offset);
-  const commitTimeMs = typeof rec.timestamp === 'number' ? rec.timestamp : options.nowMs;
+  // The record timestamp is when Flink produced the row; a view can name the field carrying the source commit time.
+  const carried = view.commitTimeField && value ? Date.parse(String(normalizeTimestamp(value[view.commitTimeField]))) : NaN;
+  const commitTimeMs = Number.isFinite(carried) ? carried : (typeof rec.timestamp === 'number' ? rec.timestamp : options.nowMs);
   const position: SourcePosition = { kind: 'kafka', ...kafkaCoordinates(rec) };
   const provenance: Provenance = {
     sourceDatabase: 'flink',

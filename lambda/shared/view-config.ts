@@ -61,6 +61,11 @@ export interface ViewConfig {
   readonly fields: ViewFieldConfig[];
   /** Source table (`schema.table` / `database.table`) or Flink output table the rows come from. */
   readonly sourceTable: string;
+  /**
+   * upsert-kafka views: a TIMESTAMP field holding the source commit time of the row (e.g. carried through Flink), used
+   * for provenance and freshness instead of the Kafka record timestamp (when Flink produced it).
+   */
+  readonly commitTimeField?: string;
   readonly cache?: CacheViewConfig;
   readonly search?: SearchViewConfig;
 }

@@ -7,6 +7,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { defineExampleApp } from '../../bin/example';
 import { AgentStreamingCluster } from '../../constructs/streaming/cluster';
 import { AgentCache } from '../../constructs/stores/agent-cache';
+import { SourceEngine } from '../../constructs/source/engine';
 import { ViewFieldType, ViewStore } from '../../constructs/stores/view';
 import { EXAMPLE_ORDER_ENRICHMENT_SQL, exampleOrderEnrichmentTables } from '../../constructs/processing/example';
 import { AgentDataPlatform, AgentDataStack, AgentDataStackProps, ViewSource } from '../../lib/agent-data-stack';
@@ -301,6 +302,28 @@ describe('bring your own', () => {
     expect(formatFindings(gateFindings(app))).toBe('');
   });
 
+  test('in an environment-agnostic host stack (two AZs), the production profile fits the search domain to the VPC', () => {
+    const app = testApp();
+    const host = new Stack(app, 'Host');
+    const { env: _env, ...declaration } = minimalProps({
+      views: [{
+        name: 'orders', description: 'Orders', from: ViewSource.table('public.customers'), store: ViewStore.SEARCH, key: ['id'],
+        fields: [{ name: 'id', type: ViewFieldType.INTEGER }],
+      }],
+    });
+    new AgentDataPlatform(host, 'Data', declaration);
+    Template.fromStack(host).hasResourceProperties('AWS::OpenSearchService::Domain', {
+      ClusterConfig: Match.objectLike({ InstanceCount: 2, ZoneAwarenessConfig: { AvailabilityZoneCount: 2 } }),
+    });
+  });
+
+  test('an Aurora source in the development profile gets Aurora\'s smallest class', () => {
+    const stack = new AgentDataStack(testApp(), 'Aurora', minimalProps({
+      profile: DeploymentProfile.DEVELOPMENT, source: { tables: ['public.customers'], engine: SourceEngine.auroraPostgres() },
+    }));
+    Template.fromStack(stack).hasResourceProperties('AWS::RDS::DBInstance', { DBInstanceClass: 'db.t4g.medium' });
+  });
+
   test('with no search view there is no search domain, and with no transform no Flink application', () => {
     const stack = new AgentDataStack(testApp(), 'Small', minimalProps({ profile: DeploymentProfile.DEVELOPMENT }));
     const t = Template.fromStack(stack);
@@ -330,6 +353,9 @@ describe('validation', () => {
     ['a transform reads a topic no captured table produces', {
       ...transformProps(), source: { tables: ['public.customers'] },
     }, /transform 'order-enrichment' reads topic 'agentdata.public.orders' \(table orders\), which no captured table produces/],
+    ['transforms run against a serverless cluster', {
+      ...transformProps(), clusterOptions: { serverless: true },
+    }, /transforms need a provisioned MSK cluster/],
     ['a view reads a transform table no INSERT writes', {
       ...transformProps(), views: [{ ...minimalProps().views[0], from: ViewSource.transform('order-enrichment', 'customers') }],
     }, /reads 'customers' of transform 'order-enrichment', which no INSERT of that transform writes/],

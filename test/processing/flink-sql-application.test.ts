@@ -230,6 +230,8 @@ describe('injected Kafka options', () => {
     expect(byName.customers['properties.group.id']).toBe('flink.orders-enrichment.customers');
     expect(byName.orders_enriched).toEqual({
       'connector': 'upsert-kafka', 'topic': EXAMPLE_ENRICHED_ORDERS_TOPIC, 'key.format': 'json', 'value.format': 'json', ...iam,
+      // ISO-8601 timestamps: what OpenSearch date fields and the sink read (Flink's JSON default is 'yyyy-MM-dd HH:mm:ss').
+      'key.json.timestamp-format.standard': 'ISO-8601', 'value.json.timestamp-format.standard': 'ISO-8601',
       'sink.delivery-guarantee': 'at-least-once',
     });
     expect(flink.consumerGroups).toEqual({ orders: 'flink.orders-enrichment.orders', customers: 'flink.orders-enrichment.customers' });

@@ -32,6 +32,20 @@ describe('versions', () => {
   });
 });
 
+describe('upsert-kafka commit time', () => {
+  test('a view\'s commitTimeField gives provenance the source commit time; without it the record timestamp is used', () => {
+    const upsertView = { ...view, format: 'upsert-kafka' as const, fields: [...view.fields, { name: 'source_commit_ts', type: 'timestamp' as const }] };
+    const value = { id: 7, name: 'x', source_commit_ts: '2026-11-28 00:18:18.123Z' };
+    const rec = { topic: 'flink.out', partition: 0, offset: 5, timestamp: Date.parse('2026-11-28T00:18:20.000Z'), key: b64({ id: 7 }), value: b64(value) };
+    const carried = decodeRecord({ ...upsertView, commitTimeField: 'source_commit_ts' }, rec, { nowMs: NOW });
+    const plain = decodeRecord(upsertView, rec, { nowMs: NOW });
+    if (carried.kind !== 'write' || plain.kind !== 'write') throw new Error('expected writes');
+    expect(carried.record.provenance.commitTimeMs).toBe(Date.parse('2026-11-28T00:18:18.123Z'));
+    expect(carried.record.row).toMatchObject({ source_commit_ts: '2026-11-28T00:18:18.123Z' });
+    expect(plain.record.provenance.commitTimeMs).toBe(rec.timestamp);
+  });
+});
+
 describe('Debezium', () => {
   test('a PostgreSQL snapshot read ranks below a change at the same LSN (the slot\'s consistent point), above any earlier one', () => {
     const at = (op: string, lsn: number) => {
@@ -175,7 +189,7 @@ describe('field coercion to the view\'s types', () => {
     ['json', '{"a":1}', { a: 1 }],
     ['json', '"just text"', '"just text"'],
     ['json', 'not json', 'not json'],
-    ['timestamp', 1596001099434, 1596001099434],
+    ['timestamp', 1596001099434, '2020-07-29T05:38:19.434Z'],
     ['text', null, null],
   ] as [ViewFieldType, unknown, unknown][])('%s: %p becomes %p', (type, input, output) => {
     expect(coerce(type, input)).toEqual(output);

@@ -35,13 +35,14 @@ describe('serverless (default)', () => {
     });
   });
 
-  test('IAM auth by default: the user name equals its id, and the user group holds a disabled default user', () => {
+  test('IAM auth by default: the user name equals its id, and the Valkey user group holds only that authenticating user', () => {
     const { t, cache } = build();
     t().hasResourceProperties('AWS::ElastiCache::User', {
       Engine: 'valkey', UserId: 'agent-views-app', UserName: 'agent-views-app', AuthenticationMode: { Type: 'iam' }, AccessString: APP_ACCESS_STRING,
     });
-    t().hasResourceProperties('AWS::ElastiCache::User', { UserName: 'default', AccessString: 'off -@all' });
-    t().hasResourceProperties('AWS::ElastiCache::UserGroup', { Engine: 'valkey', UserGroupId: 'agent-views-users', UserIds: ['agent-views-app', 'agent-views-default'] });
+    // Valkey groups may hold only users that authenticate; no `no-password-required` default user is created.
+    t().resourceCountIs('AWS::ElastiCache::User', 1);
+    t().hasResourceProperties('AWS::ElastiCache::UserGroup', { Engine: 'valkey', UserGroupId: 'agent-views-users', UserIds: ['agent-views-app'] });
     expect(cache.authentication.mode).toBe('iam');
     expect(cache.serverless).toBe(true);
   });

@@ -59,6 +59,12 @@ describe('defaults', () => {
     });
   });
 
+  test('commitTimeField is carried into the runtime config of an upsert-kafka view', () => {
+    const c = new AgentView({ ...base, format: ViewTopicFormat.UPSERT_KAFKA, commitTimeField: 'updated_at' }).toConfig();
+    expect(c.commitTimeField).toBe('updated_at');
+    expect(new AgentView(base).toConfig().commitTimeField).toBeUndefined();
+  });
+
   test('viewsEnvironment renders the AGENT_VIEWS array', () => {
     expect(JSON.parse(viewsEnvironment([new AgentView(base)]))).toEqual([new AgentView(base).toConfig()]);
   });
@@ -86,6 +92,8 @@ describe('validation', () => {
     ['the index name is invalid', { store: ViewStore.SEARCH, search: { index: 'Balances' } }, /search.index 'Balances' is not a valid OpenSearch index name/],
     ['the time field is not a field', { store: ViewStore.SEARCH, search: { timeField: 'created' } }, /timeField 'created' is not among fields/],
     ['the time field is not a timestamp', { store: ViewStore.SEARCH, search: { timeField: 'balance' } }, /timeField 'balance' has type number/],
+    ['commitTimeField is not a timestamp field', { format: ViewTopicFormat.UPSERT_KAFKA, commitTimeField: 'balance' }, /commitTimeField 'balance' must be one of fields with type ViewFieldType.TIMESTAMP/],
+    ['commitTimeField is set on a Debezium view', { commitTimeField: 'updated_at' }, /commitTimeField is for upsert-kafka views/],
     ['the vector embeds no columns', { store: ViewStore.SEARCH, search: { vector: { sourceFields: [] } } }, /vector.sourceFields is empty/],
     ['the vector embeds an unknown column', { store: ViewStore.SEARCH, search: { vector: { sourceFields: ['note'] } } }, /sourceFields has 'note', which is not among fields/],
     ['the vector embeds a number', { store: ViewStore.SEARCH, search: { vector: { sourceFields: ['balance'] } } }, /'balance' of type number; only TEXT and STRING/],
