@@ -32,6 +32,15 @@ export class AgentProvider extends Construct {
   public readonly isCompleteFunction?: AgentFunction;
   public readonly serviceToken: string;
 
+  /**
+   * The provider `id` at the root of `scope`'s stack, created on first use: one handler (and one log group and role)
+   * per stack, shared by every custom resource of that kind.
+   */
+  public static singleton(scope: Construct, id: string, props: AgentProviderProps): AgentProvider {
+    const stack = Stack.of(scope);
+    return (stack.node.tryFindChild(id) as AgentProvider | undefined) ?? new AgentProvider(stack, id, props);
+  }
+
   constructor(scope: Construct, id: string, props: AgentProviderProps) {
     super(scope, id);
     this.onEventFunction = new AgentFunction(this, 'OnEvent', props);

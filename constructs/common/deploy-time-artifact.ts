@@ -1,6 +1,6 @@
 // Builds a ZIP at deploy time from pinned, checksum-verified downloads (e.g. Maven Central) plus inline files, and stores it in S3.
 import { createHash } from 'crypto';
-import { CustomResource, Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import { CustomResource, Duration, RemovalPolicy, Token, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
@@ -159,11 +159,7 @@ export class DeployTimeArtifact extends Construct {
 
   /** One builder function per stack, shared by every artifact in it. */
   private static provider(scope: Construct): AgentProvider {
-    const stack = Stack.of(scope);
-    const id = 'CdkAgentDataStackArtifactBuilder';
-    const existing = stack.node.tryFindChild(id) as AgentProvider | undefined;
-    if (existing) return existing;
-    return new AgentProvider(stack, id, {
+    return AgentProvider.singleton(scope, 'CdkAgentDataStackArtifactBuilder', {
       handlerName: 'artifact-builder',
       description: 'cdk-agent-data-stack deploy-time artifact builder (downloads, verifies checksums, builds a ZIP, uploads to S3)',
       timeout: Duration.minutes(10),

@@ -554,11 +554,7 @@ export class FlinkSqlApplication extends Construct implements ec2.IConnectable, 
 
   /** One start/stop provider per stack, shared by every application in it. */
   private static starter(scope: Construct): AgentProvider {
-    const stack = Stack.of(scope);
-    const id = 'CdkAgentDataStackFlinkStarter';
-    const existing = stack.node.tryFindChild(id) as AgentProvider | undefined;
-    if (existing) return existing;
-    return new AgentProvider(stack, id, {
+    return AgentProvider.singleton(scope, 'CdkAgentDataStackFlinkStarter', {
       handlerName: 'flink-starter',
       isCompleteHandlerName: 'flink-starter-complete',
       description: 'cdk-agent-data-stack Flink application starter (start after create/update, stop on delete)',
