@@ -41,5 +41,9 @@ export class AgentNetwork extends Construct {
       destination: ec2.FlowLogDestination.toCloudWatchLogs(flowLogs),
       trafficType: ec2.FlowLogTrafficType.ALL,
     });
+    // Gateway endpoints cost nothing and keep S3 (dead letters, artifacts) and DynamoDB (decision audit) traffic off
+    // the NAT gateway and inside the VPC.
+    this.vpc.addGatewayEndpoint('S3', { service: ec2.GatewayVpcEndpointAwsService.S3 });
+    this.vpc.addGatewayEndpoint('DynamoDb', { service: ec2.GatewayVpcEndpointAwsService.DYNAMODB });
   }
 }

@@ -69,5 +69,8 @@ describe('AgentNetwork', () => {
     const t = Template.fromStack(stack);
     t.hasResourceProperties('AWS::EC2::FlowLog', { TrafficType: 'ALL', LogDestinationType: 'cloud-watch-logs' });
     t.resourceCountIs('Custom::VpcRestrictDefaultSG', 1);
+    // Free gateway endpoints keep S3 and DynamoDB traffic inside the VPC.
+    const gateways = Object.values(t.findResources('AWS::EC2::VPCEndpoint', { Properties: { VpcEndpointType: 'Gateway' } })) as any[];
+    expect(gateways.map(g => JSON.stringify(g.Properties.ServiceName).match(/\.(s3|dynamodb)"/)?.[1]).sort()).toEqual(['dynamodb', 's3']);
   });
 });
