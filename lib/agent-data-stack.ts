@@ -16,7 +16,7 @@ import { FlinkTable } from '../constructs/processing/flink-tables';
 import { CdcSourceDatabase, CdcSourceDatabaseProps } from '../constructs/source/cdc-source-database';
 import { SourceEngine, SourceEngineFamily } from '../constructs/source/engine';
 import { AgentCache, AgentCacheBase, AgentCacheProps } from '../constructs/stores/agent-cache';
-import { AgentSearch, AgentSearchProps } from '../constructs/stores/agent-search';
+import { AgentSearch, AgentSearchBase, AgentSearchProps } from '../constructs/stores/agent-search';
 import { AgentSink, AgentSinkProps } from '../constructs/stores/agent-sink';
 import { IAgentCache, IAgentSearch } from '../constructs/stores/refs';
 import { AgentView, AgentViewProps, ViewStore, ViewTopicFormat } from '../constructs/stores/view';
@@ -249,6 +249,8 @@ function composeAgentData(scope: Construct, props: AgentDataPlatformProps): IAge
   // Processing: output topics are declared on the cluster (when it can hold topic resources). Only the applications
   // wait for the topics and the connector: their buckets and roles do not, which keeps the graph acyclic.
   r.transforms = {};
+  // The guard above refused transforms on clusters that cannot hold topic resources.
+  const topicCluster = r.cluster as AgentStreamingClusterBase;
   const outputTopics = new Map<string, { transform: string; topic: string; connector: string }>();
   const topicResources: Construct[] = [...r.connector.topics];
   for (const t of props.transforms ?? []) {
@@ -259,13 +261,11 @@ function composeAgentData(scope: Construct, props: AgentDataPlatformProps): IAge
     for (const entry of app.lineage) {
       for (const topic of entry.sink.topics) {
         outputTopics.set(`${t.name}/${entry.sink.table}`, { transform: t.name, topic, connector: entry.sink.connector ?? 'unknown' });
-        if (r.cluster instanceof AgentStreamingClusterBase && !r.cluster.serverless) {
-          const id = `Topic-${topic}`;
-          const resource = r.cluster.node.tryFindChild(id) as Construct | undefined
-            ?? r.cluster.addTopic(id, { topicName: topic, compacted: entry.sink.connector === 'upsert-kafka' });
-          app.application.node.addDependency(resource);
-          topicResources.push(resource);
-        }
+        const id = `Topic-${topic}`;
+        const resource = topicCluster.node.tryFindChild(id) as Construct | undefined
+          ?? topicCluster.addTopic(id, { topicName: topic, compacted: entry.sink.connector === 'upsert-kafka' });
+        app.application.node.addDependency(resource);
+        topicResources.push(resource);
       }
     }
     r.transforms[t.name] = app;
@@ -340,14 +340,13 @@ function composeAgentData(scope: Construct, props: AgentDataPlatformProps): IAge
   }
 
   // Observability, laid out in the order data flows.
-  const sinkGroupPrefix = props.sinkOptions?.consumerGroupPrefix ?? (Token.isUnresolved(namePrefix) ? undefined : `${namePrefix}.sink`);
   const consumerGroups: ObservedConsumerGroup[] = [
     ...Object.values(r.transforms).flatMap(app => Object.entries(app.consumerGroups).map(([table, group]) => ({
       group, role: 'flink' as const, topics: app.tables.filter(t => t.name === table && t.options.topic).map(t => t.options.topic),
     }))),
-    ...(sinkGroupPrefix ? [...new Set(r.views.map(v => v.topic))].map(topic => ({
-      group: `${sinkGroupPrefix}.${topic}`.slice(0, 200), role: 'sink' as const, topics: [topic],
-    })) : []),
+    ...Object.entries(r.sink.consumerGroups)
+      .filter(([topic]) => topic !== r.connector.heartbeatTopic)
+      .map(([topic, group]) => ({ group, role: 'sink' as const, topics: [topic] })),
   ];
   r.observability = new AgentObservability(scope, 'Observability', {
     ...props.observabilityOptions,
@@ -360,7 +359,7 @@ function composeAgentData(scope: Construct, props: AgentDataPlatformProps): IAge
     flink: Object.values(r.transforms).map(app => ({ applicationName: app.applicationName, runtime: app.runtime.name as 'FLINK-2_2' | 'FLINK-1_20' })),
     sinks: [{ functionName: r.sink.function.functionName, views: r.views.map(v => v.name), namespace: r.sink.metricsNamespace }],
     cache: r.cache instanceof AgentCacheBase ? { serverless: r.cache.serverless, cacheName: r.cache.cacheName } : undefined,
-    search: r.search ? { domainName: searchDomainName(r.search) } : undefined,
+    search: r.search instanceof AgentSearchBase ? { domainName: r.search.domainName } : undefined,
     mcp: { functionName: r.mcp.function.functionName, tools: r.mcp.toolNames },
     decisions: {},
   });
@@ -389,10 +388,6 @@ function addOutputs(scope: Construct, r: IAgentDataResources): void {
     out('SearchEndpoint', r.search.domainEndpoint, 'Search domain endpoint (HTTPS)');
   }
   out('SinkMetricsNamespace', r.sink.metricsNamespace, 'CloudWatch namespace of the sink metrics');
-}
-
-function searchDomainName(search: IAgentSearch): string {
-  return (search as { domainName?: string }).domainName ?? search.domainArn.split('/').pop()!;
 }
 
 function validateDeclaration(props: AgentDataStackProps): void {

@@ -13,6 +13,7 @@ import { Construct } from 'constructs';
 import { PACKAGE_ROOT } from '../common/agent-function';
 import { AgentProvider } from '../common/agent-provider';
 import { ArtifactBucket, DeployTimeArtifact } from '../common/deploy-time-artifact';
+import { nagResource } from '../common/nag';
 import type { IAgentStreamingCluster } from '../streaming/refs';
 import {
   analyzeFlinkSql, appendTableOptions, DEFAULT_FLINK_CONNECTORS, FlinkSqlAnalysis, FlinkTableDeclaration,
@@ -570,21 +571,6 @@ export function consumerGroupId(applicationName: string, table: string): string 
   return `flink.${applicationName}.${table}`.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 200);
 }
 
-/** How cdk-nag prints a resource in a finding ID: intrinsics as <Ref> and <Logical.Attr>. */
-function nagResource(stack: Stack, value: string): string {
-  const render = (v: unknown): string => {
-    if (typeof v === 'string') return v;
-    const o = v as Record<string, unknown>;
-    if (o.Ref) return `<${o.Ref}>`;
-    if (o['Fn::GetAtt']) return `<${(o['Fn::GetAtt'] as string[]).join('.')}>`;
-    if (o['Fn::Join']) {
-      const [sep, parts] = o['Fn::Join'] as [string, unknown[]];
-      return parts.map(render).join(sep);
-    }
-    return JSON.stringify(v);
-  };
-  return render(stack.resolve(value));
-}
 
 function runnerPath(): string {
   return path.join(PACKAGE_ROOT, 'lambda', 'flink-sql-runner', 'main.py');

@@ -14,6 +14,7 @@ import { indexNameProblem, physicalIndexName, viewIndexSettings, viewMappings } 
 import { SEARCH_ENV } from '../../lambda/shared/search-env';
 import { IAgentSearch } from './refs';
 import { FGAC_READ, FGAC_WRITE, SEARCH_ADMIN_ACTIONS, SEARCH_READ_ACTIONS, SEARCH_WRITE_ACTIONS } from './search-perms';
+import { nagResource } from '../common/nag';
 
 /** Attributes of a domain created elsewhere. */
 export interface AgentSearchAttributes {
@@ -355,7 +356,7 @@ export class AgentSearch extends AgentSearchBase {
       resources: [`${this.domainArn}/*`],
     }));
     Validations.of(this.adminRole).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::${nagString(this, this.domainArn)}/*]`,
+      id: `AwsSolutions-IAM5[Resource::${nagResource(this, this.domainArn)}/*]`,
       reason: 'The FGAC master user creates indexes and calls the security plugin API (_plugins/_security/...): every path of this one domain.',
     });
 
@@ -539,7 +540,7 @@ function acknowledgeIndexWildcards(principal: iam.IPrincipal, domainArn: string,
   if (!isConstruct(principal)) return;
   for (const index of indexes) {
     Validations.of(principal).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::${nagString(principal, domainArn)}/${index}/*]`,
+      id: `AwsSolutions-IAM5[Resource::${nagResource(principal, domainArn)}/${index}/*]`,
       reason: `OpenSearch HTTP paths under one index ('${index}'): _bulk, _search, _mget and _doc/<id>; no other index or domain.`,
     });
   }
@@ -558,20 +559,3 @@ function isConstruct(x: unknown): x is IConstruct {
   return typeof x === 'object' && x !== null && 'node' in x;
 }
 
-/** Renders a token the way cdk-nag spells it in finding IDs (`<AWS::Partition>`, `<Logical.Attr>`). */
-function nagString(scope: IConstruct, value: string): string {
-  const render = (v: unknown): string => {
-    if (typeof v === 'string') return v;
-    const o = v as Record<string, unknown>;
-    if (o && typeof o === 'object') {
-      if ('Ref' in o) return `<${o.Ref as string}>`;
-      if ('Fn::GetAtt' in o) return `<${(o['Fn::GetAtt'] as string[]).join('.')}>`;
-      if ('Fn::Join' in o) {
-        const [sep, parts] = o['Fn::Join'] as [string, unknown[]];
-        return parts.map(render).join(sep);
-      }
-    }
-    return JSON.stringify(v);
-  };
-  return render(Stack.of(scope).resolve(value));
-}

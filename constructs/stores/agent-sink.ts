@@ -108,6 +108,8 @@ export class AgentSink extends Construct implements ec2.IConnectable, iam.IGrant
   public readonly function: AgentFunction;
   /** One per distinct topic, keyed by topic. */
   public readonly eventSourceMappings: Record<string, lambda.CfnEventSourceMapping> = {};
+  /** The consumer group of each topic's mapping (topic to group id), for consumer-lag metrics and alarms. */
+  public readonly consumerGroups: Record<string, string> = {};
   public readonly deadLetterBucket?: s3.IBucket;
   public readonly deadLetterQueue?: sqs.IQueue;
   public readonly metricsNamespace: string;
@@ -208,6 +210,7 @@ export class AgentSink extends Construct implements ec2.IConnectable, iam.IGrant
     const topics = [...new Set(props.views.map(v => v.topic)), ...(props.heartbeatTopic ? [props.heartbeatTopic] : [])];
     for (const topic of topics) {
       const groupId = `${prefix}.${topic}`.slice(0, 200);
+      this.consumerGroups[topic] = groupId;
       props.cluster.grantRead(fn, topic, groupId);
       // Named after the topic, so adding or removing a view never replaces another topic's mapping.
       const esm = new lambda.CfnEventSourceMapping(this, `EventSource-${topic}`, {

@@ -214,6 +214,17 @@ describe('derived from the one declaration', () => {
       .toBe(2);
   });
 
+  test('the dashboard watches consumer lag of the Flink groups and of every sink group but the heartbeat\'s', () => {
+    const { stack } = example('development');
+    const body = JSON.stringify(stack.resolve((stack.observability.dashboard.node.defaultChild as any).dashboardBody));
+    const flinkGroups = Object.values(stack.transforms['order-enrichment'].consumerGroups);
+    expect(flinkGroups.length).toBe(2);
+    for (const group of ['AgentDataStack.sink.agentdata.public.customers', 'AgentDataStack.sink.agentdata.flink.orders_enriched', ...flinkGroups]) {
+      expect(body).toContain(group);
+    }
+    expect(body).not.toContain(`AgentDataStack.sink.${HEARTBEAT_TOPIC}`);
+  });
+
   test('outputs name the endpoint, dashboard, cluster, stores and lineage catalog', () => {
     const { t } = example('development');
     const outputs = Object.keys(t.toJSON().Outputs);

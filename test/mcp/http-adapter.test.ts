@@ -5,7 +5,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { AgentNetwork } from '../../constructs/common/agent-network';
 import { AgentMcpServer } from '../../constructs/mcp';
 import { eventToRequest, FunctionUrlEvent, responseToResult } from '../../lambda/mcp/http-adapter';
-import { flattenReference } from '../../constructs/mcp/private/acknowledge-wildcards';
+import { flattenForNag as flattenReference } from '../../constructs/common/nag';
 import { testApp, testStack } from '../helpers/app';
 import { FakeCache, FakeSearch } from './fakes';
 import { testViews } from './support';

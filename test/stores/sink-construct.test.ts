@@ -61,6 +61,10 @@ describe('event source mappings', () => {
     const group = (b: ReturnType<typeof build>) => b.stack.resolve(b.sink.eventSourceMappings['flink.recent_orders'].amazonManagedKafkaEventSourceConfig);
     expect(group(build())).toEqual(group(build()));
     expect(group(build({ consumerGroupPrefix: 'prod-sink' }))).toEqual({ consumerGroupId: 'prod-sink.flink.recent_orders' });
+    // consumerGroups reports exactly the group each mapping uses, for lag metrics.
+    expect(build({ consumerGroupPrefix: 'prod-sink' }).sink.consumerGroups).toEqual({
+      'agentdata.public.accounts': 'prod-sink.agentdata.public.accounts', 'flink.recent_orders': 'prod-sink.flink.recent_orders',
+    });
   });
 
   test('mappings are named after their topic, so adding a view leaves the others in place', () => {
