@@ -26,6 +26,15 @@ export interface BenchRow {
   readonly baseline: number;
 }
 
+/** Rows as plain objects with the ratio computed, for `npm run bench -- --json` (comparable across commits). */
+export function rowsAsJson(rows: BenchRow[]): Array<Record<string, string | number | null>> {
+  const num = (n: number) => (Number.isFinite(n) ? n : null);
+  return rows.map(r => ({
+    bench: r.bench, metric: r.metric, value: num(r.value), unit: r.unit,
+    baseline: r.baselineName, baselineValue: num(r.baseline), ratio: num(r.value / r.baseline),
+  }));
+}
+
 /** Prints rows as a table with `ratio = value / baseline`; figures are reported, never asserted. */
 export function printRows(rows: BenchRow[]): void {
   const fmt = (n: number) => (Number.isFinite(n) ? (Math.abs(n) >= 100 ? n.toFixed(0) : n.toFixed(2)) : 'n/a');

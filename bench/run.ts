@@ -1,5 +1,5 @@
 // `npm run bench`: runs every benchmark and prints its figures beside a baseline measured in the same run. Nothing is asserted.
-import { BenchRow, printRows } from './lib';
+import { BenchRow, printRows, rowsAsJson } from './lib';
 import { bundleBench } from './bundle.bench';
 import { freshnessBench } from './freshness.bench';
 import { mcpBench } from './mcp.bench';
@@ -17,8 +17,13 @@ const BENCHES: Bench[] = [
 ];
 
 async function main(): Promise<void> {
-  const only = process.argv.slice(2);
+  const args = process.argv.slice(2);
+  const json = args.includes('--json');
+  const only = args.filter(a => a !== '--json');
+  const unknown = only.filter(n => !BENCHES.some(b => b.name === n));
+  if (unknown.length > 0) throw new Error(`unknown bench ${unknown.join(', ')}; choose from ${BENCHES.map(b => b.name).join(', ')} (and --json)`);
   const rows: BenchRow[] = [];
+  const failed: { bench: string; error: string }[] = [];
   for (const b of BENCHES) {
     if (only.length > 0 && !only.includes(b.name)) continue;
     process.stderr.write(`bench: ${b.name}...\n`);
@@ -26,9 +31,12 @@ async function main(): Promise<void> {
       rows.push(...await b.run());
     } catch (e) {
       process.stderr.write(`bench: ${b.name} failed: ${(e as Error).message}\n`);
+      failed.push({ bench: b.name, error: (e as Error).message });
     }
   }
-  printRows(rows);
+  if (json) console.log(JSON.stringify({ rows: rowsAsJson(rows), failed }, null, 2));
+  else printRows(rows);
+  if (failed.length > 0) process.exitCode = 1;
 }
 
 main().catch(e => {
