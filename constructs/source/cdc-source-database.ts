@@ -431,7 +431,7 @@ export class CdcSourceDatabase extends Construct implements ICdcSourceDatabase {
       description: `CDC source database ${this.node.path}`,
     });
     // The admin secret's rotation function: Secrets Manager over HTTPS; the rotation adds the database port itself.
-    const rotationSecurityGroup = restrictedSecurityGroup(this, 'RotationSecurityGroup', {
+    const rotationSecurityGroup = restrictedSecurityGroup(this, 'RotationSingleUserSecurityGroup', {
       vpc: props.vpc, description: `Admin secret rotation of ${this.node.path}`,
     });
     allowAwsApiEgress(rotationSecurityGroup, 'Rotation function to Secrets Manager (HTTPS)');

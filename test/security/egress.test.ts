@@ -18,7 +18,7 @@ const EXPECTED: Record<string, string[]> = {
   SearchSecurityGroup: [NONE],
   SearchBedrockRuntimeEndpointSecurityGroup: [NONE],
   // The admin-secret rotation function and the replication bootstrap: Secrets Manager over HTTPS, and the database.
-  SourceRotationSecurityGroup: [DB_PORT, HTTPS_ANYWHERE],
+  SourceRotationSingleUserSecurityGroup: [DB_PORT, HTTPS_ANYWHERE],
   SourceBootstrapProviderOnEventSecurityGroup: [DB_PORT, HTTPS_ANYWHERE],
   SourceBootstrapProviderFrameworkSecurityGroup: [HTTPS_ANYWHERE],
   // Brokers and the Lambda event source pollers that run in their group: each other, and Lambda/STS/S3 over HTTPS.
