@@ -8,6 +8,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { allowAwsApiEgress, keepEgressRestricted } from './security-group';
 
 /** The Lambda runtime every function of this library uses. */
 export const AGENT_LAMBDA_RUNTIME = lambda.Runtime.NODEJS_24_X;
@@ -57,7 +58,10 @@ export interface AgentFunctionProps {
   readonly vpc?: ec2.IVpc;
   /** @default - private subnets with egress, else isolated subnets */
   readonly vpcSubnets?: ec2.SubnetSelection;
-  /** @default - a new security group with all outbound allowed (inbound none) when `vpc` is set */
+  /**
+   * @default - when `vpc` is set, a new security group with no inbound rules and outbound only TCP 443 (AWS service
+   * APIs through VPC endpoints or NAT); constructs add the ports of the stores they connect the function to
+   */
   readonly securityGroups?: ec2.ISecurityGroup[];
   /** @default logs.RetentionDays.ONE_MONTH */
   readonly logRetention?: logs.RetentionDays;
@@ -129,6 +133,8 @@ export class AgentFunction extends nodejs.NodejsFunction {
       vpc: props.vpc,
       vpcSubnets: props.vpc ? (props.vpcSubnets ?? { subnetType }) : undefined,
       securityGroups: props.securityGroups,
+      // Lambda's automatic group, but restricted: only the rules below and those the constructs add.
+      allowAllOutbound: props.vpc && !props.securityGroups ? false : undefined,
       reservedConcurrentExecutions: props.reservedConcurrentExecutions,
       projectRoot: PACKAGE_ROOT,
       depsLockFilePath: lockFile(),
@@ -142,6 +148,11 @@ export class AgentFunction extends nodejs.NodejsFunction {
       },
     });
     this.functionLogGroup = logGroup;
+    if (props.vpc && !props.securityGroups) {
+      const [group] = this.connections.securityGroups;
+      keepEgressRestricted(group);
+      allowAwsApiEgress(group);
+    }
   }
 }
 

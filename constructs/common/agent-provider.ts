@@ -7,6 +7,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { AgentFunction, AgentFunctionProps } from './agent-function';
+import { allowAwsApiEgress, restrictedSecurityGroup } from './security-group';
 
 export interface AgentProviderProps extends AgentFunctionProps {
   /**
@@ -52,6 +53,16 @@ export class AgentProvider extends Construct {
         description: `${props.description} (completion check)`,
       });
     }
+    // The framework's functions only call AWS APIs (invoke the handlers, answer CloudFormation's presigned S3 URL, Step Functions).
+    let frameworkSecurityGroups = props.securityGroups;
+    if (props.vpc && !frameworkSecurityGroups) {
+      const group = restrictedSecurityGroup(this, 'FrameworkSecurityGroup', {
+        vpc: props.vpc,
+        description: `Custom resource framework of ${this.node.path}: AWS APIs over HTTPS only`,
+      });
+      allowAwsApiEgress(group);
+      frameworkSecurityGroups = [group];
+    }
     const frameworkLogs = new logs.LogGroup(this, 'FrameworkLogs', {
       retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
     });
@@ -63,7 +74,7 @@ export class AgentProvider extends Construct {
       logGroup: frameworkLogs,
       vpc: props.vpc as ec2.IVpc | undefined,
       vpcSubnets: props.vpc ? props.vpcSubnets : undefined,
-      securityGroups: props.securityGroups,
+      securityGroups: frameworkSecurityGroups,
       ...(this.isCompleteFunction ? {
         disableWaiterStateMachineLogging: false,
         waiterStateMachineLogOptions: {

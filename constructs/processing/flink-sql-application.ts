@@ -12,6 +12,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { PACKAGE_ROOT } from '../common/agent-function';
 import { AgentProvider } from '../common/agent-provider';
+import { restrictedSecurityGroup } from '../common/security-group';
 import { ArtifactBucket, DeployTimeArtifact } from '../common/deploy-time-artifact';
 import { nagResource } from '../common/nag';
 import type { IAgentStreamingCluster } from '../streaming/refs';
@@ -340,10 +341,9 @@ export class FlinkSqlApplication extends Construct implements ec2.IConnectable, 
       }
     }
 
-    const securityGroups = props.securityGroups ?? [new ec2.SecurityGroup(this, 'SecurityGroup', {
+    const securityGroups = props.securityGroups ?? [restrictedSecurityGroup(this, 'SecurityGroup', {
       vpc: cluster.vpc,
       description: `Flink application ${this.applicationName}: egress to the Kafka brokers only`,
-      allowAllOutbound: false,
     })];
     this.connections = new ec2.Connections({ securityGroups });
     this.connections.allowTo(cluster, ec2.Port.tcp(cluster.iamPort), `Flink application ${this.applicationName} to Kafka (IAM)`);

@@ -11,6 +11,7 @@ import type { ICdcSource } from '../streaming/cdc-source';
 import { Construct, IConstruct } from 'constructs';
 import type { BootstrapProperties } from '../../lambda/replication-bootstrap/types';
 import { AgentProvider } from '../common/agent-provider';
+import { allowAwsApiEgress, restrictedSecurityGroup } from '../common/security-group';
 import { SourceEngine, SourceEngineFamily } from './engine';
 import { RDS_METRIC_NAMESPACE, SOURCE_METRICS } from './private/metrics';
 import {
@@ -425,11 +426,15 @@ export class CdcSourceDatabase extends Construct implements ICdcSourceDatabase {
     const vpcSubnets = props.vpcSubnets ?? (props.vpc.isolatedSubnets.length > 0
       ? { subnetType: ec2.SubnetType.PRIVATE_ISOLATED }
       : { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS });
-    const securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
+    const securityGroup = restrictedSecurityGroup(this, 'SecurityGroup', {
       vpc: props.vpc,
       description: `CDC source database ${this.node.path}`,
-      allowAllOutbound: false,
     });
+    // The admin secret's rotation function: Secrets Manager over HTTPS; the rotation adds the database port itself.
+    const rotationSecurityGroup = restrictedSecurityGroup(this, 'RotationSingleUserSecurityGroup', {
+      vpc: props.vpc, description: `Admin secret rotation of ${this.node.path}`,
+    });
+    allowAwsApiEgress(rotationSecurityGroup, 'Rotation function to Secrets Manager (HTTPS)');
     const credentials = rds.Credentials.fromGeneratedSecret(props.adminUsername ?? 'cdc_admin', {
       encryptionKey: props.encryptionKey,
     });
@@ -479,7 +484,7 @@ export class CdcSourceDatabase extends Construct implements ICdcSourceDatabase {
         caCertificate: rds.CaCertificate.RDS_CA_RSA2048_G1,
       });
       retainAdminSecret(instance, removalPolicy);
-      instance.addRotationSingleUser({ automaticallyAfter: rotationInterval, vpcSubnets: functionSubnets });
+      instance.addRotationSingleUser({ automaticallyAfter: rotationInterval, vpcSubnets: functionSubnets, securityGroup: rotationSecurityGroup });
       acknowledgeDatabase(instance, engine, { multiAz, deletionProtection });
       return {
         instance, cluster: undefined, secret: instance.secret!, connections: instance.connections,
@@ -519,7 +524,7 @@ export class CdcSourceDatabase extends Construct implements ICdcSourceDatabase {
       copyTagsToSnapshot: true,
     });
     retainAdminSecret(cluster, removalPolicy);
-    cluster.addRotationSingleUser({ automaticallyAfter: rotationInterval, vpcSubnets: functionSubnets });
+    cluster.addRotationSingleUser({ automaticallyAfter: rotationInterval, vpcSubnets: functionSubnets, securityGroup: rotationSecurityGroup });
     acknowledgeDatabase(cluster, engine, { multiAz, deletionProtection });
     return {
       instance: undefined, cluster, secret: cluster.secret!, connections: cluster.connections,

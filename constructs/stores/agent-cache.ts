@@ -7,6 +7,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { restrictedSecurityGroup } from '../common/security-group';
 import type { CacheAuthMode } from '../../lambda/shared/cache-client';
 import { CACHE_CONNECT_ACTIONS } from './perms';
 import { IAgentCache } from './refs';
@@ -227,10 +228,9 @@ export class AgentCache extends AgentCacheBase {
     this.clusterMode = this.serverless;
     const port = this.serverless ? 6379 : (props.nodeBased?.port ?? 6379);
     this.endpointPort = port;
-    const securityGroups = props.securityGroups ?? [new ec2.SecurityGroup(this, 'SecurityGroup', {
+    const securityGroups = props.securityGroups ?? [restrictedSecurityGroup(this, 'SecurityGroup', {
       vpc: props.vpc,
       description: `ElastiCache ${cacheName}: inbound only from granted clients`,
-      allowAllOutbound: false,
     })];
     this.connections = new ec2.Connections({ securityGroups, defaultPort: ec2.Port.tcp(port) });
     const subnetType = props.vpc.privateSubnets.length > 0 ? ec2.SubnetType.PRIVATE_WITH_EGRESS : ec2.SubnetType.PRIVATE_ISOLATED;

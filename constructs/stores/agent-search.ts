@@ -9,6 +9,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as opensearch from 'aws-cdk-lib/aws-opensearchservice';
 import { Construct, IConstruct } from 'constructs';
 import { AgentProvider } from '../common/agent-provider';
+import { restrictedSecurityGroup } from '../common/security-group';
 import type { ViewConfig } from '../../lambda/shared/view-config';
 import { indexNameProblem, physicalIndexName, viewIndexSettings, viewMappings } from '../../lambda/shared/search-mapping';
 import { SEARCH_ENV } from '../../lambda/shared/search-env';
@@ -315,7 +316,9 @@ export class AgentSearch extends AgentSearchBase {
       domainName: this.domainName,
       vpc: props.vpc,
       vpcSubnets: [{ subnets: domainSubnets }],
-      securityGroups: props.securityGroups,
+      securityGroups: props.securityGroups ?? [restrictedSecurityGroup(this, 'SecurityGroup', {
+        vpc: props.vpc, description: `OpenSearch domain ${this.domainName}: inbound only from granted clients`,
+      })],
       capacity: {
         dataNodes,
         dataNodeInstanceType: props.dataNodeInstanceType ?? 'r7g.large.search',
@@ -444,6 +447,7 @@ export class AgentSearch extends AgentSearchBase {
       subnets: { subnets: this.domainSubnets },
       privateDnsEnabled: true,
       open: false,
+      securityGroups: [restrictedSecurityGroup(this, 'BedrockRuntimeEndpointSecurityGroup', { vpc: this.vpc, description: `Bedrock runtime endpoint of ${this.node.path}` })],
     });
     for (const g of this.embedGrantees) {
       if (isConnectable(g)) this.bedrockRuntimeEndpoint.connections.allowDefaultPortFrom(g, 'Bedrock runtime for embeddings');

@@ -8,6 +8,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as msk from 'aws-cdk-lib/aws-msk';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
+import { allowAwsApiEgress, restrictedSecurityGroup } from '../common/security-group';
 import {
   CLUSTER_CONNECT_ACTIONS, CLUSTER_IDEMPOTENT_WRITE_ACTIONS, GROUP_ACTIONS, TOPIC_CREATE_ACTIONS, TOPIC_READ_ACTIONS, TOPIC_WRITE_ACTIONS,
 } from './perms';
@@ -308,15 +309,18 @@ export class AgentStreamingCluster extends AgentStreamingClusterBase {
     this.vpc = props.vpc;
     this.retention = retention;
     this.clusterName = props.clusterName ?? Names.uniqueResourceName(this, { maxLength: 64, separator: '-' });
-    this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
+    this.securityGroup = restrictedSecurityGroup(this, 'SecurityGroup', {
       vpc: props.vpc,
       description: `MSK brokers of ${this.node.path}: clients reach TCP ${MSK_IAM_PORT} (IAM) only`,
-      allowAllOutbound: false,
     });
+    // Lambda's MSK event pollers run in this group: they reach the brokers through it (a self rule) and Lambda, STS and
+    // the on-failure destination over HTTPS (docs/streaming.md, "Network egress").
+    allowAwsApiEgress(this.securityGroup, 'Event source pollers to Lambda, STS and the on-failure destination (HTTPS)');
     this.connections = new ec2.Connections({ securityGroups: [this.securityGroup], defaultPort: ec2.Port.tcp(MSK_IAM_PORT) });
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
 
     if (serverless) {
+      this.securityGroup.connections.allowInternally(ec2.Port.tcp(MSK_IAM_PORT), 'Event source pollers to the cluster (IAM)');
       this.defaultReplicationFactor = 3;
       const cluster = new msk.CfnServerlessCluster(this, 'Resource', {
         clusterName: this.clusterName,

@@ -7,6 +7,7 @@ import * as kafkaconnect from 'aws-cdk-lib/aws-kafkaconnect';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as msk from 'aws-cdk-lib/aws-msk';
 import { Construct } from 'constructs';
+import { restrictedSecurityGroup } from '../common/security-group';
 import { CdcEngine, ICdcSource } from './cdc-source';
 import { AgentStreamingCluster } from './cluster';
 import { DebeziumPlugin } from './debezium-plugin';
@@ -209,10 +210,9 @@ export class DebeziumConnector extends Construct implements ec2.IConnectable {
     const vpc = cluster.vpc;
     const hasEgress = vpc.privateSubnets.length > 0;
     const subnets = vpc.selectSubnets(props.vpcSubnets ?? { subnetType: hasEgress ? ec2.SubnetType.PRIVATE_WITH_EGRESS : ec2.SubnetType.PRIVATE_ISOLATED });
-    this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
+    this.securityGroup = restrictedSecurityGroup(this, 'SecurityGroup', {
       vpc,
       description: `Debezium connector ${this.node.path}: to MSK (IAM), the source database and Secrets Manager`,
-      allowAllOutbound: false,
     });
     this.connections = this.securityGroup.connections;
     cluster.connections.allowFrom(this.securityGroup, ec2.Port.tcp(cluster.iamPort), 'Debezium connector to MSK (IAM)');
@@ -220,6 +220,7 @@ export class DebeziumConnector extends Construct implements ec2.IConnectable {
     if (!hasEgress && !props.vpcSubnets) {
       const endpoint = new ec2.InterfaceVpcEndpoint(this, 'SecretsManagerEndpoint', {
         vpc, service: ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER, subnets, privateDnsEnabled: true, open: false,
+        securityGroups: [restrictedSecurityGroup(this, 'SecretsManagerEndpointSecurityGroup', { vpc, description: `Secrets Manager endpoint of ${this.node.path}` })],
       });
       endpoint.connections.allowFrom(this.securityGroup, ec2.Port.tcp(443), 'Debezium config provider to Secrets Manager');
     } else {
