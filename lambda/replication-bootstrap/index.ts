@@ -19,7 +19,7 @@ export type TlsSetting = { readonly ca: string } | false;
 export interface BootstrapDeps {
   readonly secrets: SecretsManagerClient;
   readonly tls: TlsSetting;
-  /** How long Delete waits for a connector to release the slot. @default 60_000 */
+  /** How long Delete keeps ending the slot's walsender and retrying the drop (Update: waits for the connector to let go). @default 60_000 */
   readonly slotReleaseTimeoutMs?: number;
   readonly pollIntervalMs?: number;
   /** @default 10_000 */
@@ -222,7 +222,7 @@ async function remove(p: BootstrapProperties, deps: BootstrapDeps): Promise<void
   const replication: Credentials = { username: p.ReplicationUsername, password: '' };
   try {
     if (p.Engine === 'postgresql') {
-      await withPostgres(p, p.Database, admin, deps, c => cleanupPostgres(c, postgresConfig(p, replication), cleanupTiming(deps)));
+      await withPostgres(p, p.Database, admin, deps, c => cleanupPostgres(c, postgresConfig(p, replication), { ...cleanupTiming(deps), terminateActive: true }));
     } else {
       await withMysql(p, admin, deps, c => cleanupMysql(c, mysqlConfig(p, replication)));
     }

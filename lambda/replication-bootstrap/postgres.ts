@@ -23,8 +23,16 @@ export interface PostgresCleanupOptions {
   readonly dropUser?: boolean;
   /** How long to wait for an active slot to be released before failing. @default 60_000 */
   readonly slotReleaseTimeoutMs?: number;
-  /** Poll interval while waiting for the slot. @default 2_000 */
+  /** Poll interval while waiting for the slot; with `terminateActive`, the first retry delay (doubling up to `maxBackoffMs`). @default 2_000 */
   readonly pollIntervalMs?: number;
+  /** Longest delay between retries with `terminateActive`. @default 5_000 */
+  readonly maxBackoffMs?: number;
+  /**
+   * End the walsender that holds the slot (`pg_terminate_backend` of the slot's `active_pid`, nothing else) instead
+   * of only waiting for it. Stack delete sets it: the connector is being deleted, and waiting could stall the delete.
+   * @default false
+   */
+  readonly terminateActive?: boolean;
 }
 
 type Sql = Pick<Client, 'query' | 'escapeIdentifier' | 'escapeLiteral'>;
@@ -314,28 +322,72 @@ export async function bootstrapPostgres(
 
 const sleep = (ms: number) => new Promise(resolve => setTimeout(resolve, ms));
 
+/** 55006 object_in_use: the slot became active again between the check and the drop (a connector reconnecting). */
+const OBJECT_IN_USE = '55006';
+/** 42704 undefined_object: no such slot. */
+const UNDEFINED_OBJECT = '42704';
+
 /**
- * Drops the replication slot when no connector holds it. A slot left behind retains WAL until the disk fills,
- * so an active slot is waited for (a connector being deleted releases it) and then reported, never ignored.
+ * Drops the replication slot. A slot left behind retains WAL until the disk fills, so it is never ignored:
+ * - without `terminateActive`, an active slot is waited for (a connector being deleted releases it) and then reported;
+ * - with `terminateActive` (stack delete), the walsender holding it, and only that process (`active_pid` of this slot),
+ *   is ended with `pg_terminate_backend`, and the drop is retried with backoff until `slotReleaseTimeoutMs`, since a
+ *   connector that is still shutting down may reconnect in between.
  */
 export async function dropPostgresSlot(client: Sql, config: Pick<PostgresBootstrapConfig, 'slotName' | 'database'>, options: PostgresCleanupOptions = {}): Promise<boolean> {
   const timeout = options.slotReleaseTimeoutMs ?? 60_000;
   const interval = options.pollIntervalMs ?? 2_000;
+  const maxBackoff = options.maxBackoffMs ?? 5_000;
   const deadline = Date.now() + timeout;
+  let backoff = interval;
+  let terminated = 0;
   for (;;) {
     const res = await client.query<{ active: boolean; active_pid: number | null }>(
       'SELECT active, active_pid FROM pg_replication_slots WHERE slot_name = $1 AND database = $2', [config.slotName, config.database],
     );
     if (res.rows.length === 0) return false;
-    if (!res.rows[0].active) {
-      await client.query('SELECT pg_drop_replication_slot($1)', [config.slotName]);
-      return true;
+    const { active, active_pid: pid } = res.rows[0];
+    if (!active) {
+      try {
+        await client.query('SELECT pg_drop_replication_slot($1)', [config.slotName]);
+        return true;
+      } catch (e) {
+        const code = (e as { code?: string }).code;
+        // Dropped by someone else meanwhile: gone is what we want.
+        if (code === UNDEFINED_OBJECT) return false;
+        // Re-taken by a reconnecting connector between the check and the drop: look again.
+        if (code !== OBJECT_IN_USE) throw e;
+      }
+    } else if (options.terminateActive && pid !== null) {
+      await terminateWalsender(client, config.slotName, pid);
+      terminated++;
     }
     if (Date.now() >= deadline) {
-      throw new BootstrapError(`Replication slot ${config.slotName} is still in use by process ${res.rows[0].active_pid} (a running Debezium connector). `
-        + `Stop or delete the connector, then retry; the slot must not be left behind because it retains WAL.`);
+      throw new BootstrapError(`Replication slot ${config.slotName} is still in use by process ${pid ?? 'unknown'} (a running Debezium connector)`
+        + (terminated > 0 ? ` after ending its walsender ${terminated} time(s) over ${timeout} ms: something keeps reconnecting to it` : '')
+        + '. Stop or delete the connector, then retry; the slot must not be left behind because it retains WAL.');
     }
-    await sleep(interval);
+    await sleep(Math.min(backoff, Math.max(0, deadline - Date.now())));
+    if (options.terminateActive) backoff = Math.min(backoff * 2, maxBackoff);
+  }
+}
+
+/**
+ * Ends the walsender streaming from `slotName`: the pid is re-checked in the same statement, so a process that
+ * released the slot meanwhile (and whose pid may be reused) is never signalled.
+ */
+async function terminateWalsender(client: Sql, slotName: string, pid: number): Promise<void> {
+  try {
+    await client.query(
+      'SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name = $1 AND active_pid = $2', [slotName, pid],
+    );
+  } catch (e) {
+    if ((e as { code?: string }).code === '42501') {
+      const admin = (await client.query<{ u: string }>('SELECT current_user AS u')).rows[0].u;
+      throw new BootstrapError(`Cannot end process ${pid}, which holds replication slot ${slotName}: the admin user '${admin}' may not signal it `
+        + `(${(e as Error).message}). GRANT pg_signal_backend TO ${admin} (RDS: it is a member of rds_superuser), or stop the connector, then retry.`);
+    }
+    throw e;
   }
 }
 

@@ -187,34 +187,91 @@ describe('replication bootstrap on PostgreSQL with wal_level=logical', () => {
     await expect(onEvent(deleteEvent(created.PhysicalResourceId, p), deps())).resolves.toBeDefined();
   });
 
-  test('delete refuses to leave a slot that a connector still streams from, naming the process', async () => {
+  /** A walsender streaming from `slot`, as Debezium's would; resolves once the slot shows it as active. */
+  async function startStreamer(slot: string, publication: string): Promise<{ client: Client; pid: number; closed: Promise<void> }> {
+    const client = new Client({ host: '127.0.0.1', port: server.port, database, user: server.user, password: server.password, replication: 'database' } as never);
+    await client.connect();
+    const closed = new Promise<void>(resolve => client.once('end', () => resolve()));
+    client.on('error', () => undefined);
+    void client.query(`START_REPLICATION SLOT ${slot} LOGICAL 0/0 (proto_version '1', publication_names '${publication}')`).catch(() => undefined);
+    for (let i = 0; i < 100; i++) {
+      const r = await admin.query('SELECT active_pid FROM pg_replication_slots WHERE slot_name = $1 AND active', [slot]);
+      if (r.rows[0]?.active_pid) return { client, pid: r.rows[0].active_pid, closed };
+      await new Promise(resolve => setTimeout(resolve, 50));
+    }
+    throw new Error(`slot ${slot} never became active`);
+  }
+
+  test('delete ends the walsender holding the slot (and only it), then drops the slot', async () => {
     const p = props(server.port, database);
     const created = await onEvent(createEvent(p), deps());
     await admin.query(`SELECT pg_create_logical_replication_slot('agent_cdc_slot', 'pgoutput')`);
-    // A walsender streaming from the slot, as Debezium's would.
-    const streamer = new Client({ host: '127.0.0.1', port: server.port, database, user: server.user, password: server.password, replication: 'database' } as never);
-    await streamer.connect();
-    streamer.on('error', () => undefined);
-    void streamer.query(`START_REPLICATION SLOT agent_cdc_slot LOGICAL 0/0 (proto_version '1', publication_names 'agent_cdc')`).catch(() => undefined);
+    await admin.query(`SELECT pg_create_logical_replication_slot('other_slot', 'pgoutput')`);
+    await admin.query('CREATE PUBLICATION other_pub FOR TABLE app.events');
+    const ours = await startStreamer('agent_cdc_slot', 'agent_cdc');
+    const other = await startStreamer('other_slot', 'other_pub');
+    const bystander = await connect(server.port, database, server.user, server.password);
+    const bystanderPid = (await bystander.query('SELECT pg_backend_pid() AS pid')).rows[0].pid;
     try {
-      for (let i = 0; i < 50; i++) {
-        const r = await admin.query(`SELECT active FROM pg_replication_slots WHERE slot_name = 'agent_cdc_slot'`);
-        if (r.rows[0]?.active) break;
-        await new Promise(resolve => setTimeout(resolve, 100));
-      }
-      await expect(onEvent(deleteEvent(created.PhysicalResourceId, p), deps())).rejects.toThrow(/agent_cdc_slot is still in use by process \d+/);
+      // 30 s of patience: today's code waits for the connector instead, and times out.
+      await onEvent(deleteEvent(created.PhysicalResourceId, p), { ...deps(), slotReleaseTimeoutMs: 30_000 });
+      await ours.closed;
+      const left = await admin.query(`SELECT slot_name, active_pid FROM pg_replication_slots WHERE database = $1 ORDER BY 1`, [database]);
+      expect(left.rows).toEqual([{ slot_name: 'other_slot', active_pid: other.pid }]);
+      const alive = await admin.query('SELECT pid FROM pg_stat_activity WHERE pid = ANY($1::int[]) ORDER BY pid', [[ours.pid, other.pid, bystanderPid]]);
+      expect(alive.rows.map(r => r.pid)).toEqual([other.pid, bystanderPid].sort((a, b) => a - b));
+      await expect(bystander.query('SELECT 1 AS ok')).resolves.toMatchObject({ rows: [{ ok: 1 }] });
+    } finally {
+      await other.client.end().catch(() => undefined);
+      await ours.client.end().catch(() => undefined);
+      await bystander.end();
+      await admin.query(`SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name = 'other_slot' AND active`);
+      await admin.query('DROP PUBLICATION IF EXISTS other_pub');
+    }
+  });
+
+  test('delete retries with backoff while a connector that is shutting down reconnects to the slot', async () => {
+    const p = props(server.port, database);
+    const created = await onEvent(createEvent(p), deps());
+    await admin.query(`SELECT pg_create_logical_replication_slot('agent_cdc_slot', 'pgoutput')`);
+    // A connector reconnecting right after each termination, three times, as an MSK Connect task being stopped may.
+    let reconnects = 0;
+    const streamers: Client[] = [];
+    const keepStreaming = async (): Promise<void> => {
+      const s = await startStreamer('agent_cdc_slot', 'agent_cdc');
+      streamers.push(s.client);
+      void s.closed.then(() => {
+        if (reconnects++ < 3) return keepStreaming().catch(() => undefined);
+        return undefined;
+      });
+    };
+    await keepStreaming();
+    try {
+      await onEvent(deleteEvent(created.PhysicalResourceId, p), { ...deps(), slotReleaseTimeoutMs: 30_000, pollIntervalMs: 50 });
+      const slots = await admin.query(`SELECT count(*)::int AS n FROM pg_replication_slots WHERE slot_name = 'agent_cdc_slot'`);
+      expect(slots.rows[0].n).toBe(0);
+      expect(reconnects).toBeGreaterThanOrEqual(1);
+    } finally {
+      reconnects = 99;
+      for (const c of streamers) await c.end().catch(() => undefined);
+    }
+  });
+
+  test('an update that renames the slot waits for the connector and reports the process instead of ending it', async () => {
+    const before = props(server.port, database);
+    const created = await onEvent(createEvent(before), deps());
+    await admin.query(`SELECT pg_create_logical_replication_slot('agent_cdc_slot', 'pgoutput')`);
+    const streamer = await startStreamer('agent_cdc_slot', 'agent_cdc');
+    try {
+      const after = props(server.port, database, { SlotName: 'agent_cdc_slot_v2' });
+      await expect(onEvent(updateEvent(created.PhysicalResourceId, after, before), deps()))
+        .rejects.toThrow(new RegExp(`agent_cdc_slot is still in use by process ${streamer.pid}`));
+      const r = await admin.query(`SELECT active_pid FROM pg_replication_slots WHERE slot_name = 'agent_cdc_slot'`);
+      expect(r.rows[0].active_pid).toBe(streamer.pid);
     } finally {
       await admin.query(`SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name = 'agent_cdc_slot' AND active`);
-      await streamer.end().catch(() => undefined);
+      await streamer.client.end().catch(() => undefined);
     }
-    for (let i = 0; i < 50; i++) {
-      const r = await admin.query(`SELECT active FROM pg_replication_slots WHERE slot_name = 'agent_cdc_slot'`);
-      if (!r.rows[0]?.active) break;
-      await new Promise(resolve => setTimeout(resolve, 100));
-    }
-    await onEvent(deleteEvent(created.PhysicalResourceId, p), deps());
-    const slots = await admin.query(`SELECT count(*)::int AS n FROM pg_replication_slots WHERE slot_name = 'agent_cdc_slot'`);
-    expect(slots.rows[0].n).toBe(0);
   });
 
   test('an update pointing at another server is a new resource: set up there, with a new physical id', async () => {
