@@ -1,5 +1,5 @@
 // CdcSourceDatabase: an RDS / Aurora PostgreSQL or MySQL database set up for Debezium, plus the deploy-time replication bootstrap.
-import { CustomResource, Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import { Annotations, CustomResource, Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -13,6 +13,7 @@ import type { BootstrapProperties } from '../../lambda/replication-bootstrap/typ
 import { AgentProvider } from '../common/agent-provider';
 import { SourceEngine, SourceEngineFamily } from './engine';
 import { RDS_METRIC_NAMESPACE, SOURCE_METRICS } from './private/metrics';
+import { performanceInsightsUnsupportedReason } from './private/performance-insights';
 import {
   validateDurations, validateEngine, validateFullRowImageTables, validateHeartbeatTable, validateNames, validateTables,
 } from './private/validation';
@@ -91,6 +92,13 @@ export interface CdcSourceDatabaseProps {
   readonly allocatedStorage?: number;
   /** RDS instances only: storage autoscaling ceiling in GiB, head room for WAL / binlog a lagging connector retains. @default 1000 */
   readonly maxAllocatedStorage?: number;
+  /**
+   * Performance Insights on the new database's instances. RDS refuses it on some small classes: RDS for MySQL on
+   * db.t2, db.t3 and db.t4g micro and small; Aurora MySQL on every db.t2 and db.t3 and on db.t4g micro and small.
+   * `true` on such a class fails at synth; `false` turns it off without a warning.
+   * @default - on, except where the engine does not support it on `instanceType`: there it is off, with a warning
+   */
+  readonly performanceInsights?: boolean;
   /** Customer managed key for storage, Performance Insights and both secrets. @default - the AWS managed `aws/rds` and `aws/secretsmanager` keys */
   readonly encryptionKey?: kms.IKey;
   /** @default Duration.days(7) */
@@ -448,6 +456,21 @@ export class CdcSourceDatabase extends Construct implements ICdcSourceDatabase {
       ? ec2.InstanceType.of(ec2.InstanceClass.R7G, ec2.InstanceSize.LARGE)
       : ec2.InstanceType.of(ec2.InstanceClass.M7G, ec2.InstanceSize.LARGE);
     const instanceType = props.instanceType ?? defaultInstanceType;
+    // RDS refuses Performance Insights on the smallest MySQL classes (the development profile's db.t4g.micro) and the
+    // DB instance would fail to create, rolling the stack back: off there, with a warning saying how to get it back.
+    const piUnsupported = performanceInsightsUnsupportedReason(engine, instanceType);
+    if (piUnsupported && props.performanceInsights === true) {
+      throw new Error(`CdcSourceDatabase: performanceInsights is true but ${piUnsupported}. `
+        + 'Choose instanceType db.t4g.medium or larger, or set performanceInsights: false.');
+    }
+    if (piUnsupported && props.performanceInsights === undefined) {
+      Annotations.of(this).addWarningV2('cdk-agent-data-stack:source-performance-insights-off',
+        `Performance Insights is off for this database: ${piUnsupported}. Choose instanceType db.t4g.medium or larger to keep it on, `
+        + 'or set performanceInsights: false to confirm.');
+    }
+    const performanceInsights = piUnsupported || props.performanceInsights === false
+      ? { enablePerformanceInsights: false }
+      : { enablePerformanceInsights: true, performanceInsightEncryptionKey: props.encryptionKey };
 
     if (!engine.isAurora) {
       const instance = new rds.DatabaseInstance(this, 'Resource', {
@@ -471,8 +494,7 @@ export class CdcSourceDatabase extends Construct implements ICdcSourceDatabase {
         removalPolicy,
         cloudwatchLogsExports: logsExports,
         cloudwatchLogsRetention: logRetention,
-        enablePerformanceInsights: true,
-        performanceInsightEncryptionKey: props.encryptionKey,
+        ...performanceInsights,
         iamAuthentication: true,
         autoMinorVersionUpgrade: true,
         copyTagsToSnapshot: true,
@@ -493,8 +515,7 @@ export class CdcSourceDatabase extends Construct implements ICdcSourceDatabase {
       publiclyAccessible: false,
       autoMinorVersionUpgrade: true,
       caCertificate: rds.CaCertificate.RDS_CA_RSA2048_G1,
-      enablePerformanceInsights: true,
-      performanceInsightEncryptionKey: props.encryptionKey,
+      ...performanceInsights,
     };
     const cluster = new rds.DatabaseCluster(this, 'Resource', {
       engine: engine.clusterEngine!,
@@ -513,8 +534,7 @@ export class CdcSourceDatabase extends Construct implements ICdcSourceDatabase {
       removalPolicy,
       cloudwatchLogsExports: logsExports,
       cloudwatchLogsRetention: logRetention,
-      enablePerformanceInsights: true,
-      performanceInsightEncryptionKey: props.encryptionKey,
+      ...performanceInsights,
       iamAuthentication: true,
       copyTagsToSnapshot: true,
     });

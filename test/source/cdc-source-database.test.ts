@@ -1,5 +1,5 @@
 // CdcSourceDatabase: CDC parameters per engine, security defaults, removal policies, the bootstrap wiring, imported mode, metrics, validation.
-import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -10,6 +10,7 @@ import { AgentNetwork } from '../../constructs/common/agent-network';
 import { CdcSourceDatabase, CdcSourceDatabaseProps, SourceEngine, SourceEngineFamily } from '../../constructs/source';
 import { testApp, testStack } from '../helpers/app';
 import { formatFindings, gateFindings } from '../helpers/gate';
+import { DeploymentProfile, profileDefaults } from '../../lib/profiles';
 
 function build(props: Partial<CdcSourceDatabaseProps> = {}, gate = false) {
   const app = testApp({ gate });
@@ -224,6 +225,87 @@ describe('CdcSourceDatabase on other engines', () => {
   test('multiAz: false gives a single instance (RDS) or no reader (Aurora)', () => {
     build({ multiAz: false }).template().hasResourceProperties('AWS::RDS::DBInstance', { MultiAZ: false });
     build({ engine: SourceEngine.auroraPostgres(), multiAz: false }).template().resourceCountIs('AWS::RDS::DBInstance', 1);
+  });
+});
+
+describe('Performance Insights per engine and instance class', () => {
+  const T4G_MICRO = ec2.InstanceType.of(ec2.InstanceClass.T4G, ec2.InstanceSize.MICRO);
+  const T4G_SMALL = ec2.InstanceType.of(ec2.InstanceClass.T4G, ec2.InstanceSize.SMALL);
+  const T4G_MEDIUM = ec2.InstanceType.of(ec2.InstanceClass.T4G, ec2.InstanceSize.MEDIUM);
+  const T3_MEDIUM = ec2.InstanceType.of(ec2.InstanceClass.T3, ec2.InstanceSize.MEDIUM);
+
+  /** Whether each DB instance has Performance Insights on, and the construct's warnings (acknowledged so the strict synth passes). */
+  function piOf(props: Partial<CdcSourceDatabaseProps>) {
+    const { template, source } = build(props);
+    const warnings = source.node.metadata.filter(m => m.type === 'aws:cdk:warning').map(m => String(m.data));
+    if (warnings.length) {
+      Validations.of(source).acknowledge({ id: 'Annotation::cdk-agent-data-stack:source-performance-insights-off', reason: 'test: reading the template' });
+    }
+    const t = template();
+    const instances = Object.values(t.findResources('AWS::RDS::DBInstance')).map(r => r.Properties.EnablePerformanceInsights);
+    return { instances, warnings, t };
+  }
+
+  test('the warning fails this repository\'s strict synth until acted on (a bigger class, performanceInsights: false, or an acknowledgement)', () => {
+    const { stack } = build({ engine: SourceEngine.mysql(), instanceType: T4G_MICRO, ...MYSQL_TABLES });
+    expect(() => Template.fromStack(stack)).toThrow(/Performance Insights is off for this database/);
+  });
+
+  test.each([
+    ['RDS for MySQL', T4G_MICRO], ['RDS for MySQL', T4G_SMALL],
+  ])('%s on %s: off, with a warning naming the AWS page and the fix', (_, instanceType) => {
+    const { instances, warnings, t } = piOf({ engine: SourceEngine.mysql(), instanceType, ...MYSQL_TABLES });
+    expect(instances).toEqual([false]);
+    t.hasResourceProperties('AWS::RDS::DBInstance', { PerformanceInsightsKMSKeyId: Match.absent(), PerformanceInsightsRetentionPeriod: Match.absent() });
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(new RegExp(`RDS for MySQL does not support Performance Insights on db\\.${instanceType.toString().replace('.', '\\.')}`));
+    expect(warnings[0]).toMatch(/USER_DatabaseInsights\.Engines\.html/);
+    expect(warnings[0]).toMatch(/Choose instanceType db\.t4g\.medium or larger to keep it on/);
+  });
+
+  test('RDS for MySQL on db.t4g.medium and the default db.m7g.large keeps it on', () => {
+    expect(piOf({ engine: SourceEngine.mysql(), instanceType: T4G_MEDIUM, ...MYSQL_TABLES })).toMatchObject({ instances: [true], warnings: [] });
+    expect(piOf({ engine: SourceEngine.mysql(), ...MYSQL_TABLES })).toMatchObject({ instances: [true], warnings: [] });
+  });
+
+  test('RDS for PostgreSQL keeps it on even on db.t4g.micro (no instance class restriction)', () => {
+    expect(piOf({ instanceType: T4G_MICRO })).toMatchObject({ instances: [true], warnings: [] });
+  });
+
+  test('Aurora MySQL: off on any db.t3, on for db.t4g.medium; Aurora PostgreSQL stays on', () => {
+    const t3 = piOf({ engine: SourceEngine.auroraMysql(), instanceType: T3_MEDIUM, ...MYSQL_TABLES });
+    expect(t3.instances).toEqual([false, false]);
+    expect(t3.warnings[0]).toMatch(/Aurora MySQL does not support Performance Insights on db\.t3\.medium/);
+    t3.t.hasResourceProperties('AWS::RDS::DBCluster', { PerformanceInsightsEnabled: false });
+    // Aurora MySQL offers no db.t4g.micro/small; db.t3.small exists and is refused too.
+    expect(piOf({ engine: SourceEngine.auroraMysql(), instanceType: ec2.InstanceType.of(ec2.InstanceClass.T3, ec2.InstanceSize.SMALL), ...MYSQL_TABLES }).instances).toEqual([false, false]);
+    expect(piOf({ engine: SourceEngine.auroraMysql(), instanceType: T4G_MEDIUM, ...MYSQL_TABLES })).toMatchObject({ instances: [true, true], warnings: [] });
+    expect(piOf({ engine: SourceEngine.auroraPostgres(), instanceType: T4G_MEDIUM })).toMatchObject({ instances: [true, true], warnings: [] });
+  });
+
+  test('the development profile on RDS for MySQL (db.t4g.micro) deploys without Performance Insights; on PostgreSQL it keeps it', () => {
+    const dev = profileDefaults(DeploymentProfile.DEVELOPMENT).source;
+    expect(dev.instanceType!.toString()).toBe('t4g.micro');
+    expect(piOf({ ...dev, engine: SourceEngine.mysql(), ...MYSQL_TABLES }).instances).toEqual([false]);
+    expect(piOf({ ...dev }).instances).toEqual([true]);
+  });
+
+  test('performanceInsights: true on a class that refuses it fails at synth, naming the fix', () => {
+    expect(() => build({ engine: SourceEngine.mysql(), instanceType: T4G_MICRO, performanceInsights: true, ...MYSQL_TABLES }))
+      .toThrow(/performanceInsights is true but RDS for MySQL does not support Performance Insights on db\.t4g\.micro .*Choose instanceType db\.t4g\.medium or larger, or set performanceInsights: false/);
+  });
+
+  test('performanceInsights: false turns it off without a warning, on any engine', () => {
+    expect(piOf({ engine: SourceEngine.mysql(), instanceType: T4G_MICRO, performanceInsights: false, ...MYSQL_TABLES }))
+      .toMatchObject({ instances: [false], warnings: [] });
+    expect(piOf({ performanceInsights: false })).toMatchObject({ instances: [false], warnings: [] });
+  });
+
+  test('under the validation gate the warning is the only finding, and performanceInsights: false clears it', () => {
+    const warned = gateFindings(build({ engine: SourceEngine.mysql(), instanceType: T4G_MICRO, ...MYSQL_TABLES }, true).app);
+    expect(warned.map(f => f.rule)).toEqual(['Annotation::cdk-agent-data-stack:source-performance-insights-off']);
+    const confirmed = build({ engine: SourceEngine.mysql(), instanceType: T4G_MICRO, performanceInsights: false, ...MYSQL_TABLES }, true);
+    expect(formatFindings(gateFindings(confirmed.app))).toBe('');
   });
 });
 
