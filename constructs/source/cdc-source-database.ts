@@ -120,7 +120,12 @@ export interface CdcSourceDatabaseProps {
   /** `max_replication_slots` and `max_wal_senders` (PostgreSQL). @default 10 */
   readonly maxReplicationSlots?: number;
 
-  /** The replication user the bootstrap creates for Debezium. @default 'debezium' */
+  /**
+   * The replication user the bootstrap creates for Debezium. It must not be the admin user, nor a role or user that
+   * already exists and was not created by this bootstrap (PostgreSQL: marked with a `COMMENT ON ROLE`): the
+   * bootstrap refuses both, since it sets the user's password and drops it when the stack is deleted.
+   * @default 'debezium'
+   */
   readonly replicationUsername?: string;
   /** PostgreSQL: the publication the bootstrap creates (Debezium: `publication.autocreate.mode=disabled`). @default 'agent_data_publication' */
   readonly publicationName?: string;
@@ -229,6 +234,10 @@ export class CdcSourceDatabase extends Construct implements ICdcSourceDatabase {
     const publicationName = props.publicationName ?? 'agent_data_publication';
     const slotName = props.slotName ?? 'agent_data_slot';
     validateNames(engine, { publicationName, slotName, replicationUsername, databaseName });
+    if (!existing && !Token.isUnresolved(replicationUsername) && replicationUsername === (props.adminUsername ?? 'cdc_admin')) {
+      throw new Error(`CdcSourceDatabase: replicationUsername is '${replicationUsername}', the admin user of the new database. `
+        + 'The bootstrap sets the replication user\'s password and drops it on delete: choose another replicationUsername (default \'debezium\').');
+    }
     const backupRetention = props.backupRetention ?? Duration.days(7);
     const binlogRetention = props.binlogRetention ?? Duration.days(7);
     validateDurations(engine, backupRetention, binlogRetention);

@@ -174,8 +174,10 @@ async function createOrUpdate(p: BootstrapProperties, old: BootstrapProperties |
     const config = postgresConfig(p, replication, deps.lockTimeoutMs);
     const sameDatabase = old !== undefined && old.Database === p.Database;
     // Replica identities are only undone in the same database: after a database move the old tables are no longer ours to manage.
+    // A role the previous configuration already used is ours even without the marker (created by an older bootstrap).
+    const adoptRole = old !== undefined && old.ReplicationUsername === p.ReplicationUsername;
     await withPostgres(p, p.Database, admin, deps,
-      c => bootstrapPostgres(c, config, sameDatabase ? old.Tables : [], sameDatabase ? (old.FullRowImageTables ?? []) : []));
+      c => bootstrapPostgres(c, config, sameDatabase ? old.Tables : [], sameDatabase ? (old.FullRowImageTables ?? []) : [], adoptRole));
     if (old && oldReplication) {
       const before = postgresConfig(old, oldReplication);
       const userChanged = before.replication.username !== config.replication.username;

@@ -1,6 +1,10 @@
 // PostgreSQL side of the replication bootstrap: checks, replication user and grants, heartbeat table, publication, cleanup.
+import * as crypto from 'crypto';
 import type { Client } from 'pg';
 import { BootstrapError, Credentials, splitQualified } from './types';
+
+/** `COMMENT ON ROLE` of the replication roles the bootstrap creates: only a role carrying it is ever changed or dropped. */
+export const REPLICATION_ROLE_MARKER = 'cdk-agent-data-stack replication user (created and managed by the replication bootstrap)';
 
 /** Everything the bootstrap sets up in one PostgreSQL database. */
 export interface PostgresBootstrapConfig {
@@ -226,6 +230,54 @@ async function roleExists(client: Sql, name: string): Promise<boolean> {
   return res.rows.length > 0;
 }
 
+/** The role's `COMMENT ON ROLE`, null without one, undefined when there is no such role. */
+async function roleComment(client: Sql, name: string): Promise<string | null | undefined> {
+  const res = await client.query<{ comment: string | null }>(
+    `SELECT shobj_description(oid, 'pg_authid') AS comment FROM pg_roles WHERE rolname = $1`, [name],
+  );
+  return res.rows.length === 0 ? undefined : res.rows[0].comment;
+}
+
+/**
+ * The SCRAM-SHA-256 verifier PostgreSQL stores for `password` (RFC 5802 / RFC 7677, PostgreSQL's
+ * `SCRAM-SHA-256$<iterations>:<salt>$<StoredKey>:<ServerKey>`). Sent as `PASSWORD '<verifier>'`, PostgreSQL stores
+ * it as is, so the password itself never appears in statement text, which the server may log (log_statement,
+ * log_min_error_statement) and RDS exports to CloudWatch Logs.
+ */
+export function scramSha256Verifier(password: string, salt: Buffer = crypto.randomBytes(16), iterations = 4096): string {
+  // SASLprep leaves printable ASCII unchanged; anything else would need its normalisation, so it is refused.
+  if (!/^[\x20-\x7e]+$/.test(password)) {
+    throw new BootstrapError('The replication password must be non-empty printable ASCII (the generated one is letters and digits); set such a value in the replication secret.');
+  }
+  const salted = crypto.pbkdf2Sync(Buffer.from(password, 'utf8'), salt, iterations, 32, 'sha256');
+  const clientKey = crypto.createHmac('sha256', salted).update('Client Key').digest();
+  const storedKey = crypto.createHash('sha256').update(clientKey).digest();
+  const serverKey = crypto.createHmac('sha256', salted).update('Server Key').digest();
+  return `SCRAM-SHA-256$${iterations}:${salt.toString('base64')}$${storedKey.toString('base64')}:${serverKey.toString('base64')}`;
+}
+
+/**
+ * Refuses a replication user name that is the admin user, or a role this bootstrap did not create (no marker
+ * comment): changing its password and grants, and dropping it on delete, would hijack someone else's account.
+ * `adopt` accepts an unmarked role the previous configuration already used (created by an older bootstrap).
+ * Returns whether the role exists.
+ */
+export async function checkPostgresReplicationRole(client: Sql, username: string, adopt = false): Promise<boolean> {
+  const admin = (await client.query<{ u: string }>('SELECT current_user AS u')).rows[0].u;
+  if (username === admin) {
+    throw new BootstrapError(`replicationUsername '${username}' is the admin user the bootstrap connects as. `
+      + 'Choose another replicationUsername (default \'debezium\'): the bootstrap sets its password and drops it when the stack is deleted.');
+  }
+  const comment = await roleComment(client, username);
+  if (comment === undefined) return false;
+  if (comment !== REPLICATION_ROLE_MARKER && !adopt) {
+    throw new BootstrapError(`replicationUsername '${username}' names an existing role that this stack did not create. `
+      + 'The bootstrap would change its password and grants and drop it when the stack is deleted. Choose another replicationUsername, '
+      + `or, if the role is unused and may be taken over, run COMMENT ON ROLE ${client.escapeIdentifier(username)} IS ${client.escapeLiteral(REPLICATION_ROLE_MARKER)} and deploy again.`);
+  }
+  return true;
+}
+
 async function relationExists(client: Sql, name: string): Promise<boolean> {
   const [schema, table] = splitQualified(name);
   const res = await client.query(
@@ -246,15 +298,17 @@ async function schemaExists(client: Sql, schema: string): Promise<boolean> {
  * and SELECT/INSERT/UPDATE on the heartbeat table. Grants on tables no longer captured are revoked.
  */
 export async function ensurePostgresReplicationUser(
-  client: Sql, config: PostgresBootstrapConfig, previousTables: string[] = [],
+  client: Sql, config: PostgresBootstrapConfig, previousTables: string[] = [], adoptExistingRole = false,
 ): Promise<void> {
   const user = client.escapeIdentifier(config.replication.username);
-  const password = client.escapeLiteral(config.replication.password);
-  if (await roleExists(client, config.replication.username)) {
-    await client.query(`ALTER ROLE ${user} WITH LOGIN PASSWORD ${password}`);
+  // The verifier, never the password: statement text can reach the server log.
+  const verifier = client.escapeLiteral(scramSha256Verifier(config.replication.password));
+  if (await checkPostgresReplicationRole(client, config.replication.username, adoptExistingRole)) {
+    await client.query(`ALTER ROLE ${user} WITH LOGIN PASSWORD ${verifier}`);
   } else {
-    await client.query(`CREATE ROLE ${user} WITH LOGIN PASSWORD ${password}`);
+    await client.query(`CREATE ROLE ${user} WITH LOGIN PASSWORD ${verifier}`);
   }
+  await client.query(`COMMENT ON ROLE ${user} IS ${client.escapeLiteral(REPLICATION_ROLE_MARKER)}`);
   if (await roleExists(client, 'rds_replication')) {
     await client.query(`GRANT rds_replication TO ${user}`);
   } else {
@@ -311,12 +365,14 @@ export async function publicationTables(client: Sql, publicationName: string): P
  */
 export async function bootstrapPostgres(
   client: Sql, config: PostgresBootstrapConfig, previousTables: string[] = [], previousFullRowImageTables: string[] = [],
+  adoptExistingRole = false,
 ): Promise<void> {
   await checkPostgresSettings(client);
+  await checkPostgresReplicationRole(client, config.replication.username, adoptExistingRole);
   await checkPostgresTables(client, config.tables, config.fullRowImageTables);
   await ensurePostgresReplicaIdentity(client, config.fullRowImageTables ?? [], previousFullRowImageTables, config.lockTimeoutMs);
   await ensurePostgresHeartbeatTable(client, config.heartbeatTable);
-  await ensurePostgresReplicationUser(client, config, previousTables);
+  await ensurePostgresReplicationUser(client, config, previousTables, adoptExistingRole);
   await ensurePostgresPublication(client, config);
 }
 
@@ -391,11 +447,16 @@ async function terminateWalsender(client: Sql, slotName: string, pid: number): P
   }
 }
 
-/** Revokes what `ensurePostgresReplicationUser` granted in this database and, unless `dropRole` is false, drops the role. */
+/**
+ * Revokes what `ensurePostgresReplicationUser` granted in this database and, unless `dropRole` is false, drops the
+ * role; a role without the bootstrap's marker comment (not created by it) is left alone.
+ */
 export async function dropPostgresReplicationUser(
   client: Sql, config: Pick<PostgresBootstrapConfig, 'database' | 'tables' | 'heartbeatTable' | 'replication'>, dropRole = true,
 ): Promise<void> {
-  if (!await roleExists(client, config.replication.username)) return;
+  // Only a role this bootstrap created (marked) is touched: an Update rolled back after a refused rename must not
+  // revoke or drop the grants of the foreign role it was refused for.
+  if (await roleComment(client, config.replication.username) !== REPLICATION_ROLE_MARKER) return;
   const user = client.escapeIdentifier(config.replication.username);
   const tables = [...config.tables, config.heartbeatTable];
   for (const table of tables) {

@@ -2,7 +2,7 @@
 import * as crypto from 'crypto';
 import * as mysql from 'mysql2/promise';
 import { BootstrapProperties, mysqlConnectionOptions, onEvent } from '../../lambda/replication-bootstrap';
-import { mysqlGrants, mysqlHeartbeatActionQuery, setMysqlBinlogRetention } from '../../lambda/replication-bootstrap/mysql';
+import { mysqlGrants, mysqlHeartbeatActionQuery, mysqlNativePasswordHash, setMysqlBinlogRetention } from '../../lambda/replication-bootstrap/mysql';
 import { ADMIN_SECRET_ARN, createEvent, deleteEvent, mockSecrets, REPLICATION_SECRET_ARN, updateEvent } from './helpers/events';
 import { PrivateMariaDb, startMariaDb } from './helpers/servers';
 
@@ -35,7 +35,7 @@ describe('replication bootstrap on MariaDB with the binlog on', () => {
   let secrets: ReturnType<typeof mockSecrets>;
 
   beforeAll(async () => {
-    server = await startMariaDb();
+    server = await startMariaDb({ generalLog: true });
     secrets = mockSecrets({ username: 'root', password: '' }, REPLICATION);
     admin = await mysql.createConnection({ host: '127.0.0.1', port: server.port, user: 'root' });
   });
@@ -149,6 +149,34 @@ describe('replication bootstrap on MariaDB with the binlog on', () => {
   test('fails listing every missing table', async () => {
     await expect(onEvent(createEvent(props(server.port, { Tables: ['shop.orders', 'shop.nope', 'other.gone'] })), deps()))
       .rejects.toThrow(/captured tables not found: shop\.nope, other\.gone/);
+  });
+
+  test('the replication password never reaches the general query log (MariaDB logs statements as written); the login works', async () => {
+    const before = server.generalLog().length;
+    await onEvent(createEvent(props(server.port)), deps());
+    await onEvent(createEvent(props(server.port)), deps());
+    const log = server.generalLog().slice(before);
+    expect(log).toMatch(/CREATE USER IF NOT EXISTS 'cdc_replication'@'%' IDENTIFIED BY PASSWORD '\*[0-9A-F]{40}'/);
+    expect(log).not.toContain(REPLICATION.password);
+    const repl = await mysql.createConnection({ host: '127.0.0.1', port: server.port, user: REPLICATION.username, password: REPLICATION.password });
+    await repl.query('SELECT * FROM shop.orders');
+    await repl.end();
+    const [[serverHash]] = await admin.query(`SELECT PASSWORD('probe-Pw-1') AS h`) as unknown as [{ h: string }[]];
+    expect(mysqlNativePasswordHash('probe-Pw-1')).toBe(serverHash.h);
+  });
+
+  test('refuses a replicationUsername equal to the admin user, before changing anything', async () => {
+    const s = mockSecrets({ username: 'root', password: '' }, { username: 'root', password: 'would-replace-root' });
+    try {
+      await expect(onEvent(createEvent(props(server.port, { ReplicationUsername: 'root' })), { secrets: s.client, tls: false }))
+        .rejects.toThrow(/replicationUsername 'root' is the admin user the bootstrap connects as/);
+    } finally {
+      s.mock.restore();
+    }
+    const rootAgain = await mysql.createConnection({ host: '127.0.0.1', port: server.port, user: 'root' });
+    await rootAgain.end();
+    const [hb] = await admin.query(`SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'cdc'`);
+    expect(hb).toEqual([]);
   });
 
   test('the connection settings verify the server certificate when TLS is on', () => {

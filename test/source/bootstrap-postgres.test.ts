@@ -8,11 +8,11 @@ import {
 } from '../../lambda/replication-bootstrap';
 import {
   checkPostgresTables, ensurePostgresPublication, ensurePostgresReplicaIdentity, ensurePostgresReplicationUser, postgresHeartbeatActionQuery,
-  publicationTables,
+  publicationTables, REPLICATION_ROLE_MARKER, scramSha256Verifier,
 } from '../../lambda/replication-bootstrap/postgres';
 import { CapturedRecord, PgChangeCapture } from '../../cli/dev/pg-capture';
 import { ADMIN_SECRET_ARN, createEvent, deleteEvent, mockSecrets, REPLICATION_SECRET_ARN, updateEvent } from './helpers/events';
-import { PrivatePostgres, startPostgres } from './helpers/servers';
+import { LoggingPostgres, PrivatePostgres, startLoggingPostgres, startPostgres } from './helpers/servers';
 import { mulberry32 } from '../helpers/random';
 
 const REPLICATION = { username: 'cdc_replication', password: 'Repl-' + crypto.randomBytes(8).toString('hex') };
@@ -487,6 +487,115 @@ describe('replication bootstrap on PostgreSQL with wal_level=logical', () => {
     expect(postgresClientConfig(p, 'db', { username: 'a', password: 'b' }, { ca: 'PEM' }).ssl).toEqual({ ca: 'PEM', rejectUnauthorized: true });
     expect(postgresClientConfig(p, 'db', { username: 'a', password: 'b' }, false).ssl).toBe(false);
     expect(physicalResourceId(p)).toBe('cdc-bootstrap:postgresql:127.0.0.1:5432');
+  });
+});
+
+describe('replication password and role ownership on a PostgreSQL that logs every statement', () => {
+  let server: LoggingPostgres;
+  let root: Client;
+  const PASSWORD = 'NeverLogged' + crypto.randomBytes(12).toString('hex');
+  let n = 0;
+  let database: string;
+
+  beforeAll(async () => {
+    server = await startLoggingPostgres();
+    root = await connect(server.port, 'postgres', server.user, server.password);
+  });
+  afterAll(async () => {
+    await root.end();
+    await server.stop();
+  });
+  beforeEach(async () => {
+    database = `pwlog_${++n}`;
+    await root.query(`CREATE DATABASE ${database}`);
+    const db = await connect(server.port, database, server.user, server.password);
+    await db.query('CREATE SCHEMA app; CREATE TABLE app.orders (id int PRIMARY KEY); CREATE TABLE app.customers (id int PRIMARY KEY)');
+    await db.end();
+  });
+  afterEach(async () => {
+    await root.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+    for (const role of ['cdc_replication', 'someone_else']) await root.query(`DROP ROLE IF EXISTS ${role}`);
+  });
+
+  function withSecrets<T>(replication: { username: string; password: string }, fn: (secrets: SecretsManagerClient) => Promise<T>): Promise<T> {
+    const s = mockSecrets({ username: server.user, password: server.password }, replication);
+    return fn(s.client).finally(() => s.mock.restore());
+  }
+
+  test('create, a password change on update and a failing statement never write the password to the server log; the login works', async () => {
+    const p = props(server.port, database);
+    const created = await withSecrets({ username: 'cdc_replication', password: PASSWORD }, secrets => onEvent(createEvent(p), { secrets, tls: false }));
+    const second = PASSWORD + 'v2';
+    await withSecrets({ username: 'cdc_replication', password: second }, secrets =>
+      onEvent(updateEvent(created.PhysicalResourceId, props(server.port, database, { Tables: ['app.orders'] }), p), { secrets, tls: false }));
+    // A failure after the role statement: PostgreSQL logs the failing statement (log_min_error_statement).
+    await withSecrets({ username: 'cdc_replication', password: second }, secrets =>
+      expect(onEvent(createEvent(props(server.port, database, { Tables: ['app.orders', 'app.missing'] })), { secrets, tls: false }))
+        .rejects.toThrow(/captured tables not found/));
+
+    const log = server.log();
+    // The statements were logged (the log is real), with the verifier in place of the password.
+    expect(log).toMatch(/statement: ALTER ROLE "cdc_replication" WITH LOGIN PASSWORD 'SCRAM-SHA-256\$4096:/);
+    expect(log).not.toContain(PASSWORD);
+    expect(log).not.toContain('NeverLogged');
+    const stored = await root.query(`SELECT rolpassword FROM pg_authid WHERE rolname = 'cdc_replication'`);
+    expect(stored.rows[0].rolpassword).toMatch(/^SCRAM-SHA-256\$4096:/);
+    // SCRAM login with the current password works; the first one no longer does.
+    const repl = await connect(server.port, database, 'cdc_replication', second);
+    await repl.query('SELECT * FROM app.orders');
+    await repl.end();
+    await expect(connect(server.port, database, 'cdc_replication', PASSWORD)).rejects.toThrow(/password authentication failed/);
+  });
+
+  test('the verifier matches the one PostgreSQL computes for the same salt and password', async () => {
+    const salt = crypto.randomBytes(16);
+    await root.query(`SET password_encryption = 'scram-sha-256'`);
+    await root.query(`CREATE ROLE someone_else LOGIN PASSWORD 'probe-Pw-1'`);
+    const theirs: string = (await root.query(`SELECT rolpassword FROM pg_authid WHERE rolname = 'someone_else'`)).rows[0].rolpassword;
+    const [, iterations, theirSalt] = /^SCRAM-SHA-256\$(\d+):([^$]+)\$/.exec(theirs)!;
+    expect(scramSha256Verifier('probe-Pw-1', Buffer.from(theirSalt, 'base64'), Number(iterations))).toBe(theirs);
+    expect(scramSha256Verifier('probe-Pw-1', salt)).not.toBe(theirs);
+    expect(() => scramSha256Verifier('pässwörd')).toThrow(/printable ASCII/);
+  });
+
+  test('refuses a replicationUsername equal to the admin user, before changing anything', async () => {
+    const p = props(server.port, database, { ReplicationUsername: server.user });
+    await withSecrets({ username: server.user, password: 'would-replace-admin-pw' }, secrets =>
+      expect(onEvent(createEvent(p), { secrets, tls: false })).rejects.toThrow(
+        /replicationUsername 'postgres' is the admin user the bootstrap connects as\. Choose another replicationUsername/));
+    const still = await connect(server.port, database, server.user, server.password);
+    const pubs = await still.query('SELECT count(*)::int AS n FROM pg_publication');
+    await still.end();
+    expect(pubs.rows[0].n).toBe(0);
+  });
+
+  test('refuses an existing role it did not create, leaving its password, grants and existence alone (also on delete)', async () => {
+    await root.query(`CREATE ROLE someone_else LOGIN PASSWORD 'their-own-pw'`);
+    const p = props(server.port, database, { ReplicationUsername: 'someone_else' });
+    await withSecrets({ username: 'someone_else', password: 'takeover-pw' }, async secrets => {
+      await expect(onEvent(createEvent(p), { secrets, tls: false })).rejects.toThrow(
+        /replicationUsername 'someone_else' names an existing role that this stack did not create\..*COMMENT ON ROLE "someone_else" IS/);
+      // A delete with these properties (e.g. a rolled-back update) does not drop it either.
+      await onEvent(deleteEvent(physicalResourceId(p), p), { secrets, tls: false });
+    });
+    const theirs = await connect(server.port, database, 'someone_else', 'their-own-pw');
+    await theirs.end();
+  });
+
+  test('marks the roles it creates, so create and update run again; a role an older bootstrap created is adopted on update', async () => {
+    const p = props(server.port, database);
+    await withSecrets({ username: 'cdc_replication', password: PASSWORD }, async secrets => {
+      const created = await onEvent(createEvent(p), { secrets, tls: false });
+      await onEvent(createEvent(p), { secrets, tls: false });
+      const comment = await root.query(`SELECT shobj_description(oid, 'pg_authid') AS c FROM pg_roles WHERE rolname = 'cdc_replication'`);
+      expect(comment.rows[0].c).toBe(REPLICATION_ROLE_MARKER);
+      // As an older bootstrap left it: no marker. An update of the same resource (same user) takes it back and marks it.
+      await root.query('COMMENT ON ROLE cdc_replication IS NULL');
+      await expect(onEvent(createEvent(p), { secrets, tls: false })).rejects.toThrow(/did not create/);
+      await onEvent(updateEvent(created.PhysicalResourceId, props(server.port, database, { Tables: ['app.orders'] }), p), { secrets, tls: false });
+      const again = await root.query(`SELECT shobj_description(oid, 'pg_authid') AS c FROM pg_roles WHERE rolname = 'cdc_replication'`);
+      expect(again.rows[0].c).toBe(REPLICATION_ROLE_MARKER);
+    });
   });
 });
 

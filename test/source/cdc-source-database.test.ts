@@ -545,6 +545,8 @@ describe('CdcSourceDatabase validation', () => {
   test('fails when publicationName is not a valid name', () => fails({ publicationName: 'my pub' }, /publicationName is 'my pub'/));
   test('fails when replicationUsername is too long for MySQL', () =>
     fails({ engine: SourceEngine.mysql(), ...MYSQL_TABLES, replicationUsername: 'a'.repeat(33) }, /replicationUsername is 'a{33}'; it must be a lower-case identifier of at most 32 characters/));
+  test('fails when replicationUsername is the new database\'s admin user', () =>
+    fails({ replicationUsername: 'cdc_admin' }, /replicationUsername is 'cdc_admin', the admin user of the new database\..*choose another replicationUsername/));
   test('fails when databaseName is not an identifier', () => fails({ databaseName: '1db' }, /databaseName is '1db'/));
   test('fails when backups are off', () => fails({ backupRetention: Duration.days(0) }, /backupRetention is 0 days; automated backups must be kept at least 1 day/));
   test('fails when MySQL binlog retention is out of range', () =>
