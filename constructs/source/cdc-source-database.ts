@@ -12,6 +12,7 @@ import { Construct, IConstruct } from 'constructs';
 import type { BootstrapProperties } from '../../lambda/replication-bootstrap/types';
 import { AgentProvider } from '../common/agent-provider';
 import { SourceEngine, SourceEngineFamily } from './engine';
+import type { SourceSchema } from './schema';
 import { RDS_METRIC_NAMESPACE, SOURCE_METRICS } from './private/metrics';
 import { performanceInsightsUnsupportedReason } from './private/performance-insights';
 import {
@@ -74,6 +75,22 @@ export interface CdcSourceDatabaseProps {
    * @default 'agentdata' for a new database
    */
   readonly databaseName?: string;
+
+  /**
+   * SQL that creates the captured tables, run by the bootstrap before it checks them: a new database starts empty,
+   * and without the tables the bootstrap fails ("captured tables not found") and the stack rolls back. Runs on
+   * Create and on an Update that changes the SQL (not on other Updates); a retried Create runs it again, so it must
+   * be idempotent (`CREATE TABLE IF NOT EXISTS`, `ON CONFLICT DO NOTHING`). PostgreSQL runs it in one transaction
+   * in `databaseName`; MySQL runs it in `databaseName` (DDL is not transactional there). On an existing database it
+   * only runs with `applyInitialSchemaToExistingDatabase: true`.
+   * @default - none: the captured tables must exist before the stack deploys
+   */
+  readonly initialSchema?: SourceSchema;
+  /**
+   * Run `initialSchema` on `existingInstance` / `existingCluster` too.
+   * @default false - an existing database is never changed by `initialSchema` (synth fails if both are set)
+   */
+  readonly applyInitialSchemaToExistingDatabase?: boolean;
 
   /** An existing RDS DB instance to use instead of creating one (its engine must match `engine`). @default - a new database is created */
   readonly existingInstance?: rds.IDatabaseInstance;
@@ -224,6 +241,10 @@ export class CdcSourceDatabase extends Construct implements ICdcSourceDatabase {
     if (existing && props.databaseName === undefined) {
       throw new Error('CdcSourceDatabase: databaseName is missing. With an existing database, name the database holding the captured tables.');
     }
+    if (existing && props.initialSchema && !props.applyInitialSchemaToExistingDatabase) {
+      throw new Error(`CdcSourceDatabase: initialSchema (${props.initialSchema.origin}) is set on an existing database. The bootstrap never runs SQL on a `
+        + 'database it did not create unless asked: set applyInitialSchemaToExistingDatabase: true to run it there, or drop initialSchema.');
+    }
     validateEngine(engine);
     validateTables(engine, props.tables);
     validateFullRowImageTables(props.tables, props.fullRowImageTables ?? []);
@@ -343,6 +364,8 @@ export class CdcSourceDatabase extends Construct implements ICdcSourceDatabase {
       HeartbeatTable: heartbeatTable,
       // Only when set, so templates (and the resource) of sources without the prop are unchanged by its introduction.
       ...(isPostgres && this.fullRowImageTables.length > 0 ? { FullRowImageTables: this.fullRowImageTables } : {}),
+      // Only when set, like FullRowImageTables. The hash makes a schema change visible at a glance in a change set.
+      ...(props.initialSchema ? { InitialSchemaSql: props.initialSchema.sql, InitialSchemaSha256: props.initialSchema.sha256 } : {}),
       ...(isPostgres
         ? { PublicationName: publicationName, SlotName: slotName }
         : { BinlogRetentionHours: String(binlogRetention.toHours()) }),

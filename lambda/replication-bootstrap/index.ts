@@ -4,7 +4,7 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import * as mysql from 'mysql2/promise';
 import { Client, ClientConfig } from 'pg';
-import { bootstrapMysql, cleanupMysql, MysqlBootstrapConfig } from './mysql';
+import { applyMysqlSchema, bootstrapMysql, checkMysqlReplicationUser, checkMysqlSettings, cleanupMysql, MysqlBootstrapConfig } from './mysql';
 import {
   bootstrapPostgres, cleanupPostgres, dropPostgresHeartbeatTable, dropPostgresPublication, dropPostgresReplicationUser,
   dropPostgresSlot, PostgresBootstrapConfig,
@@ -77,8 +77,16 @@ export function mysqlConnectionOptions(p: BootstrapProperties, admin: Credential
   };
 }
 
-function postgresConfig(p: BootstrapProperties, replication: Credentials, lockTimeoutMs?: number): PostgresBootstrapConfig {
+/** Whether `initialSchema` runs: on Create (and a move to another server), and on an Update that changed the SQL. */
+function schemaToRun(p: BootstrapProperties, old: BootstrapProperties | undefined): string | undefined {
+  if (!p.InitialSchemaSql) return undefined;
+  if (old && old.InitialSchemaSql && old.InitialSchemaSha256 === p.InitialSchemaSha256 && old.Database === p.Database) return undefined;
+  return p.InitialSchemaSql;
+}
+
+function postgresConfig(p: BootstrapProperties, replication: Credentials, lockTimeoutMs?: number, initialSchemaSql?: string): PostgresBootstrapConfig {
   return {
+    initialSchemaSql,
     database: p.Database,
     tables: p.Tables,
     fullRowImageTables: p.FullRowImageTables ?? [],
@@ -141,9 +149,11 @@ async function withPostgres<T>(p: BootstrapProperties, database: string, admin: 
   }
 }
 
-async function withMysql<T>(p: BootstrapProperties, admin: Credentials, deps: BootstrapDeps, fn: (c: mysql.Connection) => Promise<T>): Promise<T> {
+async function withMysql<T>(
+  p: BootstrapProperties, admin: Credentials, deps: BootstrapDeps, fn: (c: mysql.Connection) => Promise<T>, extra: mysql.ConnectionOptions = {},
+): Promise<T> {
   const conn = await connectWithAdmin(deps, p.AdminSecretArn, admin,
-    creds => mysql.createConnection(mysqlConnectionOptions(p, creds, deps.tls, deps.connectTimeoutMs)));
+    creds => mysql.createConnection({ ...mysqlConnectionOptions(p, creds, deps.tls, deps.connectTimeoutMs), ...extra }));
   try {
     return await fn(conn);
   } finally {
@@ -171,7 +181,7 @@ async function createOrUpdate(p: BootstrapProperties, old: BootstrapProperties |
   const oldReplication: Credentials | undefined = old ? { username: old.ReplicationUsername, password: '' } : undefined;
 
   if (p.Engine === 'postgresql') {
-    const config = postgresConfig(p, replication, deps.lockTimeoutMs);
+    const config = postgresConfig(p, replication, deps.lockTimeoutMs, schemaToRun(p, old));
     const sameDatabase = old !== undefined && old.Database === p.Database;
     // Replica identities are only undone in the same database: after a database move the old tables are no longer ours to manage.
     // A role the previous configuration already used is ours even without the marker (created by an older bootstrap).
@@ -197,6 +207,15 @@ async function createOrUpdate(p: BootstrapProperties, old: BootstrapProperties |
   }
 
   const config = mysqlConfig(p, replication);
+  const schema = schemaToRun(p, old);
+  if (schema) {
+    // Its own connection: only the schema script may hold several statements.
+    await withMysql(p, admin, deps, async c => {
+      await checkMysqlSettings(c);
+      await checkMysqlReplicationUser(c, config.replication.username);
+      await applyMysqlSchema(c, p.Database, schema);
+    }, { multipleStatements: true });
+  }
   const result = await withMysql(p, admin, deps, async c => {
     const r = await bootstrapMysql(c, config, old ? old.Tables : []);
     if (old && oldReplication) {

@@ -77,9 +77,24 @@ export async function checkMysqlTables(conn: Sql, tables: string[]): Promise<voi
     else if (!Number(found[0].has_pk)) keyless.push(name);
   }
   const problems: string[] = [];
-  if (missing.length) problems.push(`captured tables not found: ${missing.join(', ')} (create them before deploying, or remove them from 'tables')`);
+  if (missing.length) problems.push(`captured tables not found: ${missing.join(', ')} (create them before deploying or in CdcSourceDatabase's initialSchema, or remove them from 'tables')`);
   if (keyless.length) problems.push(`captured tables without a primary key: ${keyless.join(', ')} (add a PRIMARY KEY so change events carry a key)`);
   if (problems.length) throw new BootstrapError(`Cannot capture changes: ${problems.join('; ')}.`);
+}
+
+/**
+ * Runs the `initialSchema` SQL in `database` (created if missing) on a connection that allows multiple statements.
+ * MySQL commits each DDL statement on its own, so a failure part-way leaves the statements before it applied: the
+ * SQL must be safe to run again (CREATE TABLE IF NOT EXISTS, INSERT IGNORE).
+ */
+export async function applyMysqlSchema(conn: Sql, database: string, sql: string): Promise<void> {
+  try {
+    await conn.query(`CREATE DATABASE IF NOT EXISTS ${conn.escapeId(database)}; USE ${conn.escapeId(database)};\n${sql}`);
+  } catch (e) {
+    const err = e as { message?: string; code?: string };
+    throw new BootstrapError(`initialSchema failed: ${err.message} (${err.code ?? 'unknown'}). Statements before the failing one may have been applied `
+      + '(MySQL DDL is not transactional). Fix the SQL (it must be safe to run twice: CREATE TABLE IF NOT EXISTS, INSERT IGNORE) and deploy again.');
+  }
 }
 
 /** Creates the heartbeat table (one row, updated by Debezium's heartbeat action query). */

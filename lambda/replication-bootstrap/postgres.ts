@@ -20,6 +20,8 @@ export interface PostgresBootstrapConfig {
   readonly fullRowImageTables?: string[];
   /** How long `ALTER TABLE ... REPLICA IDENTITY` waits for its ACCESS EXCLUSIVE lock before failing. @default 10_000 */
   readonly lockTimeoutMs?: number;
+  /** SQL to run before the table checks (`initialSchema`), when it should run this time. @default - none */
+  readonly initialSchemaSql?: string;
 }
 
 export interface PostgresCleanupOptions {
@@ -98,13 +100,33 @@ export async function checkPostgresTables(client: Sql, tables: string[], fullRow
   }
   const problems: string[] = [];
   if (missing.length) {
-    problems.push(`captured tables not found in database: ${missing.join(', ')} (create them before deploying, or remove them from 'tables'; names are case-sensitive)`);
+    problems.push(`captured tables not found in database: ${missing.join(', ')} (create them before deploying or in CdcSourceDatabase's initialSchema, or remove them from 'tables'; names are case-sensitive)`);
   }
   if (keyless.length) {
     problems.push(`captured tables without a primary key or replica identity: ${keyless.join(', ')} `
       + `(add a PRIMARY KEY, or run ALTER TABLE <table> REPLICA IDENTITY FULL)`);
   }
   if (problems.length) throw new BootstrapError(`Cannot capture changes: ${problems.join('; ')}.`);
+}
+
+/** `line L` of a 1-based character position in `sql` (PostgreSQL reports error positions that way). */
+export function sqlLineOf(sql: string, position: number): number {
+  return sql.slice(0, Math.max(0, position - 1)).split('\n').length;
+}
+
+/**
+ * Runs the `initialSchema` SQL. Sent as one simple query, its statements run in one implicit transaction: a failing
+ * statement leaves nothing half-created. The error names the line and the server's message.
+ */
+export async function applyPostgresSchema(client: Sql, sql: string): Promise<void> {
+  try {
+    await client.query(sql);
+  } catch (e) {
+    const err = e as { message?: string; position?: string; code?: string };
+    const where = err.position ? ` at line ${sqlLineOf(sql, Number(err.position))}` : '';
+    throw new BootstrapError(`initialSchema failed${where}: ${err.message} (SQLSTATE ${err.code ?? 'unknown'}). Nothing of it was applied. `
+      + 'Fix the SQL (it must also be safe to run twice: CREATE TABLE IF NOT EXISTS, INSERT ... ON CONFLICT DO NOTHING) and deploy again.');
+  }
 }
 
 /** One relation whose replica identity the bootstrap manages: a listed table, or a partition / child of one. */
@@ -369,6 +391,7 @@ export async function bootstrapPostgres(
 ): Promise<void> {
   await checkPostgresSettings(client);
   await checkPostgresReplicationRole(client, config.replication.username, adoptExistingRole);
+  if (config.initialSchemaSql) await applyPostgresSchema(client, config.initialSchemaSql);
   await checkPostgresTables(client, config.tables, config.fullRowImageTables);
   await ensurePostgresReplicaIdentity(client, config.fullRowImageTables ?? [], previousFullRowImageTables, config.lockTimeoutMs);
   await ensurePostgresHeartbeatTable(client, config.heartbeatTable);

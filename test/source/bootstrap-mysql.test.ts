@@ -179,6 +179,28 @@ describe('replication bootstrap on MariaDB with the binlog on', () => {
     expect(hb).toEqual([]);
   });
 
+  test('initialSchema creates the captured tables (and their database) before the checks; running it twice is safe', async () => {
+    const sql = [
+      'CREATE TABLE IF NOT EXISTS products (id INT PRIMARY KEY, name TEXT NOT NULL);',
+      `INSERT IGNORE INTO products VALUES (1, 'kettle');`,
+    ].join('\n');
+    const sha = crypto.createHash('sha256').update(sql).digest('hex');
+    const p = props(server.port, { Database: 'catalog', Tables: ['catalog.products'], InitialSchemaSql: sql, InitialSchemaSha256: sha });
+    try {
+      await onEvent(createEvent(p), deps());
+      await onEvent(createEvent(p), deps());
+      const [rows] = await admin.query('SELECT id, name FROM catalog.products');
+      expect(rows).toEqual([{ id: 1, name: 'kettle' }]);
+      expect((await mysqlGrants(admin, 'cdc_replication')).join('\n')).toMatch(/GRANT SELECT ON `catalog`\.`products`/);
+      await expect(onEvent(createEvent(props(server.port, { ...p, Tables: ['catalog.products', 'catalog.prices'] })), deps()))
+        .rejects.toThrow(/captured tables not found: catalog\.prices \(create them before deploying or in CdcSourceDatabase's initialSchema/);
+      await expect(onEvent(createEvent(props(server.port, { ...p, InitialSchemaSql: 'CREATE TABLE oops (', InitialSchemaSha256: 'x' })), deps()))
+        .rejects.toThrow(/initialSchema failed: .*syntax/);
+    } finally {
+      await admin.query('DROP DATABASE IF EXISTS catalog');
+    }
+  });
+
   test('the connection settings verify the server certificate when TLS is on', () => {
     const p = props(3306);
     expect(mysqlConnectionOptions(p, { username: 'a', password: 'b' }, { ca: 'PEM' }).ssl).toEqual({ ca: 'PEM', rejectUnauthorized: true });

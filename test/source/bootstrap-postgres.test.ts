@@ -482,6 +482,53 @@ describe('replication bootstrap on PostgreSQL with wal_level=logical', () => {
     await expect(onEvent(createEvent(p), deps())).rejects.toThrow(/captured tables not found in database: app\.nope, other\.gone/);
   });
 
+  const SCHEMA = [
+    'CREATE TABLE IF NOT EXISTS app.products (id int PRIMARY KEY, name text NOT NULL);',
+    'CREATE TABLE IF NOT EXISTS app.stock (product_id int PRIMARY KEY REFERENCES app.products (id), qty int NOT NULL);',
+    `INSERT INTO app.products VALUES (1, 'kettle'), (2, 'toaster') ON CONFLICT (id) DO NOTHING;`,
+  ].join('\n');
+  const sha = (sql: string) => crypto.createHash('sha256').update(sql).digest('hex');
+  const withSchema = (sql: string, overrides: Partial<BootstrapProperties> = {}) =>
+    props(server.port, database, { Tables: ['app.products', 'app.stock'], InitialSchemaSql: sql, InitialSchemaSha256: sha(sql), ...overrides });
+
+  test('initialSchema creates the captured tables of an empty database before the checks; running it twice is safe', async () => {
+    const p = withSchema(SCHEMA);
+    const first = await onEvent(createEvent(p), deps());
+    expect(await onEvent(createEvent(p), deps())).toEqual(first);
+    expect(await publicationTables(admin, 'agent_cdc')).toEqual(['app.products', 'app.stock', 'public.debezium_heartbeat']);
+    const rows = await admin.query('SELECT id, name FROM app.products ORDER BY id');
+    expect(rows.rows).toEqual([{ id: 1, name: 'kettle' }, { id: 2, name: 'toaster' }]);
+  });
+
+  test('an update runs initialSchema only when the SQL changed', async () => {
+    const p = withSchema(SCHEMA);
+    const { PhysicalResourceId: id } = await onEvent(createEvent(p), deps());
+    await admin.query('DELETE FROM app.products WHERE id = 2');
+    // Another property changed, same SQL: not run again (the deleted seed row stays deleted).
+    const sameSql = withSchema(SCHEMA, { Tables: ['app.products'] });
+    await onEvent(updateEvent(id, sameSql, p), deps());
+    expect((await admin.query('SELECT count(*)::int AS n FROM app.products')).rows[0].n).toBe(1);
+    // Changed SQL: run.
+    const changed = SCHEMA + '\nCREATE TABLE IF NOT EXISTS app.suppliers (id int PRIMARY KEY);';
+    await onEvent(updateEvent(id, withSchema(changed, { Tables: ['app.products', 'app.suppliers'] }), sameSql), deps());
+    expect(await publicationTables(admin, 'agent_cdc')).toEqual(['app.products', 'app.suppliers', 'public.debezium_heartbeat']);
+    expect((await admin.query('SELECT count(*)::int AS n FROM app.products')).rows[0].n).toBe(2);
+  });
+
+  test('a database that exists but lacks a captured table still gets the clear error, schema or not', async () => {
+    await expect(onEvent(createEvent(withSchema(SCHEMA, { Tables: ['app.products', 'app.invoices'] })), deps()))
+      .rejects.toThrow(/captured tables not found in database: app\.invoices \(create them before deploying or in CdcSourceDatabase's initialSchema/);
+  });
+
+  test('a failing initialSchema names the line and applies nothing', async () => {
+    const broken = SCHEMA + '\nCREATE TABLE app.oops (id int PRIMARY KEY, other int REFERENCES app.nowhere (id));';
+    await expect(onEvent(createEvent(withSchema(broken)), deps()))
+      .rejects.toThrow(/initialSchema failed: relation "app\.nowhere" does not exist \(SQLSTATE 42P01\)\. Nothing of it was applied/);
+    expect((await admin.query(`SELECT to_regclass('app.products') IS NULL AS gone`)).rows[0].gone).toBe(true);
+    await expect(onEvent(createEvent(withSchema('CREATE TABLE app.x (id int PRIMARY KEY);\nSELEC 1;')), deps()))
+      .rejects.toThrow(/initialSchema failed at line 2: syntax error at or near "SELEC"/);
+  });
+
   test('the connection settings verify the server certificate when TLS is on', () => {
     const p = props(5432, 'db');
     expect(postgresClientConfig(p, 'db', { username: 'a', password: 'b' }, { ca: 'PEM' }).ssl).toEqual({ ca: 'PEM', rejectUnauthorized: true });

@@ -1,4 +1,8 @@
 // CdcSourceDatabase: CDC parameters per engine, security defaults, removal policies, the bootstrap wiring, imported mode, metrics, validation.
+import * as crypto from 'crypto';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
 import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -7,7 +11,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { AgentNetwork } from '../../constructs/common/agent-network';
-import { CdcSourceDatabase, CdcSourceDatabaseProps, SourceEngine, SourceEngineFamily } from '../../constructs/source';
+import { CdcSourceDatabase, CdcSourceDatabaseProps, SourceEngine, SourceEngineFamily, SourceSchema } from '../../constructs/source';
 import { testApp, testStack } from '../helpers/app';
 import { formatFindings, gateFindings } from '../helpers/gate';
 import { DeploymentProfile, profileDefaults } from '../../lib/profiles';
@@ -225,6 +229,56 @@ describe('CdcSourceDatabase on other engines', () => {
   test('multiAz: false gives a single instance (RDS) or no reader (Aurora)', () => {
     build({ multiAz: false }).template().hasResourceProperties('AWS::RDS::DBInstance', { MultiAZ: false });
     build({ engine: SourceEngine.auroraPostgres(), multiAz: false }).template().resourceCountIs('AWS::RDS::DBInstance', 1);
+  });
+});
+
+describe('initialSchema', () => {
+  const SQL = 'CREATE TABLE IF NOT EXISTS public.orders (id bigint PRIMARY KEY);\nCREATE TABLE IF NOT EXISTS public.customers (id bigint PRIMARY KEY);\n';
+  const sha = (sql: string) => crypto.createHash('sha256').update(sql).digest('hex');
+
+  test('defaults to none: the bootstrap gets no schema and the tables must exist', () => {
+    build().template().hasResourceProperties('Custom::CdcReplicationBootstrap', { InitialSchemaSql: Match.absent(), InitialSchemaSha256: Match.absent() });
+  });
+
+  test('travels to the bootstrap as the SQL and its SHA-256, so a changed schema changes the properties (an Update)', () => {
+    build({ initialSchema: SourceSchema.fromSql(SQL) }).template().hasResourceProperties('Custom::CdcReplicationBootstrap', {
+      InitialSchemaSql: SQL, InitialSchemaSha256: sha(SQL),
+    });
+    const changed = SQL + 'CREATE INDEX IF NOT EXISTS orders_id ON public.orders (id);\n';
+    build({ initialSchema: SourceSchema.fromSql(changed) }).template().hasResourceProperties('Custom::CdcReplicationBootstrap', {
+      InitialSchemaSha256: sha(changed),
+    });
+  });
+
+  test('fromFile reads the file at synth time', () => {
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'schema-')), 'schema.sql');
+    fs.writeFileSync(file, SQL);
+    expect(SourceSchema.fromFile(file)).toMatchObject({ sql: SQL, sha256: sha(SQL), origin: file });
+    expect(() => SourceSchema.fromFile(file + '.missing')).toThrow(/schema\.sql\.missing does not exist/);
+  });
+
+  test('fails when the SQL is empty or larger than the bootstrap takes', () => {
+    expect(() => SourceSchema.fromSql('  \n')).toThrow(/inline SQL is empty/);
+    expect(() => SourceSchema.fromSql('-- x\n'.repeat(10_000))).toThrow(/inline SQL is 50000 bytes; the bootstrap takes at most 32768 bytes.*migration tool/);
+  });
+
+  test('fails on an existing database unless applyInitialSchemaToExistingDatabase is set', () => {
+    const make = (apply?: boolean) => {
+      const app = testApp();
+      const stack = testStack(app);
+      const vpc = new AgentNetwork(stack, 'Net').vpc;
+      const instance = rds.DatabaseInstance.fromDatabaseInstanceAttributes(stack, 'E', {
+        instanceIdentifier: 'x', instanceEndpointAddress: 'x.example', port: 5432, securityGroups: [],
+      });
+      const secret = secretsmanager.Secret.fromSecretCompleteArn(stack, 'S', 'arn:aws:secretsmanager:us-east-1:123456789012:secret:a-AbCdEf');
+      new CdcSourceDatabase(stack, 'Source', {
+        vpc, tables: ['public.orders'], existingInstance: instance, existingAdminSecret: secret, databaseName: 'legacy',
+        initialSchema: SourceSchema.fromSql(SQL), applyInitialSchemaToExistingDatabase: apply,
+      });
+      return Template.fromStack(stack);
+    };
+    expect(() => make()).toThrow(/initialSchema \(inline SQL\) is set on an existing database\..*set applyInitialSchemaToExistingDatabase: true to run it there, or drop initialSchema/);
+    make(true).hasResourceProperties('Custom::CdcReplicationBootstrap', { InitialSchemaSql: SQL });
   });
 });
 
