@@ -144,6 +144,14 @@ export interface CdcSourceDatabaseProps {
    * @default 'debezium'
    */
   readonly replicationUsername?: string;
+  /**
+   * Any string; change it after putting a new password into `replicationSecret`. The replication password is not
+   * rotated automatically, and a new secret value alone changes nothing in the template, so CloudFormation would
+   * not run the bootstrap: changing this value makes it update the bootstrap, which applies the secret's current
+   * password to the replication user. Restart the connector afterwards so its tasks read the new value.
+   * @default - none
+   */
+  readonly replicationPasswordVersion?: string;
   /** PostgreSQL: the publication the bootstrap creates (Debezium: `publication.autocreate.mode=disabled`). @default 'agent_data_publication' */
   readonly publicationName?: string;
   /** PostgreSQL: the slot Debezium creates (`slot.name`); dropped when the stack is deleted. @default 'agent_data_slot' */
@@ -328,8 +336,9 @@ export class CdcSourceDatabase extends Construct implements ICdcSourceDatabase {
     });
     Validations.of(this.replicationSecret).acknowledge({
       id: 'AwsSolutions-SMG4',
-      reason: 'The replication password is read by the running Debezium connector; automatic rotation would break it mid-stream. '
-        + 'Rotate by setting a new value and redeploying: the bootstrap re-applies the secret\'s password to the user on every update.',
+      reason: 'No rotation function changes the replication user\'s database password together with this secret, so automatic rotation would '
+        + 'leave them apart and fail the connector\'s next start. It is changed on demand instead: put a new value into the secret and change '
+        + 'replicationPasswordVersion, which makes CloudFormation update the bootstrap, which applies the password (then restart the connector).',
     });
 
     this.bootstrapProvider = new AgentProvider(this, 'BootstrapProvider', {
@@ -364,6 +373,7 @@ export class CdcSourceDatabase extends Construct implements ICdcSourceDatabase {
       HeartbeatTable: heartbeatTable,
       // Only when set, so templates (and the resource) of sources without the prop are unchanged by its introduction.
       ...(isPostgres && this.fullRowImageTables.length > 0 ? { FullRowImageTables: this.fullRowImageTables } : {}),
+      ...(props.replicationPasswordVersion !== undefined ? { ReplicationPasswordVersion: props.replicationPasswordVersion } : {}),
       // Only when set, like FullRowImageTables. The hash makes a schema change visible at a glance in a change set.
       ...(props.initialSchema ? { InitialSchemaSql: props.initialSchema.sql, InitialSchemaSha256: props.initialSchema.sha256 } : {}),
       ...(isPostgres

@@ -29,6 +29,11 @@ export interface BootstrapProperties {
   readonly InitialSchemaSql?: string;
   /** SHA-256 (hex) of `InitialSchemaSql`. */
   readonly InitialSchemaSha256?: string;
+  /**
+   * Changed by the user after putting a new password into the replication secret: a property change, so
+   * CloudFormation sends an Update, which re-applies the secret's password. Not read otherwise.
+   */
+  readonly ReplicationPasswordVersion?: string;
   /** PostgreSQL only. */
   readonly PublicationName?: string;
   /** PostgreSQL only: the slot Debezium creates, dropped on Delete when inactive. */

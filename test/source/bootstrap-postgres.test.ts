@@ -605,6 +605,18 @@ describe('replication password and role ownership on a PostgreSQL that logs ever
     expect(() => scramSha256Verifier('pässwörd')).toThrow(/printable ASCII/);
   });
 
+  test('a new secret value plus a changed ReplicationPasswordVersion (nothing else) re-applies the password', async () => {
+    const v1 = props(server.port, database, { ReplicationPasswordVersion: '1' });
+    const created = await withSecrets({ username: 'cdc_replication', password: PASSWORD }, secrets => onEvent(createEvent(v1), { secrets, tls: false }));
+    const rotated = PASSWORD + 'rotated';
+    const v2 = props(server.port, database, { ReplicationPasswordVersion: '2' });
+    await withSecrets({ username: 'cdc_replication', password: rotated }, secrets =>
+      onEvent(updateEvent(created.PhysicalResourceId, v2, v1), { secrets, tls: false }));
+    const repl = await connect(server.port, database, 'cdc_replication', rotated);
+    await repl.end();
+    await expect(connect(server.port, database, 'cdc_replication', PASSWORD)).rejects.toThrow(/password authentication failed/);
+  });
+
   test('refuses a replicationUsername equal to the admin user, before changing anything', async () => {
     const p = props(server.port, database, { ReplicationUsername: server.user });
     await withSecrets({ username: server.user, password: 'would-replace-admin-pw' }, secrets =>

@@ -282,6 +282,23 @@ describe('initialSchema', () => {
   });
 });
 
+describe('replication password changes', () => {
+  test('replicationPasswordVersion reaches the bootstrap, so changing it is a property change (an Update that re-applies the password)', () => {
+    build().template().hasResourceProperties('Custom::CdcReplicationBootstrap', { ReplicationPasswordVersion: Match.absent() });
+    const v1 = build({ replicationPasswordVersion: '1' }).template().findResources('Custom::CdcReplicationBootstrap');
+    const v2 = build({ replicationPasswordVersion: '2' }).template().findResources('Custom::CdcReplicationBootstrap');
+    expect(Object.values(v1)[0].Properties.ReplicationPasswordVersion).toBe('1');
+    expect(Object.values(v2)[0].Properties.ReplicationPasswordVersion).toBe('2');
+  });
+
+  test('the SMG4 acknowledgement says how the password is changed, not that redeploying re-applies it', () => {
+    const { source } = build();
+    const acks = JSON.stringify(source.replicationSecret.node.metadata);
+    expect(acks).toMatch(/change\s+replicationPasswordVersion/);
+    expect(acks).not.toMatch(/redeploying/);
+  });
+});
+
 describe('Performance Insights per engine and instance class', () => {
   const T4G_MICRO = ec2.InstanceType.of(ec2.InstanceClass.T4G, ec2.InstanceSize.MICRO);
   const T4G_SMALL = ec2.InstanceType.of(ec2.InstanceClass.T4G, ec2.InstanceSize.SMALL);
