@@ -166,12 +166,15 @@ describe('replication bootstrap on MariaDB with the binlog on', () => {
   });
 
   test('refuses a replicationUsername equal to the admin user, before changing anything', async () => {
+    secrets.mock.restore();
     const s = mockSecrets({ username: 'root', password: '' }, { username: 'root', password: 'would-replace-root' });
     try {
       await expect(onEvent(createEvent(props(server.port, { ReplicationUsername: 'root' })), { secrets: s.client, tls: false }))
         .rejects.toThrow(/replicationUsername 'root' is the admin user the bootstrap connects as/);
     } finally {
+      // Restoring a client mock restores them all: put the suite's back.
       s.mock.restore();
+      secrets = mockSecrets({ username: 'root', password: '' }, REPLICATION);
     }
     const rootAgain = await mysql.createConnection({ host: '127.0.0.1', port: server.port, user: 'root' });
     await rootAgain.end();
