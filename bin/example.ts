@@ -1,9 +1,19 @@
 // The example declaration: the e-commerce case (customers and orders in PostgreSQL, completed orders enriched by Flink SQL).
+import * as fs from 'fs';
+import * as path from 'path';
 import { App, Duration } from 'aws-cdk-lib';
 import { AgentDataStack, ViewSource } from '../lib/agent-data-stack';
 import { DeploymentProfile } from '../lib/profiles';
 import { EXAMPLE_ORDER_ENRICHMENT_SQL, exampleOrderEnrichmentTables } from '../constructs/processing/example';
 import { ViewFieldType, ViewStore } from '../constructs/stores/view';
+import { SourceSchema } from '../constructs/source/schema';
+
+/**
+ * The example schema the dev loop loads too (`agent-data-stack dev`): beside the sources, or, compiled to dist/bin,
+ * in the package's cli/dev folder. One file, so the deployed example and the dev loop capture the same tables.
+ */
+export const EXAMPLE_SCHEMA_FILE = [path.join(__dirname, '..', 'cli', 'dev', 'example-schema.sql'), path.join(__dirname, '..', '..', 'cli', 'dev', 'example-schema.sql')]
+  .find(p => fs.existsSync(p)) ?? path.join(__dirname, '..', 'cli', 'dev', 'example-schema.sql');
 
 export interface ExampleOptions {
   /** `development` or `production`. @default 'development' */
@@ -16,7 +26,12 @@ export function defineExampleApp(app: App, options: ExampleOptions = {}): AgentD
     // Environment-agnostic on purpose: synth needs no account, no region and no network.
     description: `cdk-agent-data-stack example (${profile.name}): e-commerce CDC to agent stores and MCP`,
     profile,
-    source: { tables: ['public.customers', 'public.orders', 'public.support_tickets'], databaseName: 'shop' },
+    source: {
+      tables: ['public.customers', 'public.orders', 'public.support_tickets'],
+      databaseName: 'shop',
+      // The new database starts empty: the bootstrap creates the example tables (and seed rows) before it checks them.
+      initialSchema: SourceSchema.fromFile(EXAMPLE_SCHEMA_FILE),
+    },
     transforms: [{ name: 'order-enrichment', sql: EXAMPLE_ORDER_ENRICHMENT_SQL, tables: exampleOrderEnrichmentTables() }],
     views: [
       {

@@ -1,5 +1,5 @@
 // CdcSourceDatabase: an RDS / Aurora PostgreSQL or MySQL database set up for Debezium, plus the deploy-time replication bootstrap.
-import { CustomResource, Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import { Annotations, CustomResource, Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -13,7 +13,9 @@ import type { BootstrapProperties } from '../../lambda/replication-bootstrap/typ
 import { AgentProvider } from '../common/agent-provider';
 import { allowAwsApiEgress, restrictedSecurityGroup } from '../common/security-group';
 import { SourceEngine, SourceEngineFamily } from './engine';
+import type { SourceSchema } from './schema';
 import { RDS_METRIC_NAMESPACE, SOURCE_METRICS } from './private/metrics';
+import { performanceInsightsUnsupportedReason } from './private/performance-insights';
 import {
   validateDurations, validateEngine, validateFullRowImageTables, validateHeartbeatTable, validateNames, validateTables,
 } from './private/validation';
@@ -75,6 +77,22 @@ export interface CdcSourceDatabaseProps {
    */
   readonly databaseName?: string;
 
+  /**
+   * SQL that creates the captured tables, run by the bootstrap before it checks them: a new database starts empty,
+   * and without the tables the bootstrap fails ("captured tables not found") and the stack rolls back. Runs on
+   * Create and on an Update that changes the SQL (not on other Updates); a retried Create runs it again, so it must
+   * be idempotent (`CREATE TABLE IF NOT EXISTS`, `ON CONFLICT DO NOTHING`). PostgreSQL runs it in one transaction
+   * in `databaseName`; MySQL runs it in `databaseName` (DDL is not transactional there). On an existing database it
+   * only runs with `applyInitialSchemaToExistingDatabase: true`.
+   * @default - none: the captured tables must exist before the stack deploys
+   */
+  readonly initialSchema?: SourceSchema;
+  /**
+   * Run `initialSchema` on `existingInstance` / `existingCluster` too.
+   * @default false - an existing database is never changed by `initialSchema` (synth fails if both are set)
+   */
+  readonly applyInitialSchemaToExistingDatabase?: boolean;
+
   /** An existing RDS DB instance to use instead of creating one (its engine must match `engine`). @default - a new database is created */
   readonly existingInstance?: rds.IDatabaseInstance;
   /** An existing Aurora DB cluster to use instead of creating one (its engine must match `engine`). @default - a new database is created */
@@ -92,6 +110,13 @@ export interface CdcSourceDatabaseProps {
   readonly allocatedStorage?: number;
   /** RDS instances only: storage autoscaling ceiling in GiB, head room for WAL / binlog a lagging connector retains. @default 1000 */
   readonly maxAllocatedStorage?: number;
+  /**
+   * Performance Insights on the new database's instances. RDS refuses it on some small classes: RDS for MySQL on
+   * db.t2, db.t3 and db.t4g micro and small; Aurora MySQL on every db.t2 and db.t3 and on db.t4g micro and small.
+   * `true` on such a class fails at synth; `false` turns it off without a warning.
+   * @default - on, except where the engine does not support it on `instanceType`: there it is off, with a warning
+   */
+  readonly performanceInsights?: boolean;
   /** Customer managed key for storage, Performance Insights and both secrets. @default - the AWS managed `aws/rds` and `aws/secretsmanager` keys */
   readonly encryptionKey?: kms.IKey;
   /** @default Duration.days(7) */
@@ -113,8 +138,21 @@ export interface CdcSourceDatabaseProps {
   /** `max_replication_slots` and `max_wal_senders` (PostgreSQL). @default 10 */
   readonly maxReplicationSlots?: number;
 
-  /** The replication user the bootstrap creates for Debezium. @default 'debezium' */
+  /**
+   * The replication user the bootstrap creates for Debezium. It must not be the admin user, nor a role or user that
+   * already exists and was not created by this bootstrap (PostgreSQL: marked with a `COMMENT ON ROLE`): the
+   * bootstrap refuses both, since it sets the user's password and drops it when the stack is deleted.
+   * @default 'debezium'
+   */
   readonly replicationUsername?: string;
+  /**
+   * Any string; change it after putting a new password into `replicationSecret`. The replication password is not
+   * rotated automatically, and a new secret value alone changes nothing in the template, so CloudFormation would
+   * not run the bootstrap: changing this value makes it update the bootstrap, which applies the secret's current
+   * password to the replication user. Restart the connector afterwards so its tasks read the new value.
+   * @default - none
+   */
+  readonly replicationPasswordVersion?: string;
   /** PostgreSQL: the publication the bootstrap creates (Debezium: `publication.autocreate.mode=disabled`). @default 'agent_data_publication' */
   readonly publicationName?: string;
   /** PostgreSQL: the slot Debezium creates (`slot.name`); dropped when the stack is deleted. @default 'agent_data_slot' */
@@ -212,6 +250,10 @@ export class CdcSourceDatabase extends Construct implements ICdcSourceDatabase {
     if (existing && props.databaseName === undefined) {
       throw new Error('CdcSourceDatabase: databaseName is missing. With an existing database, name the database holding the captured tables.');
     }
+    if (existing && props.initialSchema && !props.applyInitialSchemaToExistingDatabase) {
+      throw new Error(`CdcSourceDatabase: initialSchema (${props.initialSchema.origin}) is set on an existing database. The bootstrap never runs SQL on a `
+        + 'database it did not create unless asked: set applyInitialSchemaToExistingDatabase: true to run it there, or drop initialSchema.');
+    }
     validateEngine(engine);
     validateTables(engine, props.tables);
     validateFullRowImageTables(props.tables, props.fullRowImageTables ?? []);
@@ -222,6 +264,10 @@ export class CdcSourceDatabase extends Construct implements ICdcSourceDatabase {
     const publicationName = props.publicationName ?? 'agent_data_publication';
     const slotName = props.slotName ?? 'agent_data_slot';
     validateNames(engine, { publicationName, slotName, replicationUsername, databaseName });
+    if (!existing && !Token.isUnresolved(replicationUsername) && replicationUsername === (props.adminUsername ?? 'cdc_admin')) {
+      throw new Error(`CdcSourceDatabase: replicationUsername is '${replicationUsername}', the admin user of the new database. `
+        + 'The bootstrap sets the replication user\'s password and drops it on delete: choose another replicationUsername (default \'debezium\').');
+    }
     const backupRetention = props.backupRetention ?? Duration.days(7);
     const binlogRetention = props.binlogRetention ?? Duration.days(7);
     validateDurations(engine, backupRetention, binlogRetention);
@@ -291,8 +337,9 @@ export class CdcSourceDatabase extends Construct implements ICdcSourceDatabase {
     });
     Validations.of(this.replicationSecret).acknowledge({
       id: 'AwsSolutions-SMG4',
-      reason: 'The replication password is read by the running Debezium connector; automatic rotation would break it mid-stream. '
-        + 'Rotate by setting a new value and redeploying: the bootstrap re-applies the secret\'s password to the user on every update.',
+      reason: 'No rotation function changes the replication user\'s database password together with this secret, so automatic rotation would '
+        + 'leave them apart and fail the connector\'s next start. It is changed on demand instead: put a new value into the secret and change '
+        + 'replicationPasswordVersion, which makes CloudFormation update the bootstrap, which applies the password (then restart the connector).',
     });
 
     this.bootstrapProvider = new AgentProvider(this, 'BootstrapProvider', {
@@ -327,6 +374,9 @@ export class CdcSourceDatabase extends Construct implements ICdcSourceDatabase {
       HeartbeatTable: heartbeatTable,
       // Only when set, so templates (and the resource) of sources without the prop are unchanged by its introduction.
       ...(isPostgres && this.fullRowImageTables.length > 0 ? { FullRowImageTables: this.fullRowImageTables } : {}),
+      ...(props.replicationPasswordVersion !== undefined ? { ReplicationPasswordVersion: props.replicationPasswordVersion } : {}),
+      // Only when set, like FullRowImageTables. The hash makes a schema change visible at a glance in a change set.
+      ...(props.initialSchema ? { InitialSchemaSql: props.initialSchema.sql, InitialSchemaSha256: props.initialSchema.sha256 } : {}),
       ...(isPostgres
         ? { PublicationName: publicationName, SlotName: slotName }
         : { BinlogRetentionHours: String(binlogRetention.toHours()) }),
@@ -453,6 +503,21 @@ export class CdcSourceDatabase extends Construct implements ICdcSourceDatabase {
       ? ec2.InstanceType.of(ec2.InstanceClass.R7G, ec2.InstanceSize.LARGE)
       : ec2.InstanceType.of(ec2.InstanceClass.M7G, ec2.InstanceSize.LARGE);
     const instanceType = props.instanceType ?? defaultInstanceType;
+    // RDS refuses Performance Insights on the smallest MySQL classes (the development profile's db.t4g.micro) and the
+    // DB instance would fail to create, rolling the stack back: off there, with a warning saying how to get it back.
+    const piUnsupported = performanceInsightsUnsupportedReason(engine, instanceType);
+    if (piUnsupported && props.performanceInsights === true) {
+      throw new Error(`CdcSourceDatabase: performanceInsights is true but ${piUnsupported}. `
+        + 'Choose instanceType db.t4g.medium or larger, or set performanceInsights: false.');
+    }
+    if (piUnsupported && props.performanceInsights === undefined) {
+      Annotations.of(this).addWarningV2('cdk-agent-data-stack:source-performance-insights-off',
+        `Performance Insights is off for this database: ${piUnsupported}. Choose instanceType db.t4g.medium or larger to keep it on, `
+        + 'or set performanceInsights: false to confirm.');
+    }
+    const performanceInsights = piUnsupported || props.performanceInsights === false
+      ? { enablePerformanceInsights: false }
+      : { enablePerformanceInsights: true, performanceInsightEncryptionKey: props.encryptionKey };
 
     if (!engine.isAurora) {
       const instance = new rds.DatabaseInstance(this, 'Resource', {
@@ -476,8 +541,7 @@ export class CdcSourceDatabase extends Construct implements ICdcSourceDatabase {
         removalPolicy,
         cloudwatchLogsExports: logsExports,
         cloudwatchLogsRetention: logRetention,
-        enablePerformanceInsights: true,
-        performanceInsightEncryptionKey: props.encryptionKey,
+        ...performanceInsights,
         iamAuthentication: true,
         autoMinorVersionUpgrade: true,
         copyTagsToSnapshot: true,
@@ -498,8 +562,7 @@ export class CdcSourceDatabase extends Construct implements ICdcSourceDatabase {
       publiclyAccessible: false,
       autoMinorVersionUpgrade: true,
       caCertificate: rds.CaCertificate.RDS_CA_RSA2048_G1,
-      enablePerformanceInsights: true,
-      performanceInsightEncryptionKey: props.encryptionKey,
+      ...performanceInsights,
     };
     const cluster = new rds.DatabaseCluster(this, 'Resource', {
       engine: engine.clusterEngine!,
@@ -518,8 +581,7 @@ export class CdcSourceDatabase extends Construct implements ICdcSourceDatabase {
       removalPolicy,
       cloudwatchLogsExports: logsExports,
       cloudwatchLogsRetention: logRetention,
-      enablePerformanceInsights: true,
-      performanceInsightEncryptionKey: props.encryptionKey,
+      ...performanceInsights,
       iamAuthentication: true,
       copyTagsToSnapshot: true,
     });

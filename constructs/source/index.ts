@@ -1,3 +1,4 @@
 // Public API of the source layer.
 export * from './engine';
 export * from './cdc-source-database';
+export * from './schema';

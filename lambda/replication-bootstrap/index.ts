@@ -4,7 +4,7 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import * as mysql from 'mysql2/promise';
 import { Client, ClientConfig } from 'pg';
-import { bootstrapMysql, cleanupMysql, MysqlBootstrapConfig } from './mysql';
+import { applyMysqlSchema, bootstrapMysql, checkMysqlReplicationUser, checkMysqlSettings, cleanupMysql, MysqlBootstrapConfig } from './mysql';
 import {
   bootstrapPostgres, cleanupPostgres, dropPostgresHeartbeatTable, dropPostgresPublication, dropPostgresReplicationUser,
   dropPostgresSlot, PostgresBootstrapConfig,
@@ -19,7 +19,7 @@ export type TlsSetting = { readonly ca: string } | false;
 export interface BootstrapDeps {
   readonly secrets: SecretsManagerClient;
   readonly tls: TlsSetting;
-  /** How long Delete waits for a connector to release the slot. @default 60_000 */
+  /** How long Delete keeps ending the slot's walsender and retrying the drop (Update: waits for the connector to let go). @default 60_000 */
   readonly slotReleaseTimeoutMs?: number;
   readonly pollIntervalMs?: number;
   /** @default 10_000 */
@@ -77,8 +77,16 @@ export function mysqlConnectionOptions(p: BootstrapProperties, admin: Credential
   };
 }
 
-function postgresConfig(p: BootstrapProperties, replication: Credentials, lockTimeoutMs?: number): PostgresBootstrapConfig {
+/** Whether `initialSchema` runs: on Create (and a move to another server), and on an Update that changed the SQL. */
+function schemaToRun(p: BootstrapProperties, old: BootstrapProperties | undefined): string | undefined {
+  if (!p.InitialSchemaSql) return undefined;
+  if (old && old.InitialSchemaSql && old.InitialSchemaSha256 === p.InitialSchemaSha256 && old.Database === p.Database) return undefined;
+  return p.InitialSchemaSql;
+}
+
+function postgresConfig(p: BootstrapProperties, replication: Credentials, lockTimeoutMs?: number, initialSchemaSql?: string): PostgresBootstrapConfig {
   return {
+    initialSchemaSql,
     database: p.Database,
     tables: p.Tables,
     fullRowImageTables: p.FullRowImageTables ?? [],
@@ -141,9 +149,11 @@ async function withPostgres<T>(p: BootstrapProperties, database: string, admin: 
   }
 }
 
-async function withMysql<T>(p: BootstrapProperties, admin: Credentials, deps: BootstrapDeps, fn: (c: mysql.Connection) => Promise<T>): Promise<T> {
+async function withMysql<T>(
+  p: BootstrapProperties, admin: Credentials, deps: BootstrapDeps, fn: (c: mysql.Connection) => Promise<T>, extra: mysql.ConnectionOptions = {},
+): Promise<T> {
   const conn = await connectWithAdmin(deps, p.AdminSecretArn, admin,
-    creds => mysql.createConnection(mysqlConnectionOptions(p, creds, deps.tls, deps.connectTimeoutMs)));
+    creds => mysql.createConnection({ ...mysqlConnectionOptions(p, creds, deps.tls, deps.connectTimeoutMs), ...extra }));
   try {
     return await fn(conn);
   } finally {
@@ -171,11 +181,13 @@ async function createOrUpdate(p: BootstrapProperties, old: BootstrapProperties |
   const oldReplication: Credentials | undefined = old ? { username: old.ReplicationUsername, password: '' } : undefined;
 
   if (p.Engine === 'postgresql') {
-    const config = postgresConfig(p, replication, deps.lockTimeoutMs);
+    const config = postgresConfig(p, replication, deps.lockTimeoutMs, schemaToRun(p, old));
     const sameDatabase = old !== undefined && old.Database === p.Database;
     // Replica identities are only undone in the same database: after a database move the old tables are no longer ours to manage.
+    // A role the previous configuration already used is ours even without the marker (created by an older bootstrap).
+    const adoptRole = old !== undefined && old.ReplicationUsername === p.ReplicationUsername;
     await withPostgres(p, p.Database, admin, deps,
-      c => bootstrapPostgres(c, config, sameDatabase ? old.Tables : [], sameDatabase ? (old.FullRowImageTables ?? []) : []));
+      c => bootstrapPostgres(c, config, sameDatabase ? old.Tables : [], sameDatabase ? (old.FullRowImageTables ?? []) : [], adoptRole));
     if (old && oldReplication) {
       const before = postgresConfig(old, oldReplication);
       const userChanged = before.replication.username !== config.replication.username;
@@ -195,6 +207,15 @@ async function createOrUpdate(p: BootstrapProperties, old: BootstrapProperties |
   }
 
   const config = mysqlConfig(p, replication);
+  const schema = schemaToRun(p, old);
+  if (schema) {
+    // Its own connection: only the schema script may hold several statements.
+    await withMysql(p, admin, deps, async c => {
+      await checkMysqlSettings(c);
+      await checkMysqlReplicationUser(c, config.replication.username);
+      await applyMysqlSchema(c, p.Database, schema);
+    }, { multipleStatements: true });
+  }
   const result = await withMysql(p, admin, deps, async c => {
     const r = await bootstrapMysql(c, config, old ? old.Tables : []);
     if (old && oldReplication) {
@@ -222,7 +243,7 @@ async function remove(p: BootstrapProperties, deps: BootstrapDeps): Promise<void
   const replication: Credentials = { username: p.ReplicationUsername, password: '' };
   try {
     if (p.Engine === 'postgresql') {
-      await withPostgres(p, p.Database, admin, deps, c => cleanupPostgres(c, postgresConfig(p, replication), cleanupTiming(deps)));
+      await withPostgres(p, p.Database, admin, deps, c => cleanupPostgres(c, postgresConfig(p, replication), { ...cleanupTiming(deps), terminateActive: true }));
     } else {
       await withMysql(p, admin, deps, c => cleanupMysql(c, mysqlConfig(p, replication)));
     }

@@ -1,4 +1,5 @@
 // MySQL side of the replication bootstrap: binlog checks, replication user and grants, binlog retention, heartbeat table, cleanup.
+import * as crypto from 'crypto';
 import type { Connection } from 'mysql2/promise';
 import { BootstrapError, Credentials, splitQualified } from './types';
 
@@ -76,9 +77,24 @@ export async function checkMysqlTables(conn: Sql, tables: string[]): Promise<voi
     else if (!Number(found[0].has_pk)) keyless.push(name);
   }
   const problems: string[] = [];
-  if (missing.length) problems.push(`captured tables not found: ${missing.join(', ')} (create them before deploying, or remove them from 'tables')`);
+  if (missing.length) problems.push(`captured tables not found: ${missing.join(', ')} (create them before deploying or in CdcSourceDatabase's initialSchema, or remove them from 'tables')`);
   if (keyless.length) problems.push(`captured tables without a primary key: ${keyless.join(', ')} (add a PRIMARY KEY so change events carry a key)`);
   if (problems.length) throw new BootstrapError(`Cannot capture changes: ${problems.join('; ')}.`);
+}
+
+/**
+ * Runs the `initialSchema` SQL in `database` (created if missing) on a connection that allows multiple statements.
+ * MySQL commits each DDL statement on its own, so a failure part-way leaves the statements before it applied: the
+ * SQL must be safe to run again (CREATE TABLE IF NOT EXISTS, INSERT IGNORE).
+ */
+export async function applyMysqlSchema(conn: Sql, database: string, sql: string): Promise<void> {
+  try {
+    await conn.query(`CREATE DATABASE IF NOT EXISTS ${conn.escapeId(database)}; USE ${conn.escapeId(database)};\n${sql}`);
+  } catch (e) {
+    const err = e as { message?: string; code?: string };
+    throw new BootstrapError(`initialSchema failed: ${err.message} (${err.code ?? 'unknown'}). Statements before the failing one may have been applied `
+      + '(MySQL DDL is not transactional). Fix the SQL (it must be safe to run twice: CREATE TABLE IF NOT EXISTS, INSERT IGNORE) and deploy again.');
+  }
 }
 
 /** Creates the heartbeat table (one row, updated by Debezium's heartbeat action query). */
@@ -107,6 +123,44 @@ async function revokeIgnoringMissing(conn: Sql, sql: string): Promise<void> {
   }
 }
 
+/** The `mysql_native_password` hash of `password` (`*` + upper-case hex of SHA1(SHA1(password))), as MariaDB stores it. */
+export function mysqlNativePasswordHash(password: string): string {
+  const once = crypto.createHash('sha1').update(Buffer.from(password, 'utf8')).digest();
+  return '*' + crypto.createHash('sha1').update(once).digest('hex').toUpperCase();
+}
+
+/** MariaDB, or MySQL (RDS for MySQL, Aurora MySQL). */
+async function isMariaDb(conn: Sql): Promise<boolean> {
+  const [v] = await rows<{ v: string }>(conn, 'SELECT VERSION() AS v');
+  return /mariadb/i.test(v.v);
+}
+
+/**
+ * The password clause of CREATE / ALTER USER, keeping the password out of the statement text where the server can:
+ * MariaDB logs statements as written (its general log does not rewrite passwords), so it gets the stored hash
+ * (`IDENTIFIED BY PASSWORD '*...'`, which MariaDB stores as is). MySQL rewrites the password of
+ * `CREATE/ALTER USER ... IDENTIFIED BY` before writing the general, slow and binary logs, and its default
+ * `caching_sha2_password` takes no client-computed hash that could be checked here, so it gets `IDENTIFIED BY`.
+ */
+async function identifiedBy(conn: Sql, password: string): Promise<string> {
+  return await isMariaDb(conn)
+    ? `IDENTIFIED BY PASSWORD ${conn.escape(mysqlNativePasswordHash(password))}`
+    : `IDENTIFIED BY ${conn.escape(password)}`;
+}
+
+/**
+ * Refuses a replication user name that is the admin user the bootstrap connects as: the bootstrap would change its
+ * password and drop it when the stack is deleted.
+ */
+export async function checkMysqlReplicationUser(conn: Sql, username: string): Promise<void> {
+  const [me] = await rows<{ u: string }>(conn, 'SELECT CURRENT_USER() AS u');
+  const admin = me.u.slice(0, me.u.lastIndexOf('@'));
+  if (username === admin) {
+    throw new BootstrapError(`replicationUsername '${username}' is the admin user the bootstrap connects as. `
+      + 'Choose another replicationUsername (default \'debezium\'): the bootstrap sets its password and drops it when the stack is deleted.');
+  }
+}
+
 /**
  * Creates (or re-passwords) the replication user with the grants Debezium needs: RELOAD, SHOW DATABASES,
  * REPLICATION SLAVE and REPLICATION CLIENT server-wide, SELECT on each captured table only, LOCK TABLES on the
@@ -114,10 +168,11 @@ async function revokeIgnoringMissing(conn: Sql, sql: string): Promise<void> {
  * Grants on tables and databases no longer captured are revoked.
  */
 export async function ensureMysqlReplicationUser(conn: Sql, config: MysqlBootstrapConfig, previousTables: string[] = []): Promise<void> {
+  await checkMysqlReplicationUser(conn, config.replication.username);
   const who = account(conn, config.replication.username);
-  const password = conn.escape(config.replication.password);
-  await conn.query(`CREATE USER IF NOT EXISTS ${who} IDENTIFIED BY ${password}`);
-  await conn.query(`ALTER USER ${who} IDENTIFIED BY ${password}`);
+  const password = await identifiedBy(conn, config.replication.password);
+  await conn.query(`CREATE USER IF NOT EXISTS ${who} ${password}`);
+  await conn.query(`ALTER USER ${who} ${password}`);
   await conn.query(`GRANT ${MYSQL_GLOBAL_GRANTS.join(', ')} ON *.* TO ${who}`);
   for (const table of config.tables) await conn.query(`GRANT SELECT ON ${qualified(conn, table)} TO ${who}`);
   await conn.query(`GRANT SELECT, INSERT, UPDATE ON ${qualified(conn, config.heartbeatTable)} TO ${who}`);
@@ -157,6 +212,7 @@ export async function mysqlGrants(conn: Sql, username: string): Promise<string[]
 /** Create or Update: every step is idempotent, so running it twice leaves the same state. */
 export async function bootstrapMysql(conn: Sql, config: MysqlBootstrapConfig, previousTables: string[] = []): Promise<MysqlBootstrapResult> {
   await checkMysqlSettings(conn);
+  await checkMysqlReplicationUser(conn, config.replication.username);
   await checkMysqlTables(conn, config.tables);
   await ensureMysqlHeartbeatTable(conn, config.heartbeatTable);
   await ensureMysqlReplicationUser(conn, config, previousTables);

@@ -1,6 +1,10 @@
 // PostgreSQL side of the replication bootstrap: checks, replication user and grants, heartbeat table, publication, cleanup.
+import * as crypto from 'crypto';
 import type { Client } from 'pg';
 import { BootstrapError, Credentials, splitQualified } from './types';
+
+/** `COMMENT ON ROLE` of the replication roles the bootstrap creates: only a role carrying it is ever changed or dropped. */
+export const REPLICATION_ROLE_MARKER = 'cdk-agent-data-stack replication user (created and managed by the replication bootstrap)';
 
 /** Everything the bootstrap sets up in one PostgreSQL database. */
 export interface PostgresBootstrapConfig {
@@ -16,6 +20,8 @@ export interface PostgresBootstrapConfig {
   readonly fullRowImageTables?: string[];
   /** How long `ALTER TABLE ... REPLICA IDENTITY` waits for its ACCESS EXCLUSIVE lock before failing. @default 10_000 */
   readonly lockTimeoutMs?: number;
+  /** SQL to run before the table checks (`initialSchema`), when it should run this time. @default - none */
+  readonly initialSchemaSql?: string;
 }
 
 export interface PostgresCleanupOptions {
@@ -23,8 +29,16 @@ export interface PostgresCleanupOptions {
   readonly dropUser?: boolean;
   /** How long to wait for an active slot to be released before failing. @default 60_000 */
   readonly slotReleaseTimeoutMs?: number;
-  /** Poll interval while waiting for the slot. @default 2_000 */
+  /** Poll interval while waiting for the slot; with `terminateActive`, the first retry delay (doubling up to `maxBackoffMs`). @default 2_000 */
   readonly pollIntervalMs?: number;
+  /** Longest delay between retries with `terminateActive`. @default 5_000 */
+  readonly maxBackoffMs?: number;
+  /**
+   * End the walsender that holds the slot (`pg_terminate_backend` of the slot's `active_pid`, nothing else) instead
+   * of only waiting for it. Stack delete sets it: the connector is being deleted, and waiting could stall the delete.
+   * @default false
+   */
+  readonly terminateActive?: boolean;
 }
 
 type Sql = Pick<Client, 'query' | 'escapeIdentifier' | 'escapeLiteral'>;
@@ -86,13 +100,33 @@ export async function checkPostgresTables(client: Sql, tables: string[], fullRow
   }
   const problems: string[] = [];
   if (missing.length) {
-    problems.push(`captured tables not found in database: ${missing.join(', ')} (create them before deploying, or remove them from 'tables'; names are case-sensitive)`);
+    problems.push(`captured tables not found in database: ${missing.join(', ')} (create them before deploying or in CdcSourceDatabase's initialSchema, or remove them from 'tables'; names are case-sensitive)`);
   }
   if (keyless.length) {
     problems.push(`captured tables without a primary key or replica identity: ${keyless.join(', ')} `
       + `(add a PRIMARY KEY, or run ALTER TABLE <table> REPLICA IDENTITY FULL)`);
   }
   if (problems.length) throw new BootstrapError(`Cannot capture changes: ${problems.join('; ')}.`);
+}
+
+/** `line L` of a 1-based character position in `sql` (PostgreSQL reports error positions that way). */
+export function sqlLineOf(sql: string, position: number): number {
+  return sql.slice(0, Math.max(0, position - 1)).split('\n').length;
+}
+
+/**
+ * Runs the `initialSchema` SQL. Sent as one simple query, its statements run in one implicit transaction: a failing
+ * statement leaves nothing half-created. The error names the line and the server's message.
+ */
+export async function applyPostgresSchema(client: Sql, sql: string): Promise<void> {
+  try {
+    await client.query(sql);
+  } catch (e) {
+    const err = e as { message?: string; position?: string; code?: string };
+    const where = err.position ? ` at line ${sqlLineOf(sql, Number(err.position))}` : '';
+    throw new BootstrapError(`initialSchema failed${where}: ${err.message} (SQLSTATE ${err.code ?? 'unknown'}). Nothing of it was applied. `
+      + 'Fix the SQL (it must also be safe to run twice: CREATE TABLE IF NOT EXISTS, INSERT ... ON CONFLICT DO NOTHING) and deploy again.');
+  }
 }
 
 /** One relation whose replica identity the bootstrap manages: a listed table, or a partition / child of one. */
@@ -218,6 +252,54 @@ async function roleExists(client: Sql, name: string): Promise<boolean> {
   return res.rows.length > 0;
 }
 
+/** The role's `COMMENT ON ROLE`, null without one, undefined when there is no such role. */
+async function roleComment(client: Sql, name: string): Promise<string | null | undefined> {
+  const res = await client.query<{ comment: string | null }>(
+    `SELECT shobj_description(oid, 'pg_authid') AS comment FROM pg_roles WHERE rolname = $1`, [name],
+  );
+  return res.rows.length === 0 ? undefined : res.rows[0].comment;
+}
+
+/**
+ * The SCRAM-SHA-256 verifier PostgreSQL stores for `password` (RFC 5802 / RFC 7677, PostgreSQL's
+ * `SCRAM-SHA-256$<iterations>:<salt>$<StoredKey>:<ServerKey>`). Sent as `PASSWORD '<verifier>'`, PostgreSQL stores
+ * it as is, so the password itself never appears in statement text, which the server may log (log_statement,
+ * log_min_error_statement) and RDS exports to CloudWatch Logs.
+ */
+export function scramSha256Verifier(password: string, salt: Buffer = crypto.randomBytes(16), iterations = 4096): string {
+  // SASLprep leaves printable ASCII unchanged; anything else would need its normalisation, so it is refused.
+  if (!/^[\x20-\x7e]+$/.test(password)) {
+    throw new BootstrapError('The replication password must be non-empty printable ASCII (the generated one is letters and digits); set such a value in the replication secret.');
+  }
+  const salted = crypto.pbkdf2Sync(Buffer.from(password, 'utf8'), salt, iterations, 32, 'sha256');
+  const clientKey = crypto.createHmac('sha256', salted).update('Client Key').digest();
+  const storedKey = crypto.createHash('sha256').update(clientKey).digest();
+  const serverKey = crypto.createHmac('sha256', salted).update('Server Key').digest();
+  return `SCRAM-SHA-256$${iterations}:${salt.toString('base64')}$${storedKey.toString('base64')}:${serverKey.toString('base64')}`;
+}
+
+/**
+ * Refuses a replication user name that is the admin user, or a role this bootstrap did not create (no marker
+ * comment): changing its password and grants, and dropping it on delete, would hijack someone else's account.
+ * `adopt` accepts an unmarked role the previous configuration already used (created by an older bootstrap).
+ * Returns whether the role exists.
+ */
+export async function checkPostgresReplicationRole(client: Sql, username: string, adopt = false): Promise<boolean> {
+  const admin = (await client.query<{ u: string }>('SELECT current_user AS u')).rows[0].u;
+  if (username === admin) {
+    throw new BootstrapError(`replicationUsername '${username}' is the admin user the bootstrap connects as. `
+      + 'Choose another replicationUsername (default \'debezium\'): the bootstrap sets its password and drops it when the stack is deleted.');
+  }
+  const comment = await roleComment(client, username);
+  if (comment === undefined) return false;
+  if (comment !== REPLICATION_ROLE_MARKER && !adopt) {
+    throw new BootstrapError(`replicationUsername '${username}' names an existing role that this stack did not create. `
+      + 'The bootstrap would change its password and grants and drop it when the stack is deleted. Choose another replicationUsername, '
+      + `or, if the role is unused and may be taken over, run COMMENT ON ROLE ${client.escapeIdentifier(username)} IS ${client.escapeLiteral(REPLICATION_ROLE_MARKER)} and deploy again.`);
+  }
+  return true;
+}
+
 async function relationExists(client: Sql, name: string): Promise<boolean> {
   const [schema, table] = splitQualified(name);
   const res = await client.query(
@@ -238,15 +320,17 @@ async function schemaExists(client: Sql, schema: string): Promise<boolean> {
  * and SELECT/INSERT/UPDATE on the heartbeat table. Grants on tables no longer captured are revoked.
  */
 export async function ensurePostgresReplicationUser(
-  client: Sql, config: PostgresBootstrapConfig, previousTables: string[] = [],
+  client: Sql, config: PostgresBootstrapConfig, previousTables: string[] = [], adoptExistingRole = false,
 ): Promise<void> {
   const user = client.escapeIdentifier(config.replication.username);
-  const password = client.escapeLiteral(config.replication.password);
-  if (await roleExists(client, config.replication.username)) {
-    await client.query(`ALTER ROLE ${user} WITH LOGIN PASSWORD ${password}`);
+  // The verifier, never the password: statement text can reach the server log.
+  const verifier = client.escapeLiteral(scramSha256Verifier(config.replication.password));
+  if (await checkPostgresReplicationRole(client, config.replication.username, adoptExistingRole)) {
+    await client.query(`ALTER ROLE ${user} WITH LOGIN PASSWORD ${verifier}`);
   } else {
-    await client.query(`CREATE ROLE ${user} WITH LOGIN PASSWORD ${password}`);
+    await client.query(`CREATE ROLE ${user} WITH LOGIN PASSWORD ${verifier}`);
   }
+  await client.query(`COMMENT ON ROLE ${user} IS ${client.escapeLiteral(REPLICATION_ROLE_MARKER)}`);
   if (await roleExists(client, 'rds_replication')) {
     await client.query(`GRANT rds_replication TO ${user}`);
   } else {
@@ -303,47 +387,99 @@ export async function publicationTables(client: Sql, publicationName: string): P
  */
 export async function bootstrapPostgres(
   client: Sql, config: PostgresBootstrapConfig, previousTables: string[] = [], previousFullRowImageTables: string[] = [],
+  adoptExistingRole = false,
 ): Promise<void> {
   await checkPostgresSettings(client);
+  await checkPostgresReplicationRole(client, config.replication.username, adoptExistingRole);
+  if (config.initialSchemaSql) await applyPostgresSchema(client, config.initialSchemaSql);
   await checkPostgresTables(client, config.tables, config.fullRowImageTables);
   await ensurePostgresReplicaIdentity(client, config.fullRowImageTables ?? [], previousFullRowImageTables, config.lockTimeoutMs);
   await ensurePostgresHeartbeatTable(client, config.heartbeatTable);
-  await ensurePostgresReplicationUser(client, config, previousTables);
+  await ensurePostgresReplicationUser(client, config, previousTables, adoptExistingRole);
   await ensurePostgresPublication(client, config);
 }
 
 const sleep = (ms: number) => new Promise(resolve => setTimeout(resolve, ms));
 
+/** 55006 object_in_use: the slot became active again between the check and the drop (a connector reconnecting). */
+const OBJECT_IN_USE = '55006';
+/** 42704 undefined_object: no such slot. */
+const UNDEFINED_OBJECT = '42704';
+
 /**
- * Drops the replication slot when no connector holds it. A slot left behind retains WAL until the disk fills,
- * so an active slot is waited for (a connector being deleted releases it) and then reported, never ignored.
+ * Drops the replication slot. A slot left behind retains WAL until the disk fills, so it is never ignored:
+ * - without `terminateActive`, an active slot is waited for (a connector being deleted releases it) and then reported;
+ * - with `terminateActive` (stack delete), the walsender holding it, and only that process (`active_pid` of this slot),
+ *   is ended with `pg_terminate_backend`, and the drop is retried with backoff until `slotReleaseTimeoutMs`, since a
+ *   connector that is still shutting down may reconnect in between.
  */
 export async function dropPostgresSlot(client: Sql, config: Pick<PostgresBootstrapConfig, 'slotName' | 'database'>, options: PostgresCleanupOptions = {}): Promise<boolean> {
   const timeout = options.slotReleaseTimeoutMs ?? 60_000;
   const interval = options.pollIntervalMs ?? 2_000;
+  const maxBackoff = options.maxBackoffMs ?? 5_000;
   const deadline = Date.now() + timeout;
+  let backoff = interval;
+  let terminated = 0;
   for (;;) {
     const res = await client.query<{ active: boolean; active_pid: number | null }>(
       'SELECT active, active_pid FROM pg_replication_slots WHERE slot_name = $1 AND database = $2', [config.slotName, config.database],
     );
     if (res.rows.length === 0) return false;
-    if (!res.rows[0].active) {
-      await client.query('SELECT pg_drop_replication_slot($1)', [config.slotName]);
-      return true;
+    const { active, active_pid: pid } = res.rows[0];
+    if (!active) {
+      try {
+        await client.query('SELECT pg_drop_replication_slot($1)', [config.slotName]);
+        return true;
+      } catch (e) {
+        const code = (e as { code?: string }).code;
+        // Dropped by someone else meanwhile: gone is what we want.
+        if (code === UNDEFINED_OBJECT) return false;
+        // Re-taken by a reconnecting connector between the check and the drop: look again.
+        if (code !== OBJECT_IN_USE) throw e;
+      }
+    } else if (options.terminateActive && pid !== null) {
+      await terminateWalsender(client, config.slotName, pid);
+      terminated++;
     }
     if (Date.now() >= deadline) {
-      throw new BootstrapError(`Replication slot ${config.slotName} is still in use by process ${res.rows[0].active_pid} (a running Debezium connector). `
-        + `Stop or delete the connector, then retry; the slot must not be left behind because it retains WAL.`);
+      throw new BootstrapError(`Replication slot ${config.slotName} is still in use by process ${pid ?? 'unknown'} (a running Debezium connector)`
+        + (terminated > 0 ? ` after ending its walsender ${terminated} time(s) over ${timeout} ms: something keeps reconnecting to it` : '')
+        + '. Stop or delete the connector, then retry; the slot must not be left behind because it retains WAL.');
     }
-    await sleep(interval);
+    await sleep(Math.min(backoff, Math.max(0, deadline - Date.now())));
+    if (options.terminateActive) backoff = Math.min(backoff * 2, maxBackoff);
   }
 }
 
-/** Revokes what `ensurePostgresReplicationUser` granted in this database and, unless `dropRole` is false, drops the role. */
+/**
+ * Ends the walsender streaming from `slotName`: the pid is re-checked in the same statement, so a process that
+ * released the slot meanwhile (and whose pid may be reused) is never signalled.
+ */
+async function terminateWalsender(client: Sql, slotName: string, pid: number): Promise<void> {
+  try {
+    await client.query(
+      'SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name = $1 AND active_pid = $2', [slotName, pid],
+    );
+  } catch (e) {
+    if ((e as { code?: string }).code === '42501') {
+      const admin = (await client.query<{ u: string }>('SELECT current_user AS u')).rows[0].u;
+      throw new BootstrapError(`Cannot end process ${pid}, which holds replication slot ${slotName}: the admin user '${admin}' may not signal it `
+        + `(${(e as Error).message}). GRANT pg_signal_backend TO ${admin} (RDS: it is a member of rds_superuser), or stop the connector, then retry.`);
+    }
+    throw e;
+  }
+}
+
+/**
+ * Revokes what `ensurePostgresReplicationUser` granted in this database and, unless `dropRole` is false, drops the
+ * role; a role without the bootstrap's marker comment (not created by it) is left alone.
+ */
 export async function dropPostgresReplicationUser(
   client: Sql, config: Pick<PostgresBootstrapConfig, 'database' | 'tables' | 'heartbeatTable' | 'replication'>, dropRole = true,
 ): Promise<void> {
-  if (!await roleExists(client, config.replication.username)) return;
+  // Only a role this bootstrap created (marked) is touched: an Update rolled back after a refused rename must not
+  // revoke or drop the grants of the foreign role it was refused for.
+  if (await roleComment(client, config.replication.username) !== REPLICATION_ROLE_MARKER) return;
   const user = client.escapeIdentifier(config.replication.username);
   const tables = [...config.tables, config.heartbeatTable];
   for (const table of tables) {

@@ -22,6 +22,18 @@ export interface BootstrapProperties {
    * events carry the whole old row. Absent in templates that predate it: treated as empty.
    */
   readonly FullRowImageTables?: string[];
+  /**
+   * SQL creating the captured tables (`initialSchema`), run before the table checks on Create and when
+   * `InitialSchemaSha256` changes on Update. Absent: nothing is run.
+   */
+  readonly InitialSchemaSql?: string;
+  /** SHA-256 (hex) of `InitialSchemaSql`. */
+  readonly InitialSchemaSha256?: string;
+  /**
+   * Changed by the user after putting a new password into the replication secret: a property change, so
+   * CloudFormation sends an Update, which re-applies the secret's password. Not read otherwise.
+   */
+  readonly ReplicationPasswordVersion?: string;
   /** PostgreSQL only. */
   readonly PublicationName?: string;
   /** PostgreSQL only: the slot Debezium creates, dropped on Delete when inactive. */

@@ -2,7 +2,7 @@
 import * as crypto from 'crypto';
 import * as mysql from 'mysql2/promise';
 import { BootstrapProperties, mysqlConnectionOptions, onEvent } from '../../lambda/replication-bootstrap';
-import { mysqlGrants, mysqlHeartbeatActionQuery, setMysqlBinlogRetention } from '../../lambda/replication-bootstrap/mysql';
+import { mysqlGrants, mysqlHeartbeatActionQuery, mysqlNativePasswordHash, setMysqlBinlogRetention } from '../../lambda/replication-bootstrap/mysql';
 import { ADMIN_SECRET_ARN, createEvent, deleteEvent, mockSecrets, REPLICATION_SECRET_ARN, updateEvent } from './helpers/events';
 import { PrivateMariaDb, startMariaDb } from './helpers/servers';
 
@@ -35,7 +35,7 @@ describe('replication bootstrap on MariaDB with the binlog on', () => {
   let secrets: ReturnType<typeof mockSecrets>;
 
   beforeAll(async () => {
-    server = await startMariaDb();
+    server = await startMariaDb({ generalLog: true });
     secrets = mockSecrets({ username: 'root', password: '' }, REPLICATION);
     admin = await mysql.createConnection({ host: '127.0.0.1', port: server.port, user: 'root' });
   });
@@ -149,6 +149,59 @@ describe('replication bootstrap on MariaDB with the binlog on', () => {
   test('fails listing every missing table', async () => {
     await expect(onEvent(createEvent(props(server.port, { Tables: ['shop.orders', 'shop.nope', 'other.gone'] })), deps()))
       .rejects.toThrow(/captured tables not found: shop\.nope, other\.gone/);
+  });
+
+  test('the replication password never reaches the general query log (MariaDB logs statements as written); the login works', async () => {
+    const before = server.generalLog().length;
+    await onEvent(createEvent(props(server.port)), deps());
+    await onEvent(createEvent(props(server.port)), deps());
+    const log = server.generalLog().slice(before);
+    expect(log).toMatch(/CREATE USER IF NOT EXISTS 'cdc_replication'@'%' IDENTIFIED BY PASSWORD '\*[0-9A-F]{40}'/);
+    expect(log).not.toContain(REPLICATION.password);
+    const repl = await mysql.createConnection({ host: '127.0.0.1', port: server.port, user: REPLICATION.username, password: REPLICATION.password });
+    await repl.query('SELECT * FROM shop.orders');
+    await repl.end();
+    const [[serverHash]] = await admin.query(`SELECT PASSWORD('probe-Pw-1') AS h`) as unknown as [{ h: string }[]];
+    expect(mysqlNativePasswordHash('probe-Pw-1')).toBe(serverHash.h);
+  });
+
+  test('refuses a replicationUsername equal to the admin user, before changing anything', async () => {
+    secrets.mock.restore();
+    const s = mockSecrets({ username: 'root', password: '' }, { username: 'root', password: 'would-replace-root' });
+    try {
+      await expect(onEvent(createEvent(props(server.port, { ReplicationUsername: 'root' })), { secrets: s.client, tls: false }))
+        .rejects.toThrow(/replicationUsername 'root' is the admin user the bootstrap connects as/);
+    } finally {
+      // Restoring a client mock restores them all: put the suite's back.
+      s.mock.restore();
+      secrets = mockSecrets({ username: 'root', password: '' }, REPLICATION);
+    }
+    const rootAgain = await mysql.createConnection({ host: '127.0.0.1', port: server.port, user: 'root' });
+    await rootAgain.end();
+    const [hb] = await admin.query(`SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'cdc'`);
+    expect(hb).toEqual([]);
+  });
+
+  test('initialSchema creates the captured tables (and their database) before the checks; running it twice is safe', async () => {
+    const sql = [
+      'CREATE TABLE IF NOT EXISTS products (id INT PRIMARY KEY, name TEXT NOT NULL);',
+      `INSERT IGNORE INTO products VALUES (1, 'kettle');`,
+    ].join('\n');
+    const sha = crypto.createHash('sha256').update(sql).digest('hex');
+    const p = props(server.port, { Database: 'catalog', Tables: ['catalog.products'], InitialSchemaSql: sql, InitialSchemaSha256: sha });
+    try {
+      await onEvent(createEvent(p), deps());
+      await onEvent(createEvent(p), deps());
+      const [rows] = await admin.query('SELECT id, name FROM catalog.products');
+      expect(rows).toEqual([{ id: 1, name: 'kettle' }]);
+      expect((await mysqlGrants(admin, 'cdc_replication')).join('\n')).toMatch(/GRANT SELECT ON `catalog`\.`products`/);
+      await expect(onEvent(createEvent(props(server.port, { ...p, Tables: ['catalog.products', 'catalog.prices'] })), deps()))
+        .rejects.toThrow(/captured tables not found: catalog\.prices \(create them before deploying or in CdcSourceDatabase's initialSchema/);
+      await expect(onEvent(createEvent(props(server.port, { ...p, InitialSchemaSql: 'CREATE TABLE oops (', InitialSchemaSha256: 'x' })), deps()))
+        .rejects.toThrow(/initialSchema failed: .*syntax/);
+    } finally {
+      await admin.query('DROP DATABASE IF EXISTS catalog');
+    }
   });
 
   test('the connection settings verify the server certificate when TLS is on', () => {

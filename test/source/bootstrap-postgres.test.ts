@@ -8,11 +8,11 @@ import {
 } from '../../lambda/replication-bootstrap';
 import {
   checkPostgresTables, ensurePostgresPublication, ensurePostgresReplicaIdentity, ensurePostgresReplicationUser, postgresHeartbeatActionQuery,
-  publicationTables,
+  publicationTables, REPLICATION_ROLE_MARKER, scramSha256Verifier,
 } from '../../lambda/replication-bootstrap/postgres';
 import { CapturedRecord, PgChangeCapture } from '../../cli/dev/pg-capture';
 import { ADMIN_SECRET_ARN, createEvent, deleteEvent, mockSecrets, REPLICATION_SECRET_ARN, updateEvent } from './helpers/events';
-import { PrivatePostgres, startPostgres } from './helpers/servers';
+import { LoggingPostgres, PrivatePostgres, startLoggingPostgres, startPostgres } from './helpers/servers';
 import { mulberry32 } from '../helpers/random';
 
 const REPLICATION = { username: 'cdc_replication', password: 'Repl-' + crypto.randomBytes(8).toString('hex') };
@@ -187,34 +187,91 @@ describe('replication bootstrap on PostgreSQL with wal_level=logical', () => {
     await expect(onEvent(deleteEvent(created.PhysicalResourceId, p), deps())).resolves.toBeDefined();
   });
 
-  test('delete refuses to leave a slot that a connector still streams from, naming the process', async () => {
+  /** A walsender streaming from `slot`, as Debezium's would; resolves once the slot shows it as active. */
+  async function startStreamer(slot: string, publication: string): Promise<{ client: Client; pid: number; closed: Promise<void> }> {
+    const client = new Client({ host: '127.0.0.1', port: server.port, database, user: server.user, password: server.password, replication: 'database' } as never);
+    await client.connect();
+    const closed = new Promise<void>(resolve => client.once('end', () => resolve()));
+    client.on('error', () => undefined);
+    void client.query(`START_REPLICATION SLOT ${slot} LOGICAL 0/0 (proto_version '1', publication_names '${publication}')`).catch(() => undefined);
+    for (let i = 0; i < 100; i++) {
+      const r = await admin.query('SELECT active_pid FROM pg_replication_slots WHERE slot_name = $1 AND active', [slot]);
+      if (r.rows[0]?.active_pid) return { client, pid: r.rows[0].active_pid, closed };
+      await new Promise(resolve => setTimeout(resolve, 50));
+    }
+    throw new Error(`slot ${slot} never became active`);
+  }
+
+  test('delete ends the walsender holding the slot (and only it), then drops the slot', async () => {
     const p = props(server.port, database);
     const created = await onEvent(createEvent(p), deps());
     await admin.query(`SELECT pg_create_logical_replication_slot('agent_cdc_slot', 'pgoutput')`);
-    // A walsender streaming from the slot, as Debezium's would.
-    const streamer = new Client({ host: '127.0.0.1', port: server.port, database, user: server.user, password: server.password, replication: 'database' } as never);
-    await streamer.connect();
-    streamer.on('error', () => undefined);
-    void streamer.query(`START_REPLICATION SLOT agent_cdc_slot LOGICAL 0/0 (proto_version '1', publication_names 'agent_cdc')`).catch(() => undefined);
+    await admin.query(`SELECT pg_create_logical_replication_slot('other_slot', 'pgoutput')`);
+    await admin.query('CREATE PUBLICATION other_pub FOR TABLE app.events');
+    const ours = await startStreamer('agent_cdc_slot', 'agent_cdc');
+    const other = await startStreamer('other_slot', 'other_pub');
+    const bystander = await connect(server.port, database, server.user, server.password);
+    const bystanderPid = (await bystander.query('SELECT pg_backend_pid() AS pid')).rows[0].pid;
     try {
-      for (let i = 0; i < 50; i++) {
-        const r = await admin.query(`SELECT active FROM pg_replication_slots WHERE slot_name = 'agent_cdc_slot'`);
-        if (r.rows[0]?.active) break;
-        await new Promise(resolve => setTimeout(resolve, 100));
-      }
-      await expect(onEvent(deleteEvent(created.PhysicalResourceId, p), deps())).rejects.toThrow(/agent_cdc_slot is still in use by process \d+/);
+      // 30 s of patience: today's code waits for the connector instead, and times out.
+      await onEvent(deleteEvent(created.PhysicalResourceId, p), { ...deps(), slotReleaseTimeoutMs: 30_000 });
+      await ours.closed;
+      const left = await admin.query(`SELECT slot_name, active_pid FROM pg_replication_slots WHERE database = $1 ORDER BY 1`, [database]);
+      expect(left.rows).toEqual([{ slot_name: 'other_slot', active_pid: other.pid }]);
+      const alive = await admin.query('SELECT pid FROM pg_stat_activity WHERE pid = ANY($1::int[]) ORDER BY pid', [[ours.pid, other.pid, bystanderPid]]);
+      expect(alive.rows.map(r => r.pid)).toEqual([other.pid, bystanderPid].sort((a, b) => a - b));
+      await expect(bystander.query('SELECT 1 AS ok')).resolves.toMatchObject({ rows: [{ ok: 1 }] });
+    } finally {
+      await other.client.end().catch(() => undefined);
+      await ours.client.end().catch(() => undefined);
+      await bystander.end();
+      await admin.query(`SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name = 'other_slot' AND active`);
+      await admin.query('DROP PUBLICATION IF EXISTS other_pub');
+    }
+  });
+
+  test('delete retries with backoff while a connector that is shutting down reconnects to the slot', async () => {
+    const p = props(server.port, database);
+    const created = await onEvent(createEvent(p), deps());
+    await admin.query(`SELECT pg_create_logical_replication_slot('agent_cdc_slot', 'pgoutput')`);
+    // A connector reconnecting right after each termination, three times, as an MSK Connect task being stopped may.
+    let reconnects = 0;
+    const streamers: Client[] = [];
+    const keepStreaming = async (): Promise<void> => {
+      const s = await startStreamer('agent_cdc_slot', 'agent_cdc');
+      streamers.push(s.client);
+      void s.closed.then(() => {
+        if (reconnects++ < 3) return keepStreaming().catch(() => undefined);
+        return undefined;
+      });
+    };
+    await keepStreaming();
+    try {
+      await onEvent(deleteEvent(created.PhysicalResourceId, p), { ...deps(), slotReleaseTimeoutMs: 30_000, pollIntervalMs: 50 });
+      const slots = await admin.query(`SELECT count(*)::int AS n FROM pg_replication_slots WHERE slot_name = 'agent_cdc_slot'`);
+      expect(slots.rows[0].n).toBe(0);
+      expect(reconnects).toBeGreaterThanOrEqual(1);
+    } finally {
+      reconnects = 99;
+      for (const c of streamers) await c.end().catch(() => undefined);
+    }
+  });
+
+  test('an update that renames the slot waits for the connector and reports the process instead of ending it', async () => {
+    const before = props(server.port, database);
+    const created = await onEvent(createEvent(before), deps());
+    await admin.query(`SELECT pg_create_logical_replication_slot('agent_cdc_slot', 'pgoutput')`);
+    const streamer = await startStreamer('agent_cdc_slot', 'agent_cdc');
+    try {
+      const after = props(server.port, database, { SlotName: 'agent_cdc_slot_v2' });
+      await expect(onEvent(updateEvent(created.PhysicalResourceId, after, before), deps()))
+        .rejects.toThrow(new RegExp(`agent_cdc_slot is still in use by process ${streamer.pid}`));
+      const r = await admin.query(`SELECT active_pid FROM pg_replication_slots WHERE slot_name = 'agent_cdc_slot'`);
+      expect(r.rows[0].active_pid).toBe(streamer.pid);
     } finally {
       await admin.query(`SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name = 'agent_cdc_slot' AND active`);
-      await streamer.end().catch(() => undefined);
+      await streamer.client.end().catch(() => undefined);
     }
-    for (let i = 0; i < 50; i++) {
-      const r = await admin.query(`SELECT active FROM pg_replication_slots WHERE slot_name = 'agent_cdc_slot'`);
-      if (!r.rows[0]?.active) break;
-      await new Promise(resolve => setTimeout(resolve, 100));
-    }
-    await onEvent(deleteEvent(created.PhysicalResourceId, p), deps());
-    const slots = await admin.query(`SELECT count(*)::int AS n FROM pg_replication_slots WHERE slot_name = 'agent_cdc_slot'`);
-    expect(slots.rows[0].n).toBe(0);
   });
 
   test('an update pointing at another server is a new resource: set up there, with a new physical id', async () => {
@@ -425,11 +482,179 @@ describe('replication bootstrap on PostgreSQL with wal_level=logical', () => {
     await expect(onEvent(createEvent(p), deps())).rejects.toThrow(/captured tables not found in database: app\.nope, other\.gone/);
   });
 
+  const SCHEMA = [
+    'CREATE TABLE IF NOT EXISTS app.products (id int PRIMARY KEY, name text NOT NULL);',
+    'CREATE TABLE IF NOT EXISTS app.stock (product_id int PRIMARY KEY REFERENCES app.products (id), qty int NOT NULL);',
+    `INSERT INTO app.products VALUES (1, 'kettle'), (2, 'toaster') ON CONFLICT (id) DO NOTHING;`,
+  ].join('\n');
+  const sha = (sql: string) => crypto.createHash('sha256').update(sql).digest('hex');
+  const withSchema = (sql: string, overrides: Partial<BootstrapProperties> = {}) =>
+    props(server.port, database, { Tables: ['app.products', 'app.stock'], InitialSchemaSql: sql, InitialSchemaSha256: sha(sql), ...overrides });
+
+  test('initialSchema creates the captured tables of an empty database before the checks; running it twice is safe', async () => {
+    const p = withSchema(SCHEMA);
+    const first = await onEvent(createEvent(p), deps());
+    expect(await onEvent(createEvent(p), deps())).toEqual(first);
+    expect(await publicationTables(admin, 'agent_cdc')).toEqual(['app.products', 'app.stock', 'public.debezium_heartbeat']);
+    const rows = await admin.query('SELECT id, name FROM app.products ORDER BY id');
+    expect(rows.rows).toEqual([{ id: 1, name: 'kettle' }, { id: 2, name: 'toaster' }]);
+  });
+
+  test('an update runs initialSchema only when the SQL changed', async () => {
+    const p = withSchema(SCHEMA);
+    const { PhysicalResourceId: id } = await onEvent(createEvent(p), deps());
+    await admin.query('DELETE FROM app.products WHERE id = 2');
+    // Another property changed, same SQL: not run again (the deleted seed row stays deleted).
+    const sameSql = withSchema(SCHEMA, { Tables: ['app.products'] });
+    await onEvent(updateEvent(id, sameSql, p), deps());
+    expect((await admin.query('SELECT count(*)::int AS n FROM app.products')).rows[0].n).toBe(1);
+    // Changed SQL: run.
+    const changed = SCHEMA + '\nCREATE TABLE IF NOT EXISTS app.suppliers (id int PRIMARY KEY);';
+    await onEvent(updateEvent(id, withSchema(changed, { Tables: ['app.products', 'app.suppliers'] }), sameSql), deps());
+    expect(await publicationTables(admin, 'agent_cdc')).toEqual(['app.products', 'app.suppliers', 'public.debezium_heartbeat']);
+    expect((await admin.query('SELECT count(*)::int AS n FROM app.products')).rows[0].n).toBe(2);
+  });
+
+  test('a database that exists but lacks a captured table still gets the clear error, schema or not', async () => {
+    await expect(onEvent(createEvent(withSchema(SCHEMA, { Tables: ['app.products', 'app.invoices'] })), deps()))
+      .rejects.toThrow(/captured tables not found in database: app\.invoices \(create them before deploying or in CdcSourceDatabase's initialSchema/);
+  });
+
+  test('a failing initialSchema names the line and applies nothing', async () => {
+    const broken = SCHEMA + '\nCREATE TABLE app.oops (id int PRIMARY KEY, other int REFERENCES app.nowhere (id));';
+    await expect(onEvent(createEvent(withSchema(broken)), deps()))
+      .rejects.toThrow(/initialSchema failed: relation "app\.nowhere" does not exist \(SQLSTATE 42P01\)\. Nothing of it was applied/);
+    expect((await admin.query(`SELECT to_regclass('app.products') IS NULL AS gone`)).rows[0].gone).toBe(true);
+    await expect(onEvent(createEvent(withSchema('CREATE TABLE app.x (id int PRIMARY KEY);\nSELEC 1;')), deps()))
+      .rejects.toThrow(/initialSchema failed at line 2: syntax error at or near "SELEC"/);
+  });
+
   test('the connection settings verify the server certificate when TLS is on', () => {
     const p = props(5432, 'db');
     expect(postgresClientConfig(p, 'db', { username: 'a', password: 'b' }, { ca: 'PEM' }).ssl).toEqual({ ca: 'PEM', rejectUnauthorized: true });
     expect(postgresClientConfig(p, 'db', { username: 'a', password: 'b' }, false).ssl).toBe(false);
     expect(physicalResourceId(p)).toBe('cdc-bootstrap:postgresql:127.0.0.1:5432');
+  });
+});
+
+describe('replication password and role ownership on a PostgreSQL that logs every statement', () => {
+  let server: LoggingPostgres;
+  let root: Client;
+  const PASSWORD = 'NeverLogged' + crypto.randomBytes(12).toString('hex');
+  let n = 0;
+  let database: string;
+
+  beforeAll(async () => {
+    server = await startLoggingPostgres();
+    root = await connect(server.port, 'postgres', server.user, server.password);
+  });
+  afterAll(async () => {
+    await root.end();
+    await server.stop();
+  });
+  beforeEach(async () => {
+    database = `pwlog_${++n}`;
+    await root.query(`CREATE DATABASE ${database}`);
+    const db = await connect(server.port, database, server.user, server.password);
+    await db.query('CREATE SCHEMA app; CREATE TABLE app.orders (id int PRIMARY KEY); CREATE TABLE app.customers (id int PRIMARY KEY)');
+    await db.end();
+  });
+  afterEach(async () => {
+    await root.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+    for (const role of ['cdc_replication', 'someone_else']) await root.query(`DROP ROLE IF EXISTS ${role}`);
+  });
+
+  function withSecrets<T>(replication: { username: string; password: string }, fn: (secrets: SecretsManagerClient) => Promise<T>): Promise<T> {
+    const s = mockSecrets({ username: server.user, password: server.password }, replication);
+    return fn(s.client).finally(() => s.mock.restore());
+  }
+
+  test('create, a password change on update and a failing statement never write the password to the server log; the login works', async () => {
+    const p = props(server.port, database);
+    const created = await withSecrets({ username: 'cdc_replication', password: PASSWORD }, secrets => onEvent(createEvent(p), { secrets, tls: false }));
+    const second = PASSWORD + 'v2';
+    await withSecrets({ username: 'cdc_replication', password: second }, secrets =>
+      onEvent(updateEvent(created.PhysicalResourceId, props(server.port, database, { Tables: ['app.orders'] }), p), { secrets, tls: false }));
+    // A failure after the role statement: PostgreSQL logs the failing statement (log_min_error_statement).
+    await withSecrets({ username: 'cdc_replication', password: second }, secrets =>
+      expect(onEvent(createEvent(props(server.port, database, { Tables: ['app.orders', 'app.missing'] })), { secrets, tls: false }))
+        .rejects.toThrow(/captured tables not found/));
+
+    const log = server.log();
+    // The statements were logged (the log is real), with the verifier in place of the password.
+    expect(log).toMatch(/statement: ALTER ROLE "cdc_replication" WITH LOGIN PASSWORD 'SCRAM-SHA-256\$4096:/);
+    expect(log).not.toContain(PASSWORD);
+    expect(log).not.toContain('NeverLogged');
+    const stored = await root.query(`SELECT rolpassword FROM pg_authid WHERE rolname = 'cdc_replication'`);
+    expect(stored.rows[0].rolpassword).toMatch(/^SCRAM-SHA-256\$4096:/);
+    // SCRAM login with the current password works; the first one no longer does.
+    const repl = await connect(server.port, database, 'cdc_replication', second);
+    await repl.query('SELECT * FROM app.orders');
+    await repl.end();
+    await expect(connect(server.port, database, 'cdc_replication', PASSWORD)).rejects.toThrow(/password authentication failed/);
+  });
+
+  test('the verifier matches the one PostgreSQL computes for the same salt and password', async () => {
+    const salt = crypto.randomBytes(16);
+    await root.query(`SET password_encryption = 'scram-sha-256'`);
+    await root.query(`CREATE ROLE someone_else LOGIN PASSWORD 'probe-Pw-1'`);
+    const theirs: string = (await root.query(`SELECT rolpassword FROM pg_authid WHERE rolname = 'someone_else'`)).rows[0].rolpassword;
+    const [, iterations, theirSalt] = /^SCRAM-SHA-256\$(\d+):([^$]+)\$/.exec(theirs)!;
+    expect(scramSha256Verifier('probe-Pw-1', Buffer.from(theirSalt, 'base64'), Number(iterations))).toBe(theirs);
+    expect(scramSha256Verifier('probe-Pw-1', salt)).not.toBe(theirs);
+    expect(() => scramSha256Verifier('pässwörd')).toThrow(/printable ASCII/);
+  });
+
+  test('a new secret value plus a changed ReplicationPasswordVersion (nothing else) re-applies the password', async () => {
+    const v1 = props(server.port, database, { ReplicationPasswordVersion: '1' });
+    const created = await withSecrets({ username: 'cdc_replication', password: PASSWORD }, secrets => onEvent(createEvent(v1), { secrets, tls: false }));
+    const rotated = PASSWORD + 'rotated';
+    const v2 = props(server.port, database, { ReplicationPasswordVersion: '2' });
+    await withSecrets({ username: 'cdc_replication', password: rotated }, secrets =>
+      onEvent(updateEvent(created.PhysicalResourceId, v2, v1), { secrets, tls: false }));
+    const repl = await connect(server.port, database, 'cdc_replication', rotated);
+    await repl.end();
+    await expect(connect(server.port, database, 'cdc_replication', PASSWORD)).rejects.toThrow(/password authentication failed/);
+  });
+
+  test('refuses a replicationUsername equal to the admin user, before changing anything', async () => {
+    const p = props(server.port, database, { ReplicationUsername: server.user });
+    await withSecrets({ username: server.user, password: 'would-replace-admin-pw' }, secrets =>
+      expect(onEvent(createEvent(p), { secrets, tls: false })).rejects.toThrow(
+        /replicationUsername 'postgres' is the admin user the bootstrap connects as\. Choose another replicationUsername/));
+    const still = await connect(server.port, database, server.user, server.password);
+    const pubs = await still.query('SELECT count(*)::int AS n FROM pg_publication');
+    await still.end();
+    expect(pubs.rows[0].n).toBe(0);
+  });
+
+  test('refuses an existing role it did not create, leaving its password, grants and existence alone (also on delete)', async () => {
+    await root.query(`CREATE ROLE someone_else LOGIN PASSWORD 'their-own-pw'`);
+    const p = props(server.port, database, { ReplicationUsername: 'someone_else' });
+    await withSecrets({ username: 'someone_else', password: 'takeover-pw' }, async secrets => {
+      await expect(onEvent(createEvent(p), { secrets, tls: false })).rejects.toThrow(
+        /replicationUsername 'someone_else' names an existing role that this stack did not create\..*COMMENT ON ROLE "someone_else" IS/);
+      // A delete with these properties (e.g. a rolled-back update) does not drop it either.
+      await onEvent(deleteEvent(physicalResourceId(p), p), { secrets, tls: false });
+    });
+    const theirs = await connect(server.port, database, 'someone_else', 'their-own-pw');
+    await theirs.end();
+  });
+
+  test('marks the roles it creates, so create and update run again; a role an older bootstrap created is adopted on update', async () => {
+    const p = props(server.port, database);
+    await withSecrets({ username: 'cdc_replication', password: PASSWORD }, async secrets => {
+      const created = await onEvent(createEvent(p), { secrets, tls: false });
+      await onEvent(createEvent(p), { secrets, tls: false });
+      const comment = await root.query(`SELECT shobj_description(oid, 'pg_authid') AS c FROM pg_roles WHERE rolname = 'cdc_replication'`);
+      expect(comment.rows[0].c).toBe(REPLICATION_ROLE_MARKER);
+      // As an older bootstrap left it: no marker. An update of the same resource (same user) takes it back and marks it.
+      await root.query('COMMENT ON ROLE cdc_replication IS NULL');
+      await expect(onEvent(createEvent(p), { secrets, tls: false })).rejects.toThrow(/did not create/);
+      await onEvent(updateEvent(created.PhysicalResourceId, props(server.port, database, { Tables: ['app.orders'] }), p), { secrets, tls: false });
+      const again = await root.query(`SELECT shobj_description(oid, 'pg_authid') AS c FROM pg_roles WHERE rolname = 'cdc_replication'`);
+      expect(again.rows[0].c).toBe(REPLICATION_ROLE_MARKER);
+    });
   });
 });
 

@@ -1,5 +1,9 @@
 // CdcSourceDatabase: CDC parameters per engine, security defaults, removal policies, the bootstrap wiring, imported mode, metrics, validation.
-import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as crypto from 'crypto';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -7,9 +11,10 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { AgentNetwork } from '../../constructs/common/agent-network';
-import { CdcSourceDatabase, CdcSourceDatabaseProps, SourceEngine, SourceEngineFamily } from '../../constructs/source';
+import { CdcSourceDatabase, CdcSourceDatabaseProps, SourceEngine, SourceEngineFamily, SourceSchema } from '../../constructs/source';
 import { testApp, testStack } from '../helpers/app';
 import { formatFindings, gateFindings } from '../helpers/gate';
+import { DeploymentProfile, profileDefaults } from '../../lib/profiles';
 
 function build(props: Partial<CdcSourceDatabaseProps> = {}, gate = false) {
   const app = testApp({ gate });
@@ -224,6 +229,154 @@ describe('CdcSourceDatabase on other engines', () => {
   test('multiAz: false gives a single instance (RDS) or no reader (Aurora)', () => {
     build({ multiAz: false }).template().hasResourceProperties('AWS::RDS::DBInstance', { MultiAZ: false });
     build({ engine: SourceEngine.auroraPostgres(), multiAz: false }).template().resourceCountIs('AWS::RDS::DBInstance', 1);
+  });
+});
+
+describe('initialSchema', () => {
+  const SQL = 'CREATE TABLE IF NOT EXISTS public.orders (id bigint PRIMARY KEY);\nCREATE TABLE IF NOT EXISTS public.customers (id bigint PRIMARY KEY);\n';
+  const sha = (sql: string) => crypto.createHash('sha256').update(sql).digest('hex');
+
+  test('defaults to none: the bootstrap gets no schema and the tables must exist', () => {
+    build().template().hasResourceProperties('Custom::CdcReplicationBootstrap', { InitialSchemaSql: Match.absent(), InitialSchemaSha256: Match.absent() });
+  });
+
+  test('travels to the bootstrap as the SQL and its SHA-256, so a changed schema changes the properties (an Update)', () => {
+    build({ initialSchema: SourceSchema.fromSql(SQL) }).template().hasResourceProperties('Custom::CdcReplicationBootstrap', {
+      InitialSchemaSql: SQL, InitialSchemaSha256: sha(SQL),
+    });
+    const changed = SQL + 'CREATE INDEX IF NOT EXISTS orders_id ON public.orders (id);\n';
+    build({ initialSchema: SourceSchema.fromSql(changed) }).template().hasResourceProperties('Custom::CdcReplicationBootstrap', {
+      InitialSchemaSha256: sha(changed),
+    });
+  });
+
+  test('fromFile reads the file at synth time', () => {
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'schema-')), 'schema.sql');
+    fs.writeFileSync(file, SQL);
+    expect(SourceSchema.fromFile(file)).toMatchObject({ sql: SQL, sha256: sha(SQL), origin: file });
+    expect(() => SourceSchema.fromFile(file + '.missing')).toThrow(/schema\.sql\.missing does not exist/);
+  });
+
+  test('fails when the SQL is empty or larger than the bootstrap takes', () => {
+    expect(() => SourceSchema.fromSql('  \n')).toThrow(/inline SQL is empty/);
+    expect(() => SourceSchema.fromSql('-- x\n'.repeat(10_000))).toThrow(/inline SQL is 50000 bytes; the bootstrap takes at most 32768 bytes.*migration tool/);
+  });
+
+  test('fails on an existing database unless applyInitialSchemaToExistingDatabase is set', () => {
+    const make = (apply?: boolean) => {
+      const app = testApp();
+      const stack = testStack(app);
+      const vpc = new AgentNetwork(stack, 'Net').vpc;
+      const instance = rds.DatabaseInstance.fromDatabaseInstanceAttributes(stack, 'E', {
+        instanceIdentifier: 'x', instanceEndpointAddress: 'x.example', port: 5432, securityGroups: [],
+      });
+      const secret = secretsmanager.Secret.fromSecretCompleteArn(stack, 'S', 'arn:aws:secretsmanager:us-east-1:123456789012:secret:a-AbCdEf');
+      new CdcSourceDatabase(stack, 'Source', {
+        vpc, tables: ['public.orders'], existingInstance: instance, existingAdminSecret: secret, databaseName: 'legacy',
+        initialSchema: SourceSchema.fromSql(SQL), applyInitialSchemaToExistingDatabase: apply,
+      });
+      return Template.fromStack(stack);
+    };
+    expect(() => make()).toThrow(/initialSchema \(inline SQL\) is set on an existing database\..*set applyInitialSchemaToExistingDatabase: true to run it there, or drop initialSchema/);
+    make(true).hasResourceProperties('Custom::CdcReplicationBootstrap', { InitialSchemaSql: SQL });
+  });
+});
+
+describe('replication password changes', () => {
+  test('replicationPasswordVersion reaches the bootstrap, so changing it is a property change (an Update that re-applies the password)', () => {
+    build().template().hasResourceProperties('Custom::CdcReplicationBootstrap', { ReplicationPasswordVersion: Match.absent() });
+    const v1 = build({ replicationPasswordVersion: '1' }).template().findResources('Custom::CdcReplicationBootstrap');
+    const v2 = build({ replicationPasswordVersion: '2' }).template().findResources('Custom::CdcReplicationBootstrap');
+    expect(Object.values(v1)[0].Properties.ReplicationPasswordVersion).toBe('1');
+    expect(Object.values(v2)[0].Properties.ReplicationPasswordVersion).toBe('2');
+  });
+
+  test('the SMG4 acknowledgement says how the password is changed, not that redeploying re-applies it', () => {
+    const { source } = build();
+    const acks = JSON.stringify(source.replicationSecret.node.metadata);
+    expect(acks).toMatch(/change\s+replicationPasswordVersion/);
+    expect(acks).not.toMatch(/redeploying/);
+  });
+});
+
+describe('Performance Insights per engine and instance class', () => {
+  const T4G_MICRO = ec2.InstanceType.of(ec2.InstanceClass.T4G, ec2.InstanceSize.MICRO);
+  const T4G_SMALL = ec2.InstanceType.of(ec2.InstanceClass.T4G, ec2.InstanceSize.SMALL);
+  const T4G_MEDIUM = ec2.InstanceType.of(ec2.InstanceClass.T4G, ec2.InstanceSize.MEDIUM);
+  const T3_MEDIUM = ec2.InstanceType.of(ec2.InstanceClass.T3, ec2.InstanceSize.MEDIUM);
+
+  /** Whether each DB instance has Performance Insights on, and the construct's warnings (acknowledged so the strict synth passes). */
+  function piOf(props: Partial<CdcSourceDatabaseProps>) {
+    const { template, source } = build(props);
+    const warnings = source.node.metadata.filter(m => m.type === 'aws:cdk:warning').map(m => String(m.data));
+    if (warnings.length) {
+      Validations.of(source).acknowledge({ id: 'Annotation::cdk-agent-data-stack:source-performance-insights-off', reason: 'test: reading the template' });
+    }
+    const t = template();
+    const instances = Object.values(t.findResources('AWS::RDS::DBInstance')).map(r => r.Properties.EnablePerformanceInsights);
+    return { instances, warnings, t };
+  }
+
+  test('the warning fails this repository\'s strict synth until acted on (a bigger class, performanceInsights: false, or an acknowledgement)', () => {
+    const { stack } = build({ engine: SourceEngine.mysql(), instanceType: T4G_MICRO, ...MYSQL_TABLES });
+    expect(() => Template.fromStack(stack)).toThrow(/Performance Insights is off for this database/);
+  });
+
+  test.each([
+    ['RDS for MySQL', T4G_MICRO], ['RDS for MySQL', T4G_SMALL],
+  ])('%s on %s: off, with a warning naming the AWS page and the fix', (_, instanceType) => {
+    const { instances, warnings, t } = piOf({ engine: SourceEngine.mysql(), instanceType, ...MYSQL_TABLES });
+    expect(instances).toEqual([false]);
+    t.hasResourceProperties('AWS::RDS::DBInstance', { PerformanceInsightsKMSKeyId: Match.absent(), PerformanceInsightsRetentionPeriod: Match.absent() });
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(new RegExp(`RDS for MySQL does not support Performance Insights on db\\.${instanceType.toString().replace('.', '\\.')}`));
+    expect(warnings[0]).toMatch(/USER_DatabaseInsights\.Engines\.html/);
+    expect(warnings[0]).toMatch(/Choose instanceType db\.t4g\.medium or larger to keep it on/);
+  });
+
+  test('RDS for MySQL on db.t4g.medium and the default db.m7g.large keeps it on', () => {
+    expect(piOf({ engine: SourceEngine.mysql(), instanceType: T4G_MEDIUM, ...MYSQL_TABLES })).toMatchObject({ instances: [true], warnings: [] });
+    expect(piOf({ engine: SourceEngine.mysql(), ...MYSQL_TABLES })).toMatchObject({ instances: [true], warnings: [] });
+  });
+
+  test('RDS for PostgreSQL keeps it on even on db.t4g.micro (no instance class restriction)', () => {
+    expect(piOf({ instanceType: T4G_MICRO })).toMatchObject({ instances: [true], warnings: [] });
+  });
+
+  test('Aurora MySQL: off on any db.t3, on for db.t4g.medium; Aurora PostgreSQL stays on', () => {
+    const t3 = piOf({ engine: SourceEngine.auroraMysql(), instanceType: T3_MEDIUM, ...MYSQL_TABLES });
+    expect(t3.instances).toEqual([false, false]);
+    expect(t3.warnings[0]).toMatch(/Aurora MySQL does not support Performance Insights on db\.t3\.medium/);
+    t3.t.hasResourceProperties('AWS::RDS::DBCluster', { PerformanceInsightsEnabled: false });
+    // Aurora MySQL offers no db.t4g.micro/small; db.t3.small exists and is refused too.
+    expect(piOf({ engine: SourceEngine.auroraMysql(), instanceType: ec2.InstanceType.of(ec2.InstanceClass.T3, ec2.InstanceSize.SMALL), ...MYSQL_TABLES }).instances).toEqual([false, false]);
+    expect(piOf({ engine: SourceEngine.auroraMysql(), instanceType: T4G_MEDIUM, ...MYSQL_TABLES })).toMatchObject({ instances: [true, true], warnings: [] });
+    expect(piOf({ engine: SourceEngine.auroraPostgres(), instanceType: T4G_MEDIUM })).toMatchObject({ instances: [true, true], warnings: [] });
+  });
+
+  test('the development profile on RDS for MySQL (db.t4g.micro) deploys without Performance Insights; on PostgreSQL it keeps it', () => {
+    const dev = profileDefaults(DeploymentProfile.DEVELOPMENT).source;
+    expect(dev.instanceType!.toString()).toBe('t4g.micro');
+    expect(piOf({ ...dev, engine: SourceEngine.mysql(), ...MYSQL_TABLES }).instances).toEqual([false]);
+    expect(piOf({ ...dev }).instances).toEqual([true]);
+  });
+
+  test('performanceInsights: true on a class that refuses it fails at synth, naming the fix', () => {
+    expect(() => build({ engine: SourceEngine.mysql(), instanceType: T4G_MICRO, performanceInsights: true, ...MYSQL_TABLES }))
+      .toThrow(/performanceInsights is true but RDS for MySQL does not support Performance Insights on db\.t4g\.micro .*Choose instanceType db\.t4g\.medium or larger, or set performanceInsights: false/);
+  });
+
+  test('performanceInsights: false turns it off without a warning, on any engine', () => {
+    expect(piOf({ engine: SourceEngine.mysql(), instanceType: T4G_MICRO, performanceInsights: false, ...MYSQL_TABLES }))
+      .toMatchObject({ instances: [false], warnings: [] });
+    expect(piOf({ performanceInsights: false })).toMatchObject({ instances: [false], warnings: [] });
+  });
+
+  test('under the validation gate the warning is the only finding, and performanceInsights: false clears it', () => {
+    const warned = gateFindings(build({ engine: SourceEngine.mysql(), instanceType: T4G_MICRO, ...MYSQL_TABLES }, true).app);
+    expect(warned.map(f => f.rule)).toEqual(['Annotation::cdk-agent-data-stack:source-performance-insights-off']);
+    const confirmed = build({ engine: SourceEngine.mysql(), instanceType: T4G_MICRO, performanceInsights: false, ...MYSQL_TABLES }, true);
+    expect(formatFindings(gateFindings(confirmed.app))).toBe('');
   });
 });
 
@@ -463,6 +616,8 @@ describe('CdcSourceDatabase validation', () => {
   test('fails when publicationName is not a valid name', () => fails({ publicationName: 'my pub' }, /publicationName is 'my pub'/));
   test('fails when replicationUsername is too long for MySQL', () =>
     fails({ engine: SourceEngine.mysql(), ...MYSQL_TABLES, replicationUsername: 'a'.repeat(33) }, /replicationUsername is 'a{33}'; it must be a lower-case identifier of at most 32 characters/));
+  test('fails when replicationUsername is the new database\'s admin user', () =>
+    fails({ replicationUsername: 'cdc_admin' }, /replicationUsername is 'cdc_admin', the admin user of the new database\..*choose another replicationUsername/));
   test('fails when databaseName is not an identifier', () => fails({ databaseName: '1db' }, /databaseName is '1db'/));
   test('fails when backups are off', () => fails({ backupRetention: Duration.days(0) }, /backupRetention is 0 days; automated backups must be kept at least 1 day/));
   test('fails when MySQL binlog retention is out of range', () =>
