@@ -15,7 +15,7 @@ import { FlinkSqlApplication, FlinkSqlApplicationProps } from '../constructs/pro
 import { FlinkTable } from '../constructs/processing/flink-tables';
 import { CdcSourceDatabase, CdcSourceDatabaseProps } from '../constructs/source/cdc-source-database';
 import { SourceEngine, SourceEngineFamily } from '../constructs/source/engine';
-import { AgentCache, AgentCacheBase, AgentCacheProps } from '../constructs/stores/agent-cache';
+import { AgentCache, AgentCacheProps } from '../constructs/stores/agent-cache';
 import { AgentSearch, AgentSearchBase, AgentSearchProps } from '../constructs/stores/agent-search';
 import { AgentSink, AgentSinkProps } from '../constructs/stores/agent-sink';
 import { IAgentCache, IAgentSearch } from '../constructs/stores/refs';
@@ -351,14 +351,12 @@ function composeAgentData(scope: Construct, props: AgentDataPlatformProps): IAge
   r.observability = new AgentObservability(scope, 'Observability', {
     ...props.observabilityOptions,
     alarmTopic: props.alarmTopic,
-    source: r.source.instance
-      ? { engine: isPostgres ? 'postgres' : 'mysql', instanceIdentifier: r.source.instance.instanceIdentifier }
-      : { engine: isPostgres ? 'postgres' : 'mysql', clusterIdentifier: r.source.cluster!.clusterIdentifier },
+    source: r.source,
     connector: { connectorName: r.connector.connectorName, heartbeatTopic: r.connector.heartbeatTopic },
     kafka: { clusterName: r.cluster.clusterName, consumerGroups },
     flink: Object.values(r.transforms).map(app => ({ applicationName: app.applicationName, runtime: app.runtime.name as 'FLINK-2_2' | 'FLINK-1_20' })),
     sinks: [{ functionName: r.sink.function.functionName, views: r.views.map(v => v.name), namespace: r.sink.metricsNamespace }],
-    cache: r.cache instanceof AgentCacheBase ? { serverless: r.cache.serverless, cacheName: r.cache.cacheName } : undefined,
+    cache: r.cache,
     search: r.search instanceof AgentSearchBase ? { domainName: r.search.domainName } : undefined,
     mcp: { functionName: r.mcp.function.functionName, tools: r.mcp.toolNames },
     decisions: {},

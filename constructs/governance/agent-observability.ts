@@ -6,18 +6,12 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
+import type { ICdcSourceDatabase } from '../source/cdc-source-database';
+import { SourceEngineFamily } from '../source/engine';
+import type { CacheMetricOptions, IAgentCache } from '../stores/refs';
 import {
   AGENT_DIMENSIONS, AGENT_SERVICES, AWS_DIMENSIONS, AWS_NAMESPACES, DEFAULT_AGENT_METRICS_NAMESPACE, MCP_METRICS, SINK_METRICS,
 } from './metric-names';
-
-/** The source database, as CloudWatch knows it. Give exactly one of the identifiers. */
-export interface ObservedSource {
-  readonly engine: 'postgres' | 'mysql';
-  /** RDS DB instance identifier (dimension `DBInstanceIdentifier`). @default - none; give `clusterIdentifier` instead */
-  readonly instanceIdentifier?: string;
-  /** Aurora DB cluster identifier (dimension `DBClusterIdentifier`). @default - none; give `instanceIdentifier` instead */
-  readonly clusterIdentifier?: string;
-}
 
 /** The Debezium connector on MSK Connect. */
 export interface ObservedConnector {
@@ -75,19 +69,6 @@ export interface ObservedSink extends AgentMetricsLocation {
   readonly views: string[];
 }
 
-/** The ElastiCache store. */
-export interface ObservedCache {
-  /** Serverless caches publish different metrics (ECPUs, no CPU) under the `clusterId` dimension. */
-  readonly serverless: boolean;
-  /** Serverless cache name, or the replication group id of a node-based cache (for titles). */
-  readonly cacheName: string;
-  /**
-   * Node-based caches publish per node cluster (`CacheClusterId`, e.g. `<group>-001`, or `<group>-0001-001` with cluster mode).
-   * @default - none; required when `serverless` is false
-   */
-  readonly nodeClusterIds?: string[];
-}
-
 /** The OpenSearch Service domain. */
 export interface ObservedSearch {
   readonly domainName: string;
@@ -120,9 +101,9 @@ export interface FreshnessSlo {
 
 /** Alarm thresholds. Each default is explained in docs/governance.md. */
 export interface AgentAlarmThresholds {
-  /** PostgreSQL `OldestLogicalReplicationSlotLag` (bytes of WAL the connector has not confirmed). @default 1 GiB */
+  /** PostgreSQL slot lag, `metricOldestReplicationSlotLag()` of the source (bytes of WAL the slots hold). @default 1 GiB */
   readonly replicationSlotLagBytes?: number;
-  /** PostgreSQL `TransactionLogsDiskUsage` / MySQL `BinLogDiskUsage` (bytes). @default 10 GiB */
+  /** PostgreSQL `TransactionLogsDiskUsage` / MySQL binary log size (RDS `BinLogDiskUsage`, Aurora `SumBinaryLogSize`), bytes. @default 10 GiB */
   readonly logDiskUsageBytes?: number;
   /** MSK `EstimatedMaxTimeLag` of any watched group and topic. @default Duration.seconds(30) */
   readonly consumerLag?: Duration;
@@ -139,8 +120,12 @@ export interface AgentObservabilityProps {
   readonly dashboardName?: string;
   /** Topic the alarms notify. @default - a new topic encrypted with a new KMS key, TLS-only */
   readonly alarmTopic?: sns.ITopic;
-  /** @default - no source widgets or alarms */
-  readonly source?: ObservedSource;
+  /**
+   * The source database: its widgets and alarms come from its own `metric*()` methods, which know the metric names and
+   * dimensions AWS publishes for its engine (RDS or Aurora, PostgreSQL or MySQL).
+   * @default - no source widgets or alarms
+   */
+  readonly source?: ICdcSourceDatabase;
   /** @default - no connector widgets or alarms, and no `CdcLag` (it is keyed by the connector's heartbeat topic) */
   readonly connector?: ObservedConnector;
   /** @default - no Kafka widgets or alarms */
@@ -149,8 +134,11 @@ export interface AgentObservabilityProps {
   readonly flink?: ObservedFlinkApplication[];
   /** @default - no sink widgets or alarms */
   readonly sinks?: ObservedSink[];
-  /** @default - no cache widgets */
-  readonly cache?: ObservedCache;
+  /**
+   * The cache: its widgets come from its own `metric*()` methods (serverless per cache, node-based per node cluster).
+   * @default - no cache widgets
+   */
+  readonly cache?: IAgentCache;
   /** @default - no search widgets or alarms */
   readonly search?: ObservedSearch;
   /** @default - no MCP widgets or alarms */
@@ -248,32 +236,27 @@ export class AgentObservability extends Construct {
     this.dashboard.addWidgets(...widgets);
   }
 
-  private addSource(source: ObservedSource): void {
-    const dims: Record<string, string> = source.instanceIdentifier !== undefined
-      ? { [AWS_DIMENSIONS.rdsInstance]: source.instanceIdentifier }
-      : { [AWS_DIMENSIONS.rdsCluster]: source.clusterIdentifier! };
-    const rds = (name: string, statistic: string, label?: string) => new cloudwatch.Metric({
-      namespace: AWS_NAMESPACES.rds, metricName: name, dimensionsMap: dims, statistic, period: FIVE_MINUTES, label,
-    });
+  private addSource(source: ICdcSourceDatabase): void {
+    const max = (label: string) => ({ statistic: cloudwatch.Stats.MAXIMUM, period: FIVE_MINUTES, label });
     const widgets: cloudwatch.IWidget[] = [];
     let logDisk: cloudwatch.Metric;
-    if (source.engine === 'postgres') {
-      const slotLag = rds('OldestLogicalReplicationSlotLag', cloudwatch.Stats.MAXIMUM, 'Oldest logical slot lag (bytes)');
-      logDisk = rds('TransactionLogsDiskUsage', cloudwatch.Stats.MAXIMUM, 'WAL disk usage (bytes)');
-      widgets.push(new cloudwatch.GraphWidget({
-        title: 'Source: replication slot lag and WAL disk', width: 12,
-        left: [slotLag, rds('ReplicationSlotDiskUsage', cloudwatch.Stats.MAXIMUM, 'Replication slot disk (bytes)'), logDisk],
-      }));
+    if (source.engine.family === SourceEngineFamily.POSTGRESQL) {
+      const slotLag = source.metricOldestReplicationSlotLag(max('Replication slot lag (bytes)'));
+      logDisk = source.metricTransactionLogsDiskUsage(max('WAL disk usage (bytes)'));
+      // On Aurora the slot lag is the writer's TransactionLogsDiskUsage itself: draw it once.
+      const lines = [slotLag, source.metricReplicationSlotDiskUsage(max('Replication slot disk (bytes)')), logDisk]
+        .filter((m, i, all) => all.findIndex(o => o.metricName === m.metricName) === i);
+      widgets.push(new cloudwatch.GraphWidget({ title: 'Source: replication slot lag and WAL disk', width: 12, left: lines }));
       this.alarm('ReplicationSlotLag', slotLag, this.t.replicationSlotLagBytes, 3,
         'Debezium has not confirmed WAL for 15 minutes: the connector is stalled or too slow, and the database keeps the WAL (disk fills).');
     } else {
-      logDisk = rds('BinLogDiskUsage', cloudwatch.Stats.MAXIMUM, 'Binlog disk usage (bytes)');
+      logDisk = source.metricBinLogDiskUsage(max('Binlog size (bytes)'));
       widgets.push(new cloudwatch.GraphWidget({ title: 'Source: binlog disk', width: 12, left: [logDisk] }));
     }
     widgets.push(new cloudwatch.GraphWidget({
       title: 'Source: CPU and connections', width: 12,
-      left: [rds('CPUUtilization', cloudwatch.Stats.AVERAGE, 'CPU %')],
-      right: [rds('DatabaseConnections', cloudwatch.Stats.AVERAGE, 'Connections')],
+      left: [source.metricCPUUtilization({ statistic: cloudwatch.Stats.AVERAGE, period: FIVE_MINUTES, label: 'CPU %' })],
+      right: [source.metricDatabaseConnections({ statistic: cloudwatch.Stats.AVERAGE, period: FIVE_MINUTES, label: 'Connections' })],
     }));
     this.alarm('LogDiskUsage', logDisk, this.t.logDiskUsageBytes, 3,
       'Change-log disk usage on the source keeps growing: a replication slot or binlog consumer is holding logs; storage may fill.');
@@ -421,25 +404,41 @@ export class AgentObservability extends Construct {
     this.section('5. Sinks', widgets);
   }
 
-  private addCache(cache: ObservedCache): void {
-    const ec = (name: string, statistic: string, dims: Record<string, string>, label: string) => new cloudwatch.Metric({
-      namespace: AWS_NAMESPACES.elastiCache, metricName: name, dimensionsMap: dims, statistic, period: FIVE_MINUTES, label,
-    });
+  private addCache(cache: IAgentCache): void {
+    const five = (statistic: string, label: string) => ({ statistic, period: FIVE_MINUTES, label });
     if (cache.serverless) {
-      const d = { [AWS_DIMENSIONS.serverlessCache]: cache.cacheName };
       this.section(`6. Cache ${cache.cacheName} (serverless)`, [
-        new cloudwatch.GraphWidget({ title: 'Cache: ECPUs and throttling', width: 8, left: [ec('ElastiCacheProcessingUnits', cloudwatch.Stats.SUM, d, 'ECPUs')], right: [ec('ThrottledCmds', cloudwatch.Stats.SUM, d, 'Throttled')] }),
-        new cloudwatch.GraphWidget({ title: 'Cache: memory and evictions', width: 8, left: [ec('BytesUsedForCache', cloudwatch.Stats.MAXIMUM, d, 'Bytes used')], right: [ec('Evictions', cloudwatch.Stats.SUM, d, 'Evictions')] }),
-        new cloudwatch.GraphWidget({ title: 'Cache: latency (µs)', width: 8, left: [ec('SuccessfulReadRequestLatency', cloudwatch.Stats.percentile(99), d, 'Read p99'), ec('SuccessfulWriteRequestLatency', cloudwatch.Stats.percentile(99), d, 'Write p99')] }),
+        new cloudwatch.GraphWidget({
+          title: 'Cache: ECPUs and throttling', width: 8,
+          left: [cache.metricCpu(five(cloudwatch.Stats.SUM, 'ECPUs'))], right: [cache.metricThrottledCommands(five(cloudwatch.Stats.SUM, 'Throttled'))],
+        }),
+        new cloudwatch.GraphWidget({
+          title: 'Cache: memory and evictions', width: 8,
+          left: [cache.metricMemory(five(cloudwatch.Stats.MAXIMUM, 'Bytes used'))], right: [cache.metricEvictions(five(cloudwatch.Stats.SUM, 'Evictions'))],
+        }),
+        new cloudwatch.GraphWidget({
+          title: 'Cache: latency (µs)', width: 8,
+          left: [cache.metricReadLatency(five(cloudwatch.Stats.percentile(99), 'Read p99')), cache.metricWriteLatency(five(cloudwatch.Stats.percentile(99), 'Write p99'))],
+        }),
       ]);
       return;
     }
-    const nodes = cache.nodeClusterIds ?? [];
-    const per = (name: string, statistic: string, suffix: string) => nodes.map(n => ec(name, statistic, { [AWS_DIMENSIONS.cacheCluster]: n }, `${n} ${suffix}`));
+    // Node-based caches publish per node cluster: one line per node.
+    const per = (metric: (o: CacheMetricOptions) => cloudwatch.Metric, statistic: string, suffix: string) =>
+      cache.nodeClusterIds.map(nodeClusterId => metric({ nodeClusterId, ...five(statistic, `${nodeClusterId} ${suffix}`) }));
     this.section(`6. Cache ${cache.cacheName} (node-based)`, [
-      new cloudwatch.GraphWidget({ title: 'Cache: engine CPU (%)', width: 8, left: per('EngineCPUUtilization', cloudwatch.Stats.MAXIMUM, 'CPU') }),
-      new cloudwatch.GraphWidget({ title: 'Cache: memory (%) and evictions', width: 8, left: per('DatabaseMemoryUsagePercentage', cloudwatch.Stats.MAXIMUM, 'memory'), right: per('Evictions', cloudwatch.Stats.SUM, 'evictions') }),
-      new cloudwatch.GraphWidget({ title: 'Cache: string command latency (µs)', width: 8, left: per('StringBasedCmdsLatency', cloudwatch.Stats.AVERAGE, 'latency') }),
+      new cloudwatch.GraphWidget({ title: 'Cache: engine CPU (%)', width: 8, left: per(o => cache.metricCpu(o), cloudwatch.Stats.MAXIMUM, 'CPU') }),
+      new cloudwatch.GraphWidget({
+        title: 'Cache: memory (%) and evictions', width: 8,
+        left: per(o => cache.metricMemory(o), cloudwatch.Stats.MAXIMUM, 'memory'), right: per(o => cache.metricEvictions(o), cloudwatch.Stats.SUM, 'evictions'),
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Cache: latency (µs, p99)', width: 8,
+        left: [
+          ...per(o => cache.metricReadLatency(o), cloudwatch.Stats.percentile(99), 'read'),
+          ...per(o => cache.metricWriteLatency(o), cloudwatch.Stats.percentile(99), 'write'),
+        ],
+      }),
     ]);
   }
 
@@ -572,12 +571,6 @@ function validate(props: AgentObservabilityProps): void {
   if (!sections.some(Boolean)) {
     throw new Error('AgentObservability: no section given (source, connector, kafka, flink, sinks, cache, search, mcp, decisions are all empty). Pass at least one resource to observe.');
   }
-  if (props.source) {
-    const n = [props.source.instanceIdentifier, props.source.clusterIdentifier].filter(v => v !== undefined).length;
-    if (n !== 1) {
-      throw new Error(`AgentObservability: source needs exactly one of instanceIdentifier or clusterIdentifier (got ${n}). Pass the RDS instance identifier, or the Aurora cluster identifier.`);
-    }
-  }
   for (const cg of props.kafka?.consumerGroups ?? []) {
     // MSK does not publish consumer-lag metrics for groups with a colon or non-ASCII characters.
     if (!Token.isUnresolved(cg.group) && (/:/.test(cg.group) || /[^\x20-\x7e]/.test(cg.group))) {
@@ -600,8 +593,8 @@ function validate(props: AgentObservabilityProps): void {
       seenViews.add(view);
     }
   }
-  if (props.cache && !props.cache.serverless && !props.cache.nodeClusterIds?.length) {
-    throw new Error(`AgentObservability: cache '${props.cache.cacheName}' is node-based but nodeClusterIds is empty. List its node cluster ids (e.g. '${props.cache.cacheName}-001'); ElastiCache publishes node metrics per CacheClusterId.`);
+  if (props.cache && !props.cache.serverless && props.cache.nodeClusterIds.length === 0) {
+    throw new Error(`AgentObservability: cache '${props.cache.cacheName}' is node-based but its nodeClusterIds is empty; ElastiCache publishes node metrics per CacheClusterId. Import it with AgentCache.fromCacheAttributes({ nodeClusterIds: ['${props.cache.cacheName}-001', ...] }).`);
   }
   if (props.mcp && props.mcp.tools.length === 0) throw new Error('AgentObservability: mcp.tools is empty. List the tool names the server exposes.');
   const slo = props.freshnessSlo;

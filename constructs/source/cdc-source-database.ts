@@ -14,7 +14,9 @@ import { AgentProvider } from '../common/agent-provider';
 import { allowAwsApiEgress, restrictedSecurityGroup } from '../common/security-group';
 import { SourceEngine, SourceEngineFamily } from './engine';
 import type { SourceSchema } from './schema';
-import { RDS_METRIC_NAMESPACE, SOURCE_METRICS } from './private/metrics';
+import {
+  auroraWriterDimensions, binLogMetricName, instanceDimensions, RDS_METRIC_NAMESPACE, slotLagMetricName, SOURCE_METRICS,
+} from './private/metrics';
 import { performanceInsightsUnsupportedReason } from './private/performance-insights';
 import {
   validateDurations, validateEngine, validateFullRowImageTables, validateHeartbeatTable, validateNames, validateTables,
@@ -296,14 +298,14 @@ export class CdcSourceDatabase extends Construct implements ICdcSourceDatabase {
         this.endpointAddress = props.existingInstance.dbInstanceEndpointAddress;
         this.endpointPort = props.existingInstance.dbInstanceEndpointPort;
         this.connections = props.existingInstance.connections;
-        this.metricDimensions = { DBInstanceIdentifier: props.existingInstance.instanceIdentifier };
+        this.metricDimensions = instanceDimensions(props.existingInstance.instanceIdentifier);
       } else {
         const cluster = props.existingCluster!;
         this.cluster = cluster;
         this.endpointAddress = cluster.clusterEndpoint.hostname;
         this.endpointPort = portString(cluster.clusterEndpoint.port);
         this.connections = cluster.connections;
-        this.metricDimensions = { DBClusterIdentifier: cluster.clusterIdentifier };
+        this.metricDimensions = auroraWriterDimensions(cluster.clusterIdentifier);
       }
     } else {
       const created = this.createDatabase(props, engine, databaseName, backupRetention, maxSlots, functionSubnets);
@@ -405,8 +407,8 @@ export class CdcSourceDatabase extends Construct implements ICdcSourceDatabase {
   }
 
   /**
-   * A metric in `AWS/RDS` for this database: the instance (`DBInstanceIdentifier`; for a new Aurora cluster, its writer),
-   * or, for an existing Aurora cluster, `DBClusterIdentifier`.
+   * A metric in `AWS/RDS` for this database: the RDS instance (`DBInstanceIdentifier`), or an Aurora cluster's writer
+   * (`DBClusterIdentifier` with `Role` = `WRITER`, which follows the writer across failovers).
    */
   public metric(metricName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return new cloudwatch.Metric({
@@ -433,13 +435,13 @@ export class CdcSourceDatabase extends Construct implements ICdcSourceDatabase {
   }
 
   /**
-   * PostgreSQL: WAL bytes the most lagging replication slot still holds (RDS: `OldestLogicalReplicationSlotLag`,
-   * Aurora: `OldestReplicationSlotLag`). Growth means Debezium is behind or gone. @default Maximum over 5 minutes
+   * PostgreSQL: WAL bytes the replication slots still hold (RDS: `OldestReplicationSlotLag`; Aurora, which documents no
+   * slot-lag metric: the writer's `TransactionLogsDiskUsage`, the WAL kept for logical replication). Growth means Debezium
+   * is behind or gone. @default Maximum over 5 minutes
    */
   public metricOldestReplicationSlotLag(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     this.requireFamily(SourceEngineFamily.POSTGRESQL, 'metricOldestReplicationSlotLag');
-    const name = this.engine.isAurora ? SOURCE_METRICS.OLDEST_REPLICATION_SLOT_LAG : SOURCE_METRICS.OLDEST_LOGICAL_REPLICATION_SLOT_LAG;
-    return this.metric(name, { statistic: 'Maximum', ...props });
+    return this.metric(slotLagMetricName(this.engine.isAurora), { statistic: 'Maximum', ...props });
   }
 
   /** PostgreSQL: disk used by replication slot files, in bytes. @default Maximum over 5 minutes */
@@ -454,10 +456,10 @@ export class CdcSourceDatabase extends Construct implements ICdcSourceDatabase {
     return this.metric(SOURCE_METRICS.TRANSACTION_LOGS_DISK_USAGE, { statistic: 'Maximum', ...props });
   }
 
-  /** MySQL: disk used by binary logs, in bytes. @default Maximum over 5 minutes */
+  /** MySQL: bytes of binary logs (RDS `BinLogDiskUsage`, Aurora `SumBinaryLogSize`). @default Maximum over 5 minutes */
   public metricBinLogDiskUsage(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     this.requireFamily(SourceEngineFamily.MYSQL, 'metricBinLogDiskUsage');
-    return this.metric(SOURCE_METRICS.BIN_LOG_DISK_USAGE, { statistic: 'Maximum', ...props });
+    return this.metric(binLogMetricName(this.engine.isAurora), { statistic: 'Maximum', ...props });
   }
 
   private requireFamily(family: SourceEngineFamily, method: string): void {
@@ -553,7 +555,7 @@ export class CdcSourceDatabase extends Construct implements ICdcSourceDatabase {
       return {
         instance, cluster: undefined, secret: instance.secret!, connections: instance.connections,
         address: instance.dbInstanceEndpointAddress, port: instance.dbInstanceEndpointPort,
-        dimensions: { DBInstanceIdentifier: instance.instanceIdentifier },
+        dimensions: instanceDimensions(instance.instanceIdentifier),
       };
     }
 
@@ -591,8 +593,7 @@ export class CdcSourceDatabase extends Construct implements ICdcSourceDatabase {
     return {
       instance: undefined, cluster, secret: cluster.secret!, connections: cluster.connections,
       address: cluster.clusterEndpoint.hostname, port: portString(cluster.clusterEndpoint.port),
-      // The writer's instance metrics carry the replication slot / binlog figures.
-      dimensions: { DBInstanceIdentifier: cluster.instanceIdentifiers[0] },
+      dimensions: auroraWriterDimensions(cluster.clusterIdentifier),
     };
   }
 }

@@ -10,7 +10,8 @@ import { Construct } from 'constructs';
 import { restrictedSecurityGroup } from '../common/security-group';
 import type { CacheAuthMode } from '../../lambda/shared/cache-client';
 import { CACHE_CONNECT_ACTIONS } from './perms';
-import { IAgentCache } from './refs';
+import { CacheMetricOptions, IAgentCache } from './refs';
+import { AWS_METRIC_DIMENSIONS, AWS_METRIC_NAMESPACES, ELASTICACHE_METRIC_NAMES as M } from '../../lambda/shared/metric-names';
 import { CACHE_ENV } from '../../lambda/shared/cache-env';
 
 /** Environment variable names of `clientEnvironment()`, shared with the client that reads them. */
@@ -91,6 +92,12 @@ export interface CacheAttributes {
   readonly authentication?: CacheAuthentication;
   /** @default - true for serverless caches, false otherwise */
   readonly clusterMode?: boolean;
+  /**
+   * Node-based caches: the node clusters of the replication group (`<group>-001`, `<group>-002`, ...), which ElastiCache
+   * publishes node metrics for. Ignored for serverless caches.
+   * @default - [`<cacheName>-001`], the first node cluster
+   */
+  readonly nodeClusterIds?: string[];
 }
 
 /** Grants, environment and metrics shared by created and imported caches. */
@@ -104,6 +111,7 @@ export abstract class AgentCacheBase extends Resource implements IAgentCache {
   public abstract readonly authentication: CacheAuthentication;
   /** IAM: the user id (= user name) clients authenticate as; password: the RBAC user name. */
   public abstract readonly userId: string;
+  public abstract readonly nodeClusterIds: string[];
   protected abstract readonly clusterMode: boolean;
 
   /** ARN of the ElastiCache user clients connect as. */
@@ -132,44 +140,61 @@ export abstract class AgentCacheBase extends Resource implements IAgentCache {
     };
   }
 
-  /** A metric of this cache in AWS/ElastiCache (serverless: dimension clusterId; node-based: the primary node's CacheClusterId). */
-  public metric(metricName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+  /**
+   * A metric of this cache in AWS/ElastiCache: serverless caches publish under `clusterId`, node-based ones per node
+   * cluster under `CacheClusterId` (`nodeClusterId`, default the first of `nodeClusterIds`).
+   */
+  public metric(metricName: string, props: CacheMetricOptions = {}): cloudwatch.Metric {
+    const { nodeClusterId, ...options } = props;
+    if (this.serverless && nodeClusterId !== undefined) {
+      throw new Error(`AgentCache: nodeClusterId '${nodeClusterId}' given for serverless cache '${this.cacheName}'; serverless caches publish per cache. Omit it.`);
+    }
     return new cloudwatch.Metric({
-      namespace: 'AWS/ElastiCache',
+      namespace: AWS_METRIC_NAMESPACES.elastiCache,
       metricName,
-      dimensionsMap: this.serverless ? { clusterId: this.cacheName } : { CacheClusterId: `${this.cacheName}-001` },
+      dimensionsMap: this.serverless
+        ? { [AWS_METRIC_DIMENSIONS.serverlessCache]: this.cacheName }
+        : { [AWS_METRIC_DIMENSIONS.cacheCluster]: nodeClusterId ?? this.nodeClusterIds[0] },
       period: Duration.minutes(1),
-      ...props,
+      ...options,
     });
   }
 
-  /** Compute: ECPUs consumed (serverless, Sum) or EngineCPUUtilization of the primary (node-based, Average %). */
-  public metricCpu(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+  /** Compute: ECPUs consumed (serverless, Sum) or EngineCPUUtilization of one node (node-based, Average %). */
+  public metricCpu(props?: CacheMetricOptions): cloudwatch.Metric {
     return this.serverless
-      ? this.metric('ElastiCacheProcessingUnits', { statistic: 'Sum', ...props })
-      : this.metric('EngineCPUUtilization', { statistic: 'Average', ...props });
+      ? this.metric(M.processingUnits, { statistic: 'Sum', ...props })
+      : this.metric(M.engineCpuUtilization, { statistic: 'Average', ...props });
   }
 
-  /** Memory: BytesUsedForCache (serverless, Average bytes) or DatabaseMemoryUsagePercentage (node-based, Average %). */
-  public metricMemory(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+  /** Memory: BytesUsedForCache (serverless, Average bytes) or DatabaseMemoryUsagePercentage of one node (node-based, Average %). */
+  public metricMemory(props?: CacheMetricOptions): cloudwatch.Metric {
     return this.serverless
-      ? this.metric('BytesUsedForCache', { statistic: 'Average', ...props })
-      : this.metric('DatabaseMemoryUsagePercentage', { statistic: 'Average', ...props });
+      ? this.metric(M.bytesUsedForCache, { statistic: 'Average', ...props })
+      : this.metric(M.databaseMemoryUsagePercentage, { statistic: 'Average', ...props });
+  }
+
+  /** Serverless only: commands throttled because the cache reached its ECPU limit (Sum). Node-based caches publish none: throws. */
+  public metricThrottledCommands(props?: CacheMetricOptions): cloudwatch.Metric {
+    if (!this.serverless) {
+      throw new Error(`AgentCache: metricThrottledCommands() applies to serverless caches; '${this.cacheName}' is node-based (ElastiCache publishes ThrottledCmds for serverless caches only).`);
+    }
+    return this.metric(M.throttledCmds, { statistic: 'Sum', ...props });
   }
 
   /** Keys evicted for lack of memory (Sum); anything above zero means the cache no longer holds the full view. */
-  public metricEvictions(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.metric('Evictions', { statistic: 'Sum', ...props });
+  public metricEvictions(props?: CacheMetricOptions): cloudwatch.Metric {
+    return this.metric(M.evictions, { statistic: 'Sum', ...props });
   }
 
   /** Read latency in microseconds (p99): SuccessfulReadRequestLatency (serverless) or GetTypeCmdsLatency (node-based). */
-  public metricReadLatency(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.metric(this.serverless ? 'SuccessfulReadRequestLatency' : 'GetTypeCmdsLatency', { statistic: 'p99', ...props });
+  public metricReadLatency(props?: CacheMetricOptions): cloudwatch.Metric {
+    return this.metric(this.serverless ? M.successfulReadRequestLatency : M.getTypeCmdsLatency, { statistic: 'p99', ...props });
   }
 
   /** Write latency in microseconds (p99): SuccessfulWriteRequestLatency (serverless) or EvalBasedCmdsLatency (node-based; the sink writes through a script). */
-  public metricWriteLatency(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.metric(this.serverless ? 'SuccessfulWriteRequestLatency' : 'EvalBasedCmdsLatency', { statistic: 'p99', ...props });
+  public metricWriteLatency(props?: CacheMetricOptions): cloudwatch.Metric {
+    return this.metric(this.serverless ? M.successfulWriteRequestLatency : M.evalBasedCmdsLatency, { statistic: 'p99', ...props });
   }
 }
 
@@ -197,6 +222,7 @@ export class AgentCache extends AgentCacheBase {
       public readonly authentication = attrs.authentication ?? CacheAuthentication.iam();
       public readonly userId = attrs.userId;
       public readonly connections = new ec2.Connections({ securityGroups: attrs.securityGroups, defaultPort: ec2.Port.tcp(attrs.endpointPort) });
+      public readonly nodeClusterIds = attrs.serverless ? [] : (attrs.nodeClusterIds ?? [`${attrs.cacheName}-001`]);
       protected readonly clusterMode = attrs.clusterMode ?? attrs.serverless;
     }
     return new Import(scope, id);
@@ -210,6 +236,7 @@ export class AgentCache extends AgentCacheBase {
   public readonly serverless: boolean;
   public readonly authentication: CacheAuthentication;
   public readonly userId: string;
+  public readonly nodeClusterIds: string[];
   /** The RBAC password secret (password authentication). */
   public readonly secret?: secretsmanager.ISecret;
   /** The serverless cache, when serverless. */
@@ -226,6 +253,8 @@ export class AgentCache extends AgentCacheBase {
     this.cacheName = cacheName;
     this.serverless = props.nodeBased === undefined;
     this.clusterMode = this.serverless;
+    // A replication group without cluster mode names its node clusters <group>-001, -002, ... (one per node).
+    this.nodeClusterIds = this.serverless ? [] : Array.from({ length: 1 + (props.nodeBased?.replicas ?? 1) }, (_, i) => `${cacheName}-${String(i + 1).padStart(3, '0')}`);
     const port = this.serverless ? 6379 : (props.nodeBased?.port ?? 6379);
     this.endpointPort = port;
     const securityGroups = props.securityGroups ?? [restrictedSecurityGroup(this, 'SecurityGroup', {

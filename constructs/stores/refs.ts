@@ -1,5 +1,6 @@
 // Reference interfaces of the agent stores, so sinks and the MCP server can be wired to them without knowing how they were built.
 import { IResource } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 
@@ -13,6 +14,30 @@ export interface IAgentCache extends IResource, ec2.IConnectable {
   grantConnect(grantee: iam.IGrantable): iam.Grant;
   /** Environment variables `lambda/shared` cache clients read to connect (endpoint, port, TLS, auth mode, user, secret). */
   clientEnvironment(): Record<string, string>;
+  /** Serverless cache name or replication group id. */
+  readonly cacheName: string;
+  /** Serverless caches publish other metrics (ECPUs, request latency) than node-based ones (engine CPU, per-command latency). */
+  readonly serverless: boolean;
+  /** Node-based: the node clusters ElastiCache publishes node metrics for (`CacheClusterId`, `<group>-001`, ...). Serverless: empty. */
+  readonly nodeClusterIds: string[];
+  /** Compute: ECPUs (serverless, Sum) or engine CPU % of one node (node-based, Average). */
+  metricCpu(props?: CacheMetricOptions): cloudwatch.Metric;
+  /** Memory: bytes stored (serverless, Average) or percent of maxmemory of one node (node-based, Average). */
+  metricMemory(props?: CacheMetricOptions): cloudwatch.Metric;
+  /** Serverless only (throws for node-based caches): commands throttled at the ECPU limit (Sum). */
+  metricThrottledCommands(props?: CacheMetricOptions): cloudwatch.Metric;
+  /** Keys evicted for lack of memory (Sum). */
+  metricEvictions(props?: CacheMetricOptions): cloudwatch.Metric;
+  /** Read latency in microseconds (p99). */
+  metricReadLatency(props?: CacheMetricOptions): cloudwatch.Metric;
+  /** Write latency in microseconds (p99). */
+  metricWriteLatency(props?: CacheMetricOptions): cloudwatch.Metric;
+}
+
+/** Metric options of a cache; node-based caches publish per node cluster. */
+export interface CacheMetricOptions extends cloudwatch.MetricOptions {
+  /** Node-based only: which node cluster (one of `nodeClusterIds`). @default - the first node cluster (`<group>-001`) */
+  readonly nodeClusterId?: string;
 }
 
 /** An OpenSearch Service domain for search and aggregation. */

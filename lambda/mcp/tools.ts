@@ -1,6 +1,7 @@
 // The tool set generated from the declared views: lookups, search, aggregations, the catalog, lineage and the decision audit.
 import { z } from 'zod';
 import type { LineageCatalog, LineageNode, LineageViewEntry } from '../shared/lineage';
+import { traceView } from '../shared/lineage-graph';
 import type { SearchVectorConfig, ViewConfig } from '../shared/view-config';
 import type { McpServerDeps, QueryEmbedder, ServedPosition } from './context';
 import { ToolInputError, withTimeout } from './errors';
@@ -300,23 +301,9 @@ function describeView(view: ViewConfig, entry: LineageViewEntry | undefined, wit
 
 const nodeSchema = z.object({ kind: z.string(), id: z.string(), name: z.string(), details: z.record(z.string(), z.string()).optional() });
 
-/** Catalog nodes upstream of the view's store or sink node (source tables, connectors, topics, Flink statements). */
+/** Catalog nodes upstream of the view's store, source first: the catalog's own trace (lambda/shared/lineage-graph.ts), which follows a shared sink back through this view's topic only. */
 function upstreamNodes(catalog: LineageCatalog | undefined, view: string): LineageNode[] {
-  if (!catalog) return [];
-  const starts = catalog.nodes.filter(n => (n.kind === 'store' || n.kind === 'sink') && (n.name === view || n.details?.view === view));
-  const byId = new Map(catalog.nodes.map(n => [n.id, n]));
-  const seen = new Set<string>(starts.map(n => n.id));
-  const queue = [...seen];
-  while (queue.length > 0 && seen.size < 200) {
-    const id = queue.shift()!;
-    for (const e of catalog.edges) {
-      if (e.to === id && !seen.has(e.from)) {
-        seen.add(e.from);
-        queue.push(e.from);
-      }
-    }
-  }
-  return [...seen].map(id => byId.get(id)).filter((n): n is LineageNode => !!n);
+  return (catalog && traceView(catalog, view)?.upstream) || [];
 }
 
 function catalogTools(views: readonly ViewConfig[], withEmbeddings: boolean): ToolSpec[] {

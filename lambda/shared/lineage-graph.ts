@@ -175,9 +175,12 @@ export function traceView(catalog: LineageCatalog, view: string): { entry: Linea
   const visit = (id: string) => {
     if (seen.has(id)) return;
     seen.add(id);
+    const kind = byId.get(id)?.kind;
     for (const from of incoming.get(id) ?? []) {
-      // Other views share the sink: only follow the sink back through this view's topic.
-      if (byId.get(id)?.kind === 'sink' && from !== `topic:${entry.topic}`) continue;
+      // Sinks and connectors are shared: other views' topics reach the same sink, and every captured table feeds the
+      // one connector. Follow a sink back through this view's topic only, and a connector through this view's tables only.
+      if (kind === 'sink' && from !== nodeId.topic(entry.topic)) continue;
+      if (kind === 'connector' && !entry.sourceTables.some(t => from === nodeId.table(t))) continue;
       visit(from);
     }
     order.push(id);

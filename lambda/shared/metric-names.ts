@@ -56,3 +56,76 @@ export const MCP_METRIC_NAMES = {
 
 /** The tool whose success counts as a recorded decision. */
 export const RECORD_DECISION_TOOL = 'record_decision';
+
+// ---- AWS service metrics the constructs read (metric*() methods, AgentObservability). One name per metric. ----
+// Each is cited in docs/governance.md, and test/governance/fixtures/published-metrics.ts lists per variant what AWS publishes.
+
+/** Namespaces AWS services publish to. */
+export const AWS_METRIC_NAMESPACES = {
+  rds: 'AWS/RDS',
+  kafkaConnect: 'AWS/KafkaConnect',
+  kafka: 'AWS/Kafka',
+  flink: 'AWS/KinesisAnalytics',
+  lambda: 'AWS/Lambda',
+  elastiCache: 'AWS/ElastiCache',
+  openSearch: 'AWS/ES',
+} as const;
+
+/** Dimension names AWS services publish the metrics read here under. */
+export const AWS_METRIC_DIMENSIONS = {
+  rdsInstance: 'DBInstanceIdentifier',
+  rdsCluster: 'DBClusterIdentifier',
+  /** With `DBClusterIdentifier`: an Aurora cluster's instance metrics aggregated by role (`WRITER` or `READER`). */
+  rdsRole: 'Role',
+  connectorName: 'ConnectorName',
+  kafkaCluster: 'Cluster Name',
+  kafkaConsumerGroup: 'Consumer Group',
+  kafkaTopic: 'Topic',
+  flinkApplication: 'Application',
+  lambdaFunction: 'FunctionName',
+  serverlessCache: 'clusterId',
+  cacheCluster: 'CacheClusterId',
+  domainName: 'DomainName',
+  clientId: 'ClientId',
+} as const;
+
+/** `Role` value of an Aurora cluster's writer: follows the writer across failovers, unlike one instance's identifier. */
+export const AURORA_WRITER_ROLE = 'WRITER';
+
+/** `AWS/RDS` metrics of a CDC source. Which one a variant publishes is decided in constructs/source/private/metrics.ts. */
+export const RDS_METRIC_NAMES = {
+  cpuUtilization: 'CPUUtilization',
+  databaseConnections: 'DatabaseConnections',
+  freeStorageSpace: 'FreeStorageSpace',
+  /** RDS for PostgreSQL: WAL bytes behind the most lagging replication slot. Aurora PostgreSQL documents no such metric. */
+  oldestReplicationSlotLag: 'OldestReplicationSlotLag',
+  /** RDS and Aurora PostgreSQL: disk used by replication slot files. */
+  replicationSlotDiskUsage: 'ReplicationSlotDiskUsage',
+  /** RDS PostgreSQL: WAL on disk. Aurora PostgreSQL (writer): WAL kept for logical replication, published only while it is used. */
+  transactionLogsDiskUsage: 'TransactionLogsDiskUsage',
+  /** RDS for MySQL and MariaDB: disk used by binary logs. */
+  binLogDiskUsage: 'BinLogDiskUsage',
+  /** Aurora MySQL: total size of the binary log files. */
+  sumBinaryLogSize: 'SumBinaryLogSize',
+} as const;
+
+/** `AWS/ElastiCache` metrics of the agent cache: serverless caches and node-based replication groups publish different ones. */
+export const ELASTICACHE_METRIC_NAMES = {
+  /** Serverless: ECPUs consumed. */
+  processingUnits: 'ElastiCacheProcessingUnits',
+  /** Node-based: CPU of the engine thread, percent. */
+  engineCpuUtilization: 'EngineCPUUtilization',
+  /** Serverless: bytes of data stored. */
+  bytesUsedForCache: 'BytesUsedForCache',
+  /** Serverless: commands throttled for exceeding the cache's ECPU limit. */
+  throttledCmds: 'ThrottledCmds',
+  /** Node-based: percent of maxmemory in use. */
+  databaseMemoryUsagePercentage: 'DatabaseMemoryUsagePercentage',
+  evictions: 'Evictions',
+  /** Serverless read and write latency, microseconds. */
+  successfulReadRequestLatency: 'SuccessfulReadRequestLatency',
+  successfulWriteRequestLatency: 'SuccessfulWriteRequestLatency',
+  /** Node-based: latency of read commands and of scripts (the sink writes through a script), microseconds. */
+  getTypeCmdsLatency: 'GetTypeCmdsLatency',
+  evalBasedCmdsLatency: 'EvalBasedCmdsLatency',
+} as const;

@@ -1,14 +1,60 @@
 // AgentObservability: every widget and alarm reads a metric its service publishes, for a resource in the stack; alarms mean what the docs say; defaults are pinned.
 import { Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as rds from 'aws-cdk-lib/aws-rds';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { AgentObservability, AgentObservabilityProps } from '../../constructs/governance/agent-observability';
+import { CdcSourceDatabase, ICdcSourceDatabase } from '../../constructs/source/cdc-source-database';
+import { SourceEngine } from '../../constructs/source/engine';
+import { AgentCache } from '../../constructs/stores/agent-cache';
+import type { IAgentCache } from '../../constructs/stores/refs';
 import { testApp, testStack } from '../helpers/app';
 import { formatFindings, gateFindings } from '../helpers/gate';
 import { PUBLISHED } from './fixtures/published-metrics';
 
-const FULL: AgentObservabilityProps = {
-  source: { engine: 'postgres', instanceIdentifier: 'agent-source' },
+/** The source and cache sections take the constructs: these build them (imported resources) in the test stack. */
+type Props = Omit<AgentObservabilityProps, 'source' | 'cache'> & {
+  source?: (scope: Stack) => ICdcSourceDatabase;
+  cache?: (scope: Stack) => IAgentCache;
+};
+
+function existingSource(engine: SourceEngine, identifier: string) {
+  return (scope: Stack): ICdcSourceDatabase => {
+    const vpc = ec2.Vpc.fromVpcAttributes(scope, 'SourceVpc', {
+      vpcId: 'vpc-0123456789abcdef0', availabilityZones: ['us-east-1a', 'us-east-1b'],
+      privateSubnetIds: ['subnet-0aaaaaaaaaaaaaaa1', 'subnet-0aaaaaaaaaaaaaaa2'], privateSubnetRouteTableIds: ['rtb-0aaaaaaaaaaaaaaa1', 'rtb-0aaaaaaaaaaaaaaa2'],
+    });
+    const securityGroups = [ec2.SecurityGroup.fromSecurityGroupId(scope, 'DbSg', 'sg-0123456789abcdef2')];
+    const existingAdminSecret = secretsmanager.Secret.fromSecretCompleteArn(scope, 'Admin', 'arn:aws:secretsmanager:us-east-1:123456789012:secret:admin-AbCdEf');
+    const tables = [engine.family === 'postgresql' ? 'public.orders' : 'shop.orders'];
+    return new CdcSourceDatabase(scope, 'Source', engine.isAurora
+      ? {
+        vpc, engine, tables, databaseName: 'shop', existingAdminSecret,
+        existingCluster: rds.DatabaseCluster.fromDatabaseClusterAttributes(scope, 'Db', {
+          clusterIdentifier: identifier, clusterEndpointAddress: `${identifier}.cluster-abc.us-east-1.rds.amazonaws.com`, port: 3306, securityGroups,
+        }),
+      }
+      : {
+        vpc, engine, tables, databaseName: 'shop', existingAdminSecret,
+        existingInstance: rds.DatabaseInstance.fromDatabaseInstanceAttributes(scope, 'Db', {
+          instanceIdentifier: identifier, instanceEndpointAddress: `${identifier}.abc.us-east-1.rds.amazonaws.com`, port: 5432, securityGroups,
+        }),
+      });
+  };
+}
+
+function existingCache(cacheName: string, nodeClusterIds?: string[]) {
+  return (scope: Stack): IAgentCache => AgentCache.fromCacheAttributes(scope, 'Cache', {
+    cacheArn: `arn:aws:elasticache:us-east-1:123456789012:serverlesscache:${cacheName}`, cacheName,
+    endpointAddress: `${cacheName}.serverless.use1.cache.amazonaws.com`, endpointPort: 6379, serverless: nodeClusterIds === undefined, nodeClusterIds,
+    securityGroups: [ec2.SecurityGroup.fromSecurityGroupId(scope, 'CacheSg', 'sg-0123456789abcdef3')], userId: 'agent-app',
+  });
+}
+
+const FULL: Props = {
+  source: existingSource(SourceEngine.postgres(), 'agent-source'),
   connector: { connectorName: 'agent-cdc', heartbeatTopic: '__debezium-heartbeat.agentdata' },
   kafka: {
     clusterName: 'agent-kafka',
@@ -25,7 +71,7 @@ const FULL: AgentObservabilityProps = {
     { functionName: 'cache-sink', views: ['orders_by_id', 'customer_profile'] },
     { functionName: 'search-sink', views: ['order_search'] },
   ],
-  cache: { serverless: true, cacheName: 'agent-cache' },
+  cache: existingCache('agent-cache'),
   search: { domainName: 'agent-search' },
   mcp: { functionName: 'agent-mcp', tools: ['orders_by_id_lookup', 'order_search_search', 'record_decision'] },
   decisions: {},
@@ -33,7 +79,7 @@ const FULL: AgentObservabilityProps = {
 
 /** The names of resources the FULL stack has, per dimension: a metric on anything else is a dashboard on nothing. */
 const IN_STACK: Record<string, string[]> = {
-  DBInstanceIdentifier: ['agent-source'], ConnectorName: ['agent-cdc'], 'Cluster Name': ['agent-kafka'],
+  DBInstanceIdentifier: ['agent-source'], DBClusterIdentifier: ['agent-aurora'], Role: ['WRITER'], ConnectorName: ['agent-cdc'], 'Cluster Name': ['agent-kafka'],
   'Consumer Group': ['flink-orders', 'sink-cache'],
   Topic: ['agentdata.public.orders', 'agentdata.public.customers', 'orders_enriched', '__debezium-heartbeat.agentdata'],
   Application: ['orders-join', 'legacy-agg'], FunctionName: ['cache-sink', 'search-sink', 'agent-mcp'], clusterId: ['agent-cache'],
@@ -42,10 +88,10 @@ const IN_STACK: Record<string, string[]> = {
   service: ['agent-data-stack-sink', 'agent-data-stack-mcp'],
 };
 
-function build(props: AgentObservabilityProps = FULL, gate = false) {
+function build(props: Props = FULL, gate = false) {
   const app = testApp({ gate });
   const stack = testStack(app);
-  const obs = new AgentObservability(stack, 'Observability', props);
+  const obs = new AgentObservability(stack, 'Observability', { ...props, source: props.source?.(stack), cache: props.cache?.(stack) });
   return { app, stack, obs };
 }
 
@@ -211,14 +257,27 @@ describe('AgentObservability', () => {
 
   test('source alarms: slot lag above 1 GiB and WAL disk above 10 GiB, for 15 minutes', () => {
     const t = Template.fromStack(build().stack);
-    t.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'OldestLogicalReplicationSlotLag', Threshold: 1024 ** 3, Period: 300, EvaluationPeriods: 3 });
+    t.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'OldestReplicationSlotLag', Dimensions: [{ Name: 'DBInstanceIdentifier', Value: 'agent-source' }], Threshold: 1024 ** 3, Period: 300, EvaluationPeriods: 3,
+    });
     t.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'TransactionLogsDiskUsage', Threshold: 10 * 1024 ** 3, Period: 300, EvaluationPeriods: 3 });
   });
 
-  test('MySQL sources watch BinLogDiskUsage and have no slot alarm', () => {
-    const t = Template.fromStack(build({ source: { engine: 'mysql', clusterIdentifier: 'agent-aurora' } }).stack);
-    t.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'BinLogDiskUsage', Dimensions: [{ Name: 'DBClusterIdentifier', Value: 'agent-aurora' }] });
-    expect(Object.keys(t.findResources('AWS::CloudWatch::Alarm', { Properties: { MetricName: 'OldestLogicalReplicationSlotLag' } }))).toHaveLength(0);
+  test('Aurora MySQL sources watch the writer\'s SumBinaryLogSize and have no slot alarm', () => {
+    const t = Template.fromStack(build({ source: existingSource(SourceEngine.auroraMysql(), 'agent-aurora') }).stack);
+    t.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'SumBinaryLogSize', Dimensions: [{ Name: 'DBClusterIdentifier', Value: 'agent-aurora' }, { Name: 'Role', Value: 'WRITER' }],
+    });
+    expect(Object.keys(t.findResources('AWS::CloudWatch::Alarm', { Properties: { MetricName: 'OldestReplicationSlotLag' } }))).toHaveLength(0);
+    expect(Object.keys(t.findResources('AWS::CloudWatch::Alarm', { Properties: { MetricName: 'BinLogDiskUsage' } }))).toHaveLength(0);
+  });
+
+  test('Aurora PostgreSQL sources watch the writer\'s TransactionLogsDiskUsage for the slot (Aurora lists no slot-lag metric)', () => {
+    const t = Template.fromStack(build({ source: existingSource(SourceEngine.auroraPostgres(), 'agent-aurora') }).stack);
+    const writer = [{ Name: 'DBClusterIdentifier', Value: 'agent-aurora' }, { Name: 'Role', Value: 'WRITER' }];
+    t.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'TransactionLogsDiskUsage', Dimensions: writer, Threshold: 1024 ** 3 });
+    t.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'TransactionLogsDiskUsage', Dimensions: writer, Threshold: 10 * 1024 ** 3 });
+    expect(checkPublished(alarmMetrics(t))).toEqual([]);
   });
 
   test('consumer lag alarms per group and topic at 30 s for 3 minutes by default', () => {
@@ -292,7 +351,7 @@ describe('AgentObservability', () => {
   });
 
   test('node-based caches use per-node metrics', () => {
-    const refs = dashboardMetrics(Template.fromStack(build({ cache: { serverless: false, cacheName: 'rg', nodeClusterIds: ['rg-0001-001', 'rg-0001-002'] } }).stack));
+    const refs = dashboardMetrics(Template.fromStack(build({ cache: existingCache('rg', ['rg-0001-001', 'rg-0001-002']) }).stack));
     expect(refs.filter(r => r.metricName === 'EngineCPUUtilization').map(r => r.dimensions.CacheClusterId)).toEqual(['rg-0001-001', 'rg-0001-002']);
   });
 
@@ -314,10 +373,6 @@ describe('AgentObservability', () => {
   test('fails when no section is given', () => {
     expect(() => build({})).toThrow(/no section given.*Pass at least one/);
   });
-  test('fails when the source has both or neither identifier', () => {
-    expect(() => build({ source: { engine: 'postgres' } })).toThrow(/exactly one of instanceIdentifier or clusterIdentifier \(got 0\)/);
-    expect(() => build({ source: { engine: 'postgres', instanceIdentifier: 'a', clusterIdentifier: 'b' } })).toThrow(/got 2/);
-  });
   test('fails when a consumer group name has a colon (MSK publishes no lag for it)', () => {
     expect(() => build({ kafka: { clusterName: 'k', consumerGroups: [{ group: 'a:b', topics: ['t'], role: 'sink' }] } })).toThrow(/'a:b' contains ':'/);
   });
@@ -332,7 +387,7 @@ describe('AgentObservability', () => {
     expect(() => build({ sinks: [{ functionName: 'f', views: ['v'] }, { functionName: 'g', views: ['v'] }] })).toThrow(/view 'v' is listed under more than one sink/);
   });
   test('fails when a node-based cache has no node cluster ids', () => {
-    expect(() => build({ cache: { serverless: false, cacheName: 'rg' } })).toThrow(/cache 'rg' is node-based but nodeClusterIds is empty/);
+    expect(() => build({ cache: existingCache('rg', []) })).toThrow(/cache 'rg' is node-based but its nodeClusterIds is empty.*nodeClusterIds: \['rg-001'/);
   });
   test('fails when the MCP server has no tools', () => {
     expect(() => build({ mcp: { functionName: 'm', tools: [] } })).toThrow(/mcp.tools is empty/);

@@ -89,6 +89,20 @@ describe('buildLineageCatalog', () => {
     expect(traceView(buildLineageCatalog(EXAMPLE), 'nope')).toBeUndefined();
   });
 
+  test('traceView does not cross a shared connector or sink into another view\'s tables and topics', () => {
+    const catalog = buildLineageCatalog({
+      namespace: 'shared',
+      sources: [{ engine: 'postgres', tables: ['public.tickets', 'public.orders'], connectorName: 'cdc', topicPrefix: 'agentdata' }],
+      views: [
+        { name: 'tickets', store: 'search', topic: 'agentdata.public.tickets', tools: ['tickets_search'], sink: 'search-sink' },
+        { name: 'orders', store: 'search', topic: 'agentdata.public.orders', tools: ['orders_search'], sink: 'search-sink' },
+      ],
+    });
+    expect(traceView(catalog, 'tickets')!.upstream.map(n => n.id)).toEqual([
+      'source-table:public.tickets', 'connector:cdc', 'topic:agentdata.public.tickets', 'sink:search-sink', 'store:search:tickets',
+    ]);
+  });
+
   test('is deterministic regardless of declaration order (property: 200 seeded shuffles)', () => {
     const seed = 20260101;
     console.log(`lineage order property seed: ${seed}`);

@@ -1,5 +1,6 @@
 // Minimal IAgentCache / IAgentSearch / decision log / catalog implementations for construct tests (the real ones live in other layers).
 import { Resource, Stack } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
@@ -11,6 +12,9 @@ export class FakeCache extends Resource implements IAgentCache {
   readonly cacheArn: string;
   readonly endpointAddress = 'cache.example.internal';
   readonly endpointPort = 6379;
+  readonly cacheName = 'agent-cache';
+  readonly serverless = true;
+  readonly nodeClusterIds: string[] = [];
   readonly connections: ec2.Connections;
   constructor(scope: Construct, id: string, vpc: ec2.IVpc) {
     super(scope, id);
@@ -23,6 +27,15 @@ export class FakeCache extends Resource implements IAgentCache {
   clientEnvironment(): Record<string, string> {
     return { AGENT_CACHE_ENDPOINT: this.endpointAddress, AGENT_CACHE_PORT: '6379', AGENT_CACHE_AUTH: 'iam', AGENT_CACHE_USER: 'mcp', AGENT_CACHE_NAME: 'agent-cache' };
   }
+  private metric(metricName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return new cloudwatch.Metric({ namespace: 'AWS/ElastiCache', metricName, dimensionsMap: { clusterId: this.cacheName }, ...props });
+  }
+  metricCpu(props?: cloudwatch.MetricOptions) { return this.metric('ElastiCacheProcessingUnits', props); }
+  metricMemory(props?: cloudwatch.MetricOptions) { return this.metric('BytesUsedForCache', props); }
+  metricThrottledCommands(props?: cloudwatch.MetricOptions) { return this.metric('ThrottledCmds', props); }
+  metricEvictions(props?: cloudwatch.MetricOptions) { return this.metric('Evictions', props); }
+  metricReadLatency(props?: cloudwatch.MetricOptions) { return this.metric('SuccessfulReadRequestLatency', props); }
+  metricWriteLatency(props?: cloudwatch.MetricOptions) { return this.metric('SuccessfulWriteRequestLatency', props); }
 }
 
 export class FakeSearch extends Resource implements IAgentSearch {

@@ -63,7 +63,9 @@ describe('discovery', () => {
 
   test('describe_source returns the upstream lineage path and, for search views, the freshness of the index', async () => {
     const c = await call('describe_source', { view: 'customers' });
-    expect(c.structuredContent.upstream.map((n: any) => n.id).sort()).toEqual(['connector:agentdata', 'sink:customers', 'table:public.customers', 'topic:agentdata.public.customers']);
+    expect(c.structuredContent.upstream.map((n: any) => n.id)).toEqual([
+      'source-table:public.customers', 'connector:agentdata', 'topic:agentdata.public.customers', 'sink:cache-sink', 'store:cache:customers:',
+    ]);
     opensearch.aggregations = { newest: { value: COMMIT }, oldest: { value: NOW_MS - 90_000 } };
     const t = await call('describe_source', { view: 'tickets' });
     expect(t.structuredContent.storeFreshness).toEqual({
@@ -230,7 +232,7 @@ describe('lineage and decisions', () => {
       provenance: { sourceDatabase: 'agentdata', sourceTable: 'public.customers', position: { kind: 'postgres', lsn: '0/110', txId: 717 }, kafka: { offset: '17' } },
       freshness: { ageMs: 4000 }, pipeline: { topic: 'agentdata.public.customers' },
     });
-    expect(res.structuredContent.upstream.length).toBe(4);
+    expect(res.structuredContent.upstream.map((n: any) => n.kind)).toEqual(['source-table', 'connector', 'topic', 'sink', 'store']);
   });
 
   test('get_lineage reads a search document by its id', async () => {

@@ -4,6 +4,7 @@ import * as http from 'http';
 import type { AddressInfo } from 'net';
 import type { DecisionInput, DecisionRecord, DecisionStore } from '../../lambda/shared/decision-store';
 import type { LineageCatalog } from '../../lambda/shared/lineage';
+import { buildLineageCatalog } from '../../lambda/shared/lineage-graph';
 import { documentId, Provenance, StoredRecord } from '../../lambda/shared/stored-record';
 import type { ViewConfig } from '../../lambda/shared/view-config';
 
@@ -75,24 +76,12 @@ export function record(view: string, table: string, key: Record<string, unknown>
   return { view, row, provenance: provenance(table, key, commitTimeMs, version, row ? 'u' : 'd') };
 }
 
-export const catalog: LineageCatalog = {
-  version: 1,
+/** The catalog AgentLineageCatalog builds for the customers view (the one implementation, lambda/shared/lineage-graph.ts). */
+export const catalog: LineageCatalog = buildLineageCatalog({
   namespace: 'TestStack',
-  nodes: [
-    { kind: 'source-table', id: 'table:public.customers', name: 'public.customers' },
-    { kind: 'connector', id: 'connector:agentdata', name: 'agentdata' },
-    { kind: 'topic', id: 'topic:agentdata.public.customers', name: 'agentdata.public.customers' },
-    { kind: 'sink', id: 'sink:customers', name: 'customers' },
-    { kind: 'store', id: 'store:cache', name: 'cache' },
-  ],
-  edges: [
-    { from: 'table:public.customers', to: 'connector:agentdata' },
-    { from: 'connector:agentdata', to: 'topic:agentdata.public.customers' },
-    { from: 'topic:agentdata.public.customers', to: 'sink:customers' },
-    { from: 'sink:customers', to: 'store:cache' },
-  ],
-  views: [{ view: 'customers', store: 'cache', sourceTables: ['public.customers'], topic: 'agentdata.public.customers', pipeline: [], tools: ['customers_lookup'] }],
-};
+  sources: [{ engine: 'postgres', tables: ['public.customers'], connectorName: 'agentdata', topicPrefix: 'agentdata' }],
+  views: [{ name: 'customers', store: 'cache', topic: 'agentdata.public.customers', tools: ['customers_lookup'], location: 'customers:', sink: 'cache-sink' }],
+});
 
 export interface RecordedRequest {
   readonly method: string;

@@ -155,7 +155,7 @@ describe('CdcSourceDatabase on RDS for PostgreSQL (default)', () => {
     const id = { Ref: expect.stringMatching(/^Source[0-9A-F]{8}$/) };
     const lag = source.metricOldestReplicationSlotLag();
     expect(lag.namespace).toBe('AWS/RDS');
-    expect(lag.metricName).toBe('OldestLogicalReplicationSlotLag');
+    expect(lag.metricName).toBe('OldestReplicationSlotLag');
     expect(lag.statistic).toBe('Maximum');
     expect(stack.resolve(lag.dimensions)).toEqual({ DBInstanceIdentifier: id });
     expect(source.metricReplicationSlotDiskUsage().metricName).toBe('ReplicationSlotDiskUsage');
@@ -194,8 +194,9 @@ describe('CdcSourceDatabase on other engines', () => {
     t.hasResource('AWS::RDS::DBCluster', { DeletionPolicy: 'Retain' });
     t.resourceCountIs('AWS::RDS::DBInstance', 2);
     t.hasResourceProperties('AWS::RDS::DBInstance', { DBInstanceClass: 'db.r7g.large', PubliclyAccessible: false, EnablePerformanceInsights: true });
-    expect(source.metricOldestReplicationSlotLag().metricName).toBe('OldestReplicationSlotLag');
-    expect(stack.resolve(source.metricOldestReplicationSlotLag().dimensions)).toEqual({ DBInstanceIdentifier: { Ref: expect.stringMatching(/SourceWriter/) } });
+    // Aurora lists no slot-lag metric: the writer's TransactionLogsDiskUsage (WAL kept for logical replication), on the writer role.
+    expect(source.metricOldestReplicationSlotLag().metricName).toBe('TransactionLogsDiskUsage');
+    expect(stack.resolve(source.metricOldestReplicationSlotLag().dimensions)).toEqual({ DBClusterIdentifier: { Ref: expect.stringMatching(/^Source[0-9A-F]{8}$/) }, Role: 'WRITER' });
   });
 
   test('RDS for MySQL: row binlog with full images and TLS only; binlog retention passed to the bootstrap', () => {
@@ -515,7 +516,8 @@ describe('CdcSourceDatabase with an existing database', () => {
     t.hasResourceProperties('Custom::CdcReplicationBootstrap', {
       Engine: 'mysql', Host: 'legacy-cluster.cluster-abc.us-east-1.rds.amazonaws.com', Port: '3306', HeartbeatTable: 'shop.debezium_heartbeat',
     });
-    expect(stack.resolve(source.metricBinLogDiskUsage().dimensions)).toEqual({ DBClusterIdentifier: 'legacy-cluster' });
+    expect(source.metricBinLogDiskUsage().metricName).toBe('SumBinaryLogSize');
+    expect(stack.resolve(source.metricBinLogDiskUsage().dimensions)).toEqual({ DBClusterIdentifier: 'legacy-cluster', Role: 'WRITER' });
   });
 
   test('passes the validation gate', () => {

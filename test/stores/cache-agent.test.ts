@@ -161,6 +161,18 @@ describe('node-based', () => {
     expect(cache.serverless).toBe(false);
   });
 
+  test('node metrics are per node cluster: one per node, <group>-001 first', () => {
+    const { stack, cache } = build({ nodeBased: { replicas: 2 } });
+    expect(cache.nodeClusterIds).toEqual(['agent-views-001', 'agent-views-002', 'agent-views-003']);
+    expect(stack.resolve(cache.metricCpu({ nodeClusterId: 'agent-views-003' }).dimensions)).toEqual({ CacheClusterId: 'agent-views-003' });
+    expect(stack.resolve(cache.metricEvictions().dimensions)).toEqual({ CacheClusterId: 'agent-views-001' });
+    const serverless = build({});
+    expect(serverless.cache.nodeClusterIds).toEqual([]);
+    expect(() => serverless.cache.metricCpu({ nodeClusterId: 'x-001' })).toThrow(/nodeClusterId 'x-001' given for serverless cache/);
+    expect(serverless.cache.metricThrottledCommands().metricName).toBe('ThrottledCmds');
+    expect(() => cache.metricThrottledCommands()).toThrow(/applies to serverless caches; 'agent-views' is node-based/);
+  });
+
   test('ARN, environment and metrics follow the replication group', () => {
     const { stack, cache } = build({ nodeBased: { replicas: 0, port: 6390 }, removalPolicy: RemovalPolicy.DESTROY });
     expect(stack.resolve(cache.cacheArn)).toBe('arn:aws:elasticache:us-east-1:123456789012:replicationgroup:agent-views');
