@@ -223,7 +223,7 @@ function composeAgentData(scope: Construct, props: AgentDataPlatformProps): IAge
   // Network
   const networkDefaults = profileDefaults(r.profile).network;
   r.vpc = props.vpc ?? new AgentNetwork(scope, 'Network', { ...networkDefaults, ...props.networkOptions }).vpc;
-  const defaults = profileDefaults(r.profile, { aurora: engine.isAurora, availabilityZones: r.vpc.availabilityZones.length });
+  const defaults = profileDefaults(r.profile, { aurora: engine.isAurora, mysql: !isPostgres, availabilityZones: r.vpc.availabilityZones.length });
 
   // Source: Flink's debezium-json needs whole before-images, so tables a transform reads get REPLICA IDENTITY FULL.
   const fullRowImageTables = isPostgres ? [...new Set([...transformSources.values()].flat())] : [];

@@ -52,6 +52,8 @@ export interface ProfileDefaults {
 export interface ProfileContext {
   /** The source runs on Aurora (which has no micro instances). @default false */
   readonly aurora?: boolean;
+  /** The source is MySQL (RDS for MySQL refuses Performance Insights on micro and small classes). @default false */
+  readonly mysql?: boolean;
   /** Availability Zones the VPC spans; caps zone-aware settings. @default 3 */
   readonly availabilityZones?: number;
 }
@@ -82,6 +84,8 @@ export function profileDefaults(profile: DeploymentProfile, context: ProfileCont
       allocatedStorage: 20,
       backupRetention: Duration.days(1),
       removalPolicy: RemovalPolicy.DESTROY,
+      // RDS for MySQL has no Performance Insights on db.t4g.micro (docs/source.md): off on purpose, not with a warning.
+      ...(context.mysql && !context.aurora ? { performanceInsights: false } : {}),
     },
     // kafka.t3.small is the cheapest broker; it runs ZooKeeper-mode Kafka only (3.8.x), which still has AWS::MSK::Topic.
     cluster: { instanceType: 'kafka.t3.small', kafkaVersion: KafkaVersion.V3_8_X, volumeSizeGiB: 20, removalPolicy: RemovalPolicy.DESTROY },
