@@ -60,10 +60,23 @@ const COMMON = {
   'topic.creation.default.partitions': '3',
   'topic.creation.default.cleanup.policy': 'delete',
   'topic.creation.default.retention.ms': '604800000',
-  'producer.override.linger.ms': '5',
-  'producer.override.compression.type': 'lz4',
   'config.action.reload': 'none',
 };
+/** The worker configuration as MSK Connect reads it: the decoded properties-file lines. */
+function workerLines(t: Template): Record<string, string> {
+  const wc = Object.values(t.findResources('AWS::KafkaConnect::WorkerConfiguration'))[0] as any;
+  const content = wc.Properties.PropertiesFileContent['Fn::Base64'];
+  const text = typeof content === 'string' ? content
+    : content['Fn::Join'][1].map((part: unknown) => (typeof part === 'string' ? part : JSON.stringify(part))).join('');
+  return Object.fromEntries(text.split('\n').map((line: string) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]));
+}
+/** A topic's Configs decoded back from base64 and parsed as the JSON the MSK topic API takes. */
+function topicConfigs(topic: any): Record<string, string> {
+  return JSON.parse(Buffer.from(topic.Properties.Configs, 'base64').toString('utf8'));
+}
+function topicNamed(t: Template, name: string): any {
+  return Object.values(t.findResources('AWS::MSK::Topic', { Properties: { TopicName: name } }))[0];
+}
 
 describe('DebeziumConnector (PostgreSQL)', () => {
   test('the full connector property map', () => {
@@ -112,13 +125,44 @@ describe('DebeziumConnector (PostgreSQL)', () => {
 
   test('the worker configuration installs the Secrets Manager config provider for this region', () => {
     const { t } = build();
-    t().hasResourceProperties('AWS::KafkaConnect::WorkerConfiguration', {
-      PropertiesFileContent: { 'Fn::Base64': [
-        'config.providers=secretsmanager',
-        'config.providers.secretsmanager.class=com.amazonaws.kafka.config.providers.SecretsManagerConfigProvider',
-        'config.providers.secretsmanager.param.region=us-east-1',
-      ].join('\n') },
+    expect(workerLines(t())).toMatchObject({
+      'config.providers': 'secretsmanager',
+      'config.providers.secretsmanager.class': 'com.amazonaws.kafka.config.providers.SecretsManagerConfigProvider',
+      'config.providers.secretsmanager.param.region': 'us-east-1',
     });
+  });
+
+  test('the worker configuration carries the key and value converters MSK Connect requires (JSON, schemas as the connector)', () => {
+    expect(workerLines(build().t())).toMatchObject({
+      'key.converter': 'org.apache.kafka.connect.json.JsonConverter', 'key.converter.schemas.enable': 'false',
+      'value.converter': 'org.apache.kafka.connect.json.JsonConverter', 'value.converter.schemas.enable': 'false',
+    });
+    expect(workerLines(build({ props: { schemasEnable: true } }).t())).toMatchObject({
+      'key.converter.schemas.enable': 'true', 'value.converter.schemas.enable': 'true',
+    });
+  });
+
+  test('producer linger and compression are worker producer.* settings, never producer.override.* in the connector', () => {
+    const { t, connector } = build();
+    expect(workerLines(t())).toMatchObject({ 'producer.linger.ms': '5', 'producer.compression.type': 'lz4' });
+    expect(Object.keys(connector.connectorConfiguration).filter(k => k.startsWith('producer.override.'))).toEqual([]);
+  });
+
+  test('every worker key is one the MSK Connect supported-properties page allows', () => {
+    const allowedProducer = ['producer.acks', 'producer.batch.size', 'producer.buffer.memory', 'producer.compression.type', 'producer.enable.idempotence',
+      'producer.key.serializer', 'producer.linger.ms', 'producer.max.request.size', 'producer.metadata.max.age.ms', 'producer.metadata.max.idle.ms',
+      'producer.partitioner.class', 'producer.reconnect.backoff.max.ms', 'producer.reconnect.backoff.ms', 'producer.request.timeout.ms',
+      'producer.retry.backoff.ms', 'producer.value.serializer'];
+    const refusedPrefixes = ['access.control.', 'admin.', 'client.', 'connect.', 'inter.worker.', 'internal.', 'listeners.https.', 'metrics.', 'rest.',
+      'sasl.', 'security.', 'socket.', 'ssl.', 'topic.tracking.', 'worker.', 'consumer.'];
+    const refused = ['bootstrap.servers', 'config.storage.topic', 'connections.max.idle.ms', 'connector.client.config.override.policy', 'group.id',
+      'listeners', 'metric.reporters', 'plugin.path', 'receive.buffer.bytes', 'response.http.headers.config', 'scheduled.rebalance.max.delay.ms',
+      'send.buffer.bytes', 'status.storage.topic'];
+    for (const key of Object.keys(workerLines(build().t()))) {
+      if (key.startsWith('producer.')) expect(allowedProducer).toContain(key);
+      expect(refused).not.toContain(key);
+      expect(refusedPrefixes.filter(prefix => key.startsWith(prefix))).toEqual([]);
+    }
   });
 
   test('no secret value can appear in the template: a known password is nowhere, and no dynamic reference resolves one', () => {
@@ -175,6 +219,7 @@ describe('DebeziumConnector (PostgreSQL)', () => {
     has(['kafka-cluster:CreateTopic', 'kafka-cluster:DescribeTopic'], '/shop.*');
     has(['kafka-cluster:DescribeTopic', 'kafka-cluster:WriteData'], '/__debezium-heartbeat.shop');
     has(['kafka-cluster:CreateTopic', 'kafka-cluster:DescribeTopic', 'kafka-cluster:ReadData', 'kafka-cluster:WriteData'], '/__amazon_msk_connect_*');
+    has(['kafka-cluster:CreateTopic', 'kafka-cluster:DescribeTopic', 'kafka-cluster:ReadData', 'kafka-cluster:WriteData'], '/__msk_connect_*');
     has(['kafka-cluster:AlterGroup', 'kafka-cluster:DescribeGroup'], 'group/');
     has(['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'], 'ReplicationSecret');
     has(['s3:GetObject', 's3:GetObjectVersion'], 'debezium-plugins/');
@@ -241,21 +286,27 @@ describe('DebeziumConnector (PostgreSQL)', () => {
     expect(deps.some(d => /^Plugin[0-9A-F]{8}$/.test(d))).toBe(true);
     expect(deps.some(d => /^PluginArtifact/.test(d))).toBe(true);
     expect(deps.some(d => /^CdcServiceExecutionRoleDefaultPolicy/.test(d))).toBe(true);
-    expect(deps.some(d => /^CdcTopic0/.test(d))).toBe(true);
-    expect(deps.some(d => /^CdcHeartbeatTopic/.test(d))).toBe(true);
+    expect(deps.some(d => /^KafkaTopicshoppublicorders/.test(d))).toBe(true);
+    expect(deps.some(d => /^KafkaTopicdebeziumheartbeatshop/.test(d))).toBe(true);
   });
 
-  test('provisioned clusters get AWS::MSK::Topic resources for each table and the heartbeat', () => {
-    const { t, connector } = build();
+  test('provisioned clusters get AWS::MSK::Topic resources for each table and the heartbeat, made by the cluster\'s addTopic', () => {
+    const { t, connector, cluster } = build();
     expect(connector.tableTopics).toEqual(['shop.public.orders', 'shop.public.customers']);
     expect(connector.heartbeatTopic).toBe('__debezium-heartbeat.shop');
     expect(connector.topicPattern).toBe('shop.*');
     t().resourceCountIs('AWS::MSK::Topic', 3);
-    const configs = { 'Fn::Base64': 'retention.ms=604800000\ncleanup.policy=delete' };
+    // One way to make topics: the cluster's addTopic, ids named by topic (not list position).
+    expect(connector.topics.map(topic => topic.node.path)).toEqual([
+      'Test/Kafka/Topic-shop.public.orders', 'Test/Kafka/Topic-shop.public.customers', 'Test/Kafka/Topic-__debezium-heartbeat.shop',
+    ].map(path => path.replace('Test', cluster.stack.node.id)));
     const clusterArn = { 'Fn::GetAtt': [Match.stringLikeRegexp('^Kafka'), 'Arn'] };
-    t().hasResourceProperties('AWS::MSK::Topic', { ClusterArn: clusterArn, TopicName: 'shop.public.orders', PartitionCount: 3, ReplicationFactor: 3, Configs: configs });
+    t().hasResourceProperties('AWS::MSK::Topic', { ClusterArn: clusterArn, TopicName: 'shop.public.orders', PartitionCount: 3, ReplicationFactor: 3 });
     t().hasResourceProperties('AWS::MSK::Topic', { TopicName: 'shop.public.customers', PartitionCount: 3, ReplicationFactor: 3 });
-    t().hasResourceProperties('AWS::MSK::Topic', { TopicName: '__debezium-heartbeat.shop', PartitionCount: 1, ReplicationFactor: 3, Configs: configs });
+    t().hasResourceProperties('AWS::MSK::Topic', { TopicName: '__debezium-heartbeat.shop', PartitionCount: 1, ReplicationFactor: 3 });
+    for (const name of ['shop.public.orders', 'shop.public.customers', '__debezium-heartbeat.shop']) {
+      expect(topicConfigs(topicNamed(t(), name))).toEqual({ 'cleanup.policy': 'delete', 'retention.ms': '604800000' });
+    }
   });
 
   test('topic settings, snapshot mode, heartbeat, converters, decimals, tombstones, producer tuning and extra properties are configurable', () => {
@@ -267,10 +318,11 @@ describe('DebeziumConnector (PostgreSQL)', () => {
     t().hasResourceProperties('AWS::KafkaConnect::Connector', { ConnectorConfiguration: Match.objectLike({
       'topic.creation.default.partitions': '6', 'topic.creation.default.retention.ms': '259200000', 'snapshot.mode': 'no_data',
       'heartbeat.interval.ms': '30000', 'key.converter.schemas.enable': 'true', 'value.converter.schemas.enable': 'true',
-      'decimal.handling.mode': 'precise', 'tombstones.on.delete': 'false', 'producer.override.linger.ms': '20',
-      'producer.override.compression.type': 'zstd', 'max.batch.size': '4096',
+      'decimal.handling.mode': 'precise', 'tombstones.on.delete': 'false', 'max.batch.size': '4096',
     }) });
-    t().hasResourceProperties('AWS::MSK::Topic', { TopicName: 'shop.public.orders', PartitionCount: 6, Configs: { 'Fn::Base64': 'retention.ms=259200000\ncleanup.policy=delete' } });
+    expect(workerLines(t())).toMatchObject({ 'producer.linger.ms': '20', 'producer.compression.type': 'zstd' });
+    t().hasResourceProperties('AWS::MSK::Topic', { TopicName: 'shop.public.orders', PartitionCount: 6 });
+    expect(topicConfigs(topicNamed(t(), 'shop.public.orders'))).toEqual({ 'cleanup.policy': 'delete', 'retention.ms': '259200000' });
   });
 
   test('createTopics false leaves topic creation to Debezium', () => {
@@ -303,6 +355,28 @@ describe('DebeziumConnector (PostgreSQL)', () => {
   test('passes the validation gate', () => {
     const { app } = build({ gate: true });
     expect(formatFindings(gateFindings(app))).toBe('');
+  });
+});
+
+describe('DebeziumConnector internal topics agree with the cluster\'s brokers', () => {
+  test('3 brokers: Kafka Connect\'s config, offset and status topics are replicated 3 times', () => {
+    expect(workerLines(build().t())).toMatchObject({
+      'config.storage.replication.factor': '3', 'offset.storage.replication.factor': '3', 'status.storage.replication.factor': '3',
+    });
+  });
+
+  test('the 2-broker development shape: internal and CDC topics are replicated twice, so the workers can start', () => {
+    const { t } = build({ maxAzs: 2 });
+    expect(workerLines(t())).toMatchObject({
+      'config.storage.replication.factor': '2', 'offset.storage.replication.factor': '2', 'status.storage.replication.factor': '2',
+    });
+    t().hasResourceProperties('AWS::MSK::Topic', { TopicName: 'shop.public.orders', ReplicationFactor: 2 });
+    t().hasResourceProperties('AWS::KafkaConnect::Connector', { ConnectorConfiguration: Match.objectLike({ 'topic.creation.default.replication.factor': '2' }) });
+  });
+
+  test('fails when topicReplicationFactor exceeds the cluster\'s brokers, naming the fix', () => {
+    expect(() => build({ maxAzs: 2, props: { topicReplicationFactor: 3 } }))
+      .toThrow(/topicReplicationFactor 3 exceeds the 2 broker\(s\).*internal config\/offset\/status topics.*Leave topicReplicationFactor unset.*or set it to 2 or less/);
   });
 });
 
@@ -340,10 +414,8 @@ describe('DebeziumConnector (MySQL)', () => {
 
   test('the schema-history topic is single-partition with infinite retention, and the role may read it as its group', () => {
     const { t } = build({ engine: 'mysql' });
-    t().hasResourceProperties('AWS::MSK::Topic', {
-      TopicName: '__debezium-schema-history.shop', PartitionCount: 1, ReplicationFactor: 3,
-      Configs: { 'Fn::Base64': 'retention.ms=-1\nretention.bytes=-1\ncleanup.policy=delete' },
-    });
+    t().hasResourceProperties('AWS::MSK::Topic', { TopicName: '__debezium-schema-history.shop', PartitionCount: 1, ReplicationFactor: 3 });
+    expect(topicConfigs(topicNamed(t(), '__debezium-schema-history.shop'))).toEqual({ 'cleanup.policy': 'delete', 'retention.ms': '-1', 'retention.bytes': '-1' });
     const policy = Object.values(t().findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: Match.stringLikeRegexp('^CdcServiceExecutionRole') }] } }))[0] as any;
     const statements = policy.Properties.PolicyDocument.Statement.map((st: any) => ({ actions: [st.Action].flat().join(','), resources: JSON.stringify(st.Resource) }));
     expect(statements).toContainEqual({ actions: 'kafka-cluster:DescribeTopic,kafka-cluster:ReadData', resources: expect.stringMatching(/topic\/.*\/__debezium-schema-history\.shop"/) });

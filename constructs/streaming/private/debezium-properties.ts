@@ -23,8 +23,6 @@ export interface DebeziumPropertyInput {
   readonly topicReplicationFactor: number;
   readonly topicPartitions: number;
   readonly topicRetentionMs: number;
-  readonly producerLingerMs: number;
-  readonly producerCompression: string;
   readonly mysqlServerId?: number;
   readonly bootstrapServers: string;
   readonly schemaHistoryTopic: string;
@@ -67,8 +65,6 @@ export function debeziumProperties(i: DebeziumPropertyInput): Record<string, str
     'topic.creation.default.partitions': String(i.topicPartitions),
     'topic.creation.default.cleanup.policy': 'delete',
     'topic.creation.default.retention.ms': String(i.topicRetentionMs),
-    'producer.override.linger.ms': String(i.producerLingerMs),
-    'producer.override.compression.type': i.producerCompression,
     // MSK Connect restarts connectors that use config providers unless told not to (AWS docs).
     'config.action.reload': 'none',
     ...(i.heartbeatActionQuery ? { 'heartbeat.action.query': i.heartbeatActionQuery } : {}),
@@ -99,4 +95,36 @@ export function debeziumProperties(i: DebeziumPropertyInput): Record<string, str
 
 function prefixed(prefix: string, props: Record<string, string>): Record<string, string> {
   return Object.fromEntries(Object.entries(props).map(([k, v]) => [`${prefix}${k}`, v]));
+}
+
+export interface WorkerPropertyInput {
+  readonly region: string;
+  readonly schemasEnable: boolean;
+  readonly producerLingerMs: number;
+  readonly producerCompression: string;
+  /** Replication factor of Kafka Connect's config, offset and status topics. */
+  readonly internalTopicReplicationFactor: number;
+}
+
+/**
+ * The MSK Connect worker configuration, one `key=value` per line. Only keys the MSK Connect "Supported worker
+ * configuration properties" page allows: the converters it requires, its listed `producer.` keys (producer settings in
+ * the connector would need `producer.override.*`, which depends on an override policy MSK Connect does not let you set),
+ * the internal topics' replication factors (not on its unsupported list) and the Secrets Manager config provider.
+ */
+export function workerProperties(i: WorkerPropertyInput): string {
+  return [
+    'key.converter=org.apache.kafka.connect.json.JsonConverter',
+    `key.converter.schemas.enable=${i.schemasEnable}`,
+    'value.converter=org.apache.kafka.connect.json.JsonConverter',
+    `value.converter.schemas.enable=${i.schemasEnable}`,
+    `producer.linger.ms=${i.producerLingerMs}`,
+    `producer.compression.type=${i.producerCompression}`,
+    `config.storage.replication.factor=${i.internalTopicReplicationFactor}`,
+    `offset.storage.replication.factor=${i.internalTopicReplicationFactor}`,
+    `status.storage.replication.factor=${i.internalTopicReplicationFactor}`,
+    'config.providers=secretsmanager',
+    'config.providers.secretsmanager.class=com.amazonaws.kafka.config.providers.SecretsManagerConfigProvider',
+    `config.providers.secretsmanager.param.region=${i.region}`,
+  ].join('\n');
 }
