@@ -9,14 +9,14 @@ import * as msk from 'aws-cdk-lib/aws-msk';
 import { Construct } from 'constructs';
 import { CdcEngine, ICdcSource } from './cdc-source';
 import { AgentStreamingCluster, AgentStreamingClusterBase } from './cluster';
-import { DebeziumPlugin } from './debezium-plugin';
+import { DebeziumPlugin, KafkaConnectVersion } from './debezium-plugin';
 import { GROUP_ACTIONS, TOPIC_CREATE_ACTIONS, TOPIC_READ_ACTIONS, TOPIC_WRITE_ACTIONS } from './perms';
 import { debeziumProperties, workerProperties } from './private/debezium-properties';
 import { acknowledgePatternGrant } from './private/nag';
 import { IAgentStreamingCluster } from './refs';
 
-/** The MSK Connect runtime: Kafka Connect 3.7.x runs Java 17, which Debezium 3.x requires. */
-export const KAFKA_CONNECT_VERSION = '3.7.x';
+/** The default MSK Connect runtime: Kafka Connect 3.7.x runs Java 17, which Debezium 3.x requires (msk-connect-plugins.html). */
+export const KAFKA_CONNECT_VERSION = KafkaConnectVersion.V3_7_X.version;
 
 /** Worker capacity of the connector. */
 export class ConnectorCapacity {
@@ -115,6 +115,12 @@ export interface DebeziumConnectorProps {
    * @default true for provisioned clusters
    */
   readonly createTopics?: boolean;
+  /**
+   * The MSK Connect Kafka Connect runtime. It must run the plugin's Java: Debezium 3.x needs 3.7.x (Java 17);
+   * Debezium 2.7.x runs on 3.7.x or 2.7.1 (Java 11).
+   * @default KafkaConnectVersion.V3_7_X
+   */
+  readonly kafkaConnectVersion?: KafkaConnectVersion;
   /**
    * Worker capacity. MySQL requires provisioned capacity with one worker.
    * @default ConnectorCapacity.provisioned() (1 worker, 1 MCU)
@@ -294,7 +300,7 @@ export class DebeziumConnector extends Construct implements ec2.IConnectable {
     this.resource = new kafkaconnect.CfnConnector(this, 'Resource', {
       connectorName: this.connectorName,
       connectorDescription: `Debezium ${engine} CDC of ${source.databaseName} to ${props.topicPrefix}.*`,
-      kafkaConnectVersion: KAFKA_CONNECT_VERSION,
+      kafkaConnectVersion: (props.kafkaConnectVersion ?? KafkaConnectVersion.V3_7_X).version,
       capacity: capacity.config,
       connectorConfiguration: this.connectorConfiguration,
       kafkaCluster: {
@@ -389,6 +395,10 @@ function validate(props: DebeziumConnectorProps, engine: CdcEngine, snapshotMode
   }
   if (plugin.engine !== engine) {
     throw new Error(`DebeziumConnector: plugin holds the Debezium ${plugin.engine} connector but the source engine is '${engine}'; create the DebeziumPlugin with engine '${engine}'.`);
+  }
+  const connect = props.kafkaConnectVersion ?? KafkaConnectVersion.V3_7_X;
+  if (!Token.isUnresolved(plugin.version.version) && !plugin.version.kafkaConnectVersions.includes(connect)) {
+    throw new Error(`DebeziumConnector: Debezium ${plugin.version.version} needs Java ${plugin.version.javaVersion}, but kafkaConnectVersion ${connect.version} runs Java ${connect.javaVersion} on MSK Connect; use KafkaConnectVersion.V3_7_X, or DebeziumVersion.V2_7_4 on Kafka Connect ${connect.version}.`);
   }
   if (!TOPIC_PREFIX.test(props.topicPrefix) || props.topicPrefix.length > 200) {
     throw new Error(`DebeziumConnector: topicPrefix '${props.topicPrefix}' is invalid; use letters, digits, '_' and '-', with single dots between segments (e.g. 'shop.cdc').`);

@@ -5,7 +5,8 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import {
-  AgentStreamingCluster, CdcEngine, ConnectorCapacity, DebeziumConnector, DebeziumConnectorProps, DebeziumPlugin, ICdcSource,
+  AgentStreamingCluster, CdcEngine, ConnectorCapacity, DebeziumConnector, DebeziumConnectorProps, DebeziumPlugin, DebeziumVersion, ICdcSource,
+  KafkaConnectVersion,
 } from '../../constructs/streaming';
 import { testApp, testStack } from '../helpers/app';
 import { formatFindings, gateFindings } from '../helpers/gate';
@@ -377,6 +378,30 @@ describe('DebeziumConnector internal topics agree with the cluster\'s brokers', 
   test('fails when topicReplicationFactor exceeds the cluster\'s brokers, naming the fix', () => {
     expect(() => build({ maxAzs: 2, props: { topicReplicationFactor: 3 } }))
       .toThrow(/topicReplicationFactor 3 exceeds the 2 broker\(s\).*internal config\/offset\/status topics.*Leave topicReplicationFactor unset.*or set it to 2 or less/);
+  });
+});
+
+describe('DebeziumConnector and the Kafka Connect runtime', () => {
+  function withVersion(version: DebeziumVersion, kafkaConnectVersion?: KafkaConnectVersion) {
+    const app = testApp();
+    const stack = testStack(app);
+    const vpc = network(stack);
+    const cluster = new AgentStreamingCluster(stack, 'Kafka', { vpc });
+    const source = fakeSource(stack, vpc, 'postgres');
+    const plugin = new DebeziumPlugin(stack, 'Plugin', { engine: 'postgres', version });
+    new DebeziumConnector(stack, 'Cdc', { cluster, source, plugin, topicPrefix: 'shop', kafkaConnectVersion });
+    return Template.fromStack(stack);
+  }
+
+  test('Debezium 2.7.x deploys on Kafka Connect 2.7.1 (Java 11) and on the default 3.7.x', () => {
+    withVersion(DebeziumVersion.V2_7_4, KafkaConnectVersion.V2_7_1).hasResourceProperties('AWS::KafkaConnect::Connector', { KafkaConnectVersion: '2.7.1' });
+    withVersion(DebeziumVersion.V2_7_4).hasResourceProperties('AWS::KafkaConnect::Connector', { KafkaConnectVersion: '3.7.x' });
+    withVersion(DebeziumVersion.V2_7_4).hasResourceProperties('AWS::KafkaConnect::CustomPlugin', { Description: Match.stringLikeRegexp('2\\.7\\.4\\.Final') });
+  });
+
+  test('fails when Debezium 3.x is put on Kafka Connect 2.7.1 (Java 11), naming the fix', () => {
+    expect(() => withVersion(DebeziumVersion.V3_1_2, KafkaConnectVersion.V2_7_1))
+      .toThrow(/Debezium 3.1.2.Final needs Java 17, but kafkaConnectVersion 2.7.1 runs Java 11.*use KafkaConnectVersion.V3_7_X, or DebeziumVersion.V2_7_4/);
   });
 });
 
