@@ -9,6 +9,7 @@ import * as msk from 'aws-cdk-lib/aws-msk';
 import { Construct } from 'constructs';
 import { CdcEngine, ICdcSource } from './cdc-source';
 import { AgentStreamingCluster, AgentStreamingClusterBase } from './cluster';
+import { DatabaseTls } from './database-tls';
 import { DebeziumPlugin, KafkaConnectVersion } from './debezium-plugin';
 import { GROUP_ACTIONS, TOPIC_CREATE_ACTIONS, TOPIC_READ_ACTIONS, TOPIC_WRITE_ACTIONS } from './perms';
 import { debeziumProperties, workerProperties } from './private/debezium-properties';
@@ -152,6 +153,12 @@ export interface DebeziumConnectorProps {
    */
   readonly vpcSubnets?: ec2.SubnetSelection;
   /**
+   * TLS of the database connection. `DatabaseTls.verifyServer(...)` verifies the server certificate against a CA the
+   * workers copy from S3 (PostgreSQL `verify-full`, MySQL `verify_identity`); see docs/streaming.md.
+   * @default DatabaseTls.encryptedUnverified() (`sslmode=require` / `ssl.mode=required`: encrypted, certificate not verified)
+   */
+  readonly databaseTls?: DatabaseTls;
+  /**
    * Retention of the connector's worker log group.
    * @default logs.RetentionDays.ONE_MONTH
    */
@@ -249,6 +256,15 @@ export class DebeziumConnector extends Construct implements ec2.IConnectable {
     });
     this.grantConnectorPermissions(props, engine);
 
+    const tls = props.databaseTls ?? DatabaseTls.encryptedUnverified();
+    const trust = tls.verify ? tls.trust! : undefined;
+    if (trust) {
+      iam.Grant.addToPrincipal({ grantee: this.role, actions: ['s3:GetObject'], resourceArns: [trust.bucket.arnForObjects(trust.key)] });
+      trust.bucket.encryptionKey?.grantDecrypt(this.role);
+      trust.truststorePassword?.grantRead(this.role);
+    } else {
+      Annotations.of(this).addInfo(`DebeziumConnector: the ${engine} connection is encrypted but the server certificate is not verified (${engine === 'postgres' ? 'sslmode=require' : 'ssl.mode=required'}); use databaseTls: DatabaseTls.verifyServer(...) to verify it against the RDS CA.`);
+    }
     // The password never leaves Secrets Manager: workers resolve it through the config provider at runtime.
     const passwordReference = `\${secretsmanager:${encodeColons(source.replicationSecret.secretArn)}:password}`;
     this.connectorConfiguration = debeziumProperties({
@@ -275,6 +291,11 @@ export class DebeziumConnector extends Construct implements ec2.IConnectable {
       bootstrapServers: cluster.bootstrapBrokersSaslIam,
       schemaHistoryTopic: this.schemaHistoryTopic ?? '',
       schemaHistoryGroup: this.schemaHistoryTopic ?? '',
+      tls: trust ? {
+        trustReference: `\${s3import:${stack.region}:${trust.bucket.bucketName}/${trust.key}}`,
+        truststorePasswordReference: trust.truststorePassword
+          ? `\${secretsmanager:${encodeColons(trust.truststorePassword.secretArn)}:password}` : undefined,
+      } : undefined,
       extra: props.extraProperties ?? {},
     });
 
@@ -284,6 +305,7 @@ export class DebeziumConnector extends Construct implements ec2.IConnectable {
       producerLingerMs: (props.producerLinger ?? Duration.millis(5)).toMilliseconds(),
       producerCompression: props.producerCompression ?? 'lz4',
       internalTopicReplicationFactor: replication,
+      s3Import: trust !== undefined,
     });
     this.workerConfiguration = new kafkaconnect.CfnWorkerConfiguration(this, 'WorkerConfiguration', {
       // Hash the resolved form: a token's printed name depends on how many tokens the process created before it.
@@ -448,6 +470,21 @@ function validate(props: DebeziumConnectorProps, engine: CdcEngine, snapshotMode
   }
   if (heartbeat.toMilliseconds() < 1000) {
     throw new Error(`DebeziumConnector: heartbeatInterval ${heartbeat.toHumanString()} is below 1 second; use Duration.seconds(1) or more.`);
+  }
+  const trust = props.databaseTls?.trust;
+  if (trust) {
+    if (!Token.isUnresolved(trust.key) && !/^[A-Za-z0-9!_.*'()/-]+$/.test(trust.key)) {
+      throw new Error(`DebeziumConnector: databaseTls key '${trust.key}' cannot be used in a config-provider reference; use letters, digits and / . _ - ! * ' ( ) only (no ':' or '}').`);
+    }
+    if (engine === 'mysql' && !trust.truststorePassword) {
+      throw new Error('DebeziumConnector: databaseTls.verifyServer for MySQL needs truststorePassword (a secret whose JSON key "password" opens the JKS/PKCS12 truststore at key); MySQL Connector/J does not read PEM bundles.');
+    }
+    if (engine === 'postgres' && trust.truststorePassword) {
+      throw new Error('DebeziumConnector: databaseTls.truststorePassword is for MySQL truststores; PostgreSQL reads the PEM bundle at key directly. Remove truststorePassword.');
+    }
+    if (!props.vpcSubnets && props.cluster.vpc.privateSubnets.length === 0) {
+      throw new Error('DebeziumConnector: databaseTls.verifyServer makes the workers copy the CA from S3, but they run in isolated subnets reached only through a Secrets Manager endpoint; give vpcSubnets with NAT egress (the S3 gateway endpoint alone is not opened to them).');
+    }
   }
   for (const key of Object.keys(props.extraProperties ?? {})) {
     if (key === 'database.password') {

@@ -3,9 +3,10 @@ import { Annotations, Duration, SecretValue } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import {
-  AgentStreamingCluster, CdcEngine, ConnectorCapacity, DebeziumConnector, DebeziumConnectorProps, DebeziumPlugin, DebeziumVersion, ICdcSource,
+  AgentStreamingCluster, CdcEngine, ConnectorCapacity, DatabaseTls, DebeziumConnector, DebeziumConnectorProps, DebeziumPlugin, DebeziumVersion, ICdcSource,
   KafkaConnectVersion,
 } from '../../constructs/streaming';
 import { testApp, testStack } from '../helpers/app';
@@ -402,6 +403,61 @@ describe('DebeziumConnector and the Kafka Connect runtime', () => {
   test('fails when Debezium 3.x is put on Kafka Connect 2.7.1 (Java 11), naming the fix', () => {
     expect(() => withVersion(DebeziumVersion.V3_1_2, KafkaConnectVersion.V2_7_1))
       .toThrow(/Debezium 3.1.2.Final needs Java 17, but kafkaConnectVersion 2.7.1 runs Java 11.*use KafkaConnectVersion.V3_7_X, or DebeziumVersion.V2_7_4/);
+  });
+});
+
+describe('DebeziumConnector database TLS', () => {
+  function withTls(engine: CdcEngine, tls: (stack: any) => DatabaseTls, maxAzs = 3) {
+    const app = testApp();
+    const stack = testStack(app);
+    const vpc = network(stack, maxAzs);
+    const cluster = new AgentStreamingCluster(stack, 'Kafka', { vpc });
+    const source = fakeSource(stack, vpc, engine);
+    const plugin = new DebeziumPlugin(stack, 'Plugin', { engine });
+    const connector = new DebeziumConnector(stack, 'Cdc', { cluster, source, plugin, topicPrefix: 'shop', databaseTls: tls(stack) });
+    return { stack, connector, t: Template.fromStack(stack) };
+  }
+  const trustBucket = (stack: any) => s3.Bucket.fromBucketName(stack, 'Trust', 'shop-trust');
+
+  test('default: encrypted but unverified, and says so (info, not a gate-failing warning)', () => {
+    const { connector, t } = build();
+    expect(connector.connectorConfiguration['database.sslmode']).toBe('require');
+    expect(connector.connectorConfiguration['database.sslrootcert']).toBeUndefined();
+    expect(workerLines(t())['config.providers']).toBe('secretsmanager');
+  });
+
+  test('PostgreSQL verifyServer: sslmode=verify-full against the PEM bundle the S3 import provider copies to the worker', () => {
+    const { connector, t, stack } = withTls('postgres', st => DatabaseTls.verifyServer({ bucket: trustBucket(st), key: 'rds/global-bundle.pem' }));
+    expect(stack.resolve(connector.connectorConfiguration['database.sslmode'])).toBe('verify-full');
+    expect(stack.resolve(connector.connectorConfiguration['database.sslrootcert'])).toBe('${s3import:us-east-1:shop-trust/rds/global-bundle.pem}');
+    expect(workerLines(t)).toMatchObject({
+      'config.providers': 'secretsmanager,s3import',
+      'config.providers.s3import.class': 'com.amazonaws.kafka.config.providers.S3ImportConfigProvider',
+      'config.providers.s3import.param.region': 'us-east-1',
+    });
+    const policy = JSON.stringify(t.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: Match.stringLikeRegexp('^CdcServiceExecutionRole') }] } }));
+    expect(policy).toContain('"Action":"s3:GetObject"');
+    expect(policy).toContain(':s3:::shop-trust/rds/global-bundle.pem');
+  });
+
+  test('MySQL verifyServer: ssl.mode=verify_identity with the truststore from S3 and its password from Secrets Manager', () => {
+    const { connector, stack } = withTls('mysql', st => DatabaseTls.verifyServer({
+      bucket: trustBucket(st), key: 'rds/rds-truststore.p12',
+      truststorePassword: secretsmanager.Secret.fromSecretCompleteArn(st, 'TrustPw', 'arn:aws:secretsmanager:us-east-1:123456789012:secret:trust-AbCdEf'),
+    }));
+    const config = stack.resolve(connector.connectorConfiguration);
+    expect(config).toMatchObject({
+      'database.ssl.mode': 'verify_identity',
+      'database.ssl.truststore': '${s3import:us-east-1:shop-trust/rds/rds-truststore.p12}',
+      'database.ssl.truststore.password': '${secretsmanager:arn%3Aaws%3Asecretsmanager%3Aus-east-1%3A123456789012%3Asecret%3Atrust-AbCdEf:password}',
+    });
+  });
+
+  test('fails when MySQL verification has no truststore password, or the key cannot sit in a config-provider reference', () => {
+    expect(() => withTls('mysql', st => DatabaseTls.verifyServer({ bucket: trustBucket(st), key: 'rds/ca.pem' })))
+      .toThrow(/verifyServer for MySQL needs truststorePassword/);
+    expect(() => withTls('postgres', st => DatabaseTls.verifyServer({ bucket: trustBucket(st), key: 'ca:bundle.pem' })))
+      .toThrow(/key 'ca:bundle.pem' cannot be used in a config-provider reference/);
   });
 });
 

@@ -27,6 +27,8 @@ export interface DebeziumPropertyInput {
   readonly bootstrapServers: string;
   readonly schemaHistoryTopic: string;
   readonly schemaHistoryGroup: string;
+  /** Server certificate verification: a config-provider reference to the CA file (PostgreSQL PEM, MySQL truststore). */
+  readonly tls?: { readonly trustReference: string; readonly truststorePasswordReference?: string };
   readonly extra: Record<string, string>;
 }
 
@@ -72,7 +74,9 @@ export function debeziumProperties(i: DebeziumPropertyInput): Record<string, str
   const engineSpecific: Record<string, string> = i.engine === 'postgres'
     ? {
       'database.dbname': i.databaseName,
-      'database.sslmode': 'require',
+      ...(i.tls
+        ? { 'database.sslmode': 'verify-full', 'database.sslrootcert': i.tls.trustReference }
+        : { 'database.sslmode': 'require' }),
       'plugin.name': 'pgoutput',
       'publication.name': i.publicationName!,
       'publication.autocreate.mode': 'disabled',
@@ -80,7 +84,13 @@ export function debeziumProperties(i: DebeziumPropertyInput): Record<string, str
     }
     : {
       'database.server.id': String(i.mysqlServerId),
-      'database.ssl.mode': 'required',
+      ...(i.tls
+        ? {
+          'database.ssl.mode': 'verify_identity',
+          'database.ssl.truststore': i.tls.trustReference,
+          'database.ssl.truststore.password': i.tls.truststorePasswordReference!,
+        }
+        : { 'database.ssl.mode': 'required' }),
       'database.include.list': i.databaseName,
       'include.schema.changes': 'false',
       'schema.history.internal.kafka.bootstrap.servers': i.bootstrapServers,
@@ -104,6 +114,8 @@ export interface WorkerPropertyInput {
   readonly producerCompression: string;
   /** Replication factor of Kafka Connect's config, offset and status topics. */
   readonly internalTopicReplicationFactor: number;
+  /** Add the S3 import config provider (copies a CA file from S3 to the worker). */
+  readonly s3Import?: boolean;
 }
 
 /**
@@ -123,8 +135,12 @@ export function workerProperties(i: WorkerPropertyInput): string {
     `config.storage.replication.factor=${i.internalTopicReplicationFactor}`,
     `offset.storage.replication.factor=${i.internalTopicReplicationFactor}`,
     `status.storage.replication.factor=${i.internalTopicReplicationFactor}`,
-    'config.providers=secretsmanager',
+    i.s3Import ? 'config.providers=secretsmanager,s3import' : 'config.providers=secretsmanager',
     'config.providers.secretsmanager.class=com.amazonaws.kafka.config.providers.SecretsManagerConfigProvider',
     `config.providers.secretsmanager.param.region=${i.region}`,
+    ...(i.s3Import ? [
+      'config.providers.s3import.class=com.amazonaws.kafka.config.providers.S3ImportConfigProvider',
+      `config.providers.s3import.param.region=${i.region}`,
+    ] : []),
   ].join('\n');
 }
