@@ -12,7 +12,7 @@ import {
 } from '../../lambda/shared/metric-names';
 import { AgentFunction } from '../common/agent-function';
 import type { IAgentStreamingCluster } from '../streaming/refs';
-import { ESM_CLUSTER_ACTIONS, ESM_NETWORK_ACTIONS } from './perms';
+import { ESM_CLUSTER_ACTIONS, ESM_KAFKA_CLUSTER_ACTIONS, ESM_KAFKA_GROUP_ACTIONS, ESM_KAFKA_TOPIC_ACTIONS, ESM_NETWORK_ACTIONS } from './perms';
 import { IAgentCache, IAgentSearch } from './refs';
 import { AgentView, ViewStore, viewsEnvironment } from './view';
 
@@ -205,13 +205,16 @@ export class AgentSink extends Construct implements ec2.IConnectable, iam.IGrant
     // The event source mapping polls with the function's role: cluster metadata, and ENIs in the cluster's VPC.
     iam.Grant.addToPrincipal({ grantee: fn, actions: ESM_CLUSTER_ACTIONS, resourceArns: [props.cluster.clusterArn] });
     iam.Grant.addToPrincipal({ grantee: fn, actions: ESM_NETWORK_ACTIONS, resourceArns: ['*'] });
+    // Kafka data-plane access the mapping's pollers use (IAM auth): exactly the Lambda guide's list, on named ARNs.
+    iam.Grant.addToPrincipal({ grantee: fn, actions: ESM_KAFKA_CLUSTER_ACTIONS, resourceArns: [props.cluster.clusterArn] });
 
     const prefix = props.consumerGroupPrefix ?? `agent-sink.${Names.uniqueId(this).slice(-24)}`;
     const topics = [...new Set(props.views.map(v => v.topic)), ...(props.heartbeatTopic ? [props.heartbeatTopic] : [])];
     for (const topic of topics) {
       const groupId = `${prefix}.${topic}`.slice(0, 200);
       this.consumerGroups[topic] = groupId;
-      props.cluster.grantRead(fn, topic, groupId);
+      iam.Grant.addToPrincipal({ grantee: fn, actions: ESM_KAFKA_TOPIC_ACTIONS, resourceArns: [props.cluster.topicArn(topic)] });
+      iam.Grant.addToPrincipal({ grantee: fn, actions: ESM_KAFKA_GROUP_ACTIONS, resourceArns: [props.cluster.groupArn(groupId)] });
       // Named after the topic, so adding or removing a view never replaces another topic's mapping.
       const esm = new lambda.CfnEventSourceMapping(this, `EventSource-${topic}`, {
         functionName: fn.functionName,

@@ -43,7 +43,6 @@ export interface ConsumerLagMetricOptions extends cloudwatch.MetricOptions {
   readonly topic: string;
 }
 
-/** Attributes of an MSK cluster that already exists. */
 /** A topic declared on the cluster with `addTopic`. */
 export interface AgentTopicOptions {
   readonly topicName: string;
@@ -55,8 +54,30 @@ export interface AgentTopicOptions {
   readonly retention?: Duration;
   /** Keep the latest record per key indefinitely (`cleanup.policy=compact`) instead of deleting by age: for upsert topics a store can be rebuilt from. @default false */
   readonly compacted?: boolean;
+  /** Never delete records by age or size (`retention.ms=-1`, `retention.bytes=-1`), e.g. Debezium's MySQL schema history. @default false */
+  readonly retainForever?: boolean;
 }
 
+/**
+ * The `Configs` value of an `AWS::MSK::Topic`: base64 of a JSON object whose values are strings
+ * (`{"cleanup.policy":"compact"}`), the encoding the MSK CreateTopic/DescribeTopic API round-trips (see docs/streaming.md
+ * for the evidence). Encoded at synth so the template holds the exact bytes the service receives.
+ */
+export function encodeTopicConfigs(configs: Record<string, string>): string {
+  return Buffer.from(JSON.stringify(configs), 'utf8').toString('base64');
+}
+
+/** The topic-level settings `addTopic` declares for these options. */
+export function topicConfigs(options: Pick<AgentTopicOptions, 'retention' | 'compacted' | 'retainForever'>): Record<string, string> {
+  if (options.compacted && options.retainForever) {
+    throw new Error('AgentStreamingCluster.addTopic: compacted and retainForever are both set; a compacted topic already keeps the latest record per key, so set only one.');
+  }
+  if (options.compacted) return { 'cleanup.policy': 'compact' };
+  if (options.retainForever) return { 'cleanup.policy': 'delete', 'retention.ms': '-1', 'retention.bytes': '-1' };
+  return { 'cleanup.policy': 'delete', 'retention.ms': String((options.retention ?? Duration.days(7)).toMilliseconds()) };
+}
+
+/** Attributes of an MSK cluster that already exists. */
 export interface AgentStreamingClusterAttributes {
   readonly clusterArn: string;
   /** @default - parsed from `clusterArn` (must then be a literal ARN) */
@@ -130,14 +151,12 @@ export abstract class AgentStreamingClusterBase extends Resource implements IAge
       throw new Error(`AgentStreamingCluster.addTopic: topicName '${options.topicName}' is not a Kafka topic name (1-249 letters, digits, '.', '_', '-').`);
     }
     const partitions = options.partitions ?? 3;
-    const retention = options.retention ?? Duration.days(7);
-    const configs = options.compacted ? ['cleanup.policy=compact'] : [`retention.ms=${retention.toMilliseconds()}`, 'cleanup.policy=delete'];
     return new msk.CfnTopic(this, id, {
       clusterArn: this.clusterArn,
       topicName: options.topicName,
       partitionCount: partitions,
       replicationFactor: options.replicationFactor ?? this.topicReplicationFactor(),
-      configs: Fn.base64(configs.join('\n')),
+      configs: encodeTopicConfigs(topicConfigs(options)),
     });
   }
 
@@ -287,6 +306,8 @@ export class AgentStreamingCluster extends AgentStreamingClusterBase {
   public readonly configuration?: msk.CfnConfiguration;
   /** Replication factor used for topics in this cluster. */
   public readonly defaultReplicationFactor: number;
+  /** Number of brokers (provisioned only; MSK Serverless has no brokers to count). */
+  public readonly brokerCount?: number;
 
   protected topicReplicationFactor(): number {
     return this.defaultReplicationFactor;
@@ -332,6 +353,7 @@ export class AgentStreamingCluster extends AgentStreamingClusterBase {
     } else {
       // In-cluster replication and the KRaft controllers talk over the same security group.
       this.securityGroup.connections.allowInternally(ec2.Port.allTcp(), 'Broker-to-broker replication');
+      this.brokerCount = brokerCount;
       this.defaultReplicationFactor = Math.min(3, brokerCount);
       const minInsync = this.defaultReplicationFactor >= 3 ? 2 : 1;
       if (this.defaultReplicationFactor < 3) {

@@ -9,15 +9,16 @@ import * as msk from 'aws-cdk-lib/aws-msk';
 import { Construct } from 'constructs';
 import { restrictedSecurityGroup } from '../common/security-group';
 import { CdcEngine, ICdcSource } from './cdc-source';
-import { AgentStreamingCluster } from './cluster';
-import { DebeziumPlugin } from './debezium-plugin';
+import { AgentStreamingCluster, AgentStreamingClusterBase } from './cluster';
+import { DatabaseTls } from './database-tls';
+import { DebeziumPlugin, KafkaConnectVersion } from './debezium-plugin';
 import { GROUP_ACTIONS, TOPIC_CREATE_ACTIONS, TOPIC_READ_ACTIONS, TOPIC_WRITE_ACTIONS } from './perms';
-import { debeziumProperties } from './private/debezium-properties';
+import { debeziumProperties, workerProperties } from './private/debezium-properties';
 import { acknowledgePatternGrant } from './private/nag';
 import { IAgentStreamingCluster } from './refs';
 
-/** The MSK Connect runtime: Kafka Connect 3.7.x runs Java 17, which Debezium 3.x requires. */
-export const KAFKA_CONNECT_VERSION = '3.7.x';
+/** The default MSK Connect runtime: Kafka Connect 3.7.x runs Java 17, which Debezium 3.x requires (msk-connect-plugins.html). */
+export const KAFKA_CONNECT_VERSION = KafkaConnectVersion.V3_7_X.version;
 
 /** Worker capacity of the connector. */
 export class ConnectorCapacity {
@@ -100,8 +101,9 @@ export interface DebeziumConnectorProps {
    */
   readonly topicPartitions?: number;
   /**
-   * Replication factor of the CDC topics.
-   * @default - the cluster's default (3 with 3 brokers) for an AgentStreamingCluster, else 3
+   * Replication factor of the CDC topics and of Kafka Connect's internal config, offset and status topics
+   * (`*.storage.replication.factor` in the worker configuration); at most the cluster's broker count.
+   * @default - the cluster's default (3 with 3 brokers, 2 with 2) for an AgentStreamingCluster, else 3
    */
   readonly topicReplicationFactor?: number;
   /**
@@ -110,23 +112,29 @@ export interface DebeziumConnectorProps {
    */
   readonly topicRetention?: Duration;
   /**
-   * Create the CDC and heartbeat topics as AWS::MSK::Topic resources (provisioned clusters only; serverless
-   * clusters always use Debezium's `topic.creation.*`).
+   * Declare the CDC, heartbeat and (MySQL) schema-history topics through the cluster's `addTopic` (AWS::MSK::Topic,
+   * provisioned clusters only; serverless clusters always use Debezium's `topic.creation.*`).
    * @default true for provisioned clusters
    */
   readonly createTopics?: boolean;
+  /**
+   * The MSK Connect Kafka Connect runtime. It must run the plugin's Java: Debezium 3.x needs 3.7.x (Java 17);
+   * Debezium 2.7.x runs on 3.7.x or 2.7.1 (Java 11).
+   * @default KafkaConnectVersion.V3_7_X
+   */
+  readonly kafkaConnectVersion?: KafkaConnectVersion;
   /**
    * Worker capacity. MySQL requires provisioned capacity with one worker.
    * @default ConnectorCapacity.provisioned() (1 worker, 1 MCU)
    */
   readonly capacity?: ConnectorCapacity;
   /**
-   * `producer.override.linger.ms`: how long the producer waits to batch; small for freshness.
+   * `producer.linger.ms` in the worker configuration: how long the producer waits to batch; small for freshness.
    * @default Duration.millis(5)
    */
   readonly producerLinger?: Duration;
   /**
-   * `producer.override.compression.type`.
+   * `producer.compression.type` in the worker configuration.
    * @default 'lz4'
    */
   readonly producerCompression?: 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd';
@@ -145,6 +153,12 @@ export interface DebeziumConnectorProps {
    * @default - the cluster VPC's private subnets with egress (NAT reaches Secrets Manager); else its isolated subnets plus a Secrets Manager interface endpoint
    */
   readonly vpcSubnets?: ec2.SubnetSelection;
+  /**
+   * TLS of the database connection. `DatabaseTls.verifyServer(...)` verifies the server certificate against a CA the
+   * workers copy from S3 (PostgreSQL `verify-full`, MySQL `verify_identity`); see docs/streaming.md.
+   * @default DatabaseTls.encryptedUnverified() (`sslmode=require` / `ssl.mode=required`: encrypted, certificate not verified)
+   */
+  readonly databaseTls?: DatabaseTls;
   /**
    * Retention of the connector's worker log group.
    * @default logs.RetentionDays.ONE_MONTH
@@ -243,6 +257,15 @@ export class DebeziumConnector extends Construct implements ec2.IConnectable {
     });
     this.grantConnectorPermissions(props, engine);
 
+    const tls = props.databaseTls ?? DatabaseTls.encryptedUnverified();
+    const trust = tls.verify ? tls.trust! : undefined;
+    if (trust) {
+      iam.Grant.addToPrincipal({ grantee: this.role, actions: ['s3:GetObject'], resourceArns: [trust.bucket.arnForObjects(trust.key)] });
+      trust.bucket.encryptionKey?.grantDecrypt(this.role);
+      trust.truststorePassword?.grantRead(this.role);
+    } else {
+      Annotations.of(this).addInfo(`DebeziumConnector: the ${engine} connection is encrypted but the server certificate is not verified (${engine === 'postgres' ? 'sslmode=require' : 'ssl.mode=required'}); use databaseTls: DatabaseTls.verifyServer(...) to verify it against the RDS CA.`);
+    }
     // The password never leaves Secrets Manager: workers resolve it through the config provider at runtime.
     const passwordReference = `\${secretsmanager:${encodeColons(source.replicationSecret.secretArn)}:password}`;
     this.connectorConfiguration = debeziumProperties({
@@ -265,25 +288,31 @@ export class DebeziumConnector extends Construct implements ec2.IConnectable {
       topicReplicationFactor: replication,
       topicPartitions: partitions,
       topicRetentionMs: retention.toMilliseconds(),
-      producerLingerMs: (props.producerLinger ?? Duration.millis(5)).toMilliseconds(),
-      producerCompression: props.producerCompression ?? 'lz4',
       mysqlServerId: engine === 'mysql' ? (props.mysqlServerId ?? defaultServerId(this.node.path)) : undefined,
       bootstrapServers: cluster.bootstrapBrokersSaslIam,
       schemaHistoryTopic: this.schemaHistoryTopic ?? '',
       schemaHistoryGroup: this.schemaHistoryTopic ?? '',
+      tls: trust ? {
+        trustReference: `\${s3import:${stack.region}:${trust.bucket.bucketName}/${trust.key}}`,
+        truststorePasswordReference: trust.truststorePassword
+          ? `\${secretsmanager:${encodeColons(trust.truststorePassword.secretArn)}:password}` : undefined,
+      } : undefined,
       extra: props.extraProperties ?? {},
     });
 
-    const workerProperties = [
-      'config.providers=secretsmanager',
-      'config.providers.secretsmanager.class=com.amazonaws.kafka.config.providers.SecretsManagerConfigProvider',
-      `config.providers.secretsmanager.param.region=${stack.region}`,
-    ].join('\n');
+    const workerProps = workerProperties({
+      region: stack.region,
+      schemasEnable: props.schemasEnable ?? false,
+      producerLingerMs: (props.producerLinger ?? Duration.millis(5)).toMilliseconds(),
+      producerCompression: props.producerCompression ?? 'lz4',
+      internalTopicReplicationFactor: replication,
+      s3Import: trust !== undefined,
+    });
     this.workerConfiguration = new kafkaconnect.CfnWorkerConfiguration(this, 'WorkerConfiguration', {
       // Hash the resolved form: a token's printed name depends on how many tokens the process created before it.
-      name: `${baseName}-workers-${createHash('sha256').update(JSON.stringify(stack.resolve(workerProperties))).digest('hex').slice(0, 8)}`,
-      description: 'Secrets Manager config provider for Debezium (database password resolved at runtime)',
-      propertiesFileContent: Fn.base64(workerProperties),
+      name: `${baseName}-workers-${createHash('sha256').update(JSON.stringify(stack.resolve(workerProps))).digest('hex').slice(0, 8)}`,
+      description: 'JSON converters, producer tuning, internal-topic replication and the Secrets Manager config provider for Debezium',
+      propertiesFileContent: Fn.base64(workerProps),
     });
 
     this.logGroup = new logs.LogGroup(this, 'Logs', {
@@ -294,7 +323,7 @@ export class DebeziumConnector extends Construct implements ec2.IConnectable {
     this.resource = new kafkaconnect.CfnConnector(this, 'Resource', {
       connectorName: this.connectorName,
       connectorDescription: `Debezium ${engine} CDC of ${source.databaseName} to ${props.topicPrefix}.*`,
-      kafkaConnectVersion: KAFKA_CONNECT_VERSION,
+      kafkaConnectVersion: (props.kafkaConnectVersion ?? KafkaConnectVersion.V3_7_X).version,
       capacity: capacity.config,
       connectorConfiguration: this.connectorConfiguration,
       kafkaCluster: {
@@ -332,15 +361,16 @@ export class DebeziumConnector extends Construct implements ec2.IConnectable {
     cluster.grantCreateTopic(this.role, this.topicPattern);
     cluster.grantWrite(this.role, this.heartbeatTopic);
     cluster.grantCreateTopic(this.role, this.heartbeatTopic);
-    // Kafka Connect's internal topics and groups on MSK Connect (AWS service execution role docs).
-    const internalTopics = cluster.topicArn('__amazon_msk_connect_*');
-    const internalGroups = [cluster.groupArn('__amazon_msk_connect_*'), cluster.groupArn('connect-*')];
+    // Kafka Connect's internal topics and groups on MSK Connect. The service execution role page names them
+    // `__amazon_msk_connect_*`; the newer state-management page names them `__msk_connect_*`: both are granted.
+    const internalTopics = [cluster.topicArn('__amazon_msk_connect_*'), cluster.topicArn('__msk_connect_*')];
+    const internalGroups = [cluster.groupArn('__amazon_msk_connect_*'), cluster.groupArn('__msk_connect_*'), cluster.groupArn('connect-*')];
     this.role.addToPrincipalPolicy(new iam.PolicyStatement({
       actions: [...new Set([...TOPIC_CREATE_ACTIONS, ...TOPIC_WRITE_ACTIONS, ...TOPIC_READ_ACTIONS])],
-      resources: [internalTopics],
+      resources: internalTopics,
     }));
     this.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: GROUP_ACTIONS, resources: internalGroups }));
-    acknowledgePatternGrant(this.role, this, [internalTopics, ...internalGroups],
+    acknowledgePatternGrant(this.role, this, [...internalTopics, ...internalGroups],
       'MSK Connect names its internal offset/config/status topics and worker groups with these prefixes (AWS MSK Connect service execution role documentation).');
     if (engine === 'mysql' && this.schemaHistoryTopic) {
       cluster.grantCreateTopic(this.role, this.schemaHistoryTopic);
@@ -351,19 +381,22 @@ export class DebeziumConnector extends Construct implements ec2.IConnectable {
     plugin.grantRead(this.role);
   }
 
+  /** The one way topics are made: the cluster's `addTopic`, with ids named by topic so lists can change without replacements. */
   private createTopics(cluster: IAgentStreamingCluster, partitions: number, replication: number, retention: Duration): void {
-    const configs = (extra: string[] = []) => Fn.base64([`retention.ms=${retention.toMilliseconds()}`, 'cleanup.policy=delete', ...extra].join('\n'));
-    const add = (id: string, topicName: string, partitionCount: number, topicConfigs: string) => {
-      const topic = new msk.CfnTopic(this, id, { clusterArn: cluster.clusterArn, topicName, partitionCount, replicationFactor: replication, configs: topicConfigs });
+    if (!(cluster instanceof AgentStreamingClusterBase)) {
+      throw new Error('DebeziumConnector: createTopics needs a cluster that can declare topics (an AgentStreamingCluster or AgentStreamingCluster.fromClusterAttributes); set createTopics: false to let Debezium create them (topic.creation.*).');
+    }
+    const add = (topicName: string, options: { partitions: number; retainForever?: boolean }) => {
+      const topic = cluster.addTopic(`Topic-${topicName}`, {
+        topicName, partitions: options.partitions, replicationFactor: replication, retention, retainForever: options.retainForever,
+      });
       this.resource.node.addDependency(topic);
       this.topics.push(topic);
     };
-    this.tableTopics.forEach((topicName, i) => add(`Topic${i}`, topicName, partitions, configs()));
-    add('HeartbeatTopic', this.heartbeatTopic, 1, configs());
-    if (this.schemaHistoryTopic) {
-      // Debezium requires one partition and infinite retention for the schema history.
-      add('SchemaHistoryTopic', this.schemaHistoryTopic, 1, Fn.base64(['retention.ms=-1', 'retention.bytes=-1', 'cleanup.policy=delete'].join('\n')));
-    }
+    this.tableTopics.forEach(topicName => add(topicName, { partitions }));
+    add(this.heartbeatTopic, { partitions: 1 });
+    // Debezium requires one partition and infinite retention for the schema history.
+    if (this.schemaHistoryTopic) add(this.schemaHistoryTopic, { partitions: 1, retainForever: true });
   }
 }
 
@@ -385,6 +418,10 @@ function validate(props: DebeziumConnectorProps, engine: CdcEngine, snapshotMode
   }
   if (plugin.engine !== engine) {
     throw new Error(`DebeziumConnector: plugin holds the Debezium ${plugin.engine} connector but the source engine is '${engine}'; create the DebeziumPlugin with engine '${engine}'.`);
+  }
+  const connect = props.kafkaConnectVersion ?? KafkaConnectVersion.V3_7_X;
+  if (!Token.isUnresolved(plugin.version.version) && !plugin.version.kafkaConnectVersions.includes(connect)) {
+    throw new Error(`DebeziumConnector: Debezium ${plugin.version.version} needs Java ${plugin.version.javaVersion}, but kafkaConnectVersion ${connect.version} runs Java ${connect.javaVersion} on MSK Connect; use KafkaConnectVersion.V3_7_X, or DebeziumVersion.V2_7_4 on Kafka Connect ${connect.version}.`);
   }
   if (!TOPIC_PREFIX.test(props.topicPrefix) || props.topicPrefix.length > 200) {
     throw new Error(`DebeziumConnector: topicPrefix '${props.topicPrefix}' is invalid; use letters, digits, '_' and '-', with single dots between segments (e.g. 'shop.cdc').`);
@@ -428,8 +465,27 @@ function validate(props: DebeziumConnectorProps, engine: CdcEngine, snapshotMode
   if (!Number.isInteger(replication) || replication < 1 || (props.cluster.serverless && replication !== 3)) {
     throw new Error(`DebeziumConnector: topicReplicationFactor ${replication} is invalid; use 1-3 (MSK Serverless requires 3).`);
   }
+  const brokers = props.cluster instanceof AgentStreamingCluster ? props.cluster.brokerCount : undefined;
+  if (brokers !== undefined && !Token.isUnresolved(brokers) && replication > brokers) {
+    throw new Error(`DebeziumConnector: topicReplicationFactor ${replication} exceeds the ${brokers} broker(s) of the cluster, so the CDC topics and Kafka Connect's internal config/offset/status topics could not be created. Leave topicReplicationFactor unset (it follows the cluster: ${Math.min(3, brokers)}) or set it to ${brokers} or less, or give the cluster 3 brokers (a 3-AZ VPC).`);
+  }
   if (heartbeat.toMilliseconds() < 1000) {
     throw new Error(`DebeziumConnector: heartbeatInterval ${heartbeat.toHumanString()} is below 1 second; use Duration.seconds(1) or more.`);
+  }
+  const trust = props.databaseTls?.trust;
+  if (trust) {
+    if (!Token.isUnresolved(trust.key) && !/^[A-Za-z0-9!_.*'()/-]+$/.test(trust.key)) {
+      throw new Error(`DebeziumConnector: databaseTls key '${trust.key}' cannot be used in a config-provider reference; use letters, digits and / . _ - ! * ' ( ) only (no ':' or '}').`);
+    }
+    if (engine === 'mysql' && !trust.truststorePassword) {
+      throw new Error('DebeziumConnector: databaseTls.verifyServer for MySQL needs truststorePassword (a secret whose JSON key "password" opens the JKS/PKCS12 truststore at key); MySQL Connector/J does not read PEM bundles.');
+    }
+    if (engine === 'postgres' && trust.truststorePassword) {
+      throw new Error('DebeziumConnector: databaseTls.truststorePassword is for MySQL truststores; PostgreSQL reads the PEM bundle at key directly. Remove truststorePassword.');
+    }
+    if (!props.vpcSubnets && props.cluster.vpc.privateSubnets.length === 0) {
+      throw new Error('DebeziumConnector: databaseTls.verifyServer makes the workers copy the CA from S3, but they run in isolated subnets reached only through a Secrets Manager endpoint; give vpcSubnets with NAT egress (the S3 gateway endpoint alone is not opened to them).');
+    }
   }
   for (const key of Object.keys(props.extraProperties ?? {})) {
     if (key === 'database.password') {

@@ -9,17 +9,42 @@ import { Construct } from 'constructs';
 import { ArtifactBucket, ArtifactSource, DeployTimeArtifact } from '../common/deploy-time-artifact';
 import { CdcEngine } from './cdc-source';
 
+/**
+ * An MSK Connect Kafka Connect runtime. AWS's "Java runtime version used for each supported Apache Kafka Connect
+ * version" table (msk-connect-plugins.html): 3.7.x runs Java 17, 2.7.1 runs Java 11.
+ */
+export class KafkaConnectVersion {
+  /** Kafka Connect 3.7.x on Java 17: runs Debezium 3.x and 2.7.x. */
+  public static readonly V3_7_X = new KafkaConnectVersion('3.7.x', 17);
+  /** Kafka Connect 2.7.1 on Java 11: runs Debezium 2.7.x only (Debezium 3.x needs Java 17). */
+  public static readonly V2_7_1 = new KafkaConnectVersion('2.7.1', 11);
+  private constructor(public readonly version: string, public readonly javaVersion: number) {}
+}
+
 /** A Debezium release on Maven Central (`io.debezium:debezium-connector-<engine>:<version>`). */
 export class DebeziumVersion {
   /**
-   * 3.1.2.Final: Java 17 (MSK Connect's Kafka Connect 3.7.x runtime), the 3.x line Confluent supports on Kafka 3.x Connect runtimes.
+   * 3.1.2.Final: needs Java 17 ("All Debezium connectors require a runtime baseline of Java 17", Debezium 3.0), so
+   * Kafka Connect 3.7.x on MSK Connect, which AWS documents as Java 17.
    */
   public static readonly V3_1_2 = new DebeziumVersion('3.1.2.Final');
-  /** Any published release, for example `3.0.7.Final`. Debezium 3.x needs Kafka Connect 3.7.x on MSK Connect (Java 17). */
+  /** 2.7.4.Final: the last 2.x line, Java 11, so it runs on both Kafka Connect 3.7.x and 2.7.1. */
+  public static readonly V2_7_4 = new DebeziumVersion('2.7.4.Final');
+  /** Any published 3.x or 2.7.x Final release, for example `3.0.7.Final` or `2.7.3.Final`. */
   public static of(version: string): DebeziumVersion {
     return new DebeziumVersion(version);
   }
   private constructor(public readonly version: string) {}
+
+  /** Java release the connector needs: 17 for 3.x, 11 for 2.7.x. */
+  public get javaVersion(): number {
+    return this.version.startsWith('2.') ? 11 : 17;
+  }
+
+  /** The MSK Connect runtimes whose Java can run this release. */
+  public get kafkaConnectVersions(): KafkaConnectVersion[] {
+    return [KafkaConnectVersion.V3_7_X, KafkaConnectVersion.V2_7_1].filter(v => v.javaVersion >= this.javaVersion);
+  }
 }
 
 /** The MSK config provider that resolves `${secretsmanager:...}` references (aws-samples/msk-config-providers). */
@@ -169,8 +194,8 @@ export class DebeziumPlugin extends Construct {
     }
     this.engine = props.engine;
     this.version = props.version ?? DebeziumVersion.V3_1_2;
-    if (!Token.isUnresolved(this.version.version) && !/^3\.\d+\.\d+\.Final$/.test(this.version.version)) {
-      throw new Error(`DebeziumPlugin: version '${this.version.version}' is not a Debezium 3.x Final release (e.g. 3.1.2.Final); this library pairs Debezium 3.x with Kafka Connect 3.7.x (Java 17).`);
+    if (!Token.isUnresolved(this.version.version) && !/^(3\.\d+|2\.7)\.\d+\.Final$/.test(this.version.version)) {
+      throw new Error(`DebeziumPlugin: version '${this.version.version}' is not a Debezium 3.x or 2.7.x Final release; use DebeziumVersion.V3_1_2 (Kafka Connect 3.7.x, Java 17) or DebeziumVersion.V2_7_4 (Kafka Connect 3.7.x or 2.7.1), or another 3.x / 2.7.x Final release.`);
     }
     const bound = (props.source ?? DebeziumPluginSource.mavenCentral())._bind(this, this.engine, this.version);
     this.bucket = bound.bucket;

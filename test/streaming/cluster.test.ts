@@ -277,7 +277,8 @@ describe('addTopic', () => {
     const vpc = new AgentNetwork(stack, 'Net', { maxAzs: 3 }).vpc;
     return { stack, kafka: new AgentStreamingCluster(stack, 'Kafka', { vpc, ...props }) };
   }
-  const decode = (configs: any) => Buffer.from(configs['Fn::Base64'] ?? '', 'utf8').toString();
+  // Decoded back the way the service reads it: base64, then a JSON object of string values.
+  const decode = (configs: any) => JSON.parse(Buffer.from(configs, 'base64').toString('utf8'));
 
   test('declares an AWS::MSK::Topic with the cluster\'s replication factor and time-based retention', () => {
     const { Template } = require('aws-cdk-lib/assertions');
@@ -285,7 +286,7 @@ describe('addTopic', () => {
     kafka.addTopic('Out', { topicName: 'agentdata.flink.orders_enriched' });
     const topic = Object.values(Template.fromStack(stack).findResources('AWS::MSK::Topic'))[0] as any;
     expect(topic.Properties).toMatchObject({ TopicName: 'agentdata.flink.orders_enriched', PartitionCount: 3, ReplicationFactor: 3 });
-    expect(decode(topic.Properties.Configs)).toBe('retention.ms=604800000\ncleanup.policy=delete');
+    expect(decode(topic.Properties.Configs)).toEqual({ 'cleanup.policy': 'delete', 'retention.ms': '604800000' });
   });
 
   test('a compacted topic keeps the latest record per key instead of expiring by age', () => {
@@ -294,7 +295,23 @@ describe('addTopic', () => {
     kafka.addTopic('Out', { topicName: 'upserts', compacted: true, partitions: 6 });
     const topic = Object.values(Template.fromStack(stack).findResources('AWS::MSK::Topic'))[0] as any;
     expect(topic.Properties.PartitionCount).toBe(6);
-    expect(decode(topic.Properties.Configs)).toBe('cleanup.policy=compact');
+    expect(decode(topic.Properties.Configs)).toEqual({ 'cleanup.policy': 'compact' });
+  });
+
+  test('Configs is a literal base64 string of a JSON object with string values (the MSK topic API format), never properties lines', () => {
+    const { Template } = require('aws-cdk-lib/assertions');
+    const { stack, kafka } = cluster();
+    kafka.addTopic('History', { topicName: 'history', retainForever: true, partitions: 1 });
+    const configs = (Object.values(Template.fromStack(stack).findResources('AWS::MSK::Topic'))[0] as any).Properties.Configs;
+    expect(typeof configs).toBe('string');
+    expect(Buffer.from(Buffer.from(configs, 'base64').toString('utf8'), 'utf8').toString('base64')).toBe(configs);
+    const decoded = decode(configs);
+    expect(decoded).toEqual({ 'cleanup.policy': 'delete', 'retention.ms': '-1', 'retention.bytes': '-1' });
+    expect(Object.values(decoded).every(v => typeof v === 'string')).toBe(true);
+  });
+
+  test('fails when a topic is both compacted and retained forever', () => {
+    expect(() => cluster().kafka.addTopic('T', { topicName: 'x', compacted: true, retainForever: true })).toThrow(/compacted and retainForever are both set/);
   });
 
   test('fails on a serverless cluster and on an invalid topic name', () => {

@@ -3,9 +3,11 @@ import { Annotations, Duration, SecretValue } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import {
-  AgentStreamingCluster, CdcEngine, ConnectorCapacity, DebeziumConnector, DebeziumConnectorProps, DebeziumPlugin, ICdcSource,
+  AgentStreamingCluster, CdcEngine, ConnectorCapacity, DatabaseTls, DebeziumConnector, DebeziumConnectorProps, DebeziumPlugin, DebeziumVersion, ICdcSource,
+  KafkaConnectVersion,
 } from '../../constructs/streaming';
 import { testApp, testStack } from '../helpers/app';
 import { formatFindings, gateFindings } from '../helpers/gate';
@@ -60,10 +62,23 @@ const COMMON = {
   'topic.creation.default.partitions': '3',
   'topic.creation.default.cleanup.policy': 'delete',
   'topic.creation.default.retention.ms': '604800000',
-  'producer.override.linger.ms': '5',
-  'producer.override.compression.type': 'lz4',
   'config.action.reload': 'none',
 };
+/** The worker configuration as MSK Connect reads it: the decoded properties-file lines. */
+function workerLines(t: Template): Record<string, string> {
+  const wc = Object.values(t.findResources('AWS::KafkaConnect::WorkerConfiguration'))[0] as any;
+  const content = wc.Properties.PropertiesFileContent['Fn::Base64'];
+  const text = typeof content === 'string' ? content
+    : content['Fn::Join'][1].map((part: unknown) => (typeof part === 'string' ? part : JSON.stringify(part))).join('');
+  return Object.fromEntries(text.split('\n').map((line: string) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]));
+}
+/** A topic's Configs decoded back from base64 and parsed as the JSON the MSK topic API takes. */
+function topicConfigs(topic: any): Record<string, string> {
+  return JSON.parse(Buffer.from(topic.Properties.Configs, 'base64').toString('utf8'));
+}
+function topicNamed(t: Template, name: string): any {
+  return Object.values(t.findResources('AWS::MSK::Topic', { Properties: { TopicName: name } }))[0];
+}
 
 describe('DebeziumConnector (PostgreSQL)', () => {
   test('the full connector property map', () => {
@@ -112,13 +127,44 @@ describe('DebeziumConnector (PostgreSQL)', () => {
 
   test('the worker configuration installs the Secrets Manager config provider for this region', () => {
     const { t } = build();
-    t().hasResourceProperties('AWS::KafkaConnect::WorkerConfiguration', {
-      PropertiesFileContent: { 'Fn::Base64': [
-        'config.providers=secretsmanager',
-        'config.providers.secretsmanager.class=com.amazonaws.kafka.config.providers.SecretsManagerConfigProvider',
-        'config.providers.secretsmanager.param.region=us-east-1',
-      ].join('\n') },
+    expect(workerLines(t())).toMatchObject({
+      'config.providers': 'secretsmanager',
+      'config.providers.secretsmanager.class': 'com.amazonaws.kafka.config.providers.SecretsManagerConfigProvider',
+      'config.providers.secretsmanager.param.region': 'us-east-1',
     });
+  });
+
+  test('the worker configuration carries the key and value converters MSK Connect requires (JSON, schemas as the connector)', () => {
+    expect(workerLines(build().t())).toMatchObject({
+      'key.converter': 'org.apache.kafka.connect.json.JsonConverter', 'key.converter.schemas.enable': 'false',
+      'value.converter': 'org.apache.kafka.connect.json.JsonConverter', 'value.converter.schemas.enable': 'false',
+    });
+    expect(workerLines(build({ props: { schemasEnable: true } }).t())).toMatchObject({
+      'key.converter.schemas.enable': 'true', 'value.converter.schemas.enable': 'true',
+    });
+  });
+
+  test('producer linger and compression are worker producer.* settings, never producer.override.* in the connector', () => {
+    const { t, connector } = build();
+    expect(workerLines(t())).toMatchObject({ 'producer.linger.ms': '5', 'producer.compression.type': 'lz4' });
+    expect(Object.keys(connector.connectorConfiguration).filter(k => k.startsWith('producer.override.'))).toEqual([]);
+  });
+
+  test('every worker key is one the MSK Connect supported-properties page allows', () => {
+    const allowedProducer = ['producer.acks', 'producer.batch.size', 'producer.buffer.memory', 'producer.compression.type', 'producer.enable.idempotence',
+      'producer.key.serializer', 'producer.linger.ms', 'producer.max.request.size', 'producer.metadata.max.age.ms', 'producer.metadata.max.idle.ms',
+      'producer.partitioner.class', 'producer.reconnect.backoff.max.ms', 'producer.reconnect.backoff.ms', 'producer.request.timeout.ms',
+      'producer.retry.backoff.ms', 'producer.value.serializer'];
+    const refusedPrefixes = ['access.control.', 'admin.', 'client.', 'connect.', 'inter.worker.', 'internal.', 'listeners.https.', 'metrics.', 'rest.',
+      'sasl.', 'security.', 'socket.', 'ssl.', 'topic.tracking.', 'worker.', 'consumer.'];
+    const refused = ['bootstrap.servers', 'config.storage.topic', 'connections.max.idle.ms', 'connector.client.config.override.policy', 'group.id',
+      'listeners', 'metric.reporters', 'plugin.path', 'receive.buffer.bytes', 'response.http.headers.config', 'scheduled.rebalance.max.delay.ms',
+      'send.buffer.bytes', 'status.storage.topic'];
+    for (const key of Object.keys(workerLines(build().t()))) {
+      if (key.startsWith('producer.')) expect(allowedProducer).toContain(key);
+      expect(refused).not.toContain(key);
+      expect(refusedPrefixes.filter(prefix => key.startsWith(prefix))).toEqual([]);
+    }
   });
 
   test('no secret value can appear in the template: a known password is nowhere, and no dynamic reference resolves one', () => {
@@ -175,6 +221,7 @@ describe('DebeziumConnector (PostgreSQL)', () => {
     has(['kafka-cluster:CreateTopic', 'kafka-cluster:DescribeTopic'], '/shop.*');
     has(['kafka-cluster:DescribeTopic', 'kafka-cluster:WriteData'], '/__debezium-heartbeat.shop');
     has(['kafka-cluster:CreateTopic', 'kafka-cluster:DescribeTopic', 'kafka-cluster:ReadData', 'kafka-cluster:WriteData'], '/__amazon_msk_connect_*');
+    has(['kafka-cluster:CreateTopic', 'kafka-cluster:DescribeTopic', 'kafka-cluster:ReadData', 'kafka-cluster:WriteData'], '/__msk_connect_*');
     has(['kafka-cluster:AlterGroup', 'kafka-cluster:DescribeGroup'], 'group/');
     has(['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'], 'ReplicationSecret');
     has(['s3:GetObject', 's3:GetObjectVersion'], 'debezium-plugins/');
@@ -241,21 +288,27 @@ describe('DebeziumConnector (PostgreSQL)', () => {
     expect(deps.some(d => /^Plugin[0-9A-F]{8}$/.test(d))).toBe(true);
     expect(deps.some(d => /^PluginArtifact/.test(d))).toBe(true);
     expect(deps.some(d => /^CdcServiceExecutionRoleDefaultPolicy/.test(d))).toBe(true);
-    expect(deps.some(d => /^CdcTopic0/.test(d))).toBe(true);
-    expect(deps.some(d => /^CdcHeartbeatTopic/.test(d))).toBe(true);
+    expect(deps.some(d => /^KafkaTopicshoppublicorders/.test(d))).toBe(true);
+    expect(deps.some(d => /^KafkaTopicdebeziumheartbeatshop/.test(d))).toBe(true);
   });
 
-  test('provisioned clusters get AWS::MSK::Topic resources for each table and the heartbeat', () => {
-    const { t, connector } = build();
+  test('provisioned clusters get AWS::MSK::Topic resources for each table and the heartbeat, made by the cluster\'s addTopic', () => {
+    const { t, connector, cluster } = build();
     expect(connector.tableTopics).toEqual(['shop.public.orders', 'shop.public.customers']);
     expect(connector.heartbeatTopic).toBe('__debezium-heartbeat.shop');
     expect(connector.topicPattern).toBe('shop.*');
     t().resourceCountIs('AWS::MSK::Topic', 3);
-    const configs = { 'Fn::Base64': 'retention.ms=604800000\ncleanup.policy=delete' };
+    // One way to make topics: the cluster's addTopic, ids named by topic (not list position).
+    expect(connector.topics.map(topic => topic.node.path)).toEqual([
+      'Test/Kafka/Topic-shop.public.orders', 'Test/Kafka/Topic-shop.public.customers', 'Test/Kafka/Topic-__debezium-heartbeat.shop',
+    ].map(path => path.replace('Test', cluster.stack.node.id)));
     const clusterArn = { 'Fn::GetAtt': [Match.stringLikeRegexp('^Kafka'), 'Arn'] };
-    t().hasResourceProperties('AWS::MSK::Topic', { ClusterArn: clusterArn, TopicName: 'shop.public.orders', PartitionCount: 3, ReplicationFactor: 3, Configs: configs });
+    t().hasResourceProperties('AWS::MSK::Topic', { ClusterArn: clusterArn, TopicName: 'shop.public.orders', PartitionCount: 3, ReplicationFactor: 3 });
     t().hasResourceProperties('AWS::MSK::Topic', { TopicName: 'shop.public.customers', PartitionCount: 3, ReplicationFactor: 3 });
-    t().hasResourceProperties('AWS::MSK::Topic', { TopicName: '__debezium-heartbeat.shop', PartitionCount: 1, ReplicationFactor: 3, Configs: configs });
+    t().hasResourceProperties('AWS::MSK::Topic', { TopicName: '__debezium-heartbeat.shop', PartitionCount: 1, ReplicationFactor: 3 });
+    for (const name of ['shop.public.orders', 'shop.public.customers', '__debezium-heartbeat.shop']) {
+      expect(topicConfigs(topicNamed(t(), name))).toEqual({ 'cleanup.policy': 'delete', 'retention.ms': '604800000' });
+    }
   });
 
   test('topic settings, snapshot mode, heartbeat, converters, decimals, tombstones, producer tuning and extra properties are configurable', () => {
@@ -267,10 +320,11 @@ describe('DebeziumConnector (PostgreSQL)', () => {
     t().hasResourceProperties('AWS::KafkaConnect::Connector', { ConnectorConfiguration: Match.objectLike({
       'topic.creation.default.partitions': '6', 'topic.creation.default.retention.ms': '259200000', 'snapshot.mode': 'no_data',
       'heartbeat.interval.ms': '30000', 'key.converter.schemas.enable': 'true', 'value.converter.schemas.enable': 'true',
-      'decimal.handling.mode': 'precise', 'tombstones.on.delete': 'false', 'producer.override.linger.ms': '20',
-      'producer.override.compression.type': 'zstd', 'max.batch.size': '4096',
+      'decimal.handling.mode': 'precise', 'tombstones.on.delete': 'false', 'max.batch.size': '4096',
     }) });
-    t().hasResourceProperties('AWS::MSK::Topic', { TopicName: 'shop.public.orders', PartitionCount: 6, Configs: { 'Fn::Base64': 'retention.ms=259200000\ncleanup.policy=delete' } });
+    expect(workerLines(t())).toMatchObject({ 'producer.linger.ms': '20', 'producer.compression.type': 'zstd' });
+    t().hasResourceProperties('AWS::MSK::Topic', { TopicName: 'shop.public.orders', PartitionCount: 6 });
+    expect(topicConfigs(topicNamed(t(), 'shop.public.orders'))).toEqual({ 'cleanup.policy': 'delete', 'retention.ms': '259200000' });
   });
 
   test('createTopics false leaves topic creation to Debezium', () => {
@@ -303,6 +357,107 @@ describe('DebeziumConnector (PostgreSQL)', () => {
   test('passes the validation gate', () => {
     const { app } = build({ gate: true });
     expect(formatFindings(gateFindings(app))).toBe('');
+  });
+});
+
+describe('DebeziumConnector internal topics agree with the cluster\'s brokers', () => {
+  test('3 brokers: Kafka Connect\'s config, offset and status topics are replicated 3 times', () => {
+    expect(workerLines(build().t())).toMatchObject({
+      'config.storage.replication.factor': '3', 'offset.storage.replication.factor': '3', 'status.storage.replication.factor': '3',
+    });
+  });
+
+  test('the 2-broker development shape: internal and CDC topics are replicated twice, so the workers can start', () => {
+    const { t } = build({ maxAzs: 2 });
+    expect(workerLines(t())).toMatchObject({
+      'config.storage.replication.factor': '2', 'offset.storage.replication.factor': '2', 'status.storage.replication.factor': '2',
+    });
+    t().hasResourceProperties('AWS::MSK::Topic', { TopicName: 'shop.public.orders', ReplicationFactor: 2 });
+    t().hasResourceProperties('AWS::KafkaConnect::Connector', { ConnectorConfiguration: Match.objectLike({ 'topic.creation.default.replication.factor': '2' }) });
+  });
+
+  test('fails when topicReplicationFactor exceeds the cluster\'s brokers, naming the fix', () => {
+    expect(() => build({ maxAzs: 2, props: { topicReplicationFactor: 3 } }))
+      .toThrow(/topicReplicationFactor 3 exceeds the 2 broker\(s\).*internal config\/offset\/status topics.*Leave topicReplicationFactor unset.*or set it to 2 or less/);
+  });
+});
+
+describe('DebeziumConnector and the Kafka Connect runtime', () => {
+  function withVersion(version: DebeziumVersion, kafkaConnectVersion?: KafkaConnectVersion) {
+    const app = testApp();
+    const stack = testStack(app);
+    const vpc = network(stack);
+    const cluster = new AgentStreamingCluster(stack, 'Kafka', { vpc });
+    const source = fakeSource(stack, vpc, 'postgres');
+    const plugin = new DebeziumPlugin(stack, 'Plugin', { engine: 'postgres', version });
+    new DebeziumConnector(stack, 'Cdc', { cluster, source, plugin, topicPrefix: 'shop', kafkaConnectVersion });
+    return Template.fromStack(stack);
+  }
+
+  test('Debezium 2.7.x deploys on Kafka Connect 2.7.1 (Java 11) and on the default 3.7.x', () => {
+    withVersion(DebeziumVersion.V2_7_4, KafkaConnectVersion.V2_7_1).hasResourceProperties('AWS::KafkaConnect::Connector', { KafkaConnectVersion: '2.7.1' });
+    withVersion(DebeziumVersion.V2_7_4).hasResourceProperties('AWS::KafkaConnect::Connector', { KafkaConnectVersion: '3.7.x' });
+    withVersion(DebeziumVersion.V2_7_4).hasResourceProperties('AWS::KafkaConnect::CustomPlugin', { Description: Match.stringLikeRegexp('2\\.7\\.4\\.Final') });
+  });
+
+  test('fails when Debezium 3.x is put on Kafka Connect 2.7.1 (Java 11), naming the fix', () => {
+    expect(() => withVersion(DebeziumVersion.V3_1_2, KafkaConnectVersion.V2_7_1))
+      .toThrow(/Debezium 3.1.2.Final needs Java 17, but kafkaConnectVersion 2.7.1 runs Java 11.*use KafkaConnectVersion.V3_7_X, or DebeziumVersion.V2_7_4/);
+  });
+});
+
+describe('DebeziumConnector database TLS', () => {
+  function withTls(engine: CdcEngine, tls: (stack: any) => DatabaseTls, maxAzs = 3) {
+    const app = testApp();
+    const stack = testStack(app);
+    const vpc = network(stack, maxAzs);
+    const cluster = new AgentStreamingCluster(stack, 'Kafka', { vpc });
+    const source = fakeSource(stack, vpc, engine);
+    const plugin = new DebeziumPlugin(stack, 'Plugin', { engine });
+    const connector = new DebeziumConnector(stack, 'Cdc', { cluster, source, plugin, topicPrefix: 'shop', databaseTls: tls(stack) });
+    return { stack, connector, t: Template.fromStack(stack) };
+  }
+  const trustBucket = (stack: any) => s3.Bucket.fromBucketName(stack, 'Trust', 'shop-trust');
+
+  test('default: encrypted but unverified, and says so (info, not a gate-failing warning)', () => {
+    const { connector, t } = build();
+    expect(connector.connectorConfiguration['database.sslmode']).toBe('require');
+    expect(connector.connectorConfiguration['database.sslrootcert']).toBeUndefined();
+    expect(workerLines(t())['config.providers']).toBe('secretsmanager');
+  });
+
+  test('PostgreSQL verifyServer: sslmode=verify-full against the PEM bundle the S3 import provider copies to the worker', () => {
+    const { connector, t, stack } = withTls('postgres', st => DatabaseTls.verifyServer({ bucket: trustBucket(st), key: 'rds/global-bundle.pem' }));
+    expect(stack.resolve(connector.connectorConfiguration['database.sslmode'])).toBe('verify-full');
+    expect(stack.resolve(connector.connectorConfiguration['database.sslrootcert'])).toBe('${s3import:us-east-1:shop-trust/rds/global-bundle.pem}');
+    expect(workerLines(t)).toMatchObject({
+      'config.providers': 'secretsmanager,s3import',
+      'config.providers.s3import.class': 'com.amazonaws.kafka.config.providers.S3ImportConfigProvider',
+      'config.providers.s3import.param.region': 'us-east-1',
+    });
+    const policy = JSON.stringify(t.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: Match.stringLikeRegexp('^CdcServiceExecutionRole') }] } }));
+    expect(policy).toContain('"Action":"s3:GetObject"');
+    expect(policy).toContain(':s3:::shop-trust/rds/global-bundle.pem');
+  });
+
+  test('MySQL verifyServer: ssl.mode=verify_identity with the truststore from S3 and its password from Secrets Manager', () => {
+    const { connector, stack } = withTls('mysql', st => DatabaseTls.verifyServer({
+      bucket: trustBucket(st), key: 'rds/rds-truststore.p12',
+      truststorePassword: secretsmanager.Secret.fromSecretCompleteArn(st, 'TrustPw', 'arn:aws:secretsmanager:us-east-1:123456789012:secret:trust-AbCdEf'),
+    }));
+    const config = stack.resolve(connector.connectorConfiguration);
+    expect(config).toMatchObject({
+      'database.ssl.mode': 'verify_identity',
+      'database.ssl.truststore': '${s3import:us-east-1:shop-trust/rds/rds-truststore.p12}',
+      'database.ssl.truststore.password': '${secretsmanager:arn%3Aaws%3Asecretsmanager%3Aus-east-1%3A123456789012%3Asecret%3Atrust-AbCdEf:password}',
+    });
+  });
+
+  test('fails when MySQL verification has no truststore password, or the key cannot sit in a config-provider reference', () => {
+    expect(() => withTls('mysql', st => DatabaseTls.verifyServer({ bucket: trustBucket(st), key: 'rds/ca.pem' })))
+      .toThrow(/verifyServer for MySQL needs truststorePassword/);
+    expect(() => withTls('postgres', st => DatabaseTls.verifyServer({ bucket: trustBucket(st), key: 'ca:bundle.pem' })))
+      .toThrow(/key 'ca:bundle.pem' cannot be used in a config-provider reference/);
   });
 });
 
@@ -340,10 +495,8 @@ describe('DebeziumConnector (MySQL)', () => {
 
   test('the schema-history topic is single-partition with infinite retention, and the role may read it as its group', () => {
     const { t } = build({ engine: 'mysql' });
-    t().hasResourceProperties('AWS::MSK::Topic', {
-      TopicName: '__debezium-schema-history.shop', PartitionCount: 1, ReplicationFactor: 3,
-      Configs: { 'Fn::Base64': 'retention.ms=-1\nretention.bytes=-1\ncleanup.policy=delete' },
-    });
+    t().hasResourceProperties('AWS::MSK::Topic', { TopicName: '__debezium-schema-history.shop', PartitionCount: 1, ReplicationFactor: 3 });
+    expect(topicConfigs(topicNamed(t(), '__debezium-schema-history.shop'))).toEqual({ 'cleanup.policy': 'delete', 'retention.ms': '-1', 'retention.bytes': '-1' });
     const policy = Object.values(t().findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: Match.stringLikeRegexp('^CdcServiceExecutionRole') }] } }))[0] as any;
     const statements = policy.Properties.PolicyDocument.Statement.map((st: any) => ({ actions: [st.Action].flat().join(','), resources: JSON.stringify(st.Resource) }));
     expect(statements).toContainEqual({ actions: 'kafka-cluster:DescribeTopic,kafka-cluster:ReadData', resources: expect.stringMatching(/topic\/.*\/__debezium-schema-history\.shop"/) });

@@ -2,7 +2,9 @@
 import * as path from 'path';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import { DEFAULT_CONFIG_PROVIDER, DebeziumPlugin, DebeziumPluginProps, DebeziumPluginSource, DebeziumVersion, mavenCentralPluginUrl } from '../../constructs/streaming';
+import {
+  DEFAULT_CONFIG_PROVIDER, DebeziumPlugin, DebeziumPluginProps, DebeziumPluginSource, DebeziumVersion, KafkaConnectVersion, mavenCentralPluginUrl,
+} from '../../constructs/streaming';
 import { testApp, testStack } from '../helpers/app';
 import { formatFindings, gateFindings } from '../helpers/gate';
 
@@ -120,8 +122,25 @@ describe('DebeziumPlugin', () => {
     expect(() => build({ source: DebeziumPluginSource.localFile(__filename) })).toThrow(/is not a \.zip/);
   });
 
-  test('fails when the version is not a Debezium 3.x Final release', () => {
-    expect(() => build({ version: DebeziumVersion.of('2.7.3.Final') })).toThrow(/version '2.7.3.Final' is not a Debezium 3.x Final release/);
+  test('Debezium 2.7.x is a supported choice: its Maven Central archive, Java 11, runs on Kafka Connect 3.7.x and 2.7.1', () => {
+    const { plugin } = build({ version: DebeziumVersion.V2_7_4 });
+    expect(plugin.version.version).toBe('2.7.4.Final');
+    expect(plugin.version.javaVersion).toBe(11);
+    expect(plugin.version.kafkaConnectVersions.map(v => v.version)).toEqual(['3.7.x', '2.7.1']);
+    expect(mavenCentralPluginUrl('postgres', DebeziumVersion.of('2.7.3.Final')))
+      .toBe('https://repo1.maven.org/maven2/io/debezium/debezium-connector-postgres/2.7.3.Final/debezium-connector-postgres-2.7.3.Final-plugin.tar.gz');
+  });
+
+  test('Debezium 3.x needs Java 17, so only Kafka Connect 3.7.x (the default) runs it', () => {
+    expect(DebeziumVersion.V3_1_2.javaVersion).toBe(17);
+    expect(DebeziumVersion.V3_1_2.kafkaConnectVersions.map(v => v.version)).toEqual(['3.7.x']);
+    expect(KafkaConnectVersion.V3_7_X).toMatchObject({ version: '3.7.x', javaVersion: 17 });
+    expect(KafkaConnectVersion.V2_7_1).toMatchObject({ version: '2.7.1', javaVersion: 11 });
+  });
+
+  test('fails when the version is neither a Debezium 3.x nor a 2.7.x Final release', () => {
+    expect(() => build({ version: DebeziumVersion.of('2.6.2.Final') })).toThrow(/version '2.6.2.Final' is not a Debezium 3.x or 2.7.x Final release; use DebeziumVersion.V3_1_2/);
+    expect(() => build({ version: DebeziumVersion.of('3.1.2.CR1') })).toThrow(/not a Debezium 3.x or 2.7.x Final release/);
   });
 
   test('fails when the engine is unsupported', () => {

@@ -23,12 +23,12 @@ export interface DebeziumPropertyInput {
   readonly topicReplicationFactor: number;
   readonly topicPartitions: number;
   readonly topicRetentionMs: number;
-  readonly producerLingerMs: number;
-  readonly producerCompression: string;
   readonly mysqlServerId?: number;
   readonly bootstrapServers: string;
   readonly schemaHistoryTopic: string;
   readonly schemaHistoryGroup: string;
+  /** Server certificate verification: a config-provider reference to the CA file (PostgreSQL PEM, MySQL truststore). */
+  readonly tls?: { readonly trustReference: string; readonly truststorePasswordReference?: string };
   readonly extra: Record<string, string>;
 }
 
@@ -67,8 +67,6 @@ export function debeziumProperties(i: DebeziumPropertyInput): Record<string, str
     'topic.creation.default.partitions': String(i.topicPartitions),
     'topic.creation.default.cleanup.policy': 'delete',
     'topic.creation.default.retention.ms': String(i.topicRetentionMs),
-    'producer.override.linger.ms': String(i.producerLingerMs),
-    'producer.override.compression.type': i.producerCompression,
     // MSK Connect restarts connectors that use config providers unless told not to (AWS docs).
     'config.action.reload': 'none',
     ...(i.heartbeatActionQuery ? { 'heartbeat.action.query': i.heartbeatActionQuery } : {}),
@@ -76,7 +74,9 @@ export function debeziumProperties(i: DebeziumPropertyInput): Record<string, str
   const engineSpecific: Record<string, string> = i.engine === 'postgres'
     ? {
       'database.dbname': i.databaseName,
-      'database.sslmode': 'require',
+      ...(i.tls
+        ? { 'database.sslmode': 'verify-full', 'database.sslrootcert': i.tls.trustReference }
+        : { 'database.sslmode': 'require' }),
       'plugin.name': 'pgoutput',
       'publication.name': i.publicationName!,
       'publication.autocreate.mode': 'disabled',
@@ -84,7 +84,13 @@ export function debeziumProperties(i: DebeziumPropertyInput): Record<string, str
     }
     : {
       'database.server.id': String(i.mysqlServerId),
-      'database.ssl.mode': 'required',
+      ...(i.tls
+        ? {
+          'database.ssl.mode': 'verify_identity',
+          'database.ssl.truststore': i.tls.trustReference,
+          'database.ssl.truststore.password': i.tls.truststorePasswordReference!,
+        }
+        : { 'database.ssl.mode': 'required' }),
       'database.include.list': i.databaseName,
       'include.schema.changes': 'false',
       'schema.history.internal.kafka.bootstrap.servers': i.bootstrapServers,
@@ -99,4 +105,42 @@ export function debeziumProperties(i: DebeziumPropertyInput): Record<string, str
 
 function prefixed(prefix: string, props: Record<string, string>): Record<string, string> {
   return Object.fromEntries(Object.entries(props).map(([k, v]) => [`${prefix}${k}`, v]));
+}
+
+export interface WorkerPropertyInput {
+  readonly region: string;
+  readonly schemasEnable: boolean;
+  readonly producerLingerMs: number;
+  readonly producerCompression: string;
+  /** Replication factor of Kafka Connect's config, offset and status topics. */
+  readonly internalTopicReplicationFactor: number;
+  /** Add the S3 import config provider (copies a CA file from S3 to the worker). */
+  readonly s3Import?: boolean;
+}
+
+/**
+ * The MSK Connect worker configuration, one `key=value` per line. Only keys the MSK Connect "Supported worker
+ * configuration properties" page allows: the converters it requires, its listed `producer.` keys (producer settings in
+ * the connector would need `producer.override.*`, which depends on an override policy MSK Connect does not let you set),
+ * the internal topics' replication factors (not on its unsupported list) and the Secrets Manager config provider.
+ */
+export function workerProperties(i: WorkerPropertyInput): string {
+  return [
+    'key.converter=org.apache.kafka.connect.json.JsonConverter',
+    `key.converter.schemas.enable=${i.schemasEnable}`,
+    'value.converter=org.apache.kafka.connect.json.JsonConverter',
+    `value.converter.schemas.enable=${i.schemasEnable}`,
+    `producer.linger.ms=${i.producerLingerMs}`,
+    `producer.compression.type=${i.producerCompression}`,
+    `config.storage.replication.factor=${i.internalTopicReplicationFactor}`,
+    `offset.storage.replication.factor=${i.internalTopicReplicationFactor}`,
+    `status.storage.replication.factor=${i.internalTopicReplicationFactor}`,
+    i.s3Import ? 'config.providers=secretsmanager,s3import' : 'config.providers=secretsmanager',
+    'config.providers.secretsmanager.class=com.amazonaws.kafka.config.providers.SecretsManagerConfigProvider',
+    `config.providers.secretsmanager.param.region=${i.region}`,
+    ...(i.s3Import ? [
+      'config.providers.s3import.class=com.amazonaws.kafka.config.providers.S3ImportConfigProvider',
+      `config.providers.s3import.param.region=${i.region}`,
+    ] : []),
+  ].join('\n');
 }
