@@ -306,20 +306,8 @@ export const statusCommand: Command = {
 };
 
 export interface DevCommandIo extends CliIo {
-  /** Resolves when the dev loop should stop. @default - the first SIGINT or SIGTERM */
+  /** Resolves when the dev loop should stop. @default - the first SIGINT, SIGTERM or SIGHUP, or the parent process's exit */
   readonly untilStopped?: () => Promise<string>;
-}
-
-function untilSignal(): Promise<string> {
-  return new Promise(resolve => {
-    const on = (signal: NodeJS.Signals) => {
-      process.off('SIGINT', on);
-      process.off('SIGTERM', on);
-      resolve(signal);
-    };
-    process.on('SIGINT', on);
-    process.on('SIGTERM', on);
-  });
 }
 
 export const devCommand: Command = {
@@ -335,40 +323,56 @@ export const devCommand: Command = {
     };
     const port = portFlag('port') ?? 8787;
     const pgPort = portFlag('pg-port') || undefined;
-    // Loaded on demand: `status` should not pay for aws-cdk-lib and the example declaration.
-    // Listen before starting: a Ctrl-C during start-up lets start-up finish, then stops everything it started.
-    const stopped = io.untilStopped ? undefined : untilSignal();
-    const { startDevLoop, describeDevLoop } = await import('./dev/dev-loop');
-    io.stderr('Starting the local dev loop (PostgreSQL, change capture, sink, MCP server)...');
-    let loop;
-    try {
-      loop = await startDevLoop({
-        port, pgPort, redisUrl: (flags.redis as string | undefined) ?? io.env.AGENT_DEV_REDIS_URL, keepKeys: flags['keep-keys'] === true,
-        log: flags.quiet ? undefined : line => io.stderr(line),
-      });
-    } catch (e) {
-      const message = (e as Error).message ?? String(e);
-      if (message.startsWith('--redis ')) throw new UserError(message);
-      if (/EADDRINUSE/.test(message)) throw new UserError(`Port ${port} is in use. Pass --port N (or --port 0 for any free port).`);
-      if (/ECONNREFUSED|Connection is closed|connect ETIMEDOUT/.test(message)) {
-        throw new UserError(`Redis is not reachable (${message}). Start one (e.g. \`redis-server\` or \`docker run -p 6379:6379 valkey/valkey\`) or pass --redis URL.`);
-      }
-      throw e;
+    // Listen before starting: a stop request during start-up lets start-up finish, then stops everything it started.
+    const watch = io.untilStopped ? undefined : await import('./dev/stop-signals').then(m => m.watchForStop({
+      onRepeat: reason => io.stderr(`${reason}: already stopping, clean-up in progress...`),
+    }));
+    if (watch) {
+      // A closed terminal or a dead parent leaves stdout/stderr unwritable (EIO, EPIPE): clean-up must go on regardless.
+      for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
     }
-    io.stdout(describeDevLoop(loop));
-    const signal = await (stopped ?? io.untilStopped!());
-    io.stderr(`\n${signal}: stopping (capture, replication slot, MCP server, Redis keys, PostgreSQL)...`);
-    const stats = loop.stats();
     try {
-      await loop.stop();
-    } catch (e) {
-      io.stderr(`Stopped with an error: ${(e as Error).message}. Check for a leftover replication slot or Redis keys under '${loop.keyPrefix}'.`);
-      return 1;
+      return await runDevLoop(flags, port, pgPort, io, watch ? () => watch.stopped : io.untilStopped!);
+    } finally {
+      watch?.dispose();
     }
-    io.stderr(`Stopped. The sink applied ${stats.written} change(s) in ${stats.batches} batch(es); ${stats.deadLettered} dead-lettered.`);
-    return 0;
   },
 };
+
+async function runDevLoop(
+  flags: Record<string, string | boolean>, port: number, pgPort: number | undefined, io: DevCommandIo, untilStopped: () => Promise<string>,
+): Promise<number> {
+  // Loaded on demand: `status` should not pay for aws-cdk-lib and the example declaration.
+  const { startDevLoop, describeDevLoop } = await import('./dev/dev-loop');
+  io.stderr('Starting the local dev loop (PostgreSQL, change capture, sink, MCP server)...');
+  let loop;
+  try {
+    loop = await startDevLoop({
+      port, pgPort, redisUrl: (flags.redis as string | undefined) ?? io.env.AGENT_DEV_REDIS_URL, keepKeys: flags['keep-keys'] === true,
+      log: flags.quiet ? undefined : line => io.stderr(line),
+    });
+  } catch (e) {
+    const message = (e as Error).message ?? String(e);
+    if (message.startsWith('--redis ')) throw new UserError(message);
+    if (/EADDRINUSE/.test(message)) throw new UserError(`Port ${port} is in use. Pass --port N (or --port 0 for any free port).`);
+    if (/ECONNREFUSED|Connection is closed|connect ETIMEDOUT/.test(message)) {
+      throw new UserError(`Redis is not reachable (${message}). Start one (e.g. \`redis-server\` or \`docker run -p 6379:6379 valkey/valkey\`) or pass --redis URL.`);
+    }
+    throw e;
+  }
+  io.stdout(describeDevLoop(loop));
+  const reason = await untilStopped();
+  io.stderr(`\n${reason}: stopping (capture, replication slot, MCP server, Redis keys, PostgreSQL)...`);
+  const stats = loop.stats();
+  try {
+    await loop.stop();
+  } catch (e) {
+    io.stderr(`Stopped with an error: ${(e as Error).message}. Check for a leftover replication slot or Redis keys under '${loop.keyPrefix}'.`);
+    return 1;
+  }
+  io.stderr(`Stopped. The sink applied ${stats.written} change(s) in ${stats.batches} batch(es); ${stats.deadLettered} dead-lettered.`);
+  return 0;
+}
 
 /** Subcommands by name. */
 export const COMMANDS: Record<string, Command> = { status: statusCommand, dev: devCommand };

@@ -64,6 +64,7 @@ export async function startLocalPostgres(options: LocalPostgresOptions = {}): Pr
     if (child.exitCode === null) child.kill('SIGINT');
   };
   process.once('exit', stopOnExit);
+  const watchdog = startWatchdog(child, dataDir);
   await waitForReady(child).catch(e => {
     process.off('exit', stopOnExit);
     throw e;
@@ -87,8 +88,27 @@ export async function startLocalPostgres(options: LocalPostgresOptions = {}): Pr
       });
       process.off('exit', stopOnExit);
       fs.rmSync(dataDir, { recursive: true, force: true });
+      if (watchdog?.exitCode === null) watchdog.kill('SIGTERM');
     },
   };
+}
+
+/**
+ * A process that outlives this one only to stop the server and remove its data dir when this process dies in a way it
+ * cannot handle (SIGKILL, the OOM killer): it blocks reading a pipe only this process holds open, and end of file
+ * means this process is gone. A normal stop ends it first.
+ */
+function startWatchdog(server: ChildProcess, dataDir: string): ChildProcess | undefined {
+  if (process.platform === 'win32' || server.pid === undefined) return undefined;
+  const script = 'read _; kill -INT "$1" 2>/dev/null; while kill -0 "$1" 2>/dev/null; do sleep 0.2; done; rm -rf "$2"';
+  const watchdog = spawn('/bin/sh', ['-c', script, 'agent-pg-watchdog', String(server.pid), dataDir], {
+    stdio: ['pipe', 'ignore', 'ignore'], detached: true,
+  });
+  watchdog.on('error', () => undefined);
+  // Neither the watchdog nor its pipe may keep this process alive.
+  watchdog.unref();
+  (watchdog.stdin as unknown as { unref?: () => void } | null)?.unref?.();
+  return watchdog;
 }
 
 function runAsIds(): { uid: number; gid: number } | undefined {

@@ -169,15 +169,24 @@ export class PgChangeCapture {
         if (msg.tag === 'insert') {
           this.pending.push(this.record(table, 'c', null, normalizeRow(msg.new, types), position, commitTime, txId));
         } else if (msg.tag === 'update') {
-          const before = msg.old ? normalizeRow(msg.old, types) : null;
-          this.pending.push(this.record(table, 'u', before, normalizeRow(msg.new, types), position, commitTime, txId));
-        } else {
-          const before = normalizeRow((msg.old ?? msg.key ?? {}) as Record<string, unknown>, types);
-          const del = this.record(table, 'd', before, null, position, commitTime, txId);
-          this.pending.push(del);
-          if (this.options.tombstonesOnDelete ?? true) {
-            this.pending.push({ ...del, offset: this.nextOffset(del.topic), value: null });
+          const after = normalizeRow(msg.new, types);
+          // pgoutput sends the old image only when it is needed: the whole row ('O') under REPLICA IDENTITY FULL, the
+          // old key ('K') under the default identity when the key changed, nothing otherwise.
+          const old = msg.old ?? msg.key;
+          const before = old ? normalizeRow(old as Record<string, unknown>, types) : null;
+          if (before && !this.sameKey(table, before, after)) {
+            // A primary-key change. Debezium's PostgreSQL connector ("Primary key updates",
+            // https://debezium.io/documentation/reference/stable/connectors/postgresql.html#postgresql-primary-key-updates)
+            // sends, in place of an update, a delete for the old key (followed by its tombstone) and a create for the new
+            // key, both at the update's position (RelationalChangeRecordEmitter.emitUpdateRecord). Without this the old
+            // key would keep serving the row.
+            this.pushDelete(table, before, position, commitTime, txId);
+            this.pending.push(this.record(table, 'c', null, after, position, commitTime, txId));
+          } else {
+            this.pending.push(this.record(table, 'u', before, after, position, commitTime, txId));
           }
+        } else {
+          this.pushDelete(table, normalizeRow((msg.old ?? msg.key ?? {}) as Record<string, unknown>, types), position, commitTime, txId);
         }
         return;
       }
@@ -191,6 +200,20 @@ export class PgChangeCapture {
       default:
         return;
     }
+  }
+
+  /** A delete event and, unless `tombstonesOnDelete` is false, the tombstone Debezium sends after it. */
+  private pushDelete(table: string, before: Record<string, unknown>, lsn: number, commitTimeMs: number, txId: number | null): void {
+    const del = this.record(table, 'd', before, null, lsn, commitTimeMs, txId);
+    this.pending.push(del);
+    if (this.options.tombstonesOnDelete ?? true) {
+      this.pending.push({ ...del, offset: this.nextOffset(del.topic), value: null });
+    }
+  }
+
+  /** Whether two images of a row have the same primary key (compared as Debezium compares its key structs: by value). */
+  private sameKey(table: string, a: Record<string, unknown>, b: Record<string, unknown>): boolean {
+    return (this.keyColumns.get(table) ?? []).every(col => JSON.stringify(a[col]) === JSON.stringify(b[col]));
   }
 
   private record(

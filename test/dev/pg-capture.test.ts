@@ -80,6 +80,73 @@ test('snapshot, insert, update, delete and tombstone arrive as Debezium envelope
   expect(pubs.rowCount).toBe(0);
 });
 
+test('a primary-key change is a delete (with tombstone) of the old key and a create of the new key, as Debezium emits it', async () => {
+  // Debezium's PostgreSQL connector, "Primary key updates": in place of an update it sends a delete for the old key
+  // (followed by a tombstone) and a create for the new key. With the default replica identity pgoutput still sends the
+  // old key tuple ('K') when the key changes; with REPLICA IDENTITY FULL it sends the whole old row ('O').
+  await client.query(`CREATE TABLE public.accounts (id int PRIMARY KEY, name text NOT NULL, tier text)`);
+  await client.query(`CREATE TABLE public.accounts_full (id int PRIMARY KEY, name text NOT NULL, tier text)`);
+  await client.query(`ALTER TABLE public.accounts_full REPLICA IDENTITY FULL`);
+  const records: CapturedRecord[] = [];
+  const capture = new PgChangeCapture({
+    connection: pg.connection, topicPrefix: 'agentdata', tables: ['public.accounts', 'public.accounts_full'],
+    slotName: 'dev_pk_slot', publicationName: 'dev_pk_pub', onRecords: async (batch) => { records.push(...batch); },
+  });
+  await capture.start();
+  try {
+    await client.query(`INSERT INTO public.accounts VALUES (5000, 'Ada', 'gold')`);
+    await client.query(`UPDATE public.accounts SET id = 5001 WHERE id = 5000`);
+    await client.query(`UPDATE public.accounts SET tier = 'platinum' WHERE id = 5001`);
+    await client.query(`INSERT INTO public.accounts_full VALUES (7000, 'Grace', 'silver')`);
+    await client.query(`UPDATE public.accounts_full SET id = 7001, tier = 'gold' WHERE id = 7000`);
+    await waitFor(records, 9);
+    expect(records.map(r => [r.topic.split('.').pop(), r.value?.op ?? 'tombstone', r.key])).toEqual([
+      ['accounts', 'c', { id: 5000 }],
+      ['accounts', 'd', { id: 5000 }],
+      ['accounts', 'tombstone', { id: 5000 }],
+      ['accounts', 'c', { id: 5001 }],
+      ['accounts', 'u', { id: 5001 }],
+      ['accounts_full', 'c', { id: 7000 }],
+      ['accounts_full', 'd', { id: 7000 }],
+      ['accounts_full', 'tombstone', { id: 7000 }],
+      ['accounts_full', 'c', { id: 7001 }],
+    ]);
+    const [, del, , create, update, , delFull, , createFull] = records;
+    // Default identity: the old image is the key only, as in Debezium's delete events for such tables.
+    expect(del.value).toMatchObject({ before: { id: 5000 }, after: null, op: 'd' });
+    expect(create.value).toMatchObject({ before: null, after: { id: 5001, name: 'Ada', tier: 'gold' }, op: 'c' });
+    // Both events come from the one update statement: same transaction and position.
+    expect(create.value!.source.lsn).toBe(del.value!.source.lsn);
+    expect(create.value!.source.txId).toBe(del.value!.source.txId);
+    expect(create.offset).toBeGreaterThan(del.offset);
+    // An update that keeps the key stays an update.
+    expect(update.value).toMatchObject({ after: { id: 5001, tier: 'platinum' }, op: 'u' });
+    expect(delFull.value).toMatchObject({ before: { id: 7000, name: 'Grace', tier: 'silver' }, after: null, op: 'd' });
+    expect(createFull.value).toMatchObject({ before: null, after: { id: 7001, name: 'Grace', tier: 'gold' }, op: 'c' });
+  } finally {
+    await capture.stop();
+  }
+});
+
+test('tombstonesOnDelete: false drops the tombstone after a primary-key change too', async () => {
+  await client.query(`CREATE TABLE public.accounts_nt (id int PRIMARY KEY, name text NOT NULL)`);
+  const records: CapturedRecord[] = [];
+  const capture = new PgChangeCapture({
+    connection: pg.connection, topicPrefix: 'agentdata', tables: ['public.accounts_nt'], tombstonesOnDelete: false,
+    slotName: 'dev_pk_nt_slot', publicationName: 'dev_pk_nt_pub', onRecords: async (batch) => { records.push(...batch); },
+  });
+  await capture.start();
+  try {
+    await client.query(`INSERT INTO public.accounts_nt VALUES (1, 'Ada')`);
+    await client.query(`UPDATE public.accounts_nt SET id = 2 WHERE id = 1`);
+    await waitFor(records, 3);
+    await new Promise(r => setTimeout(r, 200));
+    expect(records.map(r => [r.value?.op ?? 'tombstone', r.key])).toEqual([['c', { id: 1 }], ['d', { id: 1 }], ['c', { id: 2 }]]);
+  } finally {
+    await capture.stop();
+  }
+});
+
 test('refuses a table name that is not schema.table', () => {
   expect(() => new PgChangeCapture({
     connection: pg.connection, topicPrefix: 'x', tables: ['customers'], slotName: 's', publicationName: 'p', onRecords: async () => undefined,

@@ -145,6 +145,25 @@ test('a rapid sequence of updates to one row ends in the last committed state', 
   expect(loop.deadLetters).toEqual([]);
 });
 
+test('a primary-key change: the old key answers not found (deleted), the new key answers the row', async () => {
+  await pg.query(`INSERT INTO public.customers (id, name, email, tier) VALUES (5000, 'Frances Allen', 'frances@example.com', 'gold')`);
+  const old = await lookupUntil(5000, x => x.found);
+  await pg.query(`UPDATE public.customers SET id = 5001 WHERE id = 5000`);
+  const moved = await lookupUntil(5001, x => x.found);
+  expect(moved.row).toMatchObject({ id: 5001, name: 'Frances Allen', email: 'frances@example.com', tier: 'gold' });
+  expect(moved.provenance).toMatchObject({ op: 'c', key: { id: 5001 }, sourceTable: 'public.customers' });
+  const gone = await lookupUntil(5000, x => !x.found);
+  expect(gone).toMatchObject({ found: false, deleted: true, row: null });
+  expect(gone.provenance).toMatchObject({ op: 'd', key: { id: 5000 } });
+  expect(BigInt(gone.provenance!.version)).toBeGreaterThan(BigInt(old.provenance!.version));
+  // Moving the key back: 5001 is deleted and 5000 is live again, with the later position winning over the old delete.
+  await pg.query(`UPDATE public.customers SET id = 5000, tier = 'platinum' WHERE id = 5001`);
+  const back = await lookupUntil(5000, x => x.found);
+  expect(back.row).toMatchObject({ id: 5000, tier: 'platinum' });
+  expect((await lookupUntil(5001, x => !x.found)).deleted).toBe(true);
+  expect(loop.deadLetters).toEqual([]);
+});
+
 test('a lookup of a key that never existed is not found, not deleted', async () => {
   expect(await lookup(99999)).toMatchObject({ found: false, deleted: false, row: null, provenance: null });
 });
