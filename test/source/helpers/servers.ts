@@ -28,7 +28,7 @@ export interface PrivateMariaDb {
 }
 
 /** A throwaway MariaDB with the binlog on, ROW format and FULL row images: what a CDC-ready RDS MySQL looks like. */
-export async function startMariaDb(): Promise<PrivateMariaDb> {
+export async function startMariaDb(extraArgs: string[] = []): Promise<PrivateMariaDb> {
   const port = await freePort();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cdc-src-mariadb-'));
   const data = path.join(dir, 'data');
@@ -36,7 +36,7 @@ export async function startMariaDb(): Promise<PrivateMariaDb> {
   const child: ChildProcess = spawn('mariadbd', [
     '--no-defaults', `--datadir=${data}`, '--user=root', `--port=${port}`, '--bind-address=127.0.0.1',
     `--socket=${path.join(dir, 'sock')}`, `--log-bin=${path.join(data, 'binlog')}`, '--binlog-format=ROW',
-    '--binlog-row-image=FULL', '--server-id=1', `--pid-file=${path.join(dir, 'pid')}`,
+    '--binlog-row-image=FULL', '--server-id=1', `--pid-file=${path.join(dir, 'pid')}`, ...extraArgs,
   ], { stdio: 'ignore' });
   const deadline = Date.now() + 30_000;
   for (;;) {
