@@ -227,7 +227,7 @@ describe('PostgreSQL: the example stack', () => {
   });
 
   test('Kafka Connect validates the synthesized connector configuration with zero errors', async () => {
-    const result = await connect.rest.validate(prepared.config);
+    const result = await connect.rest.validate(prepared.connectorName, prepared.config);
     expect(validationErrors(result)).toEqual([]);
     expect(result.error_count).toBe(0);
   });
@@ -315,7 +315,7 @@ describe('MySQL (MariaDB with binlog ROW/FULL): an AgentDataStack with a MySQL s
   });
 
   test('Kafka Connect validates the synthesized connector configuration with zero errors', async () => {
-    const result = await connect.rest.validate(prepared.config);
+    const result = await connect.rest.validate(prepared.connectorName, prepared.config);
     expect(validationErrors(result)).toEqual([]);
     expect(result.error_count).toBe(0);
   });

@@ -118,9 +118,12 @@ export interface ConnectorStatus {
 export class ConnectRest {
   constructor(public readonly url: string) {}
 
-  /** `PUT /connector-plugins/{class}/config/validate`: every property with its errors. */
-  public async validate(config: Record<string, string>): Promise<ValidateResult> {
-    return this.call('PUT', `/connector-plugins/${encodeURIComponent(config['connector.class'])}/config/validate`, config);
+  /**
+   * `PUT /connector-plugins/{class}/config/validate`: every property with its errors. The connector's name is added as
+   * `name`, as `PUT /connectors/{name}/config` (and MSK Connect, from `ConnectorName`) does.
+   */
+  public async validate(name: string, config: Record<string, string>): Promise<ValidateResult> {
+    return this.call('PUT', `/connector-plugins/${encodeURIComponent(config['connector.class'])}/config/validate`, { ...config, name });
   }
 
   public async plugins(): Promise<Array<{ class: string; type: string; version: string }>> {

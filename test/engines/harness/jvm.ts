@@ -24,7 +24,10 @@ export interface JvmProcess {
   readonly logFile: string;
   /** The last lines of the log (for error messages). */
   logTail(lines?: number): string;
-  /** SIGTERM (the engines shut down cleanly on it), SIGKILL after `graceMs`; resolves when the process has exited. */
+  /**
+   * SIGTERM (the engines shut down cleanly on it); after `graceMs` SIGKILL and an error saying the engine did not stop cleanly.
+   * Resolves when the process has exited.
+   */
   stop(graceMs?: number): Promise<void>;
 }
 
@@ -59,9 +62,14 @@ export function startJvm(o: JvmOptions): JvmProcess {
       if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = new Promise<void>(resolve => child.once('exit', () => resolve()));
       child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+      let killed = false;
+      const timer = setTimeout(() => {
+        killed = true;
+        child.kill('SIGKILL');
+      }, graceMs);
       await exited;
       clearTimeout(timer);
+      if (killed) throw new Error(`${o.name} did not stop within ${graceMs / 1000}s of SIGTERM and was killed. Last log lines (${o.logFile}):\n${logTail(20)}`);
     },
   };
 }

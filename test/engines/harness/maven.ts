@@ -24,8 +24,13 @@ let javaChecked: string | undefined;
 
 /** The `java` command (JAVA_HOME's if set), checked to be Java 17 or later (Kafka Connect 3.7.x on MSK runs Java 17; Debezium 3.x needs 17). */
 export function javaCommand(): string {
-  if (javaChecked) return javaChecked;
-  const java = process.env.JAVA_HOME ? path.join(process.env.JAVA_HOME, 'bin', 'java') : 'java';
+  javaChecked ??= checkJava(process.env.JAVA_HOME);
+  return javaChecked;
+}
+
+/** Checks the `java` of a JDK home (or the one on PATH) and returns its path; throws EngineUnavailableError naming the fix. */
+export function checkJava(javaHome: string | undefined): string {
+  const java = javaHome ? path.join(javaHome, 'bin', 'java') : 'java';
   const out = spawnSync(java, ['-version'], { encoding: 'utf8' });
   if (out.error || out.status !== 0) {
     throw new EngineUnavailableError(`Java is not available ('${java} -version' failed: ${out.error?.message ?? out.stderr}). `
@@ -36,12 +41,11 @@ export function javaCommand(): string {
   if (major < 17) {
     throw new EngineUnavailableError(`'${java}' is Java ${major || 'unknown'}; Kafka Connect as MSK Connect runs it and Debezium 3.x need Java 17 or later (set JAVA_HOME).`);
   }
-  javaChecked = java;
   return java;
 }
 
 function mavenCommand(): string {
-  const out = spawnSync('mvn', ['-v'], { encoding: 'utf8' });
+  const out = spawnSync('mvn', ['-v'], { encoding: 'utf8', env: process.env });
   if (out.error || out.status !== 0) {
     throw new EngineUnavailableError(`Maven is not available ('mvn -v' failed: ${out.error?.message ?? out.stderr}). `
       + 'The engine tests download Kafka and Debezium from Maven Central with it: apt-get install maven.');

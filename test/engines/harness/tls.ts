@@ -16,7 +16,7 @@ export function selfSignedCertificate(dir: string, owner?: { uid: number; gid: n
     execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=127.0.0.1',
       '-keyout', keyFile, '-out', certFile], { stdio: 'pipe' });
   } catch (e) {
-    throw new Error(`openssl could not create a self-signed certificate (apt-get install openssl): ${(e as Error).message}`);
+    throw new Error(`openssl could not create a self-signed certificate (apt-get install openssl): ${(e as Error).message}`, { cause: e });
   }
   fs.chmodSync(keyFile, 0o600);
   if (owner) {
