@@ -30,7 +30,7 @@ export interface PrivateMariaDb {
 }
 
 /** A throwaway MariaDB with the binlog on, ROW format and FULL row images: what a CDC-ready RDS MySQL looks like. */
-export async function startMariaDb(options: { generalLog?: boolean } = {}): Promise<PrivateMariaDb> {
+export async function startMariaDb(options: { generalLog?: boolean; extraArgs?: string[] } = {}): Promise<PrivateMariaDb> {
   const port = await freePort();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cdc-src-mariadb-'));
   const data = path.join(dir, 'data');
@@ -40,6 +40,7 @@ export async function startMariaDb(options: { generalLog?: boolean } = {}): Prom
     `--socket=${path.join(dir, 'sock')}`, `--log-bin=${path.join(data, 'binlog')}`, '--binlog-format=ROW',
     '--binlog-row-image=FULL', '--server-id=1', `--pid-file=${path.join(dir, 'pid')}`,
     ...(options.generalLog ? ['--general-log=1', `--general-log-file=${path.join(dir, 'general.log')}`] : []),
+    ...(options.extraArgs ?? []),
   ], { stdio: 'ignore' });
   const deadline = Date.now() + 30_000;
   for (;;) {

@@ -1,0 +1,107 @@
+// Runs one engine JVM as a child process: a log file per process, readiness from the log or a probe, a clear error when it exits early, clean stop.
+import { ChildProcess, spawn } from 'child_process';
+import * as fs from 'fs';
+import { javaCommand } from './maven';
+
+export interface JvmOptions {
+  /** Short name used in messages (`kafka`, `connect`). */
+  readonly name: string;
+  readonly classpath: string;
+  readonly mainClass: string;
+  readonly args?: string[];
+  /** Maximum heap in MB. */
+  readonly heapMb: number;
+  readonly cwd: string;
+  /** stdout and stderr of the JVM. */
+  readonly logFile: string;
+  /** Extra JVM options (system properties). */
+  readonly jvmOptions?: string[];
+}
+
+export interface JvmProcess {
+  readonly name: string;
+  readonly child: ChildProcess;
+  readonly logFile: string;
+  /** The last lines of the log (for error messages). */
+  logTail(lines?: number): string;
+  /**
+   * SIGTERM (the engines shut down cleanly on it); after `graceMs` SIGKILL and an error saying the engine did not stop cleanly.
+   * Resolves when the process has exited.
+   */
+  stop(graceMs?: number): Promise<void>;
+}
+
+/** Small, single-node JVM settings for a shared 2-core machine. */
+const BASE_JVM_OPTIONS = ['-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', '-Xshare:auto', '-Djava.awt.headless=true', '-Djava.net.preferIPv4Stack=true'];
+
+export function startJvm(o: JvmOptions): JvmProcess {
+  const out = fs.openSync(o.logFile, 'a');
+  const child = spawn(javaCommand(), [
+    `-Xmx${o.heapMb}m`, `-Xms${Math.min(64, o.heapMb)}m`, ...BASE_JVM_OPTIONS, ...(o.jvmOptions ?? []),
+    '-cp', o.classpath, o.mainClass, ...(o.args ?? []),
+  ], { cwd: o.cwd, stdio: ['ignore', out, out] });
+  fs.closeSync(out);
+  const stopOnExit = () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  };
+  process.once('exit', stopOnExit);
+  const logTail = (lines = 40) => {
+    try {
+      return fs.readFileSync(o.logFile, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+    } catch {
+      return '';
+    }
+  };
+  return {
+    name: o.name,
+    child,
+    logFile: o.logFile,
+    logTail,
+    stop: async (graceMs = 20_000) => {
+      process.off('exit', stopOnExit);
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise<void>(resolve => child.once('exit', () => resolve()));
+      child.kill('SIGTERM');
+      let killed = false;
+      const timer = setTimeout(() => {
+        killed = true;
+        child.kill('SIGKILL');
+      }, graceMs);
+      await exited;
+      clearTimeout(timer);
+      if (killed) throw new Error(`${o.name} did not stop within ${graceMs / 1000}s of SIGTERM and was killed. Last log lines (${o.logFile}):\n${logTail(20)}`);
+    },
+  };
+}
+
+/**
+ * Waits until `probe` resolves true, polling; fails with the JVM's own last log lines when it exits first or the time runs out.
+ */
+export async function waitUntil(jvm: JvmProcess, what: string, probe: () => Promise<boolean> | boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (jvm.child.exitCode !== null || jvm.child.signalCode !== null) {
+      throw new Error(`${jvm.name} exited (code ${jvm.child.exitCode ?? jvm.child.signalCode}) before ${what}. Last log lines (${jvm.logFile}):\n${errorLines(jvm.logTail(200))}`);
+    }
+    if (await Promise.resolve().then(probe).catch(() => false)) return;
+    if (Date.now() > deadline) {
+      throw new Error(`${jvm.name}: ${what} did not happen within ${timeoutMs / 1000}s. Last log lines (${jvm.logFile}):\n${jvm.logTail(30)}`);
+    }
+    await new Promise(r => setTimeout(r, 250));
+  }
+}
+
+/** The ERROR lines and exceptions of a log (the rest of it when there are none). */
+export function errorLines(log: string): string {
+  const lines = log.split('\n').filter(l => /ERROR|Exception|Caused by|required configuration/.test(l));
+  return (lines.length > 0 ? lines.slice(-25) : log.split('\n').slice(-25)).join('\n');
+}
+
+/** Whether the log file contains a line. */
+export function logContains(jvm: JvmProcess, text: string): boolean {
+  try {
+    return fs.readFileSync(jvm.logFile, 'utf8').includes(text);
+  } catch {
+    return false;
+  }
+}
