@@ -9,4 +9,5 @@ module.exports = {
   moduleFileExtensions: ['ts', 'js', 'json'],
   testTimeout: 600000,
   maxWorkers: 1,
+  setupFiles: ['<rootDir>/test/helpers/env.js'],
 };
