@@ -12,14 +12,14 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { PACKAGE_ROOT } from '../common/agent-function';
 import { AgentProvider } from '../common/agent-provider';
-import { ArtifactBucket, DeployTimeArtifact } from '../common/deploy-time-artifact';
+import { ArtifactBucket, ArtifactSource, DeployTimeArtifact } from '../common/deploy-time-artifact';
 import { nagResource } from '../common/nag';
 import type { IAgentStreamingCluster } from '../streaming/refs';
 import {
   analyzeFlinkSql, appendTableOptions, DEFAULT_FLINK_CONNECTORS, FlinkSqlAnalysis, FlinkTableDeclaration,
   formatFlinkSqlProblems, FlinkSqlError,
 } from './flink-sql';
-import { DeliveryGuarantee, FlinkJar, FlinkRuntime, MSK_IAM_AUTH_VERSION } from './flink-runtime';
+import { DeliveryGuarantee, FlinkJar, FlinkRuntime } from './flink-runtime';
 import { FlinkTable } from './flink-tables';
 import {
   FLINK_LOG_DESCRIBE_GROUPS_ACTIONS, FLINK_LOG_GROUP_ACTIONS, FLINK_LOG_STREAM_ACTIONS, FLINK_STARTER_ACTIONS, FLINK_VPC_ACTIONS,
@@ -116,8 +116,10 @@ export interface FlinkSqlApplicationProps {
    */
   readonly artifactBucket?: s3.IBucket;
   /**
-   * JARs packaged with the runner. The first becomes the `jarfile` run option, the others are added to `pipeline.jars`.
-   * @default - the Kafka SQL connector for the runtime and aws-msk-iam-auth, from Maven Central
+   * JARs packaged with the runner. The first becomes the `jarfile` run option, the others are added to `pipeline.jars`
+   * (AWS documents only `jarfile`; prefer one JAR, `FlinkJar.merge(...)` builds one at deploy time).
+   * @default - `runtime.kafkaIamJar()`: one JAR merged at deploy time from the pinned, checksum-verified
+   * flink-connector-kafka, kafka-clients and aws-msk-iam-auth (with its AWS SDK dependencies), no relocation
    */
   readonly dependencies?: FlinkJar[];
   /**
@@ -288,15 +290,14 @@ export class FlinkSqlApplication extends Construct implements ec2.IConnectable, 
     }));
 
     // 3. The package: runner, program and JARs, built at deploy time.
-    const dependencies = props.dependencies ?? [
-      this.runtime.kafkaSqlConnector(),
-      FlinkJar.fromMavenCentral('software.amazon.msk', 'aws-msk-iam-auth', MSK_IAM_AUTH_VERSION),
-    ];
+    // One JAR by default (AWS documents `jarfile` as the single Java dependency of a Python application): the
+    // Kafka connector, kafka-clients and the MSK IAM library merged without relocation (see FlinkRuntime.kafkaIamJar).
+    const dependencies = props.dependencies ?? [this.runtime.kafkaIamJar()];
     const bucket = props.artifactBucket ?? new ArtifactBucket(this, 'Artifacts').bucket;
     this.artifact = new DeployTimeArtifact(this, 'Package', {
       bucket,
       objectKeyPrefix: 'flink/',
-      sources: dependencies.map(d => ({ url: d.props.url, sha256: d.props.sha256, checksumUrl: d.props.checksumUrl, targetPath: `lib/${d.props.fileName}` })),
+      sources: dependencies.flatMap(d => packageSources(d)),
       files: [
         { path: 'main.py', content: fs.readFileSync(runnerPath(), 'utf8') },
         { path: 'job.sql', content: this.packagedSql },
@@ -572,6 +573,13 @@ export function consumerGroupId(applicationName: string, table: string): string 
 }
 
 
+/** The deploy-time artifact sources of one dependency: the file itself, or every part of a merged JAR. */
+function packageSources(jar: FlinkJar): ArtifactSource[] {
+  const targetPath = `lib/${jar.props.fileName}`;
+  if (!jar.props.parts) return [{ url: jar.props.url, sha256: jar.props.sha256, checksumUrl: jar.props.checksumUrl, targetPath }];
+  return jar.props.parts.map(p => ({ url: p.url, sha256: p.sha256, checksumUrl: p.checksumUrl, extract: 'merge-jar' as const, targetPath }));
+}
+
 function runnerPath(): string {
   return path.join(PACKAGE_ROOT, 'lambda', 'flink-sql-runner', 'main.py');
 }
@@ -623,6 +631,9 @@ function validateProps(label: string, props: FlinkSqlApplicationProps): void {
   }
   if (props.startTimeout && (props.startTimeout.toSeconds() < 60 || props.startTimeout.toSeconds() > 1500)) {
     throw new Error(`${label}: startTimeout is ${props.startTimeout.toSeconds()} s; give between 1 and 25 minutes (the custom resource provider stops waiting at 30).`);
+  }
+  if (!props.dependencies && props.runtime && !props.runtime.kafkaIamBundle) {
+    throw new Error(`${label}: runtime ${props.runtime.name} has no pinned Kafka/IAM bundle and dependencies is not set; give dependencies (for example [FlinkJar.mergeFromMavenCentral('${'pyflink-dependencies.jar'}', pins)]) or FlinkRuntime.of(name, version, pins).`);
   }
   if (props.dependencies && props.dependencies.length === 0) {
     throw new Error(`${label}: dependencies is empty; the runner needs at least the Kafka SQL connector JAR (or omit the prop for the defaults).`);

@@ -1,0 +1,10 @@
+/** Engine tests (real Kafka, Kafka Connect, Flink): `npm run test:engines`. Slow and serial; they fail, never skip, when an engine's tools are missing. */
+const base = require('./jest.config');
+
+module.exports = {
+  ...base,
+  roots: ['<rootDir>/test/engines'],
+  testPathIgnorePatterns: ['/node_modules/'],
+  testTimeout: 15 * 60 * 1000,
+  maxWorkers: 1,
+};
