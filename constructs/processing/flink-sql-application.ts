@@ -22,7 +22,8 @@ import {
 import { DeliveryGuarantee, FlinkJar, FlinkRuntime } from './flink-runtime';
 import { FlinkTable } from './flink-tables';
 import {
-  FLINK_LOG_DESCRIBE_GROUPS_ACTIONS, FLINK_LOG_GROUP_ACTIONS, FLINK_LOG_STREAM_ACTIONS, FLINK_STARTER_ACTIONS, FLINK_VPC_ACTIONS,
+  FLINK_LOG_DESCRIBE_GROUPS_ACTIONS, FLINK_LOG_GROUP_ACTIONS, FLINK_LOG_STREAM_ACTIONS, FLINK_STARTER_ACTIONS, FLINK_STARTER_LOG_ACTIONS,
+  FLINK_STARTER_METRIC_ACTIONS, FLINK_VPC_ACTIONS,
 } from './perms';
 
 /** `MonitoringConfiguration.LogLevel`. */
@@ -181,6 +182,25 @@ export interface FlinkSqlApplicationProps {
    * @default Duration.minutes(20)
    */
   readonly startTimeout?: Duration;
+  /**
+   * How long the job must run without a single restart (CloudWatch `numRestarts`, `fullRestarts` on Flink 1.x)
+   * before a deploy succeeds. Managed Service for Apache Flink reports RUNNING while the job restarts in a loop;
+   * with a soak the deploy fails with the job's first logged exception instead. `Duration.seconds(0)` succeeds
+   * on RUNNING alone. At most 15 minutes, and `startTimeout` plus the soak at most 27 minutes (the provider stops at 30).
+   * @default Duration.minutes(3) (three one-minute datapoints of the restart metric)
+   */
+  readonly soakPeriod?: Duration;
+  /**
+   * Let a start or update restore a snapshot whose state maps to no operator of the new program
+   * (`FlinkRunConfiguration.AllowNonRestoredState`). A changed SQL usually gives Flink's operators new ids,
+   * so restoring the previous snapshot fails until this is true; the state of operators that no longer exist is
+   * then dropped (an aggregation whose state is dropped restarts from empty while its source resumes from its
+   * restored offsets). Decide per change: keep false for configuration changes and SQL changes that keep the
+   * stateful operators; set true for a deploy that removes or reshapes them; or set `snapshots: false` to
+   * rebuild every result from the sources' startup positions. See docs/processing.md.
+   * @default false (a change that would drop state fails the deploy with the job's error)
+   */
+  readonly allowNonRestoredState?: boolean;
   /**
    * Removal policy of the application. Its state is derived from Kafka topics and is rebuilt on a fresh start.
    * @default RemovalPolicy.DESTROY
@@ -357,12 +377,13 @@ export class FlinkSqlApplication extends Construct implements ec2.IConnectable, 
     });
 
     let loggingStreamArn: string | undefined;
+    let logStream: logs.LogStream | undefined;
     if (props.logging ?? true) {
       this.logGroup = new logs.LogGroup(this, 'Logs', {
         retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
         removalPolicy: RemovalPolicy.DESTROY,
       });
-      const stream = new logs.LogStream(this, 'LogStream', { logGroup: this.logGroup, removalPolicy: RemovalPolicy.DESTROY });
+      const stream = logStream = new logs.LogStream(this, 'LogStream', { logGroup: this.logGroup, removalPolicy: RemovalPolicy.DESTROY });
       loggingStreamArn = stack.formatArn({
         service: 'logs',
         resource: 'log-group',
@@ -445,7 +466,7 @@ export class FlinkSqlApplication extends Construct implements ec2.IConnectable, 
         applicationRestoreConfiguration: {
           applicationRestoreType: (props.snapshots ?? true) ? 'RESTORE_FROM_LATEST_SNAPSHOT' : 'SKIP_RESTORE_FROM_SNAPSHOT',
         },
-        flinkRunConfiguration: { allowNonRestoredState: false },
+        flinkRunConfiguration: { allowNonRestoredState: props.allowNonRestoredState ?? false },
       },
     });
     this.application.applyRemovalPolicy(props.removalPolicy ?? RemovalPolicy.DESTROY);
@@ -467,6 +488,22 @@ export class FlinkSqlApplication extends Construct implements ec2.IConnectable, 
       for (const fn of [provider.onEventFunction, provider.isCompleteFunction!]) {
         iam.Grant.addToPrincipal({ grantee: fn, actions: FLINK_STARTER_ACTIONS, resourceArns: [this.applicationArn] });
       }
+      // The soak reads the restart metric and, when the job restarted, the job's exception from its log stream.
+      const isCompleteFn = provider.isCompleteFunction!;
+      iam.Grant.addToPrincipal({ grantee: isCompleteFn, actions: FLINK_STARTER_METRIC_ACTIONS, resourceArns: ['*'] });
+      if (this.logGroup) iam.Grant.addToPrincipal({ grantee: isCompleteFn, actions: FLINK_STARTER_LOG_ACTIONS, resourceArns: [this.logGroup.logGroupArn] });
+      if (isCompleteFn.role) {
+        Validations.of(isCompleteFn.role).acknowledge({
+          id: 'AwsSolutions-IAM5[Resource::*]',
+          reason: 'cloudwatch:GetMetricData has no resource-level permissions; the starter reads the AWS/KinesisAnalytics restart metric of the applications it starts.',
+        });
+        if (this.logGroup) {
+          Validations.of(isCompleteFn.role).acknowledge({
+            id: `AwsSolutions-IAM5[Resource::${nagResource(stack, this.logGroup.logGroupArn)}]`,
+            reason: 'The log group ARN attribute ends in ":*" (its streams); the starter filters the application\'s own log stream for the job\'s exception.',
+          });
+        }
+      }
       const starter = new CustomResource(this, 'Starter', {
         serviceToken: provider.serviceToken,
         resourceType: 'Custom::FlinkApplicationStarter',
@@ -474,6 +511,10 @@ export class FlinkSqlApplication extends Construct implements ec2.IConnectable, 
           ApplicationName: this.application.ref,
           TimeoutSeconds: String((props.startTimeout ?? Duration.minutes(20)).toSeconds()),
           StopOnDelete: String((props.removalPolicy ?? RemovalPolicy.DESTROY) !== RemovalPolicy.RETAIN),
+          AllowNonRestoredState: String(props.allowNonRestoredState ?? false),
+          SoakSeconds: String((props.soakPeriod ?? Duration.minutes(3)).toSeconds()),
+          RestartsMetric: this.metricRestarts().metricName,
+          ...(this.logGroup && logStream ? { LogGroupName: this.logGroup.logGroupName, LogStreamName: logStream.logStreamName } : {}),
           ConfigurationHash: createHash('sha256').update(JSON.stringify({
             key: this.artifact.objectKey,
             runtime: this.runtime.name,
@@ -631,6 +672,14 @@ function validateProps(label: string, props: FlinkSqlApplicationProps): void {
   }
   if (props.startTimeout && (props.startTimeout.toSeconds() < 60 || props.startTimeout.toSeconds() > 1500)) {
     throw new Error(`${label}: startTimeout is ${props.startTimeout.toSeconds()} s; give between 1 and 25 minutes (the custom resource provider stops waiting at 30).`);
+  }
+  if (props.soakPeriod) {
+    const soak = props.soakPeriod.toSeconds();
+    const start = props.startTimeout?.toSeconds() ?? 1200;
+    if (soak > 900) throw new Error(`${label}: soakPeriod is ${soak} s; give at most 15 minutes (Duration.seconds(0) turns the soak off).`);
+    if (start + soak > 1620) {
+      throw new Error(`${label}: startTimeout (${start} s) plus soakPeriod (${soak} s) is ${start + soak} s; keep the sum within 27 minutes (the custom resource provider stops waiting at 30), e.g. a shorter startTimeout.`);
+    }
   }
   if (!props.dependencies && props.runtime && !props.runtime.kafkaIamBundle) {
     throw new Error(`${label}: runtime ${props.runtime.name} has no pinned Kafka/IAM bundle and dependencies is not set; give dependencies (for example [FlinkJar.mergeFromMavenCentral('${'pyflink-dependencies.jar'}', pins)]) or FlinkRuntime.of(name, version, pins).`);

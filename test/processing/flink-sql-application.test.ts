@@ -382,6 +382,37 @@ describe('start, restart and stop', () => {
     expect(Object.keys(t.findResources('AWS::Lambda::Function', { Properties: { Description: Match.stringLikeRegexp('Flink application starter') } }))).toHaveLength(2);
   });
 
+  test('the deploy waits for a 3-minute soak without job restarts, reading the restart metric and the job\'s own log stream', () => {
+    const t = build().template();
+    t.hasResourceProperties('Custom::FlinkApplicationStarter', {
+      SoakSeconds: '180', RestartsMetric: 'numRestarts', AllowNonRestoredState: 'false',
+      LogGroupName: { Ref: Match.stringLikeRegexp('^OrdersLogs') }, LogStreamName: { Ref: Match.stringLikeRegexp('^OrdersLogStream') },
+    });
+    const statements = policyStatements(t, /^CdkAgentDataStackFlinkStarterIsCompleteRole/);
+    expect(statements).toEqual(expect.arrayContaining([
+      { Action: 'cloudwatch:GetMetricData', Effect: 'Allow', Resource: '*' },
+      { Action: 'logs:FilterLogEvents', Effect: 'Allow', Resource: { 'Fn::GetAtt': [expect.stringMatching(/^OrdersLogs/), 'Arn'] } },
+    ]));
+    // Flink 1.x names the counter fullRestarts; without logging there is no stream to read.
+    const old = build({ runtime: FlinkRuntime.FLINK_1_20, logging: false, soakPeriod: Duration.seconds(0) }).template();
+    old.hasResourceProperties('Custom::FlinkApplicationStarter', { SoakSeconds: '0', RestartsMetric: 'fullRestarts', LogGroupName: Match.absent(), LogStreamName: Match.absent() });
+  });
+
+  test('allowNonRestoredState reaches both the application\'s run configuration (CloudFormation updates) and the starter', () => {
+    const t = build({ allowNonRestoredState: true }).template();
+    t.hasResourceProperties('AWS::KinesisAnalyticsV2::Application', { RunConfiguration: {
+      ApplicationRestoreConfiguration: { ApplicationRestoreType: 'RESTORE_FROM_LATEST_SNAPSHOT' },
+      FlinkRunConfiguration: { AllowNonRestoredState: true },
+    } });
+    t.hasResourceProperties('Custom::FlinkApplicationStarter', { AllowNonRestoredState: 'true' });
+  });
+
+  test('fails when soakPeriod is over 15 minutes or leaves the provider no time', () => {
+    expect(() => build({ soakPeriod: Duration.minutes(16) })).toThrow(/soakPeriod is 960 s; give at most 15 minutes/);
+    expect(() => build({ soakPeriod: Duration.minutes(10) })).toThrow(/startTimeout \(1200 s\) plus soakPeriod \(600 s\) is 1800 s; keep the sum within 27 minutes/);
+    expect(() => build({ soakPeriod: Duration.minutes(10), startTimeout: Duration.minutes(15) })).not.toThrow();
+  });
+
   test('autoStart false leaves the application stopped; RETAIN keeps it running on delete', () => {
     build({ autoStart: false }).template().resourceCountIs('Custom::FlinkApplicationStarter', 0);
     const t = build({ removalPolicy: RemovalPolicy.RETAIN, startTimeout: Duration.minutes(5) }).template();

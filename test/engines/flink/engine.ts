@@ -109,11 +109,18 @@ export async function unpackApplication(template: Template, bootstrapServers: st
     fs.writeFileSync(path.join(dir, name), data);
   }
   const application = Object.values(template.findResources('AWS::KinesisAnalyticsV2::Application'))[0] as any;
-  const groups = application.Properties.ApplicationConfiguration.EnvironmentProperties.PropertyGroups.map((g: any) => (
+  fs.writeFileSync(path.join(dir, 'application_properties.json'), JSON.stringify(application.Properties.ApplicationConfiguration.EnvironmentProperties.PropertyGroups, null, 2));
+  setBootstrapServers(dir, bootstrapServers);
+  return dir;
+}
+
+/** Points an unpacked application's `sql.variables` at other brokers. */
+export function setBootstrapServers(dir: string, bootstrapServers: string): void {
+  const file = path.join(dir, 'application_properties.json');
+  const groups = JSON.parse(fs.readFileSync(file, 'utf8')).map((g: any) => (
     g.PropertyGroupId === 'sql.variables' ? { ...g, PropertyMap: { ...g.PropertyMap, 'kafka.bootstrap.servers': bootstrapServers } } : g
   ));
-  fs.writeFileSync(path.join(dir, 'application_properties.json'), JSON.stringify(groups, null, 2));
-  return dir;
+  fs.writeFileSync(file, JSON.stringify(groups, null, 2));
 }
 
 /** A loopback port nothing listens on (bound, then released). */
@@ -142,6 +149,7 @@ export interface JobRun {
  */
 export async function runApplication(python: string, dir: string, timeoutMs: number): Promise<JobRun> {
   const logDir = path.join(dir, 'log');
+  fs.rmSync(logDir, { recursive: true, force: true });
   fs.mkdirSync(logDir, { recursive: true });
   const started = Date.now();
   const child = spawn(python, [path.join(dir, 'main.py')], {

@@ -13,7 +13,8 @@ import {
 import { testApp, testStack } from '../../helpers/app';
 import { StandInCluster } from '../../processing/support';
 import {
-  closedPort, ENGINE_DIR, mavenResolve, pyflinkPython, requireTool, ResolvedArtifact, rootCause, runApplication, unpackApplication,
+  closedPort, ENGINE_DIR, mavenResolve, pyflinkPython, requireTool, ResolvedArtifact, rootCause, runApplication, setBootstrapServers,
+  unpackApplication,
 } from './engine';
 
 const TABLE_FACTORY_SERVICE = 'META-INF/services/org.apache.flink.table.factories.Factory';
@@ -42,9 +43,17 @@ function exampleApplication(dependencies?: FlinkJar[]): Template {
   return Template.fromStack(stack);
 }
 
+/** The default package (merging ~33 MB of JARs takes a while on 2 cores), built once and shared. */
+let defaultPackage: Promise<string> | undefined;
+function defaultApplicationDir(): Promise<string> {
+  defaultPackage ??= unpackApplication(exampleApplication(), '127.0.0.1:1');
+  return defaultPackage;
+}
+
 async function runExample(dependencies?: FlinkJar[]) {
   const port = await closedPort();
-  const dir = await unpackApplication(exampleApplication(dependencies), `127.0.0.1:${port}`);
+  const dir = dependencies ? await unpackApplication(exampleApplication(dependencies), `127.0.0.1:${port}`) : await defaultApplicationDir();
+  setBootstrapServers(dir, `127.0.0.1:${port}`);
   try {
     const run = await runApplication(python, dir, RUN_TIMEOUT_MS);
     const text = `${run.output}\n${run.flinkLog}`;
@@ -52,9 +61,13 @@ async function runExample(dependencies?: FlinkJar[]) {
     console.log(`flink run (${run.seconds} s, exit ${run.exitCode}${run.timedOut ? ', timed out' : ''}): root cause: ${rootCause(run.output)}`);
     return { ...run, port, text, files: fs.readdirSync(path.join(dir, 'lib')) };
   } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
+    if (dependencies) fs.rmSync(dir, { recursive: true, force: true });
   }
 }
+
+afterAll(async () => {
+  if (defaultPackage) fs.rmSync(await defaultPackage, { recursive: true, force: true });
+});
 
 beforeAll(() => {
   requireTool('java', ['-version'], 'a Java 17 runtime, e.g. apt-get install openjdk-17-jre-headless');
@@ -77,9 +90,8 @@ describe('the pinned Kafka/MSK IAM bundle', () => {
   });
 
   test('the merged JAR is the only JAR of the package and provides the kafka and upsert-kafka table factories PyFlink lacks', async () => {
-    const template = exampleApplication();
-    const dir = await unpackApplication(template, '127.0.0.1:1');
-    try {
+    const dir = await defaultApplicationDir();
+    {
       expect(fs.readdirSync(path.join(dir, 'lib'))).toEqual([FLINK_DEPENDENCIES_JAR]);
       const props = JSON.parse(fs.readFileSync(path.join(dir, 'application_properties.json'), 'utf8'));
       expect(props.find((g: any) => g.PropertyGroupId === 'kinesis.analytics.flink.run.options').PropertyMap.jarfile).toBe(`lib/${FLINK_DEPENDENCIES_JAR}`);
@@ -108,8 +120,6 @@ describe('the pinned Kafka/MSK IAM bundle', () => {
       const lines = jars.stdout.trim().split('\n');
       expect(lines).toEqual(expect.arrayContaining([expect.stringMatching(/^flink-dist-2\.2\.0\.jar False$/)]));
       expect(lines.filter(l => !l.endsWith(' False'))).toEqual([]);
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
     }
   });
 });
