@@ -1,9 +1,10 @@
-/** Jest runs every test under test/; ts-jest transpiles only (tsc --noEmit type-checks in `npm test`). */
+/** Jest runs every test under test/ except the engine tests (test/engines, see jest.engines.config.js); ts-jest transpiles only (tsc --noEmit type-checks in `npm test`). */
 module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
-  testPathIgnorePatterns: ['/test/engines/'],
+  // Real engines run with `npm run test:engines` (jest.engines.config.js).
+  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/engines/'],
   transform: {
     '^.+\\.tsx?$': ['ts-jest', { diagnostics: false }],
   },

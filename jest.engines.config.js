@@ -1,13 +1,10 @@
-/** Jest for the real engines (test/engines): one worker, long timeouts; `npm run test:engines`. */
+/** Engine tests (real Kafka, Kafka Connect, Debezium, Flink): `npm run test:engines`. Slow and serial; they fail, never skip, when an engine's tools are missing. */
+const base = require('./jest.config');
+
 module.exports = {
-  testEnvironment: 'node',
+  ...base,
   roots: ['<rootDir>/test/engines'],
-  testMatch: ['**/*.test.ts'],
-  transform: {
-    '^.+\\.tsx?$': ['ts-jest', { diagnostics: false }],
-  },
-  moduleFileExtensions: ['ts', 'js', 'json'],
-  testTimeout: 600000,
+  testPathIgnorePatterns: ['/node_modules/'],
+  testTimeout: 15 * 60 * 1000,
   maxWorkers: 1,
-  setupFiles: ['<rootDir>/test/helpers/env.js'],
 };

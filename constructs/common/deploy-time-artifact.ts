@@ -21,11 +21,12 @@ export interface ArtifactSource {
    */
   readonly checksumUrl?: string;
   /**
-   * How to unpack the download into the ZIP.
+   * How to unpack the download into the ZIP. `merge-jar`: merged with every other `merge-jar` source of the same
+   * `targetPath` into one JAR (classes unrelocated, service files concatenated, signatures dropped).
    * @default 'none' (the file is stored as is at `targetPath`)
    */
-  readonly extract?: 'tar.gz' | 'zip' | 'none';
-  /** Folder (for archives; '' for the ZIP root) or file path (for `none`) inside the output ZIP. */
+  readonly extract?: 'tar.gz' | 'zip' | 'none' | 'merge-jar';
+  /** Folder (for archives; '' for the ZIP root) or file path (for `none` and `merge-jar`) inside the output ZIP. */
   readonly targetPath: string;
 }
 
@@ -193,6 +194,9 @@ function validate(props: DeployTimeArtifactProps): void {
     }
     if ((s.extract ?? 'none') === 'none' && !s.targetPath.replace(/\/+$/, '')) {
       throw new Error(`DeployTimeArtifact: sources[${i}].targetPath is empty; a file that is not unpacked needs a file path.`);
+    }
+    if (s.extract === 'merge-jar' && !/\.jar$/.test(s.targetPath)) {
+      throw new Error(`DeployTimeArtifact: sources[${i}].targetPath is '${s.targetPath}'; a 'merge-jar' source needs the merged JAR's path, ending in .jar.`);
     }
   }
   for (const [i, f] of (props.files ?? []).entries()) {

@@ -13,17 +13,18 @@ import { Construct } from 'constructs';
 import { PACKAGE_ROOT } from '../common/agent-function';
 import { AgentProvider } from '../common/agent-provider';
 import { restrictedSecurityGroup } from '../common/security-group';
-import { ArtifactBucket, DeployTimeArtifact } from '../common/deploy-time-artifact';
+import { ArtifactBucket, ArtifactSource, DeployTimeArtifact } from '../common/deploy-time-artifact';
 import { nagResource } from '../common/nag';
 import type { IAgentStreamingCluster } from '../streaming/refs';
 import {
   analyzeFlinkSql, appendTableOptions, DEFAULT_FLINK_CONNECTORS, FlinkSqlAnalysis, FlinkTableDeclaration,
   formatFlinkSqlProblems, FlinkSqlError,
 } from './flink-sql';
-import { DeliveryGuarantee, FlinkJar, FlinkRuntime, MSK_IAM_AUTH_VERSION } from './flink-runtime';
+import { DeliveryGuarantee, FlinkJar, FlinkRuntime } from './flink-runtime';
 import { FlinkTable } from './flink-tables';
 import {
-  FLINK_LOG_DESCRIBE_GROUPS_ACTIONS, FLINK_LOG_GROUP_ACTIONS, FLINK_LOG_STREAM_ACTIONS, FLINK_STARTER_ACTIONS, FLINK_VPC_ACTIONS,
+  FLINK_LOG_DESCRIBE_GROUPS_ACTIONS, FLINK_LOG_GROUP_ACTIONS, FLINK_LOG_STREAM_ACTIONS, FLINK_STARTER_ACTIONS, FLINK_STARTER_LOG_ACTIONS,
+  FLINK_STARTER_METRIC_ACTIONS, FLINK_VPC_ACTIONS,
 } from './perms';
 
 /** `MonitoringConfiguration.LogLevel`. */
@@ -117,8 +118,10 @@ export interface FlinkSqlApplicationProps {
    */
   readonly artifactBucket?: s3.IBucket;
   /**
-   * JARs packaged with the runner. The first becomes the `jarfile` run option, the others are added to `pipeline.jars`.
-   * @default - the Kafka SQL connector for the runtime and aws-msk-iam-auth, from Maven Central
+   * JARs packaged with the runner. The first becomes the `jarfile` run option, the others are added to `pipeline.jars`
+   * (AWS documents only `jarfile`; prefer one JAR, `FlinkJar.merge(...)` builds one at deploy time).
+   * @default - `runtime.kafkaIamJar()`: one JAR merged at deploy time from the pinned, checksum-verified
+   * flink-connector-kafka, kafka-clients and aws-msk-iam-auth (with its AWS SDK dependencies), no relocation
    */
   readonly dependencies?: FlinkJar[];
   /**
@@ -180,6 +183,25 @@ export interface FlinkSqlApplicationProps {
    * @default Duration.minutes(20)
    */
   readonly startTimeout?: Duration;
+  /**
+   * How long the job must run without a single restart (CloudWatch `numRestarts`, `fullRestarts` on Flink 1.x)
+   * before a deploy succeeds. Managed Service for Apache Flink reports RUNNING while the job restarts in a loop;
+   * with a soak the deploy fails with the job's first logged exception instead. `Duration.seconds(0)` succeeds
+   * on RUNNING alone. At most 15 minutes, and `startTimeout` plus the soak at most 27 minutes (the provider stops at 30).
+   * @default Duration.minutes(3) (three one-minute datapoints of the restart metric)
+   */
+  readonly soakPeriod?: Duration;
+  /**
+   * Let a start or update restore a snapshot whose state maps to no operator of the new program
+   * (`FlinkRunConfiguration.AllowNonRestoredState`). A changed SQL usually gives Flink's operators new ids,
+   * so restoring the previous snapshot fails until this is true; the state of operators that no longer exist is
+   * then dropped (an aggregation whose state is dropped restarts from empty while its source resumes from its
+   * restored offsets). Decide per change: keep false for configuration changes and SQL changes that keep the
+   * stateful operators; set true for a deploy that removes or reshapes them; or set `snapshots: false` to
+   * rebuild every result from the sources' startup positions. See docs/processing.md.
+   * @default false (a change that would drop state fails the deploy with the job's error)
+   */
+  readonly allowNonRestoredState?: boolean;
   /**
    * Removal policy of the application. Its state is derived from Kafka topics and is rebuilt on a fresh start.
    * @default RemovalPolicy.DESTROY
@@ -289,15 +311,14 @@ export class FlinkSqlApplication extends Construct implements ec2.IConnectable, 
     }));
 
     // 3. The package: runner, program and JARs, built at deploy time.
-    const dependencies = props.dependencies ?? [
-      this.runtime.kafkaSqlConnector(),
-      FlinkJar.fromMavenCentral('software.amazon.msk', 'aws-msk-iam-auth', MSK_IAM_AUTH_VERSION),
-    ];
+    // One JAR by default (AWS documents `jarfile` as the single Java dependency of a Python application): the
+    // Kafka connector, kafka-clients and the MSK IAM library merged without relocation (see FlinkRuntime.kafkaIamJar).
+    const dependencies = props.dependencies ?? [this.runtime.kafkaIamJar()];
     const bucket = props.artifactBucket ?? new ArtifactBucket(this, 'Artifacts').bucket;
     this.artifact = new DeployTimeArtifact(this, 'Package', {
       bucket,
       objectKeyPrefix: 'flink/',
-      sources: dependencies.map(d => ({ url: d.props.url, sha256: d.props.sha256, checksumUrl: d.props.checksumUrl, targetPath: `lib/${d.props.fileName}` })),
+      sources: dependencies.flatMap(d => packageSources(d)),
       files: [
         { path: 'main.py', content: fs.readFileSync(runnerPath(), 'utf8') },
         { path: 'job.sql', content: this.packagedSql },
@@ -356,12 +377,13 @@ export class FlinkSqlApplication extends Construct implements ec2.IConnectable, 
     });
 
     let loggingStreamArn: string | undefined;
+    let logStream: logs.LogStream | undefined;
     if (props.logging ?? true) {
       this.logGroup = new logs.LogGroup(this, 'Logs', {
         retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
         removalPolicy: RemovalPolicy.DESTROY,
       });
-      const stream = new logs.LogStream(this, 'LogStream', { logGroup: this.logGroup, removalPolicy: RemovalPolicy.DESTROY });
+      const stream = logStream = new logs.LogStream(this, 'LogStream', { logGroup: this.logGroup, removalPolicy: RemovalPolicy.DESTROY });
       loggingStreamArn = stack.formatArn({
         service: 'logs',
         resource: 'log-group',
@@ -444,7 +466,7 @@ export class FlinkSqlApplication extends Construct implements ec2.IConnectable, 
         applicationRestoreConfiguration: {
           applicationRestoreType: (props.snapshots ?? true) ? 'RESTORE_FROM_LATEST_SNAPSHOT' : 'SKIP_RESTORE_FROM_SNAPSHOT',
         },
-        flinkRunConfiguration: { allowNonRestoredState: false },
+        flinkRunConfiguration: { allowNonRestoredState: props.allowNonRestoredState ?? false },
       },
     });
     this.application.applyRemovalPolicy(props.removalPolicy ?? RemovalPolicy.DESTROY);
@@ -466,6 +488,22 @@ export class FlinkSqlApplication extends Construct implements ec2.IConnectable, 
       for (const fn of [provider.onEventFunction, provider.isCompleteFunction!]) {
         iam.Grant.addToPrincipal({ grantee: fn, actions: FLINK_STARTER_ACTIONS, resourceArns: [this.applicationArn] });
       }
+      // The soak reads the restart metric and, when the job restarted, the job's exception from its log stream.
+      const isCompleteFn = provider.isCompleteFunction!;
+      iam.Grant.addToPrincipal({ grantee: isCompleteFn, actions: FLINK_STARTER_METRIC_ACTIONS, resourceArns: ['*'] });
+      if (this.logGroup) iam.Grant.addToPrincipal({ grantee: isCompleteFn, actions: FLINK_STARTER_LOG_ACTIONS, resourceArns: [this.logGroup.logGroupArn] });
+      if (isCompleteFn.role) {
+        Validations.of(isCompleteFn.role).acknowledge({
+          id: 'AwsSolutions-IAM5[Resource::*]',
+          reason: 'cloudwatch:GetMetricData has no resource-level permissions; the starter reads the AWS/KinesisAnalytics restart metric of the applications it starts.',
+        });
+        if (this.logGroup) {
+          Validations.of(isCompleteFn.role).acknowledge({
+            id: `AwsSolutions-IAM5[Resource::${nagResource(stack, this.logGroup.logGroupArn)}]`,
+            reason: 'The log group ARN attribute ends in ":*" (its streams); the starter filters the application\'s own log stream for the job\'s exception.',
+          });
+        }
+      }
       const starter = new CustomResource(this, 'Starter', {
         serviceToken: provider.serviceToken,
         resourceType: 'Custom::FlinkApplicationStarter',
@@ -473,6 +511,10 @@ export class FlinkSqlApplication extends Construct implements ec2.IConnectable, 
           ApplicationName: this.application.ref,
           TimeoutSeconds: String((props.startTimeout ?? Duration.minutes(20)).toSeconds()),
           StopOnDelete: String((props.removalPolicy ?? RemovalPolicy.DESTROY) !== RemovalPolicy.RETAIN),
+          AllowNonRestoredState: String(props.allowNonRestoredState ?? false),
+          SoakSeconds: String((props.soakPeriod ?? Duration.minutes(3)).toSeconds()),
+          RestartsMetric: this.metricRestarts().metricName,
+          ...(this.logGroup && logStream ? { LogGroupName: this.logGroup.logGroupName, LogStreamName: logStream.logStreamName } : {}),
           ConfigurationHash: createHash('sha256').update(JSON.stringify({
             key: this.artifact.objectKey,
             runtime: this.runtime.name,
@@ -572,6 +614,13 @@ export function consumerGroupId(applicationName: string, table: string): string 
 }
 
 
+/** The deploy-time artifact sources of one dependency: the file itself, or every part of a merged JAR. */
+function packageSources(jar: FlinkJar): ArtifactSource[] {
+  const targetPath = `lib/${jar.props.fileName}`;
+  if (!jar.props.parts) return [{ url: jar.props.url, sha256: jar.props.sha256, checksumUrl: jar.props.checksumUrl, targetPath }];
+  return jar.props.parts.map(p => ({ url: p.url, sha256: p.sha256, checksumUrl: p.checksumUrl, extract: 'merge-jar' as const, targetPath }));
+}
+
 function runnerPath(): string {
   return path.join(PACKAGE_ROOT, 'lambda', 'flink-sql-runner', 'main.py');
 }
@@ -623,6 +672,17 @@ function validateProps(label: string, props: FlinkSqlApplicationProps): void {
   }
   if (props.startTimeout && (props.startTimeout.toSeconds() < 60 || props.startTimeout.toSeconds() > 1500)) {
     throw new Error(`${label}: startTimeout is ${props.startTimeout.toSeconds()} s; give between 1 and 25 minutes (the custom resource provider stops waiting at 30).`);
+  }
+  if (props.soakPeriod) {
+    const soak = props.soakPeriod.toSeconds();
+    const start = props.startTimeout?.toSeconds() ?? 1200;
+    if (soak > 900) throw new Error(`${label}: soakPeriod is ${soak} s; give at most 15 minutes (Duration.seconds(0) turns the soak off).`);
+    if (start + soak > 1620) {
+      throw new Error(`${label}: startTimeout (${start} s) plus soakPeriod (${soak} s) is ${start + soak} s; keep the sum within 27 minutes (the custom resource provider stops waiting at 30), e.g. a shorter startTimeout.`);
+    }
+  }
+  if (!props.dependencies && props.runtime && !props.runtime.kafkaIamBundle) {
+    throw new Error(`${label}: runtime ${props.runtime.name} has no pinned Kafka/IAM bundle and dependencies is not set; give dependencies (for example [FlinkJar.mergeFromMavenCentral('${'pyflink-dependencies.jar'}', pins)]) or FlinkRuntime.of(name, version, pins).`);
   }
   if (props.dependencies && props.dependencies.length === 0) {
     throw new Error(`${label}: dependencies is empty; the runner needs at least the Kafka SQL connector JAR (or omit the prop for the defaults).`);

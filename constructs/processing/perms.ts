@@ -10,6 +10,11 @@ export const FLINK_STARTER_ACTIONS = [
   'kinesisanalytics:DescribeApplicationOperation',
 ];
 
+/** The starter's soak reads the application's restart metric (no resource-level permissions: resource `*`). */
+export const FLINK_STARTER_METRIC_ACTIONS = ['cloudwatch:GetMetricData'];
+/** The starter reads the job's exception from the application's log group when the job restarted. */
+export const FLINK_STARTER_LOG_ACTIONS = ['logs:FilterLogEvents'];
+
 /**
  * ENI management Managed Service for Apache Flink performs with the application's role for VPC access
  * (the list in the service's VPC permissions documentation). None supports resource-level permissions

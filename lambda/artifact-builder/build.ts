@@ -11,9 +11,12 @@ export interface ArtifactSourceSpec {
   readonly sha256?: string;
   /** URL of a published checksum file next to the download (`.sha1`, `.sha256`, `.sha512`). */
   readonly checksumUrl?: string;
-  /** How to unpack the download. */
-  readonly extract: 'tar.gz' | 'zip' | 'none';
-  /** Folder (for archives) or file path (for `none`) inside the output ZIP. */
+  /**
+   * How to unpack the download. `merge-jar`: the JAR is merged with every other `merge-jar` source of the same
+   * `targetPath` into one JAR (see `mergeJars`), in the order the sources are listed.
+   */
+  readonly extract: 'tar.gz' | 'zip' | 'none' | 'merge-jar';
+  /** Folder (for archives) or file path (for `none` and `merge-jar`) inside the output ZIP. */
   readonly targetPath: string;
 }
 
@@ -191,10 +194,14 @@ export function extractZip(archive: Buffer): Map<string, Buffer> {
 /** Fixed timestamp for every ZIP entry, so the same inputs always give the same bytes. */
 const ZIP_MTIME = new Date(Date.UTC(2020, 0, 1, 0, 0, 0));
 
-/** Writes entries sorted by path with fixed timestamps and modes: byte-identical output for identical input. */
-export function buildZip(entries: Map<string, Buffer>): Promise<Buffer> {
+/**
+ * Writes entries sorted by path with fixed timestamps and modes: byte-identical output for identical input.
+ * Names in `first` are written first, in that order (a JAR's manifest must lead for `JarInputStream`).
+ */
+export function buildZip(entries: Map<string, Buffer>, first: readonly string[] = []): Promise<Buffer> {
   const zip = new yazl.ZipFile();
-  for (const name of [...entries.keys()].sort()) {
+  const leading = first.filter(n => entries.has(n));
+  for (const name of [...leading, ...[...entries.keys()].filter(n => !leading.includes(n)).sort()]) {
     zip.addBuffer(entries.get(name)!, name, { mtime: ZIP_MTIME, mode: 0o100644, compress: true, forceDosTimestamp: true });
   }
   return new Promise<Buffer>((resolve, reject) => {
@@ -206,7 +213,69 @@ export function buildZip(entries: Map<string, Buffer>): Promise<Buffer> {
   });
 }
 
-/** Downloads, verifies and unpacks every source, adds the inline files, and returns the ZIP. */
+/** One JAR to merge: a label for messages (its URL) and its bytes. */
+export interface JarPart {
+  readonly name: string;
+  readonly body: Buffer;
+}
+
+/** What `mergeJars` did, for tests and logs. */
+export interface MergedJar {
+  readonly jar: Buffer;
+  /** Entries that more than one input JAR holds with different bytes (the first one listed was kept). */
+  readonly conflicts: string[];
+  readonly entryCount: number;
+}
+
+const MANIFEST = 'META-INF/MANIFEST.MF';
+/** Signature files of signed JARs: they sign the original JAR only, and a JVM refuses a merged JAR that carries them. */
+const SIGNATURE = /^META-INF\/[^/]+\.(SF|DSA|RSA|EC)$/i;
+/** Entries that describe one input JAR and would be wrong for the merged one. */
+const PER_JAR = /^(META-INF\/INDEX\.LIST|(META-INF\/versions\/\d+\/)?module-info\.class)$/i;
+const SERVICES = /^META-INF\/services\/[^/]+$/;
+
+/**
+ * Merges JARs into one, as maven-shade does without relocation: classes and resources keep their package
+ * (first listed wins on a clash, reported in `conflicts`), `META-INF/services/*` files are concatenated
+ * (each provider once, in order), signature files, `INDEX.LIST` and `module-info.class` are dropped, and a
+ * fresh manifest leads the JAR. The output is deterministic (sorted entries, fixed timestamps).
+ */
+export async function mergeJars(parts: readonly JarPart[]): Promise<MergedJar> {
+  if (parts.length === 0) throw new PermanentError('mergeJars: no JARs to merge.');
+  const entries = new Map<string, Buffer>();
+  const services = new Map<string, string[]>();
+  const conflicts = new Set<string>();
+  for (const part of parts) {
+    let files: Map<string, Buffer>;
+    try {
+      files = extractZip(part.body);
+    } catch (e) {
+      throw new PermanentError(`${part.name} is not a readable JAR: ${(e as Error).message}`);
+    }
+    for (const [name, data] of files) {
+      if (name.toUpperCase() === MANIFEST || SIGNATURE.test(name) || PER_JAR.test(name)) continue;
+      safeJoin('', name);
+      if (SERVICES.test(name)) {
+        const lines = services.get(name) ?? [];
+        for (const raw of data.toString('utf8').split(/\r?\n/)) {
+          const line = raw.replace(/#.*$/, '').trim();
+          if (line && !lines.includes(line)) lines.push(line);
+        }
+        services.set(name, lines);
+        continue;
+      }
+      const existing = entries.get(name);
+      if (existing === undefined) entries.set(name, data);
+      else if (!existing.equals(data)) conflicts.add(name);
+    }
+  }
+  for (const [name, lines] of services) entries.set(name, Buffer.from(lines.map(l => `${l}\n`).join(''), 'utf8'));
+  entries.set(MANIFEST, Buffer.from('Manifest-Version: 1.0\r\nCreated-By: cdk-agent-data-stack artifact-builder\r\n\r\n', 'utf8'));
+  const jar = await buildZip(entries, [MANIFEST]);
+  return { jar, conflicts: [...conflicts].sort(), entryCount: entries.size };
+}
+
+/** Downloads, verifies and unpacks every source, merges `merge-jar` sources per target, adds the inline files, and returns the ZIP. */
 export async function assembleArtifact(
   get: HttpGet,
   sources: readonly ArtifactSourceSpec[],
@@ -218,9 +287,16 @@ export async function assembleArtifact(
     if (entries.has(name)) throw new PermanentError(`two inputs write '${name}' in the artifact; give them different targetPath values.`);
     entries.set(name, data);
   };
+  const merges = new Map<string, JarPart[]>();
   for (const source of sources) {
     const body = await fetchVerified(get, source, retry);
     const folder = source.targetPath.replace(/^\/+|\/+$/g, '');
+    if (source.extract === 'merge-jar') {
+      if (!folder.endsWith('.jar')) throw new PermanentError(`source ${source.url} has extract 'merge-jar' and needs a JAR file path (ending in .jar) as targetPath.`);
+      const target = safeJoin('', folder);
+      merges.set(target, [...(merges.get(target) ?? []), { name: source.url, body }]);
+      continue;
+    }
     if (source.extract === 'none') {
       if (!folder) throw new PermanentError(`source ${source.url} has extract 'none' and needs a file path as targetPath.`);
       add(safeJoin('', folder), body);
@@ -230,6 +306,7 @@ export async function assembleArtifact(
     if (unpacked.size === 0) throw new PermanentError(`archive ${source.url} contains no files.`);
     for (const [name, data] of unpacked) add(safeJoin(folder, name), data);
   }
+  for (const [target, parts] of merges) add(target, (await mergeJars(parts)).jar);
   for (const file of files) add(safeJoin('', file.path), Buffer.from(file.content, 'utf8'));
   return buildZip(entries);
 }

@@ -4,7 +4,9 @@ The program comes from the `sql.runner` runtime property group: `statements` (in
 file named by `file` (default `job.sql`, relative to this script). `${name}` placeholders are replaced by the
 keys of the `sql.variables` group (bootstrap servers and other deploy-time values), so the packaged SQL file
 is the same in every environment. `jars` lists further JARs (relative paths, `;`-separated) added to
-`pipeline.jars`; the first JAR is named by `jarfile` in `kinesis.analytics.flink.run.options`.
+`pipeline.jars`; the first JAR is named by `jarfile` in `kinesis.analytics.flink.run.options`, which the service
+puts on the classpath. Run locally (`IS_LOCAL` set, as AWS's PyFlink samples do), the runner adds `jarfile` to
+`pipeline.jars` itself.
 """
 import json
 import os
@@ -13,6 +15,7 @@ import sys
 
 PROPERTIES_FILE = "/etc/flink/application_properties.json"
 RUNNER_GROUP = "sql.runner"
+RUN_OPTIONS_GROUP = "kinesis.analytics.flink.run.options"
 VARIABLES_GROUP = "sql.variables"
 
 
@@ -163,6 +166,15 @@ def plan(sql):
     return settings, ddl, inserts
 
 
+def pipeline_jars(properties, base_dir, local):
+    """file:// URIs for `pipeline.jars`: the runner's `jars`, preceded locally by the `jarfile` the service would load."""
+    jars = [j.strip() for j in properties.get(RUNNER_GROUP, {}).get("jars", "").split(";") if j.strip()]
+    jarfile = properties.get(RUN_OPTIONS_GROUP, {}).get("jarfile", "").strip()
+    if local and jarfile:
+        jars = [jarfile] + jars
+    return ["file://" + (j if os.path.isabs(j) else os.path.join(base_dir, j)) for j in jars]
+
+
 def main(argv=None):
     from pyflink.table import EnvironmentSettings, TableEnvironment
 
@@ -172,9 +184,8 @@ def main(argv=None):
 
     table_env = TableEnvironment.create(EnvironmentSettings.in_streaming_mode())
     config = table_env.get_config()
-    jars = [j.strip() for j in properties.get(RUNNER_GROUP, {}).get("jars", "").split(";") if j.strip()]
-    if jars:
-        uris = ["file://" + (j if os.path.isabs(j) else os.path.join(base_dir, j)) for j in jars]
+    uris = pipeline_jars(properties, base_dir, bool(os.environ.get("IS_LOCAL")))
+    if uris:
         config.set("pipeline.jars", ";".join(uris))
     for key, value in settings:
         config.set(key, value)

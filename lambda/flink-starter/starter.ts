@@ -1,4 +1,5 @@
-// Starts, restarts and stops a Managed Service for Apache Flink application around CloudFormation's create, update and delete; plain functions over the SDK client.
+// Starts, restarts and stops a Managed Service for Apache Flink application around CloudFormation's create, update and delete, and holds the deploy until the job runs without restarting; plain functions over the SDK clients.
+import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import {
   ApplicationRestoreType,
   DescribeApplicationCommand,
@@ -19,12 +20,23 @@ export interface StarterProperties {
   readonly ConfigurationHash?: string;
   /** 'false' when the application is retained with the stack: leave it running on delete. */
   readonly StopOnDelete?: string;
+  /** 'true' to let a start skip snapshot state that maps to no operator of the new program (`AllowNonRestoredState`). */
+  readonly AllowNonRestoredState?: string;
+  /** Seconds the job must run without a restart before the deploy succeeds; '0' succeeds on RUNNING. */
+  readonly SoakSeconds?: string;
+  /** CloudWatch metric counting job restarts: `numRestarts` (Flink 2.x) or `fullRestarts` (1.x). */
+  readonly RestartsMetric?: string;
+  /** The application's log group and stream, read for the job's own error when it restarts. */
+  readonly LogGroupName?: string;
+  readonly LogStreamName?: string;
 }
 
 export interface StarterEvent {
   readonly RequestType: 'Create' | 'Update' | 'Delete';
   readonly PhysicalResourceId?: string;
   readonly ResourceProperties: StarterProperties & { ServiceToken?: string };
+  /** Update only: the properties of the previous deployment. */
+  readonly OldResourceProperties?: StarterProperties & { ServiceToken?: string };
   /** Present in isComplete events: what onEvent returned. */
   readonly Data?: StarterData;
 }
@@ -40,6 +52,11 @@ export interface StarterData {
   readonly StartedAt: number;
   /** Delete of a retained application: nothing to wait for. */
   readonly Skipped?: boolean;
+  /**
+   * The job was (re)submitted by this deployment (create, a start, or an update that changed the application),
+   * so its restart counter starts at 0 and any restart seen during the soak is this deployment's.
+   */
+  readonly FreshJob?: boolean;
 }
 
 export interface OnEventResult {
@@ -67,16 +84,28 @@ export async function applicationStatus(client: KinesisAnalyticsV2Client, name: 
   }
 }
 
-/** RESTORE_FROM_LATEST_SNAPSHOT when a snapshot exists, else SKIP_RESTORE_FROM_SNAPSHOT (first start, or snapshots deleted). */
+/** The most snapshots one ListApplicationSnapshots page returns (the API's maximum `Limit`). */
+const SNAPSHOT_PAGE = 50;
+
+/**
+ * RESTORE_FROM_LATEST_SNAPSHOT when any snapshot is READY, else SKIP_RESTORE_FROM_SNAPSHOT (first start, or
+ * snapshots deleted or still being created). Pages through every snapshot: the list is not ordered by status,
+ * so the first page alone can hold only CREATING or DELETING ones.
+ */
 export async function restoreTypeFor(client: KinesisAnalyticsV2Client, name: string): Promise<ApplicationRestoreType> {
-  const out = await client.send(new ListApplicationSnapshotsCommand({ ApplicationName: name, Limit: 1 }));
-  return (out.SnapshotSummaries ?? []).some(s => s.SnapshotStatus === 'READY')
-    ? ApplicationRestoreType.RESTORE_FROM_LATEST_SNAPSHOT
-    : ApplicationRestoreType.SKIP_RESTORE_FROM_SNAPSHOT;
+  let nextToken: string | undefined;
+  do {
+    const out = await client.send(new ListApplicationSnapshotsCommand({ ApplicationName: name, Limit: SNAPSHOT_PAGE, NextToken: nextToken }));
+    if ((out.SnapshotSummaries ?? []).some(s => s.SnapshotStatus === 'READY')) return ApplicationRestoreType.RESTORE_FROM_LATEST_SNAPSHOT;
+    nextToken = out.NextToken;
+  } while (nextToken);
+  return ApplicationRestoreType.SKIP_RESTORE_FROM_SNAPSHOT;
 }
 
 /** Starts the application when it is stopped; returns what was done. */
-export async function startIfStopped(client: KinesisAnalyticsV2Client, name: string, firstStart: boolean): Promise<{ OperationId?: string; RestoreType?: string }> {
+export async function startIfStopped(
+  client: KinesisAnalyticsV2Client, name: string, firstStart: boolean, allowNonRestoredState = false,
+): Promise<{ OperationId?: string; RestoreType?: string }> {
   const status = await applicationStatus(client, name);
   if (status === undefined) throw new Error(`Flink application ${name} does not exist; it should have been created before this resource. Check the stack events for its creation error.`);
   if (status !== 'READY') return {}; // running or settling: isComplete waits for RUNNING
@@ -85,7 +114,7 @@ export async function startIfStopped(client: KinesisAnalyticsV2Client, name: str
     ApplicationName: name,
     RunConfiguration: {
       ApplicationRestoreConfiguration: { ApplicationRestoreType: restore },
-      FlinkRunConfiguration: { AllowNonRestoredState: false },
+      FlinkRunConfiguration: { AllowNonRestoredState: allowNonRestoredState },
     },
   }));
   return { OperationId: out.OperationId, RestoreType: restore };
@@ -93,17 +122,19 @@ export async function startIfStopped(client: KinesisAnalyticsV2Client, name: str
 
 export async function onEvent(client: KinesisAnalyticsV2Client, event: StarterEvent, now: () => number = Date.now): Promise<OnEventResult> {
   const name = event.ResourceProperties.ApplicationName;
+  const allowNonRestored = event.ResourceProperties.AllowNonRestoredState === 'true';
   const startedAt = now();
   switch (event.RequestType) {
     case 'Create': {
       const started = await startIfStopped(client, name, true);
-      return { PhysicalResourceId: name, Data: { Target: 'RUNNING', StartedAt: startedAt, ...started } };
+      return { PhysicalResourceId: name, Data: { Target: 'RUNNING', StartedAt: startedAt, FreshJob: true, ...started } };
     }
     case 'Update': {
       // CloudFormation has already applied the new configuration; a running application was restarted by
       // the service from its latest snapshot (the application's run configuration says so). A stopped one is started here.
-      const started = await startIfStopped(client, name, false);
-      return { PhysicalResourceId: name, Data: { Target: 'RUNNING', StartedAt: startedAt, ...started } };
+      const started = await startIfStopped(client, name, false, allowNonRestored);
+      const changed = event.OldResourceProperties?.ConfigurationHash !== event.ResourceProperties.ConfigurationHash;
+      return { PhysicalResourceId: name, Data: { Target: 'RUNNING', StartedAt: startedAt, FreshJob: changed || started.OperationId !== undefined, ...started } };
     }
     case 'Delete': {
       const physical = event.PhysicalResourceId ?? name;
@@ -143,7 +174,159 @@ export async function operationFailure(client: KinesisAnalyticsV2Client, name: s
   return info.OperationFailureDetails?.ErrorInfo?.ErrorString ?? `${info.Operation ?? 'operation'} ${operationId} failed without an error message`;
 }
 
-export async function isComplete(client: KinesisAnalyticsV2Client, event: StarterEvent, now: () => number = Date.now): Promise<IsCompleteResult> {
+/** One log event as CloudWatch Logs `FilterLogEvents` returns it. */
+export interface FilteredLogEvent {
+  readonly timestamp?: number;
+  readonly message?: string;
+}
+
+/** The part of the CloudWatch Logs client the starter uses (`FilterLogEvents`, request and response as documented). */
+export interface ApplicationLogs {
+  filterLogEvents(input: {
+    logGroupName: string;
+    logStreamNames?: string[];
+    startTime?: number;
+    endTime?: number;
+    filterPattern?: string;
+    nextToken?: string;
+    limit?: number;
+  }): Promise<{ events?: FilteredLogEvent[]; nextToken?: string }>;
+}
+
+/** The clients isComplete reads: the application API, CloudWatch metrics (restarts) and the application's logs. */
+export interface StarterClients {
+  readonly flink: KinesisAnalyticsV2Client;
+  readonly cloudwatch?: CloudWatchClient;
+  readonly logs?: ApplicationLogs;
+}
+
+const MINUTE = 60_000;
+/** How long past the soak the starter waits for CloudWatch to publish the restart metric's datapoints. */
+const METRIC_GRACE_MS = 5 * MINUTE;
+/** Events that can carry the job's failure: ERROR lines, and INFO lines with an exception (Flink logs job failures at INFO). */
+const ERROR_PATTERN = '?ERROR ?Exception ?Error';
+const MAX_LOG_PAGES = 5;
+
+/** Restarts counted in one-minute datapoints of the restart metric from `from` to `to`, oldest first. */
+export async function restartDatapoints(cloudwatch: CloudWatchClient, name: string, metricName: string, from: number, to: number): Promise<number[]> {
+  const points: Array<[number, number]> = [];
+  let nextToken: string | undefined;
+  do {
+    const out = await cloudwatch.send(new GetMetricDataCommand({
+      StartTime: new Date(from),
+      EndTime: new Date(to),
+      ScanBy: 'TimestampAscending',
+      NextToken: nextToken,
+      MetricDataQueries: [{
+        Id: 'restarts',
+        MetricStat: {
+          Metric: { Namespace: 'AWS/KinesisAnalytics', MetricName: metricName, Dimensions: [{ Name: 'Application', Value: name }] },
+          Period: 60,
+          Stat: 'Maximum',
+        },
+        ReturnData: true,
+      }],
+    }));
+    const result = (out.MetricDataResults ?? []).find(r => r.Id === 'restarts');
+    (result?.Timestamps ?? []).forEach((t, i) => points.push([t.getTime(), result!.Values?.[i] ?? 0]));
+    nextToken = out.NextToken;
+  } while (nextToken);
+  return points.sort((a, b) => a[0] - b[0]).map(p => p[1]);
+}
+
+/** Restarts in the datapoints: the rise of the counter, plus its first value when the job started in this deployment. */
+export function restartsIn(values: number[], freshJob: boolean): number {
+  if (values.length === 0) return 0;
+  const rise = Math.max(...values) - values[0];
+  return rise + (freshJob ? values[0] : 0);
+}
+
+/**
+ * The job's own error from the application's log stream since `since`: the first logged exception (with its
+ * deepest cause), as Managed Service for Apache Flink writes them (JSON with `message`, `messageType`,
+ * `throwableInformation`). The first one is the failure that started the restart loop; later ones repeat it.
+ */
+export async function jobError(logs: ApplicationLogs, group: string, stream: string | undefined, since: number): Promise<string | undefined> {
+  let nextToken: string | undefined;
+  const events: FilteredLogEvent[] = [];
+  for (let page = 0; page < MAX_LOG_PAGES; page++) {
+    const out = await logs.filterLogEvents({
+      logGroupName: group, ...(stream ? { logStreamNames: [stream] } : {}), startTime: since, filterPattern: ERROR_PATTERN, nextToken, limit: 100,
+    });
+    events.push(...(out.events ?? []));
+    nextToken = out.nextToken;
+    if (!nextToken || events.some(e => throwableOf(e))) break;
+  }
+  events.sort((a, b) => (a.timestamp ?? 0) - (b.timestamp ?? 0));
+  const withThrowable = events.find(e => throwableOf(e));
+  const chosen = withThrowable ?? events.find(e => /"messageType"\s*:\s*"ERROR"/.test(e.message ?? ''));
+  if (!chosen) return undefined;
+  const parsed = parseLogRecord(chosen.message ?? '');
+  const throwable = throwableOf(chosen);
+  const text = throwable ? `${parsed.message ? `${parsed.message}: ` : ''}${deepestCause(throwable)}` : parsed.message ?? chosen.message ?? '';
+  return text.length > 1000 ? `${text.slice(0, 997)}...` : text;
+}
+
+function parseLogRecord(message: string): { message?: string; throwableInformation?: unknown } {
+  try {
+    const record = JSON.parse(message);
+    return typeof record === 'object' && record ? record : { message };
+  } catch {
+    return { message };
+  }
+}
+
+function throwableOf(event: FilteredLogEvent): string | undefined {
+  const t = parseLogRecord(event.message ?? '').throwableInformation;
+  if (Array.isArray(t)) return t.length > 0 ? t.join('\n') : undefined;
+  return typeof t === 'string' && t.trim() ? t : undefined;
+}
+
+/** The deepest `Caused by:` of a Java stack trace, else its first line. */
+function deepestCause(trace: string): string {
+  const lines = trace.split('\n').map(l => l.trim());
+  const causes = lines.filter(l => l.startsWith('Caused by:'));
+  return causes.length > 0 ? causes[causes.length - 1].slice('Caused by:'.length).trim() : lines[0];
+}
+
+/** What the user can do about a restart loop, for the errors that have a known fix. */
+function fixFor(error: string | undefined): string {
+  if (error && /allowNonRestoredState|Cannot map checkpoint\/savepoint state|Failed to rollback to checkpoint\/savepoint/i.test(error)) {
+    return ' The new program cannot take over the snapshot\'s state (a changed SQL gives operators new ids). Deploy it once with allowNonRestoredState: true (the state of operators that no longer exist is dropped), or with snapshots: false to start from the sources\' startup positions.';
+  }
+  return ' Fix the job and deploy again; the stack rolls back to the previous version meanwhile.';
+}
+
+/** RUNNING: succeeds once the job has run `SoakSeconds` without a restart; fails with the job's own error when it restarts. */
+async function soak(clients: StarterClients, event: StarterEvent, data: StarterData, now: number, timeoutMs: number): Promise<IsCompleteResult> {
+  const props = event.ResourceProperties;
+  const name = props.ApplicationName;
+  const soakMs = Number(props.SoakSeconds ?? 0) * 1000;
+  const done: IsCompleteResult = { IsComplete: true, Data: { Status: 'RUNNING', RestoreType: data.RestoreType ?? 'NONE' } };
+  if (soakMs <= 0) return done;
+  if (!clients.cloudwatch) throw new Error('flink-starter: SoakSeconds is set but isComplete was given no CloudWatch client.');
+  // Datapoints from the first whole minute after this deployment began: earlier minutes may hold the previous job.
+  const from = Math.ceil(data.StartedAt / MINUTE) * MINUTE;
+  const values = await restartDatapoints(clients.cloudwatch, name, props.RestartsMetric ?? 'numRestarts', from, now);
+  const restarts = restartsIn(values, data.FreshJob ?? false);
+  if (restarts > 0) {
+    const error = clients.logs && props.LogGroupName ? await jobError(clients.logs, props.LogGroupName, props.LogStreamName, data.StartedAt) : undefined;
+    throw new Error(`Flink application ${name} is RUNNING but its job restarted ${restarts} time(s) since the deploy began `
+      + `(CloudWatch AWS/KinesisAnalytics ${props.RestartsMetric ?? 'numRestarts'}): `
+      + `${error ?? `no exception found in the application's log${props.LogGroupName ? ` group ${props.LogGroupName}` : 's (logging is off)'}`}.${fixFor(error)}`);
+  }
+  if (values.length * MINUTE >= soakMs) return done;
+  if (now - data.StartedAt > timeoutMs + soakMs + METRIC_GRACE_MS) {
+    throw new Error(`Flink application ${name} is RUNNING, but CloudWatch published ${values.length} of the ${Math.ceil(soakMs / MINUTE)} one-minute `
+      + `${props.RestartsMetric ?? 'numRestarts'} datapoints the ${soakMs / 1000}s soak needs, so the job's health is unknown. `
+      + 'Check the application\'s metrics and logs; set soakPeriod to Duration.seconds(0) to succeed on RUNNING alone.');
+  }
+  return { IsComplete: false };
+}
+
+export async function isComplete(clientOrClients: KinesisAnalyticsV2Client | StarterClients, event: StarterEvent, now: () => number = Date.now): Promise<IsCompleteResult> {
+  const clients: StarterClients = clientOrClients instanceof KinesisAnalyticsV2Client ? { flink: clientOrClients } : clientOrClients;
+  const client = clients.flink;
   const name = event.ResourceProperties.ApplicationName;
   const data = event.Data ?? { Target: event.RequestType === 'Delete' ? 'STOPPED' : 'RUNNING', StartedAt: now() };
   const timeoutMs = Number(event.ResourceProperties.TimeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS) * 1000;
@@ -164,7 +347,7 @@ export async function isComplete(client: KinesisAnalyticsV2Client, event: Starte
   }
 
   if (status === undefined) throw new Error(`Flink application ${name} no longer exists.`);
-  if (status === 'RUNNING') return { IsComplete: true, Data: { Status: status, RestoreType: data.RestoreType ?? 'NONE' } };
+  if (status === 'RUNNING') return soak(clients, event, data, now(), timeoutMs);
   if (status === 'READY' || status === 'ROLLED_BACK') {
     const failure = data.OperationId
       ? await operationFailure(client, name, data.OperationId)
@@ -172,7 +355,7 @@ export async function isComplete(client: KinesisAnalyticsV2Client, event: Starte
     if (failure) throw new Error(`Flink application ${name} failed to start: ${failure}`);
     if (!data.OperationId && status === 'READY') {
       // It was settling (UPDATING/AUTOSCALING) when onEvent ran and has stopped since: start it now.
-      await startIfStopped(client, name, false);
+      await startIfStopped(client, name, false, event.ResourceProperties.AllowNonRestoredState === 'true');
       return { IsComplete: false };
     }
     if (data.OperationId && (await operationStatus(client, name, data.OperationId)) === 'IN_PROGRESS') return { IsComplete: false };

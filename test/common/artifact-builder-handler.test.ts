@@ -11,7 +11,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import * as tar from 'tar';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import {
-  ArtifactProperties, buildZip, extractZip, fetchGet, handleArtifactEvent, safeJoin,
+  ArtifactProperties, buildZip, extractZip, fetchGet, handleArtifactEvent, mergeJars, safeJoin,
 } from '../../lambda/artifact-builder';
 
 const s3Mock = mockClient(S3Client);
@@ -262,5 +262,104 @@ describe('artifact-builder handler', () => {
     const entries = extractZip(zip);
     expect([...entries.keys()].sort()).toEqual(['provider/a/x.jar', 'provider/b.txt']);
     expect(entries.get('provider/b.txt')!.toString()).toBe('bee');
+  });
+
+  describe('merge-jar', () => {
+    const FACTORY = 'META-INF/services/org.apache.flink.table.factories.Factory';
+    const jar = (entries: Record<string, string>) => buildZip(new Map(Object.entries(entries).map(([k, v]) => [k, Buffer.from(v)])));
+    /** Entry names in the order they are stored (local headers), as a JarInputStream reads them. */
+    const storedOrder = (zip: Buffer) => {
+      const names: string[] = [];
+      for (let o = 0; zip.readUInt32LE(o) === 0x04034b50;) {
+        const nameLength = zip.readUInt16LE(o + 26);
+        names.push(zip.toString('utf8', o + 30, o + 30 + nameLength));
+        o += 30 + nameLength + zip.readUInt16LE(o + 28) + zip.readUInt32LE(o + 18);
+      }
+      return names;
+    };
+
+    test('merges like maven-shade without relocation: classes kept, services concatenated, signatures dropped, a fresh manifest first', async () => {
+      const connector = await jar({
+        'META-INF/MANIFEST.MF': 'Manifest-Version: 1.0\r\nMain-Class: x\r\n',
+        'org/apache/flink/connector/kafka/KafkaSource.class': 'connector',
+        [FACTORY]: '# factories\norg.apache.flink.streaming.connectors.kafka.table.KafkaDynamicTableFactory\norg.apache.flink.streaming.connectors.kafka.table.UpsertKafkaDynamicTableFactory\n',
+        'META-INF/NOTICE': 'connector notice',
+        'module-info.class': 'module',
+      });
+      const clients = await jar({
+        'org/apache/kafka/common/security/auth/AuthenticateCallbackHandler.class': 'interface',
+        'META-INF/NOTICE': 'kafka notice',
+        'META-INF/versions/9/module-info.class': 'module',
+        'META-INF/INDEX.LIST': 'index',
+      });
+      const iam = await jar({
+        'software/amazon/msk/auth/iam/IAMClientCallbackHandler.class': 'handler',
+        [FACTORY]: 'org.apache.flink.streaming.connectors.kafka.table.KafkaDynamicTableFactory\r\ncom.example.Other # trailing comment\n',
+        'META-INF/SIGNER.SF': 'sig', 'META-INF/SIGNER.RSA': 'sig', 'META-INF/OTHER.DSA': 'sig', 'META-INF/KEY.EC': 'sig',
+        'META-INF/sub/keep.SF': 'not a signature: not directly under META-INF',
+      });
+      const merged = await mergeJars([{ name: 'connector', body: connector }, { name: 'clients', body: clients }, { name: 'iam', body: iam }]);
+      const entries = extractZip(merged.jar);
+      expect([...entries.keys()].sort()).toEqual([
+        'META-INF/MANIFEST.MF', 'META-INF/NOTICE', FACTORY, 'META-INF/sub/keep.SF',
+        'org/apache/flink/connector/kafka/KafkaSource.class',
+        'org/apache/kafka/common/security/auth/AuthenticateCallbackHandler.class',
+        'software/amazon/msk/auth/iam/IAMClientCallbackHandler.class',
+      ]);
+      expect(entries.get(FACTORY)!.toString()).toBe([
+        'org.apache.flink.streaming.connectors.kafka.table.KafkaDynamicTableFactory',
+        'org.apache.flink.streaming.connectors.kafka.table.UpsertKafkaDynamicTableFactory',
+        'com.example.Other',
+        '',
+      ].join('\n'));
+      expect(entries.get('META-INF/NOTICE')!.toString()).toBe('connector notice');
+      expect(merged.conflicts).toEqual(['META-INF/NOTICE']);
+      expect(entries.get('META-INF/MANIFEST.MF')!.toString()).toBe('Manifest-Version: 1.0\r\nCreated-By: cdk-agent-data-stack artifact-builder\r\n\r\n');
+      expect(storedOrder(merged.jar)[0]).toBe('META-INF/MANIFEST.MF');
+      // Deterministic: the same parts give the same bytes.
+      expect((await mergeJars([{ name: 'connector', body: connector }, { name: 'clients', body: clients }, { name: 'iam', body: iam }])).jar.equals(merged.jar)).toBe(true);
+    });
+
+    test('the handler downloads and verifies every part, merges the parts of one targetPath in order, and stores one JAR', async () => {
+      const a = await jar({ 'a/A.class': 'a', 'META-INF/services/s.S': 'a.Impl\n' });
+      const b = await jar({ 'b/B.class': 'b', 'META-INF/services/s.S': 'b.Impl\n' });
+      routes.set('/a.jar', () => ({ status: 200, body: a }));
+      routes.set('/a.jar.sha1', () => ({ status: 200, body: sha('sha1', a) }));
+      routes.set('/b.jar', () => ({ status: 200, body: b }));
+      s3Mock.on(HeadObjectCommand).rejects(Object.assign(new Error('NotFound'), { name: 'NotFound' }));
+      s3Mock.on(PutObjectCommand).resolves({ VersionId: 'v5' });
+      await handleArtifactEvent(event('Create', {
+        Sources: [
+          { url: `${base}/a.jar`, checksumUrl: `${base}/a.jar.sha1`, sha256: sha('sha256', a), extract: 'merge-jar', targetPath: 'lib/deps.jar' },
+          { url: `${base}/b.jar`, sha256: sha('sha256', b), extract: 'merge-jar', targetPath: 'lib/deps.jar' },
+        ],
+        Files: [{ path: 'main.py', content: 'print(1)' }],
+      }), { s3: new S3Client({ region: 'us-east-1' }), get, retry: fastRetry });
+      const zip = extractZip(s3Mock.commandCalls(PutObjectCommand)[0].args[0].input.Body as Buffer);
+      expect([...zip.keys()].sort()).toEqual(['lib/deps.jar', 'main.py']);
+      const merged = extractZip(zip.get('lib/deps.jar')!);
+      expect([...merged.keys()].sort()).toEqual(['META-INF/MANIFEST.MF', 'META-INF/services/s.S', 'a/A.class', 'b/B.class']);
+      expect(merged.get('META-INF/services/s.S')!.toString()).toBe('a.Impl\nb.Impl\n');
+    });
+
+    test('one part failing its pinned checksum fails the build and uploads nothing; a merge target must be a .jar path', async () => {
+      const a = await jar({ 'a/A.class': 'a' });
+      routes.set('/a.jar', () => ({ status: 200, body: a }));
+      s3Mock.on(HeadObjectCommand).rejects(Object.assign(new Error('NotFound'), { name: 'NotFound' }));
+      const deps = { s3: new S3Client({ region: 'us-east-1' }), get, retry: fastRetry };
+      await expect(handleArtifactEvent(event('Create', {
+        Sources: [
+          { url: `${base}/a.jar`, sha256: sha('sha256', a), extract: 'merge-jar', targetPath: 'lib/deps.jar' },
+          { url: `${base}/a.jar`, sha256: 'f'.repeat(64), extract: 'merge-jar', targetPath: 'lib/deps.jar' },
+        ],
+        Files: [],
+      }), deps)).rejects.toThrow(/checksum mismatch for .*\/a\.jar: pinned sha256 f{64}/);
+      await expect(handleArtifactEvent(event('Create', {
+        Sources: [{ url: `${base}/a.jar`, sha256: sha('sha256', a), extract: 'merge-jar', targetPath: 'lib/deps' }],
+        Files: [],
+      }), deps)).rejects.toThrow(/extract 'merge-jar' and needs a JAR file path/);
+      expect(s3Mock.commandCalls(PutObjectCommand)).toHaveLength(0);
+      await expect(mergeJars([{ name: 'broken.jar', body: Buffer.from('not a zip') }])).rejects.toThrow(/broken.jar is not a readable JAR/);
+    });
   });
 });

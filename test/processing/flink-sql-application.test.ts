@@ -59,8 +59,8 @@ describe('the application resource', () => {
           ParallelismConfiguration: { ConfigurationType: 'CUSTOM', Parallelism: 1, ParallelismPerKPU: 1, AutoScalingEnabled: true },
         },
         EnvironmentProperties: { PropertyGroups: [
-          { PropertyGroupId: 'kinesis.analytics.flink.run.options', PropertyMap: { python: 'main.py', jarfile: 'lib/flink-sql-connector-kafka-4.0.0-2.0.jar' } },
-          { PropertyGroupId: 'sql.runner', PropertyMap: { file: 'job.sql', jars: 'lib/aws-msk-iam-auth-2.2.0.jar' } },
+          { PropertyGroupId: 'kinesis.analytics.flink.run.options', PropertyMap: { python: 'main.py', jarfile: 'lib/pyflink-dependencies.jar' } },
+          { PropertyGroupId: 'sql.runner', PropertyMap: { file: 'job.sql' } },
           { PropertyGroupId: 'sql.variables', PropertyMap: { 'kafka.bootstrap.servers': 'b-1.agent.kafka.us-east-1.amazonaws.com:9098,b-2.agent.kafka.us-east-1.amazonaws.com:9098' } },
         ] },
       }),
@@ -156,7 +156,7 @@ describe('the application resource', () => {
           ParallelismConfiguration: { ConfigurationType: 'CUSTOM', Parallelism: 4, ParallelismPerKPU: 2, AutoScalingEnabled: false },
         }),
         EnvironmentProperties: { PropertyGroups: Match.arrayWith([
-          { PropertyGroupId: 'kinesis.analytics.flink.run.options', PropertyMap: { python: 'main.py', jarfile: 'lib/flink-sql-connector-kafka-3.3.0-1.20.jar' } },
+          { PropertyGroupId: 'kinesis.analytics.flink.run.options', PropertyMap: { python: 'main.py', jarfile: 'lib/pyflink-dependencies.jar' } },
         ]) },
       }),
       RunConfiguration: Match.objectLike({ ApplicationRestoreConfiguration: { ApplicationRestoreType: 'SKIP_RESTORE_FROM_SNAPSHOT' } }),
@@ -165,24 +165,47 @@ describe('the application resource', () => {
 });
 
 describe('the package', () => {
-  test('is built at deploy time from Maven Central JARs verified by their published checksums, plus the runner and the program', () => {
+  test('ships ONE JAR, merged at deploy time from the pinned Kafka connector, kafka-clients and aws-msk-iam-auth, each verified twice', () => {
     const { template, flink } = build();
+    const maven = (g: string, a: string, v: string) => `https://repo1.maven.org/maven2/${g.replace(/\./g, '/')}/${a}/${v}/${a}-${v}.jar`;
+    const sources = FlinkRuntime.FLINK_2_2.kafkaIamBundle!.map(pin => {
+      const [coordinates, sha256] = pin.split(' ');
+      const [g, a, v] = coordinates.split(':');
+      return { url: maven(g, a, v), checksumUrl: `${maven(g, a, v)}.sha1`, sha256, extract: 'merge-jar', targetPath: 'lib/pyflink-dependencies.jar' };
+    });
     template().hasResourceProperties('Custom::DeployTimeArtifact', {
       ObjectKey: Match.stringLikeRegexp('^flink/'),
-      Sources: [
-        {
-          url: 'https://repo1.maven.org/maven2/org/apache/flink/flink-sql-connector-kafka/4.0.0-2.0/flink-sql-connector-kafka-4.0.0-2.0.jar',
-          checksumUrl: 'https://repo1.maven.org/maven2/org/apache/flink/flink-sql-connector-kafka/4.0.0-2.0/flink-sql-connector-kafka-4.0.0-2.0.jar.sha1',
-          extract: 'none', targetPath: 'lib/flink-sql-connector-kafka-4.0.0-2.0.jar',
-        },
-        {
-          url: 'https://repo1.maven.org/maven2/software/amazon/msk/aws-msk-iam-auth/2.2.0/aws-msk-iam-auth-2.2.0.jar',
-          checksumUrl: 'https://repo1.maven.org/maven2/software/amazon/msk/aws-msk-iam-auth/2.2.0/aws-msk-iam-auth-2.2.0.jar.sha1',
-          extract: 'none', targetPath: 'lib/aws-msk-iam-auth-2.2.0.jar',
-        },
-      ],
+      Sources: sources,
       Files: [{ path: 'main.py', content: RUNNER }, { path: 'job.sql', content: flink.packagedSql }],
     });
+    // The unshaded connector (its factories serve 'kafka' and 'upsert-kafka'), one kafka-clients, the IAM library and its SDK.
+    expect(sources.slice(0, 3).map(s => s.url.split('/').pop())).toEqual(['flink-connector-kafka-4.0.0-2.0.jar', 'kafka-clients-3.9.0.jar', 'aws-msk-iam-auth-2.2.0.jar']);
+    expect(sources.map(s => s.url)).toEqual(expect.arrayContaining([maven('software.amazon.awssdk', 'sts', '2.26.8'), maven('software.amazon.awssdk', 'auth', '2.26.8')]));
+    expect(sources.some(s => /flink-sql-connector-kafka/.test(s.url))).toBe(false);
+    expect(new Set(sources.map(s => s.sha256)).size).toBe(sources.length);
+    // The only Java dependency entry: jarfile, no pipeline.jars.
+    template().hasResourceProperties('AWS::KinesisAnalyticsV2::Application', { ApplicationConfiguration: Match.objectLike({ EnvironmentProperties: { PropertyGroups: Match.arrayWith([
+      { PropertyGroupId: 'kinesis.analytics.flink.run.options', PropertyMap: { python: 'main.py', jarfile: 'lib/pyflink-dependencies.jar' } },
+      { PropertyGroupId: 'sql.runner', PropertyMap: { file: 'job.sql' } },
+    ]) } }) });
+  });
+
+  test('FLINK_1_20 merges its own pinned bundle (connector 3.3.0-1.20, kafka-clients 3.4.0)', () => {
+    const t = build({ runtime: FlinkRuntime.FLINK_1_20 }).template();
+    const artifact = Object.values(t.findResources('Custom::DeployTimeArtifact')).find((r: any) => r.Properties.ObjectKey.startsWith('flink/')) as any;
+    const names = artifact.Properties.Sources.map((s: any) => s.url.split('/').pop());
+    expect(names.slice(0, 3)).toEqual(['flink-connector-kafka-3.3.0-1.20.jar', 'kafka-clients-3.4.0.jar', 'aws-msk-iam-auth-2.2.0.jar']);
+    expect(artifact.Properties.Sources.every((s: any) => s.extract === 'merge-jar' && s.targetPath === 'lib/pyflink-dependencies.jar' && /^[0-9a-f]{64}$/.test(s.sha256))).toBe(true);
+  });
+
+  test('FlinkJar.merge and mergeFromMavenCentral validate their parts; a runtime without a pinned bundle needs dependencies', () => {
+    expect(() => FlinkJar.merge('x.jar', [])).toThrow(/parts is empty/);
+    const merged = FlinkJar.mergeFromMavenCentral('x.jar', [`a.b:c:1.0 ${'a'.repeat(64)}`]);
+    expect(() => FlinkJar.merge('y.jar', [merged])).toThrow(/part 'x.jar' is itself merged/);
+    expect(() => FlinkJar.mergeFromMavenCentral('x.jar', ['a.b:c:1.0'])).toThrow(/'a.b:c:1.0' is not 'groupId:artifactId:version sha256'/);
+    expect(() => build({ runtime: FlinkRuntime.of('FLINK-2_3', '5.0.0-2.2') })).toThrow(/runtime FLINK-2_3 has no pinned Kafka\/IAM bundle and dependencies is not set; give dependencies/);
+    const t = build({ runtime: FlinkRuntime.of('FLINK-2_3', '5.0.0-2.2', [`a.b:c:1.0 ${'c'.repeat(64)}`]) }).template();
+    t.hasResourceProperties('Custom::DeployTimeArtifact', { Sources: [Match.objectLike({ sha256: 'c'.repeat(64), extract: 'merge-jar', targetPath: 'lib/pyflink-dependencies.jar' })] });
   });
 
   test('custom dependencies: the first is the jarfile, a pinned sha256 travels with it, the rest go to pipeline.jars', () => {
@@ -358,6 +381,37 @@ describe('start, restart and stop', () => {
     const t = Template.fromStack(stack);
     t.resourceCountIs('Custom::FlinkApplicationStarter', 2);
     expect(Object.keys(t.findResources('AWS::Lambda::Function', { Properties: { Description: Match.stringLikeRegexp('Flink application starter') } }))).toHaveLength(2);
+  });
+
+  test('the deploy waits for a 3-minute soak without job restarts, reading the restart metric and the job\'s own log stream', () => {
+    const t = build().template();
+    t.hasResourceProperties('Custom::FlinkApplicationStarter', {
+      SoakSeconds: '180', RestartsMetric: 'numRestarts', AllowNonRestoredState: 'false',
+      LogGroupName: { Ref: Match.stringLikeRegexp('^OrdersLogs') }, LogStreamName: { Ref: Match.stringLikeRegexp('^OrdersLogStream') },
+    });
+    const statements = policyStatements(t, /^CdkAgentDataStackFlinkStarterIsCompleteRole/);
+    expect(statements).toEqual(expect.arrayContaining([
+      { Action: 'cloudwatch:GetMetricData', Effect: 'Allow', Resource: '*' },
+      { Action: 'logs:FilterLogEvents', Effect: 'Allow', Resource: { 'Fn::GetAtt': [expect.stringMatching(/^OrdersLogs/), 'Arn'] } },
+    ]));
+    // Flink 1.x names the counter fullRestarts; without logging there is no stream to read.
+    const old = build({ runtime: FlinkRuntime.FLINK_1_20, logging: false, soakPeriod: Duration.seconds(0) }).template();
+    old.hasResourceProperties('Custom::FlinkApplicationStarter', { SoakSeconds: '0', RestartsMetric: 'fullRestarts', LogGroupName: Match.absent(), LogStreamName: Match.absent() });
+  });
+
+  test('allowNonRestoredState reaches both the application\'s run configuration (CloudFormation updates) and the starter', () => {
+    const t = build({ allowNonRestoredState: true }).template();
+    t.hasResourceProperties('AWS::KinesisAnalyticsV2::Application', { RunConfiguration: {
+      ApplicationRestoreConfiguration: { ApplicationRestoreType: 'RESTORE_FROM_LATEST_SNAPSHOT' },
+      FlinkRunConfiguration: { AllowNonRestoredState: true },
+    } });
+    t.hasResourceProperties('Custom::FlinkApplicationStarter', { AllowNonRestoredState: 'true' });
+  });
+
+  test('fails when soakPeriod is over 15 minutes or leaves the provider no time', () => {
+    expect(() => build({ soakPeriod: Duration.minutes(16) })).toThrow(/soakPeriod is 960 s; give at most 15 minutes/);
+    expect(() => build({ soakPeriod: Duration.minutes(10) })).toThrow(/startTimeout \(1200 s\) plus soakPeriod \(600 s\) is 1800 s; keep the sum within 27 minutes/);
+    expect(() => build({ soakPeriod: Duration.minutes(10), startTimeout: Duration.minutes(15) })).not.toThrow();
   });
 
   test('autoStart false leaves the application stopped; RETAIN keeps it running on delete', () => {

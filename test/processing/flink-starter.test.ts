@@ -1,12 +1,15 @@
-// The start/stop custom resource against a mocked Managed Service for Apache Flink API: create, update with snapshot restore, delete, failures and timeouts.
+// The start/stop custom resource against mocked Managed Service for Apache Flink, CloudWatch and CloudWatch Logs APIs: create, update with snapshot restore, the no-restart soak, delete, failures and timeouts.
+import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import {
   DescribeApplicationCommand, DescribeApplicationOperationCommand, KinesisAnalyticsV2Client, ListApplicationOperationsCommand,
   ListApplicationSnapshotsCommand, ResourceNotFoundException, StartApplicationCommand, StopApplicationCommand,
 } from '@aws-sdk/client-kinesis-analytics-v2';
 import { mockClient } from 'aws-sdk-client-mock';
-import { isComplete, onEvent, StarterEvent } from '../../lambda/flink-starter/starter';
+import { ApplicationLogs, isComplete, onEvent, StarterEvent } from '../../lambda/flink-starter/starter';
 
 const mock = mockClient(KinesisAnalyticsV2Client);
+const cwMock = mockClient(CloudWatchClient);
+const cloudwatch = new CloudWatchClient({ region: 'us-east-1' });
 const client = new KinesisAnalyticsV2Client({ region: 'us-east-1' });
 const NAME = 'orders-enrichment';
 const T0 = 1_700_000_000_000;
@@ -21,14 +24,17 @@ function status(s: string) {
   mock.on(DescribeApplicationCommand).resolves({ ApplicationDetail: { ApplicationStatus: s } as any });
 }
 
-beforeEach(() => mock.reset());
+beforeEach(() => {
+  mock.reset();
+  cwMock.reset();
+});
 
 describe('create', () => {
   test('starts a READY application without restoring a snapshot and waits for RUNNING', async () => {
     status('READY');
     mock.on(StartApplicationCommand).resolves({ OperationId: 'op-1' });
     const result = await onEvent(client, event('Create'), clock(T0));
-    expect(result).toEqual({ PhysicalResourceId: NAME, Data: { Target: 'RUNNING', StartedAt: T0, OperationId: 'op-1', RestoreType: 'SKIP_RESTORE_FROM_SNAPSHOT' } });
+    expect(result).toEqual({ PhysicalResourceId: NAME, Data: { Target: 'RUNNING', StartedAt: T0, FreshJob: true, OperationId: 'op-1', RestoreType: 'SKIP_RESTORE_FROM_SNAPSHOT' } });
     expect(mock.commandCalls(StartApplicationCommand)[0].args[0].input).toEqual({
       ApplicationName: NAME,
       RunConfiguration: {
@@ -50,7 +56,7 @@ describe('create', () => {
       mock.reset();
       status(s);
       const result = await onEvent(client, event('Create'), clock(T0));
-      expect(result.Data).toEqual({ Target: 'RUNNING', StartedAt: T0 });
+      expect(result.Data).toEqual({ Target: 'RUNNING', StartedAt: T0, FreshJob: true });
       expect(mock.commandCalls(StartApplicationCommand)).toHaveLength(0);
     }
   });
@@ -138,6 +144,141 @@ describe('update', () => {
       OperationFailureDetails: { ErrorInfo: { ErrorString: 'Kafka: Not authorized to access group' } },
     } });
     await expect(isComplete(client, { ...event('Update'), Data: data }, clock(T0 + 30_000))).rejects.toThrow(`Flink application ${NAME} failed to start: Kafka: Not authorized to access group`);
+  });
+});
+
+describe('snapshots and non-restored state', () => {
+  test('pages through every snapshot: a READY one on a later page still restores', async () => {
+    status('READY');
+    mock.on(ListApplicationSnapshotsCommand)
+      .resolves({ SnapshotSummaries: [] })
+      .on(ListApplicationSnapshotsCommand, { NextToken: undefined })
+      .resolves({ SnapshotSummaries: [{ SnapshotName: 'being-made', SnapshotStatus: 'CREATING' } as any, { SnapshotName: 'going', SnapshotStatus: 'DELETING' } as any], NextToken: 'page-2' })
+      .on(ListApplicationSnapshotsCommand, { NextToken: 'page-2' })
+      .resolves({ SnapshotSummaries: [{ SnapshotName: 'older', SnapshotStatus: 'READY' } as any] });
+    mock.on(StartApplicationCommand).resolves({ OperationId: 'op-5' });
+    const result = await onEvent(client, event('Update'), clock(T0));
+    expect(result.Data.RestoreType).toBe('RESTORE_FROM_LATEST_SNAPSHOT');
+    expect(mock.commandCalls(ListApplicationSnapshotsCommand).map(c => c.args[0].input)).toEqual([
+      { ApplicationName: NAME, Limit: 50, NextToken: undefined },
+      { ApplicationName: NAME, Limit: 50, NextToken: 'page-2' },
+    ]);
+  });
+
+  test('allowNonRestoredState reaches StartApplication on update (and stays false by default)', async () => {
+    for (const [allow, expected] of [['true', true], [undefined, false]] as const) {
+      mock.reset();
+      status('READY');
+      mock.on(ListApplicationSnapshotsCommand).resolves({ SnapshotSummaries: [{ SnapshotName: 's', SnapshotStatus: 'READY' } as any] });
+      mock.on(StartApplicationCommand).resolves({ OperationId: 'op-6' });
+      await onEvent(client, event('Update', {}, allow ? { AllowNonRestoredState: allow } : {}), clock(T0));
+      expect(mock.commandCalls(StartApplicationCommand)[0].args[0].input.RunConfiguration).toEqual({
+        ApplicationRestoreConfiguration: { ApplicationRestoreType: 'RESTORE_FROM_LATEST_SNAPSHOT' },
+        FlinkRunConfiguration: { AllowNonRestoredState: expected },
+      });
+    }
+  });
+
+  test('an update that changed the application resubmitted the job; one that changed nothing did not', async () => {
+    status('RUNNING');
+    const changed = await onEvent(client, event('Update', { OldResourceProperties: { ApplicationName: NAME, ConfigurationHash: 'a' } }, { ConfigurationHash: 'b' }), clock(T0));
+    expect(changed.Data.FreshJob).toBe(true);
+    const same = await onEvent(client, event('Update', { OldResourceProperties: { ApplicationName: NAME, ConfigurationHash: 'a' } }, { ConfigurationHash: 'a' }), clock(T0));
+    expect(same.Data.FreshJob).toBe(false);
+  });
+});
+
+describe('soak: RUNNING is not enough, the job must run without restarts', () => {
+  const SOAK = { SoakSeconds: '180', RestartsMetric: 'numRestarts', LogGroupName: '/flink/orders', LogStreamName: 'app' };
+  const data = { Target: 'RUNNING' as const, StartedAt: T0, FreshJob: true, OperationId: 'op-1', RestoreType: 'SKIP_RESTORE_FROM_SNAPSHOT' };
+  /** CloudWatch answers GetMetricData with these per-minute Maximum values of the restart metric. */
+  const restarts = (...values: number[]) => cwMock.on(GetMetricDataCommand).resolves({
+    MetricDataResults: [{ Id: 'restarts', StatusCode: 'Complete', Timestamps: values.map((_, i) => new Date(T0 + (i + 1) * 60_000)), Values: values }],
+  });
+  /** FilterLogEvents answers, as CloudWatch Logs returns the JSON records Managed Service for Apache Flink writes. */
+  const logRecords = (...records: object[]): ApplicationLogs & { calls: any[] } => {
+    const calls: any[] = [];
+    return {
+      calls,
+      async filterLogEvents(input) {
+        calls.push(input);
+        return { events: records.map((r, i) => ({ timestamp: T0 + 60_000 + i * 1000, message: JSON.stringify(r), logStreamName: 'app', eventId: String(i) })) };
+      },
+    };
+  };
+  const record = (messageType: string, message: string, throwableInformation?: string) => ({
+    locationInformation: 'org.apache.flink.runtime.executiongraph.ExecutionGraph.transitionState(ExecutionGraph.java:1100)',
+    logger: 'org.apache.flink.runtime.executiongraph.ExecutionGraph', message, ...(throwableInformation ? { throwableInformation } : {}),
+    threadName: 'flink-pekko.actor.default-dispatcher-5', applicationARN: `arn:aws:kinesisanalytics:us-east-1:123456789012:application/${NAME}`,
+    applicationVersionId: '3', messageSchemaVersion: '1', messageType,
+  });
+
+  test('a job that restarts while the application is RUNNING fails the deploy with the job\'s first exception', async () => {
+    status('RUNNING');
+    restarts(0, 1, 3);
+    const logs = logRecords(
+      record('INFO', 'Job insert-into_default_catalog.default_database.orders_enriched (ab12) switched from state RUNNING to RESTARTING.',
+        'org.apache.flink.runtime.JobException: Recovery is suppressed\n\tat x\nCaused by: org.apache.flink.kafka.shaded.org.apache.kafka.common.KafkaException: Failed to create new KafkaAdminClient\nCaused by: java.lang.ClassCastException: class software.amazon.msk.auth.iam.IAMClientCallbackHandler cannot be cast to class org.apache.flink.kafka.shaded.org.apache.kafka.common.security.auth.AuthenticateCallbackHandler'),
+      record('ERROR', 'a later repetition', 'java.lang.IllegalStateException: later'),
+    );
+    await expect(isComplete({ flink: client, cloudwatch, logs }, { ...event('Create', {}, SOAK), Data: data }, clock(T0 + 4 * 60_000)))
+      .rejects.toThrow(`Flink application ${NAME} is RUNNING but its job restarted 3 time(s) since the deploy began (CloudWatch AWS/KinesisAnalytics numRestarts): `
+        + 'Job insert-into_default_catalog.default_database.orders_enriched (ab12) switched from state RUNNING to RESTARTING.: java.lang.ClassCastException: class software.amazon.msk.auth.iam.IAMClientCallbackHandler cannot be cast to class');
+    expect(logs.calls[0]).toEqual({ logGroupName: '/flink/orders', logStreamNames: ['app'], startTime: T0, filterPattern: '?ERROR ?Exception ?Error', nextToken: undefined, limit: 100 });
+    expect(cwMock.commandCalls(GetMetricDataCommand)[0].args[0].input).toEqual({
+      StartTime: new Date(Math.ceil(T0 / 60_000) * 60_000),
+      EndTime: new Date(T0 + 4 * 60_000),
+      ScanBy: 'TimestampAscending',
+      NextToken: undefined,
+      MetricDataQueries: [{
+        Id: 'restarts',
+        MetricStat: { Metric: { Namespace: 'AWS/KinesisAnalytics', MetricName: 'numRestarts', Dimensions: [{ Name: 'Application', Value: NAME }] }, Period: 60, Stat: 'Maximum' },
+        ReturnData: true,
+      }],
+    });
+  });
+
+  test('a healthy job completes only after the soak\'s datapoints are in, all without restarts', async () => {
+    status('RUNNING');
+    const logs = logRecords();
+    restarts(0, 0);
+    expect(await isComplete({ flink: client, cloudwatch, logs }, { ...event('Create', {}, SOAK), Data: data }, clock(T0 + 3 * 60_000))).toEqual({ IsComplete: false });
+    restarts(0, 0, 0);
+    expect(await isComplete({ flink: client, cloudwatch, logs }, { ...event('Create', {}, SOAK), Data: data }, clock(T0 + 4 * 60_000)))
+      .toEqual({ IsComplete: true, Data: { Status: 'RUNNING', RestoreType: 'SKIP_RESTORE_FROM_SNAPSHOT' } });
+    expect(logs.calls).toEqual([]);
+  });
+
+  test('a job this deploy did not resubmit counts only new restarts; a fresh one counts its first value too', async () => {
+    status('RUNNING');
+    restarts(2, 2, 2);
+    const logs = logRecords();
+    expect((await isComplete({ flink: client, cloudwatch, logs }, { ...event('Update', {}, SOAK), Data: { ...data, FreshJob: false } }, clock(T0 + 4 * 60_000))).IsComplete).toBe(true);
+    await expect(isComplete({ flink: client, cloudwatch, logs }, { ...event('Update', {}, SOAK), Data: data }, clock(T0 + 4 * 60_000))).rejects.toThrow(/restarted 2 time\(s\)/);
+  });
+
+  test('a changed SQL that cannot restore the snapshot names allowNonRestoredState as the fix', async () => {
+    status('RUNNING');
+    restarts(1);
+    const logs = logRecords(record('INFO', 'Job orders (cd34) switched from state RUNNING to RESTARTING.',
+      'java.lang.IllegalStateException: Failed to rollback to checkpoint/savepoint s3://snap. Cannot map checkpoint/savepoint state for operator 8f3a to the new program, because the operator is not available in the new program. If you want to allow to skip this, you can set the --allowNonRestoredState option on the CLI.'));
+    await expect(isComplete({ flink: client, cloudwatch, logs }, { ...event('Update', {}, SOAK), Data: data }, clock(T0 + 2 * 60_000)))
+      .rejects.toThrow(/Cannot map checkpoint\/savepoint state for operator 8f3a.*Deploy it once with allowNonRestoredState: true/);
+  });
+
+  test('without the metric\'s datapoints the deploy fails after the soak and its grace, saying how to proceed', async () => {
+    status('RUNNING');
+    restarts();
+    const logs = logRecords();
+    expect(await isComplete({ flink: client, cloudwatch, logs }, { ...event('Create', {}, SOAK), Data: data }, clock(T0 + 600_000 + 180_000 + 299_000))).toEqual({ IsComplete: false });
+    await expect(isComplete({ flink: client, cloudwatch, logs }, { ...event('Create', {}, SOAK), Data: data }, clock(T0 + 600_000 + 180_000 + 301_000)))
+      .rejects.toThrow(/CloudWatch published 0 of the 3 one-minute numRestarts datapoints the 180s soak needs.*soakPeriod to Duration.seconds\(0\)/);
+  });
+
+  test('with the soak off (SoakSeconds 0) RUNNING completes at once, reading no metric', async () => {
+    status('RUNNING');
+    expect((await isComplete({ flink: client, cloudwatch }, { ...event('Create', {}, { SoakSeconds: '0' }), Data: data }, clock(T0))).IsComplete).toBe(true);
+    expect(cwMock.commandCalls(GetMetricDataCommand)).toHaveLength(0);
   });
 });
 

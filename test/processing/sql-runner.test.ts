@@ -90,6 +90,17 @@ describe('flink-sql-runner main.py', () => {
     expect(r.calls[r.calls.length - 1]).toEqual(['result.wait']);
   });
 
+  test('locally (IS_LOCAL) the jarfile the service would load goes first into pipeline.jars; on the service it is left to the service', () => {
+    const sql = "CREATE TABLE s (x INT) WITH ('connector' = 'datagen');\nINSERT INTO s SELECT 1;";
+    const groups = [{ PropertyGroupId: 'kinesis.analytics.flink.run.options', PropertyMap: { python: 'main.py', jarfile: 'lib/pyflink-dependencies.jar' } }];
+    const local = run(sql, groups, { IS_LOCAL: 'true' });
+    expect(local.status).toBe(0);
+    expect(local.calls.find(c => c[0] === 'config.set')![2]).toMatch(/^file:\/\/\/.*\/flink-runner-[^/]+\/lib\/pyflink-dependencies\.jar$/);
+    const deployed = run(sql, groups);
+    expect(deployed.status).toBe(0);
+    expect(deployed.calls.some(c => c[0] === 'config.set' && c[1] === 'pipeline.jars')).toBe(false);
+  });
+
   test('inline statements in the runtime properties take precedence over the file', () => {
     const r = run('this file is not read', [{ PropertyGroupId: 'sql.runner', PropertyMap: { statements: "CREATE TABLE s (x INT) WITH ('connector' = 'datagen'); INSERT INTO s SELECT 1" } }]);
     expect(r.status).toBe(0);

@@ -119,13 +119,23 @@ export function deployedConnector(template: CfnTemplate): DeployedConnector {
   };
 }
 
-/** The `AWS::MSK::Topic` resources as topics to create (`Configs` decoded from base64 properties lines). */
+/** `AWS::MSK::Topic.Configs` as the construct encodes it: base64 of a JSON object of strings (docs/streaming.md). */
+function decodeTopicConfigs(value: string): Record<string, string> {
+  const decoded: unknown = JSON.parse(Buffer.from(value, 'base64').toString('utf8'));
+  if (typeof decoded !== 'object' || decoded === null || Array.isArray(decoded)
+    || Object.values(decoded).some(v => typeof v !== 'string')) {
+    throw new Error(`AWS::MSK::Topic Configs is not base64 of a JSON object of strings: ${JSON.stringify(decoded)}`);
+  }
+  return decoded as Record<string, string>;
+}
+
+/** The `AWS::MSK::Topic` resources as topics to create (`Configs` decoded from base64 JSON). */
 export function declaredTopics(template: CfnTemplate): TopicSpec[] {
   return resourcesOfType(template, 'AWS::MSK::Topic').map(([, p]) => ({
     name: p.TopicName,
     partitions: p.PartitionCount,
     replicationFactor: p.ReplicationFactor,
-    configs: p.Configs ? parseProperties(Buffer.from(resolveValue(template, p.Configs, {}), 'base64').toString('utf8')) : {},
+    configs: p.Configs ? decodeTopicConfigs(resolveValue(template, p.Configs, {})) : {},
   }));
 }
 
