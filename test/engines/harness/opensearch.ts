@@ -5,9 +5,11 @@ import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import type { Client } from '@opensearch-project/opensearch';
 import { freePort } from '../../../cli/dev/embedded-postgres';
+import { createSearchClient } from '../../../lambda/shared/search-client';
 import { JvmProcess, logContains, startJvm, waitUntil } from './jvm';
-import { classpathOf, directorySize, ENGINE_CACHE_DIR, EngineUnavailableError, resolveDependencies } from './maven';
+import { classpathOf, ENGINE_CACHE_DIR, EngineUnavailableError, resolveDependencies } from './maven';
 
 /**
  * The OpenSearch version the harness runs. AgentSearch deploys OpenSearch 3.7 by default (`OPENSEARCH_3_7`), but Maven
@@ -174,7 +176,42 @@ export async function startOpenSearch(options: OpenSearchOptions = {}): Promise<
   return { url, version, workDir, startupMs: Date.now() - started, downloadBytes: dist.downloadBytes, jvm, stop };
 }
 
-/** Size of the harness's OpenSearch cache directory (for figures). */
-export function openSearchCacheBytes(dist: OpenSearchDistribution): number {
-  return directorySize(dist.classpathDir);
+/** A `Custom::AgentSearchIndex` as the template declares it (`ServiceToken` left out, `Endpoint` unresolved). */
+export interface DeployedSearchIndex {
+  readonly logicalId: string;
+  readonly properties: { Endpoint: unknown; Alias: string; Index: string; Mappings: string; StaticSettings: string; DynamicSettings: string; RemoveOnDelete?: string };
+}
+
+/** The view indexes a synthesized stack asks the index handler to create. */
+export function deployedSearchIndexes(template: { Resources: Record<string, { Type: string; Properties?: Record<string, any> }> }): DeployedSearchIndex[] {
+  return Object.entries(template.Resources).filter(([, r]) => r.Type === 'Custom::AgentSearchIndex').map(([logicalId, r]) => {
+    const { ServiceToken: _token, ...properties } = r.Properties ?? {};
+    return { logicalId, properties: properties as DeployedSearchIndex['properties'] };
+  });
+}
+
+/**
+ * The one local mapping rule for search indexes: a `knn_vector` on the `faiss` engine becomes the `lucene` engine (same method,
+ * space type and parameters). The k-NN plugin on Maven Central carries no native libraries, so faiss cannot build a graph here:
+ * indexing a vector fails with `UnsatisfiedLinkError: no opensearchknn_faiss_avx512_spr in java.library.path` and closes the shard.
+ */
+export function withLuceneVectors(mappingsJson: string): { mappings: string; changed: string[] } {
+  const mappings = JSON.parse(mappingsJson) as { properties: Record<string, { type?: string; method?: { engine?: string } }> };
+  const changed: string[] = [];
+  for (const [name, field] of Object.entries(mappings.properties)) {
+    if (field.type === 'knn_vector' && field.method?.engine === 'faiss') {
+      field.method.engine = 'lucene';
+      changed.push(name);
+    }
+  }
+  return { mappings: JSON.stringify(mappings), changed };
+}
+
+/**
+ * The Lambdas' own client (`createSearchClient`, SigV4-signed) pointed at the local node over plain HTTP, as the unit tests point
+ * it at the stand-in. Without the security plugin the node accepts every request and ignores the signature; on AWS the domain
+ * checks it (IAM, then fine-grained access control).
+ */
+export function localSearchClient(url: string, requestTimeoutMs = 30_000): Client {
+  return createSearchClient({ endpoint: url, region: 'us-east-1', requestTimeoutMs, credentials: async () => ({ accessKeyId: 'AKIDLOCAL', secretAccessKey: 'local' }) });
 }
