@@ -131,7 +131,7 @@ describe('strict mappings on the real engine', () => {
       // MicroTimestamp (converted to millis by the writer), nulls everywhere, a json array
       { id: 3, price: null, active: null, tier: null, note: null, name: null, changed_at: 1_764_000_000_123_456, attrs: [1, 'two'] },
       // NanoTimestamp, a date-only string, scalar json
-      { id: 4, price: -0.001, changed_at: 1_764_000_000_123_456_789, attrs: 42 },
+      { id: 4, price: -0.001, changed_at: Number('1764000000123456789'), attrs: 42 },
       { id: 5, changed_at: '2026-11-27' },
     ];
     const result = await writeSearchBatch(client, ALL_TYPES, rows.map((r, i) => stored(ALL_TYPES, Number(r.id), 10 + i, r)), { maxAttempts: 1 });
