@@ -163,13 +163,18 @@ function vectorEssentials(m: FieldMapping): FieldMapping {
   };
 }
 
+/** The `date` format OpenSearch applies when none is given; GET _mapping leaves it out. */
+const DEFAULT_DATE_FORMAT = 'strict_date_optional_time||epoch_millis';
+
 function normalize(m: unknown): unknown {
   if (Array.isArray(m)) return m.map(normalize);
   if (m === null || typeof m !== 'object') return m;
   const out: Record<string, unknown> = {};
   const obj = m as Record<string, unknown>;
-  // OpenSearch omits `type: object` for objects with properties when returning mappings.
-  const keys = Object.keys(obj).filter(k => !(k === 'type' && obj[k] === 'object' && 'properties' in obj)).sort();
+  // OpenSearch omits, when returning mappings, `type: object` for objects with properties and a `date`'s `format` when it is
+  // the default (`strict_date_optional_time||epoch_millis`, the format timestamp fields declare).
+  const keys = Object.keys(obj).filter(k => !(k === 'type' && obj[k] === 'object' && 'properties' in obj)
+    && !(k === 'format' && obj.type === 'date' && obj[k] === DEFAULT_DATE_FORMAT)).sort();
   for (const k of keys) out[k] = normalize(obj[k]);
   return out;
 }

@@ -6,3 +6,4 @@ export * from './maven';
 export * from './plugin';
 export * from './template';
 export * from './tls';
+export * from './opensearch';

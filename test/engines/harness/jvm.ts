@@ -16,6 +16,8 @@ export interface JvmOptions {
   readonly logFile: string;
   /** Extra JVM options (system properties). */
   readonly jvmOptions?: string[];
+  /** The `java` to run. @default - javaCommand() (JAVA_HOME's, Java 17 or later) */
+  readonly java?: string;
 }
 
 export interface JvmProcess {
@@ -36,7 +38,7 @@ const BASE_JVM_OPTIONS = ['-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', '-Xshar
 
 export function startJvm(o: JvmOptions): JvmProcess {
   const out = fs.openSync(o.logFile, 'a');
-  const child = spawn(javaCommand(), [
+  const child = spawn(o.java ?? javaCommand(), [
     `-Xmx${o.heapMb}m`, `-Xms${Math.min(64, o.heapMb)}m`, ...BASE_JVM_OPTIONS, ...(o.jvmOptions ?? []),
     '-cp', o.classpath, o.mainClass, ...(o.args ?? []),
   ], { cwd: o.cwd, stdio: ['ignore', out, out] });
