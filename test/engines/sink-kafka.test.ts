@@ -218,7 +218,6 @@ async function chaosRun(o: { seed: number; changes: number; m: EventSourceMappin
   const seen = new Map<string, number>();
   let crashed = 0;
   let deliveries = 0;
-  let p!: LocalMskEventSource;
   let restarting: Promise<void> | undefined;
   const restart = () => {
     restarting ??= (async () => {
@@ -229,7 +228,7 @@ async function chaosRun(o: { seed: number; changes: number; m: EventSourceMappin
     return restarting;
   };
   const writer = cacheBatchWriter(cache);
-  p = poller(o.m, async event => {
+  const p: LocalMskEventSource = poller(o.m, async event => {
     deliveries += 1;
     for (const r of Object.values(event.records).flat() as MskEventRecord[]) {
       const k = `${r.partition}@${r.offset}`;

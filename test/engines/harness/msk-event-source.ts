@@ -172,7 +172,7 @@ export class LocalMskEventSource {
         } catch (e) {
           // The half-written last line of a poller killed while printing a batch: that batch was never delivered.
           if (generation !== this.generation) return;
-          throw new Error(`event source poller printed a line that is not JSON (${(e as Error).message}): ${line.slice(0, 200)}`);
+          throw new Error(`event source poller printed a line that is not JSON (${(e as Error).message}): ${line.slice(0, 200)}`, { cause: e });
         }
         if (msg.ready) resolve();
         // One batch at a time: the poller waits for the answer before it reads on.
