@@ -1,0 +1,184 @@
+// The example's CDC path on the real engines, for the sink tests and the engines bench: a private PostgreSQL (wal_level=logical, TLS)
+// with the example schema, prepared by the real bootstrap handler, Kafka with the declared topics, and Kafka Connect running the
+// synthesized Debezium connector and worker configuration (mapped for the local broker by the template reader's rules only).
+import * as crypto from 'crypto';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { Template } from 'aws-cdk-lib/assertions';
+import { mockClient } from 'aws-sdk-client-mock';
+import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
+import { Client } from 'pg';
+import { defineExampleApp } from '../../../bin/example';
+import { startLocalPostgres, type LocalPostgres } from '../../../cli/dev/embedded-postgres';
+import { onEvent, type BootstrapProperties } from '../../../lambda/replication-bootstrap';
+import type { ViewConfig } from '../../../lambda/shared/view-config';
+import { testApp } from '../../helpers/app';
+import { startConnect, type LocalConnect } from './connect';
+import { createTopics, kafkaClasspathDir, startKafka, type LocalKafka } from './kafka';
+import { installPlugin } from './plugin';
+import {
+  bootstrapProperties, CfnTemplate, declaredTopics, deployedConnector, deployedViews, mapForLocal, parseProperties, resolveValue, secretFileName,
+} from './template';
+import { selfSignedCertificate } from './tls';
+
+/** The example stack (development profile) as synthesized, with what the engines need from it. */
+export interface SynthesizedExample {
+  readonly template: CfnTemplate;
+  readonly views: ViewConfig[];
+}
+
+export function synthesizeExample(profile = 'development'): SynthesizedExample {
+  const template = Template.fromStack(defineExampleApp(testApp(), { profile })).toJSON() as CfnTemplate;
+  return { template, views: deployedViews(template) };
+}
+
+/** The source database: a private PostgreSQL with the decisive RDS settings (logical WAL, TLS) and the example schema. */
+export interface SourceDatabase {
+  readonly db: LocalPostgres;
+  readonly password: string;
+  /** A client connected as the admin user (kept open for the caller). */
+  readonly admin: Client;
+  stop(): Promise<void>;
+}
+
+export async function startSourceDatabase(): Promise<SourceDatabase> {
+  const password = `engine-${crypto.randomBytes(6).toString('hex')}`;
+  const db = await startLocalPostgres({ walLevel: 'logical', password, database: 'shop' });
+  const admin = new Client({ ...db.connection });
+  try {
+    await admin.connect();
+    const stat = fs.statSync(db.dataDir);
+    const cert = selfSignedCertificate(db.dataDir, { uid: stat.uid, gid: stat.gid });
+    await admin.query(`ALTER SYSTEM SET ssl_cert_file = '${cert.certFile}'`);
+    await admin.query(`ALTER SYSTEM SET ssl_key_file = '${cert.keyFile}'`);
+    await admin.query('ALTER SYSTEM SET ssl = on');
+    await admin.query('SELECT pg_reload_conf()');
+    await admin.query(fs.readFileSync(path.join(__dirname, '..', '..', '..', 'cli', 'dev', 'example-schema.sql'), 'utf8'));
+  } catch (e) {
+    await admin.end().catch(() => undefined);
+    await db.stop();
+    throw e;
+  }
+  return {
+    db, password, admin,
+    async stop() {
+      await admin.end().catch(() => undefined);
+      await db.stop();
+    },
+  };
+}
+
+export interface EnginePipeline {
+  readonly kafka: LocalKafka;
+  readonly connect: LocalConnect;
+  readonly connectorName: string;
+  /** The connector configuration as created (resolved and mapped). */
+  readonly connectorConfig: Record<string, string>;
+  /** Start-up figures (ms). */
+  readonly timings: Record<string, number>;
+  stop(): Promise<void>;
+}
+
+export interface EnginePipelineOptions {
+  readonly example: SynthesizedExample;
+  readonly source: SourceDatabase;
+  /** Progress lines. @default - silent */
+  readonly log?: (line: string) => void;
+}
+
+/**
+ * Starts Kafka and Kafka Connect, creates the declared topics, runs the real bootstrap handler against the source (Secrets Manager
+ * mocked, the secrets also written as files for the worker's mapped config provider) and creates the synthesized connector; resolves
+ * when it is RUNNING. Everything started is stopped on failure.
+ */
+export async function startEnginePipeline(o: EnginePipelineOptions): Promise<EnginePipeline> {
+  const log = o.log ?? (() => undefined);
+  const timings: Record<string, number> = {};
+  const cleanups: Array<() => Promise<unknown>> = [];
+  const stop = async () => {
+    for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);
+  };
+  const time = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
+    const t0 = Date.now();
+    try {
+      return await fn();
+    } finally {
+      timings[what] = Date.now() - t0;
+      log(`${what}: ${timings[what]} ms`);
+    }
+  };
+  try {
+    const { template } = o.example;
+    const deployed = deployedConnector(template);
+    kafkaClasspathDir();
+    const plugin = await time('install PostgreSQL plugin', () => installPlugin({
+      name: 'debezium-postgres', sources: deployed.pluginSources, substitute: s => s.url.includes('/msk-config-providers/'),
+    }));
+    const kafka = await time('start Kafka', () => startKafka());
+    cleanups.push(() => kafka.stop());
+    await time('create declared topics', () => createTopics(kafka.bootstrapServers, declaredTopics(template).map(t => ({ ...t, replicationFactor: 1 }))));
+
+    const secretsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'engine-secrets-'));
+    cleanups.push(async () => fs.rmSync(secretsDir, { recursive: true, force: true }));
+    const secrets = new Map<string, Record<string, string>>();
+    const mock = mockClient(SecretsManagerClient);
+    cleanups.push(async () => mock.restore());
+    mock.on(GetSecretValueCommand).callsFake(input => {
+      const value = secrets.get(input.SecretId);
+      if (!value) throw new Error(`ResourceNotFoundException: ${input.SecretId}`);
+      return { SecretString: JSON.stringify(value) };
+    });
+    const putSecret = (arn: string, value: Record<string, string>) => {
+      secrets.set(arn, value);
+      fs.writeFileSync(path.join(secretsDir, secretFileName(arn)), Object.entries(value).map(([k, v]) => `${k}=${v}`).join('\n') + '\n');
+    };
+
+    const worker = mapForLocal(parseProperties(Buffer.from(resolveValue(template, { 'Fn::Base64': deployed.workerPropertiesContent }, {}), 'base64').toString('utf8')));
+    const connect = await time('start Kafka Connect', () => startConnect({
+      bootstrapServers: kafka.bootstrapServers, pluginPath: [plugin.pluginPath], cwd: secretsDir,
+      // MSK Connect does not let a worker configuration set the override policy (FACTS.md): the connector must not need one.
+      workerProperties: { 'connector.client.config.override.policy': 'None', ...worker.properties },
+    }));
+    cleanups.push(() => connect.stop());
+
+    const refs = { bootstrapServers: kafka.bootstrapServers, databaseHost: '127.0.0.1', databasePort: o.source.db.port };
+    const props: BootstrapProperties = bootstrapProperties(template, refs);
+    putSecret(props.AdminSecretArn, { username: 'postgres', password: o.source.password });
+    putSecret(props.ReplicationSecretArn, {
+      username: props.ReplicationUsername, password: `Repl-${crypto.randomBytes(8).toString('hex')}`, engine: props.Engine, host: '127.0.0.1', port: String(o.source.db.port),
+    });
+    const event = {
+      RequestType: 'Create', ServiceToken: 'arn:aws:lambda:us-east-1:123456789012:function:provider', ResponseURL: 'https://example.invalid/response',
+      StackId: 'arn:aws:cloudformation:us-east-1:123456789012:stack/Engines/guid', RequestId: 'engines', LogicalResourceId: 'Bootstrap',
+      ResourceType: 'Custom::CdcReplicationBootstrap', ResourceProperties: { ServiceToken: 'provider', ...props },
+    } as unknown as CloudFormationCustomResourceEvent;
+    // The real bootstrap handler, as CloudFormation would call it (TLS verification off: the local server's certificate is throwaway).
+    const response = await time('bootstrap (replication user, publication, slot, heartbeat table)', () =>
+      onEvent(event, { secrets: new SecretsManagerClient({ region: 'us-east-1' }), tls: false }));
+    const resolved = resolveValue(template, deployed.connectorConfiguration, { ...refs, bootstrapAttributes: { ...response.Data } }) as Record<string, string>;
+    const { properties: connectorConfig } = mapForLocal(resolved);
+    const [, connector] = Object.entries(template.Resources).find(([, r]) => r.Type === 'AWS::KafkaConnect::Connector')!;
+    const connectorName = String(resolveValue(template, connector.Properties!.ConnectorName, refs));
+    await connect.rest.create(connectorName, connectorConfig);
+    cleanups.push(() => connect.rest.delete(connectorName));
+    await time('connector RUNNING', () => connect.rest.waitRunning(connectorName, 120_000));
+    return { kafka, connect, connectorName, connectorConfig, timings, stop };
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+}
+
+/** A connector setting as it runs: the configured value, else the default Kafka Connect's validate endpoint reports for it. */
+export async function effectiveConnectorSetting(p: EnginePipeline, name: string): Promise<{ value: string; fromTemplate: boolean }> {
+  if (p.connectorConfig[name] !== undefined) return { value: p.connectorConfig[name], fromTemplate: true };
+  const res = await fetch(`${p.connect.url}/connector-plugins/${encodeURIComponent(p.connectorConfig['connector.class'])}/config/validate`, {
+    method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...p.connectorConfig, name: p.connectorName }),
+  });
+  const body = await res.json() as { configs: Array<{ definition: { name: string; default_value: string | null } }> };
+  const def = body.configs.find(c => c.definition.name === name)?.definition;
+  if (!def || def.default_value === null) throw new Error(`connector setting ${name}: not configured and no default reported`);
+  return { value: def.default_value, fromTemplate: false };
+}
