@@ -150,6 +150,10 @@ test('the deployed connector targets Kafka Connect 3.7.x with IAM, the version t
   expect(pg.deployed.clientAuthentication).toBe('IAM');
   // Only the Secrets Manager config provider was mapped in the worker configuration.
   expect(workerNotes.map(n => n.rule)).toEqual(expect.arrayContaining(['Secrets Manager config provider -> FileConfigProvider']));
+  // The development cluster has 2 brokers: the worker asks for replication factor 2, the single local broker gets 1.
+  expect(workerNotes.filter(n => n.rule.startsWith('replication factor')).map(n => [n.property, n.from]).sort()).toEqual([
+    ['config.storage.replication.factor', '2'], ['offset.storage.replication.factor', '2'], ['status.storage.replication.factor', '2'],
+  ]);
 });
 
 test('the worker runs the plugin the construct builds: the pinned Debezium connectors are on plugin.path', async () => {

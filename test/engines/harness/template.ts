@@ -179,6 +179,9 @@ export const LOCAL_FILE_PROVIDER = 'org.apache.kafka.common.config.provider.File
  *   file named like the encoded ARN in the worker's working directory (see `writeSecretFiles`).
  * Broker addresses, database host and port and the bootstrap's attributes were resolved from the template's references.
  */
+/** Kafka Connect's internal topics: the worker sets their replication factor from the MSK cluster's broker count. */
+const INTERNAL_TOPIC_REPLICATION = /^(config|offset|status)\.storage\.replication\.factor$/;
+
 export function mapForLocal(properties: Record<string, string>): { properties: Record<string, string>; notes: MappingNote[] } {
   const out: Record<string, string> = {};
   const notes: MappingNote[] = [];
@@ -203,6 +206,11 @@ export function mapForLocal(properties: Record<string, string>): { properties: R
     }
     if (provider && key.startsWith(`config.providers.${provider}.param.`)) {
       notes.push({ property: key, from: value, to: undefined, rule: 'Secrets Manager config provider -> FileConfigProvider' });
+      continue;
+    }
+    if (INTERNAL_TOPIC_REPLICATION.test(key) && value !== '1') {
+      out[key] = '1';
+      notes.push({ property: key, from: value, to: '1', rule: 'replication factor -> 1 (one local broker)' });
       continue;
     }
     out[key] = value;
