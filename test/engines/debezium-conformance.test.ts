@@ -133,15 +133,17 @@ beforeAll(async () => {
 
 afterAll(async () => {
   const stopStart = Date.now();
-  await reader?.stop();
-  await connect?.stop();
-  await kafka?.stop();
+  // Every engine is stopped even when one fails to stop; the first failure is reported after.
+  const stops = await Promise.allSettled([reader?.stop(), connect?.stop()]);
+  stops.push(...await Promise.allSettled([kafka?.stop()]));
+  const failed = stops.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   timings['stop Connect + Kafka'] = Date.now() - stopStart;
   secrets?.mock.restore();
   fs.rmSync(secretsDir, { recursive: true, force: true });
   timings['whole file'] = Date.now() - started;
   // Figures for the report: start-up times, download sizes, total time.
   console.log(`engine figures (Kafka ${KAFKA_VERSION}):\n${Object.entries(timings).map(([k, v]) => `  ${k}: ${v}`).join('\n')}`);
+  if (failed) throw failed.reason;
 }, 120_000);
 
 test('the deployed connector targets Kafka Connect 3.7.x with IAM, the version the harness runs', () => {

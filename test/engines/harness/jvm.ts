@@ -33,6 +33,20 @@ export interface JvmProcess {
   stop(graceMs?: number): Promise<void>;
 }
 
+/** Every engine JVM started in this test file and not yet exited (see `killLeftoverJvms`). */
+const live = new Map<ChildProcess, string>();
+
+/**
+ * SIGKILLs the engines a test file left running (a failed `afterAll` that never reached its `stop()`), so jest can exit,
+ * and returns their names; test/engines/leak-check.ts fails the file when any are found.
+ */
+export function killLeftoverJvms(): string[] {
+  const names = [...live.values()];
+  for (const child of live.keys()) child.kill('SIGKILL');
+  live.clear();
+  return names;
+}
+
 /** Small, single-node JVM settings for a shared 2-core machine. */
 const BASE_JVM_OPTIONS = ['-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', '-Xshare:auto', '-Djava.awt.headless=true', '-Djava.net.preferIPv4Stack=true'];
 
@@ -43,6 +57,8 @@ export function startJvm(o: JvmOptions): JvmProcess {
     '-cp', o.classpath, o.mainClass, ...(o.args ?? []),
   ], { cwd: o.cwd, stdio: ['ignore', out, out] });
   fs.closeSync(out);
+  live.set(child, `${o.name} (pid ${child.pid}, log ${o.logFile})`);
+  child.once('exit', () => live.delete(child));
   const stopOnExit = () => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   };
