@@ -1,11 +1,8 @@
 // The sink's own OpenSearch client (lambda/sink/search-http.ts) under the real search writer, against the stand-in domain:
-// signed bulk and mget requests, retries on 429/5xx and dropped connections, errors the writer can classify; and the sink
-// bundle no longer carries the full OpenSearch client.
+// signed bulk and mget requests, retries on 429/5xx and dropped connections, errors the writer can classify.
 import { createHash } from 'crypto';
 import * as http from 'http';
 import type { AddressInfo } from 'net';
-import * as path from 'path';
-import { buildSync } from 'esbuild';
 import { HashingEmbedder } from '../../lambda/shared/embeddings';
 import { viewMappings } from '../../lambda/shared/search-mapping';
 import { writeSearchBatch } from '../../lambda/shared/search-writer';
@@ -138,14 +135,4 @@ test('the sink wires the writer from AGENT_SEARCH_ENDPOINT (credentials from the
   } finally {
     process.env = saved;
   }
-});
-
-test('the sink bundle (built as AgentFunction builds it) does not carry the full OpenSearch client', () => {
-  const result = buildSync({
-    entryPoints: [path.join(__dirname, '../../lambda/sink/index.ts')], write: false, bundle: true, platform: 'node', target: 'node24', format: 'cjs',
-    minify: true, external: ['@aws-sdk/*'], metafile: true, logLevel: 'silent', outfile: 'sink.js',
-  });
-  const inputs = Object.keys(result.metafile.inputs);
-  expect(inputs.some(f => f.includes('lambda/sink/search-http.ts'))).toBe(true);
-  expect(inputs.filter(f => f.includes('@opensearch-project/'))).toEqual([]);
 });
