@@ -2,7 +2,7 @@
 import type { CacheClient } from '../shared/cache-client';
 import type { MskEvent } from '../shared/envelope';
 import { parseViewsEnv, VIEWS_ENV, type ViewConfig } from '../shared/view-config';
-import { S3DeadLetterSink, SqsDeadLetterSink, type DeadLetterSink } from './dead-letter';
+import { S3DeadLetterSink, sdk, SqsDeadLetterSink, type DeadLetterSink } from './dead-letter';
 import { PowertoolsSinkMetrics } from './metrics';
 import { checkWriters, processBatch, type BatchSummary, type SinkDependencies } from './process';
 import { EmfMetrics, JsonLogger } from './telemetry';
@@ -32,8 +32,8 @@ async function deadLetterSinkFromEnv(env: NodeJS.ProcessEnv): Promise<DeadLetter
   const kind = env[SINK_ENV.deadLetterKind];
   const target = env[SINK_ENV.deadLetterTarget];
   if (!target) throw new Error(`${SINK_ENV.deadLetterTarget} is not set: the sink has no dead-letter destination`);
-  if (kind === 's3') return new S3DeadLetterSink(new (await import('@aws-sdk/client-s3')).S3Client({}), target);
-  if (kind === 'sqs') return new SqsDeadLetterSink(new (await import('@aws-sdk/client-sqs')).SQSClient({}), target);
+  if (kind === 's3') return new S3DeadLetterSink(new (sdk.s3()).S3Client({}), target);
+  if (kind === 'sqs') return new SqsDeadLetterSink(new (sdk.sqs()).SQSClient({}), target);
   throw new Error(`${SINK_ENV.deadLetterKind} is '${kind}'; expected s3 or sqs`);
 }
 

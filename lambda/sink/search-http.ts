@@ -59,7 +59,8 @@ export function createSinkSearchClient(options: SinkSearchClientOptions): SinkSe
     sha256: Sha256,
     credentials: async () => {
       if (!credentials) {
-        const { defaultProvider } = await import('@aws-sdk/credential-provider-node');
+        // require, not import(): resolved through NODE_PATH, where the Lambda runtime provides the SDK (see dead-letter.ts).
+        const { defaultProvider } = require('@aws-sdk/credential-provider-node') as typeof import('@aws-sdk/credential-provider-node');
         credentials = defaultProvider() as () => Promise<SearchCredentials>;
       }
       return credentials();
