@@ -3,8 +3,8 @@
 const DAY_MS = 86_400_000;
 
 const SQL_OR_ISO = /^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}:\d{2}(?:\.\d+)?)(Z|[+-]\d{2}(?::?\d{2})?)?$/;
-/** UTC (or zone-less) values whose every field is in range for any month, so the ISO form can be written without a Date. */
-const PLAIN_UTC = /^(\d{4})-(0[1-9]|1[0-2])-(0[1-9]|1\d|2[0-8])[ T]([01]\d|2[0-3]):([0-5]\d):([0-5]\d)(?:\.(\d+))?Z?$/;
+/** UTC (or zone-less) values whose every field is in range for any month, with at most nanosecond digits, so the ISO form can be written without a Date. */
+const PLAIN_UTC = /^(\d{4})-(0[1-9]|1[0-2])-(0[1-9]|1\d|2[0-8])[ T]([01]\d|2[0-3]):([0-5]\d):([0-5]\d)(?:\.(\d{1,9}))?Z?$/;
 
 /**
  * Debezium (default `time.precision.mode`) sends TIMESTAMP as epoch milliseconds, micro- or nanoseconds depending on
