@@ -1,5 +1,5 @@
 // Sink throughput into the real Redis: Debezium events through processBatch (the Lambda's batch code) in batches of 100
-// and 500, beside a raw ioredis pipeline of equivalent HSETs and, when installed, redis-benchmark at the same pipeline depth.
+// and 500, beside a raw ioredis pipeline of equivalent HSETs (the two alternate in rounds) and, when installed, redis-benchmark at the same pipeline depth.
 import { execFileSync } from 'child_process';
 import { Redis } from 'ioredis';
 import { toMskEvent, redisFromUrl } from '../cli/dev/dev-loop';
@@ -10,6 +10,8 @@ import { benchPrefix, customerChange, customerView, deletePrefix, REDIS_URL } fr
 import { BenchRow } from './lib';
 
 const TOTAL = 20_000;
+/** Alternating rounds of sink and baseline; TOTAL / ROUNDS must be a multiple of every batch size. */
+const ROUNDS = 5;
 
 function hasRedisBenchmark(): boolean {
   try {
@@ -54,22 +56,32 @@ export async function sinkBench(): Promise<BenchRow[]> {
       }
       // Warm up (loads the write script) on keys outside the measured set.
       await processBatch(toMskEvent([customerChange(-1, 1, 0)]), deps);
-      const t0 = process.hrtime.bigint();
-      let written = 0;
-      for (const e of events) written += (await processBatch(e, deps)).written;
-      const sinkSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
-      if (written !== TOTAL) throw new Error(`sink wrote ${written} of ${TOTAL}`);
-
       // Same-run baseline: the same number of HSETs (version + record JSON of the same size), pipelined batchSize deep.
-      const record = await redis.hget(cacheKey(view.cache!.keyPrefix, view.key, { id: 1 }), CACHE_FIELDS.record);
+      const record = await redis.hget(cacheKey(view.cache!.keyPrefix, view.key, { id: -1 }), CACHE_FIELDS.record);
       const rawPrefix = `${prefix}raw:`;
-      const t1 = process.hrtime.bigint();
-      for (let start = 0; start < TOTAL; start += batchSize) {
+      const rawBatch = async (start: number) => {
         const p = redis.pipeline();
-        for (let i = start; i < start + batchSize; i++) p.hset(`${rawPrefix}${i}`, CACHE_FIELDS.version, paddedVersion(String(i)), CACHE_FIELDS.record, record!);
+        for (let i = start; i < start + batchSize; i++) p.hset(`${rawPrefix}${i}`, CACHE_FIELDS.version, paddedVersion(String(Math.abs(i))), CACHE_FIELDS.record, record!);
         await p.exec();
+      };
+      await rawBatch(-batchSize);
+      // The sink and the baseline take turns, a round of each at a time, so a machine whose load changes during the
+      // run slows both alike and the ratio stays meaningful.
+      let sinkNs = 0n;
+      let rawNs = 0n;
+      let written = 0;
+      const perRound = events.length / ROUNDS;
+      for (let round = 0; round < ROUNDS; round++) {
+        const t0 = process.hrtime.bigint();
+        for (const e of events.slice(round * perRound, (round + 1) * perRound)) written += (await processBatch(e, deps)).written;
+        const t1 = process.hrtime.bigint();
+        for (let start = round * perRound * batchSize; start < (round + 1) * perRound * batchSize; start += batchSize) await rawBatch(start);
+        sinkNs += t1 - t0;
+        rawNs += process.hrtime.bigint() - t1;
       }
-      const rawSeconds = Number(process.hrtime.bigint() - t1) / 1e9;
+      if (written !== TOTAL) throw new Error(`sink wrote ${written} of ${TOTAL}`);
+      const sinkSeconds = Number(sinkNs) / 1e9;
+      const rawSeconds = Number(rawNs) / 1e9;
       const sinkRate = TOTAL / sinkSeconds;
       rows.push({ bench: 'sink -> Redis', metric: `records/s, batch ${batchSize} (${TOTAL} records)`, value: sinkRate, unit: 'rec/s', baselineName: `ioredis pipeline of HSET, depth ${batchSize}`, baseline: TOTAL / rawSeconds });
       if (hasRedisBenchmark()) {

@@ -1,4 +1,4 @@
-// Order- and replay-safe cache writes: one pipelined round trip per batch of EVALSHA calls to a Lua script that applies a row only if its version is newer.
+// Order- and replay-safe cache writes: one pipelined round trip per batch of EVALSHA calls to a Lua script that applies each row only if its version is newer.
 import { createHash } from 'crypto';
 import { Cluster, type Redis } from 'ioredis';
 import type { CacheConnection } from './cache-client';
@@ -7,24 +7,40 @@ import type { ViewConfig } from './view-config';
 import { StoreUnavailableError, type RecordFailure, type WriteResult } from './write-result';
 
 /**
- * KEYS[1] the row key. ARGV: padded version, StoredRecord JSON, delete flag ('1'/'0'), row TTL seconds
- * ('0' = none), tombstone TTL seconds. Returns 1 when applied, 0 when the stored version is equal or newer.
+ * KEYS: the row keys, in the batch's order. ARGV[1] row TTL seconds ('0' = none), ARGV[2] tombstone TTL seconds,
+ * then per row i (1-based) ARGV[3i] padded version, ARGV[3i+1] StoredRecord JSON, ARGV[3i+2] delete flag ('1'/'0').
+ * Returns one integer per row: 1 when applied, 0 when the stored version is equal or newer. Rows are applied in
+ * order, so two changes of one key in a batch behave as two calls would.
  * Versions are zero-padded to 20 digits so string comparison is numeric comparison (Lua numbers are doubles).
  * A delete keeps a tombstone hash (version + the record with a null row) with a TTL so a late, older update
- * cannot resurrect the row; a later write replaces the tombstone and clears its TTL.
+ * cannot resurrect the row; a later write replaces the tombstone and clears its TTL. A key that did not exist has
+ * no TTL to clear, so PERSIST is sent only when the key held a version (one call fewer per new row).
+ * Many rows per call amortize the script invocation, which costs more on the server than the row's own
+ * HGET/HSET; cluster-mode caches get one row per call, since a script's keys must share a hash slot.
  */
 export const APPLY_ROW_SCRIPT = `
-local current = redis.call('HGET', KEYS[1], '${CACHE_FIELDS.version}')
-if current and current >= ARGV[1] then return 0 end
-redis.call('HSET', KEYS[1], '${CACHE_FIELDS.version}', ARGV[1], '${CACHE_FIELDS.record}', ARGV[2])
-if ARGV[3] == '1' then
-  redis.call('EXPIRE', KEYS[1], tonumber(ARGV[5]))
-elseif ARGV[4] ~= '0' then
-  redis.call('EXPIRE', KEYS[1], tonumber(ARGV[4]))
-else
-  redis.call('PERSIST', KEYS[1])
+local rowTtl = tonumber(ARGV[1])
+local tombTtl = tonumber(ARGV[2])
+local out = {}
+for i = 1, #KEYS do
+  local key = KEYS[i]
+  local a = 3 * i
+  local current = redis.call('HGET', key, '${CACHE_FIELDS.version}')
+  if current and current >= ARGV[a] then
+    out[i] = 0
+  else
+    redis.call('HSET', key, '${CACHE_FIELDS.version}', ARGV[a], '${CACHE_FIELDS.record}', ARGV[a + 1])
+    if ARGV[a + 2] == '1' then
+      redis.call('EXPIRE', key, tombTtl)
+    elseif rowTtl ~= 0 then
+      redis.call('EXPIRE', key, rowTtl)
+    elseif current then
+      redis.call('PERSIST', key)
+    end
+    out[i] = 1
+  end
 end
-return 1
+return out
 `;
 
 export const APPLY_ROW_SHA = createHash('sha1').update(APPLY_ROW_SCRIPT).digest('hex');
@@ -32,22 +48,15 @@ export const APPLY_ROW_SHA = createHash('sha1').update(APPLY_ROW_SCRIPT).digest(
 /** Default tombstone lifetime when a view does not say (7 days: Kafka's default retention). */
 export const DEFAULT_TOMBSTONE_TTL_SECONDS = 7 * 24 * 3600;
 
+/**
+ * Rows per EVALSHA on a single-node (cluster mode disabled) cache. Each call is sent as soon as its rows are ready,
+ * so the server runs one while the next is built, and a script blocks the server only for a fraction of a
+ * millisecond (a few microseconds a row) however large the batch. Cluster-mode caches send one row per call.
+ */
+export const ROWS_PER_CALL = 100;
+
 function isNoScript(err: unknown): boolean {
   return err instanceof Error && /NOSCRIPT/.test(err.message);
-}
-
-function scriptArgs(view: ViewConfig, record: StoredRecord): [string, string, string, string, string, string] {
-  const cache = view.cache;
-  if (!cache) throw new Error(`view '${view.name}' has no cache options`);
-  const key = cacheKey(cache.keyPrefix, view.key, record.provenance.key);
-  return [
-    key,
-    paddedVersion(record.provenance.version),
-    JSON.stringify(record),
-    record.row === null ? '1' : '0',
-    String(cache.ttlSeconds ?? 0),
-    String(cache.tombstoneTtlSeconds ?? DEFAULT_TOMBSTONE_TTL_SECONDS),
-  ];
 }
 
 /** Loads the script on every primary (cluster) or the one server; SCRIPT LOAD is idempotent. */
@@ -56,46 +65,92 @@ async function loadScript(redis: CacheConnection): Promise<void> {
   await Promise.all(targets.map(n => n.script('LOAD', APPLY_ROW_SCRIPT)));
 }
 
+type Settled = PromiseSettledResult<unknown>;
+
+/** Sends one EVALSHA and settles it at once, so a failed call never counts as an unhandled rejection while later calls are built. */
+function evalRows(redis: CacheConnection, rows: number, args: readonly string[]): Promise<Settled> {
+  return redis.evalsha(APPLY_ROW_SHA, rows, args as string[]).then(
+    value => ({ status: 'fulfilled' as const, value }),
+    (reason: unknown) => ({ status: 'rejected' as const, reason }),
+  );
+}
+
+/** Lets the auto-pipelining client (which flushes on setImmediate) put the calls queued so far on the wire. */
+const yieldToSocket = () => new Promise<void>(resolve => setImmediate(resolve));
+
 /**
- * Writes one view's records. The EVALSHA calls are issued together on an auto-pipelining client, so the
- * batch is one round trip (per shard, in parallel, for cluster-mode caches). NOSCRIPT (a new or flushed
- * node) loads the script once and re-sends only those calls, which is safe because the script is idempotent.
- * Connection and server errors throw StoreUnavailableError so the sink fails the batch.
+ * Writes one view's records. The EVALSHA calls go out on an auto-pipelining client as they are built, so the
+ * batch costs one round trip (per shard, in parallel, for cluster-mode caches) and the server applies the first
+ * rows while the rest are encoded. NOSCRIPT (a new or flushed node) loads the script once and re-sends only those
+ * calls, which is safe because the script is idempotent. Connection and server errors throw StoreUnavailableError
+ * so the sink fails the batch.
  */
 export async function writeCacheBatch(redis: CacheConnection, view: ViewConfig, records: readonly StoredRecord[]): Promise<WriteResult> {
+  const cache = view.cache;
   const failed: RecordFailure[] = [];
-  const prepared: { record: StoredRecord; args: ReturnType<typeof scriptArgs> }[] = [];
+  // Per view, not per row: the TTL arguments and the call layout.
+  const rowTtl = String(cache?.ttlSeconds ?? 0);
+  const tombstoneTtl = String(cache?.tombstoneTtlSeconds ?? DEFAULT_TOMBSTONE_TTL_SECONDS);
+  const perCall = redis instanceof Cluster ? 1 : ROWS_PER_CALL;
+  const callsPerYield = Math.max(1, ROWS_PER_CALL / perCall);
+  const calls: { rows: number; args: string[] }[] = [];
+  const pending: Promise<Settled>[] = [];
+  let keys: string[] = [];
+  let argv: string[] = [];
+  const flush = async () => {
+    if (keys.length === 0) return;
+    const args = keys.concat(rowTtl, tombstoneTtl, argv);
+    calls.push({ rows: keys.length, args });
+    pending.push(evalRows(redis, keys.length, args));
+    keys = [];
+    argv = [];
+    if (calls.length % callsPerYield === 0) await yieldToSocket();
+  };
   for (const record of records) {
+    let key: string;
+    let version: string;
     try {
-      prepared.push({ record, args: scriptArgs(view, record) });
+      if (!cache) throw new Error(`view '${view.name}' has no cache options`);
+      key = cacheKey(cache.keyPrefix, view.key, record.provenance.key);
+      version = paddedVersion(record.provenance.version);
     } catch (e) {
       failed.push({ record, error: (e as Error).message });
+      continue;
     }
+    keys.push(key);
+    argv.push(version, JSON.stringify(record), record.row === null ? '1' : '0');
+    if (keys.length === perCall) await flush();
   }
-  const send = (items: typeof prepared) => Promise.allSettled(
-    items.map(({ args: [key, ...argv] }) => redis.evalsha(APPLY_ROW_SHA, 1, key, ...argv)),
-  );
-  let results = await send(prepared);
-  const missing = prepared.filter((_, i) => results[i].status === 'rejected' && isNoScript((results[i] as PromiseRejectedResult).reason));
+  await flush();
+
+  let results = await Promise.all(pending);
+  const missing = calls.filter((_, i) => results[i].status === 'rejected' && isNoScript((results[i] as PromiseRejectedResult).reason));
   if (missing.length > 0) {
     try {
       await loadScript(redis);
     } catch (e) {
       throw new StoreUnavailableError(`cache unavailable while loading the write script: ${(e as Error).message}`, e);
     }
-    const retried = await send(missing);
+    const retried = await Promise.all(missing.map(c => evalRows(redis, c.rows, c.args)));
     let j = 0;
-    results = results.map((r, i) => (r.status === 'rejected' && isNoScript(r.reason) && prepared[i] === missing[j] ? retried[j++] : r));
+    results = results.map((r, i) => (r.status === 'rejected' && isNoScript(r.reason) && calls[i] === missing[j] ? retried[j++] : r));
   }
   let written = 0;
   let stale = 0;
-  for (const r of results) {
+  for (let i = 0; i < results.length; i++) {
+    const r = results[i];
     if (r.status === 'rejected') {
       // A reply or connection error is a store problem, not a record problem: fail the whole batch.
       throw new StoreUnavailableError(`cache write failed for view '${view.name}': ${(r.reason as Error).message}`, r.reason);
     }
-    if (Number(r.value) === 1) written += 1;
-    else stale += 1;
+    const applied = r.value;
+    if (!Array.isArray(applied) || applied.length !== calls[i].rows) {
+      throw new StoreUnavailableError(`cache write for view '${view.name}' returned ${JSON.stringify(applied)} for ${calls[i].rows} row(s)`);
+    }
+    for (const a of applied) {
+      if (Number(a) === 1) written += 1;
+      else stale += 1;
+    }
   }
   return { written, stale, failed };
 }

@@ -168,6 +168,14 @@ function pickKey(view: ViewConfig, source: Record<string, unknown> | null, what:
   return key;
 }
 
+/** `a<sep>b` of the parts that are non-empty strings (Debezium's `schema.table`, `name/db`). */
+function joinPresent(a: unknown, b: unknown, sep: string): string {
+  const hasA = typeof a === 'string' && a !== '';
+  const hasB = typeof b === 'string' && b !== '';
+  if (hasA && hasB) return `${a}${sep}${b}`;
+  return hasA ? a : hasB ? b : '';
+}
+
 function kafkaCoordinates(rec: MskEventRecord) {
   return { topic: rec.topic, partition: rec.partition, offset: String(rec.offset) };
 }
@@ -228,7 +236,7 @@ function decodeDebezium(
     if ('ddl' in envelope || 'tableChanges' in envelope) return { kind: 'skip', reason: 'schema-change' };
     throw new DecodeError('Debezium payload has no op: not a change event');
   }
-  if (!['c', 'u', 'd', 'r'].includes(op)) throw new DecodeError(`Debezium op '${op}' is not one of c, u, d, r`);
+  if (op !== 'c' && op !== 'u' && op !== 'd' && op !== 'r') throw new DecodeError(`Debezium op '${op}' is not one of c, u, d, r`);
   const source = asObject(envelope.source, 'Debezium source block');
   const before = (envelope.before ?? null) as Record<string, unknown> | null;
   const after = (envelope.after ?? null) as Record<string, unknown> | null;
@@ -238,24 +246,31 @@ function decodeDebezium(
   const key = pickKey(view, keySource ? asObject(keySource, 'row image') : null, op === 'd' ? 'before image and the record key' : 'after image');
 
   let position: SourcePosition;
-  let version: bigint;
+  let version: string;
   const connector = String(source.connector ?? '');
   // A snapshot read carries the position the snapshot was taken at (PostgreSQL: the slot's consistent point; MySQL: the
   // binlog position), which the first change after it shares: rank every snapshot read one below its position.
   // Old connectors mark snapshot events with `source.snapshot` instead of `op: r`.
   const snapshotValue = source.snapshot === undefined || source.snapshot === null ? 'false' : String(source.snapshot);
   const isSnapshotRead = op === 'r' || snapshotValue !== 'false';
-  const belowIfSnapshot = (v: bigint) => (isSnapshotRead && v > 0n ? v - 1n : v);
-  if (source.lsn !== undefined && source.lsn !== null) {
-    const lsn = postgresVersion(source.lsn);
-    version = belowIfSnapshot(lsn);
+  const lsnValue = source.lsn;
+  if (typeof lsnValue === 'number' && Number.isSafeInteger(lsnValue) && lsnValue >= 0) {
+    // The usual JSON number LSN: exact in a double, so no BigInt is needed (the branch below gives the same strings).
+    version = String(isSnapshotRead && lsnValue > 0 ? lsnValue - 1 : lsnValue);
+    position = typeof source.txId === 'number'
+      ? { kind: 'postgres', lsn: String(lsnValue), txId: source.txId }
+      : { kind: 'postgres', lsn: String(lsnValue) };
+  } else if (lsnValue !== undefined && lsnValue !== null) {
+    const lsn = postgresVersion(lsnValue);
+    version = (isSnapshotRead && lsn > 0n ? lsn - 1n : lsn).toString();
     position = {
       kind: 'postgres',
       lsn: lsn.toString(),
       ...(typeof source.txId === 'number' ? { txId: source.txId } : {}),
     };
   } else if (source.file !== undefined) {
-    version = belowIfSnapshot(mysqlVersion(source.file, source.pos, source.row));
+    const v = mysqlVersion(source.file, source.pos, source.row);
+    version = (isSnapshotRead && v > 0n ? v - 1n : v).toString();
     position = {
       kind: 'mysql',
       file: String(source.file),
@@ -266,15 +281,15 @@ function decodeDebezium(
   } else {
     throw new DecodeError(`Debezium source block (connector '${connector}') has neither lsn nor binlog file/pos`);
   }
-  const table = [source.schema ?? source.db, source.table].filter(p => typeof p === 'string' && p).join('.');
+  const table = joinPresent(source.schema ?? source.db, source.table, '.');
   const commitTimeMs = typeof source.ts_ms === 'number' ? source.ts_ms : (typeof envelope.ts_ms === 'number' ? envelope.ts_ms : options.nowMs);
   const provenance: Provenance = {
-    sourceDatabase: [source.name, source.db].filter(p => typeof p === 'string' && p).join('/'),
+    sourceDatabase: joinPresent(source.name, source.db, '/'),
     sourceTable: table || view.sourceTable,
     key,
     commitTimeMs,
     position,
-    version: version.toString(),
+    version,
     op,
     kafka: kafkaCoordinates(rec),
     writtenAtMs: options.nowMs,

@@ -2,6 +2,10 @@
 
 const DAY_MS = 86_400_000;
 
+const SQL_OR_ISO = /^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}:\d{2}(?:\.\d+)?)(Z|[+-]\d{2}(?::?\d{2})?)?$/;
+/** UTC (or zone-less) values whose every field is in range for any month, with at most nanosecond digits, so the ISO form can be written without a Date. */
+const PLAIN_UTC = /^(\d{4})-(0[1-9]|1[0-2])-(0[1-9]|1\d|2[0-8])[ T]([01]\d|2[0-3]):([0-5]\d):([0-5]\d)(?:\.(\d{1,9}))?Z?$/;
+
 /**
  * Debezium (default `time.precision.mode`) sends TIMESTAMP as epoch milliseconds, micro- or nanoseconds depending on
  * the column's precision, DATE as days since the epoch, and TIMESTAMPTZ as an ISO string; Flink's JSON format writes
@@ -20,8 +24,12 @@ export function normalizeTimestamp(v: unknown): unknown {
     return Number.isNaN(d.getTime()) ? v : d.toISOString();
   }
   if (typeof v === 'string') {
+    // The common case, a UTC timestamp with a day no month lacks (Debezium's ZonedTimestamp, Flink's SQL form): the
+    // result is the same fields with the fraction cut to milliseconds, as Date would print it, without parsing a Date.
+    const p = PLAIN_UTC.exec(v);
+    if (p) return `${p[1]}-${p[2]}-${p[3]}T${p[4]}:${p[5]}:${p[6]}.${p[7] === undefined ? '000' : p[7].length >= 3 ? p[7].slice(0, 3) : p[7].padEnd(3, '0')}Z`;
     // SQL style 'YYYY-MM-DD HH:MM:SS[.fff][Z|±hh:mm]' (Flink JSON 'SQL', PostgreSQL text): make it ISO-8601.
-    const m = /^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}:\d{2}(?:\.\d+)?)(Z|[+-]\d{2}(?::?\d{2})?)?$/.exec(v.trim());
+    const m = SQL_OR_ISO.exec(v.trim());
     if (!m) return v;
     const zone = m[3] === undefined ? 'Z' : m[3].length === 3 ? `${m[3]}:00` : m[3];
     const d = new Date(`${m[1]}T${m[2]}${zone}`);

@@ -1,7 +1,18 @@
 // Dead-letter destinations for records the sink cannot decode or write: an S3 object or an SQS message per record, carrying the full Kafka record and the error.
-import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { MskEventRecord } from '../shared/envelope';
+
+/**
+ * The AWS SDK clients, loaded on first use rather than when the bundle loads (most batches have no dead letters, and a
+ * deployment uses one of the two). `require`, not `import()`: the SDK stays external to the bundle and is resolved
+ * through NODE_PATH, where the Lambda runtime provides it; a dynamic `import()` of an external package is resolved
+ * as an ES module, which ignores NODE_PATH.
+ */
+export const sdk = {
+  s3: () => require('@aws-sdk/client-s3') as typeof import('@aws-sdk/client-s3'),
+  sqs: () => require('@aws-sdk/client-sqs') as typeof import('@aws-sdk/client-sqs'),
+};
 
 export interface DeadLetter {
   readonly view: string;
@@ -43,6 +54,8 @@ export class S3DeadLetterSink implements DeadLetterSink {
   constructor(private readonly s3: S3Client, private readonly bucket: string, private readonly prefix = 'dead-letter/') {}
 
   async send(letters: readonly DeadLetter[]): Promise<void> {
+    // Loaded on the first dead letter, not at cold start: most batches have none.
+    const { PutObjectCommand } = sdk.s3();
     await Promise.all(letters.map(l => this.s3.send(new PutObjectCommand({
       Bucket: this.bucket,
       Key: `${this.prefix}${encodeURIComponent(l.view)}/${encodeURIComponent(l.topic)}/${l.partition}/${l.offset}.json`,
@@ -59,6 +72,7 @@ export class SqsDeadLetterSink implements DeadLetterSink {
   constructor(private readonly sqs: SQSClient, private readonly queueUrl: string) {}
 
   async send(letters: readonly DeadLetter[]): Promise<void> {
+    const { SendMessageBatchCommand } = sdk.sqs();
     const bodies = letters.map(l => {
       const full = JSON.stringify(l);
       if (Buffer.byteLength(full) <= SQS_MAX_BODY_BYTES) return full;

@@ -1,16 +1,11 @@
 // Sink Lambda: MSK batches -> per-view store writes (cache or search), dead letters to S3 or SQS, EMF metrics and structured logs.
-import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics } from '@aws-lambda-powertools/metrics';
-import { S3Client } from '@aws-sdk/client-s3';
-import { SQSClient } from '@aws-sdk/client-sqs';
-import { cacheClientFromEnv, type CacheClient } from '../shared/cache-client';
+import type { CacheClient } from '../shared/cache-client';
 import type { MskEvent } from '../shared/envelope';
 import { parseViewsEnv, VIEWS_ENV, type ViewConfig } from '../shared/view-config';
-import { cacheBatchWriter } from './cache-route';
-import { S3DeadLetterSink, SqsDeadLetterSink, type DeadLetterSink } from './dead-letter';
+import { S3DeadLetterSink, sdk, SqsDeadLetterSink, type DeadLetterSink } from './dead-letter';
 import { PowertoolsSinkMetrics } from './metrics';
 import { checkWriters, processBatch, type BatchSummary, type SinkDependencies } from './process';
-import { searchWriterFromEnvironment } from './search-route';
+import { EmfMetrics, JsonLogger } from './telemetry';
 
 /** Environment variables AgentSink sets besides the views and the store clients' own. */
 export const SINK_ENV = {
@@ -21,9 +16,9 @@ export const SINK_ENV = {
   heartbeatTopicPrefix: 'AGENT_SINK_HEARTBEAT_TOPIC_PREFIX',
 } as const;
 
-const logger = new Logger();
-const metrics = new Metrics();
-const sinkMetrics = new PowertoolsSinkMetrics(metrics);
+// Logs and EMF in Powertools' shapes, without Powertools in the bundle (a smaller, faster-loading sink).
+const logger = JsonLogger.fromEnv();
+const sinkMetrics = new PowertoolsSinkMetrics(EmfMetrics.fromEnv());
 
 interface Runtime {
   readonly deps: SinkDependencies;
@@ -32,12 +27,13 @@ interface Runtime {
 
 let runtime: Promise<Runtime> | undefined;
 
-function deadLetterSinkFromEnv(env: NodeJS.ProcessEnv): DeadLetterSink {
+/** The dead-letter destination; only its own SDK client is loaded (on the first invocation, not when the bundle loads). */
+async function deadLetterSinkFromEnv(env: NodeJS.ProcessEnv): Promise<DeadLetterSink> {
   const kind = env[SINK_ENV.deadLetterKind];
   const target = env[SINK_ENV.deadLetterTarget];
   if (!target) throw new Error(`${SINK_ENV.deadLetterTarget} is not set: the sink has no dead-letter destination`);
-  if (kind === 's3') return new S3DeadLetterSink(new S3Client({}), target);
-  if (kind === 'sqs') return new SqsDeadLetterSink(new SQSClient({}), target);
+  if (kind === 's3') return new S3DeadLetterSink(new (sdk.s3()).S3Client({}), target);
+  if (kind === 'sqs') return new SqsDeadLetterSink(new (sdk.sqs()).SQSClient({}), target);
   throw new Error(`${SINK_ENV.deadLetterKind} is '${kind}'; expected s3 or sqs`);
 }
 
@@ -45,18 +41,20 @@ async function init(env: NodeJS.ProcessEnv): Promise<Runtime> {
   const views: ViewConfig[] = parseViewsEnv(env[VIEWS_ENV]);
   let cache: CacheClient | undefined;
   const writers: { cache?: SinkDependencies['writers']['cache']; search?: SinkDependencies['writers']['search'] } = {};
+  // Each store's client (ioredis, the search client) is loaded only when a view needs it, on the first invocation.
   if (views.some(v => v.store === 'cache')) {
+    const [{ cacheClientFromEnv }, { cacheBatchWriter }] = await Promise.all([import('../shared/cache-client'), import('./cache-route')]);
     cache = await cacheClientFromEnv(env);
     writers.cache = cacheBatchWriter(cache);
   }
-  if (views.some(v => v.store === 'search')) writers.search = await searchWriterFromEnvironment();
+  if (views.some(v => v.store === 'search')) writers.search = await (await import('./search-route')).searchWriterFromEnvironment();
   checkWriters(views, writers);
   return {
     cache,
     deps: {
       views,
       writers,
-      deadLetters: deadLetterSinkFromEnv(env),
+      deadLetters: await deadLetterSinkFromEnv(env),
       metrics: sinkMetrics,
       log: { info: (m, e) => logger.info(m, e ?? {}), warn: (m, e) => logger.warn(m, e ?? {}) },
       heartbeatTopicPrefix: env[SINK_ENV.heartbeatTopicPrefix],

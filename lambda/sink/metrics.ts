@@ -1,7 +1,7 @@
-// SinkMetrics over Powertools for AWS Lambda (EMF): counts and lags buffered per view and flushed once per batch with a `View` dimension; CDC lag per heartbeat topic.
-import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+// SinkMetrics over EMF (Powertools for AWS Lambda's Metrics, or the sink's own EmfMetrics): counts and lags buffered per view and flushed once per batch with a `View` dimension; CDC lag per heartbeat topic.
 import { AGENT_METRIC_DIMENSIONS, SINK_METRIC_NAMES } from '../shared/metric-names';
 import type { SinkCountMetric, SinkMetrics } from './process';
+import type { MetricsPublisher } from './telemetry';
 
 export { SINK_METRIC_NAMES };
 
@@ -14,7 +14,7 @@ export class PowertoolsSinkMetrics implements SinkMetrics {
   private readonly lags = new Map<string, number>();
   private readonly cdcLags = new Map<string, number>();
 
-  constructor(private readonly metrics: Metrics) {}
+  constructor(private readonly metrics: MetricsPublisher) {}
 
   count(view: string, name: SinkCountMetric, value: number): void {
     const m = this.counts.get(view) ?? new Map<SinkCountMetric, number>();
@@ -35,14 +35,14 @@ export class PowertoolsSinkMetrics implements SinkMetrics {
     const views = new Set([...this.counts.keys(), ...this.lags.keys()]);
     for (const view of views) {
       this.metrics.addDimension(AGENT_METRIC_DIMENSIONS.view, view);
-      for (const [name, value] of this.counts.get(view) ?? []) this.metrics.addMetric(name, MetricUnit.Count, value);
+      for (const [name, value] of this.counts.get(view) ?? []) this.metrics.addMetric(name, 'Count', value);
       const lag = this.lags.get(view);
-      if (lag !== undefined) this.metrics.addMetric(SINK_METRIC_NAMES.freshnessLag, MetricUnit.Milliseconds, lag);
+      if (lag !== undefined) this.metrics.addMetric(SINK_METRIC_NAMES.freshnessLag, 'Milliseconds', lag);
       this.metrics.publishStoredMetrics();
     }
     for (const [topic, lag] of this.cdcLags) {
       this.metrics.addDimension(AGENT_METRIC_DIMENSIONS.topic, topic);
-      this.metrics.addMetric(SINK_METRIC_NAMES.cdcLag, MetricUnit.Milliseconds, lag);
+      this.metrics.addMetric(SINK_METRIC_NAMES.cdcLag, 'Milliseconds', lag);
       this.metrics.publishStoredMetrics();
     }
     this.counts.clear();

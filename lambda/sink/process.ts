@@ -55,19 +55,47 @@ export function checkWriters(views: readonly ViewConfig[], writers: SinkDependen
 /** `topic-partition: first..last` for the batch log line. */
 export function offsetRanges(records: readonly MskEventRecord[]): Record<string, { first: string; last: string; count: number }> {
   const ranges: Record<string, { first: string; last: string; count: number }> = {};
+  // Offsets compared as numbers while they are safe integers (always, for MSK's numeric offsets), else as BigInt.
+  const less = (a: number | string, b: number | string) => (typeof a === 'number' && typeof b === 'number' && Number.isSafeInteger(a) && Number.isSafeInteger(b)
+    ? a < b : BigInt(a) < BigInt(b));
+  const bounds = new Map<string, { first: number | string; last: number | string; count: number }>();
   for (const r of records) {
     const id = `${r.topic}-${r.partition}`;
-    const o = String(r.offset);
-    const cur = ranges[id];
-    if (!cur) ranges[id] = { first: o, last: o, count: 1 };
+    const cur = bounds.get(id);
+    if (!cur) bounds.set(id, { first: r.offset, last: r.offset, count: 1 });
     else {
-      if (BigInt(o) < BigInt(cur.first)) cur.first = o;
-      if (BigInt(o) > BigInt(cur.last)) cur.last = o;
+      if (less(r.offset, cur.first)) cur.first = r.offset;
+      if (less(cur.last, r.offset)) cur.last = r.offset;
       cur.count += 1;
     }
   }
+  for (const [id, b] of bounds) ranges[id] = { first: String(b.first), last: String(b.last), count: b.count };
   return ranges;
 }
+
+/**
+ * Records per write call, by store, for stores whose writes pipeline on one connection (the cache): a view's records
+ * are written in slices as they are decoded, so the store applies one slice while the sink decodes the next, in the
+ * same round trip. Stores not listed (search: one bulk request is cheaper than several) get all of a view's records
+ * in one call.
+ */
+export const WRITE_SLICE_RECORDS: { readonly [store in ViewConfig['store']]?: number } = { cache: 100 };
+
+/** Lets writes started so far reach their sockets before decoding goes on. */
+const yieldToIo = () => new Promise<void>(resolve => setImmediate(resolve));
+
+interface ViewBatch {
+  readonly view: ViewConfig;
+  readonly slice: number;
+  /** Decoded records not yet handed to the writer, and the Kafka records they came from. */
+  records: StoredRecord[];
+  sources: MskEventRecord[];
+  oldestCommitMs: number;
+  written: number;
+  stale: number;
+}
+
+type SliceOutcome = { readonly result: WriteResult; readonly sources: MskEventRecord[]; readonly records: StoredRecord[] } | { readonly error: unknown };
 
 /**
  * Processes one MSK event. Undecodable records and records a writer reports as failed go to the
@@ -84,63 +112,128 @@ export async function processBatch(event: MskEvent, deps: SinkDependencies): Pro
   for (const v of deps.views) byTopic.set(v.topic, [...(byTopic.get(v.topic) ?? []), v]);
 
   const letters: DeadLetter[] = [];
-  const perView = new Map<string, { view: ViewConfig; records: StoredRecord[]; sources: MskEventRecord[] }>();
+  const perView = new Map<string, ViewBatch>();
+  // Decode-phase counts per view, reported once per batch (also when the batch fails later) rather than per record.
+  const decodeCounts = new Map<string, { received: number; skipped: number; deadLettered: number }>();
+  const countsOf = (view: string) => {
+    let c = decodeCounts.get(view);
+    if (!c) decodeCounts.set(view, c = { received: 0, skipped: 0, deadLettered: 0 });
+    return c;
+  };
   let skipped = 0;
   const nowMs = now();
+  const decodeOptions = { nowMs };
 
-  for (const rec of records) {
-    if (rec.topic.startsWith(heartbeatPrefix)) {
-      const ts = heartbeatSourceTsMs(rec);
-      if (ts !== undefined) deps.metrics.cdcLag(rec.topic, Math.max(0, nowMs - ts));
-      continue;
-    }
-    const views = byTopic.get(rec.topic);
-    if (!views) {
-      letters.push(deadLetterOf('-', rec, `no view is fed by topic '${rec.topic}'`, 'decode', nowMs));
-      continue;
-    }
-    for (const view of views) {
-      deps.metrics.count(view.name, SINK_METRIC_NAMES.recordsReceived, 1);
-      try {
-        const outcome = decodeRecord(view, rec, { nowMs });
-        if (outcome.kind === 'skip') {
-          skipped += 1;
-          deps.metrics.count(view.name, SINK_METRIC_NAMES.recordsSkipped, 1);
+  const writerOf = (view: ViewConfig): BatchWriter => {
+    const writer = deps.writers[view.store];
+    if (!writer) throw new Error(`view '${view.name}' writes to the ${view.store} store, but this sink has no ${view.store} writer configured`);
+    return writer;
+  };
+  const outcomes = new Map<ViewBatch, Promise<SliceOutcome>[]>();
+  /** Hands the view's pending records to its writer; the outcome is settled at once so a failure waits for the end of the batch. */
+  const startWrite = (vb: ViewBatch) => {
+    const recs = vb.records;
+    const srcs = vb.sources;
+    vb.records = [];
+    vb.sources = [];
+    const outcome = writerOf(vb.view)(vb.view, recs).then(
+      result => ({ result, records: recs, sources: srcs }),
+      (error: unknown) => ({ error }),
+    );
+    outcomes.set(vb, [...(outcomes.get(vb) ?? []), outcome]);
+  };
+
+  try {
+    for (const rec of records) {
+      if (rec.topic.startsWith(heartbeatPrefix)) {
+        const ts = heartbeatSourceTsMs(rec);
+        if (ts !== undefined) deps.metrics.cdcLag(rec.topic, Math.max(0, nowMs - ts));
+        continue;
+      }
+      const views = byTopic.get(rec.topic);
+      if (!views) {
+        letters.push(deadLetterOf('-', rec, `no view is fed by topic '${rec.topic}'`, 'decode', nowMs));
+        continue;
+      }
+      for (const view of views) {
+        const counts = countsOf(view.name);
+        counts.received += 1;
+        let outcome;
+        try {
+          outcome = decodeRecord(view, rec, decodeOptions);
+        } catch (e) {
+          if (!(e instanceof DecodeError)) throw e;
+          deps.log.warn('undecodable record', { view: view.name, topic: rec.topic, partition: rec.partition, offset: String(rec.offset), error: e.message });
+          letters.push(deadLetterOf(view.name, rec, e.message, 'decode', nowMs));
+          counts.deadLettered += 1;
           continue;
         }
-        const entry = perView.get(view.name) ?? { view, records: [], sources: [] };
-        entry.records.push(outcome.record);
-        entry.sources.push(rec);
-        perView.set(view.name, entry);
-      } catch (e) {
-        if (!(e instanceof DecodeError)) throw e;
-        deps.log.warn('undecodable record', { view: view.name, topic: rec.topic, partition: rec.partition, offset: String(rec.offset), error: e.message });
-        letters.push(deadLetterOf(view.name, rec, e.message, 'decode', nowMs));
-        deps.metrics.count(view.name, SINK_METRIC_NAMES.recordsDeadLettered, 1);
+        if (outcome.kind === 'skip') {
+          skipped += 1;
+          counts.skipped += 1;
+          continue;
+        }
+        let vb = perView.get(view.name);
+        if (!vb) {
+          vb = { view, slice: WRITE_SLICE_RECORDS[view.store] ?? Infinity, records: [], sources: [], oldestCommitMs: Infinity, written: 0, stale: 0 };
+          perView.set(view.name, vb);
+        }
+        vb.records.push(outcome.record);
+        vb.sources.push(rec);
+        if (outcome.record.provenance.commitTimeMs < vb.oldestCommitMs) vb.oldestCommitMs = outcome.record.provenance.commitTimeMs;
+        if (vb.records.length >= vb.slice) {
+          startWrite(vb);
+          await yieldToIo();
+        }
       }
+    }
+  } finally {
+    for (const [view, c] of decodeCounts) {
+      deps.metrics.count(view, SINK_METRIC_NAMES.recordsReceived, c.received);
+      if (c.skipped > 0) deps.metrics.count(view, SINK_METRIC_NAMES.recordsSkipped, c.skipped);
+      if (c.deadLettered > 0) deps.metrics.count(view, SINK_METRIC_NAMES.recordsDeadLettered, c.deadLettered);
     }
   }
 
+  const settle = async (vb: ViewBatch) => {
+    const pending = outcomes.get(vb) ?? [];
+    outcomes.delete(vb);
+    let failure: SliceOutcome | undefined;
+    for (const o of await Promise.all(pending)) {
+      if ('error' in o) {
+        failure ??= o;
+        continue;
+      }
+      vb.written += o.result.written;
+      vb.stale += o.result.stale;
+      for (const f of o.result.failed) {
+        const i = o.records.indexOf(f.record);
+        const src = i >= 0 ? o.sources[i] : undefined;
+        const k = f.record.provenance.kafka;
+        letters.push(deadLetterOf(vb.view.name, src ?? { topic: k.topic, partition: k.partition, offset: k.offset }, f.error, 'write', nowMs));
+        deps.metrics.count(vb.view.name, SINK_METRIC_NAMES.recordsDeadLettered, 1);
+      }
+    }
+    if (failure && 'error' in failure) throw failure.error;
+  };
+
+  // Slices already on their way are waited for first (an outage surfaces before anything else is sent); then each
+  // view's remaining records are written, one view after the other.
+  const inFlight = await Promise.allSettled([...perView.values()].map(settle));
+  const firstFailure = inFlight.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (firstFailure) throw firstFailure.reason;
   let written = 0;
   let stale = 0;
-  for (const { view, records: batch, sources } of perView.values()) {
-    const writer = deps.writers[view.store];
-    if (!writer) throw new Error(`view '${view.name}' writes to the ${view.store} store, but this sink has no ${view.store} writer configured`);
-    const result = await writer(view, batch);
-    written += result.written;
-    stale += result.stale;
-    deps.metrics.count(view.name, SINK_METRIC_NAMES.recordsWritten, result.written);
-    deps.metrics.count(view.name, SINK_METRIC_NAMES.recordsStale, result.stale);
-    for (const f of result.failed) {
-      const i = batch.indexOf(f.record);
-      const src = i >= 0 ? sources[i] : undefined;
-      const k = f.record.provenance.kafka;
-      letters.push(deadLetterOf(view.name, src ?? { topic: k.topic, partition: k.partition, offset: k.offset }, f.error, 'write', nowMs));
-      deps.metrics.count(view.name, SINK_METRIC_NAMES.recordsDeadLettered, 1);
+  for (const vb of perView.values()) {
+    if (vb.records.length > 0) {
+      startWrite(vb);
+      await settle(vb);
     }
-    const writtenAt = now();
-    const lags = batch.map(r => writtenAt - r.provenance.commitTimeMs);
-    if (lags.length > 0) deps.metrics.freshnessLag(view.name, Math.max(0, ...lags));
+    written += vb.written;
+    stale += vb.stale;
+    deps.metrics.count(vb.view.name, SINK_METRIC_NAMES.recordsWritten, vb.written);
+    deps.metrics.count(vb.view.name, SINK_METRIC_NAMES.recordsStale, vb.stale);
+    deps.metrics.freshnessLag(vb.view.name, Math.max(0, now() - vb.oldestCommitMs));
   }
 
   if (letters.length > 0) {

@@ -1,6 +1,7 @@
 // Timestamp normalization: every encoding Debezium and Flink send for a TIMESTAMP field becomes one ISO-8601 UTC string.
 import { coerce } from '../../lambda/shared/envelope';
 import { normalizeTimestamp } from '../../lambda/shared/timestamps';
+import { mulberry32 } from '../helpers/random';
 
 const ISO = '2026-11-28T00:18:18.123Z';
 const MS = Date.parse(ISO);
@@ -24,4 +25,27 @@ test('values that are not timestamps pass through unchanged', () => {
   expect(normalizeTimestamp('yesterday')).toBe('yesterday');
   expect(normalizeTimestamp(true)).toBe(true);
   expect(coerce('timestamp', null)).toBeNull();
+});
+
+/** The normalization without its fast path: the regex, a Date, and toISOString for every SQL or ISO string. */
+function viaDate(v: string): unknown {
+  const m = /^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}:\d{2}(?:\.\d+)?)(Z|[+-]\d{2}(?::?\d{2})?)?$/.exec(v.trim());
+  if (!m) return v;
+  const zone = m[3] === undefined ? 'Z' : m[3].length === 3 ? `${m[3]}:00` : m[3];
+  const d = new Date(`${m[1]}T${m[2]}${zone}`);
+  return Number.isNaN(d.getTime()) ? v : d.toISOString();
+}
+
+test('property: the Date-free path for plain UTC strings gives what Date gives, including out-of-range fields', () => {
+  const seed = Number(process.env.TIMESTAMP_PROPERTY_SEED ?? 20261130);
+  const rand = mulberry32(seed);
+  const int = (n: number) => Math.floor(rand() * n);
+  const two = (n: number) => String(n).padStart(2, '0');
+  for (let i = 0; i < 20_000; i++) {
+    const frac = int(3) === 0 ? '' : `.${Array.from({ length: 1 + int(10) }, () => int(10)).join('')}`;
+    const zone = ['Z', '', 'Z', '+01:00', ' ', '-0530'][int(6)];
+    const v = `${String(int(10000)).padStart(4, '0')}-${two(int(14))}-${two(int(33))}${int(2) ? 'T' : ' '}${two(int(26))}:${two(int(62))}:${two(int(62))}${frac}${zone}`;
+    const got = normalizeTimestamp(v);
+    if (got !== viaDate(v)) throw new Error(`seed=${seed} case=${i}: ${JSON.stringify(v)} gave ${String(got)}, Date gives ${String(viaDate(v))} (replay with TIMESTAMP_PROPERTY_SEED=${seed})`);
+  }
 });
