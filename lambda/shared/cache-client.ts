@@ -238,10 +238,10 @@ export async function passwordSourceFor(
  */
 export async function cacheClientFromEnv(env: Record<string, string | undefined> = process.env): Promise<CacheClient> {
   const settings = cacheSettingsFromEnv(env);
-  const [{ defaultProvider }, { SecretsManagerClient, GetSecretValueCommand }] = await Promise.all([
-    import('@aws-sdk/credential-provider-node'),
-    import('@aws-sdk/client-secrets-manager'),
-  ]);
+  // require, not import(): esbuild keeps import() of an external package as a native ES-module import, which does not
+  // search NODE_PATH, where the Lambda runtime puts its AWS SDK; require does (the sink loads its clients the same way).
+  const { defaultProvider } = require('@aws-sdk/credential-provider-node') as typeof import('@aws-sdk/credential-provider-node');
+  const { SecretsManagerClient, GetSecretValueCommand } = require('@aws-sdk/client-secrets-manager') as typeof import('@aws-sdk/client-secrets-manager');
   const passwordSource = await passwordSourceFor(settings, {
     region: env.AWS_REGION ?? '',
     credentials: defaultProvider(),
