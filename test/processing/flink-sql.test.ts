@@ -2,11 +2,16 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { EXAMPLE_ORDER_ENRICHMENT_SQL, exampleOrderEnrichmentTables } from '../../constructs/processing/example';
 import {
-  analyzeFlinkSql, appendTableOptions, FlinkSqlError, normalizeTableName, splitFlinkSql, validateFlinkSql,
+  analyzeFlinkSql, appendTableOptions, FlinkSqlError, knownTableOf, normalizeTableName, splitFlinkSql, validateFlinkSql,
 } from '../../constructs/processing/flink-sql';
 import { loadFlinkParser } from '../../constructs/processing/private/flink-parser';
 import { FLINK_DOCS_CORPUS } from './fixtures/flink-docs-corpus';
+import { FLINK_SQL_MISTAKES } from './fixtures/flink-mistakes-corpus';
+
+/** The example's FlinkTable declarations as the application hands them to the check (names and typed columns). */
+const EXAMPLE_TABLES = { knownTables: exampleOrderEnrichmentTables().map(t => knownTableOf(t.ddl)) };
 
 const WITH_JDBC = { connectors: ['kafka', 'upsert-kafka', 'datagen', 'print', 'blackhole', 'filesystem', 'jdbc'] };
 
@@ -217,6 +222,60 @@ describe('semantic checks', () => {
   test('every semantic problem is reported, not just the first', () => {
     const problems = analyzeFlinkSql(`${T('dst')}INSERT INTO dst SELECT id FROM a1;\nINSERT INTO dst SELECT id FROM a2;`).problems;
     expect(problems.map(p => p.message)).toEqual([expect.stringMatching(/'a1'/), expect.stringMatching(/'a2'/)]);
+  });
+});
+
+describe('column references, INSERT arity and types are checked against the declared tables', () => {
+  test('the example job passes against its FlinkTable declarations', () => {
+    expect(analyzeFlinkSql(EXAMPLE_ORDER_ENRICHMENT_SQL, EXAMPLE_TABLES).problems).toEqual([]);
+  });
+
+  test('FlinkTable declarations give the check their typed columns, metadata columns as virtual', () => {
+    expect(EXAMPLE_TABLES.knownTables[0]).toEqual({
+      name: 'orders',
+      columns: [
+        { name: 'id', type: 'BIGINT', kind: 'physical' }, { name: 'customer_id', type: 'BIGINT', kind: 'physical' },
+        { name: 'status', type: 'STRING', kind: 'physical' }, { name: 'total', type: 'DECIMAL(12, 2)', kind: 'physical' },
+        { name: 'cdc_commit_ts', type: 'TIMESTAMP_LTZ(3)', kind: 'virtual' }, { name: 'cdc_source_table', type: 'STRING', kind: 'virtual' },
+        { name: 'cdc_kafka_offset', type: 'BIGINT', kind: 'virtual' },
+      ],
+    });
+  });
+
+  test.each(Object.entries(FLINK_SQL_MISTAKES))('fails on %s, with one problem at its place', (_name, m) => {
+    const problems = analyzeFlinkSql(m.sql, m.tables === 'example' ? EXAMPLE_TABLES : {}).problems;
+    expect(problems[0]).toEqual({ kind: m.kind, statement: expect.any(Number), line: m.line, column: m.column, message: expect.stringMatching(m.message) });
+    // A syntax error is one error; a semantic mistake may show in more than one column (a swapped pair), each real.
+    if (m.kind === 'syntax') expect(problems).toHaveLength(1);
+  });
+
+  test('numeric widening, literals, computed and metadata columns are not flagged', () => {
+    const sql = "CREATE TABLE s (a INT, b DECIMAL(5, 1), c AS a + 1, m BIGINT METADATA FROM 'offset' VIRTUAL) WITH ('connector' = 'datagen');\n"
+      + "CREATE TABLE d (x BIGINT, y DOUBLE, z BIGINT, w STRING, k BIGINT METADATA FROM 'offset') WITH ('connector' = 'blackhole');\n"
+      + "INSERT INTO d SELECT a, b, c + m, 'lit', CAST(a AS BIGINT) FROM s;";
+    expect(analyzeFlinkSql(sql).problems).toEqual([]);
+  });
+
+  test('INSERT with a column list is matched against the list, and computed or virtual columns cannot be listed', () => {
+    const ddl = "CREATE TABLE s (a INT, b STRING) WITH ('connector' = 'datagen');\n"
+      + "CREATE TABLE d (x INT, y STRING, z AS x * 2, v BIGINT METADATA FROM 'offset' VIRTUAL) WITH ('connector' = 'blackhole');\n";
+    expect(analyzeFlinkSql(`${ddl}INSERT INTO d (y) SELECT b FROM s;`).problems).toEqual([]);
+    expect(firstProblem(`${ddl}INSERT INTO d (x, y) SELECT a FROM s;`).message).toMatch(/the query gives 1 column, but the column list names 2 columns \(x, y\)/);
+    expect(firstProblem(`${ddl}INSERT INTO d (z) SELECT a FROM s;`).message).toMatch(/'z' is a computed column and cannot be written/);
+    expect(firstProblem(`${ddl}INSERT INTO d (v) SELECT a FROM s;`).message).toMatch(/'v' is a virtual metadata column and cannot be written/);
+  });
+
+  test('correlated subqueries see the outer query; views carry their columns (or their column list)', () => {
+    const ddl = "CREATE TABLE s (a INT, b STRING) WITH ('connector' = 'datagen');\nCREATE TABLE d (x INT) WITH ('connector' = 'blackhole');\n";
+    expect(analyzeFlinkSql(`${ddl}INSERT INTO d SELECT a FROM s WHERE EXISTS (SELECT 1 FROM s AS t WHERE t.a = s.a);`).problems).toEqual([]);
+    expect(firstProblem(`${ddl}CREATE VIEW v AS SELECT a AS k FROM s;\nINSERT INTO d SELECT a FROM v;`).message).toMatch(/column 'a' is not a column of 'v'; did you mean 'k'\?/);
+    expect(firstProblem(`${ddl}CREATE VIEW v (q) AS SELECT a FROM s;\nINSERT INTO d SELECT a FROM v;`).message).toMatch(/column 'a' is not a column of 'v'; did you mean 'q'\?/);
+  });
+
+  test('FlinkSqlApplication refuses a misspelt column of a FlinkTable at synth, positioned in the user\'s SQL', () => {
+    const m = FLINK_SQL_MISTAKES['example: misspelt qualified column c.nmae'];
+    expect(() => validateFlinkSql(m.sql, { ...EXAMPLE_TABLES, label: 'order-enrichment.sql' })).toThrow(
+      /order-enrichment\.sql: 1 error:\n {2}statement 1, line 6, column 3: column 'nmae' is not a column of 'c'; did you mean 'name'\?; its columns: id, name, tier, cdc_commit_ts/);
   });
 });
 
