@@ -91,16 +91,35 @@ export interface FlinkSqlAnalysisOptions {
    * columns (when given) are checked like those of a CREATE TABLE. @default - none
    */
   readonly knownTables?: Array<string | FlinkKnownTable>;
-  /** Connector names the runtime can load. @default DEFAULT_FLINK_CONNECTORS */
+  /**
+   * Connector names the runtime can load. Names listed here beyond the defaults also count as formats (a JAR added
+   * through FlinkSqlApplication's `dependencies` is declared through its `connectors` prop, whichever it provides).
+   * @default DEFAULT_FLINK_CONNECTORS
+   */
   readonly connectors?: string[];
+  /** Format names the runtime can load, beyond DEFAULT_FLINK_FORMATS. @default - none */
+  readonly formats?: string[];
 }
 
 /** Connectors in the Flink distribution, plus the Kafka connectors this library packages. */
 export const DEFAULT_FLINK_CONNECTORS: readonly string[] = ['kafka', 'upsert-kafka', 'datagen', 'print', 'blackhole', 'filesystem'];
 
+/** Formats the Flink runtime ships (flink-json, flink-csv and the raw format of the table runtime). */
+export const DEFAULT_FLINK_FORMATS: readonly string[] = ['json', 'csv', 'raw', 'debezium-json', 'canal-json', 'maxwell-json', 'ogg-json'];
+
+/** Formats Flink users commonly name whose JARs the Flink runtime does not ship. */
+const FORMATS_NEEDING_JARS: Readonly<Record<string, string>> = {
+  'avro': 'flink-sql-avro',
+  'avro-confluent': 'flink-sql-avro-confluent-registry',
+  'debezium-avro-confluent': 'flink-sql-avro-confluent-registry',
+  'parquet': 'flink-sql-parquet',
+  'orc': 'flink-sql-orc',
+  'protobuf': 'flink-sql-protobuf',
+};
+
 /** Connectors Flink users commonly name whose JARs this library does not package by default. */
 const CONNECTORS_NEEDING_JARS: Readonly<Record<string, string>> = {
-  'jdbc': 'flink-connector-jdbc',
+  'jdbc': 'flink-connector-jdbc-core plus the dialect module of the database, such as flink-connector-jdbc-mysql',
   'kinesis': 'flink-sql-connector-aws-kinesis-streams',
   'firehose': 'flink-sql-connector-aws-kinesis-firehose',
   'dynamodb': 'flink-sql-connector-dynamodb',
@@ -281,6 +300,8 @@ interface StatementFacts {
   /** The query of a view or CTAS, and a view's column list. */
   query?: ParseNode;
   viewColumns?: string[];
+  /** The column a CREATE TABLE's WATERMARK is declared for. */
+  watermark?: ParseNode;
   /** Reads of a view definition or a LIKE clause. */
   reads: Array<{ name: string; node: ParseNode }>;
 }
@@ -365,6 +386,7 @@ export function analyzeFlinkSql(sql: string, options: FlinkSqlAnalysisOptions = 
     if (d && !laterDeclarations.has(d.name.toLowerCase())) laterDeclarations.set(d.name.toLowerCase(), s.index);
   });
   const connectors = new Set((options.connectors ?? DEFAULT_FLINK_CONNECTORS).map(c => c.toLowerCase()));
+  const formats = new Set([...DEFAULT_FLINK_FORMATS, ...(options.formats ?? []), ...connectors].map(f => f.toLowerCase()));
   const checkRead = (stmt: FlinkSqlStatement, read: { name: string; node: ParseNode }) => {
     const key = read.name.toLowerCase();
     if (declared.has(key)) return;
@@ -409,6 +431,19 @@ export function analyzeFlinkSql(sql: string, options: FlinkSqlAnalysisOptions = 
       const table: FlinkTableDeclaration = { ...f.table, statement: stmt.index };
       tables.push(table);
       if (f.kind === 'create-table') {
+        const wm = watermarkProblem(table);
+        if (wm) semantic(stmt, f.watermark ?? f.declares!.node, wm.message);
+        if (f.watermark && table.schema && !table.schema.some(c => c.rowtime)) {
+          semantic(stmt, f.watermark, `WATERMARK FOR '${unquoteIdentifier(textOf(f.watermark, stmt))}': table '${table.name}' has no such column; its columns: ${table.columns.join(', ')}`);
+        }
+        for (const [key, value] of Object.entries(table.options)) {
+          const format = value.toLowerCase();
+          if (!/^(key\.|value\.)?format$/i.test(key) || formats.has(format)) continue;
+          const jar = FORMATS_NEEDING_JARS[format];
+          semantic(stmt, f.declares!.node, jar
+            ? `'${key}' = '${value}' of table '${table.name}': the format is not packaged with this application; add its JAR (${jar}) through the 'dependencies' prop and name '${format}' in 'connectors', or use 'json'`
+            : `'${key}' = '${value}' of table '${table.name}': unknown format; known formats: ${[...formats].filter(x => !connectors.has(x) || DEFAULT_FLINK_FORMATS.includes(x)).sort().join(', ')}`);
+        }
         if (!table.connector) {
           semantic(stmt, f.declares!.node, `table '${table.name}' has no 'connector' option; add WITH ('connector' = '<name>', ...)`);
         } else if (!connectors.has(table.connector)) {
@@ -486,6 +521,14 @@ function checkInsertColumns(target: string, targetNode: ParseNode, insert: Parse
   }
   const columns = source.columns;
   if (!columns) return;
+  if (source.joinedRowtimes && source.joinedRowtimes.length >= 2) {
+    const names = source.joinedRowtimes.map(c => c.name ?? '?');
+    ctx.report({
+      node: source.joinedRowtimes[1].node ?? targetNode,
+      message: `INSERT INTO '${target}': the query writes ${names.length} rowtime attributes of an interval join (${names.join(', ')}); `
+        + `Flink writes at most one into a table: CAST the others to TIMESTAMP(3) (for example CAST(${names[1]} AS TIMESTAMP(3)))`,
+    });
+  }
   if (columns.length !== expected.length) {
     ctx.report({
       node: columns[0]?.node ?? targetNode,
@@ -573,7 +616,7 @@ export function sqlString(value: string): string {
 // ---------------------------------------------------------------------------------------------
 
 interface RuleIds extends ColumnRuleIds {
-  columnOptionDefinition: number; metadataColumnDefinition: number; computedColumnDefinition: number;
+  columnOptionDefinition: number; metadataColumnDefinition: number; computedColumnDefinition: number; watermarkDefinition: number;
   simpleCreateTable: number; createTableAsSelect: number; createView: number; createFunction: number;
   insertSimpleStatement: number; insertMulStatement: number; queryStatement: number; setStatement: number;
   explainStatement: number; showStatement: number; describeStatement: number;
@@ -590,6 +633,7 @@ function ruleIds(P: Record<string, unknown>): RuleIds {
     'viewPathCreate', 'withItemName', 'tablePrimary', 'windowTVFParam', 'tableProperty', 'tablePropertyKey', 'tablePropertyValue',
     'tablePropertyList', 'tableConstraint', 'columnNameList', 'columnName', 'columnNameCreate', 'likeDefinition', 'uid',
     'columnConstraint', 'physicalColumnDefinition', 'columnOptionDefinition', 'metadataColumnDefinition', 'computedColumnDefinition',
+    'watermarkDefinition',
   ];
   const ids: Record<string, number> = {};
   for (const n of [...names, ...COLUMN_RULE_NAMES]) {
@@ -702,6 +746,8 @@ function statementFacts(tree: ParseNode, stmt: FlinkSqlStatement, R: RuleIds): S
         primaryKey,
         optionsCloseOffset: list?.stop ? stmt.offset + list.stop.start : undefined,
       };
+      const watermark = findFirst(head, [R.watermarkDefinition]);
+      facts.watermark = watermark ? rulesOf(watermark).find(c => c.ruleIndex === R.columnName) : undefined;
       if (like) {
         const base = findFirst(like, [R.tablePath]);
         if (base) facts.reads.push({ name: name(base), node: base });
@@ -759,7 +805,28 @@ function tableSchema(head: ParseNode, stmt: FlinkSqlStatement, R: RuleIds): Flin
     else if (col.ruleIndex === R.metadataColumnDefinition) out.push({ name, type, kind: /\bVIRTUAL\s*$/i.test(textOf(col, stmt)) ? 'virtual' : 'metadata' });
     else out.push({ name, type, kind: 'physical' });
   }
-  return out;
+  const watermark = findFirst(head, [R.watermarkDefinition]);
+  const rowtime = watermark ? rulesOf(watermark).find(c => c.ruleIndex === R.columnName) : undefined;
+  const rowtimeName = rowtime ? unquoteIdentifier(textOf(rowtime, stmt)) : undefined;
+  return out.map(c => (c.name === rowtimeName ? { ...c, rowtime: true } : c));
+}
+
+/**
+ * WATERMARK FOR <column>: the column is declared, and is TIMESTAMP(p) or TIMESTAMP_LTZ(p) with p at most 3 (Flink's
+ * rule; a bare TIMESTAMP is TIMESTAMP(6)). Computed columns' types are not known here and are left to Flink.
+ */
+function watermarkProblem(table: FlinkTableDeclaration): { column?: string; message: string } | undefined {
+  const rowtime = table.schema?.find(c => c.rowtime);
+  if (!table.schema || !rowtime || !rowtime.type) return undefined;
+  const m = /^(TIMESTAMP_LTZ|TIMESTAMP)\s*(?:\(\s*(\d+)\s*\))?(\s+WITHOUT\s+TIME\s+ZONE|\s+WITH\s+LOCAL\s+TIME\s+ZONE)?\s*(NOT\s+NULL)?$/i.exec(rowtime.type.trim());
+  const precision = m ? Number(m[2] ?? 6) : undefined;
+  if (m && precision! <= 3) return undefined;
+  return {
+    column: rowtime.name,
+    message: m
+      ? `WATERMARK FOR '${rowtime.name}' of table '${table.name}': the column is ${rowtime.type}, precision ${precision}; Flink's rowtime attribute must be TIMESTAMP(p) or TIMESTAMP_LTZ(p) with p from 0 to 3: declare it ${m[1].toUpperCase()}(3)`
+      : `WATERMARK FOR '${rowtime.name}' of table '${table.name}': the column is ${rowtime.type}; Flink's rowtime attribute must be TIMESTAMP(p) or TIMESTAMP_LTZ(p) with p from 0 to 3`,
+  };
 }
 
 function unique<T>(items: T[]): T[] {

@@ -50,7 +50,7 @@ describe('Flink documentation corpus', () => {
     expect(t).toMatchObject({
       name: 'pageviews_per_region', statement: 1, connector: 'upsert-kafka',
       columns: ['user_region', 'pv', 'uv'], primaryKey: ['user_region'],
-      options: { 'connector': 'upsert-kafka', 'topic': 'pageviews_per_region', 'key.format': 'avro', 'value.format': 'avro' },
+      options: { 'connector': 'upsert-kafka', 'topic': 'pageviews_per_region', 'key.format': 'json', 'value.format': 'json' },
     });
   });
 });

@@ -9,6 +9,8 @@ export interface FlinkColumnSchema {
   readonly type?: string;
   /** `physical`, `metadata` (written by INSERT), `virtual` (metadata read only) or `computed`. */
   readonly kind: 'physical' | 'metadata' | 'virtual' | 'computed';
+  /** The table's event-time (rowtime) attribute: the column its WATERMARK is declared for. @default false */
+  readonly rowtime?: boolean;
 }
 
 /** A problem found here, positioned at a parse node of the statement. */
@@ -48,11 +50,15 @@ export interface OutColumn {
   readonly type?: string;
   /** The select item that produces it (for positions). */
   readonly node?: ParseNode;
+  /** An event-time attribute passed through unchanged. */
+  readonly rowtime?: boolean;
 }
 
 /** A query's output; `columns` undefined when it cannot be known here. */
 interface Relation {
   readonly columns?: OutColumn[];
+  /** Output columns that are rowtime attributes of the two sides of an interval join (Flink writes at most one into a table). */
+  readonly joinedRowtimes?: OutColumn[];
 }
 
 /** One table of a FROM clause under its alias; `columns` undefined when unknown (UDF tables, unknown sources). */
@@ -69,7 +75,7 @@ interface Scope {
 
 /** Window TVFs add these columns to their input table. */
 const WINDOW_COLUMNS: OutColumn[] = [
-  { name: 'window_start', type: 'TIMESTAMP(3)' }, { name: 'window_end', type: 'TIMESTAMP(3)' }, { name: 'window_time', type: 'TIMESTAMP(3)' },
+  { name: 'window_start', type: 'TIMESTAMP(3)' }, { name: 'window_end', type: 'TIMESTAMP(3)' }, { name: 'window_time', type: 'TIMESTAMP(3)', rowtime: true },
 ];
 /** Niladic functions the grammar can read as a column name. */
 const NILADIC = new Set(['CURRENT_DATE', 'CURRENT_TIME', 'CURRENT_TIMESTAMP', 'LOCALTIME', 'LOCALTIMESTAMP', 'CURRENT_USER', 'SESSION_USER',
@@ -191,6 +197,7 @@ function analyzeSelect(node: ParseNode, ctx: ColumnContext, outer: Scope[], ctes
   }
   // Output columns.
   const out: OutColumn[] = [];
+  const rowtimeSources = new Map<OutColumn, string>();
   for (const item of items) {
     const all = first(item, R.tableAllColumns);
     if (all) {
@@ -204,10 +211,45 @@ function analyzeSelect(node: ParseNode, ctx: ColumnContext, outer: Scope[], ctes
     const literal = first(item, R.selectLiteralColumnName);
     const ref = literal ? first(literal, R.columnName) : undefined;
     const refParts = ref && !isLiteralText(ctx.text(ref)) ? partsOf(ref, ctx) : undefined;
+    const resolved = refParts ? resolveIn(refParts, scope) : undefined;
     const type = refParts ? resolve(refParts, scopes)?.type : inferType(item, ctx, scopes);
-    out.push({ name: alias ?? (refParts ? refParts[refParts.length - 1] : undefined), type, node: item });
+    out.push({ name: alias ?? (refParts ? refParts[refParts.length - 1] : undefined), type, node: item, rowtime: resolved?.column.rowtime });
+    if (resolved?.column.rowtime) rowtimeSources.set(out[out.length - 1], `${resolved.source.alias}.${resolved.column.name}`);
   }
-  return { columns: out };
+  // An interval join keeps both sides' rowtime attributes; it is one when its conditions compare the rowtime columns it passes through.
+  let joinedRowtimes: OutColumn[] | undefined;
+  const fromDifferentSources = new Set([...rowtimeSources.values()].map(k => k.split('.')[0]));
+  if (!first(node, R.groupByClause) && fromDifferentSources.size >= 2) {
+    const conditionRefs = new Set<string>();
+    const collect = (n: ParseNode) => {
+      if (n.ruleIndex === R.queryStatement) return;
+      if (n.ruleIndex === R.columnNamePath) {
+        const hit = resolveIn(partsOf(n, ctx), scope);
+        if (hit) conditionRefs.add(`${hit.source.alias}.${hit.column.name}`);
+        return;
+      }
+      for (const c of rulesOf(n)) collect(c);
+    };
+    for (const d of deferred) collect(d);
+    for (const clause of rulesOf(node)) if (clause.ruleIndex !== R.selectClause && clause.ruleIndex !== R.fromClause) collect(clause);
+    const joined = [...rowtimeSources.entries()].filter(([, key]) => conditionRefs.has(key)).map(([c]) => c);
+    if (new Set(joined.map(c => rowtimeSources.get(c)!.split('.')[0])).size >= 2) joinedRowtimes = joined;
+  }
+  return { columns: out, joinedRowtimes };
+}
+
+/** The source and column a reference names in one scope. */
+function resolveIn(parts: string[], scope: Scope): { source: Source; column: OutColumn } | undefined {
+  if (parts.length >= 2) {
+    const source = scope.sources.find(s => s.alias === parts[0]);
+    const column = source?.columns?.find(c => c.name === parts[1]);
+    if (source && column) return { source, column };
+  }
+  for (const source of scope.sources) {
+    const column = source.columns?.find(c => c.name === parts[0]);
+    if (column) return { source, column };
+  }
+  return undefined;
 }
 
 function findItems(selectClause: ParseNode, R: ColumnRuleIds): ParseNode[] {
@@ -442,7 +484,7 @@ export function typeFamily(type: string | undefined): string | undefined {
 }
 
 /** Output columns of an INSERT's source (`VALUES` rows or a query). */
-export function insertSource(insert: ParseNode, ctx: ColumnContext): { columns?: OutColumn[]; rows?: Array<{ node: ParseNode; arity: number }> } {
+export function insertSource(insert: ParseNode, ctx: ColumnContext): Relation & { rows?: Array<{ node: ParseNode; arity: number }> } {
   const R = ctx.R;
   const values = first(insert, R.valuesDefinition);
   if (values) {
