@@ -121,12 +121,19 @@ test('snapshot, insert, updates on both tables and deletes become the right upse
   // Leaving the filter (status no longer completed) and a delete each end in a tombstone.
   await source.admin.query("UPDATE public.orders SET status = 'cancelled' WHERE id = 1");
   await source.admin.query('DELETE FROM public.orders WHERE id = 3');
-  const records = (await waitFor('tombstones', s => s.get(1) === null && s.get(3) === null), reader.records);
-  expect(records.filter(r => r.value === null).map(r => decode(r.key).order_id).sort()).toEqual([1, 3]);
+  await waitFor('tombstones', s => s.get(1) === null && s.get(3) === null);
+  const history = (id: number) => reader.records.filter(r => decode(r.key).order_id === id).map(r => (r.value === null ? null : decode(r.value).customer_name));
+  expect(history(1)).toEqual(['Ada Lovelace', null]);
+  expect(history(3)).toEqual(['Grace Hopper', null]);
+  // Found on the real engine: Flink's regular join emits an update of a joined row as DELETE then INSERT, and upsert-kafka
+  // writes the DELETE as a tombstone, so each update of an enriched order reaches the topic as a tombstone immediately
+  // followed by the new value (the store converges; a reader between the two sees the order missing).
+  expect(history(100)).toEqual(['Alan Turing', null, 'Alan M. Turing', null, 'Alan M. Turing']);
   // A pending order that becomes completed appears.
   await source.admin.query("UPDATE public.orders SET status = 'completed' WHERE id = 2");
   state = await waitFor('pending to completed', s => s.get(2)?.total === 310.5);
   expect(state.get(2)).toMatchObject({ customer_name: 'Ada Lovelace', customer_tier: 'gold' });
   expect(state.get(100)).toMatchObject({ customer_name: 'Alan M. Turing' });
+  expect(history(2)).toEqual(['Ada Lovelace']);
   timings['all changes through'] = Date.now() - t0;
 });
