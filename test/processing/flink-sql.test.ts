@@ -2,13 +2,17 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { AgentNetwork } from '../../constructs/common/agent-network';
 import { EXAMPLE_ORDER_ENRICHMENT_SQL, exampleOrderEnrichmentTables } from '../../constructs/processing/example';
 import {
   analyzeFlinkSql, appendTableOptions, FlinkSqlError, knownTableOf, normalizeTableName, splitFlinkSql, validateFlinkSql,
 } from '../../constructs/processing/flink-sql';
+import { FlinkSqlApplication } from '../../constructs/processing/flink-sql-application';
 import { loadFlinkParser } from '../../constructs/processing/private/flink-parser';
+import { testApp, testStack } from '../helpers/app';
 import { FLINK_DOCS_CORPUS } from './fixtures/flink-docs-corpus';
 import { FLINK_SQL_MISTAKES } from './fixtures/flink-mistakes-corpus';
+import { StandInCluster } from './support';
 
 /** The example's FlinkTable declarations as the application hands them to the check (names and typed columns). */
 const EXAMPLE_TABLES = { knownTables: exampleOrderEnrichmentTables().map(t => knownTableOf(t.ddl)) };
@@ -142,6 +146,19 @@ describe('syntax errors are reported with statement, line and column in the whol
     expect([p.kind, p.statement, p.line]).toEqual(['syntax', 1, 2]);
   });
 
+  test('an unmatched closing parenthesis is one error at that parenthesis', () => {
+    const sql = `${DDL}INSERT INTO dst SELECT id, name) FROM src;`;
+    const problems = analyzeFlinkSql(sql).problems;
+    expect(problems).toEqual([{ kind: 'syntax', statement: 3, line: 3, column: 'INSERT INTO dst SELECT id, name'.length + 1, message: expect.stringMatching(/^unmatched '\)'/) }]);
+  });
+
+  test('an unterminated quoted identifier or block comment is one error at its opening', () => {
+    expect(analyzeFlinkSql(`${DDL}INSERT INTO dst SELECT \`id, name FROM src;`).problems).toEqual([
+      { kind: 'syntax', statement: 3, line: 3, column: 24, message: 'unterminated quoted identifier: the ` here is never closed; close it with `' }]);
+    expect(analyzeFlinkSql(`${DDL}INSERT INTO dst /* SELECT id, name FROM src;`).problems).toEqual([
+      { kind: 'syntax', statement: 3, line: 3, column: 17, message: 'unterminated comment: the /* here is never closed; close it with */' }]);
+  });
+
   test('validateFlinkSql throws every problem with a caret under the column', () => {
     let error: unknown;
     try {
@@ -272,8 +289,18 @@ describe('column references, INSERT arity and types are checked against the decl
     expect(firstProblem(`${ddl}CREATE VIEW v (q) AS SELECT a FROM s;\nINSERT INTO d SELECT a FROM v;`).message).toMatch(/column 'a' is not a column of 'v'; did you mean 'q'\?/);
   });
 
+  test('a format JAR added through the connectors option is accepted; an unknown format is named with the known ones', () => {
+    const sql = "CREATE TABLE s (a INT) WITH ('connector' = 'datagen');\nCREATE TABLE d (a INT) WITH ('connector' = 'filesystem', 'path' = '/tmp/x', 'format' = 'avro');\nINSERT INTO d SELECT a FROM s;";
+    expect(analyzeFlinkSql(sql, { connectors: [...WITH_JDBC.connectors, 'avro'] }).problems).toEqual([]);
+    expect(firstProblem(sql.replace("'avro'", "'jsn'")).message).toMatch(/'format' = 'jsn' of table 'd': unknown format; known formats: canal-json, csv, debezium-json, json, maxwell-json, ogg-json, raw$/);
+  });
+
   test('FlinkSqlApplication refuses a misspelt column of a FlinkTable at synth, positioned in the user\'s SQL', () => {
     const m = FLINK_SQL_MISTAKES['example: misspelt qualified column c.nmae'];
+    const stack = testStack(testApp());
+    const cluster = new StandInCluster(stack, 'Cluster', new AgentNetwork(stack, 'Net').vpc);
+    expect(() => new FlinkSqlApplication(stack, 'Orders', { cluster, sql: m.sql, tables: exampleOrderEnrichmentTables() })).toThrow(
+      /statement 1, line 6, column 3: column 'nmae' is not a column of 'c'; did you mean 'name'\?/);
     expect(() => validateFlinkSql(m.sql, { ...EXAMPLE_TABLES, label: 'order-enrichment.sql' })).toThrow(
       /order-enrichment\.sql: 1 error:\n {2}statement 1, line 6, column 3: column 'nmae' is not a column of 'c'; did you mean 'name'\?; its columns: id, name, tier, cdc_commit_ts/);
   });
