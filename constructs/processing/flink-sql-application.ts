@@ -17,7 +17,7 @@ import { ArtifactBucket, ArtifactSource, DeployTimeArtifact } from '../common/de
 import { nagResource } from '../common/nag';
 import type { IAgentStreamingCluster } from '../streaming/refs';
 import {
-  analyzeFlinkSql, appendTableOptions, DEFAULT_FLINK_CONNECTORS, FlinkSqlAnalysis, FlinkTableDeclaration,
+  analyzeFlinkSql, appendTableOptions, DEFAULT_FLINK_CONNECTORS, FlinkSqlAnalysis, FlinkTableDeclaration, knownTableOf,
   formatFlinkSqlProblems, FlinkSqlError,
 } from './flink-sql';
 import { DeliveryGuarantee, FlinkJar, FlinkRuntime } from './flink-runtime';
@@ -251,7 +251,7 @@ export class FlinkSqlApplication extends Construct implements ec2.IConnectable, 
     const connectors = [...DEFAULT_FLINK_CONNECTORS, ...(props.connectors ?? [])];
 
     // 1. The user's SQL, with errors positioned in the user's own text.
-    const userAnalysis = analyzeFlinkSql(userSql, { knownTables: helperTables.map(t => t.name), connectors });
+    const userAnalysis = analyzeFlinkSql(userSql, { knownTables: helperTables.map(t => knownTableOf(t.ddl)), connectors });
     const sqlLabel = `${label} (${props.sqlFile ?? 'sql'})`;
     throwOnProblems(userSql, userAnalysis, sqlLabel);
 

@@ -1,5 +1,10 @@
 // Synth-time analysis of a Flink SQL program: statement splitting, grammar check with positions, semantic checks, table options and lineage.
+import {
+  analyzeQuery, ColumnContext, ColumnRuleIds, COLUMN_RULE_NAMES, FlinkColumnSchema, insertSource, OutColumn, typeFamily, unquoteIdentifier,
+} from './private/flink-columns';
 import { loadFlinkParser, ParseNode, TokenLike } from './private/flink-parser';
+
+export type { FlinkColumnSchema } from './private/flink-columns';
 
 /** What a statement does in a job. */
 export type FlinkStatementKind =
@@ -40,6 +45,8 @@ export interface FlinkTableDeclaration {
   /** WITH options as written (keys as written, values unquoted). */
   readonly options: Record<string, string>;
   readonly columns: string[];
+  /** Every column with its kind and declared type; undefined when the table copies another one's (`LIKE`). */
+  readonly schema?: FlinkColumnSchema[];
   readonly primaryKey: string[];
   /** Offset in the SQL text of the `)` closing the WITH list (where options can be appended). */
   readonly optionsCloseOffset?: number;
@@ -71,19 +78,48 @@ export interface FlinkSqlAnalysis {
   readonly problems: FlinkSqlProblem[];
 }
 
+/** A table declared outside the SQL text, with its columns when they are known. */
+export interface FlinkKnownTable {
+  readonly name: string;
+  /** @default - the columns are not known, so references to them are not checked */
+  readonly columns?: FlinkColumnSchema[];
+}
+
 export interface FlinkSqlAnalysisOptions {
-  /** Tables declared outside this SQL text (CDC source helpers, catalogs); reads and INSERTs may name them. @default - none */
-  readonly knownTables?: string[];
-  /** Connector names the runtime can load. @default DEFAULT_FLINK_CONNECTORS */
+  /**
+   * Tables declared outside this SQL text (CDC source helpers, catalogs); reads and INSERTs may name them, and their
+   * columns (when given) are checked like those of a CREATE TABLE. @default - none
+   */
+  readonly knownTables?: Array<string | FlinkKnownTable>;
+  /**
+   * Connector names the runtime can load. Names listed here beyond the defaults also count as formats (a JAR added
+   * through FlinkSqlApplication's `dependencies` is declared through its `connectors` prop, whichever it provides).
+   * @default DEFAULT_FLINK_CONNECTORS
+   */
   readonly connectors?: string[];
+  /** Format names the runtime can load, beyond DEFAULT_FLINK_FORMATS. @default - none */
+  readonly formats?: string[];
 }
 
 /** Connectors in the Flink distribution, plus the Kafka connectors this library packages. */
 export const DEFAULT_FLINK_CONNECTORS: readonly string[] = ['kafka', 'upsert-kafka', 'datagen', 'print', 'blackhole', 'filesystem'];
 
+/** Formats the Flink runtime ships (flink-json, flink-csv and the raw format of the table runtime). */
+export const DEFAULT_FLINK_FORMATS: readonly string[] = ['json', 'csv', 'raw', 'debezium-json', 'canal-json', 'maxwell-json', 'ogg-json'];
+
+/** Formats Flink users commonly name whose JARs the Flink runtime does not ship. */
+const FORMATS_NEEDING_JARS: Readonly<Record<string, string>> = {
+  'avro': 'flink-sql-avro',
+  'avro-confluent': 'flink-sql-avro-confluent-registry',
+  'debezium-avro-confluent': 'flink-sql-avro-confluent-registry',
+  'parquet': 'flink-sql-parquet',
+  'orc': 'flink-sql-orc',
+  'protobuf': 'flink-sql-protobuf',
+};
+
 /** Connectors Flink users commonly name whose JARs this library does not package by default. */
 const CONNECTORS_NEEDING_JARS: Readonly<Record<string, string>> = {
-  'jdbc': 'flink-connector-jdbc',
+  'jdbc': 'flink-connector-jdbc-core plus the dialect module of the database, such as flink-connector-jdbc-mysql',
   'kinesis': 'flink-sql-connector-aws-kinesis-streams',
   'firehose': 'flink-sql-connector-aws-kinesis-firehose',
   'dynamodb': 'flink-sql-connector-dynamodb',
@@ -259,8 +295,13 @@ interface StatementFacts {
   /** CREATE TABLE / CTAS / CREATE VIEW name. */
   declares?: { name: string; node: ParseNode };
   table?: Omit<FlinkTableDeclaration, 'statement'>;
-  /** INSERT targets (several in a statement set), with the reads of each. */
-  inserts: Array<{ target: string; node: ParseNode; reads: Array<{ name: string; node: ParseNode }> }>;
+  /** INSERT targets (several in a statement set), with the reads of each and the INSERT (or CTAS) node. */
+  inserts: Array<{ target: string; node: ParseNode; reads: Array<{ name: string; node: ParseNode }>; statement?: ParseNode }>;
+  /** The query of a view or CTAS, and a view's column list. */
+  query?: ParseNode;
+  viewColumns?: string[];
+  /** The column a CREATE TABLE's WATERMARK is declared for. */
+  watermark?: ParseNode;
   /** Reads of a view definition or a LIKE clause. */
   reads: Array<{ name: string; node: ParseNode }>;
 }
@@ -276,14 +317,33 @@ export function analyzeFlinkSql(sql: string, options: FlinkSqlAnalysisOptions = 
   const statements: FlinkSqlStatement[] = [];
 
   for (const stmt of split) {
+    const syntax = (offset: number, message: string): FlinkSqlProblem => (
+      { kind: 'syntax', statement: stmt.index, ...positionOf(lineStarts, stmt.offset + offset), message });
+    const lexical = scanLexical(stmt.text);
+    if (lexical.unterminated) {
+      // Nothing after an open quote can be parsed meaningfully: one error, at the quote.
+      const u = lexical.unterminated;
+      problems.push(syntax(u.offset, `unterminated ${u.what}: the ${u.quote} here is never closed; close it with ${u.close}`));
+      facts.push(undefined);
+      statements.push(stmt);
+      continue;
+    }
     const errors: FlinkSqlProblem[] = [];
     const tree = new parser.FlinkSQL().parse(stmt.text, (e) => {
       const line = stmt.line + e.startLine - 1;
       const column = e.startLine === 1 ? stmt.column + e.startColumn - 1 : e.startColumn;
       errors.push({ kind: 'syntax', statement: stmt.index, line, column, message: e.message });
     });
-    if (errors.length > 0) {
-      problems.push(...dedupe(errors));
+    if (errors.length > 0 || lexical.unmatchedClose !== undefined) {
+      // One error per statement, as a compiler reports it: the parser's recovery after the first error only cascades.
+      if (lexical.unmatchedClose !== undefined) {
+        problems.push(syntax(lexical.unmatchedClose, "unmatched ')': there is no '(' open before it; remove it or add the '(' it closes"));
+      } else if (lexical.unclosedOpen !== undefined) {
+        const open = positionOf(lineStarts, stmt.offset + lexical.unclosedOpen);
+        problems.push({ ...errors[0], message: `missing ')': the '(' at line ${open.line}, column ${open.column} is not closed before this point` });
+      } else {
+        problems.push(errors[0]);
+      }
       facts.push(undefined);
       statements.push(stmt);
       continue;
@@ -306,13 +366,27 @@ export function analyzeFlinkSql(sql: string, options: FlinkSqlAnalysisOptions = 
     problems.push({ kind: 'semantic', statement: stmt.index, ...at(stmt, node), message });
   };
   const declared = new Map<string, { statement: number; kind: 'table' | 'view' | 'known' }>();
-  for (const known of options.knownTables ?? []) declared.set(normalizeTableName(known).toLowerCase(), { statement: 0, kind: 'known' });
+  /** Columns of each declared table and view, where known. */
+  const schemas = new Map<string, ReadonlyArray<FlinkColumnSchema | OutColumn> | undefined>();
+  for (const known of options.knownTables ?? []) {
+    const k = typeof known === 'string' ? { name: known } : known;
+    declared.set(normalizeTableName(k.name).toLowerCase(), { statement: 0, kind: 'known' });
+    schemas.set(normalizeTableName(k.name).toLowerCase(), k.columns);
+  }
+  const columnContext = (stmt: FlinkSqlStatement): ColumnContext => ({
+    R,
+    text: node => textOf(node, stmt),
+    tableName: node => normalizeTableName(textOf(node, stmt)),
+    table: name => schemas.get(name.toLowerCase()) as OutColumn[] | undefined,
+    report: p => semantic(stmt, p.node, p.message),
+  });
   const laterDeclarations = new Map<string, number>();
   statements.forEach((s, i) => {
     const d = facts[i]?.declares;
     if (d && !laterDeclarations.has(d.name.toLowerCase())) laterDeclarations.set(d.name.toLowerCase(), s.index);
   });
   const connectors = new Set((options.connectors ?? DEFAULT_FLINK_CONNECTORS).map(c => c.toLowerCase()));
+  const formats = new Set([...DEFAULT_FLINK_FORMATS, ...(options.formats ?? []), ...connectors].map(f => f.toLowerCase()));
   const checkRead = (stmt: FlinkSqlStatement, read: { name: string; node: ParseNode }) => {
     const key = read.name.toLowerCase();
     if (declared.has(key)) return;
@@ -346,11 +420,30 @@ export function analyzeFlinkSql(sql: string, options: FlinkSqlAnalysisOptions = 
       }
       declared.set(key, { statement: stmt.index, kind: f.kind === 'create-view' ? 'view' : 'table' });
       if (f.kind === 'create-view') views.set(key, unique(f.reads.map(r => r.name)));
+      if (f.kind === 'create-table') schemas.set(key, f.table?.schema);
+      if (f.query) {
+        const out = analyzeQuery(f.query, columnContext(stmt)).columns;
+        const renamed = f.viewColumns && out ? f.viewColumns.map((n, j) => ({ name: n, type: out[j]?.type })) : undefined;
+        schemas.set(key, renamed ?? (out?.every(c => c.name) ? out : undefined));
+      }
     }
     if (f.table) {
       const table: FlinkTableDeclaration = { ...f.table, statement: stmt.index };
       tables.push(table);
       if (f.kind === 'create-table') {
+        const wm = watermarkProblem(table);
+        if (wm) semantic(stmt, f.watermark ?? f.declares!.node, wm.message);
+        if (f.watermark && table.schema && !table.schema.some(c => c.rowtime)) {
+          semantic(stmt, f.watermark, `WATERMARK FOR '${unquoteIdentifier(textOf(f.watermark, stmt))}': table '${table.name}' has no such column; its columns: ${table.columns.join(', ')}`);
+        }
+        for (const [key, value] of Object.entries(table.options)) {
+          const format = value.toLowerCase();
+          if (!/^(key\.|value\.)?format$/i.test(key) || formats.has(format)) continue;
+          const jar = FORMATS_NEEDING_JARS[format];
+          semantic(stmt, f.declares!.node, jar
+            ? `'${key}' = '${value}' of table '${table.name}': the format is not packaged with this application; add its JAR (${jar}) through the 'dependencies' prop and name '${format}' in 'connectors', or use 'json'`
+            : `'${key}' = '${value}' of table '${table.name}': unknown format; known formats: ${[...formats].filter(x => !connectors.has(x) || DEFAULT_FLINK_FORMATS.includes(x)).sort().join(', ')}`);
+        }
         if (!table.connector) {
           semantic(stmt, f.declares!.node, `table '${table.name}' has no 'connector' option; add WITH ('connector' = '<name>', ...)`);
         } else if (!connectors.has(table.connector)) {
@@ -374,6 +467,10 @@ export function analyzeFlinkSql(sql: string, options: FlinkSqlAnalysisOptions = 
         } else if (target.kind === 'view') {
           semantic(stmt, ins.node, `INSERT INTO '${ins.target}': it is a view, and views cannot be written; insert into a table`);
         }
+        if (ins.statement) {
+          const sink = target && target.kind !== 'view' ? schemas.get(ins.target.toLowerCase()) as FlinkColumnSchema[] | undefined : undefined;
+          checkInsertColumns(ins.target, ins.node, ins.statement, sink, columnContext(stmt));
+        }
       }
       lineage.push({
         statement: stmt.index,
@@ -386,6 +483,79 @@ export function analyzeFlinkSql(sql: string, options: FlinkSqlAnalysisOptions = 
     problems.push({ kind: 'semantic', statement: 0, line: 1, column: 1, message: 'the program has no INSERT INTO statement, so the job would write nothing; add at least one INSERT INTO <sink> SELECT ...' });
   }
   return { statements, tables, views: [...views.keys()], lineage, problems };
+}
+
+/**
+ * INSERT INTO checks against the sink's declared columns: an explicit column list names written columns, the query gives
+ * as many columns as are written (by position, as Flink matches them), and where both types are known they are in a
+ * family Flink casts between implicitly.
+ */
+function checkInsertColumns(target: string, targetNode: ParseNode, insert: ParseNode, schema: FlinkColumnSchema[] | undefined, ctx: ColumnContext): void {
+  const source = insertSource(insert, ctx);
+  if (!schema) return;
+  const writable = schema.filter(c => c.kind === 'physical' || c.kind === 'metadata');
+  const list = rulesOf(insert).find(c => c.ruleIndex === ctx.R.columnNameList);
+  let expected = writable;
+  if (list) {
+    expected = [];
+    for (const n of findAll(list, ctx.R.columnName)) {
+      const name = unquoteIdentifier(ctx.text(n));
+      const col = schema.find(c => c.name === name);
+      if (!col || col.kind === 'computed' || col.kind === 'virtual') {
+        ctx.report({
+          node: n,
+          message: col
+            ? `INSERT INTO '${target}' (${name}): '${name}' is a ${col.kind === 'computed' ? 'computed' : 'virtual metadata'} column and cannot be written`
+            : `INSERT INTO '${target}' (${name}): '${target}' has no column '${name}'; its columns: ${writable.map(c => c.name).join(', ')}`,
+        });
+        return;
+      }
+      expected.push(col);
+    }
+  }
+  const describe = `${expected.length} column${expected.length === 1 ? '' : 's'} (${expected.map(c => c.name).join(', ')})`;
+  for (const row of source.rows ?? []) {
+    if (row.arity !== expected.length) {
+      ctx.report({ node: row.node, message: `INSERT INTO '${target}': this VALUES row has ${row.arity} value${row.arity === 1 ? '' : 's'}, but ${list ? 'the column list names' : 'the table has'} ${describe}` });
+    }
+  }
+  const columns = source.columns;
+  if (!columns) return;
+  if (source.joinedRowtimes && source.joinedRowtimes.length >= 2) {
+    const names = source.joinedRowtimes.map(c => c.name ?? '?');
+    ctx.report({
+      node: source.joinedRowtimes[1].node ?? targetNode,
+      message: `INSERT INTO '${target}': the query writes ${names.length} rowtime attributes of an interval join (${names.join(', ')}); `
+        + `Flink writes at most one into a table: CAST the others to TIMESTAMP(3) (for example CAST(${names[1]} AS TIMESTAMP(3)))`,
+    });
+  }
+  if (columns.length !== expected.length) {
+    ctx.report({
+      node: columns[0]?.node ?? targetNode,
+      message: `INSERT INTO '${target}': the query gives ${columns.length} column${columns.length === 1 ? '' : 's'}, but ${list ? 'the column list names' : 'the table has'} ${describe}; `
+        + 'columns are written by position, so select one expression per column, in order',
+    });
+    return;
+  }
+  columns.forEach((c, i) => {
+    const sink = expected[i];
+    const from = typeFamily(c.type);
+    const to = typeFamily(sink.type);
+    if (from && to && from !== to) {
+      ctx.report({
+        node: c.node ?? targetNode,
+        message: `INSERT INTO '${target}': query column ${i + 1}${c.name ? ` '${c.name}'` : ''} is ${c.type} (${from}), but sink column '${sink.name}' is ${sink.type} (${to}); `
+          + `Flink does not cast ${from} to ${to} implicitly: CAST it, or fix the order of the select list`,
+      });
+    }
+  });
+}
+
+/** The table one `CREATE TABLE` declares, with its columns (for `knownTables`); throws when the text declares no table. */
+export function knownTableOf(ddl: string): FlinkKnownTable {
+  const table = analyzeFlinkSql(ddl).tables[0];
+  if (!table) throw new Error(`not a CREATE TABLE statement: ${ddl.slice(0, 80)}`);
+  return { name: table.name, columns: table.schema };
 }
 
 /** Analyzes and throws a `FlinkSqlError` listing every problem, each with statement, line, column and a caret excerpt. */
@@ -445,7 +615,8 @@ export function sqlString(value: string): string {
 // Parse tree helpers
 // ---------------------------------------------------------------------------------------------
 
-interface RuleIds {
+interface RuleIds extends ColumnRuleIds {
+  columnOptionDefinition: number; metadataColumnDefinition: number; computedColumnDefinition: number; watermarkDefinition: number;
   simpleCreateTable: number; createTableAsSelect: number; createView: number; createFunction: number;
   insertSimpleStatement: number; insertMulStatement: number; queryStatement: number; setStatement: number;
   explainStatement: number; showStatement: number; describeStatement: number;
@@ -456,20 +627,21 @@ interface RuleIds {
 }
 
 function ruleIds(P: Record<string, unknown>): RuleIds {
-  const names: Array<keyof RuleIds> = [
+  const names: string[] = [
     'simpleCreateTable', 'createTableAsSelect', 'createView', 'createFunction', 'insertSimpleStatement', 'insertMulStatement',
     'queryStatement', 'setStatement', 'explainStatement', 'showStatement', 'describeStatement', 'tablePath', 'tablePathCreate',
     'viewPathCreate', 'withItemName', 'tablePrimary', 'windowTVFParam', 'tableProperty', 'tablePropertyKey', 'tablePropertyValue',
     'tablePropertyList', 'tableConstraint', 'columnNameList', 'columnName', 'columnNameCreate', 'likeDefinition', 'uid',
-    'columnConstraint', 'physicalColumnDefinition',
+    'columnConstraint', 'physicalColumnDefinition', 'columnOptionDefinition', 'metadataColumnDefinition', 'computedColumnDefinition',
+    'watermarkDefinition',
   ];
-  const ids = {} as RuleIds;
-  for (const n of names) {
+  const ids: Record<string, number> = {};
+  for (const n of [...names, ...COLUMN_RULE_NAMES]) {
     const v = P[`RULE_${n}`];
     if (typeof v !== 'number') throw new Error(`cdk-agent-data-stack: the installed dt-sql-parser has no Flink rule '${n}'; install dt-sql-parser 4.x`);
     ids[n] = v;
   }
-  return ids;
+  return ids as unknown as RuleIds;
 }
 
 function rulesOf(node: ParseNode): ParseNode[] {
@@ -564,21 +736,25 @@ function statementFacts(tree: ParseNode, stmt: FlinkSqlStatement, R: RuleIds): S
           }
         }
       }
+      const like = findFirst(head, [R.likeDefinition]);
       facts.table = {
         name: tableName,
         connector: connectorKey ? options[connectorKey].toLowerCase() : undefined,
         options,
         columns,
+        schema: facts.kind === 'create-table' && !like ? tableSchema(head, stmt, R) : undefined,
         primaryKey,
         optionsCloseOffset: list?.stop ? stmt.offset + list.stop.start : undefined,
       };
-      const like = findFirst(head, [R.likeDefinition]);
+      const watermark = findFirst(head, [R.watermarkDefinition]);
+      facts.watermark = watermark ? rulesOf(watermark).find(c => c.ruleIndex === R.columnName) : undefined;
       if (like) {
         const base = findFirst(like, [R.tablePath]);
         if (base) facts.reads.push({ name: name(base), node: base });
       }
       if (facts.kind === 'create-table-as') {
         const query = findFirst(head, [R.queryStatement]);
+        facts.query = query;
         facts.inserts.push({ target: tableName, node: pathNode, reads: query ? readsIn(query) : [] });
       }
       return facts;
@@ -588,6 +764,9 @@ function statementFacts(tree: ParseNode, stmt: FlinkSqlStatement, R: RuleIds): S
       facts.kind = 'create-view';
       facts.declares = { name: name(pathNode), node: pathNode };
       facts.reads = readsIn(head);
+      facts.query = findFirst(head, [R.queryStatement]);
+      const list = rulesOf(head).find(c => c.ruleIndex === R.columnNameList);
+      if (list) facts.viewColumns = findAll(list, R.columnName).map(n => unquoteIdentifier(textOf(n, stmt)));
       return facts;
     }
     case R.createFunction:
@@ -598,7 +777,7 @@ function statementFacts(tree: ParseNode, stmt: FlinkSqlStatement, R: RuleIds): S
       facts.kind = head.ruleIndex === R.insertMulStatement ? 'statement-set' : 'insert';
       for (const ins of findAll(head, R.insertSimpleStatement)) {
         const target = rulesOf(ins).find(c => c.ruleIndex === R.tablePath)!;
-        facts.inserts.push({ target: name(target), node: target, reads: readsIn(ins) });
+        facts.inserts.push({ target: name(target), node: target, reads: readsIn(ins), statement: ins });
       }
       return facts;
     }
@@ -611,16 +790,103 @@ function statementFacts(tree: ParseNode, stmt: FlinkSqlStatement, R: RuleIds): S
   }
 }
 
+/** Columns of a CREATE TABLE with kind and declared type. */
+function tableSchema(head: ParseNode, stmt: FlinkSqlStatement, R: RuleIds): FlinkColumnSchema[] {
+  const out: FlinkColumnSchema[] = [];
+  for (const def of findAll(head, R.columnOptionDefinition)) {
+    const col = rulesOf(def)[0];
+    if (!col) continue;
+    const nameNode = findFirst(col, [R.columnNameCreate]);
+    if (!nameNode) continue;
+    const name = unquoteIdentifier(textOf(nameNode, stmt));
+    const typeNode = rulesOf(col).find(c => c.ruleIndex === R.columnType);
+    const type = typeNode ? textOf(typeNode, stmt) : undefined;
+    if (col.ruleIndex === R.computedColumnDefinition) out.push({ name, kind: 'computed' });
+    else if (col.ruleIndex === R.metadataColumnDefinition) out.push({ name, type, kind: /\bVIRTUAL\s*$/i.test(textOf(col, stmt)) ? 'virtual' : 'metadata' });
+    else out.push({ name, type, kind: 'physical' });
+  }
+  const watermark = findFirst(head, [R.watermarkDefinition]);
+  const rowtime = watermark ? rulesOf(watermark).find(c => c.ruleIndex === R.columnName) : undefined;
+  const rowtimeName = rowtime ? unquoteIdentifier(textOf(rowtime, stmt)) : undefined;
+  return out.map(c => (c.name === rowtimeName ? { ...c, rowtime: true } : c));
+}
+
+/**
+ * WATERMARK FOR <column>: the column is declared, and is TIMESTAMP(p) or TIMESTAMP_LTZ(p) with p at most 3 (Flink's
+ * rule; a bare TIMESTAMP is TIMESTAMP(6)). Computed columns' types are not known here and are left to Flink.
+ */
+function watermarkProblem(table: FlinkTableDeclaration): { column?: string; message: string } | undefined {
+  const rowtime = table.schema?.find(c => c.rowtime);
+  if (!table.schema || !rowtime || !rowtime.type) return undefined;
+  const m = /^(TIMESTAMP_LTZ|TIMESTAMP)\s*(?:\(\s*(\d+)\s*\))?(\s+WITHOUT\s+TIME\s+ZONE|\s+WITH\s+LOCAL\s+TIME\s+ZONE)?\s*(NOT\s+NULL)?$/i.exec(rowtime.type.trim());
+  const precision = m ? Number(m[2] ?? 6) : undefined;
+  if (m && precision! <= 3) return undefined;
+  return {
+    column: rowtime.name,
+    message: m
+      ? `WATERMARK FOR '${rowtime.name}' of table '${table.name}': the column is ${rowtime.type}, precision ${precision}; Flink's rowtime attribute must be TIMESTAMP(p) or TIMESTAMP_LTZ(p) with p from 0 to 3: declare it ${m[1].toUpperCase()}(3)`
+      : `WATERMARK FOR '${rowtime.name}' of table '${table.name}': the column is ${rowtime.type}; Flink's rowtime attribute must be TIMESTAMP(p) or TIMESTAMP_LTZ(p) with p from 0 to 3`,
+  };
+}
+
 function unique<T>(items: T[]): T[] {
   return [...new Set(items)];
 }
 
-function dedupe(problems: FlinkSqlProblem[]): FlinkSqlProblem[] {
-  const seen = new Set<string>();
-  return problems.filter(p => {
-    const k = `${p.line}:${p.column}:${p.message}`;
-    if (seen.has(k)) return false;
-    seen.add(k);
-    return true;
-  });
+interface LexicalScan {
+  /** An open quote or comment that never closes. */
+  unterminated?: { offset: number; what: string; quote: string; close: string };
+  /** Offset of a `)` with no open `(`. */
+  unmatchedClose?: number;
+  /** Offset of the innermost `(` still open at the end of the statement. */
+  unclosedOpen?: number;
+}
+
+/** Finds unterminated strings, quoted identifiers and comments, and unbalanced parentheses, outside strings and comments. */
+function scanLexical(text: string): LexicalScan {
+  const open: number[] = [];
+  let unmatchedClose: number | undefined;
+  const QUOTES: Record<string, string> = { "'": 'string literal', '`': 'quoted identifier', '"': 'quoted identifier' };
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '-' && text[i + 1] === '-') {
+      const nl = text.indexOf('\n', i);
+      if (nl < 0) break;
+      i = nl;
+    } else if (c === '/' && text[i + 1] === '*') {
+      const close = text.indexOf('*/', i + 2);
+      if (close < 0) return { unterminated: { offset: i, what: 'comment', quote: '/*', close: '*/' } };
+      i = close + 1;
+    } else if (QUOTES[c]) {
+      const end = skipQuoted(text, i, c);
+      if (end >= text.length && !closesAt(text, i, c)) return { unterminated: { offset: i, what: QUOTES[c], quote: c, close: c } };
+      i = end - 1;
+    } else if (c === '(') {
+      open.push(i);
+    } else if (c === ')') {
+      if (open.length === 0) unmatchedClose ??= i;
+      else open.pop();
+    }
+  }
+  return { unmatchedClose, unclosedOpen: open.length > 0 ? open[open.length - 1] : undefined };
+}
+
+/** Whether the quoted text opened at `i` is closed by the last character of `text`. */
+function closesAt(text: string, i: number, quote: string): boolean {
+  let j = i + 1;
+  while (j < text.length) {
+    if (text[j] === quote) {
+      if (text[j + 1] === quote) {
+        j += 2;
+        continue;
+      }
+      return true;
+    }
+    if (quote === "'" && text[j] === '\\' && j + 1 < text.length) {
+      j += 2;
+      continue;
+    }
+    j++;
+  }
+  return false;
 }

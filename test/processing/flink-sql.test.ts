@@ -2,11 +2,20 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { AgentNetwork } from '../../constructs/common/agent-network';
+import { EXAMPLE_ORDER_ENRICHMENT_SQL, exampleOrderEnrichmentTables } from '../../constructs/processing/example';
 import {
-  analyzeFlinkSql, appendTableOptions, FlinkSqlError, normalizeTableName, splitFlinkSql, validateFlinkSql,
+  analyzeFlinkSql, appendTableOptions, FlinkSqlError, knownTableOf, normalizeTableName, splitFlinkSql, validateFlinkSql,
 } from '../../constructs/processing/flink-sql';
+import { FlinkSqlApplication } from '../../constructs/processing/flink-sql-application';
 import { loadFlinkParser } from '../../constructs/processing/private/flink-parser';
+import { testApp, testStack } from '../helpers/app';
 import { FLINK_DOCS_CORPUS } from './fixtures/flink-docs-corpus';
+import { FLINK_SQL_MISTAKES } from './fixtures/flink-mistakes-corpus';
+import { StandInCluster } from './support';
+
+/** The example's FlinkTable declarations as the application hands them to the check (names and typed columns). */
+const EXAMPLE_TABLES = { knownTables: exampleOrderEnrichmentTables().map(t => knownTableOf(t.ddl)) };
 
 const WITH_JDBC = { connectors: ['kafka', 'upsert-kafka', 'datagen', 'print', 'blackhole', 'filesystem', 'jdbc'] };
 
@@ -45,7 +54,7 @@ describe('Flink documentation corpus', () => {
     expect(t).toMatchObject({
       name: 'pageviews_per_region', statement: 1, connector: 'upsert-kafka',
       columns: ['user_region', 'pv', 'uv'], primaryKey: ['user_region'],
-      options: { 'connector': 'upsert-kafka', 'topic': 'pageviews_per_region', 'key.format': 'avro', 'value.format': 'avro' },
+      options: { 'connector': 'upsert-kafka', 'topic': 'pageviews_per_region', 'key.format': 'json', 'value.format': 'json' },
     });
   });
 });
@@ -137,6 +146,19 @@ describe('syntax errors are reported with statement, line and column in the whol
     expect([p.kind, p.statement, p.line]).toEqual(['syntax', 1, 2]);
   });
 
+  test('an unmatched closing parenthesis is one error at that parenthesis', () => {
+    const sql = `${DDL}INSERT INTO dst SELECT id, name) FROM src;`;
+    const problems = analyzeFlinkSql(sql).problems;
+    expect(problems).toEqual([{ kind: 'syntax', statement: 3, line: 3, column: 'INSERT INTO dst SELECT id, name'.length + 1, message: expect.stringMatching(/^unmatched '\)'/) }]);
+  });
+
+  test('an unterminated quoted identifier or block comment is one error at its opening', () => {
+    expect(analyzeFlinkSql(`${DDL}INSERT INTO dst SELECT \`id, name FROM src;`).problems).toEqual([
+      { kind: 'syntax', statement: 3, line: 3, column: 24, message: 'unterminated quoted identifier: the ` here is never closed; close it with `' }]);
+    expect(analyzeFlinkSql(`${DDL}INSERT INTO dst /* SELECT id, name FROM src;`).problems).toEqual([
+      { kind: 'syntax', statement: 3, line: 3, column: 17, message: 'unterminated comment: the /* here is never closed; close it with */' }]);
+  });
+
   test('validateFlinkSql throws every problem with a caret under the column', () => {
     let error: unknown;
     try {
@@ -217,6 +239,70 @@ describe('semantic checks', () => {
   test('every semantic problem is reported, not just the first', () => {
     const problems = analyzeFlinkSql(`${T('dst')}INSERT INTO dst SELECT id FROM a1;\nINSERT INTO dst SELECT id FROM a2;`).problems;
     expect(problems.map(p => p.message)).toEqual([expect.stringMatching(/'a1'/), expect.stringMatching(/'a2'/)]);
+  });
+});
+
+describe('column references, INSERT arity and types are checked against the declared tables', () => {
+  test('the example job passes against its FlinkTable declarations', () => {
+    expect(analyzeFlinkSql(EXAMPLE_ORDER_ENRICHMENT_SQL, EXAMPLE_TABLES).problems).toEqual([]);
+  });
+
+  test('FlinkTable declarations give the check their typed columns, metadata columns as virtual', () => {
+    expect(EXAMPLE_TABLES.knownTables[0]).toEqual({
+      name: 'orders',
+      columns: [
+        { name: 'id', type: 'BIGINT', kind: 'physical' }, { name: 'customer_id', type: 'BIGINT', kind: 'physical' },
+        { name: 'status', type: 'STRING', kind: 'physical' }, { name: 'total', type: 'DECIMAL(12, 2)', kind: 'physical' },
+        { name: 'cdc_commit_ts', type: 'TIMESTAMP_LTZ(3)', kind: 'virtual' }, { name: 'cdc_source_table', type: 'STRING', kind: 'virtual' },
+        { name: 'cdc_kafka_offset', type: 'BIGINT', kind: 'virtual' },
+      ],
+    });
+  });
+
+  test.each(Object.entries(FLINK_SQL_MISTAKES))('fails on %s, with one problem at its place', (_name, m) => {
+    const problems = analyzeFlinkSql(m.sql, m.tables === 'example' ? EXAMPLE_TABLES : {}).problems;
+    expect(problems[0]).toEqual({ kind: m.kind, statement: expect.any(Number), line: m.line, column: m.column, message: expect.stringMatching(m.message) });
+    // A syntax error is one error; a semantic mistake may show in more than one column (a swapped pair), each real.
+    if (m.kind === 'syntax') expect(problems).toHaveLength(1);
+  });
+
+  test('numeric widening, literals, computed and metadata columns are not flagged', () => {
+    const sql = "CREATE TABLE s (a INT, b DECIMAL(5, 1), c AS a + 1, m BIGINT METADATA FROM 'offset' VIRTUAL) WITH ('connector' = 'datagen');\n"
+      + "CREATE TABLE d (x BIGINT, y DOUBLE, z BIGINT, w STRING, k BIGINT METADATA FROM 'offset') WITH ('connector' = 'blackhole');\n"
+      + "INSERT INTO d SELECT a, b, c + m, 'lit', CAST(a AS BIGINT) FROM s;";
+    expect(analyzeFlinkSql(sql).problems).toEqual([]);
+  });
+
+  test('INSERT with a column list is matched against the list, and computed or virtual columns cannot be listed', () => {
+    const ddl = "CREATE TABLE s (a INT, b STRING) WITH ('connector' = 'datagen');\n"
+      + "CREATE TABLE d (x INT, y STRING, z AS x * 2, v BIGINT METADATA FROM 'offset' VIRTUAL) WITH ('connector' = 'blackhole');\n";
+    expect(analyzeFlinkSql(`${ddl}INSERT INTO d (y) SELECT b FROM s;`).problems).toEqual([]);
+    expect(firstProblem(`${ddl}INSERT INTO d (x, y) SELECT a FROM s;`).message).toMatch(/the query gives 1 column, but the column list names 2 columns \(x, y\)/);
+    expect(firstProblem(`${ddl}INSERT INTO d (z) SELECT a FROM s;`).message).toMatch(/'z' is a computed column and cannot be written/);
+    expect(firstProblem(`${ddl}INSERT INTO d (v) SELECT a FROM s;`).message).toMatch(/'v' is a virtual metadata column and cannot be written/);
+  });
+
+  test('correlated subqueries see the outer query; views carry their columns (or their column list)', () => {
+    const ddl = "CREATE TABLE s (a INT, b STRING) WITH ('connector' = 'datagen');\nCREATE TABLE d (x INT) WITH ('connector' = 'blackhole');\n";
+    expect(analyzeFlinkSql(`${ddl}INSERT INTO d SELECT a FROM s WHERE EXISTS (SELECT 1 FROM s AS t WHERE t.a = s.a);`).problems).toEqual([]);
+    expect(firstProblem(`${ddl}CREATE VIEW v AS SELECT a AS k FROM s;\nINSERT INTO d SELECT a FROM v;`).message).toMatch(/column 'a' is not a column of 'v'; did you mean 'k'\?/);
+    expect(firstProblem(`${ddl}CREATE VIEW v (q) AS SELECT a FROM s;\nINSERT INTO d SELECT a FROM v;`).message).toMatch(/column 'a' is not a column of 'v'; did you mean 'q'\?/);
+  });
+
+  test('a format JAR added through the connectors option is accepted; an unknown format is named with the known ones', () => {
+    const sql = "CREATE TABLE s (a INT) WITH ('connector' = 'datagen');\nCREATE TABLE d (a INT) WITH ('connector' = 'filesystem', 'path' = '/tmp/x', 'format' = 'avro');\nINSERT INTO d SELECT a FROM s;";
+    expect(analyzeFlinkSql(sql, { connectors: [...WITH_JDBC.connectors, 'avro'] }).problems).toEqual([]);
+    expect(firstProblem(sql.replace("'avro'", "'jsn'")).message).toMatch(/'format' = 'jsn' of table 'd': unknown format; known formats: canal-json, csv, debezium-json, json, maxwell-json, ogg-json, raw$/);
+  });
+
+  test('FlinkSqlApplication refuses a misspelt column of a FlinkTable at synth, positioned in the user\'s SQL', () => {
+    const m = FLINK_SQL_MISTAKES['example: misspelt qualified column c.nmae'];
+    const stack = testStack(testApp());
+    const cluster = new StandInCluster(stack, 'Cluster', new AgentNetwork(stack, 'Net').vpc);
+    expect(() => new FlinkSqlApplication(stack, 'Orders', { cluster, sql: m.sql, tables: exampleOrderEnrichmentTables() })).toThrow(
+      /statement 1, line 6, column 3: column 'nmae' is not a column of 'c'; did you mean 'name'\?/);
+    expect(() => validateFlinkSql(m.sql, { ...EXAMPLE_TABLES, label: 'order-enrichment.sql' })).toThrow(
+      /order-enrichment\.sql: 1 error:\n {2}statement 1, line 6, column 3: column 'nmae' is not a column of 'c'; did you mean 'name'\?; its columns: id, name, tier, cdc_commit_ts/);
   });
 });
 

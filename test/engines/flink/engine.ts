@@ -7,7 +7,9 @@ import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
 import { Template } from 'aws-cdk-lib/assertions';
+import { analyzeFlinkSql, sqlString } from '../../../constructs/processing/flink-sql';
 import { ArtifactSourceSpec, assembleArtifact, extractZip, HttpGet, InlineFileSpec } from '../../../lambda/artifact-builder/build';
+import { mapForLocal, type MappingNote } from '../harness/template';
 
 export const ENGINE_DIR = __dirname;
 export const CACHE_DIR = path.join(os.homedir(), '.cache', 'cdk-agent-data-stack');
@@ -186,4 +188,102 @@ export async function runApplication(python: string, dir: string, timeoutMs: num
 export function rootCause(text: string): string | undefined {
   const causes = text.split('\n').filter(l => l.startsWith('Caused by: '));
   return causes.length > 0 ? causes[causes.length - 1].slice('Caused by: '.length) : undefined;
+}
+
+/** The local broker's side of a change to the packaged SQL, like the harness's `MappingNote` for Kafka Connect. */
+export interface SqlMappingNote extends MappingNote {
+  readonly table: string;
+}
+
+/**
+ * Maps a packaged Flink program for the local PLAINTEXT broker by the harness's own rule (`mapForLocal`: IAM SASL to
+ * PLAINTEXT): per Kafka table, `properties.security.protocol` SASL_SSL becomes PLAINTEXT and the IAM `properties.sasl.*`
+ * options are removed, as text edits of the WITH lists. Nothing else in the SQL changes; every edit is returned as a note.
+ */
+export function mapSqlForLocal(sql: string): { sql: string; notes: SqlMappingNote[] } {
+  const notes: SqlMappingNote[] = [];
+  let out = sql;
+  for (const table of analyzeFlinkSql(sql).tables) {
+    for (const note of mapForLocal(table.options).notes) {
+      const item = new RegExp(`,\\s*${escapeRegExp(sqlString(note.property))}\\s*=\\s*${escapeRegExp(sqlString(note.from ?? ''))}`);
+      if (!item.test(out)) throw new Error(`mapSqlForLocal: option ${note.property} of ${table.name} not found as written`);
+      out = out.replace(item, note.to === undefined ? '' : `,\n  ${sqlString(note.property)} = ${sqlString(note.to)}`);
+      notes.push({ ...note, table: table.name });
+    }
+  }
+  return { sql: out, notes };
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** A running local job; `stop()` kills its process group (python and its JVM). */
+export interface RunningApplication {
+  output(): string;
+  flinkLog(): string;
+  readonly exited: Promise<number | null>;
+  stop(): Promise<void>;
+}
+
+/** Starts the package's main.py like `runApplication`, but returns while the job runs. */
+export function startApplication(python: string, dir: string): RunningApplication {
+  const logDir = path.join(dir, 'log');
+  fs.rmSync(logDir, { recursive: true, force: true });
+  fs.mkdirSync(logDir, { recursive: true });
+  const child = spawn(python, [path.join(dir, 'main.py')], {
+    cwd: dir,
+    detached: true,
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      ...(process.env.JAVA_HOME ? { JAVA_HOME: process.env.JAVA_HOME } : {}),
+      IS_LOCAL: 'true',
+      FLINK_APPLICATION_PROPERTIES: path.join(dir, 'application_properties.json'),
+      FLINK_LOG_DIR: logDir,
+      JVM_ARGS: '-Xmx512m -XX:+UseSerialGC',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.on('data', (c: Buffer) => { output += c.toString('utf8'); });
+  child.stderr!.on('data', (c: Buffer) => { output += c.toString('utf8'); });
+  const exited = new Promise<number | null>(r => child.on('close', code => r(code)));
+  return {
+    output: () => output,
+    flinkLog: () => fs.readdirSync(logDir).filter(f => f.endsWith('.log')).map(f => fs.readFileSync(path.join(logDir, f), 'utf8')).join('\n'),
+    exited,
+    async stop() {
+      try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* already gone */ }
+      await exited;
+    },
+  };
+}
+
+export interface ExplainResult {
+  readonly name: string;
+  readonly ok: boolean;
+  readonly error?: string;
+  readonly seconds: number;
+}
+
+/** Plans programs on the real engine without running them, all in one PyFlink process (explain_programs.py). */
+export function explainPrograms(python: string, jars: string[], programs: Array<{ name: string; sql: string }>): { results: ExplainResult[]; seconds: number } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'flink-explain-'));
+  try {
+    const input = path.join(dir, 'programs.json');
+    fs.writeFileSync(input, JSON.stringify({ jars, programs }));
+    const started = Date.now();
+    const run = spawnSync(python, [path.join(ENGINE_DIR, 'explain_programs.py'), input], {
+      encoding: 'utf8', timeout: 15 * 60_000, maxBuffer: 64 * 1024 * 1024,
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, ...(process.env.JAVA_HOME ? { JAVA_HOME: process.env.JAVA_HOME } : {}), FLINK_LOG_DIR: dir, JVM_ARGS: '-Xmx512m -XX:+UseSerialGC' },
+    });
+    const results = run.stdout.split('\n').filter(l => l.startsWith('{')).map(l => JSON.parse(l) as ExplainResult);
+    if (run.status !== 0 || results.length !== programs.length) {
+      throw new Error(`explain_programs.py exited ${run.status} after ${results.length}/${programs.length} programs: ${run.stderr.slice(-4000)}`);
+    }
+    return { results, seconds: Math.round((Date.now() - started) / 100) / 10 };
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 }
