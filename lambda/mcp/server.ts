@@ -65,7 +65,8 @@ export function createMcpServer(deps: McpServerDeps): McpServer {
   const server = new McpServer(
     { name: deps.serverName ?? 'cdk-agent-data-stack', version: SERVER_VERSION },
     {
-      capabilities: { tools: {} },
+      // The tool set is fixed for a deployment: nothing to listen for (and a buffered function URL cannot hold a listen stream open).
+      capabilities: { tools: { listChanged: false } },
       maxToolInputElements: MAX_ARGUMENT_ELEMENTS,
       cacheHints: { 'tools/list': LIST_CACHE_HINT, 'server/discover': LIST_CACHE_HINT },
       instructions: 'Current data kept fresh from the source databases. Call list_sources to see what exists; every answer states the source commit time, source position and age of what it returns, and marks it stale when it is older than the view allows.'
