@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// The ops CLI: `agent-data-stack status [--stack NAME] [--json]` says whether each layer of a deployed stack is healthy. Commands live in a map so more can be added.
+// The ops CLI: `agent-data-stack status [--stack NAME] [--json]` says whether each layer of a deployed stack is healthy; `connect` serves
+// the deployed MCP endpoint on stdio for local agents; `dev` runs the example locally. Commands live in a map so more can be added.
 import { CloudFormationClient, DescribeStacksCommand, type Output } from '@aws-sdk/client-cloudformation';
 import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { DescribeReplicationGroupsCommand, DescribeServerlessCachesCommand, ElastiCacheClient } from '@aws-sdk/client-elasticache';
@@ -374,8 +375,54 @@ async function runDevLoop(
   return 0;
 }
 
+export interface ConnectCommandIo extends CliIo {
+  /** @default process.stdin */
+  readonly input?: import('stream').Readable;
+  /** @default process.stdout (the MCP protocol only: diagnostics go to stderr) */
+  readonly output?: import('stream').Writable;
+  /** @default - credentials from the default AWS chain (env, profile, SSO, container, instance) */
+  readonly credentials?: import('@smithy/types').AwsCredentialIdentityProvider;
+}
+
+export const connectCommand: Command = {
+  summary: 'Serve MCP on stdio for a local agent, relaying to the deployed endpoint with SigV4-signed requests.',
+  usage: 'connect (--stack NAME [--output KEY] | --url URL) [--region REGION]',
+  async run(args, io: ConnectCommandIo) {
+    const flags = parseFlags(args, { stack: 'string', url: 'string', output: 'string', region: 'string' });
+    const { ConnectError, endpointFromStack, regionOfUrl, runProxy } = await import('./connect/proxy');
+    try {
+      if (flags.url !== undefined && flags.stack !== undefined) throw new UserError('Pass either --stack NAME or --url URL, not both.');
+      const stackName = (flags.stack as string | undefined) ?? (flags.url === undefined ? io.env.AGENT_DATA_STACK_NAME ?? 'AgentDataStack' : undefined);
+      let raw = flags.url as string | undefined;
+      if (stackName) {
+        raw = await endpointFromStack(io.clients?.cloudformation ?? new CloudFormationClient({}), stackName, flags.output as string | undefined);
+      }
+      let url: URL;
+      try {
+        url = new URL(raw!);
+      } catch {
+        throw new UserError(`--url '${raw}' is not a URL. Pass the MCP endpoint, e.g. https://abc123.lambda-url.us-east-1.on.aws/mcp.`);
+      }
+      const region = (flags.region as string | undefined) ?? regionOfUrl(url) ?? io.env.AWS_REGION ?? io.env.AWS_DEFAULT_REGION;
+      if (!region) throw new UserError(`Cannot tell the region of ${url.origin}. Pass --region REGION.`);
+      if (/\.execute-api\./.test(url.hostname)) {
+        throw new UserError(`${url.origin} is the JWT-authorized endpoint (McpAuthorization.jwt()); connect signs with SigV4 for IAM function URLs. Point an OAuth-capable MCP client at it instead.`);
+      }
+      const credentials = io.credentials ?? (await import('@aws-sdk/credential-provider-node')).defaultProvider();
+      io.stderr(`agent-data-stack connect: relaying stdio to ${url.href} (region ${region}, SigV4).`);
+      await runProxy({
+        url, region, credentials, input: io.input ?? process.stdin, output: io.output ?? process.stdout, log: line => io.stderr(line),
+      });
+      return 0;
+    } catch (e) {
+      if (e instanceof ConnectError) throw new UserError(e.message);
+      throw e;
+    }
+  },
+};
+
 /** Subcommands by name. */
-export const COMMANDS: Record<string, Command> = { status: statusCommand, dev: devCommand };
+export const COMMANDS: Record<string, Command> = { status: statusCommand, dev: devCommand, connect: connectCommand };
 
 function usage(): string {
   return ['Usage: agent-data-stack <command> [options]', '', 'Commands:',

@@ -7,6 +7,14 @@ import { Construct, IConstruct } from 'constructs';
 import { DECISION_TABLE_ENV } from '../../lambda/shared/decision-store';
 import { DECISION_RECORD_ACTIONS } from './perms';
 
+/**
+ * Item writes other than an append: denied explicitly to every grantee of `grantRecord` and, on tables created here, in
+ * the table's resource policy for every principal, so a recorded decision cannot be changed or removed even by a role
+ * that is later granted broader write access. (No DynamoDB condition key covers `ConditionExpression`: that a put never
+ * replaces an existing id is the store's `attribute_not_exists(decisionId)`.)
+ */
+export const DECISION_MUTATE_ACTIONS = ['dynamodb:BatchWriteItem', 'dynamodb:DeleteItem', 'dynamodb:PartiQLDelete', 'dynamodb:PartiQLUpdate', 'dynamodb:UpdateItem'];
+
 /** The global secondary index holding decisions by agent, newest last by `recordedAt`. */
 export const DECISIONS_BY_AGENT_INDEX = 'byAgent';
 
@@ -52,6 +60,13 @@ abstract class DecisionAuditLogBase extends Construct implements IDecisionAuditL
       actions: DECISION_RECORD_ACTIONS,
       resourceArns: [this.tableArn, `${this.tableArn}/index/${DECISIONS_BY_AGENT_INDEX}`],
     });
+    // Append-only in IAM, not only in code: an explicit deny outlives any allow the same role gets elsewhere.
+    grantee.grantPrincipal.addToPrincipalPolicy(new iam.PolicyStatement({
+      sid: 'DecisionAuditAppendOnly',
+      effect: iam.Effect.DENY,
+      actions: DECISION_MUTATE_ACTIONS,
+      resources: [this.tableArn],
+    }));
     this.encryptionKey?.grantEncryptDecrypt(grantee);
     return grant;
   }
@@ -97,6 +112,16 @@ export class DecisionAuditLog extends DecisionAuditLogBase {
         : dynamodb.TableEncryptionV2.awsManagedKey(),
       removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
       deletionProtection: props.deletionProtection ?? true,
+      // Append-only for everyone: no principal may update or delete a recorded decision (changing this policy is itself audited).
+      resourcePolicy: new iam.PolicyDocument({
+        statements: [new iam.PolicyStatement({
+          sid: 'DecisionAuditAppendOnly',
+          effect: iam.Effect.DENY,
+          principals: [new iam.AnyPrincipal()],
+          actions: DECISION_MUTATE_ACTIONS,
+          resources: ['*'],
+        })],
+      }),
       globalSecondaryIndexes: [{
         indexName: DECISIONS_BY_AGENT_INDEX,
         partitionKey: { name: 'agentId', type: dynamodb.AttributeType.STRING },

@@ -16,7 +16,8 @@ import {
 } from '../../lambda/shared/metric-names';
 import { AgentFunction } from '../common/agent-function';
 import type { IDecisionAuditLog } from '../governance/decision-audit-log';
-import type { IAgentCache, IAgentSearch } from '../stores/refs';
+import { readerAccessString } from '../stores/agent-cache';
+import type { IAgentCache, IAgentSearch, ICacheUser } from '../stores/refs';
 import { EMBED_QUERY_ACTIONS } from './perms';
 import { acknowledgeGrantWildcards } from './private/acknowledge-wildcards';
 
@@ -107,6 +108,11 @@ export class AgentMcpServer extends Construct implements iam.IGrantable, ec2.ICo
   public readonly functionUrl?: lambda.FunctionUrl;
   /** The HTTP API, when JWT authorization is used. */
   public readonly httpApi?: apigwv2.HttpApi;
+  /**
+   * The read-only cache user the server connects as (read commands on its cache views' key prefixes only), when the cache
+   * can create one (caches this library creates can); otherwise the server connects as the cache's application user.
+   */
+  public readonly cacheUser?: ICacheUser;
   /** Every tool the server offers, in registration order. */
   public readonly toolNames: string[];
   public readonly grantPrincipal: iam.IPrincipal;
@@ -123,6 +129,15 @@ export class AgentMcpServer extends Construct implements iam.IGrantable, ec2.ICo
     this.metricsNamespace = props.metricsNamespace ?? DEFAULT_AGENT_METRICS_NAMESPACE;
     this.serviceName = props.serviceName ?? AGENT_SERVICE_NAMES.mcp;
     this.toolNames = allToolNames(props.views, !!props.decisionAuditLog);
+    const cachePrefixes = props.views.filter(v => v.store === 'cache').map(v => v.cache!.keyPrefix);
+    // The agent side reads as its own user; the sink keeps the writer. A short hash of this construct's path keeps the user id unique per server.
+    this.cacheUser = props.cache && cachePrefixes.length > 0
+      ? props.cache.addReaderUser?.(`r${this.node.addr.slice(0, 6)}`, { keyPrefixes: cachePrefixes })
+      : undefined;
+    if (props.cache && cachePrefixes.length > 0 && !this.cacheUser) {
+      // Not a warning: an imported cache is a supported setup, and its owner decides which users exist.
+      Annotations.of(this).addInfo(`AgentMcpServer: the cache has no read-only user to give the MCP server, so it connects as the cache's application user, which can write. For an imported cache, create a user with the access string '${readerAccessString(cachePrefixes)}' and pass its id as readerUserId.`);
+    }
 
     this.function = new AgentFunction(this, 'Function', {
       handlerName: 'mcp',
@@ -138,7 +153,7 @@ export class AgentMcpServer extends Construct implements iam.IGrantable, ec2.ICo
         POWERTOOLS_SERVICE_NAME: this.serviceName,
         POWERTOOLS_METRICS_NAMESPACE: this.metricsNamespace,
         AGENT_MCP_SERVER_NAME: Names.uniqueResourceName(this, { maxLength: 64 }),
-        ...props.cache?.clientEnvironment(),
+        ...(this.cacheUser ? this.cacheUser.clientEnvironment() : props.cache?.clientEnvironment()),
         ...props.search?.clientEnvironment(),
         ...props.lineageCatalog?.environment(),
         ...(props.decisionAuditLog ? props.decisionAuditLog.environment() : {}),
@@ -148,8 +163,8 @@ export class AgentMcpServer extends Construct implements iam.IGrantable, ec2.ICo
     this.connections = this.function.connections;
 
     if (props.cache) {
-      acknowledgeGrantWildcards(this, props.cache.grantConnect(this.function),
-        'Cache connect as granted by the cache construct, scoped to its cache and user.');
+      acknowledgeGrantWildcards(this, (this.cacheUser ?? props.cache).grantConnect(this.function),
+        'Cache connect as granted by the cache construct, scoped to its cache and the MCP server\'s read-only user.');
       props.cache.connections.allowFrom(this.function, ec2.Port.tcp(props.cache.endpointPort), 'MCP server reads the cache');
     }
     if (props.search) {
@@ -305,6 +320,7 @@ function validate(props: AgentMcpServerProps): void {
       throw new Error(`AgentMcpServer: view '${v.name}' is a search view but ${v.search ? 'no search prop was given' : 'it has no search config'}. Pass search (an IAgentSearch) and the view's search config.`);
     }
   }
+  validateKeyPrefixes(props.views);
   const bytes = Buffer.byteLength(JSON.stringify(props.views));
   if (bytes > MAX_VIEWS_ENV_BYTES) {
     throw new Error(`AgentMcpServer: the views take ${bytes} bytes of environment; Lambda allows 4 KB in total and the stores need some. Shorten field descriptions or split the views over several servers.`);
@@ -316,6 +332,24 @@ function validate(props: AgentMcpServerProps): void {
     }
     if (jwt.audience.length === 0) {
       throw new Error('AgentMcpServer: authorization audience is empty. Pass the client ids (aud) tokens are issued for.');
+    }
+  }
+}
+
+/**
+ * Cache key prefixes must be unique across views and none may start another (`a:` and `a:b:`): a view would read the
+ * other's rows, and the read-only user's `~<prefix>*` patterns would grant one view's keys to the other.
+ */
+function validateKeyPrefixes(views: readonly ViewConfig[]): void {
+  const cached = views.filter(v => v.store === 'cache' && v.cache && !Token.isUnresolved(v.cache.keyPrefix));
+  for (const a of cached) {
+    for (const b of cached) {
+      if (a === b) continue;
+      const pa = a.cache!.keyPrefix;
+      const pb = b.cache!.keyPrefix;
+      if (pb.startsWith(pa)) {
+        throw new Error(`AgentMcpServer: cache views '${a.name}' and '${b.name}' have ${pa === pb ? 'the same key prefix' : 'overlapping key prefixes'} '${pa}'${pa === pb ? '' : ` and '${pb}'`}; each view's keys must have a prefix no other view's starts with. Give each view its own cache.keyPrefix, e.g. '${b.name}:'.`);
+      }
     }
   }
 }

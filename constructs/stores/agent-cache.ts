@@ -1,5 +1,5 @@
 // AgentCache: ElastiCache for Valkey (serverless by default, or a node-based replication group) with TLS, encryption at rest and IAM or RBAC-password authentication.
-import { ArnFormat, Duration, Names, RemovalPolicy, Resource, Stack, Token, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Lazy, Names, RemovalPolicy, Resource, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elasticache from 'aws-cdk-lib/aws-elasticache';
@@ -10,7 +10,7 @@ import { Construct } from 'constructs';
 import { restrictedSecurityGroup } from '../common/security-group';
 import type { CacheAuthMode } from '../../lambda/shared/cache-client';
 import { CACHE_CONNECT_ACTIONS } from './perms';
-import { CacheMetricOptions, IAgentCache } from './refs';
+import { CacheMetricOptions, CacheReaderUserOptions, IAgentCache, ICacheUser } from './refs';
 import { AWS_METRIC_DIMENSIONS, AWS_METRIC_NAMESPACES, ELASTICACHE_METRIC_NAMES as M } from '../../lambda/shared/metric-names';
 import { CACHE_ENV } from '../../lambda/shared/cache-env';
 
@@ -97,7 +97,14 @@ export interface CacheAttributes {
    * publishes node metrics for. Ignored for serverless caches.
    * @default - [`<cacheName>-001`], the first node cluster
    */
-  readonly nodeClusterIds?: string[];
+  readonly nodeClusterIds?: string[];  /**
+   * An existing user of this cache that may only read (create it with the access string `readerAccessString(prefixes)`
+   * and the cache's authentication); the MCP server connects as it. Password authentication: its secret.
+   * @default - no reader user: the MCP server connects as `userId`
+   */
+  readonly readerUserId?: string;
+  /** The RBAC password secret of `readerUserId` (password authentication). @default - none (IAM authentication) */
+  readonly readerSecret?: secretsmanager.ISecret;
 }
 
 /** Grants, environment and metrics shared by created and imported caches. */
@@ -137,6 +144,25 @@ export abstract class AgentCacheBase extends Resource implements IAgentCache {
       [ENV.serverless]: String(this.serverless),
       [ENV.clusterMode]: String(this.clusterMode),
       ...(this.authentication.secret ? { [ENV.secretArn]: this.authentication.secret.secretArn } : {}),
+    };
+  }
+
+  /** A user of this cache as clients see it: its grant and its client environment. */
+  protected existingUser(userId: string, accessString: string, secret?: secretsmanager.ISecret): ICacheUser {
+    const cacheArn = this.cacheArn;
+    const cacheEnvironment = () => this.clientEnvironment();
+    const userArn = Stack.of(this).formatArn({ service: 'elasticache', resource: 'user', resourceName: userId, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+    return {
+      userId,
+      userArn,
+      accessString,
+      grantConnect(grantee: iam.IGrantable): iam.Grant {
+        if (secret) return secret.grantRead(grantee);
+        return iam.Grant.addToPrincipal({ grantee, actions: CACHE_CONNECT_ACTIONS, resourceArns: [cacheArn, userArn] });
+      },
+      clientEnvironment(): Record<string, string> {
+        return { ...cacheEnvironment(), [ENV.user]: userId, ...(secret ? { [ENV.secretArn]: secret.secretArn } : {}) };
+      },
     };
   }
 
@@ -204,6 +230,18 @@ export abstract class AgentCacheBase extends Resource implements IAgentCache {
  */
 export const APP_ACCESS_STRING = 'on ~* +@all -@dangerous +info';
 
+/**
+ * What a reader user may do: read commands (without key enumeration or @dangerous ones) on the given key prefixes only, plus
+ * what clients run to connect: PING, INFO (the ready check of a node-based cache's client) and the two CLUSTER
+ * subcommands a cluster-mode client needs to find the slots (serverless caches speak cluster mode).
+ */
+export function readerAccessString(keyPrefixes: readonly string[]): string {
+  return `on ${keyPrefixes.map(p => `~${p}*`).join(' ')} -@all +@read -@keyspace -@dangerous +ping +info +cluster|slots +cluster|info`;
+}
+
+/** Key prefixes the ACL takes literally: no glob characters (`*`, `?`, `[`, `]`, `\`) and ending in ':'. */
+const READER_PREFIX = /^[A-Za-z0-9_.\-{}:]+:$/;
+
 const CACHE_NAME = /^[a-z](?!.*--)[a-z0-9-]{0,39}$/;
 
 /**
@@ -224,6 +262,9 @@ export class AgentCache extends AgentCacheBase {
       public readonly connections = new ec2.Connections({ securityGroups: attrs.securityGroups, defaultPort: ec2.Port.tcp(attrs.endpointPort) });
       public readonly nodeClusterIds = attrs.serverless ? [] : (attrs.nodeClusterIds ?? [`${attrs.cacheName}-001`]);
       protected readonly clusterMode = attrs.clusterMode ?? attrs.serverless;
+      public readonly addReaderUser = attrs.readerUserId
+        ? (_id: string, options: CacheReaderUserOptions) => this.existingUser(attrs.readerUserId!, readerAccessString(options.keyPrefixes), attrs.readerSecret)
+        : undefined;
     }
     return new Import(scope, id);
   }
@@ -244,6 +285,8 @@ export class AgentCache extends AgentCacheBase {
   /** The replication group, when node-based. */
   public readonly replicationGroup?: elasticache.CfnReplicationGroup;
   protected readonly clusterMode: boolean;
+  private readonly groupUserIds: string[] = [];
+  private readonly userGroup: elasticache.CfnUserGroup;
 
   constructor(scope: Construct, id: string, props: AgentCacheProps) {
     super(scope, id);
@@ -303,10 +346,12 @@ export class AgentCache extends AgentCacheBase {
     }
     // A Valkey user group needs no `default` user (and may hold only users that authenticate): attaching the group
     // disables the unauthenticated default user (ElastiCache User Guide, "RBAC with Valkey").
+    this.groupUserIds.push(user.userId);
     const userGroup = new elasticache.CfnUserGroup(this, 'UserGroup', {
-      engine, userGroupId: `${cacheName}-users`.slice(0, 40), userIds: [user.userId],
+      engine, userGroupId: `${cacheName}-users`.slice(0, 40), userIds: Lazy.list({ produce: () => this.groupUserIds }),
     });
     userGroup.addResourceDependency(user);
+    this.userGroup = userGroup;
 
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     if (this.serverless) {
@@ -368,6 +413,48 @@ export class AgentCache extends AgentCacheBase {
         reason: 'The default port is kept so standard Valkey clients work unchanged; access is restricted by the security group (no inbound rule unless granted), TLS and authentication.',
       });
     }
+  }
+
+  /**
+   * A user that may only read keys under `keyPrefixes` (`readerAccessString`), authenticated like the application
+   * user (IAM, or its own password secret), added to the cache's user group. `id` makes its user id
+   * (`<cacheName>-<id>`, at most 40 characters) and must be unique on this cache.
+   */
+  public addReaderUser(id: string, options: CacheReaderUserOptions): ICacheUser {
+    const userId = `${this.cacheName}-${id}`;
+    if (!/^[a-z0-9]{1,7}$/.test(id) || userId.length > 40) {
+      throw new Error(`AgentCache.addReaderUser: id '${id}' must be 1-7 lowercase letters or digits so that '${this.cacheName}-<id>' fits ElastiCache's 40-character user ids.`);
+    }
+    if (this.groupUserIds.includes(userId)) throw new Error(`AgentCache.addReaderUser: a user '${userId}' already exists on this cache. Pass another id.`);
+    if (options.keyPrefixes.length === 0) throw new Error(`AgentCache.addReaderUser: keyPrefixes is empty for '${userId}'. Pass the key prefixes of the views it reads.`);
+    for (const p of options.keyPrefixes) {
+      if (!READER_PREFIX.test(p)) throw new Error(`AgentCache.addReaderUser: key prefix '${p}' must be letters, digits, '_', '.', '-', '{', '}', ':' ending in ':' (no glob characters), e.g. 'customers:'.`);
+    }
+    const accessString = readerAccessString(options.keyPrefixes);
+    const scope = new Construct(this, `Reader${id}`);
+    let secret: secretsmanager.ISecret | undefined;
+    let user: elasticache.CfnUser;
+    if (this.authentication.mode === 'iam') {
+      user = new elasticache.CfnUser(scope, 'User', { engine: 'valkey', userId, userName: userId, authenticationMode: { Type: 'iam' }, accessString });
+    } else {
+      const generated = new secretsmanager.Secret(scope, 'Secret', {
+        description: `RBAC password of ElastiCache read-only user ${userId}`,
+        generateSecretString: { secretStringTemplate: JSON.stringify({ username: userId }), generateStringKey: 'password', excludePunctuation: true, passwordLength: 64 },
+        removalPolicy: RemovalPolicy.DESTROY,
+      });
+      Validations.of(generated).acknowledge({
+        id: 'AwsSolutions-SMG4',
+        reason: 'ElastiCache RBAC passwords rotate by adding a second password to the user (ModifyUser), which this construct does not automate; IAM authentication (the default) needs no secret.',
+      });
+      secret = generated;
+      user = new elasticache.CfnUser(scope, 'User', {
+        engine: 'valkey', userId, userName: userId, accessString,
+        authenticationMode: { Type: 'password', Passwords: [generated.secretValueFromJson('password').unsafeUnwrap()] },
+      });
+    }
+    this.groupUserIds.push(userId);
+    this.userGroup.addResourceDependency(user);
+    return this.existingUser(userId, accessString, secret);
   }
 }
 

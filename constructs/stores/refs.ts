@@ -14,6 +14,11 @@ export interface IAgentCache extends IResource, ec2.IConnectable {
   grantConnect(grantee: iam.IGrantable): iam.Grant;
   /** Environment variables `lambda/shared` cache clients read to connect (endpoint, port, TLS, auth mode, user, secret). */
   clientEnvironment(): Record<string, string>;
+  /**
+   * A user of this cache that may only read keys under the given prefixes (the MCP server's). Caches this library creates
+   * implement it; a cache without it is read as its application user.
+   */
+  addReaderUser?(id: string, options: CacheReaderUserOptions): ICacheUser;
   /** Serverless cache name or replication group id. */
   readonly cacheName: string;
   /** Serverless caches publish other metrics (ECPUs, request latency) than node-based ones (engine CPU, per-command latency). */
@@ -32,6 +37,23 @@ export interface IAgentCache extends IResource, ec2.IConnectable {
   metricReadLatency(props?: CacheMetricOptions): cloudwatch.Metric;
   /** Write latency in microseconds (p99). */
   metricWriteLatency(props?: CacheMetricOptions): cloudwatch.Metric;
+}
+
+export interface CacheReaderUserOptions {
+  /** Key prefixes the user may read (the views' `cache.keyPrefix`, each ending in ':'). */
+  readonly keyPrefixes: string[];
+}
+
+/** One user of a cache: what a client needs to connect as it. */
+export interface ICacheUser {
+  readonly userId: string;
+  readonly userArn: string;
+  /** The ACL rules of the user. */
+  readonly accessString: string;
+  /** `elasticache:Connect` on the cache and this user (IAM), or read of its password secret. */
+  grantConnect(grantee: iam.IGrantable): iam.Grant;
+  /** The cache's client environment with this user. */
+  clientEnvironment(): Record<string, string>;
 }
 
 /** Metric options of a cache; node-based caches publish per node cluster. */

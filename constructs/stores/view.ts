@@ -114,6 +114,12 @@ export interface AgentViewProps {
   readonly cache?: ViewCacheOptions;
   /** Search options (only for ViewStore.SEARCH). @default - see ViewSearchOptions */
   readonly search?: ViewSearchOptions;
+  /**
+   * Age (now minus the source commit time) beyond which the MCP tools mark this view's answers stale, with how stale;
+   * they still answer, so the agent decides. Set it to what the agent's task tolerates (e.g. `Duration.minutes(5)`).
+   * @default - no bound: answers state their age, commit time and source position, and are never marked stale
+   */
+  readonly maxStaleness?: Duration;
 }
 
 const VIEW_NAME = /^[a-z][a-z0-9_]{0,47}$/;
@@ -170,6 +176,7 @@ export class AgentView {
       fields: p.fields.map(f => ({ name: f.name, type: f.type.name, ...(f.description ? { description: f.description } : {}) })),
       sourceTable: p.sourceTable,
       ...(p.commitTimeField ? { commitTimeField: p.commitTimeField } : {}),
+      ...(p.maxStaleness ? { maxStalenessMs: p.maxStaleness.toMilliseconds() } : {}),
       ...(p.store === ViewStore.CACHE ? {
         cache: {
           keyPrefix: this.keyPrefix!,
@@ -237,6 +244,9 @@ function validate(p: AgentViewProps): void {
     if (type === ViewFieldType.JSON || type === ViewFieldType.TEXT) {
       throw new Error(`${where}: key column '${k}' has type ${type.name}; keys must be scalar exact values. Use STRING, KEYWORD, INTEGER, NUMBER, BOOLEAN or TIMESTAMP.`);
     }
+  }
+  if (p.maxStaleness !== undefined && !Token.isUnresolved(p.maxStaleness.toMilliseconds({ integral: false })) && p.maxStaleness.toMilliseconds({ integral: false }) < 1000) {
+    throw new Error(`${where}: maxStaleness is ${p.maxStaleness.toHumanString()}; it must be at least 1 second (change events take longer than that to reach the store). E.g. Duration.minutes(5), or omit it for no bound.`);
   }
   if (p.commitTimeField !== undefined) {
     const f = p.fields.find(x => x.name === p.commitTimeField);

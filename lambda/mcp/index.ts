@@ -10,6 +10,7 @@ import { loadCatalogFromEnv } from '../shared/lineage-loader';
 import { searchClientFromEnv } from '../shared/search-client';
 import { embeddingProviderFor } from '../shared/embeddings';
 import { parseViewsEnv, VIEWS_ENV } from '../shared/view-config';
+import { callerFromEvent } from './caller';
 import type { McpServerDeps, SearchReader } from './context';
 import { FunctionUrlEvent, FunctionUrlResult, eventToRequest, responseToResult } from './http-adapter';
 import { powertoolsObserver } from './observability';
@@ -84,5 +85,5 @@ export async function handler(event: FunctionUrlEvent): Promise<FunctionUrlResul
   logger.appendKeys({ requestId: event.requestContext?.requestId });
   // A cache that cannot be reached fails the cache tools (as tool errors), not the catalog, search or decision tools.
   await state.cache?.ready().catch(error => logger.warn('cache not ready', { errorKind: (error as Error)?.name }));
-  return responseToResult(await handleHttpRequest(eventToRequest(event), state.deps, state.options));
+  return responseToResult(await handleHttpRequest(eventToRequest(event), state.deps, state.options, callerFromEvent(event)));
 }

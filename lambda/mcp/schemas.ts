@@ -1,5 +1,6 @@
 // Zod schemas the MCP tools are generated from: bounded scalars per view field type, provenance, and the shared output shapes.
 import { z } from 'zod';
+import type { SourcePosition } from '../shared/stored-record';
 import type { ViewConfig, ViewFieldConfig, ViewFieldType } from '../shared/view-config';
 
 /** Bounds every tool input respects; they keep a single call cheap for the stores and small for the model's context. */
@@ -134,14 +135,74 @@ export const provenanceInputSchema = z.strictObject({
   writtenAtMs: z.number().int().nonnegative(),
 });
 
-/** How old the data is: now minus the source commit time. */
+/** How old the data is (now minus the source commit time), where in the source's history it comes from, and whether it is stale. */
 export const freshnessSchema = z.object({
   commitTime: z.string().describe('Source commit time (ISO-8601)'),
+  position: sourcePositionSchema.nullable().describe('Source position of the change served (LSN or binlog coordinates); null when only the time is known'),
   ageMs: z.number().describe('Milliseconds between the source commit and this answer'),
+  stale: z.boolean().describe("true when ageMs exceeds the view's maxStalenessMs: the answer is still given, decide whether it is fresh enough"),
+  maxStalenessMs: z.number().nullable().describe('The age beyond which the view declares its data stale (null: no bound declared)'),
+  staleByMs: z.number().nullable().describe('How far beyond maxStalenessMs the data is (null when not stale)'),
 });
 
-export function freshness(commitTimeMs: number, nowMs: number): z.infer<typeof freshnessSchema> {
-  return { commitTime: new Date(commitTimeMs).toISOString(), ageMs: Math.max(0, nowMs - commitTimeMs) };
+export type Freshness = z.infer<typeof freshnessSchema>;
+
+/** Freshness of data committed at `commitTimeMs` (at `position`), for a view that may declare `maxStalenessMs`. */
+export function freshness(
+  commitTimeMs: number, nowMs: number, view?: Pick<ViewConfig, 'maxStalenessMs'>, position: SourcePosition | null = null,
+): Freshness {
+  const ageMs = Math.max(0, nowMs - commitTimeMs);
+  const max = view?.maxStalenessMs ?? null;
+  const stale = max !== null && ageMs > max;
+  return {
+    commitTime: new Date(commitTimeMs).toISOString(), position, ageMs, stale, maxStalenessMs: max, staleByMs: stale ? ageMs - max! : null,
+  };
+}
+
+/** Freshness of a whole answer: the oldest and newest data in it, how many rows are stale, and a sentence when any is. */
+export const answerFreshnessSchema = z.object({
+  rows: z.number().int().describe('Rows the summary covers (rows with provenance)'),
+  oldestCommitTime: z.string().nullable(),
+  newestCommitTime: z.string().nullable(),
+  maxAgeMs: z.number().nullable().describe('Age of the oldest row'),
+  staleRows: z.number().int().describe("Rows older than the view's maxStalenessMs"),
+  maxStalenessMs: z.number().nullable(),
+  warning: z.string().nullable().describe('Set when some data is stale: how many rows and how stale'),
+});
+
+export type AnswerFreshness = z.infer<typeof answerFreshnessSchema>;
+
+export function answerFreshness(items: readonly (Freshness | null)[], view: Pick<ViewConfig, 'maxStalenessMs'>): AnswerFreshness {
+  const known = items.filter((f): f is Freshness => f !== null);
+  const max = view.maxStalenessMs ?? null;
+  if (known.length === 0) {
+    return { rows: 0, oldestCommitTime: null, newestCommitTime: null, maxAgeMs: null, staleRows: 0, maxStalenessMs: max, warning: null };
+  }
+  const byAge = [...known].sort((a, b) => b.ageMs - a.ageMs);
+  const stale = known.filter(f => f.stale);
+  return {
+    rows: known.length,
+    oldestCommitTime: byAge[0].commitTime,
+    newestCommitTime: byAge[byAge.length - 1].commitTime,
+    maxAgeMs: byAge[0].ageMs,
+    staleRows: stale.length,
+    maxStalenessMs: max,
+    warning: stale.length ? staleWarning(stale.length, known.length, byAge[0], max!) : null,
+  };
+}
+
+export function staleWarning(staleRows: number, rows: number, oldest: Freshness, maxStalenessMs: number): string {
+  const what = rows === 1 ? 'The data is' : `${staleRows} of ${rows} rows are`;
+  return `${what} older than the view's maxStaleness of ${humanMs(maxStalenessMs)}: ${rows === 1 ? 'it' : 'the oldest'} was committed at ${oldest.commitTime}, ${humanMs(oldest.ageMs)} ago (${humanMs(oldest.staleByMs ?? 0)} beyond the bound). The pipeline may be behind; decide whether this is fresh enough.`;
+}
+
+/** `1.5 s`, `1.5 min`, `12 min`, `3.2 h`, `2.0 d`. */
+export function humanMs(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
+  if (ms < 3_600_000) return `${(ms / 60_000).toFixed(ms < 600_000 ? 1 : 0)} min`;
+  if (ms < 86_400_000) return `${(ms / 3_600_000).toFixed(1)} h`;
+  return `${(ms / 86_400_000).toFixed(1)} d`;
 }
 
 /** A stored row with where it came from and how old it is. */

@@ -1,9 +1,13 @@
-// The MCP server core: registers the generated tools on a fresh McpServer and serves one Streamable HTTP request statelessly.
+// The MCP server core: registers the generated tools on a fresh McpServer per request and serves both protocol eras statelessly
+// (2026-07-28 per-request envelopes and server/discover; 2025-11-25 initialize without sessions) from one factory.
 import { randomUUID } from 'crypto';
-import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import {
+  createMcpHandler, isLegacyRequest, McpServer, WebStandardStreamableHTTPServerTransport, type AuthInfo, type CallToolResult, type McpHttpHandler,
+  type ServerContext,
+} from '@modelcontextprotocol/server';
 import type { LineageCatalog } from '../shared/lineage';
+import { agentInputSchema } from './arguments';
+import { anonymousCaller, callerFromAuthInfo, callerToAuthInfo, type CallerIdentity } from './caller';
 import type { McpServerDeps, ServedPosition } from './context';
 import { agentMessage, errorKind } from './errors';
 import { buildToolSpecs, ToolSpec } from './tools';
@@ -16,6 +20,13 @@ const MAX_ARGUMENT_ELEMENTS = 2000;
 export const MAX_REQUEST_BYTES = 1024 * 1024;
 /** At most this many served positions are logged per call. */
 const MAX_LOGGED_POSITIONS = 100;
+
+/**
+ * Cache hints (MCP 2026-07-28, server/utilities/caching) for the results that carry them. The tool list and the
+ * discover result change only when the stack is deployed again, and are the same for every caller: public, 5 minutes.
+ * Tool results are not cacheable in the specification; each one states its own age and staleness instead.
+ */
+export const LIST_CACHE_HINT = { ttlMs: 300_000, cacheScope: 'public' as const };
 
 const specCache = new WeakMap<object, ToolSpec[]>();
 const shapeOf = new WeakMap<ToolSpec[], string>();
@@ -41,14 +52,24 @@ function catalogLoader(deps: McpServerDeps): () => Promise<LineageCatalog | unde
   };
 }
 
+const inputSchemas = new WeakMap<ToolSpec, ReturnType<typeof agentInputSchema>>();
+
+function inputSchemaOf(spec: ToolSpec) {
+  let s = inputSchemas.get(spec);
+  if (!s) inputSchemas.set(spec, s = agentInputSchema(spec.inputSchema));
+  return s;
+}
+
 /** An McpServer with every tool the views and stores call for. Create one per request (stateless). */
 export function createMcpServer(deps: McpServerDeps): McpServer {
   const server = new McpServer(
     { name: deps.serverName ?? 'cdk-agent-data-stack', version: SERVER_VERSION },
     {
-      capabilities: { tools: {} },
+      // The tool set is fixed for a deployment: nothing to listen for (and a buffered function URL cannot hold a listen stream open).
+      capabilities: { tools: { listChanged: false } },
       maxToolInputElements: MAX_ARGUMENT_ELEMENTS,
-      instructions: 'Current data kept fresh from the source databases. Call list_sources to see what exists; every answer carries provenance and age (ageMs) so you can tell stale data from fresh.'
+      cacheHints: { 'tools/list': LIST_CACHE_HINT, 'server/discover': LIST_CACHE_HINT },
+      instructions: 'Current data kept fresh from the source databases. Call list_sources to see what exists; every answer states the source commit time, source position and age of what it returns, and marks it stale when it is older than the view allows.'
         + (deps.decisions ? ' Record decisions that rely on this data with record_decision, citing the provenance you were given.' : ''),
     },
   );
@@ -57,21 +78,21 @@ export function createMcpServer(deps: McpServerDeps): McpServer {
     server.registerTool(spec.name, {
       title: spec.title,
       description: spec.description,
-      inputSchema: spec.inputSchema,
+      inputSchema: inputSchemaOf(spec) as any,
       outputSchema: spec.outputSchema,
       annotations: { readOnlyHint: spec.readOnly, destructiveHint: false, idempotentHint: spec.readOnly, openWorldHint: false },
-    }, (async (args: unknown) => runTool(spec, args, deps, catalog)) as any);
+    }, (async (args: unknown, ctx: ServerContext) => runTool(spec, args, deps, catalog, callerFromAuthInfo(ctx.http?.authInfo))) as any);
   }
   return server;
 }
 
 async function runTool(
-  spec: ToolSpec, args: unknown, deps: McpServerDeps, catalog: () => Promise<LineageCatalog | undefined>,
+  spec: ToolSpec, args: unknown, deps: McpServerDeps, catalog: () => Promise<LineageCatalog | undefined>, caller: CallerIdentity,
 ): Promise<CallToolResult> {
   const correlationId = randomUUID();
   const started = performance.now();
   try {
-    const answer = await spec.run(args, deps, catalog);
+    const answer = await spec.run(args, deps, catalog, caller);
     const text = JSON.stringify(answer.structured);
     deps.observer?.onToolCall({
       tool: spec.name, correlationId, outcome: 'ok', latencyMs: performance.now() - started,
@@ -116,6 +137,29 @@ export interface HttpHandlerOptions {
   readonly protectedResource?: ProtectedResourceMetadata;
 }
 
+const handlers = new WeakMap<McpServerDeps, McpHttpHandler>();
+
+/**
+ * One SDK handler per deps (per warm container) for 2026-07-28 traffic: it builds a fresh McpServer for each request.
+ * 2025-era requests never reach it (see `serveLegacy`).
+ */
+function modernHandlerFor(deps: McpServerDeps): McpHttpHandler {
+  let h = handlers.get(deps);
+  if (!h) {
+    h = createMcpHandler(() => createMcpServer(deps), {
+      legacy: 'reject',
+      responseMode: 'auto',
+      maxRequestBodySize: MAX_REQUEST_BYTES,
+      onerror: error => deps.observer?.onToolCall({
+        tool: '(transport)', correlationId: randomUUID(), outcome: 'error', latencyMs: 0, resultBytes: 0, resultCount: 0, positions: [],
+        errorKind: errorKind(error), errorDetail: error.message,
+      }),
+    });
+    handlers.set(deps, h);
+  }
+  return h;
+}
+
 function json(status: number, body: unknown, headers: Record<string, string> = {}): Response {
   return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json', ...headers } });
 }
@@ -128,7 +172,9 @@ function jsonRpcError(status: number, code: number, message: string, headers: Re
  * Serves one HTTP request: MCP over Streamable HTTP (POST, stateless, JSON responses) and, optionally,
  * the protected-resource metadata. Every path other than those answers 404, GET/DELETE on the MCP path 405.
  */
-export async function handleHttpRequest(request: Request, deps: McpServerDeps, options: HttpHandlerOptions = {}): Promise<Response> {
+export async function handleHttpRequest(
+  request: Request, deps: McpServerDeps, options: HttpHandlerOptions = {}, caller: CallerIdentity = anonymousCaller(),
+): Promise<Response> {
   const url = new URL(request.url);
   if (url.pathname === PROTECTED_RESOURCE_PATH || url.pathname.startsWith(`${PROTECTED_RESOURCE_PATH}/`)) {
     if (!options.protectedResource || request.method !== 'GET') return json(404, { error: 'not_found' });
@@ -160,21 +206,30 @@ export async function handleHttpRequest(request: Request, deps: McpServerDeps, o
     return jsonRpcError(400, -32600, 'Invalid Request: expected a JSON-RPC message object.');
   }
 
-  const server = createMcpServer(deps);
-  const transport = new WebStandardStreamableHTTPServerTransport({
-    sessionIdGenerator: undefined,
-    enableJsonResponse: true,
-    maxRequestBodySize: MAX_REQUEST_BYTES,
-  });
+  const authInfo = callerToAuthInfo(caller);
   try {
-    await server.connect(transport);
-    return await transport.handleRequest(request, { parsedBody });
+    // The SDK's own era classification: a request carrying the 2026-07-28 `_meta` envelope is modern, anything else is 2025-era.
+    if (await isLegacyRequest(request, parsedBody, { maxRequestBodySize: MAX_REQUEST_BYTES })) return await serveLegacy(request, parsedBody, deps, authInfo);
+    return await modernHandlerFor(deps).fetch(request, { parsedBody, authInfo });
   } catch (error) {
     deps.observer?.onToolCall({
       tool: '(transport)', correlationId: randomUUID(), outcome: 'error', latencyMs: 0, resultBytes: 0, resultCount: 0, positions: [],
       errorKind: errorKind(error), errorDetail: error instanceof Error ? error.message : String(error),
     });
     return jsonRpcError(500, -32603, 'Internal error.');
+  }
+}
+
+/**
+ * A 2025-era request (initialize, tools/list, tools/call without the per-request envelope): the same server factory over the
+ * stateless Streamable HTTP transport with JSON responses (the SDK's built-in legacy fallback answers with SSE streams).
+ */
+async function serveLegacy(request: Request, parsedBody: unknown, deps: McpServerDeps, authInfo: AuthInfo): Promise<Response> {
+  const server = createMcpServer(deps);
+  const transport = new WebStandardStreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
+  try {
+    await server.connect(transport);
+    return await transport.handleRequest(request, { parsedBody, authInfo });
   } finally {
     await server.close().catch(() => undefined);
   }

@@ -3,7 +3,7 @@ import { CACHE_FIELDS, cacheKey, documentId, Provenance, StoredRecord } from '..
 import type { ViewConfig } from '../shared/view-config';
 import type { McpServerDeps, ServedPosition } from './context';
 import { ToolInputError, withTimeout } from './errors';
-import { freshness } from './schemas';
+import { freshness, type Freshness } from './schemas';
 
 export const DEFAULT_TIMEOUTS = { cacheMs: 2000, searchMs: 5000, decisionsMs: 5000, embeddingsMs: 5000 } as const;
 
@@ -55,10 +55,10 @@ export interface ServedRow {
   deleted: boolean;
   row: Record<string, unknown> | null;
   provenance: Provenance | null;
-  freshness: { commitTime: string; ageMs: number } | null;
+  freshness: Freshness | null;
 }
 
-export function servedRow(key: Record<string, unknown>, record: StoredRecord | undefined, nowMs: number): ServedRow {
+export function servedRow(view: Pick<ViewConfig, 'maxStalenessMs'>, key: Record<string, unknown>, record: StoredRecord | undefined, nowMs: number): ServedRow {
   if (!record) return { key, found: false, deleted: false, row: null, provenance: null, freshness: null };
   const p = record.provenance;
   return {
@@ -67,7 +67,7 @@ export function servedRow(key: Record<string, unknown>, record: StoredRecord | u
     deleted: record.row === null,
     row: record.row,
     provenance: p,
-    freshness: p ? freshness(p.commitTimeMs, nowMs) : null,
+    freshness: p ? freshness(p.commitTimeMs, nowMs, view, p.position) : null,
   };
 }
 

@@ -3,6 +3,8 @@ import { z } from 'zod';
 import type { LineageCatalog, LineageNode, LineageViewEntry } from '../shared/lineage';
 import { traceView } from '../shared/lineage-graph';
 import type { SearchVectorConfig, ViewConfig } from '../shared/view-config';
+import { describeIssues } from './arguments';
+import type { CallerIdentity } from './caller';
 import type { McpServerDeps, QueryEmbedder, ServedPosition } from './context';
 import { ToolInputError, withTimeout } from './errors';
 import {
@@ -10,7 +12,8 @@ import {
   MAX_HISTOGRAM_BUCKETS, MAX_SIMILAR_K, SearchArgs, searchInputShape, similarInputShape,
 } from './search-query';
 import {
-  freshness, freshnessSchema, keySchema, LIMITS, provenanceInputSchema, provenanceSchema, rowSchema, servedRowSchema, toolName,
+  answerFreshness, answerFreshnessSchema, freshness, freshnessSchema, keySchema, LIMITS, provenanceInputSchema, provenanceSchema, rowSchema,
+  servedRowSchema, staleWarning, toolName, type Freshness,
 } from './schemas';
 import { viewToolNames } from './tool-names';
 import { positionOf, readCacheRecord, readSearchRecord, servedRow, splitDocument, timeoutOf } from './stores';
@@ -29,7 +32,7 @@ export interface ToolSpec {
   readonly inputSchema: z.ZodObject;
   readonly outputSchema: z.ZodObject;
   readonly readOnly: boolean;
-  run(args: any, deps: McpServerDeps, catalog: () => Promise<LineageCatalog | undefined>): Promise<ToolAnswer>;
+  run(args: any, deps: McpServerDeps, catalog: () => Promise<LineageCatalog | undefined>, caller: CallerIdentity): Promise<ToolAnswer>;
 }
 
 const keyValueSchema = z.union([z.string().max(LIMITS.maxValueLength), z.number(), z.boolean()]);
@@ -41,13 +44,24 @@ function describeKey(view: ViewConfig): string {
   return view.key.join(', ');
 }
 
-function viewKey(view: ViewConfig, key: unknown): Record<string, unknown> {
-  const parsed = keySchema(view).safeParse(key);
+/** A key given for a view chosen at call time (`get_lineage`, `record_decision`), checked against that view's key columns. */
+function viewKey(view: ViewConfig, key: unknown, argument = 'key'): Record<string, unknown> {
+  const schema = keySchema(view);
+  const parsed = schema.safeParse(key);
   if (!parsed.success) {
-    throw new ToolInputError(`The key does not fit view '${view.name}', whose key columns are: ${describeKey(view)} (${parsed.error.issues.map(i => `${i.path.join('.') || 'key'}: ${i.message}`).join('; ')}).`);
+    const json = z.toJSONSchema(schema, { io: 'input' }) as Record<string, unknown>;
+    const problems = describeIssues(parsed.error.issues, json, key).map(m => m.replace(/argument '([^']*)'/g, `argument '${argument}.$1'`));
+    throw new ToolInputError(`The ${argument} does not fit view '${view.name}', whose key columns are: ${describeKey(view)}. ${problems.join('; ')}.`);
   }
   return parsed.data as Record<string, unknown>;
 }
+
+/** One sentence when a single served row is stale. */
+function rowWarning(f: Freshness | null): string | null {
+  return f?.stale ? staleWarning(1, 1, f, f.maxStalenessMs!) : null;
+}
+
+const warningSchema = z.string().nullable().describe("Set when the data is older than the view's maxStaleness: how stale, so you can decide");
 
 function viewsEnum(views: readonly ViewConfig[]) {
   return z.enum(views.map(v => v.name) as [string, ...string[]]);
@@ -65,12 +79,16 @@ function cacheTools(view: ViewConfig): ToolSpec[] {
     title: `Look up one ${view.name} row`,
     description: `${view.description} Returns the current row for one key (${describeKey(view)}) from the cache the pipeline keeps up to date, with its provenance and age. found=false with deleted=true means the source deleted it.`,
     inputSchema: key,
-    outputSchema: served.extend({ view: z.string() }),
+    outputSchema: served.extend({ view: z.string(), warning: warningSchema }),
     readOnly: true,
     async run(args, deps) {
       const record = await readCacheRecord(deps, view, args);
-      const answer = servedRow(args, record, deps.now());
-      return { structured: { view: view.name, ...answer }, count: answer.found ? 1 : 0, positions: positionOf(view.name, record?.provenance) };
+      const answer = servedRow(view, args, record, deps.now());
+      return {
+        structured: { view: view.name, ...answer, warning: rowWarning(answer.freshness) },
+        count: answer.found ? 1 : 0,
+        positions: positionOf(view.name, record?.provenance),
+      };
     },
   };
   const many: ToolSpec = {
@@ -78,16 +96,16 @@ function cacheTools(view: ViewConfig): ToolSpec[] {
     title: `Look up several ${view.name} rows`,
     description: `${view.description} Returns the current rows for up to ${LIMITS.maxLookupKeys} keys (${describeKey(view)}) in the order given, each with provenance and age.`,
     inputSchema: z.strictObject({ keys: z.array(key).min(1).max(LIMITS.maxLookupKeys).describe(`1 to ${LIMITS.maxLookupKeys} keys`) }),
-    outputSchema: z.object({ view: z.string(), found: z.number().int(), missing: z.number().int(), results: z.array(served) }),
+    outputSchema: z.object({ view: z.string(), found: z.number().int(), missing: z.number().int(), results: z.array(served), freshness: answerFreshnessSchema }),
     readOnly: true,
     async run(args: { keys: Record<string, unknown>[] }, deps) {
       // One command per key: a cluster-mode cache spreads keys over slots, so no multi-key command applies.
       const records = await Promise.all(args.keys.map(k => readCacheRecord(deps, view, k)));
       const now = deps.now();
-      const results = args.keys.map((k, i) => servedRow(k, records[i], now));
+      const results = args.keys.map((k, i) => servedRow(view, k, records[i], now));
       const found = results.filter(r => r.found).length;
       return {
-        structured: { view: view.name, found, missing: results.length - found, results },
+        structured: { view: view.name, found, missing: results.length - found, results, freshness: answerFreshness(results.map(r => r.freshness), view) },
         count: found,
         positions: records.flatMap(r => positionOf(view.name, r?.provenance)),
       };
@@ -119,22 +137,28 @@ async function runSearch(deps: McpServerDeps, view: ViewConfig, body: Record<str
   return res.body as SearchResponseBody;
 }
 
-function freshnessRange(aggs: Record<string, any> | undefined, nowMs: number) {
+/** Newest and oldest source commit among matching rows (the aggregation carries times, not positions). */
+function freshnessRange(view: ViewConfig, aggs: Record<string, any> | undefined, nowMs: number) {
   const newest = aggs?.newest?.value;
   const oldest = aggs?.oldest?.value;
   if (typeof newest !== 'number' || typeof oldest !== 'number') return null;
-  return { newest: freshness(newest, nowMs), oldest: freshness(oldest, nowMs) };
+  const o = freshness(oldest, nowMs, view);
+  return { newest: freshness(newest, nowMs, view), oldest: o, warning: o.stale ? staleWarning(1, 1, o, o.maxStalenessMs!).replace(/^The data is/, 'The oldest matching row is') : null };
 }
 
 const freshnessRangeSchema = z.object({
   newest: freshnessSchema.describe('The most recently committed matching row'),
   oldest: freshnessSchema.describe('The least recently committed matching row'),
+  warning: warningSchema,
 }).nullable();
 
-function hitsOf(res: SearchResponseBody, nowMs: number) {
+function hitsOf(view: ViewConfig, res: SearchResponseBody, nowMs: number) {
   return (res.hits?.hits ?? []).map(h => {
     const { row, provenance } = splitDocument(h._source ?? {});
-    return { id: h._id, score: h._score ?? null, row, provenance, freshness: provenance ? freshness(provenance.commitTimeMs, nowMs) : null };
+    return {
+      id: h._id, score: h._score ?? null, row, provenance,
+      freshness: provenance ? freshness(provenance.commitTimeMs, nowMs, view, provenance.position) : null,
+    };
   });
 }
 
@@ -156,6 +180,7 @@ function similarTool(view: ViewConfig): ToolSpec {
       model: z.string().describe('Embedding model the text and the rows were embedded with'),
       timedOut: z.boolean(),
       hits: z.array(hitSchema(view)).describe('Most similar first; score is the k-NN similarity (higher is closer)'),
+      freshness: answerFreshnessSchema,
     }),
     readOnly: true,
     async run(args: Criteria & { text: string; k: number }, deps) {
@@ -166,9 +191,9 @@ function similarTool(view: ViewConfig): ToolSpec {
         throw new Error(`embedding dimension ${Array.isArray(embedding) ? embedding.length : 'none'} does not match the view's ${vector.dimension}`);
       }
       const res = await runSearch(deps, view, buildSimilarBody(view, vector, embedding, k, criteria, timeoutOf(deps, 'searchMs')));
-      const hits = hitsOf(res, deps.now());
+      const hits = hitsOf(view, res, deps.now());
       return {
-        structured: { view: view.name, model: vector.modelId, timedOut: res.timed_out === true, hits },
+        structured: { view: view.name, model: vector.modelId, timedOut: res.timed_out === true, hits, freshness: answerFreshness(hits.map(h => h.freshness), view) },
         count: hits.length,
         positions: hits.flatMap(h => positionOf(view.name, h.provenance)),
       };
@@ -189,12 +214,13 @@ function searchTools(view: ViewConfig, withEmbeddings: boolean): ToolSpec[] {
       totalIsLowerBound: z.boolean(),
       timedOut: z.boolean().describe('true when the domain stopped early: the hits may be partial'),
       hits: z.array(hitSchema(view)),
+      freshness: answerFreshnessSchema,
     }),
     readOnly: true,
     async run(args: SearchArgs, deps) {
       const body = buildSearchBody(view, args, timeoutOf(deps, 'searchMs'));
       const res = await runSearch(deps, view, body);
-      const hits = hitsOf(res, deps.now());
+      const hits = hitsOf(view, res, deps.now());
       const total = res.hits?.total;
       return {
         structured: {
@@ -203,6 +229,7 @@ function searchTools(view: ViewConfig, withEmbeddings: boolean): ToolSpec[] {
           totalIsLowerBound: typeof total === 'object' && total?.relation === 'gte',
           timedOut: res.timed_out === true,
           hits,
+          freshness: answerFreshness(hits.map(h => h.freshness), view),
         },
         count: hits.length,
         positions: hits.flatMap(h => positionOf(view.name, h.provenance)),
@@ -254,7 +281,7 @@ function searchTools(view: ViewConfig, withEmbeddings: boolean): ToolSpec[] {
             buckets,
             bucketsTruncated: truncated,
             stats,
-            freshness: freshnessRange(res.aggregations, deps.now()),
+            freshness: freshnessRange(view, res.aggregations, deps.now()),
             timedOut: res.timed_out === true,
           },
           count: buckets ? buckets.length : 1,
@@ -278,7 +305,8 @@ const sourceSchema = z.object({
   topic: z.string(),
   tools: z.array(z.string()),
   freshness: z.object({
-    reportedPer: z.literal('row').describe('Every answer carries each row\'s source commit time and age'),
+    reportedPer: z.literal('row').describe('Every answer carries each row\'s source commit time, position and age'),
+    maxStalenessMs: z.number().nullable().describe('Age beyond which answers are marked stale (null: no bound declared)'),
     cacheTtlSeconds: z.number().nullable().describe('Cache rows expire after this many seconds without a change (null: never)'),
   }),
   lineage: z.object({ sourceTables: z.array(z.string()), topic: z.string(), pipeline: z.array(z.string()) }).nullable(),
@@ -294,7 +322,7 @@ function describeView(view: ViewConfig, entry: LineageViewEntry | undefined, wit
     sourceTable: view.sourceTable,
     topic: view.topic,
     tools: viewToolNames(view, withEmbeddings),
-    freshness: { reportedPer: 'row' as const, cacheTtlSeconds: view.cache?.ttlSeconds ?? null },
+    freshness: { reportedPer: 'row' as const, maxStalenessMs: view.maxStalenessMs ?? null, cacheTtlSeconds: view.cache?.ttlSeconds ?? null },
     lineage: entry ? { sourceTables: entry.sourceTables, topic: entry.topic, pipeline: entry.pipeline } : null,
   };
 }
@@ -342,7 +370,7 @@ function catalogTools(views: readonly ViewConfig[], withEmbeddings: boolean): To
         let documents: number | null = null;
         if (view.store === 'search') {
           const res = await runSearch(deps, view, buildFreshnessBody(timeoutOf(deps, 'searchMs')));
-          storeFreshness = freshnessRange(res.aggregations, deps.now());
+          storeFreshness = freshnessRange(view, res.aggregations, deps.now());
           const total = res.hits?.total;
           documents = typeof total === 'number' ? total : total?.value ?? null;
         }
@@ -365,6 +393,7 @@ function catalogTools(views: readonly ViewConfig[], withEmbeddings: boolean): To
         deleted: z.boolean(),
         provenance: provenanceSchema.nullable(),
         freshness: freshnessSchema.nullable(),
+        warning: warningSchema,
         pipeline: z.object({ sourceTables: z.array(z.string()), topic: z.string(), pipeline: z.array(z.string()) }).nullable(),
         upstream: z.array(nodeSchema),
       }),
@@ -373,11 +402,12 @@ function catalogTools(views: readonly ViewConfig[], withEmbeddings: boolean): To
         const view = byName(args.view);
         const key = viewKey(view, args.key);
         const [record, c] = await Promise.all([readRecord(deps, view, key), catalog()]);
-        const served = servedRow(key, record, deps.now());
+        const served = servedRow(view, key, record, deps.now());
         const entry = entryOf(c, view.name);
         return {
           structured: {
             view: view.name, key, found: served.found, deleted: served.deleted, provenance: served.provenance, freshness: served.freshness,
+            warning: rowWarning(served.freshness),
             pipeline: entry ? { sourceTables: entry.sourceTables, topic: entry.topic, pipeline: entry.pipeline } : null,
             upstream: upstreamNodes(c, view.name),
           },
@@ -397,6 +427,9 @@ const decisionRecordSchema = z.object({
   rationale: z.string(),
   toolCalls: z.array(z.object({ tool: z.string(), arguments: z.record(z.string(), z.unknown()) })),
   dataReferences: z.array(z.object({ view: z.string(), key: z.record(z.string(), z.unknown()), provenance: provenanceSchema.optional() })),
+  caller: z.object({
+    kind: z.string(), principal: z.string(), accountId: z.string().optional(), clientId: z.string().optional(), scopes: z.array(z.string()).optional(),
+  }).optional().describe('Who called, as the endpoint authenticated them (IAM principal or token subject); agentId is what the agent claims'),
 });
 
 const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:@/-]{0,127}$/;
@@ -426,10 +459,11 @@ function decisionTools(views: readonly ViewConfig[]): ToolSpec[] {
       }),
       outputSchema: decisionRecordSchema,
       readOnly: false,
-      async run(args, deps) {
+      async run(args, deps, _catalog, caller) {
         const store = deps.decisions!;
-        for (const ref of args.dataReferences as { view: string; key: unknown }[]) viewKey(views.find(v => v.name === ref.view)!, ref.key);
-        const record = await withTimeout('decision store', timeoutOf(deps, 'decisionsMs'), () => store.record(args));
+        (args.dataReferences as { view: string; key: unknown }[]).forEach((ref, i) => viewKey(views.find(v => v.name === ref.view)!, ref.key, `dataReferences[${i}].key`));
+        // The caller is what the endpoint authenticated, never an argument: the strict input schema refuses a 'caller' key.
+        const record = await withTimeout('decision store', timeoutOf(deps, 'decisionsMs'), () => store.record({ ...args, caller }));
         return { structured: { ...record }, count: 1, positions: [] };
       },
     },

@@ -46,6 +46,7 @@ export class DynamoDbDecisionStore implements DecisionStore {
       rationale: input.rationale,
       toolCalls: input.toolCalls ?? [],
       dataReferences: input.dataReferences ?? [],
+      ...(input.caller ? { caller: input.caller } : {}),
     };
     const size = Buffer.byteLength(JSON.stringify(record), 'utf8');
     if (size > MAX_DECISION_BYTES) {

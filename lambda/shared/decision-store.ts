@@ -9,13 +9,27 @@ export interface DecisionDataReference {
   readonly provenance?: Provenance;
 }
 
+/** Who recorded a decision, as the MCP endpoint authenticated them (never taken from the tool arguments). */
+export interface DecisionCaller {
+  /** `iam` (SigV4-signed function URL request), `jwt` (HTTP API JWT authorizer) or `anonymous`. */
+  readonly kind: string;
+  /** IAM principal ARN, or `<issuer>#<subject>` of the token. */
+  readonly principal: string;
+  readonly accountId?: string;
+  readonly clientId?: string;
+  readonly scopes?: string[];
+}
+
 export interface DecisionInput {
+  /** The agent id the caller claims; `caller` is who actually authenticated. */
   readonly agentId: string;
   readonly decision: string;
   readonly rationale: string;
   /** Tool calls the agent made, by name and (bounded) arguments. */
   readonly toolCalls: { readonly tool: string; readonly arguments: Record<string, unknown> }[];
   readonly dataReferences: DecisionDataReference[];
+  /** The authenticated caller, set by the server. */
+  readonly caller?: DecisionCaller;
 }
 
 export interface DecisionRecord extends DecisionInput {

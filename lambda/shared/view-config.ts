@@ -68,6 +68,11 @@ export interface ViewConfig {
   readonly commitTimeField?: string;
   readonly cache?: CacheViewConfig;
   readonly search?: SearchViewConfig;
+  /**
+   * Age (now minus the source commit time) beyond which the MCP tools mark this view's answers stale. They still
+   * answer, with how stale. Absent means no bound: answers state their age only.
+   */
+  readonly maxStalenessMs?: number;
 }
 
 /** Environment variable carrying `JSON.stringify(ViewConfig[])` to the sink and MCP functions. */

@@ -42,18 +42,21 @@ describe('DecisionAuditLog', () => {
     t.hasResourceProperties('AWS::DynamoDB::GlobalTable', { Replicas: [Match.objectLike({ DeletionProtectionEnabled: false })] });
   });
 
-  test('the MCP role may put, get and query only: no update, delete or batch write', () => {
+  test('the MCP role may put, get and query only: no update, delete or batch write (those are explicitly denied)', () => {
     const t = Template.fromStack(build().stack);
     const policies = Object.values(t.findResources('AWS::IAM::Policy'));
-    const statements = policies.flatMap(p => p.Properties.PolicyDocument.Statement);
+    const all = policies.flatMap(p => p.Properties.PolicyDocument.Statement);
+    const denies = all.filter(s => s.Effect === 'Deny');
+    expect(denies).toEqual([expect.objectContaining({ Sid: 'DecisionAuditAppendOnly', Action: expect.arrayContaining(['dynamodb:UpdateItem', 'dynamodb:DeleteItem']) })]);
+    const statements = all.filter(s => s.Effect === 'Allow');
     expect(statements).toHaveLength(1);
     expect([...statements[0].Action].sort()).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query']);
     expect(statements[0].Resource).toEqual([
       { 'Fn::GetAtt': [expect.stringMatching(/^Decisions/), 'Arn'] },
       { 'Fn::Join': ['', [{ 'Fn::GetAtt': [expect.stringMatching(/^Decisions/), 'Arn'] }, '/index/byAgent']] },
     ]);
-    const all = JSON.stringify(statements);
-    for (const forbidden of ['UpdateItem', 'DeleteItem', 'BatchWriteItem', 'PartiQL', 'dynamodb:*']) expect(all).not.toContain(forbidden);
+    const allowed = JSON.stringify(statements);
+    for (const forbidden of ['UpdateItem', 'DeleteItem', 'BatchWriteItem', 'PartiQL', 'dynamodb:*']) expect(allowed).not.toContain(forbidden);
   });
 
   test('a customer managed key is used and granted to the recorder', () => {
@@ -103,7 +106,7 @@ describe('DecisionAuditLog.fromTableAttributes', () => {
           'arn:aws:dynamodb:us-east-1:123456789012:table/decisions',
           'arn:aws:dynamodb:us-east-1:123456789012:table/decisions/index/byAgent',
         ],
-      })] },
+      }), Match.objectLike({ Effect: 'Deny', Resource: 'arn:aws:dynamodb:us-east-1:123456789012:table/decisions' })] },
     });
     expect(log.environment()).toEqual({ AGENT_DECISION_TABLE: 'decisions' });
   });

@@ -34,6 +34,14 @@ describe('DynamoDbDecisionStore', () => {
     });
   });
 
+  test('record stores the authenticated caller beside the agent id it claims', async () => {
+    ddb.on(PutCommand).resolves({});
+    const caller = { kind: 'iam', principal: 'arn:aws:sts::123456789012:assumed-role/support-agent/session-1', accountId: '123456789012' };
+    const rec = await store().record({ ...INPUT, caller });
+    expect(rec).toMatchObject({ agentId: 'agent-7', caller });
+    expect(ddb.commandCalls(PutCommand)[0].args[0].input.Item).toMatchObject({ agentId: 'agent-7', caller });
+  });
+
   test('record never overwrites: a condition failure becomes a DecisionConflictError', async () => {
     ddb.on(PutCommand).rejects(new ConditionalCheckFailedException({ message: 'exists', $metadata: {} }));
     await expect(store().record(INPUT)).rejects.toThrow(DecisionConflictError);

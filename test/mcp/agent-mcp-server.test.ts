@@ -75,7 +75,7 @@ describe('defaults', () => {
     });
   });
 
-  test('the role holds exactly: logs, VPC ENIs, cache connect, search reads on the view indexes, decision append/read, catalog read', () => {
+  test('the role holds exactly: logs, VPC ENIs, cache connect, search reads on the view indexes, decision append/read (and a deny of every other item write), catalog read', () => {
     const { stack } = build();
     const t = Template.fromStack(stack);
     const policies = t.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: Match.stringLikeRegexp('^McpFunctionRole') }] } });
@@ -83,6 +83,7 @@ describe('defaults', () => {
     const actions = statements.map((s: any) => [s.Action].flat().sort().join(',')).sort();
     expect(actions).toEqual([
       'bedrock:InvokeModel',
+      'dynamodb:BatchWriteItem,dynamodb:DeleteItem,dynamodb:PartiQLDelete,dynamodb:PartiQLUpdate,dynamodb:UpdateItem',
       'dynamodb:GetItem,dynamodb:PutItem,dynamodb:Query',
       'ec2:AssignPrivateIpAddresses,ec2:CreateNetworkInterface,ec2:DeleteNetworkInterface,ec2:DescribeNetworkInterfaces,ec2:DescribeSubnets,ec2:UnassignPrivateIpAddresses',
       'elasticache:Connect',
@@ -97,6 +98,7 @@ describe('defaults', () => {
     for (const s of statements) {
       if (s.Resource === '*') expect([s.Action].flat()).toContain('ec2:CreateNetworkInterface');
     }
+    expect(statements.filter((s: any) => s.Effect === 'Deny').map((s: any) => s.Sid)).toEqual(['DecisionAuditAppendOnly']);
     const role = Object.values(t.findResources('AWS::IAM::Role', { Properties: { Description: Match.stringLikeRegexp('MCP server') } }))[0] as any;
     expect(role.Properties.ManagedPolicyArns).toBeUndefined();
   });

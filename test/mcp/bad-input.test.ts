@@ -1,9 +1,10 @@
 // Hostile and broken input: every case gets a structured error, nothing reaches a store as code, and the server keeps serving.
-import { errorText, Harness, startHarness } from './harness';
+import { errorText, GENERATIONS, Harness, startHarness } from './harness';
 
+describe.each(GENERATIONS)('with a %s client', generation => {
 let h: Harness;
 beforeAll(async () => {
-  h = await startHarness();
+  h = await startHarness(generation);
 });
 afterAll(async () => {
   await h?.stop();
@@ -16,6 +17,22 @@ async function expectToolError(name: string, args: Record<string, unknown>, patt
   expect(text).toMatch(pattern);
   expect(text.length).toBeLessThan(2000);
   expect(text).not.toMatch(/\n\s+at |127\.0\.0\.1|node_modules/);
+  return text;
+}
+
+/**
+ * An argument error an agent can act on: every problem it reports names the argument, says what was expected and gives
+ * an example, and none is zod's bare `Invalid input`.
+ */
+async function expectArgumentError(name: string, args: Record<string, unknown>, pattern: RegExp) {
+  const text = await expectToolError(name, args, pattern);
+  expect(text).not.toMatch(/Invalid input(?! validation)|Unrecognized key|Invalid option/);
+  const problems = text.replace(/^Input validation error: Invalid arguments for tool \w+: /, '').split(/, (?=(?:missing required argument|argument|unknown argument) ')/);
+  for (const p of problems) {
+    expect(p).toMatch(/^(missing required argument|argument|unknown argument) '[^']+'/);
+    expect(p).toMatch(/expected |\(/);
+    expect(p).toMatch(/e\.g\. \S/);
+  }
   return text;
 }
 
@@ -37,33 +54,35 @@ afterEach(async () => {
 
 describe('tool arguments', () => {
   test('wrong types are rejected', async () => {
-    await expectToolError('customers_lookup', { customer_id: { $gt: 1 } }, /Input validation error/);
-    await expectToolError('customers_lookup', { customer_id: 1.5 }, /Input validation error/);
-    await expectToolError('tickets_search', { size: '10' }, /Input validation error/);
+    await expectArgumentError('customers_lookup', { customer_id: { $gt: 1 } }, /argument 'customer_id' is an object; expected integer, e\.g\. 42/);
+    await expectArgumentError('customers_lookup', { customer_id: 1.5 }, /argument 'customer_id' is the number 1\.5; expected integer, e\.g\. 42/);
+    await expectArgumentError('tickets_search', { size: '10' }, /argument 'size' is the string "10"; expected integer from 1 to 100, e\.g\. 42/);
   });
 
   test('missing and unknown fields are rejected', async () => {
-    await expectToolError('customers_lookup', {}, /customer_id/);
-    await expectToolError('customers_lookup', { customer_id: 42, tenant: 'other' }, /Unrecognized key.*tenant/s);
-    await expectToolError('tickets_search', { filters: { status: 'open', password: 'x' } }, /Unrecognized key/);
-    await expectToolError('record_decision', { agentId: 'a', decision: 'd', rationale: 'r', extra: true }, /Unrecognized key/);
+    await expectArgumentError('customers_lookup', {}, /^Input validation error: Invalid arguments for tool customers_lookup: missing required argument 'customer_id' \(integer\), e\.g\. 42$/);
+    await expectArgumentError('customers_lookup', { customer_id: 42, tenant: 'other' }, /unknown argument 'tenant': expected only 'customer_id', e\.g\. \{"customer_id":42\}/);
+    await expectArgumentError('tickets_search', { filters: { status: 'open', password: 'x' } }, /unknown argument 'filters\.password': expected only 'filters\.ticket_id'.*'filters\.status'/);
+    await expectArgumentError('record_decision', { agentId: 'a', decision: 'd', rationale: 'r', extra: true }, /unknown argument 'extra': expected only 'agentId', 'decision', 'rationale', 'toolCalls', 'dataReferences'/);
+    await expectArgumentError('record_decision', { decision: 'd', rationale: 'r' }, /missing required argument 'agentId' \(string\), e\.g\. "example"/);
+    await expectArgumentError('record_decision', { agentId: 'a', decision: 'd', rationale: 'r', caller: { kind: 'iam', principal: 'arn:aws:iam::1:role/admin' } }, /unknown argument 'caller'/);
   });
 
   test('huge strings and arrays are rejected without being echoed', async () => {
     const huge = 'x'.repeat(200_000);
-    const text = await expectToolError('tickets_search', { text: huge }, /Input validation error/);
+    const text = await expectArgumentError('tickets_search', { text: huge }, /argument 'text' is too large \(too long\); expected string of 1 to 512 characters, e\.g\. "example"/);
     expect(text).not.toContain('xxxxxxxxxx');
-    await expectToolError('customers_lookup', { customer_id: '9'.repeat(40) }, /Input validation error/);
-    await expectToolError('customers_lookup_many', { keys: Array.from({ length: 101 }, (_, i) => ({ customer_id: i })) }, /Input validation error/);
+    await expectArgumentError('customers_lookup', { customer_id: '9'.repeat(40) }, /argument 'customer_id' does not match the expected format \(an integer written as decimal digits\); expected integer, e\.g\. 42/);
+    await expectArgumentError('customers_lookup_many', { keys: Array.from({ length: 101 }, (_, i) => ({ customer_id: i })) }, /argument 'keys' is too large \(too many items\); expected list of 1 to 100 items \(each object with customer_id\), e\.g\. \[\{"customer_id":42\}\]/);
     await expectToolError('customers_lookup_many', { keys: Array.from({ length: 5000 }, (_, i) => ({ customer_id: i })) }, /more than the maximum of 2000 elements/);
-    await expectToolError('tickets_search', { filters: { status: Array.from({ length: 51 }, (_, i) => `s${i}`) } }, /Input validation error/);
+    await expectArgumentError('tickets_search', { filters: { status: Array.from({ length: 51 }, (_, i) => `s${i}`) } }, /argument 'filters\.status' is a list of 51; expected string of 1 to 512 characters or list of 1 to 50 items/);
     await expectToolError('record_decision', { agentId: 'a', decision: 'd', rationale: 'r', toolCalls: [{ tool: 't', arguments: { blob: 'y'.repeat(5000) } }] }, /at most 4096 bytes/);
   });
 
   test('search size and paging are bounded', async () => {
-    await expectToolError('tickets_search', { size: 101 }, /Input validation error/);
-    await expectToolError('tickets_search', { size: 0 }, /Input validation error/);
-    await expectToolError('tickets_search', { from: 1000 }, /Input validation error/);
+    await expectArgumentError('tickets_search', { size: 101 }, /argument 'size' is too large \(above 100\); expected integer from 1 to 100, e\.g\. 42/);
+    await expectArgumentError('tickets_search', { size: 0 }, /argument 'size' is too small \(below 1\)/);
+    await expectArgumentError('tickets_search', { from: 1000 }, /argument 'from' is too large \(above 999\); expected integer from 0 to 999, e\.g\. 42/);
     h.opensearch.requests.length = 0;
     await h.call('tickets_search', { from: 990, size: 100 });
     expect(h.opensearch.requests[0].body).toMatchObject({ from: 990, size: 10 });
@@ -91,27 +110,27 @@ describe('tool arguments', () => {
 
   test('filters, sorts and aggregations accept declared fields only and scalar values only', async () => {
     h.opensearch.requests.length = 0;
-    await expectToolError('tickets_search', { filters: { status: { query_string: { query: '*' } } } }, /Input validation error/);
-    await expectToolError('tickets_search', { filters: { '_provenance.version': '1' } }, /Unrecognized key/);
-    await expectToolError('tickets_search', { filters: { subject: 'refund' } }, /Unrecognized key/);
-    await expectToolError('tickets_search', { sort: [{ field: 'subject' }] }, /Input validation error/);
-    await expectToolError('tickets_search', { sort: [{ field: '_script' }] }, /Input validation error/);
-    await expectToolError('tickets_search', { ranges: { status: { gte: 'a' } } }, /Unrecognized key/);
-    await expectToolError('tickets_search', { ranges: { priority: {} } }, /at least one of gte/);
-    await expectToolError('tickets_aggregate', { aggregation: { type: 'terms', field: 'meta' } }, /Input validation error/);
-    await expectToolError('tickets_aggregate', { aggregation: { type: 'stats', field: 'status' } }, /Input validation error/);
-    await expectToolError('tickets_aggregate', { aggregation: { type: 'scripted_metric', field: 'amount' } }, /Input validation error/);
-    await expectToolError('tickets_aggregate', { aggregation: { type: 'terms', field: 'status', size: 51 } }, /Input validation error/);
+    await expectArgumentError('tickets_search', { filters: { status: { query_string: { query: '*' } } } }, /argument 'filters\.status' is an object; expected string of 1 to 512 characters or list/);
+    await expectArgumentError('tickets_search', { filters: { '_provenance.version': '1' } }, /unknown argument 'filters\._provenance\.version'/);
+    await expectArgumentError('tickets_search', { filters: { subject: 'refund' } }, /unknown argument 'filters\.subject'/);
+    await expectArgumentError('tickets_search', { sort: [{ field: 'subject' }] }, /argument 'sort\[0\]\.field' is the string "subject", which is not allowed; expected one of "ticket_id"/);
+    await expectArgumentError('tickets_search', { sort: [{ field: '_script' }] }, /argument 'sort\[0\]\.field'/);
+    await expectArgumentError('tickets_search', { ranges: { status: { gte: 'a' } } }, /unknown argument 'ranges\.status': expected only 'ranges\.customer_id'/);
+    await expectArgumentError('tickets_search', { ranges: { priority: {} } }, /argument 'ranges\.priority' is invalid: .*at least one of gte/);
+    await expectArgumentError('tickets_aggregate', { aggregation: { type: 'terms', field: 'meta' } }, /argument 'aggregation\.field' is the string "meta", which is not allowed; expected one of/);
+    await expectArgumentError('tickets_aggregate', { aggregation: { type: 'stats', field: 'status' } }, /argument 'aggregation\.field'/);
+    await expectArgumentError('tickets_aggregate', { aggregation: { type: 'scripted_metric', field: 'amount' } }, /argument 'aggregation(\.type)?'/);
+    await expectArgumentError('tickets_aggregate', { aggregation: { type: 'terms', field: 'status', size: 51 } }, /argument 'aggregation\.size' is too large \(above 50\)/);
     expect(h.opensearch.requests).toHaveLength(0);
   });
 
   test('similarity search takes text only: no raw vector, no raw query, k bounded', async () => {
     h.opensearch.requests.length = 0;
-    await expectToolError('tickets_similar', { text: 'x', vector: [0.1, 0.2] }, /Unrecognized key/);
-    await expectToolError('tickets_similar', { text: 'x', query: { match_all: {} } }, /Unrecognized key/);
-    await expectToolError('tickets_similar', { text: 'x', k: 51 }, /Input validation error/);
-    await expectToolError('tickets_similar', { text: '' }, /Input validation error/);
-    await expectToolError('tickets_similar', { text: 'z'.repeat(4001) }, /Input validation error/);
+    await expectArgumentError('tickets_similar', { text: 'x', vector: [0.1, 0.2] }, /unknown argument 'vector': expected only 'text', 'k'/);
+    await expectArgumentError('tickets_similar', { text: 'x', query: { match_all: {} } }, /unknown argument 'query'/);
+    await expectArgumentError('tickets_similar', { text: 'x', k: 51 }, /argument 'k' is too large \(above 50\); expected integer from 1 to 50/);
+    await expectArgumentError('tickets_similar', { text: '' }, /argument 'text' is too small \(too short\)/);
+    await expectArgumentError('tickets_similar', { text: 'z'.repeat(4001) }, /argument 'text' is too large \(too long\); expected string of 1 to 4000 characters/);
     expect(h.opensearch.requests).toHaveLength(0);
   });
 
@@ -129,15 +148,15 @@ describe('tool arguments', () => {
   });
 
   test('views, decision ids and agent ids outside their patterns are rejected', async () => {
-    await expectToolError('describe_source', { view: 'pg_catalog' }, /Input validation error/);
-    await expectToolError('get_lineage', { view: 'customers', key: {} }, /1 to 16 columns/);
-    await expectToolError('get_decision', { decisionId: '../../etc/passwd' }, /Input validation error/);
-    await expectToolError('record_decision', { agentId: 'a b\n', decision: 'd', rationale: 'r' }, /Input validation error/);
-    await expectToolError('record_decision', { agentId: 'a', decision: 'd', rationale: 'r', dataReferences: [{ view: 'customers', key: { sku: 'x' } }] }, /key columns are: customer_id/);
+    await expectArgumentError('describe_source', { view: 'pg_catalog' }, /argument 'view' is the string "pg_catalog", which is not allowed; expected one of "customers", "order_items", "tickets", e\.g\. "customers"/);
+    await expectArgumentError('get_lineage', { view: 'customers', key: {} }, /argument 'key' is invalid: a key has 1 to 16 columns; expected object of name: value pairs, e\.g\. \{\}/);
+    await expectArgumentError('get_decision', { decisionId: '../../etc/passwd' }, /argument 'decisionId' does not match the expected format \(a decision id as returned by record_decision\); expected string, e\.g\. "example"/);
+    await expectArgumentError('record_decision', { agentId: 'a b\n', decision: 'd', rationale: 'r' }, /argument 'agentId' does not match the expected format \(letters, digits and \. _ : @ \/ - \(at most 128\)\)/);
+    await expectToolError('record_decision', { agentId: 'a', decision: 'd', rationale: 'r', dataReferences: [{ view: 'customers', key: { sku: 'x' } }] }, /key columns are: customer_id\. missing required argument 'dataReferences\[0\]\.key\.customer_id' \(integer\), e\.g\. 42; unknown argument 'dataReferences\[0\]\.key\.sku'/);
   });
 
-  test('an unknown tool is a tool error', async () => {
-    await expectToolError('customers_delete', { customer_id: 42 }, /Tool customers_delete not found/);
+  test('an unknown tool is a JSON-RPC invalid-params error naming it', async () => {
+    await expect(h.call('customers_delete', { customer_id: 42 })).rejects.toThrow(/Tool customers_delete not found/);
   });
 });
 
@@ -217,4 +236,5 @@ describe('protocol and HTTP', () => {
     expect(tools.length).toBe(12);
     await c.close();
   });
+});
 });

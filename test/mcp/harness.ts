@@ -1,5 +1,7 @@
-// Test harness: seeds real Redis and the OpenSearch stand-in, serves the handler through the local function-URL adapter, connects the SDK Client.
-import { Client as McpClient } from '@modelcontextprotocol/sdk/client/index.js';
+// Test harness: seeds real Redis and the OpenSearch stand-in, serves the handler through the local function-URL adapter, connects
+// a real SDK client of either protocol generation (v1 `@modelcontextprotocol/sdk` on 2025-11-25, v2 `@modelcontextprotocol/client` on 2026-07-28).
+import { Client as ModernClient, StreamableHTTPClientTransport as ModernTransport } from '@modelcontextprotocol/client';
+import { Client as LegacyClient } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { Client as OpenSearchClient } from '@opensearch-project/opensearch';
 import { Redis } from 'ioredis';
@@ -14,6 +16,26 @@ import { catalog, InMemoryDecisionStore, NOW_MS, OpenSearchStandIn, record, test
 export const COMMIT = NOW_MS - 4_000;
 
 export type ToolResult = { isError?: boolean; structuredContent?: any; content: any[] };
+
+/** The two protocol generations every client-facing suite runs against. */
+export type ClientGeneration = '2025-11-25' | '2026-07-28';
+export const GENERATIONS: ClientGeneration[] = ['2025-11-25', '2026-07-28'];
+
+/** What the tests use of a client; both SDK generations' `Client` satisfy it. */
+export interface McpClient {
+  listTools(): Promise<{ tools: any[] }>;
+  callTool(params: { name: string; arguments?: Record<string, unknown> }): Promise<unknown>;
+  getServerVersion(): { name: string; version: string } | undefined;
+  getServerCapabilities(): Record<string, any> | undefined;
+  getInstructions(): string | undefined;
+  close(): Promise<void>;
+}
+
+/** The protocol revision the client negotiated (v2: `getNegotiatedProtocolVersion()`; v1: its transport's header value). */
+export function negotiatedVersion(client: McpClient): string | undefined {
+  const c = client as unknown as { getNegotiatedProtocolVersion?: () => string | undefined; transport?: { protocolVersion?: string } };
+  return c.getNegotiatedProtocolVersion ? c.getNegotiatedProtocolVersion() : c.transport?.protocolVersion;
+}
 
 export interface Harness {
   readonly url: string;
@@ -35,13 +57,19 @@ export function errorText(res: { content: any[] }): string {
   return res.content.map(c => c.text).join('\n');
 }
 
-export async function connectClient(url: string): Promise<McpClient> {
-  const c = new McpClient({ name: 'test-agent', version: '1.0.0' });
+/** A real SDK client: v1 for 2025-11-25 (initialize), v2 pinned to 2026-07-28 (server/discover, per-request envelope). */
+export async function connectClient(url: string, generation: ClientGeneration = '2025-11-25'): Promise<McpClient> {
+  if (generation === '2026-07-28') {
+    const c = new ModernClient({ name: 'test-agent', version: '1.0.0' }, { versionNegotiation: { mode: { pin: '2026-07-28' } } });
+    await c.connect(new ModernTransport(new URL(`${url}/mcp`)));
+    return c as unknown as McpClient;
+  }
+  const c = new LegacyClient({ name: 'test-agent', version: '1.0.0' });
   await c.connect(new StreamableHTTPClientTransport(new URL(`${url}/mcp`)));
-  return c;
+  return c as unknown as McpClient;
 }
 
-export async function startHarness(): Promise<Harness> {
+export async function startHarness(generation: ClientGeneration = '2025-11-25'): Promise<Harness> {
   const prefix = uniquePrefix();
   const views = testViews(prefix);
   const byName = (n: string) => views.find(v => v.name === n)!;
@@ -73,11 +101,11 @@ export async function startHarness(): Promise<Harness> {
   const local: LocalServer = await startLocalServer(functionUrlHandler(req => handleHttpRequest(req, deps, {
     protectedResource: { resource: 'https://mcp.example.com/mcp', authorizationServers: ['https://issuer.example.com'] },
   })));
-  const client = await connectClient(local.url);
+  const client = await connectClient(local.url, generation);
   return {
     url: local.url, client, deps, redis, opensearch, decisions, events, embedder, views, prefix,
     call: (name, args) => client.callTool({ name, arguments: args }) as Promise<ToolResult>,
-    connect: () => connectClient(local.url),
+    connect: () => connectClient(local.url, generation),
     async stop() {
       await client.close();
       await local.close();

@@ -54,7 +54,7 @@ describe('discovery', () => {
     expect(sources.map((s: any) => s.view)).toEqual(['customers', 'order_items', 'tickets']);
     expect(sources[0]).toMatchObject({
       store: 'cache', key: ['customer_id'], sourceTable: 'public.customers', tools: ['customers_lookup', 'customers_lookup_many'],
-      freshness: { reportedPer: 'row', cacheTtlSeconds: 86400 },
+      freshness: { reportedPer: 'row', maxStalenessMs: 600_000, cacheTtlSeconds: 86400 },
       lineage: { sourceTables: ['public.customers'], topic: 'agentdata.public.customers', pipeline: [] },
     });
     expect(sources[2].lineage).toBeNull();
@@ -68,9 +68,10 @@ describe('discovery', () => {
     ]);
     opensearch.aggregations = { newest: { value: COMMIT }, oldest: { value: NOW_MS - 90_000 } };
     const t = await call('describe_source', { view: 'tickets' });
-    expect(t.structuredContent.storeFreshness).toEqual({
-      newest: { commitTime: new Date(COMMIT).toISOString(), ageMs: 4000 },
-      oldest: { commitTime: new Date(NOW_MS - 90_000).toISOString(), ageMs: 90000 },
+    expect(t.structuredContent.storeFreshness).toMatchObject({
+      newest: { commitTime: new Date(COMMIT).toISOString(), ageMs: 4000, stale: false },
+      oldest: { commitTime: new Date(NOW_MS - 90_000).toISOString(), ageMs: 90000, stale: true, staleByMs: 30_000, maxStalenessMs: 60_000 },
+      warning: expect.stringMatching(/^The oldest matching row is older than the view's maxStaleness of 1\.0 min: .*, 1\.5 min ago \(30\.0 s beyond the bound\)/),
     });
     expect(t.structuredContent.documents).toBe(2);
   });
@@ -262,6 +263,43 @@ describe('lineage and decisions', () => {
     expect(got.structuredContent).toMatchObject({ found: true, decision: { decisionId: id, agentId: 'support-agent-1', recordedAt: new Date(NOW_MS).toISOString() } });
     const none = await call('get_decision', { decisionId: 'dec-404' });
     expect(none.structuredContent).toEqual({ found: false, decision: null });
+  });
+});
+
+describe('freshness on every answer', () => {
+  test('a fresh row states its commit time, source position and age, and is not stale', async () => {
+    const res = await call('customers_lookup', { customer_id: 42 });
+    expect(res.structuredContent.freshness).toEqual({
+      commitTime: new Date(COMMIT).toISOString(), position: { kind: 'postgres', lsn: '0/110', txId: 717 }, ageMs: 4000,
+      stale: false, maxStalenessMs: 600_000, staleByMs: null,
+    });
+    expect(res.structuredContent.warning).toBeNull();
+  });
+
+  test('a row older than the view\'s maxStaleness is still answered, marked stale, with how stale', async () => {
+    const res = await call('customers_lookup', { customer_id: 43 });
+    expect(res.isError).toBeFalsy();
+    expect(res.structuredContent.row.name).toBe('Bob');
+    expect(res.structuredContent.freshness).toMatchObject({ ageMs: 3_600_000, stale: true, maxStalenessMs: 600_000, staleByMs: 3_000_000 });
+    expect(res.structuredContent.warning).toBe(
+      "The data is older than the view's maxStaleness of 10 min: it was committed at 2026-11-27T11:00:00.000Z, 1.0 h ago (50 min beyond the bound). The pipeline may be behind; decide whether this is fresh enough.",
+    );
+  });
+
+  test('multi-row answers summarise the oldest, the newest and how many rows are stale', async () => {
+    const many = await call('customers_lookup_many', { keys: [{ customer_id: 42 }, { customer_id: 43 }, { customer_id: 999 }] });
+    expect(many.structuredContent.freshness).toMatchObject({
+      rows: 2, oldestCommitTime: new Date(NOW_MS - 3_600_000).toISOString(), newestCommitTime: new Date(COMMIT).toISOString(),
+      maxAgeMs: 3_600_000, staleRows: 1, maxStalenessMs: 600_000, warning: expect.stringMatching(/^1 of 2 rows are older than/),
+    });
+    const search = await call('tickets_search', {});
+    expect(search.structuredContent.hits.map((h: any) => h.freshness.stale)).toEqual([false, true]);
+    expect(search.structuredContent.freshness).toMatchObject({ rows: 2, staleRows: 1, maxAgeMs: 90_000 });
+  });
+
+  test('a view without maxStaleness states ages and never marks stale', async () => {
+    const res = await call('order_items_lookup', { order_id: 7, sku: 'A:1*' });
+    expect(res.structuredContent.freshness).toMatchObject({ ageMs: 4000, stale: false, maxStalenessMs: null, staleByMs: null, position: { kind: 'postgres' } });
   });
 });
 

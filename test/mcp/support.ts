@@ -38,6 +38,7 @@ export function testViews(prefix: string): ViewConfig[] {
         { name: 'tier', type: 'keyword', description: 'bronze, silver or gold' }, { name: 'updated_at', type: 'timestamp' },
       ],
       cache: { keyPrefix: `${prefix}customers:`, tombstoneTtlSeconds: 3600, ttlSeconds: 86400 },
+      maxStalenessMs: 600_000,
     },
     {
       name: 'order_items', description: 'Order lines.', store: 'cache', topic: 'agentdata.public.order_items', format: 'debezium',
@@ -54,6 +55,7 @@ export function testViews(prefix: string): ViewConfig[] {
         { name: 'amount', type: 'number' }, { name: 'created_at', type: 'timestamp' }, { name: 'meta', type: 'json' },
         { name: 'requester', type: 'string' },
       ],
+      maxStalenessMs: 60_000,
       search: {
         index: 'tickets-v1', timeField: 'created_at',
         vector: { field: 'text_vector_v1', sourceFields: ['subject', 'body'], dimension: 16, modelId: 'amazon.titan-embed-text-v2:0', spaceType: 'cosinesimil' },
