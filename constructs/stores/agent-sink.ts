@@ -3,6 +3,7 @@ import { CfnElement, Duration, Names, RemovalPolicy, Stack, Token, Validations }
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -68,6 +69,13 @@ export interface AgentSinkProps {
   readonly startingPosition?: lambda.StartingPosition;
   /** @default SinkDeadLetter.bucket() */
   readonly deadLetter?: SinkDeadLetter;
+  /**
+   * How long the dead-letter bucket this construct creates keeps a dead letter (full change records, often personal
+   * data) before its lifecycle deletes it; replay within this window (`agent-data-stack replay-dead-letters`).
+   * Ignored when `deadLetter` brings its own bucket or queue.
+   * @default Duration.days(30)
+   */
+  readonly deadLetterRetention?: Duration;
   /** Provisioned mode for the event source mappings (throughput, and required for retry limits). @default - on-demand pollers */
   readonly provisionedPollers?: ProvisionedPollers;
   /**
@@ -112,6 +120,10 @@ export class AgentSink extends Construct implements ec2.IConnectable, iam.IGrant
   public readonly consumerGroups: Record<string, string> = {};
   public readonly deadLetterBucket?: s3.IBucket;
   public readonly deadLetterQueue?: sqs.IQueue;
+  /** The KMS key of the dead-letter bucket this construct created. */
+  public readonly deadLetterKey?: kms.IKey;
+  /** How long the dead-letter bucket this construct created keeps each dead letter. */
+  public readonly deadLetterRetention: Duration;
   public readonly metricsNamespace: string;
   /** The `service` dimension of the sink's metrics (its `POWERTOOLS_SERVICE_NAME`). */
   public readonly serviceName: string;
@@ -129,6 +141,7 @@ export class AgentSink extends Construct implements ec2.IConnectable, iam.IGrant
     const searchViews = props.views.filter(v => v.store === ViewStore.SEARCH);
 
     const deadLetter = props.deadLetter ?? SinkDeadLetter.bucket();
+    this.deadLetterRetention = props.deadLetterRetention ?? Duration.days(30);
     let dlqArn: string;
     let dlqEnv: Record<string, string>;
     if (deadLetter.kind === 's3') {
@@ -190,6 +203,9 @@ export class AgentSink extends Construct implements ec2.IConnectable, iam.IGrant
       const bucket = this.deadLetterBucket;
       iam.Grant.addToPrincipal({ grantee: fn, actions: ['s3:PutObject'], resourceArns: [bucket.arnForObjects('*')] });
       iam.Grant.addToPrincipal({ grantee: fn, actions: ['s3:ListBucket'], resourceArns: [bucket.bucketArn] });
+      // SSE-KMS: the function and its event source mapping (which writes with the function's role) encrypt with the key.
+      // S3 asks KMS for a data key per PutObject (https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingKMSEncryption.html).
+      bucket.encryptionKey?.grant(fn, 'kms:GenerateDataKey');
       const bucketResource = bucket.node.defaultChild as CfnElement | undefined;
       const objects = bucketResource && CfnElement.isCfnElement(bucketResource)
         ? `<${Stack.of(this).getLogicalId(bucketResource)}.Arn>/*`
@@ -318,17 +334,51 @@ export class AgentSink extends Construct implements ec2.IConnectable, iam.IGrant
     return view;
   }
 
+  /**
+   * Dead letters are full change records: a customer-managed KMS key, versioning, server access logs to a second
+   * bucket, and a lifecycle that deletes them after `deadLetterRetention`.
+   */
   private createBucket(): s3.Bucket {
-    const bucket = new s3.Bucket(this, 'DeadLetterBucket', {
+    const retentionDays = this.deadLetterRetention.toDays();
+    const key = new kms.Key(this, 'DeadLetterKey', {
+      description: `Encrypts the dead letters of ${this.node.path}`,
+      enableKeyRotation: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    (this as { deadLetterKey?: kms.IKey }).deadLetterKey = key;
+    // Server access logs land in SSE-S3 (the encryption S3 log delivery supports without a key policy for the
+    // logging service); they hold requests and object keys (view/topic/partition/offset), never record values.
+    const accessLogs = new s3.Bucket(this, 'DeadLetterAccessLogs', {
       encryption: s3.BucketEncryption.S3_MANAGED,
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
       enforceSSL: true,
       objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      versioned: true,
       removalPolicy: RemovalPolicy.RETAIN,
+      lifecycleRules: [{ expiration: Duration.days(365), noncurrentVersionExpiration: Duration.days(1) }],
     });
-    Validations.of(bucket).acknowledge({
+    Validations.of(accessLogs).acknowledge({
       id: 'AwsSolutions-S1',
-      reason: 'Dead-letter bucket written only by the sink function and its event source mapping; access is audited through CloudTrail, and server access logs would need a second bucket per sink.',
+      reason: 'This is the server access log bucket of the dead-letter bucket; logging a log bucket into itself would loop.',
+    });
+    const bucket = new s3.Bucket(this, 'DeadLetterBucket', {
+      encryption: s3.BucketEncryption.KMS,
+      encryptionKey: key,
+      bucketKeyEnabled: true,
+      versioned: true,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      serverAccessLogsBucket: accessLogs,
+      serverAccessLogsPrefix: 'dead-letters/',
+      removalPolicy: RemovalPolicy.RETAIN,
+      lifecycleRules: [{
+        id: 'ExpireDeadLetters',
+        expiration: Duration.days(retentionDays),
+        // A retried batch overwrites its letters; old versions go one day later.
+        noncurrentVersionExpiration: Duration.days(1),
+        abortIncompleteMultipartUploadAfter: Duration.days(1),
+      }],
     });
     return bucket;
   }
@@ -348,6 +398,10 @@ export class AgentSink extends Construct implements ec2.IConnectable, iam.IGrant
 }
 
 function validate(props: AgentSinkProps): void {
+  const retention = props.deadLetterRetention;
+  if (retention && !retention.isUnresolved() && (retention.toMinutes({ integral: false }) % 1440 !== 0 || retention.toMinutes({ integral: false }) < 1440)) {
+    throw new Error(`AgentSink: deadLetterRetention is ${retention.toHumanString()}; S3 lifecycle expiration counts whole days. Give at least Duration.days(1) in whole days.`);
+  }
   if (props.views.length === 0) throw new Error('AgentSink: views is empty. Give the views this sink writes.');
   const names = new Set<string>();
   for (const v of props.views) {
