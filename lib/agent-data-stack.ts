@@ -25,6 +25,7 @@ import { DebeziumConnector, DebeziumConnectorProps } from '../constructs/streami
 import { DebeziumPlugin } from '../constructs/streaming/debezium-plugin';
 import { IAgentStreamingCluster } from '../constructs/streaming/refs';
 import { DeploymentProfile, profileDefaults } from './profiles';
+import { acknowledgeLogGroups } from '../constructs/common/nag';
 
 /** The source database: engine and captured tables, plus any CdcSourceDatabase option (including bring-your-own). */
 export type AgentSourceDeclaration = Omit<CdcSourceDatabaseProps, 'vpc' | 'fullRowImageTables'>;
@@ -363,6 +364,8 @@ function composeAgentData(scope: Construct, props: AgentDataPlatformProps): IAge
   });
 
   addOutputs(scope, r);
+  // Every log group of the composition keeps the profile's retention without a customer-managed key: say so per group.
+  acknowledgeLogGroups(scope);
   return r;
 }
 

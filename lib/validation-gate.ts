@@ -123,8 +123,9 @@ export function scanTemplates(input: GateScanInput, packs: readonly GatePack[]):
       findings.push({ ...f, stack: stackConstructPath, constructPath, ...(ack ? { acknowledgedBy: ack } : {}) });
     }
   }
-  const used = new Set(findings.filter(f => f.acknowledgedBy).map(f => `${f.acknowledgedBy!.path}\u0000${f.rule}`));
-  const stale = acknowledgments.filter(a => packs.includes(a.pack) && !used.has(`${a.path}\u0000${a.rule}`));
+  // An acknowledgment matches a finding of its rule on its construct or below it (a closer one may be the one reported).
+  const stale = acknowledgments.filter(a => packs.includes(a.pack)
+    && !findings.some(f => f.rule === a.rule && (f.constructPath === a.path || f.constructPath.startsWith(`${a.path}/`))));
   return { findings, unacknowledged: findings.filter(f => !f.acknowledgedBy), stale };
 }
 

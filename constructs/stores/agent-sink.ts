@@ -16,6 +16,7 @@ import type { IAgentStreamingCluster } from '../streaming/refs';
 import { ESM_CLUSTER_ACTIONS, ESM_KAFKA_CLUSTER_ACTIONS, ESM_KAFKA_GROUP_ACTIONS, ESM_KAFKA_TOPIC_ACTIONS, ESM_NETWORK_ACTIONS } from './perms';
 import { IAgentCache, IAgentSearch } from './refs';
 import { AgentView, ViewStore, viewsEnvironment } from './view';
+import { denyNonServiceGrants } from '../common/nag';
 
 /** Where records the sink cannot decode or write go, and where the event source puts batches it gives up on. */
 export class SinkDeadLetter {
@@ -166,6 +167,8 @@ export class AgentSink extends Construct implements ec2.IConnectable, iam.IGrant
       description: `Agent store sink: ${props.views.map(v => v.name).join(', ')}`.slice(0, 256),
       vpc: props.cluster.vpc,
       memorySize: props.memorySize ?? 512,
+      // Active tracing: each batch is a trace, and its log lines carry the trace id (Powertools Logger).
+      tracing: lambda.Tracing.ACTIVE,
       timeout: props.timeout ?? Duration.minutes(1),
       environment: {
         AGENT_VIEWS: viewsEnv,
@@ -178,6 +181,10 @@ export class AgentSink extends Construct implements ec2.IConnectable, iam.IGrant
       },
     });
     const fn = this.function;
+    Validations.of(fn).acknowledge({
+      id: 'Serverless-LambdaDLQ',
+      reason: 'The MSK event source mapping invokes the sink synchronously, where a function dead-letter queue never applies; records it cannot write go to the dead-letter destination, and batches the mapping gives up on go to its on-failure destination (the same bucket or queue).',
+    });
 
     // Stores: network path and data-plane grants.
     if (cacheViews.length > 0) {
@@ -345,6 +352,7 @@ export class AgentSink extends Construct implements ec2.IConnectable, iam.IGrant
       enableKeyRotation: true,
       removalPolicy: RemovalPolicy.RETAIN,
     });
+    denyNonServiceGrants(key);
     (this as { deadLetterKey?: kms.IKey }).deadLetterKey = key;
     // Server access logs land in SSE-S3 (the encryption S3 log delivery supports without a key policy for the
     // logging service); they hold requests and object keys (view/topic/partition/offset), never record values.
@@ -357,10 +365,11 @@ export class AgentSink extends Construct implements ec2.IConnectable, iam.IGrant
       removalPolicy: RemovalPolicy.RETAIN,
       lifecycleRules: [{ expiration: Duration.days(365), noncurrentVersionExpiration: Duration.days(1) }],
     });
-    Validations.of(accessLogs).acknowledge({
-      id: 'AwsSolutions-S1',
-      reason: 'This is the server access log bucket of the dead-letter bucket; logging a log bucket into itself would loop.',
-    });
+    Validations.of(accessLogs).acknowledge(
+      { id: 'ControlTower-CT.S3.PR.2', reason: 'This is the server access log bucket of the dead-letter bucket; logging a log bucket would need a third bucket, and so on.' },
+      { id: 'ControlTower-CT.S3.PR.10', reason: 'S3 server access log delivery writes to SSE-S3 buckets without a key policy for the logging service; the logs hold requests and object keys, never record values.' },
+      ...acknowledgeBucketControls('the dead-letter bucket\'s server access logs'),
+    );
     const bucket = new s3.Bucket(this, 'DeadLetterBucket', {
       encryption: s3.BucketEncryption.KMS,
       encryptionKey: key,
@@ -380,6 +389,7 @@ export class AgentSink extends Construct implements ec2.IConnectable, iam.IGrant
         abortIncompleteMultipartUploadAfter: Duration.days(1),
       }],
     });
+    Validations.of(bucket).acknowledge(...acknowledgeBucketControls('dead letters'));
     return bucket;
   }
 
@@ -442,4 +452,12 @@ function validate(props: AgentSinkProps): void {
   if (props.consumerGroupPrefix !== undefined && !/^[A-Za-z0-9._-]{1,150}$/.test(props.consumerGroupPrefix)) {
     throw new Error(`AgentSink: consumerGroupPrefix '${props.consumerGroupPrefix}' must be 1-150 letters, digits, '.', '_' or '-'.`);
   }
+}
+
+/** Control Tower S3 controls that do not fit a bucket of records written by the stack and expired by a lifecycle. */
+function acknowledgeBucketControls(what: string): Array<{ id: string; reason: string }> {
+  return [
+    { id: 'ControlTower-CT.S3.PR.4', reason: `Nothing reacts to new ${what}: they are read on demand (agent-data-stack replay-dead-letters) and the sink's RecordsDeadLettered metric and alarm report each one.` },
+    { id: 'ControlTower-CT.S3.PR.9', reason: `Object Lock would stop the lifecycle from deleting ${what} after their declared retention; versioning already keeps overwritten objects for a day.` },
+  ];
 }
