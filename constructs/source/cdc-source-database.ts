@@ -660,13 +660,19 @@ function acknowledgeDatabase(database: Construct, engine: SourceEngine, choices:
     );
     acknowledgeDeployTimeFunctions(logRetention, 'aws-cdk-lib\'s LogRetention singleton (sets the retention of the RDS log export groups at deploy time)');
   }
-  for (const c of database.node.findAll()) {
-    if (c instanceof rds.CfnDBInstance) acknowledgeInstanceControls(c);
+  if (!engine.isAurora) {
+    // Aurora's instances take their settings from the cluster; these instance-level findings only arise without Aurora.
+    for (const c of database.node.findAll()) {
+      if (c instanceof rds.CfnDBInstance) acknowledgeInstanceControls(c);
+    }
   }
-  Validations.of(database).acknowledge({
-    id: 'AwsSolutions-RDS11',
-    reason: 'The engine default port is kept: Debezium, the bootstrap and client tooling assume it, and access is already limited to named security groups in private subnets.',
-  });
+  // cdk-nag's RDS11 finds the default port on RDS instances and on Aurora MySQL clusters, not on Aurora PostgreSQL clusters.
+  if (!engine.isAurora || engine.family === SourceEngineFamily.MYSQL) {
+    Validations.of(database).acknowledge({
+      id: 'AwsSolutions-RDS11',
+      reason: 'The engine default port is kept: Debezium, the bootstrap and client tooling assume it, and access is already limited to named security groups in private subnets.',
+    });
+  }
   if (engine.isAurora && engine.family === SourceEngineFamily.MYSQL) {
     Validations.of(database).acknowledge({
       id: 'AwsSolutions-RDS14',
