@@ -261,6 +261,11 @@ function composeAgentData(scope: Construct, props: AgentDataPlatformProps): IAge
     app.application.node.addDependency(r.connector.resource, ...r.connector.topics);
     for (const entry of app.lineage) {
       for (const topic of entry.sink.topics) {
+        // The connector's role may write exactly its own topics; an output topic of the same name would be written by both.
+        if (r.connector.writesTopic(topic)) {
+          throw new Error(`AgentDataStack: transform '${t.name}' writes topic '${topic}' (table ${entry.sink.table}), which the CDC connector also writes `
+            + `(captured tables: ${r.connector.tableTopics.join(', ')}). Give the transform's output table another 'topic' in its WITH clause, or change topicPrefix.`);
+        }
         outputTopics.set(`${t.name}/${entry.sink.table}`, { transform: t.name, topic, connector: entry.sink.connector ?? 'unknown' });
         const id = `Topic-${topic}`;
         const resource = topicCluster.node.tryFindChild(id) as Construct | undefined
