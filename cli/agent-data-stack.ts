@@ -8,7 +8,12 @@ import { DescribeClusterV2Command, KafkaClient } from '@aws-sdk/client-kafka';
 import { DescribeConnectorCommand, KafkaConnectClient } from '@aws-sdk/client-kafkaconnect';
 import { DescribeApplicationCommand, KinesisAnalyticsV2Client } from '@aws-sdk/client-kinesis-analytics-v2';
 import { DescribeDomainHealthCommand, OpenSearchClient } from '@aws-sdk/client-opensearch';
+import { S3Client } from '@aws-sdk/client-s3';
 import { DEFAULT_AGENT_METRICS_NAMESPACE, SINK_METRIC_NAMES } from '../lambda/shared/metric-names';
+import type { MskEvent } from '../lambda/shared/envelope';
+import type { BatchSummary } from '../lambda/sink/process';
+import { replayDeadLetters } from '../lambda/sink/replay';
+import { findSinkResources, lambdaDeliver } from './replay-dead-letters';
 
 // ---------------------------------------------------------------- model
 
@@ -421,8 +426,45 @@ export const connectCommand: Command = {
   },
 };
 
+export interface ReplayClients {
+  readonly cloudformation: CloudFormationClient;
+  readonly s3: S3Client;
+  /** Runs one batch through the sink. @default - Lambda Invoke of the deployed sink function */
+  readonly deliver?: (functionName: string) => (event: MskEvent) => Promise<BatchSummary>;
+}
+
+export const replayDeadLettersCommand: Command & { clients?: ReplayClients } = {
+  summary: 'Replay a sink\'s dead letters (S3) through the deployed sink function after the cause is fixed.',
+  usage: 'replay-dead-letters [--stack NAME] [--view V] [--sink-id Sink] [--bucket B --function F] [--batch-size 100]',
+  async run(args, io) {
+    const flags = parseFlags(args, { 'stack': 'string', 'view': 'string', 'sink-id': 'string', 'bucket': 'string', 'function': 'string', 'batch-size': 'string' });
+    const stack = (flags.stack as string | undefined) ?? io.env.AGENT_DATA_STACK_NAME ?? 'AgentDataStack';
+    const clients = this.clients ?? { cloudformation: new CloudFormationClient({}), s3: new S3Client({}) };
+    let target: { bucket: string; functionName: string };
+    if (flags.bucket && flags.function) target = { bucket: flags.bucket as string, functionName: flags.function as string };
+    else {
+      try {
+        target = await findSinkResources(clients.cloudformation, stack, flags['sink-id'] as string | undefined);
+      } catch (e) {
+        if (/does not exist|has no/.test((e as Error).message)) throw new UserError((e as Error).message);
+        throw e;
+      }
+    }
+    const region = io.env.AWS_REGION ?? io.env.AWS_DEFAULT_REGION ?? await clients.s3.config.region();
+    const deliver = (clients.deliver ?? ((fn: string) => lambdaDeliver(fn, region)))(target.functionName);
+    const summary = await replayDeadLetters(clients.s3, {
+      bucket: target.bucket, view: flags.view as string | undefined, batchSize: numberFlag(flags, 'batch-size'), deliver,
+    });
+    io.stdout(`Replayed ${summary.letters} dead letter(s) from s3://${target.bucket} through ${target.functionName} in ${summary.batches} batch(es): `
+      + `${summary.written} written, ${summary.stale} already newer in the store, ${summary.skipped} skipped, ${summary.deadLettered} dead-lettered again.`);
+    return summary.deadLettered > 0 ? 1 : 0;
+  },
+};
+
 /** Subcommands by name. */
-export const COMMANDS: Record<string, Command> = { status: statusCommand, dev: devCommand, connect: connectCommand };
+export const COMMANDS: Record<string, Command> = {
+  'status': statusCommand, 'dev': devCommand, 'connect': connectCommand, 'replay-dead-letters': replayDeadLettersCommand,
+};
 
 function usage(): string {
   return ['Usage: agent-data-stack <command> [options]', '', 'Commands:',

@@ -25,6 +25,7 @@ import { DebeziumConnector, DebeziumConnectorProps } from '../constructs/streami
 import { DebeziumPlugin } from '../constructs/streaming/debezium-plugin';
 import { IAgentStreamingCluster } from '../constructs/streaming/refs';
 import { DeploymentProfile, profileDefaults } from './profiles';
+import { acknowledgeLogGroups } from '../constructs/common/nag';
 
 /** The source database: engine and captured tables, plus any CdcSourceDatabase option (including bring-your-own). */
 export type AgentSourceDeclaration = Omit<CdcSourceDatabaseProps, 'vpc' | 'fullRowImageTables'>;
@@ -260,6 +261,11 @@ function composeAgentData(scope: Construct, props: AgentDataPlatformProps): IAge
     app.application.node.addDependency(r.connector.resource, ...r.connector.topics);
     for (const entry of app.lineage) {
       for (const topic of entry.sink.topics) {
+        // The connector's role may write exactly its own topics; an output topic of the same name would be written by both.
+        if (r.connector.writesTopic(topic)) {
+          throw new Error(`AgentDataStack: transform '${t.name}' writes topic '${topic}' (table ${entry.sink.table}), which the CDC connector also writes `
+            + `(captured tables: ${r.connector.tableTopics.join(', ')}). Give the transform's output table another 'topic' in its WITH clause, or change topicPrefix.`);
+        }
         outputTopics.set(`${t.name}/${entry.sink.table}`, { transform: t.name, topic, connector: entry.sink.connector ?? 'unknown' });
         const id = `Topic-${topic}`;
         const resource = topicCluster.node.tryFindChild(id) as Construct | undefined
@@ -363,6 +369,8 @@ function composeAgentData(scope: Construct, props: AgentDataPlatformProps): IAge
   });
 
   addOutputs(scope, r);
+  // Every log group of the composition keeps the profile's retention without a customer-managed key: say so per group.
+  acknowledgeLogGroups(scope);
   return r;
 }
 

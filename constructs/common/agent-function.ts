@@ -71,6 +71,12 @@ export interface AgentFunctionProps {
   readonly externalModules?: string[];
   /** @default - no reserved concurrency */
   readonly reservedConcurrentExecutions?: number;
+  /**
+   * X-Ray tracing. With `Tracing.ACTIVE` Lambda samples invocations and Powertools Logger puts the `xray_trace_id`
+   * in every structured log line, so a log line leads to its trace.
+   * @default lambda.Tracing.DISABLED
+   */
+  readonly tracing?: lambda.Tracing;
 }
 
 /**
@@ -109,7 +115,7 @@ export class AgentFunction extends nodejs.NodejsFunction {
       }));
       Validations.of(role).acknowledge({
         id: 'AwsSolutions-IAM5[Resource::*]',
-        reason: 'Lambda VPC networking: the EC2 ENI actions Lambda calls for a VPC function (the same set as AWSLambdaVPCAccessExecutionRole) do not support resource-level permissions.',
+        reason: 'Lambda VPC networking: the EC2 ENI actions Lambda calls for a VPC function (the same set as AWSLambdaVPCAccessExecutionRole) do not support resource-level permissions; with active tracing, so do xray:PutTraceSegments and xray:PutTelemetryRecords.',
       });
     }
     const subnetType = props.vpc && props.vpc.privateSubnets.length > 0
@@ -136,6 +142,7 @@ export class AgentFunction extends nodejs.NodejsFunction {
       // Lambda's automatic group, but restricted: only the rules below and those the constructs add.
       allowAllOutbound: props.vpc && !props.securityGroups ? false : undefined,
       reservedConcurrentExecutions: props.reservedConcurrentExecutions,
+      tracing: props.tracing,
       projectRoot: PACKAGE_ROOT,
       depsLockFilePath: lockFile(),
       bundling: {

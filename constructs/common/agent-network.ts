@@ -1,8 +1,9 @@
 // The VPC the stack runs in when the caller brings none: private subnets for everything, flow logs on.
-import { RemovalPolicy } from 'aws-cdk-lib';
+import { RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { acknowledgeDeployTimeFunctions } from './nag';
 
 export interface AgentNetworkProps {
   /** @default 2 (MSK and multi-AZ stores need at least two; production profiles use 3) */
@@ -33,6 +34,21 @@ export class AgentNetwork extends Construct {
       ],
       restrictDefaultSecurityGroup: true,
     });
+    for (const subnet of this.vpc.publicSubnets) {
+      Validations.of(subnet).acknowledge({
+        id: 'ControlTower-CT.EC2.PR.11',
+        reason: 'Public subnets hold only the NAT gateways (with their Elastic IPs); every function, broker, store and database is placed in the private or isolated subnets.',
+      });
+    }
+    // restrictDefaultSecurityGroup is a custom resource aws-cdk-lib builds as raw CfnResources (a stack singleton).
+    const restrictProvider = Stack.of(this).node.tryFindChild('Custom::VpcRestrictDefaultSGCustomResourceProvider');
+    if (restrictProvider) {
+      Validations.of(restrictProvider).acknowledge({
+        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+        reason: 'aws-cdk-lib\'s restrictDefaultSecurityGroup handler role carries the AWS-managed basic execution role (log writes only); its other permissions are the two ingress/egress revokes on this VPC\'s default security group.',
+      });
+      acknowledgeDeployTimeFunctions(restrictProvider, 'aws-cdk-lib\'s restrictDefaultSecurityGroup handler (removes the default security group\'s rules at deploy time)');
+    }
     const flowLogs = new logs.LogGroup(this, 'FlowLogs', {
       retention: logs.RetentionDays.ONE_MONTH,
       removalPolicy: RemovalPolicy.DESTROY,

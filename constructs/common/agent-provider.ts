@@ -1,12 +1,14 @@
 // A custom resource provider (CDK Provider framework) whose onEvent handler is an AgentFunction, with the framework's nag findings explained once.
 import { CfnElement, Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { AgentFunction, AgentFunctionProps } from './agent-function';
+import { acknowledgeDeployTimeFunctions } from './nag';
 import { allowAwsApiEgress, restrictedSecurityGroup } from './security-group';
 
 export interface AgentProviderProps extends AgentFunctionProps {
@@ -85,16 +87,19 @@ export class AgentProvider extends Construct {
     });
     this.serviceToken = this.provider.serviceToken;
     acknowledgeProviderFramework(this.provider);
+    acknowledgeDeployTimeFunctions(this.onEventFunction, `Custom resource handler ${this.onEventFunction.node.path}`);
+    if (this.isCompleteFunction) acknowledgeDeployTimeFunctions(this.isCompleteFunction, `Custom resource completion check ${this.isCompleteFunction.node.path}`);
   }
 }
 
-/** The Provider framework's own functions are AWS-maintained; explain their findings once, here. */
+/** The Provider framework's own functions are AWS-maintained; explain their findings once, here, for what applies. */
 export function acknowledgeProviderFramework(provider: cr.Provider): void {
-  // The framework may invoke any version of the functions it fronts ('<fn.Arn>:*').
+  const frameworkFunctions = provider.node.findAll().filter((c): c is lambda.Function => c instanceof lambda.Function && c.node.id.startsWith('framework-'));
+  const waiter = provider.node.tryFindChild('waiter-state-machine');
+  // Functions invoked by ARN (the ARN with ':*' covers their versions): the handlers, and with a waiter the framework's
+  // isComplete and onTimeout functions, which the state machine invokes.
   const invoked: lambda.IFunction[] = [provider.onEventHandler, ...(provider.isCompleteHandler ? [provider.isCompleteHandler] : [])];
-  for (const child of provider.node.findAll()) {
-    if (child instanceof lambda.Function && child.node.id.startsWith('framework-')) invoked.push(child);
-  }
+  if (waiter) invoked.push(...frameworkFunctions.filter(f => f.node.id !== 'framework-onEvent'));
   for (const fn of invoked) {
     const cfn = fn.node.defaultChild as CfnElement | undefined;
     if (!cfn) continue;
@@ -103,28 +108,38 @@ export function acknowledgeProviderFramework(provider: cr.Provider): void {
       reason: 'CDK Provider framework: its functions and waiter state machine invoke the handler functions by ARN, including their versions (the ARN with ":*").',
     });
   }
-  if (provider.isCompleteHandler) {
+  if (waiter) {
+    Validations.of(provider).acknowledge(
+      {
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason: 'The Provider framework waiter state machine writes to CloudWatch Logs through log delivery actions (logs:CreateLogDelivery, logs:DescribeResourcePolicies, ...) that do not support resource-level permissions.',
+      },
+      {
+        id: 'AwsSolutions-SF2',
+        reason: 'The Provider framework waiter state machine is created by aws-cdk-lib without an X-Ray option; it only polls isComplete during deployments and logs ALL events.',
+      },
+      {
+        id: 'Serverless-StepFunctionStateMachineXray',
+        reason: 'The Provider framework waiter state machine is created by aws-cdk-lib without an X-Ray option; it only polls isComplete during deployments and logs ALL events to its log group.',
+      },
+      {
+        id: 'ControlTower-CT.STEPFUNCTIONS.PR.2',
+        reason: 'The Provider framework waiter state machine is created by aws-cdk-lib without an X-Ray option; it only polls isComplete during deployments and logs ALL events to its log group.',
+      },
+    );
+  }
+  const managedPolicies = frameworkFunctions.flatMap(f => {
+    const role = f.role?.node.defaultChild;
+    return role instanceof iam.CfnRole ? [JSON.stringify(Stack.of(f).resolve(role.managedPolicyArns) ?? [])] : [];
+  }).join(' ');
+  for (const name of ['AWSLambdaBasicExecutionRole', 'AWSLambdaVPCAccessExecutionRole']) {
+    if (!managedPolicies.includes(`service-role/${name}"`)) continue;
     Validations.of(provider).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: 'The Provider framework waiter state machine writes to CloudWatch Logs through log delivery actions (logs:CreateLogDelivery, logs:DescribeResourcePolicies, ...) that do not support resource-level permissions.',
+      id: `AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/${name}]`,
+      reason: name === 'AWSLambdaBasicExecutionRole'
+        ? 'The CDK Provider framework function is created by aws-cdk-lib with the AWS-managed basic execution role; it only writes its own logs.'
+        : 'The CDK Provider framework function in a VPC gets the AWS-managed VPC access role from aws-cdk-lib; ENI actions have no resource-level permissions.',
     });
   }
-  Validations.of(provider).acknowledge(
-    {
-      id: 'AwsSolutions-SF2',
-      reason: 'The Provider framework waiter state machine is created by aws-cdk-lib without an X-Ray option; it only polls isComplete during deployments and logs ALL events.',
-    },
-    {
-      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-      reason: 'The CDK Provider framework function is created by aws-cdk-lib with the AWS-managed basic execution role; it only writes its own logs.',
-    },
-    {
-      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]',
-      reason: 'The CDK Provider framework function in a VPC gets the AWS-managed VPC access role from aws-cdk-lib; ENI actions have no resource-level permissions.',
-    },
-    {
-      id: 'AwsSolutions-L1',
-      reason: 'The CDK Provider framework pins its own Node.js runtime inside aws-cdk-lib; upgrading aws-cdk-lib upgrades it.',
-    },
-  );
+  acknowledgeDeployTimeFunctions(provider, `Custom resource framework function of ${provider.node.path}`);
 }

@@ -36,6 +36,12 @@ export interface ArtifactInlineFile {
   readonly content: string;
 }
 
+/** Control Tower S3 controls that do not fit buckets of deploy-time artifacts and their access logs. */
+const ARTIFACT_BUCKET_CONTROLS = [
+  { id: 'ControlTower-CT.S3.PR.4', reason: 'Objects are written only by the stack\'s deploy-time builder and read by MSK Connect or Managed Service for Apache Flink during deployment; nothing has to react to a new object.' },
+  { id: 'ControlTower-CT.S3.PR.9', reason: 'Object Lock would block the lifecycle and stack deletion; versioning already keeps replaced artifacts, and only the deploy-time builder may write.' },
+];
+
 export interface ArtifactBucketProps {
   /**
    * Removal policy of the artifact bucket (and its access-log bucket).
@@ -61,12 +67,14 @@ export class ArtifactBucket extends Construct {
       enforceSSL: true,
       objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_PREFERRED,
       removalPolicy,
-      lifecycleRules: [{ expiration: Duration.days(365) }],
+      versioned: true,
+      lifecycleRules: [{ expiration: Duration.days(365), noncurrentVersionExpiration: Duration.days(1) }],
     });
-    Validations.of(this.accessLogsBucket).acknowledge({
-      id: 'AwsSolutions-S1',
-      reason: 'This is the server access log bucket of the artifact bucket; logging a log bucket into itself would loop.',
-    });
+    Validations.of(this.accessLogsBucket).acknowledge(
+      { id: 'ControlTower-CT.S3.PR.2', reason: 'This is the server access log bucket of the artifact bucket; logging a log bucket would need a third bucket, and so on.' },
+      { id: 'ControlTower-CT.S3.PR.10', reason: 'S3 server access log delivery writes to SSE-S3 buckets without a key policy for the logging service; the logs hold requests and object keys of public artifacts.' },
+      ...ARTIFACT_BUCKET_CONTROLS,
+    );
     this.bucket = new s3.Bucket(this, 'Resource', {
       encryption: s3.BucketEncryption.S3_MANAGED,
       versioned: true,
@@ -75,7 +83,13 @@ export class ArtifactBucket extends Construct {
       serverAccessLogsBucket: this.accessLogsBucket,
       serverAccessLogsPrefix: 'artifacts/',
       removalPolicy,
+      // Current artifacts stay while deployed plugins and applications reference them; replaced ones go after 30 days.
+      lifecycleRules: [{ noncurrentVersionExpiration: Duration.days(30), abortIncompleteMultipartUploadAfter: Duration.days(1) }],
     });
+    Validations.of(this.bucket).acknowledge(
+      { id: 'ControlTower-CT.S3.PR.10', reason: 'The artifacts are public open-source JARs and archives from Maven Central and PyPI plus the stack\'s own SQL, checksum-verified at build; SSE-S3 protects them at rest and a customer-managed key would protect no secret.' },
+      ...ARTIFACT_BUCKET_CONTROLS,
+    );
   }
 }
 

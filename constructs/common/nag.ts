@@ -1,5 +1,9 @@
-// cdk-nag finding ids for token-valued resources: one implementation of the flattening cdk-nag applies, shared by every acknowledgement.
-import { Stack, Token } from 'aws-cdk-lib';
+// Acknowledgment helpers: cdk-nag's finding ids for token-valued resources, and the findings of deploy-time functions and log groups explained once.
+import { CfnResource, Stack, Token, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import { IConstruct } from 'constructs';
 
 /** The string cdk-nag puts in `Resource::...` for a resolved CloudFormation value (its flattenCfnReference rules). */
@@ -21,4 +25,77 @@ export function flattenForNag(node: unknown): string {
 /** How cdk-nag names `value` (an ARN that may hold tokens) in an IAM5 finding id, as seen from `scope`'s stack. */
 export function nagResource(scope: IConstruct, value: string): string {
   return Token.isUnresolved(value) ? flattenForNag(Stack.of(scope).resolve(value)) : value;
+}
+
+/** The Lambda settings the Serverless and Control Tower packs check, read from a typed or a raw `AWS::Lambda::Function`. */
+function lambdaSettings(fn: CfnResource): { tracing: boolean; deadLetter: boolean; memory: boolean; vpc: boolean } {
+  // A typed L1 holds camelCase property objects; a raw CfnResource holds the template's PascalCase properties.
+  const p = fn instanceof lambda.CfnFunction
+    ? (({ t, d, m, v }: Record<string, any>) => ({ tracing: t?.mode, dlq: d?.targetArn, memory: m, subnets: v?.subnetIds }))(
+      Stack.of(fn).resolve({ t: fn.tracingConfig, d: fn.deadLetterConfig, m: fn.memorySize, v: fn.vpcConfig }))
+    : Stack.of(fn).resolve((({ TracingConfig: t, DeadLetterConfig: d, MemorySize: m, VpcConfig: v }: Record<string, any>) =>
+      ({ tracing: t?.Mode, dlq: d?.TargetArn, memory: m, subnets: v?.SubnetIds }))((fn as unknown as { _cfnProperties?: Record<string, any> })._cfnProperties ?? {}));
+  return { tracing: p.tracing === 'Active', deadLetter: p.dlq !== undefined, memory: p.memory !== undefined, vpc: (p.subnets ?? []).length > 0 };
+}
+
+/**
+ * Explains the Serverless and Control Tower findings of functions that run only while CloudFormation deploys
+ * (custom resource handlers, aws-cdk-lib's singletons), for exactly the settings each function lacks.
+ * `what` names the functions in the reasons.
+ */
+export function acknowledgeDeployTimeFunctions(scope: IConstruct, what: string): void {
+  for (const c of scope.node.findAll()) {
+    if (!CfnResource.isCfnResource(c) || c.cfnResourceType !== 'AWS::Lambda::Function') continue;
+    const s = lambdaSettings(c);
+    const acks: Array<{ id: string; reason: string }> = [];
+    if (!s.deadLetter) {
+      acks.push({ id: 'Serverless-LambdaDLQ', reason: `${what}: CloudFormation (or the Provider framework) invokes it for a stack operation and a failed event fails that operation, which CloudFormation reports and rolls back; there is nothing to replay from a dead-letter queue.` });
+    }
+    if (!s.tracing) {
+      acks.push({ id: 'Serverless-LambdaTracing', reason: `${what}: runs only during deployments; its errors surface in the CloudFormation events and its own log group, so X-Ray segments would trace nothing of the data path.` });
+    }
+    if (!s.memory) {
+      acks.push({ id: 'Serverless-LambdaDefaultMemorySize', reason: `${what}: aws-cdk-lib creates it without a MemorySize (128 MB); it relays one CloudFormation event per call and needs no more.` });
+    }
+    if (!s.vpc) {
+      acks.push({ id: 'ControlTower-CT.LAMBDA.PR.3', reason: `${what}: calls only AWS control-plane APIs (CloudFormation, Lambda, Step Functions, the service it configures), never a data store in the VPC, so it runs outside the VPC.` });
+    }
+    if (acks.length > 0) Validations.of(c).acknowledge(...acks);
+  }
+}
+
+/** The Control Tower log group findings, for the log groups under `scope` that lack the setting. */
+export function acknowledgeLogGroups(scope: IConstruct): void {
+  for (const c of scope.node.findAll()) {
+    if (!(c instanceof logs.CfnLogGroup)) continue;
+    const days = c.retentionInDays;
+    if (days !== undefined && !Token.isUnresolved(days) && days < 365) {
+      Validations.of(c).acknowledge({
+        id: 'ControlTower-CT.CLOUDWATCH.PR.2',
+        reason: `Operational logs kept ${days} days (the profile's or construct's logRetention): they are diagnostics, not the system of record; the source database holds the data and CloudTrail the audit trail. Set logRetention to keep them a year.`,
+      });
+    }
+    if (c.kmsKeyId === undefined) {
+      Validations.of(c).acknowledge({
+        id: 'ControlTower-CT.CLOUDWATCH.PR.3',
+        reason: 'CloudWatch Logs encrypts every log group at rest with a service key (https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html); a customer-managed key would add only a key policy, and reads are already limited to IAM principals granted logs:GetLogEvents.',
+      });
+    }
+  }
+}
+
+/**
+ * A key policy statement that keeps grants to AWS services (Control Tower CT.KMS.PR.3): a principal may create a
+ * grant only for an AWS resource or when it is itself an AWS service.
+ * https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-grant-is-for-aws-resource
+ */
+export function denyNonServiceGrants(key: kms.Key): void {
+  key.addToResourcePolicy(new iam.PolicyStatement({
+    sid: 'DenyGrantsExceptForAwsServices',
+    effect: iam.Effect.DENY,
+    principals: [new iam.AnyPrincipal()],
+    actions: ['kms:CreateGrant'],
+    resources: ['*'],
+    conditions: { BoolIfExists: { 'kms:GrantIsForAWSResource': 'false', 'aws:PrincipalIsAWSService': 'false' } },
+  }));
 }

@@ -12,6 +12,7 @@ import type { CacheMetricOptions, IAgentCache } from '../stores/refs';
 import {
   AGENT_DIMENSIONS, AGENT_SERVICES, AWS_DIMENSIONS, AWS_NAMESPACES, DEFAULT_AGENT_METRICS_NAMESPACE, MCP_METRICS, SINK_METRICS,
 } from './metric-names';
+import { denyNonServiceGrants } from '../common/nag';
 
 /** The Debezium connector on MSK Connect. */
 export interface ObservedConnector {
@@ -529,6 +530,7 @@ export class AgentObservability extends Construct {
       enableKeyRotation: true,
       description: 'Encrypts the agent data stack alarm topic',
     });
+    denyNonServiceGrants(key);
     // CloudWatch publishes to an encrypted topic only when the key lets it (the AWS managed SNS key does not).
     key.addToResourcePolicy(new iam.PolicyStatement({
       principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],

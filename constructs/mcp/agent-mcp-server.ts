@@ -145,6 +145,8 @@ export class AgentMcpServer extends Construct implements iam.IGrantable, ec2.ICo
       vpc: props.vpc,
       vpcSubnets: props.vpcSubnets,
       memorySize: props.memorySize ?? 512,
+      // Active tracing: each tool call is a trace, and its log lines carry the trace id (Powertools Logger).
+      tracing: lambda.Tracing.ACTIVE,
       timeout: props.timeout ?? Duration.seconds(30),
       reservedConcurrentExecutions: props.reservedConcurrentExecutions,
       logRetention: props.logRetention,
@@ -158,6 +160,10 @@ export class AgentMcpServer extends Construct implements iam.IGrantable, ec2.ICo
         ...props.lineageCatalog?.environment(),
         ...(props.decisionAuditLog ? props.decisionAuditLog.environment() : {}),
       },
+    });
+    Validations.of(this.function).acknowledge({
+      id: 'Serverless-LambdaDLQ',
+      reason: 'The MCP server is invoked synchronously (API Gateway or its function URL) and answers the agent with the error; a function dead-letter queue applies only to asynchronous invocations.',
     });
     this.grantPrincipal = this.function.grantPrincipal;
     this.connections = this.function.connections;

@@ -397,16 +397,10 @@ export class FlinkSqlApplication extends Construct implements ec2.IConnectable, 
         resources: [stack.formatArn({ service: 'logs', resource: 'log-group', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
       }));
       const describeGroupsArn = stack.formatArn({ service: 'logs', resource: 'log-group', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME });
-      Validations.of(this.role).acknowledge(
-        {
-          id: `AwsSolutions-IAM5[Resource::${nagResource(stack, describeGroupsArn)}]`,
-          reason: 'logs:DescribeLogGroups has no resource-level permission below log-group:*; the service calls it to validate the logging option.',
-        },
-        {
-          id: `AwsSolutions-IAM5[Resource::${nagResource(stack, this.logGroup.logGroupArn)}]`,
-          reason: 'The log group ARN attribute ends in ":*" (its streams); the role describes the streams of its own group only.',
-        },
-      );
+      Validations.of(this.role).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::${nagResource(stack, describeGroupsArn)}]`,
+        reason: 'logs:DescribeLogGroups has no resource-level permission below log-group:*; the service calls it to validate the logging option.',
+      });
     }
 
     // 5. The application.

@@ -21,6 +21,7 @@ import { performanceInsightsUnsupportedReason } from './private/performance-insi
 import {
   validateDurations, validateEngine, validateFullRowImageTables, validateHeartbeatTable, validateNames, validateTables,
 } from './private/validation';
+import { acknowledgeDeployTimeFunctions } from '../common/nag';
 
 /** What the CDC layer (Debezium) and the governance dashboard need from a source database. */
 export interface ICdcSourceDatabase extends IConstruct, ec2.IConnectable {
@@ -657,15 +658,38 @@ function acknowledgeDatabase(database: Construct, engine: SourceEngine, choices:
         reason: 'aws-cdk-lib\'s LogRetention singleton calls logs:PutRetentionPolicy / DeleteRetentionPolicy on log groups RDS names at deploy time (/aws/rds/...), so aws-cdk-lib grants them on all log groups.',
       },
     );
+    acknowledgeDeployTimeFunctions(logRetention, 'aws-cdk-lib\'s LogRetention singleton (sets the retention of the RDS log export groups at deploy time)');
   }
-  Validations.of(database).acknowledge({
-    id: 'AwsSolutions-RDS11',
-    reason: 'The engine default port is kept: Debezium, the bootstrap and client tooling assume it, and access is already limited to named security groups in private subnets.',
-  });
+  if (!engine.isAurora) {
+    // Aurora's instances take their settings from the cluster; these instance-level findings only arise without Aurora.
+    for (const c of database.node.findAll()) {
+      if (c instanceof rds.CfnDBInstance) acknowledgeInstanceControls(c);
+    }
+  }
+  // cdk-nag's RDS11 finds the default port on RDS instances and on Aurora MySQL clusters, not on Aurora PostgreSQL clusters.
+  if (!engine.isAurora || engine.family === SourceEngineFamily.MYSQL) {
+    Validations.of(database).acknowledge({
+      id: 'AwsSolutions-RDS11',
+      reason: 'The engine default port is kept: Debezium, the bootstrap and client tooling assume it, and access is already limited to named security groups in private subnets.',
+    });
+  }
   if (engine.isAurora && engine.family === SourceEngineFamily.MYSQL) {
     Validations.of(database).acknowledge({
       id: 'AwsSolutions-RDS14',
       reason: 'Backtrack is not supported together with binlog replication, which Debezium relies on (Aurora User Guide, backtracking limitations).',
     });
   }
+}
+
+/** The Control Tower RDS controls this instance does not meet, each for the choice that made it so. */
+function acknowledgeInstanceControls(db: rds.CfnDBInstance): void {
+  const acks: Array<{ id: string; reason: string }> = [];
+  const resolved = Stack.of(db).resolve({ multiAz: db.multiAz, deletionProtection: db.deletionProtection, backup: db.backupRetentionPeriod, monitoring: db.monitoringInterval, key: db.kmsKeyId });
+  if (resolved.multiAz !== true) acks.push({ id: 'ControlTower-CT.RDS.PR.1', reason: 'multiAz is false: the caller (the development profile) chose a disposable single-AZ database for cost; the default is Multi-AZ.' });
+  if (resolved.deletionProtection !== true) acks.push({ id: 'ControlTower-CT.RDS.PR.13', reason: 'deletionProtection is off: the caller (the development profile) opted into a disposable database; the default is RETAIN with deletion protection.' });
+  if (!(Number(resolved.backup) >= 7)) acks.push({ id: 'ControlTower-CT.RDS.PR.8', reason: `Automated backups are kept ${Number(resolved.backup ?? 0)} day(s): the caller (the development profile) chose a disposable database; the default keeps 7 days.` });
+  if (!resolved.monitoring) acks.push({ id: 'ControlTower-CT.RDS.PR.2', reason: 'Enhanced Monitoring (an extra role and per-second OS metrics billed as CloudWatch Logs) is not enabled; the stack alarms on the CloudWatch RDS metrics and the replication slot or binlog lag instead.' });
+  if (resolved.key === undefined) acks.push({ id: 'ControlTower-CT.RDS.PR.30', reason: 'Storage is encrypted with the AWS managed key aws/rds because no encryptionKey was given; pass encryptionKey to use a customer-managed key.' });
+  acks.push({ id: 'ControlTower-CT.RDS.PR.20', reason: 'The engine default port is kept: Debezium, the bootstrap and client tooling assume it, and only named security groups in private subnets can reach it.' });
+  Validations.of(db).acknowledge(...acks);
 }

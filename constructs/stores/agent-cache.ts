@@ -408,10 +408,6 @@ export class AgentCache extends AgentCacheBase {
         id: 'AwsSolutions-AEC6',
         reason: 'Authentication is on through an RBAC user group (IAM or Secrets Manager password users, default user disabled), which supersedes the single AUTH token this rule looks for.',
       });
-      Validations.of(group).acknowledge({
-        id: 'AwsSolutions-AEC5',
-        reason: 'The default port is kept so standard Valkey clients work unchanged; access is restricted by the security group (no inbound rule unless granted), TLS and authentication.',
-      });
     }
   }
 

@@ -383,6 +383,16 @@ export class AgentSearch extends AgentSearchBase {
     if (azCount < 2) {
       Validations.of(this.domain).acknowledge({ id: 'AwsSolutions-OS7', reason: 'availabilityZoneCount is 1 (a development profile chose it); production profiles keep the default of 2 or more.' });
     }
+    if (azCount < 2 || this.dataNodes < 3) {
+      Validations.of(this.domain).acknowledge({
+        id: 'ControlTower-CT.OPENSEARCH.PR.14',
+        reason: `${this.dataNodes} data node(s) over ${azCount} Availability Zone(s), as the caller (the development profile) chose for cost: the index is rebuilt from the Kafka topics if a node is lost.`,
+      });
+    }
+    Validations.of(this.domain).acknowledge({
+      id: 'ControlTower-CT.OPENSEARCH.PR.16',
+      reason: 'False positive: the domain enforces HTTPS with Policy-Min-TLS-1-2-PFS-2023-10 (TLS 1.2 or later with forward secrecy), stricter than the Policy-Min-TLS-1-2-2019-07 the rule accepts.',
+    });
   }
 
   /**

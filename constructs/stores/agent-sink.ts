@@ -3,6 +3,7 @@ import { CfnElement, Duration, Names, RemovalPolicy, Stack, Token, Validations }
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -15,6 +16,7 @@ import type { IAgentStreamingCluster } from '../streaming/refs';
 import { ESM_CLUSTER_ACTIONS, ESM_KAFKA_CLUSTER_ACTIONS, ESM_KAFKA_GROUP_ACTIONS, ESM_KAFKA_TOPIC_ACTIONS, ESM_NETWORK_ACTIONS } from './perms';
 import { IAgentCache, IAgentSearch } from './refs';
 import { AgentView, ViewStore, viewsEnvironment } from './view';
+import { denyNonServiceGrants } from '../common/nag';
 
 /** Where records the sink cannot decode or write go, and where the event source puts batches it gives up on. */
 export class SinkDeadLetter {
@@ -68,6 +70,13 @@ export interface AgentSinkProps {
   readonly startingPosition?: lambda.StartingPosition;
   /** @default SinkDeadLetter.bucket() */
   readonly deadLetter?: SinkDeadLetter;
+  /**
+   * How long the dead-letter bucket this construct creates keeps a dead letter (full change records, often personal
+   * data) before its lifecycle deletes it; replay within this window (`agent-data-stack replay-dead-letters`).
+   * Ignored when `deadLetter` brings its own bucket or queue.
+   * @default Duration.days(30)
+   */
+  readonly deadLetterRetention?: Duration;
   /** Provisioned mode for the event source mappings (throughput, and required for retry limits). @default - on-demand pollers */
   readonly provisionedPollers?: ProvisionedPollers;
   /**
@@ -112,6 +121,10 @@ export class AgentSink extends Construct implements ec2.IConnectable, iam.IGrant
   public readonly consumerGroups: Record<string, string> = {};
   public readonly deadLetterBucket?: s3.IBucket;
   public readonly deadLetterQueue?: sqs.IQueue;
+  /** The KMS key of the dead-letter bucket this construct created. */
+  public readonly deadLetterKey?: kms.IKey;
+  /** How long the dead-letter bucket this construct created keeps each dead letter. */
+  public readonly deadLetterRetention: Duration;
   public readonly metricsNamespace: string;
   /** The `service` dimension of the sink's metrics (its `POWERTOOLS_SERVICE_NAME`). */
   public readonly serviceName: string;
@@ -129,6 +142,7 @@ export class AgentSink extends Construct implements ec2.IConnectable, iam.IGrant
     const searchViews = props.views.filter(v => v.store === ViewStore.SEARCH);
 
     const deadLetter = props.deadLetter ?? SinkDeadLetter.bucket();
+    this.deadLetterRetention = props.deadLetterRetention ?? Duration.days(30);
     let dlqArn: string;
     let dlqEnv: Record<string, string>;
     if (deadLetter.kind === 's3') {
@@ -153,6 +167,8 @@ export class AgentSink extends Construct implements ec2.IConnectable, iam.IGrant
       description: `Agent store sink: ${props.views.map(v => v.name).join(', ')}`.slice(0, 256),
       vpc: props.cluster.vpc,
       memorySize: props.memorySize ?? 512,
+      // Active tracing: each batch is a trace, and its log lines carry the trace id (Powertools Logger).
+      tracing: lambda.Tracing.ACTIVE,
       timeout: props.timeout ?? Duration.minutes(1),
       environment: {
         AGENT_VIEWS: viewsEnv,
@@ -165,6 +181,10 @@ export class AgentSink extends Construct implements ec2.IConnectable, iam.IGrant
       },
     });
     const fn = this.function;
+    Validations.of(fn).acknowledge({
+      id: 'Serverless-LambdaDLQ',
+      reason: 'The MSK event source mapping invokes the sink synchronously, where a function dead-letter queue never applies; records it cannot write go to the dead-letter destination, and batches the mapping gives up on go to its on-failure destination (the same bucket or queue).',
+    });
 
     // Stores: network path and data-plane grants.
     if (cacheViews.length > 0) {
@@ -190,6 +210,9 @@ export class AgentSink extends Construct implements ec2.IConnectable, iam.IGrant
       const bucket = this.deadLetterBucket;
       iam.Grant.addToPrincipal({ grantee: fn, actions: ['s3:PutObject'], resourceArns: [bucket.arnForObjects('*')] });
       iam.Grant.addToPrincipal({ grantee: fn, actions: ['s3:ListBucket'], resourceArns: [bucket.bucketArn] });
+      // SSE-KMS: the function and its event source mapping (which writes with the function's role) encrypt with the key.
+      // S3 asks KMS for a data key per PutObject (https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingKMSEncryption.html).
+      bucket.encryptionKey?.grant(fn, 'kms:GenerateDataKey');
       const bucketResource = bucket.node.defaultChild as CfnElement | undefined;
       const objects = bucketResource && CfnElement.isCfnElement(bucketResource)
         ? `<${Stack.of(this).getLogicalId(bucketResource)}.Arn>/*`
@@ -318,18 +341,55 @@ export class AgentSink extends Construct implements ec2.IConnectable, iam.IGrant
     return view;
   }
 
+  /**
+   * Dead letters are full change records: a customer-managed KMS key, versioning, server access logs to a second
+   * bucket, and a lifecycle that deletes them after `deadLetterRetention`.
+   */
   private createBucket(): s3.Bucket {
-    const bucket = new s3.Bucket(this, 'DeadLetterBucket', {
+    const retentionDays = this.deadLetterRetention.toDays();
+    const key = new kms.Key(this, 'DeadLetterKey', {
+      description: `Encrypts the dead letters of ${this.node.path}`,
+      enableKeyRotation: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    denyNonServiceGrants(key);
+    (this as { deadLetterKey?: kms.IKey }).deadLetterKey = key;
+    // Server access logs land in SSE-S3 (the encryption S3 log delivery supports without a key policy for the
+    // logging service); they hold requests and object keys (view/topic/partition/offset), never record values.
+    const accessLogs = new s3.Bucket(this, 'DeadLetterAccessLogs', {
       encryption: s3.BucketEncryption.S3_MANAGED,
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
       enforceSSL: true,
       objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      versioned: true,
       removalPolicy: RemovalPolicy.RETAIN,
+      lifecycleRules: [{ expiration: Duration.days(365), noncurrentVersionExpiration: Duration.days(1) }],
     });
-    Validations.of(bucket).acknowledge({
-      id: 'AwsSolutions-S1',
-      reason: 'Dead-letter bucket written only by the sink function and its event source mapping; access is audited through CloudTrail, and server access logs would need a second bucket per sink.',
+    Validations.of(accessLogs).acknowledge(
+      { id: 'ControlTower-CT.S3.PR.2', reason: 'This is the server access log bucket of the dead-letter bucket; logging a log bucket would need a third bucket, and so on.' },
+      { id: 'ControlTower-CT.S3.PR.10', reason: 'S3 server access log delivery writes to SSE-S3 buckets without a key policy for the logging service; the logs hold requests and object keys, never record values.' },
+      ...acknowledgeBucketControls('the dead-letter bucket\'s server access logs'),
+    );
+    const bucket = new s3.Bucket(this, 'DeadLetterBucket', {
+      encryption: s3.BucketEncryption.KMS,
+      encryptionKey: key,
+      bucketKeyEnabled: true,
+      versioned: true,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      serverAccessLogsBucket: accessLogs,
+      serverAccessLogsPrefix: 'dead-letters/',
+      removalPolicy: RemovalPolicy.RETAIN,
+      lifecycleRules: [{
+        id: 'ExpireDeadLetters',
+        expiration: Duration.days(retentionDays),
+        // A retried batch overwrites its letters; old versions go one day later.
+        noncurrentVersionExpiration: Duration.days(1),
+        abortIncompleteMultipartUploadAfter: Duration.days(1),
+      }],
     });
+    Validations.of(bucket).acknowledge(...acknowledgeBucketControls('dead letters'));
     return bucket;
   }
 
@@ -348,6 +408,10 @@ export class AgentSink extends Construct implements ec2.IConnectable, iam.IGrant
 }
 
 function validate(props: AgentSinkProps): void {
+  const retention = props.deadLetterRetention;
+  if (retention && !retention.isUnresolved() && (retention.toMinutes({ integral: false }) % 1440 !== 0 || retention.toMinutes({ integral: false }) < 1440)) {
+    throw new Error(`AgentSink: deadLetterRetention is ${retention.toHumanString()}; S3 lifecycle expiration counts whole days. Give at least Duration.days(1) in whole days.`);
+  }
   if (props.views.length === 0) throw new Error('AgentSink: views is empty. Give the views this sink writes.');
   const names = new Set<string>();
   for (const v of props.views) {
@@ -388,4 +452,12 @@ function validate(props: AgentSinkProps): void {
   if (props.consumerGroupPrefix !== undefined && !/^[A-Za-z0-9._-]{1,150}$/.test(props.consumerGroupPrefix)) {
     throw new Error(`AgentSink: consumerGroupPrefix '${props.consumerGroupPrefix}' must be 1-150 letters, digits, '.', '_' or '-'.`);
   }
+}
+
+/** Control Tower S3 controls that do not fit a bucket of records written by the stack and expired by a lifecycle. */
+function acknowledgeBucketControls(what: string): Array<{ id: string; reason: string }> {
+  return [
+    { id: 'ControlTower-CT.S3.PR.4', reason: `Nothing reacts to new ${what}: they are read on demand (agent-data-stack replay-dead-letters) and the sink's RecordsDeadLettered metric and alarm report each one.` },
+    { id: 'ControlTower-CT.S3.PR.9', reason: `Object Lock would stop the lifecycle from deleting ${what} after their declared retention; versioning already keeps overwritten objects for a day.` },
+  ];
 }

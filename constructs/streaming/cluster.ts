@@ -14,6 +14,7 @@ import {
 } from './perms';
 import { acknowledgePatternGrant } from './private/nag';
 import { IAgentStreamingCluster } from './refs';
+import { acknowledgeDeployTimeFunctions } from '../common/nag';
 
 /** Port IAM-authenticated clients use (TLS + SASL/IAM). */
 export const MSK_IAM_PORT = 9098;
@@ -436,11 +437,8 @@ function acknowledgeAwsCustomResourceSingleton(scope: Construct): void {
       id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
       reason: 'The AwsCustomResource singleton function is created by aws-cdk-lib with the AWS-managed basic execution role; it only writes its own logs.',
     },
-    {
-      id: 'AwsSolutions-L1',
-      reason: 'The AwsCustomResource singleton pins its Node.js runtime inside aws-cdk-lib; upgrading aws-cdk-lib upgrades it.',
-    },
   );
+  acknowledgeDeployTimeFunctions(singleton, 'aws-cdk-lib\'s AwsCustomResource singleton (reads the bootstrap brokers at deploy time)');
 }
 
 function validateProps(props: AgentStreamingClusterProps, subnetCount: number, brokerCount: number, serverless: boolean, retention: Duration): void {

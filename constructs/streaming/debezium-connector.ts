@@ -355,10 +355,19 @@ export class DebeziumConnector extends Construct implements ec2.IConnectable {
     return this.cluster.grantRead(grantee, this.topicPattern, groupPattern);
   }
 
+  /** Whether `topic` is one this connector writes: a captured table's topic, the heartbeat or the schema history. */
+  public writesTopic(topic: string): boolean {
+    return this.tableTopics.includes(topic) || topic === this.heartbeatTopic || topic === this.schemaHistoryTopic;
+  }
+
   private grantConnectorPermissions(props: DebeziumConnectorProps, engine: CdcEngine): void {
     const { cluster, source, plugin } = props;
-    cluster.grantWrite(this.role, this.topicPattern);
-    cluster.grantCreateTopic(this.role, this.topicPattern);
+    // Exactly the captured tables' topics, never `<prefix>.*`: the role cannot write a Flink output topic or any other
+    // topic that happens to share the prefix.
+    for (const topic of this.tableTopics) {
+      cluster.grantWrite(this.role, topic);
+      cluster.grantCreateTopic(this.role, topic);
+    }
     cluster.grantWrite(this.role, this.heartbeatTopic);
     cluster.grantCreateTopic(this.role, this.heartbeatTopic);
     // Kafka Connect's internal topics and groups on MSK Connect. The service execution role page names them

@@ -1,11 +1,13 @@
 // The validation gate over the example app: zero unacknowledged cdk-nag or CloudFormation Validate findings.
 import { defineExampleApp } from '../../bin/example';
+import { DEFAULT_GATE_PACKS } from '../../lib/validation-gate';
 import { testApp } from '../helpers/app';
 import { formatFindings, gateFindings } from '../helpers/gate';
 
 describe('validation gate over the example app', () => {
   test.each(['development', 'production'])('%s profile synthesizes with zero findings', (profile) => {
-    const app = testApp({ gate: true });
+    // Every pack `npx cdk synth` runs: AwsSolutions, Serverless and the Control Tower rules.
+    const app = testApp({ gate: DEFAULT_GATE_PACKS });
     defineExampleApp(app, { profile });
     const findings = gateFindings(app);
     expect(formatFindings(findings)).toBe('');

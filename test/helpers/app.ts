@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { App, Stack, StackProps } from 'aws-cdk-lib';
-import { applyValidationGate, VALIDATION_GATE_CONTEXT } from '../../lib/validation-gate';
+import { applyValidationGate, GatePack, VALIDATION_GATE_CONTEXT } from '../../lib/validation-gate';
 
 const CDK_JSON_CONTEXT: Record<string, unknown> = JSON.parse(
   fs.readFileSync(path.join(__dirname, '..', '..', 'cdk.json'), 'utf8'),
@@ -15,8 +15,11 @@ export const TEST_ENV = { account: '123456789012', region: 'us-east-1' };
 export interface TestAppOptions {
   /** Run esbuild for NodejsFunctions. Off by default: unit tests only look at templates. */
   readonly bundle?: boolean;
-  /** Add the cdk-nag AwsSolutions pack and strict CloudFormation validation. */
-  readonly gate?: boolean;
+  /**
+   * Add the validation gate and strict CloudFormation validation. `true` runs AwsSolutions, the one nag pack each
+   * construct's own test runs; the example app's gate test passes every pack of `npx cdk synth` (DEFAULT_GATE_PACKS).
+   */
+  readonly gate?: boolean | readonly GatePack[];
   readonly context?: Record<string, unknown>;
 }
 
@@ -30,7 +33,7 @@ export function testApp(options: TestAppOptions = {}): App {
       ...options.context,
     },
   });
-  if (options.gate) applyValidationGate(app);
+  if (options.gate) applyValidationGate(app, { packs: options.gate === true ? [GatePack.AWS_SOLUTIONS] : options.gate });
   return app;
 }
 

@@ -1,0 +1,80 @@
+// Replays dead letters (the S3 objects S3DeadLetterSink writes) through the sink's processing path, after the cause is fixed.
+import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import type { MskEvent, MskEventRecord } from '../shared/envelope';
+import type { DeadLetter } from './dead-letter';
+import type { BatchSummary } from './process';
+
+export interface ReplayOptions {
+  readonly bucket: string;
+  /** Only this view's letters (`<prefix><view>/...`). @default - every view's letters */
+  readonly view?: string;
+  /** @default 'dead-letter/' (S3DeadLetterSink's prefix) */
+  readonly prefix?: string;
+  /** Records per delivered batch. @default 100 */
+  readonly batchSize?: number;
+  /** Runs one MSK-shaped batch through the sink (the deployed function, or `processBatch` in tests). */
+  readonly deliver: (event: MskEvent) => Promise<BatchSummary>;
+}
+
+export interface ReplaySummary extends BatchSummary {
+  readonly letters: number;
+  readonly batches: number;
+}
+
+/** Every dead-letter object key under the prefix (and view), page by page. */
+export async function listDeadLetterKeys(s3: S3Client, bucket: string, prefix: string): Promise<string[]> {
+  const keys: string[] = [];
+  let token: string | undefined;
+  do {
+    const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
+    for (const o of page.Contents ?? []) if (o.Key?.endsWith('.json')) keys.push(o.Key);
+    token = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (token);
+  return keys;
+}
+
+export async function readDeadLetter(s3: S3Client, bucket: string, key: string): Promise<DeadLetter> {
+  const out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+  const text = await out.Body?.transformToString('utf8');
+  const letter = text ? JSON.parse(text) as DeadLetter : undefined;
+  if (!letter || typeof letter.topic !== 'string' || letter.offset === undefined) {
+    throw new Error(`s3://${bucket}/${key} is not a dead letter written by the sink (no topic/offset).`);
+  }
+  return letter;
+}
+
+/** The letters as the event source delivered them: grouped by `<topic>-<partition>`, base64 key and value as stored, in offset order. */
+export function deadLetterEvent(letters: readonly DeadLetter[]): MskEvent {
+  const records: Record<string, MskEventRecord[]> = {};
+  const sorted = [...letters].sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition
+    || (BigInt(a.offset) < BigInt(b.offset) ? -1 : BigInt(a.offset) > BigInt(b.offset) ? 1 : 0));
+  for (const l of sorted) {
+    (records[`${l.topic}-${l.partition}`] ??= []).push({
+      topic: l.topic, partition: l.partition, offset: l.offset, timestamp: l.timestamp, key: l.key, value: l.value,
+    });
+  }
+  return { eventSource: 'aws:kafka', records };
+}
+
+/**
+ * Reads the dead letters and delivers them in batches. Replaying is safe to repeat: the sink's versioned writes keep
+ * the newest change, and a letter that fails again is written back to the same key by the sink. Letters are left in
+ * the bucket (its lifecycle expires them).
+ */
+export async function replayDeadLetters(s3: S3Client, options: ReplayOptions): Promise<ReplaySummary> {
+  const prefix = `${options.prefix ?? 'dead-letter/'}${options.view !== undefined ? `${encodeURIComponent(options.view)}/` : ''}`;
+  const keys = await listDeadLetterKeys(s3, options.bucket, prefix);
+  const batchSize = options.batchSize ?? 100;
+  const total = { letters: keys.length, batches: 0, received: 0, written: 0, stale: 0, skipped: 0, deadLettered: 0 };
+  for (let i = 0; i < keys.length; i += batchSize) {
+    const letters = await Promise.all(keys.slice(i, i + batchSize).map(k => readDeadLetter(s3, options.bucket, k)));
+    const summary = await options.deliver(deadLetterEvent(letters));
+    total.batches += 1;
+    total.received += summary.received;
+    total.written += summary.written;
+    total.stale += summary.stale;
+    total.skipped += summary.skipped;
+    total.deadLettered += summary.deadLettered;
+  }
+  return total;
+}

@@ -1,0 +1,135 @@
+// Dead letters are replayed into the sink's processing path after a fix: the letters the sink wrote (S3 mocked) are read back and written to the real Redis.
+import { CloudFormationClient, ListStackResourcesCommand } from '@aws-sdk/client-cloudformation';
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { mockClient } from 'aws-sdk-client-mock';
+import { Redis } from 'ioredis';
+import { main, replayDeadLettersCommand } from '../../cli/agent-data-stack';
+import { createCacheClient, type CacheClient } from '../../lambda/shared/cache-client';
+import { readCacheRecord } from '../../lambda/shared/cache-writer';
+import type { MskEvent } from '../../lambda/shared/envelope';
+import type { ViewConfig } from '../../lambda/shared/view-config';
+import { cacheBatchWriter } from '../../lambda/sink/cache-route';
+import { S3DeadLetterSink } from '../../lambda/sink/dead-letter';
+import { processBatch, type BatchWriter } from '../../lambda/sink/process';
+import { replayDeadLetters } from '../../lambda/sink/replay';
+import { deletePrefix, fixtureRecords, mskEvent, productsView, REDIS_PORT, uniquePrefix } from './helpers';
+
+const s3Mock = mockClient(S3Client);
+const cfnMock = mockClient(CloudFormationClient);
+let redis: Redis;
+let client: CacheClient;
+const prefixes: string[] = [];
+const quiet = { info: () => undefined, warn: () => undefined };
+const metrics = { count: () => undefined, freshnessLag: () => undefined, cdcLag: () => undefined };
+
+beforeAll(() => {
+  redis = new Redis({ port: REDIS_PORT });
+  client = createCacheClient({ host: '127.0.0.1', port: REDIS_PORT, tls: false, auth: 'none', serverless: false, clusterMode: false });
+});
+afterAll(async () => {
+  for (const p of prefixes) await deletePrefix(redis, p);
+  await client.close();
+  redis.disconnect();
+});
+
+function view(name: string): ViewConfig {
+  const keyPrefix = uniquePrefix(name);
+  prefixes.push(keyPrefix);
+  return productsView({ keyPrefix, name, topic: `replay.${name}.products` });
+}
+
+/** An in-memory bucket behind the S3 mock: PutObject stores, ListObjectsV2 (two keys a page) and GetObject read. */
+function fakeBucket(): Map<string, string> {
+  const objects = new Map<string, string>();
+  s3Mock.reset();
+  s3Mock.on(PutObjectCommand).callsFake(input => { objects.set(input.Key, input.Body as string); return {}; });
+  s3Mock.on(ListObjectsV2Command).callsFake(input => {
+    const keys = [...objects.keys()].filter(k => k.startsWith(input.Prefix ?? '')).sort();
+    const start = input.ContinuationToken ? Number(input.ContinuationToken) : 0;
+    const page = keys.slice(start, start + 2);
+    const more = start + 2 < keys.length;
+    return { Contents: page.map(Key => ({ Key })), IsTruncated: more, NextContinuationToken: more ? String(start + 2) : undefined };
+  });
+  s3Mock.on(GetObjectCommand).callsFake(input => {
+    const body = objects.get(input.Key);
+    if (body === undefined) throw Object.assign(new Error('NoSuchKey'), { name: 'NoSuchKey' });
+    return { Body: { transformToString: async () => body } };
+  });
+  return objects;
+}
+
+/** The sink with a cache that refuses every record (the bug), then the fixed sink against the real Redis. */
+async function deadLetterEverything(v: ViewConfig, bucket: string): Promise<void> {
+  const broken: BatchWriter = async (_view, records) => ({ written: 0, stale: 0, failed: records.map(record => ({ record, error: 'WRONGTYPE (the bug)' })) });
+  const summary = await processBatch(mskEvent(fixtureRecords('postgres-products.jsonl', v.topic)), {
+    views: [v], writers: { cache: broken }, deadLetters: new S3DeadLetterSink(new S3Client({}), bucket), metrics, log: quiet,
+  });
+  expect(summary.deadLettered).toBeGreaterThan(0);
+}
+
+function fixedSink(v: ViewConfig): (event: MskEvent) => ReturnType<typeof processBatch> {
+  return event => processBatch(event, {
+    views: [v], writers: { cache: cacheBatchWriter(client) }, deadLetters: new S3DeadLetterSink(new S3Client({}), 'dlq'), metrics, log: quiet,
+  });
+}
+
+test('the letters a failing sink wrote are replayed into the store after the fix, and a second replay changes nothing', async () => {
+  const v = view('replayed');
+  const objects = fakeBucket();
+  await deadLetterEverything(v, 'dlq');
+  const letters = objects.size;
+  expect(await readCacheRecord(redis, v, { id: 110 })).toBeUndefined();
+
+  const first = await replayDeadLetters(new S3Client({}), { bucket: 'dlq', view: v.name, batchSize: 5, deliver: fixedSink(v) });
+  expect(first).toMatchObject({ letters, batches: Math.ceil(letters / 5), deadLettered: 0 });
+  expect(first.written).toBeGreaterThan(0);
+  // The same final state as a sink that never failed: the last change of product 110 wins.
+  expect((await readCacheRecord(redis, v, { id: 110 }))?.row).toMatchObject({ description: 'new water resistent white wind breaker', weight: 0.5 });
+
+  const again = await replayDeadLetters(new S3Client({}), { bucket: 'dlq', view: v.name, deliver: fixedSink(v) });
+  expect(again.written).toBe(0);
+  expect(again.stale).toBe(first.written + first.stale);
+});
+
+test('agent-data-stack replay-dead-letters --stack S --view V replays only that view\'s letters, found through the stack', async () => {
+  const v = view('cliview');
+  const other = view('otherview');
+  fakeBucket();
+  await deadLetterEverything(v, 'stack-dlq');
+  await deadLetterEverything(other, 'stack-dlq');
+  cfnMock.reset();
+  cfnMock.on(ListStackResourcesCommand).resolves({ StackResourceSummaries: [
+    { LogicalResourceId: 'SinkDeadLetterBucketA1B2C3D4', PhysicalResourceId: 'stack-dlq', ResourceType: 'AWS::S3::Bucket', ResourceStatus: 'CREATE_COMPLETE', LastUpdatedTimestamp: new Date() },
+    { LogicalResourceId: 'SinkFunction0A1B2C3D', PhysicalResourceId: 'stack-sink-fn', ResourceType: 'AWS::Lambda::Function', ResourceStatus: 'CREATE_COMPLETE', LastUpdatedTimestamp: new Date() },
+  ] });
+  const delivered: string[] = [];
+  replayDeadLettersCommand.clients = {
+    cloudformation: new CloudFormationClient({ region: 'us-east-1' }), s3: new S3Client({ region: 'us-east-1' }),
+    deliver: fn => event => { delivered.push(fn); return fixedSink(v)(event); },
+  };
+  const out: string[] = [];
+  try {
+    const code = await main(['replay-dead-letters', '--stack', 'S', '--view', v.name], { stdout: t => out.push(t), stderr: t => out.push(t), env: { AWS_REGION: 'us-east-1' } });
+    expect(out.join('\n')).toMatch(/^Replayed \d+ dead letter\(s\) from s3:\/\/stack-dlq through stack-sink-fn .* 0 dead-lettered again\.$/);
+    expect(code).toBe(0);
+  } finally {
+    replayDeadLettersCommand.clients = undefined;
+  }
+  expect(new Set(delivered)).toEqual(new Set(['stack-sink-fn']));
+  expect(s3Mock.commandCalls(ListObjectsV2Command).every(c => c.args[0].input.Prefix === `dead-letter/${v.name}/`)).toBe(true);
+  expect(await readCacheRecord(redis, v, { id: 110 })).toBeDefined();
+  expect(await readCacheRecord(redis, other, { id: 110 })).toBeUndefined();
+});
+
+test('a stack without a sink dead-letter bucket is a usage error naming the fix', async () => {
+  cfnMock.reset();
+  cfnMock.on(ListStackResourcesCommand).resolves({ StackResourceSummaries: [] });
+  replayDeadLettersCommand.clients = { cloudformation: new CloudFormationClient({ region: 'us-east-1' }), s3: new S3Client({ region: 'us-east-1' }) };
+  const err: string[] = [];
+  try {
+    expect(await main(['replay-dead-letters', '--stack', 'S'], { stdout: () => undefined, stderr: t => err.push(t), env: {} })).toBe(2);
+  } finally {
+    replayDeadLettersCommand.clients = undefined;
+  }
+  expect(err.join('')).toMatch(/Stack 'S' has no dead-letter bucket .* Pass --bucket and --function/);
+});
