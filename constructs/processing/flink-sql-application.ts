@@ -491,12 +491,6 @@ export class FlinkSqlApplication extends Construct implements ec2.IConnectable, 
           id: 'AwsSolutions-IAM5[Resource::*]',
           reason: 'cloudwatch:GetMetricData has no resource-level permissions; the starter reads the AWS/KinesisAnalytics restart metric of the applications it starts.',
         });
-        if (this.logGroup) {
-          Validations.of(isCompleteFn.role).acknowledge({
-            id: `AwsSolutions-IAM5[Resource::${nagResource(stack, this.logGroup.logGroupArn)}]`,
-            reason: 'The log group ARN attribute ends in ":*" (its streams); the starter filters the application\'s own log stream for the job\'s exception.',
-          });
-        }
       }
       const starter = new CustomResource(this, 'Starter', {
         serviceToken: provider.serviceToken,
