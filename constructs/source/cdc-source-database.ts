@@ -155,7 +155,7 @@ export interface CdcSourceDatabaseProps {
    * invalidated"). Larger values give a stalled connector more time before that, at the cost of disk. The alarms of
    * `AgentObservability` fire at half of it (slot lag) and three quarters (WAL disk use).
    * Not set on Aurora (its storage holds WAL apart from the instance volume, and AWS documents no such parameter for it;
-   * setting this with Aurora fails at synth) nor on an existing database (set it in its own parameter group).
+   * a value given there is ignored with an info message) nor on an existing database (set it in its own parameter group).
    * @default Size.gibibytes(50) for a new RDS for PostgreSQL database; unset (unlimited) otherwise
    */
   readonly maxSlotWalKeepSize?: Size;
@@ -192,6 +192,14 @@ export interface CdcSourceDatabaseProps {
    * @default - none
    */
   readonly replicationPasswordVersion?: string;
+  /**
+   * PostgreSQL: any string; change it after the replication slot was invalidated (`wal_status = 'lost'`, past
+   * `maxSlotWalKeepSize`). The change makes CloudFormation update the bootstrap, which drops the invalidated slot (every
+   * Create and Update does); Debezium, still retrying the slot, then re-snapshots every table into a new slot of the same
+   * name. No SQL, no connector change. See docs/OPERATIONS.md, "Replication slot invalidated".
+   * @default - none
+   */
+  readonly slotRecoveryVersion?: string;
   /** PostgreSQL: the publication the bootstrap creates (Debezium: `publication.autocreate.mode=disabled`). @default 'agent_data_publication' */
   readonly publicationName?: string;
   /** PostgreSQL: the slot Debezium creates (`slot.name`); dropped when the stack is deleted. @default 'agent_data_slot' */
@@ -321,7 +329,10 @@ export class CdcSourceDatabase extends Construct implements ICdcSourceDatabase {
     if (!Token.isUnresolved(maxSlots) && (!Number.isInteger(maxSlots) || maxSlots < 1)) {
       throw new Error(`CdcSourceDatabase: maxReplicationSlots is ${maxSlots}; Debezium needs at least 1 slot and WAL sender. Set a whole number of 1 or more.`);
     }
-    const keepSize = validateSlotWalKeepSize(engine, Boolean(existing), props.maxSlotWalKeepSize, props.maxAllocatedStorage ?? 1000);
+    if (!isPostgres && props.slotRecoveryVersion !== undefined) {
+      throw new Error(`CdcSourceDatabase: slotRecoveryVersion is set but ${engine} has no replication slot. Remove slotRecoveryVersion.`);
+    }
+    const keepSize = validateSlotWalKeepSize(this, engine, Boolean(existing), props.maxSlotWalKeepSize, props.maxAllocatedStorage ?? 1000);
     const columnPolicies = props.columns ?? {};
     validateColumnPolicies(engine, props.tables, columnPolicies, props.columnHashSalt);
     if (!isPostgres && !binlogRetention.isUnresolved() && binlogRetention.toHours({ integral: false }) < 24) {
@@ -433,6 +444,7 @@ export class CdcSourceDatabase extends Construct implements ICdcSourceDatabase {
       // Only when set, so templates (and the resource) of sources without the prop are unchanged by its introduction.
       ...(isPostgres && this.fullRowImageTables.length > 0 ? { FullRowImageTables: this.fullRowImageTables } : {}),
       ...(props.replicationPasswordVersion !== undefined ? { ReplicationPasswordVersion: props.replicationPasswordVersion } : {}),
+      ...(isPostgres && props.slotRecoveryVersion !== undefined ? { SlotRecoveryVersion: props.slotRecoveryVersion } : {}),
       // Only when set, like FullRowImageTables. The hash makes a schema change visible at a glance in a change set.
       ...(props.initialSchema ? { InitialSchemaSql: props.initialSchema.sql, InitialSchemaSha256: props.initialSchema.sha256 } : {}),
       ...(isPostgres
@@ -680,16 +692,23 @@ export function cdcParameters(engine: SourceEngine, maxReplicationSlots: number,
 /** Default for a new RDS for PostgreSQL database: a stalled connector has hours before its slot is invalidated, and the disk keeps room. */
 export const DEFAULT_MAX_SLOT_WAL_KEEP_SIZE = Size.gibibytes(50);
 
-/** `max_slot_wal_keep_size` to set, or undefined where this library does not set it (Aurora, MySQL, existing databases). */
-function validateSlotWalKeepSize(engine: SourceEngine, existing: boolean, value: Size | undefined, maxAllocatedStorageGiB: number): Size | undefined {
+/**
+ * `max_slot_wal_keep_size` to set, or undefined where this library does not set it (Aurora, MySQL, existing databases: there a
+ * value, e.g. from spread profile defaults, is ignored with an info message that says where the setting belongs instead).
+ */
+function validateSlotWalKeepSize(
+  scope: Construct, engine: SourceEngine, existing: boolean, value: Size | undefined, maxAllocatedStorageGiB: number,
+): Size | undefined {
   const applies = engine.family === SourceEngineFamily.POSTGRESQL && !engine.isAurora && !existing;
   if (value === undefined) return applies ? DEFAULT_MAX_SLOT_WAL_KEEP_SIZE : undefined;
   if (!applies) {
     const where = engine.family !== SourceEngineFamily.POSTGRESQL ? `${engine} has replication slots only on PostgreSQL`
       : engine.isAurora ? `${engine} keeps WAL in its cluster storage and AWS documents no max_slot_wal_keep_size for it`
         : 'the database is not created by this construct, so its parameter group is not ours';
-    throw new Error(`CdcSourceDatabase: maxSlotWalKeepSize is set but ${where}. Remove maxSlotWalKeepSize`
+    // Info, not a warning: spreading profile defaults made for RDS for PostgreSQL onto another engine is harmless here.
+    Annotations.of(scope).addInfo(`maxSlotWalKeepSize is ignored: ${where}. Remove maxSlotWalKeepSize`
       + `${existing && engine.family === SourceEngineFamily.POSTGRESQL && !engine.isAurora ? ' and set max_slot_wal_keep_size in the existing database\'s parameter group' : ''}.`);
+    return undefined;
   }
   if (value.isUnresolved()) return value;
   const mib = value.toMebibytes({ rounding: SizeRoundingBehavior.NONE });

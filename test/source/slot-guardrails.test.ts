@@ -30,6 +30,12 @@ function keepSizeParameter(stack: ReturnType<typeof build>['stack'], type = 'AWS
   return group.Properties.Parameters.max_slot_wal_keep_size;
 }
 
+/** Warnings (or info messages) the construct added (read from its metadata: the test app's context fails synth on unacknowledged warnings). */
+function warnings(scope: CdcSourceDatabase, type = 'aws:cdk:warning'): string[] {
+  return scope.node.metadata.filter(m => m.type === type).map(m => String(m.data).replace(/ \[ack: .*\]$/, ''));
+}
+const infos = (scope: CdcSourceDatabase) => warnings(scope, 'aws:cdk:info');
+
 describe('max_slot_wal_keep_size', () => {
   test('a new RDS for PostgreSQL database gets 50 GiB (51200 MB, the RDS unit) by default', () => {
     const { stack, source } = build();
@@ -51,26 +57,29 @@ describe('max_slot_wal_keep_size', () => {
     }
   });
 
-  test('Aurora PostgreSQL: not in the cluster parameter group, and refused when set', () => {
+  test('Aurora PostgreSQL: not in the cluster parameter group; a value (e.g. from spread profile defaults) is ignored with an info message', () => {
     const { stack, source } = build({ engine: SourceEngine.auroraPostgres() });
     expect(keepSizeParameter(stack, 'AWS::RDS::DBClusterParameterGroup')).toBeUndefined();
     expect(source.maxSlotWalKeepSizeBytes).toBeUndefined();
-    expect(() => build({ engine: SourceEngine.auroraPostgres(), maxSlotWalKeepSize: Size.gibibytes(10) }))
-      .toThrow(/maxSlotWalKeepSize is set but Aurora PostgreSQL 17 keeps WAL in its cluster storage.*Remove maxSlotWalKeepSize/);
+    const set = build({ engine: SourceEngine.auroraPostgres(), maxSlotWalKeepSize: Size.gibibytes(10) });
+    expect(keepSizeParameter(set.stack, 'AWS::RDS::DBClusterParameterGroup')).toBeUndefined();
+    expect(infos(set.source)).toEqual([expect.stringMatching(/^maxSlotWalKeepSize is ignored: Aurora PostgreSQL 17 keeps WAL in its cluster storage.*Remove maxSlotWalKeepSize/)]);
   });
 
-  test('fails when set for MySQL or for an existing database, naming where to set it instead', () => {
-    expect(() => build({ engine: SourceEngine.mysql(), tables: ['agentdata.orders'], maxSlotWalKeepSize: Size.gibibytes(10) }))
-      .toThrow(/maxSlotWalKeepSize is set but RDS for MySQL 8.4 has replication slots only on PostgreSQL/);
+  test('MySQL and existing databases: ignored with an info message naming where to set it instead', () => {
+    const mysql = build({ engine: SourceEngine.mysql(), tables: ['agentdata.orders'], maxSlotWalKeepSize: Size.gibibytes(10) });
+    expect(infos(mysql.source)).toEqual([expect.stringMatching(/^maxSlotWalKeepSize is ignored: RDS for MySQL 8.4 has replication slots only on PostgreSQL/)]);
     const stack = testStack(testApp());
     const vpc = new AgentNetwork(stack, 'Net').vpc;
     const existingInstance = rds.DatabaseInstance.fromDatabaseInstanceAttributes(stack, 'Db', {
       instanceIdentifier: 'db', instanceEndpointAddress: 'db.example.com', port: 5432, securityGroups: [],
     });
     const existingAdminSecret = secretsmanager.Secret.fromSecretNameV2(stack, 'Admin', 'admin');
-    expect(() => new CdcSourceDatabase(stack, 'Source', {
+    const existing = new CdcSourceDatabase(stack, 'Source', {
       vpc, tables: ['public.orders'], existingInstance, existingAdminSecret, databaseName: 'shop', maxSlotWalKeepSize: Size.gibibytes(10),
-    })).toThrow(/not created by this construct.*set max_slot_wal_keep_size in the existing database's parameter group/);
+    });
+    expect(existing.maxSlotWalKeepSizeBytes).toBeUndefined();
+    expect(infos(existing)).toEqual([expect.stringMatching(/not created by this construct.*set max_slot_wal_keep_size in the existing database's parameter group/)]);
   });
 
   test('fails below 1 GiB, above maxAllocatedStorage, or in fractions of a MiB', () => {
@@ -96,10 +105,16 @@ describe('max_slot_wal_keep_size', () => {
   });
 });
 
-/** Warnings the construct added (read from its metadata: the test app's context fails synth on unacknowledged warnings). */
-function warnings(scope: CdcSourceDatabase): string[] {
-  return scope.node.metadata.filter(m => m.type === 'aws:cdk:warning').map(m => String(m.data).replace(/ \[ack: .*\]$/, ''));
-}
+describe('slotRecoveryVersion', () => {
+  test('reaches the bootstrap as SlotRecoveryVersion (a property change, so CloudFormation runs its Update)', () => {
+    const { stack } = build({ slotRecoveryVersion: '2026-11-30' });
+    Template.fromStack(stack).hasResourceProperties('Custom::CdcReplicationBootstrap', { SlotRecoveryVersion: '2026-11-30', SlotName: 'agent_data_slot' });
+  });
+  test('fails for MySQL, which has no slot', () => {
+    expect(() => build({ engine: SourceEngine.mysql(), tables: ['agentdata.orders'], slotRecoveryVersion: '1' }))
+      .toThrow(/slotRecoveryVersion is set but RDS for MySQL 8.4 has no replication slot/);
+  });
+});
 
 describe('MySQL binlog retention against the connector lag', () => {
   test('a retention under 24 hours warns that a stopped connector loses its position', () => {
@@ -144,7 +159,7 @@ describe('a slot past max_slot_wal_keep_size on a real PostgreSQL', () => {
   const slots = async () => (await admin.query<{ slot_name: string; wal_status: string | null; active: boolean }>(
     'SELECT slot_name, wal_status, active FROM pg_replication_slots WHERE database = $1 ORDER BY slot_name', ['slots'])).rows;
 
-  test('is invalidated (wal_status lost), and renaming the slot makes the bootstrap drop it and a new one starts cleanly, with no manual SQL', async () => {
+  test('is invalidated (wal_status lost), and a changed slotRecoveryVersion makes the bootstrap drop it so a new one starts cleanly, with no manual SQL', async () => {
     const deps = { secrets: secrets.client, tls: false as const, slotReleaseTimeoutMs: 5_000, pollIntervalMs: 100 };
     const created = await onEvent(createEvent(props('agent_cdc_slot')), deps);
     // The slot Debezium creates on its first start, as the replication user.
@@ -166,18 +181,21 @@ describe('a slot past max_slot_wal_keep_size on a real PostgreSQL', () => {
     const decode = admin.query(`SELECT * FROM pg_logical_slot_peek_binary_changes('agent_cdc_slot', NULL, 1, 'proto_version', '1', 'publication_names', 'agent_cdc')`);
     await expect(decode).rejects.toThrow(/can no longer (get changes from|access) replication slot "agent_cdc_slot"/);
 
-    // The runbook: set slotName to a new name and deploy. CloudFormation updates the bootstrap, which drops the invalidated slot.
+    // The runbook: change source.slotRecoveryVersion and deploy. CloudFormation updates the bootstrap, which drops the invalidated slot.
     const t0 = Date.now();
-    const updated = await onEvent(updateEvent(created.PhysicalResourceId, props('agent_cdc_slot_2'), props('agent_cdc_slot')), deps);
+    const updated = await onEvent(updateEvent(created.PhysicalResourceId, { ...props('agent_cdc_slot'), SlotRecoveryVersion: '1' }, props('agent_cdc_slot')), deps);
     const updateMs = Date.now() - t0;
-    expect(updated.Data.SlotName).toBe('agent_cdc_slot_2');
+    expect(updated.Data.SlotName).toBe('agent_cdc_slot');
     expect(await slots()).toEqual([]);
-    // The connector (updated to the new slot.name) creates its new slot and, with snapshot.mode when_needed, re-snapshots.
+    // Debezium (still retrying the slot) finds it gone, re-snapshots (snapshot.mode when_needed) and creates it again, at the current WAL.
     const repl2 = new Client({ host: '127.0.0.1', port: server.port, database: 'slots', user: REPLICATION.username, password: REPLICATION.password });
     await repl2.connect();
-    await repl2.query(`SELECT pg_create_logical_replication_slot('agent_cdc_slot_2', 'pgoutput')`);
+    await repl2.query(`SELECT pg_create_logical_replication_slot('agent_cdc_slot', 'pgoutput')`);
     await repl2.end();
-    expect(await slots()).toEqual([{ slot_name: 'agent_cdc_slot_2', wal_status: 'reserved', active: false }]);
+    expect(await slots()).toEqual([{ slot_name: 'agent_cdc_slot', wal_status: 'reserved', active: false }]);
+    // A healthy slot is never touched by an Update.
+    await onEvent(updateEvent(created.PhysicalResourceId, { ...props('agent_cdc_slot'), SlotRecoveryVersion: '2' }, props('agent_cdc_slot')), deps);
+    expect(await slots()).toEqual([{ slot_name: 'agent_cdc_slot', wal_status: 'reserved', active: false }]);
     // The update does not wait for the invalidated slot (nothing holds it).
     expect(updateMs).toBeLessThan(5_000);
     console.log(JSON.stringify({ figure: 'bootstrap Update dropping an invalidated slot', ms: updateMs }));
