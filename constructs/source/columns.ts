@@ -49,7 +49,8 @@ export function validateColumnPolicies(engine: SourceEngine, tables: string[], c
     }
   }
   if (salt !== undefined && !Token.isUnresolved(salt) && !HASH_SALT.test(salt)) {
-    fail(`columnHashSalt is ${salt.length} characters of which some are not letters, digits, _ or -; it must be 16-128 of those (Debezium reads it from a property name). Generate one, e.g. \`openssl rand -hex 24\`.`);
+    fail(`columnHashSalt is ${salt.length} characters${/^[A-Za-z0-9_-]*$/.test(salt) ? '' : ', not all of them letters, digits, _ or -'}; it must be 16-128 letters, digits, _ or - `
+      + '(Debezium reads it from a property name). Generate one, e.g. `openssl rand -hex 24`.');
   }
 }
 
