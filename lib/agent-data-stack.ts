@@ -224,7 +224,10 @@ function composeAgentData(scope: Construct, props: AgentDataPlatformProps): IAge
   // Network
   const networkDefaults = profileDefaults(r.profile).network;
   r.vpc = props.vpc ?? new AgentNetwork(scope, 'Network', { ...networkDefaults, ...props.networkOptions }).vpc;
-  const defaults = profileDefaults(r.profile, { aurora: engine.isAurora, mysql: !isPostgres, availabilityZones: r.vpc.availabilityZones.length });
+  const defaults = profileDefaults(r.profile, {
+    aurora: engine.isAurora, mysql: !isPostgres, availabilityZones: r.vpc.availabilityZones.length,
+    existingDatabase: Boolean(props.source.existingInstance ?? props.source.existingCluster),
+  });
 
   // Source: Flink's debezium-json needs whole before-images, so tables a transform reads get REPLICA IDENTITY FULL.
   const fullRowImageTables = isPostgres ? [...new Set([...transformSources.values()].flat())] : [];
@@ -284,6 +287,11 @@ function composeAgentData(scope: Construct, props: AgentDataPlatformProps): IAge
       if (!props.source.tables.includes(from.table)) {
         throw new Error(`AgentDataStack: view '${v.name}' reads table '${from.table}', which is not in source.tables [${props.source.tables.join(', ')}]. Capture it or fix the name.`);
       }
+      const excluded = (props.source.columns?.[from.table]?.exclude ?? []).filter(c => v.key.includes(c) || v.fields.some(f => f.name === c));
+      if (excluded.length > 0) {
+        throw new Error(`AgentDataStack: view '${v.name}' declares ${excluded.map(c => `'${c}'`).join(', ')}, which source.columns['${from.table}'] excludes at the source: `
+          + 'the value never reaches Kafka, so the view would only ever hold nulls. Remove the field from the view, or hash or mask the column instead of excluding it.');
+      }
       return new AgentView({ ...rest, topic: cdcTopic(from.table), format: ViewTopicFormat.DEBEZIUM, sourceTable: from.table });
     }
     const out = outputTopics.get(`${from.transform}/${from.table}`);
@@ -329,6 +337,7 @@ function composeAgentData(scope: Construct, props: AgentDataPlatformProps): IAge
     sources: [{
       engine: isPostgres ? 'postgres' : 'mysql', tables: [...props.source.tables], connectorName: r.connector.connectorName,
       topicPrefix, database: r.source.databaseName,
+      ...(Object.keys(r.source.columnPolicies).length > 0 ? { columns: r.source.columnPolicies } : {}),
     }],
     flink: Object.values(r.transforms).flatMap(app => app.lineageDeclarations()),
     views: configs.map(v => ({ name: v.name, store: v.store, topic: v.topic, tools: viewToolNames(v) })),

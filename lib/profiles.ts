@@ -1,5 +1,5 @@
 // Deployment profiles: the per-construct defaults AgentDataStack applies for development and production.
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Size } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { AgentNetworkProps } from '../constructs/common/agent-network';
 import { FlinkSqlApplicationProps } from '../constructs/processing/flink-sql-application';
@@ -54,8 +54,23 @@ export interface ProfileContext {
   readonly aurora?: boolean;
   /** The source is MySQL (RDS for MySQL refuses Performance Insights on micro and small classes). @default false */
   readonly mysql?: boolean;
+  /** The source is an existing database (its parameter group is not ours). @default false */
+  readonly existingDatabase?: boolean;
   /** Availability Zones the VPC spans; caps zone-aware settings. @default 3 */
   readonly availabilityZones?: number;
+}
+
+/**
+ * `max_slot_wal_keep_size` of a production source: at 1 MiB/s of WAL a stalled connector has about 14 hours before its slot
+ * is invalidated (then: new slot and re-snapshot), while the 100 GiB volume (autoscaling to 1 TiB) keeps room for data.
+ */
+export const PRODUCTION_SLOT_WAL_KEEP_SIZE = Size.gibibytes(50);
+/** `max_slot_wal_keep_size` of a development source: a fifth of its 20 GiB volume, so a forgotten stopped connector never fills it. */
+export const DEVELOPMENT_SLOT_WAL_KEEP_SIZE = Size.gibibytes(4);
+
+/** The slot WAL limit applies to new RDS for PostgreSQL databases only (not Aurora, not MySQL). */
+function slotWalLimit(context: ProfileContext, size: Size): { maxSlotWalKeepSize?: Size } {
+  return context.aurora || context.mysql || context.existingDatabase ? {} : { maxSlotWalKeepSize: size };
 }
 
 /** The defaults of `profile`; see docs/CONFIGURATION.md for why each value was chosen. */
@@ -64,8 +79,9 @@ export function profileDefaults(profile: DeploymentProfile, context: ProfileCont
   if (profile.isProduction) {
     return {
       network: { maxAzs: 3, natGateways: 3 },
-      // CdcSourceDatabase, AgentStreamingCluster, AgentCache and DecisionAuditLog defaults are production-shaped already.
-      source: {},
+      // CdcSourceDatabase, AgentStreamingCluster, AgentCache and DecisionAuditLog defaults are production-shaped already;
+      // the slot WAL limit is stated here too because it is a profile decision (RDS for PostgreSQL only).
+      source: { ...slotWalLimit(context, PRODUCTION_SLOT_WAL_KEEP_SIZE) },
       cluster: {},
       flink: { parallelism: 2, autoScaling: true, removalPolicy: RemovalPolicy.RETAIN },
       cache: {},
@@ -86,6 +102,7 @@ export function profileDefaults(profile: DeploymentProfile, context: ProfileCont
       removalPolicy: RemovalPolicy.DESTROY,
       // RDS for MySQL has no Performance Insights on db.t4g.micro (docs/source.md): off on purpose, not with a warning.
       ...(context.mysql && !context.aurora ? { performanceInsights: false } : {}),
+      ...slotWalLimit(context, DEVELOPMENT_SLOT_WAL_KEEP_SIZE),
     },
     // kafka.t3.small is the cheapest broker; it runs ZooKeeper-mode Kafka only (3.8.x), which still has AWS::MSK::Topic.
     cluster: { instanceType: 'kafka.t3.small', kafkaVersion: KafkaVersion.V3_8_X, volumeSizeGiB: 20, removalPolicy: RemovalPolicy.DESTROY },

@@ -102,9 +102,9 @@ export interface FreshnessSlo {
 
 /** Alarm thresholds. Each default is explained in docs/governance.md. */
 export interface AgentAlarmThresholds {
-  /** PostgreSQL slot lag, `metricOldestReplicationSlotLag()` of the source (bytes of WAL the slots hold). @default 1 GiB */
+  /** PostgreSQL slot lag, `metricOldestReplicationSlotLag()` of the source (bytes of WAL the slots hold). @default 1 GiB, or half the source's `maxSlotWalKeepSizeBytes` if lower */
   readonly replicationSlotLagBytes?: number;
-  /** PostgreSQL `TransactionLogsDiskUsage` / MySQL binary log size (RDS `BinLogDiskUsage`, Aurora `SumBinaryLogSize`), bytes. @default 10 GiB */
+  /** PostgreSQL `TransactionLogsDiskUsage` / MySQL binary log size (RDS `BinLogDiskUsage`, Aurora `SumBinaryLogSize`), bytes. @default 10 GiB, or three quarters of the source's `maxSlotWalKeepSizeBytes` if lower */
   readonly logDiskUsageBytes?: number;
   /** MSK `EstimatedMaxTimeLag` of any watched group and topic. @default Duration.seconds(30) */
   readonly consumerLag?: Duration;
@@ -180,9 +180,11 @@ export class AgentObservability extends Construct {
       percentile: props.freshnessSlo?.percentile ?? 99,
       window: props.freshnessSlo?.window ?? FIVE_MINUTES,
     };
+    // Both source alarms must fire before PostgreSQL invalidates the slot at max_slot_wal_keep_size.
+    const keep = props.source?.maxSlotWalKeepSizeBytes;
     this.t = {
-      replicationSlotLagBytes: props.thresholds?.replicationSlotLagBytes ?? GIB,
-      logDiskUsageBytes: props.thresholds?.logDiskUsageBytes ?? 10 * GIB,
+      replicationSlotLagBytes: props.thresholds?.replicationSlotLagBytes ?? (keep ? Math.min(GIB, Math.floor(keep / 2)) : GIB),
+      logDiskUsageBytes: props.thresholds?.logDiskUsageBytes ?? (keep ? Math.min(10 * GIB, Math.floor(keep * 0.75)) : 10 * GIB),
       consumerLag: props.thresholds?.consumerLag ?? Duration.seconds(30),
       failedCheckpoints: props.thresholds?.failedCheckpoints ?? 1,
       mcpErrorRatePercent: props.thresholds?.mcpErrorRatePercent ?? 5,

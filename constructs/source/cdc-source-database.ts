@@ -1,5 +1,5 @@
 // CdcSourceDatabase: an RDS / Aurora PostgreSQL or MySQL database set up for Debezium, plus the deploy-time replication bootstrap.
-import { Annotations, CustomResource, Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import { Annotations, CustomResource, Duration, RemovalPolicy, Size, SizeRoundingBehavior, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -8,6 +8,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { ICdcSource } from '../streaming/cdc-source';
+import { defaultHashSalt, SourceColumnPolicy, validateColumnPolicies } from './columns';
 import { Construct, IConstruct } from 'constructs';
 import type { BootstrapProperties } from '../../lambda/replication-bootstrap/types';
 import { AgentProvider } from '../common/agent-provider';
@@ -36,6 +37,13 @@ export interface ICdcSourceDatabase extends IConstruct, ec2.IConnectable {
   readonly slotName: string;
   readonly heartbeatTable: string;
   readonly heartbeatActionQuery: string;
+  /**
+   * PostgreSQL: `max_slot_wal_keep_size` of the source in bytes, the WAL a slot may hold before PostgreSQL invalidates it;
+   * alarms on slot lag and WAL disk fire below it. Undefined when this library does not set it (Aurora, MySQL, an existing database).
+   */
+  readonly maxSlotWalKeepSizeBytes?: number;
+  /** Per captured table: columns excluded, hashed or masked at the source (`CdcSourceDatabaseProps.columns`). */
+  readonly columnPolicies: Record<string, SourceColumnPolicy>;
   /** Lets `grantee` read the replication user's credentials. */
   grantReadReplicationSecret(grantee: iam.IGrantable): iam.Grant;
   metric(metricName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric;
@@ -140,6 +148,35 @@ export interface CdcSourceDatabaseProps {
   readonly logRetention?: logs.RetentionDays;
   /** `max_replication_slots` and `max_wal_senders` (PostgreSQL). @default 10 */
   readonly maxReplicationSlots?: number;
+  /**
+   * RDS for PostgreSQL: `max_slot_wal_keep_size` in the new database's parameter group (whole MiB; RDS's unit is MB), the
+   * most WAL a replication slot may hold. A connector that is down or slower than the writes no longer fills the disk:
+   * once its slot is further behind than this, PostgreSQL invalidates the slot (`wal_status = 'lost'`), the connector
+   * fails, and recovery needs a new slot and a re-snapshot of every table (docs/OPERATIONS.md, "Replication slot
+   * invalidated"). Larger values give a stalled connector more time before that, at the cost of disk. The alarms of
+   * `AgentObservability` fire at half of it (slot lag) and three quarters (WAL disk use).
+   * Not set on Aurora (its storage holds WAL apart from the instance volume, and AWS documents no such parameter for it;
+   * a value given there is ignored with an info message) nor on an existing database (set it in its own parameter group).
+   * @default Size.gibibytes(50) for a new RDS for PostgreSQL database; unset (unlimited) otherwise
+   */
+  readonly maxSlotWalKeepSize?: Size;
+  /**
+   * Personal data per captured table (keys as in `tables`): columns excluded at the source (Debezium
+   * `column.exclude.list`: never in Kafka, any store or dead letter), hashed (salted SHA-256, `column.mask.hash.v2`)
+   * or masked (`column.mask.with.<n>.chars`), e.g. `{ 'public.customers': { exclude: ['ssn'], hash: ['email'] } }`.
+   * Hashing and masking apply to character columns. The lineage catalog (and so the MCP server's `describe_source`)
+   * says which fields are hashed or masked; a view that declares an excluded column fails at synth.
+   * @default - every column of a captured table is captured as is
+   */
+  readonly columns?: Record<string, SourceColumnPolicy>;
+  /**
+   * Salt of the hashed columns (16-128 letters, digits, `_`, `-`). Debezium reads it from a property name, which
+   * config providers do not resolve, so it is in the template and the connector configuration in clear whatever its
+   * origin: treat it as a pseudonymisation key known to anyone who can read those, not as a secret (docs/source.md).
+   * Changing it changes every hash.
+   * @default - derived from this construct's path (stable across deploys, distinct per stack)
+   */
+  readonly columnHashSalt?: string;
 
   /**
    * The replication user the bootstrap creates for Debezium. It must not be the admin user, nor a role or user that
@@ -156,6 +193,14 @@ export interface CdcSourceDatabaseProps {
    * @default - none
    */
   readonly replicationPasswordVersion?: string;
+  /**
+   * PostgreSQL: any string; change it after the replication slot was invalidated (`wal_status = 'lost'`, past
+   * `maxSlotWalKeepSize`). The change makes CloudFormation update the bootstrap, which drops the invalidated slot (every
+   * Create and Update does); Debezium, still retrying the slot, then re-snapshots every table into a new slot of the same
+   * name. No SQL, no connector change. See docs/OPERATIONS.md, "Replication slot invalidated".
+   * @default - none
+   */
+  readonly slotRecoveryVersion?: string;
   /** PostgreSQL: the publication the bootstrap creates (Debezium: `publication.autocreate.mode=disabled`). @default 'agent_data_publication' */
   readonly publicationName?: string;
   /** PostgreSQL: the slot Debezium creates (`slot.name`); dropped when the stack is deleted. @default 'agent_data_slot' */
@@ -192,6 +237,12 @@ export class CdcSourceDatabase extends Construct implements ICdcSourceDatabase {
   public readonly slotName: string;
   /** Heartbeat table (bootstrap attribute). */
   public readonly heartbeatTable: string;
+  /** PostgreSQL on a new RDS instance: `max_slot_wal_keep_size` in bytes; undefined where this library does not set it. */
+  public readonly maxSlotWalKeepSizeBytes?: number;
+  /** Columns excluded, hashed or masked per captured table (`columns`). */
+  public readonly columnPolicies: Record<string, SourceColumnPolicy>;
+  /** Salt of the hashed columns; undefined when no column is hashed. */
+  public readonly columnHashSalt?: string;
   /** Statement for Debezium's `heartbeat.action.query`: upserts the heartbeat row so WAL / binlog positions advance on quiet databases. */
   public readonly heartbeatActionQuery: string;
   public readonly connections: ec2.Connections;
@@ -223,6 +274,7 @@ export class CdcSourceDatabase extends Construct implements ICdcSourceDatabase {
       publicationName: isPostgres ? this.publicationName : undefined,
       slotName: isPostgres ? this.slotName : undefined,
       heartbeatActionQuery: this.heartbeatActionQuery,
+      ...(Object.keys(this.columnPolicies).length > 0 ? { columns: this.columnPolicies, columnHashSalt: this.columnHashSalt } : {}),
       connections: this.connections,
       dependable: this.bootstrap,
     };
@@ -278,6 +330,17 @@ export class CdcSourceDatabase extends Construct implements ICdcSourceDatabase {
     if (!Token.isUnresolved(maxSlots) && (!Number.isInteger(maxSlots) || maxSlots < 1)) {
       throw new Error(`CdcSourceDatabase: maxReplicationSlots is ${maxSlots}; Debezium needs at least 1 slot and WAL sender. Set a whole number of 1 or more.`);
     }
+    if (!isPostgres && props.slotRecoveryVersion !== undefined) {
+      throw new Error(`CdcSourceDatabase: slotRecoveryVersion is set but ${engine} has no replication slot. Remove slotRecoveryVersion.`);
+    }
+    const keepSize = validateSlotWalKeepSize(this, engine, Boolean(existing), props.maxSlotWalKeepSize, props.maxAllocatedStorage ?? 1000);
+    const columnPolicies = props.columns ?? {};
+    validateColumnPolicies(engine, props.tables, columnPolicies, props.columnHashSalt);
+    if (!isPostgres && !binlogRetention.isUnresolved() && binlogRetention.toHours({ integral: false }) < 24) {
+      Annotations.of(this).addWarningV2('cdk-agent-data-stack:source-short-binlog-retention',
+        `binlogRetention is ${binlogRetention.toHumanString()}: a connector stopped for longer (a weekend, a failed deploy) finds its binlog position purged and `
+        + 'must re-snapshot every table. The CdcLag alarm fires within minutes of the connector stopping; keep at least Duration.hours(24) to have time to act.');
+    }
     if (props.adminUsername !== undefined && !/^[a-z][a-z0-9_]{0,15}$/.test(props.adminUsername)) {
       throw new Error(`CdcSourceDatabase: adminUsername is '${props.adminUsername}'; RDS needs a lower-case letter followed by up to 15 letters, digits or _. Choose another name.`);
     }
@@ -287,6 +350,10 @@ export class CdcSourceDatabase extends Construct implements ICdcSourceDatabase {
     this.capturedTables = [...props.tables];
     this.fullRowImageTables = [...(props.fullRowImageTables ?? [])];
     this.replicationUsername = replicationUsername;
+    this.maxSlotWalKeepSizeBytes = keepSize?.toBytes();
+    this.columnPolicies = columnPolicies;
+    const hashes = Object.values(columnPolicies).some(p => (p.hash ?? []).length > 0);
+    this.columnHashSalt = hashes ? (props.columnHashSalt ?? defaultHashSalt(this.node.addr)) : undefined;
 
     const functionSubnets: ec2.SubnetSelection = props.vpc.privateSubnets.length > 0
       ? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS }
@@ -309,7 +376,7 @@ export class CdcSourceDatabase extends Construct implements ICdcSourceDatabase {
         this.metricDimensions = auroraWriterDimensions(cluster.clusterIdentifier);
       }
     } else {
-      const created = this.createDatabase(props, engine, databaseName, backupRetention, maxSlots, functionSubnets);
+      const created = this.createDatabase(props, engine, databaseName, backupRetention, maxSlots, functionSubnets, keepSize);
       this.adminSecret = created.secret;
       this.endpointAddress = created.address;
       this.endpointPort = created.port;
@@ -378,6 +445,7 @@ export class CdcSourceDatabase extends Construct implements ICdcSourceDatabase {
       // Only when set, so templates (and the resource) of sources without the prop are unchanged by its introduction.
       ...(isPostgres && this.fullRowImageTables.length > 0 ? { FullRowImageTables: this.fullRowImageTables } : {}),
       ...(props.replicationPasswordVersion !== undefined ? { ReplicationPasswordVersion: props.replicationPasswordVersion } : {}),
+      ...(isPostgres && props.slotRecoveryVersion !== undefined ? { SlotRecoveryVersion: props.slotRecoveryVersion } : {}),
       // Only when set, like FullRowImageTables. The hash makes a schema change visible at a glance in a change set.
       ...(props.initialSchema ? { InitialSchemaSql: props.initialSchema.sql, InitialSchemaSha256: props.initialSchema.sha256 } : {}),
       ...(isPostgres
@@ -471,7 +539,7 @@ export class CdcSourceDatabase extends Construct implements ICdcSourceDatabase {
 
   private createDatabase(
     props: CdcSourceDatabaseProps, engine: SourceEngine, databaseName: string, backupRetention: Duration, maxSlots: number,
-    functionSubnets: ec2.SubnetSelection,
+    functionSubnets: ec2.SubnetSelection, keepSize: Size | undefined,
   ) {
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     const deletionProtection = props.deletionProtection ?? removalPolicy !== RemovalPolicy.DESTROY;
@@ -494,7 +562,7 @@ export class CdcSourceDatabase extends Construct implements ICdcSourceDatabase {
     const parameterGroup = new rds.ParameterGroup(this, 'Parameters', {
       engine: (engine.instanceEngine ?? engine.clusterEngine)!,
       description: `CDC settings for ${this.node.path}`,
-      parameters: cdcParameters(engine, maxSlots),
+      parameters: cdcParameters(engine, maxSlots, keepSize),
       removalPolicy: RemovalPolicy.DESTROY,
     });
     const logsExports = engine.family === SourceEngineFamily.POSTGRESQL
@@ -601,16 +669,18 @@ export class CdcSourceDatabase extends Construct implements ICdcSourceDatabase {
 
 /**
  * The CDC parameter set. PostgreSQL: logical decoding (`rds.logical_replication=1` makes RDS set wal_level=logical),
- * enough slots and WAL senders, TLS only. MySQL: row-based binlog with full images, TLS only. For Aurora the same
- * names go into the DB cluster parameter group, where these settings live.
+ * enough slots and WAL senders, TLS only, and (RDS) the most WAL a slot may hold (`max_slot_wal_keep_size`, in MB).
+ * MySQL: row-based binlog with full images, TLS only. For Aurora the same names go into the DB cluster parameter group,
+ * where these settings live.
  */
-export function cdcParameters(engine: SourceEngine, maxReplicationSlots: number): Record<string, string> {
+export function cdcParameters(engine: SourceEngine, maxReplicationSlots: number, maxSlotWalKeepSize?: Size): Record<string, string> {
   if (engine.family === SourceEngineFamily.POSTGRESQL) {
     return {
       'rds.logical_replication': '1',
       'rds.force_ssl': '1',
       'max_replication_slots': String(maxReplicationSlots),
       'max_wal_senders': String(maxReplicationSlots),
+      ...(maxSlotWalKeepSize ? { max_slot_wal_keep_size: String(maxSlotWalKeepSize.toMebibytes()) } : {}),
     };
   }
   return {
@@ -618,6 +688,36 @@ export function cdcParameters(engine: SourceEngine, maxReplicationSlots: number)
     binlog_row_image: 'FULL',
     require_secure_transport: 'ON',
   };
+}
+
+/** Default for a new RDS for PostgreSQL database: a stalled connector has hours before its slot is invalidated, and the disk keeps room. */
+export const DEFAULT_MAX_SLOT_WAL_KEEP_SIZE = Size.gibibytes(50);
+
+/**
+ * `max_slot_wal_keep_size` to set, or undefined where this library does not set it (Aurora, MySQL, existing databases: there a
+ * value, e.g. from spread profile defaults, is ignored with an info message that says where the setting belongs instead).
+ */
+function validateSlotWalKeepSize(
+  scope: Construct, engine: SourceEngine, existing: boolean, value: Size | undefined, maxAllocatedStorageGiB: number,
+): Size | undefined {
+  const applies = engine.family === SourceEngineFamily.POSTGRESQL && !engine.isAurora && !existing;
+  if (value === undefined) return applies ? DEFAULT_MAX_SLOT_WAL_KEEP_SIZE : undefined;
+  if (!applies) {
+    const where = engine.family !== SourceEngineFamily.POSTGRESQL ? `${engine} has replication slots only on PostgreSQL`
+      : engine.isAurora ? `${engine} keeps WAL in its cluster storage and AWS documents no max_slot_wal_keep_size for it`
+        : 'the database is not created by this construct, so its parameter group is not ours';
+    // Info, not a warning: spreading profile defaults made for RDS for PostgreSQL onto another engine is harmless here.
+    Annotations.of(scope).addInfo(`maxSlotWalKeepSize is ignored: ${where}. Remove maxSlotWalKeepSize`
+      + `${existing && engine.family === SourceEngineFamily.POSTGRESQL && !engine.isAurora ? ' and set max_slot_wal_keep_size in the existing database\'s parameter group' : ''}.`);
+    return undefined;
+  }
+  if (value.isUnresolved()) return value;
+  const mib = value.toMebibytes({ rounding: SizeRoundingBehavior.NONE });
+  if (!Number.isInteger(mib) || mib < 1024 || mib > maxAllocatedStorageGiB * 1024) {
+    throw new Error(`CdcSourceDatabase: maxSlotWalKeepSize is ${mib} MiB; use a whole number of MiB from 1 GiB up to `
+      + `maxAllocatedStorage (${maxAllocatedStorageGiB} GiB), e.g. Size.gibibytes(50). Below 1 GiB a short connector restart could invalidate the slot.`);
+  }
+  return value;
 }
 
 function portString(port: number): string {

@@ -2,3 +2,4 @@
 export * from './engine';
 export * from './cdc-source-database';
 export * from './schema';
+export type { SourceColumnPolicy } from './columns';

@@ -3,6 +3,22 @@ import { IDependable } from 'constructs';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 
+/**
+ * Personal data in one captured table, handled by Debezium before a record reaches Kafka: excluded columns are left
+ * out of every record (`column.exclude.list`), hashed columns carry a salted SHA-256 of the value
+ * (`column.mask.hash.v2.SHA-256.with.salt.<salt>`), masked columns carry `maskChars` asterisks (`column.mask.with.<n>.chars`).
+ */
+export interface CdcColumnPolicy {
+  /** Columns that never leave the database. @default - none */
+  readonly exclude?: string[];
+  /** Character columns replaced by the hex SHA-256 of salt + value (a stable pseudonym, joinable, not reversible without the salt). @default - none */
+  readonly hash?: string[];
+  /** Character columns replaced by `maskChars` asterisks. @default - none */
+  readonly mask?: string[];
+  /** Length of the mask. @default 8 */
+  readonly maskChars?: number;
+}
+
 /** Database engines the Debezium connector supports here. */
 export type CdcEngine = 'postgres' | 'mysql';
 
@@ -30,6 +46,10 @@ export interface ICdcSource extends ec2.IConnectable {
   readonly slotName?: string;
   /** SQL Debezium runs on each heartbeat so the slot advances on idle databases (PostgreSQL). */
   readonly heartbeatActionQuery?: string;
+  /** Per captured table (as in `tables`): columns excluded, hashed or masked at the source. @default - every column is captured as is */
+  readonly columns?: Record<string, CdcColumnPolicy>;
+  /** Salt of the hashed columns (part of the property name, so it is not a secret: see docs/source.md). @default - none (required when a column is hashed) */
+  readonly columnHashSalt?: string;
   /** What the connector must be created after (the replication bootstrap custom resource). */
   readonly dependable: IDependable;
 }

@@ -8,7 +8,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as msk from 'aws-cdk-lib/aws-msk';
 import { Construct } from 'constructs';
 import { restrictedSecurityGroup } from '../common/security-group';
-import { CdcEngine, ICdcSource } from './cdc-source';
+import { CdcColumnPolicy, CdcEngine, ICdcSource } from './cdc-source';
 import { AgentStreamingCluster, AgentStreamingClusterBase } from './cluster';
 import { DatabaseTls } from './database-tls';
 import { DebeziumPlugin, KafkaConnectVersion } from './debezium-plugin';
@@ -71,8 +71,11 @@ export interface DebeziumConnectorProps {
    */
   readonly connectorName?: string;
   /**
-   * `snapshot.mode`.
-   * @default 'initial' (snapshot existing rows, then stream)
+   * `snapshot.mode`. `when_needed` snapshots when the connector has no offsets (first start, new connector name) and
+   * also when its stored position is no longer available: a dropped or invalidated replication slot (PostgreSQL) or a
+   * purged binlog (MySQL). The connector then rebuilds every view by a snapshot instead of failing with "no longer
+   * available on the server". `initial` snapshots only without offsets.
+   * @default 'when_needed'
    */
   readonly snapshotMode?: string;
   /**
@@ -196,7 +199,7 @@ export class DebeziumConnector extends Construct implements ec2.IConnectable {
     const { cluster, source, plugin } = props;
     this.cluster = cluster;
     const engine = source.engine;
-    const snapshotMode = props.snapshotMode ?? 'initial';
+    const snapshotMode = props.snapshotMode ?? 'when_needed';
     const decimalHandlingMode = props.decimalHandlingMode ?? 'string';
     const capacity = props.capacity ?? ConnectorCapacity.provisioned();
     const partitions = props.topicPartitions ?? 3;
@@ -297,6 +300,9 @@ export class DebeziumConnector extends Construct implements ec2.IConnectable {
         truststorePasswordReference: trust.truststorePassword
           ? `\${secretsmanager:${encodeColons(trust.truststorePassword.secretArn)}:password}` : undefined,
       } : undefined,
+      columns: source.columns && Object.keys(source.columns).length > 0
+        ? { policies: qualifyPolicies(source.columns, engine, source.databaseName), hashSalt: source.columnHashSalt }
+        : undefined,
       extra: props.extraProperties ?? {},
     });
 
@@ -409,6 +415,11 @@ export class DebeziumConnector extends Construct implements ec2.IConnectable {
   }
 }
 
+/** Column policies keyed by the table names Debezium matches (MySQL: `database.table`). */
+function qualifyPolicies(columns: Record<string, CdcColumnPolicy>, engine: CdcEngine, databaseName: string): Record<string, CdcColumnPolicy> {
+  return Object.fromEntries(Object.entries(columns).map(([t, p]) => [engine === 'mysql' && !t.includes('.') ? `${databaseName}.${t}` : t, p]));
+}
+
 /** Kafka's config-provider syntax splits on ':', so the secret ARN's colons are URL-encoded (msk-config-providers decodes them). */
 function encodeColons(arn: string): string {
   if (!Token.isUnresolved(arn)) return arn.replace(/:/g, '%3A');
@@ -496,9 +507,22 @@ function validate(props: DebeziumConnectorProps, engine: CdcEngine, snapshotMode
       throw new Error('DebeziumConnector: databaseTls.verifyServer makes the workers copy the CA from S3, but they run in isolated subnets reached only through a Secrets Manager endpoint; give vpcSubnets with NAT egress (the S3 gateway endpoint alone is not opened to them).');
     }
   }
+  const policies = source.columns ?? {};
   for (const key of Object.keys(props.extraProperties ?? {})) {
     if (key === 'database.password') {
       throw new Error('DebeziumConnector: extraProperties sets database.password; the password comes from the source\'s replication secret through the config provider and cannot be overridden.');
+    }
+    if (Object.keys(policies).length > 0 && /^column\.(exclude\.list|include\.list|mask\.)/.test(key)) {
+      throw new Error(`DebeziumConnector: extraProperties sets ${key}, but the source declares column policies (columns), which set Debezium's column properties; `
+        + 'declare exclusions, hashes and masks in the source\'s columns instead.');
+    }
+  }
+  for (const [table, policy] of Object.entries(policies)) {
+    if (!source.tables.includes(table)) {
+      throw new Error(`DebeziumConnector: the source declares columns for '${table}', which is not a captured table; declare column policies for captured tables only.`);
+    }
+    if ((policy.hash ?? []).length > 0 && !source.columnHashSalt) {
+      throw new Error(`DebeziumConnector: the source hashes columns of '${table}' but gives no columnHashSalt; set one (16-128 letters, digits, _ or -).`);
     }
   }
 }

@@ -397,6 +397,24 @@ export async function bootstrapPostgres(
   await ensurePostgresHeartbeatTable(client, config.heartbeatTable);
   await ensurePostgresReplicationUser(client, config, previousTables, adoptExistingRole);
   await ensurePostgresPublication(client, config);
+  await dropInvalidatedPostgresSlot(client, config);
+}
+
+/**
+ * Drops the configured slot when PostgreSQL invalidated it (`wal_status = 'lost'`: it fell behind by more than
+ * `max_slot_wal_keep_size`) and no process holds it. Such a slot can never stream again; Debezium keeps retrying it, and
+ * once it is gone finds its stored position unavailable, re-snapshots (`snapshot.mode` `when_needed`) and creates a new
+ * slot of the same name. Returns whether a slot was dropped.
+ */
+export async function dropInvalidatedPostgresSlot(client: Sql, config: Pick<PostgresBootstrapConfig, 'slotName' | 'database'>): Promise<boolean> {
+  if (!config.slotName) return false;
+  const res = await client.query(
+    `SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots
+      WHERE slot_name = $1 AND database = $2 AND wal_status = 'lost' AND NOT active`, [config.slotName, config.database],
+  );
+  const dropped = (res.rowCount ?? 0) > 0;
+  if (dropped) console.warn(JSON.stringify({ message: 'dropped the invalidated replication slot; the connector re-snapshots into a new one', slot: config.slotName }));
+  return dropped;
 }
 
 const sleep = (ms: number) => new Promise(resolve => setTimeout(resolve, ms));

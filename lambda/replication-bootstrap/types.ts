@@ -34,6 +34,11 @@ export interface BootstrapProperties {
    * CloudFormation sends an Update, which re-applies the secret's password. Not read otherwise.
    */
   readonly ReplicationPasswordVersion?: string;
+  /**
+   * Changed by the user after the replication slot was invalidated: a property change, so CloudFormation sends an
+   * Update, whose bootstrap drops the invalidated slot (as every Create and Update does). Not read otherwise.
+   */
+  readonly SlotRecoveryVersion?: string;
   /** PostgreSQL only. */
   readonly PublicationName?: string;
   /** PostgreSQL only: the slot Debezium creates, dropped on Delete when inactive. */

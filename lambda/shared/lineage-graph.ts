@@ -12,6 +12,26 @@ export interface LineageSourceDeclaration {
   readonly topicPrefix: string;
   /** Database name (PostgreSQL), for OpenLineage dataset names `<database>.<schema>.<table>`. @default - none */
   readonly database?: string;
+  /** Personal data handled at the source, per table: columns excluded, hashed or masked before Kafka. @default - none */
+  readonly columns?: Record<string, { readonly exclude?: string[]; readonly hash?: string[]; readonly mask?: string[] }>;
+}
+
+/**
+ * Details of a source-table node saying which columns never leave the database and which arrive hashed or masked, so
+ * `describe_source` and `get_lineage` tell an agent that `email` is a pseudonym, not an address.
+ */
+export function columnPolicyDetails(policy: { readonly exclude?: string[]; readonly hash?: string[]; readonly mask?: string[] } | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  const list = (xs?: string[]) => [...(xs ?? [])].sort().join(',');
+  if (policy?.exclude?.length) out.excludedColumns = list(policy.exclude);
+  if (policy?.hash?.length) out.hashedColumns = list(policy.hash);
+  if (policy?.mask?.length) out.maskedColumns = list(policy.mask);
+  const said: string[] = [];
+  if (out.excludedColumns) said.push(`${out.excludedColumns.replace(/,/g, ', ')} excluded at the source (never in Kafka or any store)`);
+  if (out.hashedColumns) said.push(`${out.hashedColumns.replace(/,/g, ', ')} hashed at the source (hex SHA-256 of a salt and the value: compare hashes, not values)`);
+  if (out.maskedColumns) said.push(`${out.maskedColumns.replace(/,/g, ', ')} masked at the source (asterisks only)`);
+  if (said.length) out.personalData = said.join('; ');
+  return out;
 }
 
 /** One INSERT statement of a Flink SQL application, as parsed from its SQL. */
@@ -76,7 +96,9 @@ export function buildLineageCatalog(decl: LineageDeclaration): LineageCatalog {
     addNode('connector', nodeId.connector(src.connectorName), src.connectorName, { engine: src.engine });
     for (const table of src.tables) {
       const topic = `${src.topicPrefix}.${table}`;
-      addNode('source-table', nodeId.table(table), table, { engine: src.engine, ...(src.database ? { database: src.database } : {}) });
+      addNode('source-table', nodeId.table(table), table, {
+        engine: src.engine, ...(src.database ? { database: src.database } : {}), ...columnPolicyDetails(src.columns?.[table]),
+      });
       addNode('topic', nodeId.topic(topic), topic);
       addEdge(nodeId.table(table), nodeId.connector(src.connectorName));
       addEdge(nodeId.connector(src.connectorName), nodeId.topic(topic));

@@ -50,7 +50,7 @@ const COMMON = {
   'database.user': 'debezium',
   'database.password': PASSWORD_REF,
   'topic.prefix': 'shop',
-  'snapshot.mode': 'initial',
+  'snapshot.mode': 'when_needed',
   'heartbeat.interval.ms': '10000',
   'key.converter': 'org.apache.kafka.connect.json.JsonConverter',
   'key.converter.schemas.enable': 'false',

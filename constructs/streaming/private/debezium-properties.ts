@@ -1,5 +1,5 @@
 // Turns typed connector settings into the Debezium / Kafka Connect property map (pure: no constructs, easy to test).
-import { CdcEngine } from '../cdc-source';
+import { CdcColumnPolicy, CdcEngine } from '../cdc-source';
 
 export interface DebeziumPropertyInput {
   readonly engine: CdcEngine;
@@ -29,7 +29,53 @@ export interface DebeziumPropertyInput {
   readonly schemaHistoryGroup: string;
   /** Server certificate verification: a config-provider reference to the CA file (PostgreSQL PEM, MySQL truststore). */
   readonly tls?: { readonly trustReference: string; readonly truststorePasswordReference?: string };
+  /** Personal data: columns excluded, hashed and masked, per captured table (qualified as in `qualifiedTables`). */
+  readonly columns?: ColumnPropertyInput;
   readonly extra: Record<string, string>;
+}
+
+export interface ColumnPropertyInput {
+  /** Per qualified table (`schema.table` / `database.table`), its policy. */
+  readonly policies: Record<string, CdcColumnPolicy>;
+  /** Required when a column is hashed. */
+  readonly hashSalt?: string;
+}
+
+/** Mask length when `maskChars` is not given. */
+export const DEFAULT_MASK_CHARS = 8;
+/** Debezium's hash, version 2: SHA-256 over the salt's and the value's bytes (version 1 hashes a Java serialization of the value). */
+export const COLUMN_HASH_ALGORITHM = 'SHA-256';
+
+/** A column's fully qualified name as a Debezium column-list regular expression (dots and `$` are literal). */
+function columnPattern(table: string, column: string): string {
+  return `${table}.${column}`.replace(/[.$]/g, m => `\\${m}`);
+}
+
+/**
+ * Debezium's column properties for the declared personal data: `column.exclude.list`, one
+ * `column.mask.hash.v2.SHA-256.with.salt.<salt>` list, and one `column.mask.with.<n>.chars` list per mask length.
+ */
+export function columnProperties(c: ColumnPropertyInput): Record<string, string> {
+  const out: Record<string, string> = {};
+  const exclude: string[] = [];
+  const hash: string[] = [];
+  const masks = new Map<number, string[]>();
+  for (const table of Object.keys(c.policies).sort()) {
+    const p = c.policies[table];
+    exclude.push(...(p.exclude ?? []).map(col => columnPattern(table, col)));
+    hash.push(...(p.hash ?? []).map(col => columnPattern(table, col)));
+    if ((p.mask ?? []).length > 0) {
+      const n = p.maskChars ?? DEFAULT_MASK_CHARS;
+      masks.set(n, [...(masks.get(n) ?? []), ...p.mask!.map(col => columnPattern(table, col))]);
+    }
+  }
+  if (exclude.length) out['column.exclude.list'] = exclude.join(',');
+  if (hash.length) {
+    if (!c.hashSalt) throw new Error('debeziumProperties: hashed columns need a salt.');
+    out[`column.mask.hash.v2.${COLUMN_HASH_ALGORITHM}.with.salt.${c.hashSalt}`] = hash.join(',');
+  }
+  for (const n of [...masks.keys()].sort((a, b) => a - b)) out[`column.mask.with.${n}.chars`] = masks.get(n)!.join(',');
+  return out;
 }
 
 export const CONNECTOR_CLASS: Record<CdcEngine, string> = {
@@ -100,7 +146,7 @@ export function debeziumProperties(i: DebeziumPropertyInput): Record<string, str
       ...prefixed('schema.history.internal.consumer.', IAM_CLIENT),
       'schema.history.internal.consumer.group.id': i.schemaHistoryGroup,
     };
-  return { ...common, ...engineSpecific, ...i.extra };
+  return { ...common, ...engineSpecific, ...(i.columns ? columnProperties(i.columns) : {}), ...i.extra };
 }
 
 function prefixed(prefix: string, props: Record<string, string>): Record<string, string> {

@@ -85,7 +85,8 @@ export async function startKafka(options: KafkaOptions = {}): Promise<LocalKafka
     'log.flush.interval.ms=1000',
     '',
   ].join('\n'));
-  const clusterId = randomBytes(16).toString('base64url');
+  // base64url of 16 bytes, as Kafka's own ids; one starting with '-' would be read as an option by the storage tool's parser.
+  const clusterId = randomBytes(16).toString('base64url').replace(/^-/, 'A');
   // The storage tool calls System.exit, so it gets its own JVM.
   await promisify(execFile)(javaCommand(), [
     '-Xmx128m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', `-Dlog4j.configuration=file:${log4j}`, '-cp', classpath,
