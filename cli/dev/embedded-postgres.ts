@@ -37,10 +37,10 @@ export function embeddedPostgresBinDir(): string {
 
 /** Starts a throwaway cluster under the OS temp dir. As root, the server runs as the `postgres` OS user. */
 export async function startLocalPostgres(options: LocalPostgresOptions = {}): Promise<LocalPostgres> {
-  const bin = embeddedPostgresBinDir();
+  const ids = runAsIds();
+  const bin = binDirRunnableBy(embeddedPostgresBinDir(), ids);
   const port = options.port ?? await freePort();
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'agent-pg-'));
-  const ids = runAsIds();
   if (ids) fs.chownSync(dataDir, ids.uid, ids.gid);
   const pgdata = path.join(dataDir, 'data');
   const authArgs = ['--auth=trust'];
@@ -109,6 +109,33 @@ function startWatchdog(server: ChildProcess, dataDir: string): ChildProcess | un
   watchdog.unref();
   (watchdog.stdin as unknown as { unref?: () => void } | null)?.unref?.();
   return watchdog;
+}
+
+/**
+ * As root the server runs as `postgres`, which must reach the binaries. A checkout under a private directory (`/root`,
+ * a 0700 temp dir) is out of its reach, so the package's native tree is copied once under the OS temp dir for it.
+ */
+export function binDirRunnableBy(bin: string, ids: { uid: number; gid: number } | undefined): string {
+  if (!ids) return bin;
+  try {
+    execFileSync(path.join(bin, 'postgres'), ['--version'], { stdio: 'ignore', ...ids });
+    return bin;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EACCES') throw e;
+  }
+  const stat = fs.statSync(path.join(bin, 'postgres'));
+  const target = path.join(os.tmpdir(), `agent-pg-native-${stat.size}-${Math.floor(stat.mtimeMs)}`);
+  if (!fs.existsSync(path.join(target, 'bin', 'postgres'))) {
+    const staging = fs.mkdtempSync(path.join(os.tmpdir(), 'agent-pg-native-staging-'));
+    fs.cpSync(path.dirname(bin), staging, { recursive: true, verbatimSymlinks: true });
+    fs.chmodSync(staging, 0o755);
+    try {
+      fs.renameSync(staging, target);
+    } catch {
+      fs.rmSync(staging, { recursive: true, force: true }); // another process copied it first
+    }
+  }
+  return path.join(target, 'bin');
 }
 
 function runAsIds(): { uid: number; gid: number } | undefined {

@@ -175,25 +175,30 @@ def pipeline_jars(properties, base_dir, local):
     return ["file://" + (j if os.path.isabs(j) else os.path.join(base_dir, j)) for j in jars]
 
 
-def main(argv=None):
+def statement_set_for(settings, ddl, inserts, jar_uris=(), extra_settings=()):
+    """A streaming table environment with the program's settings and DDL applied, and one statement set of its INSERTs."""
     from pyflink.table import EnvironmentSettings, TableEnvironment
-
-    base_dir = os.path.dirname(os.path.realpath(__file__))
-    properties = load_properties()
-    settings, ddl, inserts = plan(read_program(properties, base_dir))
-
     table_env = TableEnvironment.create(EnvironmentSettings.in_streaming_mode())
     config = table_env.get_config()
-    uris = pipeline_jars(properties, base_dir, bool(os.environ.get("IS_LOCAL")))
-    if uris:
-        config.set("pipeline.jars", ";".join(uris))
-    for key, value in settings:
+    if jar_uris:
+        config.set("pipeline.jars", ";".join(jar_uris))
+    for key, value in list(extra_settings) + list(settings):
         config.set(key, value)
     for statement in ddl:
         table_env.execute_sql(statement)
     statement_set = table_env.create_statement_set()
     for statement in inserts:
         statement_set.add_insert_sql(statement)
+    return statement_set
+
+
+def main(argv=None):
+    base_dir = os.path.dirname(os.path.realpath(__file__))
+    properties = load_properties()
+    settings, ddl, inserts = plan(read_program(properties, base_dir))
+
+    uris = pipeline_jars(properties, base_dir, bool(os.environ.get("IS_LOCAL")))
+    statement_set = statement_set_for(settings, ddl, inserts, uris)
     result = statement_set.execute()
     if os.environ.get("IS_LOCAL"):
         # On Managed Service for Apache Flink the job keeps running after main returns; locally, wait for it.

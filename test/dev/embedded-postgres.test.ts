@@ -1,7 +1,9 @@
 // The private PostgreSQL of the dev loop does not outlive its owner, even one killed with SIGKILL.
-import { spawn } from 'child_process';
+import { execFileSync, spawn } from 'child_process';
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
+import { binDirRunnableBy, embeddedPostgresBinDir } from '../../cli/dev/embedded-postgres';
 
 function running(pid: number): boolean {
   try {
@@ -40,5 +42,26 @@ test('when its owner dies by SIGKILL, the server is stopped and its data dir rem
     if (owner.exitCode === null && owner.signalCode === null) owner.kill('SIGKILL');
     if (running(started.pid)) process.kill(started.pid, 'SIGKILL');
     fs.rmSync(started.dataDir, { recursive: true, force: true });
+  }
+});
+
+test('as root, binaries the postgres user cannot reach (a checkout under /root or a 0700 dir) are copied where it can run them', () => {
+  // CI and this machine run as root; the server then runs as the Debian package's postgres user.
+  expect(process.getuid?.()).toBe(0);
+  const ids = { uid: Number(execFileSync('id', ['-u', 'postgres']).toString()), gid: Number(execFileSync('id', ['-g', 'postgres']).toString()) };
+  const priv = fs.mkdtempSync(path.join(os.tmpdir(), 'private-checkout-'));
+  const copies: string[] = [];
+  try {
+    fs.cpSync(path.dirname(embeddedPostgresBinDir()), path.join(priv, 'native'), { recursive: true, verbatimSymlinks: true });
+    const bin = path.join(priv, 'native', 'bin');
+    expect(() => execFileSync(path.join(bin, 'postgres'), ['--version'], { stdio: 'pipe', ...ids })).toThrow(/EACCES/);
+    const usable = binDirRunnableBy(bin, ids);
+    copies.push(path.dirname(usable));
+    expect(usable).not.toBe(bin);
+    expect(execFileSync(path.join(usable, 'postgres'), ['--version'], { ...ids }).toString()).toMatch(/PostgreSQL/);
+    expect(binDirRunnableBy(bin, ids)).toBe(usable); // copied once
+    expect(binDirRunnableBy(usable, ids)).toBe(usable); // reachable binaries are used where they are
+  } finally {
+    for (const d of [priv, ...copies]) fs.rmSync(d, { recursive: true, force: true });
   }
 });

@@ -35,29 +35,16 @@ def message_of(e):
 
 
 def main():
-    from pyflink.table import EnvironmentSettings, TableEnvironment
     runner = load_runner()
     with open(sys.argv[1], "r", encoding="utf-8") as f:
         spec = json.load(f)
-    jars = ";".join("file://" + j for j in spec["jars"])
+    jars = ["file://" + j for j in spec["jars"]]
     for program in spec["programs"]:
         started = time.time()
         result = {"name": program["name"], "ok": False}
         try:
             settings, ddl, inserts = runner.plan(program["sql"])
-            env = TableEnvironment.create(EnvironmentSettings.in_streaming_mode())
-            config = env.get_config()
-            if jars:
-                config.set("pipeline.jars", jars)
-            config.set("parallelism.default", "1")
-            for key, value in settings:
-                config.set(key, value)
-            for statement in ddl:
-                env.execute_sql(statement)
-            statement_set = env.create_statement_set()
-            for statement in inserts:
-                statement_set.add_insert_sql(statement)
-            statement_set.explain()
+            runner.statement_set_for(settings, ddl, inserts, jars, [("parallelism.default", "1")]).explain()
             result["ok"] = True
         except Exception as e:  # noqa: BLE001 - every failure is the answer for this program
             result["error"] = message_of(e)
