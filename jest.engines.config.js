@@ -7,5 +7,5 @@ module.exports = {
   testPathIgnorePatterns: ['/node_modules/'],
   testTimeout: 15 * 60 * 1000,
   maxWorkers: 1,
-  setupFilesAfterEnv: ['<rootDir>/test/engines/leak-check.ts'],
+  testEnvironment: '<rootDir>/test/engines/environment.js',
 };

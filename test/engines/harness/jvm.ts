@@ -38,7 +38,7 @@ const live = new Map<ChildProcess, string>();
 
 /**
  * SIGKILLs the engines a test file left running (a failed `afterAll` that never reached its `stop()`), so jest can exit,
- * and returns their names; test/engines/leak-check.ts fails the file when any are found.
+ * and returns their names; test/engines/environment.js fails the file when any are found.
  */
 export function killLeftoverJvms(): string[] {
   const names = [...live.values()];
@@ -46,6 +46,9 @@ export function killLeftoverJvms(): string[] {
   live.clear();
   return names;
 }
+
+// The engine tests' environment (test/engines/environment.js) calls this after each file's hooks.
+(globalThis as { __killLeftoverEngineJvms?: () => string[] }).__killLeftoverEngineJvms = killLeftoverJvms;
 
 /** Small, single-node JVM settings for a shared 2-core machine. */
 const BASE_JVM_OPTIONS = ['-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', '-Xshare:auto', '-Djava.awt.headless=true', '-Djava.net.preferIPv4Stack=true'];
