@@ -360,7 +360,9 @@ export class AgentSink extends Construct implements ec2.IConnectable, iam.IGrant
       encryption: s3.BucketEncryption.S3_MANAGED,
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
       enforceSSL: true,
-      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      // Not BUCKET_OWNER_ENFORCED: in an app without the @aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy flag, CDK
+      // grants log delivery through the LogDeliveryWrite ACL, which enforced ownership refuses at synth.
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_PREFERRED,
       versioned: true,
       removalPolicy: RemovalPolicy.RETAIN,
       lifecycleRules: [{ expiration: Duration.days(365), noncurrentVersionExpiration: Duration.days(1) }],

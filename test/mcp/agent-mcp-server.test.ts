@@ -85,7 +85,7 @@ describe('defaults', () => {
       'bedrock:InvokeModel',
       'dynamodb:BatchWriteItem,dynamodb:DeleteItem,dynamodb:PartiQLDelete,dynamodb:PartiQLUpdate,dynamodb:UpdateItem',
       'dynamodb:GetItem,dynamodb:PutItem,dynamodb:Query',
-      'ec2:AssignPrivateIpAddresses,ec2:CreateNetworkInterface,ec2:DeleteNetworkInterface,ec2:DescribeNetworkInterfaces,ec2:DescribeSubnets,ec2:UnassignPrivateIpAddresses',
+      'ec2:AssignPrivateIpAddresses,ec2:CreateNetworkInterface,ec2:DeleteNetworkInterface,ec2:DescribeNetworkInterfaces,ec2:DescribeSubnets,ec2:UnassignPrivateIpAddresses,xray:PutTelemetryRecords,xray:PutTraceSegments',
       'elasticache:Connect',
       'es:ESHttpGet,es:ESHttpPost',
       'logs:CreateLogStream,logs:PutLogEvents',
