@@ -1,6 +1,6 @@
 // Private database servers for the bootstrap tests: embedded PostgreSQL with a chosen wal_level, and a MariaDB with the binlog on.
 import { ChildProcess, execFileSync, spawn } from 'child_process';
-import { embeddedPostgresBinDir, freePort, startLocalPostgres } from '../../../cli/dev/embedded-postgres';
+import { binDirRunnableBy, embeddedPostgresBinDir, freePort, startLocalPostgres } from '../../../cli/dev/embedded-postgres';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -75,13 +75,13 @@ export interface LoggingPostgres extends PrivatePostgres {
  * statement of every error (`log_min_error_statement=error`), with its log kept in memory for the test to read.
  */
 export async function startLoggingPostgres(): Promise<LoggingPostgres> {
-  const bin = embeddedPostgresBinDir();
   const port = await freePort();
   const password = 'bootstrap-test';
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cdc-src-pglog-'));
   const asPostgres = process.getuid?.() === 0
     ? { uid: Number(execFileSync('id', ['-u', 'postgres']).toString()), gid: Number(execFileSync('id', ['-g', 'postgres']).toString()) }
     : undefined;
+  const bin = binDirRunnableBy(embeddedPostgresBinDir(), asPostgres);
   if (asPostgres) fs.chownSync(dir, asPostgres.uid, asPostgres.gid);
   const pwFile = path.join(dir, 'pw');
   fs.writeFileSync(pwFile, `${password}\n`);
