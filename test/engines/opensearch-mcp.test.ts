@@ -123,7 +123,13 @@ describe('<view>_aggregate', () => {
     const terms = await call('tickets_aggregate', { aggregation: { type: 'terms', field: 'status', size: 5 } });
     expect(terms).toMatchObject({ matched: 4, bucketsTruncated: false, stats: null });
     expect(terms.buckets).toEqual([{ key: 'closed', count: 2 }, { key: 'open', count: 1 }, { key: 'pending', count: 1 }]);
-    expect(terms.freshness).toEqual({ newest: { commitTime: '2026-11-29T16:00:00.000Z', ageMs: NOW - Date.parse('2026-11-29T16:00:00Z') }, oldest: { commitTime: '2026-11-27T09:00:00.000Z', ageMs: NOW - Date.parse('2026-11-27T09:00:00Z') } });
+    // The view declares no maxStaleness, so nothing is stale; aggregates carry no single source position.
+    const fresh = { position: null, stale: false, staleByMs: null, maxStalenessMs: null };
+    expect(terms.freshness).toEqual({
+      newest: { commitTime: '2026-11-29T16:00:00.000Z', ageMs: NOW - Date.parse('2026-11-29T16:00:00Z'), ...fresh },
+      oldest: { commitTime: '2026-11-27T09:00:00.000Z', ageMs: NOW - Date.parse('2026-11-27T09:00:00Z'), ...fresh },
+      warning: null,
+    });
     const perDay = await call('orders_aggregate', { aggregation: { type: 'date_histogram', field: 'source_commit_ts', interval: 'day' } });
     expect(perDay.buckets.map((b: any) => [b.keyAsString, b.count])).toEqual([
       ['2026-11-28T00:00:00.000Z', 1], ['2026-11-29T00:00:00.000Z', 1], ['2026-11-30T00:00:00.000Z', 1],
