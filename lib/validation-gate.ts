@@ -8,7 +8,7 @@ import * as os from 'os';
 import * as path from 'path';
 import {
   App, AppProps, CfnResource, IPolicyValidationContext, IPolicyValidationPlugin, PolicyValidationPluginReport,
-  PolicyViolation, Stack, Validations,
+  LegacyStackSynthesizer, PolicyViolation, Stack, Validations,
 } from 'aws-cdk-lib';
 import { IConstruct } from 'constructs';
 
@@ -169,7 +169,11 @@ interface RawFinding { readonly pack: GatePack; readonly rule: string; readonly 
 /** Loads one template into a fresh app, so the packs see typed L1s with the template's logical ids. */
 function includeTemplate(templatePath: string): Stack {
   const { CfnInclude } = require('aws-cdk-lib/cloudformation-include') as typeof import('aws-cdk-lib/cloudformation-include');
-  const stack = new Stack(new App({ outdir: fs.mkdtempSync(path.join(os.tmpdir(), 'gate-scan-')) }), 'Scan');
+  // Under the CLI (CDK_OUTDIR set) every App synthesizes itself at exit unless told not to; this one is only scanned.
+  // No version reporting and the legacy synthesizer: the included template already has its CDKMetadata resource and
+  // BootstrapVersion parameter, and a second one is refused as a duplicate logical id.
+  const app = new App({ outdir: fs.mkdtempSync(path.join(os.tmpdir(), 'gate-scan-')), analyticsReporting: false, autoSynth: false });
+  const stack = new Stack(app, 'Scan', { analyticsReporting: false, synthesizer: new LegacyStackSynthesizer() });
   new CfnInclude(stack, 'Template', { templateFile: templatePath });
   return stack;
 }
