@@ -144,44 +144,20 @@ export interface JobRun {
   readonly seconds: number;
 }
 
-/**
- * Runs the package's main.py with the venv's PyFlink as a local job (IS_LOCAL, as AWS's PyFlink samples run
- * locally): small heap, logs in the package folder. The whole process group (python and its JVM) is killed at
- * the timeout.
- */
+/** Runs the package's job to its end (`startApplication`); the whole process group is killed at the timeout. */
 export async function runApplication(python: string, dir: string, timeoutMs: number): Promise<JobRun> {
-  const logDir = path.join(dir, 'log');
-  fs.rmSync(logDir, { recursive: true, force: true });
-  fs.mkdirSync(logDir, { recursive: true });
   const started = Date.now();
-  const child = spawn(python, [path.join(dir, 'main.py')], {
-    cwd: dir,
-    detached: true,
-    env: {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      ...(process.env.JAVA_HOME ? { JAVA_HOME: process.env.JAVA_HOME } : {}),
-      IS_LOCAL: 'true',
-      FLINK_APPLICATION_PROPERTIES: path.join(dir, 'application_properties.json'),
-      FLINK_LOG_DIR: logDir,
-      JVM_ARGS: '-Xmx512m -XX:+UseSerialGC',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout!.on('data', (c: Buffer) => { output += c.toString('utf8'); });
-  child.stderr!.on('data', (c: Buffer) => { output += c.toString('utf8'); });
+  const job = startApplication(python, dir);
   let timedOut = false;
   const timer = setTimeout(() => {
     timedOut = true;
-    try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* already gone */ }
+    void job.stop();
   }, timeoutMs);
-  const exitCode = await new Promise<number | null>(r => child.on('close', code => r(code)));
+  const exitCode = await job.exited;
   clearTimeout(timer);
   // The JVM is in the same process group; make sure nothing of this run is left.
-  try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* already gone */ }
-  const flinkLog = fs.readdirSync(logDir).filter(f => f.endsWith('.log')).map(f => fs.readFileSync(path.join(logDir, f), 'utf8')).join('\n');
-  return { exitCode, timedOut, output, flinkLog, seconds: Math.round((Date.now() - started) / 1000) };
+  await job.stop();
+  return { exitCode, timedOut, output: job.output(), flinkLog: job.flinkLog(), seconds: Math.round((Date.now() - started) / 1000) };
 }
 
 /** The deepest `Caused by:` line of a Java stack trace in the text (the root cause), if any. */
@@ -226,7 +202,10 @@ export interface RunningApplication {
   stop(): Promise<void>;
 }
 
-/** Starts the package's main.py like `runApplication`, but returns while the job runs. */
+/**
+ * Starts the package's main.py with the venv's PyFlink as a local job (IS_LOCAL, as AWS's PyFlink samples run
+ * locally): small heap, logs in the package folder; returns while the job runs.
+ */
 export function startApplication(python: string, dir: string): RunningApplication {
   const logDir = path.join(dir, 'log');
   fs.rmSync(logDir, { recursive: true, force: true });
