@@ -3,7 +3,7 @@ import { randomUUID } from 'crypto';
 import { Redis } from 'ioredis';
 import type { CapturedRecord } from '../cli/dev/pg-capture';
 import { LOCAL_CONNECTOR_VERSION } from '../cli/dev/pg-capture';
-import type { ViewConfig } from '../lambda/shared/view-config';
+import type { ViewConfig } from '../contract/view-config';
 
 export const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
 

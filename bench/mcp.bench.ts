@@ -7,7 +7,7 @@ import { redisFromUrl, toMskEvent } from '../cli/dev/dev-loop';
 import type { McpServerDeps } from '../lambda/mcp/context';
 import { functionUrlHandler, startLocalServer, type FunctionUrlEvent } from '../lambda/mcp/http-adapter';
 import { handleHttpRequest } from '../lambda/mcp/server';
-import { cacheKey } from '../lambda/shared/stored-record';
+import { cacheKey } from '../contract/stored-record';
 import { cacheBatchWriter } from '../lambda/sink/cache-route';
 import { processBatch } from '../lambda/sink/process';
 import { benchPrefix, customerChange, customerView, deletePrefix, REDIS_URL } from './fixtures';

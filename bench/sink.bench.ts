@@ -3,7 +3,7 @@
 import { execFileSync } from 'child_process';
 import { Redis } from 'ioredis';
 import { toMskEvent, redisFromUrl } from '../cli/dev/dev-loop';
-import { CACHE_FIELDS, cacheKey, paddedVersion } from '../lambda/shared/stored-record';
+import { CACHE_FIELDS, cacheKey, paddedVersion } from '../contract/stored-record';
 import { cacheBatchWriter } from '../lambda/sink/cache-route';
 import { processBatch, type SinkDependencies } from '../lambda/sink/process';
 import { benchPrefix, customerChange, customerView, deletePrefix, REDIS_URL } from './fixtures';

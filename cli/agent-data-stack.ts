@@ -9,7 +9,7 @@ import { DescribeConnectorCommand, KafkaConnectClient } from '@aws-sdk/client-ka
 import { DescribeApplicationCommand, KinesisAnalyticsV2Client } from '@aws-sdk/client-kinesis-analytics-v2';
 import { DescribeDomainHealthCommand, OpenSearchClient } from '@aws-sdk/client-opensearch';
 import { S3Client } from '@aws-sdk/client-s3';
-import { DEFAULT_AGENT_METRICS_NAMESPACE, SINK_METRIC_NAMES } from '../lambda/shared/metric-names';
+import { DEFAULT_AGENT_METRICS_NAMESPACE, SINK_METRIC_NAMES } from '../contract/metric-names';
 import type { MskEvent } from '../lambda/shared/envelope';
 import type { BatchSummary } from '../lambda/sink/process';
 import { replayDeadLetters } from '../lambda/sink/replay';

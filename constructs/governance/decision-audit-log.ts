@@ -4,7 +4,7 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct, IConstruct } from 'constructs';
-import { DECISION_TABLE_ENV } from '../../lambda/shared/decision-store';
+import { DECISION_TABLE_ENV } from '../../contract/decision-store';
 import { DECISION_RECORD_ACTIONS } from './perms';
 
 /**

@@ -5,5 +5,5 @@ export * from './lineage-catalog';
 export * from './metric-names';
 export type {
   FlinkLineageDeclaration, LineageSourceDeclaration, ViewLineageDeclaration, OpenLineageOptions, OpenLineageJobEvent, OpenLineageDatasetEvent,
-} from '../../lambda/shared/lineage-graph';
-export { toOpenLineage, traceView, buildLineageCatalog } from '../../lambda/shared/lineage-graph';
+} from '../../contract/lineage-graph';
+export { toOpenLineage, traceView, buildLineageCatalog } from '../../contract/lineage-graph';

@@ -4,11 +4,11 @@ import { Annotations, Stack, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
-import type { LineageCatalog } from '../../lambda/shared/lineage';
-import { LINEAGE_CATALOG_ENV } from '../../lambda/shared/lineage';
+import type { LineageCatalog } from '../../contract/lineage';
+import { LINEAGE_CATALOG_ENV } from '../../contract/lineage';
 import {
   buildLineageCatalog, FlinkLineageDeclaration, LineageSourceDeclaration, OpenLineageOptions, toOpenLineage, ViewLineageDeclaration,
-} from '../../lambda/shared/lineage-graph';
+} from '../../contract/lineage-graph';
 import { LINEAGE_READ_ACTIONS } from './perms';
 
 /** Bytes per Standard-tier parameter (no charge). */

@@ -9,11 +9,11 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import type { ViewConfig } from '../../lambda/shared/view-config';
-import { allToolNames } from '../../lambda/mcp/tool-names';
+import type { ViewConfig } from '../../contract/view-config';
+import { allToolNames } from '../../contract/tool-names';
 import {
   AGENT_METRIC_DIMENSIONS, AGENT_SERVICE_NAMES, DEFAULT_AGENT_METRICS_NAMESPACE, MCP_METRIC_NAMES, RECORD_DECISION_TOOL,
-} from '../../lambda/shared/metric-names';
+} from '../../contract/metric-names';
 import { AgentFunction } from '../common/agent-function';
 import type { IDecisionAuditLog } from '../governance/decision-audit-log';
 import { readerAccessString } from '../stores/agent-cache';

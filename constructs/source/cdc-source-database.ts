@@ -10,7 +10,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { ICdcSource } from '../streaming/cdc-source';
 import { defaultHashSalt, SourceColumnPolicy, validateColumnPolicies } from './columns';
 import { Construct, IConstruct } from 'constructs';
-import type { BootstrapProperties } from '../../lambda/replication-bootstrap/types';
+import type { BootstrapProperties } from '../../contract/replication-bootstrap';
 import { AgentProvider } from '../common/agent-provider';
 import { allowAwsApiEgress, restrictedSecurityGroup } from '../common/security-group';
 import { SourceEngine, SourceEngineFamily } from './engine';

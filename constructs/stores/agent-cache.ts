@@ -8,11 +8,10 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { restrictedSecurityGroup } from '../common/security-group';
-import type { CacheAuthMode } from '../../lambda/shared/cache-client';
 import { CACHE_CONNECT_ACTIONS } from './perms';
 import { CacheMetricOptions, CacheReaderUserOptions, IAgentCache, ICacheUser } from './refs';
-import { AWS_METRIC_DIMENSIONS, AWS_METRIC_NAMESPACES, ELASTICACHE_METRIC_NAMES as M } from '../../lambda/shared/metric-names';
-import { CACHE_ENV } from '../../lambda/shared/cache-env';
+import { AWS_METRIC_DIMENSIONS, AWS_METRIC_NAMESPACES, ELASTICACHE_METRIC_NAMES as M } from '../../contract/metric-names';
+import { CACHE_ENV, type CacheAuthMode } from '../../contract/cache-env';
 
 /** Environment variable names of `clientEnvironment()`, shared with the client that reads them. */
 const ENV = CACHE_ENV;

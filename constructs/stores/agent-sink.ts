@@ -10,7 +10,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import {
   AGENT_METRIC_DIMENSIONS, AGENT_SERVICE_NAMES, DEFAULT_AGENT_METRICS_NAMESPACE, SINK_METRIC_NAMES,
-} from '../../lambda/shared/metric-names';
+} from '../../contract/metric-names';
 import { AgentFunction } from '../common/agent-function';
 import type { IAgentStreamingCluster } from '../streaming/refs';
 import { ESM_CLUSTER_ACTIONS, ESM_KAFKA_CLUSTER_ACTIONS, ESM_KAFKA_GROUP_ACTIONS, ESM_KAFKA_TOPIC_ACTIONS, ESM_NETWORK_ACTIONS } from './perms';

@@ -1,6 +1,6 @@
 // Declarative views: which topic feeds a store, its key, its fields and per-store options, validated at synth and rendered as the ViewConfig the functions read.
 import { Duration, Token } from 'aws-cdk-lib';
-import type { ViewConfig, ViewFieldConfig } from '../../lambda/shared/view-config';
+import type { ViewConfig, ViewFieldConfig } from '../../contract/view-config';
 
 /** Column types a view may declare; sinks keep them, search mappings and MCP tool schemas derive from them. */
 export class ViewFieldType {

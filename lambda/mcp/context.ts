@@ -1,8 +1,8 @@
 // What the tools need from the outside world: store clients, the decision store, the catalog, a clock and the call observer.
-import type { DecisionStore } from '../shared/decision-store';
-import type { LineageCatalog } from '../shared/lineage';
-import type { SourcePosition } from '../shared/stored-record';
-import type { SearchVectorConfig, ViewConfig } from '../shared/view-config';
+import type { DecisionStore } from '../../contract/decision-store';
+import type { LineageCatalog } from '../../contract/lineage';
+import type { SourcePosition } from '../../contract/stored-record';
+import type { SearchVectorConfig, ViewConfig } from '../../contract/view-config';
 
 /** The one Redis command the MCP server uses; an ioredis `Redis` or `Cluster` satisfies it. */
 export interface CacheReader {

@@ -1,7 +1,7 @@
 // The Powertools logger and metrics behind the tool-call observer: one log line and three metrics per call, and `DecisionsRecorded` per recorded decision.
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
-import { AGENT_METRIC_DIMENSIONS, MCP_METRIC_NAMES, RECORD_DECISION_TOOL } from '../shared/metric-names';
+import { AGENT_METRIC_DIMENSIONS, MCP_METRIC_NAMES, RECORD_DECISION_TOOL } from '../../contract/metric-names';
 import type { ToolCallEvent, ToolCallObserver } from './context';
 
 export { MCP_METRIC_NAMES };

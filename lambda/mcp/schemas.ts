@@ -1,7 +1,7 @@
 // Zod schemas the MCP tools are generated from: bounded scalars per view field type, provenance, and the shared output shapes.
 import { z } from 'zod';
-import type { SourcePosition } from '../shared/stored-record';
-import type { ViewConfig, ViewFieldConfig, ViewFieldType } from '../shared/view-config';
+import type { SourcePosition } from '../../contract/stored-record';
+import type { ViewConfig, ViewFieldConfig, ViewFieldType } from '../../contract/view-config';
 
 /** Bounds every tool input respects; they keep a single call cheap for the stores and small for the model's context. */
 export const LIMITS = {
@@ -105,7 +105,7 @@ export const sourcePositionSchema = z.union([
 
 const kafkaCoordinates = z.object({ topic: z.string(), partition: z.number(), offset: z.string() });
 
-/** Provenance as the sinks store it (see lambda/shared/stored-record.ts). */
+/** Provenance as the sinks store it (see contract/stored-record.ts). */
 export const provenanceSchema = z.object({
   sourceDatabase: z.string(),
   sourceTable: z.string(),

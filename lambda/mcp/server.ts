@@ -5,7 +5,7 @@ import {
   createMcpHandler, isLegacyRequest, McpServer, WebStandardStreamableHTTPServerTransport, type AuthInfo, type CallToolResult, type McpHttpHandler,
   type ServerContext,
 } from '@modelcontextprotocol/server';
-import type { LineageCatalog } from '../shared/lineage';
+import type { LineageCatalog } from '../../contract/lineage';
 import { agentInputSchema } from './arguments';
 import { anonymousCaller, callerFromAuthInfo, callerToAuthInfo, type CallerIdentity } from './caller';
 import type { McpServerDeps, ServedPosition } from './context';

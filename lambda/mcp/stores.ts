@@ -1,6 +1,6 @@
-// Reads of stored rows in the contract format (lambda/shared/stored-record.ts), each under a timeout.
-import { CACHE_FIELDS, cacheKey, documentId, Provenance, StoredRecord } from '../shared/stored-record';
-import type { ViewConfig } from '../shared/view-config';
+// Reads of stored rows in the contract format (contract/stored-record.ts), each under a timeout.
+import { CACHE_FIELDS, cacheKey, documentId, Provenance, StoredRecord } from '../../contract/stored-record';
+import type { ViewConfig } from '../../contract/view-config';
 import type { McpServerDeps, ServedPosition } from './context';
 import { ToolInputError, withTimeout } from './errors';
 import { freshness, type Freshness } from './schemas';

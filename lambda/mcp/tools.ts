@@ -1,8 +1,8 @@
 // The tool set generated from the declared views: lookups, search, aggregations, the catalog, lineage and the decision audit.
 import { z } from 'zod';
-import type { LineageCatalog, LineageNode, LineageViewEntry } from '../shared/lineage';
-import { traceView } from '../shared/lineage-graph';
-import type { SearchVectorConfig, ViewConfig } from '../shared/view-config';
+import type { LineageCatalog, LineageNode, LineageViewEntry } from '../../contract/lineage';
+import { traceView } from '../../contract/lineage-graph';
+import type { SearchVectorConfig, ViewConfig } from '../../contract/view-config';
 import { describeIssues } from './arguments';
 import type { CallerIdentity } from './caller';
 import type { McpServerDeps, QueryEmbedder, ServedPosition } from './context';
@@ -15,7 +15,7 @@ import {
   answerFreshness, answerFreshnessSchema, freshness, freshnessSchema, keySchema, LIMITS, provenanceInputSchema, provenanceSchema, rowSchema,
   servedRowSchema, staleWarning, toolName, type Freshness,
 } from './schemas';
-import { viewToolNames } from './tool-names';
+import { viewToolNames } from '../../contract/tool-names';
 import { positionOf, readCacheRecord, readSearchRecord, servedRow, splitDocument, timeoutOf } from './stores';
 
 /** What a tool returns before the server wraps it into a CallToolResult. */
@@ -329,7 +329,7 @@ function describeView(view: ViewConfig, entry: LineageViewEntry | undefined, wit
 
 const nodeSchema = z.object({ kind: z.string(), id: z.string(), name: z.string(), details: z.record(z.string(), z.string()).optional() });
 
-/** Catalog nodes upstream of the view's store, source first: the catalog's own trace (lambda/shared/lineage-graph.ts), which follows a shared sink back through this view's topic only. */
+/** Catalog nodes upstream of the view's store, source first: the catalog's own trace (contract/lineage-graph.ts), which follows a shared sink back through this view's topic only. */
 function upstreamNodes(catalog: LineageCatalog | undefined, view: string): LineageNode[] {
   return (catalog && traceView(catalog, view)?.upstream) || [];
 }

@@ -9,9 +9,9 @@ import {
   bootstrapPostgres, cleanupPostgres, dropPostgresHeartbeatTable, dropPostgresPublication, dropPostgresReplicationUser,
   dropPostgresSlot, PostgresBootstrapConfig,
 } from './postgres';
-import { BootstrapAttributes, BootstrapError, BootstrapProperties, Credentials } from './types';
+import { BootstrapAttributes, BootstrapError, BootstrapProperties, Credentials } from '../../contract/replication-bootstrap';
 
-export * from './types';
+export * from '../../contract/replication-bootstrap';
 
 /** TLS for the database connection: verify the server against `ca` (PEM), or `false` for plain TCP (local tests only). */
 export type TlsSetting = { readonly ca: string } | false;

@@ -1,7 +1,7 @@
 // MySQL side of the replication bootstrap: binlog checks, replication user and grants, binlog retention, heartbeat table, cleanup.
 import * as crypto from 'crypto';
 import type { Connection } from 'mysql2/promise';
-import { BootstrapError, Credentials, splitQualified } from './types';
+import { BootstrapError, Credentials, splitQualified } from '../../contract/replication-bootstrap';
 
 /** Everything the bootstrap sets up in one MySQL server. */
 export interface MysqlBootstrapConfig {

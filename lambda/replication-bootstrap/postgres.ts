@@ -1,7 +1,7 @@
 // PostgreSQL side of the replication bootstrap: checks, replication user and grants, heartbeat table, publication, cleanup.
 import * as crypto from 'crypto';
 import type { Client } from 'pg';
-import { BootstrapError, Credentials, splitQualified } from './types';
+import { BootstrapError, Credentials, splitQualified } from '../../contract/replication-bootstrap';
 
 /** `COMMENT ON ROLE` of the replication roles the bootstrap creates: only a role carrying it is ever changed or dropped. */
 export const REPLICATION_ROLE_MARKER = 'cdk-agent-data-stack replication user (created and managed by the replication bootstrap)';

@@ -1,6 +1,6 @@
 // Deploy-time operations on an OpenSearch domain: create or update a view's index behind its alias, and map IAM roles to FGAC roles.
 import type { Client } from '@opensearch-project/opensearch';
-import { mappingConflict, type FieldMapping } from '../shared/search-mapping';
+import { mappingConflict, type FieldMapping } from '../../contract/search-mapping';
 
 export interface IndexSpec {
   /** The name clients use (an alias). */

@@ -4,11 +4,12 @@ import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
-import { CACHE_ENV } from './cache-env';
+import { CACHE_ENV, type CacheAuthMode } from '../../contract/cache-env';
+
+export type { CacheAuthMode };
 
 export { CACHE_ENV };
 
-export type CacheAuthMode = 'iam' | 'password' | 'none';
 
 export interface CacheClientSettings {
   readonly host: string;

@@ -2,8 +2,8 @@
 import { createHash } from 'crypto';
 import { Cluster, type Redis } from 'ioredis';
 import type { CacheConnection } from './cache-client';
-import { CACHE_FIELDS, cacheKey, paddedVersion, type StoredRecord } from './stored-record';
-import type { ViewConfig } from './view-config';
+import { CACHE_FIELDS, cacheKey, paddedVersion, type StoredRecord } from '../../contract/stored-record';
+import type { ViewConfig } from '../../contract/view-config';
 import { StoreUnavailableError, type RecordFailure, type WriteResult } from './write-result';
 
 /**

@@ -2,7 +2,7 @@
 import { randomUUID } from 'crypto';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { DECISION_TABLE_ENV, type DecisionInput, type DecisionRecord, type DecisionStore } from './decision-store';
+import { DECISION_TABLE_ENV, type DecisionInput, type DecisionRecord, type DecisionStore } from '../../contract/decision-store';
 
 /** Name of the index on (agentId, recordedAt); matches the DecisionAuditLog construct. */
 export const BY_AGENT_INDEX = 'byAgent';

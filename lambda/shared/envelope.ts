@@ -1,7 +1,7 @@
 // Decoding of MSK event records (Debezium change events and Flink upsert-kafka records) into StoredRecords with provenance and a total-order version.
-import type { ViewConfig, ViewFieldType } from './view-config';
-import type { Provenance, SourcePosition, StoredRecord } from './stored-record';
-import { normalizeTimestamp } from './timestamps';
+import type { ViewConfig, ViewFieldType } from '../../contract/view-config';
+import type { Provenance, SourcePosition, StoredRecord } from '../../contract/stored-record';
+import { normalizeTimestamp } from '../../contract/timestamps';
 
 /** One record as the Lambda MSK event source delivers it (key and value are base64; either may be absent). */
 export interface MskEventRecord {

@@ -1,7 +1,7 @@
 // Loads the lineage catalog the governance layer stored (SSM parameters named in AGENT_LINEAGE_CATALOG), verifies its digest, and caches it per container.
 import { createHash } from 'crypto';
 import { GetParametersCommand, SSMClient } from '@aws-sdk/client-ssm';
-import { LINEAGE_CATALOG_ENV, type LineageCatalog } from './lineage';
+import { LINEAGE_CATALOG_ENV, type LineageCatalog } from '../../contract/lineage';
 
 export interface CatalogLocation {
   readonly parameterNames: string[];

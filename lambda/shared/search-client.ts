@@ -3,7 +3,7 @@ import { Client } from '@opensearch-project/opensearch';
 import { AwsSigv4Signer } from '@opensearch-project/opensearch/aws-v3';
 import { defaultProvider } from '@aws-sdk/credential-provider-node';
 
-import { SEARCH_ENV } from './search-env';
+import { SEARCH_ENV } from '../../contract/search-env';
 
 export { SEARCH_ENV };
 

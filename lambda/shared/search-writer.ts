@@ -1,9 +1,9 @@
 // Writes a batch of stored records to a search view's index with `_bulk` and external versions, so replays and reordering never roll a document back.
 import type { Client } from '@opensearch-project/opensearch';
-import type { ViewConfig } from './view-config';
-import { documentId, type StoredRecord } from './stored-record';
+import type { ViewConfig } from '../../contract/view-config';
+import { documentId, type StoredRecord } from '../../contract/stored-record';
 import { StoreUnavailableError, type RecordFailure, type WriteResult } from './write-result';
-import { PROVENANCE_FIELD } from './search-mapping';
+import { PROVENANCE_FIELD } from '../../contract/search-mapping';
 import { embeddingProviderFor, embeddingText, EmbeddingError, type EmbeddingProvider } from './embeddings';
 
 /** Largest external version OpenSearch accepts (a Java long). */

@@ -1,5 +1,5 @@
 // What a store writer reports for one batch: the sink handler turns `failed` into dead-letter records and metrics.
-import type { StoredRecord } from './stored-record';
+import type { StoredRecord } from '../../contract/stored-record';
 
 export interface RecordFailure {
   readonly record: StoredRecord;

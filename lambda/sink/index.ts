@@ -1,7 +1,7 @@
 // Sink Lambda: MSK batches -> per-view store writes (cache or search), dead letters to S3 or SQS, EMF metrics and structured logs.
 import type { CacheClient } from '../shared/cache-client';
 import type { MskEvent } from '../shared/envelope';
-import { parseViewsEnv, VIEWS_ENV, type ViewConfig } from '../shared/view-config';
+import { parseViewsEnv, VIEWS_ENV, type ViewConfig } from '../../contract/view-config';
 import { S3DeadLetterSink, sdk, SqsDeadLetterSink, type DeadLetterSink } from './dead-letter';
 import { PowertoolsSinkMetrics } from './metrics';
 import { checkWriters, processBatch, type BatchSummary, type SinkDependencies } from './process';

@@ -1,8 +1,8 @@
 // The sink's batch logic, free of Lambda globals: decode each MSK record for every view its topic feeds, write per view, dead-letter what cannot be written, report metrics.
 import { decodeRecord, DecodeError, eventRecords, heartbeatSourceTsMs, type MskEvent, type MskEventRecord } from '../shared/envelope';
-import { SINK_METRIC_NAMES, type SinkCountMetric } from '../shared/metric-names';
-import type { StoredRecord } from '../shared/stored-record';
-import type { ViewConfig } from '../shared/view-config';
+import { SINK_METRIC_NAMES, type SinkCountMetric } from '../../contract/metric-names';
+import type { StoredRecord } from '../../contract/stored-record';
+import type { ViewConfig } from '../../contract/view-config';
 import type { WriteResult } from '../shared/write-result';
 import { deadLetterOf, type DeadLetter, type DeadLetterSink } from './dead-letter';
 

@@ -1,5 +1,5 @@
 // The search store's side of the sink router: the search writer bound to the sink's own small OpenSearch client, built from the function's environment.
-import { SEARCH_ENV } from '../shared/search-env';
+import { SEARCH_ENV } from '../../contract/search-env';
 import { writeSearchBatch } from '../shared/search-writer';
 import type { BatchWriter } from './process';
 import { asWriterClient, createSinkSearchClient, type SinkSearchClient } from './search-http';

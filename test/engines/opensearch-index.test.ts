@@ -7,9 +7,9 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { defineExampleApp } from '../../bin/example';
 import { onEvent } from '../../lambda/search-index/index';
 import { searchDocument, writeSearchBatch } from '../../lambda/shared/search-writer';
-import { viewIndexSettings, viewMappings } from '../../lambda/shared/search-mapping';
-import type { StoredRecord } from '../../lambda/shared/stored-record';
-import type { ViewConfig } from '../../lambda/shared/view-config';
+import { viewIndexSettings, viewMappings } from '../../contract/search-mapping';
+import type { StoredRecord } from '../../contract/stored-record';
+import type { ViewConfig } from '../../contract/view-config';
 import { testApp } from '../helpers/app';
 import { deployedSearchIndexes, deployedViews, DeployedSearchIndex, LocalOpenSearch, localSearchClient, startOpenSearch, CfnTemplate } from './harness';
 

@@ -13,8 +13,8 @@ import { handleHttpRequest } from '../../lambda/mcp/server';
 import { onEvent } from '../../lambda/search-index/index';
 import { HashingEmbedder } from '../../lambda/shared/embeddings';
 import { writeSearchBatch } from '../../lambda/shared/search-writer';
-import type { StoredRecord } from '../../lambda/shared/stored-record';
-import type { ViewConfig } from '../../lambda/shared/view-config';
+import type { StoredRecord } from '../../contract/stored-record';
+import type { ViewConfig } from '../../contract/view-config';
 import { testApp } from '../helpers/app';
 import { CfnTemplate, deployedSearchIndexes, deployedViews, LocalOpenSearch, localSearchClient, startOpenSearch, withLuceneVectors } from './harness';
 

@@ -7,7 +7,7 @@ import { deleteKeys, redisFromUrl } from '../../cli/dev/dev-loop';
 import type { CacheClient, CacheConnection } from '../../lambda/shared/cache-client';
 import { readCacheRecord } from '../../lambda/shared/cache-writer';
 import type { MskEvent, MskEventRecord } from '../../lambda/shared/envelope';
-import type { ViewConfig } from '../../lambda/shared/view-config';
+import type { ViewConfig } from '../../contract/view-config';
 import { cacheBatchWriter } from '../../lambda/sink/cache-route';
 import type { DeadLetter } from '../../lambda/sink/dead-letter';
 import { processBatch, type BatchWriter } from '../../lambda/sink/process';

@@ -4,7 +4,7 @@ import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@a
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { DecisionConflictError, DynamoDbDecisionStore, MAX_DECISION_BYTES, decisionStoreFromEnv } from '../../lambda/shared/decision-store-dynamodb';
-import type { DecisionInput } from '../../lambda/shared/decision-store';
+import type { DecisionInput } from '../../contract/decision-store';
 
 const ddb = mockClient(DynamoDBDocumentClient);
 const FIXED = new Date('2026-01-02T03:04:05.678Z');

@@ -5,7 +5,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { mockClient } from 'aws-sdk-client-mock';
 import { AgentLineageCatalog, AgentLineageCatalogProps, splitUtf8 } from '../../constructs/governance/lineage-catalog';
-import { buildLineageCatalog, decisionLineage, LineageDeclaration, toOpenLineage, traceView } from '../../lambda/shared/lineage-graph';
+import { buildLineageCatalog, decisionLineage, LineageDeclaration, toOpenLineage, traceView } from '../../contract/lineage-graph';
 import { loadCatalog, loadCatalogFromEnv, parseCatalogLocation, resetCatalogCache } from '../../lambda/shared/lineage-loader';
 import { testApp, testStack } from '../helpers/app';
 import { formatFindings, gateFindings } from '../helpers/gate';

@@ -15,8 +15,8 @@ import { AgentView, ViewFieldType, ViewStore } from '../../constructs/stores/vie
 import type { McpServerDeps, ToolCallEvent } from '../../lambda/mcp/context';
 import { powertoolsObserver } from '../../lambda/mcp/observability';
 import { handleHttpRequest } from '../../lambda/mcp/server';
-import { MCP_METRIC_NAMES, SINK_METRIC_NAMES } from '../../lambda/shared/metric-names';
-import { parseViewsEnv } from '../../lambda/shared/view-config';
+import { MCP_METRIC_NAMES, SINK_METRIC_NAMES } from '../../contract/metric-names';
+import { parseViewsEnv } from '../../contract/view-config';
 import { PowertoolsSinkMetrics } from '../../lambda/sink/metrics';
 import { processBatch } from '../../lambda/sink/process';
 import { testApp, testStack } from '../helpers/app';

@@ -5,7 +5,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { AgentNetwork } from '../../constructs/common/agent-network';
 import { AgentMcpServer, AgentMcpServerProps, McpAuthorization } from '../../constructs/mcp';
-import type { ViewConfig } from '../../lambda/shared/view-config';
+import type { ViewConfig } from '../../contract/view-config';
 import { testApp, testStack } from '../helpers/app';
 import { formatFindings, gateFindings } from '../helpers/gate';
 import { DecisionAuditLog } from '../../constructs/governance';

@@ -4,7 +4,7 @@ import { randomBytes } from 'crypto';
 import { Redis } from 'ioredis';
 import { readerAccessString } from '../../constructs/stores/agent-cache';
 import { createCacheClient, type CacheClient } from '../../lambda/shared/cache-client';
-import { CACHE_FIELDS, cacheKey, paddedVersion } from '../../lambda/shared/stored-record';
+import { CACHE_FIELDS, cacheKey, paddedVersion } from '../../contract/stored-record';
 import type { McpServerDeps } from '../../lambda/mcp/context';
 import { functionUrlHandler, startLocalServer, type LocalServer } from '../../lambda/mcp/http-adapter';
 import { handleHttpRequest } from '../../lambda/mcp/server';

@@ -5,8 +5,8 @@ import { Client as LegacyClient } from '@modelcontextprotocol/sdk/client/index.j
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { Client as OpenSearchClient } from '@opensearch-project/opensearch';
 import { Redis } from 'ioredis';
-import { CACHE_FIELDS, cacheKey, paddedVersion, StoredRecord } from '../../lambda/shared/stored-record';
-import type { ViewConfig } from '../../lambda/shared/view-config';
+import { CACHE_FIELDS, cacheKey, paddedVersion, StoredRecord } from '../../contract/stored-record';
+import type { ViewConfig } from '../../contract/view-config';
 import type { McpServerDeps, SearchReader, ToolCallEvent } from '../../lambda/mcp/context';
 import { functionUrlHandler, LocalServer, startLocalServer } from '../../lambda/mcp/http-adapter';
 import { handleHttpRequest } from '../../lambda/mcp/server';

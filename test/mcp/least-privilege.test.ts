@@ -8,7 +8,7 @@ import { DecisionAuditLog, DECISION_MUTATE_ACTIONS } from '../../constructs/gove
 import { AgentMcpServer, AgentMcpServerProps } from '../../constructs/mcp';
 import { AgentCache, APP_ACCESS_STRING, CacheAuthentication, readerAccessString } from '../../constructs/stores/agent-cache';
 import { AgentView, ViewFieldType, ViewStore } from '../../constructs/stores/view';
-import type { ViewConfig } from '../../lambda/shared/view-config';
+import type { ViewConfig } from '../../contract/view-config';
 import { testApp, testStack } from '../helpers/app';
 import { formatFindings, gateFindings } from '../helpers/gate';
 import { testViews } from './support';

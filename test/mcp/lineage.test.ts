@@ -1,9 +1,9 @@
-// describe_source and get_lineage report a view's upstream through the one lineage implementation (lambda/shared/lineage-graph.ts):
+// describe_source and get_lineage report a view's upstream through the one lineage implementation (contract/lineage-graph.ts):
 // two search views on one sink share the sink node, and neither may report the other's topic or table.
-import { buildLineageCatalog, traceView } from '../../lambda/shared/lineage-graph';
+import { buildLineageCatalog, traceView } from '../../contract/lineage-graph';
 import type { McpServerDeps, SearchReader } from '../../lambda/mcp/context';
 import { handleHttpRequest } from '../../lambda/mcp/server';
-import type { ViewConfig } from '../../lambda/shared/view-config';
+import type { ViewConfig } from '../../contract/view-config';
 import { NOW_MS } from './support';
 
 function searchView(name: string, table: string): ViewConfig {

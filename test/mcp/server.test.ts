@@ -1,7 +1,7 @@
 // The MCP handler end to end: the SDK Client over Streamable HTTP -> local function-URL adapter -> handler -> real Redis and a recording OpenSearch stand-in.
 import { NOW_MS } from './support';
 import { COMMIT, errorText, Harness, startHarness } from './harness';
-import { allToolNames } from '../../lambda/mcp/tool-names';
+import { allToolNames } from '../../contract/tool-names';
 
 let h: Harness;
 let decisions: Harness['decisions'];

@@ -2,11 +2,11 @@
 import { randomBytes } from 'crypto';
 import * as http from 'http';
 import type { AddressInfo } from 'net';
-import type { DecisionInput, DecisionRecord, DecisionStore } from '../../lambda/shared/decision-store';
-import type { LineageCatalog } from '../../lambda/shared/lineage';
-import { buildLineageCatalog } from '../../lambda/shared/lineage-graph';
-import { documentId, Provenance, StoredRecord } from '../../lambda/shared/stored-record';
-import type { ViewConfig } from '../../lambda/shared/view-config';
+import type { DecisionInput, DecisionRecord, DecisionStore } from '../../contract/decision-store';
+import type { LineageCatalog } from '../../contract/lineage';
+import { buildLineageCatalog } from '../../contract/lineage-graph';
+import { documentId, Provenance, StoredRecord } from '../../contract/stored-record';
+import type { ViewConfig } from '../../contract/view-config';
 
 export class InMemoryDecisionStore implements DecisionStore {
   readonly records = new Map<string, DecisionRecord>();
@@ -78,7 +78,7 @@ export function record(view: string, table: string, key: Record<string, unknown>
   return { view, row, provenance: provenance(table, key, commitTimeMs, version, row ? 'u' : 'd') };
 }
 
-/** The catalog AgentLineageCatalog builds for the customers view (the one implementation, lambda/shared/lineage-graph.ts). */
+/** The catalog AgentLineageCatalog builds for the customers view (the one implementation, contract/lineage-graph.ts). */
 export const catalog: LineageCatalog = buildLineageCatalog({
   namespace: 'TestStack',
   sources: [{ engine: 'postgres', tables: ['public.customers'], connectorName: 'agentdata', topicPrefix: 'agentdata' }],

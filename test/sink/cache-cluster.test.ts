@@ -7,7 +7,7 @@ import { Cluster } from 'ioredis';
 import { createCacheClient } from '../../lambda/shared/cache-client';
 import { APPLY_ROW_SHA, readCacheRecord, writeCacheBatch } from '../../lambda/shared/cache-writer';
 import { decodeRecord } from '../../lambda/shared/envelope';
-import type { StoredRecord } from '../../lambda/shared/stored-record';
+import type { StoredRecord } from '../../contract/stored-record';
 import { fixtureRecords, freePort, productsView, uniquePrefix } from './helpers';
 
 const procs: ChildProcess[] = [];

@@ -2,8 +2,8 @@
 import { Redis } from 'ioredis';
 import { decodeRecord, type MskEventRecord } from '../../lambda/shared/envelope';
 import { APPLY_ROW_SHA, readCacheRecord, writeCacheBatch } from '../../lambda/shared/cache-writer';
-import { cacheKey, CACHE_FIELDS, type StoredRecord } from '../../lambda/shared/stored-record';
-import type { ViewConfig } from '../../lambda/shared/view-config';
+import { cacheKey, CACHE_FIELDS, type StoredRecord } from '../../contract/stored-record';
+import type { ViewConfig } from '../../contract/view-config';
 import { StoreUnavailableError } from '../../lambda/shared/write-result';
 import { b64, deletePrefix, fixtureLines, fixtureRecords, PrivateRedis, productsView, REDIS_PORT, uniquePrefix } from './helpers';
 import { mulberry32 } from '../helpers/random';

@@ -1,6 +1,6 @@
 // Envelope decoding: Debezium with and without schemas, REPLICA IDENTITY DEFAULT deletes, tombstones, upsert-kafka, and versions that order positions.
 import { coerce, decodeRecord, DecodeError, kafkaVersion, mysqlVersion, postgresVersion, heartbeatSourceTsMs } from '../../lambda/shared/envelope';
-import type { ViewFieldType } from '../../lambda/shared/view-config';
+import type { ViewFieldType } from '../../contract/view-config';
 import { b64, fixtureRecords, productsView } from './helpers';
 
 const view = productsView({ keyPrefix: 'x:' });

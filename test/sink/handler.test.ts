@@ -5,7 +5,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { Redis } from 'ioredis';
 import { createCacheClient } from '../../lambda/shared/cache-client';
 import { readCacheRecord } from '../../lambda/shared/cache-writer';
-import type { ViewConfig } from '../../lambda/shared/view-config';
+import type { ViewConfig } from '../../contract/view-config';
 import { StoreUnavailableError } from '../../lambda/shared/write-result';
 import { cacheBatchWriter } from '../../lambda/sink/cache-route';
 import { S3DeadLetterSink, SqsDeadLetterSink, SQS_MAX_BODY_BYTES, type DeadLetter } from '../../lambda/sink/dead-letter';

@@ -5,7 +5,7 @@ import * as path from 'path';
 import { randomBytes } from 'crypto';
 import { Redis } from 'ioredis';
 import type { MskEventRecord, MskEvent } from '../../lambda/shared/envelope';
-import type { ViewConfig } from '../../lambda/shared/view-config';
+import type { ViewConfig } from '../../contract/view-config';
 
 export const FIXTURES = path.join(__dirname, '..', 'fixtures', 'debezium');
 export const REDIS_PORT = 6379;

@@ -7,7 +7,7 @@ import { main, replayDeadLettersCommand } from '../../cli/agent-data-stack';
 import { createCacheClient, type CacheClient } from '../../lambda/shared/cache-client';
 import { readCacheRecord } from '../../lambda/shared/cache-writer';
 import type { MskEvent } from '../../lambda/shared/envelope';
-import type { ViewConfig } from '../../lambda/shared/view-config';
+import type { ViewConfig } from '../../contract/view-config';
 import { cacheBatchWriter } from '../../lambda/sink/cache-route';
 import { S3DeadLetterSink } from '../../lambda/sink/dead-letter';
 import { processBatch, type BatchWriter } from '../../lambda/sink/process';

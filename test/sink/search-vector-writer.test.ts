@@ -2,11 +2,11 @@
 import type { Client } from '@opensearch-project/opensearch';
 import { createSearchClient } from '../../lambda/shared/search-client';
 import { writeSearchBatch } from '../../lambda/shared/search-writer';
-import { viewMappings } from '../../lambda/shared/search-mapping';
+import { viewMappings } from '../../contract/search-mapping';
 import { EmbeddingError, HashingEmbedder, type EmbeddingProvider } from '../../lambda/shared/embeddings';
-import type { StoredRecord } from '../../lambda/shared/stored-record';
+import type { StoredRecord } from '../../contract/stored-record';
 import { StoreUnavailableError } from '../../lambda/shared/write-result';
-import type { ViewConfig } from '../../lambda/shared/view-config';
+import type { ViewConfig } from '../../contract/view-config';
 import { SearchStandIn } from '../stores/search-stand-in';
 
 const DIM = 32;

@@ -3,10 +3,10 @@
 import type { Client } from '@opensearch-project/opensearch';
 import { createSearchClient } from '../../lambda/shared/search-client';
 import { searchDocument, writeSearchBatch } from '../../lambda/shared/search-writer';
-import { viewMappings } from '../../lambda/shared/search-mapping';
-import type { StoredRecord } from '../../lambda/shared/stored-record';
+import { viewMappings } from '../../contract/search-mapping';
+import type { StoredRecord } from '../../contract/stored-record';
 import { StoreUnavailableError } from '../../lambda/shared/write-result';
-import type { ViewConfig } from '../../lambda/shared/view-config';
+import type { ViewConfig } from '../../contract/view-config';
 import { SearchStandIn } from '../stores/search-stand-in';
 import { mulberry32 } from '../helpers/random';
 

@@ -1,6 +1,6 @@
 // Timestamp normalization: every encoding Debezium and Flink send for a TIMESTAMP field becomes one ISO-8601 UTC string.
 import { coerce } from '../../lambda/shared/envelope';
-import { normalizeTimestamp } from '../../lambda/shared/timestamps';
+import { normalizeTimestamp } from '../../contract/timestamps';
 import { mulberry32 } from '../helpers/random';
 
 const ISO = '2026-11-28T00:18:18.123Z';

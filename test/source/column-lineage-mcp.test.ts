@@ -1,8 +1,8 @@
 // describe_source, the MCP server's own answer, tells an agent which fields of a view are hashed or masked at the source and which never left it.
 import type { McpServerDeps, SearchReader } from '../../lambda/mcp/context';
 import { handleHttpRequest } from '../../lambda/mcp/server';
-import { buildLineageCatalog } from '../../lambda/shared/lineage-graph';
-import type { ViewConfig } from '../../lambda/shared/view-config';
+import { buildLineageCatalog } from '../../contract/lineage-graph';
+import type { ViewConfig } from '../../contract/view-config';
 import { NOW_MS } from '../mcp/support';
 
 const VIEW: ViewConfig = {

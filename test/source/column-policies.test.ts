@@ -5,7 +5,7 @@ import { AgentNetwork } from '../../constructs/common/agent-network';
 import { CdcSourceDatabase, CdcSourceDatabaseProps, SourceEngine } from '../../constructs/source';
 import { ViewFieldType, ViewStore } from '../../constructs/stores/view';
 import { AgentStreamingCluster, DebeziumConnector, DebeziumPlugin } from '../../constructs/streaming';
-import { traceView } from '../../lambda/shared/lineage-graph';
+import { traceView } from '../../contract/lineage-graph';
 import { AgentDataStack, AgentDataStackProps, ViewSource } from '../../lib/agent-data-stack';
 import { DeploymentProfile } from '../../lib/profiles';
 import { testApp, testStack } from '../helpers/app';

@@ -9,7 +9,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { AgentNetwork } from '../../constructs/common/agent-network';
 import { AgentFunction } from '../../constructs/common/agent-function';
 import { AgentSearch, AgentSearchProps } from '../../constructs/stores/agent-search';
-import type { ViewConfig } from '../../lambda/shared/view-config';
+import type { ViewConfig } from '../../contract/view-config';
 import { testApp, testStack } from '../helpers/app';
 import { formatFindings, gateFindings } from '../helpers/gate';
 

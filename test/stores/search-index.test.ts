@@ -3,8 +3,8 @@ import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import type { Client } from '@opensearch-project/opensearch';
 import { createSearchClient } from '../../lambda/shared/search-client';
 import { handler, onEvent } from '../../lambda/search-index/index';
-import { viewIndexSettings, viewMappings } from '../../lambda/shared/search-mapping';
-import type { ViewConfig } from '../../lambda/shared/view-config';
+import { viewIndexSettings, viewMappings } from '../../contract/search-mapping';
+import type { ViewConfig } from '../../contract/view-config';
 import { SearchStandIn } from './search-stand-in';
 
 const VIEW: ViewConfig = {

@@ -1,5 +1,5 @@
 // Which AWS/RDS metric and dimensions a source variant publishes, for CdcSourceDatabase's metric*() methods. Names come from the one metric-name module.
-import { AURORA_WRITER_ROLE, AWS_METRIC_DIMENSIONS, AWS_METRIC_NAMESPACES, RDS_METRIC_NAMES } from '../../../lambda/shared/metric-names';
+import { AURORA_WRITER_ROLE, AWS_METRIC_DIMENSIONS, AWS_METRIC_NAMESPACES, RDS_METRIC_NAMES } from '../../../contract/metric-names';
 
 export const RDS_METRIC_NAMESPACE = AWS_METRIC_NAMESPACES.rds;
 

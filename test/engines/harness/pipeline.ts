@@ -13,7 +13,7 @@ import { Client } from 'pg';
 import { defineExampleApp } from '../../../bin/example';
 import { startLocalPostgres, type LocalPostgres } from '../../../cli/dev/embedded-postgres';
 import { onEvent, type BootstrapProperties } from '../../../lambda/replication-bootstrap';
-import type { ViewConfig } from '../../../lambda/shared/view-config';
+import type { ViewConfig } from '../../../contract/view-config';
 import { testApp } from '../../helpers/app';
 import { startConnect, type LocalConnect } from './connect';
 import { createTopics, kafkaClasspathDir, startKafka, type LocalKafka } from './kafka';

@@ -1,8 +1,8 @@
 // Reads what a synthesized stack deploys to MSK Connect (connector, worker configuration, plugin sources, topics, bootstrap, views)
 // and maps only its MSK- and RDS-specific references to the local engines, by explicit rules that each say what they change.
 import type { ArtifactSourceSpec } from '../../../lambda/artifact-builder/build';
-import type { BootstrapProperties } from '../../../lambda/replication-bootstrap/types';
-import type { ViewConfig } from '../../../lambda/shared/view-config';
+import type { BootstrapProperties } from '../../../contract/replication-bootstrap';
+import type { ViewConfig } from '../../../contract/view-config';
 import type { TopicSpec } from './kafka';
 
 export type CfnTemplate = { Resources: Record<string, { Type: string; Properties?: Record<string, any> }> };

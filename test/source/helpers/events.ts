@@ -2,7 +2,7 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
-import type { BootstrapProperties } from '../../../lambda/replication-bootstrap/types';
+import type { BootstrapProperties } from '../../../contract/replication-bootstrap';
 
 export const ADMIN_SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:admin-AbCdEf';
 export const REPLICATION_SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:replication-AbCdEf';

@@ -16,3 +16,6 @@ export const CACHE_ENV = {
   /** Secrets Manager ARN of the RBAC user's password (password auth). */
   secretArn: 'AGENT_CACHE_SECRET_ARN',
 } as const;
+
+/** How a cache client authenticates: an IAM token, an RBAC password from Secrets Manager, or nothing (local servers only). */
+export type CacheAuthMode = 'iam' | 'password' | 'none';

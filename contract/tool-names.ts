@@ -1,6 +1,6 @@
 // Tool names the MCP server offers for a set of views: dependency-free, so the construct can name per-tool metrics at synth.
-import { RECORD_DECISION_TOOL } from '../shared/metric-names';
-import type { ViewConfig, ViewFieldType } from '../shared/view-config';
+import { RECORD_DECISION_TOOL } from './metric-names';
+import type { ViewConfig, ViewFieldType } from './view-config';
 
 /** Field types a `<view>_aggregate` can use; a search view with none of them gets no aggregate tool. */
 export const AGGREGATABLE_TYPES: readonly ViewFieldType[] = ['keyword', 'string', 'integer', 'boolean', 'timestamp', 'number'];
