@@ -47,6 +47,27 @@ export interface SearchViewConfig {
   readonly vector?: SearchVectorConfig;
 }
 
+/** An IAM principal (SigV4 caller) and the row scope value it reads. */
+export interface RowScopePrincipalConfig {
+  /** An IAM role ARN (matches every session of the role) or the exact caller ARN the function URL reports. */
+  readonly arn: string;
+  /** The value of the scope field this principal's rows carry. */
+  readonly value: string;
+}
+
+/**
+ * Which rows of a view a caller may read: those whose `field` equals the caller's scope value, taken from what the
+ * endpoint authenticated (a JWT claim, or the IAM principal), never from tool arguments.
+ */
+export interface RowScopeConfig {
+  /** The view field holding each row's scope value (e.g. a tenant id). */
+  readonly field: string;
+  /** JWT callers: the claim holding the caller's scope value (e.g. `custom:tenant`). Absent: JWT callers have no scope value. */
+  readonly claim?: string;
+  /** SigV4 callers: each principal's scope value. Absent or unlisted: IAM callers have no scope value. */
+  readonly iamPrincipals?: readonly RowScopePrincipalConfig[];
+}
+
 export interface ViewConfig {
   /** snake_case; tool names are derived from it (`<name>_lookup`). */
   readonly name: string;
@@ -73,6 +94,8 @@ export interface ViewConfig {
    * answer, with how stale. Absent means no bound: answers state their age only.
    */
   readonly maxStalenessMs?: number;
+  /** Rows each caller may read; absent means every caller reads every row. */
+  readonly rowScope?: RowScopeConfig;
 }
 
 /** Environment variable carrying `JSON.stringify(ViewConfig[])` to the sink and MCP functions. */

@@ -14,6 +14,11 @@ export interface CallerIdentity {
   readonly clientId?: string;
   /** JWT: the token's scopes. */
   readonly scopes?: string[];
+  /**
+   * JWT: the token's top-level string and number claims as strings (row scopes read their value from one). Not recorded in
+   * the decision audit.
+   */
+  readonly claims?: Readonly<Record<string, string>>;
 }
 
 export function anonymousCaller(): CallerIdentity {
@@ -43,9 +48,19 @@ export function callerFromEvent(event: FunctionUrlEvent): CallerIdentity {
       principal: `${typeof claims.iss === 'string' ? claims.iss : ''}#${claims.sub}`,
       ...(clientId ? { clientId } : {}),
       ...(scopes?.length ? { scopes } : {}),
+      claims: scalarClaims(claims),
     };
   }
   return anonymousCaller();
+}
+
+/** Claims with a string or finite number value; objects and arrays have no single value a row scope could match. */
+function scalarClaims(claims: Record<string, unknown>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(claims)) {
+    if (typeof value === 'string' || (typeof value === 'number' && Number.isFinite(value))) out[name] = String(value);
+  }
+  return out;
 }
 
 const CALLER_KEY = 'agentDataStackCaller';

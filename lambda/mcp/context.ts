@@ -67,6 +67,16 @@ export interface StoreTimeouts {
   readonly embeddingsMs?: number;
 }
 
+/** Bounds on the work one call may do, beyond the input limits of the tool schemas (see docs/mcp.md, Bounded work). */
+export interface McpBounds {
+  /** Bytes of row JSON one answer carries before it is cut with `truncated: true` and a `nextCursor`. @default 524288 */
+  readonly maxResultBytes?: number;
+  /** `<view>_similar` query embeddings kept per container. @default 256 */
+  readonly embeddingCacheEntries?: number;
+  /** Milliseconds a query embedding is reused. @default 300000 */
+  readonly embeddingCacheTtlMs?: number;
+}
+
 export interface McpServerDeps {
   readonly views: readonly ViewConfig[];
   /** Required when a cache view is declared. */
@@ -85,6 +95,7 @@ export interface McpServerDeps {
    */
   readonly embeddings?: QueryEmbedder | ((vector: SearchVectorConfig) => QueryEmbedder);
   readonly timeouts?: StoreTimeouts;
+  readonly bounds?: McpBounds;
   readonly observer?: ToolCallObserver;
   /** @default 'cdk-agent-data-stack' */
   readonly serverName?: string;

@@ -8,6 +8,18 @@ export class ToolInputError extends Error {
   }
 }
 
+/**
+ * A refusal the agent can act on, with a stable machine-readable code as the first word of the message
+ * (`row_scope_missing: ...`, `cursor_invalid: ...`, `too_many_buckets: ...`). The SDK clients validate any structured
+ * content against the tool's output schema even on errors, so the code travels in the text.
+ */
+export class ToolRefusal extends ToolInputError {
+  constructor(readonly code: string, message: string) {
+    super(`${code}: ${message}`);
+    this.name = 'ToolRefusal';
+  }
+}
+
 /** A store call that did not answer in time. */
 export class StoreTimeoutError extends Error {
   constructor(readonly store: string, readonly timeoutMs: number) {

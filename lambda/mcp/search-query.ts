@@ -1,6 +1,7 @@
 // Builds OpenSearch request bodies from validated tool arguments: only declared fields, no agent-supplied DSL or query syntax.
 import { z } from 'zod';
 import type { SearchVectorConfig, ViewConfig, ViewFieldConfig } from '../../contract/view-config';
+import { MAX_CURSOR_LENGTH } from './cursor';
 import { EXACT_TYPES, fieldValueSchema, LIMITS, NUMERIC_TYPES, RANGE_TYPES, TEXT_TYPES } from './schemas';
 
 const PROVENANCE_FIELD = '_provenance';
@@ -84,11 +85,14 @@ export interface Criteria {
   timeRange?: { from?: unknown; to?: unknown };
 }
 
-/** A bool query from validated criteria; field names are checked again against the view as a second line of defence. */
-export function buildQuery(view: ViewConfig, c: Criteria): Record<string, unknown> {
+/**
+ * A bool query from validated criteria; field names are checked again against the view as a second line of defence. `scope`
+ * (the caller's row scope clause) is one more filter: filters are ANDed, so no criterion can widen it.
+ */
+export function buildQuery(view: ViewConfig, c: Criteria, scope?: Record<string, unknown>): Record<string, unknown> {
   const declared = new Set(view.fields.map(f => f.name));
   const must: unknown[] = [];
-  const filter: unknown[] = [];
+  const filter: unknown[] = scope ? [scope] : [];
   const text = textFields(view);
   if (c.text !== undefined && text.length > 0) {
     // multi_match analyses the text as words: operators, wildcards and field syntax have no meaning here.
@@ -134,6 +138,8 @@ export function searchInputShape(view: ViewConfig): Record<string, z.ZodType> {
   }
   shape.size = z.number().int().min(1).max(LIMITS.maxSearchSize).default(10).describe(`Rows to return (1-${LIMITS.maxSearchSize})`);
   shape.from = z.number().int().min(0).max(LIMITS.maxSearchWindow - 1).default(0).describe('Rows to skip, for paging');
+  shape.cursor = z.string().min(1).max(MAX_CURSOR_LENGTH).optional()
+    .describe('The nextCursor of the previous answer, to get the next page (same other arguments; leave from out)');
   return shape;
 }
 
@@ -141,12 +147,13 @@ export interface SearchArgs extends Criteria {
   sort?: { field: string; order: 'asc' | 'desc' }[];
   size: number;
   from: number;
+  cursor?: string;
 }
 
-export function buildSearchBody(view: ViewConfig, args: SearchArgs, timeoutMs: number): Record<string, unknown> {
+export function buildSearchBody(view: ViewConfig, args: SearchArgs, timeoutMs: number, scope?: Record<string, unknown>): Record<string, unknown> {
   const size = Math.min(Math.max(1, args.size), LIMITS.maxSearchSize, LIMITS.maxSearchWindow - args.from);
   const body: Record<string, unknown> = {
-    query: buildQuery(view, args),
+    query: buildQuery(view, args, scope),
     size,
     from: args.from,
     timeout: `${timeoutMs}ms`,
@@ -198,7 +205,9 @@ export type AggregationArgs =
 /** At most this many date-histogram buckets are returned; the answer says when more existed. */
 export const MAX_HISTOGRAM_BUCKETS = 500;
 
-export function buildAggregateBody(view: ViewConfig, criteria: Criteria, agg: AggregationArgs, timeoutMs: number): Record<string, unknown> {
+export function buildAggregateBody(
+  view: ViewConfig, criteria: Criteria, agg: AggregationArgs, timeoutMs: number, scope?: Record<string, unknown>,
+): Record<string, unknown> {
   let result: Record<string, unknown>;
   switch (agg.type) {
     case 'terms':
@@ -207,7 +216,12 @@ export function buildAggregateBody(view: ViewConfig, criteria: Criteria, agg: Ag
       break;
     case 'date_histogram':
       assertDeclared(new Set(timestampFields(view)), agg.field);
-      result = { date_histogram: { field: agg.field, calendar_interval: agg.interval, min_doc_count: 1 } };
+      // bucket_sort without a sort keeps the first buckets in key order: the domain returns at most one more than is served,
+      // which is how the answer knows it was cut. Empty buckets are never created (min_doc_count 1).
+      result = {
+        date_histogram: { field: agg.field, calendar_interval: agg.interval, min_doc_count: 1 },
+        aggs: { bounded: { bucket_sort: { size: MAX_HISTOGRAM_BUCKETS + 1 } } },
+      };
       break;
     case 'stats':
       assertDeclared(new Set(numericFields(view)), agg.field);
@@ -215,7 +229,7 @@ export function buildAggregateBody(view: ViewConfig, criteria: Criteria, agg: Ag
       break;
   }
   return {
-    query: buildQuery(view, criteria),
+    query: buildQuery(view, criteria, scope),
     size: 0,
     timeout: `${timeoutMs}ms`,
     track_total_hits: true,
@@ -227,10 +241,43 @@ export function buildAggregateBody(view: ViewConfig, criteria: Criteria, agg: Ag
   };
 }
 
+/** Milliseconds of each calendar interval (months, quarters and years at their shortest, so estimates err high). */
+const INTERVAL_MS: Record<(typeof DATE_INTERVALS)[number], number> = {
+  minute: 60_000, hour: 3_600_000, day: 86_400_000, week: 604_800_000, month: 28 * 86_400_000, quarter: 89 * 86_400_000, year: 365 * 86_400_000,
+};
+
+function epochMs(v: unknown): number | undefined {
+  if (typeof v === 'number') return v;
+  if (typeof v === 'string') {
+    const ms = Date.parse(/^\d{4}-\d{2}-\d{2}$/.test(v) ? `${v}T00:00:00Z` : v);
+    return Number.isNaN(ms) ? undefined : ms;
+  }
+  return undefined;
+}
+
+/**
+ * How many buckets a date histogram can produce when the criteria bound its field on both sides (the time range for the view's
+ * time field, else a range on the field); undefined when unbounded. With it a call is refused before it reaches the domain.
+ */
+export function histogramEstimate(view: ViewConfig, criteria: Criteria, field: string, interval: (typeof DATE_INTERVALS)[number]): number | undefined {
+  const r = criteria.ranges?.[field];
+  const t = field === view.search?.timeField ? criteria.timeRange : undefined;
+  const from = epochMs(t?.from ?? r?.gte ?? r?.gt);
+  const to = epochMs(t?.to ?? r?.lte ?? r?.lt);
+  if (from === undefined || to === undefined || to < from) return undefined;
+  return Math.floor((to - from) / INTERVAL_MS[interval]) + 1;
+}
+
+/** The finest interval whose histogram over the same span fits within the bucket cap. */
+export function finestFittingInterval(spanBuckets: number, interval: (typeof DATE_INTERVALS)[number]): (typeof DATE_INTERVALS)[number] | undefined {
+  const spanMs = (spanBuckets - 1) * INTERVAL_MS[interval];
+  return DATE_INTERVALS.find(i => Math.floor(spanMs / INTERVAL_MS[i]) + 1 <= MAX_HISTOGRAM_BUCKETS);
+}
+
 /** Newest and oldest source commit among documents of a view (describe_source). */
-export function buildFreshnessBody(timeoutMs: number): Record<string, unknown> {
+export function buildFreshnessBody(timeoutMs: number, scope?: Record<string, unknown>): Record<string, unknown> {
   return {
-    query: { match_all: {} },
+    query: scope ? { bool: { filter: [scope] } } : { match_all: {} },
     size: 0,
     timeout: `${timeoutMs}ms`,
     track_total_hits: true,
@@ -257,9 +304,11 @@ export function similarInputShape(view: ViewConfig): Record<string, z.ZodType> {
  * A k-NN query with the structured criteria as an efficient filter (the filter is applied during the graph search,
  * so `k` results come back whenever `k` matching rows exist). Only a vector the server computed enters the body.
  */
-export function buildSimilarBody(view: ViewConfig, vector: SearchVectorConfig, embedding: number[], k: number, criteria: Criteria, timeoutMs: number): Record<string, unknown> {
+export function buildSimilarBody(
+  view: ViewConfig, vector: SearchVectorConfig, embedding: number[], k: number, criteria: Criteria, timeoutMs: number, scope?: Record<string, unknown>,
+): Record<string, unknown> {
   const bounded = Math.min(Math.max(1, k), MAX_SIMILAR_K);
-  const filter = buildQuery(view, { ...criteria, text: undefined });
+  const filter = buildQuery(view, { ...criteria, text: undefined }, scope);
   const knn: Record<string, unknown> = { vector: embedding, k: bounded };
   if (!('match_all' in filter)) knn.filter = filter;
   return {

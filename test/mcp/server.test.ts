@@ -188,7 +188,9 @@ describe('search and aggregation', () => {
     opensearch.aggregations = { result: { buckets: [{ key: 1764115200000, key_as_string: '2026-11-26T00:00:00.000Z', doc_count: 1 }] } };
     const hist = await call('tickets_aggregate', { aggregation: { type: 'date_histogram', field: 'created_at', interval: 'day' } });
     expect(hist.structuredContent.buckets).toEqual([{ key: 1764115200000, keyAsString: '2026-11-26T00:00:00.000Z', count: 1 }]);
-    expect(opensearch.requests[1].body.aggs.result).toEqual({ date_histogram: { field: 'created_at', calendar_interval: 'day', min_doc_count: 1 } });
+    expect(opensearch.requests[1].body.aggs.result).toEqual({
+      date_histogram: { field: 'created_at', calendar_interval: 'day', min_doc_count: 1 }, aggs: { bounded: { bucket_sort: { size: 501 } } },
+    });
 
     opensearch.aggregations = { result: { count: 2, min: 0, max: 19.5, avg: 9.75, sum: 19.5 } };
     const stats = await call('tickets_aggregate', { aggregation: { type: 'stats', field: 'amount' } });
