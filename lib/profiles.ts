@@ -8,6 +8,7 @@ import { AgentCacheProps } from '../constructs/stores/agent-cache';
 import { AgentSearchProps, SearchViewIndexOptions } from '../constructs/stores/agent-search';
 import { AgentStreamingClusterProps, KafkaVersion } from '../constructs/streaming/cluster';
 import { DecisionAuditLogProps } from '../constructs/governance/decision-audit-log';
+import type { AgentMcpServerProps } from '../constructs/mcp/agent-mcp-server';
 
 /** How big, how available and how disposable the stack is. Every profile default can be overridden per construct. */
 export class DeploymentProfile {
@@ -46,7 +47,14 @@ export interface ProfileDefaults {
   readonly search: Partial<AgentSearchProps>;
   readonly searchIndex: SearchViewIndexOptions;
   readonly decisions: DecisionAuditLogProps;
+  readonly mcp: Partial<AgentMcpServerProps>;
 }
+
+/**
+ * Reserved concurrency of a production MCP function: about 1,000 calls a second at 50 ms each, while an agent loop cannot take
+ * the account's other functions' concurrency or open more than 50 connections per store.
+ */
+export const PRODUCTION_MCP_RESERVED_CONCURRENCY = 50;
 
 /** What the defaults depend on besides the profile. */
 export interface ProfileContext {
@@ -89,6 +97,7 @@ export function profileDefaults(profile: DeploymentProfile, context: ProfileCont
       search: { dataNodes: Math.min(3, Math.max(azs, 1)), availabilityZoneCount: Math.min(3, Math.max(azs, 1)), dedicatedMasterNodes: 3 },
       searchIndex: {},
       decisions: {},
+      mcp: { reservedConcurrentExecutions: PRODUCTION_MCP_RESERVED_CONCURRENCY },
     };
   }
   return {
@@ -114,5 +123,7 @@ export function profileDefaults(profile: DeploymentProfile, context: ProfileCont
     },
     searchIndex: { removalPolicy: RemovalPolicy.DESTROY },
     decisions: { removalPolicy: RemovalPolicy.DESTROY, deletionProtection: false },
+    // No reservation: Lambda refuses one that leaves less than 100 unreserved, and new accounts often have a lower total limit.
+    mcp: {},
   };
 }

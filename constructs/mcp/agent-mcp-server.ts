@@ -20,6 +20,7 @@ import { readerAccessString } from '../stores/agent-cache';
 import type { IAgentCache, IAgentSearch, ICacheUser } from '../stores/refs';
 import { EMBED_QUERY_ACTIONS } from './perms';
 import { acknowledgeGrantWildcards } from './private/acknowledge-wildcards';
+import { validateRowScopes } from './private/row-scopes';
 
 /** Where the MCP server reads the lineage catalog (the governance layer implements it). */
 export interface ILineageCatalogSource {
@@ -81,7 +82,11 @@ export interface AgentMcpServerProps {
   readonly memorySize?: number;
   /** @default Duration.seconds(30) */
   readonly timeout?: Duration;
-  /** Caps concurrent executions, so an agent loop cannot exhaust the account's concurrency or the stores' connections. @default - no reserved concurrency */
+  /**
+   * Caps concurrent executions, so an agent loop cannot exhaust the account's concurrency or the stores' connections.
+   * `AgentDataStack` sets it from the deployment profile (production: 50; development: none, see docs/mcp.md).
+   * @default - no reserved concurrency
+   */
   readonly reservedConcurrentExecutions?: number;
   /** @default logs.RetentionDays.ONE_MONTH */
   readonly logRetention?: logs.RetentionDays;
@@ -327,6 +332,11 @@ function validate(props: AgentMcpServerProps): void {
     }
   }
   validateKeyPrefixes(props.views);
+  validateRowScopes(props.views, props.authorization?.kind ?? 'iam');
+  const rc = props.reservedConcurrentExecutions;
+  if (rc !== undefined && !Token.isUnresolved(rc) && (!Number.isInteger(rc) || rc < 1)) {
+    throw new Error(`AgentMcpServer: reservedConcurrentExecutions is ${rc}; it must be a whole number of at least 1 (0 would throttle every call). Omit it for no reservation.`);
+  }
   const bytes = Buffer.byteLength(JSON.stringify(props.views));
   if (bytes > MAX_VIEWS_ENV_BYTES) {
     throw new Error(`AgentMcpServer: the views take ${bytes} bytes of environment; Lambda allows 4 KB in total and the stores need some. Shorten field descriptions or split the views over several servers.`);

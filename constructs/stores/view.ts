@@ -1,6 +1,8 @@
 // Declarative views: which topic feeds a store, its key, its fields and per-store options, validated at synth and rendered as the ViewConfig the functions read.
 import { Duration, Token } from 'aws-cdk-lib';
+import type * as iam from 'aws-cdk-lib/aws-iam';
 import type { ViewConfig, ViewFieldConfig } from '../../contract/view-config';
+import { rowScopeConfig, validateRowScope } from './private/row-scope';
 
 /** Column types a view may declare; sinks keep them, search mappings and MCP tool schemas derive from them. */
 export class ViewFieldType {
@@ -85,6 +87,28 @@ export interface ViewVectorOptions {
   readonly spaceType?: 'cosinesimil' | 'innerproduct' | 'l2';
 }
 
+/** A role whose sessions (SigV4 callers of the MCP endpoint) read the rows carrying `value`. */
+export interface ViewScopeRole {
+  /** The role agents assume to call the MCP function URL; every session of it matches. */
+  readonly role: iam.IRole;
+  /** The scope value its rows carry in the scope field (e.g. the tenant id). */
+  readonly value: string;
+}
+
+/**
+ * Which rows each caller of the MCP server may read: those whose `field` equals the caller's scope value, which the server
+ * takes from what the endpoint authenticated (a JWT claim, or the IAM role), never from tool arguments. A caller without a
+ * value is refused, never served every row.
+ */
+export interface ViewRowScope {
+  /** The field holding each row's scope value (a STRING, KEYWORD or INTEGER field of the view), e.g. 'tenant_id'. */
+  readonly field: string;
+  /** JWT callers (`McpAuthorization.jwt`): the claim holding the caller's value, e.g. 'custom:tenant'. @default - JWT callers have no scope value and are refused */
+  readonly claim?: string;
+  /** SigV4 callers (`McpAuthorization.iam`): the roles and the value each one reads. @default - IAM callers have no scope value and are refused */
+  readonly iamRoles?: ViewScopeRole[];
+}
+
 /** Default embedding model of vector fields. */
 export const DEFAULT_EMBEDDING_MODEL = 'amazon.titan-embed-text-v2:0';
 
@@ -120,6 +144,12 @@ export interface AgentViewProps {
    * @default - no bound: answers state their age, commit time and source position, and are never marked stale
    */
   readonly maxStaleness?: Duration;
+  /**
+   * Identity-scoped reads: each MCP caller reads only the rows whose scope field matches its identity (lookups of other rows
+   * answer not found; search, aggregate and similar filter server-side).
+   * @default - every caller of the MCP server reads every row
+   */
+  readonly rowScope?: ViewRowScope;
 }
 
 const VIEW_NAME = /^[a-z][a-z0-9_]{0,47}$/;
@@ -177,6 +207,7 @@ export class AgentView {
       sourceTable: p.sourceTable,
       ...(p.commitTimeField ? { commitTimeField: p.commitTimeField } : {}),
       ...(p.maxStaleness ? { maxStalenessMs: p.maxStaleness.toMilliseconds() } : {}),
+      ...(p.rowScope ? { rowScope: rowScopeConfig(p.rowScope) } : {}),
       ...(p.store === ViewStore.CACHE ? {
         cache: {
           keyPrefix: this.keyPrefix!,
@@ -248,6 +279,7 @@ function validate(p: AgentViewProps): void {
   if (p.maxStaleness !== undefined && !Token.isUnresolved(p.maxStaleness.toMilliseconds({ integral: false })) && p.maxStaleness.toMilliseconds({ integral: false }) < 1000) {
     throw new Error(`${where}: maxStaleness is ${p.maxStaleness.toHumanString()}; it must be at least 1 second (change events take longer than that to reach the store). E.g. Duration.minutes(5), or omit it for no bound.`);
   }
+  if (p.rowScope) validateRowScope(where, p.fields, p.rowScope);
   if (p.commitTimeField !== undefined) {
     const f = p.fields.find(x => x.name === p.commitTimeField);
     if (!f || f.type !== ViewFieldType.TIMESTAMP) {

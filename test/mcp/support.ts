@@ -100,6 +100,8 @@ export class OpenSearchStandIn {
   failNext: { status: number; body: string } | undefined;
   delayNextMs = 0;
   aggregations: Record<string, unknown> = {};
+  /** When set, `_search` keeps only documents matching the `term`/`terms` clauses of the query's filters (row-scope tests). */
+  evaluateFilters = false;
   private server?: http.Server;
   url = '';
 
@@ -144,7 +146,7 @@ export class OpenSearchStandIn {
       return doc ? send(200, { _index: index, _id: parts[2], found: true, _source: doc }) : send(404, { _index: index, _id: parts[2], found: false });
     }
     if (parts[1] === '_search') {
-      const all = [...docs.entries()];
+      const all = [...docs.entries()].filter(([, d]) => !this.evaluateFilters || matchesFilters(d, body?.query));
       const size = body?.size ?? 10;
       const from = body?.from ?? 0;
       return send(200, {
@@ -163,6 +165,26 @@ export class OpenSearchStandIn {
     this.server?.closeAllConnections();
     await new Promise<void>(r => this.server!.close(() => r()));
   }
+}
+
+/** The filter clauses of a bool query or of a k-NN query's filter. */
+function filterClauses(query: any): any[] {
+  if (!query) return [];
+  if (query.bool) return [...(query.bool.filter ?? [])];
+  if (query.knn) return Object.values(query.knn).flatMap((k: any) => filterClauses(k.filter));
+  return [];
+}
+
+/** `term` and `terms` clauses (on a field or its `.keyword` sub-field) against a document; other clauses are not evaluated. */
+function matchesFilters(doc: Record<string, unknown>, query: any): boolean {
+  return filterClauses(query).every(c => {
+    const [kind, spec] = Object.entries(c)[0] as [string, Record<string, unknown>];
+    const [path, value] = Object.entries(spec)[0];
+    const actual = String(doc[path.replace(/\.keyword$/, '')]);
+    if (kind === 'term') return actual === String(value);
+    if (kind === 'terms') return (value as unknown[]).map(String).includes(actual);
+    return true;
+  });
 }
 
 export function uniquePrefix(): string {

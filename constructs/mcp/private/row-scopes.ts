@@ -1,0 +1,31 @@
+// Synth-time checks that every row-scoped view can be read by the callers the endpoint's authorization admits.
+import { Token } from 'aws-cdk-lib';
+import type { ViewConfig } from '../../../contract/view-config';
+
+const SCOPE_TYPES = ['string', 'keyword', 'integer'];
+
+/**
+ * A row scope names a declared exact field and a source of scope values the authorization mode provides (a claim for JWT,
+ * roles for IAM); otherwise every call would be refused at runtime, which is a deployment mistake better caught here.
+ */
+export function validateRowScopes(views: readonly ViewConfig[], authorization: 'iam' | 'jwt' | 'none'): void {
+  for (const v of views) {
+    const s = v.rowScope;
+    if (!s) continue;
+    const where = `AgentMcpServer: view '${v.name}' rowScope`;
+    const field = v.fields.find(f => f.name === s.field);
+    if (!field) throw new Error(`${where}.field '${s.field}' is not among its fields [${v.fields.map(f => f.name).join(', ')}]. Name the declared field holding each row's scope value.`);
+    if (!SCOPE_TYPES.includes(field.type)) {
+      throw new Error(`${where}.field '${s.field}' has type ${field.type}; a scope field must hold an exact value (string, keyword or integer).`);
+    }
+    if (authorization === 'none') {
+      throw new Error(`${where} scopes rows to the caller's identity, but authorization is anonymous: no caller has an identity, so every call would be refused. Use McpAuthorization.iam() or McpAuthorization.jwt().`);
+    }
+    if (authorization === 'jwt' && (s.claim === undefined || (!Token.isUnresolved(s.claim) && s.claim.length === 0))) {
+      throw new Error(`${where} has no claim, but authorization is jwt: every token caller would be refused. Set rowScope.claim to the token claim holding the caller's scope value, e.g. 'custom:tenant'.`);
+    }
+    if (authorization === 'iam' && (s.iamPrincipals ?? []).length === 0) {
+      throw new Error(`${where} maps no IAM roles, but authorization is iam: every SigV4 caller would be refused. Set rowScope.iamRoles to the roles agents assume, each with its scope value.`);
+    }
+  }
+}
