@@ -10,6 +10,8 @@ import { defineExampleApp } from '../../bin/example';
 import type { CallerIdentity } from '../../lambda/mcp/caller';
 import type { McpServerDeps, SearchReader } from '../../lambda/mcp/context';
 import { functionUrlHandler, LocalServer, startLocalServer } from '../../lambda/mcp/http-adapter';
+import { scopeClause } from '../../lambda/mcp/row-scope';
+import { buildAggregateBody } from '../../lambda/mcp/search-query';
 import { handleHttpRequest } from '../../lambda/mcp/server';
 import { onEvent } from '../../lambda/search-index/index';
 import { HashingEmbedder } from '../../lambda/shared/embeddings';
@@ -23,15 +25,23 @@ const ROLE = 'arn:aws:iam::111122223333:role/customer-43-agent';
 const CALLERS: Record<string, CallerIdentity> = {
   alice: { kind: 'jwt', principal: 'https://issuer.example.com#alice', claims: { 'custom:customer': '42' } },
   bob: { kind: 'iam', principal: 'arn:aws:sts::111122223333:assumed-role/customer-43-agent/s1', accountId: '111122223333' },
+  carol: { kind: 'jwt', principal: 'https://issuer.example.com#carol', claims: { 'custom:customer': '44' } },
 };
+/** Customer 44 opened a ticket a minute for 502 minutes: one more minute bucket than a histogram answer serves, plus one. */
+const BUSY_START = Date.parse('2026-11-20T00:00:00Z');
+const BUSY = Array.from({ length: 502 }, (_, i) => ({
+  id: 1000 + i, customer_id: 44, subject: `Ticket ${i}`, body: 'Automated report', status: 'open', created_at: new Date(BUSY_START + i * 60_000).toISOString(),
+}));
 const TICKETS = [
   { id: 1, customer_id: 42, subject: 'Refund not received', body: 'I was promised a refund two weeks ago', status: 'open', created_at: '2026-11-28T09:00:00Z' },
   { id: 2, customer_id: 43, subject: 'Refund for my order', body: 'Please refund the returned order', status: 'open', created_at: '2026-11-27T09:00:00Z' },
   { id: 3, customer_id: 42, subject: 'Where is my refund', body: 'Still waiting for the refund', status: 'closed', created_at: '2026-11-29T15:30:00Z' },
   { id: 4, customer_id: 42, subject: 'Invoice address wrong', body: 'Please change the invoice address', status: 'pending', created_at: '2026-11-29T16:00:00Z' },
+  ...BUSY,
 ];
 
 let engine: LocalOpenSearch;
+let scopedTickets: ViewConfig;
 let client: Client;
 const locals: LocalServer[] = [];
 const mcp: Record<string, McpClient> = {};
@@ -40,6 +50,7 @@ beforeAll(async () => {
   const template = Template.fromStack(defineExampleApp(testApp(), { profile: 'development' })).toJSON() as CfnTemplate;
   const example = deployedViews(template).find(v => v.name === 'tickets')!;
   const tickets: ViewConfig = { ...example, rowScope: { field: 'customer_id', claim: 'custom:customer', iamPrincipals: [{ arn: ROLE, value: '43' }] } };
+  scopedTickets = tickets;
   engine = await startOpenSearch();
   client = localSearchClient(engine.url);
   for (const i of deployedSearchIndexes(template).filter(x => JSON.stringify(x.properties).includes(tickets.search!.index))) {
@@ -131,7 +142,19 @@ describe('bounds on the real engine', () => {
     expect(res).toMatchObject({ truncated: true, limitNote: expect.stringMatching(/^2 matching rows have values outside these top 1/) });
   });
 
-  test('a date histogram runs with its bucket_sort bound', async () => {
+  test('a date histogram with more buckets than the cap: the engine returns 501, 500 are served, and the answer says where to go on', async () => {
+    const res = await call('carol', 'tickets_aggregate', { aggregation: { type: 'date_histogram', field: 'created_at', interval: 'minute' } });
+    expect(res.buckets).toHaveLength(500);
+    expect(res.buckets[0]).toEqual({ key: BUSY_START, keyAsString: '2026-11-20T00:00:00.000Z', count: 1 });
+    expect(res).toMatchObject({ matched: 502, truncated: true, limitNote: expect.stringMatching(/starting after 2026-11-20T08:19:00\.000Z/) });
+    // The bound holds in the engine, not only in the server: the body the tool sends gets 501 of the 502 buckets back.
+    const body = buildAggregateBody(scopedTickets, {}, { type: 'date_histogram', field: 'created_at', interval: 'minute' }, 5000,
+      scopeClause(scopedTickets, { field: 'customer_id', value: '44' }));
+    const raw = await client.search({ index: scopedTickets.search!.index, body } as never);
+    expect((raw.body as any).aggregations.result.buckets).toHaveLength(501);
+  });
+
+  test('a date histogram within the cap runs with its bucket_sort bound', async () => {
     const res = await call('alice', 'tickets_aggregate', { aggregation: { type: 'date_histogram', field: 'created_at', interval: 'day' } });
     expect(res.buckets.map((b: any) => [b.keyAsString, b.count])).toEqual([['2026-11-28T00:00:00.000Z', 1], ['2026-11-29T00:00:00.000Z', 2]]);
     expect(res.truncated).toBe(false);
