@@ -20,7 +20,7 @@ import * as path from 'path';
 import * as readline from 'readline';
 import type { MskEvent, MskEventRecord } from '../../../lambda/shared/envelope';
 import { kafkaClasspathDir } from './kafka';
-import { classpathOf, ENGINE_CACHE_DIR, EngineUnavailableError, javaCommand } from './maven';
+import { classpathOf, ENGINE_CACHE_DIR, engineAsset, EngineUnavailableError, javaCommand } from './maven';
 import { CfnTemplate, LOCAL_ACCOUNT, LOCAL_REGION, resolveValue } from './template';
 
 /** Lambda's batching window for Amazon MSK when MaximumBatchingWindowInSeconds is not set (msk-esm-parameters.html). */
@@ -69,7 +69,7 @@ export function eventSourceFor(template: CfnTemplate, topic: string): EventSourc
   return found[0];
 }
 
-const KAFKA_TOOL_SOURCE = path.join(__dirname, 'java', 'KafkaTool.java');
+const KAFKA_TOOL_SOURCE = engineAsset('java', 'KafkaTool.java');
 
 /** KafkaTool compiled once into the engine cache (a poller restarted many times should not recompile its source each time). */
 export function compiledKafkaTool(): string {
