@@ -58,7 +58,9 @@ export function startJvm(o: JvmOptions): JvmProcess {
   const child = spawn(o.java ?? javaCommand(), [
     `-Xmx${o.heapMb}m`, `-Xms${Math.min(64, o.heapMb)}m`, ...BASE_JVM_OPTIONS, ...(o.jvmOptions ?? []),
     '-cp', o.classpath, o.mainClass, ...(o.args ?? []),
-  ], { cwd: o.cwd, stdio: ['ignore', out, out] });
+    // Its own process group: Ctrl-C in a terminal reaches only `dev --engines`, which then stops the engines in order (Connect
+    // before Kafka) instead of every JVM at once; a normal exit of this process still kills it (stopOnExit below).
+  ], { cwd: o.cwd, stdio: ['ignore', out, out], detached: true });
   fs.closeSync(out);
   live.set(child, `${o.name} (pid ${child.pid}, log ${o.logFile})`);
   child.once('exit', () => live.delete(child));

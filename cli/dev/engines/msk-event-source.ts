@@ -157,7 +157,7 @@ export class LocalMskEventSource {
       '-Xmx96m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', '-Xshare:auto', '-Dlog4j.configuration=file:/dev/null',
       '-cp', [compiledKafkaTool(), classpathOf(kafkaClasspathDir())].join(path.delimiter),
       'KafkaTool', 'event-source', this.o.bootstrapServers, m.consumerGroupId, m.topics.join(','), String(m.batchSize), String(m.batchingWindowMs), m.startingPosition,
-    ], { stdio: ['pipe', 'pipe', 'pipe'] });
+    ], { stdio: ['pipe', 'pipe', 'pipe'], detached: true }); // own process group, like the engines (jvm.ts)
     this.child = child;
     child.stdin!.on('error', () => undefined); // writes after a kill
     child.stderr!.on('data', (c: Buffer) => { this.stderr = (this.stderr + c.toString()).slice(-4000); });

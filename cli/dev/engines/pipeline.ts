@@ -43,8 +43,11 @@ export function exampleApp(context: Record<string, unknown> = {}): App {
 }
 
 /** The example synthesized as a deploy would (the tests pass their own App; the CLI uses `exampleApp()`). */
-export function synthesizeExample(profile = 'development', app: App = exampleApp()): SynthesizedExample {
-  const template = Template.fromStack(defineExampleApp(app, { profile })).toJSON() as CfnTemplate;
+export function synthesizeExample(profile = 'development', app?: App): SynthesizedExample {
+  const own = app ?? exampleApp();
+  const template = Template.fromStack(defineExampleApp(own, { profile })).toJSON() as CfnTemplate;
+  // Only the template is needed: the cloud assembly of our own App is removed at once.
+  if (!app) fs.rmSync(own.outdir, { recursive: true, force: true });
   return { template, views: deployedViews(template) };
 }
 
