@@ -9,6 +9,7 @@ import * as path from 'path';
 import type { Template } from 'aws-cdk-lib/assertions';
 import { analyzeFlinkSql, sqlString } from '../../../constructs/processing/flink-sql';
 import { ArtifactSourceSpec, assembleArtifact, extractZip, HttpGet, InlineFileSpec } from '../../../lambda/artifact-builder/build';
+import { reapWithThisProcess } from './jvm';
 import { engineAsset } from './maven';
 import { mapForLocal, type MappingNote } from './template';
 
@@ -186,6 +187,7 @@ export function startApplication(python: string, dir: string): RunningApplicatio
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  reapWithThisProcess(child, 5000);
   let output = '';
   child.stdout!.on('data', (c: Buffer) => { output += c.toString('utf8'); });
   child.stderr!.on('data', (c: Buffer) => { output += c.toString('utf8'); });

@@ -19,6 +19,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as readline from 'readline';
 import type { MskEvent, MskEventRecord } from '../../../lambda/shared/envelope';
+import { reapWithThisProcess } from './jvm';
 import { kafkaClasspathDir } from './kafka';
 import { classpathOf, ENGINE_CACHE_DIR, engineAsset, EngineUnavailableError, javaCommand } from './maven';
 import { CfnTemplate, LOCAL_ACCOUNT, LOCAL_REGION, resolveValue } from './template';
@@ -158,6 +159,7 @@ export class LocalMskEventSource {
       '-cp', [compiledKafkaTool(), classpathOf(kafkaClasspathDir())].join(path.delimiter),
       'KafkaTool', 'event-source', this.o.bootstrapServers, m.consumerGroupId, m.topics.join(','), String(m.batchSize), String(m.batchingWindowMs), m.startingPosition,
     ], { stdio: ['pipe', 'pipe', 'pipe'], detached: true }); // own process group, like the engines (jvm.ts)
+    reapWithThisProcess(child, 2000);
     this.child = child;
     child.stdin!.on('error', () => undefined); // writes after a kill
     child.stderr!.on('data', (c: Buffer) => { this.stderr = (this.stderr + c.toString()).slice(-4000); });
