@@ -16,8 +16,8 @@ import { handleHttpRequest } from '../lambda/mcp/server';
 import type { MskEvent } from '../lambda/shared/envelope';
 import { cacheBatchWriter } from '../lambda/sink/cache-route';
 import { processBatch } from '../lambda/sink/process';
-import { eventSourceFor, LocalMskEventSource } from '../test/engines/harness/msk-event-source';
-import { effectiveConnectorSetting, startEnginePipeline, startSourceDatabase, synthesizeExample } from '../test/engines/harness/pipeline';
+import { eventSourceFor, LocalMskEventSource } from '../cli/dev/engines/msk-event-source';
+import { effectiveConnectorSetting, startEnginePipeline, startSourceDatabase, synthesizeExample } from '../cli/dev/engines/pipeline';
 import { freshnessBench } from './freshness.bench';
 import { BenchRow, summarize } from './lib';
 

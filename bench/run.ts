@@ -6,6 +6,7 @@ import { freshnessBench } from './freshness.bench';
 import { mcpBench } from './mcp.bench';
 import { sinkBench } from './sink.bench';
 import { synthBench } from './synth.bench';
+import { viewsBench } from './views.bench';
 
 /** `prior`: the rows of the benches that ran before it in this run. */
 type Bench = { name: string; run: (prior: BenchRow[]) => Promise<BenchRow[]> };
@@ -18,6 +19,8 @@ const BENCHES: Bench[] = [
   { name: 'synth', run: () => synthBench() },
   // Real Kafka, Kafka Connect with Debezium, and PostgreSQL: about 4-5 minutes; reuses the local freshness rows when they ran.
   { name: 'engines', run: prior => enginesBench({ localFreshness: prior.filter(r => r.bench === 'local freshness') }) },
+  // All three views on the engines of `dev --engines` (Flink and OpenSearch too): about 6-8 minutes on 2 cores.
+  { name: 'views', run: prior => viewsBench({ localFreshness: prior.filter(r => r.bench === 'local freshness') }) },
 ];
 
 async function main(): Promise<void> {

@@ -318,9 +318,9 @@ export interface DevCommandIo extends CliIo {
 
 export const devCommand: Command = {
   summary: 'Run the example locally: private PostgreSQL -> change capture -> sink code -> Redis -> MCP server on 127.0.0.1.',
-  usage: 'dev [--port 8787] [--redis redis://127.0.0.1:6379] [--pg-port N] [--keep-keys] [--quiet]',
+  usage: 'dev [--port 8787] [--redis redis://127.0.0.1:6379] [--pg-port N] [--keep-keys] [--quiet] | dev --engines [--port 8787] [--redis URL] [--verbose]',
   async run(args, io: DevCommandIo) {
-    const flags = parseFlags(args, { 'port': 'string', 'redis': 'string', 'pg-port': 'string', 'keep-keys': 'boolean', 'quiet': 'boolean' });
+    const flags = parseFlags(args, { 'port': 'string', 'redis': 'string', 'pg-port': 'string', 'keep-keys': 'boolean', 'quiet': 'boolean', 'engines': 'boolean', 'verbose': 'boolean' });
     const portFlag = (name: string): number | undefined => {
       if (flags[name] === undefined) return undefined;
       const n = Number(flags[name]);
@@ -338,6 +338,11 @@ export const devCommand: Command = {
       for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
     }
     try {
+      if (flags.engines) {
+        const { runDevEngines } = await import('./dev/engines/command');
+        return await runDevEngines({ port, redisUrl: (flags.redis as string | undefined) ?? io.env.AGENT_DEV_REDIS_URL, quiet: flags.quiet === true, verbose: flags.verbose === true },
+          io, watch ? () => watch.stopped : io.untilStopped!);
+      }
       return await runDevLoop(flags, port, pgPort, io, watch ? () => watch.stopped : io.untilStopped!);
     } finally {
       watch?.dispose();

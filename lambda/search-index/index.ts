@@ -2,7 +2,7 @@
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import type { Client } from '@opensearch-project/opensearch';
 import { createSearchClient } from '../shared/search-client';
-import { applyAccessRoles, deleteAccessRoles, enableAuditLog, ensureIndex, deleteIndex, type AccessRole, type IndexSpec } from './operations';
+import { applyAccessRoles, deleteAccessRoles, enableAuditLog, ensureIndex, deleteIndex, type AccessRole, type BlockRetryOptions, type IndexSpec } from './operations';
 
 export interface HandlerResponse {
   readonly PhysicalResourceId: string;
@@ -32,10 +32,10 @@ export async function handler(event: CloudFormationCustomResourceEvent): Promise
 }
 
 /** Dispatches one CloudFormation event; takes the client so tests run it against a stand-in domain. */
-export async function onEvent(client: Client, event: CloudFormationCustomResourceEvent): Promise<HandlerResponse> {
+export async function onEvent(client: Client, event: CloudFormationCustomResourceEvent, retry: BlockRetryOptions = {}): Promise<HandlerResponse> {
   switch (event.ResourceType) {
     case 'Custom::AgentSearchIndex':
-      return onIndexEvent(client, event);
+      return onIndexEvent(client, event, retry);
     case 'Custom::AgentSearchAccess':
       return onAccessEvent(client, event);
     default:
@@ -53,7 +53,7 @@ function indexSpec(props: IndexProps): IndexSpec {
   };
 }
 
-async function onIndexEvent(client: Client, event: CloudFormationCustomResourceEvent): Promise<HandlerResponse> {
+async function onIndexEvent(client: Client, event: CloudFormationCustomResourceEvent, retry: BlockRetryOptions): Promise<HandlerResponse> {
   const props = event.ResourceProperties as unknown as IndexProps;
   // The alias is the identity: a new alias makes CloudFormation delete the old resource (which keeps its data unless opted in).
   const physicalId = props.Alias;
@@ -61,7 +61,7 @@ async function onIndexEvent(client: Client, event: CloudFormationCustomResourceE
     if (props.RemoveOnDelete === 'true') await deleteIndex(client, indexSpec(props));
     return { PhysicalResourceId: event.PhysicalResourceId };
   }
-  const result = await ensureIndex(client, indexSpec(props));
+  const result = await ensureIndex(client, indexSpec(props), retry);
   return {
     PhysicalResourceId: physicalId,
     Data: { Index: props.Index, Alias: props.Alias, Created: String(result.created), AddedFields: result.addedFields.join(',') },

@@ -1,6 +1,7 @@
 // Deploy-time operations on an OpenSearch domain: create or update a view's index behind its alias, and map IAM roles to FGAC roles.
 import type { Client } from '@opensearch-project/opensearch';
 import { mappingConflict, type FieldMapping } from '../../contract/search-mapping';
+import { blockOf, writeBlockFix } from '../shared/search-blocks';
 
 export interface IndexSpec {
   /** The name clients use (an alias). */
@@ -14,6 +15,18 @@ export interface IndexSpec {
   readonly dynamicSettings: Record<string, unknown>;
 }
 
+/** How long an index change waits out a write block (the handler's Lambda has 5 minutes). */
+export interface BlockRetryOptions {
+  /** Attempts of one change while the index is blocked, first included. @default 6 */
+  readonly maxAttempts?: number;
+  /** First backoff delay; doubles each attempt. @default 2000 */
+  readonly baseDelayMs?: number;
+  /** Cap of one delay. @default 30000 */
+  readonly maxDelayMs?: number;
+  /** Injected in tests. @default setTimeout-based sleep */
+  readonly sleep?: (ms: number) => Promise<void>;
+}
+
 export interface EnsureIndexResult {
   readonly created: boolean;
   /** Fields added to an existing index's mapping. */
@@ -25,7 +38,7 @@ export interface EnsureIndexResult {
  * dynamic settings applied; a field whose mapping differs, or a changed static setting, is refused with the fix.
  * Safe to run any number of times.
  */
-export async function ensureIndex(client: Client, spec: IndexSpec): Promise<EnsureIndexResult> {
+export async function ensureIndex(client: Client, spec: IndexSpec, retry: BlockRetryOptions = {}): Promise<EnsureIndexResult> {
   const existing = await resolveAlias(client, spec.alias);
   if (existing === undefined) {
     try {
@@ -42,9 +55,32 @@ export async function ensureIndex(client: Client, spec: IndexSpec): Promise<Ensu
       // Someone (a concurrent deployment, or an earlier attempt whose response was lost) created it first.
       if (errorType(e) !== 'resource_already_exists_exception') throw e;
     }
-    return updateIndex(client, spec, spec.index);
+    return updateIndex(client, spec, spec.index, retry);
   }
-  return updateIndex(client, spec, existing);
+  return updateIndex(client, spec, existing, retry);
+}
+
+/**
+ * Runs one change of an existing index, waiting out a write block with backoff: with `read_only_allow_delete` (the flood-stage
+ * watermark) OpenSearch refuses mapping and settings changes with 429, and the blocks AWS sets answer 403
+ * (https://repost.aws/knowledge-center/opensearch-403-clusterblockexception). A block that outlasts the attempts fails the
+ * deployment with the block's name and the fix, instead of a bare HTTP status.
+ */
+async function whileBlocked<T>(index: string, what: string, retry: BlockRetryOptions, change: () => Promise<T>): Promise<T> {
+  const maxAttempts = retry.maxAttempts ?? 6;
+  const sleep = retry.sleep ?? ((ms: number) => new Promise<void>(r => setTimeout(r, ms)));
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await change();
+    } catch (e) {
+      const block = blockOf(errorType(e), errorText(e));
+      if (!block) throw e;
+      if (attempt >= maxAttempts) {
+        throw new Error(`index '${index}' is blocked (${block}): ${what} was refused ${attempt} times. ${writeBlockFix(block)}; then deploy again.`, { cause: e });
+      }
+      await sleep(Math.min(retry.maxDelayMs ?? 30_000, (retry.baseDelayMs ?? 2000) * 2 ** (attempt - 1)));
+    }
+  }
 }
 
 /** The index an alias points to; undefined when neither the alias nor the index exists. */
@@ -65,7 +101,7 @@ async function resolveAlias(client: Client, alias: string): Promise<string | und
   return indexes[0];
 }
 
-async function updateIndex(client: Client, spec: IndexSpec, index: string): Promise<EnsureIndexResult> {
+async function updateIndex(client: Client, spec: IndexSpec, index: string, retry: BlockRetryOptions): Promise<EnsureIndexResult> {
   const mappingResponse = await client.indices.getMapping({ index } as never);
   const current = ((mappingResponse.body as Record<string, { mappings?: { dynamic?: unknown; properties?: Record<string, FieldMapping> } }>)[index]?.mappings) ?? {};
   const properties = current.properties ?? {};
@@ -95,13 +131,17 @@ async function updateIndex(client: Client, spec: IndexSpec, index: string): Prom
     );
   }
   if (Object.keys(added).length > 0) {
-    await client.indices.putMapping({ index, body: { properties: added } } as never);
+    await whileBlocked(index, `adding fields ${Object.keys(added).join(', ')}`, retry,
+      () => client.indices.putMapping({ index, body: { properties: added } } as never));
   }
   const changed: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(spec.dynamicSettings)) {
     if (String(settings[key]) !== String(value)) changed[key] = value;
   }
-  if (Object.keys(changed).length > 0) await client.indices.putSettings({ index, body: changed } as never);
+  if (Object.keys(changed).length > 0) {
+    await whileBlocked(index, `updating settings ${Object.keys(changed).join(', ')}`, retry,
+      () => client.indices.putSettings({ index, body: changed } as never));
+  }
   return { created: false, addedFields: Object.keys(added) };
 }
 
@@ -194,6 +234,11 @@ export async function enableAuditLog(client: Client): Promise<void> {
       },
     },
   });
+}
+
+function errorText(e: unknown): string {
+  const body = (e as { meta?: { body?: unknown } }).meta?.body;
+  return `${(e as Error)?.message ?? String(e)} ${body ? JSON.stringify(body) : ''}`;
 }
 
 function errorType(e: unknown): string | undefined {

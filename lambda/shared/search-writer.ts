@@ -5,6 +5,7 @@ import { documentId, type StoredRecord } from '../../contract/stored-record';
 import { StoreUnavailableError, type RecordFailure, type WriteResult } from './write-result';
 import { PROVENANCE_FIELD } from '../../contract/search-mapping';
 import { embeddingProviderFor, embeddingText, EmbeddingError, type EmbeddingProvider } from './embeddings';
+import { blockOf, writeBlockFix } from './search-blocks';
 
 /** Largest external version OpenSearch accepts (a Java long). */
 const MAX_VERSION = (1n << 63n) - 1n;
@@ -42,6 +43,8 @@ export interface EmbeddingStats {
 interface ItemOutcome {
   readonly status: number;
   readonly error?: string;
+  /** OpenSearch's error type (`cluster_block_exception`, `version_conflict_engine_exception`, ...). */
+  readonly type?: string;
 }
 
 /**
@@ -52,6 +55,9 @@ interface ItemOutcome {
  *
  * - Within the batch only the newest version of each document is sent; older ones count as stale.
  * - 429 / 5xx (whole request or per item) and connection errors are retried with exponential backoff.
+ * - A write block (`cluster_block_exception`, 403 or 429: `index.blocks.write`, `read_only_allow_delete`, a read-only cluster)
+ *   is retried like a 429; when it outlasts the attempts the batch fails with `StoreUnavailableError` naming the block, so the
+ *   event source retries it once the block lifts instead of dead-lettering rows that are fine.
  * - Per-item errors that retrying cannot fix (mapping errors, a missing alias) are returned in `failed` at once;
  *   retryable ones that exhaust their attempts are returned in `failed` too.
  * - When the domain stays unreachable, rejects our credentials, or accepts no item of the batch in any attempt,
@@ -105,6 +111,14 @@ export async function writeSearchBatch(
       outcomes = await sendBulk(client, index, todo);
     } catch (e) {
       const status = statusOf(e);
+      const block = blockOf(errorTypeOf(e), errorMessage(e));
+      if (block) {
+        if (!last) {
+          await sleep(backoff(attempt, options));
+          continue;
+        }
+        throw new StoreUnavailableError(writeBlockedMessage(index, attempt, block), e);
+      }
       if (status === 401 || status === 403) {
         throw new StoreUnavailableError(`search index '${index}' refused the sink's credentials (HTTP ${status}): check AgentSearch.grantWrite and the FGAC role mapping`, e);
       }
@@ -123,6 +137,7 @@ export async function writeSearchBatch(
     const retry: Pending[] = [];
     let settledThisAttempt = 0;
     let lastRetryError = '';
+    let lastBlock: string | undefined;
     outcomes.forEach((outcome, i) => {
       const p = todo[i];
       if ((outcome.status >= 200 && outcome.status < 300) || (outcome.status === 404 && p.record.row === null)) {
@@ -132,6 +147,12 @@ export async function writeSearchBatch(
       } else if (outcome.status === 409) {
         stale++;
         settledThisAttempt++;
+      } else if (blockOf(outcome.type, outcome.error)) {
+        // A write block answers 403 on AWS (FORBIDDEN/8 index write, FORBIDDEN/12 read-only / allow delete) or 429 (flood stage):
+        // the documents are fine, the index is not taking writes yet.
+        lastBlock = blockOf(outcome.type, outcome.error);
+        lastRetryError = `HTTP ${outcome.status}: ${outcome.error}`;
+        retry.push(p);
       } else if (isRetryable(outcome.status)) {
         lastRetryError = `HTTP ${outcome.status}: ${outcome.error}`;
         retry.push(p);
@@ -143,6 +164,7 @@ export async function writeSearchBatch(
     settledTotal += settledThisAttempt;
     if (retry.length === 0) break;
     if (last) {
+      if (lastBlock) throw new StoreUnavailableError(writeBlockedMessage(index, attempt, lastBlock));
       if (settledTotal === 0) {
         throw new StoreUnavailableError(`search index '${index}' accepted no item of the batch in ${attempt} attempts (${lastRetryError})`);
       }
@@ -310,8 +332,16 @@ async function sendBulk(client: Client, index: string, todo: Pending[]): Promise
   return items.map(item => {
     const result = Object.values(item)[0];
     const error = result.error ? `${result.error.type ?? 'error'}: ${result.error.reason ?? ''}`.trim() : undefined;
-    return { status: result.status, error };
+    return { status: result.status, error, type: result.error?.type };
   });
+}
+
+function writeBlockedMessage(index: string, attempts: number, block: string): string {
+  return `search index '${index}' is write-blocked (${block}) after ${attempts} attempts; the batch is retried, not dead-lettered. ${writeBlockFix(block)}`;
+}
+
+function errorTypeOf(e: unknown): string | undefined {
+  return (e as { meta?: { body?: { error?: { type?: string } } } })?.meta?.body?.error?.type;
 }
 
 function isRetryable(status: number | undefined): boolean {

@@ -1,6 +1,6 @@
 // The engine harness fails loudly, naming what is missing, when Java, Maven or Maven Central cannot serve it.
 import { checkJava, EngineUnavailableError, javaCommand, resolveDependencies } from './harness';
-import { mavenCoordinates } from './harness/plugin';
+import { mavenCoordinates } from '../../cli/dev/engines/plugin';
 
 test('a missing JDK is named with the fix', () => {
   expect(() => checkJava('/nonexistent-jdk')).toThrow(EngineUnavailableError);

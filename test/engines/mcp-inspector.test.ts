@@ -7,7 +7,7 @@ import * as http from 'http';
 import type { AddressInfo } from 'net';
 import * as os from 'os';
 import * as path from 'path';
-import { ENGINE_CACHE_DIR } from './harness/maven';
+import { ENGINE_CACHE_DIR } from '../../cli/dev/engines/maven';
 import { Harness, startHarness } from '../mcp/harness';
 
 const INSPECTOR_VERSION = '2.12.0';

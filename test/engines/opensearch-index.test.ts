@@ -84,6 +84,31 @@ describe('Custom::AgentSearchIndex from the synthesized example', () => {
     await expect(onEvent(client, cfnEvent('Update', reshard, local(orders)))).rejects.toThrow(/static setting 'index.number_of_shards' is "1", the view needs 2/);
   });
 
+  test('an Update while the index has read_only_allow_delete (flood stage) waits out the block; a block that stays fails naming it and the fix', async () => {
+    const orders = indexes.find(i => i.properties.Alias === 'orders')!;
+    const dynamic = JSON.parse(orders.properties.DynamicSettings) as Record<string, unknown>;
+    const changed = (seconds: number) => ({ ...local(orders), DynamicSettings: JSON.stringify({ ...dynamic, 'index.gc_deletes': `${seconds}s` }) });
+    const block = (on: boolean) => client.indices.putSettings({ index: orders.properties.Index, body: { 'index.blocks.read_only_allow_delete': on ? true : null } } as never);
+    await block(true);
+    try {
+      const delays: number[] = [];
+      // The block lifts during the second wait (OpenSearch releases it once disk usage falls below the high watermark).
+      const res = await onEvent(client, cfnEvent('Update', changed(7200), local(orders)), {
+        sleep: async ms => { delays.push(ms); if (delays.length === 2) await block(false); },
+      });
+      expect(res.Data).toMatchObject({ Created: 'false' });
+      expect(delays).toEqual([2000, 4000]);
+      const settings = await body<Record<string, { settings: Record<string, string> }>>(client.indices.getSettings({ index: orders.properties.Index, flat_settings: true } as never));
+      expect(settings[orders.properties.Index].settings['index.gc_deletes']).toBe('7200s');
+
+      await block(true);
+      await expect(onEvent(client, cfnEvent('Update', changed(3600), changed(7200)), { maxAttempts: 3, sleep: async () => undefined }))
+        .rejects.toThrow(/index 'orders-v1' is blocked \(index\.blocks\.read_only_allow_delete\): updating settings index\.gc_deletes was refused 3 times\. .*free storage or scale the domain.*PUT <index>\/_settings \{"index\.blocks\.read_only_allow_delete": null\}; then deploy again/);
+    } finally {
+      await block(false);
+    }
+  });
+
   test('a concrete index squatting on the alias name (auto-created by a write without require_alias) is refused with the fix', async () => {
     await client.index({ index: 'squatter', id: '1', body: { x: 1 } } as never);
     const props = { ...local(indexes[0]), Alias: 'squatter', Index: 'squatter-v1' };

@@ -128,11 +128,38 @@ test('the engine\'s own 429 (flood-stage block) is retried with backoff until it
   expect(delays).toHaveLength(2);
   await block(true);
   await expect(writeSearchBatch(client, v, decode(v, [change(v, 12, 1, 'u')]), { maxAttempts: 3, ...noWait }))
-    .rejects.toThrow(/search index 'blocked' accepted no item of the batch in 3 attempts \(HTTP 429: cluster_block_exception: index \[blocked-v1\] blocked by: \[TOO_MANY_REQUESTS\/12\/disk usage exceeded flood-stage watermark/);
+    .rejects.toThrow(/search index 'blocked' is write-blocked \(index\.blocks\.read_only_allow_delete\) after 3 attempts; the batch is retried, not dead-lettered\. .*free storage or scale the domain/);
   await block(false);
   const down = localSearchClient('http://127.0.0.1:9', 2000);
   await expect(writeSearchBatch(down, v, decode(v, [change(v, 12, 1, 'u')]), { maxAttempts: 2, ...noWait })).rejects.toBeInstanceOf(StoreUnavailableError);
   await down.close();
+});
+
+test('a write block answering 403 (index.blocks.write, as AWS sets it when storage runs low) is retried like a 429, never dead-lettered', async () => {
+  const v = view('writeblocked');
+  await deployIndex(v);
+  const block = (on: boolean) => client.indices.putSettings({ index: 'writeblocked', body: { 'index.blocks.write': on ? true : null } } as never);
+  await block(true);
+  try {
+    // What the engine answers: a per-item 403 cluster_block_exception (FORBIDDEN/8/index write), the type of error a bad document never has.
+    const raw = await client.bulk({ index: 'writeblocked', body: '{"index":{"_id":"x"}}\n{"id":1}\n' } as never);
+    expect(JSON.stringify((raw.body as { items: unknown[] }).items[0])).toMatch(/"status":403.*cluster_block_exception.*FORBIDDEN\/8\/index write \(api\)/);
+    const delays: number[] = [];
+    const result = await writeSearchBatch(client, v, decode(v, [change(v, 10, 1, 'c'), change(v, 11, 2, 'c'), change(v, 12, 3, 'd')]), {
+      maxAttempts: 4, baseDelayMs: 100,
+      sleep: async ms => { delays.push(ms); if (delays.length === 2) await block(false); },
+    });
+    expect(result).toEqual({ written: 3, stale: 0, failed: [] });
+    expect(delays).toHaveLength(2);
+    expect([...(await live('writeblocked')).entries()].sort()).toEqual([['"1"', 'v10'], ['"2"', 'v11']]);
+    // A block that outlasts the attempts fails the batch (the event source retries it), with the block and the fix named.
+    await block(true);
+    const stuck = writeSearchBatch(client, v, decode(v, [change(v, 13, 1, 'u')]), { maxAttempts: 3, ...noWait });
+    await expect(stuck).rejects.toBeInstanceOf(StoreUnavailableError);
+    await expect(stuck).rejects.toThrow(/search index 'writeblocked' is write-blocked \(index\.blocks\.write\) after 3 attempts.*PUT <index>\/_settings \{"index\.blocks\.write": null\}/);
+  } finally {
+    await block(false);
+  }
 });
 
 test('property: thousands of reordered and duplicated deliveries converge to the source state, with deletes older than gc_deletes', async () => {

@@ -12,8 +12,8 @@ import { cacheBatchWriter } from '../../lambda/sink/cache-route';
 import type { DeadLetter } from '../../lambda/sink/dead-letter';
 import { processBatch, type BatchWriter } from '../../lambda/sink/process';
 import { mulberry32 } from '../helpers/random';
-import { eventSourceFor, LocalMskEventSource, type EventSourceMappingSpec } from './harness/msk-event-source';
-import { startEnginePipeline, startSourceDatabase, synthesizeExample, type EnginePipeline, type SourceDatabase, type SynthesizedExample } from './harness/pipeline';
+import { eventSourceFor, LocalMskEventSource, type EventSourceMappingSpec } from '../../cli/dev/engines/msk-event-source';
+import { startEnginePipeline, startSourceDatabase, synthesizeExample, type EnginePipeline, type SourceDatabase, type SynthesizedExample } from '../../cli/dev/engines/pipeline';
 
 const SEED = Number(process.env.SINK_KAFKA_SEED ?? 1407);
 const CHANGES = Number(process.env.SINK_KAFKA_CHANGES ?? 3000);

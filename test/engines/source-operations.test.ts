@@ -14,7 +14,7 @@ import { DeploymentProfile } from '../../lib/profiles';
 import { testApp } from '../helpers/app';
 import { updateEvent } from '../source/helpers/events';
 import { bootstrapProperties, CfnTemplate, deployedConnector, deployedViews, TopicReader, type ReadRecord } from './harness';
-import { startEnginePipeline, startSourceDatabase, type EnginePipeline, type SourceDatabase } from './harness/pipeline';
+import { startEnginePipeline, startSourceDatabase, type EnginePipeline, type SourceDatabase } from '../../cli/dev/engines/pipeline';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 
 const SALT = 'engineSalt-7f3a9c1e5b2d8046';

@@ -5,8 +5,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Template } from 'aws-cdk-lib/assertions';
 import { EXAMPLE_ENRICHED_ORDERS_TOPIC } from '../../../constructs/processing';
-import { TopicReader, type ReadRecord } from '../harness/kafka';
-import { startEnginePipeline, startSourceDatabase, synthesizeExample, type EnginePipeline, type SourceDatabase } from '../harness/pipeline';
+import { TopicReader, type ReadRecord } from '../../../cli/dev/engines/kafka';
+import { startEnginePipeline, startSourceDatabase, synthesizeExample, type EnginePipeline, type SourceDatabase } from '../../../cli/dev/engines/pipeline';
 import { mapSqlForLocal, pyflinkPython, requireTool, rootCause, startApplication, unpackApplication, type RunningApplication, type SqlMappingNote } from './engine';
 
 const STEP_TIMEOUT_MS = 180_000;

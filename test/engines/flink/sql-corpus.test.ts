@@ -11,7 +11,7 @@ import { testApp, testStack } from '../../helpers/app';
 import { FLINK_DOCS_CORPUS } from '../../processing/fixtures/flink-docs-corpus';
 import { FLINK_SQL_MISTAKES } from '../../processing/fixtures/flink-mistakes-corpus';
 import { StandInCluster } from '../../processing/support';
-import { synthesizeExample } from '../harness/pipeline';
+import { synthesizeExample } from '../../../cli/dev/engines/pipeline';
 import {
   ENGINE_DIR, explainPrograms, ExplainResult, mapSqlForLocal, mavenResolve, pyflinkPython, requireTool, SqlMappingNote, unpackApplication,
 } from './engine';

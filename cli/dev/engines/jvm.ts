@@ -50,6 +50,27 @@ export function killLeftoverJvms(): string[] {
 // The engine tests' environment (test/engines/environment.js) calls this after each file's hooks.
 (globalThis as { __killLeftoverEngineJvms?: () => string[] }).__killLeftoverEngineJvms = killLeftoverJvms;
 
+/**
+ * Ends the process group `child` leads (spawned `detached`) if this process dies in a way it cannot handle (SIGKILL, the OOM
+ * killer): a small shell blocks reading a pipe only this process holds open, and end of file means this process is gone; it
+ * then sends SIGTERM to the group and SIGKILL after `graceMs`. Like the embedded PostgreSQL's watchdog (cli/dev/embedded-postgres.ts).
+ * Returns the watchdog; kill it after a normal stop.
+ */
+export function reapWithThisProcess(child: ChildProcess, graceMs = 20_000): ChildProcess | undefined {
+  if (process.platform === 'win32' || child.pid === undefined) return undefined;
+  const ticks = Math.ceil(graceMs / 200);
+  const script = 'read _; kill -s TERM -- "-$1" 2>/dev/null; i=0; '
+    + `while kill -0 -- "-$1" 2>/dev/null && [ $i -lt ${ticks} ]; do sleep 0.2; i=$((i+1)); done; kill -s KILL -- "-$1" 2>/dev/null`;
+  const watchdog = spawn('/bin/sh', ['-c', script, 'agent-engine-watchdog', String(child.pid)], { stdio: ['pipe', 'ignore', 'ignore'], detached: true });
+  watchdog.on('error', () => undefined);
+  // Neither the watchdog nor its pipe may keep this process alive; it goes when the child does.
+  watchdog.unref();
+  (watchdog.stdin as unknown as { unref?: () => void } | null)?.unref?.();
+  watchdog.stdin?.on('error', () => undefined);
+  child.once('exit', () => { if (watchdog.exitCode === null) watchdog.kill('SIGKILL'); });
+  return watchdog;
+}
+
 /** Small, single-node JVM settings for a shared 2-core machine. */
 const BASE_JVM_OPTIONS = ['-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', '-Xshare:auto', '-Djava.awt.headless=true', '-Djava.net.preferIPv4Stack=true'];
 
@@ -58,8 +79,11 @@ export function startJvm(o: JvmOptions): JvmProcess {
   const child = spawn(o.java ?? javaCommand(), [
     `-Xmx${o.heapMb}m`, `-Xms${Math.min(64, o.heapMb)}m`, ...BASE_JVM_OPTIONS, ...(o.jvmOptions ?? []),
     '-cp', o.classpath, o.mainClass, ...(o.args ?? []),
-  ], { cwd: o.cwd, stdio: ['ignore', out, out] });
+    // Its own process group: Ctrl-C in a terminal reaches only `dev --engines`, which then stops the engines in order (Connect
+    // before Kafka) instead of every JVM at once; a normal exit of this process still kills it (stopOnExit below).
+  ], { cwd: o.cwd, stdio: ['ignore', out, out], detached: true });
   fs.closeSync(out);
+  reapWithThisProcess(child);
   live.set(child, `${o.name} (pid ${child.pid}, log ${o.logFile})`);
   child.once('exit', () => live.delete(child));
   const stopOnExit = () => {

@@ -6,9 +6,9 @@ import * as os from 'os';
 import * as path from 'path';
 import * as readline from 'readline';
 import { promisify } from 'util';
-import { freePort } from '../../../cli/dev/embedded-postgres';
+import { freePort } from '../embedded-postgres';
 import { JvmProcess, logContains, startJvm, waitUntil } from './jvm';
-import { classpathOf, javaCommand, resolveDependencies } from './maven';
+import { classpathOf, engineAsset, javaCommand, resolveDependencies } from './maven';
 
 /**
  * Kafka and Kafka Connect version: MSK Connect runs Kafka Connect 3.7.x (the connector's `kafkaConnectVersion`), and MSK
@@ -133,7 +133,7 @@ export interface TopicDescription {
   readonly configs: Record<string, string>;
 }
 
-const KAFKA_TOOL = path.join(__dirname, 'java', 'KafkaTool.java');
+const KAFKA_TOOL = engineAsset('java', 'KafkaTool.java');
 
 function runKafkaTool(args: string[]): Promise<string> {
   return promisify(execFile)(javaCommand(), ['-Xmx128m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', '-cp', classpathOf(kafkaClasspathDir()),

@@ -35,7 +35,7 @@ export function resolveValue(template: CfnTemplate, value: unknown, refs: LocalR
     return Object.fromEntries(keys.map(k => [k, recurse(obj[k])]));
   }
   const [fn, arg] = [keys[0], obj[keys[0]] as any];
-  const unmapped = () => new Error(`template reference ${JSON.stringify(obj)} has no local mapping (test/engines/harness/template.ts)`);
+  const unmapped = () => new Error(`template reference ${JSON.stringify(obj)} has no local mapping (cli/dev/engines/template.ts)`);
   switch (fn) {
     case 'Fn::Join': return (recurse(arg[1]) as unknown[]).join(arg[0]);
     case 'Fn::Split': return String(recurse(arg[1])).split(arg[0]);

@@ -9,8 +9,17 @@ import * as path from 'path';
 export const ENGINE_CACHE_DIR = process.env.CDK_AGENT_ENGINE_CACHE ?? path.join(os.homedir(), '.cache', 'cdk-agent-data-stack', 'engines');
 /** Maven's local repository for the harness (keeps `.sha1` files next to each artifact). */
 export const MAVEN_REPOSITORY = path.join(ENGINE_CACHE_DIR, 'm2-repository');
+/**
+ * A file shipped beside the engines' code (poms, Java launchers, requirements): next to this module when run from source, or in
+ * the package's cli/dev/engines folder when run compiled from dist/cli/dev/engines.
+ */
+export function engineAsset(...parts: string[]): string {
+  const candidates = [path.join(__dirname, ...parts), path.join(__dirname, '..', '..', '..', '..', 'cli', 'dev', 'engines', ...parts)];
+  return candidates.find(p => fs.existsSync(p)) ?? candidates[0];
+}
+
 /** Small poms and a settings.xml that mirrors every repository to Maven Central. */
-export const MAVEN_DIR = path.join(__dirname, 'maven');
+export const MAVEN_DIR = engineAsset('maven');
 
 /** A tool the harness needs is missing or unusable: the message says what to install. */
 export class EngineUnavailableError extends Error {

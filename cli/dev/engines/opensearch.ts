@@ -6,10 +6,10 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import type { Client } from '@opensearch-project/opensearch';
-import { freePort } from '../../../cli/dev/embedded-postgres';
+import { freePort } from '../embedded-postgres';
 import { createSearchClient } from '../../../lambda/shared/search-client';
 import { JvmProcess, logContains, startJvm, waitUntil } from './jvm';
-import { classpathOf, ENGINE_CACHE_DIR, EngineUnavailableError, resolveDependencies } from './maven';
+import { classpathOf, ENGINE_CACHE_DIR, engineAsset, EngineUnavailableError, resolveDependencies } from './maven';
 
 /**
  * The OpenSearch version the harness runs. AgentSearch deploys OpenSearch 3.7 by default (`OPENSEARCH_3_7`), but Maven
@@ -35,9 +35,9 @@ export const OPENSEARCH_MODULES = [
 export const KNN_PLUGIN = 'org.opensearch.knn.plugin.KNNPlugin';
 
 const LAUNCHER_SOURCES = [
-  path.join(__dirname, 'java', 'OpenSearchNode.java'),
-  path.join(__dirname, 'java', 'org', 'opensearch', 'transport', 'grpc', 'spi', 'QueryBuilderProtoConverter.java'),
-  path.join(__dirname, 'java', 'org', 'opensearch', 'transport', 'grpc', 'spi', 'QueryBuilderProtoConverterRegistry.java'),
+  engineAsset('java', 'OpenSearchNode.java'),
+  engineAsset('java', 'org', 'opensearch', 'transport', 'grpc', 'spi', 'QueryBuilderProtoConverter.java'),
+  engineAsset('java', 'org', 'opensearch', 'transport', 'grpc', 'spi', 'QueryBuilderProtoConverterRegistry.java'),
 ];
 
 function javaMajor(java: string): number | undefined {

@@ -6,15 +6,15 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { mockClient } from 'aws-sdk-client-mock';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { Client } from 'pg';
 import { defineExampleApp } from '../../../bin/example';
-import { startLocalPostgres, type LocalPostgres } from '../../../cli/dev/embedded-postgres';
+import { startLocalPostgres, type LocalPostgres } from '../embedded-postgres';
+import { EXAMPLE_SCHEMA_SQL } from '../dev-loop';
 import { onEvent, type BootstrapProperties } from '../../../lambda/replication-bootstrap';
 import type { ViewConfig } from '../../../contract/view-config';
-import { testApp } from '../../helpers/app';
 import { startConnect, type LocalConnect } from './connect';
 import { createTopics, kafkaClasspathDir, startKafka, type LocalKafka } from './kafka';
 import { installPlugin } from './plugin';
@@ -29,8 +29,25 @@ export interface SynthesizedExample {
   readonly views: ViewConfig[];
 }
 
-export function synthesizeExample(profile = 'development'): SynthesizedExample {
-  const template = Template.fromStack(defineExampleApp(testApp(), { profile })).toJSON() as CfnTemplate;
+/**
+ * The App the example is synthesized in: the repository's cdk.json context (feature flags) when there is one, bundling off
+ * (the engines run the handlers' code in this process, not their bundles), output in a temp dir.
+ */
+export function exampleApp(context: Record<string, unknown> = {}): App {
+  const cdkJson = path.join(__dirname, '..', '..', '..', 'cdk.json');
+  const repoContext = fs.existsSync(cdkJson) ? (JSON.parse(fs.readFileSync(cdkJson, 'utf8')).context ?? {}) : {};
+  return new App({
+    outdir: fs.mkdtempSync(path.join(os.tmpdir(), 'agent-engines-synth-')),
+    context: { ...repoContext, 'aws:cdk:bundling-stacks': [], ...context },
+  });
+}
+
+/** The example synthesized as a deploy would (the tests pass their own App; the CLI uses `exampleApp()`). */
+export function synthesizeExample(profile = 'development', app?: App): SynthesizedExample {
+  const own = app ?? exampleApp();
+  const template = Template.fromStack(defineExampleApp(own, { profile })).toJSON() as CfnTemplate;
+  // Only the template is needed: the cloud assembly of our own App is removed at once.
+  if (!app) fs.rmSync(own.outdir, { recursive: true, force: true });
   return { template, views: deployedViews(template) };
 }
 
@@ -55,7 +72,7 @@ export async function startSourceDatabase(): Promise<SourceDatabase> {
     await admin.query(`ALTER SYSTEM SET ssl_key_file = '${cert.keyFile}'`);
     await admin.query('ALTER SYSTEM SET ssl = on');
     await admin.query('SELECT pg_reload_conf()');
-    await admin.query(fs.readFileSync(path.join(__dirname, '..', '..', '..', 'cli', 'dev', 'example-schema.sql'), 'utf8'));
+    await admin.query(fs.readFileSync(EXAMPLE_SCHEMA_SQL, 'utf8'));
   } catch (e) {
     await admin.end().catch(() => undefined);
     await db.stop();
@@ -123,13 +140,15 @@ export async function startEnginePipeline(o: EnginePipelineOptions): Promise<Eng
     const secretsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'engine-secrets-'));
     cleanups.push(async () => fs.rmSync(secretsDir, { recursive: true, force: true }));
     const secrets = new Map<string, Record<string, string>>();
-    const mock = mockClient(SecretsManagerClient);
-    cleanups.push(async () => mock.restore());
-    mock.on(GetSecretValueCommand).callsFake(input => {
-      const value = secrets.get(input.SecretId);
-      if (!value) throw new Error(`ResourceNotFoundException: ${input.SecretId}`);
-      return { SecretString: JSON.stringify(value) };
-    });
+    // Secrets Manager, locally: the bootstrap handler only reads secrets (GetSecretValue), served from this map.
+    const localSecrets = {
+      send: async (command: unknown) => {
+        if (!(command instanceof GetSecretValueCommand)) throw new Error(`local secrets: only GetSecretValue is served, got ${(command as object)?.constructor?.name}`);
+        const value = secrets.get(String(command.input.SecretId));
+        if (!value) throw Object.assign(new Error(`ResourceNotFoundException: ${command.input.SecretId}`), { name: 'ResourceNotFoundException' });
+        return { SecretString: JSON.stringify(value) };
+      },
+    } as unknown as SecretsManagerClient;
     const putSecret = (arn: string, value: Record<string, string>) => {
       secrets.set(arn, value);
       fs.writeFileSync(path.join(secretsDir, secretFileName(arn)), Object.entries(value).map(([k, v]) => `${k}=${v}`).join('\n') + '\n');
@@ -156,7 +175,7 @@ export async function startEnginePipeline(o: EnginePipelineOptions): Promise<Eng
     } as unknown as CloudFormationCustomResourceEvent;
     // The real bootstrap handler, as CloudFormation would call it (TLS verification off: the local server's certificate is throwaway).
     const response = await time('bootstrap (replication user, publication, slot, heartbeat table)', () =>
-      onEvent(event, { secrets: new SecretsManagerClient({ region: 'us-east-1' }), tls: false }));
+      onEvent(event, { secrets: localSecrets, tls: false }));
     const resolved = resolveValue(template, deployed.connectorConfiguration, { ...refs, bootstrapAttributes: { ...response.Data } }) as Record<string, string>;
     const { properties: connectorConfig } = mapForLocal(resolved);
     const [, connector] = Object.entries(template.Resources).find(([, r]) => r.Type === 'AWS::KafkaConnect::Connector')!;

@@ -2,7 +2,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { freePort } from '../../../cli/dev/embedded-postgres';
+import { freePort } from '../embedded-postgres';
 import { JvmProcess, startJvm, waitUntil } from './jvm';
 import { kafkaClasspathDir, writeLog4j } from './kafka';
 import { classpathOf } from './maven';

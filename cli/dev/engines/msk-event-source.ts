@@ -19,8 +19,9 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as readline from 'readline';
 import type { MskEvent, MskEventRecord } from '../../../lambda/shared/envelope';
+import { reapWithThisProcess } from './jvm';
 import { kafkaClasspathDir } from './kafka';
-import { classpathOf, ENGINE_CACHE_DIR, EngineUnavailableError, javaCommand } from './maven';
+import { classpathOf, ENGINE_CACHE_DIR, engineAsset, EngineUnavailableError, javaCommand } from './maven';
 import { CfnTemplate, LOCAL_ACCOUNT, LOCAL_REGION, resolveValue } from './template';
 
 /** Lambda's batching window for Amazon MSK when MaximumBatchingWindowInSeconds is not set (msk-esm-parameters.html). */
@@ -69,7 +70,7 @@ export function eventSourceFor(template: CfnTemplate, topic: string): EventSourc
   return found[0];
 }
 
-const KAFKA_TOOL_SOURCE = path.join(__dirname, 'java', 'KafkaTool.java');
+const KAFKA_TOOL_SOURCE = engineAsset('java', 'KafkaTool.java');
 
 /** KafkaTool compiled once into the engine cache (a poller restarted many times should not recompile its source each time). */
 export function compiledKafkaTool(): string {
@@ -157,7 +158,8 @@ export class LocalMskEventSource {
       '-Xmx96m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', '-Xshare:auto', '-Dlog4j.configuration=file:/dev/null',
       '-cp', [compiledKafkaTool(), classpathOf(kafkaClasspathDir())].join(path.delimiter),
       'KafkaTool', 'event-source', this.o.bootstrapServers, m.consumerGroupId, m.topics.join(','), String(m.batchSize), String(m.batchingWindowMs), m.startingPosition,
-    ], { stdio: ['pipe', 'pipe', 'pipe'] });
+    ], { stdio: ['pipe', 'pipe', 'pipe'], detached: true }); // own process group, like the engines (jvm.ts)
+    reapWithThisProcess(child, 2000);
     this.child = child;
     child.stdin!.on('error', () => undefined); // writes after a kill
     child.stderr!.on('data', (c: Buffer) => { this.stderr = (this.stderr + c.toString()).slice(-4000); });
