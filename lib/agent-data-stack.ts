@@ -24,7 +24,9 @@ import { AgentStreamingCluster, AgentStreamingClusterBase, AgentStreamingCluster
 import { DebeziumConnector, DebeziumConnectorProps } from '../constructs/streaming/debezium-connector';
 import { DebeziumPlugin } from '../constructs/streaming/debezium-plugin';
 import { IAgentStreamingCluster } from '../constructs/streaming/refs';
-import { DeploymentProfile, profileDefaults } from './profiles';
+import { addOperationsManifestOutput } from './operations-manifest';
+import { clusterPropsWith, DeploymentProfile, profileDefaults } from './profiles';
+import { capacityHeadroom } from './scaling';
 import { acknowledgeLogGroups } from '../constructs/common/nag';
 
 /** The source database: engine and captured tables, plus any CdcSourceDatabase option (including bring-your-own). */
@@ -239,15 +241,16 @@ function composeAgentData(scope: Construct, props: AgentDataPlatformProps): IAge
   });
 
   // CDC and streaming
-  r.cluster = props.existingCluster ?? new AgentStreamingCluster(scope, 'Kafka', { ...defaults.cluster, ...props.clusterOptions, vpc: r.vpc });
+  r.cluster = props.existingCluster ?? new AgentStreamingCluster(scope, 'Kafka', { ...clusterPropsWith(defaults.cluster, props.clusterOptions), vpc: r.vpc });
   if ((props.transforms ?? []).length > 0 && (r.cluster.serverless || !(r.cluster instanceof AgentStreamingClusterBase))) {
     throw new Error('AgentDataStack: transforms need a provisioned MSK cluster this library can declare topics on: their output topics are '
       + 'AWS::MSK::Topic resources (MSK Serverless has none, and Flink\'s Kafka sink does not create topics). Use a provisioned cluster '
       + '(clusterOptions.serverless: false, or AgentStreamingCluster.fromClusterAttributes for your own) or create the output topics yourself.');
   }
   const plugin = new DebeziumPlugin(scope, 'DebeziumPlugin', { engine: isPostgres ? 'postgres' : 'mysql' });
+  const connectorOptions = { ...defaults.connector, ...props.connectorOptions };
   r.connector = new DebeziumConnector(scope, 'Cdc', {
-    ...props.connectorOptions, cluster: r.cluster, source: r.source.toCdcSource(), plugin, topicPrefix,
+    ...connectorOptions, cluster: r.cluster, source: r.source.toCdcSource(), plugin, topicPrefix,
   });
 
   // Processing: output topics are declared on the cluster (when it can hold topic resources). Only the applications
@@ -323,6 +326,7 @@ function composeAgentData(scope: Construct, props: AgentDataPlatformProps): IAge
   // Sinks: one function for all views; every topic has its own event source mapping and consumer group.
   r.sink = new AgentSink(scope, 'Sink', {
     consumerGroupPrefix: Token.isUnresolved(namePrefix) ? undefined : `${namePrefix}.sink`,
+    ...defaults.sink,
     ...props.sinkOptions,
     cluster: r.cluster, views: r.views, cache: r.cache, search: r.search, heartbeatTopic: r.connector.heartbeatTopic,
   });
@@ -375,9 +379,19 @@ function composeAgentData(scope: Construct, props: AgentDataPlatformProps): IAge
     search: r.search instanceof AgentSearchBase ? { domainName: r.search.domainName } : undefined,
     mcp: { functionName: r.mcp.function.functionName, tools: r.mcp.toolNames },
     decisions: {},
+    headroom: capacityHeadroom({
+      cluster: r.cluster, connectors: [{ connector: r.connector, capacity: connectorOptions.capacity, label: r.connector.connectorName }],
+      transforms: Object.values(r.transforms), flinkMaxKpus: defaults.flinkMaxKpus, sink: r.sink,
+      pollers: { ...defaults.sink, ...props.sinkOptions }.provisionedPollers,
+    }),
   });
 
   addOutputs(scope, r);
+  addOperationsManifestOutput(scope, {
+    sources: [{ name: 'Source', source: r.source, connectorName: r.connector.connectorName, heartbeatTopic: r.connector.heartbeatTopic }],
+    flink: Object.values(r.transforms).map(app => ({ applicationName: app.applicationName, runtime: app.runtime.name })),
+    views: configs, sinkNamespace: r.sink.metricsNamespace, freshnessSlo: props.observabilityOptions?.freshnessSlo?.threshold,
+  });
   // Every log group of the composition keeps the profile's retention without a customer-managed key: say so per group.
   acknowledgeLogGroups(scope);
   return r;

@@ -13,6 +13,7 @@ import {
   AGENT_DIMENSIONS, AGENT_SERVICES, AWS_DIMENSIONS, AWS_NAMESPACES, DEFAULT_AGENT_METRICS_NAMESPACE, MCP_METRICS, SINK_METRICS,
 } from './metric-names';
 import { denyNonServiceGrants } from '../common/nag';
+import { headroomAlarmMetric, headroomWidget, ObservedHeadroom, validateHeadroom } from './headroom';
 
 /** The Debezium connector on MSK Connect. */
 export interface ObservedConnector {
@@ -146,6 +147,8 @@ export interface AgentObservabilityProps {
   readonly mcp?: ObservedMcp;
   /** @default - no decision-rate widget or alarm */
   readonly decisions?: ObservedDecisions;
+  /** Declared capacity bounds and their use, drawn as one row after the summary (alarms before each bound). @default - no headroom row */
+  readonly headroom?: ObservedHeadroom[];
   /** @default - p99 above 5 seconds for 5 minutes */
   readonly freshnessSlo?: FreshnessSlo;
   /** @default - see each field */
@@ -198,6 +201,7 @@ export class AgentObservability extends Construct {
     });
 
     this.addSummary(props);
+    if (props.headroom?.length) this.addHeadroom(props.headroom);
     if (props.source) this.addSource(props.source);
     if (props.connector) this.addConnector(props.connector, props.sinks ?? []);
     if (props.kafka) this.addKafka(props.kafka);
@@ -237,6 +241,12 @@ export class AgentObservability extends Construct {
       }));
     }
     this.dashboard.addWidgets(...widgets);
+  }
+
+  private addHeadroom(headroom: ObservedHeadroom[]): void {
+    validateHeadroom(headroom);
+    this.section('Headroom: use against the declared bounds', headroom.map(headroomWidget));
+    for (const h of headroom.filter(x => x.alarmAbove !== undefined)) this.alarm(`Headroom${h.id}`, headroomAlarmMetric(h), h.alarmAbove!, 3, h.alarmDescription!);
   }
 
   private addSource(source: ICdcSourceDatabase): void {
