@@ -330,7 +330,7 @@ export class AgentStreamingCluster extends AgentStreamingClusterBase {
   /** Number of brokers (provisioned only; MSK Serverless has no brokers to count). */
   public readonly brokerCount?: number;
   /** Storage auto scaling of the brokers, when `storageAutoScaling` is set. */
-  public readonly storageScaling?: appscaling.ScalableTarget;
+  public readonly storageScaling?: appscaling.CfnScalableTarget;
 
   protected topicReplicationFactor(): number {
     return this.defaultReplicationFactor;

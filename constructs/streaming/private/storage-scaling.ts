@@ -38,20 +38,28 @@ export function validateStorageAutoScaling(s: BrokerStorageAutoScaling, volumeSi
   }
 }
 
-/** Registers the cluster's broker storage with Application Auto Scaling and tracks the utilization target (scale-out only). */
-export function addStorageAutoScaling(scope: Construct, clusterArn: string, volumeSizeGiB: number, s: BrokerStorageAutoScaling): appscaling.ScalableTarget {
-  const target = new appscaling.ScalableTarget(scope, 'StorageScaling', {
-    serviceNamespace: appscaling.ServiceNamespace.KAFKA,
+/**
+ * Registers the cluster's broker storage with Application Auto Scaling and tracks the utilization target (scale-out only).
+ * L1 on purpose: without a RoleARN Application Auto Scaling uses its service-linked role for MSK (the L2 would create a role).
+ */
+export function addStorageAutoScaling(scope: Construct, clusterArn: string, volumeSizeGiB: number, s: BrokerStorageAutoScaling): appscaling.CfnScalableTarget {
+  const target = new appscaling.CfnScalableTarget(scope, 'StorageScaling', {
+    serviceNamespace: 'kafka',
     scalableDimension: 'kafka:broker-storage:VolumeSize',
     resourceId: clusterArn,
     minCapacity: volumeSizeGiB,
     maxCapacity: s.maxVolumeSizeGiB,
   });
-  target.scaleToTrackMetric('StorageUtilization', {
-    predefinedMetric: appscaling.PredefinedMetric.KAFKA_BROKER_STORAGE_UTILIZATION,
-    targetValue: s.targetUtilizationPercent ?? 60,
-    // MSK cannot shrink a volume; Application Auto Scaling disables scale-in for it anyway.
-    disableScaleIn: true,
+  const policy = new appscaling.CfnScalingPolicy(scope, 'StorageUtilization', {
+    policyName: 'broker-storage-utilization',
+    policyType: 'TargetTrackingScaling',
+    scalingTargetId: target.ref,
+    targetTrackingScalingPolicyConfiguration: {
+      predefinedMetricSpecification: { predefinedMetricType: 'KafkaBrokerStorageUtilization' },
+      targetValue: s.targetUtilizationPercent ?? 60,
+      // MSK cannot shrink a volume; Application Auto Scaling disables scale-in for it anyway.
+      disableScaleIn: true,
+    },
   });
   return target;
 }
