@@ -50,7 +50,7 @@ export function addStorageAutoScaling(scope: Construct, clusterArn: string, volu
     minCapacity: volumeSizeGiB,
     maxCapacity: s.maxVolumeSizeGiB,
   });
-  const policy = new appscaling.CfnScalingPolicy(scope, 'StorageUtilization', {
+  new appscaling.CfnScalingPolicy(scope, 'StorageUtilization', {
     policyName: 'broker-storage-utilization',
     policyType: 'TargetTrackingScaling',
     scalingTargetId: target.ref,
