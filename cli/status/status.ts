@@ -145,8 +145,10 @@ export async function collectStatus(c: StatusClients, stackName: string, options
         `Namespace="AWS/Kafka" MetricName="EstimatedMaxTimeLag" "Cluster Name"="${name}"`, 'Maximum', maxLag, 's', now)] as [LayerName, string, Check];
     }),
     // Heartbeats flow without table changes, so no CdcLag at all means the path is stuck (the CdcLag alarm treats missing data the same way).
-    ['cdc-lag', ns, metricCheck(c, 'cdc-lag', ns, `Namespace="${ns}" MetricName="${SINK_METRIC_NAMES.cdcLag}"`, 'Maximum', slo, 'ms', now,
-      { healthy: false, detail: 'no heartbeat lag in 10 minutes: the connector, its topic or the sinks are stuck' })],
+    // With the stack's OperationsManifest, one row per source database (its heartbeat topic); else one for all.
+    ...(res.manifest?.sources.length ? res.manifest.sources.map(s => [s.name, `"Topic"="${s.heartbeatTopic}"`]) : [[ns, '']]).map(([resource, topic]) =>
+      ['cdc-lag', resource, metricCheck(c, 'cdc-lag', resource, `Namespace="${ns}" MetricName="${SINK_METRIC_NAMES.cdcLag}"${topic ? ` ${topic}` : ''}`, 'Maximum', slo, 'ms', now,
+        { healthy: false, detail: 'no heartbeat lag in 10 minutes: the connector, its topic or the sinks are stuck' })] as [LayerName, string, Check]),
     ['freshness', ns, metricCheck(c, 'freshness', ns, `Namespace="${ns}" MetricName="${SINK_METRIC_NAMES.freshnessLag}"`, 'p99', slo, 'ms', now)],
   ];
   const layers = await Promise.all(checks.map(([layer, resource, check]) => guarded(layer, resource, check)));
