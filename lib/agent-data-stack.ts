@@ -13,8 +13,8 @@ import { DecisionAuditLog, DecisionAuditLogProps, IDecisionAuditLog } from '../c
 import { AgentMcpServer, AgentMcpServerProps } from '../constructs/mcp/agent-mcp-server';
 import { FlinkSqlApplication, FlinkSqlApplicationProps } from '../constructs/processing/flink-sql-application';
 import { FlinkTable } from '../constructs/processing/flink-tables';
-import { CdcSourceDatabase, CdcSourceDatabaseProps } from '../constructs/source/cdc-source-database';
-import { SourceEngine, SourceEngineFamily } from '../constructs/source/engine';
+import { CdcSourceDatabase } from '../constructs/source/cdc-source-database';
+import { SourceEngineFamily } from '../constructs/source/engine';
 import { AgentCache, AgentCacheProps } from '../constructs/stores/agent-cache';
 import { AgentSearch, AgentSearchBase, AgentSearchProps } from '../constructs/stores/agent-search';
 import { AgentSink, AgentSinkProps } from '../constructs/stores/agent-sink';
@@ -22,13 +22,17 @@ import { IAgentCache, IAgentSearch } from '../constructs/stores/refs';
 import { AgentView, AgentViewProps, ViewStore, ViewTopicFormat } from '../constructs/stores/view';
 import { AgentStreamingCluster, AgentStreamingClusterBase, AgentStreamingClusterProps } from '../constructs/streaming/cluster';
 import { DebeziumConnector, DebeziumConnectorProps } from '../constructs/streaming/debezium-connector';
-import { DebeziumPlugin } from '../constructs/streaming/debezium-plugin';
 import { IAgentStreamingCluster } from '../constructs/streaming/refs';
-import { DeploymentProfile, profileDefaults } from './profiles';
+import { addOperationsManifestOutput } from './operations-manifest';
+import { clusterPropsWith, DeploymentProfile, profileDefaults } from './profiles';
+import { capacityHeadroom } from './scaling';
 import { acknowledgeLogGroups } from '../constructs/common/nag';
+import {
+  AgentAdditionalSourceDeclaration, AgentSourceDeclaration, AgentSourceResources, buildConnectors, buildSourceDatabases, cdcTopicOf, planSources,
+  sourceOfTable,
+} from './sources';
 
-/** The source database: engine and captured tables, plus any CdcSourceDatabase option (including bring-your-own). */
-export type AgentSourceDeclaration = Omit<CdcSourceDatabaseProps, 'vpc' | 'fullRowImageTables'>;
+export type { AgentAdditionalSourceDeclaration, AgentSourceDeclaration, AgentSourceResources } from './sources';
 
 /** A Flink SQL transform. Its CDC source tables must read topics of captured tables. */
 export interface AgentTransformDeclaration {
@@ -46,9 +50,13 @@ export interface AgentTransformDeclaration {
 
 /** Where a view's rows come from. */
 export class ViewSource {
-  /** A captured table (`schema.table` / `database.table`): the view reads its Debezium topic. */
-  public static table(table: string): ViewSource {
-    return new ViewSource('table', table);
+  /**
+   * A captured table (`schema.table` / `database.table`): the view reads its Debezium topic. With `additionalSources`,
+   * `source` names the source when more than one captures a table of that name.
+   * @param source the source's name ('Source' for the primary `source`) @default - the one source capturing the table
+   */
+  public static table(table: string, source?: string): ViewSource {
+    return new ViewSource('table', table, undefined, source);
   }
 
   /** An `upsert-kafka` output table of a transform: the view reads that table's topic. */
@@ -56,7 +64,9 @@ export class ViewSource {
     return new ViewSource('transform', table, transform);
   }
 
-  private constructor(public readonly kind: 'table' | 'transform', public readonly table: string, public readonly transform?: string) {}
+  private constructor(
+    public readonly kind: 'table' | 'transform', public readonly table: string, public readonly transform?: string, public readonly source?: string,
+  ) {}
 }
 
 /** A view as declared on the stack: everything an AgentView needs except what the stack derives (topic, format, source table). */
@@ -69,6 +79,11 @@ export interface AgentDataPlatformProps {
   /** @default DeploymentProfile.PRODUCTION */
   readonly profile?: DeploymentProfile;
   readonly source: AgentSourceDeclaration;
+  /**
+   * More source databases (PostgreSQL and MySQL mixed), each with its own connector and topic prefix; views and transforms
+   * read any of them. @default - the one `source`
+   */
+  readonly additionalSources?: AgentAdditionalSourceDeclaration[];
   /** @default - no transforms: views read CDC topics directly */
   readonly transforms?: AgentTransformDeclaration[];
   readonly views: AgentViewDeclaration[];
@@ -120,6 +135,8 @@ export interface IAgentDataResources {
   readonly source: CdcSourceDatabase;
   readonly cluster: IAgentStreamingCluster;
   readonly connector: DebeziumConnector;
+  /** Every source with its connector, the primary first. */
+  readonly sources: AgentSourceResources[];
   readonly transforms: Record<string, FlinkSqlApplication>;
   readonly views: AgentView[];
   readonly cache?: IAgentCache;
@@ -141,6 +158,7 @@ export class AgentDataPlatform extends Construct implements IAgentDataResources 
   public readonly source!: CdcSourceDatabase;
   public readonly cluster!: IAgentStreamingCluster;
   public readonly connector!: DebeziumConnector;
+  public readonly sources!: AgentSourceResources[];
   public readonly transforms!: Record<string, FlinkSqlApplication>;
   public readonly views!: AgentView[];
   public readonly cache?: IAgentCache;
@@ -170,6 +188,7 @@ export class AgentDataStack extends Stack implements IAgentDataResources {
   public readonly source!: CdcSourceDatabase;
   public readonly cluster!: IAgentStreamingCluster;
   public readonly connector!: DebeziumConnector;
+  public readonly sources!: AgentSourceResources[];
   public readonly transforms!: Record<string, FlinkSqlApplication>;
   public readonly views!: AgentView[];
   public readonly cache?: IAgentCache;
@@ -202,23 +221,25 @@ function composeAgentData(scope: Construct, props: AgentDataPlatformProps): IAge
   const namePrefix = scope === stack ? stack.stackName : `${stack.stackName}.${scope.node.id}`;
   validateDeclaration(props);
   r.profile = props.profile ?? DeploymentProfile.PRODUCTION;
-  const topicPrefix = props.topicPrefix ?? 'agentdata';
-  const engine = props.source.engine ?? SourceEngine.postgres();
+  const planned = planSources(props.source, props.topicPrefix ?? 'agentdata', props.connectorOptions, props.additionalSources);
+  const engine = planned[0].engine;
   const isPostgres = engine.family === SourceEngineFamily.POSTGRESQL;
-  const cdcTopic = (table: string) => `${topicPrefix}.${table}`;
-  const capturedTopics = new Map(props.source.tables.map(t => [cdcTopic(t), t]));
+  const capturedTopics = new Map(planned.flatMap(p => p.declaration.tables.map(t => [cdcTopicOf(p, t), { source: p.name, table: t }] as const)));
+  if (capturedTopics.size !== planned.reduce((n, p) => n + p.declaration.tables.length, 0)) {
+    throw new Error('AgentDataStack: two captured tables map to the same topic. Check source.tables and additionalSources for duplicates.');
+  }
 
-  // Transforms read CDC topics: check each against the captured tables before anything is created.
-  const transformSources = new Map<string, string[]>();
+  // Transforms read CDC topics (of any source): check each against the captured tables before anything is created.
+  const transformTables = new Map<string, string[]>();
   for (const t of props.transforms ?? []) {
-    const cdcTables = (t.tables ?? []).filter(table => table.kind === 'cdc-source');
-    for (const table of cdcTables) {
-      if (!capturedTopics.has(table.topic)) {
+    for (const table of (t.tables ?? []).filter(x => x.kind === 'cdc-source')) {
+      const captured = capturedTopics.get(table.topic);
+      if (!captured) {
         throw new Error(`AgentDataStack: transform '${t.name}' reads topic '${table.topic}' (table ${table.name}), which no captured table produces. `
-          + `Captured topics: ${[...capturedTopics.keys()].join(', ')}. Add the table to source.tables or fix the topic.`);
+          + `Captured topics: ${[...capturedTopics.keys()].join(', ')}. Add the table to source.tables (or an additional source's tables) or fix the topic.`);
       }
+      transformTables.set(captured.source, [...new Set([...(transformTables.get(captured.source) ?? []), captured.table])]);
     }
-    transformSources.set(t.name, cdcTables.map(table => capturedTopics.get(table.topic)!));
   }
 
   // Network
@@ -229,26 +250,22 @@ function composeAgentData(scope: Construct, props: AgentDataPlatformProps): IAge
     existingDatabase: Boolean(props.source.existingInstance ?? props.source.existingCluster),
   });
 
-  // Source: Flink's debezium-json needs whole before-images, so tables a transform reads get REPLICA IDENTITY FULL.
-  const fullRowImageTables = isPostgres ? [...new Set([...transformSources.values()].flat())] : [];
-  r.source = new CdcSourceDatabase(scope, 'Source', {
-    ...defaults.source,
-    ...props.source,
-    vpc: r.vpc,
-    ...(fullRowImageTables.length > 0 ? { fullRowImageTables } : {}),
-  });
+  // Sources: each database, then (after the cluster) its connector.
+  const build = { scope, profile: r.profile, vpc: r.vpc, planned, transformTables };
+  const databases = buildSourceDatabases(build);
+  r.source = databases[0];
 
   // CDC and streaming
-  r.cluster = props.existingCluster ?? new AgentStreamingCluster(scope, 'Kafka', { ...defaults.cluster, ...props.clusterOptions, vpc: r.vpc });
+  r.cluster = props.existingCluster ?? new AgentStreamingCluster(scope, 'Kafka', { ...clusterPropsWith(defaults.cluster, props.clusterOptions), vpc: r.vpc });
   if ((props.transforms ?? []).length > 0 && (r.cluster.serverless || !(r.cluster instanceof AgentStreamingClusterBase))) {
     throw new Error('AgentDataStack: transforms need a provisioned MSK cluster this library can declare topics on: their output topics are '
       + 'AWS::MSK::Topic resources (MSK Serverless has none, and Flink\'s Kafka sink does not create topics). Use a provisioned cluster '
       + '(clusterOptions.serverless: false, or AgentStreamingCluster.fromClusterAttributes for your own) or create the output topics yourself.');
   }
-  const plugin = new DebeziumPlugin(scope, 'DebeziumPlugin', { engine: isPostgres ? 'postgres' : 'mysql' });
-  r.connector = new DebeziumConnector(scope, 'Cdc', {
-    ...props.connectorOptions, cluster: r.cluster, source: r.source.toCdcSource(), plugin, topicPrefix,
-  });
+  r.sources = buildConnectors(build, databases, r.cluster);
+  r.connector = r.sources[0].connector;
+  const connectors = r.sources.map(s => s.connector);
+  const heartbeatTopics = new Set(connectors.map(c => c.heartbeatTopic));
 
   // Processing: output topics are declared on the cluster (when it can hold topic resources). Only the applications
   // wait for the topics and the connector: their buckets and roles do not, which keeps the graph acyclic.
@@ -256,18 +273,19 @@ function composeAgentData(scope: Construct, props: AgentDataPlatformProps): IAge
   // The guard above refused transforms on clusters that cannot hold topic resources.
   const topicCluster = r.cluster as AgentStreamingClusterBase;
   const outputTopics = new Map<string, { transform: string; topic: string; connector: string }>();
-  const topicResources: Construct[] = [...r.connector.topics];
+  const topicResources: Construct[] = connectors.flatMap(c => c.topics);
   for (const t of props.transforms ?? []) {
     const app = new FlinkSqlApplication(scope, `Transform-${t.name}`, {
       ...defaults.flink, ...t.options, cluster: r.cluster, sql: t.sql, sqlFile: t.sqlFile, tables: t.tables,
     });
-    app.application.node.addDependency(r.connector.resource, ...r.connector.topics);
+    app.application.node.addDependency(...connectors.flatMap(c => [c.resource, ...c.topics]));
     for (const entry of app.lineage) {
       for (const topic of entry.sink.topics) {
         // The connector's role may write exactly its own topics; an output topic of the same name would be written by both.
-        if (r.connector.writesTopic(topic)) {
+        const writer = connectors.find(c => c.writesTopic(topic));
+        if (writer) {
           throw new Error(`AgentDataStack: transform '${t.name}' writes topic '${topic}' (table ${entry.sink.table}), which the CDC connector also writes `
-            + `(captured tables: ${r.connector.tableTopics.join(', ')}). Give the transform's output table another 'topic' in its WITH clause, or change topicPrefix.`);
+            + `(captured tables: ${writer.tableTopics.join(', ')}). Give the transform's output table another 'topic' in its WITH clause, or change topicPrefix.`);
         }
         outputTopics.set(`${t.name}/${entry.sink.table}`, { transform: t.name, topic, connector: entry.sink.connector ?? 'unknown' });
         const id = `Topic-${topic}`;
@@ -284,15 +302,13 @@ function composeAgentData(scope: Construct, props: AgentDataPlatformProps): IAge
   r.views = props.views.map(v => {
     const { from, ...rest } = v;
     if (from.kind === 'table') {
-      if (!props.source.tables.includes(from.table)) {
-        throw new Error(`AgentDataStack: view '${v.name}' reads table '${from.table}', which is not in source.tables [${props.source.tables.join(', ')}]. Capture it or fix the name.`);
-      }
-      const excluded = (props.source.columns?.[from.table]?.exclude ?? []).filter(c => v.key.includes(c) || v.fields.some(f => f.name === c));
+      const src = sourceOfTable(planned, v.name, from.table, from.source);
+      const excluded = (src.declaration.columns?.[from.table]?.exclude ?? []).filter(c => v.key.includes(c) || v.fields.some(f => f.name === c));
       if (excluded.length > 0) {
         throw new Error(`AgentDataStack: view '${v.name}' declares ${excluded.map(c => `'${c}'`).join(', ')}, which source.columns['${from.table}'] excludes at the source: `
           + 'the value never reaches Kafka, so the view would only ever hold nulls. Remove the field from the view, or hash or mask the column instead of excluding it.');
       }
-      return new AgentView({ ...rest, topic: cdcTopic(from.table), format: ViewTopicFormat.DEBEZIUM, sourceTable: from.table });
+      return new AgentView({ ...rest, topic: cdcTopicOf(src, from.table), format: ViewTopicFormat.DEBEZIUM, sourceTable: from.table });
     }
     const out = outputTopics.get(`${from.transform}/${from.table}`);
     if (!out) {
@@ -323,8 +339,10 @@ function composeAgentData(scope: Construct, props: AgentDataPlatformProps): IAge
   // Sinks: one function for all views; every topic has its own event source mapping and consumer group.
   r.sink = new AgentSink(scope, 'Sink', {
     consumerGroupPrefix: Token.isUnresolved(namePrefix) ? undefined : `${namePrefix}.sink`,
+    ...defaults.sink,
     ...props.sinkOptions,
     cluster: r.cluster, views: r.views, cache: r.cache, search: r.search, heartbeatTopic: r.connector.heartbeatTopic,
+    ...(connectors.length > 1 ? { additionalHeartbeatTopics: connectors.slice(1).map(c => c.heartbeatTopic) } : {}),
   });
   // The mappings start only once the topics and the indexes exist (the function and its role need not wait).
   for (const esm of Object.values(r.sink.eventSourceMappings)) esm.node.addDependency(...topicResources, ...indexes);
@@ -334,11 +352,11 @@ function composeAgentData(scope: Construct, props: AgentDataPlatformProps): IAge
     ?? new DecisionAuditLog(scope, 'Decisions', { ...defaults.decisions, ...props.decisionAuditLogOptions });
   r.lineage = new AgentLineageCatalog(scope, 'Lineage', {
     namespace: namePrefix,
-    sources: [{
-      engine: isPostgres ? 'postgres' : 'mysql', tables: [...props.source.tables], connectorName: r.connector.connectorName,
-      topicPrefix, database: r.source.databaseName,
-      ...(Object.keys(r.source.columnPolicies).length > 0 ? { columns: r.source.columnPolicies } : {}),
-    }],
+    sources: r.sources.map(s => ({
+      engine: s.engine.family === SourceEngineFamily.POSTGRESQL ? 'postgres' as const : 'mysql' as const, tables: s.tables,
+      connectorName: s.connector.connectorName, topicPrefix: s.topicPrefix, database: s.source.databaseName,
+      ...(Object.keys(s.source.columnPolicies).length > 0 ? { columns: s.source.columnPolicies } : {}),
+    })),
     flink: Object.values(r.transforms).flatMap(app => app.lineageDeclarations()),
     views: configs.map(v => ({ name: v.name, store: v.store, topic: v.topic, tools: viewToolNames(v) })),
   });
@@ -361,7 +379,7 @@ function composeAgentData(scope: Construct, props: AgentDataPlatformProps): IAge
       group, role: 'flink' as const, topics: app.tables.filter(t => t.name === table && t.options.topic).map(t => t.options.topic),
     }))),
     ...Object.entries(r.sink.consumerGroups)
-      .filter(([topic]) => topic !== r.connector.heartbeatTopic)
+      .filter(([topic]) => !heartbeatTopics.has(topic))
       .map(([topic, group]) => ({ group, role: 'sink' as const, topics: [topic] })),
   ];
   r.observability = new AgentObservability(scope, 'Observability', {
@@ -369,6 +387,9 @@ function composeAgentData(scope: Construct, props: AgentDataPlatformProps): IAge
     alarmTopic: props.alarmTopic,
     source: r.source,
     connector: { connectorName: r.connector.connectorName, heartbeatTopic: r.connector.heartbeatTopic },
+    ...(r.sources.length > 1 ? { additionalSources: r.sources.slice(1).map(s => ({
+      name: s.name, source: s.source, connector: { connectorName: s.connector.connectorName, heartbeatTopic: s.connector.heartbeatTopic },
+    })) } : {}),
     kafka: { clusterName: r.cluster.clusterName, consumerGroups },
     flink: Object.values(r.transforms).map(app => ({ applicationName: app.applicationName, runtime: app.runtime.name as 'FLINK-2_2' | 'FLINK-1_20' })),
     sinks: [{ functionName: r.sink.function.functionName, views: r.views.map(v => v.name), namespace: r.sink.metricsNamespace }],
@@ -376,9 +397,19 @@ function composeAgentData(scope: Construct, props: AgentDataPlatformProps): IAge
     search: r.search instanceof AgentSearchBase ? { domainName: r.search.domainName } : undefined,
     mcp: { functionName: r.mcp.function.functionName, tools: r.mcp.toolNames },
     decisions: {},
+    headroom: capacityHeadroom({
+      cluster: r.cluster, connectors: r.sources.map(s => ({ connector: s.connector, capacity: s.connectorOptions.capacity, label: s.name })),
+      transforms: Object.values(r.transforms), flinkMaxKpus: defaults.flinkMaxKpus, sink: r.sink,
+      pollers: { ...defaults.sink, ...props.sinkOptions }.provisionedPollers,
+    }),
   });
 
   addOutputs(scope, r);
+  addOperationsManifestOutput(scope, {
+    sources: r.sources.map(s => ({ name: s.name, source: s.source, connectorName: s.connector.connectorName, heartbeatTopic: s.connector.heartbeatTopic })),
+    flink: Object.values(r.transforms).map(app => ({ applicationName: app.applicationName, runtime: app.runtime.name })),
+    views: configs, sinkNamespace: r.sink.metricsNamespace, freshnessSlo: props.observabilityOptions?.freshnessSlo?.threshold,
+  });
   // Every log group of the composition keeps the profile's retention without a customer-managed key: say so per group.
   acknowledgeLogGroups(scope);
   return r;
@@ -392,6 +423,11 @@ function addOutputs(scope: Construct, r: IAgentDataResources): void {
   out('KafkaClusterArn', r.cluster.clusterArn, 'Amazon MSK cluster');
   out('ConnectorArn', r.connector.connectorArn, 'Debezium connector on MSK Connect');
   out('SourceEndpoint', r.source.endpointAddress, 'Source database writer endpoint');
+  for (const s of r.sources.slice(1)) {
+    const suffix = s.name.replace(/[^A-Za-z0-9]/g, '');
+    out(`ConnectorArn${suffix}`, s.connector.connectorArn, `Debezium connector of source ${s.name}`);
+    out(`SourceEndpoint${suffix}`, s.source.endpointAddress, `Writer endpoint of source ${s.name}`);
+  }
   out('LineageCatalog', r.lineage.environment()[LINEAGE_CATALOG_ENV], 'Lineage catalog location (SSM parameters and digest)');
   out('DecisionAuditTable', r.decisionAuditLog.tableArn, 'Decision audit DynamoDB table');
   for (const [name, app] of Object.entries(r.transforms)) out(`FlinkApplicationArn${name.replace(/[^A-Za-z0-9]/g, '')}`, app.applicationArn, `Flink SQL application ${name}`);

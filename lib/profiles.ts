@@ -6,7 +6,9 @@ import { FlinkSqlApplicationProps } from '../constructs/processing/flink-sql-app
 import { CdcSourceDatabaseProps } from '../constructs/source/cdc-source-database';
 import { AgentCacheProps } from '../constructs/stores/agent-cache';
 import { AgentSearchProps, SearchViewIndexOptions } from '../constructs/stores/agent-search';
+import { AgentSinkProps } from '../constructs/stores/agent-sink';
 import { AgentStreamingClusterProps, KafkaVersion } from '../constructs/streaming/cluster';
+import { ConnectorCapacity, DebeziumConnectorProps } from '../constructs/streaming/debezium-connector';
 import { DecisionAuditLogProps } from '../constructs/governance/decision-audit-log';
 import type { AgentMcpServerProps } from '../constructs/mcp/agent-mcp-server';
 
@@ -48,6 +50,15 @@ export interface ProfileDefaults {
   readonly searchIndex: SearchViewIndexOptions;
   readonly decisions: DecisionAuditLogProps;
   readonly mcp: Partial<AgentMcpServerProps>;
+  /** Connector capacity: Debezium runs one task, so one provisioned worker; the MCU count is the bound. */
+  readonly connector: Partial<DebeziumConnectorProps>;
+  /** Event source mapping pollers (provisioned mode bounds), or on-demand. */
+  readonly sink: Partial<AgentSinkProps>;
+  /**
+   * The KPU budget of each Flink application. Managed Flink's auto scaling has no per-application maximum (it stops at the
+   * account's KPU quota, 64 by default): this bound is the headroom line and the `HeadroomFlink<n>` alarm.
+   */
+  readonly flinkMaxKpus: number;
 }
 
 /**
@@ -76,6 +87,24 @@ export const PRODUCTION_SLOT_WAL_KEEP_SIZE = Size.gibibytes(50);
 /** `max_slot_wal_keep_size` of a development source: a fifth of its 20 GiB volume, so a forgotten stopped connector never fills it. */
 export const DEVELOPMENT_SLOT_WAL_KEEP_SIZE = Size.gibibytes(4);
 
+/** Production broker storage: grows at 60 % use, by the larger of 10 GiB and 10 %, up to 1000 GiB per broker. */
+export const PRODUCTION_BROKER_STORAGE_SCALING = { maxVolumeSizeGiB: 1000, targetUtilizationPercent: 60 };
+/** Production sink event source mappings: provisioned pollers, each up to 5 MB/s or 5 concurrent invocations. */
+export const PRODUCTION_SINK_POLLERS = { minimum: 1, maximum: 10 };
+
+/**
+ * The cluster props of a profile under the caller's `clusterOptions`: the profile's storage auto scaling is left out where it
+ * cannot apply (MSK Serverless) and its maximum is raised above a larger `volumeSizeGiB` the caller chose.
+ */
+export function clusterPropsWith(profileCluster: Partial<AgentStreamingClusterProps>, options: Partial<AgentStreamingClusterProps> = {}): Partial<AgentStreamingClusterProps> {
+  const merged = { ...profileCluster, ...options };
+  const scaling = profileCluster.storageAutoScaling;
+  if (!scaling || options.storageAutoScaling !== undefined) return merged;
+  const volume = merged.volumeSizeGiB ?? 100;
+  if (merged.serverless || volume >= 16384) return { ...merged, storageAutoScaling: undefined };
+  return volume < scaling.maxVolumeSizeGiB ? merged : { ...merged, storageAutoScaling: { ...scaling, maxVolumeSizeGiB: Math.min(16384, volume * 10) } };
+}
+
 /** The slot WAL limit applies to new RDS for PostgreSQL databases only (not Aurora, not MySQL). */
 function slotWalLimit(context: ProfileContext, size: Size): { maxSlotWalKeepSize?: Size } {
   return context.aurora || context.mysql || context.existingDatabase ? {} : { maxSlotWalKeepSize: size };
@@ -90,7 +119,8 @@ export function profileDefaults(profile: DeploymentProfile, context: ProfileCont
       // CdcSourceDatabase, AgentStreamingCluster, AgentCache and DecisionAuditLog defaults are production-shaped already;
       // the slot WAL limit is stated here too because it is a profile decision (RDS for PostgreSQL only).
       source: { ...slotWalLimit(context, PRODUCTION_SLOT_WAL_KEEP_SIZE) },
-      cluster: {},
+      // Broker storage grows by itself from 100 GiB up to 1000 GiB per broker (never shrinks; cost in docs/OPERATIONS.md).
+      cluster: { storageAutoScaling: PRODUCTION_BROKER_STORAGE_SCALING },
       flink: { parallelism: 2, autoScaling: true, removalPolicy: RemovalPolicy.RETAIN },
       cache: {},
       // Zone awareness over every AZ the VPC has (up to 3), one data node per AZ.
@@ -98,6 +128,9 @@ export function profileDefaults(profile: DeploymentProfile, context: ProfileCont
       searchIndex: {},
       decisions: {},
       mcp: { reservedConcurrentExecutions: PRODUCTION_MCP_RESERVED_CONCURRENCY },
+      connector: { capacity: ConnectorCapacity.provisioned({ workerCount: 1, mcuCount: 1 }) },
+      sink: { provisionedPollers: PRODUCTION_SINK_POLLERS },
+      flinkMaxKpus: 8,
     };
   }
   return {
@@ -125,5 +158,9 @@ export function profileDefaults(profile: DeploymentProfile, context: ProfileCont
     decisions: { removalPolicy: RemovalPolicy.DESTROY, deletionProtection: false },
     // No reservation: Lambda refuses one that leaves less than 100 unreserved, and new accounts often have a lower total limit.
     mcp: {},
+    connector: { capacity: ConnectorCapacity.provisioned({ workerCount: 1, mcuCount: 1 }) },
+    // On-demand pollers: Lambda scales them, no poller charge.
+    sink: {},
+    flinkMaxKpus: 1,
   };
 }

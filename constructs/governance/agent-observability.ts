@@ -13,6 +13,7 @@ import {
   AGENT_DIMENSIONS, AGENT_SERVICES, AWS_DIMENSIONS, AWS_NAMESPACES, DEFAULT_AGENT_METRICS_NAMESPACE, MCP_METRICS, SINK_METRICS,
 } from './metric-names';
 import { denyNonServiceGrants } from '../common/nag';
+import { headroomAlarmMetric, headroomWidget, ObservedHeadroom, validateHeadroom } from './headroom';
 
 /** The Debezium connector on MSK Connect. */
 export interface ObservedConnector {
@@ -129,6 +130,11 @@ export interface AgentObservabilityProps {
   readonly source?: ICdcSourceDatabase;
   /** @default - no connector widgets or alarms, and no `CdcLag` (it is keyed by the connector's heartbeat topic) */
   readonly connector?: ObservedConnector;
+  /**
+   * Further source databases and their connectors, each drawn and alarmed like `source` and `connector` (alarm ids and
+   * section titles carry the name). @default - none
+   */
+  readonly additionalSources?: { readonly name: string; readonly source: ICdcSourceDatabase; readonly connector: ObservedConnector }[];
   /** @default - no Kafka widgets or alarms */
   readonly kafka?: ObservedKafka;
   /** @default - no Flink widgets or alarms */
@@ -146,6 +152,8 @@ export interface AgentObservabilityProps {
   readonly mcp?: ObservedMcp;
   /** @default - no decision-rate widget or alarm */
   readonly decisions?: ObservedDecisions;
+  /** Declared capacity bounds and their use, drawn as one row after the summary (alarms before each bound). @default - no headroom row */
+  readonly headroom?: ObservedHeadroom[];
   /** @default - p99 above 5 seconds for 5 minutes */
   readonly freshnessSlo?: FreshnessSlo;
   /** @default - see each field */
@@ -198,8 +206,13 @@ export class AgentObservability extends Construct {
     });
 
     this.addSummary(props);
+    if (props.headroom?.length) this.addHeadroom(props.headroom);
     if (props.source) this.addSource(props.source);
     if (props.connector) this.addConnector(props.connector, props.sinks ?? []);
+    for (const extra of props.additionalSources ?? []) {
+      this.addSource(extra.source, extra.name);
+      this.addConnector(extra.connector, props.sinks ?? [], extra.name);
+    }
     if (props.kafka) this.addKafka(props.kafka);
     (props.flink ?? []).forEach((app, i) => this.addFlink(app, i));
     if (props.sinks?.length) this.addSinks(props.sinks);
@@ -239,7 +252,14 @@ export class AgentObservability extends Construct {
     this.dashboard.addWidgets(...widgets);
   }
 
-  private addSource(source: ICdcSourceDatabase): void {
+  private addHeadroom(headroom: ObservedHeadroom[]): void {
+    validateHeadroom(headroom);
+    this.section('Headroom: use against the declared bounds', headroom.map(headroomWidget));
+    for (const h of headroom.filter(x => x.alarmAbove !== undefined)) this.alarm(`Headroom${h.id}`, headroomAlarmMetric(h), h.alarmAbove!, 3, h.alarmDescription!);
+  }
+
+  private addSource(source: ICdcSourceDatabase, name?: string): void {
+    const sfx = name === undefined ? '' : sanitize(name);
     const max = (label: string) => ({ statistic: cloudwatch.Stats.MAXIMUM, period: FIVE_MINUTES, label });
     const widgets: cloudwatch.IWidget[] = [];
     let logDisk: cloudwatch.Metric;
@@ -250,7 +270,7 @@ export class AgentObservability extends Construct {
       const lines = [slotLag, source.metricReplicationSlotDiskUsage(max('Replication slot disk (bytes)')), logDisk]
         .filter((m, i, all) => all.findIndex(o => o.metricName === m.metricName) === i);
       widgets.push(new cloudwatch.GraphWidget({ title: 'Source: replication slot lag and WAL disk', width: 12, left: lines }));
-      this.alarm('ReplicationSlotLag', slotLag, this.t.replicationSlotLagBytes, 3,
+      this.alarm(`ReplicationSlotLag${sfx}`, slotLag, this.t.replicationSlotLagBytes, 3,
         'Debezium has not confirmed WAL for 15 minutes: the connector is stalled or too slow, and the database keeps the WAL (disk fills).');
     } else {
       logDisk = source.metricBinLogDiskUsage(max('Binlog size (bytes)'));
@@ -261,12 +281,13 @@ export class AgentObservability extends Construct {
       left: [source.metricCPUUtilization({ statistic: cloudwatch.Stats.AVERAGE, period: FIVE_MINUTES, label: 'CPU %' })],
       right: [source.metricDatabaseConnections({ statistic: cloudwatch.Stats.AVERAGE, period: FIVE_MINUTES, label: 'Connections' })],
     }));
-    this.alarm('LogDiskUsage', logDisk, this.t.logDiskUsageBytes, 3,
+    this.alarm(`LogDiskUsage${sfx}`, logDisk, this.t.logDiskUsageBytes, 3,
       'Change-log disk usage on the source keeps growing: a replication slot or binlog consumer is holding logs; storage may fill.');
-    this.section('1. Source database', widgets);
+    this.section(name === undefined ? '1. Source database' : `1. Source database ${name}`, widgets);
   }
 
-  private addConnector(connector: ObservedConnector, sinks: ObservedSink[]): void {
+  private addConnector(connector: ObservedConnector, sinks: ObservedSink[], name?: string): void {
+    const sfx = name === undefined ? '' : sanitize(name);
     const dims = { [AWS_DIMENSIONS.connectorName]: connector.connectorName };
     const kc = (name: string, statistic: string, label: string) => new cloudwatch.Metric({
       namespace: AWS_NAMESPACES.kafkaConnect, metricName: name, dimensionsMap: dims, statistic, period: ONE_MINUTE, label,
@@ -286,7 +307,7 @@ export class AgentObservability extends Construct {
         left: [kc('CpuUtilization', cloudwatch.Stats.AVERAGE, 'CPU'), kc('MemoryUtilization', cloudwatch.Stats.AVERAGE, 'Memory')],
       }),
     ];
-    this.alarm('ConnectorErroredTasks', errored, 0, 5, 'A connector task has been in error for 5 minutes: no changes reach Kafka.');
+    this.alarm(`ConnectorErroredTasks${sfx}`, errored, 0, 5, 'A connector task has been in error for 5 minutes: no changes reach Kafka.');
     // MSK Connect does not export Debezium's MilliSecondsBehindSource; the sinks derive the same lag from heartbeats,
     // per heartbeat topic. Sinks publishing under the same namespace and service write one metric: read it once.
     const cdc: cloudwatch.Metric[] = [];
@@ -306,11 +327,11 @@ export class AgentObservability extends Construct {
         leftAnnotations: [{ value: this.slo.threshold.toMilliseconds(), label: 'SLO', color: cloudwatch.Color.RED }],
       }));
       // Heartbeats flow even when no table changes, so a missing CdcLag means the path is broken: treat it as breaching.
-      cdc.forEach((metric, i) => this.alarm(`CdcLag${i}`, metric, this.slo.threshold.toMilliseconds(), this.windowPeriods(),
+      cdc.forEach((metric, i) => this.alarm(`CdcLag${sfx}${i}`, metric, this.slo.threshold.toMilliseconds(), this.windowPeriods(),
         `Source-to-sink lag above ${this.slo.threshold.toSeconds()} s for ${this.slo.window.toMinutes()} minutes, or no heartbeat arrives: agents will see stale data.`,
         cloudwatch.TreatMissingData.BREACHING));
     }
-    this.section('2. CDC connector (Debezium on MSK Connect)', widgets);
+    this.section(name === undefined ? '2. CDC connector (Debezium on MSK Connect)' : `2. CDC connector of ${name} (Debezium on MSK Connect)`, widgets);
   }
 
   private addKafka(kafka: ObservedKafka): void {

@@ -92,6 +92,8 @@ export interface AgentSinkProps {
    * @default - no heartbeat topic and no `CdcLag`
    */
   readonly heartbeatTopic?: string;
+  /** Heartbeat topics of further connectors (one per additional source database), mapped like `heartbeatTopic`. @default - none */
+  readonly additionalHeartbeatTopics?: string[];
   /** CloudWatch namespace of the sink's EMF metrics. @default 'AgentDataStack' */
   readonly metricsNamespace?: string;
   /**
@@ -175,7 +177,8 @@ export class AgentSink extends Construct implements ec2.IConnectable, iam.IGrant
         ...(cacheViews.length > 0 ? props.cache!.clientEnvironment() : {}),
         ...(searchViews.length > 0 ? props.search!.clientEnvironment() : {}),
         ...dlqEnv,
-        ...(props.heartbeatTopic ? { AGENT_SINK_HEARTBEAT_TOPIC_PREFIX: props.heartbeatTopic } : {}),
+        // With several connectors, every `__debezium-heartbeat.<prefix>` topic is a heartbeat.
+        ...(props.heartbeatTopic ? { AGENT_SINK_HEARTBEAT_TOPIC_PREFIX: props.additionalHeartbeatTopics?.length ? '__debezium-heartbeat.' : props.heartbeatTopic } : {}),
         POWERTOOLS_METRICS_NAMESPACE: this.metricsNamespace,
         POWERTOOLS_SERVICE_NAME: this.serviceName,
       },
@@ -232,7 +235,7 @@ export class AgentSink extends Construct implements ec2.IConnectable, iam.IGrant
     iam.Grant.addToPrincipal({ grantee: fn, actions: ESM_KAFKA_CLUSTER_ACTIONS, resourceArns: [props.cluster.clusterArn] });
 
     const prefix = props.consumerGroupPrefix ?? `agent-sink.${Names.uniqueId(this).slice(-24)}`;
-    const topics = [...new Set(props.views.map(v => v.topic)), ...(props.heartbeatTopic ? [props.heartbeatTopic] : [])];
+    const topics = [...new Set(props.views.map(v => v.topic)), ...(props.heartbeatTopic ? [props.heartbeatTopic, ...props.additionalHeartbeatTopics ?? []] : [])];
     for (const topic of topics) {
       const groupId = `${prefix}.${topic}`.slice(0, 200);
       this.consumerGroups[topic] = groupId;

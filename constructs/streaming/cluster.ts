@@ -1,5 +1,6 @@
 // AgentStreamingCluster: Amazon MSK (provisioned or serverless) with IAM auth, TLS, encryption, logs, CDC defaults and least-privilege grants.
 import { Annotations, Arn, ArnFormat, Duration, Fn, Names, RemovalPolicy, Resource, Stack, Token, Validations } from 'aws-cdk-lib';
+import * as appscaling from 'aws-cdk-lib/aws-applicationautoscaling';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -13,6 +14,7 @@ import {
   CLUSTER_CONNECT_ACTIONS, CLUSTER_IDEMPOTENT_WRITE_ACTIONS, GROUP_ACTIONS, TOPIC_CREATE_ACTIONS, TOPIC_READ_ACTIONS, TOPIC_WRITE_ACTIONS,
 } from './perms';
 import { acknowledgePatternGrant } from './private/nag';
+import { addStorageAutoScaling, BrokerStorageAutoScaling, validateStorageAutoScaling } from './private/storage-scaling';
 import { IAgentStreamingCluster } from './refs';
 import { acknowledgeDeployTimeFunctions } from '../common/nag';
 
@@ -176,6 +178,18 @@ export abstract class AgentStreamingClusterBase extends Resource implements IAge
     return this.lagMetric('SumOffsetLag', 'Maximum', options);
   }
 
+  /**
+   * Percent of one broker's data volume in use (`KafkaDataLogsDiskUsed`, DEFAULT monitoring level, dimensions
+   * `Cluster Name` and `Broker ID`; broker ids count from 1). @default statistic Maximum over 5 minutes
+   */
+  public metricDataLogsDiskUsed(brokerId: number, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: 'AWS/Kafka', metricName: 'KafkaDataLogsDiskUsed',
+      dimensionsMap: { 'Cluster Name': this.clusterName, 'Broker ID': `${brokerId}` },
+      statistic: 'Maximum', period: Duration.minutes(5), ...props,
+    });
+  }
+
   /** Estimated time (seconds) for the group to drain the topic's lag. @default statistic Maximum over 1 minute */
   public metricEstimatedMaxTimeLag(options: ConsumerLagMetricOptions): cloudwatch.Metric {
     return this.lagMetric('EstimatedMaxTimeLag', 'Maximum', options);
@@ -246,6 +260,12 @@ export interface AgentStreamingClusterProps {
    */
   readonly volumeSizeGiB?: number;
   /**
+   * Grow each broker's volume automatically (Application Auto Scaling on `KafkaBrokerStorageUtilization`), up to a declared
+   * maximum (provisioned). Storage never shrinks: the maximum is the cost ceiling.
+   * @default - no auto scaling: the volume stays at `volumeSizeGiB`
+   */
+  readonly storageAutoScaling?: BrokerStorageAutoScaling;
+  /**
    * Customer managed key for encryption at rest (provisioned).
    * @default - the AWS managed key for MSK
    */
@@ -309,6 +329,8 @@ export class AgentStreamingCluster extends AgentStreamingClusterBase {
   public readonly defaultReplicationFactor: number;
   /** Number of brokers (provisioned only; MSK Serverless has no brokers to count). */
   public readonly brokerCount?: number;
+  /** Storage auto scaling of the brokers, when `storageAutoScaling` is set. */
+  public readonly storageScaling?: appscaling.CfnScalableTarget;
 
   protected topicReplicationFactor(): number {
     return this.defaultReplicationFactor;
@@ -326,6 +348,7 @@ export class AgentStreamingCluster extends AgentStreamingClusterBase {
     const brokerCount = props.brokerCount ?? subnets.subnetIds.length;
     const retention = props.retention ?? Duration.days(7);
     validateProps(props, subnets.subnetIds.length, brokerCount, serverless, retention);
+    if (props.storageAutoScaling) validateStorageAutoScaling(props.storageAutoScaling, props.volumeSizeGiB ?? 100, serverless);
 
     this.serverless = serverless;
     this.vpc = props.vpc;
@@ -402,6 +425,7 @@ export class AgentStreamingCluster extends AgentStreamingClusterBase {
       });
       cluster.applyRemovalPolicy(removalPolicy);
       this.clusterArn = cluster.attrArn;
+      if (props.storageAutoScaling) this.storageScaling = addStorageAutoScaling(this, this.clusterArn, props.volumeSizeGiB ?? 100, props.storageAutoScaling);
     }
 
     this.bootstrapBrokersSaslIam = this.fetchBootstrapBrokers();

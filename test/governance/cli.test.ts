@@ -227,6 +227,29 @@ describe('agent-data-stack status', () => {
     });
   });
 
+  test('with the stack\'s OperationsManifest, CDC lag is one row per source database (its heartbeat topic)', async () => {
+    healthy();
+    const manifest = {
+      version: 1, freshnessSloMs: 5000, sinkMetrics: { namespace: 'AgentDataStack', dimensions: { service: 'agent-data-stack-sink' } }, flink: [], views: [],
+      sources: [
+        { name: 'Source', engine: 'postgres', connectorName: 'agent-cdc', heartbeatTopic: '__debezium-heartbeat.agentdata' },
+        { name: 'billing', engine: 'mysql', connectorName: 'agent-cdc-billing', heartbeatTopic: '__debezium-heartbeat.billing' },
+      ],
+    };
+    mocks.cfn.on(DescribeStacksCommand).resolves({ Stacks: [{ StackName: 'AgentDataStack', StackStatus: 'UPDATE_COMPLETE', CreationTime: new Date(0), Outputs: [
+      ...OUTPUTS, { OutputKey: 'OperationsManifest', OutputValue: JSON.stringify(manifest) },
+    ] }] });
+    mocks.cw.on(GetMetricDataCommand).callsFake(input => {
+      const expr: string = input.MetricDataQueries[0].Expression;
+      const v = /"Topic"="__debezium-heartbeat.billing"/.test(expr) ? [] : /CdcLag/.test(expr) ? [700] : [1];
+      return { MetricDataResults: [{ Id: 'q', Values: v }] };
+    });
+    const r = await run(['status']);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/cdc-lag\s+Source\s+700 ms\s+yes/);
+    expect(r.stdout).toMatch(/cdc-lag\s+billing\s+no data\s+NO\s+no heartbeat lag in 10 minutes/);
+  });
+
   test('node-based caches are checked by replication group', async () => {
     healthy();
     mocks.cfn.on(DescribeStacksCommand).resolves({ Stacks: [{ StackName: 'S', StackStatus: 'CREATE_COMPLETE', CreationTime: new Date(0), Outputs: [

@@ -1,0 +1,59 @@
+// The OperationsManifest stack output: what `agent-data-stack status --doctor` checks, built from the constructs' own metric*() definitions.
+import { CfnOutput, Duration, Stack } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import { Construct } from 'constructs';
+import { AGENT_METRIC_DIMENSIONS, AGENT_SERVICE_NAMES } from '../contract/metric-names';
+import { ManifestMetric, ManifestSource, OPERATIONS_MANIFEST_OUTPUT, OperationsManifest } from '../contract/operations-manifest';
+import type { ViewConfig } from '../contract/view-config';
+import type { ICdcSourceDatabase } from '../constructs/source/cdc-source-database';
+import { SourceEngineFamily } from '../constructs/source/engine';
+
+/** A captured database and the connector that reads it. */
+export interface ManifestSourceInput {
+  readonly name: string;
+  readonly source: ICdcSourceDatabase;
+  readonly connectorName: string;
+  readonly heartbeatTopic: string;
+}
+
+export interface OperationsManifestInput {
+  readonly sources: ManifestSourceInput[];
+  readonly flink: { applicationName: string; runtime: string }[];
+  readonly views: ViewConfig[];
+  readonly sinkNamespace: string;
+  /** @default Duration.seconds(5) (AgentObservability's default freshness SLO) */
+  readonly freshnessSlo?: Duration;
+}
+
+function metricOf(m: cloudwatch.Metric): ManifestMetric {
+  return { namespace: m.namespace, metricName: m.metricName, dimensions: { ...(m.dimensions as Record<string, string>) } };
+}
+
+export function operationsManifest(input: OperationsManifestInput): OperationsManifest {
+  const sources: ManifestSource[] = input.sources.map(({ name, source, connectorName, heartbeatTopic }) => {
+    const postgres = source.engine.family === SourceEngineFamily.POSTGRESQL;
+    return {
+      name, engine: postgres ? 'postgres' : 'mysql', connectorName, heartbeatTopic,
+      ...(source.maxSlotWalKeepSizeBytes !== undefined ? { slotWalKeepBytes: source.maxSlotWalKeepSizeBytes } : {}),
+      ...(postgres ? { slotLag: metricOf(source.metricOldestReplicationSlotLag()) } : { binLogDiskUsage: metricOf(source.metricBinLogDiskUsage()) }),
+      // Aurora's cluster volume grows by itself and publishes no FreeStorageSpace.
+      ...(source.engine.isAurora ? {} : { freeStorage: metricOf(source.metricFreeStorageSpace()) }),
+    };
+  });
+  return {
+    version: 1,
+    freshnessSloMs: (input.freshnessSlo ?? Duration.seconds(5)).toMilliseconds(),
+    sinkMetrics: { namespace: input.sinkNamespace, dimensions: { [AGENT_METRIC_DIMENSIONS.service]: AGENT_SERVICE_NAMES.sink } },
+    sources,
+    flink: input.flink.map(f => ({ applicationName: f.applicationName, runtime: f.runtime })),
+    views: input.views.map(v => ({ name: v.name, ...(v.maxStalenessMs !== undefined ? { maxStalenessMs: v.maxStalenessMs } : {}) })),
+  };
+}
+
+/** Adds the `OperationsManifest` output (JSON; tokens such as the database identifier resolve at deploy time). */
+export function addOperationsManifestOutput(scope: Construct, input: OperationsManifestInput): CfnOutput {
+  return new CfnOutput(scope, OPERATIONS_MANIFEST_OUTPUT, {
+    value: Stack.of(scope).toJsonString(operationsManifest(input)),
+    description: 'What `agent-data-stack status --doctor` checks: sources, Flink applications, views and their limits',
+  });
+}
