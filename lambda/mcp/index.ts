@@ -13,6 +13,8 @@ import { parseViewsEnv, VIEWS_ENV } from '../../contract/view-config';
 import { callerFromEvent } from './caller';
 import type { McpServerDeps, SearchReader } from './context';
 import { FunctionUrlEvent, FunctionUrlResult, eventToRequest, responseToResult } from './http-adapter';
+import { MCP_OAUTH_ENV } from '../../contract/mcp-oauth';
+import { oauthFromEnv } from './oauth';
 import { powertoolsObserver } from './observability';
 import { handleHttpRequest, HttpHandlerOptions } from './server';
 
@@ -20,13 +22,15 @@ import { handleHttpRequest, HttpHandlerOptions } from './server';
 export const MCP_ENV = {
   /** Names the decision audit table; without it the decision tools are not offered. */
   decisionTable: DECISION_TABLE_ENV,
-  /** JSON `ProtectedResourceMetadata` when the endpoint is behind a JWT authorizer. */
-  protectedResource: 'AGENT_MCP_PROTECTED_RESOURCE',
+  /** JSON `McpOAuthConfig` in JWT mode: the function is the OAuth resource server (token, audience and scope checks). */
+  oauth: MCP_OAUTH_ENV,
   serverName: 'AGENT_MCP_SERVER_NAME',
 } as const;
 
 const logger = new Logger();
 const metrics = new Metrics();
+/** JWT mode: tokens are verified here, before the stores are reached; read once per container. */
+const oauth = oauthFromEnv();
 
 let ready: Promise<{ deps: McpServerDeps; cache?: { ready(): Promise<unknown>; close(): Promise<void> }; options: HttpHandlerOptions }> | undefined;
 
@@ -36,7 +40,6 @@ async function init() {
   const redis = cache?.redis;
   const search = views.some(v => v.store === 'search') ? (searchClientFromEnv() as unknown as SearchReader) : undefined;
   const decisions = process.env[MCP_ENV.decisionTable] ? decisionStoreFromEnv(new DynamoDBClient({})) : undefined;
-  const protectedResource = process.env[MCP_ENV.protectedResource];
   const deps: McpServerDeps = {
     views, redis, search, decisions,
     // The same provider the sink embeds documents with (Bedrock, or the local embedder with AGENT_EMBEDDINGS=local).
@@ -46,7 +49,7 @@ async function init() {
     observer: powertoolsObserver(logger, metrics),
     serverName: process.env[MCP_ENV.serverName],
   };
-  return { deps, cache, options: { protectedResource: protectedResource ? JSON.parse(protectedResource) : undefined } };
+  return { deps, cache, options: { oauth } };
 }
 
 
@@ -71,6 +74,14 @@ export async function close(): Promise<void> {
 }
 
 export async function handler(event: FunctionUrlEvent): Promise<FunctionUrlResult> {
+  const request = eventToRequest(event);
+  let caller = callerFromEvent(event);
+  if (oauth) {
+    // Metadata and refusals are answered without starting the server: an unauthenticated caller costs a token check, no store connection.
+    const authenticated = await oauth.authenticate(request);
+    if (authenticated instanceof Response) return responseToResult(authenticated);
+    caller = authenticated;
+  }
   ready ??= init().catch(error => {
     ready = undefined; // a failed cold start is retried by the next invocation
     throw error;
@@ -85,5 +96,5 @@ export async function handler(event: FunctionUrlEvent): Promise<FunctionUrlResul
   logger.appendKeys({ requestId: event.requestContext?.requestId });
   // A cache that cannot be reached fails the cache tools (as tool errors), not the catalog, search or decision tools.
   await state.cache?.ready().catch(error => logger.warn('cache not ready', { errorKind: (error as Error)?.name }));
-  return responseToResult(await handleHttpRequest(eventToRequest(event), state.deps, state.options, callerFromEvent(event)));
+  return responseToResult(await handleHttpRequest(request, state.deps, state.options, caller));
 }

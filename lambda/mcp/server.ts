@@ -6,10 +6,12 @@ import {
   type ServerContext,
 } from '@modelcontextprotocol/server';
 import type { LineageCatalog } from '../../contract/lineage';
+import { PROTECTED_RESOURCE_PATH } from '../../contract/mcp-oauth';
 import { agentInputSchema } from './arguments';
 import { anonymousCaller, callerFromAuthInfo, callerToAuthInfo, type CallerIdentity } from './caller';
 import type { McpServerDeps, ServedPosition } from './context';
 import { agentMessage, errorKind } from './errors';
+import { calledTools, type OAuthResourceServer } from './oauth';
 import { buildToolSpecs, ToolSpec } from './tools';
 
 export const SERVER_VERSION = '0.1.0';
@@ -130,11 +132,16 @@ export interface ProtectedResourceMetadata {
   readonly scopesSupported?: string[];
 }
 
-export const PROTECTED_RESOURCE_PATH = '/.well-known/oauth-protected-resource';
+export { PROTECTED_RESOURCE_PATH };
 
 export interface HttpHandlerOptions {
   /** When set, `GET /.well-known/oauth-protected-resource` answers with it. */
   readonly protectedResource?: ProtectedResourceMetadata;
+  /**
+   * The OAuth resource server (JWT mode): serves its metadata and refuses a `tools/call` whose tool needs scopes the caller's
+   * token lacks. Authenticating the request is the caller's job (`oauth.authenticate`, before the stores are touched).
+   */
+  readonly oauth?: OAuthResourceServer;
 }
 
 const handlers = new WeakMap<McpServerDeps, McpHttpHandler>();
@@ -176,6 +183,8 @@ export async function handleHttpRequest(
   request: Request, deps: McpServerDeps, options: HttpHandlerOptions = {}, caller: CallerIdentity = anonymousCaller(),
 ): Promise<Response> {
   const url = new URL(request.url);
+  const metadata = options.oauth?.metadataResponse(request);
+  if (metadata) return metadata;
   if (url.pathname === PROTECTED_RESOURCE_PATH || url.pathname.startsWith(`${PROTECTED_RESOURCE_PATH}/`)) {
     if (!options.protectedResource || request.method !== 'GET') return json(404, { error: 'not_found' });
     const m = options.protectedResource;
@@ -204,6 +213,13 @@ export async function handleHttpRequest(
   }
   if (parsedBody === null || typeof parsedBody !== 'object' || (Array.isArray(parsedBody) && parsedBody.length === 0)) {
     return jsonRpcError(400, -32600, 'Invalid Request: expected a JSON-RPC message object.');
+  }
+
+  if (options.oauth) {
+    for (const tool of calledTools(parsedBody)) {
+      const refusal = options.oauth.toolScopeChallenge(tool, caller);
+      if (refusal) return refusal;
+    }
   }
 
   const authInfo = callerToAuthInfo(caller);
