@@ -1,21 +1,17 @@
 // Lambda shell of the MCP server: reads the configuration once, reuses store connections across warm invocations, serves function URL events.
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { cacheClientFromEnv } from '../shared/cache-client';
 import { DECISION_TABLE_ENV } from '../../contract/decision-store';
-import { decisionStoreFromEnv } from '../shared/decision-store-dynamodb';
 import { LINEAGE_CATALOG_ENV, type LineageCatalog } from '../../contract/lineage';
-import { loadCatalogFromEnv } from '../shared/lineage-loader';
-import { searchClientFromEnv } from '../shared/search-client';
-import { embeddingProviderFor } from '../shared/embeddings';
 import { parseViewsEnv, VIEWS_ENV } from '../../contract/view-config';
 import { callerFromEvent } from './caller';
-import type { McpServerDeps, SearchReader } from './context';
+import type { McpServerDeps } from './context';
 import { FunctionUrlEvent, FunctionUrlResult, eventToRequest, responseToResult } from './http-adapter';
 import { MCP_OAUTH_ENV } from '../../contract/mcp-oauth';
 import { oauthFromEnv } from './oauth';
 import { powertoolsObserver } from './observability';
+import { searchReaderFromEnv } from './search-reader';
 import { handleHttpRequest, HttpHandlerOptions } from './server';
 
 /** Environment the construct sets besides the views, the catalog and the stores' client environment. */
@@ -38,12 +34,17 @@ async function init() {
   const views = parseViewsEnv(process.env[VIEWS_ENV]);
   const cache = views.some(v => v.store === 'cache') ? await cacheClientFromEnv() : undefined;
   const redis = cache?.redis;
-  const search = views.some(v => v.store === 'search') ? (searchClientFromEnv() as unknown as SearchReader) : undefined;
-  const decisions = process.env[MCP_ENV.decisionTable] ? decisionStoreFromEnv(new DynamoDBClient({})) : undefined;
+  const search = views.some(v => v.store === 'search') ? searchReaderFromEnv() : undefined;
+  // AWS SDK clients load only when a view or the audit log needs them (each is tens of milliseconds of require on a cold
+  // start); `require`, not `import()`: the runtime's SDK resolves through NODE_PATH, which native ES-module imports ignore.
+  const decisions = process.env[MCP_ENV.decisionTable] ? decisionStoreFor() : undefined;
+  const embeddingProviderFor = views.some(v => v.search?.vector)
+    ? (require('../shared/embeddings') as typeof import('../shared/embeddings')).embeddingProviderFor
+    : undefined;
   const deps: McpServerDeps = {
     views, redis, search, decisions,
     // The same provider the sink embeds documents with (Bedrock, or the local embedder with AGENT_EMBEDDINGS=local).
-    embeddings: views.some(v => v.search?.vector) ? (vector => embeddingProviderFor(vector)) : undefined,
+    embeddings: embeddingProviderFor ? (vector => embeddingProviderFor(vector)) : undefined,
     catalog: () => loadCatalog(process.env[LINEAGE_CATALOG_ENV]),
     now: () => Date.now(),
     observer: powertoolsObserver(logger, metrics),
@@ -53,10 +54,17 @@ async function init() {
 }
 
 
+function decisionStoreFor() {
+  const { DynamoDBClient } = require('@aws-sdk/client-dynamodb') as typeof import('@aws-sdk/client-dynamodb');
+  const { decisionStoreFromEnv } = require('../shared/decision-store-dynamodb') as typeof import('../shared/decision-store-dynamodb');
+  return decisionStoreFromEnv(new DynamoDBClient({}));
+}
+
 /** The lineage catalog (SSM parameters with a digest, or inline JSON locally); absent means lineage answers carry the view config only. */
 export async function loadCatalog(location: string | undefined): Promise<LineageCatalog | undefined> {
   if (!location) return undefined;
   try {
+    const { loadCatalogFromEnv } = require('../shared/lineage-loader') as typeof import('../shared/lineage-loader');
     return await loadCatalogFromEnv(undefined, { [LINEAGE_CATALOG_ENV]: location });
   } catch (error) {
     logger.error('lineage catalog could not be loaded', { error: error as Error });
@@ -69,8 +77,6 @@ export async function close(): Promise<void> {
   const state = await ready?.catch(() => undefined);
   ready = undefined;
   await state?.cache?.close();
-  const search = state?.deps.search as { close?: () => Promise<unknown> } | undefined;
-  await search?.close?.();
 }
 
 export async function handler(event: FunctionUrlEvent): Promise<FunctionUrlResult> {

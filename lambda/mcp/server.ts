@@ -33,7 +33,8 @@ export const LIST_CACHE_HINT = { ttlMs: 300_000, cacheScope: 'public' as const }
 const specCache = new WeakMap<object, ToolSpec[]>();
 const shapeOf = new WeakMap<ToolSpec[], string>();
 
-function specsFor(deps: McpServerDeps): ToolSpec[] {
+/** The tool table of these deps, built once per container (exported for tests). */
+export function specsFor(deps: McpServerDeps): ToolSpec[] {
   // Tool schemas depend only on the views and on whether a decision store exists: build them once per warm container.
   const cacheKey = deps.views as object;
   const cached = specCache.get(cacheKey);
@@ -54,11 +55,35 @@ function catalogLoader(deps: McpServerDeps): () => Promise<LineageCatalog | unde
   };
 }
 
-const inputSchemas = new WeakMap<ToolSpec, ReturnType<typeof agentInputSchema>>();
+type StandardJsonSchema = { '~standard': { jsonSchema?: Record<'input' | 'output', (options: { target?: string }) => unknown> } };
 
-function inputSchemaOf(spec: ToolSpec) {
-  let s = inputSchemas.get(spec);
-  if (!s) inputSchemas.set(spec, s = agentInputSchema(spec.inputSchema));
+/**
+ * The schema with its JSON Schema conversion memoised. The SDK converts a tool's schemas to JSON Schema per McpServer (on
+ * `tools/list`, and for the output schema on every `tools/call`); with a server per request that was a third of a warm
+ * lookup's CPU. The schemas never change in a container, so the conversion runs once per schema and target.
+ */
+function withCachedJsonSchema<T extends object>(schema: T): T {
+  const std = (schema as unknown as StandardJsonSchema)['~standard'];
+  const convert = std.jsonSchema;
+  if (!convert) return schema;
+  const memo = new Map<string, unknown>();
+  const cached = (io: 'input' | 'output') => (options: { target?: string }) => {
+    const key = `${io}|${options?.target ?? ''}`;
+    if (!memo.has(key)) memo.set(key, convert[io](options));
+    return memo.get(key);
+  };
+  return { '~standard': { ...std, jsonSchema: { input: cached('input'), output: cached('output') } } } as unknown as T;
+}
+
+const toolSchemas = new WeakMap<ToolSpec, { input: unknown; output: unknown }>();
+
+/** The tool's input (agent-readable errors) and output schemas, wrapped once per spec, that is once per container. */
+function schemasOf(spec: ToolSpec): { input: unknown; output: unknown } {
+  let s = toolSchemas.get(spec);
+  if (!s) {
+    s = { input: withCachedJsonSchema(agentInputSchema(spec.inputSchema)), output: spec.outputSchema && withCachedJsonSchema(spec.outputSchema) };
+    toolSchemas.set(spec, s);
+  }
   return s;
 }
 
@@ -77,11 +102,12 @@ export function createMcpServer(deps: McpServerDeps): McpServer {
   );
   const catalog = catalogLoader(deps);
   for (const spec of specsFor(deps)) {
+    const schemas = schemasOf(spec);
     server.registerTool(spec.name, {
       title: spec.title,
       description: spec.description,
-      inputSchema: inputSchemaOf(spec) as any,
-      outputSchema: spec.outputSchema,
+      inputSchema: schemas.input as any,
+      outputSchema: schemas.output as any,
       annotations: { readOnlyHint: spec.readOnly, destructiveHint: false, idempotentHint: spec.readOnly, openWorldHint: false },
     }, (async (args: unknown, ctx: ServerContext) => runTool(spec, args, deps, catalog, callerFromAuthInfo(ctx.http?.authInfo))) as any);
   }

@@ -1,5 +1,5 @@
 // The tool set generated from the declared views: lookups, search, aggregations, the catalog, lineage and the decision audit.
-import { z } from 'zod';
+import * as z from 'zod';
 import type { LineageCatalog, LineageNode, LineageViewEntry } from '../../contract/lineage';
 import { traceView } from '../../contract/lineage-graph';
 import type { SearchVectorConfig, ViewConfig } from '../../contract/view-config';
