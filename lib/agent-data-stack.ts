@@ -343,6 +343,7 @@ function composeAgentData(scope: Construct, props: AgentDataPlatformProps): IAge
     views: configs.map(v => ({ name: v.name, store: v.store, topic: v.topic, tools: viewToolNames(v) })),
   });
   r.mcp = new AgentMcpServer(scope, 'Mcp', {
+    ...defaults.mcp,
     ...props.mcpOptions,
     views: configs, vpc: r.vpc, cache: r.cache, search: r.search,
     decisionAuditLog: r.decisionAuditLog, lineageCatalog: r.lineage,

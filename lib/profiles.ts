@@ -8,6 +8,7 @@ import { AgentCacheProps } from '../constructs/stores/agent-cache';
 import { AgentSearchProps, SearchViewIndexOptions } from '../constructs/stores/agent-search';
 import { AgentStreamingClusterProps, KafkaVersion } from '../constructs/streaming/cluster';
 import { DecisionAuditLogProps } from '../constructs/governance/decision-audit-log';
+import type { AgentMcpServerProps } from '../constructs/mcp/agent-mcp-server';
 
 /** How big, how available and how disposable the stack is. Every profile default can be overridden per construct. */
 export class DeploymentProfile {
@@ -46,7 +47,15 @@ export interface ProfileDefaults {
   readonly search: Partial<AgentSearchProps>;
   readonly searchIndex: SearchViewIndexOptions;
   readonly decisions: DecisionAuditLogProps;
+  readonly mcp: Partial<AgentMcpServerProps>;
 }
+
+/**
+ * Memory of a production MCP function (docs/PERFORMANCE.md, "MCP memory"): the largest answer a function URL can carry peaks at
+ * about 145 MiB RSS, so 256 MB would hold it; the calls are CPU-bound (JSON, schema validation), and Lambda's CPU grows with
+ * memory, so 1024 MB halves cold-start and call time against the construct's 512 MB for about the same GB-seconds per call.
+ */
+export const PRODUCTION_MCP_MEMORY_MB = 1024;
 
 /** What the defaults depend on besides the profile. */
 export interface ProfileContext {
@@ -89,6 +98,7 @@ export function profileDefaults(profile: DeploymentProfile, context: ProfileCont
       search: { dataNodes: Math.min(3, Math.max(azs, 1)), availabilityZoneCount: Math.min(3, Math.max(azs, 1)), dedicatedMasterNodes: 3 },
       searchIndex: {},
       decisions: {},
+      mcp: { memorySize: PRODUCTION_MCP_MEMORY_MB },
     };
   }
   return {
@@ -114,5 +124,7 @@ export function profileDefaults(profile: DeploymentProfile, context: ProfileCont
     },
     searchIndex: { removalPolicy: RemovalPolicy.DESTROY },
     decisions: { removalPolicy: RemovalPolicy.DESTROY, deletionProtection: false },
+    // The construct's 512 MB: 3.5 times the largest answer's peak RSS, with half of production's CPU.
+    mcp: {},
   };
 }
