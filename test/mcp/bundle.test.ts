@@ -49,3 +49,17 @@ test('loading the bundle loads no AWS SDK client: DynamoDB, Bedrock and SSM load
   }).toString());
   expect(loaded).toEqual([]);
 });
+
+test('handler code imports zod as a namespace: `import { z } from \'zod\'` bundles every locale (about 260 KiB)', () => {
+  const offenders: string[] = [];
+  const walk = (d: string) => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (p.endsWith('.ts') && /import\s*\{[^}]*\bz\b[^}]*\}\s*from\s*['"]zod['"]/.test(fs.readFileSync(p, 'utf8'))) offenders.push(path.relative(ROOT, p));
+    }
+  };
+  walk(path.join(ROOT, 'lambda'));
+  // The fix: `import * as z from 'zod';` (same API, and esbuild can leave out what is not used).
+  expect(offenders).toEqual([]);
+});
