@@ -25,7 +25,7 @@ interface JwtAuthorizer { claims?: Record<string, unknown>; scopes?: string[] | 
 
 /**
  * The caller of a function URL (`AWS_IAM`: `requestContext.authorizer.iam`) or HTTP API (JWT authorizer:
- * `requestContext.authorizer.jwt.claims`) event. Only what Lambda and API Gateway put in the request context counts:
+ * `requestContext.authorizer.jwt.claims`, for APIs set up that way by hand; JWT mode verifies tokens in `oauth.ts`) event. Only what Lambda and API Gateway put in the request context counts:
  * headers are the caller's to forge.
  */
 export function callerFromEvent(event: FunctionUrlEvent): CallerIdentity {

@@ -149,7 +149,7 @@ function cap(positions: readonly ServedPosition[]): readonly ServedPosition[] {
   return positions.length > MAX_LOGGED_POSITIONS ? positions.slice(0, MAX_LOGGED_POSITIONS) : positions;
 }
 
-/** OAuth 2.0 protected-resource metadata (RFC 9728) served when the endpoint sits behind a JWT authorizer. */
+/** Static OAuth 2.0 protected-resource metadata (RFC 9728) for local runs; the deployed JWT mode uses `options.oauth`. */
 export interface ProtectedResourceMetadata {
   /** The MCP endpoint URL clients call. */
   readonly resource: string;
