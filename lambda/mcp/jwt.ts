@@ -41,6 +41,8 @@ const ALGORITHMS: Record<string, { hash: string; kty: string; pss?: boolean }> =
   ES256: { hash: 'sha256', kty: 'EC' }, ES384: { hash: 'sha384', kty: 'EC' }, ES512: { hash: 'sha512', kty: 'EC' },
 };
 
+const FAILURE_BACKOFF_MS = 5000;
+
 interface Jwk { kid?: string; kty?: string; use?: string; alg?: string; [k: string]: unknown }
 
 function decodeJson(part: string, what: string): Record<string, unknown> {
@@ -63,6 +65,7 @@ export class JwtVerifier {
   private fetchedAt = 0;
   private loading?: Promise<void>;
   private jwksUri?: string;
+  private failure?: { at: number; error: TokenError };
 
   constructor(private readonly options: JwtVerifierOptions) {
     this.jwksUri = options.jwksUri;
@@ -116,7 +119,12 @@ export class JwtVerifier {
     const interval = (this.options.refetchIntervalSeconds ?? 30) * 1000;
     // Unknown key: the issuer may have rotated; refetch, but not more often than the interval (a stream of bogus kids must not hammer the issuer).
     if (!key && (this.fetchedAt === 0 || Date.now() - this.fetchedAt >= interval)) {
-      this.loading ??= this.load().finally(() => { this.loading = undefined; });
+      // After a failed fetch, answer "unavailable" for a few seconds instead of calling the issuer on every request.
+      if (this.failure && Date.now() - this.failure.at < FAILURE_BACKOFF_MS) throw this.failure.error;
+      this.loading ??= this.load().then(() => { this.failure = undefined; }, error => {
+        this.failure = { at: Date.now(), error: error instanceof TokenError ? error : new TokenError(`The issuer's keys could not be read (${(error as Error).name}).`, 'unavailable') };
+        throw this.failure.error;
+      }).finally(() => { this.loading = undefined; });
       await this.loading;
       key = find();
     }

@@ -255,8 +255,16 @@ describe('key rotation and an unreachable issuer', () => {
   });
 
   test('when the issuer cannot be reached the answer is 503, never a pass', async () => {
-    const server = new OAuthResourceServer({ resource, issuer: 'http://127.0.0.1:9/nowhere', audience: [resource] }, { fetchTimeoutMs: 500 });
+    let calls = 0;
+    const counting: typeof fetch = (...args) => { calls++; return fetch(...args); };
+    const server = new OAuthResourceServer({ resource, issuer: 'http://127.0.0.1:9/nowhere', audience: [resource] }, { fetchTimeoutMs: 500, fetch: counting });
     const res = await server.authenticate(new Request(resource, { method: 'POST', headers: { authorization: `Bearer ${jwt(claims({ iss: 'http://127.0.0.1:9/nowhere' }))}` } }));
     expect((res as Response).status).toBe(503);
+    // A second request within the back-off answers 503 without calling the issuer again.
+    const before = calls;
+    expect(before).toBeGreaterThan(0);
+    const again = await server.authenticate(new Request(resource, { method: 'POST', headers: { authorization: `Bearer ${jwt(claims({ iss: 'http://127.0.0.1:9/nowhere' }))}` } }));
+    expect((again as Response).status).toBe(503);
+    expect(calls).toBe(before);
   });
 });
