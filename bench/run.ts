@@ -4,6 +4,7 @@ import { bundleBench } from './bundle.bench';
 import { enginesBench } from './engines.bench';
 import { freshnessBench } from './freshness.bench';
 import { mcpBench } from './mcp.bench';
+import { mcpColdBench } from './mcp-cold.bench';
 import { sinkBench } from './sink.bench';
 import { synthBench } from './synth.bench';
 import { viewsBench } from './views.bench';
@@ -15,6 +16,7 @@ const BENCHES: Bench[] = [
   { name: 'sink', run: () => sinkBench() },
   { name: 'mcp', run: () => mcpBench() },
   { name: 'bundle', run: () => bundleBench() },
+  { name: 'mcp-cold', run: () => mcpColdBench() },
   { name: 'freshness', run: () => freshnessBench() },
   { name: 'synth', run: () => synthBench() },
   // Real Kafka, Kafka Connect with Debezium, and PostgreSQL: about 4-5 minutes; reuses the local freshness rows when they ran.

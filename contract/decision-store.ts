@@ -11,7 +11,7 @@ export interface DecisionDataReference {
 
 /** Who recorded a decision, as the MCP endpoint authenticated them (never taken from the tool arguments). */
 export interface DecisionCaller {
-  /** `iam` (SigV4-signed function URL request), `jwt` (HTTP API JWT authorizer) or `anonymous`. */
+  /** `iam` (SigV4-signed function URL request), `jwt` (an OAuth bearer token the MCP function verified) or `anonymous`. */
   readonly kind: string;
   /** IAM principal ARN, or `<issuer>#<subject>` of the token. */
   readonly principal: string;

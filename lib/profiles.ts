@@ -67,6 +67,13 @@ export interface ProfileDefaults {
  */
 export const PRODUCTION_MCP_RESERVED_CONCURRENCY = 50;
 
+/**
+ * Memory of a production MCP function (docs/PERFORMANCE.md, "MCP memory"): the largest answer a function URL can carry peaks at
+ * about 145 MiB RSS, so 256 MB would hold it; the calls are CPU-bound (JSON, schema validation), and Lambda's CPU grows with
+ * memory, so 1024 MB halves cold-start and call time against the construct's 512 MB for about the same GB-seconds per call.
+ */
+export const PRODUCTION_MCP_MEMORY_MB = 1024;
+
 /** What the defaults depend on besides the profile. */
 export interface ProfileContext {
   /** The source runs on Aurora (which has no micro instances). @default false */
@@ -127,7 +134,7 @@ export function profileDefaults(profile: DeploymentProfile, context: ProfileCont
       search: { dataNodes: Math.min(3, Math.max(azs, 1)), availabilityZoneCount: Math.min(3, Math.max(azs, 1)), dedicatedMasterNodes: 3 },
       searchIndex: {},
       decisions: {},
-      mcp: { reservedConcurrentExecutions: PRODUCTION_MCP_RESERVED_CONCURRENCY },
+      mcp: { reservedConcurrentExecutions: PRODUCTION_MCP_RESERVED_CONCURRENCY, memorySize: PRODUCTION_MCP_MEMORY_MB },
       connector: { capacity: ConnectorCapacity.provisioned({ workerCount: 1, mcuCount: 1 }) },
       sink: { provisionedPollers: PRODUCTION_SINK_POLLERS },
       flinkMaxKpus: 8,
@@ -157,6 +164,7 @@ export function profileDefaults(profile: DeploymentProfile, context: ProfileCont
     searchIndex: { removalPolicy: RemovalPolicy.DESTROY },
     decisions: { removalPolicy: RemovalPolicy.DESTROY, deletionProtection: false },
     // No reservation: Lambda refuses one that leaves less than 100 unreserved, and new accounts often have a lower total limit.
+    // Memory: the construct's 512 MB, 3.5 times the largest answer's peak RSS, with half of production's CPU.
     mcp: {},
     connector: { capacity: ConnectorCapacity.provisioned({ workerCount: 1, mcuCount: 1 }) },
     // On-demand pollers: Lambda scales them, no poller charge.

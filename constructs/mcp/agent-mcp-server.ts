@@ -1,7 +1,6 @@
 // AgentMcpServer: the MCP server on Lambda, in the VPC next to the stores, behind an IAM-authenticated function URL or a JWT-authorized HTTP API.
 import { Annotations, Duration, Names, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
-import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -11,6 +10,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { ViewConfig } from '../../contract/view-config';
 import { allToolNames } from '../../contract/tool-names';
+import { MCP_OAUTH_ENV, type McpOAuthConfig } from '../../contract/mcp-oauth';
 import {
   AGENT_METRIC_DIMENSIONS, AGENT_SERVICE_NAMES, DEFAULT_AGENT_METRICS_NAMESPACE, MCP_METRIC_NAMES, RECORD_DECISION_TOOL,
 } from '../../contract/metric-names';
@@ -19,6 +19,7 @@ import type { IDecisionAuditLog } from '../governance/decision-audit-log';
 import { readerAccessString } from '../stores/agent-cache';
 import type { IAgentCache, IAgentSearch, ICacheUser } from '../stores/refs';
 import { EMBED_QUERY_ACTIONS } from './perms';
+import { McpAuthorization } from './mcp-authorization';
 import { acknowledgeGrantWildcards } from './private/acknowledge-wildcards';
 import { validateRowScopes } from './private/row-scopes';
 
@@ -27,38 +28,6 @@ export interface ILineageCatalogSource {
   grantRead(grantee: iam.IGrantable): iam.Grant;
   /** Environment variables locating the catalog (`AGENT_LINEAGE_CATALOG`: inline JSON, `s3://bucket/key` or `ssm:<name>`). */
   environment(): Record<string, string>;
-}
-
-export interface McpJwtAuthorizationOptions {
-  /** OIDC issuer URL (for Cognito: `https://cognito-idp.<region>.amazonaws.com/<pool id>`). */
-  readonly issuer: string;
-  /** Accepted `aud` (or Cognito `client_id`) values. */
-  readonly audience: string[];
-  /** Scopes a token must carry to call the MCP endpoint. @default - any valid token from the issuer */
-  readonly scopes?: string[];
-}
-
-/** How clients authenticate to the MCP endpoint. */
-export class McpAuthorization {
-  /** A Lambda function URL with `AWS_IAM` auth: callers sign requests with SigV4 and need `lambda:InvokeFunctionUrl`. */
-  public static iam(): McpAuthorization {
-    return new McpAuthorization('iam');
-  }
-
-  /**
-   * An API Gateway HTTP API whose MCP route requires a JWT from the given OIDC issuer, plus the OAuth
-   * protected-resource metadata route the MCP authorization specification asks for.
-   */
-  public static jwt(options: McpJwtAuthorizationOptions): McpAuthorization {
-    return new McpAuthorization('jwt', options);
-  }
-
-  /** A function URL anyone on the internet can call. Only for throwaway demos; synth warns. */
-  public static anonymous(): McpAuthorization {
-    return new McpAuthorization('none');
-  }
-
-  private constructor(public readonly kind: 'iam' | 'jwt' | 'none', public readonly jwt?: McpJwtAuthorizationOptions) {}
 }
 
 export interface AgentMcpServerProps {
@@ -219,11 +188,18 @@ export class AgentMcpServer extends Construct implements iam.IGrantable, ec2.ICo
       const integration = new HttpLambdaIntegration('Integration', this.function, {
         payloadFormatVersion: apigwv2.PayloadFormatVersion.VERSION_2_0,
       });
-      const authorizer = new HttpJwtAuthorizer('Jwt', jwt.issuer, { jwtAudience: jwt.audience });
-      this.httpApi.addRoutes({
-        path: '/mcp', methods: [apigwv2.HttpMethod.POST, apigwv2.HttpMethod.GET, apigwv2.HttpMethod.DELETE],
-        integration, authorizer, authorizationScopes: jwt.scopes,
+      // No API Gateway authorizer: its 401 cannot name the RFC 9728 metadata, which the MCP authorization specification asks of a
+      // 401. The function checks the token before it touches a store (lambda/mcp/oauth.ts); the stage throttle bounds what
+      // unauthenticated traffic can cost.
+      const mcpRoutes = this.httpApi.addRoutes({
+        path: '/mcp', methods: [apigwv2.HttpMethod.POST, apigwv2.HttpMethod.GET, apigwv2.HttpMethod.DELETE], integration,
       });
+      for (const route of mcpRoutes) {
+        Validations.of(route).acknowledge({
+          id: 'AwsSolutions-APIG4',
+          reason: 'The function is the OAuth resource server: it verifies the bearer token (signature against the issuer\'s JWKS, issuer, audience, expiry, scopes) before any store is reached, and answers 401/403 with the WWW-Authenticate challenge an HTTP API JWT authorizer cannot send.',
+        });
+      }
       // RFC 9728 metadata must be readable without a token: clients fetch it to learn where to get one.
       for (const path of ['/.well-known/oauth-protected-resource', '/.well-known/oauth-protected-resource/mcp']) {
         const routes = this.httpApi.addRoutes({ path, methods: [apigwv2.HttpMethod.GET], integration });
@@ -235,11 +211,15 @@ export class AgentMcpServer extends Construct implements iam.IGrantable, ec2.ICo
         }
       }
       this.url = `${this.httpApi.apiEndpoint}/mcp`;
-      this.function.addEnvironment('AGENT_MCP_PROTECTED_RESOURCE', Stack.of(this).toJsonString({
+      const config: McpOAuthConfig = {
         resource: this.url,
-        authorizationServers: [jwt.issuer],
-        ...(jwt.scopes ? { scopesSupported: jwt.scopes } : {}),
-      }));
+        issuer: jwt.issuer,
+        audience: jwt.audience ?? [this.url],
+        ...(jwt.scopes?.length ? { scopes: jwt.scopes } : {}),
+        ...(jwt.toolScopes ? { toolScopes: jwt.toolScopes } : {}),
+        ...(jwt.jwksUri ? { jwksUri: jwt.jwksUri } : {}),
+      };
+      this.function.addEnvironment(MCP_OAUTH_ENV, Stack.of(this).toJsonString(config));
     } else {
       if (authorization.kind === 'none') {
         Annotations.of(this).addWarningV2('cdk-agent-data-stack:mcp-anonymous',
@@ -346,8 +326,24 @@ function validate(props: AgentMcpServerProps): void {
     if (!Token.isUnresolved(jwt.issuer) && !/^https:\/\/[^\s]+$/.test(jwt.issuer)) {
       throw new Error(`AgentMcpServer: authorization issuer '${jwt.issuer}' is not an https URL. Pass the OIDC issuer URL (its /.well-known/openid-configuration must be reachable).`);
     }
-    if (jwt.audience.length === 0) {
-      throw new Error('AgentMcpServer: authorization audience is empty. Pass the client ids (aud) tokens are issued for.');
+    if (jwt.audience && jwt.audience.length === 0) {
+      throw new Error('AgentMcpServer: authorization audience is empty. Pass the accepted aud (or Cognito client_id) values, or omit audience to accept tokens issued for the MCP endpoint URL (RFC 8707).');
+    }
+    if (jwt.jwksUri !== undefined && !Token.isUnresolved(jwt.jwksUri) && !/^https:\/\/[^\s]+$/.test(jwt.jwksUri)) {
+      throw new Error(`AgentMcpServer: authorization jwksUri '${jwt.jwksUri}' is not an https URL. Pass the issuer's JWKS URL, or omit it to discover it from the issuer.`);
+    }
+    const tools = allToolNames(props.views, !!props.decisionAuditLog);
+    for (const [tool, scopes] of Object.entries(jwt.toolScopes ?? {})) {
+      if (!tools.includes(tool)) {
+        throw new Error(`AgentMcpServer: authorization toolScopes names '${tool}', which the server does not offer. Use one of: ${tools.join(', ')}.`);
+      }
+      if (scopes.length === 0) throw new Error(`AgentMcpServer: authorization toolScopes['${tool}'] is empty. Name the scopes the tool needs, or drop the entry.`);
+    }
+    for (const scope of [...(jwt.scopes ?? []), ...Object.values(jwt.toolScopes ?? {}).flat()]) {
+      // RFC 6749 section 3.3 scope-token: printable ASCII without space, quote or backslash.
+      if (!Token.isUnresolved(scope) && !/^[\x21\x23-\x5b\x5d-\x7e]+$/.test(scope)) {
+        throw new Error(`AgentMcpServer: authorization scope '${scope}' is not an OAuth scope token (printable ASCII, no space, quote or backslash). Use e.g. 'agent-data/read'.`);
+      }
     }
   }
 }

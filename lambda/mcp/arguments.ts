@@ -1,5 +1,5 @@
 // Tool argument validation with errors an agent can act on: each names the argument, what was expected and an example.
-import { z } from 'zod';
+import * as z from 'zod';
 
 type JsonSchema = Record<string, any>;
 

@@ -30,7 +30,7 @@ interface JwtAuthorizer { claims?: Record<string, unknown>; scopes?: string[] | 
 
 /**
  * The caller of a function URL (`AWS_IAM`: `requestContext.authorizer.iam`) or HTTP API (JWT authorizer:
- * `requestContext.authorizer.jwt.claims`) event. Only what Lambda and API Gateway put in the request context counts:
+ * `requestContext.authorizer.jwt.claims`, for APIs set up that way by hand; JWT mode verifies tokens in `oauth.ts`) event. Only what Lambda and API Gateway put in the request context counts:
  * headers are the caller's to forge.
  */
 export function callerFromEvent(event: FunctionUrlEvent): CallerIdentity {
@@ -55,7 +55,7 @@ export function callerFromEvent(event: FunctionUrlEvent): CallerIdentity {
 }
 
 /** Claims with a string or finite number value; objects and arrays have no single value a row scope could match. */
-function scalarClaims(claims: Record<string, unknown>): Record<string, string> {
+export function scalarClaims(claims: Record<string, unknown>): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(claims)) {
     if (typeof value === 'string' || (typeof value === 'number' && Number.isFinite(value))) out[name] = String(value);

@@ -1,32 +1,32 @@
 // Lambda shell of the MCP server: reads the configuration once, reuses store connections across warm invocations, serves function URL events.
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { cacheClientFromEnv } from '../shared/cache-client';
 import { DECISION_TABLE_ENV } from '../../contract/decision-store';
-import { decisionStoreFromEnv } from '../shared/decision-store-dynamodb';
 import { LINEAGE_CATALOG_ENV, type LineageCatalog } from '../../contract/lineage';
-import { loadCatalogFromEnv } from '../shared/lineage-loader';
-import { searchClientFromEnv } from '../shared/search-client';
-import { embeddingProviderFor } from '../shared/embeddings';
 import { parseViewsEnv, VIEWS_ENV } from '../../contract/view-config';
 import { callerFromEvent } from './caller';
-import type { McpServerDeps, SearchReader } from './context';
+import type { McpServerDeps } from './context';
 import { FunctionUrlEvent, FunctionUrlResult, eventToRequest, responseToResult } from './http-adapter';
+import { MCP_OAUTH_ENV } from '../../contract/mcp-oauth';
+import { oauthFromEnv } from './oauth';
 import { powertoolsObserver } from './observability';
+import { searchReaderFromEnv } from './search-reader';
 import { handleHttpRequest, HttpHandlerOptions } from './server';
 
 /** Environment the construct sets besides the views, the catalog and the stores' client environment. */
 export const MCP_ENV = {
   /** Names the decision audit table; without it the decision tools are not offered. */
   decisionTable: DECISION_TABLE_ENV,
-  /** JSON `ProtectedResourceMetadata` when the endpoint is behind a JWT authorizer. */
-  protectedResource: 'AGENT_MCP_PROTECTED_RESOURCE',
+  /** JSON `McpOAuthConfig` in JWT mode: the function is the OAuth resource server (token, audience and scope checks). */
+  oauth: MCP_OAUTH_ENV,
   serverName: 'AGENT_MCP_SERVER_NAME',
 } as const;
 
 const logger = new Logger();
 const metrics = new Metrics();
+/** JWT mode: tokens are verified here, before the stores are reached; read once per container. */
+const oauth = oauthFromEnv();
 
 let ready: Promise<{ deps: McpServerDeps; cache?: { ready(): Promise<unknown>; close(): Promise<void> }; options: HttpHandlerOptions }> | undefined;
 
@@ -34,26 +34,37 @@ async function init() {
   const views = parseViewsEnv(process.env[VIEWS_ENV]);
   const cache = views.some(v => v.store === 'cache') ? await cacheClientFromEnv() : undefined;
   const redis = cache?.redis;
-  const search = views.some(v => v.store === 'search') ? (searchClientFromEnv() as unknown as SearchReader) : undefined;
-  const decisions = process.env[MCP_ENV.decisionTable] ? decisionStoreFromEnv(new DynamoDBClient({})) : undefined;
-  const protectedResource = process.env[MCP_ENV.protectedResource];
+  const search = views.some(v => v.store === 'search') ? searchReaderFromEnv() : undefined;
+  // AWS SDK clients load only when a view or the audit log needs them (each is tens of milliseconds of require on a cold
+  // start); `require`, not `import()`: the runtime's SDK resolves through NODE_PATH, which native ES-module imports ignore.
+  const decisions = process.env[MCP_ENV.decisionTable] ? decisionStoreFor() : undefined;
+  const embeddingProviderFor = views.some(v => v.search?.vector)
+    ? (require('../shared/embeddings') as typeof import('../shared/embeddings')).embeddingProviderFor
+    : undefined;
   const deps: McpServerDeps = {
     views, redis, search, decisions,
     // The same provider the sink embeds documents with (Bedrock, or the local embedder with AGENT_EMBEDDINGS=local).
-    embeddings: views.some(v => v.search?.vector) ? (vector => embeddingProviderFor(vector)) : undefined,
+    embeddings: embeddingProviderFor ? (vector => embeddingProviderFor(vector)) : undefined,
     catalog: () => loadCatalog(process.env[LINEAGE_CATALOG_ENV]),
     now: () => Date.now(),
     observer: powertoolsObserver(logger, metrics),
     serverName: process.env[MCP_ENV.serverName],
   };
-  return { deps, cache, options: { protectedResource: protectedResource ? JSON.parse(protectedResource) : undefined } };
+  return { deps, cache, options: { oauth } };
 }
 
+
+function decisionStoreFor() {
+  const { DynamoDBClient } = require('@aws-sdk/client-dynamodb') as typeof import('@aws-sdk/client-dynamodb');
+  const { decisionStoreFromEnv } = require('../shared/decision-store-dynamodb') as typeof import('../shared/decision-store-dynamodb');
+  return decisionStoreFromEnv(new DynamoDBClient({}));
+}
 
 /** The lineage catalog (SSM parameters with a digest, or inline JSON locally); absent means lineage answers carry the view config only. */
 export async function loadCatalog(location: string | undefined): Promise<LineageCatalog | undefined> {
   if (!location) return undefined;
   try {
+    const { loadCatalogFromEnv } = require('../shared/lineage-loader') as typeof import('../shared/lineage-loader');
     return await loadCatalogFromEnv(undefined, { [LINEAGE_CATALOG_ENV]: location });
   } catch (error) {
     logger.error('lineage catalog could not be loaded', { error: error as Error });
@@ -66,11 +77,17 @@ export async function close(): Promise<void> {
   const state = await ready?.catch(() => undefined);
   ready = undefined;
   await state?.cache?.close();
-  const search = state?.deps.search as { close?: () => Promise<unknown> } | undefined;
-  await search?.close?.();
 }
 
 export async function handler(event: FunctionUrlEvent): Promise<FunctionUrlResult> {
+  const request = eventToRequest(event);
+  let caller = callerFromEvent(event);
+  if (oauth) {
+    // Metadata and refusals are answered without starting the server: an unauthenticated caller costs a token check, no store connection.
+    const authenticated = await oauth.authenticate(request);
+    if (authenticated instanceof Response) return responseToResult(authenticated);
+    caller = authenticated;
+  }
   ready ??= init().catch(error => {
     ready = undefined; // a failed cold start is retried by the next invocation
     throw error;
@@ -85,5 +102,5 @@ export async function handler(event: FunctionUrlEvent): Promise<FunctionUrlResul
   logger.appendKeys({ requestId: event.requestContext?.requestId });
   // A cache that cannot be reached fails the cache tools (as tool errors), not the catalog, search or decision tools.
   await state.cache?.ready().catch(error => logger.warn('cache not ready', { errorKind: (error as Error)?.name }));
-  return responseToResult(await handleHttpRequest(eventToRequest(event), state.deps, state.options, callerFromEvent(event)));
+  return responseToResult(await handleHttpRequest(request, state.deps, state.options, caller));
 }

@@ -1,5 +1,5 @@
 // Zod schemas the MCP tools are generated from: bounded scalars per view field type, provenance, and the shared output shapes.
-import { z } from 'zod';
+import * as z from 'zod';
 import type { SourcePosition } from '../../contract/stored-record';
 import type { ViewConfig, ViewFieldConfig, ViewFieldType } from '../../contract/view-config';
 

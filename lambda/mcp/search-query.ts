@@ -1,5 +1,5 @@
 // Builds OpenSearch request bodies from validated tool arguments: only declared fields, no agent-supplied DSL or query syntax.
-import { z } from 'zod';
+import * as z from 'zod';
 import type { SearchVectorConfig, ViewConfig, ViewFieldConfig } from '../../contract/view-config';
 import { MAX_CURSOR_LENGTH } from './cursor';
 import { EXACT_TYPES, fieldValueSchema, LIMITS, NUMERIC_TYPES, RANGE_TYPES, TEXT_TYPES } from './schemas';

@@ -6,10 +6,12 @@ import {
   type ServerContext,
 } from '@modelcontextprotocol/server';
 import type { LineageCatalog } from '../../contract/lineage';
+import { PROTECTED_RESOURCE_PATH } from '../../contract/mcp-oauth';
 import { agentInputSchema } from './arguments';
 import { anonymousCaller, callerFromAuthInfo, callerToAuthInfo, type CallerIdentity } from './caller';
 import type { McpServerDeps, ServedPosition } from './context';
 import { agentMessage, errorKind } from './errors';
+import { calledTools, type OAuthResourceServer } from './oauth';
 import { buildToolSpecs, ToolSpec } from './tools';
 
 export const SERVER_VERSION = '0.1.0';
@@ -31,7 +33,8 @@ export const LIST_CACHE_HINT = { ttlMs: 300_000, cacheScope: 'public' as const }
 const specCache = new WeakMap<object, ToolSpec[]>();
 const shapeOf = new WeakMap<ToolSpec[], string>();
 
-function specsFor(deps: McpServerDeps): ToolSpec[] {
+/** The tool table of these deps, built once per container (exported for tests). */
+export function specsFor(deps: McpServerDeps): ToolSpec[] {
   // Tool schemas depend only on the views and on whether a decision store exists: build them once per warm container.
   const cacheKey = deps.views as object;
   const cached = specCache.get(cacheKey);
@@ -52,11 +55,35 @@ function catalogLoader(deps: McpServerDeps): () => Promise<LineageCatalog | unde
   };
 }
 
-const inputSchemas = new WeakMap<ToolSpec, ReturnType<typeof agentInputSchema>>();
+type StandardJsonSchema = { '~standard': { jsonSchema?: Record<'input' | 'output', (options: { target?: string }) => unknown> } };
 
-function inputSchemaOf(spec: ToolSpec) {
-  let s = inputSchemas.get(spec);
-  if (!s) inputSchemas.set(spec, s = agentInputSchema(spec.inputSchema));
+/**
+ * The schema with its JSON Schema conversion memoised. The SDK converts a tool's schemas to JSON Schema per McpServer (on
+ * `tools/list`, and for the output schema on every `tools/call`); with a server per request that was a third of a warm
+ * lookup's CPU. The schemas never change in a container, so the conversion runs once per schema and target.
+ */
+function withCachedJsonSchema<T extends object>(schema: T): T {
+  const std = (schema as unknown as StandardJsonSchema)['~standard'];
+  const convert = std.jsonSchema;
+  if (!convert) return schema;
+  const memo = new Map<string, unknown>();
+  const cached = (io: 'input' | 'output') => (options: { target?: string }) => {
+    const key = `${io}|${options?.target ?? ''}`;
+    if (!memo.has(key)) memo.set(key, convert[io](options));
+    return memo.get(key);
+  };
+  return { '~standard': { ...std, jsonSchema: { input: cached('input'), output: cached('output') } } } as unknown as T;
+}
+
+const toolSchemas = new WeakMap<ToolSpec, { input: unknown; output: unknown }>();
+
+/** The tool's input (agent-readable errors) and output schemas, wrapped once per spec, that is once per container. */
+function schemasOf(spec: ToolSpec): { input: unknown; output: unknown } {
+  let s = toolSchemas.get(spec);
+  if (!s) {
+    s = { input: withCachedJsonSchema(agentInputSchema(spec.inputSchema)), output: spec.outputSchema && withCachedJsonSchema(spec.outputSchema) };
+    toolSchemas.set(spec, s);
+  }
   return s;
 }
 
@@ -75,11 +102,12 @@ export function createMcpServer(deps: McpServerDeps): McpServer {
   );
   const catalog = catalogLoader(deps);
   for (const spec of specsFor(deps)) {
+    const schemas = schemasOf(spec);
     server.registerTool(spec.name, {
       title: spec.title,
       description: spec.description,
-      inputSchema: inputSchemaOf(spec) as any,
-      outputSchema: spec.outputSchema,
+      inputSchema: schemas.input as any,
+      outputSchema: schemas.output as any,
       annotations: { readOnlyHint: spec.readOnly, destructiveHint: false, idempotentHint: spec.readOnly, openWorldHint: false },
     }, (async (args: unknown, ctx: ServerContext) => runTool(spec, args, deps, catalog, callerFromAuthInfo(ctx.http?.authInfo))) as any);
   }
@@ -121,7 +149,7 @@ function cap(positions: readonly ServedPosition[]): readonly ServedPosition[] {
   return positions.length > MAX_LOGGED_POSITIONS ? positions.slice(0, MAX_LOGGED_POSITIONS) : positions;
 }
 
-/** OAuth 2.0 protected-resource metadata (RFC 9728) served when the endpoint sits behind a JWT authorizer. */
+/** Static OAuth 2.0 protected-resource metadata (RFC 9728) for local runs; the deployed JWT mode uses `options.oauth`. */
 export interface ProtectedResourceMetadata {
   /** The MCP endpoint URL clients call. */
   readonly resource: string;
@@ -130,11 +158,16 @@ export interface ProtectedResourceMetadata {
   readonly scopesSupported?: string[];
 }
 
-export const PROTECTED_RESOURCE_PATH = '/.well-known/oauth-protected-resource';
+export { PROTECTED_RESOURCE_PATH };
 
 export interface HttpHandlerOptions {
   /** When set, `GET /.well-known/oauth-protected-resource` answers with it. */
   readonly protectedResource?: ProtectedResourceMetadata;
+  /**
+   * The OAuth resource server (JWT mode): serves its metadata and refuses a `tools/call` whose tool needs scopes the caller's
+   * token lacks. Authenticating the request is the caller's job (`oauth.authenticate`, before the stores are touched).
+   */
+  readonly oauth?: OAuthResourceServer;
 }
 
 const handlers = new WeakMap<McpServerDeps, McpHttpHandler>();
@@ -176,6 +209,8 @@ export async function handleHttpRequest(
   request: Request, deps: McpServerDeps, options: HttpHandlerOptions = {}, caller: CallerIdentity = anonymousCaller(),
 ): Promise<Response> {
   const url = new URL(request.url);
+  const metadata = options.oauth?.metadataResponse(request);
+  if (metadata) return metadata;
   if (url.pathname === PROTECTED_RESOURCE_PATH || url.pathname.startsWith(`${PROTECTED_RESOURCE_PATH}/`)) {
     if (!options.protectedResource || request.method !== 'GET') return json(404, { error: 'not_found' });
     const m = options.protectedResource;
@@ -204,6 +239,13 @@ export async function handleHttpRequest(
   }
   if (parsedBody === null || typeof parsedBody !== 'object' || (Array.isArray(parsedBody) && parsedBody.length === 0)) {
     return jsonRpcError(400, -32600, 'Invalid Request: expected a JSON-RPC message object.');
+  }
+
+  if (options.oauth) {
+    for (const tool of calledTools(parsedBody)) {
+      const refusal = options.oauth.toolScopeChallenge(tool, caller);
+      if (refusal) return refusal;
+    }
   }
 
   const authInfo = callerToAuthInfo(caller);

@@ -1,5 +1,5 @@
 // What every generated tool is (ToolSpec) and the helpers the tool modules share: key checks, store reads, hits and freshness ranges.
-import { z } from 'zod';
+import * as z from 'zod';
 import type { LineageCatalog } from '../../contract/lineage';
 import type { ViewConfig } from '../../contract/view-config';
 import { describeIssues } from './arguments';

@@ -1,5 +1,5 @@
 // Cache view tools: `<view>_lookup` and `<view>_lookup_many`, under the caller's row scope and the answer's byte budget.
-import { z } from 'zod';
+import * as z from 'zod';
 import type { StoredRecord } from '../../contract/stored-record';
 import type { ViewConfig } from '../../contract/view-config';
 import type { McpServerDeps } from './context';

@@ -1,5 +1,5 @@
 // Catalog tools: list_sources, describe_source and get_lineage (the last two under the caller's row scope of the view they read).
-import { z } from 'zod';
+import * as z from 'zod';
 import type { LineageCatalog, LineageNode, LineageViewEntry } from '../../contract/lineage';
 import { traceView } from '../../contract/lineage-graph';
 import { viewToolNames } from '../../contract/tool-names';

@@ -1,5 +1,5 @@
 // Decision audit tools: record_decision (append, with the authenticated caller) and get_decision.
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ViewConfig } from '../../contract/view-config';
 import { withTimeout } from './errors';
 import { LIMITS, provenanceInputSchema, provenanceSchema } from './schemas';

@@ -1,6 +1,6 @@
 // Search view tools: `<view>_search` (paged by cursor), `<view>_aggregate` (bounded buckets) and `<view>_similar` (cached query
 // embeddings), each under the caller's row scope.
-import { z } from 'zod';
+import * as z from 'zod';
 import type { SearchVectorConfig, ViewConfig } from '../../contract/view-config';
 import type { McpServerDeps, QueryEmbedder } from './context';
 import { decodeCursor, encodeCursor } from './cursor';

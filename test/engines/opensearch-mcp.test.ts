@@ -7,7 +7,8 @@ import { Client as McpClient } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { Template } from 'aws-cdk-lib/assertions';
 import { defineExampleApp } from '../../bin/example';
-import type { McpServerDeps, SearchReader } from '../../lambda/mcp/context';
+import type { McpServerDeps } from '../../lambda/mcp/context';
+import { signedSearchReader } from '../../lambda/mcp/search-reader';
 import { functionUrlHandler, LocalServer, startLocalServer } from '../../lambda/mcp/http-adapter';
 import { handleHttpRequest } from '../../lambda/mcp/server';
 import { onEvent } from '../../lambda/search-index/index';
@@ -69,7 +70,8 @@ beforeAll(async () => {
   await client.indices.refresh({ index: 'orders,tickets' } as never);
 
   const deps: McpServerDeps = {
-    views, search: client as unknown as SearchReader, embeddings: embedder, now: () => NOW, timeouts: { searchMs: 5000, embeddingsMs: 5000 },
+    // The deployed reader (lambda/mcp/search-reader.ts): SigV4-signed fetch calls, which the local engine accepts unchecked.
+    views, search: signedSearchReader({ endpoint: engine.url, region: 'us-east-1', credentials: async () => ({ accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'test' }) }), embeddings: embedder, now: () => NOW, timeouts: { searchMs: 5000, embeddingsMs: 5000 },
   };
   local = await startLocalServer(functionUrlHandler(req => handleHttpRequest(req, deps)));
   mcp = new McpClient({ name: 'engine-test-agent', version: '1.0.0' });

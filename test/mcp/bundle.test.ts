@@ -1,0 +1,65 @@
+// What the MCP bundle carries and what loading it runs, built as the handlers are built (esbuild, CJS, minified, AWS SDK v3
+// external). Load times are the benchmark's business (bench/bundle.bench.ts); size and contents are structural.
+import { execFileSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { buildSync } from 'esbuild';
+
+const ROOT = path.join(__dirname, '../..');
+/** Issue 16 item 6: at most 1 MB minified. */
+const MAX_BYTES = 1_000_000;
+let dir: string;
+let inputs: Record<string, { bytesInOutput: number }>;
+let bytes: number;
+const bundleFile = () => path.join(dir, 'mcp.js');
+
+beforeAll(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mcp-bundle-'));
+  const result = buildSync({
+    entryPoints: [path.join(ROOT, 'lambda/mcp/index.ts')], outfile: bundleFile(), bundle: true, platform: 'node', target: 'node24',
+    format: 'cjs', minify: true, external: ['@aws-sdk/*'], metafile: true, logLevel: 'silent',
+  });
+  const output = Object.values(result.metafile.outputs)[0];
+  inputs = output.inputs;
+  bytes = fs.statSync(bundleFile()).size;
+});
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+function bytesOf(pattern: RegExp): number {
+  return Object.entries(inputs).filter(([f]) => pattern.test(f)).reduce((n, [, v]) => n + v.bytesInOutput, 0);
+}
+
+test(`the bundle is at most ${MAX_BYTES} bytes minified`, () => {
+  expect(bytes).toBeLessThanOrEqual(MAX_BYTES);
+});
+
+test('no OpenSearch client (the server signs its two reads itself) and none of zod\'s locales', () => {
+  expect(bytesOf(/@opensearch-project\//)).toBe(0);
+  expect(Object.keys(inputs).some(f => f.endsWith('lambda/mcp/search-reader.ts'))).toBe(true);
+  // `import { z } from 'zod'` pulls in every locale (about 260 KiB); the namespace import lets esbuild drop them.
+  expect(bytesOf(/zod\/v4\/locales\/(?!en\.)/)).toBe(0);
+});
+
+test('loading the bundle loads no AWS SDK client: DynamoDB, Bedrock and SSM load on first use, only when configured', () => {
+  const script = `require(${JSON.stringify(bundleFile())});`
+    + 'process.stdout.write(JSON.stringify(Object.keys(require.cache).filter(k => /node_modules/.test(k))))';
+  const loaded = JSON.parse(execFileSync(process.execPath, ['-e', script], {
+    env: { ...process.env, NODE_PATH: path.join(ROOT, 'node_modules'), AWS_REGION: 'us-east-1', POWERTOOLS_LOG_LEVEL: 'SILENT' },
+  }).toString());
+  expect(loaded).toEqual([]);
+});
+
+test('handler code imports zod as a namespace: `import { z } from \'zod\'` bundles every locale (about 260 KiB)', () => {
+  const offenders: string[] = [];
+  const walk = (d: string) => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (p.endsWith('.ts') && /import\s*\{[^}]*\bz\b[^}]*\}\s*from\s*['"]zod['"]/.test(fs.readFileSync(p, 'utf8'))) offenders.push(path.relative(ROOT, p));
+    }
+  };
+  walk(path.join(ROOT, 'lambda'));
+  // The fix: `import * as z from 'zod';` (same API, and esbuild can leave out what is not used).
+  expect(offenders).toEqual([]);
+});
