@@ -47,6 +47,22 @@ export interface SearchViewConfig {
   readonly vector?: SearchVectorConfig;
 }
 
+/**
+ * What the sink does when a change event no longer matches the view's declared fields (an upstream `ALTER TABLE`).
+ * Columns added upstream are always ignored until a field declares them.
+ */
+export interface ViewSchemaPolicy {
+  /**
+   * A declared field absent from the row image (the column was dropped, or renamed without a declared rename):
+   * `dead-letter` sends the record to the dead-letter destination with the reason; `null` stores null.
+   */
+  readonly onMissingField: 'dead-letter' | 'null';
+  /** A declared field whose value is not of its declared type (the column's type changed): `dead-letter`, or `keep` the value as sent. */
+  readonly onTypeMismatch: 'dead-letter' | 'keep';
+  /** Upstream column name to the declared field it fills (a column renamed upstream keeps feeding its field). */
+  readonly renames?: Record<string, string>;
+}
+
 export interface ViewConfig {
   /** snake_case; tool names are derived from it (`<name>_lookup`). */
   readonly name: string;
@@ -73,6 +89,8 @@ export interface ViewConfig {
    * answer, with how stale. Absent means no bound: answers state their age only.
    */
   readonly maxStalenessMs?: number;
+  /** Debezium views: the schema change policy. Absent (configurations older than the policy): missing fields are stored as null and mismatched values as sent. */
+  readonly schemaPolicy?: ViewSchemaPolicy;
 }
 
 /** Environment variable carrying `JSON.stringify(ViewConfig[])` to the sink and MCP functions. */

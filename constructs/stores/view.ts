@@ -1,6 +1,9 @@
 // Declarative views: which topic feeds a store, its key, its fields and per-store options, validated at synth and rendered as the ViewConfig the functions read.
 import { Duration, Token } from 'aws-cdk-lib';
 import type { ViewConfig, ViewFieldConfig } from '../../contract/view-config';
+import { SchemaChangePolicy, schemaPolicyConfig, validateSchemaDeclaration } from './view-schema';
+
+export { SchemaChangePolicy } from './view-schema';
 
 /** Column types a view may declare; sinks keep them, search mappings and MCP tool schemas derive from them. */
 export class ViewFieldType {
@@ -120,6 +123,18 @@ export interface AgentViewProps {
    * @default - no bound: answers state their age, commit time and source position, and are never marked stale
    */
   readonly maxStaleness?: Duration;
+  /**
+   * Debezium views: what the sink does when the source table stops matching `fields` (docs/OPERATIONS.md, "Schema change").
+   * Columns added upstream are ignored until declared.
+   * @default SchemaChangePolicy.DEAD_LETTER - a dropped or retyped declared column dead-letters the record with the reason and raises the view's DeadLettered alarm
+   */
+  readonly schemaChanges?: SchemaChangePolicy;
+  /**
+   * Debezium views: columns renamed upstream, new name to the declared field they fill, e.g. `{ customer_tier: 'tier' }` after
+   * `ALTER TABLE ... RENAME COLUMN tier TO customer_tier`. Events carrying the old name keep filling the field too.
+   * @default - none: a renamed declared column is a missing field
+   */
+  readonly renames?: Record<string, string>;
 }
 
 const VIEW_NAME = /^[a-z][a-z0-9_]{0,47}$/;
@@ -177,6 +192,7 @@ export class AgentView {
       sourceTable: p.sourceTable,
       ...(p.commitTimeField ? { commitTimeField: p.commitTimeField } : {}),
       ...(p.maxStaleness ? { maxStalenessMs: p.maxStaleness.toMilliseconds() } : {}),
+      ...(this.format === ViewTopicFormat.DEBEZIUM ? { schemaPolicy: schemaPolicyConfig(p.schemaChanges ?? SchemaChangePolicy.DEAD_LETTER, p.renames) } : {}),
       ...(p.store === ViewStore.CACHE ? {
         cache: {
           keyPrefix: this.keyPrefix!,
@@ -248,6 +264,7 @@ function validate(p: AgentViewProps): void {
   if (p.maxStaleness !== undefined && !Token.isUnresolved(p.maxStaleness.toMilliseconds({ integral: false })) && p.maxStaleness.toMilliseconds({ integral: false }) < 1000) {
     throw new Error(`${where}: maxStaleness is ${p.maxStaleness.toHumanString()}; it must be at least 1 second (change events take longer than that to reach the store). E.g. Duration.minutes(5), or omit it for no bound.`);
   }
+  validateSchemaDeclaration(where, names, (p.format ?? ViewTopicFormat.DEBEZIUM) === ViewTopicFormat.DEBEZIUM, p.schemaChanges, p.renames);
   if (p.commitTimeField !== undefined) {
     const f = p.fields.find(x => x.name === p.commitTimeField);
     if (!f || f.type !== ViewFieldType.TIMESTAMP) {

@@ -1,7 +1,11 @@
 // Decoding of MSK event records (Debezium change events and Flink upsert-kafka records) into StoredRecords with provenance and a total-order version.
-import type { ViewConfig, ViewFieldType } from '../../contract/view-config';
+import type { ViewConfig } from '../../contract/view-config';
 import type { Provenance, SourcePosition, StoredRecord } from '../../contract/stored-record';
 import { normalizeTimestamp } from '../../contract/timestamps';
+import { projectRow } from './schema-policy';
+
+export { coerce } from './coerce';
+export { SchemaChangeError } from './schema-policy';
 
 /** One record as the Lambda MSK event source delivers it (key and value are base64; either may be absent). */
 export interface MskEventRecord {
@@ -112,51 +116,6 @@ function toBigInt(v: unknown, what: string): bigint {
   throw new DecodeError(`${what} '${String(v)}' is not a non-negative integer`);
 }
 
-/**
- * Keeps the view's columns (absent ones become null) so stores hold exactly what the view declares, coercing
- * unambiguous encodings to the declared type (numeric strings, 'true'/'false', JSON columns sent as strings).
- * A value that does not coerce is kept as sent rather than lost.
- */
-function project(view: ViewConfig, row: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const f of view.fields) out[f.name] = f.name in row ? coerce(f.type, row[f.name]) : null;
-  return out;
-}
-
-export function coerce(type: ViewFieldType, v: unknown): unknown {
-  if (v === null || v === undefined) return null;
-  switch (type) {
-    case 'integer':
-      if (typeof v === 'string' && /^-?\d+$/.test(v) && Number.isSafeInteger(Number(v))) return Number(v);
-      return v;
-    case 'number':
-      if (typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v))) return Number(v);
-      return v;
-    case 'boolean':
-      if (v === 'true' || v === 1) return true;
-      if (v === 'false' || v === 0) return false;
-      return v;
-    case 'string':
-    case 'text':
-    case 'keyword':
-      return typeof v === 'number' || typeof v === 'boolean' ? String(v) : v;
-    case 'timestamp':
-      return normalizeTimestamp(v);
-    case 'json':
-      if (typeof v === 'string') {
-        try {
-          const parsed = JSON.parse(v);
-          return parsed !== null && typeof parsed === 'object' ? parsed : v;
-        } catch {
-          return v;
-        }
-      }
-      return v;
-    default:
-      return v;
-  }
-}
-
 function pickKey(view: ViewConfig, source: Record<string, unknown> | null, what: string): Record<string, unknown> {
   if (!source) throw new DecodeError(`${what} is missing, so the row key (${view.key.join(', ')}) is unknown`);
   const key: Record<string, unknown> = {};
@@ -221,7 +180,7 @@ function decodeUpsert(
     kafka: kafkaCoordinates(rec),
     writtenAtMs: options.nowMs,
   };
-  return { kind: 'write', record: { view: view.name, row: value === null ? null : project(view, { ...value, ...key }), provenance } };
+  return { kind: 'write', record: { view: view.name, row: value === null ? null : projectRow(view, { ...value, ...key }), provenance } };
 }
 
 function decodeDebezium(
@@ -294,7 +253,7 @@ function decodeDebezium(
     kafka: kafkaCoordinates(rec),
     writtenAtMs: options.nowMs,
   };
-  return { kind: 'write', record: { view: view.name, row: op === 'd' ? null : project(view, after!), provenance } };
+  return { kind: 'write', record: { view: view.name, row: op === 'd' ? null : projectRow(view, after!), provenance } };
 }
 
 /**
