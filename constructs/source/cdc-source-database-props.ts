@@ -195,6 +195,14 @@ export interface CdcSourceDatabaseProps {
   readonly slotName?: string;
   /** Table Debezium's heartbeat action query writes to. @default - 'public.debezium_heartbeat' (PostgreSQL), '<databaseName>.debezium_heartbeat' (MySQL) */
   readonly heartbeatTable?: string;
+  /**
+   * Debezium's signaling table (`signal.data.collection`), created by the bootstrap next to the heartbeat table. Through it
+   * `agent-data-stack resnapshot` re-reads a table (or the rows matching a condition) as an incremental snapshot while changes
+   * keep streaming, and a table added to `tables` later is snapshotted alone. The replication user may write it (Debezium
+   * inserts its snapshot watermarks there); on PostgreSQL it is in the publication.
+   * @default - 'debezium_signal' in the heartbeat table's schema (PostgreSQL) or database (MySQL)
+   */
+  readonly signalTable?: string;
   /** MySQL: binlog retention set with `mysql.rds_set_configuration` (whole hours; RDS max 168, Aurora max 2160). @default Duration.days(7) */
   readonly binlogRetention?: Duration;
 }

@@ -8,7 +8,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { ICdcSource } from '../streaming/cdc-source';
 import { defaultHashSalt, SourceColumnPolicy, validateColumnPolicies } from './columns';
 import { Construct } from 'constructs';
-import type { BootstrapProperties } from '../../contract/replication-bootstrap';
+import { SIGNAL_SOURCE_ENV, type BootstrapProperties, type SignalSource } from '../../contract/replication-bootstrap';
 import { AgentProvider } from '../common/agent-provider';
 import type { CdcSourceDatabaseProps, ICdcSourceDatabase } from './cdc-source-database-props';
 import { SourceEngine, SourceEngineFamily } from './engine';
@@ -17,7 +17,7 @@ import {
   auroraWriterDimensions, binLogMetricName, instanceDimensions, RDS_METRIC_NAMESPACE, slotLagMetricName, SOURCE_METRICS,
 } from './private/metrics';
 import {
-  validateDurations, validateEngine, validateFullRowImageTables, validateHeartbeatTable, validateNames, validateTables,
+  validateDurations, validateEngine, validateFullRowImageTables, validateHeartbeatTable, validateNames, validateSignalTable, validateTables,
 } from './private/validation';
 
 export type { CdcSourceDatabaseProps, ICdcSourceDatabase } from './cdc-source-database-props';
@@ -55,6 +55,8 @@ export class CdcSourceDatabase extends Construct implements ICdcSourceDatabase {
   public readonly columnPolicies: Record<string, SourceColumnPolicy>;
   /** Salt of the hashed columns; undefined when no column is hashed. */
   public readonly columnHashSalt?: string;
+  /** Debezium's signaling table (`signal.data.collection`): `schema.table` / `database.table`. */
+  public readonly signalTable: string;
   /** Statement for Debezium's `heartbeat.action.query`: upserts the heartbeat row so WAL / binlog positions advance on quiet databases. */
   public readonly heartbeatActionQuery: string;
   public readonly connections: ec2.Connections;
@@ -89,6 +91,7 @@ export class CdcSourceDatabase extends Construct implements ICdcSourceDatabase {
       ...(Object.keys(this.columnPolicies).length > 0 ? { columns: this.columnPolicies, columnHashSalt: this.columnHashSalt } : {}),
       connections: this.connections,
       dependable: this.bootstrap,
+      signal: { dataCollection: this.signalTable, serviceToken: this.bootstrapProvider.serviceToken },
     };
   }
 
@@ -127,6 +130,8 @@ export class CdcSourceDatabase extends Construct implements ICdcSourceDatabase {
     const databaseName = props.databaseName ?? 'agentdata';
     const heartbeatTable = props.heartbeatTable ?? (isPostgres ? 'public.debezium_heartbeat' : `${databaseName.toLowerCase()}.debezium_heartbeat`);
     validateHeartbeatTable(engine, heartbeatTable, props.tables);
+    const signalTable = props.signalTable ?? `${heartbeatTable.split('.')[0]}.debezium_signal`;
+    validateSignalTable(engine, signalTable, props.tables, heartbeatTable);
     const replicationUsername = props.replicationUsername ?? 'debezium';
     const publicationName = props.publicationName ?? 'agent_data_publication';
     const slotName = props.slotName ?? 'agent_data_slot';
@@ -233,6 +238,11 @@ export class CdcSourceDatabase extends Construct implements ICdcSourceDatabase {
       environment: {
         // The Lambda Node.js runtime ships the Amazon root and RDS CA certificates here; connections verify against them.
         DB_TLS_CA_FILE: '/var/runtime/ca-cert.pem',
+        // Direct invocations (`agent-data-stack resnapshot`) and Custom::CdcSnapshotSignal reach the database with these.
+        [SIGNAL_SOURCE_ENV]: Stack.of(this).toJsonString({
+          Engine: engine.family, Host: this.endpointAddress, Port: this.endpointPort, Database: databaseName,
+          ReplicationSecretArn: this.replicationSecret.secretArn, SignalTable: signalTable, Tables: this.capturedTables,
+        } satisfies SignalSource),
       },
       // pg's optional native binding is never loaded.
       externalModules: ['@aws-sdk/*', 'pg-native'],
@@ -254,6 +264,7 @@ export class CdcSourceDatabase extends Construct implements ICdcSourceDatabase {
       ReplicationUsername: replicationUsername,
       Tables: this.capturedTables,
       HeartbeatTable: heartbeatTable,
+      SignalTable: signalTable,
       // Only when set, so templates (and the resource) of sources without the prop are unchanged by its introduction.
       ...(isPostgres && this.fullRowImageTables.length > 0 ? { FullRowImageTables: this.fullRowImageTables } : {}),
       ...(props.replicationPasswordVersion !== undefined ? { ReplicationPasswordVersion: props.replicationPasswordVersion } : {}),
@@ -277,6 +288,7 @@ export class CdcSourceDatabase extends Construct implements ICdcSourceDatabase {
     this.publicationName = isPostgres ? this.bootstrap.getAttString('PublicationName') : '';
     this.slotName = isPostgres ? this.bootstrap.getAttString('SlotName') : '';
     this.heartbeatTable = this.bootstrap.getAttString('HeartbeatTable');
+    this.signalTable = signalTable;
     this.heartbeatActionQuery = isPostgres
       ? `INSERT INTO ${this.heartbeatTable} (id, ts) VALUES (1, now()) ON CONFLICT (id) DO UPDATE SET ts = EXCLUDED.ts`
       : `INSERT INTO ${this.heartbeatTable} (id, ts) VALUES (1, NOW(6)) ON DUPLICATE KEY UPDATE ts = NOW(6)`;

@@ -114,6 +114,12 @@ export interface DebeziumConnectorProps {
    */
   readonly databaseTls?: DatabaseTls;
   /**
+   * `incremental.snapshot.chunk.size`: rows an incremental snapshot (`agent-data-stack resnapshot`, a table added to the source)
+   * reads per chunk; larger chunks finish sooner and hold more rows in the worker's memory. Applies when the source has a signaling table.
+   * @default 1024 (Debezium's default)
+   */
+  readonly incrementalSnapshotChunkSize?: number;
+  /**
    * Retention of the connector's worker log group.
    * @default logs.RetentionDays.ONE_MONTH
    */

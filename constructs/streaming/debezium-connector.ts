@@ -1,12 +1,13 @@
 // DebeziumConnector: Debezium on MSK Connect with the password resolved at runtime, least-privilege role, network path and CDC topics.
 import { createHash } from 'crypto';
-import { Annotations, ArnFormat, Duration, Fn, Names, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { Annotations, ArnFormat, CustomResource, Duration, Fn, Names, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kafkaconnect from 'aws-cdk-lib/aws-kafkaconnect';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as msk from 'aws-cdk-lib/aws-msk';
 import { Construct } from 'constructs';
+import type { SnapshotSignalProperties } from '../../contract/replication-bootstrap';
 import { restrictedSecurityGroup } from '../common/security-group';
 import { CdcColumnPolicy, CdcEngine } from './cdc-source';
 import { AgentStreamingCluster, AgentStreamingClusterBase } from './cluster';
@@ -50,6 +51,8 @@ export class DebeziumConnector extends Construct implements ec2.IConnectable {
   public readonly resource: kafkaconnect.CfnConnector;
   /** The cluster the connector writes to. */
   public readonly cluster: IAgentStreamingCluster;
+  /** Sends an incremental snapshot of the tables added to the source on each deploy (only with a source signaling table). */
+  public readonly snapshotSignal?: CustomResource;
 
   constructor(scope: Construct, id: string, props: DebeziumConnectorProps) {
     super(scope, id);
@@ -160,6 +163,7 @@ export class DebeziumConnector extends Construct implements ec2.IConnectable {
       columns: source.columns && Object.keys(source.columns).length > 0
         ? { policies: qualifyPolicies(source.columns, engine, source.databaseName), hashSalt: source.columnHashSalt }
         : undefined,
+      signal: source.signal ? { dataCollection: source.signal.dataCollection, chunkSize: props.incrementalSnapshotChunkSize ?? 1024 } : undefined,
       extra: props.extraProperties ?? {},
     });
 
@@ -210,6 +214,16 @@ export class DebeziumConnector extends Construct implements ec2.IConnectable {
     this.resource.node.addDependency(this.role);
     if (!cluster.serverless && (props.createTopics ?? true)) {
       this.createTopics(cluster, partitions, replication, retention);
+    }
+    if (source.signal) {
+      // After the connector: on an Update that added tables, CloudFormation has already given the connector its new
+      // table.include.list, so the signal for the added tables is read by the connector that captures them.
+      this.snapshotSignal = new CustomResource(this, 'SnapshotSignal', {
+        serviceToken: source.signal.serviceToken,
+        resourceType: 'Custom::CdcSnapshotSignal',
+        properties: { Tables: qualifiedTables, ConnectorName: this.connectorName } satisfies SnapshotSignalProperties,
+      });
+      this.snapshotSignal.node.addDependency(this.resource);
     }
   }
 

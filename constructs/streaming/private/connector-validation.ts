@@ -75,6 +75,10 @@ export function validateConnectorProps(props: DebeziumConnectorProps, engine: Cd
   if (brokers !== undefined && !Token.isUnresolved(brokers) && replication > brokers) {
     throw new Error(`DebeziumConnector: topicReplicationFactor ${replication} exceeds the ${brokers} broker(s) of the cluster, so the CDC topics and Kafka Connect's internal config/offset/status topics could not be created. Leave topicReplicationFactor unset (it follows the cluster: ${Math.min(3, brokers)}) or set it to ${brokers} or less, or give the cluster 3 brokers (a 3-AZ VPC).`);
   }
+  const chunk = props.incrementalSnapshotChunkSize;
+  if (chunk !== undefined && (!Number.isInteger(chunk) || chunk < 1 || chunk > 100_000)) {
+    throw new Error(`DebeziumConnector: incrementalSnapshotChunkSize ${chunk} is invalid; use a whole number of rows from 1 to 100000 (Debezium's default is 1024).`);
+  }
   if (heartbeat.toMilliseconds() < 1000) {
     throw new Error(`DebeziumConnector: heartbeatInterval ${heartbeat.toHumanString()} is below 1 second; use Duration.seconds(1) or more.`);
   }

@@ -31,7 +31,31 @@ export interface DebeziumPropertyInput {
   readonly tls?: { readonly trustReference: string; readonly truststorePasswordReference?: string };
   /** Personal data: columns excluded, hashed and masked, per captured table (qualified as in `qualifiedTables`). */
   readonly columns?: ColumnPropertyInput;
+  /** Incremental snapshots through the source signal channel. */
+  readonly signal?: SignalPropertyInput;
   readonly extra: Record<string, string>;
+}
+
+export interface SignalPropertyInput {
+  /** `signal.data.collection`: `schema.table` / `database.table`. */
+  readonly dataCollection: string;
+  /** `incremental.snapshot.chunk.size`: rows read per chunk. */
+  readonly chunkSize: number;
+}
+
+/**
+ * Debezium 3.1's incremental snapshot settings: signals read from the signaling table (source channel), chunks of `chunkSize` rows
+ * with one watermark row per chunk that is deleted when the chunk closes (`insert_delete`, so the table does not grow), and
+ * notifications of each snapshot's progress written to the connector's log (the CloudWatch log group `resnapshot` reads).
+ */
+export function signalProperties(s: SignalPropertyInput): Record<string, string> {
+  return {
+    'signal.enabled.channels': 'source',
+    'signal.data.collection': s.dataCollection,
+    'incremental.snapshot.chunk.size': String(s.chunkSize),
+    'incremental.snapshot.watermarking.strategy': 'insert_delete',
+    'notification.enabled.channels': 'log',
+  };
 }
 
 export interface ColumnPropertyInput {
@@ -146,7 +170,7 @@ export function debeziumProperties(i: DebeziumPropertyInput): Record<string, str
       ...prefixed('schema.history.internal.consumer.', IAM_CLIENT),
       'schema.history.internal.consumer.group.id': i.schemaHistoryGroup,
     };
-  return { ...common, ...engineSpecific, ...(i.columns ? columnProperties(i.columns) : {}), ...i.extra };
+  return { ...common, ...engineSpecific, ...(i.columns ? columnProperties(i.columns) : {}), ...(i.signal ? signalProperties(i.signal) : {}), ...i.extra };
 }
 
 function prefixed(prefix: string, props: Record<string, string>): Record<string, string> {
