@@ -163,7 +163,10 @@ export class DebeziumConnector extends Construct implements ec2.IConnectable {
       columns: source.columns && Object.keys(source.columns).length > 0
         ? { policies: qualifyPolicies(source.columns, engine, source.databaseName), hashSalt: source.columnHashSalt }
         : undefined,
-      signal: source.signal ? { dataCollection: source.signal.dataCollection, chunkSize: props.incrementalSnapshotChunkSize ?? 1024 } : undefined,
+      signal: source.signal ? {
+        dataCollection: source.signal.dataCollection, topic: `${props.topicPrefix}.${source.signal.dataCollection}`,
+        chunkSize: props.incrementalSnapshotChunkSize ?? 1024,
+      } : undefined,
       extra: props.extraProperties ?? {},
     });
 

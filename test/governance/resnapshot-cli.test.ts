@@ -1,6 +1,6 @@
 // `agent-data-stack resnapshot` against mocked AWS: finds the bootstrap function and the connector's log group from the stack, sends the
 // signal through a Lambda invoke, follows Debezium's notifications for that signal id until COMPLETED, and refuses what it cannot do.
-import { CloudFormationClient, GetTemplateCommand, ListStackResourcesCommand } from '@aws-sdk/client-cloudformation';
+import { CloudFormationClient, GetTemplateCommand, ListStackResourcesCommand, type StackResourceSummary } from '@aws-sdk/client-cloudformation';
 import { CloudWatchLogsClient, FilterLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { main, resnapshotCommand } from '../../cli/agent-data-stack';
@@ -14,12 +14,12 @@ const RESOURCES = [
   { LogicalResourceId: 'CdcSnapshotSignal03AB1B76', ResourceType: 'Custom::CdcSnapshotSignal', PhysicalResourceId: 'cdc-snapshot-signal:x' },
   { LogicalResourceId: 'CdcLogs3D1A5B8E', ResourceType: 'AWS::Logs::LogGroup', PhysicalResourceId: 'AgentDataStack-CdcLogs-xyz' },
   { LogicalResourceId: 'SinkFunction5A215B22', ResourceType: 'AWS::Lambda::Function', PhysicalResourceId: 'sink-fn' },
-];
+].map(r => ({ ...r, ResourceStatus: 'CREATE_COMPLETE', LastUpdatedTimestamp: new Date(0) })) as StackResourceSummary[];
 const VIEWS = [
   { name: 'customer', format: 'debezium', sourceTable: 'public.customers' },
   { name: 'order_summary', format: 'upsert-kafka', sourceTable: 'order_summary' },
 ];
-const line = (type: string, extra = '') => `2026-12-01 02:00:00,000 INFO || [Notification Service] Notification{id='${SIGNAL}', aggregateType='Incremental Snapshot', type='${type}', additionalData={connector_name=shop${extra}}, timestamp=1764554400000} [io.debezium.pipeline.notification.channels.LogNotificationChannel]`;
+const line = (type: string, extra = '') => `2026-12-01 02:00:00,000 INFO || [Notification Service]  {id='${SIGNAL}', aggregateType='Incremental Snapshot', type='${type}', additionalData={connector_name=shop${extra}}, timestamp=1764554400000} [io.debezium.pipeline.notification.channels.LogNotificationChannel]`;
 
 const cfn = mockClient(CloudFormationClient);
 const logs = mockClient(CloudWatchLogsClient);
@@ -54,7 +54,7 @@ beforeEach(() => {
   cfn.on(GetTemplateCommand).resolves({ TemplateBody: JSON.stringify({ Resources: { SinkFunction5A215B22: { Type: 'AWS::Lambda::Function', Properties: { Environment: { Variables: { AGENT_VIEWS: JSON.stringify(VIEWS) } } } } } }) });
 });
 
-test('parses the notification line Debezium\'s log channel writes', () => {
+test('parses the notification line Debezium 3.1.2\'s log channel writes (format as seen in the engine test\'s worker log)', () => {
   expect(parseNotification(line('IN_PROGRESS', ', current_collection_in_progress=shop.public.customers, maximum_key=[1500], last_processed_key=[300]'))).toEqual({
     id: SIGNAL, aggregateType: 'Incremental Snapshot', type: 'IN_PROGRESS', timestampMs: 1764554400000,
     additionalData: { connector_name: 'shop', current_collection_in_progress: 'shop.public.customers', maximum_key: '[1500]', last_processed_key: '[300]' },
@@ -114,7 +114,7 @@ test('a snapshot that does not complete in time says it goes on in the connector
 });
 
 test('several sources need --source', async () => {
-  cfn.on(ListStackResourcesCommand).resolves({ StackResourceSummaries: [...RESOURCES, { LogicalResourceId: 'BillingReplicationBootstrap0A1B2C3D', ResourceType: 'Custom::CdcReplicationBootstrap' }] });
+  cfn.on(ListStackResourcesCommand).resolves({ StackResourceSummaries: [...RESOURCES, { LogicalResourceId: 'BillingReplicationBootstrap0A1B2C3D', ResourceType: 'Custom::CdcReplicationBootstrap', ResourceStatus: 'CREATE_COMPLETE', LastUpdatedTimestamp: new Date(0) }] });
   expect(await run('--table', 'public.orders', '--no-wait')).toBe(2);
   expect(err.pop()).toMatch(/several sources \(Source, Billing\); pass --source ID/);
   expect(await run('--table', 'public.orders', '--no-wait', '--source', 'Source')).toBe(0);

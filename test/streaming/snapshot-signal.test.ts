@@ -53,6 +53,17 @@ describe('PostgreSQL', () => {
     expect(connectorConfig(t)['table.include.list']).toBe('public.orders,public.customers');
   });
 
+  test('the signaling table\'s own change events (watermarks) are dropped before the producer: no topic to declare or grant', () => {
+    expect(connectorConfig(t)).toEqual(expect.objectContaining({
+      'transforms': 'dropSignalTable',
+      'transforms.dropSignalTable.type': 'org.apache.kafka.connect.transforms.Filter',
+      'transforms.dropSignalTable.predicate': 'isSignalTable',
+      'predicates': 'isSignalTable',
+      'predicates.isSignalTable.type': 'org.apache.kafka.connect.transforms.predicates.TopicNameMatches',
+      'predicates.isSignalTable.pattern': 'shop\\.public\\.debezium_signal',
+    }));
+  });
+
   test('the table-added snapshot signal runs after the connector, through the bootstrap provider', () => {
     const signals = t.findResources('Custom::CdcSnapshotSignal');
     expect(Object.keys(signals)).toHaveLength(1);
@@ -77,6 +88,11 @@ test('signalTable and incrementalSnapshotChunkSize are honoured', () => {
   const { t } = build({ signalTable: 'ops.cdc_signal' }, { incrementalSnapshotChunkSize: 5000 });
   t.hasResourceProperties('Custom::CdcReplicationBootstrap', { SignalTable: 'ops.cdc_signal' });
   expect(connectorConfig(t)).toEqual(expect.objectContaining({ 'signal.data.collection': 'ops.cdc_signal', 'incremental.snapshot.chunk.size': '5000' }));
+});
+
+test('transforms and predicates of extraProperties run after the signal filter', () => {
+  const { t } = build({}, { extraProperties: { 'transforms': 'route', 'transforms.route.type': 'x.Route', 'predicates': 'p' } });
+  expect(connectorConfig(t)).toEqual(expect.objectContaining({ 'transforms': 'dropSignalTable,route', 'predicates': 'isSignalTable,p', 'transforms.route.type': 'x.Route' }));
 });
 
 test('a source without a signaling table gets no signal settings and no signal resource', () => {

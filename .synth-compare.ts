@@ -1,0 +1,15 @@
+import * as fs from 'fs';
+import { Template } from 'aws-cdk-lib/assertions';
+import { defineExampleApp } from './bin/example';
+import { testApp } from './test/helpers/app';
+import { AgentDataStack } from './lib/agent-data-stack';
+import { DeploymentProfile } from './lib/profiles';
+import { ViewFieldType, ViewStore } from './constructs/stores/view';
+import { ViewSource } from './lib/agent-data-stack';
+import { SourceEngine } from './constructs/source/engine';
+const out: Record<string, unknown> = {};
+for (const p of ['development', 'production']) out[p] = Template.fromStack(defineExampleApp(testApp(), { profile: p })).toJSON();
+out.mysql = Template.fromStack(new AgentDataStack(testApp(), 'M', { profile: DeploymentProfile.DEVELOPMENT, source: { tables: ['shop.customers'], databaseName: 'shop', engine: SourceEngine.mysql(), columns: { 'shop.customers': { hash: ['email'] } } }, views: [{ name: 'customer', description: 'A customer.', from: ViewSource.table('shop.customers'), store: ViewStore.CACHE, key: ['id'], fields: [{ name: 'id', type: ViewFieldType.INTEGER }] }] } as any)).toJSON();
+out.aurora = Template.fromStack(new AgentDataStack(testApp(), 'A', { profile: DeploymentProfile.PRODUCTION, source: { tables: ['public.customers'], engine: SourceEngine.auroraPostgres() }, views: [{ name: 'customer', description: 'A customer.', from: ViewSource.table('public.customers'), store: ViewStore.CACHE, key: ['id'], fields: [{ name: 'id', type: ViewFieldType.INTEGER }] }] } as any)).toJSON();
+const s = JSON.stringify(out, null, 1).replace(/[0-9a-f]{64}\.zip/g, 'ASSET.zip');
+fs.writeFileSync(process.argv[2], s);
