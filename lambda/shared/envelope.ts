@@ -90,6 +90,23 @@ export function postgresVersion(lsn: unknown): bigint {
   return v;
 }
 
+/** Debezium PostgreSQL's `source.sequence` (a JSON array string of two LSN strings, either may be null), or undefined. */
+export function postgresSequence(v: unknown): { lastCommit: bigint; lsn?: bigint } | undefined {
+  if (typeof v !== 'string') return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(v);
+  } catch {
+    return undefined;
+  }
+  if (!Array.isArray(parsed) || parsed.length !== 2) return undefined;
+  const num = (x: unknown) => (typeof x === 'string' && /^\d+$/.test(x) ? BigInt(x) : undefined);
+  const lastCommit = num(parsed[0]);
+  if (lastCommit === undefined || lastCommit > MAX_VERSION) return undefined;
+  const lsn = num(parsed[1]);
+  return { lastCommit, ...(lsn !== undefined && lsn <= MAX_VERSION ? { lsn } : {}) };
+}
+
 /** Binlog file number, position and row packed so that later changes have larger versions. */
 export function mysqlVersion(file: unknown, pos: unknown, row: unknown): bigint {
   const m = typeof file === 'string' ? /\.(\d+)$/.exec(file) : null;
@@ -213,20 +230,28 @@ function decodeDebezium(
   const snapshotValue = source.snapshot === undefined || source.snapshot === null ? 'false' : String(source.snapshot);
   const isSnapshotRead = op === 'r' || snapshotValue !== 'false';
   const lsnValue = source.lsn;
-  if (typeof lsnValue === 'number' && Number.isSafeInteger(lsnValue) && lsnValue >= 0) {
-    // The usual JSON number LSN: exact in a double, so no BigInt is needed (the branch below gives the same strings).
-    version = String(isSnapshotRead && lsnValue > 0 ? lsnValue - 1 : lsnValue);
-    position = typeof source.txId === 'number'
-      ? { kind: 'postgres', lsn: String(lsnValue), txId: source.txId }
-      : { kind: 'postgres', lsn: String(lsnValue) };
-  } else if (lsnValue !== undefined && lsnValue !== null) {
-    const lsn = postgresVersion(lsnValue);
-    version = (isSnapshotRead && lsn > 0n ? lsn - 1n : lsn).toString();
+  // Debezium PostgreSQL's `sequence` is `["<last commit LSN>", "<LSN>"]`: the commit position of the transaction streamed
+  // before this event's, in commit (stream) order. A change's own LSN is where it was written, not when its transaction
+  // committed, so a transaction open across a snapshot chunk has LSNs below the chunk's position although it commits after it:
+  // ranked by LSN alone, its change would be "older" than the chunk read that did not see it. Ranking by the larger of the two
+  // keeps stream order (proof in docs/stores.md) and never lowers a version ranked by LSN before.
+  const sequence = postgresSequence(source.sequence);
+  if (lsnValue !== undefined && lsnValue !== null) {
+    const lsn = typeof lsnValue === 'number' && Number.isSafeInteger(lsnValue) && lsnValue >= 0 ? BigInt(lsnValue) : postgresVersion(lsnValue);
+    const streamed = sequence && sequence.lastCommit > lsn ? sequence.lastCommit : lsn;
+    version = (isSnapshotRead ? (lsn > 0n ? lsn - 1n : lsn) : streamed).toString();
     position = {
       kind: 'postgres',
       lsn: lsn.toString(),
       ...(typeof source.txId === 'number' ? { txId: source.txId } : {}),
     };
+  } else if (sequence && snapshotValue === 'incremental') {
+    // An incremental snapshot chunk read has no LSN: it is emitted when the chunk's closing watermark is read, at the stream
+    // position `sequence` gives, after every change it saw (or dropped as newer) and before every later one. One below that
+    // position: every earlier change ranks lower still, every later transaction's `sequence` is at least that position.
+    const at = sequence.lsn !== undefined && sequence.lsn > sequence.lastCommit ? sequence.lsn : sequence.lastCommit;
+    version = (at > 0n ? at - 1n : at).toString();
+    position = { kind: 'postgres', lsn: at.toString() };
   } else if (source.file !== undefined) {
     const v = mysqlVersion(source.file, source.pos, source.row);
     version = (isSnapshotRead && v > 0n ? v - 1n : v).toString();
