@@ -45,6 +45,55 @@ export interface BootstrapProperties {
   readonly SlotName?: string;
   /** MySQL only: hours of binlog RDS keeps (`mysql.rds_set_configuration`). */
   readonly BinlogRetentionHours?: string;
+  /**
+   * Debezium's signaling table (`signal.data.collection`), `schema.table` / `database.table`: created with the replication user
+   * allowed to write it (incremental snapshots insert their watermarks there) and, on PostgreSQL, added to the publication.
+   * Absent in templates that predate it: no signaling table.
+   */
+  readonly SignalTable?: string;
+}
+
+/**
+ * Environment variable of the bootstrap function: JSON `SignalSource`, what a snapshot signal needs to reach the database
+ * when the function is invoked directly (`agent-data-stack resnapshot`) rather than by CloudFormation.
+ */
+export const SIGNAL_SOURCE_ENV = 'AGENT_SIGNAL_SOURCE';
+
+/** The database side of the signal path (`SIGNAL_SOURCE_ENV`). */
+export interface SignalSource {
+  readonly Engine: 'postgresql' | 'mysql';
+  readonly Host: string;
+  readonly Port: string;
+  readonly Database: string;
+  /** The replication user's secret: it may write the signaling table and nothing else beyond reading the captured tables. */
+  readonly ReplicationSecretArn: string;
+  readonly SignalTable: string;
+  /** Captured tables; a signal may name only these. */
+  readonly Tables: string[];
+}
+
+/** A direct invocation of the bootstrap function: insert an `execute-snapshot` signal (incremental) for captured tables. */
+export interface SnapshotSignalRequest {
+  readonly Action: 'execute-snapshot';
+  /** Captured tables to re-snapshot, as declared (`schema.table` / `database.table`). */
+  readonly Tables: string[];
+  /** Optional SQL condition (Debezium `additional-conditions` filter) limiting the rows re-read, e.g. `status = 'open'`; one table only. */
+  readonly Where?: string;
+}
+
+/** What a snapshot signal returns: the id Debezium's notifications of that snapshot carry. */
+export interface SnapshotSignalResponse {
+  readonly SignalId: string;
+  readonly SignalTable: string;
+  readonly Tables: string[];
+}
+
+/** `ResourceProperties` of `Custom::CdcSnapshotSignal`: on Update, tables added since the last deploy get an incremental snapshot. */
+export interface SnapshotSignalProperties {
+  /** Captured tables, as the connector's `table.include.list` names them. */
+  readonly Tables: string[];
+  /** The connector the signal is for (changes with the plugin: a new connector snapshots everything itself). */
+  readonly ConnectorName: string;
 }
 
 /** The `Data` the bootstrap returns; readable with `CustomResource.getAttString`. */

@@ -68,6 +68,22 @@ export interface RowScopeConfig {
   readonly iamPrincipals?: readonly RowScopePrincipalConfig[];
 }
 
+/**
+ * What the sink does when a change event no longer matches the view's declared fields (an upstream `ALTER TABLE`).
+ * Columns added upstream are always ignored until a field declares them.
+ */
+export interface ViewSchemaPolicy {
+  /**
+   * A declared field absent from the row image (the column was dropped, or renamed without a declared rename):
+   * `dead-letter` sends the record to the dead-letter destination with the reason; `null` stores null.
+   */
+  readonly onMissingField: 'dead-letter' | 'null';
+  /** A declared field whose value is not of its declared type (the column's type changed): `dead-letter`, or `keep` the value as sent. */
+  readonly onTypeMismatch: 'dead-letter' | 'keep';
+  /** Upstream column name to the declared field it fills (a column renamed upstream keeps feeding its field). */
+  readonly renames?: Record<string, string>;
+}
+
 export interface ViewConfig {
   /** snake_case; tool names are derived from it (`<name>_lookup`). */
   readonly name: string;
@@ -96,6 +112,8 @@ export interface ViewConfig {
   readonly maxStalenessMs?: number;
   /** Rows each caller may read; absent means every caller reads every row. */
   readonly rowScope?: RowScopeConfig;
+  /** Debezium views: the schema change policy. Absent (configurations older than the policy): missing fields are stored as null and mismatched values as sent. */
+  readonly schemaPolicy?: ViewSchemaPolicy;
 }
 
 /** Environment variable carrying `JSON.stringify(ViewConfig[])` to the sink and MCP functions. */

@@ -3,6 +3,9 @@ import { Duration, Token } from 'aws-cdk-lib';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import type { ViewConfig, ViewFieldConfig } from '../../contract/view-config';
 import { rowScopeConfig, validateRowScope } from './private/row-scope';
+import { SchemaChangePolicy, schemaPolicyConfig, validateSchemaDeclaration } from './view-schema';
+
+export { SchemaChangePolicy } from './view-schema';
 
 /** Column types a view may declare; sinks keep them, search mappings and MCP tool schemas derive from them. */
 export class ViewFieldType {
@@ -150,6 +153,18 @@ export interface AgentViewProps {
    * @default - every caller of the MCP server reads every row
    */
   readonly rowScope?: ViewRowScope;
+  /**
+   * Debezium views: what the sink does when the source table stops matching `fields` (docs/OPERATIONS.md, "Schema change").
+   * Columns added upstream are ignored until declared.
+   * @default SchemaChangePolicy.DEAD_LETTER - a dropped or retyped declared column dead-letters the record with the reason and raises the view's DeadLettered alarm
+   */
+  readonly schemaChanges?: SchemaChangePolicy;
+  /**
+   * Debezium views: columns renamed upstream, new name to the declared field they fill, e.g. `{ customer_tier: 'tier' }` after
+   * `ALTER TABLE ... RENAME COLUMN tier TO customer_tier`. Events carrying the old name keep filling the field too.
+   * @default - none: a renamed declared column is a missing field
+   */
+  readonly renames?: Record<string, string>;
 }
 
 const VIEW_NAME = /^[a-z][a-z0-9_]{0,47}$/;
@@ -208,6 +223,7 @@ export class AgentView {
       ...(p.commitTimeField ? { commitTimeField: p.commitTimeField } : {}),
       ...(p.maxStaleness ? { maxStalenessMs: p.maxStaleness.toMilliseconds() } : {}),
       ...(p.rowScope ? { rowScope: rowScopeConfig(p.rowScope) } : {}),
+      ...(this.format === ViewTopicFormat.DEBEZIUM ? { schemaPolicy: schemaPolicyConfig(p.schemaChanges ?? SchemaChangePolicy.DEAD_LETTER, p.renames) } : {}),
       ...(p.store === ViewStore.CACHE ? {
         cache: {
           keyPrefix: this.keyPrefix!,
@@ -280,6 +296,7 @@ function validate(p: AgentViewProps): void {
     throw new Error(`${where}: maxStaleness is ${p.maxStaleness.toHumanString()}; it must be at least 1 second (change events take longer than that to reach the store). E.g. Duration.minutes(5), or omit it for no bound.`);
   }
   if (p.rowScope) validateRowScope(where, p.fields, p.rowScope);
+  validateSchemaDeclaration(where, names, (p.format ?? ViewTopicFormat.DEBEZIUM) === ViewTopicFormat.DEBEZIUM, p.schemaChanges, p.renames);
   if (p.commitTimeField !== undefined) {
     const f = p.fields.find(x => x.name === p.commitTimeField);
     if (!f || f.type !== ViewFieldType.TIMESTAMP) {

@@ -52,4 +52,17 @@ export interface ICdcSource extends ec2.IConnectable {
   readonly columnHashSalt?: string;
   /** What the connector must be created after (the replication bootstrap custom resource). */
   readonly dependable: IDependable;
+  /**
+   * Debezium's signaling table and the function that writes signals to it: with it the connector is configured for incremental
+   * snapshots (`signal.data.collection`) and tables added later are snapshotted alone. @default - no signaling: no incremental snapshots
+   */
+  readonly signal?: CdcSignalChannel;
+}
+
+/** The source side of Debezium's source signal channel. */
+export interface CdcSignalChannel {
+  /** The signaling table, as `signal.data.collection` names it: `schema.table` (PostgreSQL) or `database.table` (MySQL). */
+  readonly dataCollection: string;
+  /** Service token of the custom resource provider that inserts execute-snapshot signals (`Custom::CdcSnapshotSignal`). */
+  readonly serviceToken: string;
 }

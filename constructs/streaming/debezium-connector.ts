@@ -1,173 +1,31 @@
 // DebeziumConnector: Debezium on MSK Connect with the password resolved at runtime, least-privilege role, network path and CDC topics.
 import { createHash } from 'crypto';
-import { Annotations, ArnFormat, Duration, Fn, Names, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { Annotations, ArnFormat, CustomResource, Duration, Fn, Names, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kafkaconnect from 'aws-cdk-lib/aws-kafkaconnect';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as msk from 'aws-cdk-lib/aws-msk';
 import { Construct } from 'constructs';
+import type { SnapshotSignalProperties } from '../../contract/replication-bootstrap';
 import { restrictedSecurityGroup } from '../common/security-group';
-import { CdcColumnPolicy, CdcEngine, ICdcSource } from './cdc-source';
+import { CdcColumnPolicy, CdcEngine } from './cdc-source';
 import { AgentStreamingCluster, AgentStreamingClusterBase } from './cluster';
+import { ConnectorCapacity } from './connector-capacity';
 import { DatabaseTls } from './database-tls';
-import { DebeziumPlugin, KafkaConnectVersion } from './debezium-plugin';
+import type { DebeziumConnectorProps } from './debezium-connector-props';
+import { KafkaConnectVersion } from './debezium-plugin';
 import { GROUP_ACTIONS, TOPIC_CREATE_ACTIONS, TOPIC_READ_ACTIONS, TOPIC_WRITE_ACTIONS } from './perms';
 import { debeziumProperties, workerProperties } from './private/debezium-properties';
+import { validateConnectorProps } from './private/connector-validation';
 import { acknowledgePatternGrant } from './private/nag';
 import { IAgentStreamingCluster } from './refs';
 
 /** The default MSK Connect runtime: Kafka Connect 3.7.x runs Java 17, which Debezium 3.x requires (msk-connect-plugins.html). */
 export const KAFKA_CONNECT_VERSION = KafkaConnectVersion.V3_7_X.version;
 
-/** Worker capacity of the connector. */
-export class ConnectorCapacity {
-  /**
-   * A fixed number of workers.
-   * @param workerCount @default 1
-   * @param mcuCount MSK Connect units per worker (1, 2, 4 or 8) @default 1
-   */
-  public static provisioned(options: { workerCount?: number; mcuCount?: number } = {}): ConnectorCapacity {
-    return new ConnectorCapacity({ provisionedCapacity: { workerCount: options.workerCount ?? 1, mcuCount: options.mcuCount ?? 1 } });
-  }
-  /** Workers scaled on CPU. Debezium runs one task, so this only adds cost; refused for MySQL. */
-  public static autoScaling(options: { minWorkers: number; maxWorkers: number; mcuCount?: number; scaleInCpuPercent?: number; scaleOutCpuPercent?: number }): ConnectorCapacity {
-    return new ConnectorCapacity({
-      autoScaling: {
-        minWorkerCount: options.minWorkers,
-        maxWorkerCount: options.maxWorkers,
-        mcuCount: options.mcuCount ?? 1,
-        scaleInPolicy: { cpuUtilizationPercentage: options.scaleInCpuPercent ?? 20 },
-        scaleOutPolicy: { cpuUtilizationPercentage: options.scaleOutCpuPercent ?? 80 },
-      },
-    });
-  }
-  private constructor(public readonly config: kafkaconnect.CfnConnector.CapacityProperty) {}
-  public get isAutoScaling(): boolean {
-    return this.config.autoScaling !== undefined;
-  }
-}
-
-const SNAPSHOT_MODES: Record<CdcEngine, string[]> = {
-  postgres: ['initial', 'initial_only', 'no_data', 'when_needed', 'always', 'never', 'recovery', 'configuration_based', 'custom'],
-  mysql: ['initial', 'initial_only', 'no_data', 'when_needed', 'always', 'never', 'recovery', 'schema_only_recovery', 'configuration_based', 'custom'],
-};
-const DECIMAL_MODES = ['precise', 'double', 'string'];
-const PG_TABLE = /^[A-Za-z_][A-Za-z0-9_$]*\.[A-Za-z_][A-Za-z0-9_$]*$/;
-const MYSQL_TABLE = /^([A-Za-z0-9_$]+\.)?[A-Za-z0-9_$]+$/;
-const TOPIC_PREFIX = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
-
-export interface DebeziumConnectorProps {
-  readonly cluster: IAgentStreamingCluster;
-  /** The database to capture (the source layer's CdcSourceDatabase adapts to this). */
-  readonly source: ICdcSource;
-  /** Plugin with the Debezium connector for the same engine. */
-  readonly plugin: DebeziumPlugin;
-  /** `topic.prefix`: topics are `<prefix>.<schema|database>.<table>`. Letters, digits, `_`, `-`, dots between segments. */
-  readonly topicPrefix: string;
-  /**
-   * Base connector name; the plugin fingerprint is appended because a new plugin replaces the connector.
-   * @default - a name derived from the construct path
-   */
-  readonly connectorName?: string;
-  /**
-   * `snapshot.mode`. `when_needed` snapshots when the connector has no offsets (first start, new connector name) and
-   * also when its stored position is no longer available: a dropped or invalidated replication slot (PostgreSQL) or a
-   * purged binlog (MySQL). The connector then rebuilds every view by a snapshot instead of failing with "no longer
-   * available on the server". `initial` snapshots only without offsets.
-   * @default 'when_needed'
-   */
-  readonly snapshotMode?: string;
-  /**
-   * `heartbeat.interval.ms`: keeps the PostgreSQL slot advancing on idle tables and feeds freshness checks.
-   * @default Duration.seconds(10)
-   */
-  readonly heartbeatInterval?: Duration;
-  /**
-   * Embed the Connect schema in every JSON key and value (`*.converter.schemas.enable`).
-   * @default false (plain JSON payloads, which Flink's `debezium-json` format reads by default)
-   */
-  readonly schemasEnable?: boolean;
-  /**
-   * `decimal.handling.mode`.
-   * @default 'string' (exact values in JSON; 'precise' emits base64 bytes, 'double' loses precision)
-   */
-  readonly decimalHandlingMode?: 'precise' | 'double' | 'string';
-  /**
-   * Emit a tombstone after each delete so compacted topics and key-based stores drop the key.
-   * @default true
-   */
-  readonly tombstonesOnDelete?: boolean;
-  /**
-   * Partitions of each CDC topic (row order is kept per key).
-   * @default 3
-   */
-  readonly topicPartitions?: number;
-  /**
-   * Replication factor of the CDC topics and of Kafka Connect's internal config, offset and status topics
-   * (`*.storage.replication.factor` in the worker configuration); at most the cluster's broker count.
-   * @default - the cluster's default (3 with 3 brokers, 2 with 2) for an AgentStreamingCluster, else 3
-   */
-  readonly topicReplicationFactor?: number;
-  /**
-   * Retention of the CDC topics.
-   * @default Duration.days(7)
-   */
-  readonly topicRetention?: Duration;
-  /**
-   * Declare the CDC, heartbeat and (MySQL) schema-history topics through the cluster's `addTopic` (AWS::MSK::Topic,
-   * provisioned clusters only; serverless clusters always use Debezium's `topic.creation.*`).
-   * @default true for provisioned clusters
-   */
-  readonly createTopics?: boolean;
-  /**
-   * The MSK Connect Kafka Connect runtime. It must run the plugin's Java: Debezium 3.x needs 3.7.x (Java 17);
-   * Debezium 2.7.x runs on 3.7.x or 2.7.1 (Java 11).
-   * @default KafkaConnectVersion.V3_7_X
-   */
-  readonly kafkaConnectVersion?: KafkaConnectVersion;
-  /**
-   * Worker capacity. MySQL requires provisioned capacity with one worker.
-   * @default ConnectorCapacity.provisioned() (1 worker, 1 MCU)
-   */
-  readonly capacity?: ConnectorCapacity;
-  /**
-   * `producer.linger.ms` in the worker configuration: how long the producer waits to batch; small for freshness.
-   * @default Duration.millis(5)
-   */
-  readonly producerLinger?: Duration;
-  /**
-   * `producer.compression.type` in the worker configuration.
-   * @default 'lz4'
-   */
-  readonly producerCompression?: 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd';
-  /**
-   * MySQL `database.server.id` (unique among the database's replicas and binlog clients).
-   * @default - a stable number in 5400000-5499999 derived from the construct path
-   */
-  readonly mysqlServerId?: number;
-  /**
-   * Extra Debezium / Kafka Connect properties, applied last (escape hatch). `database.password` cannot be set here.
-   * @default - none
-   */
-  readonly extraProperties?: Record<string, string>;
-  /**
-   * Subnets the connector's workers run in.
-   * @default - the cluster VPC's private subnets with egress (NAT reaches Secrets Manager); else its isolated subnets plus a Secrets Manager interface endpoint
-   */
-  readonly vpcSubnets?: ec2.SubnetSelection;
-  /**
-   * TLS of the database connection. `DatabaseTls.verifyServer(...)` verifies the server certificate against a CA the
-   * workers copy from S3 (PostgreSQL `verify-full`, MySQL `verify_identity`); see docs/streaming.md.
-   * @default DatabaseTls.encryptedUnverified() (`sslmode=require` / `ssl.mode=required`: encrypted, certificate not verified)
-   */
-  readonly databaseTls?: DatabaseTls;
-  /**
-   * Retention of the connector's worker log group.
-   * @default logs.RetentionDays.ONE_MONTH
-   */
-  readonly logRetention?: logs.RetentionDays;
-}
+export { ConnectorCapacity } from './connector-capacity';
+export type { DebeziumConnectorProps } from './debezium-connector-props';
 
 /** Debezium on Amazon MSK Connect, writing one topic per captured table. */
 export class DebeziumConnector extends Construct implements ec2.IConnectable {
@@ -193,6 +51,8 @@ export class DebeziumConnector extends Construct implements ec2.IConnectable {
   public readonly resource: kafkaconnect.CfnConnector;
   /** The cluster the connector writes to. */
   public readonly cluster: IAgentStreamingCluster;
+  /** Sends an incremental snapshot of the tables added to the source on each deploy (only with a source signaling table). */
+  public readonly snapshotSignal?: CustomResource;
 
   constructor(scope: Construct, id: string, props: DebeziumConnectorProps) {
     super(scope, id);
@@ -207,7 +67,7 @@ export class DebeziumConnector extends Construct implements ec2.IConnectable {
       ?? (cluster instanceof AgentStreamingCluster ? cluster.defaultReplicationFactor : 3);
     const retention = props.topicRetention ?? Duration.days(7);
     const heartbeat = props.heartbeatInterval ?? Duration.seconds(10);
-    validate(props, engine, snapshotMode, decimalHandlingMode, capacity, partitions, replication, heartbeat);
+    validateConnectorProps(props, engine, snapshotMode, decimalHandlingMode, capacity, partitions, replication, heartbeat);
     if (capacity.isAutoScaling) {
       Annotations.of(this).addWarningV2('cdk-agent-data-stack:debezium-autoscaling',
         'DebeziumConnector: Debezium PostgreSQL runs a single task, so autoscaling adds workers that stay idle; prefer ConnectorCapacity.provisioned().');
@@ -303,6 +163,10 @@ export class DebeziumConnector extends Construct implements ec2.IConnectable {
       columns: source.columns && Object.keys(source.columns).length > 0
         ? { policies: qualifyPolicies(source.columns, engine, source.databaseName), hashSalt: source.columnHashSalt }
         : undefined,
+      signal: source.signal ? {
+        dataCollection: source.signal.dataCollection, topic: `${props.topicPrefix}.${source.signal.dataCollection}`,
+        chunkSize: props.incrementalSnapshotChunkSize ?? 1024,
+      } : undefined,
       extra: props.extraProperties ?? {},
     });
 
@@ -353,6 +217,16 @@ export class DebeziumConnector extends Construct implements ec2.IConnectable {
     this.resource.node.addDependency(this.role);
     if (!cluster.serverless && (props.createTopics ?? true)) {
       this.createTopics(cluster, partitions, replication, retention);
+    }
+    if (source.signal) {
+      // After the connector: on an Update that added tables, CloudFormation has already given the connector its new
+      // table.include.list, so the signal for the added tables is read by the connector that captures them.
+      this.snapshotSignal = new CustomResource(this, 'SnapshotSignal', {
+        serviceToken: source.signal.serviceToken,
+        resourceType: 'Custom::CdcSnapshotSignal',
+        properties: { Tables: qualifiedTables, ConnectorName: this.connectorName } satisfies SnapshotSignalProperties,
+      });
+      this.snapshotSignal.node.addDependency(this.resource);
     }
   }
 
@@ -428,101 +302,4 @@ function encodeColons(arn: string): string {
 
 function defaultServerId(path: string): number {
   return 5_400_000 + (parseInt(createHash('sha256').update(path).digest('hex').slice(0, 8), 16) % 100_000);
-}
-
-function validate(props: DebeziumConnectorProps, engine: CdcEngine, snapshotMode: string, decimalMode: string, capacity: ConnectorCapacity,
-  partitions: number, replication: number, heartbeat: Duration): void {
-  const { source, plugin } = props;
-  if (engine !== 'postgres' && engine !== 'mysql') {
-    throw new Error(`DebeziumConnector: source engine '${engine}' is not supported; use a 'postgres' or 'mysql' source.`);
-  }
-  if (plugin.engine !== engine) {
-    throw new Error(`DebeziumConnector: plugin holds the Debezium ${plugin.engine} connector but the source engine is '${engine}'; create the DebeziumPlugin with engine '${engine}'.`);
-  }
-  const connect = props.kafkaConnectVersion ?? KafkaConnectVersion.V3_7_X;
-  if (!Token.isUnresolved(plugin.version.version) && !plugin.version.kafkaConnectVersions.includes(connect)) {
-    throw new Error(`DebeziumConnector: Debezium ${plugin.version.version} needs Java ${plugin.version.javaVersion}, but kafkaConnectVersion ${connect.version} runs Java ${connect.javaVersion} on MSK Connect; use KafkaConnectVersion.V3_7_X, or DebeziumVersion.V2_7_4 on Kafka Connect ${connect.version}.`);
-  }
-  if (!TOPIC_PREFIX.test(props.topicPrefix) || props.topicPrefix.length > 200) {
-    throw new Error(`DebeziumConnector: topicPrefix '${props.topicPrefix}' is invalid; use letters, digits, '_' and '-', with single dots between segments (e.g. 'shop.cdc').`);
-  }
-  if (source.tables.length === 0) {
-    throw new Error('DebeziumConnector: the source has no tables; list at least one table to capture.');
-  }
-  for (const table of source.tables) {
-    if (Token.isUnresolved(table)) throw new Error('DebeziumConnector: table names must be literals (they name topics at synth).');
-    if (engine === 'postgres' && !PG_TABLE.test(table)) {
-      throw new Error(`DebeziumConnector: table '${table}' is not in PostgreSQL 'schema.table' form (e.g. 'public.orders').`);
-    }
-    if (engine === 'mysql') {
-      if (!MYSQL_TABLE.test(table)) throw new Error(`DebeziumConnector: table '${table}' is not in MySQL 'table' or 'database.table' form.`);
-      if (table.includes('.') && !Token.isUnresolved(source.databaseName) && table.split('.')[0] !== source.databaseName) {
-        throw new Error(`DebeziumConnector: table '${table}' is outside database '${source.databaseName}'; the connector captures one database.`);
-      }
-    }
-  }
-  if (engine === 'postgres' && (!source.publicationName || !source.slotName)) {
-    throw new Error('DebeziumConnector: a PostgreSQL source needs publicationName and slotName (created by the replication bootstrap, since publication.autocreate.mode is disabled).');
-  }
-  if (!SNAPSHOT_MODES[engine].includes(snapshotMode)) {
-    throw new Error(`DebeziumConnector: snapshotMode '${snapshotMode}' is not a Debezium ${engine} snapshot mode; use one of ${SNAPSHOT_MODES[engine].join(', ')}.`);
-  }
-  if (!DECIMAL_MODES.includes(decimalMode)) {
-    throw new Error(`DebeziumConnector: decimalHandlingMode '${decimalMode}' is invalid; use precise, double or string.`);
-  }
-  if (engine === 'mysql') {
-    const provisioned = capacity.config.provisionedCapacity as kafkaconnect.CfnConnector.ProvisionedCapacityProperty | undefined;
-    if (capacity.isAutoScaling || !provisioned || provisioned.workerCount !== 1) {
-      throw new Error('DebeziumConnector: the Debezium MySQL connector runs a single task; use capacity ConnectorCapacity.provisioned({ workerCount: 1 }) (autoscaling or more workers is refused).');
-    }
-  }
-  if (props.mysqlServerId !== undefined && (!Number.isInteger(props.mysqlServerId) || props.mysqlServerId < 1 || props.mysqlServerId > 4294967295)) {
-    throw new Error(`DebeziumConnector: mysqlServerId ${props.mysqlServerId} is invalid; use an integer from 1 to 4294967295 unique among the database's replicas.`);
-  }
-  if (!Number.isInteger(partitions) || partitions < 1) {
-    throw new Error(`DebeziumConnector: topicPartitions ${partitions} is invalid; use 1 or more.`);
-  }
-  if (!Number.isInteger(replication) || replication < 1 || (props.cluster.serverless && replication !== 3)) {
-    throw new Error(`DebeziumConnector: topicReplicationFactor ${replication} is invalid; use 1-3 (MSK Serverless requires 3).`);
-  }
-  const brokers = props.cluster instanceof AgentStreamingCluster ? props.cluster.brokerCount : undefined;
-  if (brokers !== undefined && !Token.isUnresolved(brokers) && replication > brokers) {
-    throw new Error(`DebeziumConnector: topicReplicationFactor ${replication} exceeds the ${brokers} broker(s) of the cluster, so the CDC topics and Kafka Connect's internal config/offset/status topics could not be created. Leave topicReplicationFactor unset (it follows the cluster: ${Math.min(3, brokers)}) or set it to ${brokers} or less, or give the cluster 3 brokers (a 3-AZ VPC).`);
-  }
-  if (heartbeat.toMilliseconds() < 1000) {
-    throw new Error(`DebeziumConnector: heartbeatInterval ${heartbeat.toHumanString()} is below 1 second; use Duration.seconds(1) or more.`);
-  }
-  const trust = props.databaseTls?.trust;
-  if (trust) {
-    if (!Token.isUnresolved(trust.key) && !/^[A-Za-z0-9!_.*'()/-]+$/.test(trust.key)) {
-      throw new Error(`DebeziumConnector: databaseTls key '${trust.key}' cannot be used in a config-provider reference; use letters, digits and / . _ - ! * ' ( ) only (no ':' or '}').`);
-    }
-    if (engine === 'mysql' && !trust.truststorePassword) {
-      throw new Error('DebeziumConnector: databaseTls.verifyServer for MySQL needs truststorePassword (a secret whose JSON key "password" opens the JKS/PKCS12 truststore at key); MySQL Connector/J does not read PEM bundles.');
-    }
-    if (engine === 'postgres' && trust.truststorePassword) {
-      throw new Error('DebeziumConnector: databaseTls.truststorePassword is for MySQL truststores; PostgreSQL reads the PEM bundle at key directly. Remove truststorePassword.');
-    }
-    if (!props.vpcSubnets && props.cluster.vpc.privateSubnets.length === 0) {
-      throw new Error('DebeziumConnector: databaseTls.verifyServer makes the workers copy the CA from S3, but they run in isolated subnets reached only through a Secrets Manager endpoint; give vpcSubnets with NAT egress (the S3 gateway endpoint alone is not opened to them).');
-    }
-  }
-  const policies = source.columns ?? {};
-  for (const key of Object.keys(props.extraProperties ?? {})) {
-    if (key === 'database.password') {
-      throw new Error('DebeziumConnector: extraProperties sets database.password; the password comes from the source\'s replication secret through the config provider and cannot be overridden.');
-    }
-    if (Object.keys(policies).length > 0 && /^column\.(exclude\.list|include\.list|mask\.)/.test(key)) {
-      throw new Error(`DebeziumConnector: extraProperties sets ${key}, but the source declares column policies (columns), which set Debezium's column properties; `
-        + 'declare exclusions, hashes and masks in the source\'s columns instead.');
-    }
-  }
-  for (const [table, policy] of Object.entries(policies)) {
-    if (!source.tables.includes(table)) {
-      throw new Error(`DebeziumConnector: the source declares columns for '${table}', which is not a captured table; declare column policies for captured tables only.`);
-    }
-    if ((policy.hash ?? []).length > 0 && !source.columnHashSalt) {
-      throw new Error(`DebeziumConnector: the source hashes columns of '${table}' but gives no columnHashSalt; set one (16-128 letters, digits, _ or -).`);
-    }
-  }
 }

@@ -1,6 +1,6 @@
 // Custom resource handler that prepares a PostgreSQL or MySQL database for Debezium: a thin shell over postgres.ts and mysql.ts.
 import * as fs from 'fs';
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import * as mysql from 'mysql2/promise';
 import { Client, ClientConfig } from 'pg';
@@ -9,9 +9,14 @@ import {
   bootstrapPostgres, cleanupPostgres, dropPostgresHeartbeatTable, dropPostgresPublication, dropPostgresReplicationUser,
   dropPostgresSlot, PostgresBootstrapConfig,
 } from './postgres';
-import { BootstrapAttributes, BootstrapError, BootstrapProperties, Credentials } from '../../contract/replication-bootstrap';
+import {
+  BootstrapAttributes, BootstrapError, BootstrapProperties, Credentials, type SnapshotSignalRequest, type SnapshotSignalResponse,
+} from '../../contract/replication-bootstrap';
+import { readCredentials } from './credentials';
+import { onSignalRequest, onSnapshotSignalEvent, signalSourceFromEnv, type SnapshotSignalEventResponse } from './signal-handler';
 
 export * from '../../contract/replication-bootstrap';
+export { readCredentials } from './credentials';
 
 /** TLS for the database connection: verify the server against `ca` (PEM), or `false` for plain TCP (local tests only). */
 export type TlsSetting = { readonly ca: string } | false;
@@ -40,14 +45,6 @@ export interface BootstrapResponse {
 /** Stable per database server: only a different server (a replaced database) makes CloudFormation replace the resource. */
 export function physicalResourceId(p: BootstrapProperties): string {
   return `cdc-bootstrap:${p.Engine}:${p.Host}:${p.Port}`;
-}
-
-export async function readCredentials(secrets: SecretsManagerClient, secretArn: string): Promise<Credentials> {
-  const out = await secrets.send(new GetSecretValueCommand({ SecretId: secretArn }));
-  if (!out.SecretString) throw new BootstrapError(`Secret ${secretArn} has no SecretString.`);
-  const parsed = JSON.parse(out.SecretString) as Partial<Credentials>;
-  if (!parsed.username || typeof parsed.password !== 'string') throw new BootstrapError(`Secret ${secretArn} must hold a JSON object with 'username' and 'password'.`);
-  return { username: parsed.username, password: parsed.password };
 }
 
 /** node-postgres settings; with TLS on, the server certificate is verified against the given CA (RDS `rds.force_ssl=1`). */
@@ -92,6 +89,7 @@ function postgresConfig(p: BootstrapProperties, replication: Credentials, lockTi
     fullRowImageTables: p.FullRowImageTables ?? [],
     lockTimeoutMs,
     heartbeatTable: p.HeartbeatTable,
+    ...(p.SignalTable ? { signalTable: p.SignalTable } : {}),
     publicationName: p.PublicationName ?? '',
     slotName: p.SlotName ?? '',
     replication,
@@ -102,6 +100,7 @@ function mysqlConfig(p: BootstrapProperties, replication: Credentials): MysqlBoo
   return {
     tables: p.Tables,
     heartbeatTable: p.HeartbeatTable,
+    ...(p.SignalTable ? { signalTable: p.SignalTable } : {}),
     replication,
     binlogRetentionHours: Number(p.BinlogRetentionHours ?? '168'),
   };
@@ -294,7 +293,16 @@ function lambdaDeps(): BootstrapDeps {
   return cached;
 }
 
-export async function handler(event: CloudFormationCustomResourceEvent): Promise<BootstrapResponse> {
+/**
+ * CloudFormation events of Custom::CdcReplicationBootstrap and Custom::CdcSnapshotSignal, and direct invocations carrying an
+ * `Action` (`agent-data-stack resnapshot`: an execute-snapshot signal for captured tables).
+ */
+export async function handler(event: CloudFormationCustomResourceEvent | SnapshotSignalRequest): Promise<BootstrapResponse | SnapshotSignalEventResponse | SnapshotSignalResponse> {
+  if ('Action' in event) {
+    console.log(JSON.stringify({ action: event.Action, tables: event.Tables }));
+    return onSignalRequest(event, signalSourceFromEnv(process.env), lambdaDeps());
+  }
   console.log(JSON.stringify({ requestType: event.RequestType, logicalResourceId: event.LogicalResourceId, physicalResourceId: (event as { PhysicalResourceId?: string }).PhysicalResourceId }));
+  if (event.ResourceType === 'Custom::CdcSnapshotSignal') return onSnapshotSignalEvent(event, signalSourceFromEnv(process.env), lambdaDeps());
   return onEvent(event, lambdaDeps());
 }

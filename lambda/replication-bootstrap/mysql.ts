@@ -2,6 +2,7 @@
 import * as crypto from 'crypto';
 import type { Connection } from 'mysql2/promise';
 import { BootstrapError, Credentials, splitQualified } from '../../contract/replication-bootstrap';
+import { dropMysqlSignalTable, ensureMysqlSignalTable } from './signal';
 
 /** Everything the bootstrap sets up in one MySQL server. */
 export interface MysqlBootstrapConfig {
@@ -9,6 +10,8 @@ export interface MysqlBootstrapConfig {
   readonly tables: string[];
   /** `database.table` of the heartbeat table. */
   readonly heartbeatTable: string;
+  /** `database.table` of Debezium's signaling table. @default - none */
+  readonly signalTable?: string;
   readonly replication: Credentials;
   /** Hours of binlog RDS keeps for a connector that falls behind. */
   readonly binlogRetentionHours: number;
@@ -216,6 +219,7 @@ export async function bootstrapMysql(conn: Sql, config: MysqlBootstrapConfig, pr
   await checkMysqlTables(conn, config.tables);
   await ensureMysqlHeartbeatTable(conn, config.heartbeatTable);
   await ensureMysqlReplicationUser(conn, config, previousTables);
+  if (config.signalTable) await ensureMysqlSignalTable(conn, config.signalTable, config.replication.username);
   const binlogRetentionConfigured = await setMysqlBinlogRetention(conn, config.binlogRetentionHours);
   return { binlogRetentionConfigured };
 }
@@ -223,5 +227,6 @@ export async function bootstrapMysql(conn: Sql, config: MysqlBootstrapConfig, pr
 /** Delete: drops the heartbeat table and the replication user (each unless told otherwise). Binlog retention is left as set. */
 export async function cleanupMysql(conn: Sql, config: MysqlBootstrapConfig, options: { dropUser?: boolean; dropHeartbeat?: boolean } = {}): Promise<void> {
   if (options.dropHeartbeat ?? true) await conn.query(`DROP TABLE IF EXISTS ${qualified(conn, config.heartbeatTable)}`);
+  if ((options.dropHeartbeat ?? true) && config.signalTable) await dropMysqlSignalTable(conn, config.signalTable);
   if (options.dropUser ?? true) await conn.query(`DROP USER IF EXISTS ${account(conn, config.replication.username)}`);
 }

@@ -2,6 +2,7 @@
 import * as crypto from 'crypto';
 import type { Client } from 'pg';
 import { BootstrapError, Credentials, splitQualified } from '../../contract/replication-bootstrap';
+import { dropPostgresSignalTable, ensurePostgresSignalTable } from './signal';
 
 /** `COMMENT ON ROLE` of the replication roles the bootstrap creates: only a role carrying it is ever changed or dropped. */
 export const REPLICATION_ROLE_MARKER = 'cdk-agent-data-stack replication user (created and managed by the replication bootstrap)';
@@ -13,6 +14,8 @@ export interface PostgresBootstrapConfig {
   /** `schema.table`, case-sensitive (quoted as given). */
   readonly tables: string[];
   readonly heartbeatTable: string;
+  /** `schema.table` of Debezium's signaling table: written by the replication user (snapshot watermarks), in the publication. @default - none */
+  readonly signalTable?: string;
   readonly publicationName: string;
   readonly slotName: string;
   readonly replication: Credentials;
@@ -42,6 +45,10 @@ export interface PostgresCleanupOptions {
 }
 
 type Sql = Pick<Client, 'query' | 'escapeIdentifier' | 'escapeLiteral'>;
+
+function signalTables(config: Pick<PostgresBootstrapConfig, 'signalTable'>): string[] {
+  return config.signalTable ? [config.signalTable] : [];
+}
 
 function qualified(client: Sql, name: string): string {
   const [schema, table] = splitQualified(name);
@@ -339,12 +346,14 @@ export async function ensurePostgresReplicationUser(
   }
   await client.query(`GRANT CONNECT ON DATABASE ${client.escapeIdentifier(config.database)} TO ${user}`);
 
-  const schemas = new Set([...config.tables, config.heartbeatTable].map(t => splitQualified(t)[0]));
+  const schemas = new Set([...config.tables, config.heartbeatTable, ...signalTables(config)].map(t => splitQualified(t)[0]));
   for (const schema of schemas) await client.query(`GRANT USAGE ON SCHEMA ${client.escapeIdentifier(schema)} TO ${user}`);
   for (const table of config.tables) await client.query(`GRANT SELECT ON TABLE ${qualified(client, table)} TO ${user}`);
   await client.query(`GRANT SELECT, INSERT, UPDATE ON TABLE ${qualified(client, config.heartbeatTable)} TO ${user}`);
+  // Incremental snapshots insert (and with insert_delete watermarking delete) their window watermarks in the signaling table.
+  for (const table of signalTables(config)) await client.query(`GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE ${qualified(client, table)} TO ${user}`);
 
-  const kept = new Set([...config.tables, config.heartbeatTable]);
+  const kept = new Set([...config.tables, config.heartbeatTable, ...signalTables(config)]);
   for (const table of previousTables) {
     if (!kept.has(table) && await relationExists(client, table)) {
       await client.query(`REVOKE ALL ON TABLE ${qualified(client, table)} FROM ${user}`);
@@ -360,7 +369,8 @@ export async function ensurePostgresReplicationUser(
 
 /** Creates the publication for exactly the captured tables plus the heartbeat table, or sets an existing one to that list. */
 export async function ensurePostgresPublication(client: Sql, config: PostgresBootstrapConfig): Promise<void> {
-  const tableList = [...config.tables, config.heartbeatTable].map(t => qualified(client, t)).join(', ');
+  // The signaling table is read from the WAL like the captured tables (Debezium's source signal channel).
+  const tableList = [...config.tables, config.heartbeatTable, ...signalTables(config)].map(t => qualified(client, t)).join(', ');
   const name = client.escapeIdentifier(config.publicationName);
   const res = await client.query<{ puballtables: boolean }>('SELECT puballtables FROM pg_publication WHERE pubname = $1', [config.publicationName]);
   if (res.rows.length === 0) {
@@ -395,6 +405,7 @@ export async function bootstrapPostgres(
   await checkPostgresTables(client, config.tables, config.fullRowImageTables);
   await ensurePostgresReplicaIdentity(client, config.fullRowImageTables ?? [], previousFullRowImageTables, config.lockTimeoutMs);
   await ensurePostgresHeartbeatTable(client, config.heartbeatTable);
+  if (config.signalTable) await ensurePostgresSignalTable(client, config.signalTable);
   await ensurePostgresReplicationUser(client, config, previousTables, adoptExistingRole);
   await ensurePostgresPublication(client, config);
   await dropInvalidatedPostgresSlot(client, config);
@@ -493,13 +504,13 @@ async function terminateWalsender(client: Sql, slotName: string, pid: number): P
  * role; a role without the bootstrap's marker comment (not created by it) is left alone.
  */
 export async function dropPostgresReplicationUser(
-  client: Sql, config: Pick<PostgresBootstrapConfig, 'database' | 'tables' | 'heartbeatTable' | 'replication'>, dropRole = true,
+  client: Sql, config: Pick<PostgresBootstrapConfig, 'database' | 'tables' | 'heartbeatTable' | 'signalTable' | 'replication'>, dropRole = true,
 ): Promise<void> {
   // Only a role this bootstrap created (marked) is touched: an Update rolled back after a refused rename must not
   // revoke or drop the grants of the foreign role it was refused for.
   if (await roleComment(client, config.replication.username) !== REPLICATION_ROLE_MARKER) return;
   const user = client.escapeIdentifier(config.replication.username);
-  const tables = [...config.tables, config.heartbeatTable];
+  const tables = [...config.tables, config.heartbeatTable, ...signalTables(config)];
   for (const table of tables) {
     if (await relationExists(client, table)) await client.query(`REVOKE ALL ON TABLE ${qualified(client, table)} FROM ${user}`);
   }
@@ -529,4 +540,5 @@ export async function cleanupPostgres(client: Sql, config: PostgresBootstrapConf
   await dropPostgresSlot(client, config, options);
   await dropPostgresReplicationUser(client, config, options.dropUser ?? true);
   await dropPostgresHeartbeatTable(client, config.heartbeatTable);
+  if (config.signalTable) await dropPostgresSignalTable(client, config.signalTable);
 }

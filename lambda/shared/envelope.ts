@@ -1,7 +1,11 @@
 // Decoding of MSK event records (Debezium change events and Flink upsert-kafka records) into StoredRecords with provenance and a total-order version.
-import type { ViewConfig, ViewFieldType } from '../../contract/view-config';
+import type { ViewConfig } from '../../contract/view-config';
 import type { Provenance, SourcePosition, StoredRecord } from '../../contract/stored-record';
 import { normalizeTimestamp } from '../../contract/timestamps';
+import { projectRow } from './schema-policy';
+
+export { coerce } from './coerce';
+export { SchemaChangeError } from './schema-policy';
 
 /** One record as the Lambda MSK event source delivers it (key and value are base64; either may be absent). */
 export interface MskEventRecord {
@@ -86,6 +90,23 @@ export function postgresVersion(lsn: unknown): bigint {
   return v;
 }
 
+/** Debezium PostgreSQL's `source.sequence` (a JSON array string of two LSN strings, either may be null), or undefined. */
+export function postgresSequence(v: unknown): { lastCommit: bigint; lsn?: bigint } | undefined {
+  if (typeof v !== 'string') return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(v);
+  } catch {
+    return undefined;
+  }
+  if (!Array.isArray(parsed) || parsed.length !== 2) return undefined;
+  const num = (x: unknown) => (typeof x === 'string' && /^\d+$/.test(x) ? BigInt(x) : undefined);
+  const lastCommit = num(parsed[0]);
+  if (lastCommit === undefined || lastCommit > MAX_VERSION) return undefined;
+  const lsn = num(parsed[1]);
+  return { lastCommit, ...(lsn !== undefined && lsn <= MAX_VERSION ? { lsn } : {}) };
+}
+
 /** Binlog file number, position and row packed so that later changes have larger versions. */
 export function mysqlVersion(file: unknown, pos: unknown, row: unknown): bigint {
   const m = typeof file === 'string' ? /\.(\d+)$/.exec(file) : null;
@@ -110,51 +131,6 @@ function toBigInt(v: unknown, what: string): bigint {
   if (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) return BigInt(v);
   if (typeof v === 'string' && /^\d+$/.test(v)) return BigInt(v);
   throw new DecodeError(`${what} '${String(v)}' is not a non-negative integer`);
-}
-
-/**
- * Keeps the view's columns (absent ones become null) so stores hold exactly what the view declares, coercing
- * unambiguous encodings to the declared type (numeric strings, 'true'/'false', JSON columns sent as strings).
- * A value that does not coerce is kept as sent rather than lost.
- */
-function project(view: ViewConfig, row: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const f of view.fields) out[f.name] = f.name in row ? coerce(f.type, row[f.name]) : null;
-  return out;
-}
-
-export function coerce(type: ViewFieldType, v: unknown): unknown {
-  if (v === null || v === undefined) return null;
-  switch (type) {
-    case 'integer':
-      if (typeof v === 'string' && /^-?\d+$/.test(v) && Number.isSafeInteger(Number(v))) return Number(v);
-      return v;
-    case 'number':
-      if (typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v))) return Number(v);
-      return v;
-    case 'boolean':
-      if (v === 'true' || v === 1) return true;
-      if (v === 'false' || v === 0) return false;
-      return v;
-    case 'string':
-    case 'text':
-    case 'keyword':
-      return typeof v === 'number' || typeof v === 'boolean' ? String(v) : v;
-    case 'timestamp':
-      return normalizeTimestamp(v);
-    case 'json':
-      if (typeof v === 'string') {
-        try {
-          const parsed = JSON.parse(v);
-          return parsed !== null && typeof parsed === 'object' ? parsed : v;
-        } catch {
-          return v;
-        }
-      }
-      return v;
-    default:
-      return v;
-  }
 }
 
 function pickKey(view: ViewConfig, source: Record<string, unknown> | null, what: string): Record<string, unknown> {
@@ -221,7 +197,7 @@ function decodeUpsert(
     kafka: kafkaCoordinates(rec),
     writtenAtMs: options.nowMs,
   };
-  return { kind: 'write', record: { view: view.name, row: value === null ? null : project(view, { ...value, ...key }), provenance } };
+  return { kind: 'write', record: { view: view.name, row: value === null ? null : projectRow(view, { ...value, ...key }), provenance } };
 }
 
 function decodeDebezium(
@@ -254,20 +230,28 @@ function decodeDebezium(
   const snapshotValue = source.snapshot === undefined || source.snapshot === null ? 'false' : String(source.snapshot);
   const isSnapshotRead = op === 'r' || snapshotValue !== 'false';
   const lsnValue = source.lsn;
-  if (typeof lsnValue === 'number' && Number.isSafeInteger(lsnValue) && lsnValue >= 0) {
-    // The usual JSON number LSN: exact in a double, so no BigInt is needed (the branch below gives the same strings).
-    version = String(isSnapshotRead && lsnValue > 0 ? lsnValue - 1 : lsnValue);
-    position = typeof source.txId === 'number'
-      ? { kind: 'postgres', lsn: String(lsnValue), txId: source.txId }
-      : { kind: 'postgres', lsn: String(lsnValue) };
-  } else if (lsnValue !== undefined && lsnValue !== null) {
-    const lsn = postgresVersion(lsnValue);
-    version = (isSnapshotRead && lsn > 0n ? lsn - 1n : lsn).toString();
+  // Debezium PostgreSQL's `sequence` is `["<last commit LSN>", "<LSN>"]`: the commit position of the transaction streamed
+  // before this event's, in commit (stream) order. A change's own LSN is where it was written, not when its transaction
+  // committed, so a transaction open across a snapshot chunk has LSNs below the chunk's position although it commits after it:
+  // ranked by LSN alone, its change would be "older" than the chunk read that did not see it. Ranking by the larger of the two
+  // keeps stream order (proof in docs/stores.md) and never lowers a version ranked by LSN before.
+  const sequence = postgresSequence(source.sequence);
+  if (lsnValue !== undefined && lsnValue !== null) {
+    const lsn = typeof lsnValue === 'number' && Number.isSafeInteger(lsnValue) && lsnValue >= 0 ? BigInt(lsnValue) : postgresVersion(lsnValue);
+    const streamed = sequence && sequence.lastCommit > lsn ? sequence.lastCommit : lsn;
+    version = (isSnapshotRead ? (lsn > 0n ? lsn - 1n : lsn) : streamed).toString();
     position = {
       kind: 'postgres',
       lsn: lsn.toString(),
       ...(typeof source.txId === 'number' ? { txId: source.txId } : {}),
     };
+  } else if (sequence && snapshotValue === 'incremental') {
+    // An incremental snapshot chunk read has no LSN: it is emitted when the chunk's closing watermark is read, at the stream
+    // position `sequence` gives, after every change it saw (or dropped as newer) and before every later one. One below that
+    // position: every earlier change ranks lower still, every later transaction's `sequence` is at least that position.
+    const at = sequence.lsn !== undefined && sequence.lsn > sequence.lastCommit ? sequence.lsn : sequence.lastCommit;
+    version = (at > 0n ? at - 1n : at).toString();
+    position = { kind: 'postgres', lsn: at.toString() };
   } else if (source.file !== undefined) {
     const v = mysqlVersion(source.file, source.pos, source.row);
     version = (isSnapshotRead && v > 0n ? v - 1n : v).toString();
@@ -294,7 +278,7 @@ function decodeDebezium(
     kafka: kafkaCoordinates(rec),
     writtenAtMs: options.nowMs,
   };
-  return { kind: 'write', record: { view: view.name, row: op === 'd' ? null : project(view, after!), provenance } };
+  return { kind: 'write', record: { view: view.name, row: op === 'd' ? null : projectRow(view, after!), provenance } };
 }
 
 /**

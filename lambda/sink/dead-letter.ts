@@ -24,8 +24,11 @@ export interface DeadLetter {
   readonly key: string | null;
   readonly value: string | null;
   readonly error: string;
-  /** `decode` (the record cannot be understood) or `write` (the store refused it after retries). */
-  readonly stage: 'decode' | 'write';
+  /**
+   * `decode` (the record cannot be understood), `schema` (the row no longer matches the view's declared fields: a column was
+   * dropped, renamed or retyped upstream) or `write` (the store refused it after retries).
+   */
+  readonly stage: 'decode' | 'schema' | 'write';
   readonly failedAtMs: number;
 }
 

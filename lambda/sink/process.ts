@@ -1,5 +1,5 @@
 // The sink's batch logic, free of Lambda globals: decode each MSK record for every view its topic feeds, write per view, dead-letter what cannot be written, report metrics.
-import { decodeRecord, DecodeError, eventRecords, heartbeatSourceTsMs, type MskEvent, type MskEventRecord } from '../shared/envelope';
+import { decodeRecord, DecodeError, eventRecords, SchemaChangeError, heartbeatSourceTsMs, type MskEvent, type MskEventRecord } from '../shared/envelope';
 import { SINK_METRIC_NAMES, type SinkCountMetric } from '../../contract/metric-names';
 import type { StoredRecord } from '../../contract/stored-record';
 import type { ViewConfig } from '../../contract/view-config';
@@ -162,9 +162,14 @@ export async function processBatch(event: MskEvent, deps: SinkDependencies): Pro
         try {
           outcome = decodeRecord(view, rec, decodeOptions);
         } catch (e) {
-          if (!(e instanceof DecodeError)) throw e;
-          deps.log.warn('undecodable record', { view: view.name, topic: rec.topic, partition: rec.partition, offset: String(rec.offset), error: e.message });
-          letters.push(deadLetterOf(view.name, rec, e.message, 'decode', nowMs));
+          if (!(e instanceof DecodeError) && !(e instanceof SchemaChangeError)) throw e;
+          // A schema change is not a bad record: the upstream table no longer matches the declared fields (the view's policy).
+          const schema = e instanceof SchemaChangeError;
+          deps.log.warn(schema ? 'record does not match the view\'s declared fields (schema change)' : 'undecodable record', {
+            view: view.name, topic: rec.topic, partition: rec.partition, offset: String(rec.offset), error: e.message,
+            ...(schema ? { field: e.field, change: e.change } : {}),
+          });
+          letters.push(deadLetterOf(view.name, rec, e.message, schema ? 'schema' : 'decode', nowMs));
           counts.deadLettered += 1;
           continue;
         }

@@ -32,6 +32,7 @@ describe('defaults', () => {
       ],
       sourceTable: 'public.accounts',
       cache: { keyPrefix: 'customer_balances:', tombstoneTtlSeconds: 604800 },
+      schemaPolicy: { onMissingField: 'dead-letter', onTypeMismatch: 'dead-letter' },
     });
   });
 

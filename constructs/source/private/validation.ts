@@ -67,6 +67,17 @@ export function validateHeartbeatTable(engine: SourceEngine, heartbeatTable: str
   }
 }
 
+/** The signaling table: like the heartbeat table, a plain lower-case name the bootstrap owns, apart from the captured tables. */
+export function validateSignalTable(engine: SourceEngine, signalTable: string, tables: string[], heartbeatTable: string): void {
+  if (Token.isUnresolved(signalTable)) return;
+  if (!LOWER_QUALIFIED.test(signalTable)) {
+    fail(`signalTable is '${signalTable}'; it must be ${engine.family === SourceEngineFamily.POSTGRESQL ? 'schema.table' : 'database.table'} in lower-case letters, digits and _, e.g. 'public.debezium_signal'.`);
+  }
+  if (tables.includes(signalTable) || signalTable === heartbeatTable) {
+    fail(`signalTable '${signalTable}' is also ${signalTable === heartbeatTable ? 'the heartbeatTable' : 'in tables'}. The bootstrap creates and owns the signaling table; choose another signalTable, e.g. 'public.debezium_signal'.`);
+  }
+}
+
 export function validateName(prop: string, value: string, pattern: RegExp, rule: string): void {
   if (!Token.isUnresolved(value) && !pattern.test(value)) fail(`${prop} is '${value}'; it must be ${rule}.`);
 }

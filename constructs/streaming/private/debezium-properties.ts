@@ -31,7 +31,45 @@ export interface DebeziumPropertyInput {
   readonly tls?: { readonly trustReference: string; readonly truststorePasswordReference?: string };
   /** Personal data: columns excluded, hashed and masked, per captured table (qualified as in `qualifiedTables`). */
   readonly columns?: ColumnPropertyInput;
+  /** Incremental snapshots through the source signal channel. */
+  readonly signal?: SignalPropertyInput;
   readonly extra: Record<string, string>;
+}
+
+export interface SignalPropertyInput {
+  /** `signal.data.collection`: `schema.table` / `database.table`. */
+  readonly dataCollection: string;
+  /** The topic Debezium would write the signaling table's own changes (its watermarks) to: `<topic.prefix>.<dataCollection>`. */
+  readonly topic: string;
+  /** `incremental.snapshot.chunk.size`: rows read per chunk. */
+  readonly chunkSize: number;
+}
+
+/** Names of the transform and predicate that drop the signaling table's change events. */
+export const SIGNAL_FILTER = 'dropSignalTable';
+export const SIGNAL_PREDICATE = 'isSignalTable';
+
+/**
+ * Debezium 3.1's incremental snapshot settings: signals read from the signaling table (source channel), chunks of `chunkSize` rows
+ * with one watermark row per chunk that is deleted when the chunk closes (`insert_delete`, so the table does not grow), and
+ * notifications of each snapshot's progress written to the connector's log (the CloudWatch log group `resnapshot` reads).
+ */
+export function signalProperties(s: SignalPropertyInput): Record<string, string> {
+  return {
+    // Debezium captures the signaling table like a captured one and would send its watermark rows to a topic nobody declared or
+    // may write (the task fails creating it): Kafka Connect's Filter transform drops them before they reach the producer.
+    'transforms': SIGNAL_FILTER,
+    [`transforms.${SIGNAL_FILTER}.type`]: 'org.apache.kafka.connect.transforms.Filter',
+    [`transforms.${SIGNAL_FILTER}.predicate`]: SIGNAL_PREDICATE,
+    'predicates': SIGNAL_PREDICATE,
+    [`predicates.${SIGNAL_PREDICATE}.type`]: 'org.apache.kafka.connect.transforms.predicates.TopicNameMatches',
+    [`predicates.${SIGNAL_PREDICATE}.pattern`]: s.topic.replace(/[.$]/g, m => `\\${m}`),
+    'signal.enabled.channels': 'source',
+    'signal.data.collection': s.dataCollection,
+    'incremental.snapshot.chunk.size': String(s.chunkSize),
+    'incremental.snapshot.watermarking.strategy': 'insert_delete',
+    'notification.enabled.channels': 'log',
+  };
 }
 
 export interface ColumnPropertyInput {
@@ -146,7 +184,15 @@ export function debeziumProperties(i: DebeziumPropertyInput): Record<string, str
       ...prefixed('schema.history.internal.consumer.', IAM_CLIENT),
       'schema.history.internal.consumer.group.id': i.schemaHistoryGroup,
     };
-  return { ...common, ...engineSpecific, ...(i.columns ? columnProperties(i.columns) : {}), ...i.extra };
+  const out: Record<string, string> = { ...common, ...engineSpecific, ...(i.columns ? columnProperties(i.columns) : {}), ...(i.signal ? signalProperties(i.signal) : {}), ...i.extra };
+  // Transforms or predicates of extraProperties come after the signal filter, which stays first.
+  if (i.signal) {
+    for (const [key, own] of [['transforms', SIGNAL_FILTER], ['predicates', SIGNAL_PREDICATE]] as const) {
+      const theirs = (i.extra[key] ?? '').split(',').map(x => x.trim()).filter(x => x && x !== own);
+      out[key] = [own, ...theirs].join(',');
+    }
+  }
+  return out;
 }
 
 function prefixed(prefix: string, props: Record<string, string>): Record<string, string> {

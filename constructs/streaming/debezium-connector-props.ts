@@ -1,0 +1,127 @@
+// The props of DebeziumConnector.
+import { Duration } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { ICdcSource } from './cdc-source';
+import { ConnectorCapacity } from './connector-capacity';
+import { DatabaseTls } from './database-tls';
+import { DebeziumPlugin, KafkaConnectVersion } from './debezium-plugin';
+import { IAgentStreamingCluster } from './refs';
+
+export interface DebeziumConnectorProps {
+  readonly cluster: IAgentStreamingCluster;
+  /** The database to capture (the source layer's CdcSourceDatabase adapts to this). */
+  readonly source: ICdcSource;
+  /** Plugin with the Debezium connector for the same engine. */
+  readonly plugin: DebeziumPlugin;
+  /** `topic.prefix`: topics are `<prefix>.<schema|database>.<table>`. Letters, digits, `_`, `-`, dots between segments. */
+  readonly topicPrefix: string;
+  /**
+   * Base connector name; the plugin fingerprint is appended because a new plugin replaces the connector.
+   * @default - a name derived from the construct path
+   */
+  readonly connectorName?: string;
+  /**
+   * `snapshot.mode`. `when_needed` snapshots when the connector has no offsets (first start, new connector name) and
+   * also when its stored position is no longer available: a dropped or invalidated replication slot (PostgreSQL) or a
+   * purged binlog (MySQL). The connector then rebuilds every view by a snapshot instead of failing with "no longer
+   * available on the server". `initial` snapshots only without offsets.
+   * @default 'when_needed'
+   */
+  readonly snapshotMode?: string;
+  /**
+   * `heartbeat.interval.ms`: keeps the PostgreSQL slot advancing on idle tables and feeds freshness checks.
+   * @default Duration.seconds(10)
+   */
+  readonly heartbeatInterval?: Duration;
+  /**
+   * Embed the Connect schema in every JSON key and value (`*.converter.schemas.enable`).
+   * @default false (plain JSON payloads, which Flink's `debezium-json` format reads by default)
+   */
+  readonly schemasEnable?: boolean;
+  /**
+   * `decimal.handling.mode`.
+   * @default 'string' (exact values in JSON; 'precise' emits base64 bytes, 'double' loses precision)
+   */
+  readonly decimalHandlingMode?: 'precise' | 'double' | 'string';
+  /**
+   * Emit a tombstone after each delete so compacted topics and key-based stores drop the key.
+   * @default true
+   */
+  readonly tombstonesOnDelete?: boolean;
+  /**
+   * Partitions of each CDC topic (row order is kept per key).
+   * @default 3
+   */
+  readonly topicPartitions?: number;
+  /**
+   * Replication factor of the CDC topics and of Kafka Connect's internal config, offset and status topics
+   * (`*.storage.replication.factor` in the worker configuration); at most the cluster's broker count.
+   * @default - the cluster's default (3 with 3 brokers, 2 with 2) for an AgentStreamingCluster, else 3
+   */
+  readonly topicReplicationFactor?: number;
+  /**
+   * Retention of the CDC topics.
+   * @default Duration.days(7)
+   */
+  readonly topicRetention?: Duration;
+  /**
+   * Declare the CDC, heartbeat and (MySQL) schema-history topics through the cluster's `addTopic` (AWS::MSK::Topic,
+   * provisioned clusters only; serverless clusters always use Debezium's `topic.creation.*`).
+   * @default true for provisioned clusters
+   */
+  readonly createTopics?: boolean;
+  /**
+   * The MSK Connect Kafka Connect runtime. It must run the plugin's Java: Debezium 3.x needs 3.7.x (Java 17);
+   * Debezium 2.7.x runs on 3.7.x or 2.7.1 (Java 11).
+   * @default KafkaConnectVersion.V3_7_X
+   */
+  readonly kafkaConnectVersion?: KafkaConnectVersion;
+  /**
+   * Worker capacity. MySQL requires provisioned capacity with one worker.
+   * @default ConnectorCapacity.provisioned() (1 worker, 1 MCU)
+   */
+  readonly capacity?: ConnectorCapacity;
+  /**
+   * `producer.linger.ms` in the worker configuration: how long the producer waits to batch; small for freshness.
+   * @default Duration.millis(5)
+   */
+  readonly producerLinger?: Duration;
+  /**
+   * `producer.compression.type` in the worker configuration.
+   * @default 'lz4'
+   */
+  readonly producerCompression?: 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd';
+  /**
+   * MySQL `database.server.id` (unique among the database's replicas and binlog clients).
+   * @default - a stable number in 5400000-5499999 derived from the construct path
+   */
+  readonly mysqlServerId?: number;
+  /**
+   * Extra Debezium / Kafka Connect properties, applied last (escape hatch). `database.password` cannot be set here.
+   * @default - none
+   */
+  readonly extraProperties?: Record<string, string>;
+  /**
+   * Subnets the connector's workers run in.
+   * @default - the cluster VPC's private subnets with egress (NAT reaches Secrets Manager); else its isolated subnets plus a Secrets Manager interface endpoint
+   */
+  readonly vpcSubnets?: ec2.SubnetSelection;
+  /**
+   * TLS of the database connection. `DatabaseTls.verifyServer(...)` verifies the server certificate against a CA the
+   * workers copy from S3 (PostgreSQL `verify-full`, MySQL `verify_identity`); see docs/streaming.md.
+   * @default DatabaseTls.encryptedUnverified() (`sslmode=require` / `ssl.mode=required`: encrypted, certificate not verified)
+   */
+  readonly databaseTls?: DatabaseTls;
+  /**
+   * `incremental.snapshot.chunk.size`: rows an incremental snapshot (`agent-data-stack resnapshot`, a table added to the source)
+   * reads per chunk; larger chunks finish sooner and hold more rows in the worker's memory. Applies when the source has a signaling table.
+   * @default 1024 (Debezium's default)
+   */
+  readonly incrementalSnapshotChunkSize?: number;
+  /**
+   * Retention of the connector's worker log group.
+   * @default logs.RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: logs.RetentionDays;
+}

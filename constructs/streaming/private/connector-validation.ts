@@ -1,0 +1,118 @@
+// Synth-time checks for DebeziumConnector props; each message names the prop, shows the value and says the fix.
+import { Duration, Token } from 'aws-cdk-lib';
+import * as kafkaconnect from 'aws-cdk-lib/aws-kafkaconnect';
+import { CdcEngine } from '../cdc-source';
+import { AgentStreamingCluster } from '../cluster';
+import { ConnectorCapacity } from '../connector-capacity';
+import type { DebeziumConnectorProps } from '../debezium-connector-props';
+import { KafkaConnectVersion } from '../debezium-plugin';
+
+const SNAPSHOT_MODES: Record<CdcEngine, string[]> = {
+  postgres: ['initial', 'initial_only', 'no_data', 'when_needed', 'always', 'never', 'recovery', 'configuration_based', 'custom'],
+  mysql: ['initial', 'initial_only', 'no_data', 'when_needed', 'always', 'never', 'recovery', 'schema_only_recovery', 'configuration_based', 'custom'],
+};
+const DECIMAL_MODES = ['precise', 'double', 'string'];
+const PG_TABLE = /^[A-Za-z_][A-Za-z0-9_$]*\.[A-Za-z_][A-Za-z0-9_$]*$/;
+const MYSQL_TABLE = /^([A-Za-z0-9_$]+\.)?[A-Za-z0-9_$]+$/;
+const TOPIC_PREFIX = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
+
+export function validateConnectorProps(props: DebeziumConnectorProps, engine: CdcEngine, snapshotMode: string, decimalMode: string, capacity: ConnectorCapacity,
+  partitions: number, replication: number, heartbeat: Duration): void {
+  const { source, plugin } = props;
+  if (engine !== 'postgres' && engine !== 'mysql') {
+    throw new Error(`DebeziumConnector: source engine '${engine}' is not supported; use a 'postgres' or 'mysql' source.`);
+  }
+  if (plugin.engine !== engine) {
+    throw new Error(`DebeziumConnector: plugin holds the Debezium ${plugin.engine} connector but the source engine is '${engine}'; create the DebeziumPlugin with engine '${engine}'.`);
+  }
+  const connect = props.kafkaConnectVersion ?? KafkaConnectVersion.V3_7_X;
+  if (!Token.isUnresolved(plugin.version.version) && !plugin.version.kafkaConnectVersions.includes(connect)) {
+    throw new Error(`DebeziumConnector: Debezium ${plugin.version.version} needs Java ${plugin.version.javaVersion}, but kafkaConnectVersion ${connect.version} runs Java ${connect.javaVersion} on MSK Connect; use KafkaConnectVersion.V3_7_X, or DebeziumVersion.V2_7_4 on Kafka Connect ${connect.version}.`);
+  }
+  if (!TOPIC_PREFIX.test(props.topicPrefix) || props.topicPrefix.length > 200) {
+    throw new Error(`DebeziumConnector: topicPrefix '${props.topicPrefix}' is invalid; use letters, digits, '_' and '-', with single dots between segments (e.g. 'shop.cdc').`);
+  }
+  if (source.tables.length === 0) {
+    throw new Error('DebeziumConnector: the source has no tables; list at least one table to capture.');
+  }
+  for (const table of source.tables) {
+    if (Token.isUnresolved(table)) throw new Error('DebeziumConnector: table names must be literals (they name topics at synth).');
+    if (engine === 'postgres' && !PG_TABLE.test(table)) {
+      throw new Error(`DebeziumConnector: table '${table}' is not in PostgreSQL 'schema.table' form (e.g. 'public.orders').`);
+    }
+    if (engine === 'mysql') {
+      if (!MYSQL_TABLE.test(table)) throw new Error(`DebeziumConnector: table '${table}' is not in MySQL 'table' or 'database.table' form.`);
+      if (table.includes('.') && !Token.isUnresolved(source.databaseName) && table.split('.')[0] !== source.databaseName) {
+        throw new Error(`DebeziumConnector: table '${table}' is outside database '${source.databaseName}'; the connector captures one database.`);
+      }
+    }
+  }
+  if (engine === 'postgres' && (!source.publicationName || !source.slotName)) {
+    throw new Error('DebeziumConnector: a PostgreSQL source needs publicationName and slotName (created by the replication bootstrap, since publication.autocreate.mode is disabled).');
+  }
+  if (!SNAPSHOT_MODES[engine].includes(snapshotMode)) {
+    throw new Error(`DebeziumConnector: snapshotMode '${snapshotMode}' is not a Debezium ${engine} snapshot mode; use one of ${SNAPSHOT_MODES[engine].join(', ')}.`);
+  }
+  if (!DECIMAL_MODES.includes(decimalMode)) {
+    throw new Error(`DebeziumConnector: decimalHandlingMode '${decimalMode}' is invalid; use precise, double or string.`);
+  }
+  if (engine === 'mysql') {
+    const provisioned = capacity.config.provisionedCapacity as kafkaconnect.CfnConnector.ProvisionedCapacityProperty | undefined;
+    if (capacity.isAutoScaling || !provisioned || provisioned.workerCount !== 1) {
+      throw new Error('DebeziumConnector: the Debezium MySQL connector runs a single task; use capacity ConnectorCapacity.provisioned({ workerCount: 1 }) (autoscaling or more workers is refused).');
+    }
+  }
+  if (props.mysqlServerId !== undefined && (!Number.isInteger(props.mysqlServerId) || props.mysqlServerId < 1 || props.mysqlServerId > 4294967295)) {
+    throw new Error(`DebeziumConnector: mysqlServerId ${props.mysqlServerId} is invalid; use an integer from 1 to 4294967295 unique among the database's replicas.`);
+  }
+  if (!Number.isInteger(partitions) || partitions < 1) {
+    throw new Error(`DebeziumConnector: topicPartitions ${partitions} is invalid; use 1 or more.`);
+  }
+  if (!Number.isInteger(replication) || replication < 1 || (props.cluster.serverless && replication !== 3)) {
+    throw new Error(`DebeziumConnector: topicReplicationFactor ${replication} is invalid; use 1-3 (MSK Serverless requires 3).`);
+  }
+  const brokers = props.cluster instanceof AgentStreamingCluster ? props.cluster.brokerCount : undefined;
+  if (brokers !== undefined && !Token.isUnresolved(brokers) && replication > brokers) {
+    throw new Error(`DebeziumConnector: topicReplicationFactor ${replication} exceeds the ${brokers} broker(s) of the cluster, so the CDC topics and Kafka Connect's internal config/offset/status topics could not be created. Leave topicReplicationFactor unset (it follows the cluster: ${Math.min(3, brokers)}) or set it to ${brokers} or less, or give the cluster 3 brokers (a 3-AZ VPC).`);
+  }
+  const chunk = props.incrementalSnapshotChunkSize;
+  if (chunk !== undefined && (!Number.isInteger(chunk) || chunk < 1 || chunk > 100_000)) {
+    throw new Error(`DebeziumConnector: incrementalSnapshotChunkSize ${chunk} is invalid; use a whole number of rows from 1 to 100000 (Debezium's default is 1024).`);
+  }
+  if (heartbeat.toMilliseconds() < 1000) {
+    throw new Error(`DebeziumConnector: heartbeatInterval ${heartbeat.toHumanString()} is below 1 second; use Duration.seconds(1) or more.`);
+  }
+  const trust = props.databaseTls?.trust;
+  if (trust) {
+    if (!Token.isUnresolved(trust.key) && !/^[A-Za-z0-9!_.*'()/-]+$/.test(trust.key)) {
+      throw new Error(`DebeziumConnector: databaseTls key '${trust.key}' cannot be used in a config-provider reference; use letters, digits and / . _ - ! * ' ( ) only (no ':' or '}').`);
+    }
+    if (engine === 'mysql' && !trust.truststorePassword) {
+      throw new Error('DebeziumConnector: databaseTls.verifyServer for MySQL needs truststorePassword (a secret whose JSON key "password" opens the JKS/PKCS12 truststore at key); MySQL Connector/J does not read PEM bundles.');
+    }
+    if (engine === 'postgres' && trust.truststorePassword) {
+      throw new Error('DebeziumConnector: databaseTls.truststorePassword is for MySQL truststores; PostgreSQL reads the PEM bundle at key directly. Remove truststorePassword.');
+    }
+    if (!props.vpcSubnets && props.cluster.vpc.privateSubnets.length === 0) {
+      throw new Error('DebeziumConnector: databaseTls.verifyServer makes the workers copy the CA from S3, but they run in isolated subnets reached only through a Secrets Manager endpoint; give vpcSubnets with NAT egress (the S3 gateway endpoint alone is not opened to them).');
+    }
+  }
+  const policies = source.columns ?? {};
+  for (const key of Object.keys(props.extraProperties ?? {})) {
+    if (key === 'database.password') {
+      throw new Error('DebeziumConnector: extraProperties sets database.password; the password comes from the source\'s replication secret through the config provider and cannot be overridden.');
+    }
+    if (Object.keys(policies).length > 0 && /^column\.(exclude\.list|include\.list|mask\.)/.test(key)) {
+      throw new Error(`DebeziumConnector: extraProperties sets ${key}, but the source declares column policies (columns), which set Debezium's column properties; `
+        + 'declare exclusions, hashes and masks in the source\'s columns instead.');
+    }
+  }
+  for (const [table, policy] of Object.entries(policies)) {
+    if (!source.tables.includes(table)) {
+      throw new Error(`DebeziumConnector: the source declares columns for '${table}', which is not a captured table; declare column policies for captured tables only.`);
+    }
+    if ((policy.hash ?? []).length > 0 && !source.columnHashSalt) {
+      throw new Error(`DebeziumConnector: the source hashes columns of '${table}' but gives no columnHashSalt; set one (16-128 letters, digits, _ or -).`);
+    }
+  }
+}
