@@ -18,6 +18,7 @@ import type { SourceSchema } from './schema';
 import {
   auroraWriterDimensions, binLogMetricName, instanceDimensions, RDS_METRIC_NAMESPACE, slotLagMetricName, SOURCE_METRICS,
 } from './private/metrics';
+import { acknowledgeAuroraControls } from './private/aurora-controls';
 import { performanceInsightsUnsupportedReason } from './private/performance-insights';
 import {
   validateDurations, validateEngine, validateFullRowImageTables, validateHeartbeatTable, validateNames, validateTables,
@@ -765,6 +766,8 @@ function acknowledgeDatabase(database: Construct, engine: SourceEngine, choices:
     for (const c of database.node.findAll()) {
       if (c instanceof rds.CfnDBInstance) acknowledgeInstanceControls(c);
     }
+  } else {
+    acknowledgeAuroraControls(database, engine);
   }
   // cdk-nag's RDS11 finds the default port on RDS instances and on Aurora MySQL clusters, not on Aurora PostgreSQL clusters.
   if (!engine.isAurora || engine.family === SourceEngineFamily.MYSQL) {
