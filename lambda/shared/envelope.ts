@@ -1,6 +1,6 @@
 // Decoding of MSK event records (Debezium change events and Flink upsert-kafka records) into StoredRecords with provenance and a total-order version.
 import type { ViewConfig, ViewFieldType } from '../../contract/view-config';
-import type { Provenance, SourcePosition, StoredRecord } from '../../contract/stored-record';
+import type { Provenance, SinkInvocation, SourcePosition, StoredRecord } from '../../contract/stored-record';
 import { normalizeTimestamp } from '../../contract/timestamps';
 
 /** One record as the Lambda MSK event source delivers it (key and value are base64; either may be absent). */
@@ -183,6 +183,8 @@ function kafkaCoordinates(rec: MskEventRecord) {
 export interface DecodeOptions {
   /** Epoch ms stamped as `writtenAtMs`. */
   readonly nowMs: number;
+  /** The sink invocation stamped as `writer`. @default - none */
+  readonly writer?: SinkInvocation;
 }
 
 /**
@@ -220,6 +222,7 @@ function decodeUpsert(
     op: value === null ? 'delete' : 'upsert',
     kafka: kafkaCoordinates(rec),
     writtenAtMs: options.nowMs,
+    writer: options.writer,
   };
   return { kind: 'write', record: { view: view.name, row: value === null ? null : project(view, { ...value, ...key }), provenance } };
 }
@@ -293,6 +296,7 @@ function decodeDebezium(
     op,
     kafka: kafkaCoordinates(rec),
     writtenAtMs: options.nowMs,
+    writer: options.writer,
   };
   return { kind: 'write', record: { view: view.name, row: op === 'd' ? null : project(view, after!), provenance } };
 }
