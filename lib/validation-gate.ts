@@ -213,9 +213,10 @@ export const GATE_CACHE_ENV = 'CDK_AGENT_GATE_CACHE';
 
 /**
  * A pack's findings on a template depend only on the template's text and on the code that found them (this file, the
- * pack's library, aws-cdk-lib's CfnInclude), so they are kept under the OS temp directory per (template hash, pack,
+ * pack's library, aws-cdk-lib's CfnInclude), so they are kept in the user's cache directory per (template hash, pack,
  * versions): synthesizing an unchanged template again (`cdk deploy` after `cdk synth`, the many synths of one stack in
  * a test suite) skips the scan. Acknowledgments, and stale ones, are evaluated on every synth from the app itself.
+ * The user's own directory, not a shared temp directory: another user must not be able to plant an empty scan.
  */
 function cachedFindings(pack: GatePack, templateHash: string, scan: () => RawFinding[]): RawFinding[] {
   const file = process.env[GATE_CACHE_ENV] === 'off' ? undefined : gateCacheFile(pack, templateHash);
@@ -228,17 +229,22 @@ function cachedFindings(pack: GatePack, templateHash: string, scan: () => RawFin
   }
   const found = scan();
   if (file) {
-    fs.mkdirSync(path.dirname(file), { recursive: true });
-    const tmp = `${file}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`;
-    fs.writeFileSync(tmp, JSON.stringify(found));
-    fs.renameSync(tmp, file);
+    try {
+      fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+      const tmp = `${file}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`;
+      fs.writeFileSync(tmp, JSON.stringify(found));
+      fs.renameSync(tmp, file);
+    } catch {
+      // No writable cache directory: the next synth scans again.
+    }
   }
   return found;
 }
 
-/** Where the findings of `pack` on a template with this sha256 are kept. */
+/** Where the findings of `pack` on a template with this sha256 are kept: `$XDG_CACHE_HOME` or `~/.cache`. */
 export function gateCacheFile(pack: GatePack, templateHash: string): string {
-  return path.join(os.tmpdir(), 'cdk-agent-data-stack', 'gate-scan', `${pack}-${scanKey(pack, templateHash)}.json`);
+  const cacheHome = process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
+  return path.join(cacheHome, 'cdk-agent-data-stack', 'gate-scan', `${pack}-${scanKey(pack, templateHash)}.json`);
 }
 
 let codeKey: string | undefined;
