@@ -39,7 +39,8 @@ const memo = new Map<string, Template>();
 export function exampleTemplate(profile: 'development' | 'production'): Template {
   const cached = memo.get(profile);
   if (cached) return cached;
-  const file = path.join(os.tmpdir(), 'cdk-agent-data-stack', 'example-templates', `${profile}-${sourcesKey()}.json`);
+  const cacheHome = process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
+  const file = path.join(cacheHome, 'cdk-agent-data-stack', 'example-templates', `${profile}-${sourcesKey()}.json`);
   let json: Record<string, unknown> | undefined;
   if (fs.existsSync(file)) {
     try {
