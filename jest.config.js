@@ -12,5 +12,6 @@ module.exports = {
   testTimeout: 120000,
   maxWorkers: 2,
   setupFiles: ['<rootDir>/test/helpers/env.js'],
+  globalSetup: '<rootDir>/test/helpers/global-setup.ts',
   snapshotSerializers: ['<rootDir>/test/helpers/asset-hash-serializer.js'],
 };

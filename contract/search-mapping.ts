@@ -65,6 +65,8 @@ export const PROVENANCE_MAPPING: FieldMapping = {
     op: { type: 'keyword' },
     kafka: { type: 'object', enabled: false },
     writtenAtMs: { type: 'date', format: 'epoch_millis' },
+    // The sink invocation that wrote the document: searchable, to find every document one batch wrote.
+    writer: { type: 'object', properties: { requestId: { type: 'keyword' }, traceId: { type: 'keyword' } } },
   },
 };
 

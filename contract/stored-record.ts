@@ -27,6 +27,18 @@ export interface Provenance {
   readonly kafka: { readonly topic: string; readonly partition: number; readonly offset: string };
   /** When the sink wrote it, epoch milliseconds. */
   readonly writtenAtMs: number;
+  /**
+   * The sink invocation that wrote it: its Lambda request id and X-Ray trace id, which every log line of that
+   * invocation carries too (`function_request_id`, `xray_trace_id`), so an answer leads to the batch that wrote it.
+   * Absent when the writer was not a Lambda invocation (the local dev loop) or wrote before this field existed.
+   */
+  readonly writer?: SinkInvocation;
+}
+
+/** A sink Lambda invocation: `context.awsRequestId` and the Root of `_X_AMZN_TRACE_ID` (when tracing is on). */
+export interface SinkInvocation {
+  readonly requestId: string;
+  readonly traceId?: string;
 }
 
 /** A row as stored. `row` is null for a delete tombstone. */

@@ -3,6 +3,7 @@
 // Published as the `cdk-agent-data-stack/gate` subpath, not from the package root: cdk-nag and
 // @cdklabs/cdk-validator-cfnguard are optional peer dependencies, loaded only when the gate runs, so an app without
 // them can import every construct.
+import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -112,10 +113,11 @@ export function scanTemplates(input: GateScanInput, packs: readonly GatePack[]):
   for (const { stackConstructPath, templatePath } of input.stackTemplates) {
     const stack = findStack(input.appConstruct, stackConstructPath);
     const byLogicalId = stack ? resourcesByLogicalId(stack) : new Map<string, CfnResource>();
+    const templateHash = crypto.createHash('sha256').update(fs.readFileSync(templatePath)).digest('hex');
     const raw = [
-      ...packs.filter(p => p !== GatePack.CONTROL_TOWER).flatMap(p => runNagPack(p, templatePath)),
-      ...(packs.includes(GatePack.CONTROL_TOWER) ? runControlTower(templatePath) : []),
-    ];
+      ...packs.filter(p => p !== GatePack.CONTROL_TOWER).map(p => cachedFindings(p, templateHash, () => runNagPack(p, templatePath))),
+      ...(packs.includes(GatePack.CONTROL_TOWER) ? [cachedFindings(GatePack.CONTROL_TOWER, templateHash, () => runControlTower(templatePath))] : []),
+    ].flat();
     for (const f of raw) {
       const resource = byLogicalId.get(f.logicalId);
       const constructPath = resource?.node.path ?? f.logicalId;
@@ -204,6 +206,72 @@ function runNagPack(pack: GatePack, templatePath: string): RawFinding[] {
     pack, rule: v.ruleName, description: v.description,
     logicalId: (r.constructPath ?? '').slice(prefix.length).split('/')[0],
   })));
+}
+
+/** Set to `off` to scan every template afresh (no findings kept under the OS temp directory). */
+export const GATE_CACHE_ENV = 'CDK_AGENT_GATE_CACHE';
+
+/**
+ * A pack's findings on a template depend only on the template's text and on the code that found them (this file, the
+ * pack's library, aws-cdk-lib's CfnInclude), so they are kept in the user's cache directory per (template hash, pack,
+ * versions): synthesizing an unchanged template again (`cdk deploy` after `cdk synth`, the many synths of one stack in
+ * a test suite) skips the scan. Acknowledgments, and stale ones, are evaluated on every synth from the app itself.
+ * The user's own directory, not a shared temp directory: another user must not be able to plant an empty scan.
+ */
+function cachedFindings(pack: GatePack, templateHash: string, scan: () => RawFinding[]): RawFinding[] {
+  const file = process.env[GATE_CACHE_ENV] === 'off' ? undefined : gateCacheFile(pack, templateHash);
+  if (file && fs.existsSync(file)) {
+    try {
+      return JSON.parse(fs.readFileSync(file, 'utf8')) as RawFinding[];
+    } catch {
+      // A damaged entry is scanned again and rewritten.
+    }
+  }
+  const found = scan();
+  if (file) {
+    try {
+      fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+      const tmp = `${file}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`;
+      fs.writeFileSync(tmp, JSON.stringify(found));
+      fs.renameSync(tmp, file);
+    } catch {
+      // No writable cache directory: the next synth scans again.
+    }
+  }
+  return found;
+}
+
+/** Where the findings of `pack` on a template with this sha256 are kept: `$XDG_CACHE_HOME` or `~/.cache`. */
+export function gateCacheFile(pack: GatePack, templateHash: string): string {
+  const cacheHome = process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
+  return path.join(cacheHome, 'cdk-agent-data-stack', 'gate-scan', `${pack}-${scanKey(pack, templateHash)}.json`);
+}
+
+let codeKey: string | undefined;
+function scanKey(pack: GatePack, templateHash: string): string {
+  codeKey ??= [
+    fs.readFileSync(__filename, 'utf8'),
+    ...['aws-cdk-lib', 'cdk-nag', '@cdklabs/cdk-validator-cfnguard'].map(packageVersion),
+  ].join('\n');
+  return crypto.createHash('sha256').update(`${codeKey}\n${pack}\n${templateHash}`).digest('hex').slice(0, 32);
+}
+
+/** `name@version` of an installed package (its package.json found above its main file), or `name@-` when absent. */
+function packageVersion(name: string): string {
+  let dir: string;
+  try {
+    dir = path.dirname(require.resolve(name, { paths: [__dirname] }));
+  } catch {
+    return `${name}@-`;
+  }
+  for (; dir !== path.dirname(dir); dir = path.dirname(dir)) {
+    const file = path.join(dir, 'package.json');
+    if (fs.existsSync(file)) {
+      const pkg = JSON.parse(fs.readFileSync(file, 'utf8'));
+      if (pkg.name === name) return `${name}@${pkg.version}`;
+    }
+  }
+  return `${name}@-`;
 }
 
 /**

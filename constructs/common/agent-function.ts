@@ -1,13 +1,13 @@
-// A NodejsFunction with the library's defaults: current Node.js on arm64, local esbuild bundling, its own log group and a least-privilege role.
+// A Lambda function with the library's defaults: current Node.js on arm64, the handler's prebuilt bundle, its own log group and a least-privilege role.
 import * as fs from 'fs';
 import * as path from 'path';
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { AssetHashType, DockerImage, Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { BUNDLE_FILES, bundleDir, readyHandlerBundle } from './handler-bundle';
 import { allowAwsApiEgress, keepEgressRestricted } from './security-group';
 
 /** The Lambda runtime every function of this library uses. */
@@ -44,7 +44,10 @@ function findPackageRoot(start: string): string {
 export interface AgentFunctionProps {
   /** Folder name under `lambda/` holding `index.ts`. */
   readonly handlerName: string;
-  /** Path to the handler file, for handlers that are not part of this package. @default - `lambda/<handlerName>/index.ts` */
+  /**
+   * Path to the handler file, for handlers that are not part of this package; bundled with esbuild at synth.
+   * @default - the package's prebuilt bundle of `lambda/<handlerName>/index.ts` (`bundles/<handlerName>`), no esbuild at synth
+   */
   readonly entry?: string;
   /** One line saying what the function does; becomes the Lambda description. */
   readonly description: string;
@@ -67,7 +70,7 @@ export interface AgentFunctionProps {
   readonly logRetention?: logs.RetentionDays;
   /** @default RemovalPolicy.DESTROY for the log group (logs are not the system of record) */
   readonly logRemovalPolicy?: RemovalPolicy;
-  /** Modules esbuild leaves out of the bundle. @default - the AWS SDK v3, which the runtime provides */
+  /** Modules esbuild leaves out of the bundle of an `entry`. @default - the AWS SDK v3, which the runtime provides */
   readonly externalModules?: string[];
   /** @default - no reserved concurrency */
   readonly reservedConcurrentExecutions?: number;
@@ -80,10 +83,11 @@ export interface AgentFunctionProps {
 }
 
 /**
- * NodejsFunction with secure, production-shaped defaults. Its role has no managed policies:
+ * Lambda function with secure, production-shaped defaults. Its role has no managed policies:
  * log writes are scoped to its own log group, and VPC access gets only the ENI actions Lambda needs.
+ * Its code is the handler's bundle, built when the package is built (see `handler-bundle.ts`).
  */
-export class AgentFunction extends nodejs.NodejsFunction {
+export class AgentFunction extends lambda.Function {
   /** The function's own log group (with retention). */
   public readonly functionLogGroup: logs.LogGroup;
 
@@ -122,8 +126,8 @@ export class AgentFunction extends nodejs.NodejsFunction {
       ? ec2.SubnetType.PRIVATE_WITH_EGRESS
       : ec2.SubnetType.PRIVATE_ISOLATED;
     super(scope, id, {
-      entry: props.entry ?? handlerEntry(props.handlerName),
-      handler: 'handler',
+      code: props.entry ? entryCode(props.entry, props.externalModules) : packagedHandlerCode(props.handlerName),
+      handler: 'index.handler',
       runtime: AGENT_LAMBDA_RUNTIME,
       architecture: lambda.Architecture.ARM_64,
       description: props.description,
@@ -143,16 +147,6 @@ export class AgentFunction extends nodejs.NodejsFunction {
       allowAllOutbound: props.vpc && !props.securityGroups ? false : undefined,
       reservedConcurrentExecutions: props.reservedConcurrentExecutions,
       tracing: props.tracing,
-      projectRoot: PACKAGE_ROOT,
-      depsLockFilePath: lockFile(),
-      bundling: {
-        minify: true,
-        sourceMap: true,
-        target: 'node24',
-        format: nodejs.OutputFormat.CJS,
-        externalModules: props.externalModules ?? ['@aws-sdk/*'],
-        forceDockerBundling: false,
-      },
     });
     this.functionLogGroup = logGroup;
     if (props.vpc && !props.securityGroups) {
@@ -163,7 +157,53 @@ export class AgentFunction extends nodejs.NodejsFunction {
   }
 }
 
-function lockFile(): string {
-  const candidate = path.join(PACKAGE_ROOT, 'package-lock.json');
-  return fs.existsSync(candidate) ? candidate : path.join(PACKAGE_ROOT, 'package.json');
+/** Never pulled: every bundle is made locally (a copy of the prebuilt bundle, or esbuild for an `entry`). */
+const NO_DOCKER = DockerImage.fromRegistry('public.ecr.aws/docker/library/node:24-alpine');
+
+/**
+ * The asset of a packaged handler: its prebuilt bundle copied into the cloud assembly, hashed by content (an unchanged
+ * bundle keeps its hash). Stacks that skip bundling (`aws:cdk:bundling-stacks`) stage nothing and read no file.
+ */
+function packagedHandlerCode(name: string): lambda.Code {
+  if (!fs.existsSync(path.join(PACKAGE_ROOT, 'lambda', name, 'index.ts')) && !fs.existsSync(path.join(bundleDir(PACKAGE_ROOT, name), 'index.js'))) {
+    throw new Error(`cdk-agent-data-stack: handler '${name}' not found: neither ${PACKAGE_ROOT}/lambda/${name}/index.ts nor its bundle. Reinstall the package.`);
+  }
+  const source = path.join(PACKAGE_ROOT, 'lambda', name);
+  return lambda.Code.fromAsset(fs.existsSync(source) ? source : bundleDir(PACKAGE_ROOT, name), {
+    assetHashType: AssetHashType.OUTPUT,
+    bundling: {
+      image: NO_DOCKER,
+      // Not passed to anything: it keys CDK's asset cache, which cannot tell two `local` functions apart.
+      environment: { AGENT_HANDLER: name },
+      local: {
+        tryBundle(outputDir: string): boolean {
+          const dir = readyHandlerBundle(PACKAGE_ROOT, name);
+          for (const f of BUNDLE_FILES) fs.copyFileSync(path.join(dir, f), path.join(outputDir, f));
+          return true;
+        },
+      },
+    },
+  });
+}
+
+/** A handler outside the package, bundled with esbuild at synth with the packaged handlers' options. */
+function entryCode(entry: string, externalModules: string[] = ['@aws-sdk/*']): lambda.Code {
+  return lambda.Code.fromAsset(path.dirname(entry), {
+    assetHashType: AssetHashType.OUTPUT,
+    bundling: {
+      image: NO_DOCKER,
+      // Not passed to anything: it keys CDK's asset cache, which cannot tell two `local` functions apart.
+      environment: { AGENT_ENTRY: path.basename(entry), AGENT_EXTERNALS: externalModules.join(',') },
+      local: {
+        tryBundle(outputDir: string): boolean {
+          const esbuild = require('esbuild') as typeof import('esbuild');
+          esbuild.buildSync({
+            entryPoints: [entry], outfile: path.join(outputDir, 'index.js'), bundle: true, platform: 'node', target: 'node24',
+            format: 'cjs', minify: true, sourcemap: true, external: externalModules, logLevel: 'warning', absWorkingDir: PACKAGE_ROOT,
+          });
+          return true;
+        },
+      },
+    },
+  });
 }

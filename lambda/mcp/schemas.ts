@@ -116,6 +116,9 @@ export const provenanceSchema = z.object({
   op: z.string(),
   kafka: kafkaCoordinates,
   writtenAtMs: z.number(),
+  // The sink invocation that wrote the row: its log lines carry the same function_request_id and xray_trace_id.
+  writer: z.object({ requestId: z.string(), traceId: z.string().optional() }).optional()
+    .describe('The sink Lambda invocation that wrote this row (request id, X-Ray trace id), to find its logs and trace'),
 });
 
 /** The same shape accepted as input (record_decision data references): strict and bounded. */
@@ -133,6 +136,7 @@ export const provenanceInputSchema = z.strictObject({
   op: z.string().max(16),
   kafka: z.strictObject({ topic: z.string().max(256), partition: z.number().int(), offset: z.string().max(32) }),
   writtenAtMs: z.number().int().nonnegative(),
+  writer: z.strictObject({ requestId: z.string().max(128), traceId: z.string().max(128).optional() }).optional(),
 });
 
 /** How old the data is (now minus the source commit time), where in the source's history it comes from, and whether it is stale. */

@@ -1,6 +1,6 @@
 // Decoding of MSK event records (Debezium change events and Flink upsert-kafka records) into StoredRecords with provenance and a total-order version.
 import type { ViewConfig } from '../../contract/view-config';
-import type { Provenance, SourcePosition, StoredRecord } from '../../contract/stored-record';
+import type { Provenance, SinkInvocation, SourcePosition, StoredRecord } from '../../contract/stored-record';
 import { normalizeTimestamp } from '../../contract/timestamps';
 import { projectRow } from './schema-policy';
 
@@ -159,6 +159,8 @@ function kafkaCoordinates(rec: MskEventRecord) {
 export interface DecodeOptions {
   /** Epoch ms stamped as `writtenAtMs`. */
   readonly nowMs: number;
+  /** The sink invocation stamped as `writer`. @default - none */
+  readonly writer?: SinkInvocation;
 }
 
 /**
@@ -196,6 +198,7 @@ function decodeUpsert(
     op: value === null ? 'delete' : 'upsert',
     kafka: kafkaCoordinates(rec),
     writtenAtMs: options.nowMs,
+    writer: options.writer,
   };
   return { kind: 'write', record: { view: view.name, row: value === null ? null : projectRow(view, { ...value, ...key }), provenance } };
 }
@@ -277,6 +280,7 @@ function decodeDebezium(
     op,
     kafka: kafkaCoordinates(rec),
     writtenAtMs: options.nowMs,
+    writer: options.writer,
   };
   return { kind: 'write', record: { view: view.name, row: op === 'd' ? null : projectRow(view, after!), provenance } };
 }

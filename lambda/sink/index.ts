@@ -5,7 +5,7 @@ import { parseViewsEnv, VIEWS_ENV, type ViewConfig } from '../../contract/view-c
 import { S3DeadLetterSink, sdk, SqsDeadLetterSink, type DeadLetterSink } from './dead-letter';
 import { PowertoolsSinkMetrics } from './metrics';
 import { checkWriters, processBatch, type BatchSummary, type SinkDependencies } from './process';
-import { EmfMetrics, JsonLogger } from './telemetry';
+import { EmfMetrics, JsonLogger, xrayTraceId } from './telemetry';
 
 /** Environment variables AgentSink sets besides the views and the store clients' own. */
 export const SINK_ENV = {
@@ -62,14 +62,22 @@ async function init(env: NodeJS.ProcessEnv): Promise<Runtime> {
   };
 }
 
-export async function handler(event: MskEvent): Promise<BatchSummary> {
+/** The part of the Lambda context the sink reads. */
+export interface SinkContext {
+  readonly awsRequestId?: string;
+}
+
+export async function handler(event: MskEvent, context?: SinkContext): Promise<BatchSummary> {
+  // Every log line of this invocation names it; every record it writes carries the same ids as provenance.writer.
+  logger.requestId = context?.awsRequestId;
+  const invocation = context?.awsRequestId ? { requestId: context.awsRequestId, traceId: xrayTraceId() } : undefined;
   runtime ??= init(process.env).catch(e => {
     runtime = undefined;
     throw e;
   });
   const { deps } = await runtime;
   try {
-    return await processBatch(event, deps);
+    return await processBatch(event, deps, invocation);
   } catch (e) {
     logger.error('batch failed; the event source will retry it', e as Error);
     throw e;

@@ -1,7 +1,7 @@
 // The sink's batch logic, free of Lambda globals: decode each MSK record for every view its topic feeds, write per view, dead-letter what cannot be written, report metrics.
 import { decodeRecord, DecodeError, eventRecords, SchemaChangeError, heartbeatSourceTsMs, type MskEvent, type MskEventRecord } from '../shared/envelope';
 import { SINK_METRIC_NAMES, type SinkCountMetric } from '../../contract/metric-names';
-import type { StoredRecord } from '../../contract/stored-record';
+import type { SinkInvocation, StoredRecord } from '../../contract/stored-record';
 import type { ViewConfig } from '../../contract/view-config';
 import type { WriteResult } from '../shared/write-result';
 import { deadLetterOf, type DeadLetter, type DeadLetterSink } from './dead-letter';
@@ -101,8 +101,9 @@ type SliceOutcome = { readonly result: WriteResult; readonly sources: MskEventRe
  * Processes one MSK event. Undecodable records and records a writer reports as failed go to the
  * dead-letter destination and the batch continues; a StoreUnavailableError (or a dead-letter write
  * failure) propagates so Lambda retries the whole batch, which the versioned writes make safe.
+ * `invocation` (the Lambda request id and X-Ray trace id) is stamped on every record as `provenance.writer`.
  */
-export async function processBatch(event: MskEvent, deps: SinkDependencies): Promise<BatchSummary> {
+export async function processBatch(event: MskEvent, deps: SinkDependencies, invocation?: SinkInvocation): Promise<BatchSummary> {
   const now = deps.now ?? Date.now;
   const heartbeatPrefix = deps.heartbeatTopicPrefix ?? '__debezium-heartbeat';
   const records = eventRecords(event);
@@ -122,7 +123,7 @@ export async function processBatch(event: MskEvent, deps: SinkDependencies): Pro
   };
   let skipped = 0;
   const nowMs = now();
-  const decodeOptions = { nowMs };
+  const decodeOptions = { nowMs, writer: invocation };
 
   const writerOf = (view: ViewConfig): BatchWriter => {
     const writer = deps.writers[view.store];

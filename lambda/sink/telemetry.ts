@@ -73,6 +73,9 @@ export class EmfMetrics implements MetricsPublisher {
  * when Lambda sets one) and the extra keys of each call at the top level; errors under `error`.
  */
 export class JsonLogger {
+  /** The current invocation's Lambda request id, written as `function_request_id` (Powertools' key) on every line. */
+  public requestId: string | undefined;
+
   constructor(
     private readonly serviceName: string,
     private readonly write: LineWriter = stdout,
@@ -97,11 +100,24 @@ export class JsonLogger {
   }
 
   private log(level: string, message: string, extra: Record<string, unknown>): void {
-    const trace = this.env._X_AMZN_TRACE_ID?.split(';')[0]?.replace(/^Root=/, '');
+    const trace = xrayTraceId(this.env);
     this.write(`${JSON.stringify({
       level, message, timestamp: new Date().toISOString(), service: this.serviceName,
+      ...(this.requestId ? { function_request_id: this.requestId } : {}),
       ...(trace ? { xray_trace_id: trace } : {}),
       ...extra,
     }, (_k, v) => (typeof v === 'bigint' ? v.toString() : v))}\n`);
   }
+}
+
+/**
+ * The X-Ray trace id of the current invocation: the `Root` of `_X_AMZN_TRACE_ID`, which Lambda sets for each invocation
+ * ("This environment variable changes with each invocation",
+ * https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html), so it is read per call, never cached.
+ */
+export function xrayTraceId(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const header = env._X_AMZN_TRACE_ID;
+  if (!header) return undefined;
+  const root = header.split(';').find(part => part.startsWith('Root='));
+  return root ? root.slice('Root='.length) : header.split(';')[0] || undefined;
 }

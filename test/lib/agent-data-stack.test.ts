@@ -13,6 +13,7 @@ import { EXAMPLE_ORDER_ENRICHMENT_SQL, exampleOrderEnrichmentTables } from '../.
 import { AgentDataPlatform, AgentDataStack, AgentDataStackProps, ViewSource } from '../../lib/agent-data-stack';
 import { DeploymentProfile } from '../../lib/profiles';
 import { TEST_ENV, testApp } from '../helpers/app';
+import { exampleTemplate } from '../helpers/example-template';
 import { formatFindings, gateFindings } from '../helpers/gate';
 
 const CUSTOMERS_TOPIC = 'agentdata.public.customers';
@@ -22,12 +23,13 @@ const HEARTBEAT_TOPIC = '__debezium-heartbeat.agentdata';
 const TICKETS_TOPIC = 'agentdata.public.support_tickets';
 
 const KAFKA_ARN = 'arn:aws:kafka:us-east-1:123456789012:cluster/shared-kafka/0a1b2c3d-4e5f-6789-abcd-ef0123456789-1';
-const templates = new Map<string, Template>();
+/** The example's template from the shared cache; its construct tree is built only for the tests that read `stack`. */
 function example(profile: 'development' | 'production'): { stack: AgentDataStack; t: Template } {
-  const app = testApp();
-  const stack = defineExampleApp(app, { profile });
-  if (!templates.has(profile)) templates.set(profile, Template.fromStack(stack));
-  return { stack, t: templates.get(profile)! };
+  let stack: AgentDataStack | undefined;
+  return {
+    get stack() { return stack ??= defineExampleApp(testApp(), { profile }); },
+    t: exampleTemplate(profile),
+  };
 }
 
 /** The ingress rules that let `fromSg` reach `toSg` on `port`, whichever side declared them. */

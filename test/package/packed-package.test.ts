@@ -1,5 +1,6 @@
 // The package as a user gets it: built, packed, installed into a scratch CDK app with only the documented peer
-// dependencies, and both README examples compiled against its published types and synthesized (handlers bundled).
+// dependencies, and both README examples compiled against its published types and synthesized with the handler
+// bundles the package ships (esbuild is removed from the scratch app: a user's synth never runs it).
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
@@ -42,6 +43,16 @@ function synth(program: string): Record<string, { Resources: Record<string, { Ty
     .map(f => [f.replace('.template.json', ''), JSON.parse(fs.readFileSync(path.join(out, f), 'utf8'))]));
 }
 
+/** The staged Lambda code of each function of a synthesized app (cdk.out of the last synth of `program`). */
+function stagedHandlerCode(program: string, template: { Resources: Record<string, { Type: string; Properties?: Record<string, unknown> }> }): string[] {
+  const out = path.join(app, `cdk.out.${path.basename(program, '.js')}`);
+  return Object.values(template.Resources).filter(r => r.Type === 'AWS::Lambda::Function')
+    .map(r => String((r.Properties!.Code as { S3Key?: string }).S3Key ?? '').replace(/\.zip$/, ''))
+    .map(hash => path.join(out, `asset.${hash}`, 'index.js'))
+    .filter(f => fs.existsSync(f))
+    .map(f => fs.readFileSync(f, 'utf8'));
+}
+
 function types(template: { Resources: Record<string, { Type: string }> }): Set<string> {
   return new Set(Object.values(template.Resources).map(r => r.Type));
 }
@@ -49,7 +60,8 @@ function types(template: { Resources: Record<string, { Type: string }> }): Set<s
 beforeAll(() => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk-agent-data-stack-pack-'));
   run(NPM, ['run', 'build'], ROOT);
-  const packed = JSON.parse(run(NPM, ['pack', '--json', '--pack-destination', dir], ROOT))[0].filename as string;
+  // Built just above: prepack would only build again.
+  const packed = JSON.parse(run(NPM, ['pack', '--json', '--ignore-scripts', '--pack-destination', dir], ROOT))[0].filename as string;
   app = path.join(dir, 'app');
   fs.mkdirSync(path.join(app, 'src'), { recursive: true });
   // Only the documented peer dependencies beside the package: no cdk-nag, no dev dependencies.
@@ -62,11 +74,22 @@ beforeAll(() => {
     },
   }, null, 2));
   run(NPM, ['install', '--prefer-offline', '--no-audit', '--no-fund'], app);
+  // The synths below must not need esbuild: the handlers and the Flink grammar come prebuilt in the package.
+  fs.rmSync(path.join(app, 'node_modules', 'esbuild'), { recursive: true, force: true });
+  fs.rmSync(path.join(app, 'node_modules', '@esbuild'), { recursive: true, force: true });
   readmePrograms().forEach((code, i) => fs.writeFileSync(path.join(app, 'src', `readme${i}.ts`), code));
 }, 900_000);
 
 afterAll(() => {
   if (dir) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+test('the package ships every handler\'s bundle and the Flink grammar, built from the sources it ships', () => {
+  const installed = path.join(app, 'node_modules', 'cdk-agent-data-stack');
+  for (const name of ['mcp', 'sink', 'replication-bootstrap', 'flink-starter', 'flink-starter-complete', 'search-index', 'artifact-builder']) {
+    expect(fs.readFileSync(path.join(installed, 'bundles', name, 'index.js'))).toEqual(fs.readFileSync(path.join(ROOT, 'bundles', name, 'index.js')));
+  }
+  expect(fs.existsSync(path.join(installed, 'bundles', 'flink-parser.cjs'))).toBe(true);
 });
 
 test('the installed package has no cdk-nag, and its root imports', () => {
@@ -98,8 +121,11 @@ describe('README examples against the installed package', () => {
     expect(diagnostics).toEqual([]);
   }, 300_000);
 
-  test('the one-declaration AgentDataStack synthesizes', () => {
+  test('the one-declaration AgentDataStack synthesizes, its functions\' code the shipped bundles', () => {
     const templates = synth(path.join(app, 'dist', 'readme0.js'));
+    const shipped = ['mcp', 'sink', 'replication-bootstrap'].map(n => fs.readFileSync(path.join(app, 'node_modules', 'cdk-agent-data-stack', 'bundles', n, 'index.js'), 'utf8'));
+    const staged = stagedHandlerCode(path.join(app, 'dist', 'readme0.js'), templates.AgentDataStack);
+    for (const code of shipped) expect(staged).toContain(code);
     expect(Object.keys(templates)).toEqual(['AgentDataStack']);
     const t = types(templates.AgentDataStack);
     for (const type of ['AWS::RDS::DBInstance', 'AWS::MSK::Cluster', 'AWS::KafkaConnect::Connector', 'AWS::KinesisAnalyticsV2::Application', 'AWS::Lambda::EventSourceMapping']) {

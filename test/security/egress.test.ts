@@ -1,7 +1,5 @@
 // Egress of every security group in the example stack, both profiles: exactly the rules each construct declares, never EC2's allow-all.
-import { Template } from 'aws-cdk-lib/assertions';
-import { defineExampleApp } from '../../bin/example';
-import { testApp } from '../helpers/app';
+import { exampleTemplate } from '../helpers/example-template';
 
 const PROFILES = ['development', 'production'] as const;
 
@@ -40,7 +38,7 @@ type Resources = Record<string, { Type: string; Properties?: any }>;
 const templates = new Map<string, Resources>();
 function resources(profile: typeof PROFILES[number]): Resources {
   if (!templates.has(profile)) {
-    templates.set(profile, Template.fromStack(defineExampleApp(testApp(), { profile })).toJSON().Resources);
+    templates.set(profile, exampleTemplate(profile).toJSON().Resources);
   }
   return templates.get(profile)!;
 }

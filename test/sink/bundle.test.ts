@@ -1,25 +1,15 @@
-// What the sink's bundle carries and what loading it runs: built as AgentFunction builds it (esbuild, CJS, minified, AWS SDK
-// external); sizes and times are the benchmark's business (bench/bundle.bench.ts), these are the structural properties.
+// What the sink's bundle carries and what loading it runs: the bundle the package ships (bundles/sink, built by `npm run
+// bundle` and the jest setup, checked against its sources by test/common/handler-bundles.test.ts); sizes and times are
+// the benchmark's business (bench/bundle.bench.ts), these are the structural properties.
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
-import { buildSync } from 'esbuild';
+import { bundleDir } from '../../constructs/common/handler-bundle';
 
 const ROOT = path.join(__dirname, '../..');
-let dir: string;
-let inputs: string[];
-const bundleFile = () => path.join(dir, 'sink.js');
-
-beforeAll(() => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sink-bundle-'));
-  const result = buildSync({
-    entryPoints: [path.join(ROOT, 'lambda/sink/index.ts')], outfile: bundleFile(), bundle: true, platform: 'node', target: 'node24',
-    format: 'cjs', minify: true, external: ['@aws-sdk/*'], metafile: true, logLevel: 'silent',
-  });
-  inputs = Object.keys(result.metafile.inputs);
-});
-afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+const bundleFile = () => path.join(bundleDir(ROOT, 'sink'), 'index.js');
+// The bundle's inputs, as its source map lists them.
+const inputs: string[] = JSON.parse(fs.readFileSync(`${bundleFile()}.map`, 'utf8')).sources;
 
 test('the bundle carries the sink\'s own search client and EMF writer, not the OpenSearch client or Powertools', () => {
   expect(inputs.some(f => f.endsWith('lambda/sink/search-http.ts'))).toBe(true);

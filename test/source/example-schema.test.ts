@@ -1,19 +1,17 @@
 // The deployed example creates its own tables: the example's synthesized bootstrap properties, run on a real empty PostgreSQL.
 import * as fs from 'fs';
-import { Template } from 'aws-cdk-lib/assertions';
 import { Client } from 'pg';
-import { defineExampleApp, EXAMPLE_SCHEMA_FILE } from '../../bin/example';
+import { EXAMPLE_SCHEMA_FILE } from '../../bin/example';
 import { EXAMPLE_SCHEMA_SQL } from '../../cli/dev/dev-loop';
 import { BootstrapProperties, onEvent } from '../../lambda/replication-bootstrap';
 import { publicationTables } from '../../lambda/replication-bootstrap/postgres';
-import { testApp } from '../helpers/app';
+import { exampleTemplate } from '../helpers/example-template';
 import { ADMIN_SECRET_ARN, createEvent, mockSecrets, REPLICATION_SECRET_ARN } from './helpers/events';
 import { PrivatePostgres, startPostgres } from './helpers/servers';
 
 /** The example's `Custom::CdcReplicationBootstrap` properties, as the development profile synthesizes them. */
 function exampleBootstrapProperties(): Record<string, unknown> {
-  const stack = defineExampleApp(testApp(), { profile: 'development' });
-  const resources = Template.fromStack(stack).findResources('Custom::CdcReplicationBootstrap');
+  const resources = exampleTemplate('development').findResources('Custom::CdcReplicationBootstrap');
   const [resource] = Object.values(resources);
   return resource.Properties;
 }

@@ -3,6 +3,8 @@ import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { PACKAGE_ROOT } from '../../common/agent-function';
+import { isSourceCheckout } from '../../common/handler-bundle';
 
 /** The subset of the bundled module this library uses (antlr4ng objects are typed loosely on purpose). */
 export interface FlinkParserModule {
@@ -48,14 +50,44 @@ const ENTRY = [
 
 let loaded: FlinkParserModule | undefined;
 
+/** The shipped copy (`npm run bundle` writes it), used by an installed package so its synth runs no esbuild. */
+export const SHIPPED_FLINK_PARSER = 'flink-parser.cjs';
+
+/** dt-sql-parser's Flink grammar as one CommonJS file. */
+export function bundleFlinkParser(): Uint8Array {
+  const pkgJson = require.resolve('dt-sql-parser/package.json');
+  const root = path.dirname(pkgJson);
+  const version: string = JSON.parse(fs.readFileSync(pkgJson, 'utf8')).version;
+  // esbuild is a dependency of this package (handler bundles of an `entry` use it too).
+  const esbuild = require('esbuild') as typeof import('esbuild');
+  const result = esbuild.buildSync({
+    stdin: { contents: ENTRY, resolveDir: root, sourcefile: 'flink-parser-entry.js', loader: 'js' },
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    write: false,
+    logLevel: 'silent',
+  });
+  if (result.errors.length > 0) {
+    throw new Error(`cdk-agent-data-stack: cannot bundle dt-sql-parser ${version}: ${result.errors.map(e => e.text).join('; ')}`);
+  }
+  return result.outputFiles[0].contents;
+}
+
 /**
- * Returns the Flink parser module, building `flink-parser-<version>-<hash>.cjs` under the OS temp
- * directory on first use. The build is synchronous (`esbuild.buildSync`) so construct constructors
- * can validate SQL; the file is written to a temporary name and renamed, so concurrent synths never
- * read a half-written bundle.
+ * Returns the Flink parser module: an installed package's shipped `bundles/flink-parser.cjs`, or (a source checkout)
+ * `flink-parser-<version>-<hash>.cjs` under the OS temp directory, built on first use. The build is synchronous
+ * (`esbuild.buildSync`) so construct constructors can validate SQL; the file is written to a temporary name and
+ * renamed, so concurrent synths never read a half-written bundle.
  */
 export function loadFlinkParser(): FlinkParserModule {
   if (loaded) return loaded;
+  const shipped = path.join(PACKAGE_ROOT, 'bundles', SHIPPED_FLINK_PARSER);
+  if (!isSourceCheckout(PACKAGE_ROOT) && fs.existsSync(shipped)) {
+    loaded = require(shipped) as FlinkParserModule;
+    return loaded;
+  }
   const pkgJson = require.resolve('dt-sql-parser/package.json');
   const root = path.dirname(pkgJson);
   const version: string = JSON.parse(fs.readFileSync(pkgJson, 'utf8')).version;
@@ -64,22 +96,8 @@ export function loadFlinkParser(): FlinkParserModule {
   const bundle = path.join(cacheDir, `flink-parser-${version}-${key}.cjs`);
   if (!fs.existsSync(bundle)) {
     fs.mkdirSync(cacheDir, { recursive: true });
-    // esbuild is a dependency of this package (NodejsFunction bundling uses it too).
-    const esbuild = require('esbuild') as typeof import('esbuild');
-    const result = esbuild.buildSync({
-      stdin: { contents: ENTRY, resolveDir: root, sourcefile: 'flink-parser-entry.js', loader: 'js' },
-      bundle: true,
-      platform: 'node',
-      format: 'cjs',
-      target: 'node20',
-      write: false,
-      logLevel: 'silent',
-    });
-    if (result.errors.length > 0) {
-      throw new Error(`cdk-agent-data-stack: cannot bundle dt-sql-parser ${version}: ${result.errors.map(e => e.text).join('; ')}`);
-    }
     const tmp = `${bundle}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`;
-    fs.writeFileSync(tmp, result.outputFiles[0].contents);
+    fs.writeFileSync(tmp, bundleFlinkParser());
     fs.renameSync(tmp, bundle);
   }
   loaded = require(bundle) as FlinkParserModule;

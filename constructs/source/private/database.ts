@@ -10,6 +10,7 @@ import { allowAwsApiEgress, restrictedSecurityGroup } from '../../common/securit
 import type { CdcSourceDatabaseProps } from '../cdc-source-database-props';
 import { SourceEngine, SourceEngineFamily } from '../engine';
 import { auroraWriterDimensions, instanceDimensions } from './metrics';
+import { acknowledgeAuroraControls } from './aurora-controls';
 import { performanceInsightsUnsupportedReason } from './performance-insights';
 
 /** A database created by createSourceDatabase, as the construct uses it. */
@@ -252,6 +253,8 @@ function acknowledgeDatabase(database: Construct, engine: SourceEngine, choices:
     for (const c of database.node.findAll()) {
       if (c instanceof rds.CfnDBInstance) acknowledgeInstanceControls(c);
     }
+  } else {
+    acknowledgeAuroraControls(database, engine);
   }
   // cdk-nag's RDS11 finds the default port on RDS instances and on Aurora MySQL clusters, not on Aurora PostgreSQL clusters.
   if (!engine.isAurora || engine.family === SourceEngineFamily.MYSQL) {
