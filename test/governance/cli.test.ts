@@ -212,7 +212,7 @@ describe('agent-data-stack status', () => {
   });
 
   test('commands live in a map, so more can be added', () => {
-    expect(Object.keys(COMMANDS)).toEqual(['status', 'dev', 'connect', 'replay-dead-letters']);
+    expect(Object.keys(COMMANDS)).toEqual(['status', 'dev', 'connect', 'replay-dead-letters', 'resnapshot']);
   });
 
   test('outputs are recognised by ARN: node-based caches too, unrelated values ignored', () => {

@@ -16,7 +16,7 @@ function mcpFunction(t: Template): any {
 
 describe('by profile', () => {
   test('production reserves 50 concurrent executions for the MCP function', () => {
-    expect(profileDefaults(DeploymentProfile.PRODUCTION).mcp).toEqual({ reservedConcurrentExecutions: 50 });
+    expect(profileDefaults(DeploymentProfile.PRODUCTION).mcp).toMatchObject({ reservedConcurrentExecutions: 50 });
     expect(PRODUCTION_MCP_RESERVED_CONCURRENCY).toBe(50);
     const t = Template.fromStack(defineExampleApp(testApp(), { profile: 'production' }));
     expect(mcpFunction(t).Properties.ReservedConcurrentExecutions).toBe(50);

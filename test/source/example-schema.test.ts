@@ -47,7 +47,7 @@ describe('the example ships cli/dev/example-schema.sql to its new database', () 
     try {
       await onEvent(createEvent(p), { secrets: secrets.client, tls: false });
       expect(await publicationTables(shop, p.PublicationName!)).toEqual(
-        ['public.customers', 'public.debezium_heartbeat', 'public.orders', 'public.support_tickets']);
+        ['public.customers', 'public.debezium_heartbeat', 'public.debezium_signal', 'public.orders', 'public.support_tickets']);
       const seeded = await shop.query('SELECT (SELECT count(*)::int FROM public.customers) AS customers, (SELECT count(*)::int FROM public.orders) AS orders');
       expect(seeded.rows[0]).toEqual({ customers: 3, orders: 3 });
       // The transform's tables got REPLICA IDENTITY FULL on the tables the schema just created.
