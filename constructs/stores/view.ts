@@ -1,6 +1,7 @@
 // Declarative views: which topic feeds a store, its key, its fields and per-store options, validated at synth and rendered as the ViewConfig the functions read.
 import { Duration, Token } from 'aws-cdk-lib';
 import type { ViewConfig, ViewFieldConfig } from '../../contract/view-config';
+import { validateWarehouseOptions, ViewWarehouseOptions, warehouseConfig } from './warehouse-view';
 
 /** Column types a view may declare; sinks keep them, search mappings and MCP tool schemas derive from them. */
 export class ViewFieldType {
@@ -27,8 +28,10 @@ export class ViewStore {
   public static readonly CACHE = new ViewStore('cache');
   /** OpenSearch: filters, full text and aggregations. */
   public static readonly SEARCH = new ViewStore('search');
+  /** Apache Iceberg on S3 (Glue catalog), queried through Athena: trends, comparisons, history. */
+  public static readonly WAREHOUSE = new ViewStore('warehouse');
 
-  private constructor(public readonly name: 'cache' | 'search') {}
+  private constructor(public readonly name: 'cache' | 'search' | 'warehouse') {}
 }
 
 /** How the topic feeding a view encodes its records. */
@@ -114,6 +117,8 @@ export interface AgentViewProps {
   readonly cache?: ViewCacheOptions;
   /** Search options (only for ViewStore.SEARCH). @default - see ViewSearchOptions */
   readonly search?: ViewSearchOptions;
+  /** Warehouse options (only for ViewStore.WAREHOUSE). @default - see ViewWarehouseOptions */
+  readonly warehouse?: ViewWarehouseOptions;
   /**
    * Age (now minus the source commit time) beyond which the MCP tools mark this view's answers stale, with how stale;
    * they still answer, so the agent decides. Set it to what the agent's task tolerates (e.g. `Duration.minutes(5)`).
@@ -164,6 +169,10 @@ export class AgentView {
     return this.store === ViewStore.SEARCH ? (this.props.search?.index ?? this.name.replace(/_/g, '-')) : undefined;
   }
 
+  private fieldConfigs(): ViewFieldConfig[] {
+    return this.fields.map(f => ({ name: f.name, type: f.type.name }));
+  }
+
   public toConfig(): ViewConfig {
     const p = this.props;
     return {
@@ -177,7 +186,7 @@ export class AgentView {
       sourceTable: p.sourceTable,
       ...(p.commitTimeField ? { commitTimeField: p.commitTimeField } : {}),
       ...(p.maxStaleness ? { maxStalenessMs: p.maxStaleness.toMilliseconds() } : {}),
-      ...(p.store === ViewStore.CACHE ? {
+      ...(p.store === ViewStore.WAREHOUSE ? { warehouse: warehouseConfig(p.name, p.warehouse ?? {}, this.fieldConfigs()) } : p.store === ViewStore.CACHE ? {
         cache: {
           keyPrefix: this.keyPrefix!,
           ...(p.cache?.ttl ? { ttlSeconds: p.cache.ttl.toSeconds() } : {}),
@@ -217,8 +226,8 @@ function validate(p: AgentViewProps): void {
   if (!VIEW_NAME.test(p.name)) {
     throw new Error(`AgentView: name '${p.name}' is not snake_case (lowercase letters, digits, '_', starting with a letter, at most 48 characters). Rename it, e.g. 'customer_balances'.`);
   }
-  if (p.store !== ViewStore.CACHE && p.store !== ViewStore.SEARCH) {
-    throw new Error(`${where}: store '${(p.store as { name?: string } | undefined)?.name ?? String(p.store)}' is unknown. Use ViewStore.CACHE or ViewStore.SEARCH.`);
+  if (p.store !== ViewStore.CACHE && p.store !== ViewStore.SEARCH && p.store !== ViewStore.WAREHOUSE) {
+    throw new Error(`${where}: store '${(p.store as { name?: string } | undefined)?.name ?? String(p.store)}' is unknown. Use ViewStore.CACHE, ViewStore.SEARCH or ViewStore.WAREHOUSE.`);
   }
   if (p.format !== undefined && p.format !== ViewTopicFormat.DEBEZIUM && p.format !== ViewTopicFormat.UPSERT_KAFKA) {
     throw new Error(`${where}: format '${String((p.format as { name?: string }).name)}' is unknown. Use ViewTopicFormat.DEBEZIUM or ViewTopicFormat.UPSERT_KAFKA.`);
@@ -257,7 +266,13 @@ function validate(p: AgentViewProps): void {
       throw new Error(`${where}: commitTimeField is for upsert-kafka views; Debezium views take the commit time from the change event's source block. Remove it.`);
     }
   }
-  if (p.store === ViewStore.CACHE) {
+  if (p.store !== ViewStore.WAREHOUSE && p.warehouse) {
+    throw new Error(`${where}: warehouse options are set on a ${p.store.name} view. Remove them or use store: ViewStore.WAREHOUSE.`);
+  }
+  if (p.store === ViewStore.WAREHOUSE) {
+    if (p.cache || p.search) throw new Error(`${where}: ${p.cache ? 'cache' : 'search'} options are set on a warehouse view. Remove them or use store: ViewStore.${p.cache ? 'CACHE' : 'SEARCH'}.`);
+    validateWarehouseOptions(where, p.warehouse ?? {}, p.fields.map(f => ({ name: f.name, type: f.type.name })), p.key, (p.format ?? ViewTopicFormat.DEBEZIUM).name);
+  } else if (p.store === ViewStore.CACHE) {
     if (p.search) throw new Error(`${where}: search options are set on a cache view. Remove them or use store: ViewStore.SEARCH.`);
     const c = p.cache ?? {};
     if (c.keyPrefix !== undefined && !/^[A-Za-z0-9_.\-{}]+:$/.test(c.keyPrefix)) {
