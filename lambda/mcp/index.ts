@@ -35,10 +35,11 @@ async function init() {
   const cache = views.some(v => v.store === 'cache') ? await cacheClientFromEnv() : undefined;
   const redis = cache?.redis;
   const search = views.some(v => v.store === 'search') ? (searchClientFromEnv() as unknown as SearchReader) : undefined;
+  const warehouse = views.some(v => v.store === 'warehouse') ? await warehouseReaderFromEnv() : undefined;
   const decisions = process.env[MCP_ENV.decisionTable] ? decisionStoreFromEnv(new DynamoDBClient({})) : undefined;
   const protectedResource = process.env[MCP_ENV.protectedResource];
   const deps: McpServerDeps = {
-    views, redis, search, decisions,
+    views, redis, search, warehouse, decisions,
     // The same provider the sink embeds documents with (Bedrock, or the local embedder with AGENT_EMBEDDINGS=local).
     embeddings: views.some(v => v.search?.vector) ? (vector => embeddingProviderFor(vector)) : undefined,
     catalog: () => loadCatalog(process.env[LINEAGE_CATALOG_ENV]),
@@ -49,6 +50,18 @@ async function init() {
   return { deps, cache, options: { protectedResource: protectedResource ? JSON.parse(protectedResource) : undefined } };
 }
 
+/** The Athena reader of the warehouse views, from the environment the warehouse construct sets. */
+async function warehouseReaderFromEnv() {
+  const [{ athenaWarehouseReader, AthenaClient }, env] = await Promise.all([import('./warehouse-athena'), import('../../contract/warehouse-env')]);
+  const need = (name: string) => {
+    const value = process.env[name];
+    if (!value) throw new Error(`${name} is not set: the function was deployed without its warehouse configuration`);
+    return value;
+  };
+  return athenaWarehouseReader(new AthenaClient({}), {
+    workgroup: need(env.WAREHOUSE_WORKGROUP_ENV), database: need(env.WAREHOUSE_DATABASE_ENV), timeoutMs: Number(need(env.WAREHOUSE_QUERY_TIMEOUT_ENV)),
+  });
+}
 
 /** The lineage catalog (SSM parameters with a digest, or inline JSON locally); absent means lineage answers carry the view config only. */
 export async function loadCatalog(location: string | undefined): Promise<LineageCatalog | undefined> {

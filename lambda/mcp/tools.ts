@@ -16,6 +16,7 @@ import {
   servedRowSchema, staleWarning, toolName, type Freshness,
 } from './schemas';
 import { viewToolNames } from '../../contract/tool-names';
+import { warehouseTools } from './warehouse-tool';
 import { positionOf, readCacheRecord, readSearchRecord, servedRow, splitDocument, timeoutOf } from './stores';
 
 /** What a tool returns before the server wraps it into a CallToolResult. */
@@ -487,7 +488,9 @@ function decisionTools(views: readonly ViewConfig[]): ToolSpec[] {
 export function buildToolSpecs(deps: Pick<McpServerDeps, 'views' | 'decisions' | 'embeddings'>): ToolSpec[] {
   const specs: ToolSpec[] = [];
   const withEmbeddings = !!deps.embeddings;
-  for (const view of deps.views) specs.push(...(view.store === 'cache' ? cacheTools(view) : searchTools(view, withEmbeddings)));
+  for (const view of deps.views) {
+    specs.push(...(view.store === 'warehouse' ? warehouseTools(view, deps.views) : view.store === 'cache' ? cacheTools(view) : searchTools(view, withEmbeddings)));
+  }
   if (deps.views.length > 0) specs.push(...catalogTools(deps.views, withEmbeddings));
   if (deps.decisions && deps.views.length > 0) specs.push(...decisionTools(deps.views));
   return specs;
