@@ -18,6 +18,7 @@ import { SourceEngine, SourceEngineFamily } from '../constructs/source/engine';
 import { AgentCache, AgentCacheProps } from '../constructs/stores/agent-cache';
 import { AgentSearch, AgentSearchBase, AgentSearchProps } from '../constructs/stores/agent-search';
 import { AgentSink, AgentSinkProps } from '../constructs/stores/agent-sink';
+import { AgentWarehouse, AgentWarehouseProps } from '../constructs/stores/agent-warehouse';
 import { IAgentCache, IAgentSearch } from '../constructs/stores/refs';
 import { AgentView, AgentViewProps, ViewStore, ViewTopicFormat } from '../constructs/stores/view';
 import { AgentStreamingCluster, AgentStreamingClusterBase, AgentStreamingClusterProps } from '../constructs/streaming/cluster';
@@ -101,6 +102,8 @@ export interface AgentDataPlatformProps {
   readonly cacheOptions?: Omit<AgentCacheProps, 'vpc'>;
   /** @default - the profile's defaults */
   readonly searchOptions?: Omit<AgentSearchProps, 'vpc'>;
+  /** Warehouse options (only with warehouse views). @default - the AgentWarehouse defaults */
+  readonly warehouseOptions?: Omit<AgentWarehouseProps, 'cluster' | 'views'>;
   /** @default - the sink's defaults */
   readonly sinkOptions?: Omit<AgentSinkProps, 'cluster' | 'views' | 'cache' | 'search' | 'heartbeatTopic'>;
   /** @default - IAM-authenticated function URL */
@@ -124,6 +127,8 @@ export interface IAgentDataResources {
   readonly views: AgentView[];
   readonly cache?: IAgentCache;
   readonly search?: IAgentSearch;
+  /** The Iceberg warehouse, when a view has store: ViewStore.WAREHOUSE. */
+  readonly warehouse?: AgentWarehouse;
   readonly sink: AgentSink;
   readonly decisionAuditLog: IDecisionAuditLog;
   readonly lineage: AgentLineageCatalog;
@@ -145,6 +150,7 @@ export class AgentDataPlatform extends Construct implements IAgentDataResources 
   public readonly views!: AgentView[];
   public readonly cache?: IAgentCache;
   public readonly search?: IAgentSearch;
+  public readonly warehouse?: AgentWarehouse;
   public readonly sink!: AgentSink;
   public readonly decisionAuditLog!: IDecisionAuditLog;
   public readonly lineage!: AgentLineageCatalog;
@@ -174,6 +180,7 @@ export class AgentDataStack extends Stack implements IAgentDataResources {
   public readonly views!: AgentView[];
   public readonly cache?: IAgentCache;
   public readonly search?: IAgentSearch;
+  public readonly warehouse?: AgentWarehouse;
   public readonly sink!: AgentSink;
   public readonly decisionAuditLog!: IDecisionAuditLog;
   public readonly lineage!: AgentLineageCatalog;
@@ -230,7 +237,9 @@ function composeAgentData(scope: Construct, props: AgentDataPlatformProps): IAge
   });
 
   // Source: Flink's debezium-json needs whole before-images, so tables a transform reads get REPLICA IDENTITY FULL.
-  const fullRowImageTables = isPostgres ? [...new Set([...transformSources.values()].flat())] : [];
+  // Warehouse views read Debezium topics through debezium-json too (updates and deletes need the before-image).
+  const warehouseTables = props.views.filter(v => v.store === ViewStore.WAREHOUSE && v.from.kind === 'table').map(v => v.from.table);
+  const fullRowImageTables = isPostgres ? [...new Set([...[...transformSources.values()].flat(), ...warehouseTables])] : [];
   r.source = new CdcSourceDatabase(scope, 'Source', {
     ...defaults.source,
     ...props.source,
@@ -307,6 +316,7 @@ function composeAgentData(scope: Construct, props: AgentDataPlatformProps): IAge
   const configs: ViewConfig[] = r.views.map(v => v.toConfig());
   const cacheViews = r.views.filter(v => v.store === ViewStore.CACHE);
   const searchViews = configs.filter(v => v.store === 'search');
+  const warehouseViews = r.views.filter(v => v.store === ViewStore.WAREHOUSE);
 
   // Stores
   if (cacheViews.length > 0) {
@@ -320,11 +330,17 @@ function composeAgentData(scope: Construct, props: AgentDataPlatformProps): IAge
     }
   }
 
-  // Sinks: one function for all views; every topic has its own event source mapping and consumer group.
+  // Warehouse: Iceberg tables written by their own Flink jobs, which start once the connector and the topics exist.
+  if (warehouseViews.length > 0) {
+    r.warehouse = new AgentWarehouse(scope, 'Warehouse', { ...props.warehouseOptions, cluster: r.cluster, views: warehouseViews });
+    for (const writer of Object.values(r.warehouse.writers)) writer.application.node.addDependency(r.connector.resource, ...topicResources);
+  }
+
+  // Sinks: one function for all cache and search views; every topic has its own event source mapping and consumer group.
   r.sink = new AgentSink(scope, 'Sink', {
     consumerGroupPrefix: Token.isUnresolved(namePrefix) ? undefined : `${namePrefix}.sink`,
     ...props.sinkOptions,
-    cluster: r.cluster, views: r.views, cache: r.cache, search: r.search, heartbeatTopic: r.connector.heartbeatTopic,
+    cluster: r.cluster, views: r.views.filter(v => v.store !== ViewStore.WAREHOUSE), cache: r.cache, search: r.search, heartbeatTopic: r.connector.heartbeatTopic,
   });
   // The mappings start only once the topics and the indexes exist (the function and its role need not wait).
   for (const esm of Object.values(r.sink.eventSourceMappings)) esm.node.addDependency(...topicResources, ...indexes);
@@ -340,13 +356,22 @@ function composeAgentData(scope: Construct, props: AgentDataPlatformProps): IAge
       ...(Object.keys(r.source.columnPolicies).length > 0 ? { columns: r.source.columnPolicies } : {}),
     }],
     flink: Object.values(r.transforms).flatMap(app => app.lineageDeclarations()),
-    views: configs.map(v => ({ name: v.name, store: v.store, topic: v.topic, tools: viewToolNames(v) })),
+    views: configs.map(v => ({
+      name: v.name, store: v.store, topic: v.topic, tools: viewToolNames(v),
+      // A warehouse view is written by its Flink job into `database.table`.
+      ...(v.warehouse && r.warehouse ? { sink: r.warehouse.writers[v.name].applicationName, location: `${r.warehouse.databaseName}.${v.warehouse.table}` } : {}),
+    })),
   });
   r.mcp = new AgentMcpServer(scope, 'Mcp', {
     ...props.mcpOptions,
     views: configs, vpc: r.vpc, cache: r.cache, search: r.search,
     decisionAuditLog: r.decisionAuditLog, lineageCatalog: r.lineage,
   });
+
+  if (r.warehouse) {
+    r.warehouse.grantQuery(r.mcp.function);
+    for (const [name, value] of Object.entries(r.warehouse.environment())) r.mcp.function.addEnvironment(name, value);
+  }
 
   // Vector views: the sink embeds documents and the MCP server embeds queries through the Bedrock runtime endpoint.
   if (r.search instanceof AgentSearch && searchViews.some(v => v.search?.vector)) {
@@ -369,7 +394,8 @@ function composeAgentData(scope: Construct, props: AgentDataPlatformProps): IAge
     source: r.source,
     connector: { connectorName: r.connector.connectorName, heartbeatTopic: r.connector.heartbeatTopic },
     kafka: { clusterName: r.cluster.clusterName, consumerGroups },
-    flink: Object.values(r.transforms).map(app => ({ applicationName: app.applicationName, runtime: app.runtime.name as 'FLINK-2_2' | 'FLINK-1_20' })),
+    flink: [...Object.values(r.transforms), ...Object.values(r.warehouse?.writers ?? {})]
+      .map(app => ({ applicationName: app.applicationName, runtime: app.runtime.name as 'FLINK-2_2' | 'FLINK-1_20' })),
     sinks: [{ functionName: r.sink.function.functionName, views: r.views.map(v => v.name), namespace: r.sink.metricsNamespace }],
     cache: r.cache,
     search: r.search instanceof AgentSearchBase ? { domainName: r.search.domainName } : undefined,

@@ -11,6 +11,7 @@ import { Construct } from 'constructs';
 import type { ViewConfig } from '../../contract/view-config';
 import { WAREHOUSE_DATABASE_ENV, WAREHOUSE_QUERY_TIMEOUT_ENV, WAREHOUSE_WORKGROUP_ENV } from '../../contract/warehouse-env';
 import { ArtifactBucket } from '../common/deploy-time-artifact';
+import { denyNonServiceGrants, nagResource } from '../common/nag';
 import { FlinkSqlApplication, FlinkSqlApplicationProps } from '../processing/flink-sql-application';
 import { FlinkRuntime } from '../processing/flink-runtime';
 import type { IAgentStreamingCluster } from '../streaming/refs';
@@ -82,9 +83,13 @@ export class AgentWarehouse extends Construct {
     this.queryTimeout = props.queryTimeout ?? Duration.seconds(30);
     this.databaseName = props.databaseName ?? Names.uniqueResourceName(this, { maxLength: 200, separator: '_' }).toLowerCase().replace(/[^a-z0-9_]/g, '_');
 
-    this.encryptionKey = props.encryptionKey ?? new kms.Key(this, 'Key', {
-      enableKeyRotation: true, removalPolicy, description: `Iceberg tables and Athena results of ${this.node.path}`,
-    });
+    if (props.encryptionKey) {
+      this.encryptionKey = props.encryptionKey;
+    } else {
+      const key = new kms.Key(this, 'Key', { enableKeyRotation: true, removalPolicy, description: `Iceberg tables and Athena results of ${this.node.path}` });
+      denyNonServiceGrants(key);
+      this.encryptionKey = key;
+    }
     const logs = new ArtifactBucket(this, 'Logs', { removalPolicy }).bucket;
     this.bucket = new s3.Bucket(this, 'Data', {
       encryption: s3.BucketEncryption.KMS, encryptionKey: this.encryptionKey, bucketKeyEnabled: true,
@@ -97,7 +102,6 @@ export class AgentWarehouse extends Construct {
       { id: 'ControlTower-CT.S3.PR.4', reason: 'Iceberg commits are read through the Glue catalog; nothing reacts to single data files.' },
       { id: 'ControlTower-CT.S3.PR.9', reason: 'Object Lock would block compaction, snapshot expiry and orphan-file deletion, which rewrite and delete data files.' },
       { id: 'ControlTower-CT.S3.PR.11', reason: 'Iceberg snapshots are the versions of the tables; S3 versioning would keep every compacted-away file.' },
-      { id: 'AwsSolutions-S10', reason: 'enforceSSL adds the aws:SecureTransport deny.' },
     );
 
     const database = new glue.CfnDatabase(this, 'Database', {
@@ -176,6 +180,8 @@ export class AgentWarehouse extends Construct {
     iam.Grant.addToPrincipal({ grantee, actions: WAREHOUSE_OBJECT_READ_ACTIONS, resourceArns: this.views.flatMap(v => this.tablePrefixes(v)) });
     iam.Grant.addToPrincipal({ grantee, actions: ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload'], resourceArns: [this.bucket.arnForObjects('athena-results/*')] });
     iam.Grant.addToPrincipal({ grantee, actions: WAREHOUSE_KEY_WRITE_ACTIONS, resourceArns: [this.encryptionKey.keyArn] });
+    this.acknowledgeObjects(grantee, [...this.views.flatMap(v => this.tablePrefixes(v)), this.bucket.arnForObjects('athena-results/*')],
+      'Athena reads the data and metadata files under each table\'s own prefix (names chosen by Iceberg at commit time) and writes query results under athena-results/ (names chosen by Athena).');
     return grant;
   }
 
@@ -242,6 +248,15 @@ export class AgentWarehouse extends Construct {
     iam.Grant.addToPrincipal({ grantee: writer, actions: WAREHOUSE_BUCKET_ACTIONS, resourceArns: [this.bucket.bucketArn] });
     iam.Grant.addToPrincipal({ grantee: writer, actions: WAREHOUSE_OBJECT_WRITE_ACTIONS, resourceArns: tables.map(t => this.bucket.arnForObjects(`tables/${t}/*`)) });
     iam.Grant.addToPrincipal({ grantee: writer, actions: WAREHOUSE_KEY_WRITE_ACTIONS, resourceArns: [this.encryptionKey.keyArn] });
+    this.acknowledgeObjects(writer, tables.map(t => this.bucket.arnForObjects(`tables/${t}/*`)),
+      'The Iceberg writer creates data, delete and metadata files with generated names under its own tables\' prefixes only.');
+  }
+
+  /** cdk-nag IAM5 acknowledgments for object-prefix wildcards, on the grantee's role. */
+  private acknowledgeObjects(grantee: iam.IGrantable, arns: string[], reason: string): void {
+    const principal = grantee.grantPrincipal as unknown as Construct;
+    if (!(principal instanceof Construct)) return;
+    Validations.of(principal).acknowledge(...arns.map(arn => ({ id: `AwsSolutions-IAM5[Resource::${nagResource(this, arn)}]`, reason })));
   }
 
   private grantOptimizer(role: iam.Role): void {
@@ -254,9 +269,12 @@ export class AgentWarehouse extends Construct {
       grantee: role, actions: WAREHOUSE_OPTIMIZER_LOG_ACTIONS,
       resourceArns: [stack.formatArn({ service: 'logs', resource: 'log-group', resourceName: '/aws-glue/iceberg-*', arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
     });
+
+    const logGroups = stack.formatArn({ service: 'logs', resource: 'log-group', resourceName: '/aws-glue/iceberg-*', arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+    this.acknowledgeObjects(role, [this.bucket.arnForObjects('tables/*')], 'Optimizers rewrite and delete data files of every warehouse table (tables/*), with names Iceberg generates.');
     Validations.of(role).acknowledge({
-      id: 'AwsSolutions-IAM5',
-      reason: 'Optimizers rewrite any data file of the warehouse tables (tables/*) and write their runs to Glue\'s own /aws-glue/iceberg-* log groups, whose names Glue chooses.',
+      id: `AwsSolutions-IAM5[Resource::${nagResource(this, logGroups)}]`,
+      reason: 'Glue\'s table optimizers write their runs to Glue\'s own /aws-glue/iceberg-* log groups, whose names Glue chooses.',
     });
   }
 
