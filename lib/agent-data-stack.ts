@@ -1,5 +1,6 @@
 // AgentDataStack: the whole agent data stack from one declaration. Composition only: resource details live in constructs/.
 import { CfnOutput, Fn, Stack, StackProps, Token } from 'aws-cdk-lib';
+import * as cw_actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
@@ -402,6 +403,12 @@ function composeAgentData(scope: Construct, props: AgentDataPlatformProps): IAge
     mcp: { functionName: r.mcp.function.functionName, tools: r.mcp.toolNames },
     decisions: {},
   });
+
+  // Warehouse freshness alarms notify the same topic as the others.
+  for (const alarm of Object.values(r.warehouse?.freshnessAlarms ?? {})) {
+    alarm.addAlarmAction(new cw_actions.SnsAction(r.observability.alarmTopic));
+    alarm.addOkAction(new cw_actions.SnsAction(r.observability.alarmTopic));
+  }
 
   addOutputs(scope, r);
   // Every log group of the composition keeps the profile's retention without a customer-managed key: say so per group.

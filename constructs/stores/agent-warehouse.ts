@@ -3,13 +3,17 @@ import { ArnFormat, Duration, Names, RemovalPolicy, Size, Stack, Token, Validati
 import * as athena from 'aws-cdk-lib/aws-athena';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as glue from 'aws-cdk-lib/aws-glue';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import type { ViewConfig } from '../../contract/view-config';
+import { AGENT_METRIC_DIMENSIONS, AGENT_SERVICE_NAMES, DEFAULT_AGENT_METRICS_NAMESPACE, WAREHOUSE_METRIC_NAMES } from '../../contract/metric-names';
+import { VIEWS_ENV, type ViewConfig } from '../../contract/view-config';
 import { WAREHOUSE_DATABASE_ENV, WAREHOUSE_QUERY_TIMEOUT_ENV, WAREHOUSE_WORKGROUP_ENV } from '../../contract/warehouse-env';
+import { AgentFunction } from '../common/agent-function';
 import { ArtifactBucket } from '../common/deploy-time-artifact';
 import { denyNonServiceGrants, nagResource } from '../common/nag';
 import { FlinkSqlApplication, FlinkSqlApplicationProps } from '../processing/flink-sql-application';
@@ -49,6 +53,11 @@ export interface AgentWarehouseProps {
   readonly commitInterval?: Duration;
   /** Snapshots older than this are expired by the retention optimizer. @default Duration.days(5) */
   readonly snapshotRetention?: Duration;
+  /**
+   * How old the newest committed snapshot of a view may get before its freshness alarm fires.
+   * @default - the view's maxStaleness, else 15 minutes
+   */
+  readonly freshnessThreshold?: Duration;
   /** Further options of each writer job. @default - FlinkSqlApplication's defaults */
   readonly writerOptions?: WarehouseWriterOptions;
 }
@@ -72,6 +81,10 @@ export class AgentWarehouse extends Construct {
   public readonly tables: Record<string, glue.CfnTable> = {};
   public readonly views: ViewConfig[];
   public readonly queryTimeout: Duration;
+  /** The scheduled probe publishing `WarehouseSnapshotAge` per view every 5 minutes. */
+  public readonly freshnessProbe: AgentFunction;
+  /** One alarm per view: the newest snapshot is older than the threshold, or no reading arrived. */
+  public readonly freshnessAlarms: Record<string, cloudwatch.Alarm> = {};
   private readonly tableArns: string[] = [];
 
   constructor(scope: Construct, id: string, props: AgentWarehouseProps) {
@@ -158,6 +171,42 @@ export class AgentWarehouse extends Construct {
           expectedBucketOwner: stack.account,
         },
       },
+    });
+
+    // Freshness: a probe reads each current-state table's newest snapshot through the workgroup every 5 minutes.
+    this.freshnessProbe = new AgentFunction(this, 'FreshnessProbe', {
+      handlerName: 'warehouse-freshness',
+      description: 'cdk-agent-data-stack warehouse freshness probe (age of the newest Iceberg snapshot per view)',
+      vpc: props.cluster.vpc,
+      timeout: Duration.minutes(2),
+      environment: {
+        ...this.environment(), [VIEWS_ENV]: JSON.stringify(this.views),
+        POWERTOOLS_SERVICE_NAME: AGENT_SERVICE_NAMES.warehouseFreshness, POWERTOOLS_METRICS_NAMESPACE: DEFAULT_AGENT_METRICS_NAMESPACE,
+      },
+    });
+    this.grantQuery(this.freshnessProbe);
+    new events.Rule(this, 'FreshnessSchedule', {
+      description: 'Warehouse freshness probe', schedule: events.Schedule.rate(Duration.minutes(5)),
+      targets: [new targets.LambdaFunction(this.freshnessProbe, { retryAttempts: 0 })],
+    });
+    for (const view of this.views) {
+      const threshold = props.freshnessThreshold?.toMilliseconds() ?? view.maxStalenessMs ?? Duration.minutes(15).toMilliseconds();
+      this.freshnessAlarms[view.name] = new cloudwatch.Alarm(this, `Freshness-${view.name}`, {
+        metric: this.metricSnapshotAge(view.name),
+        threshold, evaluationPeriods: 1, comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        // No reading means the probe failed or the writer never committed: both are stale data.
+        treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+        alarmDescription: `${view.name}: the newest Iceberg snapshot is older than ${Math.round(threshold / 1000)} s (the writer is behind or stopped), or no reading arrived.`,
+      });
+    }
+  }
+
+  /** Age of the newest committed snapshot of a view's current-state table (ms). Statistic: Maximum over 5 minutes. */
+  public metricSnapshotAge(view: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: DEFAULT_AGENT_METRICS_NAMESPACE, metricName: WAREHOUSE_METRIC_NAMES.snapshotAge,
+      dimensionsMap: { [AGENT_METRIC_DIMENSIONS.service]: AGENT_SERVICE_NAMES.warehouseFreshness, [AGENT_METRIC_DIMENSIONS.view]: view },
+      statistic: 'Maximum', period: Duration.minutes(5), ...props,
     });
   }
 
