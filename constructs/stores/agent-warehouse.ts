@@ -3,12 +3,12 @@ import { ArnFormat, Duration, Names, RemovalPolicy, Size, Stack, Token, Validati
 import * as athena from 'aws-cdk-lib/aws-athena';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import * as events from 'aws-cdk-lib/aws-events';
-import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as glue from 'aws-cdk-lib/aws-glue';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import { Construct } from 'constructs';
 import { AGENT_METRIC_DIMENSIONS, AGENT_SERVICE_NAMES, DEFAULT_AGENT_METRICS_NAMESPACE, WAREHOUSE_METRIC_NAMES } from '../../contract/metric-names';
 import { VIEWS_ENV, type ViewConfig } from '../../contract/view-config';
@@ -179,15 +179,28 @@ export class AgentWarehouse extends Construct {
       description: 'cdk-agent-data-stack warehouse freshness probe (age of the newest Iceberg snapshot per view)',
       vpc: props.cluster.vpc,
       timeout: Duration.minutes(2),
+      tracing: lambda.Tracing.ACTIVE,
       environment: {
         ...this.environment(), [VIEWS_ENV]: JSON.stringify(this.views),
         POWERTOOLS_SERVICE_NAME: AGENT_SERVICE_NAMES.warehouseFreshness, POWERTOOLS_METRICS_NAMESPACE: DEFAULT_AGENT_METRICS_NAMESPACE,
       },
     });
     this.grantQuery(this.freshnessProbe);
-    new events.Rule(this, 'FreshnessSchedule', {
-      description: 'Warehouse freshness probe', schedule: events.Schedule.rate(Duration.minutes(5)),
-      targets: [new targets.LambdaFunction(this.freshnessProbe, { retryAttempts: 0 })],
+    Validations.of(this.freshnessProbe).acknowledge({
+      id: 'Serverless-LambdaDLQ',
+      reason: 'A failed probe run is simply the next run 5 minutes later; a run that publishes nothing leaves the freshness alarm without data, which it treats as breaching, so nothing is lost that a dead-letter queue would keep.',
+    });
+    // EventBridge Scheduler invokes the probe with its own role (no resource policy on the function).
+    const schedulerRole = new iam.Role(this, 'FreshnessSchedulerRole', {
+      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com').withConditions({ StringEquals: { 'aws:SourceAccount': stack.account } }),
+      description: 'EventBridge Scheduler role invoking the warehouse freshness probe',
+    });
+    iam.Grant.addToPrincipal({ grantee: schedulerRole, actions: ['lambda:InvokeFunction'], resourceArns: [this.freshnessProbe.functionArn] });
+    new scheduler.CfnSchedule(this, 'FreshnessSchedule', {
+      description: 'Warehouse freshness probe',
+      scheduleExpression: 'rate(5 minutes)',
+      flexibleTimeWindow: { mode: 'OFF' },
+      target: { arn: this.freshnessProbe.functionArn, roleArn: schedulerRole.roleArn, retryPolicy: { maximumRetryAttempts: 0 } },
     });
     for (const view of this.views) {
       const threshold = props.freshnessThreshold?.toMilliseconds() ?? view.maxStalenessMs ?? Duration.minutes(15).toMilliseconds();

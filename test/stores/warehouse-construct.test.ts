@@ -177,7 +177,7 @@ describe('writer', () => {
 describe('freshness', () => {
   test('a probe every 5 minutes publishes WarehouseSnapshotAge; one alarm per view at maxStaleness (else 15 min), missing data breaching', () => {
     const { template } = build({}, { maxStaleness: Duration.minutes(10) });
-    template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(5 minutes)' });
+    template.hasResourceProperties('AWS::Scheduler::Schedule', { ScheduleExpression: 'rate(5 minutes)', FlexibleTimeWindow: { Mode: 'OFF' } });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       MetricName: 'WarehouseSnapshotAge', Namespace: 'AgentDataStack', Statistic: 'Maximum', Period: 300, Threshold: 600000,
       TreatMissingData: 'breaching', Dimensions: Match.arrayWith([{ Name: 'View', Value: 'order_history' }]),
