@@ -43,6 +43,9 @@ export const WAREHOUSE_TABLE_PROPERTIES: Readonly<Record<string, string>> = {
   'write.delete.mode': 'merge-on-read',
   'write.update.mode': 'merge-on-read',
   'write.merge.mode': 'merge-on-read',
+  // One commit per checkpoint writes one metadata file; keep the newest 100 instead of every one ever written.
+  'write.metadata.delete-after-commit.enabled': 'true',
+  'write.metadata.previous-versions-max': '100',
 };
 
 /** The current-state table: the view's fields plus `_commit_ts`, identifier fields = the view's key. */
