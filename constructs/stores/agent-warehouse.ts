@@ -44,7 +44,11 @@ export interface AgentWarehouseProps {
   readonly removalPolicy?: RemovalPolicy;
   /** Athena stops a query of the workgroup that scans more than this. @default Size.gibibytes(1) */
   readonly bytesScannedCutoff?: Size;
-  /** The query tool stops waiting (and stops the query) after this. @default Duration.seconds(30) */
+  /**
+   * The query tool stops waiting for one Athena query (and stops it) after this. A call runs two in sequence (the
+   * snapshot lookup, then the answer), so keep twice this under the MCP function's timeout (30 s by default).
+   * @default Duration.seconds(12)
+   */
   readonly queryTimeout?: Duration;
   /**
    * How often the writer commits an Iceberg snapshot (its checkpoint interval): the warehouse's latency, and the
@@ -93,7 +97,7 @@ export class AgentWarehouse extends Construct {
     validate(props);
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     this.views = props.views.map(v => v.toConfig());
-    this.queryTimeout = props.queryTimeout ?? Duration.seconds(30);
+    this.queryTimeout = props.queryTimeout ?? Duration.seconds(12);
     this.databaseName = props.databaseName ?? Names.uniqueResourceName(this, { maxLength: 200, separator: '_' }).toLowerCase().replace(/[^a-z0-9_]/g, '_');
 
     if (props.encryptionKey) {

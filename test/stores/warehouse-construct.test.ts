@@ -96,7 +96,7 @@ describe('catalog and tables', () => {
 });
 
 describe('workgroup', () => {
-  test('defaults: 1 GiB cutoff, enforced, engine v3, SSE-KMS results with the warehouse key, 30 s tool timeout', () => {
+  test('defaults: 1 GiB cutoff, enforced, engine v3, SSE-KMS results with the warehouse key, 12 s per query', () => {
     const { template, warehouse } = build();
     template.hasResourceProperties('AWS::Athena::WorkGroup', {
       WorkGroupConfiguration: Match.objectLike({
@@ -106,7 +106,7 @@ describe('workgroup', () => {
         ResultConfiguration: Match.objectLike({ EncryptionConfiguration: { EncryptionOption: 'SSE_KMS', KmsKey: Match.anyValue() } }),
       }),
     });
-    expect(warehouse.environment().AGENT_WAREHOUSE_QUERY_TIMEOUT_MS).toBe('30000');
+    expect(warehouse.environment().AGENT_WAREHOUSE_QUERY_TIMEOUT_MS).toBe('12000');
   });
 
   test('a given cutoff and timeout', () => {
