@@ -72,3 +72,17 @@ GROUP BY 1 ORDER BY 1;`, scope);
     expect(g.render({ order_history: '7' })).toContain("'; DROP TABLE x'");
   });
 });
+
+test('the guard works from a minified esbuild bundle, as the MCP Lambda runs it (dt-sql-parser inlined, rule names not class names)', () => {
+  const { buildSync } = require('esbuild') as typeof import('esbuild');
+  const fs = require('fs') as typeof import('fs');
+  const os = require('os') as typeof import('os');
+  const path = require('path') as typeof import('path');
+  const outfile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'guard-bundle-')), 'guard.js');
+  buildSync({ entryPoints: [path.join(__dirname, '../../lambda/mcp/warehouse-sql-guard.ts')], outfile, bundle: true, platform: 'node', format: 'cjs', minify: true, external: ['@aws-sdk/*'], logLevel: 'silent' });
+  const bundled = require(outfile) as typeof import('../../lambda/mcp/warehouse-sql-guard');
+  expect(bundled.guardAgentSql('SELECT count(*) FROM order_history', scope).render({ order_history: '5' }))
+    .toBe('SELECT count ( * ) FROM "awsdatacatalog"."shop_wh"."order_history" FOR VERSION AS OF 5');
+  expect(() => bundled.guardAgentSql('SELECT 1 FROM order_history; DROP TABLE order_history', scope)).toThrow(/2 statements/);
+  fs.rmSync(path.dirname(outfile), { recursive: true, force: true });
+});
