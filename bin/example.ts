@@ -85,6 +85,23 @@ export function defineExampleApp(app: App, options: ExampleOptions = {}): AgentD
         // Titan Text Embeddings v2 (1024 dimensions, cosine) over subject and body: adds the tickets_similar tool.
         search: { timeField: 'created_at', vector: { sourceFields: ['subject', 'body'] } },
       },
+      {
+        name: 'order_history',
+        description: 'Every order and every change to it, for trends and comparisons over time (orders per status per month, revenue this quarter against last).',
+        from: ViewSource.table('public.orders'),
+        store: ViewStore.WAREHOUSE,
+        key: ['id'],
+        fields: [
+          { name: 'id', type: ViewFieldType.INTEGER, description: 'Order id' },
+          { name: 'customer_id', type: ViewFieldType.INTEGER },
+          { name: 'status', type: ViewFieldType.KEYWORD, description: 'pending, completed or cancelled' },
+          { name: 'total', type: ViewFieldType.NUMBER },
+          { name: 'created_at', type: ViewFieldType.TIMESTAMP, description: 'When the order was placed' },
+        ],
+        // Current state upserted by id; every change appended to order_history_history (partitioned by day); agents may send one SELECT.
+        warehouse: { history: true, timeField: 'created_at', allowSql: true },
+        maxStaleness: Duration.minutes(10),
+      },
     ],
   });
 }

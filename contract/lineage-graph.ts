@@ -51,14 +51,14 @@ export interface FlinkLineageDeclaration {
 
 export interface ViewLineageDeclaration {
   readonly name: string;
-  readonly store: 'cache' | 'search';
+  readonly store: 'cache' | 'search' | 'warehouse';
   /** Topic the sink reads for this view. */
   readonly topic: string;
   /** MCP tools serving the view. */
   readonly tools: string[];
-  /** Cache key prefix or search index. @default - the view name */
+  /** Cache key prefix, search index or warehouse table (`database.table`). @default - the view name */
   readonly location?: string;
-  /** Name of the sink function. @default - `<store>-sink` */
+  /** Name of the sink function (a warehouse view: its writer job). @default - `<store>-sink` */
   readonly sink?: string;
 }
 
@@ -277,7 +277,7 @@ export function toOpenLineage(catalog: LineageCatalog, options: OpenLineageOptio
       }
       case 'topic': return { namespace: ns('kafka'), name: node.name };
       case 'store': return {
-        namespace: ns(node.details?.store === 'search' ? 'search' : 'cache'), name: node.name,
+        namespace: ns(node.details?.store === 'search' || node.details?.store === 'warehouse' ? node.details.store : 'cache'), name: node.name,
         facets: facet('documentation', { description: `Agent view ${node.details?.view}` }),
       };
       default: return undefined;

@@ -17,7 +17,7 @@ export interface LineageEdge {
 
 export interface LineageViewEntry {
   readonly view: string;
-  readonly store: 'cache' | 'search';
+  readonly store: 'cache' | 'search' | 'warehouse';
   /** Source tables whose changes feed this view (through Flink where a transform sits between). */
   readonly sourceTables: string[];
   /** The topic the sink reads. */

@@ -7,6 +7,7 @@ export const DEFAULT_AGENT_METRICS_NAMESPACE = 'AgentDataStack';
 export const AGENT_SERVICE_NAMES = {
   sink: 'agent-data-stack-sink',
   mcp: 'agent-data-stack-mcp',
+  warehouseFreshness: 'agent-data-stack-warehouse-freshness',
 } as const;
 
 /** Dimension names of the agent metrics. */
@@ -52,6 +53,12 @@ export const MCP_METRIC_NAMES = {
   toolLatency: 'ToolLatency',
   /** One per successful `record_decision` call. */
   decisionsRecorded: 'DecisionsRecorded',
+} as const;
+
+/** Metric the warehouse freshness probe publishes every few minutes, with {service, View}. */
+export const WAREHOUSE_METRIC_NAMES = {
+  /** Milliseconds since the newest committed Iceberg snapshot of the view's current-state table. */
+  snapshotAge: 'WarehouseSnapshotAge',
 } as const;
 
 /** The tool whose success counts as a recorded decision. */

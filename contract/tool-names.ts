@@ -11,6 +11,7 @@ export const DECISION_TOOLS = [RECORD_DECISION_TOOL, 'get_decision'] as const;
 /** A view's tools; `<view>_similar` needs a vector config and a query embedder (the Lambda shell always has one). */
 export function viewToolNames(view: Pick<ViewConfig, 'name' | 'store' | 'fields' | 'search'>, withEmbeddings = true): string[] {
   if (view.store === 'cache') return [`${view.name}_lookup`, `${view.name}_lookup_many`];
+  if (view.store === 'warehouse') return [warehouseQueryToolName(view.name)];
   const names = [`${view.name}_search`];
   if (view.fields.some(f => AGGREGATABLE_TYPES.includes(f.type))) names.push(`${view.name}_aggregate`);
   if (view.search?.vector && withEmbeddings) names.push(`${view.name}_similar`);
@@ -21,4 +22,9 @@ export function viewToolNames(view: Pick<ViewConfig, 'name' | 'store' | 'fields'
 export function allToolNames(views: readonly Pick<ViewConfig, 'name' | 'store' | 'fields' | 'search'>[], withDecisions: boolean): string[] {
   if (views.length === 0) return [];
   return [...views.flatMap(v => viewToolNames(v)), ...CATALOG_TOOLS, ...(withDecisions ? DECISION_TOOLS : [])];
+}
+
+/** The one tool of a warehouse view: a bounded analytical query through Athena. */
+export function warehouseQueryToolName(view: string): string {
+  return `${view}_query`;
 }

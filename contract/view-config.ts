@@ -84,11 +84,30 @@ export interface ViewSchemaPolicy {
   readonly renames?: Record<string, string>;
 }
 
+/** Iceberg partition transform of a warehouse view's current-state table. */
+export type WarehousePartitionTransform = 'identity' | 'year' | 'month' | 'day' | 'hour';
+
+/** A warehouse view: an Apache Iceberg table (and optionally its change history) queried through Athena. */
+export interface WarehouseViewConfig {
+  /** Iceberg table holding the current state, one row per key (in the stack's Glue database). */
+  readonly table: string;
+  /** Append-only Iceberg table with one row per change (`_op`, `_commit_ts`); absent means no history is kept. */
+  readonly historyTable?: string;
+  /** Partitioning of the current-state table. */
+  readonly partition?: { readonly field: string; readonly transform: WarehousePartitionTransform };
+  /** TIMESTAMP field structured queries filter by time range (and bucket by for time series). */
+  readonly timeField?: string;
+  /** Whether the agent may send its own single SELECT over this view's tables. */
+  readonly allowSql: boolean;
+  /** Rows an answer holds at most. */
+  readonly maxRows: number;
+}
+
 export interface ViewConfig {
   /** snake_case; tool names are derived from it (`<name>_lookup`). */
   readonly name: string;
   readonly description: string;
-  readonly store: 'cache' | 'search';
+  readonly store: 'cache' | 'search' | 'warehouse';
   /** Kafka topic that feeds the view. */
   readonly topic: string;
   readonly format: ViewTopicFormat;
@@ -105,6 +124,7 @@ export interface ViewConfig {
   readonly commitTimeField?: string;
   readonly cache?: CacheViewConfig;
   readonly search?: SearchViewConfig;
+  readonly warehouse?: WarehouseViewConfig;
   /**
    * Age (now minus the source commit time) beyond which the MCP tools mark this view's answers stale. They still
    * answer, with how stale. Absent means no bound: answers state their age only.

@@ -1,5 +1,6 @@
 // AgentDataStack: the whole agent data stack from one declaration. Composition only: resource details live in constructs/.
 import { CfnOutput, Fn, Stack, StackProps, Token } from 'aws-cdk-lib';
+import * as cw_actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
@@ -18,6 +19,7 @@ import { SourceEngineFamily } from '../constructs/source/engine';
 import { AgentCache, AgentCacheProps } from '../constructs/stores/agent-cache';
 import { AgentSearch, AgentSearchBase, AgentSearchProps } from '../constructs/stores/agent-search';
 import { AgentSink, AgentSinkProps } from '../constructs/stores/agent-sink';
+import { AgentWarehouse, AgentWarehouseProps } from '../constructs/stores/agent-warehouse';
 import { IAgentCache, IAgentSearch } from '../constructs/stores/refs';
 import { AgentView, AgentViewProps, ViewStore, ViewTopicFormat } from '../constructs/stores/view';
 import { AgentStreamingCluster, AgentStreamingClusterBase, AgentStreamingClusterProps } from '../constructs/streaming/cluster';
@@ -116,6 +118,8 @@ export interface AgentDataPlatformProps {
   readonly cacheOptions?: Omit<AgentCacheProps, 'vpc'>;
   /** @default - the profile's defaults */
   readonly searchOptions?: Omit<AgentSearchProps, 'vpc'>;
+  /** Warehouse options (only with warehouse views). @default - the AgentWarehouse defaults */
+  readonly warehouseOptions?: Omit<AgentWarehouseProps, 'cluster' | 'views'>;
   /** @default - the sink's defaults */
   readonly sinkOptions?: Omit<AgentSinkProps, 'cluster' | 'views' | 'cache' | 'search' | 'heartbeatTopic'>;
   /** @default - IAM-authenticated function URL */
@@ -141,6 +145,8 @@ export interface IAgentDataResources {
   readonly views: AgentView[];
   readonly cache?: IAgentCache;
   readonly search?: IAgentSearch;
+  /** The Iceberg warehouse, when a view has store: ViewStore.WAREHOUSE. */
+  readonly warehouse?: AgentWarehouse;
   readonly sink: AgentSink;
   readonly decisionAuditLog: IDecisionAuditLog;
   readonly lineage: AgentLineageCatalog;
@@ -163,6 +169,7 @@ export class AgentDataPlatform extends Construct implements IAgentDataResources 
   public readonly views!: AgentView[];
   public readonly cache?: IAgentCache;
   public readonly search?: IAgentSearch;
+  public readonly warehouse?: AgentWarehouse;
   public readonly sink!: AgentSink;
   public readonly decisionAuditLog!: IDecisionAuditLog;
   public readonly lineage!: AgentLineageCatalog;
@@ -193,6 +200,7 @@ export class AgentDataStack extends Stack implements IAgentDataResources {
   public readonly views!: AgentView[];
   public readonly cache?: IAgentCache;
   public readonly search?: IAgentSearch;
+  public readonly warehouse?: AgentWarehouse;
   public readonly sink!: AgentSink;
   public readonly decisionAuditLog!: IDecisionAuditLog;
   public readonly lineage!: AgentLineageCatalog;
@@ -249,6 +257,14 @@ function composeAgentData(scope: Construct, props: AgentDataPlatformProps): IAge
     aurora: engine.isAurora, mysql: !isPostgres, availabilityZones: r.vpc.availabilityZones.length,
     existingDatabase: Boolean(props.source.existingInstance ?? props.source.existingCluster),
   });
+
+  // Warehouse views read Debezium topics through debezium-json too (updates and deletes need the before-image), so their
+  // PostgreSQL tables get REPLICA IDENTITY FULL like the tables a transform reads.
+  for (const v of props.views) {
+    if (v.store !== ViewStore.WAREHOUSE || v.from.kind !== 'table') continue;
+    const src = sourceOfTable(planned, v.name, v.from.table, v.from.source);
+    transformTables.set(src.name, [...new Set([...(transformTables.get(src.name) ?? []), v.from.table])]);
+  }
 
   // Sources: each database, then (after the cluster) its connector.
   const build = { scope, profile: r.profile, vpc: r.vpc, planned, transformTables };
@@ -323,6 +339,7 @@ function composeAgentData(scope: Construct, props: AgentDataPlatformProps): IAge
   const configs: ViewConfig[] = r.views.map(v => v.toConfig());
   const cacheViews = r.views.filter(v => v.store === ViewStore.CACHE);
   const searchViews = configs.filter(v => v.store === 'search');
+  const warehouseViews = r.views.filter(v => v.store === ViewStore.WAREHOUSE);
 
   // Stores
   if (cacheViews.length > 0) {
@@ -336,12 +353,18 @@ function composeAgentData(scope: Construct, props: AgentDataPlatformProps): IAge
     }
   }
 
-  // Sinks: one function for all views; every topic has its own event source mapping and consumer group.
+  // Warehouse: Iceberg tables written by their own Flink jobs, which start once the connector and the topics exist.
+  if (warehouseViews.length > 0) {
+    r.warehouse = new AgentWarehouse(scope, 'Warehouse', { ...props.warehouseOptions, cluster: r.cluster, views: warehouseViews });
+    for (const writer of Object.values(r.warehouse.writers)) writer.application.node.addDependency(r.connector.resource, ...topicResources);
+  }
+
+  // Sinks: one function for all cache and search views; every topic has its own event source mapping and consumer group.
   r.sink = new AgentSink(scope, 'Sink', {
     consumerGroupPrefix: Token.isUnresolved(namePrefix) ? undefined : `${namePrefix}.sink`,
     ...defaults.sink,
     ...props.sinkOptions,
-    cluster: r.cluster, views: r.views, cache: r.cache, search: r.search, heartbeatTopic: r.connector.heartbeatTopic,
+    cluster: r.cluster, views: r.views.filter(v => v.store !== ViewStore.WAREHOUSE), cache: r.cache, search: r.search, heartbeatTopic: r.connector.heartbeatTopic,
     ...(connectors.length > 1 ? { additionalHeartbeatTopics: connectors.slice(1).map(c => c.heartbeatTopic) } : {}),
   });
   // The mappings start only once the topics and the indexes exist (the function and its role need not wait).
@@ -358,7 +381,11 @@ function composeAgentData(scope: Construct, props: AgentDataPlatformProps): IAge
       ...(Object.keys(s.source.columnPolicies).length > 0 ? { columns: s.source.columnPolicies } : {}),
     })),
     flink: Object.values(r.transforms).flatMap(app => app.lineageDeclarations()),
-    views: configs.map(v => ({ name: v.name, store: v.store, topic: v.topic, tools: viewToolNames(v) })),
+    views: configs.map(v => ({
+      name: v.name, store: v.store, topic: v.topic, tools: viewToolNames(v),
+      // A warehouse view is written by its Flink job into `database.table`.
+      ...(v.warehouse && r.warehouse ? { sink: r.warehouse.writers[v.name].applicationName, location: `${r.warehouse.databaseName}.${v.warehouse.table}` } : {}),
+    })),
   });
   r.mcp = new AgentMcpServer(scope, 'Mcp', {
     ...defaults.mcp,
@@ -366,6 +393,11 @@ function composeAgentData(scope: Construct, props: AgentDataPlatformProps): IAge
     views: configs, vpc: r.vpc, cache: r.cache, search: r.search,
     decisionAuditLog: r.decisionAuditLog, lineageCatalog: r.lineage,
   });
+
+  if (r.warehouse) {
+    r.warehouse.grantQuery(r.mcp.function);
+    for (const [name, value] of Object.entries(r.warehouse.environment())) r.mcp.function.addEnvironment(name, value);
+  }
 
   // Vector views: the sink embeds documents and the MCP server embeds queries through the Bedrock runtime endpoint.
   if (r.search instanceof AgentSearch && searchViews.some(v => v.search?.vector)) {
@@ -391,7 +423,8 @@ function composeAgentData(scope: Construct, props: AgentDataPlatformProps): IAge
       name: s.name, source: s.source, connector: { connectorName: s.connector.connectorName, heartbeatTopic: s.connector.heartbeatTopic },
     })) } : {}),
     kafka: { clusterName: r.cluster.clusterName, consumerGroups },
-    flink: Object.values(r.transforms).map(app => ({ applicationName: app.applicationName, runtime: app.runtime.name as 'FLINK-2_2' | 'FLINK-1_20' })),
+    flink: [...Object.values(r.transforms), ...Object.values(r.warehouse?.writers ?? {})]
+      .map(app => ({ applicationName: app.applicationName, runtime: app.runtime.name as 'FLINK-2_2' | 'FLINK-1_20' })),
     sinks: [{ functionName: r.sink.function.functionName, views: r.views.map(v => v.name), namespace: r.sink.metricsNamespace }],
     cache: r.cache,
     search: r.search instanceof AgentSearchBase ? { domainName: r.search.domainName } : undefined,
@@ -403,6 +436,12 @@ function composeAgentData(scope: Construct, props: AgentDataPlatformProps): IAge
       pollers: { ...defaults.sink, ...props.sinkOptions }.provisionedPollers,
     }),
   });
+
+  // Warehouse freshness alarms notify the same topic as the others.
+  for (const alarm of Object.values(r.warehouse?.freshnessAlarms ?? {})) {
+    alarm.addAlarmAction(new cw_actions.SnsAction(r.observability.alarmTopic));
+    alarm.addOkAction(new cw_actions.SnsAction(r.observability.alarmTopic));
+  }
 
   addOutputs(scope, r);
   addOperationsManifestOutput(scope, {

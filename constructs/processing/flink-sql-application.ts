@@ -134,6 +134,12 @@ export interface FlinkSqlApplicationProps {
    * @default DeliveryGuarantee.AT_LEAST_ONCE (results are visible as soon as they are produced; upsert sinks converge on duplicates)
    */
   readonly deliveryGuarantee?: DeliveryGuarantee;
+  /**
+   * Deploy-time values (tokens allowed) the runner substitutes for `${name}` in the packaged SQL, for example a bucket
+   * location in a table option.
+   * @default - only `${kafka.bootstrap.servers}`
+   */
+  readonly sqlVariables?: Record<string, string>;
   /** @default 1 */
   readonly parallelism?: number;
   /** @default 1 */
@@ -430,7 +436,7 @@ export class FlinkSqlApplication extends Construct implements ec2.IConnectable, 
                 ...(dependencies.length > 1 ? { jars: dependencies.slice(1).map(d => `lib/${d.props.fileName}`).join(';') } : {}),
               },
             },
-            { propertyGroupId: SQL_VARIABLES_GROUP, propertyMap: { [BOOTSTRAP_SERVERS_VARIABLE]: cluster.bootstrapBrokersSaslIam } },
+            { propertyGroupId: SQL_VARIABLES_GROUP, propertyMap: { ...props.sqlVariables, [BOOTSTRAP_SERVERS_VARIABLE]: cluster.bootstrapBrokersSaslIam } },
           ],
         },
         flinkApplicationConfiguration: {

@@ -6,6 +6,7 @@ import { rowScopeConfig, validateRowScope } from './private/row-scope';
 import { SchemaChangePolicy, schemaPolicyConfig, validateSchemaDeclaration } from './view-schema';
 
 export { SchemaChangePolicy } from './view-schema';
+import { validateWarehouseOptions, ViewWarehouseOptions, warehouseConfig } from './warehouse-view';
 
 /** Column types a view may declare; sinks keep them, search mappings and MCP tool schemas derive from them. */
 export class ViewFieldType {
@@ -32,8 +33,10 @@ export class ViewStore {
   public static readonly CACHE = new ViewStore('cache');
   /** OpenSearch: filters, full text and aggregations. */
   public static readonly SEARCH = new ViewStore('search');
+  /** Apache Iceberg on S3 (Glue catalog), queried through Athena: trends, comparisons, history. */
+  public static readonly WAREHOUSE = new ViewStore('warehouse');
 
-  private constructor(public readonly name: 'cache' | 'search') {}
+  private constructor(public readonly name: 'cache' | 'search' | 'warehouse') {}
 }
 
 /** How the topic feeding a view encodes its records. */
@@ -141,6 +144,8 @@ export interface AgentViewProps {
   readonly cache?: ViewCacheOptions;
   /** Search options (only for ViewStore.SEARCH). @default - see ViewSearchOptions */
   readonly search?: ViewSearchOptions;
+  /** Warehouse options (only for ViewStore.WAREHOUSE). @default - see ViewWarehouseOptions */
+  readonly warehouse?: ViewWarehouseOptions;
   /**
    * Age (now minus the source commit time) beyond which the MCP tools mark this view's answers stale, with how stale;
    * they still answer, so the agent decides. Set it to what the agent's task tolerates (e.g. `Duration.minutes(5)`).
@@ -209,6 +214,10 @@ export class AgentView {
     return this.store === ViewStore.SEARCH ? (this.props.search?.index ?? this.name.replace(/_/g, '-')) : undefined;
   }
 
+  private fieldConfigs(): ViewFieldConfig[] {
+    return this.fields.map(f => ({ name: f.name, type: f.type.name }));
+  }
+
   public toConfig(): ViewConfig {
     const p = this.props;
     return {
@@ -224,7 +233,7 @@ export class AgentView {
       ...(p.maxStaleness ? { maxStalenessMs: p.maxStaleness.toMilliseconds() } : {}),
       ...(p.rowScope ? { rowScope: rowScopeConfig(p.rowScope) } : {}),
       ...(this.format === ViewTopicFormat.DEBEZIUM ? { schemaPolicy: schemaPolicyConfig(p.schemaChanges ?? SchemaChangePolicy.DEAD_LETTER, p.renames) } : {}),
-      ...(p.store === ViewStore.CACHE ? {
+      ...(p.store === ViewStore.WAREHOUSE ? { warehouse: warehouseConfig(p.name, p.warehouse ?? {}, this.fieldConfigs()) } : p.store === ViewStore.CACHE ? {
         cache: {
           keyPrefix: this.keyPrefix!,
           ...(p.cache?.ttl ? { ttlSeconds: p.cache.ttl.toSeconds() } : {}),
@@ -264,8 +273,8 @@ function validate(p: AgentViewProps): void {
   if (!VIEW_NAME.test(p.name)) {
     throw new Error(`AgentView: name '${p.name}' is not snake_case (lowercase letters, digits, '_', starting with a letter, at most 48 characters). Rename it, e.g. 'customer_balances'.`);
   }
-  if (p.store !== ViewStore.CACHE && p.store !== ViewStore.SEARCH) {
-    throw new Error(`${where}: store '${(p.store as { name?: string } | undefined)?.name ?? String(p.store)}' is unknown. Use ViewStore.CACHE or ViewStore.SEARCH.`);
+  if (p.store !== ViewStore.CACHE && p.store !== ViewStore.SEARCH && p.store !== ViewStore.WAREHOUSE) {
+    throw new Error(`${where}: store '${(p.store as { name?: string } | undefined)?.name ?? String(p.store)}' is unknown. Use ViewStore.CACHE, ViewStore.SEARCH or ViewStore.WAREHOUSE.`);
   }
   if (p.format !== undefined && p.format !== ViewTopicFormat.DEBEZIUM && p.format !== ViewTopicFormat.UPSERT_KAFKA) {
     throw new Error(`${where}: format '${String((p.format as { name?: string }).name)}' is unknown. Use ViewTopicFormat.DEBEZIUM or ViewTopicFormat.UPSERT_KAFKA.`);
@@ -295,6 +304,10 @@ function validate(p: AgentViewProps): void {
   if (p.maxStaleness !== undefined && !Token.isUnresolved(p.maxStaleness.toMilliseconds({ integral: false })) && p.maxStaleness.toMilliseconds({ integral: false }) < 1000) {
     throw new Error(`${where}: maxStaleness is ${p.maxStaleness.toHumanString()}; it must be at least 1 second (change events take longer than that to reach the store). E.g. Duration.minutes(5), or omit it for no bound.`);
   }
+  if (p.rowScope && p.store === ViewStore.WAREHOUSE) {
+    throw new Error(`${where}: rowScope is not enforced by the warehouse query tool (its SQL and structured queries read the whole table). `
+      + 'Remove rowScope, or serve the scoped rows from a cache or search view.');
+  }
   if (p.rowScope) validateRowScope(where, p.fields, p.rowScope);
   validateSchemaDeclaration(where, names, (p.format ?? ViewTopicFormat.DEBEZIUM) === ViewTopicFormat.DEBEZIUM, p.schemaChanges, p.renames);
   if (p.commitTimeField !== undefined) {
@@ -306,7 +319,13 @@ function validate(p: AgentViewProps): void {
       throw new Error(`${where}: commitTimeField is for upsert-kafka views; Debezium views take the commit time from the change event's source block. Remove it.`);
     }
   }
-  if (p.store === ViewStore.CACHE) {
+  if (p.store !== ViewStore.WAREHOUSE && p.warehouse) {
+    throw new Error(`${where}: warehouse options are set on a ${p.store.name} view. Remove them or use store: ViewStore.WAREHOUSE.`);
+  }
+  if (p.store === ViewStore.WAREHOUSE) {
+    if (p.cache || p.search) throw new Error(`${where}: ${p.cache ? 'cache' : 'search'} options are set on a warehouse view. Remove them or use store: ViewStore.${p.cache ? 'CACHE' : 'SEARCH'}.`);
+    validateWarehouseOptions(where, p.warehouse ?? {}, p.fields.map(f => ({ name: f.name, type: f.type.name })), p.key, (p.format ?? ViewTopicFormat.DEBEZIUM).name);
+  } else if (p.store === ViewStore.CACHE) {
     if (p.search) throw new Error(`${where}: search options are set on a cache view. Remove them or use store: ViewStore.SEARCH.`);
     const c = p.cache ?? {};
     if (c.keyPrefix !== undefined && !/^[A-Za-z0-9_.\-{}]+:$/.test(c.keyPrefix)) {

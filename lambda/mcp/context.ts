@@ -3,6 +3,7 @@ import type { DecisionStore } from '../../contract/decision-store';
 import type { LineageCatalog } from '../../contract/lineage';
 import type { SourcePosition } from '../../contract/stored-record';
 import type { SearchVectorConfig, ViewConfig } from '../../contract/view-config';
+import type { WarehouseReader } from './warehouse-athena';
 
 /** The one Redis command the MCP server uses; an ioredis `Redis` or `Cluster` satisfies it. */
 export interface CacheReader {
@@ -83,6 +84,8 @@ export interface McpServerDeps {
   readonly redis?: CacheReader;
   /** Required when a search view is declared. */
   readonly search?: SearchReader;
+  /** Required when a warehouse view is declared (Athena in the Lambda shell). */
+  readonly warehouse?: WarehouseReader;
   /** The decision audit; without it `record_decision` / `get_decision` are not offered. */
   readonly decisions?: DecisionStore;
   /** The lineage catalog, or a loader for it (called at most once per server). */

@@ -41,8 +41,9 @@ async function init() {
   const embeddingProviderFor = views.some(v => v.search?.vector)
     ? (require('../shared/embeddings') as typeof import('../shared/embeddings')).embeddingProviderFor
     : undefined;
+  const warehouse = views.some(v => v.store === 'warehouse') ? await warehouseReaderFromEnv() : undefined;
   const deps: McpServerDeps = {
-    views, redis, search, decisions,
+    views, redis, search, warehouse, decisions,
     // The same provider the sink embeds documents with (Bedrock, or the local embedder with AGENT_EMBEDDINGS=local).
     embeddings: embeddingProviderFor ? (vector => embeddingProviderFor(vector)) : undefined,
     catalog: () => loadCatalog(process.env[LINEAGE_CATALOG_ENV]),
@@ -53,6 +54,18 @@ async function init() {
   return { deps, cache, options: { oauth } };
 }
 
+/** The Athena reader of the warehouse views, from the environment the warehouse construct sets. */
+async function warehouseReaderFromEnv() {
+  const [{ athenaWarehouseReader, AthenaClient }, env] = await Promise.all([import('./warehouse-athena'), import('../../contract/warehouse-env')]);
+  const need = (name: string) => {
+    const value = process.env[name];
+    if (!value) throw new Error(`${name} is not set: the function was deployed without its warehouse configuration`);
+    return value;
+  };
+  return athenaWarehouseReader(new AthenaClient({}), {
+    workgroup: need(env.WAREHOUSE_WORKGROUP_ENV), database: need(env.WAREHOUSE_DATABASE_ENV), timeoutMs: Number(need(env.WAREHOUSE_QUERY_TIMEOUT_ENV)),
+  });
+}
 
 function decisionStoreFor() {
   const { DynamoDBClient } = require('@aws-sdk/client-dynamodb') as typeof import('@aws-sdk/client-dynamodb');

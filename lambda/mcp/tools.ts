@@ -5,6 +5,7 @@ import { catalogTools } from './tools-catalog';
 import { decisionTools } from './tools-decisions';
 import { searchTools } from './tools-search';
 import type { ToolSpec } from './tool-spec';
+import { warehouseTools } from './warehouse-tool';
 
 export type { ToolAnswer, ToolSpec } from './tool-spec';
 
@@ -12,7 +13,9 @@ export type { ToolAnswer, ToolSpec } from './tool-spec';
 export function buildToolSpecs(deps: Pick<McpServerDeps, 'views' | 'decisions' | 'embeddings'>): ToolSpec[] {
   const specs: ToolSpec[] = [];
   const withEmbeddings = !!deps.embeddings;
-  for (const view of deps.views) specs.push(...(view.store === 'cache' ? cacheTools(view) : searchTools(view, withEmbeddings)));
+  for (const view of deps.views) {
+    specs.push(...(view.store === 'warehouse' ? warehouseTools(view, deps.views) : view.store === 'cache' ? cacheTools(view) : searchTools(view, withEmbeddings)));
+  }
   if (deps.views.length > 0) specs.push(...catalogTools(deps.views, withEmbeddings));
   if (deps.decisions && deps.views.length > 0) specs.push(...decisionTools(deps.views));
   return specs;

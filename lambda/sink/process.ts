@@ -48,7 +48,7 @@ export interface BatchSummary {
 /** Fails a deployment whose views need a writer it does not have, at cold start rather than on the first record. */
 export function checkWriters(views: readonly ViewConfig[], writers: SinkDependencies['writers']): void {
   for (const view of views) {
-    if (!writers[view.store]) throw new Error(`view '${view.name}' writes to the ${view.store} store, but this sink has no ${view.store} writer configured`);
+    if (!(writers as Record<string, BatchWriter | undefined>)[view.store]) throw new Error(`view '${view.name}' writes to the ${view.store} store, but this sink has no ${view.store} writer configured`);
   }
 }
 
@@ -126,7 +126,7 @@ export async function processBatch(event: MskEvent, deps: SinkDependencies, invo
   const decodeOptions = { nowMs, writer: invocation };
 
   const writerOf = (view: ViewConfig): BatchWriter => {
-    const writer = deps.writers[view.store];
+    const writer = (deps.writers as Record<string, BatchWriter | undefined>)[view.store];
     if (!writer) throw new Error(`view '${view.name}' writes to the ${view.store} store, but this sink has no ${view.store} writer configured`);
     return writer;
   };

@@ -51,7 +51,9 @@ describe('the example declaration, both profiles', () => {
     t.resourceCountIs('AWS::MSK::Cluster', 1);
     t.resourceCountIs('AWS::KafkaConnect::CustomPlugin', 1);
     t.resourceCountIs('AWS::KafkaConnect::Connector', 1);
-    t.resourceCountIs('AWS::KinesisAnalyticsV2::Application', 1);
+    // The order-enrichment transform and the order_history warehouse writer.
+    t.resourceCountIs('AWS::KinesisAnalyticsV2::Application', 2);
+    t.resourceCountIs('AWS::Athena::WorkGroup', 1);
     t.resourceCountIs('AWS::ElastiCache::ServerlessCache', 1);
     t.resourceCountIs('AWS::OpenSearchService::Domain', 1);
     t.resourceCountIs('AWS::DynamoDB::GlobalTable', 1);
@@ -131,7 +133,11 @@ describe('derived from the one declaration', () => {
     const mcp = fns.find(f => /^MCP server/.test(f.Properties.Description ?? ''));
     const sinkViews = JSON.parse(sink.Properties.Environment.Variables.AGENT_VIEWS);
     const mcpViews = JSON.parse(mcp.Properties.Environment.Variables.AGENT_VIEWS);
-    expect(mcpViews).toEqual(sinkViews);
+    // The MCP server serves the sink's views plus the warehouse view, which its own Flink writer fills.
+    expect(mcpViews.filter((v: any) => v.store !== 'warehouse')).toEqual(sinkViews);
+    expect(mcpViews.filter((v: any) => v.store === 'warehouse').map((v: any) => [v.name, v.topic, v.format, v.sourceTable]))
+      .toEqual([['order_history', 'agentdata.public.orders', 'debezium', 'public.orders']]);
+    expect(mcp.Properties.Environment.Variables.AGENT_WAREHOUSE_DATABASE).toMatch(/^agentdatastack_warehouse_/);
     expect(sinkViews.map((v: any) => [v.name, v.topic, v.format, v.sourceTable])).toEqual([
       ['customer', CUSTOMERS_TOPIC, 'debezium', 'public.customers'],
       ['orders', ENRICHED_TOPIC, 'upsert-kafka', 'orders_enriched'],

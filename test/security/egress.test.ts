@@ -25,6 +25,9 @@ const EXPECTED: Record<string, string[]> = {
   CdcSecurityGroup: [DB_PORT, HTTPS_ANYWHERE, 'tcp 9098 -> KafkaSecurityGroup'],
   // Flink: the brokers only, and nothing else (the placeholder keeps EC2's default out).
   TransformorderenrichmentSecurityGroup: [NONE, 'tcp 9098 -> KafkaSecurityGroup'],
+  // The warehouse writer (Iceberg): the brokers, and Glue and S3 over HTTPS; the freshness probe: Athena over HTTPS.
+  WarehouseWriterorderhistorySecurityGroup: [HTTPS_ANYWHERE, 'tcp 9098 -> KafkaSecurityGroup'],
+  WarehouseFreshnessProbeSecurityGroup: [HTTPS_ANYWHERE],
   // The search index handler: the domain and AWS APIs.
   SearchIndexProviderOnEventSecurityGroup: [HTTPS_ANYWHERE, 'tcp 443 -> SearchSecurityGroup'],
   SearchIndexProviderFrameworkSecurityGroup: [HTTPS_ANYWHERE],

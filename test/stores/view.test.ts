@@ -74,7 +74,7 @@ describe('defaults', () => {
 describe('validation', () => {
   const cases: [string, Partial<AgentViewProps> | (() => AgentViewProps), RegExp][] = [
     ['the name is not snake_case', { name: 'CustomerBalances' }, /name 'CustomerBalances' is not snake_case/],
-    ['the store is unknown', { store: { name: 'redis' } as unknown as ViewStore }, /store 'redis' is unknown. Use ViewStore.CACHE or ViewStore.SEARCH/],
+    ['the store is unknown', { store: { name: 'redis' } as unknown as ViewStore }, /store 'redis' is unknown. Use ViewStore.CACHE, ViewStore.SEARCH or ViewStore.WAREHOUSE/],
     ['the format is unknown', { format: { name: 'avro' } as unknown as ViewTopicFormat }, /format 'avro' is unknown/],
     ['the key is empty', { key: [] }, /key is empty/],
     ['a key column is not among the fields', { key: ['id'] }, /key column 'id' is not among fields \[customer_id, balance, updated_at\]/],
