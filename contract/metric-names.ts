@@ -129,3 +129,55 @@ export const ELASTICACHE_METRIC_NAMES = {
   getTypeCmdsLatency: 'GetTypeCmdsLatency',
   evalBasedCmdsLatency: 'EvalBasedCmdsLatency',
 } as const;
+
+/** `AWS/KafkaConnect` metrics of the Debezium connector (dimension `ConnectorName`). */
+export const KAFKA_CONNECT_METRIC_NAMES = {
+  runningTaskCount: 'RunningTaskCount',
+  erroredTaskCount: 'ErroredTaskCount',
+  sourceRecordPollRate: 'SourceRecordPollRate',
+  sourceRecordWriteRate: 'SourceRecordWriteRate',
+  cpuUtilization: 'CpuUtilization',
+  memoryUtilization: 'MemoryUtilization',
+} as const;
+
+/** `AWS/Kafka` consumer-lag metrics (dimensions `Cluster Name`, `Consumer Group`, `Topic`). */
+export const KAFKA_METRIC_NAMES = {
+  maxOffsetLag: 'MaxOffsetLag',
+  sumOffsetLag: 'SumOffsetLag',
+  estimatedMaxTimeLag: 'EstimatedMaxTimeLag',
+} as const;
+
+/**
+ * `AWS/KinesisAnalytics` metrics of a Flink application (dimension `Application`). Flink 2.x renamed the restart and
+ * availability metrics: `numRestarts`, `restartingTime`, `runningTime` replace 1.x's `fullRestarts`, `downtime`, `uptime`.
+ */
+export const FLINK_METRIC_NAMES = {
+  numRestarts: 'numRestarts',
+  fullRestarts: 'fullRestarts',
+  restartingTime: 'restartingTime',
+  downtime: 'downtime',
+  runningTime: 'runningTime',
+  uptime: 'uptime',
+  numberOfFailedCheckpoints: 'numberOfFailedCheckpoints',
+  lastCheckpointDuration: 'lastCheckpointDuration',
+  recordsLagMax: 'records_lag_max',
+  kpus: 'KPUs',
+} as const;
+
+/** `AWS/ES` metrics of the OpenSearch Service domain (dimensions `DomainName`, `ClientId`). */
+export const OPENSEARCH_METRIC_NAMES = {
+  clusterStatusRed: 'ClusterStatus.red',
+  clusterStatusYellow: 'ClusterStatus.yellow',
+  clusterIndexWritesBlocked: 'ClusterIndexWritesBlocked',
+  jvmMemoryPressure: 'JVMMemoryPressure',
+  indexingLatency: 'IndexingLatency',
+  searchLatency: 'SearchLatency',
+  freeStorageSpace: 'FreeStorageSpace',
+} as const;
+
+/** `AWS/Lambda` metrics of the sink and MCP functions (dimension `FunctionName`). */
+export const LAMBDA_METRIC_NAMES = {
+  offsetLag: 'OffsetLag',
+  errors: 'Errors',
+  throttles: 'Throttles',
+} as const;

@@ -8,7 +8,7 @@ import { LINEAGE_CATALOG_ENV } from '../contract/lineage';
 import type { ViewConfig } from '../contract/view-config';
 import { AgentNetwork, AgentNetworkProps } from '../constructs/common/agent-network';
 import { AgentLineageCatalog } from '../constructs/governance/lineage-catalog';
-import { AgentObservability, AgentObservabilityProps, ObservedConsumerGroup } from '../constructs/governance/agent-observability';
+import { AgentObservability, AgentObservabilityProps } from '../constructs/governance/agent-observability';
 import { DecisionAuditLog, DecisionAuditLogProps, IDecisionAuditLog } from '../constructs/governance/decision-audit-log';
 import { AgentMcpServer, AgentMcpServerProps } from '../constructs/mcp/agent-mcp-server';
 import { FlinkSqlApplication, FlinkSqlApplicationProps } from '../constructs/processing/flink-sql-application';
@@ -16,7 +16,7 @@ import { FlinkTable } from '../constructs/processing/flink-tables';
 import { CdcSourceDatabase, CdcSourceDatabaseProps } from '../constructs/source/cdc-source-database';
 import { SourceEngine, SourceEngineFamily } from '../constructs/source/engine';
 import { AgentCache, AgentCacheProps } from '../constructs/stores/agent-cache';
-import { AgentSearch, AgentSearchBase, AgentSearchProps } from '../constructs/stores/agent-search';
+import { AgentSearch, AgentSearchProps } from '../constructs/stores/agent-search';
 import { AgentSink, AgentSinkProps } from '../constructs/stores/agent-sink';
 import { IAgentCache, IAgentSearch } from '../constructs/stores/refs';
 import { AgentView, AgentViewProps, ViewStore, ViewTopicFormat } from '../constructs/stores/view';
@@ -354,26 +354,18 @@ function composeAgentData(scope: Construct, props: AgentDataPlatformProps): IAge
     r.search.grantEmbed(r.mcp.function);
   }
 
-  // Observability, laid out in the order data flows.
-  const consumerGroups: ObservedConsumerGroup[] = [
-    ...Object.values(r.transforms).flatMap(app => Object.entries(app.consumerGroups).map(([table, group]) => ({
-      group, role: 'flink' as const, topics: app.tables.filter(t => t.name === table && t.options.topic).map(t => t.options.topic),
-    }))),
-    ...Object.entries(r.sink.consumerGroups)
-      .filter(([topic]) => topic !== r.connector.heartbeatTopic)
-      .map(([topic, group]) => ({ group, role: 'sink' as const, topics: [topic] })),
-  ];
+  // Observability, laid out in the order data flows: every section reads the constructs' own metric*() methods.
   r.observability = new AgentObservability(scope, 'Observability', {
     ...props.observabilityOptions,
     alarmTopic: props.alarmTopic,
     source: r.source,
-    connector: { connectorName: r.connector.connectorName, heartbeatTopic: r.connector.heartbeatTopic },
-    kafka: { clusterName: r.cluster.clusterName, consumerGroups },
-    flink: Object.values(r.transforms).map(app => ({ applicationName: app.applicationName, runtime: app.runtime.name as 'FLINK-2_2' | 'FLINK-1_20' })),
-    sinks: [{ functionName: r.sink.function.functionName, views: r.views.map(v => v.name), namespace: r.sink.metricsNamespace }],
+    connector: r.connector,
+    kafka: r.cluster,
+    flink: Object.values(r.transforms),
+    sinks: [r.sink],
     cache: r.cache,
-    search: r.search instanceof AgentSearchBase ? { domainName: r.search.domainName } : undefined,
-    mcp: { functionName: r.mcp.function.functionName, tools: r.mcp.toolNames },
+    search: r.search,
+    mcp: r.mcp,
     decisions: {},
   });
 

@@ -22,6 +22,8 @@ import {
 } from './flink-sql';
 import { DeliveryGuarantee, FlinkJar, FlinkRuntime } from './flink-runtime';
 import { FlinkTable } from './flink-tables';
+import type { FlinkConsumedTopics, IFlinkApplication } from './refs';
+import { AWS_METRIC_DIMENSIONS, AWS_METRIC_NAMESPACES, FLINK_METRIC_NAMES } from '../../contract/metric-names';
 import {
   FLINK_LOG_DESCRIBE_GROUPS_ACTIONS, FLINK_LOG_GROUP_ACTIONS, FLINK_LOG_STREAM_ACTIONS, FLINK_STARTER_ACTIONS, FLINK_STARTER_LOG_ACTIONS,
   FLINK_STARTER_METRIC_ACTIONS, FLINK_VPC_ACTIONS,
@@ -217,7 +219,7 @@ export interface FlinkSqlApplicationProps {
  * servers, IAM SASL settings, a stable consumer group per source and the sink delivery guarantee, unless the
  * SQL sets those options itself.
  */
-export class FlinkSqlApplication extends Construct implements ec2.IConnectable, iam.IGrantable {
+export class FlinkSqlApplication extends Construct implements ec2.IConnectable, iam.IGrantable, IFlinkApplication {
   public readonly applicationName: string;
   public readonly applicationArn: string;
   public readonly runtime: FlinkRuntime;
@@ -537,12 +539,19 @@ export class FlinkSqlApplication extends Construct implements ec2.IConnectable, 
       }));
   }
 
+  /** The consumer group of each Kafka source table and the topics it reads (MSK publishes lag per group and topic). */
+  public consumedTopics(): FlinkConsumedTopics[] {
+    return Object.entries(this.consumerGroups).map(([table, group]) => ({
+      group, topics: this.tables.filter(t => t.name === table && t.options.topic).map(t => t.options.topic),
+    }));
+  }
+
   /** A metric of this application in `AWS/KinesisAnalytics` (dimension `Application`). */
   public metric(metricName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return new cloudwatch.Metric({
-      namespace: 'AWS/KinesisAnalytics',
+      namespace: AWS_METRIC_NAMESPACES.flink,
       metricName,
-      dimensionsMap: { Application: this.applicationName },
+      dimensionsMap: { [AWS_METRIC_DIMENSIONS.flinkApplication]: this.applicationName },
       period: Duration.minutes(1),
       ...props,
     });
@@ -550,37 +559,45 @@ export class FlinkSqlApplication extends Construct implements ec2.IConnectable, 
 
   /** Job restarts: `numRestarts` on Flink 2.x, `fullRestarts` on 1.x. Statistic: Maximum. */
   public metricRestarts(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.metric(this.runtime.majorVersion >= 2 ? 'numRestarts' : 'fullRestarts', { statistic: 'Maximum', ...props });
+    const name = this.flink2 ? FLINK_METRIC_NAMES.numRestarts : FLINK_METRIC_NAMES.fullRestarts;
+    return this.metric(name, { statistic: cloudwatch.Stats.MAXIMUM, ...props });
   }
 
   /** Time spent restarting: `restartingTime` on Flink 2.x, `downtime` on 1.x (ms). Statistic: Maximum. */
   public metricDowntime(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.metric(this.runtime.majorVersion >= 2 ? 'restartingTime' : 'downtime', { statistic: 'Maximum', ...props });
+    const name = this.flink2 ? FLINK_METRIC_NAMES.restartingTime : FLINK_METRIC_NAMES.downtime;
+    return this.metric(name, { statistic: cloudwatch.Stats.MAXIMUM, ...props });
   }
 
   /** Time running without interruption: `runningTime` on Flink 2.x, `uptime` on 1.x (ms). Statistic: Minimum. */
   public metricUptime(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.metric(this.runtime.majorVersion >= 2 ? 'runningTime' : 'uptime', { statistic: 'Minimum', ...props });
+    const name = this.flink2 ? FLINK_METRIC_NAMES.runningTime : FLINK_METRIC_NAMES.uptime;
+    return this.metric(name, { statistic: cloudwatch.Stats.MINIMUM, ...props });
   }
 
   /** `numberOfFailedCheckpoints`. Statistic: Maximum. */
   public metricFailedCheckpoints(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.metric('numberOfFailedCheckpoints', { statistic: 'Maximum', ...props });
+    return this.metric(FLINK_METRIC_NAMES.numberOfFailedCheckpoints, { statistic: cloudwatch.Stats.MAXIMUM, ...props });
   }
 
   /** `lastCheckpointDuration` (ms). Statistic: Maximum. */
   public metricLastCheckpointDuration(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.metric('lastCheckpointDuration', { statistic: 'Maximum', ...props });
+    return this.metric(FLINK_METRIC_NAMES.lastCheckpointDuration, { statistic: cloudwatch.Stats.MAXIMUM, ...props });
   }
 
   /** Kafka source lag in records (`records_lag_max`, the Kafka connector's metric as the service publishes it). Statistic: Maximum. */
   public metricRecordsLag(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.metric('records_lag_max', { statistic: 'Maximum', ...props });
+    return this.metric(FLINK_METRIC_NAMES.recordsLagMax, { statistic: cloudwatch.Stats.MAXIMUM, ...props });
   }
 
   /** KPUs in use (`KPUs`). Statistic: Maximum. */
   public metricKpus(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.metric('KPUs', { statistic: 'Maximum', ...props });
+    return this.metric(FLINK_METRIC_NAMES.kpus, { statistic: cloudwatch.Stats.MAXIMUM, ...props });
+  }
+
+  /** Flink 2.x renamed the restart and availability metrics. */
+  private get flink2(): boolean {
+    return this.runtime.majorVersion >= 2;
   }
 
   /** One start/stop provider per stack, shared by every application in it. */

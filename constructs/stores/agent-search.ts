@@ -13,6 +13,7 @@ import { restrictedSecurityGroup } from '../common/security-group';
 import type { ViewConfig } from '../../contract/view-config';
 import { indexNameProblem, physicalIndexName, viewIndexSettings, viewMappings } from '../../contract/search-mapping';
 import { SEARCH_ENV } from '../../contract/search-env';
+import { AWS_METRIC_DIMENSIONS, AWS_METRIC_NAMESPACES, OPENSEARCH_METRIC_NAMES } from '../../contract/metric-names';
 import { IAgentSearch } from './refs';
 import { FGAC_READ, FGAC_WRITE, SEARCH_ADMIN_ACTIONS, SEARCH_READ_ACTIONS, SEARCH_WRITE_ACTIONS } from './search-perms';
 import { nagResource } from '../common/nag';
@@ -63,43 +64,49 @@ export abstract class AgentSearchBase extends Resource implements IAgentSearch {
   /** A metric of this domain in `AWS/ES`, dimensioned by DomainName and ClientId (the account). @default - Average over 1 minute */
   public metric(metricName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return new cloudwatch.Metric({
-      namespace: 'AWS/ES',
+      namespace: AWS_METRIC_NAMESPACES.openSearch,
       metricName,
-      dimensionsMap: { DomainName: this.domainName, ClientId: Arn.split(this.domainArn, ArnFormat.SLASH_RESOURCE_NAME).account ?? Stack.of(this).account },
+      // The domain's account: the stack's for a created domain, the ARN's for an imported one (environmentFromArn).
+      dimensionsMap: { [AWS_METRIC_DIMENSIONS.domainName]: this.domainName, [AWS_METRIC_DIMENSIONS.clientId]: this.env.account },
       period: Duration.minutes(1),
-      statistic: 'Average',
+      statistic: cloudwatch.Stats.AVERAGE,
       ...props,
     });
   }
 
   /** 1 when at least one primary shard is unassigned (data is missing from searches). @default - Maximum over 1 minute */
   public metricClusterStatusRed(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.metric('ClusterStatus.red', { statistic: 'Maximum', ...props });
+    return this.metric(OPENSEARCH_METRIC_NAMES.clusterStatusRed, { statistic: cloudwatch.Stats.MAXIMUM, ...props });
   }
 
   /** 1 when a replica shard is unassigned (one node loss away from red). @default - Maximum over 1 minute */
   public metricClusterStatusYellow(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.metric('ClusterStatus.yellow', { statistic: 'Maximum', ...props });
+    return this.metric(OPENSEARCH_METRIC_NAMES.clusterStatusYellow, { statistic: cloudwatch.Stats.MAXIMUM, ...props });
+  }
+
+  /** 1 when the domain blocks writes (storage or memory pressure): search views stop updating. @default - Maximum over 1 minute */
+  public metricClusterIndexWritesBlocked(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(OPENSEARCH_METRIC_NAMES.clusterIndexWritesBlocked, { statistic: cloudwatch.Stats.MAXIMUM, ...props });
   }
 
   /** Percentage of JVM heap in use on data nodes; sustained > 80% precedes 429 rejections. @default - Maximum over 1 minute */
   public metricJvmMemoryPressure(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.metric('JVMMemoryPressure', { statistic: 'Maximum', ...props });
+    return this.metric(OPENSEARCH_METRIC_NAMES.jvmMemoryPressure, { statistic: cloudwatch.Stats.MAXIMUM, ...props });
   }
 
   /** Milliseconds per indexing operation on shards. @default - Average over 1 minute */
   public metricIndexingLatency(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.metric('IndexingLatency', { statistic: 'Average', ...props });
+    return this.metric(OPENSEARCH_METRIC_NAMES.indexingLatency, { statistic: cloudwatch.Stats.AVERAGE, ...props });
   }
 
   /** Milliseconds per search on shards. @default - Average over 1 minute */
   public metricSearchLatency(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.metric('SearchLatency', { statistic: 'Average', ...props });
+    return this.metric(OPENSEARCH_METRIC_NAMES.searchLatency, { statistic: cloudwatch.Stats.AVERAGE, ...props });
   }
 
   /** Free storage in MiB on the fullest data node. @default - Minimum over 1 minute */
   public metricFreeStorageSpace(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.metric('FreeStorageSpace', { statistic: 'Minimum', ...props });
+    return this.metric(OPENSEARCH_METRIC_NAMES.freeStorageSpace, { statistic: cloudwatch.Stats.MINIMUM, ...props });
   }
 
   /**

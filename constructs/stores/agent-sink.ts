@@ -9,12 +9,13 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import {
-  AGENT_METRIC_DIMENSIONS, AGENT_SERVICE_NAMES, DEFAULT_AGENT_METRICS_NAMESPACE, SINK_METRIC_NAMES,
+  AGENT_METRIC_DIMENSIONS, AGENT_SERVICE_NAMES, AWS_METRIC_DIMENSIONS, AWS_METRIC_NAMESPACES, DEFAULT_AGENT_METRICS_NAMESPACE, LAMBDA_METRIC_NAMES,
+  SINK_METRIC_NAMES,
 } from '../../contract/metric-names';
 import { AgentFunction } from '../common/agent-function';
 import type { IAgentStreamingCluster } from '../streaming/refs';
 import { ESM_CLUSTER_ACTIONS, ESM_KAFKA_CLUSTER_ACTIONS, ESM_KAFKA_GROUP_ACTIONS, ESM_KAFKA_TOPIC_ACTIONS, ESM_NETWORK_ACTIONS } from './perms';
-import { IAgentCache, IAgentSearch } from './refs';
+import { ConsumedTopics, IAgentCache, IAgentSearch, IAgentSink } from './refs';
 import { AgentView, ViewStore, viewsEnvironment } from './view';
 import { denyNonServiceGrants } from '../common/nag';
 
@@ -113,7 +114,7 @@ const MAX_VIEWS_ENV_BYTES = 3000;
  * Feeds agent stores from Kafka: decodes Debezium and upsert-kafka records, writes each view with versioned,
  * replay-safe writes, dead-letters what it cannot write and fails the batch when a store is down.
  */
-export class AgentSink extends Construct implements ec2.IConnectable, iam.IGrantable {
+export class AgentSink extends Construct implements ec2.IConnectable, iam.IGrantable, IAgentSink {
   public readonly function: AgentFunction;
   /** One per distinct topic, keyed by topic. */
   public readonly eventSourceMappings: Record<string, lambda.CfnEventSourceMapping> = {};
@@ -129,13 +130,14 @@ export class AgentSink extends Construct implements ec2.IConnectable, iam.IGrant
   /** The `service` dimension of the sink's metrics (its `POWERTOOLS_SERVICE_NAME`). */
   public readonly serviceName: string;
   public readonly views: readonly AgentView[];
-  private readonly heartbeatTopicName?: string;
+  /** The Debezium heartbeat topic the sink maps and publishes `CdcLag` for. */
+  public readonly heartbeatTopic?: string;
 
   constructor(scope: Construct, id: string, props: AgentSinkProps) {
     super(scope, id);
     validate(props);
     this.views = props.views;
-    this.heartbeatTopicName = props.heartbeatTopic;
+    this.heartbeatTopic = props.heartbeatTopic;
     this.metricsNamespace = props.metricsNamespace ?? DEFAULT_AGENT_METRICS_NAMESPACE;
     this.serviceName = props.serviceName ?? AGENT_SERVICE_NAMES.sink;
     const cacheViews = props.views.filter(v => v.store === ViewStore.CACHE);
@@ -274,9 +276,22 @@ export class AgentSink extends Construct implements ec2.IConnectable, iam.IGrant
   /** Consumer lag of the event source mappings in records (AWS/Lambda OffsetLag, Maximum). */
   public metricOffsetLag(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return new cloudwatch.Metric({
-      namespace: 'AWS/Lambda', metricName: 'OffsetLag', dimensionsMap: { FunctionName: this.function.functionName },
-      statistic: 'Maximum', period: Duration.minutes(1), ...props,
+      namespace: AWS_METRIC_NAMESPACES.lambda, metricName: LAMBDA_METRIC_NAMES.offsetLag,
+      dimensionsMap: { [AWS_METRIC_DIMENSIONS.lambdaFunction]: this.function.functionName },
+      statistic: cloudwatch.Stats.MAXIMUM, period: Duration.minutes(1), ...props,
     });
+  }
+
+  /** Names of the views this sink writes. */
+  public get viewNames(): string[] {
+    return this.views.map(v => v.name);
+  }
+
+  /** The consumer group of each data topic (the heartbeat topic is read for `CdcLag`, not data: its lag says nothing). */
+  public consumedTopics(): ConsumedTopics[] {
+    return Object.entries(this.consumerGroups)
+      .filter(([topic]) => topic !== this.heartbeatTopic)
+      .map(([topic, group]) => ({ group, topics: [topic] }));
   }
 
   private sinkMetric(metricName: string, view: string, statistic: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
@@ -324,14 +339,14 @@ export class AgentSink extends Construct implements ec2.IConnectable, iam.IGrant
   public metricCdcLag(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return new cloudwatch.Metric({
       namespace: this.metricsNamespace, metricName: SINK_METRIC_NAMES.cdcLag,
-      dimensionsMap: { [AGENT_METRIC_DIMENSIONS.service]: this.serviceName, [AGENT_METRIC_DIMENSIONS.topic]: this.heartbeatTopic() },
+      dimensionsMap: { [AGENT_METRIC_DIMENSIONS.service]: this.serviceName, [AGENT_METRIC_DIMENSIONS.topic]: this.requireHeartbeatTopic() },
       statistic: 'Maximum', period: Duration.minutes(1), ...props,
     });
   }
 
-  private heartbeatTopic(): string {
-    if (!this.heartbeatTopicName) throw new Error('AgentSink: metricCdcLag needs heartbeatTopic. Pass heartbeatTopic: connector.heartbeatTopic (the Debezium heartbeat topic).');
-    return this.heartbeatTopicName;
+  private requireHeartbeatTopic(): string {
+    if (!this.heartbeatTopic) throw new Error('AgentSink: metricCdcLag needs heartbeatTopic. Pass heartbeatTopic: connector.heartbeatTopic (the Debezium heartbeat topic).');
+    return this.heartbeatTopic;
   }
 
   private viewName(view: string): string {

@@ -13,8 +13,11 @@ import {
   CLUSTER_CONNECT_ACTIONS, CLUSTER_IDEMPOTENT_WRITE_ACTIONS, GROUP_ACTIONS, TOPIC_CREATE_ACTIONS, TOPIC_READ_ACTIONS, TOPIC_WRITE_ACTIONS,
 } from './perms';
 import { acknowledgePatternGrant } from './private/nag';
-import { IAgentStreamingCluster } from './refs';
+import { ConsumerLagMetricOptions, IAgentStreamingCluster } from './refs';
+import { AWS_METRIC_DIMENSIONS, AWS_METRIC_NAMESPACES, KAFKA_METRIC_NAMES } from '../../contract/metric-names';
 import { acknowledgeDeployTimeFunctions } from '../common/nag';
+
+export type { ConsumerLagMetricOptions } from './refs';
 
 /** Port IAM-authenticated clients use (TLS + SASL/IAM). */
 export const MSK_IAM_PORT = 9098;
@@ -34,14 +37,6 @@ export class KafkaVersion {
     return new KafkaVersion(version);
   }
   private constructor(public readonly version: string) {}
-}
-
-/** Metric options for consumer-lag metrics. */
-export interface ConsumerLagMetricOptions extends cloudwatch.MetricOptions {
-  /** Consumer group. */
-  readonly consumerGroup: string;
-  /** Topic. */
-  readonly topic: string;
 }
 
 /** A topic declared on the cluster with `addTopic`. */
@@ -168,17 +163,17 @@ export abstract class AgentStreamingClusterBase extends Resource implements IAge
 
   /** Largest offset lag of a consumer group on a topic, across partitions. @default statistic Maximum over 1 minute */
   public metricMaxOffsetLag(options: ConsumerLagMetricOptions): cloudwatch.Metric {
-    return this.lagMetric('MaxOffsetLag', 'Maximum', options);
+    return this.lagMetric(KAFKA_METRIC_NAMES.maxOffsetLag, cloudwatch.Stats.MAXIMUM, options);
   }
 
   /** Total offset lag of a consumer group on a topic. @default statistic Maximum over 1 minute */
   public metricSumOffsetLag(options: ConsumerLagMetricOptions): cloudwatch.Metric {
-    return this.lagMetric('SumOffsetLag', 'Maximum', options);
+    return this.lagMetric(KAFKA_METRIC_NAMES.sumOffsetLag, cloudwatch.Stats.MAXIMUM, options);
   }
 
   /** Estimated time (seconds) for the group to drain the topic's lag. @default statistic Maximum over 1 minute */
   public metricEstimatedMaxTimeLag(options: ConsumerLagMetricOptions): cloudwatch.Metric {
-    return this.lagMetric('EstimatedMaxTimeLag', 'Maximum', options);
+    return this.lagMetric(KAFKA_METRIC_NAMES.estimatedMaxTimeLag, cloudwatch.Stats.MAXIMUM, options);
   }
 
   private acknowledgePatterns(grantee: iam.IGrantable, arns: string[], verb: string): void {
@@ -189,9 +184,13 @@ export abstract class AgentStreamingClusterBase extends Resource implements IAge
   private lagMetric(metricName: string, statistic: string, options: ConsumerLagMetricOptions): cloudwatch.Metric {
     const { consumerGroup, topic, ...rest } = options;
     return new cloudwatch.Metric({
-      namespace: 'AWS/Kafka',
+      namespace: AWS_METRIC_NAMESPACES.kafka,
       metricName,
-      dimensionsMap: { 'Cluster Name': this.clusterName, 'Consumer Group': consumerGroup, 'Topic': topic },
+      dimensionsMap: {
+        [AWS_METRIC_DIMENSIONS.kafkaCluster]: this.clusterName,
+        [AWS_METRIC_DIMENSIONS.kafkaConsumerGroup]: consumerGroup,
+        [AWS_METRIC_DIMENSIONS.kafkaTopic]: topic,
+      },
       statistic,
       period: Duration.minutes(1),
       ...rest,

@@ -15,6 +15,7 @@ import { DebeziumPlugin, KafkaConnectVersion } from './debezium-plugin';
 import { GROUP_ACTIONS, TOPIC_CREATE_ACTIONS, TOPIC_READ_ACTIONS, TOPIC_WRITE_ACTIONS } from './perms';
 import { debeziumProperties, workerProperties } from './private/debezium-properties';
 import { acknowledgePatternGrant } from './private/nag';
+import { DebeziumConnectorBase } from './connector-metrics';
 import { IAgentStreamingCluster } from './refs';
 
 /** The default MSK Connect runtime: Kafka Connect 3.7.x runs Java 17, which Debezium 3.x requires (msk-connect-plugins.html). */
@@ -170,7 +171,7 @@ export interface DebeziumConnectorProps {
 }
 
 /** Debezium on Amazon MSK Connect, writing one topic per captured table. */
-export class DebeziumConnector extends Construct implements ec2.IConnectable {
+export class DebeziumConnector extends DebeziumConnectorBase implements ec2.IConnectable {
   public readonly connectorArn: string;
   public readonly connectorName: string;
   public readonly role: iam.Role;
