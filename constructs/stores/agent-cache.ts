@@ -12,6 +12,7 @@ import { CACHE_CONNECT_ACTIONS } from './perms';
 import { CacheMetricOptions, CacheReaderUserOptions, IAgentCache, ICacheUser } from './refs';
 import { AWS_METRIC_DIMENSIONS, AWS_METRIC_NAMESPACES, ELASTICACHE_METRIC_NAMES as M } from '../../contract/metric-names';
 import { CACHE_ENV, type CacheAuthMode } from '../../contract/cache-env';
+import { privateSubnetsWithEgressElseIsolated } from '../common/subnets';
 
 /** Environment variable names of `clientEnvironment()`, shared with the client that reads them. */
 const ENV = CACHE_ENV;
@@ -304,8 +305,7 @@ export class AgentCache extends AgentCacheBase {
       description: `ElastiCache ${cacheName}: inbound only from granted clients`,
     })];
     this.connections = new ec2.Connections({ securityGroups, defaultPort: ec2.Port.tcp(port) });
-    const subnetType = props.vpc.privateSubnets.length > 0 ? ec2.SubnetType.PRIVATE_WITH_EGRESS : ec2.SubnetType.PRIVATE_ISOLATED;
-    const subnets = props.vpc.selectSubnets(props.vpcSubnets ?? { subnetType });
+    const subnets = props.vpc.selectSubnets(props.vpcSubnets ?? privateSubnetsWithEgressElseIsolated(props.vpc));
     if (subnets.hasPublic) {
       throw new Error(`AgentCache: vpcSubnets selects public subnets; a cache must not be reachable from the internet. Select private subnets.`);
     }

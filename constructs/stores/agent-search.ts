@@ -17,6 +17,7 @@ import { AWS_METRIC_DIMENSIONS, AWS_METRIC_NAMESPACES, OPENSEARCH_METRIC_NAMES }
 import { IAgentSearch } from './refs';
 import { FGAC_READ, FGAC_WRITE, SEARCH_ADMIN_ACTIONS, SEARCH_READ_ACTIONS, SEARCH_WRITE_ACTIONS } from './search-perms';
 import { nagResource } from '../common/nag';
+import { privateSubnetsWithEgressElseIsolated } from '../common/subnets';
 
 /** Attributes of a domain created elsewhere. */
 export interface AgentSearchAttributes {
@@ -268,9 +269,7 @@ export class AgentSearch extends AgentSearchBase {
     this.domainName = props.domainName ?? defaultDomainName(this);
     this.domainArn = stack.formatArn({ service: 'es', resource: 'domain', resourceName: this.domainName });
 
-    const subnetSelection = props.vpcSubnets ?? {
-      subnetType: props.vpc.privateSubnets.length > 0 ? ec2.SubnetType.PRIVATE_WITH_EGRESS : ec2.SubnetType.PRIVATE_ISOLATED,
-    };
+    const subnetSelection = props.vpcSubnets ?? privateSubnetsWithEgressElseIsolated(props.vpc);
     const selected = props.vpc.selectSubnets(subnetSelection);
     const perAz = new Map<string, ec2.ISubnet>();
     selected.subnets.forEach(s => { if (!perAz.has(s.availabilityZone)) perAz.set(s.availabilityZone, s); });

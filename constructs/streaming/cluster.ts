@@ -16,6 +16,7 @@ import { acknowledgePatternGrant } from './private/nag';
 import { ConsumerLagMetricOptions, IAgentStreamingCluster } from './refs';
 import { AWS_METRIC_DIMENSIONS, AWS_METRIC_NAMESPACES, KAFKA_METRIC_NAMES } from '../../contract/metric-names';
 import { acknowledgeDeployTimeFunctions } from '../common/nag';
+import { privateSubnetsWithEgressElseIsolated } from '../common/subnets';
 
 export type { ConsumerLagMetricOptions } from './refs';
 
@@ -317,10 +318,7 @@ export class AgentStreamingCluster extends AgentStreamingClusterBase {
 
   constructor(scope: Construct, id: string, props: AgentStreamingClusterProps) {
     super(scope, id);
-    const subnets = props.vpc.selectSubnets(props.vpcSubnets ?? {
-      subnetType: props.vpc.privateSubnets.length > 0 ? ec2.SubnetType.PRIVATE_WITH_EGRESS : ec2.SubnetType.PRIVATE_ISOLATED,
-      onePerAz: true,
-    });
+    const subnets = props.vpc.selectSubnets(props.vpcSubnets ?? { ...privateSubnetsWithEgressElseIsolated(props.vpc), onePerAz: true });
     const serverless = props.serverless ?? false;
     const brokerCount = props.brokerCount ?? subnets.subnetIds.length;
     const retention = props.retention ?? Duration.days(7);
