@@ -1,4 +1,5 @@
-// The custom CloudWatch metric contract: what the sink and MCP Lambdas publish (EMF via Powertools Metrics) and what AgentSink, AgentMcpServer and AgentObservability read. One place, imported by both sides.
+// The custom CloudWatch metric contract: what the sink and MCP Lambdas publish (EMF via Powertools Metrics) and what AgentSink, AgentMcpServer
+// and AgentObservability read. One place, imported by both sides.
 
 /** Namespace the sink and MCP functions publish to unless the construct is given another one. */
 export const DEFAULT_AGENT_METRICS_NAMESPACE = 'AgentDataStack';

@@ -28,7 +28,10 @@ export interface FreshnessSlo {
 export interface AgentAlarmThresholds {
   /** PostgreSQL slot lag, `metricOldestReplicationSlotLag()` of the source (bytes of WAL the slots hold). @default 1 GiB, or half the source's `maxSlotWalKeepSizeBytes` if lower */
   readonly replicationSlotLagBytes?: number;
-  /** PostgreSQL `TransactionLogsDiskUsage` / MySQL binary log size (RDS `BinLogDiskUsage`, Aurora `SumBinaryLogSize`), bytes. @default 10 GiB, or three quarters of the source's `maxSlotWalKeepSizeBytes` if lower */
+  /**
+   * PostgreSQL `TransactionLogsDiskUsage` / MySQL binary log size (RDS `BinLogDiskUsage`, Aurora `SumBinaryLogSize`), bytes.
+   * @default 10 GiB, or three quarters of the source's `maxSlotWalKeepSizeBytes` if lower
+   */
   readonly logDiskUsageBytes?: number;
   /** MSK `EstimatedMaxTimeLag` of any watched group and topic. @default Duration.seconds(30) */
   readonly consumerLag?: Duration;
