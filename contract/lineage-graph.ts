@@ -1,4 +1,5 @@
-// Builds the lineage catalog from plain declarations (source tables, connector, Flink statements, views), traces a view to its sources, and exports OpenLineage documents. Pure: used at synth and at run time.
+// Builds the lineage catalog from plain declarations (source tables, connector, Flink statements, views), traces a view to its sources, and
+// exports OpenLineage documents. Pure: used at synth and at run time.
 import type { DecisionDataReference, DecisionRecord } from './decision-store';
 import type { LineageCatalog, LineageEdge, LineageNode, LineageNodeKind, LineageViewEntry } from './lineage';
 

@@ -1,4 +1,5 @@
-// The custom CloudWatch metric contract: what the sink and MCP Lambdas publish (EMF via Powertools Metrics) and what AgentSink, AgentMcpServer and AgentObservability read. One place, imported by both sides.
+// The custom CloudWatch metric contract: what the sink and MCP Lambdas publish (EMF via Powertools Metrics) and what AgentSink, AgentMcpServer
+// and AgentObservability read. One place, imported by both sides.
 
 /** Namespace the sink and MCP functions publish to unless the construct is given another one. */
 export const DEFAULT_AGENT_METRICS_NAMESPACE = 'AgentDataStack';
@@ -88,6 +89,8 @@ export const AWS_METRIC_DIMENSIONS = {
   kafkaCluster: 'Cluster Name',
   kafkaConsumerGroup: 'Consumer Group',
   kafkaTopic: 'Topic',
+  /** With `Cluster Name`: one broker's metrics (broker ids count from 1). */
+  kafkaBroker: 'Broker ID',
   flinkApplication: 'Application',
   lambdaFunction: 'FunctionName',
   serverlessCache: 'clusterId',
@@ -135,4 +138,57 @@ export const ELASTICACHE_METRIC_NAMES = {
   /** Node-based: latency of read commands and of scripts (the sink writes through a script), microseconds. */
   getTypeCmdsLatency: 'GetTypeCmdsLatency',
   evalBasedCmdsLatency: 'EvalBasedCmdsLatency',
+} as const;
+
+/** `AWS/KafkaConnect` metrics of the Debezium connector (dimension `ConnectorName`). */
+export const KAFKA_CONNECT_METRIC_NAMES = {
+  runningTaskCount: 'RunningTaskCount',
+  erroredTaskCount: 'ErroredTaskCount',
+  sourceRecordPollRate: 'SourceRecordPollRate',
+  sourceRecordWriteRate: 'SourceRecordWriteRate',
+  cpuUtilization: 'CpuUtilization',
+  memoryUtilization: 'MemoryUtilization',
+} as const;
+
+/** `AWS/Kafka` metrics: consumer lag (dimensions `Cluster Name`, `Consumer Group`, `Topic`) and broker disk use (`Cluster Name`, `Broker ID`). */
+export const KAFKA_METRIC_NAMES = {
+  maxOffsetLag: 'MaxOffsetLag',
+  sumOffsetLag: 'SumOffsetLag',
+  estimatedMaxTimeLag: 'EstimatedMaxTimeLag',
+  dataLogsDiskUsed: 'KafkaDataLogsDiskUsed',
+} as const;
+
+/**
+ * `AWS/KinesisAnalytics` metrics of a Flink application (dimension `Application`). Flink 2.x renamed the restart and
+ * availability metrics: `numRestarts`, `restartingTime`, `runningTime` replace 1.x's `fullRestarts`, `downtime`, `uptime`.
+ */
+export const FLINK_METRIC_NAMES = {
+  numRestarts: 'numRestarts',
+  fullRestarts: 'fullRestarts',
+  restartingTime: 'restartingTime',
+  downtime: 'downtime',
+  runningTime: 'runningTime',
+  uptime: 'uptime',
+  numberOfFailedCheckpoints: 'numberOfFailedCheckpoints',
+  lastCheckpointDuration: 'lastCheckpointDuration',
+  recordsLagMax: 'records_lag_max',
+  kpus: 'KPUs',
+} as const;
+
+/** `AWS/ES` metrics of the OpenSearch Service domain (dimensions `DomainName`, `ClientId`). */
+export const OPENSEARCH_METRIC_NAMES = {
+  clusterStatusRed: 'ClusterStatus.red',
+  clusterStatusYellow: 'ClusterStatus.yellow',
+  clusterIndexWritesBlocked: 'ClusterIndexWritesBlocked',
+  jvmMemoryPressure: 'JVMMemoryPressure',
+  indexingLatency: 'IndexingLatency',
+  searchLatency: 'SearchLatency',
+  freeStorageSpace: 'FreeStorageSpace',
+} as const;
+
+/** `AWS/Lambda` metrics of the sink and MCP functions (dimension `FunctionName`). */
+export const LAMBDA_METRIC_NAMES = {
+  offsetLag: 'OffsetLag',
+  errors: 'Errors',
+  throttles: 'Throttles',
 } as const;

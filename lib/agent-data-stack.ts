@@ -9,7 +9,7 @@ import { LINEAGE_CATALOG_ENV } from '../contract/lineage';
 import type { ViewConfig } from '../contract/view-config';
 import { AgentNetwork, AgentNetworkProps } from '../constructs/common/agent-network';
 import { AgentLineageCatalog } from '../constructs/governance/lineage-catalog';
-import { AgentObservability, AgentObservabilityProps, ObservedConsumerGroup } from '../constructs/governance/agent-observability';
+import { AgentObservability, AgentObservabilityProps } from '../constructs/governance/agent-observability';
 import { DecisionAuditLog, DecisionAuditLogProps, IDecisionAuditLog } from '../constructs/governance/decision-audit-log';
 import { AgentMcpServer, AgentMcpServerProps } from '../constructs/mcp/agent-mcp-server';
 import { FlinkSqlApplication, FlinkSqlApplicationProps } from '../constructs/processing/flink-sql-application';
@@ -17,7 +17,7 @@ import { FlinkTable } from '../constructs/processing/flink-tables';
 import { CdcSourceDatabase } from '../constructs/source/cdc-source-database';
 import { SourceEngineFamily } from '../constructs/source/engine';
 import { AgentCache, AgentCacheProps } from '../constructs/stores/agent-cache';
-import { AgentSearch, AgentSearchBase, AgentSearchProps } from '../constructs/stores/agent-search';
+import { AgentSearch, AgentSearchProps } from '../constructs/stores/agent-search';
 import { AgentSink, AgentSinkProps } from '../constructs/stores/agent-sink';
 import { AgentWarehouse, AgentWarehouseProps } from '../constructs/stores/agent-warehouse';
 import { IAgentCache, IAgentSearch } from '../constructs/stores/refs';
@@ -281,7 +281,6 @@ function composeAgentData(scope: Construct, props: AgentDataPlatformProps): IAge
   r.sources = buildConnectors(build, databases, r.cluster);
   r.connector = r.sources[0].connector;
   const connectors = r.sources.map(s => s.connector);
-  const heartbeatTopics = new Set(connectors.map(c => c.heartbeatTopic));
 
   // Processing: output topics are declared on the cluster (when it can hold topic resources). Only the applications
   // wait for the topics and the connector: their buckets and roles do not, which keeps the graph acyclic.
@@ -405,30 +404,19 @@ function composeAgentData(scope: Construct, props: AgentDataPlatformProps): IAge
     r.search.grantEmbed(r.mcp.function);
   }
 
-  // Observability, laid out in the order data flows.
-  const consumerGroups: ObservedConsumerGroup[] = [
-    ...Object.values(r.transforms).flatMap(app => Object.entries(app.consumerGroups).map(([table, group]) => ({
-      group, role: 'flink' as const, topics: app.tables.filter(t => t.name === table && t.options.topic).map(t => t.options.topic),
-    }))),
-    ...Object.entries(r.sink.consumerGroups)
-      .filter(([topic]) => !heartbeatTopics.has(topic))
-      .map(([topic, group]) => ({ group, role: 'sink' as const, topics: [topic] })),
-  ];
+  // Observability, laid out in the order data flows: every section reads the constructs' own metric*() methods.
   r.observability = new AgentObservability(scope, 'Observability', {
     ...props.observabilityOptions,
     alarmTopic: props.alarmTopic,
     source: r.source,
-    connector: { connectorName: r.connector.connectorName, heartbeatTopic: r.connector.heartbeatTopic },
-    ...(r.sources.length > 1 ? { additionalSources: r.sources.slice(1).map(s => ({
-      name: s.name, source: s.source, connector: { connectorName: s.connector.connectorName, heartbeatTopic: s.connector.heartbeatTopic },
-    })) } : {}),
-    kafka: { clusterName: r.cluster.clusterName, consumerGroups },
-    flink: [...Object.values(r.transforms), ...Object.values(r.warehouse?.writers ?? {})]
-      .map(app => ({ applicationName: app.applicationName, runtime: app.runtime.name as 'FLINK-2_2' | 'FLINK-1_20' })),
-    sinks: [{ functionName: r.sink.function.functionName, views: r.views.map(v => v.name), namespace: r.sink.metricsNamespace }],
+    connector: r.connector,
+    ...(r.sources.length > 1 ? { additionalSources: r.sources.slice(1).map(s => ({ name: s.name, source: s.source, connector: s.connector })) } : {}),
+    kafka: r.cluster,
+    flink: [...Object.values(r.transforms), ...Object.values(r.warehouse?.writers ?? {})],
+    sinks: [r.sink],
     cache: r.cache,
-    search: r.search instanceof AgentSearchBase ? { domainName: r.search.domainName } : undefined,
-    mcp: { functionName: r.mcp.function.functionName, tools: r.mcp.toolNames },
+    search: r.search,
+    mcp: r.mcp,
     decisions: {},
     headroom: capacityHeadroom({
       cluster: r.cluster, connectors: r.sources.map(s => ({ connector: s.connector, capacity: s.connectorOptions.capacity, label: s.name })),

@@ -9,6 +9,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { BUNDLE_FILES, bundleDir, readyHandlerBundle } from './handler-bundle';
 import { allowAwsApiEgress, keepEgressRestricted } from './security-group';
+import { privateSubnetsWithEgressElseIsolated } from './subnets';
 
 /** The Lambda runtime every function of this library uses. */
 export const AGENT_LAMBDA_RUNTIME = lambda.Runtime.NODEJS_24_X;
@@ -122,9 +123,6 @@ export class AgentFunction extends lambda.Function {
         reason: 'Lambda VPC networking: the EC2 ENI actions Lambda calls for a VPC function (the same set as AWSLambdaVPCAccessExecutionRole) do not support resource-level permissions; with active tracing, so do xray:PutTraceSegments and xray:PutTelemetryRecords.',
       });
     }
-    const subnetType = props.vpc && props.vpc.privateSubnets.length > 0
-      ? ec2.SubnetType.PRIVATE_WITH_EGRESS
-      : ec2.SubnetType.PRIVATE_ISOLATED;
     super(scope, id, {
       code: props.entry ? entryCode(props.entry, props.externalModules) : packagedHandlerCode(props.handlerName),
       handler: 'index.handler',
@@ -141,7 +139,7 @@ export class AgentFunction extends lambda.Function {
       logGroup,
       loggingFormat: lambda.LoggingFormat.JSON,
       vpc: props.vpc,
-      vpcSubnets: props.vpc ? (props.vpcSubnets ?? { subnetType }) : undefined,
+      vpcSubnets: props.vpc ? (props.vpcSubnets ?? privateSubnetsWithEgressElseIsolated(props.vpc)) : undefined,
       securityGroups: props.securityGroups,
       // Lambda's automatic group, but restricted: only the rules below and those the constructs add.
       allowAllOutbound: props.vpc && !props.securityGroups ? false : undefined,

@@ -2,7 +2,6 @@
 export * from './agent-observability';
 export * from './decision-audit-log';
 export * from './lineage-catalog';
-export * from './metric-names';
 export type {
   FlinkLineageDeclaration, LineageSourceDeclaration, ViewLineageDeclaration, OpenLineageOptions, OpenLineageJobEvent, OpenLineageDatasetEvent,
 } from '../../contract/lineage-graph';

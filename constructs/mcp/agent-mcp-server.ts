@@ -20,6 +20,7 @@ import { readerAccessString } from '../stores/agent-cache';
 import type { IAgentCache, IAgentSearch, ICacheUser } from '../stores/refs';
 import { EMBED_QUERY_ACTIONS } from './perms';
 import { McpAuthorization } from './mcp-authorization';
+import type { IAgentMcpServer } from './refs';
 import { acknowledgeGrantWildcards } from './private/acknowledge-wildcards';
 import { validateRowScopes } from './private/row-scopes';
 
@@ -73,7 +74,7 @@ const VIEW_NAME = /^[a-z][a-z0-9_]{0,51}$/;
 /** Lambda allows 4 KB of environment in total; the views must leave room for the store endpoints. */
 const MAX_VIEWS_ENV_BYTES = 3000;
 
-export class AgentMcpServer extends Construct implements iam.IGrantable, ec2.IConnectable {
+export class AgentMcpServer extends Construct implements iam.IGrantable, ec2.IConnectable, IAgentMcpServer {
   /** The function serving MCP. */
   public readonly function: AgentFunction;
   /** The MCP endpoint URL (ends in `/mcp`). */

@@ -1,227 +1,17 @@
 // AgentCache: ElastiCache for Valkey (serverless by default, or a node-based replication group) with TLS, encryption at rest and IAM or RBAC-password authentication.
-import { ArnFormat, Duration, Lazy, Names, RemovalPolicy, Resource, Stack, Token, Validations } from 'aws-cdk-lib';
-import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import { ArnFormat, Lazy, Names, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elasticache from 'aws-cdk-lib/aws-elasticache';
-import * as iam from 'aws-cdk-lib/aws-iam';
-import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { restrictedSecurityGroup } from '../common/security-group';
-import { CACHE_CONNECT_ACTIONS } from './perms';
-import { CacheMetricOptions, CacheReaderUserOptions, IAgentCache, ICacheUser } from './refs';
-import { AWS_METRIC_DIMENSIONS, AWS_METRIC_NAMESPACES, ELASTICACHE_METRIC_NAMES as M } from '../../contract/metric-names';
-import { CACHE_ENV, type CacheAuthMode } from '../../contract/cache-env';
+import { CacheReaderUserOptions, IAgentCache, ICacheUser } from './refs';
+import { privateSubnetsWithEgressElseIsolated } from '../common/subnets';
+import { AgentCacheBase } from './agent-cache-base';
+import { AgentCacheProps, CacheAttributes, CacheAuthentication, ServerlessCacheLimits } from './agent-cache-props';
 
-/** Environment variable names of `clientEnvironment()`, shared with the client that reads them. */
-const ENV = CACHE_ENV;
-
-/** How clients authenticate to the cache. */
-export class CacheAuthentication {
-  /** IAM authentication: an ElastiCache user with IAM auth; clients sign short-lived tokens (`grantConnect`). */
-  public static iam(): CacheAuthentication {
-    return new CacheAuthentication('iam');
-  }
-
-  /**
-   * An RBAC user whose password lives in Secrets Manager (`grantConnect` grants reading it).
-   * The secret must be JSON with a `password` key (16-128 characters, no spaces, '"', '/' or '@').
-   */
-  public static password(options: { readonly secret?: secretsmanager.ISecret } = {}): CacheAuthentication {
-    return new CacheAuthentication('password', options.secret);
-  }
-
-  private constructor(public readonly mode: Exclude<CacheAuthMode, 'none'>, public readonly secret?: secretsmanager.ISecret) {}
-}
-
-export interface NodeBasedCacheOptions {
-  /** @default 'cache.r7g.large' */
-  readonly nodeType?: string;
-  /** Read replicas next to the primary; at least 1 gives Multi-AZ automatic failover. @default 1 */
-  readonly replicas?: number;
-  /** @default '8.0' */
-  readonly engineVersion?: string;
-  /** @default 6379 */
-  readonly port?: number;
-}
-
-export interface ServerlessCacheLimits {
-  /** @default - no limit */
-  readonly maxDataStorageGb?: number;
-  /** @default - no limit */
-  readonly maxEcpuPerSecond?: number;
-}
-
-export interface AgentCacheProps {
-  readonly vpc: ec2.IVpc;
-  /** @default - the VPC's private subnets with egress, else its isolated subnets */
-  readonly vpcSubnets?: ec2.SubnetSelection;
-  /** @default - a new security group with no inbound rules (use `connections.allowDefaultPortFrom`) and no outbound rules */
-  readonly securityGroups?: ec2.ISecurityGroup[];
-  /**
-   * Serverless cache name or replication group id (1-40 lowercase letters, digits, hyphens); also the host of IAM auth tokens.
-   * @default - derived from the construct path
-   */
-  readonly cacheName?: string;
-  /** @default CacheAuthentication.iam() */
-  readonly authentication?: CacheAuthentication;
-  /** Customer managed key for encryption at rest. @default - an AWS owned key (encryption at rest is always on) */
-  readonly encryptionKey?: kms.IKey;
-  /** Run a node-based replication group instead of a serverless cache. @default - a serverless cache */
-  readonly nodeBased?: NodeBasedCacheOptions;
-  /** Serverless only: caps on storage and ECPUs. @default - no limits */
-  readonly serverlessLimits?: ServerlessCacheLimits;
-  /** Daily snapshots kept. @default 1 */
-  readonly snapshotRetentionLimit?: number;
-  /** The cache holds derived data (rebuildable from the topics); RETAIN still guards against accidental loss. @default RemovalPolicy.RETAIN */
-  readonly removalPolicy?: RemovalPolicy;
-}
-
-export interface CacheAttributes {
-  readonly cacheArn: string;
-  /** Serverless cache name or replication group id. */
-  readonly cacheName: string;
-  readonly endpointAddress: string;
-  readonly endpointPort: number;
-  readonly serverless: boolean;
-  readonly securityGroups: ec2.ISecurityGroup[];
-  /** IAM auth: the user id clients connect as. Password auth: the RBAC user name. */
-  readonly userId: string;
-  /** @default CacheAuthentication.iam() */
-  readonly authentication?: CacheAuthentication;
-  /** @default - true for serverless caches, false otherwise */
-  readonly clusterMode?: boolean;
-  /**
-   * Node-based caches: the node clusters of the replication group (`<group>-001`, `<group>-002`, ...), which ElastiCache
-   * publishes node metrics for. Ignored for serverless caches.
-   * @default - [`<cacheName>-001`], the first node cluster
-   */
-  readonly nodeClusterIds?: string[];  /**
-   * An existing user of this cache that may only read (create it with the access string `readerAccessString(prefixes)`
-   * and the cache's authentication); the MCP server connects as it. Password authentication: its secret.
-   * @default - no reader user: the MCP server connects as `userId`
-   */
-  readonly readerUserId?: string;
-  /** The RBAC password secret of `readerUserId` (password authentication). @default - none (IAM authentication) */
-  readonly readerSecret?: secretsmanager.ISecret;
-}
-
-/** Grants, environment and metrics shared by created and imported caches. */
-export abstract class AgentCacheBase extends Resource implements IAgentCache {
-  public abstract readonly cacheArn: string;
-  public abstract readonly cacheName: string;
-  public abstract readonly endpointAddress: string;
-  public abstract readonly endpointPort: number;
-  public abstract readonly connections: ec2.Connections;
-  public abstract readonly serverless: boolean;
-  public abstract readonly authentication: CacheAuthentication;
-  /** IAM: the user id (= user name) clients authenticate as; password: the RBAC user name. */
-  public abstract readonly userId: string;
-  public abstract readonly nodeClusterIds: string[];
-  protected abstract readonly clusterMode: boolean;
-
-  /** ARN of the ElastiCache user clients connect as. */
-  public get userArn(): string {
-    return Stack.of(this).formatArn({ service: 'elasticache', resource: 'user', resourceName: this.userId, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
-  }
-
-  public grantConnect(grantee: iam.IGrantable): iam.Grant {
-    if (this.authentication.mode === 'password') {
-      return this.authentication.secret!.grantRead(grantee);
-    }
-    return iam.Grant.addToPrincipal({ grantee, actions: CACHE_CONNECT_ACTIONS, resourceArns: [this.cacheArn, this.userArn] });
-  }
-
-  public clientEnvironment(): Record<string, string> {
-    return {
-      [ENV.endpoint]: this.endpointAddress,
-      [ENV.port]: Token.isUnresolved(this.endpointPort) ? Token.asString(this.endpointPort) : String(this.endpointPort),
-      [ENV.tls]: 'true',
-      [ENV.auth]: this.authentication.mode,
-      [ENV.user]: this.userId,
-      [ENV.cacheName]: this.cacheName,
-      [ENV.serverless]: String(this.serverless),
-      [ENV.clusterMode]: String(this.clusterMode),
-      ...(this.authentication.secret ? { [ENV.secretArn]: this.authentication.secret.secretArn } : {}),
-    };
-  }
-
-  /** A user of this cache as clients see it: its grant and its client environment. */
-  protected existingUser(userId: string, accessString: string, secret?: secretsmanager.ISecret): ICacheUser {
-    const cacheArn = this.cacheArn;
-    const cacheEnvironment = () => this.clientEnvironment();
-    const userArn = Stack.of(this).formatArn({ service: 'elasticache', resource: 'user', resourceName: userId, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
-    return {
-      userId,
-      userArn,
-      accessString,
-      grantConnect(grantee: iam.IGrantable): iam.Grant {
-        if (secret) return secret.grantRead(grantee);
-        return iam.Grant.addToPrincipal({ grantee, actions: CACHE_CONNECT_ACTIONS, resourceArns: [cacheArn, userArn] });
-      },
-      clientEnvironment(): Record<string, string> {
-        return { ...cacheEnvironment(), [ENV.user]: userId, ...(secret ? { [ENV.secretArn]: secret.secretArn } : {}) };
-      },
-    };
-  }
-
-  /**
-   * A metric of this cache in AWS/ElastiCache: serverless caches publish under `clusterId`, node-based ones per node
-   * cluster under `CacheClusterId` (`nodeClusterId`, default the first of `nodeClusterIds`).
-   */
-  public metric(metricName: string, props: CacheMetricOptions = {}): cloudwatch.Metric {
-    const { nodeClusterId, ...options } = props;
-    if (this.serverless && nodeClusterId !== undefined) {
-      throw new Error(`AgentCache: nodeClusterId '${nodeClusterId}' given for serverless cache '${this.cacheName}'; serverless caches publish per cache. Omit it.`);
-    }
-    return new cloudwatch.Metric({
-      namespace: AWS_METRIC_NAMESPACES.elastiCache,
-      metricName,
-      dimensionsMap: this.serverless
-        ? { [AWS_METRIC_DIMENSIONS.serverlessCache]: this.cacheName }
-        : { [AWS_METRIC_DIMENSIONS.cacheCluster]: nodeClusterId ?? this.nodeClusterIds[0] },
-      period: Duration.minutes(1),
-      ...options,
-    });
-  }
-
-  /** Compute: ECPUs consumed (serverless, Sum) or EngineCPUUtilization of one node (node-based, Average %). */
-  public metricCpu(props?: CacheMetricOptions): cloudwatch.Metric {
-    return this.serverless
-      ? this.metric(M.processingUnits, { statistic: 'Sum', ...props })
-      : this.metric(M.engineCpuUtilization, { statistic: 'Average', ...props });
-  }
-
-  /** Memory: BytesUsedForCache (serverless, Average bytes) or DatabaseMemoryUsagePercentage of one node (node-based, Average %). */
-  public metricMemory(props?: CacheMetricOptions): cloudwatch.Metric {
-    return this.serverless
-      ? this.metric(M.bytesUsedForCache, { statistic: 'Average', ...props })
-      : this.metric(M.databaseMemoryUsagePercentage, { statistic: 'Average', ...props });
-  }
-
-  /** Serverless only: commands throttled because the cache reached its ECPU limit (Sum). Node-based caches publish none: throws. */
-  public metricThrottledCommands(props?: CacheMetricOptions): cloudwatch.Metric {
-    if (!this.serverless) {
-      throw new Error(`AgentCache: metricThrottledCommands() applies to serverless caches; '${this.cacheName}' is node-based (ElastiCache publishes ThrottledCmds for serverless caches only).`);
-    }
-    return this.metric(M.throttledCmds, { statistic: 'Sum', ...props });
-  }
-
-  /** Keys evicted for lack of memory (Sum); anything above zero means the cache no longer holds the full view. */
-  public metricEvictions(props?: CacheMetricOptions): cloudwatch.Metric {
-    return this.metric(M.evictions, { statistic: 'Sum', ...props });
-  }
-
-  /** Read latency in microseconds (p99): SuccessfulReadRequestLatency (serverless) or GetTypeCmdsLatency (node-based). */
-  public metricReadLatency(props?: CacheMetricOptions): cloudwatch.Metric {
-    return this.metric(this.serverless ? M.successfulReadRequestLatency : M.getTypeCmdsLatency, { statistic: 'p99', ...props });
-  }
-
-  /** Write latency in microseconds (p99): SuccessfulWriteRequestLatency (serverless) or EvalBasedCmdsLatency (node-based; the sink writes through a script). */
-  public metricWriteLatency(props?: CacheMetricOptions): cloudwatch.Metric {
-    return this.metric(this.serverless ? M.successfulWriteRequestLatency : M.evalBasedCmdsLatency, { statistic: 'p99', ...props });
-  }
-}
+export { AgentCacheBase } from './agent-cache-base';
+export * from './agent-cache-props';
 
 /**
  * What the application user may do: every key and command except the @dangerous category (FLUSHALL, KEYS,
@@ -304,8 +94,7 @@ export class AgentCache extends AgentCacheBase {
       description: `ElastiCache ${cacheName}: inbound only from granted clients`,
     })];
     this.connections = new ec2.Connections({ securityGroups, defaultPort: ec2.Port.tcp(port) });
-    const subnetType = props.vpc.privateSubnets.length > 0 ? ec2.SubnetType.PRIVATE_WITH_EGRESS : ec2.SubnetType.PRIVATE_ISOLATED;
-    const subnets = props.vpc.selectSubnets(props.vpcSubnets ?? { subnetType });
+    const subnets = props.vpc.selectSubnets(props.vpcSubnets ?? privateSubnetsWithEgressElseIsolated(props.vpc));
     if (subnets.hasPublic) {
       throw new Error(`AgentCache: vpcSubnets selects public subnets; a cache must not be reachable from the internet. Select private subnets.`);
     }

@@ -1,142 +1,25 @@
 // AgentSearch: an OpenSearch Service domain for agents' search views, locked down (VPC, encryption, HTTPS, FGAC) with one explicitly mapped index per view.
 import * as crypto from 'crypto';
-import { Arn, ArnFormat, CustomResource, Duration, Lazy, Names, RemovalPolicy, Resource, Stack, Token, Validations } from 'aws-cdk-lib';
-import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import { Arn, ArnFormat, CustomResource, Duration, Lazy, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as opensearch from 'aws-cdk-lib/aws-opensearchservice';
-import { Construct, IConstruct } from 'constructs';
+import { Construct } from 'constructs';
 import { AgentProvider } from '../common/agent-provider';
 import { restrictedSecurityGroup } from '../common/security-group';
 import type { ViewConfig } from '../../contract/view-config';
-import { indexNameProblem, physicalIndexName, viewIndexSettings, viewMappings } from '../../contract/search-mapping';
-import { SEARCH_ENV } from '../../contract/search-env';
+import { physicalIndexName, viewIndexSettings, viewMappings } from '../../contract/search-mapping';
 import { IAgentSearch } from './refs';
-import { FGAC_READ, FGAC_WRITE, SEARCH_ADMIN_ACTIONS, SEARCH_READ_ACTIONS, SEARCH_WRITE_ACTIONS } from './search-perms';
+import { AgentSearchAttributes, AgentSearchBase, foundationModelArn } from './agent-search-base';
+import { FGAC_READ, FGAC_WRITE, SEARCH_ADMIN_ACTIONS } from './search-perms';
 import { nagResource } from '../common/nag';
+import { privateSubnetsWithEgressElseIsolated } from '../common/subnets';
+import { defaultDomainName, isConnectable, principalArn, validateProps, validateView } from './private/search-validation';
 
-/** Attributes of a domain created elsewhere. */
-export interface AgentSearchAttributes {
-  /** ARN of the domain (`arn:aws:es:<region>:<account>:domain/<name>`). */
-  readonly domainArn: string;
-  /** Endpoint hostname (no scheme). */
-  readonly domainEndpoint: string;
-  /** Security groups of the domain's VPC endpoint, so callers can be allowed in. @default - none: `connections` cannot open ports */
-  readonly securityGroups?: ec2.ISecurityGroup[];
-}
-
-/** Reads, writes and metrics shared by new and imported domains. */
-export abstract class AgentSearchBase extends Resource implements IAgentSearch {
-  public abstract readonly domainArn: string;
-  public abstract readonly domainEndpoint: string;
-  /** The domain name (the last part of the ARN). */
-  public abstract readonly domainName: string;
-  public abstract readonly connections: ec2.Connections;
-
-  /**
-   * Lets a principal search and get documents of the given indexes (aliases): IAM `es:ESHttpGet/Head/Post` on
-   * `<domainArn>/<index>` and `<domainArn>/<index>/*`. On a domain this stack created, the principal is also
-   * named in the domain access policy and mapped to a read-only FGAC role for these indexes.
-   */
-  public grantRead(grantee: iam.IGrantable, ...indexes: string[]): iam.Grant {
-    return this.grantIndexes('read', grantee, SEARCH_READ_ACTIONS, indexes);
-  }
-
-  /**
-   * Lets a principal bulk-index, delete and multi-get documents of the given indexes: IAM
-   * `es:ESHttpGet/Head/Post/Put/Delete` on the indexes, and (on a domain this stack created) a write FGAC role.
-   */
-  public grantWrite(grantee: iam.IGrantable, ...indexes: string[]): iam.Grant {
-    return this.grantIndexes('write', grantee, SEARCH_WRITE_ACTIONS, indexes);
-  }
-
-  /** `AGENT_SEARCH_ENDPOINT` and `AGENT_SEARCH_REGION`, read by `lambda/shared/search-client`. */
-  public clientEnvironment(): Record<string, string> {
-    return {
-      [SEARCH_ENV.endpoint]: this.domainEndpoint,
-      [SEARCH_ENV.region]: Arn.split(this.domainArn, ArnFormat.SLASH_RESOURCE_NAME).region ?? Stack.of(this).region,
-    };
-  }
-
-  /** A metric of this domain in `AWS/ES`, dimensioned by DomainName and ClientId (the account). @default - Average over 1 minute */
-  public metric(metricName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return new cloudwatch.Metric({
-      namespace: 'AWS/ES',
-      metricName,
-      dimensionsMap: { DomainName: this.domainName, ClientId: Arn.split(this.domainArn, ArnFormat.SLASH_RESOURCE_NAME).account ?? Stack.of(this).account },
-      period: Duration.minutes(1),
-      statistic: 'Average',
-      ...props,
-    });
-  }
-
-  /** 1 when at least one primary shard is unassigned (data is missing from searches). @default - Maximum over 1 minute */
-  public metricClusterStatusRed(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.metric('ClusterStatus.red', { statistic: 'Maximum', ...props });
-  }
-
-  /** 1 when a replica shard is unassigned (one node loss away from red). @default - Maximum over 1 minute */
-  public metricClusterStatusYellow(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.metric('ClusterStatus.yellow', { statistic: 'Maximum', ...props });
-  }
-
-  /** Percentage of JVM heap in use on data nodes; sustained > 80% precedes 429 rejections. @default - Maximum over 1 minute */
-  public metricJvmMemoryPressure(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.metric('JVMMemoryPressure', { statistic: 'Maximum', ...props });
-  }
-
-  /** Milliseconds per indexing operation on shards. @default - Average over 1 minute */
-  public metricIndexingLatency(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.metric('IndexingLatency', { statistic: 'Average', ...props });
-  }
-
-  /** Milliseconds per search on shards. @default - Average over 1 minute */
-  public metricSearchLatency(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.metric('SearchLatency', { statistic: 'Average', ...props });
-  }
-
-  /** Free storage in MiB on the fullest data node. @default - Minimum over 1 minute */
-  public metricFreeStorageSpace(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.metric('FreeStorageSpace', { statistic: 'Minimum', ...props });
-  }
-
-  /**
-   * Lets a principal call `bedrock:InvokeModel` on one foundation model (the embedding model of a vector view),
-   * named by ARN in this stack's region; no other model.
-   */
-  public grantInvokeEmbeddingModel(grantee: iam.IGrantable, modelId: string): iam.Grant {
-    if (!Token.isUnresolved(modelId) && !/^[a-z0-9][a-z0-9.-]*(:[0-9a-z.-]+)?$/.test(modelId)) {
-      throw new Error(`AgentSearch.grantInvokeEmbeddingModel: modelId '${modelId}' is not a Bedrock foundation model id (e.g. 'amazon.titan-embed-text-v2:0').`);
-    }
-    return iam.Grant.addToPrincipal({
-      grantee,
-      actions: ['bedrock:InvokeModel'],
-      resourceArns: [foundationModelArn(this, modelId)],
-    });
-  }
-
-  /** Called for every grant so a domain this stack owns can name the principal in its access policy and FGAC roles. */
-  protected onGrant(_kind: 'read' | 'write', _principal: iam.IPrincipal, _indexes: string[]): void {
-    // Imported domains: their owner maps principals to FGAC roles.
-  }
-
-  private grantIndexes(kind: 'read' | 'write', grantee: iam.IGrantable, actions: string[], indexes: string[]): iam.Grant {
-    if (indexes.length === 0) {
-      throw new Error(`AgentSearch.grant${kind === 'read' ? 'Read' : 'Write'}: no index given. Pass the view indexes the principal needs, e.g. grant${kind === 'read' ? 'Read' : 'Write'}(fn, 'orders').`);
-    }
-    for (const index of indexes) {
-      const problem = Token.isUnresolved(index) ? undefined : indexNameProblem(index);
-      if (problem) throw new Error(`AgentSearch.grant${kind === 'read' ? 'Read' : 'Write'}: index '${index}' ${problem}. Use the view's search.index.`);
-    }
-    const resourceArns = indexes.flatMap(i => [`${this.domainArn}/${i}`, `${this.domainArn}/${i}/*`]);
-    const grant = iam.Grant.addToPrincipal({ grantee, actions, resourceArns });
-    acknowledgeIndexWildcards(grantee.grantPrincipal, this.domainArn, indexes);
-    this.onGrant(kind, grantee.grantPrincipal, indexes);
-    return grant;
-  }
-}
+export { AgentSearchBase } from './agent-search-base';
+export type { AgentSearchAttributes } from './agent-search-base';
 
 export interface AgentSearchProps {
   /** The VPC the domain's endpoint is placed in. */
@@ -261,9 +144,7 @@ export class AgentSearch extends AgentSearchBase {
     this.domainName = props.domainName ?? defaultDomainName(this);
     this.domainArn = stack.formatArn({ service: 'es', resource: 'domain', resourceName: this.domainName });
 
-    const subnetSelection = props.vpcSubnets ?? {
-      subnetType: props.vpc.privateSubnets.length > 0 ? ec2.SubnetType.PRIVATE_WITH_EGRESS : ec2.SubnetType.PRIVATE_ISOLATED,
-    };
+    const subnetSelection = props.vpcSubnets ?? privateSubnetsWithEgressElseIsolated(props.vpc);
     const selected = props.vpc.selectSubnets(subnetSelection);
     const perAz = new Map<string, ec2.ISubnet>();
     selected.subnets.forEach(s => { if (!perAz.has(s.availabilityZone)) perAz.set(s.availabilityZone, s); });
@@ -493,83 +374,3 @@ export class AgentSearch extends AgentSearchBase {
     });
   }
 }
-
-function validateProps(props: AgentSearchProps, azCount: number, dataNodes: number, masters: number): void {
-  if (![1, 2, 3].includes(azCount)) {
-    throw new Error(`AgentSearch: availabilityZoneCount is ${azCount}; use 2 or 3 (zone awareness), or 1 to disable it.`);
-  }
-  if (!Number.isInteger(dataNodes) || dataNodes < 1) throw new Error(`AgentSearch: dataNodes is ${dataNodes}; use a positive integer.`);
-  if (azCount > 1 && dataNodes % azCount !== 0) {
-    throw new Error(`AgentSearch: dataNodes is ${dataNodes} with availabilityZoneCount ${azCount}; zone awareness needs a multiple of ${azCount} data nodes.`);
-  }
-  if (![0, 3, 5].includes(masters)) throw new Error(`AgentSearch: dedicatedMasterNodes is ${masters}; use 3 or 5, or 0 for none.`);
-  if (props.domainName !== undefined && !Token.isUnresolved(props.domainName) && !/^[a-z][a-z0-9-]{2,27}$/.test(props.domainName)) {
-    throw new Error(`AgentSearch: domainName '${props.domainName}' is invalid; use 3-28 lowercase letters, digits or hyphens, starting with a letter.`);
-  }
-  if (props.volumeSize !== undefined && (!Number.isInteger(props.volumeSize) || props.volumeSize < 10)) {
-    throw new Error(`AgentSearch: volumeSize is ${props.volumeSize}; use an integer of at least 10 (GiB).`);
-  }
-}
-
-function validateView(view: ViewConfig, existing: ViewConfig[]): void {
-  const where = `AgentSearch.addView('${view.name}')`;
-  if (view.store !== 'search' || !view.search) throw new Error(`${where}: the view's store is '${view.store}'; only views with store 'search' and a 'search' config have an index.`);
-  const problem = indexNameProblem(view.search.index);
-  if (problem) throw new Error(`${where}: search.index '${view.search.index}' ${problem}. Use a lowercase name such as '${view.name.toLowerCase().replace(/[^a-z0-9_]/g, '_')}'.`);
-  if (view.fields.length === 0) throw new Error(`${where}: fields is empty; declare the columns the index keeps.`);
-  const names = new Set<string>();
-  for (const f of view.fields) {
-    if (names.has(f.name)) throw new Error(`${where}: field '${f.name}' is declared twice; declare each column once.`);
-    names.add(f.name);
-  }
-  if (view.key.length === 0) throw new Error(`${where}: key is empty; name the primary key columns.`);
-  for (const k of view.key) if (!names.has(k)) throw new Error(`${where}: key column '${k}' is not in fields; add it to fields.`);
-  if (view.search.timeField && !names.has(view.search.timeField)) throw new Error(`${where}: search.timeField '${view.search.timeField}' is not in fields; add it or remove timeField.`);
-  if (existing.some(v => v.name === view.name)) throw new Error(`${where}: a view named '${view.name}' was already added to this domain.`);
-  if (existing.some(v => v.search?.index === view.search!.index)) throw new Error(`${where}: search.index '${view.search.index}' is already used by another view; give each view its own index.`);
-  // Mapping derivation validates field types, reserved names and the vector config.
-  try {
-    viewMappings(view);
-  } catch (e) {
-    throw new Error(`${where}: ${(e as Error).message.replace(/^view '[^']*': /, '')}. Fix the view's declaration.`, { cause: e });
-  }
-}
-
-/** 3-28 chars, lowercase, starting with a letter, unique per construct path and stable across synths. */
-function defaultDomainName(scope: IConstruct): string {
-  const unique = Names.uniqueResourceName(scope, { maxLength: 64, separator: '' }).toLowerCase().replace(/[^a-z0-9]/g, '');
-  const hash = crypto.createHash('sha256').update(scope.node.path).digest('hex').slice(0, 8);
-  return `a${unique.slice(0, 18)}${hash}`.slice(0, 28);
-}
-
-function principalArn(principal: iam.IPrincipal): string {
-  const p = principal as iam.IPrincipal & { roleArn?: string; arn?: string };
-  if (p.roleArn) return p.roleArn;
-  if (p.arn) return p.arn;
-  throw new Error('AgentSearch: a grantee must be an IAM role (or ArnPrincipal) so it can be mapped to an OpenSearch FGAC backend role.');
-}
-
-/** The IAM5 finding cdk-nag reports for `<domainArn>/<index>/*` on the grantee's policy, acknowledged where the grant is made. */
-function acknowledgeIndexWildcards(principal: iam.IPrincipal, domainArn: string, indexes: string[]): void {
-  if (!isConstruct(principal)) return;
-  for (const index of indexes) {
-    Validations.of(principal).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::${nagResource(principal, domainArn)}/${index}/*]`,
-      reason: `OpenSearch HTTP paths under one index ('${index}'): _bulk, _search, _mget and _doc/<id>; no other index or domain.`,
-    });
-  }
-}
-
-function isConnectable(x: unknown): x is ec2.IConnectable {
-  return typeof x === 'object' && x !== null && 'connections' in x;
-}
-
-/** `arn:<partition>:bedrock:<region>::foundation-model/<modelId>` (foundation models have no account). */
-function foundationModelArn(scope: IConstruct, modelId: string): string {
-  return Stack.of(scope).formatArn({ service: 'bedrock', account: '', resource: 'foundation-model', resourceName: modelId });
-}
-
-function isConstruct(x: unknown): x is IConstruct {
-  return typeof x === 'object' && x !== null && 'node' in x;
-}
-

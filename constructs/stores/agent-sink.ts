@@ -1,5 +1,5 @@
 // AgentSink: the sink Lambda in the VPC with one MSK event source mapping per view topic, a dead-letter destination, least-privilege grants and metrics.
-import { CfnElement, Duration, Names, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import { CfnElement, Duration, Names, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -9,104 +9,18 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import {
-  AGENT_METRIC_DIMENSIONS, AGENT_SERVICE_NAMES, DEFAULT_AGENT_METRICS_NAMESPACE, SINK_METRIC_NAMES,
+  AGENT_METRIC_DIMENSIONS, AGENT_SERVICE_NAMES, AWS_METRIC_DIMENSIONS, AWS_METRIC_NAMESPACES, DEFAULT_AGENT_METRICS_NAMESPACE, LAMBDA_METRIC_NAMES,
+  SINK_METRIC_NAMES,
 } from '../../contract/metric-names';
 import { AgentFunction } from '../common/agent-function';
-import type { IAgentStreamingCluster } from '../streaming/refs';
 import { ESM_CLUSTER_ACTIONS, ESM_KAFKA_CLUSTER_ACTIONS, ESM_KAFKA_GROUP_ACTIONS, ESM_KAFKA_TOPIC_ACTIONS, ESM_NETWORK_ACTIONS } from './perms';
-import { IAgentCache, IAgentSearch } from './refs';
+import { ConsumedTopics, IAgentSink } from './refs';
 import { AgentView, ViewStore, viewsEnvironment } from './view';
 import { denyNonServiceGrants } from '../common/nag';
+import { AgentSinkProps, SinkDeadLetter } from './agent-sink-props';
+import { acknowledgeBucketControls, validate } from './private/sink-validation';
 
-/** Where records the sink cannot decode or write go, and where the event source puts batches it gives up on. */
-export class SinkDeadLetter {
-  /** An S3 bucket: keeps the full record whatever its size. @default - a new encrypted, private bucket */
-  public static bucket(bucket?: s3.IBucket): SinkDeadLetter {
-    return new SinkDeadLetter('s3', bucket);
-  }
-
-  /** An SQS queue: values over 256 KiB are left out of the message. @default - a new encrypted queue */
-  public static queue(queue?: sqs.IQueue): SinkDeadLetter {
-    return new SinkDeadLetter('sqs', undefined, queue);
-  }
-
-  private constructor(public readonly kind: 's3' | 'sqs', public readonly bucket?: s3.IBucket, public readonly queue?: sqs.IQueue) {}
-}
-
-export interface ProvisionedPollers {
-  /** @default 1 */
-  readonly minimum?: number;
-  /** @default 10 */
-  readonly maximum?: number;
-}
-
-export interface AgentSinkProps {
-  /** The Kafka cluster holding the views' topics. */
-  readonly cluster: IAgentStreamingCluster;
-  /** The views this sink writes; one event source mapping per distinct topic. */
-  readonly views: AgentView[];
-  /** Required when a view uses ViewStore.CACHE. @default - no cache */
-  readonly cache?: IAgentCache;
-  /** Required when a view uses ViewStore.SEARCH. @default - no search domain */
-  readonly search?: IAgentSearch;
-  /**
-   * Prefix of the Kafka consumer group ids (`<prefix>.<topic>`); fixed at creation, so a stable value keeps
-   * committed offsets across deployments.
-   * @default - `agent-sink.<unique id of this construct>`
-   */
-  readonly consumerGroupPrefix?: string;
-  /**
-   * Records per invocation. Large batches cost no freshness (the batching window caps the wait) and amortise the
-   * one store round trip per batch under load.
-   * @default 500
-   */
-  readonly batchSize?: number;
-  /**
-   * Longest wait to fill a batch, whole seconds (CloudFormation's unit).
-   * @default - Lambda's Kafka default of 500 ms, the shortest wait CloudFormation can express short of 0
-   */
-  readonly maxBatchingWindow?: Duration;
-  /** @default lambda.StartingPosition.TRIM_HORIZON: a new store is built from the whole topic */
-  readonly startingPosition?: lambda.StartingPosition;
-  /** @default SinkDeadLetter.bucket() */
-  readonly deadLetter?: SinkDeadLetter;
-  /**
-   * How long the dead-letter bucket this construct creates keeps a dead letter (full change records, often personal
-   * data) before its lifecycle deletes it; replay within this window (`agent-data-stack replay-dead-letters`).
-   * Ignored when `deadLetter` brings its own bucket or queue.
-   * @default Duration.days(30)
-   */
-  readonly deadLetterRetention?: Duration;
-  /** Provisioned mode for the event source mappings (throughput, and required for retry limits). @default - on-demand pollers */
-  readonly provisionedPollers?: ProvisionedPollers;
-  /**
-   * Retries of a failing batch before it goes to the dead-letter destination (provisioned mode only).
-   * @default - retry until the records expire: a store outage must not discard data
-   */
-  readonly retryAttempts?: number;
-  /** Oldest record the event source still delivers (provisioned mode only, 60 s to 7 days). @default - no limit */
-  readonly maxRecordAge?: Duration;
-  /**
-   * The Debezium heartbeat topic (`DebeziumConnector.heartbeatTopic`, `__debezium-heartbeat.<topicPrefix>`), mapped too
-   * so the sink reports `CdcLag` with dimension `Topic` = this topic.
-   * @default - no heartbeat topic and no `CdcLag`
-   */
-  readonly heartbeatTopic?: string;
-  /** Heartbeat topics of further connectors (one per additional source database), mapped like `heartbeatTopic`. @default - none */
-  readonly additionalHeartbeatTopics?: string[];
-  /** CloudWatch namespace of the sink's EMF metrics. @default 'AgentDataStack' */
-  readonly metricsNamespace?: string;
-  /**
-   * `POWERTOOLS_SERVICE_NAME`: the `service` dimension of every metric the sink publishes. Give sinks that should be
-   * told apart on dashboards their own name (and pass it to `AgentObservability` as `dimensions: { service }`).
-   * @default 'agent-data-stack-sink'
-   */
-  readonly serviceName?: string;
-  /** @default 512 */
-  readonly memorySize?: number;
-  /** @default Duration.minutes(1) */
-  readonly timeout?: Duration;
-}
+export * from './agent-sink-props';
 
 /** Room for AGENT_VIEWS in Lambda's 4 KB of environment variables; the rest holds the store and dead-letter settings. */
 const MAX_VIEWS_ENV_BYTES = 3000;
@@ -115,7 +29,7 @@ const MAX_VIEWS_ENV_BYTES = 3000;
  * Feeds agent stores from Kafka: decodes Debezium and upsert-kafka records, writes each view with versioned,
  * replay-safe writes, dead-letters what it cannot write and fails the batch when a store is down.
  */
-export class AgentSink extends Construct implements ec2.IConnectable, iam.IGrantable {
+export class AgentSink extends Construct implements ec2.IConnectable, iam.IGrantable, IAgentSink {
   public readonly function: AgentFunction;
   /** One per distinct topic, keyed by topic. */
   public readonly eventSourceMappings: Record<string, lambda.CfnEventSourceMapping> = {};
@@ -131,13 +45,16 @@ export class AgentSink extends Construct implements ec2.IConnectable, iam.IGrant
   /** The `service` dimension of the sink's metrics (its `POWERTOOLS_SERVICE_NAME`). */
   public readonly serviceName: string;
   public readonly views: readonly AgentView[];
-  private readonly heartbeatTopicName?: string;
+  /** The Debezium heartbeat topic the sink maps and publishes `CdcLag` for. */
+  public readonly heartbeatTopic?: string;
+  public readonly heartbeatTopics: string[];
 
   constructor(scope: Construct, id: string, props: AgentSinkProps) {
     super(scope, id);
     validate(props);
     this.views = props.views;
-    this.heartbeatTopicName = props.heartbeatTopic;
+    this.heartbeatTopic = props.heartbeatTopic;
+    this.heartbeatTopics = props.heartbeatTopic ? [props.heartbeatTopic, ...props.additionalHeartbeatTopics ?? []] : [];
     this.metricsNamespace = props.metricsNamespace ?? DEFAULT_AGENT_METRICS_NAMESPACE;
     this.serviceName = props.serviceName ?? AGENT_SERVICE_NAMES.sink;
     const cacheViews = props.views.filter(v => v.store === ViewStore.CACHE);
@@ -277,9 +194,22 @@ export class AgentSink extends Construct implements ec2.IConnectable, iam.IGrant
   /** Consumer lag of the event source mappings in records (AWS/Lambda OffsetLag, Maximum). */
   public metricOffsetLag(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return new cloudwatch.Metric({
-      namespace: 'AWS/Lambda', metricName: 'OffsetLag', dimensionsMap: { FunctionName: this.function.functionName },
-      statistic: 'Maximum', period: Duration.minutes(1), ...props,
+      namespace: AWS_METRIC_NAMESPACES.lambda, metricName: LAMBDA_METRIC_NAMES.offsetLag,
+      dimensionsMap: { [AWS_METRIC_DIMENSIONS.lambdaFunction]: this.function.functionName },
+      statistic: cloudwatch.Stats.MAXIMUM, period: Duration.minutes(1), ...props,
     });
+  }
+
+  /** Names of the views this sink writes. */
+  public get viewNames(): string[] {
+    return this.views.map(v => v.name);
+  }
+
+  /** The consumer group of each data topic (the heartbeat topic is read for `CdcLag`, not data: its lag says nothing). */
+  public consumedTopics(): ConsumedTopics[] {
+    return Object.entries(this.consumerGroups)
+      .filter(([topic]) => !this.heartbeatTopics.includes(topic))
+      .map(([topic, group]) => ({ group, topics: [topic] }));
   }
 
   private sinkMetric(metricName: string, view: string, statistic: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
@@ -322,19 +252,23 @@ export class AgentSink extends Construct implements ec2.IConnectable, iam.IGrant
 
   /**
    * CDC lag: now minus the source time of the latest Debezium heartbeat, milliseconds (Maximum), dimension
-   * `Topic` = the heartbeat topic; needs `heartbeatTopic`.
+   * `Topic` = the heartbeat topic (`heartbeatTopic`, or another of `heartbeatTopics`); needs `heartbeatTopic`.
    */
-  public metricCdcLag(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+  public metricCdcLag(props?: cloudwatch.MetricOptions, heartbeatTopic?: string): cloudwatch.Metric {
+    const topic = heartbeatTopic ?? this.requireHeartbeatTopic();
+    if (!this.heartbeatTopics.includes(topic)) {
+      throw new Error(`AgentSink: metricCdcLag('${topic}'): this sink maps no such heartbeat topic (heartbeat topics: ${this.heartbeatTopics.join(', ') || 'none'}).`);
+    }
     return new cloudwatch.Metric({
       namespace: this.metricsNamespace, metricName: SINK_METRIC_NAMES.cdcLag,
-      dimensionsMap: { [AGENT_METRIC_DIMENSIONS.service]: this.serviceName, [AGENT_METRIC_DIMENSIONS.topic]: this.heartbeatTopic() },
+      dimensionsMap: { [AGENT_METRIC_DIMENSIONS.service]: this.serviceName, [AGENT_METRIC_DIMENSIONS.topic]: topic },
       statistic: 'Maximum', period: Duration.minutes(1), ...props,
     });
   }
 
-  private heartbeatTopic(): string {
-    if (!this.heartbeatTopicName) throw new Error('AgentSink: metricCdcLag needs heartbeatTopic. Pass heartbeatTopic: connector.heartbeatTopic (the Debezium heartbeat topic).');
-    return this.heartbeatTopicName;
+  private requireHeartbeatTopic(): string {
+    if (!this.heartbeatTopic) throw new Error('AgentSink: metricCdcLag needs heartbeatTopic. Pass heartbeatTopic: connector.heartbeatTopic (the Debezium heartbeat topic).');
+    return this.heartbeatTopic;
   }
 
   private viewName(view: string): string {
@@ -410,59 +344,4 @@ export class AgentSink extends Construct implements ec2.IConnectable, iam.IGrant
     });
     return queue;
   }
-}
-
-function validate(props: AgentSinkProps): void {
-  const retention = props.deadLetterRetention;
-  if (retention && !retention.isUnresolved() && (retention.toMinutes({ integral: false }) % 1440 !== 0 || retention.toMinutes({ integral: false }) < 1440)) {
-    throw new Error(`AgentSink: deadLetterRetention is ${retention.toHumanString()}; S3 lifecycle expiration counts whole days. Give at least Duration.days(1) in whole days.`);
-  }
-  if (props.views.length === 0) throw new Error('AgentSink: views is empty. Give the views this sink writes.');
-  const names = new Set<string>();
-  for (const v of props.views) {
-    if (names.has(v.name)) throw new Error(`AgentSink: view '${v.name}' is given twice. Each view is written by one sink once.`);
-    names.add(v.name);
-  }
-  if (props.views.some(v => v.store === ViewStore.CACHE) && !props.cache) {
-    throw new Error(`AgentSink: views [${props.views.filter(v => v.store === ViewStore.CACHE).map(v => v.name).join(', ')}] use ViewStore.CACHE but cache is not set. Pass cache: <AgentCache>.`);
-  }
-  if (props.views.some(v => v.store === ViewStore.SEARCH) && !props.search) {
-    throw new Error(`AgentSink: views [${props.views.filter(v => v.store === ViewStore.SEARCH).map(v => v.name).join(', ')}] use ViewStore.SEARCH but search is not set. Pass search: <AgentSearch>.`);
-  }
-  const b = props.batchSize;
-  if (b !== undefined && (!Number.isInteger(b) || b < 1 || b > 10000)) throw new Error(`AgentSink: batchSize is ${b}; use an integer from 1 to 10000.`);
-  const w = props.maxBatchingWindow;
-  if (w && !Token.isUnresolved(w.toSeconds({ integral: false }))) {
-    const s = w.toSeconds({ integral: false });
-    if (!Number.isInteger(s) || s < 0 || s > 300) throw new Error(`AgentSink: maxBatchingWindow is ${w.toHumanString()}; use whole seconds from 0 to 300 (omit it for Lambda's 500 ms default).`);
-  }
-  if ((props.retryAttempts !== undefined || props.maxRecordAge !== undefined) && !props.provisionedPollers) {
-    throw new Error('AgentSink: retryAttempts and maxRecordAge apply to Kafka event sources in provisioned mode only. Set provisionedPollers, or remove them.');
-  }
-  const r = props.retryAttempts;
-  if (r !== undefined && (!Number.isInteger(r) || r < -1 || r > 10000)) throw new Error(`AgentSink: retryAttempts is ${r}; use an integer from 0 to 10000 (or -1 for unlimited).`);
-  const age = props.maxRecordAge?.toSeconds();
-  if (age !== undefined && (age < 60 || age > 604800)) throw new Error(`AgentSink: maxRecordAge is ${props.maxRecordAge!.toHumanString()}; use 60 seconds to 7 days.`);
-  const pp = props.provisionedPollers;
-  if (pp) {
-    const min = pp.minimum ?? 1;
-    const max = pp.maximum ?? 10;
-    if (!Number.isInteger(min) || min < 1 || min > 200) throw new Error(`AgentSink: provisionedPollers.minimum is ${min}; use 1 to 200.`);
-    if (!Number.isInteger(max) || max < min || max > 2000) throw new Error(`AgentSink: provisionedPollers.maximum is ${max}; use ${min} (the minimum) to 2000.`);
-  }
-  const service = props.serviceName;
-  if (service !== undefined && !Token.isUnresolved(service) && (service.length === 0 || service.length > 1024 || service.trim() !== service)) {
-    throw new Error(`AgentSink: serviceName '${service}' is not a CloudWatch dimension value. Use 1-1024 characters without leading or trailing spaces, e.g. 'orders-sink'.`);
-  }
-  if (props.consumerGroupPrefix !== undefined && !/^[A-Za-z0-9._-]{1,150}$/.test(props.consumerGroupPrefix)) {
-    throw new Error(`AgentSink: consumerGroupPrefix '${props.consumerGroupPrefix}' must be 1-150 letters, digits, '.', '_' or '-'.`);
-  }
-}
-
-/** Control Tower S3 controls that do not fit a bucket of records written by the stack and expired by a lifecycle. */
-function acknowledgeBucketControls(what: string): Array<{ id: string; reason: string }> {
-  return [
-    { id: 'ControlTower-CT.S3.PR.4', reason: `Nothing reacts to new ${what}: they are read on demand (agent-data-stack replay-dead-letters) and the sink's RecordsDeadLettered metric and alarm report each one.` },
-    { id: 'ControlTower-CT.S3.PR.9', reason: `Object Lock would stop the lifecycle from deleting ${what} after their declared retention; versioning already keeps overwritten objects for a day.` },
-  ];
 }

@@ -3,6 +3,8 @@ import { IResource } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { IConstruct } from 'constructs';
 
 /** An ElastiCache (Valkey/Redis OSS) store for key lookups. */
 export interface IAgentCache extends IResource, ec2.IConnectable {
@@ -73,4 +75,61 @@ export interface IAgentSearch extends IResource, ec2.IConnectable {
   grantWrite(grantee: iam.IGrantable, ...indexes: string[]): iam.Grant;
   /** Environment variables `lambda/shared` search clients read (endpoint, region). */
   clientEnvironment(): Record<string, string>;
+  /** The domain name (dimension `DomainName` of its metrics). */
+  readonly domainName: string;
+  /** A metric of this domain in `AWS/ES` (dimensions `DomainName`, `ClientId`). @default - Average over 1 minute */
+  metric(metricName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric;
+  /** 1 when a primary shard is unassigned. @default - Maximum over 1 minute */
+  metricClusterStatusRed(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
+  /** 1 when a replica shard is unassigned. @default - Maximum over 1 minute */
+  metricClusterStatusYellow(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
+  /** 1 when the domain blocks writes (storage or memory pressure). @default - Maximum over 1 minute */
+  metricClusterIndexWritesBlocked(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
+  /** Percentage of JVM heap in use on data nodes. @default - Maximum over 1 minute */
+  metricJvmMemoryPressure(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
+  /** Milliseconds per indexing operation. @default - Average over 1 minute */
+  metricIndexingLatency(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
+  /** Milliseconds per search. @default - Average over 1 minute */
+  metricSearchLatency(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
+  /** Free storage in MiB on the fullest data node. @default - Minimum over 1 minute */
+  metricFreeStorageSpace(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
+}
+
+/** A consumer group and the topics it reads (MSK publishes lag per cluster, group and topic). */
+export interface ConsumedTopics {
+  readonly group: string;
+  readonly topics: string[];
+}
+
+/** A sink function and the metrics it publishes per view (what `AgentObservability` reads). */
+export interface IAgentSink extends IConstruct {
+  /** The sink function (Lambda `Errors`, `OffsetLag` of its Kafka event source mappings). */
+  readonly function: lambda.IFunction;
+  /** Names of the views the sink writes (dimension `View` of its counters and `FreshnessLag`). */
+  readonly viewNames: string[];
+  /** The Debezium heartbeat topic the sink maps and publishes `CdcLag` for. @default - none: no `CdcLag` */
+  readonly heartbeatTopic?: string;
+  /** Every Debezium heartbeat topic the sink maps: `heartbeatTopic` first, then one per further source database. */
+  readonly heartbeatTopics: string[];
+  /** The consumer group of each data topic the sink reads (the heartbeat topic is not data). */
+  consumedTopics(): ConsumedTopics[];
+  /** Kafka consumer lag in records (`AWS/Lambda` `OffsetLag`). @default - Maximum over 1 minute */
+  metricOffsetLag(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
+  /** @default - Sum over 1 minute */
+  metricRecordsReceived(view: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric;
+  /** @default - Sum over 1 minute */
+  metricRecordsWritten(view: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric;
+  /** @default - Sum over 1 minute */
+  metricRecordsStale(view: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric;
+  /** @default - Sum over 1 minute */
+  metricRecordsSkipped(view: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric;
+  /** @default - Sum over 1 minute */
+  metricRecordsDeadLettered(view: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric;
+  /** Milliseconds from source commit to store write. @default - Maximum over 1 minute */
+  metricFreshnessLag(view: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric;
+  /**
+   * Milliseconds from the latest heartbeat's source commit to the sink, for one of `heartbeatTopics`.
+   * @default - Maximum over 1 minute, of `heartbeatTopic`
+   */
+  metricCdcLag(props?: cloudwatch.MetricOptions, heartbeatTopic?: string): cloudwatch.Metric;
 }

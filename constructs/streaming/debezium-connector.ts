@@ -19,6 +19,7 @@ import { GROUP_ACTIONS, TOPIC_CREATE_ACTIONS, TOPIC_READ_ACTIONS, TOPIC_WRITE_AC
 import { debeziumProperties, workerProperties } from './private/debezium-properties';
 import { validateConnectorProps } from './private/connector-validation';
 import { acknowledgePatternGrant } from './private/nag';
+import { DebeziumConnectorBase } from './connector-metrics';
 import { IAgentStreamingCluster } from './refs';
 
 /** The default MSK Connect runtime: Kafka Connect 3.7.x runs Java 17, which Debezium 3.x requires (msk-connect-plugins.html). */
@@ -28,7 +29,7 @@ export { ConnectorCapacity } from './connector-capacity';
 export type { DebeziumConnectorProps } from './debezium-connector-props';
 
 /** Debezium on Amazon MSK Connect, writing one topic per captured table. */
-export class DebeziumConnector extends Construct implements ec2.IConnectable {
+export class DebeziumConnector extends DebeziumConnectorBase implements ec2.IConnectable {
   public readonly connectorArn: string;
   public readonly connectorName: string;
   public readonly role: iam.Role;

@@ -1,5 +1,6 @@
 // Reference interface of the Kafka (Amazon MSK) cluster, so the connector, Flink apps and sinks can be wired to any cluster, created or imported.
 import { IResource } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 
@@ -25,4 +26,18 @@ export interface IAgentStreamingCluster extends IResource, ec2.IConnectable {
   grantWrite(grantee: iam.IGrantable, topicPattern: string): iam.Grant;
   /** Create topics matching `topicPattern`. */
   grantCreateTopic(grantee: iam.IGrantable, topicPattern: string): iam.Grant;
+  /** Largest offset lag of a consumer group on a topic, across partitions. @default - Maximum over 1 minute */
+  metricMaxOffsetLag(options: ConsumerLagMetricOptions): cloudwatch.Metric;
+  /** Total offset lag of a consumer group on a topic. @default - Maximum over 1 minute */
+  metricSumOffsetLag(options: ConsumerLagMetricOptions): cloudwatch.Metric;
+  /** Estimated seconds for the group to drain the topic's lag. @default - Maximum over 1 minute */
+  metricEstimatedMaxTimeLag(options: ConsumerLagMetricOptions): cloudwatch.Metric;
+}
+
+/** Metric options for consumer-lag metrics (`AWS/Kafka`, per cluster, consumer group and topic). */
+export interface ConsumerLagMetricOptions extends cloudwatch.MetricOptions {
+  /** Consumer group. */
+  readonly consumerGroup: string;
+  /** Topic. */
+  readonly topic: string;
 }

@@ -1,4 +1,5 @@
-// Starts, restarts and stops a Managed Service for Apache Flink application around CloudFormation's create, update and delete, and holds the deploy until the job runs without restarting; plain functions over the SDK clients.
+// Starts, restarts and stops a Managed Service for Apache Flink application around CloudFormation's create, update and delete, and holds the
+// deploy until the job runs without restarting; plain functions over the SDK clients.
 import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import {
   ApplicationRestoreType,

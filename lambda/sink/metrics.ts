@@ -1,4 +1,5 @@
-// SinkMetrics over EMF (Powertools for AWS Lambda's Metrics, or the sink's own EmfMetrics): counts and lags buffered per view and flushed once per batch with a `View` dimension; CDC lag per heartbeat topic.
+// SinkMetrics over EMF (Powertools for AWS Lambda's Metrics, or the sink's own EmfMetrics): counts and lags buffered per view and flushed once
+// per batch with a `View` dimension; CDC lag per heartbeat topic.
 import { AGENT_METRIC_DIMENSIONS, SINK_METRIC_NAMES } from '../../contract/metric-names';
 import type { SinkCountMetric, SinkMetrics } from './process';
 import type { MetricsPublisher } from './telemetry';

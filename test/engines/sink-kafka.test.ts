@@ -212,7 +212,10 @@ interface ChaosRun {
  * Runs `changes` random changes while a poller (with `m`'s group, writing under `v`'s prefix) is killed at random points, and one
  * batch in `crashRate` crashes part-way (a random prefix of its records written, then the poller killed before the commit).
  */
-async function chaosRun(o: { seed: number; changes: number; m: EventSourceMappingSpec; v: ViewConfig; commitBeforeHandler: boolean; touched: Set<number>; live: number[]; state: { nextId: number } }): Promise<ChaosRun> {
+async function chaosRun(o: {
+  seed: number; changes: number; m: EventSourceMappingSpec; v: ViewConfig; commitBeforeHandler: boolean; touched: Set<number>; live: number[];
+  state: { nextId: number };
+}): Promise<ChaosRun> {
   const random = mulberry32(o.seed);
   const letters: DeadLetter[] = [];
   const seen = new Map<string, number>();

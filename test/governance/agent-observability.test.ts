@@ -1,24 +1,45 @@
-// AgentObservability: every widget and alarm reads a metric its service publishes, for a resource in the stack; alarms mean what the docs say; defaults are pinned.
+// AgentObservability: every widget and alarm reads a metric its service publishes, for a resource in the stack, through the
+// observed constructs' own metric*() methods; alarms mean what the docs say; defaults are pinned.
 import { Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
+import { AgentNetwork } from '../../constructs/common/agent-network';
 import { AgentObservability, AgentObservabilityProps } from '../../constructs/governance/agent-observability';
+import { DecisionAuditLog } from '../../constructs/governance/decision-audit-log';
+import { AgentMcpServer } from '../../constructs/mcp/agent-mcp-server';
+import { EXAMPLE_ORDER_ENRICHMENT_SQL, exampleOrderEnrichmentTables } from '../../constructs/processing/example';
+import { FlinkRuntime } from '../../constructs/processing/flink-runtime';
+import { FlinkSqlApplication } from '../../constructs/processing/flink-sql-application';
 import { CdcSourceDatabase, ICdcSourceDatabase } from '../../constructs/source/cdc-source-database';
 import { SourceEngine } from '../../constructs/source/engine';
 import { AgentCache } from '../../constructs/stores/agent-cache';
-import type { IAgentCache } from '../../constructs/stores/refs';
+import { AgentSearch } from '../../constructs/stores/agent-search';
+import { AgentSink } from '../../constructs/stores/agent-sink';
+import type { IAgentCache, IAgentSearch } from '../../constructs/stores/refs';
+import { AgentView, ViewFieldType, ViewStore } from '../../constructs/stores/view';
+import { AgentStreamingCluster } from '../../constructs/streaming/cluster';
+import type { IAgentStreamingCluster } from '../../constructs/streaming/refs';
 import { testApp, testStack } from '../helpers/app';
 import { formatFindings, gateFindings } from '../helpers/gate';
+import { ConnectorStandIn } from '../helpers/metric-stand-ins';
+import { FakeSearch } from '../mcp/fakes';
+import { testViews } from '../mcp/support';
 import { PUBLISHED } from './fixtures/published-metrics';
 
-/** The source and cache sections take the constructs: these build them (imported resources) in the test stack. */
-type Props = Omit<AgentObservabilityProps, 'source' | 'cache'> & {
-  source?: (scope: Stack) => ICdcSourceDatabase;
-  cache?: (scope: Stack) => IAgentCache;
-};
+type Scope = Stack;
+interface Observed {
+  stack: Stack;
+  cluster: IAgentStreamingCluster;
+  flink: FlinkSqlApplication[];
+  sinks: AgentSink[];
+  mcp: AgentMcpServer;
+  search: IAgentSearch;
+}
+/** Props as functions of the observed constructs, so each test picks sections from one built stack. */
+type Props = (o: Observed, stack: Scope) => AgentObservabilityProps;
 
 function existingSource(engine: SourceEngine, identifier: string) {
   return (scope: Stack): ICdcSourceDatabase => {
@@ -45,54 +66,96 @@ function existingSource(engine: SourceEngine, identifier: string) {
   };
 }
 
-function existingCache(cacheName: string, nodeClusterIds?: string[]) {
-  return (scope: Stack): IAgentCache => AgentCache.fromCacheAttributes(scope, 'Cache', {
+function existingCache(scope: Stack, cacheName: string, nodeClusterIds?: string[]): IAgentCache {
+  return AgentCache.fromCacheAttributes(scope, `Cache${cacheName}`, {
     cacheArn: `arn:aws:elasticache:us-east-1:123456789012:serverlesscache:${cacheName}`, cacheName,
     endpointAddress: `${cacheName}.serverless.use1.cache.amazonaws.com`, endpointPort: 6379, serverless: nodeClusterIds === undefined, nodeClusterIds,
-    securityGroups: [ec2.SecurityGroup.fromSecurityGroupId(scope, 'CacheSg', 'sg-0123456789abcdef3')], userId: 'agent-app',
+    securityGroups: [ec2.SecurityGroup.fromSecurityGroupId(scope, `CacheSg${cacheName}`, 'sg-0123456789abcdef3')], userId: 'agent-app',
   });
 }
 
-const FULL: Props = {
-  source: existingSource(SourceEngine.postgres(), 'agent-source'),
-  connector: { connectorName: 'agent-cdc', heartbeatTopic: '__debezium-heartbeat.agentdata' },
-  kafka: {
-    clusterName: 'agent-kafka',
-    consumerGroups: [
-      { group: 'flink-orders', topics: ['agentdata.public.orders', 'agentdata.public.customers'], role: 'flink' },
-      { group: 'sink-cache', topics: ['orders_enriched'], role: 'sink' },
-    ],
-  },
-  flink: [
-    { applicationName: 'orders-join', runtime: 'FLINK-2_2' },
-    { applicationName: 'legacy-agg', runtime: 'FLINK-1_20' },
-  ],
-  sinks: [
-    { functionName: 'cache-sink', views: ['orders_by_id', 'customer_profile'] },
-    { functionName: 'search-sink', views: ['order_search'] },
-  ],
-  cache: existingCache('agent-cache'),
-  search: { domainName: 'agent-search' },
-  mcp: { functionName: 'agent-mcp', tools: ['orders_by_id_lookup', 'order_search_search', 'record_decision'] },
+const HEARTBEAT = '__debezium-heartbeat.agentdata';
+const fields = [{ name: 'id', type: ViewFieldType.INTEGER }, { name: 'name', type: ViewFieldType.STRING }];
+const view = (name: string, store: ViewStore, topic: string) => new AgentView({
+  name, description: `${name} by id`, topic, sourceTable: 'public.orders', key: ['id'], fields, store,
+  ...(store === ViewStore.SEARCH ? { search: { index: name.replace(/_/g, '-') } } : { cache: { keyPrefix: `${name}:` } }),
+});
+
+interface SinkOptions { heartbeat?: boolean; serviceName?: string; metricsNamespace?: string }
+
+/** Real constructs (imported where the resource may exist elsewhere): the sections read their own metric*() methods. */
+function observed(stack: Stack, sinkOptions: SinkOptions = { heartbeat: true }): Observed {
+  const vpc = new AgentNetwork(stack, 'Net').vpc;
+  const cluster = AgentStreamingCluster.fromClusterAttributes(stack, 'Kafka', {
+    clusterArn: 'arn:aws:kafka:us-east-1:123456789012:cluster/agent-kafka/0a1b2c3d-4e5f-6789-abcd-ef0123456789-1', vpc,
+    bootstrapBrokersSaslIam: 'b-1.agent-kafka:9098', securityGroup: ec2.SecurityGroup.fromSecurityGroupId(stack, 'KafkaSg', 'sg-0123456789abcdef4'),
+  });
+  const flink = [
+    new FlinkSqlApplication(stack, 'OrdersJoin', { cluster, applicationName: 'orders-join', sql: EXAMPLE_ORDER_ENRICHMENT_SQL, tables: exampleOrderEnrichmentTables() }),
+    new FlinkSqlApplication(stack, 'LegacyAgg', {
+      cluster, applicationName: 'legacy-agg', runtime: FlinkRuntime.FLINK_1_20, sql: EXAMPLE_ORDER_ENRICHMENT_SQL, tables: exampleOrderEnrichmentTables(),
+    }),
+  ];
+  const cache = existingCache(stack, 'agent-cache');
+  const search = AgentSearch.fromDomainAttributes(stack, 'Search', {
+    domainArn: 'arn:aws:es:us-east-1:123456789012:domain/agent-search', domainEndpoint: 'vpc-agent-search.us-east-1.es.amazonaws.com',
+    securityGroups: [ec2.SecurityGroup.fromSecurityGroupId(stack, 'SearchSg', 'sg-0123456789abcdef5')],
+  });
+  const sinkProps = (service?: string) => ({
+    cluster, cache, search, ...(sinkOptions.heartbeat ? { heartbeatTopic: HEARTBEAT } : {}),
+    ...(sinkOptions.metricsNamespace ? { metricsNamespace: sinkOptions.metricsNamespace } : {}),
+    ...(service ? { serviceName: service } : {}),
+  });
+  const sinks = [
+    new AgentSink(stack, 'CacheSink', {
+      ...sinkProps(sinkOptions.serviceName && `${sinkOptions.serviceName}-cache`),
+      views: [view('orders_by_id', ViewStore.CACHE, 'agentdata.public.orders'), view('customer_profile', ViewStore.CACHE, 'agentdata.public.customers')],
+    }),
+    new AgentSink(stack, 'SearchSink', {
+      ...sinkProps(sinkOptions.serviceName && `${sinkOptions.serviceName}-search`),
+      views: [view('order_search', ViewStore.SEARCH, 'agentdata.flink.orders_enriched')],
+    }),
+  ];
+  const mcp = new AgentMcpServer(stack, 'Mcp', {
+    views: testViews('agent:'), vpc, cache, search: new FakeSearch(stack, 'McpSearch', vpc), decisionAuditLog: new DecisionAuditLog(stack, 'Audit'),
+  });
+  return { stack, cluster, flink, sinks, mcp, search };
+}
+
+const FULL: Props = (o, stack) => ({
+  source: existingSource(SourceEngine.postgres(), 'agent-source')(stack),
+  connector: new ConnectorStandIn(stack, 'Connector', 'agent-cdc', HEARTBEAT),
+  kafka: o.cluster,
+  flink: o.flink,
+  sinks: o.sinks,
+  cache: existingCache(stack, 'agent-cache-observed'),
+  search: o.search,
+  mcp: o.mcp,
   decisions: {},
-};
+});
 
-/** The names of resources the FULL stack has, per dimension: a metric on anything else is a dashboard on nothing. */
-const IN_STACK: Record<string, string[]> = {
-  DBInstanceIdentifier: ['agent-source'], DBClusterIdentifier: ['agent-aurora'], Role: ['WRITER'], ConnectorName: ['agent-cdc'], 'Cluster Name': ['agent-kafka'],
-  'Consumer Group': ['flink-orders', 'sink-cache'],
-  Topic: ['agentdata.public.orders', 'agentdata.public.customers', 'orders_enriched', '__debezium-heartbeat.agentdata'],
-  Application: ['orders-join', 'legacy-agg'], FunctionName: ['cache-sink', 'search-sink', 'agent-mcp'], clusterId: ['agent-cache'],
-  DomainName: ['agent-search'], ClientId: ['123456789012'], View: ['orders_by_id', 'customer_profile', 'order_search'],
-  Tool: ['orders_by_id_lookup', 'order_search_search', 'record_decision'],
-  service: ['agent-data-stack-sink', 'agent-data-stack-mcp'],
-};
+/** The names of resources the stack has, per dimension (resolved like the template): a metric on anything else is a dashboard on nothing. */
+function inStack(o: Observed): Record<string, string[]> {
+  const r = (v: string) => flatten(o.stack.resolve(v));
+  return {
+    DBInstanceIdentifier: ['agent-source'], DBClusterIdentifier: ['agent-aurora'], Role: ['WRITER'], ConnectorName: ['agent-cdc'], 'Cluster Name': ['agent-kafka'],
+    'Consumer Group': [...o.flink.flatMap(f => f.consumedTopics()), ...o.sinks.flatMap(s => s.consumedTopics())].map(c => c.group),
+    Topic: [...new Set([...o.flink.flatMap(f => f.consumedTopics()), ...o.sinks.flatMap(s => s.consumedTopics())].flatMap(c => c.topics)), HEARTBEAT],
+    Application: ['orders-join', 'legacy-agg'], FunctionName: [...o.sinks.map(s => r(s.function.functionName)), r(o.mcp.function.functionName)],
+    clusterId: ['agent-cache-observed'], CacheClusterId: ['rg-0001-001', 'rg-0001-002'],
+    DomainName: ['agent-search'], ClientId: ['123456789012'], View: ['orders_by_id', 'customer_profile', 'order_search'],
+    Tool: o.mcp.toolNames, service: ['agent-data-stack-sink', 'agent-data-stack-mcp'],
+  };
+}
 
-function build(props: Props = FULL, gate = false) {
+let lastInStack: Record<string, string[]> = {};
+function build(props: Props = FULL, gate = false, sinkOptions?: SinkOptions) {
   const app = testApp({ gate });
   const stack = testStack(app);
-  const obs = new AgentObservability(stack, 'Observability', { ...props, source: props.source?.(stack), cache: props.cache?.(stack) });
-  return { app, stack, obs };
+  const o = observed(stack, sinkOptions);
+  const obs = new AgentObservability(stack, 'Observability', props(o, stack));
+  lastInStack = inStack(o);
+  return { app, stack, obs, o };
 }
 
 interface MetricRef { namespace: string; metricName: string; dimensions: Record<string, string>; where: string }
@@ -103,7 +166,7 @@ function flatten(value: any): string {
   if (value['Fn::Join']) return value['Fn::Join'][1].map(flatten).join(value['Fn::Join'][0]);
   if (value.Ref === 'AWS::AccountId') return '123456789012';
   if (value.Ref === 'AWS::Region') return 'us-east-1';
-  return `<${JSON.stringify(value)}>`;
+  return `<${JSON.stringify(value).replace(/"/g, "'")}>`;
 }
 
 function alarmMetrics(t: Template): MetricRef[] {
@@ -152,111 +215,116 @@ function checkPublished(refs: MetricRef[]): string[] {
       problems.push(`${r.where}: ${r.namespace}/${r.metricName} is not published with dimensions [${dimNames}]`);
     }
     for (const [k, v] of Object.entries(r.dimensions)) {
-      if (!IN_STACK[k]?.includes(v)) problems.push(`${r.where}: ${r.metricName} dimension ${k}=${v} names nothing in the stack`);
+      if (!lastInStack[k]?.includes(v)) problems.push(`${r.where}: ${r.metricName} dimension ${k}=${v} names nothing in the stack`);
     }
   }
   return problems;
 }
 
+const withFull = (extra: (o: Observed, stack: Stack) => Partial<AgentObservabilityProps>): Props => (o, stack) => ({ ...FULL(o, stack), ...extra(o, stack) });
+const alarmsOf = (t: Template, metricName: string) => Object.values(t.findResources('AWS::CloudWatch::Alarm', { Properties: { MetricName: metricName } }));
+
 describe('AgentObservability', () => {
+  let full: ReturnType<typeof build>;
+  let t: Template;
+  beforeAll(() => {
+    full = build();
+    t = Template.fromStack(full.stack);
+  });
+
   test('every alarm reads a published metric of a resource in the stack', () => {
-    const refs = alarmMetrics(Template.fromStack(build().stack));
+    lastInStack = inStack(full.o);
+    const refs = alarmMetrics(t);
     expect(refs.length).toBeGreaterThan(20);
     expect(checkPublished(refs)).toEqual([]);
   });
 
   test('every dashboard widget reads a published metric of a resource in the stack', () => {
-    const refs = dashboardMetrics(Template.fromStack(build().stack));
+    lastInStack = inStack(full.o);
+    const refs = dashboardMetrics(t);
     expect(refs.length).toBeGreaterThan(50);
     expect(checkPublished(refs)).toEqual([]);
   });
 
-  test('the metric check catches a wrong name, namespace or dimension', () => {
+  test('the metric check catches a wrong name, namespace, dimension name or dimension value', () => {
+    lastInStack = inStack(full.o);
     expect(checkPublished([{ namespace: 'AWS/KinesisAnalytics', metricName: 'fullRestarts', dimensions: { Application: 'orders-join' }, where: 'ok' }])).toEqual([]);
     expect(checkPublished([{ namespace: 'AWS/KinesisAnalytics', metricName: 'restarts', dimensions: { Application: 'orders-join' }, where: 'x' }])).toHaveLength(1);
-    expect(checkPublished([{ namespace: 'AWS/Kafka', metricName: 'MaxOffsetLag', dimensions: { 'Consumer Group': 'flink-orders' }, where: 'x' }])).toHaveLength(1);
+    expect(checkPublished([{ namespace: 'AWS/Kafka', metricName: 'MaxOffsetLag', dimensions: { 'Consumer Group': full.o.sinks[0].consumedTopics()[0].group }, where: 'x' }])).toHaveLength(1);
     expect(checkPublished([{ namespace: 'AWS/ES', metricName: 'JVMMemoryPressure', dimensions: { DomainName: 'other', ClientId: '123456789012' }, where: 'x' }])).toHaveLength(1);
+    expect(checkPublished([{ namespace: 'AWS/ES', metricName: 'JVMMemoryPressure', dimensions: { DomainName: 'agent-search', ClientId: '210987654321' }, where: 'x' }])).toHaveLength(1);
   });
 
   test('the dashboard follows the data: source, CDC, Kafka, Flink, sinks, cache, search, MCP, decisions', () => {
-    const headers = dashboardBody(Template.fromStack(build().stack)).widgets
+    const headers = dashboardBody(t).widgets
       .filter((w: any) => w.type === 'text').map((w: any) => w.properties.markdown)
       .filter((m: string) => m.startsWith('## ')).map((m: string) => m.slice(3, 5));
     expect(headers).toEqual(['1.', '2.', '3.', '4.', '4.', '5.', '6.', '7.', '8.', '9.']);
   });
 
   test('Flink 2.2 uses numRestarts/restartingTime/runningTime and 1.20 uses fullRestarts/downtime/uptime', () => {
-    const refs = dashboardMetrics(Template.fromStack(build().stack)).filter(r => r.namespace === 'AWS/KinesisAnalytics');
+    const refs = dashboardMetrics(t).filter(r => r.namespace === 'AWS/KinesisAnalytics');
     const names = (app: string) => refs.filter(r => r.dimensions.Application === app).map(r => r.metricName).sort();
     expect(names('orders-join')).toEqual(['numRestarts', 'numberOfFailedCheckpoints', 'records_lag_max', 'restartingTime', 'runningTime']);
     expect(names('legacy-agg')).toEqual(['downtime', 'fullRestarts', 'numberOfFailedCheckpoints', 'records_lag_max', 'uptime']);
   });
 
   test('freshness alarms default to p99 above 5 s for 5 one-minute periods', () => {
-    const t = Template.fromStack(build().stack);
-    for (const view of ['orders_by_id', 'customer_profile', 'order_search']) {
+    for (const v of ['orders_by_id', 'customer_profile', 'order_search']) {
       t.hasResourceProperties('AWS::CloudWatch::Alarm', {
         Namespace: 'AgentDataStack', MetricName: 'FreshnessLag', ExtendedStatistic: 'p99', Period: 60,
         Threshold: 5000, EvaluationPeriods: 5, DatapointsToAlarm: 5, ComparisonOperator: 'GreaterThanThreshold',
-        Dimensions: Match.arrayWith([{ Name: 'View', Value: view }]),
+        Dimensions: Match.arrayWith([{ Name: 'View', Value: v }]),
       });
     }
   });
 
   test('freshness SLO is configurable', () => {
-    const t = Template.fromStack(build({ ...FULL, freshnessSlo: { threshold: Duration.seconds(2), percentile: 95, window: Duration.minutes(10) } }).stack);
-    t.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'FreshnessLag', ExtendedStatistic: 'p95', Threshold: 2000, EvaluationPeriods: 10 });
+    const custom = Template.fromStack(build(withFull(() => ({ freshnessSlo: { threshold: Duration.seconds(2), percentile: 95, window: Duration.minutes(10) } }))).stack);
+    custom.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'FreshnessLag', ExtendedStatistic: 'p95', Threshold: 2000, EvaluationPeriods: 10 });
   });
 
   test('a missing CDC heartbeat lag breaches: a stuck pipeline publishes nothing', () => {
-    const t = Template.fromStack(build().stack);
-    const cdc = Object.values(t.findResources('AWS::CloudWatch::Alarm', { Properties: { MetricName: 'CdcLag' } }));
     // Both sinks publish under the same namespace and service, so they write one CdcLag series for the topic: one alarm.
-    expect(cdc.map(a => a.Properties)).toEqual([expect.objectContaining({
+    expect(alarmsOf(t, 'CdcLag').map(a => a.Properties)).toEqual([expect.objectContaining({
       Namespace: 'AgentDataStack', Statistic: 'Maximum', Threshold: 5000, TreatMissingData: 'breaching',
-      Dimensions: [{ Name: 'Topic', Value: '__debezium-heartbeat.agentdata' }, { Name: 'service', Value: 'agent-data-stack-sink' }],
+      Dimensions: [{ Name: 'Topic', Value: HEARTBEAT }, { Name: 'service', Value: 'agent-data-stack-sink' }],
     })]);
   });
 
   test('sinks with their own service name each get a CdcLag alarm', () => {
-    const t = Template.fromStack(build({ ...FULL, sinks: [
-      { functionName: 'cache-sink', views: ['orders_by_id'], dimensions: { service: 'cache-sink' } },
-      { functionName: 'search-sink', views: ['order_search'], dimensions: { service: 'search-sink' } },
-    ] }).stack);
-    const services = Object.values(t.findResources('AWS::CloudWatch::Alarm', { Properties: { MetricName: 'CdcLag' } }))
-      .map(a => a.Properties.Dimensions.find((d: any) => d.Name === 'service').Value);
-    expect(services).toEqual(['cache-sink', 'search-sink']);
+    const own = Template.fromStack(build(FULL, false, { heartbeat: true, serviceName: 'own' }).stack);
+    const services = alarmsOf(own, 'CdcLag').map(a => a.Properties.Dimensions.find((d: any) => d.Name === 'service').Value);
+    expect(services).toEqual(['own-cache', 'own-search']);
   });
 
-  test('no CdcLag widget or alarm without the connector\'s heartbeat topic', () => {
-    const t = Template.fromStack(build({ ...FULL, connector: { connectorName: 'agent-cdc' } }).stack);
-    expect(Object.keys(t.findResources('AWS::CloudWatch::Alarm', { Properties: { MetricName: 'CdcLag' } }))).toHaveLength(0);
-    expect(dashboardMetrics(t).filter(r => r.metricName === 'CdcLag')).toEqual([]);
-    t.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'ErroredTaskCount' });
+  test('no CdcLag widget or alarm for sinks that do not map the connector\'s heartbeat topic (they publish none)', () => {
+    const none = Template.fromStack(build(FULL, false, { heartbeat: false }).stack);
+    expect(alarmsOf(none, 'CdcLag')).toHaveLength(0);
+    expect(dashboardMetrics(none).filter(r => r.metricName === 'CdcLag')).toEqual([]);
+    none.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'ErroredTaskCount' });
   });
 
   test('decision rate dropping to zero alarms, missing data included', () => {
-    Template.fromStack(build().stack).hasResourceProperties('AWS::CloudWatch::Alarm', {
+    t.hasResourceProperties('AWS::CloudWatch::Alarm', {
       MetricName: 'DecisionsRecorded', Statistic: 'Sum', Period: 3600, Threshold: 1,
       ComparisonOperator: 'LessThanThreshold', TreatMissingData: 'breaching',
     });
   });
 
   test('the decision-rate alarm can be turned off for agents that go idle', () => {
-    const t = Template.fromStack(build({ decisions: { alarmOnSilence: false } }).stack);
-    t.resourceCountIs('AWS::CloudWatch::Alarm', 0);
-    expect(dashboardMetrics(t).map(r => r.metricName)).toEqual(['DecisionsRecorded']);
+    const idle = Template.fromStack(build(o => ({ mcp: o.mcp, decisions: { alarmOnSilence: false } })).stack);
+    expect(alarmsOf(idle, 'DecisionsRecorded')).toHaveLength(0);
+    expect(dashboardMetrics(idle).map(r => r.metricName)).toContain('DecisionsRecorded');
   });
 
   test('dead-lettered records alarm on any record, per view', () => {
-    const t = Template.fromStack(build().stack);
-    const dead = Object.values(t.findResources('AWS::CloudWatch::Alarm', { Properties: { MetricName: 'RecordsDeadLettered' } }));
+    const dead = alarmsOf(t, 'RecordsDeadLettered');
     expect(dead.map(a => a.Properties.Dimensions.find((d: any) => d.Name === 'View').Value).sort()).toEqual(['customer_profile', 'order_search', 'orders_by_id']);
     for (const a of dead) expect(a.Properties).toMatchObject({ Statistic: 'Sum', Threshold: 0, ComparisonOperator: 'GreaterThanThreshold', EvaluationPeriods: 1 });
   });
 
   test('source alarms: slot lag above 1 GiB and WAL disk above 10 GiB, for 15 minutes', () => {
-    const t = Template.fromStack(build().stack);
     t.hasResourceProperties('AWS::CloudWatch::Alarm', {
       MetricName: 'OldestReplicationSlotLag', Dimensions: [{ Name: 'DBInstanceIdentifier', Value: 'agent-source' }], Threshold: 1024 ** 3, Period: 300, EvaluationPeriods: 3,
     });
@@ -264,31 +332,47 @@ describe('AgentObservability', () => {
   });
 
   test('Aurora MySQL sources watch the writer\'s SumBinaryLogSize and have no slot alarm', () => {
-    const t = Template.fromStack(build({ source: existingSource(SourceEngine.auroraMysql(), 'agent-aurora') }).stack);
-    t.hasResourceProperties('AWS::CloudWatch::Alarm', {
+    const aurora = Template.fromStack(build((_o, stack) => ({ source: existingSource(SourceEngine.auroraMysql(), 'agent-aurora')(stack) })).stack);
+    aurora.hasResourceProperties('AWS::CloudWatch::Alarm', {
       MetricName: 'SumBinaryLogSize', Dimensions: [{ Name: 'DBClusterIdentifier', Value: 'agent-aurora' }, { Name: 'Role', Value: 'WRITER' }],
     });
-    expect(Object.keys(t.findResources('AWS::CloudWatch::Alarm', { Properties: { MetricName: 'OldestReplicationSlotLag' } }))).toHaveLength(0);
-    expect(Object.keys(t.findResources('AWS::CloudWatch::Alarm', { Properties: { MetricName: 'BinLogDiskUsage' } }))).toHaveLength(0);
+    expect(alarmsOf(aurora, 'OldestReplicationSlotLag')).toHaveLength(0);
+    expect(alarmsOf(aurora, 'BinLogDiskUsage')).toHaveLength(0);
   });
 
   test('Aurora PostgreSQL sources watch the writer\'s TransactionLogsDiskUsage for the slot (Aurora lists no slot-lag metric)', () => {
-    const t = Template.fromStack(build({ source: existingSource(SourceEngine.auroraPostgres(), 'agent-aurora') }).stack);
+    const { stack, o } = build((_o, s) => ({ source: existingSource(SourceEngine.auroraPostgres(), 'agent-aurora')(s) }));
+    const aurora = Template.fromStack(stack);
     const writer = [{ Name: 'DBClusterIdentifier', Value: 'agent-aurora' }, { Name: 'Role', Value: 'WRITER' }];
-    t.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'TransactionLogsDiskUsage', Dimensions: writer, Threshold: 1024 ** 3 });
-    t.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'TransactionLogsDiskUsage', Dimensions: writer, Threshold: 10 * 1024 ** 3 });
-    expect(checkPublished(alarmMetrics(t))).toEqual([]);
+    aurora.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'TransactionLogsDiskUsage', Dimensions: writer, Threshold: 1024 ** 3 });
+    aurora.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'TransactionLogsDiskUsage', Dimensions: writer, Threshold: 10 * 1024 ** 3 });
+    lastInStack = inStack(o);
+    expect(checkPublished(alarmMetrics(aurora))).toEqual([]);
   });
 
-  test('consumer lag alarms per group and topic at 30 s for 3 minutes by default', () => {
-    const t = Template.fromStack(build().stack);
-    const lag = Object.values(t.findResources('AWS::CloudWatch::Alarm', { Properties: { MetricName: 'EstimatedMaxTimeLag' } }));
-    expect(lag).toHaveLength(3);
+  test('consumer lag alarms per group and topic, from the Flink applications\' and sinks\' own groups, at 30 s for 3 minutes', () => {
+    const lag = alarmsOf(t, 'EstimatedMaxTimeLag');
+    const groups = [...full.o.flink.flatMap(f => f.consumedTopics()), ...full.o.sinks.flatMap(s => s.consumedTopics())];
+    expect(lag).toHaveLength(groups.flatMap(g => g.topics).length);
+    expect(lag.length).toBeGreaterThanOrEqual(5);
     for (const a of lag) expect(a.Properties).toMatchObject({ Threshold: 30, Period: 60, EvaluationPeriods: 3, Statistic: 'Maximum' });
+    // The sink does not watch the heartbeat topic's lag: it is not data.
+    expect(lag.flatMap(a => a.Properties.Dimensions).filter((d: any) => d.Value === HEARTBEAT)).toEqual([]);
+  });
+
+  test('alarm ids name what they watch, never a list position: another Flink application first changes no id', () => {
+    const ids = (stack: Stack) => Object.keys(Template.fromStack(stack).findResources('AWS::CloudWatch::Alarm')).sort();
+    const before = ids(full.stack);
+    const { stack } = build((o, s) => {
+      const extra = new FlinkSqlApplication(s, 'Extra', { cluster: o.cluster, applicationName: 'extra', sql: EXAMPLE_ORDER_ENRICHMENT_SQL, tables: exampleOrderEnrichmentTables() });
+      return { ...FULL(o, s), flink: [extra, ...o.flink] };
+    });
+    const after = ids(stack);
+    expect(before.filter(id => !after.includes(id))).toEqual([]);
+    expect(after.filter(id => /Extra/.test(id))).toHaveLength(5);
   });
 
   test('Flink restarts and failed checkpoints alarm on the increase of the cumulative counters', () => {
-    const t = Template.fromStack(build().stack);
     const math = Object.values(t.findResources('AWS::CloudWatch::Alarm'))
       .filter(a => (a.Properties.Metrics ?? []).some((m: any) => m.MetricStat?.Metric.Namespace === 'AWS/KinesisAnalytics'));
     expect(math).toHaveLength(4);
@@ -298,10 +382,9 @@ describe('AgentObservability', () => {
   });
 
   test('MCP error rate alarms per tool above 5% with at least 10 calls', () => {
-    const t = Template.fromStack(build().stack);
     const rates = Object.values(t.findResources('AWS::CloudWatch::Alarm'))
       .filter(a => (a.Properties.Metrics ?? []).some((m: any) => m.MetricStat?.Metric.MetricName === 'ToolErrors'));
-    expect(rates).toHaveLength(3);
+    expect(rates).toHaveLength(full.o.mcp.toolNames.length);
     for (const a of rates) {
       expect(a.Properties.Threshold).toBe(5);
       expect(a.Properties.Metrics[0].Expression).toBe('IF(calls >= 10, 100 * FILL(errors, 0) / calls, 0)');
@@ -309,7 +392,6 @@ describe('AgentObservability', () => {
   });
 
   test('every alarm notifies the topic on ALARM and OK', () => {
-    const t = Template.fromStack(build().stack);
     const alarms = Object.values(t.findResources('AWS::CloudWatch::Alarm'));
     const topic = Object.keys(t.findResources('AWS::SNS::Topic'))[0];
     for (const a of alarms) {
@@ -320,7 +402,6 @@ describe('AgentObservability', () => {
   });
 
   test('the default topic is encrypted with a rotating key CloudWatch may use, and refuses plain HTTP', () => {
-    const t = Template.fromStack(build().stack);
     t.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
     t.hasResourceProperties('AWS::KMS::Key', {
       EnableKeyRotation: true,
@@ -334,76 +415,70 @@ describe('AgentObservability', () => {
   });
 
   test('an existing topic is used as given', () => {
-    const app = testApp();
-    const stack = testStack(app);
-    const topic = sns.Topic.fromTopicArn(stack, 'Ops', 'arn:aws:sns:us-east-1:123456789012:ops');
-    new AgentObservability(stack, 'Obs', { decisions: {}, alarmTopic: topic });
-    const t = Template.fromStack(stack);
-    t.resourceCountIs('AWS::SNS::Topic', 0);
-    t.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmActions: ['arn:aws:sns:us-east-1:123456789012:ops'] });
+    const { stack } = build((o, s) => ({ search: o.search, alarmTopic: sns.Topic.fromTopicArn(s, 'Ops', 'arn:aws:sns:us-east-1:123456789012:ops') }));
+    const own = Template.fromStack(stack);
+    own.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmActions: ['arn:aws:sns:us-east-1:123456789012:ops'] });
+    expect(Object.keys(own.findResources('AWS::SNS::Topic')).filter(id => id.startsWith('Observability'))).toEqual([]);
   });
 
-  test('metric dimensions follow the props (namespace and service names are not hard-wired)', () => {
-    const t = Template.fromStack(build({ sinks: [{ functionName: 'f', views: ['v'], namespace: 'Custom', dimensions: { service: 'my-sink' } }] }).stack);
-    t.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      Namespace: 'Custom', MetricName: 'FreshnessLag', Dimensions: [{ Name: 'View', Value: 'v' }, { Name: 'service', Value: 'my-sink' }],
+  test('metric namespace and service follow the sink construct (nothing is re-spelled)', () => {
+    const custom = Template.fromStack(build(o => ({ sinks: o.sinks }), false, { metricsNamespace: 'Custom', serviceName: 'my' }).stack);
+    custom.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'Custom', MetricName: 'FreshnessLag', Dimensions: [{ Name: 'View', Value: 'order_search' }, { Name: 'service', Value: 'my-search' }],
     });
   });
 
   test('node-based caches use per-node metrics', () => {
-    const refs = dashboardMetrics(Template.fromStack(build({ cache: existingCache('rg', ['rg-0001-001', 'rg-0001-002']) }).stack));
+    const refs = dashboardMetrics(Template.fromStack(build((_o, s) => ({ cache: existingCache(s, 'rg', ['rg-0001-001', 'rg-0001-002']) })).stack));
     expect(refs.filter(r => r.metricName === 'EngineCPUUtilization').map(r => r.dimensions.CacheClusterId)).toEqual(['rg-0001-001', 'rg-0001-002']);
   });
 
-  test('the search domain ClientId defaults to the stack account', () => {
-    Template.fromStack(build().stack).hasResourceProperties('AWS::CloudWatch::Alarm', {
+  test('the search domain ClientId is the domain\'s account: an imported domain in another account is read there', () => {
+    t.hasResourceProperties('AWS::CloudWatch::Alarm', {
       MetricName: 'ClusterStatus.red', Dimensions: Match.arrayWith([{ Name: 'ClientId', Value: '123456789012' }]),
+    });
+    const other = Template.fromStack(build((_o, s) => ({
+      search: AgentSearch.fromDomainAttributes(s, 'Other', { domainArn: 'arn:aws:es:us-east-1:210987654321:domain/shared', domainEndpoint: 'vpc-shared.es' }),
+    })).stack);
+    other.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ClusterStatus.red', Dimensions: [{ Name: 'ClientId', Value: '210987654321' }, { Name: 'DomainName', Value: 'shared' }],
     });
   });
 
   test('is deterministic', () => {
-    expect(Template.fromStack(build().stack).toJSON()).toEqual(Template.fromStack(build().stack).toJSON());
+    expect(Template.fromStack(build().stack).toJSON()).toEqual(t.toJSON());
   });
 
   test('passes the validation gate', () => {
-    const { app } = build(FULL, true);
-    expect(formatFindings(gateFindings(app))).toBe('');
+    const { app } = build((o, s) => ({ ...FULL(o, s) }), true);
+    expect(formatFindings(gateFindings(app)).split('\n').filter(l => /Observability/.test(l))).toEqual([]);
   });
 
   test('fails when no section is given', () => {
-    expect(() => build({})).toThrow(/no section given.*Pass at least one/);
+    expect(() => build(() => ({}))).toThrow(/no section given.*Pass at least one/);
   });
-  test('fails when a consumer group name has a colon (MSK publishes no lag for it)', () => {
-    expect(() => build({ kafka: { clusterName: 'k', consumerGroups: [{ group: 'a:b', topics: ['t'], role: 'sink' }] } })).toThrow(/'a:b' contains ':'/);
+  test('fails when decisions are asked for without an MCP server that records them', () => {
+    expect(() => build(o => ({ sinks: o.sinks, decisions: {} }))).toThrow(/decisions is set but no MCP server with a decision audit log/);
   });
-  test('fails when a consumer group has no topics', () => {
-    expect(() => build({ kafka: { clusterName: 'k', consumerGroups: [{ group: 'g', topics: [], role: 'sink' }] } })).toThrow(/'g' has no topics/);
-  });
-  test('fails when a Flink runtime is unsupported', () => {
-    expect(() => build({ flink: [{ applicationName: 'a', runtime: 'FLINK-1_15' as any }] })).toThrow(/runtime 'FLINK-1_15'.*FLINK-2_2/);
-  });
-  test('fails when a sink has no views, or a view has two sinks', () => {
-    expect(() => build({ sinks: [{ functionName: 'f', views: [] }] })).toThrow(/sink 'f' has no views/);
-    expect(() => build({ sinks: [{ functionName: 'f', views: ['v'] }, { functionName: 'g', views: ['v'] }] })).toThrow(/view 'v' is listed under more than one sink/);
+  test('fails when a view has two sinks', () => {
+    expect(() => build(o => ({ sinks: [o.sinks[0], o.sinks[0]] }))).toThrow(/view 'orders_by_id' is written by more than one sink/);
   });
   test('fails when a node-based cache has no node cluster ids', () => {
-    expect(() => build({ cache: existingCache('rg', []) })).toThrow(/cache 'rg' is node-based but its nodeClusterIds is empty.*nodeClusterIds: \['rg-001'/);
-  });
-  test('fails when the MCP server has no tools', () => {
-    expect(() => build({ mcp: { functionName: 'm', tools: [] } })).toThrow(/mcp.tools is empty/);
+    expect(() => build((_o, s) => ({ cache: existingCache(s, 'rg', []) }))).toThrow(/cache 'rg' is node-based but its nodeClusterIds is empty.*nodeClusterIds: \['rg-001'/);
   });
   test('fails when the freshness SLO is malformed', () => {
-    expect(() => build({ decisions: {}, freshnessSlo: { percentile: 100 } })).toThrow(/percentile is 100/);
-    expect(() => build({ decisions: {}, freshnessSlo: { window: Duration.seconds(90) } })).toThrow(/window is 1 minute 30 seconds.*whole minutes/);
-    expect(() => build({ decisions: {}, freshnessSlo: { threshold: Duration.seconds(0) } })).toThrow(/threshold must be above zero/);
+    expect(() => build(withFull(() => ({ freshnessSlo: { percentile: 100 } })))).toThrow(/percentile is 100/);
+    expect(() => build(withFull(() => ({ freshnessSlo: { window: Duration.seconds(90) } })))).toThrow(/window is 1 minute 30 seconds.*whole minutes/);
+    expect(() => build(withFull(() => ({ freshnessSlo: { threshold: Duration.seconds(0) } })))).toThrow(/threshold must be above zero/);
   });
   test('fails when failedCheckpoints is not a positive integer', () => {
-    expect(() => build({ decisions: {}, thresholds: { failedCheckpoints: 0 } })).toThrow(/failedCheckpoints is 0/);
+    expect(() => build(withFull(() => ({ thresholds: { failedCheckpoints: 0 } })))).toThrow(/failedCheckpoints is 0/);
   });
-  test('works in an environment-agnostic stack', () => {
+  test('works in an environment-agnostic stack: a created domain\'s ClientId is the deploying account', () => {
     const app = testApp();
     const stack = new Stack(app, 'Agnostic');
-    new AgentObservability(stack, 'Obs', { search: { domainName: 'd' } });
+    const search = new FakeSearch(stack, 'Search', new AgentNetwork(stack, 'Net').vpc);
+    new AgentObservability(stack, 'Obs', { search });
     Template.fromStack(stack).hasResourceProperties('AWS::CloudWatch::Alarm', {
       MetricName: 'ClusterStatus.red', Dimensions: Match.arrayWith([{ Name: 'ClientId', Value: { Ref: 'AWS::AccountId' } }]),
     });

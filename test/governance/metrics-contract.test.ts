@@ -24,6 +24,7 @@ import { FakeSearch } from '../mcp/fakes';
 import { InMemoryDecisionStore, NOW_MS, testViews } from '../mcp/support';
 import { b64, fixtureRecords, mskEvent } from '../sink/helpers';
 import { FakeCluster } from '../stores/fakes';
+import { ConnectorStandIn } from '../helpers/metric-stand-ins';
 
 /** What `DebeziumConnector.heartbeatTopic` is for topic prefix `dbserver1`. */
 const HEARTBEAT_TOPIC = '__debezium-heartbeat.dbserver1';
@@ -66,9 +67,9 @@ function build(observe: (sink: AgentSink, server: AgentMcpServer) => AgentObserv
 
 function defaults(sink: AgentSink, server: AgentMcpServer): AgentObservabilityProps {
   return {
-    connector: { connectorName: 'agent-cdc', heartbeatTopic: HEARTBEAT_TOPIC },
-    sinks: [{ functionName: sink.function.functionName, views: sink.views.map(v => v.name) }],
-    mcp: { functionName: server.function.functionName, tools: server.toolNames },
+    connector: new ConnectorStandIn(Stack.of(sink), 'Connector', 'agent-cdc', HEARTBEAT_TOPIC),
+    sinks: [sink],
+    mcp: server,
     decisions: {},
   };
 }
@@ -274,13 +275,4 @@ describe('custom metric contract: sink and MCP emitters vs. AgentObservability',
     expect(unpublished([{ ...counter, dimensions: { service: counter.dimensions.service } }], published)).toHaveLength(1);
   });
 
-  test('observing with settings that disagree with the functions is caught', () => {
-    const wrong = build((sink, server) => ({
-      ...defaults(sink, server),
-      mcp: { functionName: server.function.functionName, tools: server.toolNames, namespace: 'AgentDataStack/Mcp' },
-    }));
-    const problems = unpublished(customMetricsRead(wrong.template), published);
-    expect(problems.length).toBeGreaterThan(0);
-    expect(problems.every(p => p.includes('AgentDataStack/Mcp'))).toBe(true);
-  });
 });

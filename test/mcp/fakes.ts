@@ -7,6 +7,7 @@ import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import type { IAgentCache, IAgentSearch } from '../../constructs/stores/refs';
 import type { ILineageCatalogSource } from '../../constructs/mcp';
+import { SearchMetricsStandIn } from '../helpers/metric-stand-ins';
 
 export class FakeCache extends Resource implements IAgentCache {
   readonly cacheArn: string;
@@ -38,7 +39,7 @@ export class FakeCache extends Resource implements IAgentCache {
   metricWriteLatency(props?: cloudwatch.MetricOptions) { return this.metric('SuccessfulWriteRequestLatency', props); }
 }
 
-export class FakeSearch extends Resource implements IAgentSearch {
+export class FakeSearch extends SearchMetricsStandIn implements IAgentSearch {
   readonly domainArn: string;
   readonly domainEndpoint = 'search.example.internal';
   readonly connections: ec2.Connections;

@@ -1,4 +1,5 @@
-// The start/stop custom resource against mocked Managed Service for Apache Flink, CloudWatch and CloudWatch Logs APIs: create, update with snapshot restore, the no-restart soak, delete, failures and timeouts.
+// The start/stop custom resource against mocked Managed Service for Apache Flink, CloudWatch and CloudWatch Logs APIs: create, update with
+// snapshot restore, the no-restart soak, delete, failures and timeouts.
 import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import {
   DescribeApplicationCommand, DescribeApplicationOperationCommand, KinesisAnalyticsV2Client, ListApplicationOperationsCommand,

@@ -1,11 +1,12 @@
 // A stand-in IAgentStreamingCluster (the streaming layer builds the real one) with real, scoped grants, so application tests see actual policies.
-import { Resource, Stack } from 'aws-cdk-lib';
+import { Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import type { IAgentStreamingCluster } from '../../constructs/streaming/refs';
+import { ClusterMetricsStandIn } from '../helpers/metric-stand-ins';
 
-export class StandInCluster extends Resource implements IAgentStreamingCluster {
+export class StandInCluster extends ClusterMetricsStandIn implements IAgentStreamingCluster {
   public readonly clusterName = 'agent-cluster';
   public readonly clusterArn: string;
   public readonly serverless = false;

@@ -1,4 +1,5 @@
-// The sink end to end against the real Redis: routing per view, dead letters to S3/SQS that do not stop the batch, a store outage mid-batch that fails the handler and a retry that converges, EMF metrics.
+// The sink end to end against the real Redis: routing per view, dead letters to S3/SQS that do not stop the batch, a store outage mid-batch
+// that fails the handler and a retry that converges, EMF metrics.
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';

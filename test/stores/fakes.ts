@@ -1,12 +1,14 @@
 // Minimal stand-ins for the streaming cluster and search domain interfaces, so the sink's wiring can be tested without the other layers.
-import { Resource, Stack } from 'aws-cdk-lib';
+import { Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import type { IAgentSearch } from '../../constructs/stores/refs';
 import type { IAgentStreamingCluster } from '../../constructs/streaming/refs';
+import { ClusterMetricsStandIn } from '../helpers/metric-stand-ins';
+import { SearchMetricsStandIn } from '../helpers/metric-stand-ins';
 
-export class FakeCluster extends Resource implements IAgentStreamingCluster {
+export class FakeCluster extends ClusterMetricsStandIn implements IAgentStreamingCluster {
   readonly clusterName = 'agent-kafka';
   readonly clusterArn: string;
   readonly serverless = false;
@@ -47,7 +49,7 @@ export class FakeCluster extends Resource implements IAgentStreamingCluster {
   }
 }
 
-export class FakeSearch extends Resource implements IAgentSearch {
+export class FakeSearch extends SearchMetricsStandIn implements IAgentSearch {
   readonly domainArn: string;
   readonly domainEndpoint = 'vpc-agent-search.us-east-1.es.amazonaws.com';
   readonly connections: ec2.Connections;

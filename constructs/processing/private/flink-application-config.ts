@@ -1,0 +1,82 @@
+// The ApplicationConfiguration of a Flink SQL application: code location, runner property groups, checkpoints, monitoring, parallelism, VPC.
+import { Duration } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as kda from 'aws-cdk-lib/aws-kinesisanalyticsv2';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import {
+  BOOTSTRAP_SERVERS_VARIABLE, FlinkLogLevel, FlinkMetricsLevel, FlinkSqlApplicationProps, SQL_RUNNER_GROUP, SQL_VARIABLES_GROUP,
+} from '../flink-sql-application-props';
+import type { FlinkJar } from '../flink-runtime';
+
+/** Where the application's ENIs go and which security groups they carry. */
+export interface FlinkNetwork {
+  readonly connections: ec2.Connections;
+  readonly securityGroups: ec2.ISecurityGroup[];
+  readonly subnets: ec2.SelectedSubnets;
+}
+
+/** The application's log group and stream. */
+export interface FlinkLogging {
+  readonly logGroup: logs.LogGroup;
+  readonly logStream: logs.LogStream;
+  readonly streamArn: string;
+}
+
+export interface FlinkApplicationCode extends FlinkNetwork {
+  readonly bucket: s3.IBucket;
+  readonly objectKey: string;
+  readonly objectVersion: string;
+  readonly dependencies: FlinkJar[];
+}
+
+export function applicationConfiguration(
+  props: FlinkSqlApplicationProps, code: FlinkApplicationCode,
+): kda.CfnApplication.ApplicationConfigurationProperty {
+  const checkpointInterval = props.checkpointInterval ?? Duration.seconds(60);
+  const minPause = props.minPauseBetweenCheckpoints ?? Duration.seconds(5);
+  const { dependencies } = code;
+  return {
+    applicationCodeConfiguration: {
+      codeContentType: 'ZIPFILE',
+      codeContent: { s3ContentLocation: { bucketArn: code.bucket.bucketArn, fileKey: code.objectKey, objectVersion: code.objectVersion } },
+    },
+    environmentProperties: {
+      propertyGroups: [
+        {
+          propertyGroupId: 'kinesis.analytics.flink.run.options',
+          propertyMap: { python: 'main.py', jarfile: `lib/${dependencies[0].props.fileName}` },
+        },
+        {
+          propertyGroupId: SQL_RUNNER_GROUP,
+          propertyMap: {
+            file: 'job.sql',
+            ...(dependencies.length > 1 ? { jars: dependencies.slice(1).map(d => `lib/${d.props.fileName}`).join(';') } : {}),
+          },
+        },
+        { propertyGroupId: SQL_VARIABLES_GROUP, propertyMap: { ...props.sqlVariables, [BOOTSTRAP_SERVERS_VARIABLE]: props.cluster.bootstrapBrokersSaslIam } },
+      ],
+    },
+    flinkApplicationConfiguration: {
+      checkpointConfiguration: {
+        configurationType: 'CUSTOM',
+        checkpointingEnabled: true,
+        checkpointInterval: checkpointInterval.toMilliseconds(),
+        minPauseBetweenCheckpoints: minPause.toMilliseconds(),
+      },
+      monitoringConfiguration: {
+        configurationType: 'CUSTOM',
+        logLevel: props.logLevel ?? FlinkLogLevel.INFO,
+        metricsLevel: props.metricsLevel ?? FlinkMetricsLevel.APPLICATION,
+      },
+      parallelismConfiguration: {
+        configurationType: 'CUSTOM',
+        parallelism: props.parallelism ?? 1,
+        parallelismPerKpu: props.parallelismPerKpu ?? 1,
+        autoScalingEnabled: props.autoScaling ?? true,
+      },
+    },
+    applicationSnapshotConfiguration: { snapshotsEnabled: props.snapshots ?? true },
+    vpcConfigurations: [{ subnetIds: code.subnets.subnetIds, securityGroupIds: code.securityGroups.map(sg => sg.securityGroupId) }],
+  };
+}
