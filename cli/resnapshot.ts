@@ -8,6 +8,7 @@ import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { SnapshotSignalRequest, SnapshotSignalResponse } from '../contract/replication-bootstrap';
 import { VIEWS_ENV, type ViewConfig } from '../contract/view-config';
+import { readViewsEnv } from '../lambda/shared/views-env';
 
 /** One Debezium notification, as its log channel prints it (`[Notification Service] Notification{id='...', ...}`). */
 export interface SnapshotNotification {
@@ -104,7 +105,7 @@ export async function viewSourceTable(cfn: CloudFormationClient, stackName: stri
   const views: ViewConfig[] = [];
   for (const r of Object.values(template.Resources ?? {})) {
     const raw = r.Type === 'AWS::Lambda::Function' ? r.Properties?.Environment?.Variables?.[VIEWS_ENV] : undefined;
-    if (typeof raw === 'string') views.push(...JSON.parse(raw) as ViewConfig[]);
+    if (typeof raw === 'string') views.push(...readViewsEnv(raw));
   }
   const view = views.find(v => v.name === viewName);
   if (!view) throw new Error(`Stack '${stackName}' has no view '${viewName}'${views.length ? `; views: ${[...new Set(views.map(v => v.name))].join(', ')}` : ''}.`);

@@ -1,13 +1,14 @@
 // A Lambda function with the library's defaults: current Node.js on arm64, the handler's prebuilt bundle, its own log group and a least-privilege role.
 import * as fs from 'fs';
 import * as path from 'path';
-import { AssetHashType, DockerImage, Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { AssetHashType, DockerImage, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { BUNDLE_FILES, bundleDir, readyHandlerBundle } from './handler-bundle';
+import { estimatedEnvironmentBytes, LAMBDA_ENVIRONMENT_LIMIT_BYTES, UNRESOLVED_VALUE_ESTIMATE_BYTES } from './private/environment-size';
 import { allowAwsApiEgress, keepEgressRestricted } from './security-group';
 import { privateSubnetsWithEgressElseIsolated } from './subnets';
 
@@ -147,6 +148,20 @@ export class AgentFunction extends lambda.Function {
       tracing: props.tracing,
     });
     this.functionLogGroup = logGroup;
+    // Lambda refuses more than 4 KB of environment at deploy (the stack rolls back); fail at synth instead.
+    this.node.addValidation({
+      validate: () => {
+        const resolved = Stack.of(this).resolve((this.node.defaultChild as lambda.CfnFunction).environment) as { variables?: Record<string, unknown> } | undefined;
+        const variables = Object.fromEntries(Object.entries(resolved?.variables ?? {})
+          .map(([k, v]) => [k, typeof v === 'string' ? v : 'x'.repeat(UNRESOLVED_VALUE_ESTIMATE_BYTES)]));
+        const bytes = estimatedEnvironmentBytes(variables);
+        return bytes <= LAMBDA_ENVIRONMENT_LIMIT_BYTES ? [] : [
+          `${this.node.path}: its environment variables take about ${bytes} bytes as Lambda measures them (JSON, unresolved values `
+          + `counted as ${UNRESOLVED_VALUE_ESTIMATE_BYTES} bytes); Lambda allows ${LAMBDA_ENVIRONMENT_LIMIT_BYTES} and the deploy would fail. `
+          + 'Split the views over several sinks or servers, or shorten view and field descriptions.',
+        ];
+      },
+    });
     if (props.vpc && !props.securityGroups) {
       const [group] = this.connections.securityGroups;
       keepEgressRestricted(group);

@@ -170,7 +170,10 @@ function withoutLabel(metric: cloudwatch.IMetric): cloudwatch.IMetric {
 }
 
 function validate(props: AgentObservabilityProps): void {
-  const sections = [props.source, props.connector, props.additionalSources?.length, props.headroom?.length, props.kafka, props.flink?.length, props.sinks?.length, props.cache, props.search, props.mcp];
+  const sections = [
+    props.source, props.connector, props.additionalSources?.length, props.headroom?.length, props.kafka, props.flink?.length,
+    props.sinks?.length, props.cache, props.search, props.mcp,
+  ];
   if (!sections.some(Boolean)) {
     throw new Error('AgentObservability: no section given (source, connector, kafka, flink, sinks, cache, search, mcp are all empty). Pass at least one construct to observe.');
   }

@@ -15,6 +15,7 @@ import {
   AGENT_METRIC_DIMENSIONS, AGENT_SERVICE_NAMES, DEFAULT_AGENT_METRICS_NAMESPACE, MCP_METRIC_NAMES, RECORD_DECISION_TOOL,
 } from '../../contract/metric-names';
 import { AgentFunction } from '../common/agent-function';
+import { compactJsonValue } from '../common/private/environment-size';
 import type { IDecisionAuditLog } from '../governance/decision-audit-log';
 import { readerAccessString } from '../stores/agent-cache';
 import type { IAgentCache, IAgentSearch, ICacheUser } from '../stores/refs';
@@ -126,7 +127,7 @@ export class AgentMcpServer extends Construct implements iam.IGrantable, ec2.ICo
       reservedConcurrentExecutions: props.reservedConcurrentExecutions,
       logRetention: props.logRetention,
       environment: {
-        AGENT_VIEWS: JSON.stringify(props.views),
+        AGENT_VIEWS: compactJsonValue(JSON.stringify(props.views)),
         POWERTOOLS_SERVICE_NAME: this.serviceName,
         POWERTOOLS_METRICS_NAMESPACE: this.metricsNamespace,
         AGENT_MCP_SERVER_NAME: Names.uniqueResourceName(this, { maxLength: 64 }),
@@ -318,7 +319,7 @@ function validate(props: AgentMcpServerProps): void {
   if (rc !== undefined && !Token.isUnresolved(rc) && (!Number.isInteger(rc) || rc < 1)) {
     throw new Error(`AgentMcpServer: reservedConcurrentExecutions is ${rc}; it must be a whole number of at least 1 (0 would throttle every call). Omit it for no reservation.`);
   }
-  const bytes = Buffer.byteLength(JSON.stringify(props.views));
+  const bytes = Buffer.byteLength(compactJsonValue(JSON.stringify(props.views)));
   if (bytes > MAX_VIEWS_ENV_BYTES) {
     throw new Error(`AgentMcpServer: the views take ${bytes} bytes of environment; Lambda allows 4 KB in total and the stores need some. Shorten field descriptions or split the views over several servers.`);
   }

@@ -13,6 +13,7 @@ import {
   SINK_METRIC_NAMES,
 } from '../../contract/metric-names';
 import { AgentFunction } from '../common/agent-function';
+import { compactJsonValue } from '../common/private/environment-size';
 import { ESM_CLUSTER_ACTIONS, ESM_KAFKA_CLUSTER_ACTIONS, ESM_KAFKA_GROUP_ACTIONS, ESM_KAFKA_TOPIC_ACTIONS, ESM_NETWORK_ACTIONS } from './perms';
 import { ConsumedTopics, IAgentSink } from './refs';
 import { AgentView, ViewStore, viewsEnvironment } from './view';
@@ -76,7 +77,7 @@ export class AgentSink extends Construct implements ec2.IConnectable, iam.IGrant
       dlqEnv = { AGENT_SINK_DLQ_KIND: 'sqs', AGENT_SINK_DLQ_TARGET: queue.queueUrl };
     }
 
-    const viewsEnv = viewsEnvironment(props.views);
+    const viewsEnv = compactJsonValue(viewsEnvironment(props.views));
     if (Buffer.byteLength(viewsEnv) > MAX_VIEWS_ENV_BYTES) {
       throw new Error(`AgentSink: the views' configuration is ${Buffer.byteLength(viewsEnv)} bytes; Lambda allows 4 KB of environment in all, `
         + `so at most ${MAX_VIEWS_ENV_BYTES} bytes go to AGENT_VIEWS. Split the views over several AgentSinks or shorten descriptions.`);

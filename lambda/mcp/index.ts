@@ -4,7 +4,8 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import { cacheClientFromEnv } from '../shared/cache-client';
 import { DECISION_TABLE_ENV } from '../../contract/decision-store';
 import { LINEAGE_CATALOG_ENV, type LineageCatalog } from '../../contract/lineage';
-import { parseViewsEnv, VIEWS_ENV } from '../../contract/view-config';
+import { VIEWS_ENV } from '../../contract/view-config';
+import { readViewsEnv } from '../shared/views-env';
 import { callerFromEvent } from './caller';
 import type { McpServerDeps } from './context';
 import { FunctionUrlEvent, FunctionUrlResult, eventToRequest, responseToResult } from './http-adapter';
@@ -31,7 +32,7 @@ const oauth = oauthFromEnv();
 let ready: Promise<{ deps: McpServerDeps; cache?: { ready(): Promise<unknown>; close(): Promise<void> }; options: HttpHandlerOptions }> | undefined;
 
 async function init() {
-  const views = parseViewsEnv(process.env[VIEWS_ENV]);
+  const views = readViewsEnv(process.env[VIEWS_ENV]);
   const cache = views.some(v => v.store === 'cache') ? await cacheClientFromEnv() : undefined;
   const redis = cache?.redis;
   const search = views.some(v => v.store === 'search') ? searchReaderFromEnv() : undefined;

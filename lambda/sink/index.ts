@@ -1,7 +1,8 @@
 // Sink Lambda: MSK batches -> per-view store writes (cache or search), dead letters to S3 or SQS, EMF metrics and structured logs.
 import type { CacheClient } from '../shared/cache-client';
 import type { MskEvent } from '../shared/envelope';
-import { parseViewsEnv, VIEWS_ENV, type ViewConfig } from '../../contract/view-config';
+import { VIEWS_ENV, type ViewConfig } from '../../contract/view-config';
+import { readViewsEnv } from '../shared/views-env';
 import { S3DeadLetterSink, sdk, SqsDeadLetterSink, type DeadLetterSink } from './dead-letter';
 import { PowertoolsSinkMetrics } from './metrics';
 import { checkWriters, processBatch, type BatchSummary, type SinkDependencies } from './process';
@@ -38,7 +39,7 @@ async function deadLetterSinkFromEnv(env: NodeJS.ProcessEnv): Promise<DeadLetter
 }
 
 async function init(env: NodeJS.ProcessEnv): Promise<Runtime> {
-  const views: ViewConfig[] = parseViewsEnv(env[VIEWS_ENV]);
+  const views: ViewConfig[] = readViewsEnv(env[VIEWS_ENV]);
   let cache: CacheClient | undefined;
   const writers: { cache?: SinkDependencies['writers']['cache']; search?: SinkDependencies['writers']['search'] } = {};
   // Each store's client (ioredis, the search client) is loaded only when a view needs it, on the first invocation.

@@ -2,7 +2,8 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { AGENT_METRIC_DIMENSIONS, WAREHOUSE_METRIC_NAMES } from '../../contract/metric-names';
-import { parseViewsEnv, VIEWS_ENV, type ViewConfig } from '../../contract/view-config';
+import { VIEWS_ENV, type ViewConfig } from '../../contract/view-config';
+import { readViewsEnv } from '../shared/views-env';
 import { WAREHOUSE_DATABASE_ENV, WAREHOUSE_QUERY_TIMEOUT_ENV, WAREHOUSE_WORKGROUP_ENV } from '../../contract/warehouse-env';
 import type { WarehouseReader } from '../mcp/warehouse-athena';
 
@@ -51,7 +52,7 @@ export async function handler(): Promise<ViewFreshness[]> {
     workgroup: process.env[WAREHOUSE_WORKGROUP_ENV]!, database: process.env[WAREHOUSE_DATABASE_ENV]!,
     timeoutMs: Number(process.env[WAREHOUSE_QUERY_TIMEOUT_ENV] ?? 30000),
   });
-  const readings = await measureFreshness(parseViewsEnv(process.env[VIEWS_ENV]), reader, Date.now);
+  const readings = await measureFreshness(readViewsEnv(process.env[VIEWS_ENV]), reader, Date.now);
   publishFreshness(readings, metrics, logger);
   return readings;
 }

@@ -16,7 +16,7 @@ import type { McpServerDeps, ToolCallEvent } from '../../lambda/mcp/context';
 import { powertoolsObserver } from '../../lambda/mcp/observability';
 import { handleHttpRequest } from '../../lambda/mcp/server';
 import { MCP_METRIC_NAMES, SINK_METRIC_NAMES } from '../../contract/metric-names';
-import { parseViewsEnv } from '../../contract/view-config';
+import { readViewsEnv } from '../../lambda/shared/views-env';
 import { PowertoolsSinkMetrics } from '../../lambda/sink/metrics';
 import { processBatch } from '../../lambda/sink/process';
 import { testApp, testStack } from '../helpers/app';
@@ -122,7 +122,7 @@ function emfSeries(docs: any[], where: string): Series[] {
 /** Runs the sink's batch logic and Powertools metrics with the sink function's synthesized environment, over a batch exercising every counter. */
 async function sinkPublishes(t: Template): Promise<Series[]> {
   const env = functionEnvironment(t, /^Agent store sink/);
-  const views = parseViewsEnv(env.AGENT_VIEWS);
+  const views = readViewsEnv(env.AGENT_VIEWS);
   const records = fixtureRecords('postgres-products.jsonl', PRODUCTS_TOPIC);
   const garbage = { topic: PRODUCTS_TOPIC, partition: 1, offset: 9, key: b64({ id: 1 }), value: Buffer.from('{not json').toString('base64') };
   const heartbeat = { topic: env.AGENT_SINK_HEARTBEAT_TOPIC_PREFIX, partition: 0, offset: 0, key: b64({ serverName: 'dbserver1' }), value: b64({ ts_ms: NOW_MS - 1500 }) };
@@ -160,7 +160,7 @@ async function mcpPublishes(t: Template, toolNames: string[]): Promise<{ series:
   const docs = await captureEmf(env, async () => {
     const observer = powertoolsObserver(new Logger({ logLevel: 'SILENT' }), new Metrics());
     const decisions = new InMemoryDecisionStore(() => NOW_MS);
-    const deps: McpServerDeps = { views: parseViewsEnv(env.AGENT_VIEWS), decisions, now: () => NOW_MS, observer };
+    const deps: McpServerDeps = { views: readViewsEnv(env.AGENT_VIEWS), decisions, now: () => NOW_MS, observer };
     const decision = await (await handleHttpRequest(rpc(1, 'record_decision', { agentId: 'agent-1', decision: 'refund', rationale: 'policy' }), deps)).json();
     recorded = decision.result?.isError !== true && decisions.records.size === 1;
     await handleHttpRequest(rpc(2, 'list_sources', {}), deps);

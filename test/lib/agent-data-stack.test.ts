@@ -15,6 +15,7 @@ import { DeploymentProfile } from '../../lib/profiles';
 import { TEST_ENV, testApp } from '../helpers/app';
 import { exampleTemplate } from '../helpers/example-template';
 import { formatFindings, gateFindings } from '../helpers/gate';
+import { readViewsEnv } from '../../lambda/shared/views-env';
 
 const CUSTOMERS_TOPIC = 'agentdata.public.customers';
 const ORDERS_TOPIC = 'agentdata.public.orders';
@@ -131,8 +132,8 @@ describe('derived from the one declaration', () => {
     const fns = Object.values(t.findResources('AWS::Lambda::Function')) as any[];
     const sink = fns.find(f => /sink/i.test(f.Properties.Description ?? ''));
     const mcp = fns.find(f => /^MCP server/.test(f.Properties.Description ?? ''));
-    const sinkViews = JSON.parse(sink.Properties.Environment.Variables.AGENT_VIEWS);
-    const mcpViews = JSON.parse(mcp.Properties.Environment.Variables.AGENT_VIEWS);
+    const sinkViews = readViewsEnv(sink.Properties.Environment.Variables.AGENT_VIEWS);
+    const mcpViews = readViewsEnv(mcp.Properties.Environment.Variables.AGENT_VIEWS);
     // The MCP server serves the sink's views plus the warehouse view, which its own Flink writer fills.
     expect(mcpViews.filter((v: any) => v.store !== 'warehouse')).toEqual(sinkViews);
     expect(mcpViews.filter((v: any) => v.store === 'warehouse').map((v: any) => [v.name, v.topic, v.format, v.sourceTable]))

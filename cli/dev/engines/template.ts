@@ -4,6 +4,7 @@ import type { ArtifactSourceSpec } from '../../../lambda/artifact-builder/build'
 import type { BootstrapProperties } from '../../../contract/replication-bootstrap';
 import type { ViewConfig } from '../../../contract/view-config';
 import type { TopicSpec } from './kafka';
+import { expandJsonValue } from '../../../lambda/shared/views-env';
 
 export type CfnTemplate = { Resources: Record<string, { Type: string; Properties?: Record<string, any> }> };
 
@@ -150,7 +151,7 @@ export function bootstrapProperties(template: CfnTemplate, refs: LocalReferences
 export function deployedViews(template: CfnTemplate): ViewConfig[] {
   const fns = resourcesOfType(template, 'AWS::Lambda::Function').filter(([, p]) => p.Environment?.Variables?.AGENT_VIEWS !== undefined);
   if (fns.length === 0) throw new Error('no function in the template has AGENT_VIEWS');
-  return JSON.parse(resolveValue(template, fns[0][1].Environment.Variables.AGENT_VIEWS, {}));
+  return JSON.parse(expandJsonValue(resolveValue(template, fns[0][1].Environment.Variables.AGENT_VIEWS, {})));
 }
 
 /** One change the local mapping made, for the test log and the report. */

@@ -104,6 +104,7 @@ export interface WatchedGroup {
 
 export function addKafka(ctx: DashboardContext, kafka: IAgentStreamingCluster, groups: WatchedGroup[]): void {
   const widgets: cloudwatch.IWidget[] = [];
+  const usedIds = new Set<string>();
   groups.forEach((cg, g) => {
     const lag = (metric: typeof kafka.metricMaxOffsetLag, topic: string, label = topic) =>
       metric.call(kafka, { consumerGroup: cg.group, topic, statistic: cloudwatch.Stats.MAXIMUM, period: ONE_MINUTE, label });
@@ -119,7 +120,10 @@ export function addKafka(ctx: DashboardContext, kafka: IAgentStreamingCluster, g
       rightYAxis: { label: 'offsets', showUnits: false },
     }));
     time.forEach((metric, i) => {
-      const id = `ConsumerLag${idFragment(cg.ownerId, `${g}`)}${idFragment(cg.topics[i], `Topic${i}`)}`;
+      // An owner reading one topic through two groups (a warehouse writer's state and history tables) gets the group in the id.
+      const base = `ConsumerLag${idFragment(cg.ownerId, `${g}`)}${idFragment(cg.topics[i], `Topic${i}`)}`;
+      const id = usedIds.has(base) ? `${base}${idFragment(cg.group, `${g}`)}` : base;
+      usedIds.add(id);
       ctx.alarm(id, metric, ctx.thresholds.consumerLag.toSeconds(), 3,
         `Consumer group ${cg.group} is more than ${ctx.thresholds.consumerLag.toSeconds()} s behind on ${cg.topics[i]} for 3 minutes.`);
     });
