@@ -32,7 +32,10 @@ export async function discoverResources(cfn: CloudFormationClient, stackName: st
 }
 
 export function classifyOutputs(outputs: Output[]): StackResources {
-  const r = { kafkaClusters: [] as string[], connectors: [] as string[], flinkApplications: [] as string[], serverlessCaches: [] as string[], replicationGroups: [] as string[], searchDomains: [] as string[] };
+  const r = {
+    kafkaClusters: [] as string[], connectors: [] as string[], flinkApplications: [] as string[],
+    serverlessCaches: [] as string[], replicationGroups: [] as string[], searchDomains: [] as string[],
+  };
   let metricsNamespace: string | undefined;
   let manifest: OperationsManifest | undefined;
   for (const o of outputs) {

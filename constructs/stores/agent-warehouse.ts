@@ -295,7 +295,11 @@ export class AgentWarehouse extends Construct {
       ['compaction', { enabled: true, roleArn: role.roleArn }],
       ['retention', {
         enabled: true, roleArn: role.roleArn,
-        retentionConfiguration: { icebergConfiguration: { snapshotRetentionPeriodInDays: Math.max(1, Math.round(retention.toDays({ integral: false }))), numberOfSnapshotsToRetain: 1, cleanExpiredFiles: true } },
+        retentionConfiguration: {
+          icebergConfiguration: {
+            snapshotRetentionPeriodInDays: Math.max(1, Math.round(retention.toDays({ integral: false }))), numberOfSnapshotsToRetain: 1, cleanExpiredFiles: true,
+          },
+        },
       }],
       ['orphan_file_deletion', { enabled: true, roleArn: role.roleArn, orphanFileDeletionConfiguration: { icebergConfiguration: { orphanFileRetentionPeriodInDays: 3 } } }],
     ];

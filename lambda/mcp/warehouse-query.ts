@@ -1,4 +1,5 @@
-// The structured mode of `<view>_query`: group-by fields, metrics, a time range and filters compiled to one Athena SQL query with identifiers from the view's declared fields only and every value as an execution parameter.
+// The structured mode of `<view>_query`: group-by fields, metrics, a time range and filters compiled to one Athena SQL
+// query with identifiers from the view's declared fields only and every value as an execution parameter.
 import * as z from 'zod';
 import type { ViewConfig, ViewFieldConfig } from '../../contract/view-config';
 import { WAREHOUSE_COMMIT_TS_COLUMN, WAREHOUSE_OP_COLUMN } from '../../contract/warehouse-env';

@@ -1,4 +1,5 @@
-// The bootstrap function's signal path: a direct invocation (`agent-data-stack resnapshot`) and Custom::CdcSnapshotSignal (tables added to the declaration) insert execute-snapshot signals as the replication user.
+// The bootstrap function's signal path: a direct invocation (`agent-data-stack resnapshot`) and
+// Custom::CdcSnapshotSignal (tables added to the declaration) insert execute-snapshot signals as the replication user.
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import * as mysql from 'mysql2/promise';

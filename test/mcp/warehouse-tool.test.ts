@@ -1,4 +1,5 @@
-// <view>_query: structured requests compile to pinned SQL with parameters; the Athena reader (aws-sdk-client-mock, documented request/response shapes) polls, caps rows, stops on timeout; answers carry the snapshot.
+// <view>_query: structured requests compile to pinned SQL with parameters; the Athena reader (aws-sdk-client-mock,
+// documented request/response shapes) polls, caps rows, stops on timeout; answers carry the snapshot.
 import { mockClient } from 'aws-sdk-client-mock';
 import type { ViewConfig } from '../../contract/view-config';
 import { ToolInputError } from '../../lambda/mcp/errors';

@@ -1,4 +1,5 @@
-// A local warehouse on real Iceberg files: PyIceberg writes the tables the construct declares (SQL catalog in a temp dir) and DuckDB runs the query tool's SQL at the pinned snapshot. `dev --engines` can call startLocalWarehouse.
+// A local warehouse on real Iceberg files: PyIceberg writes the tables the construct declares (SQL catalog in a temp
+// dir) and DuckDB runs the query tool's SQL at the pinned snapshot. `dev --engines` can call startLocalWarehouse.
 import { spawnSync } from 'child_process';
 import { createHash } from 'crypto';
 import * as fs from 'fs';

@@ -1,4 +1,5 @@
-// <view>_query on real Iceberg files: the example's order_history tables as the construct declares them, two commits (inserts, then an update and a delete), and the tool's structured and SQL modes run by DuckDB at the pinned snapshot.
+// <view>_query on real Iceberg files: the example's order_history tables as the construct declares them, two commits
+// (inserts, then an update and a delete), and the tool's structured and SQL modes run by DuckDB at the pinned snapshot.
 import { defineExampleApp } from '../../../bin/example';
 import { App } from 'aws-cdk-lib';
 import type { ViewConfig } from '../../../contract/view-config';
