@@ -434,7 +434,7 @@ function composeAgentData(scope: Construct, props: AgentDataPlatformProps): IAge
   addOutputs(scope, r);
   addOperationsManifestOutput(scope, {
     sources: r.sources.map(s => ({ name: s.name, source: s.source, connectorName: s.connector.connectorName, heartbeatTopic: s.connector.heartbeatTopic })),
-    flink: Object.values(r.transforms).map(app => ({ applicationName: app.applicationName, runtime: app.runtime.name })),
+    flink: [...Object.values(r.transforms), ...Object.values(r.warehouse?.writers ?? {})].map(app => ({ applicationName: app.applicationName, runtime: app.runtime.name })),
     views: configs, sinkNamespace: r.sink.metricsNamespace, freshnessSlo: props.observabilityOptions?.freshnessSlo?.threshold,
   });
   // Every log group of the composition keeps the profile's retention without a customer-managed key: say so per group.

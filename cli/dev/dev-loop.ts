@@ -96,7 +96,8 @@ export function partitionViews(views: readonly ViewConfig[]): { local: ViewConfi
   for (const v of views) {
     const reasons: string[] = [];
     if (v.format !== 'debezium') reasons.push(`it is fed by a Flink transform (${v.sourceTable}), and Flink transforms do not run locally`);
-    if (v.store !== 'cache') reasons.push(`its ${v.store} store (OpenSearch) does not run locally`);
+    if (v.store === 'search') reasons.push('its search store (OpenSearch) does not run locally');
+    if (v.store === 'warehouse') reasons.push('its warehouse store (Iceberg through Athena) does not run locally');
     if (reasons.length === 0) local.push(v);
     else unavailable.push({ view: v.name, store: v.store, reason: reasons.join('; ') });
   }

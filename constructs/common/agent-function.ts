@@ -7,7 +7,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { BUNDLE_FILES, bundleDir, readyHandlerBundle } from './handler-bundle';
+import { bundleDir, bundleFiles, readyHandlerBundle } from './handler-bundle';
 import { estimatedEnvironmentBytes, LAMBDA_ENVIRONMENT_LIMIT_BYTES, UNRESOLVED_VALUE_ESTIMATE_BYTES } from './private/environment-size';
 import { allowAwsApiEgress, keepEgressRestricted } from './security-group';
 import { privateSubnetsWithEgressElseIsolated } from './subnets';
@@ -191,7 +191,7 @@ function packagedHandlerCode(name: string): lambda.Code {
       local: {
         tryBundle(outputDir: string): boolean {
           const dir = readyHandlerBundle(PACKAGE_ROOT, name);
-          for (const f of BUNDLE_FILES) fs.copyFileSync(path.join(dir, f), path.join(outputDir, f));
+          for (const f of bundleFiles(name)) fs.copyFileSync(path.join(dir, f), path.join(outputDir, f));
           return true;
         },
       },

@@ -17,6 +17,17 @@ interface BundleRecord {
 
 /** The files of a bundle that are the Lambda's code (the asset); `bundle.json` beside them is not shipped to Lambda. */
 export const BUNDLE_FILES = ['index.js', 'index.js.map'] as const;
+
+/** Further entries of a handler's bundle, loaded by the handler at run time from beside `index.js` (name -> source). */
+const EXTRA_ENTRIES: Record<string, Record<string, string>> = {
+  // The Trino grammar of the warehouse SQL mode: loaded on first use, kept out of the server's own index.js.
+  mcp: { 'trino-parser': 'lambda/mcp/trino-parser-entry.ts' },
+};
+
+/** The files of one handler's bundle that are its code: `index.js` and its map, plus any further entry. */
+export function bundleFiles(name: string): string[] {
+  return [...BUNDLE_FILES, ...Object.keys(EXTRA_ENTRIES[name] ?? {}).flatMap(e => [`${e}.js`, `${e}.js.map`])];
+}
 const RECORD_FILE = 'bundle.json';
 
 /**
@@ -28,8 +39,11 @@ export function handlerBuildOptions(root: string, name: string): BuildOptions {
   return {
     ...BUNDLE_OPTIONS,
     absWorkingDir: root,
-    entryPoints: [path.join(root, 'lambda', name, 'index.ts')],
-    outfile: path.join(bundleDir(root, name), 'index.js'),
+    entryPoints: {
+      index: path.join(root, 'lambda', name, 'index.ts'),
+      ...Object.fromEntries(Object.entries(EXTRA_ENTRIES[name] ?? {}).map(([e, source]) => [e, path.join(root, source)])),
+    },
+    outdir: bundleDir(root, name),
   };
 }
 
@@ -37,7 +51,8 @@ const BUNDLE_OPTIONS: BuildOptions = {
   bundle: true, platform: 'node', target: 'node24', format: 'cjs', minify: true,
   sourcemap: true, external: ['@aws-sdk/*'], logLevel: 'silent', metafile: true,
 };
-const OPTIONS_KEY = JSON.stringify(BUNDLE_OPTIONS);
+// The layout (named entries into bundles/<name>/) is part of the key: a bundle built another way is rebuilt.
+const OPTIONS_KEY = JSON.stringify({ ...BUNDLE_OPTIONS, layout: 'named-entries' });
 
 /** The handler folders of a package root: `lambda/<name>/index.ts`, or, without sources, the shipped `bundles/<name>`. */
 export function packagedHandlers(root: string): string[] {
@@ -94,7 +109,7 @@ export function buildHandlerBundle(root: string, name: string): void {
  */
 export function isBundleFresh(root: string, name: string): boolean {
   const dir = bundleDir(root, name);
-  if (!BUNDLE_FILES.every(f => fs.existsSync(path.join(dir, f)))) return false;
+  if (!bundleFiles(name).every(f => fs.existsSync(path.join(dir, f)))) return false;
   let record: BundleRecord;
   try {
     record = JSON.parse(fs.readFileSync(path.join(dir, RECORD_FILE), 'utf8'));

@@ -1,4 +1,4 @@
-// Loads dt-sql-parser's Trino grammar (Athena engine v3 is Trino): bundled into the Lambda by esbuild, built once to a temp CommonJS file under Node and Jest.
+// Loads dt-sql-parser's Trino grammar (Athena engine v3 is Trino): in the Lambda from the bundle's second entry, under Node and Jest built once to a temp CommonJS file.
 import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
@@ -34,17 +34,11 @@ let loaded: TrinoParserModule | undefined;
 /** The Trino parser module. */
 export function loadTrinoParser(): TrinoParserModule {
   if (loaded) return loaded;
-  try {
-    // In the Lambda bundle esbuild inlines these (ES modules turned into CommonJS); plain Node cannot require them.
-    loaded = {
-      TrinoSQL: require('dt-sql-parser/dist/parser/trino').TrinoSQL,
-      TrinoSqlParser: require('dt-sql-parser/dist/lib/trino/TrinoSqlParser').TrinoSqlParser,
-    };
-    return loaded;
-  } catch {
-    loaded = buildWithEsbuild();
-    return loaded;
-  }
+  // In the Lambda the grammar is the bundle's second entry, `trino-parser.js` beside `index.js` (a computed path, so
+  // esbuild leaves it out of index.js); from sources (Node, Jest) plain Node cannot require dt-sql-parser's ES modules.
+  const shipped = path.join(__dirname, 'trino-parser.js');
+  loaded = fs.existsSync(shipped) ? require(shipped) as TrinoParserModule : buildWithEsbuild();
+  return loaded;
 }
 
 function buildWithEsbuild(): TrinoParserModule {

@@ -7,7 +7,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { buildSync } from 'esbuild';
 import {
-  BUNDLE_FILES, bundleDir, ensureHandlerBundles, handlerBuildOptions, isBundleFresh, isSourceCheckout, packagedHandlers, readyHandlerBundle,
+  bundleDir, bundleFiles, ensureHandlerBundles, handlerBuildOptions, isBundleFresh, isSourceCheckout, packagedHandlers, readyHandlerBundle,
 } from '../../constructs/common/handler-bundle';
 
 const ROOT = path.join(__dirname, '../..');
@@ -22,14 +22,14 @@ const DEAD_OPENSEARCH_FALLBACK = /async\(\)=>\{try\{(?:const|let|var) \w+=await 
 test('every handler folder has a bundle', () => {
   expect(handlers).toEqual(expect.arrayContaining(['mcp', 'sink', 'replication-bootstrap', 'flink-starter', 'flink-starter-complete', 'search-index', 'artifact-builder']));
   for (const name of handlers) {
-    for (const f of BUNDLE_FILES) expect(fs.existsSync(path.join(bundleDir(ROOT, name), f))).toBe(true);
+    for (const f of bundleFiles(name)) expect(fs.existsSync(path.join(bundleDir(ROOT, name), f))).toBe(true);
   }
 });
 
 test.each(handlers)('the shipped bundle of %s equals a rebuild from its sources', name => {
   const rebuilt = buildSync({ ...handlerBuildOptions(ROOT, name), write: false });
   const byFile = new Map(rebuilt.outputFiles!.map(f => [path.basename(f.path), Buffer.from(f.contents)]));
-  for (const f of BUNDLE_FILES) {
+  for (const f of bundleFiles(name)) {
     expect({ file: f, equal: byFile.get(f)!.equals(fs.readFileSync(path.join(bundleDir(ROOT, name), f))) }).toEqual({ file: f, equal: true });
   }
 });

@@ -76,6 +76,7 @@ test('the example declaration splits into local cache views and views that need 
   expect(unavailable).toEqual([
     { view: 'orders', store: 'search', reason: expect.stringContaining('Flink transforms do not run locally') },
     { view: 'tickets', store: 'search', reason: 'its search store (OpenSearch) does not run locally' },
+    { view: 'order_history', store: 'warehouse', reason: 'its warehouse store (Iceberg through Athena) does not run locally' },
   ]);
   expect(() => topicPrefixOf({ ...local[0], topic: 'other.topic' })).toThrow(/does not end with its source table 'public.customers'/);
   const search = { ...local[0], name: 'c2', store: 'search' as const };

@@ -66,6 +66,7 @@ test('serves exactly the locally runnable views of the example declaration and s
   expect(loop.unavailable).toEqual([
     { view: 'orders', store: 'search', reason: expect.stringMatching(/Flink transforms do not run locally.*OpenSearch/) },
     { view: 'tickets', store: 'search', reason: expect.stringMatching(/OpenSearch\) does not run locally/) },
+    { view: 'order_history', store: 'warehouse', reason: expect.stringMatching(/Iceberg through Athena\) does not run locally/) },
   ]);
   const tools = (await mcp.listTools()).tools.map(t => t.name);
   expect(tools).toEqual(expect.arrayContaining(['customer_lookup', 'customer_lookup_many', 'list_sources']));

@@ -256,8 +256,8 @@ describe('the OperationsManifest output', () => {
       slotLag: { namespace: 'AWS/RDS', metricName: 'OldestReplicationSlotLag', dimensions: { DBInstanceIdentifier: 'TOKEN' } },
       freeStorage: { namespace: 'AWS/RDS', metricName: 'FreeStorageSpace', dimensions: { DBInstanceIdentifier: 'TOKEN' } },
     })]);
-    expect(m.flink).toEqual([{ applicationName: expect.any(String), runtime: 'FLINK-2_2' }]);
-    expect(m.views.map(v => v.name)).toEqual(['customer', 'orders', 'tickets']);
+    expect(m.flink).toEqual([{ applicationName: expect.any(String), runtime: 'FLINK-2_2' }, { applicationName: expect.any(String), runtime: 'FLINK-1_20' }]);
+    expect(m.views.map(v => v.name)).toEqual(['customer', 'orders', 'tickets', 'order_history']);
   });
 
   test('development example: the smaller slot limit', () => {

@@ -1,4 +1,6 @@
 // AgentMcpServer: secure endpoint by default, JWT option, VPC placement, least-privilege role, environment, metrics, validation and a clean gate.
+import { randomBytes } from 'crypto';
+import { compactJsonValue } from '../../constructs/common/private/environment-size';
 import { Validations } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -63,7 +65,7 @@ describe('defaults', () => {
     t.hasResourceProperties('AWS::Lambda::Function', {
       ...MCP_FUNCTION,
       Environment: { Variables: Match.objectLike({
-        AGENT_VIEWS: JSON.stringify(VIEWS),
+        AGENT_VIEWS: compactJsonValue(JSON.stringify(VIEWS)),
         AGENT_CACHE_ENDPOINT: 'cache.example.internal', AGENT_CACHE_AUTH: 'iam',
         AGENT_SEARCH_ENDPOINT: 'search.example.internal',
         AGENT_LINEAGE_CATALOG: { 'Fn::Join': ['', ['ssm:', { Ref: Match.stringLikeRegexp('^CatalogParam') }]] },
@@ -260,7 +262,8 @@ describe('validation', () => {
     expect(() => build({ search: undefined })).toThrow(/view 'tickets' is a search view but no search prop was given/);
   });
   test('fails when the views do not fit the Lambda environment', () => {
-    const big = { ...cacheOnly[0], description: 'd'.repeat(3500) };
+    // Incompressible: the views are compacted (gzip+base64) before they are measured.
+    const big = { ...cacheOnly[0], description: randomBytes(6000).toString('base64') };
     expect(() => build({ views: [big] })).toThrow(/views take \d+ bytes of environment/);
   });
   test('fails when the JWT issuer is not https', () => {

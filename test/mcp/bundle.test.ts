@@ -63,3 +63,13 @@ test('handler code imports zod as a namespace: `import { z } from \'zod\'` bundl
   // The fix: `import * as z from 'zod';` (same API, and esbuild can leave out what is not used).
   expect(offenders).toEqual([]);
 });
+
+test('the Trino grammar of the warehouse SQL mode ships beside the bundle and parses, and the server bundle does not inline it', () => {
+  const shipped = path.join(ROOT, 'bundles', 'mcp', 'trino-parser.js');
+  const parser = require(shipped) as { TrinoSQL: new () => { parse(sql: string, onError: (e: unknown) => void): unknown } };
+  const errors: unknown[] = [];
+  expect(new parser.TrinoSQL().parse('SELECT status, count(*) FROM order_history GROUP BY status', e => errors.push(e))).toBeTruthy();
+  expect(errors).toEqual([]);
+  expect(bytesOf(/dt-sql-parser/)).toBe(0);
+  expect(fs.statSync(path.join(ROOT, 'bundles', 'mcp', 'index.js')).size).toBeLessThanOrEqual(MAX_BYTES);
+});

@@ -73,13 +73,19 @@ GROUP BY 1 ORDER BY 1;`, scope);
   });
 });
 
-test('the guard works from a minified esbuild bundle, as the MCP Lambda runs it (dt-sql-parser inlined, rule names not class names)', () => {
+test('the guard works from a minified esbuild bundle, as the MCP Lambda runs it (the grammar from the shipped trino-parser.js beside it, rule names not class names)', () => {
   const { buildSync } = require('esbuild') as typeof import('esbuild');
   const fs = require('fs') as typeof import('fs');
   const os = require('os') as typeof import('os');
   const path = require('path') as typeof import('path');
   const outfile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'guard-bundle-')), 'guard.js');
-  buildSync({ entryPoints: [path.join(__dirname, '../../lambda/mcp/warehouse-sql-guard.ts')], outfile, bundle: true, platform: 'node', format: 'cjs', minify: true, external: ['@aws-sdk/*'], logLevel: 'silent' });
+  buildSync({
+    entryPoints: [path.join(__dirname, '../../lambda/mcp/warehouse-sql-guard.ts')], outfile, bundle: true, platform: 'node', format: 'cjs', minify: true,
+    external: ['@aws-sdk/*'], logLevel: 'silent',
+  });
+  // As in the Lambda: the grammar is the MCP bundle's second entry, beside the code that loads it (and never inlined in it).
+  expect(fs.readFileSync(outfile, 'utf8')).not.toMatch(/TrinoSqlParser\.ruleNames|class \w+ extends \w+Parser/);
+  fs.copyFileSync(path.join(__dirname, '../../bundles/mcp/trino-parser.js'), path.join(path.dirname(outfile), 'trino-parser.js'));
   const bundled = require(outfile) as typeof import('../../lambda/mcp/warehouse-sql-guard');
   expect(bundled.guardAgentSql('SELECT count(*) FROM order_history', scope).render({ order_history: '5' }))
     .toBe('SELECT count ( * ) FROM "awsdatacatalog"."shop_wh"."order_history" FOR VERSION AS OF 5');

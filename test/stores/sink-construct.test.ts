@@ -1,4 +1,6 @@
 // AgentSink: one MSK event source mapping per view topic with IAM auth, stable consumer groups and TRIM_HORIZON; dead letters; least-privilege role; metrics; clean gate.
+import { randomBytes } from 'crypto';
+import { compactJsonValue } from '../../constructs/common/private/environment-size';
 import { Duration } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -110,7 +112,7 @@ describe('function', () => {
       Runtime: 'nodejs24.x', MemorySize: 512, Timeout: 60,
       VpcConfig: Match.objectLike({ SubnetIds: Match.anyValue() }),
       Environment: { Variables: Match.objectLike({
-        AGENT_VIEWS: JSON.stringify([balances.toConfig(), balancesByName.toConfig(), orders.toConfig()]),
+        AGENT_VIEWS: compactJsonValue(JSON.stringify([balances.toConfig(), balancesByName.toConfig(), orders.toConfig()])),
         AGENT_CACHE_AUTH: 'iam', AGENT_CACHE_USER: 'agent-views-app', AGENT_SEARCH_ENDPOINT: 'vpc-agent-search.us-east-1.es.amazonaws.com',
         AGENT_SINK_DLQ_KIND: 's3', AGENT_SINK_DLQ_TARGET: { Ref: bucket },
         POWERTOOLS_METRICS_NAMESPACE: 'AgentDataStack', POWERTOOLS_SERVICE_NAME: 'agent-data-stack-sink',
@@ -240,8 +242,9 @@ describe('validation', () => {
   });
 
   test('fails when the views do not fit in Lambda\'s 4 KB of environment', () => {
+    // Incompressible descriptions: the configuration is compacted (gzip+base64) before it is measured.
     const many = Array.from({ length: 12 }, (_, i) => new AgentView({
-      name: `view_${i}`, description: 'A view with a fairly long description that agents read to choose their tool', topic: `t${i}`,
+      name: `view_${i}`, description: randomBytes(300).toString('base64'), topic: `t${i}`,
       sourceTable: 'public.t', key: ['id'], fields: [{ name: 'id', type: ViewFieldType.INTEGER }, { name: 'payload', type: ViewFieldType.JSON }],
       store: ViewStore.CACHE,
     }));
