@@ -1,6 +1,7 @@
 // `agent-data-stack replay-dead-letters`: finds a deployed sink's dead-letter bucket and function, and replays the letters through that function.
 import { Sha256 } from '@aws-crypto/sha256-js';
-import { CloudFormationClient, ListStackResourcesCommand, type StackResourceSummary } from '@aws-sdk/client-cloudformation';
+import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import { listStackResources } from './stack-resources';
 import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
@@ -17,13 +18,7 @@ export interface SinkResources {
  * `SinkDeadLetterBucket...` and `SinkFunction...`). `sinkId` names another AgentSink's construct id.
  */
 export async function findSinkResources(cfn: CloudFormationClient, stackName: string, sinkId = 'Sink'): Promise<SinkResources> {
-  const resources: StackResourceSummary[] = [];
-  let token: string | undefined;
-  do {
-    const page = await cfn.send(new ListStackResourcesCommand({ StackName: stackName, NextToken: token }));
-    resources.push(...page.StackResourceSummaries ?? []);
-    token = page.NextToken;
-  } while (token);
+  const resources = await listStackResources(cfn, stackName);
   const find = (type: string, prefix: string) => resources.find(r => r.ResourceType === type && r.LogicalResourceId?.startsWith(prefix)
     && /^[0-9A-F]{8}$/.test(r.LogicalResourceId.slice(prefix.length)))?.PhysicalResourceId;
   const bucket = find('AWS::S3::Bucket', `${sinkId}DeadLetterBucket`);

@@ -1,7 +1,8 @@
 // `agent-data-stack resnapshot`: asks a deployed stack's bootstrap function for an incremental snapshot of captured tables (or of a view's
 // table) and follows it through Debezium's notifications in the connector's CloudWatch log group.
 import { Sha256 } from '@aws-crypto/sha256-js';
-import { CloudFormationClient, GetTemplateCommand, ListStackResourcesCommand, type StackResourceSummary } from '@aws-sdk/client-cloudformation';
+import { CloudFormationClient, GetTemplateCommand } from '@aws-sdk/client-cloudformation';
+import { listStackResources } from './stack-resources';
 import { CloudWatchLogsClient, FilterLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import { HttpRequest } from '@smithy/protocol-http';
@@ -57,17 +58,6 @@ export interface ResnapshotTargets {
 
 const HASH = /^[0-9A-F]{8}$/;
 
-async function stackResources(cfn: CloudFormationClient, stackName: string): Promise<StackResourceSummary[]> {
-  const resources: StackResourceSummary[] = [];
-  let token: string | undefined;
-  do {
-    const page = await cfn.send(new ListStackResourcesCommand({ StackName: stackName, NextToken: token }));
-    resources.push(...page.StackResourceSummaries ?? []);
-    token = page.NextToken;
-  } while (token);
-  return resources;
-}
-
 /** Logical id minus its 8-hex hash and a known tail: the construct path prefix of its owner. */
 function ownerPrefix(logicalId: string, tail: string): string | undefined {
   const body = logicalId.slice(0, -8);
@@ -79,7 +69,7 @@ function ownerPrefix(logicalId: string, tail: string): string | undefined {
  * group (`<connector>Logs`) of the connector whose Custom::CdcSnapshotSignal exists. With several sources, `sourceId` names one.
  */
 export async function findResnapshotTargets(cfn: CloudFormationClient, stackName: string, sourceId?: string): Promise<ResnapshotTargets> {
-  const resources = await stackResources(cfn, stackName);
+  const resources = await listStackResources(cfn, stackName);
   const bootstraps = resources.filter(r => r.ResourceType === 'Custom::CdcReplicationBootstrap')
     .map(r => ownerPrefix(r.LogicalResourceId ?? '', 'ReplicationBootstrap')).filter((p): p is string => p !== undefined)
     .filter(p => sourceId === undefined || p === sourceId);
