@@ -147,10 +147,14 @@ export function bootstrapProperties(template: CfnTemplate, refs: LocalReferences
   return resolveValue(template, rest, refs) as BootstrapProperties;
 }
 
-/** The views the sink reads (`AGENT_VIEWS` of the function that has it). */
+/**
+ * The views the sink reads: `AGENT_VIEWS` of the sink function (the one with a dead-letter target; the MCP server and the
+ * warehouse freshness probe carry views too, but not the sink's).
+ */
 export function deployedViews(template: CfnTemplate): ViewConfig[] {
-  const fns = resourcesOfType(template, 'AWS::Lambda::Function').filter(([, p]) => p.Environment?.Variables?.AGENT_VIEWS !== undefined);
-  if (fns.length === 0) throw new Error('no function in the template has AGENT_VIEWS');
+  const fns = resourcesOfType(template, 'AWS::Lambda::Function')
+    .filter(([, p]) => p.Environment?.Variables?.AGENT_VIEWS !== undefined && p.Environment?.Variables?.AGENT_SINK_DLQ_KIND !== undefined);
+  if (fns.length === 0) throw new Error('no sink function (AGENT_VIEWS and AGENT_SINK_DLQ_KIND) in the template');
   return JSON.parse(expandJsonValue(resolveValue(template, fns[0][1].Environment.Variables.AGENT_VIEWS, {})));
 }
 
