@@ -139,6 +139,9 @@ export interface ViewConfig {
 /** Environment variable carrying `JSON.stringify(ViewConfig[])` to the sink and MCP functions. */
 export const VIEWS_ENV = 'AGENT_VIEWS';
 
+/** Prefix of an environment value written gzip+base64 (a large JSON value); plain JSON starts with `[` or `{`. */
+export const GZIP_VALUE_PREFIX = 'gzip:';
+
 export function parseViewsEnv(raw: string | undefined): ViewConfig[] {
   if (!raw) throw new Error(`${VIEWS_ENV} is not set: the function was deployed without its view configuration`);
   const parsed = JSON.parse(raw);

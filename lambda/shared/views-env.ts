@@ -1,9 +1,7 @@
 // Reads the views' configuration from its environment variable: plain JSON, or the compact gzip+base64 form the
 // constructs write for large configurations (constructs/common/private/environment-size.ts).
 import { gunzipSync } from 'zlib';
-import { parseViewsEnv, type ViewConfig } from '../../contract/view-config';
-
-const GZIP_PREFIX = 'gzip:';
+import { GZIP_VALUE_PREFIX as GZIP_PREFIX, parseViewsEnv, type ViewConfig } from '../../contract/view-config';
 
 /** The JSON text of an environment value in either form. */
 export function expandJsonValue(raw: string): string {

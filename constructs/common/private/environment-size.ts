@@ -3,13 +3,14 @@
 // (lambda/shared/views-env.ts). https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html
 import { Token } from 'aws-cdk-lib';
 import { gzipSync } from 'zlib';
+import { GZIP_VALUE_PREFIX } from '../../../contract/view-config';
 
 /** Lambda's limit on all of a function's environment variables together. */
 export const LAMBDA_ENVIRONMENT_LIMIT_BYTES = 4096;
 /** What an unresolved value (an endpoint, an ARN, a name CloudFormation fills in) is counted as: longer than any of ours. */
 export const UNRESOLVED_VALUE_ESTIMATE_BYTES = 128;
-/** Prefix of a gzip+base64 value; plain JSON starts with `[` or `{`, so the two never collide. */
-export const GZIP_PREFIX = 'gzip:';
+/** Prefix of a gzip+base64 value (defined once, in the contract the handlers read it by). */
+export const GZIP_PREFIX = GZIP_VALUE_PREFIX;
 
 /** The environment's size as Lambda measures it, with each unresolved value counted as UNRESOLVED_VALUE_ESTIMATE_BYTES. */
 export function estimatedEnvironmentBytes(variables: Record<string, string>): number {
