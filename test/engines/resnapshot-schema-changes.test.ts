@@ -4,7 +4,6 @@
 // everything (a redelivery). Then ALTER TABLE add, rename, drop and type change while changes flow, each with its declared outcome.
 import { randomBytes } from 'crypto';
 import * as fs from 'fs';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { Template } from 'aws-cdk-lib/assertions';
 import { Client } from 'pg';
 import { deleteKeys, redisFromUrl } from '../../cli/dev/dev-loop';
@@ -148,7 +147,7 @@ test('an incremental snapshot interleaved with live updates leaves the cache equ
   })();
 
   const started = Date.now();
-  const signal = await sendSnapshotSignal(signalSource, { tables: ['public.customers'] }, { secrets: new SecretsManagerClient({ region: 'us-east-1' }), tls: false });
+  const signal = await sendSnapshotSignal(signalSource, { tables: ['public.customers'] }, { secrets: pipeline.secrets, tls: false });
   const notifications: SnapshotNotification[] = [];
   await waitFor('Debezium\'s COMPLETED notification for the signal', () => {
     notifications.splice(0, notifications.length, ...fs.readFileSync(pipeline.connect.jvm.logFile, 'utf8').slice(logStart).split('\n')

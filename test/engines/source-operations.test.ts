@@ -15,7 +15,6 @@ import { testApp } from '../helpers/app';
 import { updateEvent } from '../source/helpers/events';
 import { bootstrapProperties, CfnTemplate, deployedConnector, deployedViews, TopicReader, type ReadRecord } from './harness';
 import { startEnginePipeline, startSourceDatabase, type EnginePipeline, type SourceDatabase } from '../../cli/dev/engines/pipeline';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 
 const SALT = 'engineSalt-7f3a9c1e5b2d8046';
 const SSNS = ['900-12-3456', '900-12-3457', '900-12-3458', '900-55-0001'];
@@ -171,8 +170,8 @@ test('a slot past max_slot_wal_keep_size is invalidated; a changed slotRecoveryV
   const after = bootstrapProperties(recovered, refs);
   expect(after.SlotRecoveryVersion).toBe('1');
   const physicalId = `cdc-bootstrap:postgresql:127.0.0.1:${source.db.port}`;
-  // The pipeline's Secrets Manager stand-in is still in place (the same secrets the Create used).
-  const secrets = new SecretsManagerClient({ region: 'us-east-1' });
+  // The pipeline's local Secrets Manager serves the same secrets the Create used.
+  const secrets = pipeline.secrets;
   const mark = reader.records.length;
   const recovery = Date.now();
   await onEvent(updateEvent(physicalId, after, before), { secrets, tls: false, slotReleaseTimeoutMs: 30_000, pollIntervalMs: 200 });

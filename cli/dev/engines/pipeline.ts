@@ -93,6 +93,11 @@ export interface EnginePipeline {
   readonly connectorName: string;
   /** The connector configuration as created (resolved and mapped). */
   readonly connectorConfig: Record<string, string>;
+  /**
+   * Secrets Manager, locally: serves GetSecretValue for the secrets the bootstrap was given (the admin and replication users), so a
+   * later bootstrap Update or direct invocation in the same run reads the same credentials.
+   */
+  readonly secrets: SecretsManagerClient;
   /** Start-up figures (ms). */
   readonly timings: Record<string, number>;
   stop(): Promise<void>;
@@ -183,7 +188,7 @@ export async function startEnginePipeline(o: EnginePipelineOptions): Promise<Eng
     await connect.rest.create(connectorName, connectorConfig);
     cleanups.push(() => connect.rest.delete(connectorName));
     await time('connector RUNNING', () => connect.rest.waitRunning(connectorName, 120_000));
-    return { kafka, connect, connectorName, connectorConfig, timings, stop };
+    return { kafka, connect, connectorName, connectorConfig, secrets: localSecrets, timings, stop };
   } catch (e) {
     await stop();
     throw e;
