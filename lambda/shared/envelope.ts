@@ -107,9 +107,21 @@ export function postgresVersion(lsn: unknown): bigint {
   return v;
 }
 
+/** `["<digits>"|null,"<digits>"|null]` with no spaces or escapes, as Debezium writes `source.sequence`; anything else is parsed as JSON. */
+const PLAIN_SEQUENCE = /^\[(?:null|"(\d+)"),(?:null|"(\d+)")\]$/;
+
 /** Debezium PostgreSQL's `source.sequence` (a JSON array string of two LSN strings, either may be null), or undefined. */
 export function postgresSequence(v: unknown): { lastCommit: bigint; lsn?: bigint } | undefined {
   if (typeof v !== 'string') return undefined;
+  // Every streamed PostgreSQL event carries one, always in this form: read it without JSON.parse and an array per record.
+  const m = PLAIN_SEQUENCE.exec(v);
+  if (m) {
+    if (m[1] === undefined) return undefined;
+    const lastCommit = BigInt(m[1]);
+    if (lastCommit > MAX_VERSION) return undefined;
+    const lsn = m[2] === undefined ? undefined : BigInt(m[2]);
+    return { lastCommit, ...(lsn !== undefined && lsn <= MAX_VERSION ? { lsn } : {}) };
+  }
   let parsed: unknown;
   try {
     parsed = JSON.parse(v);
