@@ -53,14 +53,15 @@ export interface StoredRecord {
  * JSON encoding keeps ':' inside values unambiguous and makes glob characters inert (keys are never patterns).
  */
 export function encodeKey(keyColumns: readonly string[], key: Record<string, unknown>): string {
-  return keyColumns
-    .map(col => {
-      if (!(col in key) || key[col] === undefined || key[col] === null) {
-        throw new Error(`key column '${col}' is missing`);
-      }
-      return JSON.stringify(normalizeKeyValue(key[col]));
-    })
-    .join(':');
+  // A loop rather than map/join: this runs for every record the sink writes.
+  let out = '';
+  for (let i = 0; i < keyColumns.length; i++) {
+    const col = keyColumns[i];
+    const v = key[col];
+    if (v === undefined || v === null || !(col in key)) throw new Error(`key column '${col}' is missing`);
+    out += i === 0 ? JSON.stringify(normalizeKeyValue(v)) : `:${JSON.stringify(normalizeKeyValue(v))}`;
+  }
+  return out;
 }
 
 /** Numbers and numeric strings of integer columns compare equal whichever the source sent. */

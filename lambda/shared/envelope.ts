@@ -48,12 +48,29 @@ const MYSQL_ROW_BITS = 12n;
 
 /** Flattens the MSK event into records in the order Lambda delivered them (per partition, ascending offset). */
 export function eventRecords(event: MskEvent): MskEventRecord[] {
-  return Object.values(event.records ?? {}).flat();
+  const out: MskEventRecord[] = [];
+  for (const partition of Object.values(event.records ?? {})) {
+    for (const r of partition) out.push(r);
+  }
+  return out;
 }
 
+/** Values up to this size are decoded into one reused buffer; a larger one gets its own, so the scratch never pins megabytes. */
+const SCRATCH_LIMIT = 64 * 1024;
+let scratch = Buffer.allocUnsafe(4096);
+
+/**
+ * Base64 to UTF-8 text through one reused buffer: the same decoder as `Buffer.from(b64, 'base64')` (it writes with
+ * the same base64 writer), without allocating a buffer per key and value.
+ */
 function decodeBase64(b64: string | null | undefined): string | null {
   if (b64 === undefined || b64 === null) return null;
-  return Buffer.from(b64, 'base64').toString('utf8');
+  // Base64 carries 3 bytes in 4 characters; the decoder never writes more than that.
+  const max = Math.ceil(b64.length / 4) * 3;
+  if (max > SCRATCH_LIMIT) return Buffer.from(b64, 'base64').toString('utf8');
+  if (max > scratch.length) scratch = Buffer.allocUnsafe(SCRATCH_LIMIT);
+  const n = scratch.write(b64, 0, 'base64');
+  return scratch.toString('utf8', 0, n);
 }
 
 function parseJson(text: string, what: string): unknown {
@@ -90,9 +107,21 @@ export function postgresVersion(lsn: unknown): bigint {
   return v;
 }
 
+/** `["<digits>"|null,"<digits>"|null]` with no spaces or escapes, as Debezium writes `source.sequence`; anything else is parsed as JSON. */
+const PLAIN_SEQUENCE = /^\[(?:null|"(\d+)"),(?:null|"(\d+)")\]$/;
+
 /** Debezium PostgreSQL's `source.sequence` (a JSON array string of two LSN strings, either may be null), or undefined. */
 export function postgresSequence(v: unknown): { lastCommit: bigint; lsn?: bigint } | undefined {
   if (typeof v !== 'string') return undefined;
+  // Every streamed PostgreSQL event carries one, always in this form: read it without JSON.parse and an array per record.
+  const m = PLAIN_SEQUENCE.exec(v);
+  if (m) {
+    if (m[1] === undefined) return undefined;
+    const lastCommit = BigInt(m[1]);
+    if (lastCommit > MAX_VERSION) return undefined;
+    const lsn = m[2] === undefined ? undefined : BigInt(m[2]);
+    return { lastCommit, ...(lsn !== undefined && lsn <= MAX_VERSION ? { lsn } : {}) };
+  }
   let parsed: unknown;
   try {
     parsed = JSON.parse(v);
@@ -240,12 +269,14 @@ function decodeDebezium(
   // keeps stream order (proof in docs/stores.md) and never lowers a version ranked by LSN before.
   const sequence = postgresSequence(source.sequence);
   if (lsnValue !== undefined && lsnValue !== null) {
-    const lsn = typeof lsnValue === 'number' && Number.isSafeInteger(lsnValue) && lsnValue >= 0 ? BigInt(lsnValue) : postgresVersion(lsnValue);
-    const streamed = sequence && sequence.lastCommit > lsn ? sequence.lastCommit : lsn;
-    version = (isSnapshotRead ? (lsn > 0n ? lsn - 1n : lsn) : streamed).toString();
+    // A JSON-number LSN (what Debezium sends) is ranked as a number: a safe integer prints the same digits as its BigInt.
+    const lsn = typeof lsnValue === 'number' && Number.isSafeInteger(lsnValue) && lsnValue >= 0 ? lsnValue : postgresVersion(lsnValue);
+    const lsnText = String(lsn);
+    if (isSnapshotRead) version = lsn > 0 ? String(typeof lsn === 'number' ? lsn - 1 : lsn - 1n) : lsnText;
+    else version = sequence && sequence.lastCommit > lsn ? String(sequence.lastCommit) : lsnText;
     position = {
       kind: 'postgres',
-      lsn: lsn.toString(),
+      lsn: lsnText,
       ...(typeof source.txId === 'number' ? { txId: source.txId } : {}),
     };
   } else if (sequence && snapshotValue === 'incremental') {

@@ -45,6 +45,22 @@ function describe(v: unknown): string {
   return `${Array.isArray(v) ? 'array' : typeof v} ${text.length > 60 ? `${text.slice(0, 57)}...` : text}`;
 }
 
+const NO_ALIASES: ReadonlyMap<string, string[]> = new Map();
+const aliasCache = new WeakMap<Readonly<Record<string, string>>, ReadonlyMap<string, string[]>>();
+
+/** Declared field -> the upstream names renamed to it, built once per view's renames rather than once per row. */
+function aliasesOf(view: ViewConfig): ReadonlyMap<string, string[]> {
+  const renames = view.schemaPolicy?.renames;
+  if (!renames) return NO_ALIASES;
+  let aliases = aliasCache.get(renames);
+  if (!aliases) {
+    const built = new Map<string, string[]>();
+    for (const [upstream, field] of Object.entries(renames)) built.set(field, [...(built.get(field) ?? []), upstream]);
+    aliasCache.set(renames, aliases = built);
+  }
+  return aliases;
+}
+
 /**
  * Keeps the view's declared fields of `row` (columns added upstream are ignored), coerced to their declared types. A declared
  * field missing from `row` is looked up under the upstream names `renames` maps to it. With a policy, a field still missing or a
@@ -53,8 +69,7 @@ function describe(v: unknown): string {
  */
 export function projectRow(view: ViewConfig, row: Record<string, unknown>): Record<string, unknown> {
   const policy = view.schemaPolicy;
-  const aliases = new Map<string, string[]>();
-  for (const [upstream, field] of Object.entries(policy?.renames ?? {})) aliases.set(field, [...(aliases.get(field) ?? []), upstream]);
+  const aliases = aliasesOf(view);
   const out: Record<string, unknown> = {};
   for (const f of view.fields) {
     const name = f.name in row ? f.name : (aliases.get(f.name) ?? []).find(a => a in row);

@@ -2,6 +2,7 @@
 // with the source blocks Debezium 3.1.2 produced on the engines (test/engines/resnapshot-schema-changes.test.ts).
 import type { ViewConfig } from '../../contract/view-config';
 import { decodeRecord, postgresSequence } from '../../lambda/shared/envelope';
+import { mulberry32 } from '../helpers/random';
 import { b64, productsView } from './helpers';
 
 const view: ViewConfig = productsView({ keyPrefix: 'x:' });
@@ -38,4 +39,42 @@ test('sequence parsing tolerates nulls and refuses junk', () => {
   expect(postgresSequence('[null,"12"]')).toBeUndefined();
   expect(postgresSequence('not json')).toBeUndefined();
   expect(postgresSequence(42)).toBeUndefined();
+});
+
+/** `postgresSequence` as it was before its regular-expression fast path: JSON.parse of every value. */
+function sequenceByJson(v: string): { lastCommit: bigint; lsn?: bigint } | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(v);
+  } catch {
+    return undefined;
+  }
+  if (!Array.isArray(parsed) || parsed.length !== 2) return undefined;
+  const max = (1n << 63n) - 1n;
+  const num = (x: unknown) => (typeof x === 'string' && /^\d+$/.test(x) ? BigInt(x) : undefined);
+  const lastCommit = num(parsed[0]);
+  if (lastCommit === undefined || lastCommit > max) return undefined;
+  const lsn = num(parsed[1]);
+  return { lastCommit, ...(lsn !== undefined && lsn <= max ? { lsn } : {}) };
+}
+
+test('property: the sequence fast path reads every value exactly as JSON.parse does', () => {
+  const seed = Number(process.env.SINK_PROPERTY_SEED ?? 20261201);
+  const rand = mulberry32(seed);
+  const pick = <T>(xs: T[]) => xs[Math.floor(rand() * xs.length)];
+  const digits = () => String(Math.floor(rand() * 1e9)) + (rand() < 0.2 ? '0000000000000' : '');
+  const element = () => pick([
+    () => 'null', () => `"${digits()}"`, () => `"${digits()}"`, () => '"9223372036854775807"', () => '"9223372036854775808"',
+    () => '""', () => '"-1"', () => `"${digits()}a"`, () => '"\\u0031"', () => `" ${digits()}"`, () => digits(),
+  ])();
+  for (let i = 0; i < 20_000; i++) {
+    const n = pick([2, 2, 2, 2, 1, 3]);
+    const sep = pick([',', ',', ', ']);
+    const v = pick(['[', '[', ' [']) + Array.from({ length: n }, element).join(sep) + pick([']', ']', '] ', '']);
+    const got = postgresSequence(v);
+    const want = sequenceByJson(v);
+    if (JSON.stringify(got, (_, x) => (typeof x === 'bigint' ? `${x}n` : x)) !== JSON.stringify(want, (_, x) => (typeof x === 'bigint' ? `${x}n` : x))) {
+      throw new Error(`sequence ${JSON.stringify(v)}: fast path ${String(got && `${got.lastCommit}/${got.lsn}`)}, JSON ${String(want && `${want.lastCommit}/${want.lsn}`)} (seed=${seed} case=${i})`);
+    }
+  }
 });
