@@ -182,30 +182,32 @@ export const replayDeadLettersCommand: Command & { clients?: ReplayClients } = {
 
 export const resnapshotCommand: Command & { clients?: import('./resnapshot').ResnapshotClients } = {
   summary: 'Re-read captured tables (or a view\'s table) as a Debezium incremental snapshot while changes keep streaming, and follow its progress.',
-  usage: 'resnapshot [--stack NAME] (--table schema.table[,...] [--where SQL] | --view NAME) [--source ID] [--no-wait] [--timeout SECONDS]',
+  usage: 'resnapshot [--stack NAME] (--table schema.table[,...] [--where SQL] | --view NAME [--from-snapshot SNAPSHOT]) [--source ID] [--no-wait] [--timeout SECONDS]',
   async run(args, io) {
-    const flags = parseFlags(args, { 'stack': 'string', 'table': 'string', 'view': 'string', 'where': 'string', 'source': 'string', 'no-wait': 'boolean', 'timeout': 'string' });
+    const flags = parseFlags(args, { 'stack': 'string', 'table': 'string', 'view': 'string', 'where': 'string', 'source': 'string', 'no-wait': 'boolean', 'timeout': 'string', 'from-snapshot': 'string' });
     const { resnapshot } = await import('./resnapshot');
     if ((flags.table === undefined) === (flags.view === undefined)) throw new UserError('Pass either --table schema.table[,...] or --view NAME.');
     const stack = (flags.stack as string | undefined) ?? io.env.AGENT_DATA_STACK_NAME ?? 'AgentDataStack';
     const timeout = numberFlag(flags, 'timeout');
     let clients = this.clients;
     if (!clients) {
-      const [{ CloudWatchLogsClient }, { lambdaInvoke }] = await Promise.all([import('@aws-sdk/client-cloudwatch-logs'), import('./resnapshot')]);
+      const [{ CloudWatchLogsClient }, { KinesisAnalyticsV2Client }, { lambdaInvoke }] = await Promise.all([
+        import('@aws-sdk/client-cloudwatch-logs'), import('@aws-sdk/client-kinesis-analytics-v2'), import('./resnapshot')]);
       const logs = new CloudWatchLogsClient({});
       const region = io.env.AWS_REGION ?? io.env.AWS_DEFAULT_REGION ?? await logs.config.region();
-      clients = { cloudformation: new CloudFormationClient({}), logs, invoke: lambdaInvoke(region) };
+      clients = { cloudformation: new CloudFormationClient({}), logs, invoke: lambdaInvoke(region), flink: new KinesisAnalyticsV2Client({}) };
     }
     try {
       const result = await resnapshot({
         stackName: stack, tables: (flags.table as string | undefined)?.split(',').map(t => t.trim()).filter(Boolean), view: flags.view as string | undefined,
         where: flags.where as string | undefined, sourceId: flags.source as string | undefined, wait: flags['no-wait'] !== true,
+        fromSnapshot: flags['from-snapshot'] as string | undefined,
         ...(timeout !== undefined ? { timeoutMs: timeout * 1000 } : {}),
       }, clients, io.stdout);
-      if (result.last) io.stdout(`Snapshot ${result.signal.SignalId} ${result.last.type === 'COMPLETED' ? 'completed' : result.last.type.toLowerCase()} after ${Math.round(result.elapsedMs / 1000)} s.`);
+      if (result.last && result.signal) io.stdout(`Snapshot ${result.signal.SignalId} ${result.last.type === 'COMPLETED' ? 'completed' : result.last.type.toLowerCase()} after ${Math.round(result.elapsedMs / 1000)} s.`);
       return result.last?.type === 'ABORTED' ? 1 : 0;
     } catch (e) {
-      if (/does not exist|has no|several sources|not captured|refused the signal|no view|output of a Flink/.test((e as Error).message)) throw new UserError((e as Error).message);
+      if (/does not exist|has no|several sources|not captured|refused the signal|no view|output of a Flink|--from-snapshot applies/.test((e as Error).message)) throw new UserError((e as Error).message);
       throw e;
     }
   },

@@ -5,11 +5,13 @@ import { CloudFormationClient, GetTemplateCommand } from '@aws-sdk/client-cloudf
 import { listStackResources } from './stack-resources';
 import { CloudWatchLogsClient, FilterLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { defaultProvider } from '@aws-sdk/credential-provider-node';
+import type { KinesisAnalyticsV2Client } from '@aws-sdk/client-kinesis-analytics-v2';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { SnapshotSignalRequest, SnapshotSignalResponse } from '../contract/replication-bootstrap';
 import { VIEWS_ENV, type ViewConfig } from '../contract/view-config';
 import { readViewsEnv } from '../lambda/shared/views-env';
+import { derivedViewPlan, restartWithoutState, type DerivedViewPlan } from './rebuild-view';
 
 /** One Debezium notification, as its log channel prints it (`[Notification Service] Notification{id='...', ...}`). */
 export interface SnapshotNotification {
@@ -131,6 +133,8 @@ export interface ResnapshotOptions {
   readonly view?: string;
   readonly where?: string;
   readonly sourceId?: string;
+  /** A derived view only: restart its Flink applications from this snapshot (RESTORE_FROM_CUSTOM_SNAPSHOT) and send no signal. */
+  readonly fromSnapshot?: string;
   /** Follow the snapshot's notifications until it completes. */
   readonly wait: boolean;
   /** @default 3_600_000 */
@@ -143,12 +147,17 @@ export interface ResnapshotClients {
   readonly cloudformation: CloudFormationClient;
   readonly logs: CloudWatchLogsClient;
   readonly invoke: <T>(functionName: string, payload: unknown) => Promise<T>;
+  /** Managed Flink, for rebuilding a derived view. */
+  readonly flink?: KinesisAnalyticsV2Client;
   readonly sleep?: (ms: number) => Promise<void>;
   readonly now?: () => number;
 }
 
 export interface ResnapshotResult {
-  readonly signal: SnapshotSignalResponse;
+  /** Absent when a derived view was restarted from a snapshot (nothing to re-read). */
+  readonly signal?: SnapshotSignalResponse;
+  /** A derived view: the Flink applications restarted without state. */
+  readonly rebuilt?: DerivedViewPlan;
   /** The last notification seen (absent without --wait, or when none arrived in time). */
   readonly last?: SnapshotNotification;
   readonly elapsedMs: number;
@@ -159,12 +168,24 @@ export async function resnapshot(o: ResnapshotOptions, clients: ResnapshotClient
   const now = clients.now ?? Date.now;
   const sleep = clients.sleep ?? (ms => new Promise<void>(r => setTimeout(r, ms)));
   const started = now();
-  const tables = o.view ? [await viewSourceTable(clients.cloudformation, o.stackName, o.view)] : (o.tables ?? []);
+  const plan = o.view ? await derivedViewPlan(clients.cloudformation, o.stackName, o.view) : undefined;
+  if (o.fromSnapshot !== undefined && !plan) throw new Error('--from-snapshot applies to a view computed by Flink (--view NAME of a transform\'s output).');
+  if (plan) {
+    // The view is rebuilt by its Flink applications recomputing it from their inputs: first each application restarts without state,
+    // so its sources read every retained change again; then the captured tables it reads are re-snapshotted, so rows whose changes
+    // the topics no longer retain come back too. The view's sink ranks the recomputed results after the old ones (output offsets).
+    if (!clients.flink) throw new Error('Rebuilding a derived view needs a Managed Flink client.');
+    const restart = { snapshotName: o.fromSnapshot, deadline: started + (o.timeoutMs ?? 3_600_000), pollIntervalMs: o.pollIntervalMs ?? 10_000, sleep, now };
+    for (const app of plan.applications) await restartWithoutState(clients.flink, app, restart, print);
+    print(`View '${plan.view}' is recomputed into ${plan.topic}; its values can step back to older results until the job has caught up with its input topics.`);
+    if (o.fromSnapshot !== undefined) return { rebuilt: plan, elapsedMs: now() - started };
+  }
+  const tables = plan ? plan.sourceTables : o.view ? [await viewSourceTable(clients.cloudformation, o.stackName, o.view)] : (o.tables ?? []);
   const targets = await findResnapshotTargets(clients.cloudformation, o.stackName, o.sourceId);
   const request: SnapshotSignalRequest = { Action: 'execute-snapshot', Tables: tables, ...(o.where !== undefined ? { Where: o.where } : {}) };
   const signal = await clients.invoke<SnapshotSignalResponse>(targets.functionName, request);
   print(`Signal ${signal.SignalId} inserted into ${signal.SignalTable}: incremental snapshot of ${signal.Tables.join(', ')}${o.where ? ` where ${o.where}` : ''}.`);
-  if (!o.wait) return { signal, elapsedMs: now() - started };
+  if (!o.wait) return { signal, rebuilt: plan, elapsedMs: now() - started };
   if (!targets.logGroupName) throw new Error('Cannot follow the snapshot: the stack has no connector log group next to a Custom::CdcSnapshotSignal. Watch the RecordsReceived metric of the view instead.');
   const seen = new Set<string>();
   let last: SnapshotNotification | undefined;
@@ -185,7 +206,7 @@ export async function resnapshot(o: ResnapshotOptions, clients: ResnapshotClient
       }
       token = page.nextToken;
     } while (token);
-    if (last && (last.type === 'COMPLETED' || last.type === 'ABORTED')) return { signal, last, elapsedMs: now() - started };
+    if (last && (last.type === 'COMPLETED' || last.type === 'ABORTED')) return { signal, rebuilt: plan, last, elapsedMs: now() - started };
     await sleep(o.pollIntervalMs ?? 10_000);
   }
   throw new Error(`The snapshot ${signal.SignalId} did not complete within ${Math.round((o.timeoutMs ?? 3_600_000) / 1000)} s`
