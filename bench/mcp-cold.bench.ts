@@ -1,6 +1,6 @@
 // The MCP bundle's cold start and memory in fresh Node.js processes: require plus the first customer_lookup against the local
-// Redis (what a lazily loaded module cannot hide), and peak RSS after serving the largest answer a function URL can carry
-// (customer_lookup_many of 100 keys whose answer is close to Lambda's 6 MB response limit), beside an empty handler.
+// Redis (what a lazily loaded module cannot hide), and peak RSS after serving the largest answer the server gives
+// (customer_lookup_many of 100 large rows, which the server's result cap truncates to about 1 MB), beside an empty handler.
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
@@ -13,7 +13,7 @@ import { BenchRow, summarize } from './lib';
 
 const ROOT = path.join(__dirname, '..');
 const RUNS = 5;
-/** 100 rows of this size make an answer of about 5.7 MB (the JSON twice: `structuredContent` and the text block). */
+/** 100 rows of this size would make a 5.7 MB answer; the server cuts it at its 512 KiB result cap (about 1 MB with the JSON twice). */
 const LARGE_ROW_BYTES = 28 * 1024;
 
 function build(entry: string | { contents: string }, outfile: string): void {
