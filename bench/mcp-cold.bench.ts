@@ -1,6 +1,6 @@
 // The MCP bundle's cold start and memory in fresh Node.js processes: require plus the first customer_lookup against the local
-// Redis (what a lazily loaded module cannot hide), and peak RSS after serving the largest answer a function URL can carry
-// (customer_lookup_many of 100 keys whose answer is close to Lambda's 6 MB response limit), beside an empty handler.
+// Redis (what a lazily loaded module cannot hide), and peak RSS after serving the largest answer the server gives
+// (customer_lookup_many of 100 large rows, which the server's result cap truncates to about 1 MB), beside an empty handler.
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
@@ -13,7 +13,7 @@ import { BenchRow, summarize } from './lib';
 
 const ROOT = path.join(__dirname, '..');
 const RUNS = 5;
-/** 100 rows of this size make an answer of about 5.7 MB (the JSON twice: `structuredContent` and the text block). */
+/** 100 rows of this size would make a 5.7 MB answer; the server cuts it at its 512 KiB result cap (about 1 MB with the JSON twice). */
 const LARGE_ROW_BYTES = 28 * 1024;
 
 function build(entry: string | { contents: string }, outfile: string): void {
@@ -34,13 +34,16 @@ function functionUrlEvent(body: unknown): string {
 
 interface ChildFigures { requireMs: number; firstCallMs: number; rssAfterLoadMiB: number; maxRssMiB: number; responseBytes: number }
 
-/** Runs `file`'s handler once on `event` in a new process; resource usage is read after the answer. */
+/**
+ * Runs `file`'s handler once on `event` in a new process; resource usage is read after the answer. Peak RSS is the child's VmHWM:
+ * `resourceUsage().maxRSS` would carry the high-water mark of this bench process, which Linux keeps across the child's fork and exec.
+ */
 function runChild(file: string, event: string | undefined, env: Record<string, string>): ChildFigures {
   const script = `const t0=process.hrtime.bigint();const m=require(${JSON.stringify(file)});const t1=process.hrtime.bigint();`
     + 'const rss=process.memoryUsage().rss;'
     + `Promise.resolve(${event ? `m.handler(${event})` : 'undefined'}).then(async r=>{const t2=process.hrtime.bigint();`
     + 'if(r&&r.statusCode!==200)throw new Error("status "+r.statusCode+": "+String(r.body).slice(0,300));'
-    + 'const out={requireMs:Number(t1-t0)/1e6,firstCallMs:Number(t2-t1)/1e6,rssAfterLoadMiB:rss/1048576,maxRssMiB:process.resourceUsage().maxRSS/1024,responseBytes:r?Buffer.byteLength(r.body):0};'
+    + 'const out={requireMs:Number(t1-t0)/1e6,firstCallMs:Number(t2-t1)/1e6,rssAfterLoadMiB:rss/1048576,maxRssMiB:Number(/VmHWM:\\s*(\\d+)/.exec(require("fs").readFileSync("/proc/self/status","utf8"))[1])/1024,responseBytes:r?Buffer.byteLength(r.body):0};'
     + 'if(m.close)await m.close();process.stdout.write("\\n"+JSON.stringify(out))}).catch(e=>{console.error(e);process.exit(1)})';
   const out = execFileSync(process.execPath, ['-e', script], {
     stdio: ['ignore', 'pipe', 'inherit'],

@@ -6,6 +6,7 @@ import { freshnessBench } from './freshness.bench';
 import { mcpBench } from './mcp.bench';
 import { mcpColdBench } from './mcp-cold.bench';
 import { sinkBench } from './sink.bench';
+import { sinkMemoryBench } from './sink-memory.bench';
 import { synthBench } from './synth.bench';
 import { viewsBench } from './views.bench';
 
@@ -14,6 +15,8 @@ type Bench = { name: string; run: (prior: BenchRow[]) => Promise<BenchRow[]> };
 
 const BENCHES: Bench[] = [
   { name: 'sink', run: () => sinkBench() },
+  // A synth of the example (its BatchSize), then one fresh process per batch: about 2 minutes.
+  { name: 'sink-memory', run: () => sinkMemoryBench() },
   { name: 'mcp', run: () => mcpBench() },
   { name: 'bundle', run: () => bundleBench() },
   { name: 'mcp-cold', run: () => mcpColdBench() },

@@ -45,14 +45,18 @@ export interface AgentSinkProps {
    */
   readonly consumerGroupPrefix?: string;
   /**
-   * Records per invocation. Large batches cost no freshness (the batching window caps the wait) and amortise the
-   * one store round trip per batch under load.
+   * Records per invocation at most. With the 0 s batching window a batch is what one poll finds, so the size only matters
+   * under a backlog, where large batches amortise the one store round trip per batch; the peak memory of the largest
+   * batch sets the function's memory (docs/PERFORMANCE.md, "Sink memory").
    * @default 500
    */
   readonly batchSize?: number;
   /**
-   * Longest wait to fill a batch, whole seconds (CloudFormation's unit).
-   * @default - Lambda's Kafka default of 500 ms, the shortest wait CloudFormation can express short of 0
+   * Longest wait to fill a batch, whole seconds (CloudFormation's unit). 0 invokes the function as soon as a poll returns
+   * records, which is what AWS prescribes for low-latency Kafka processing; each invocation then carries fewer records at low
+   * traffic (more invocations, see docs/PERFORMANCE.md). Lambda's own Kafka default is 500 ms, which CloudFormation cannot
+   * express and a mapping cannot return to once the window was set.
+   * @default Duration.seconds(0)
    */
   readonly maxBatchingWindow?: Duration;
   /** @default lambda.StartingPosition.TRIM_HORIZON: a new store is built from the whole topic */

@@ -23,6 +23,14 @@ import { acknowledgeBucketControls, validate } from './private/sink-validation';
 
 export * from './agent-sink-props';
 
+/**
+ * Default MaximumBatchingWindowInSeconds of the sink's event source mappings: invoke as soon as a poll returns records (AWS's
+ * low-latency setting for Kafka event sources, with-kafka-low-latency.html), not after Lambda's 500 ms Kafka default.
+ */
+export const DEFAULT_SINK_BATCHING_WINDOW = Duration.seconds(0);
+/** Default BatchSize: only a backlog fills it with the 0 s window (docs/PERFORMANCE.md, "Latency defaults", "Sink memory"). */
+export const DEFAULT_SINK_BATCH_SIZE = 500;
+
 /** Room for AGENT_VIEWS in Lambda's 4 KB of environment variables; the rest holds the store and dead-letter settings. */
 const MAX_VIEWS_ENV_BYTES = 3000;
 
@@ -165,8 +173,8 @@ export class AgentSink extends Construct implements ec2.IConnectable, iam.IGrant
         eventSourceArn: props.cluster.clusterArn,
         topics: [topic],
         startingPosition: (props.startingPosition ?? lambda.StartingPosition.TRIM_HORIZON).toString(),
-        batchSize: props.batchSize ?? 500,
-        maximumBatchingWindowInSeconds: props.maxBatchingWindow?.toSeconds(),
+        batchSize: props.batchSize ?? DEFAULT_SINK_BATCH_SIZE,
+        maximumBatchingWindowInSeconds: (props.maxBatchingWindow ?? DEFAULT_SINK_BATCHING_WINDOW).toSeconds(),
         amazonManagedKafkaEventSourceConfig: { consumerGroupId: groupId },
         destinationConfig: { onFailure: { destination: dlqArn } },
         provisionedPollerConfig: props.provisionedPollers ? {

@@ -83,7 +83,22 @@ export interface DebeziumConnectorProps {
    */
   readonly capacity?: ConnectorCapacity;
   /**
-   * `producer.linger.ms` in the worker configuration: how long the producer waits to batch; small for freshness.
+   * `poll.interval.ms`: how long Debezium's task waits for change events before it hands a batch to Kafka Connect. At low
+   * traffic a change can wait this long before it is produced; lower values mean more, smaller produce requests (and, with the
+   * sink's 0 s batching window, more Lambda invocations) when changes trickle in. See docs/PERFORMANCE.md, "Latency defaults".
+   * @default Duration.millis(100) (Debezium's own default is 500 ms)
+   */
+  readonly pollInterval?: Duration;
+  /**
+   * `max.batch.size`: the most change events Debezium hands Kafka Connect per poll (a backlog drains in batches of this size;
+   * it does not delay a change at low traffic). Must stay below Debezium's `max.queue.size` (8192 unless `extraProperties` sets it).
+   * @default 2048 (Debezium's default, stated so the template shows it)
+   */
+  readonly maxBatchSize?: number;
+  /**
+   * `producer.linger.ms` in the worker configuration: how long the producer waits to batch; small for freshness. It is a
+   * worker setting because MSK Connect lists `producer.linger.ms` among its supported worker properties, while a connector's
+   * `producer.override.linger.ms` needs a client override policy that an MSK Connect worker configuration cannot set.
    * @default Duration.millis(5)
    */
   readonly producerLinger?: Duration;

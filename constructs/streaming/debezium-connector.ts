@@ -25,6 +25,14 @@ import { IAgentStreamingCluster } from './refs';
 /** The default MSK Connect runtime: Kafka Connect 3.7.x runs Java 17, which Debezium 3.x requires (msk-connect-plugins.html). */
 export const KAFKA_CONNECT_VERSION = KafkaConnectVersion.V3_7_X.version;
 
+/**
+ * Default `poll.interval.ms`: at low traffic a change waits at most this long in Debezium before it is produced (Debezium's own
+ * default is 500 ms). Part of the deployed freshness budget in docs/PERFORMANCE.md ("Latency defaults").
+ */
+export const DEFAULT_POLL_INTERVAL = Duration.millis(100);
+/** Default `max.batch.size` (Debezium's own): events per poll when a backlog drains; below `max.queue.size` (8192). */
+export const DEFAULT_MAX_BATCH_SIZE = 2048;
+
 export { ConnectorCapacity } from './connector-capacity';
 export type { DebeziumConnectorProps } from './debezium-connector-props';
 
@@ -145,6 +153,8 @@ export class DebeziumConnector extends DebeziumConnectorBase implements ec2.ICon
       slotName: source.slotName,
       snapshotMode,
       heartbeatIntervalMs: heartbeat.toMilliseconds(),
+      pollIntervalMs: (props.pollInterval ?? DEFAULT_POLL_INTERVAL).toMilliseconds(),
+      maxBatchSize: props.maxBatchSize ?? DEFAULT_MAX_BATCH_SIZE,
       heartbeatActionQuery: source.heartbeatActionQuery,
       schemasEnable: props.schemasEnable ?? false,
       decimalHandlingMode,

@@ -75,10 +75,10 @@ async function waitFor(what: string, predicate: () => boolean | Promise<boolean>
 
 const offsetsOf = (e: MskEvent) => Object.values(e.records).flat().map(r => `${r.partition}@${r.offset}`);
 
-test('the event source mapping is read from the template: the customer topic, its consumer group, batch size 500, Lambda\'s 500 ms window', () => {
+test('the event source mapping is read from the template: the customer topic, its consumer group, batch size 500, the template\'s 0 s window', () => {
   expect(mapping).toEqual(expect.objectContaining({
     topics: ['agentdata.public.customers'], consumerGroupId: 'AgentDataStack.sink.agentdata.public.customers', batchSize: 500,
-    batchingWindowMs: 500, batchingWindowFromTemplate: false, startingPosition: 'TRIM_HORIZON',
+    batchingWindowMs: 0, batchingWindowFromTemplate: true, startingPosition: 'TRIM_HORIZON',
   }));
 });
 

@@ -38,7 +38,7 @@ function build(props: Partial<AgentSinkProps> = {}, gate = false) {
 }
 
 describe('event source mappings', () => {
-  test('one per distinct topic, from TRIM_HORIZON, with a stable consumer group, batch 500, IAM auth (no secrets) and the S3 on-failure destination', () => {
+  test('one per distinct topic, from TRIM_HORIZON, with a stable consumer group, batch 500, a 0 s batching window, IAM auth (no secrets) and the S3 on-failure destination', () => {
     const { t, sink, stack } = build();
     t().resourceCountIs('AWS::Lambda::EventSourceMapping', 2);
     const bucket = stack.getLogicalId(sink.deadLetterBucket!.node.defaultChild as any);
@@ -48,7 +48,8 @@ describe('event source mappings', () => {
         EventSourceArn: 'arn:aws:kafka:us-east-1:123456789012:cluster/agent-kafka/uuid-1',
         StartingPosition: 'TRIM_HORIZON',
         BatchSize: 500,
-        MaximumBatchingWindowInSeconds: Match.absent(),
+        // Latency default (docs/PERFORMANCE.md): invoke as soon as a poll returns records, not after Lambda's 500 ms Kafka window.
+        MaximumBatchingWindowInSeconds: 0,
         AmazonManagedKafkaEventSourceConfig: { ConsumerGroupId: Match.stringLikeRegexp(`^agent-sink\\.[A-Za-z0-9]+\\.${topic.replace(/\./g, '\\.')}$`) },
         DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [bucket, 'Arn'] } } },
         SourceAccessConfigurations: Match.absent(),

@@ -52,6 +52,8 @@ const COMMON = {
   'topic.prefix': 'shop',
   'snapshot.mode': 'when_needed',
   'heartbeat.interval.ms': '10000',
+  'poll.interval.ms': '100',
+  'max.batch.size': '2048',
   'key.converter': 'org.apache.kafka.connect.json.JsonConverter',
   'key.converter.schemas.enable': 'false',
   'value.converter': 'org.apache.kafka.connect.json.JsonConverter',
@@ -148,6 +150,23 @@ describe('DebeziumConnector (PostgreSQL)', () => {
     const { t, connector } = build();
     expect(workerLines(t())).toMatchObject({ 'producer.linger.ms': '5', 'producer.compression.type': 'lz4' });
     expect(Object.keys(connector.connectorConfiguration).filter(k => k.startsWith('producer.override.'))).toEqual([]);
+  });
+
+  test('latency defaults (docs/PERFORMANCE.md): Debezium polls every 100 ms, not its own 500 ms; batches of 2048; the producer lingers 5 ms', () => {
+    const { t } = build();
+    t().hasResourceProperties('AWS::KafkaConnect::Connector', {
+      ConnectorConfiguration: Match.objectLike({ 'poll.interval.ms': '100', 'max.batch.size': '2048' }),
+    });
+    expect(workerLines(t())).toMatchObject({ 'producer.linger.ms': '5' });
+  });
+
+  test('pollInterval and maxBatchSize are configurable, and extraProperties still win', () => {
+    build({ props: { pollInterval: Duration.millis(250), maxBatchSize: 512 } }).t().hasResourceProperties('AWS::KafkaConnect::Connector', {
+      ConnectorConfiguration: Match.objectLike({ 'poll.interval.ms': '250', 'max.batch.size': '512' }),
+    });
+    build({ props: { extraProperties: { 'poll.interval.ms': '1000' } } }).t().hasResourceProperties('AWS::KafkaConnect::Connector', {
+      ConnectorConfiguration: Match.objectLike({ 'poll.interval.ms': '1000' }),
+    });
   });
 
   test('every worker key is one the MSK Connect supported-properties page allows', () => {
@@ -574,6 +593,19 @@ describe('DebeziumConnector validation', () => {
   test('fails when topicPrefix has invalid characters', () => {
     expect(() => build({ props: { topicPrefix: 'shop/cdc' } })).toThrow(/topicPrefix 'shop\/cdc' is invalid; use letters, digits/);
     expect(() => build({ props: { topicPrefix: 'shop..cdc' } })).toThrow(/topicPrefix 'shop..cdc' is invalid/);
+  });
+
+  test('fails when pollInterval is not whole milliseconds from 1 ms to 60 s', () => {
+    expect(() => build({ props: { pollInterval: Duration.millis(0) } })).toThrow(/pollInterval 0 millis is invalid; use whole milliseconds from Duration.millis\(1\) to Duration.seconds\(60\)/);
+    expect(() => build({ props: { pollInterval: Duration.minutes(2) } })).toThrow(/pollInterval 2 minutes is invalid/);
+    expect(() => build({ props: { pollInterval: Duration.millis(0.5) } })).toThrow(/pollInterval .* is invalid/);
+  });
+
+  test('fails when maxBatchSize is not below max.queue.size', () => {
+    expect(() => build({ props: { maxBatchSize: 8192 } })).toThrow(/maxBatchSize 8192 is invalid; use a whole number from 1 to 8191 \(Debezium needs max.queue.size, default 8192, to be larger\)/);
+    expect(() => build({ props: { maxBatchSize: 0 } })).toThrow(/maxBatchSize 0 is invalid/);
+    expect(() => build({ props: { maxBatchSize: 4096, extraProperties: { 'max.queue.size': '4000' } } })).toThrow(/use a whole number from 1 to 3999 \(Debezium needs max.queue.size, 4000, to be larger\)/);
+    expect(() => build({ props: { maxBatchSize: 4096, extraProperties: { 'max.queue.size': '16384' } } })).not.toThrow();
   });
 
   test('fails when the table list is empty', () => {

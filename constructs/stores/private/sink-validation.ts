@@ -25,7 +25,7 @@ export function validate(props: AgentSinkProps): void {
   const w = props.maxBatchingWindow;
   if (w && !Token.isUnresolved(w.toSeconds({ integral: false }))) {
     const s = w.toSeconds({ integral: false });
-    if (!Number.isInteger(s) || s < 0 || s > 300) throw new Error(`AgentSink: maxBatchingWindow is ${w.toHumanString()}; use whole seconds from 0 to 300 (omit it for Lambda's 500 ms default).`);
+    if (!Number.isInteger(s) || s < 0 || s > 300) throw new Error(`AgentSink: maxBatchingWindow is ${w.toHumanString()}; use whole seconds from 0 to 300 (the default is 0: invoke as soon as a poll returns records).`);
   }
   if ((props.retryAttempts !== undefined || props.maxRecordAge !== undefined) && !props.provisionedPollers) {
     throw new Error('AgentSink: retryAttempts and maxRecordAge apply to Kafka event sources in provisioned mode only. Set provisionedPollers, or remove them.');

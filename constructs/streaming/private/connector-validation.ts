@@ -79,6 +79,21 @@ export function validateConnectorProps(props: DebeziumConnectorProps, engine: Cd
   if (chunk !== undefined && (!Number.isInteger(chunk) || chunk < 1 || chunk > 100_000)) {
     throw new Error(`DebeziumConnector: incrementalSnapshotChunkSize ${chunk} is invalid; use a whole number of rows from 1 to 100000 (Debezium's default is 1024).`);
   }
+  const poll = props.pollInterval;
+  if (poll && !Token.isUnresolved(poll.toMilliseconds({ integral: false }))) {
+    const ms = poll.toMilliseconds({ integral: false });
+    if (!Number.isInteger(ms) || ms < 1 || ms > 60_000) {
+      throw new Error(`DebeziumConnector: pollInterval ${poll.toHumanString()} is invalid; use whole milliseconds from Duration.millis(1) to Duration.seconds(60) (the default is 100 ms).`);
+    }
+  }
+  const batch = props.maxBatchSize;
+  if (batch !== undefined) {
+    const queueSetting = props.extraProperties?.['max.queue.size'];
+    const queue = queueSetting === undefined ? 8192 : Number(queueSetting);
+    if (!Number.isInteger(batch) || batch < 1 || (Number.isInteger(queue) && batch >= queue)) {
+      throw new Error(`DebeziumConnector: maxBatchSize ${batch} is invalid; use a whole number from 1 to ${Number.isInteger(queue) ? queue - 1 : 8191} (Debezium needs max.queue.size, ${queueSetting ?? 'default 8192'}, to be larger).`);
+    }
+  }
   if (heartbeat.toMilliseconds() < 1000) {
     throw new Error(`DebeziumConnector: heartbeatInterval ${heartbeat.toHumanString()} is below 1 second; use Duration.seconds(1) or more.`);
   }

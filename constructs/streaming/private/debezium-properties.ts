@@ -16,6 +16,10 @@ export interface DebeziumPropertyInput {
   readonly slotName?: string;
   readonly snapshotMode: string;
   readonly heartbeatIntervalMs: number;
+  /** `poll.interval.ms`. */
+  readonly pollIntervalMs: number;
+  /** `max.batch.size`. */
+  readonly maxBatchSize: number;
   readonly heartbeatActionQuery?: string;
   readonly schemasEnable: boolean;
   readonly decimalHandlingMode: string;
@@ -141,6 +145,9 @@ export function debeziumProperties(i: DebeziumPropertyInput): Record<string, str
     'table.include.list': i.qualifiedTables.join(','),
     'snapshot.mode': i.snapshotMode,
     'heartbeat.interval.ms': String(i.heartbeatIntervalMs),
+    // Freshness: an idle task waits at most this long for a change before it hands Kafka Connect a batch (docs/PERFORMANCE.md).
+    'poll.interval.ms': String(i.pollIntervalMs),
+    'max.batch.size': String(i.maxBatchSize),
     'key.converter': 'org.apache.kafka.connect.json.JsonConverter',
     'key.converter.schemas.enable': String(i.schemasEnable),
     'value.converter': 'org.apache.kafka.connect.json.JsonConverter',
