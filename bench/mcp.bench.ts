@@ -1,12 +1,13 @@
-// MCP `customer_lookup` through the full handler, warm: the function URL event path Lambda runs (event -> Web Request ->
-// stateless MCP server -> Redis -> function URL result), and the same over local HTTP with the MCP SDK client; beside a raw
-// HGETALL (the one command the lookup sends) through the same ioredis client.
+// MCP `customer_lookup` through the full handler, warm: the function URL event path the Lambda shell runs
+// (`serveFunctionUrlEvent`: a 2025-era tools/call of a read tool is answered from the event by the direct path, anything else
+// goes event -> Web Request -> stateless MCP server -> result), and the same over local HTTP with the MCP SDK client; beside a
+// raw HGETALL (the one command the lookup sends) through the same ioredis client.
 import { Client as McpClient } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { redisFromUrl, toMskEvent } from '../cli/dev/dev-loop';
 import type { McpServerDeps } from '../lambda/mcp/context';
-import { functionUrlHandler, startLocalServer, type FunctionUrlEvent } from '../lambda/mcp/http-adapter';
-import { handleHttpRequest } from '../lambda/mcp/server';
+import { startLocalServer, type FunctionUrlEvent, type FunctionUrlResult } from '../lambda/mcp/http-adapter';
+import { serveFunctionUrlEvent } from '../lambda/mcp/server';
 import { cacheKey } from '../contract/stored-record';
 import { cacheBatchWriter } from '../lambda/sink/cache-route';
 import { processBatch } from '../lambda/sink/process';
@@ -53,7 +54,7 @@ export async function mcpBench(): Promise<BenchRow[]> {
       metrics: { count: () => undefined, freshnessLag: () => undefined, cdcLag: () => undefined }, log: { info: () => undefined, warn: () => undefined },
     });
     const deps: McpServerDeps = { views: [view], redis, now: () => Date.now() };
-    const handler = functionUrlHandler(request => handleHttpRequest(request, deps));
+    const handler = (e: FunctionUrlEvent): Promise<FunctionUrlResult> => serveFunctionUrlEvent(e, deps);
     const event = lookupEvent(12345);
     const check = await handler(event);
     if (!String(check.body).includes('"found":true')) throw new Error(`lookup did not find the row: ${check.body}`);

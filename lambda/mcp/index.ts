@@ -13,7 +13,7 @@ import { MCP_OAUTH_ENV } from '../../contract/mcp-oauth';
 import { oauthFromEnv } from './oauth';
 import { powertoolsObserver } from './observability';
 import { searchReaderFromEnv } from './search-reader';
-import { handleHttpRequest, HttpHandlerOptions } from './server';
+import { HttpHandlerOptions, serveFunctionUrlEvent } from './server';
 
 /** Environment the construct sets besides the views, the catalog and the stores' client environment. */
 export const MCP_ENV = {
@@ -94,9 +94,10 @@ export async function close(): Promise<void> {
 }
 
 export async function handler(event: FunctionUrlEvent): Promise<FunctionUrlResult> {
-  const request = eventToRequest(event);
+  // JWT mode authenticates a Web Request; IAM and anonymous modes serve a warm tools/call straight from the event.
+  const request = oauth ? eventToRequest(event) : undefined;
   let caller = callerFromEvent(event);
-  if (oauth) {
+  if (oauth && request) {
     // Metadata and refusals are answered without starting the server: an unauthenticated caller costs a token check, no store connection.
     const authenticated = await oauth.authenticate(request);
     if (authenticated instanceof Response) return responseToResult(authenticated);
@@ -116,5 +117,5 @@ export async function handler(event: FunctionUrlEvent): Promise<FunctionUrlResul
   logger.appendKeys({ requestId: event.requestContext?.requestId });
   // A cache that cannot be reached fails the cache tools (as tool errors), not the catalog, search or decision tools.
   await state.cache?.ready().catch(error => logger.warn('cache not ready', { errorKind: (error as Error)?.name }));
-  return responseToResult(await handleHttpRequest(request, state.deps, state.options, caller));
+  return serveFunctionUrlEvent(event, state.deps, state.options, caller, request);
 }

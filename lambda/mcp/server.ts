@@ -2,26 +2,21 @@
 // (2026-07-28 per-request envelopes and server/discover; 2025-11-25 initialize without sessions) from one factory.
 import { randomUUID } from 'crypto';
 import {
-  createMcpHandler, isLegacyRequest, McpServer, WebStandardStreamableHTTPServerTransport, type AuthInfo, type CallToolResult, type McpHttpHandler,
+  createMcpHandler, isLegacyRequest, McpServer, WebStandardStreamableHTTPServerTransport, type AuthInfo, type McpHttpHandler,
   type ServerContext,
 } from '@modelcontextprotocol/server';
-import type { LineageCatalog } from '../../contract/lineage';
 import { PROTECTED_RESOURCE_PATH } from '../../contract/mcp-oauth';
-import { agentInputSchema } from './arguments';
 import { anonymousCaller, callerFromAuthInfo, callerToAuthInfo, type CallerIdentity } from './caller';
-import type { McpServerDeps, ServedPosition } from './context';
-import { agentMessage, errorKind } from './errors';
+import type { McpServerDeps } from './context';
+import { directEventCall, directToolCall, MAX_ARGUMENT_ELEMENTS, MAX_REQUEST_BYTES } from './direct-call';
+import { errorKind } from './errors';
+import { eventToRequest, responseToResult, type FunctionUrlEvent, type FunctionUrlResult } from './http-adapter';
 import { calledTools, type OAuthResourceServer } from './oauth';
-import { buildToolSpecs, ToolSpec } from './tools';
+import { executeTool, schemasOf, toolTableOf } from './tool-table';
+import type { ToolSpec } from './tools';
 
 export const SERVER_VERSION = '0.1.0';
-
-/** Upper bound on the elements (array items and object members) of one tool call's arguments. */
-const MAX_ARGUMENT_ELEMENTS = 2000;
-/** Upper bound on a request body. */
-export const MAX_REQUEST_BYTES = 1024 * 1024;
-/** At most this many served positions are logged per call. */
-const MAX_LOGGED_POSITIONS = 100;
+export { MAX_REQUEST_BYTES };
 
 /**
  * Cache hints (MCP 2026-07-28, server/utilities/caching) for the results that carry them. The tool list and the
@@ -30,61 +25,9 @@ const MAX_LOGGED_POSITIONS = 100;
  */
 export const LIST_CACHE_HINT = { ttlMs: 300_000, cacheScope: 'public' as const };
 
-const specCache = new WeakMap<object, ToolSpec[]>();
-const shapeOf = new WeakMap<ToolSpec[], string>();
-
 /** The tool table of these deps, built once per container (exported for tests). */
 export function specsFor(deps: McpServerDeps): ToolSpec[] {
-  // Tool schemas depend only on the views and on whether a decision store exists: build them once per warm container.
-  const cacheKey = deps.views as object;
-  const cached = specCache.get(cacheKey);
-  const shape = `${!!deps.decisions}|${!!deps.embeddings}`;
-  if (cached && shapeOf.get(cached) === shape) return cached;
-  const specs = buildToolSpecs(deps);
-  specCache.set(cacheKey, specs);
-  shapeOf.set(specs, shape);
-  return specs;
-}
-
-function catalogLoader(deps: McpServerDeps): () => Promise<LineageCatalog | undefined> {
-  let loaded: Promise<LineageCatalog | undefined> | undefined;
-  return () => {
-    if (typeof deps.catalog !== 'function') return Promise.resolve(deps.catalog);
-    loaded ??= deps.catalog();
-    return loaded;
-  };
-}
-
-type StandardJsonSchema = { '~standard': { jsonSchema?: Record<'input' | 'output', (options: { target?: string }) => unknown> } };
-
-/**
- * The schema with its JSON Schema conversion memoised. The SDK converts a tool's schemas to JSON Schema per McpServer (on
- * `tools/list`, and for the output schema on every `tools/call`); with a server per request that was a third of a warm
- * lookup's CPU. The schemas never change in a container, so the conversion runs once per schema and target.
- */
-function withCachedJsonSchema<T extends object>(schema: T): T {
-  const std = (schema as unknown as StandardJsonSchema)['~standard'];
-  const convert = std.jsonSchema;
-  if (!convert) return schema;
-  const memo = new Map<string, unknown>();
-  const cached = (io: 'input' | 'output') => (options: { target?: string }) => {
-    const key = `${io}|${options?.target ?? ''}`;
-    if (!memo.has(key)) memo.set(key, convert[io](options));
-    return memo.get(key);
-  };
-  return { '~standard': { ...std, jsonSchema: { input: cached('input'), output: cached('output') } } } as unknown as T;
-}
-
-const toolSchemas = new WeakMap<ToolSpec, { input: unknown; output: unknown }>();
-
-/** The tool's input (agent-readable errors) and output schemas, wrapped once per spec, that is once per container. */
-function schemasOf(spec: ToolSpec): { input: unknown; output: unknown } {
-  let s = toolSchemas.get(spec);
-  if (!s) {
-    s = { input: withCachedJsonSchema(agentInputSchema(spec.inputSchema)), output: spec.outputSchema && withCachedJsonSchema(spec.outputSchema) };
-    toolSchemas.set(spec, s);
-  }
-  return s;
+  return toolTableOf(deps).specs;
 }
 
 /** An McpServer with every tool the views and stores call for. Create one per request (stateless). */
@@ -100,7 +43,6 @@ export function createMcpServer(deps: McpServerDeps): McpServer {
         + (deps.decisions ? ' Record decisions that rely on this data with record_decision, citing the provenance you were given.' : ''),
     },
   );
-  const catalog = catalogLoader(deps);
   for (const spec of specsFor(deps)) {
     const schemas = schemasOf(spec);
     server.registerTool(spec.name, {
@@ -109,44 +51,13 @@ export function createMcpServer(deps: McpServerDeps): McpServer {
       inputSchema: schemas.input as any,
       outputSchema: schemas.output as any,
       annotations: { readOnlyHint: spec.readOnly, destructiveHint: false, idempotentHint: spec.readOnly, openWorldHint: false },
-    }, (async (args: unknown, ctx: ServerContext) => runTool(spec, args, deps, catalog, callerFromAuthInfo(ctx.http?.authInfo))) as any);
+    }, (async (args: unknown, ctx: ServerContext) => {
+      const { result, event } = await executeTool(spec, args, deps, callerFromAuthInfo(ctx.http?.authInfo));
+      deps.observer?.onToolCall(event);
+      return result;
+    }) as any);
   }
   return server;
-}
-
-async function runTool(
-  spec: ToolSpec, args: unknown, deps: McpServerDeps, catalog: () => Promise<LineageCatalog | undefined>, caller: CallerIdentity,
-): Promise<CallToolResult> {
-  const correlationId = randomUUID();
-  const started = performance.now();
-  try {
-    const answer = await spec.run(args, deps, catalog, caller);
-    const text = JSON.stringify(answer.structured);
-    deps.observer?.onToolCall({
-      tool: spec.name, correlationId, outcome: 'ok', latencyMs: performance.now() - started,
-      resultBytes: Buffer.byteLength(text), resultCount: answer.count, positions: cap(answer.positions),
-    });
-    return { content: [{ type: 'text', text }], structuredContent: answer.structured };
-  } catch (error) {
-    const message = agentMessage(error, correlationId);
-    deps.observer?.onToolCall({
-      tool: spec.name, correlationId, outcome: 'error', latencyMs: performance.now() - started, resultBytes: 0, resultCount: 0,
-      positions: [], errorKind: errorKind(error), errorDetail: errorDetail(error),
-    });
-    return { content: [{ type: 'text', text: message }], isError: true };
-  }
-}
-
-/** The internal description of an error, for the log only: the message plus a store's response body, bounded. */
-function errorDetail(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
-  const body = (error as { meta?: { body?: unknown } })?.meta?.body;
-  const detail = body === undefined ? message : `${message}: ${typeof body === 'string' ? body : JSON.stringify(body)}`;
-  return detail.slice(0, 2000);
-}
-
-function cap(positions: readonly ServedPosition[]): readonly ServedPosition[] {
-  return positions.length > MAX_LOGGED_POSITIONS ? positions.slice(0, MAX_LOGGED_POSITIONS) : positions;
 }
 
 /** Static OAuth 2.0 protected-resource metadata (RFC 9728) for local runs; the deployed JWT mode uses `options.oauth`. */
@@ -168,6 +79,11 @@ export interface HttpHandlerOptions {
    * token lacks. Authenticating the request is the caller's job (`oauth.authenticate`, before the stores are touched).
    */
   readonly oauth?: OAuthResourceServer;
+  /**
+   * Send every request through the SDK, never the direct path of `direct-call.ts` (tests hold the two answers side by side).
+   * @default false
+   */
+  readonly sdkOnly?: boolean;
 }
 
 const handlers = new WeakMap<McpServerDeps, McpHttpHandler>();
@@ -250,6 +166,8 @@ export async function handleHttpRequest(
 
   const authInfo = callerToAuthInfo(caller);
   try {
+    const direct = options.sdkOnly ? undefined : await directToolCall(name => request.headers.get(name), parsedBody, deps, caller);
+    if (direct) return new Response(direct.body, { status: direct.status, headers: direct.headers });
     // The SDK's own era classification: a request carrying the 2026-07-28 `_meta` envelope is modern, anything else is 2025-era.
     if (await isLegacyRequest(request, parsedBody, { maxRequestBodySize: MAX_REQUEST_BYTES })) return await serveLegacy(request, parsedBody, deps, authInfo);
     return await modernHandlerFor(deps).fetch(request, { parsedBody, authInfo });
@@ -275,4 +193,16 @@ async function serveLegacy(request: Request, parsedBody: unknown, deps: McpServe
   } finally {
     await server.close().catch(() => undefined);
   }
+}
+
+/**
+ * Serves one function URL event, as the Lambda shell does: a warm `tools/call` the direct path recognises is answered from
+ * the event itself; everything else (and JWT mode, which authenticates a Web Request first) goes through `handleHttpRequest`.
+ */
+export async function serveFunctionUrlEvent(
+  event: FunctionUrlEvent, deps: McpServerDeps, options: HttpHandlerOptions = {}, caller: CallerIdentity = anonymousCaller(), request?: Request,
+): Promise<FunctionUrlResult> {
+  const direct = request || options.oauth || options.sdkOnly ? undefined : await directEventCall(event, deps, caller);
+  if (direct) return { statusCode: direct.status, headers: direct.headers, body: direct.body, isBase64Encoded: false };
+  return responseToResult(await handleHttpRequest(request ?? eventToRequest(event), deps, options, caller));
 }

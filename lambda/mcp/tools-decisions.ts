@@ -1,6 +1,7 @@
 // Decision audit tools: record_decision (append, with the authenticated caller) and get_decision.
 import * as z from 'zod';
 import type { ViewConfig } from '../../contract/view-config';
+import { mayReadDecision } from './decision-access';
 import { withTimeout } from './errors';
 import { LIMITS, provenanceInputSchema, provenanceSchema } from './schemas';
 import { timeoutOf } from './stores';
@@ -59,13 +60,15 @@ export function decisionTools(views: readonly ViewConfig[]): ToolSpec[] {
     {
       name: 'get_decision',
       title: 'Read a recorded decision',
-      description: 'Returns a decision recorded with record_decision, with the data references and provenance it cited.',
+      description: 'Returns a decision recorded with record_decision, with the data references and provenance it cited. Only decisions recorded by your own identity (as this endpoint authenticated it) are returned; any other id answers found=false.',
       inputSchema: z.strictObject({ decisionId: z.string().regex(DECISION_ID_PATTERN, 'a decision id as returned by record_decision') }),
       outputSchema: z.object({ found: z.boolean(), decision: decisionRecordSchema.nullable() }),
       readOnly: true,
-      async run(args: { decisionId: string }, deps) {
+      async run(args: { decisionId: string }, deps, _catalog, caller) {
         const store = deps.decisions!;
-        const record = await withTimeout('decision store', timeoutOf(deps, 'decisionsMs'), () => store.get(args.decisionId));
+        const stored = await withTimeout('decision store', timeoutOf(deps, 'decisionsMs'), () => store.get(args.decisionId));
+        // Another identity's decision reads exactly like an id never issued: nothing tells the caller it exists.
+        const record = stored && mayReadDecision(stored, caller) ? stored : undefined;
         return { structured: { found: !!record, decision: record ?? null }, count: record ? 1 : 0, positions: [] };
       },
     },
