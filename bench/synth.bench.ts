@@ -1,6 +1,7 @@
 // `cdk synth` time of the example app beside an empty CDK app, both as child processes (cold, like a user's run), and
-// where the example's time goes: loading modules, building the construct tree, aws-cdk-lib's CloudFormation Validate
-// (which every app runs, the empty one too), the gate's scan, and the rest of synthesis (templates, asset staging).
+// where the example's time goes: loading modules, building the construct tree (and in it the Flink SQL parses),
+// aws-cdk-lib's CloudFormation Validate (which every app runs, the empty one too), the gate's scan (cdk-nag packs and the
+// cfn-guard processes of the Control Tower rules), and the rest of synthesis (templates, asset staging).
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
@@ -10,15 +11,23 @@ import { BenchRow, summarize } from './lib';
 
 const ROOT = path.join(__dirname, '..');
 
-/** Phase timings of one child synth, in ms. */
-interface Phases { total: number; load: number; construct: number; synth: number; cfnValidate: number; gate: number }
+/** Phase timings of one child synth, in ms (`cpu`: CPU time of the synth process itself, without its children). */
+interface Phases {
+  total: number; load: number; construct: number; synth: number; cfnValidate: number; gate: number;
+  flinkParse: number; cfnGuard: number; cpu: number;
+}
 
-// Times each phase in the child: aws-cdk-lib's CloudFormationValidatePlugin and every plugin added through Validations
-// (the gate) are wrapped; `load` includes ts-node compiling the sources, as `npx cdk synth` does.
+/** How a child runs the TypeScript sources: `cdk.json`'s esbuild hook, or ts-node (the app command before it). */
+const REGISTER = { esbuild: './scripts/ts-register.js', tsNode: 'ts-node/register/transpile-only' } as const;
+
+// Times each phase in the child: aws-cdk-lib's CloudFormationValidatePlugin, every plugin added through Validations
+// (the gate), the cfn-guard runs inside the gate and the Flink grammar's parse are wrapped; `load` includes
+// transpiling the sources, as `npx cdk synth` does.
 const PRELUDE = `
   const { performance } = require('perf_hooks');
-  const t = { load: 0, construct: 0, synth: 0, cfnValidate: 0, gate: 0 };
+  const t = { load: 0, construct: 0, synth: 0, cfnValidate: 0, gate: 0, flinkParse: 0, cfnGuard: 0 };
   const wrap = (obj, name, key) => { const f = obj[name]; obj[name] = function (...a) { const s = performance.now(); try { return f.apply(this, a); } finally { t[key] += performance.now() - s; } }; };
+  const done = () => { const c = process.cpuUsage(); t.cpu = (c.user + c.system) / 1000; process.stdout.write(JSON.stringify(t)); };
   let s = performance.now();
   const core = require('aws-cdk-lib');
   wrap(core.CloudFormationValidatePlugin.prototype, 'validate', 'cfnValidate');
@@ -31,8 +40,10 @@ const EMPTY = `${PRELUDE}
   t.construct = performance.now() - s; s = performance.now();
   app.synth();
   t.synth = performance.now() - s;
-  process.stdout.write(JSON.stringify(t));`;
+  done();`;
 const EXAMPLE = `${PRELUDE}
+  wrap(require('@cdklabs/cdk-validator-cfnguard').CfnGuardValidator.prototype, 'validate', 'cfnGuard');
+  wrap(require('./constructs/processing/private/flink-parser').loadFlinkParser().FlinkSQL.prototype, 'parse', 'flinkParse');
   const { applyValidationGate, VALIDATION_GATE_CONTEXT } = require('./lib/validation-gate');
   const { defineExampleApp } = require('./bin/example');
   t.load = performance.now() - s; s = performance.now();
@@ -42,12 +53,12 @@ const EXAMPLE = `${PRELUDE}
   t.construct = performance.now() - s; s = performance.now();
   app.synth();
   t.synth = performance.now() - s;
-  process.stdout.write(JSON.stringify(t));`;
+  done();`;
 
-function run(script: string, env: NodeJS.ProcessEnv = {}): Phases {
+function run(script: string, env: NodeJS.ProcessEnv = {}, register: string = REGISTER.esbuild): Phases {
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-synth-'));
   const t0 = process.hrtime.bigint();
-  const stdout = execFileSync(process.execPath, ['-r', 'ts-node/register/transpile-only', '-e', script], {
+  const stdout = execFileSync(process.execPath, ['-r', register, '-e', script], {
     cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env, CDK_OUTDIR: out },
   }).toString();
   const total = Number(process.hrtime.bigint() - t0) / 1e6;
@@ -68,18 +79,30 @@ export async function synthBench(iterations = 3): Promise<BenchRow[]> {
     first.push(run(EXAMPLE, { CDK_AGENT_GATE_CACHE: 'off' }));
     repeat.push(run(EXAMPLE));
   }
+  // The same first synth with ts-node transpiling the sources (cdk.json's app command before scripts/ts-register.js).
+  const tsNode = run(EXAMPLE, { CDK_AGENT_GATE_CACHE: 'off' }, REGISTER.tsNode);
   const p50 = (xs: Phases[], k: keyof Phases) => summarize(xs.map(x => x[k])).p50;
   const baseline = p50(empty, 'total');
   const row = (metric: string, value: number): BenchRow => ({ bench: 'cdk synth', metric, value, unit: 'ms', baselineName: 'empty app', baseline });
   const rest = (xs: Phases[]) => summarize(xs.map(x => x.synth - x.cfnValidate - x.gate)).p50;
+  // What aws-cdk-lib alone adds for this template: its CloudFormation Validate of the example's template beyond the
+  // empty app's. No change to this library can go below it without changing the template.
+  const floor = baseline + p50(first, 'cfnValidate') - p50(empty, 'cfnValidate');
   return [
     row(`example app, first synth of its template (gate scans), p50 of ${iterations}`, p50(first, 'total')),
     row(`example app, repeat synth (gate findings of the unchanged template kept), p50 of ${iterations}`, p50(repeat, 'total')),
-    row('first synth: loading modules (ts-node compiling the sources)', p50(first, 'load')),
-    row('first synth: construct tree (incl. Flink SQL grammar)', p50(first, 'construct')),
+    row('example app, first synth under ts-node --transpile-only instead of scripts/ts-register.js (1 run)', tsNode.total),
+    row('floor: empty app + the CloudFormation Validate time the example\'s template adds', floor),
+    row('first synth: loading modules (esbuild transpiling the sources)', p50(first, 'load')),
+    row('first synth, ts-node: loading modules (the TypeScript compiler transpiling the sources)', tsNode.load),
+    row('first synth: construct tree', p50(first, 'construct')),
+    row('first synth: of which the Flink SQL grammar parsing both Flink programs', p50(first, 'flinkParse')),
     row('first synth: aws-cdk-lib CloudFormation Validate', p50(first, 'cfnValidate')),
     row('first synth: gate scan (AwsSolutions, Serverless, Control Tower)', p50(first, 'gate')),
+    row('first synth: of which the cfn-guard processes of the Control Tower rules', p50(first, 'cfnGuard')),
     row('first synth: rest of synthesis (templates, handler bundles copied)', rest(first)),
     row('empty app: aws-cdk-lib CloudFormation Validate', p50(empty, 'cfnValidate')),
+    { bench: 'cdk synth', metric: 'example app, first synth: CPU of the synth process (cfn-guard children not counted)', value: p50(first, 'cpu'),
+      unit: 'ms', baselineName: 'empty app CPU', baseline: p50(empty, 'cpu') },
   ];
 }

@@ -13,13 +13,11 @@ import { KafkaClient } from '@aws-sdk/client-kafka';
 import { DescribeConnectorCommand, KafkaConnectClient } from '@aws-sdk/client-kafkaconnect';
 import { DescribeApplicationCommand, KinesisAnalyticsV2Client } from '@aws-sdk/client-kinesis-analytics-v2';
 import { OpenSearchClient } from '@aws-sdk/client-opensearch';
-import { Template } from 'aws-cdk-lib/assertions';
 import { mockClient } from 'aws-sdk-client-mock';
-import { defineExampleApp } from '../../bin/example';
 import { DoctorReport, main, StatusClients } from '../../cli/agent-data-stack';
 import { DOCTOR_RUNBOOK } from '../../cli/status/doctor';
 import { OperationsManifest } from '../../contract/operations-manifest';
-import { testApp } from '../helpers/app';
+import { exampleTemplate } from '../helpers/example-template';
 
 const ACCOUNT = '123456789012';
 const GIB = 1024 ** 3;
@@ -242,8 +240,7 @@ describe('agent-data-stack status --doctor', () => {
 describe('the OperationsManifest output', () => {
   /** The output's Fn::Join with each token replaced by a placeholder string, parsed. */
   function manifestOf(profile: 'development' | 'production'): OperationsManifest {
-    const t = Template.fromStack(defineExampleApp(testApp(), { profile }));
-    const value = t.toJSON().Outputs.OperationsManifest.Value;
+    const value = exampleTemplate(profile).toJSON().Outputs.OperationsManifest.Value;
     const parts: unknown[] = value['Fn::Join'] ? value['Fn::Join'][1] : [value];
     return JSON.parse(parts.map(p => (typeof p === 'string' ? p : 'TOKEN')).join(''));
   }

@@ -4,12 +4,12 @@
 // https://docs.aws.amazon.com/autoscaling/application/userguide/services-that-can-integrate-msk.html,
 // https://docs.aws.amazon.com/lambda/latest/dg/kafka-scaling-modes.html.
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { defineExampleApp } from '../../bin/example';
 import { AgentStreamingCluster, AgentStreamingClusterProps } from '../../constructs/streaming';
 import { ViewFieldType, ViewStore } from '../../constructs/stores/view';
 import { AgentDataStack, ViewSource } from '../../lib/agent-data-stack';
 import { clusterPropsWith, DeploymentProfile, PRODUCTION_BROKER_STORAGE_SCALING, profileDefaults } from '../../lib/profiles';
 import { TEST_ENV, testApp, testStack } from '../helpers/app';
+import { exampleTemplate } from '../helpers/example-template';
 import { network } from '../streaming/fixtures';
 
 function cluster(props: Partial<AgentStreamingClusterProps>) {
@@ -87,8 +87,7 @@ describe('profiles: declared bounds', () => {
 });
 
 describe('the example stack: bounds and the headroom row', () => {
-  const templates: Record<string, Template> = {};
-  const example = (profile: 'development' | 'production') => (templates[profile] ??= Template.fromStack(defineExampleApp(testApp(), { profile })));
+  const example = exampleTemplate;
   const alarm = (t: Template, id: string) => Object.entries(t.findResources('AWS::CloudWatch::Alarm')).find(([logicalId]) => logicalId.includes(`Headroom${id}Alarm`))?.[1] as any;
 
   test('production: broker storage auto scaling on the stack\'s cluster, and an alarm at 85 % on the fullest broker', () => {

@@ -1,14 +1,12 @@
 // The MCP function's memory by deployment profile (docs/PERFORMANCE.md, "MCP memory": chosen from the peak RSS of the largest
 // answer and from CPU, which Lambda allots in proportion to memory).
-import { Template } from 'aws-cdk-lib/assertions';
-import { defineExampleApp } from '../../bin/example';
 import { DeploymentProfile, PRODUCTION_MCP_MEMORY_MB, profileDefaults } from '../../lib/profiles';
-import { testApp } from '../helpers/app';
+import { exampleTemplate } from '../helpers/example-template';
 
 const MCP_FUNCTION = { Description: 'MCP server: typed tools over the agent data stores' };
 
 function mcpMemory(profile: 'development' | 'production'): number {
-  const t = Template.fromStack(defineExampleApp(testApp(), { profile }));
+  const t = exampleTemplate(profile);
   return (Object.values(t.findResources('AWS::Lambda::Function', { Properties: MCP_FUNCTION }))[0] as any).Properties.MemorySize;
 }
 

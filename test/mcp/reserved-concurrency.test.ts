@@ -1,10 +1,10 @@
 // The MCP function's reserved concurrency: set by the deployment profile in the composed stack, validated on the construct.
 import { Template } from 'aws-cdk-lib/assertions';
-import { defineExampleApp } from '../../bin/example';
 import { AgentNetwork } from '../../constructs/common/agent-network';
 import { AgentMcpServer } from '../../constructs/mcp';
 import { DeploymentProfile, PRODUCTION_MCP_RESERVED_CONCURRENCY, profileDefaults } from '../../lib/profiles';
 import { testApp, testStack } from '../helpers/app';
+import { exampleTemplate } from '../helpers/example-template';
 import { FakeCache } from './fakes';
 import { testViews } from './support';
 
@@ -18,13 +18,13 @@ describe('by profile', () => {
   test('production reserves 50 concurrent executions for the MCP function', () => {
     expect(profileDefaults(DeploymentProfile.PRODUCTION).mcp).toMatchObject({ reservedConcurrentExecutions: 50 });
     expect(PRODUCTION_MCP_RESERVED_CONCURRENCY).toBe(50);
-    const t = Template.fromStack(defineExampleApp(testApp(), { profile: 'production' }));
+    const t = exampleTemplate('production');
     expect(mcpFunction(t).Properties.ReservedConcurrentExecutions).toBe(50);
   });
 
   test('development reserves none (Lambda refuses reservations that leave under 100 unreserved)', () => {
     expect(profileDefaults(DeploymentProfile.DEVELOPMENT).mcp).toEqual({});
-    const t = Template.fromStack(defineExampleApp(testApp(), { profile: 'development' }));
+    const t = exampleTemplate('development');
     expect(mcpFunction(t).Properties.ReservedConcurrentExecutions).toBeUndefined();
   });
 });
