@@ -72,8 +72,6 @@ export interface AgentMcpServerProps {
 }
 
 const VIEW_NAME = /^[a-z][a-z0-9_]{0,51}$/;
-/** Lambda allows 4 KB of environment in total; the views must leave room for the store endpoints. */
-const MAX_VIEWS_ENV_BYTES = 3000;
 
 export class AgentMcpServer extends Construct implements iam.IGrantable, ec2.IConnectable, IAgentMcpServer {
   /** The function serving MCP. */
@@ -318,10 +316,6 @@ function validate(props: AgentMcpServerProps): void {
   const rc = props.reservedConcurrentExecutions;
   if (rc !== undefined && !Token.isUnresolved(rc) && (!Number.isInteger(rc) || rc < 1)) {
     throw new Error(`AgentMcpServer: reservedConcurrentExecutions is ${rc}; it must be a whole number of at least 1 (0 would throttle every call). Omit it for no reservation.`);
-  }
-  const bytes = Buffer.byteLength(compactJsonValue(JSON.stringify(props.views)));
-  if (bytes > MAX_VIEWS_ENV_BYTES) {
-    throw new Error(`AgentMcpServer: the views take ${bytes} bytes of environment; Lambda allows 4 KB in total and the stores need some. Shorten field descriptions or split the views over several servers.`);
   }
   const jwt = props.authorization?.jwt;
   if (jwt) {

@@ -261,10 +261,17 @@ describe('validation', () => {
   test('fails when a search view has no search domain', () => {
     expect(() => build({ search: undefined })).toThrow(/view 'tickets' is a search view but no search prop was given/);
   });
-  test('fails when the views do not fit the Lambda environment', () => {
+  test('fails at synth, naming the function, when the environment does not fit the Lambda limit (one check: AgentFunction\'s)', () => {
     // Incompressible: the views are compacted (gzip+base64) before they are measured.
     const big = { ...cacheOnly[0], description: randomBytes(6000).toString('base64') };
-    expect(() => build({ views: [big] })).toThrow(/views take \d+ bytes of environment/);
+    const { app } = build({ views: [big] });
+    expect(() => app.synth()).toThrow(/Mcp\/Function: its environment variables take about \d+ bytes.*allows 4096/s);
+  });
+  test('views over 3000 compacted bytes deploy when the whole environment fits (no second, smaller limit)', () => {
+    const big = { ...cacheOnly[0], description: randomBytes(2400).toString('base64') };
+    expect(Buffer.byteLength(compactJsonValue(JSON.stringify([big])))).toBeGreaterThan(3000);
+    const { app } = build({ views: [big], search: undefined, decisionAuditLog: undefined, lineageCatalog: undefined });
+    expect(() => app.synth()).not.toThrow();
   });
   test('fails when the JWT issuer is not https', () => {
     expect(() => build({ authorization: McpAuthorization.jwt({ issuer: 'http://issuer', audience: ['a'] }) })).toThrow(/issuer 'http:\/\/issuer' is not an https URL/);
