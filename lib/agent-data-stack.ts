@@ -4,9 +4,7 @@ import * as cw_actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import { viewToolNames } from '../contract/tool-names';
 import { LINEAGE_CATALOG_ENV } from '../contract/lineage';
-import type { ViewConfig } from '../contract/view-config';
 import { AgentNetwork, AgentNetworkProps } from '../constructs/common/agent-network';
 import { AgentLineageCatalog } from '../constructs/governance/lineage-catalog';
 import { AgentObservability, AgentObservabilityProps } from '../constructs/governance/agent-observability';
@@ -335,9 +333,8 @@ function composeAgentData(scope: Construct, props: AgentDataPlatformProps): IAge
     }
     return new AgentView({ ...rest, topic: out.topic, format: ViewTopicFormat.UPSERT_KAFKA, sourceTable: from.table });
   });
-  const configs: ViewConfig[] = r.views.map(v => v.toConfig());
   const cacheViews = r.views.filter(v => v.store === ViewStore.CACHE);
-  const searchViews = configs.filter(v => v.store === 'search');
+  const searchViews = r.views.filter(v => v.store === ViewStore.SEARCH);
   const warehouseViews = r.views.filter(v => v.store === ViewStore.WAREHOUSE);
 
   // Stores
@@ -380,16 +377,12 @@ function composeAgentData(scope: Construct, props: AgentDataPlatformProps): IAge
       ...(Object.keys(s.source.columnPolicies).length > 0 ? { columns: s.source.columnPolicies } : {}),
     })),
     flink: Object.values(r.transforms).flatMap(app => app.lineageDeclarations()),
-    views: configs.map(v => ({
-      name: v.name, store: v.store, topic: v.topic, tools: viewToolNames(v),
-      // A warehouse view is written by its Flink job into `database.table`.
-      ...(v.warehouse && r.warehouse ? { sink: r.warehouse.writers[v.name].applicationName, location: `${r.warehouse.databaseName}.${v.warehouse.table}` } : {}),
-    })),
+    views: r.views, warehouse: r.warehouse,
   });
   r.mcp = new AgentMcpServer(scope, 'Mcp', {
     ...defaults.mcp,
     ...props.mcpOptions,
-    views: configs, vpc: r.vpc, cache: r.cache, search: r.search,
+    views: r.views, vpc: r.vpc, cache: r.cache, search: r.search,
     decisionAuditLog: r.decisionAuditLog, lineageCatalog: r.lineage,
   });
 
@@ -399,7 +392,7 @@ function composeAgentData(scope: Construct, props: AgentDataPlatformProps): IAge
   }
 
   // Vector views: the sink embeds documents and the MCP server embeds queries through the Bedrock runtime endpoint.
-  if (r.search instanceof AgentSearch && searchViews.some(v => v.search?.vector)) {
+  if (r.search instanceof AgentSearch && r.search.views.some(v => v.search?.vector)) {
     r.search.grantEmbed(r.sink.function);
     r.search.grantEmbed(r.mcp.function);
   }
@@ -435,7 +428,7 @@ function composeAgentData(scope: Construct, props: AgentDataPlatformProps): IAge
   addOperationsManifestOutput(scope, {
     sources: r.sources.map(s => ({ name: s.name, source: s.source, connectorName: s.connector.connectorName, heartbeatTopic: s.connector.heartbeatTopic })),
     flink: [...Object.values(r.transforms), ...Object.values(r.warehouse?.writers ?? {})].map(app => ({ applicationName: app.applicationName, runtime: app.runtime.name })),
-    views: configs, sinkNamespace: r.sink.metricsNamespace, freshnessSlo: props.observabilityOptions?.freshnessSlo?.threshold,
+    views: r.views, sinkNamespace: r.sink.metricsNamespace, freshnessSlo: props.observabilityOptions?.freshnessSlo?.threshold,
   });
   // Every log group of the composition keeps the profile's retention without a customer-managed key: say so per group.
   acknowledgeLogGroups(scope);
