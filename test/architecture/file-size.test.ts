@@ -10,10 +10,7 @@ const LAYERS = ['contract', 'constructs', 'lambda', 'lib', 'cli', 'toolchain'];
 export const MAX_LINES = 400;
 
 /** Files over the limit that are being split (issue 19, item 5). Remove an entry once its file is under MAX_LINES; never add one. */
-export const ALLOWED_OVER_LIMIT: readonly string[] = [
-  'lambda/replication-bootstrap/postgres.ts',
-  'lib/agent-data-stack.ts',
-];
+export const ALLOWED_OVER_LIMIT: readonly string[] = [];
 
 function sources(dir: string): string[] {
   const out: string[] = [];
