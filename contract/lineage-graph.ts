@@ -2,6 +2,7 @@
 // exports OpenLineage documents. Pure: used at synth and at run time.
 import type { DecisionDataReference, DecisionRecord } from './decision-store';
 import type { LineageCatalog, LineageEdge, LineageNode, LineageNodeKind, LineageViewEntry } from './lineage';
+import type { ViewStoreName } from './view-config';
 
 export interface LineageSourceDeclaration {
   /** Source engine, used for dataset namespaces (`postgres://...`, `mysql://...`). */
@@ -52,7 +53,7 @@ export interface FlinkLineageDeclaration {
 
 export interface ViewLineageDeclaration {
   readonly name: string;
-  readonly store: 'cache' | 'search' | 'warehouse';
+  readonly store: ViewStoreName;
   /** Topic the sink reads for this view. */
   readonly topic: string;
   /** MCP tools serving the view. */

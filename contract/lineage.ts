@@ -1,4 +1,5 @@
 // The lineage catalog: built at synth from the declaration and the parsed Flink SQL, read by the MCP server (list_sources, get_lineage).
+import type { ViewStoreName } from './view-config';
 
 export type LineageNodeKind = 'source-table' | 'connector' | 'topic' | 'flink-statement' | 'sink' | 'store' | 'mcp-tool';
 
@@ -17,7 +18,7 @@ export interface LineageEdge {
 
 export interface LineageViewEntry {
   readonly view: string;
-  readonly store: 'cache' | 'search' | 'warehouse';
+  readonly store: ViewStoreName;
   /** Source tables whose changes feed this view (through Flink where a transform sits between). */
   readonly sourceTables: string[];
   /** The topic the sink reads. */

@@ -5,6 +5,25 @@ import type { ViewConfig, ViewFieldType } from './view-config';
 /** Field types a `<view>_aggregate` can use; a search view with none of them gets no aggregate tool. */
 export const AGGREGATABLE_TYPES: readonly ViewFieldType[] = ['keyword', 'string', 'integer', 'boolean', 'timestamp', 'number'];
 
+/**
+ * Tool names SHOULD be 1 to 64 characters (MCP specification 2025-11-25, "Tool names", from SEP-986:
+ * https://modelcontextprotocol.io/specification/2025-11-25/server/tools#tool-names).
+ */
+export const MAX_TOOL_NAME_LENGTH = 64;
+/**
+ * A view's name: snake_case, at most 48 characters. Its longest tool (`<view>_lookup_many`, 12 more) stays within
+ * MAX_TOOL_NAME_LENGTH with room to spare for the prefixes some clients add (`mcp__<server>__`). The one rule: the
+ * construct-side view (AgentView) validates names with it, and nothing else re-checks them.
+ */
+export const MAX_VIEW_NAME_LENGTH = 48;
+
+/** Why `name` cannot be a view name, or undefined when it can. */
+export function viewNameProblem(name: string): string | undefined {
+  if (!/^[a-z][a-z0-9_]*$/.test(name)) return "is not snake_case (lowercase letters, digits, '_', starting with a letter)";
+  if (name.length > MAX_VIEW_NAME_LENGTH) return `is ${name.length} characters, more than ${MAX_VIEW_NAME_LENGTH} (its tool names must stay within ${MAX_TOOL_NAME_LENGTH})`;
+  return undefined;
+}
+
 export const CATALOG_TOOLS = ['list_sources', 'describe_source', 'get_lineage'] as const;
 export const DECISION_TOOLS = [RECORD_DECISION_TOOL, 'get_decision'] as const;
 

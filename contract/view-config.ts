@@ -103,11 +103,15 @@ export interface WarehouseViewConfig {
   readonly maxRows: number;
 }
 
+/** The stores a view can live in: the one list, which the constructs' `ViewStore` class is typed by. */
+export const VIEW_STORE_NAMES = ['cache', 'search', 'warehouse'] as const;
+export type ViewStoreName = typeof VIEW_STORE_NAMES[number];
+
 export interface ViewConfig {
   /** snake_case; tool names are derived from it (`<name>_lookup`). */
   readonly name: string;
   readonly description: string;
-  readonly store: 'cache' | 'search' | 'warehouse';
+  readonly store: ViewStoreName;
   /** Kafka topic that feeds the view. */
   readonly topic: string;
   readonly format: ViewTopicFormat;

@@ -4,7 +4,7 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { Construct } from 'constructs';
 import { AGENT_METRIC_DIMENSIONS, AGENT_SERVICE_NAMES } from '../contract/metric-names';
 import { ManifestMetric, ManifestSource, OPERATIONS_MANIFEST_OUTPUT, OperationsManifest } from '../contract/operations-manifest';
-import type { ViewConfig } from '../contract/view-config';
+import type { AgentView } from '../constructs/stores/view';
 import type { ICdcSourceDatabase } from '../constructs/source/cdc-source-database';
 import { SourceEngineFamily } from '../constructs/source/engine';
 
@@ -19,7 +19,7 @@ export interface ManifestSourceInput {
 export interface OperationsManifestInput {
   readonly sources: ManifestSourceInput[];
   readonly flink: { applicationName: string; runtime: string }[];
-  readonly views: ViewConfig[];
+  readonly views: readonly AgentView[];
   readonly sinkNamespace: string;
   /** @default Duration.seconds(5) (AgentObservability's default freshness SLO) */
   readonly freshnessSlo?: Duration;
@@ -46,7 +46,7 @@ export function operationsManifest(input: OperationsManifestInput): OperationsMa
     sinkMetrics: { namespace: input.sinkNamespace, dimensions: { [AGENT_METRIC_DIMENSIONS.service]: AGENT_SERVICE_NAMES.sink } },
     sources,
     flink: input.flink.map(f => ({ applicationName: f.applicationName, runtime: f.runtime })),
-    views: input.views.map(v => ({ name: v.name, ...(v.maxStalenessMs !== undefined ? { maxStalenessMs: v.maxStalenessMs } : {}) })),
+    views: input.views.map(v => v.toConfig()).map(v => ({ name: v.name, ...(v.maxStalenessMs !== undefined ? { maxStalenessMs: v.maxStalenessMs } : {}) })),
   };
 }
 

@@ -9,6 +9,8 @@ import { LINEAGE_CATALOG_ENV } from '../../contract/lineage';
 import {
   buildLineageCatalog, FlinkLineageDeclaration, LineageSourceDeclaration, OpenLineageOptions, toOpenLineage, ViewLineageDeclaration,
 } from '../../contract/lineage-graph';
+import { checkUniqueViewNames } from '../stores/private/view-validation';
+import { AgentView } from '../stores/view';
 import { LINEAGE_READ_ACTIONS } from './perms';
 
 /** Bytes per Standard-tier parameter (no charge). */
@@ -27,8 +29,32 @@ export interface AgentLineageCatalogProps {
   readonly sources: LineageSourceDeclaration[];
   /** INSERT statements of the Flink SQL applications (from the parsed SQL). @default - no transforms */
   readonly flink?: FlinkLineageDeclaration[];
-  /** Views: store, topic and the MCP tools that serve them. */
-  readonly views: ViewLineageDeclaration[];
+  /**
+   * The views the MCP server serves: AgentViews (store, topic and tools derived from each), or, for views this library
+   * did not declare, plain lineage declarations.
+   */
+  readonly views: (AgentView | ViewLineageDeclaration)[];
+  /** The warehouse writing the warehouse views: their writer jobs and `database.table` locations. @default - warehouse views are shown with the default sink and location */
+  readonly warehouse?: IWarehouseLineage;
+}
+
+/** What lineage needs of the warehouse (AgentWarehouse implements it). */
+export interface IWarehouseLineage {
+  /** The Glue database holding the views' tables. */
+  readonly databaseName: string;
+  /** Each warehouse view's writer job, by view name. */
+  readonly writers: Record<string, { readonly applicationName: string }>;
+}
+
+/** A view's lineage declaration: its store, topic and the tools the one tool-name derivation gives it. */
+export function viewLineage(view: AgentView, warehouse?: IWarehouseLineage): ViewLineageDeclaration {
+  const config = view.toConfig();
+  const writer = config.warehouse ? warehouse?.writers[config.name] : undefined;
+  return {
+    name: config.name, store: config.store, topic: config.topic, tools: view.toolNames(),
+    // A warehouse view is written by its Flink job into `database.table`.
+    ...(writer && config.warehouse ? { sink: writer.applicationName, location: `${warehouse!.databaseName}.${config.warehouse.table}` } : {}),
+  };
 }
 
 /**
@@ -52,18 +78,15 @@ export class AgentLineageCatalog extends Construct {
     }
     if (props.sources.length === 0) throw new Error('AgentLineageCatalog: sources is empty. Declare the captured tables, connector and topic prefix.');
     if (props.views.length === 0) throw new Error('AgentLineageCatalog: views is empty. Declare the views the MCP server serves.');
-    const names = new Set<string>();
-    for (const v of props.views) {
-      if (names.has(v.name)) throw new Error(`AgentLineageCatalog: view '${v.name}' is declared twice. Give each view a unique name.`);
-      names.add(v.name);
-    }
-    for (const value of [...props.sources.flatMap(s => [s.connectorName, s.topicPrefix, ...s.tables]), ...props.views.flatMap(v => [v.name, v.topic])]) {
+    const views = props.views.map(v => (v instanceof AgentView ? viewLineage(v, props.warehouse) : v));
+    checkUniqueViewNames('AgentLineageCatalog', views);
+    for (const value of [...props.sources.flatMap(s => [s.connectorName, s.topicPrefix, ...s.tables]), ...views.flatMap(v => [v.name, v.topic])]) {
       if (Token.isUnresolved(value)) {
         throw new Error(`AgentLineageCatalog: '${value}' is a deploy-time token; the catalog is built at synth. Pass plain names (connector, topics, tables, views).`);
       }
     }
 
-    this.catalog = buildLineageCatalog({ namespace, sources: props.sources, flink: props.flink, views: props.views });
+    this.catalog = buildLineageCatalog({ namespace, sources: props.sources, flink: props.flink, views });
     const json = JSON.stringify(this.catalog);
     this.digest = createHash('sha256').update(json).digest('hex');
     let tier = ssm.ParameterTier.STANDARD;

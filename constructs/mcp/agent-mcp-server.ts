@@ -9,6 +9,8 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { ViewConfig } from '../../contract/view-config';
+import { checkUniqueViewNames } from '../stores/private/view-validation';
+import type { AgentView } from '../stores/view';
 import { allToolNames } from '../../contract/tool-names';
 import { MCP_OAUTH_ENV, type McpOAuthConfig } from '../../contract/mcp-oauth';
 import {
@@ -33,8 +35,8 @@ export interface ILineageCatalogSource {
 }
 
 export interface AgentMcpServerProps {
-  /** The views the server exposes as tools (the same declarations the sinks use). */
-  readonly views: ViewConfig[];
+  /** The views the server exposes as tools: the same AgentViews the sinks write (validated when they were created). */
+  readonly views: AgentView[];
   /** The VPC the stores are in; the function runs in it. */
   readonly vpc: ec2.IVpc;
   /** @default - private subnets with egress, else isolated subnets */
@@ -71,10 +73,6 @@ export interface AgentMcpServerProps {
   readonly serviceName?: string;
 }
 
-const VIEW_NAME = /^[a-z][a-z0-9_]{0,51}$/;
-/** Lambda allows 4 KB of environment in total; the views must leave room for the store endpoints. */
-const MAX_VIEWS_ENV_BYTES = 3000;
-
 export class AgentMcpServer extends Construct implements iam.IGrantable, ec2.IConnectable, IAgentMcpServer {
   /** The function serving MCP. */
   public readonly function: AgentFunction;
@@ -100,12 +98,13 @@ export class AgentMcpServer extends Construct implements iam.IGrantable, ec2.ICo
 
   constructor(scope: Construct, id: string, props: AgentMcpServerProps) {
     super(scope, id);
-    validate(props);
+    const views = props.views.map(v => v.toConfig());
+    validate(props, views);
     const authorization = props.authorization ?? McpAuthorization.iam();
     this.metricsNamespace = props.metricsNamespace ?? DEFAULT_AGENT_METRICS_NAMESPACE;
     this.serviceName = props.serviceName ?? AGENT_SERVICE_NAMES.mcp;
-    this.toolNames = allToolNames(props.views, !!props.decisionAuditLog);
-    const cachePrefixes = props.views.filter(v => v.store === 'cache').map(v => v.cache!.keyPrefix);
+    this.toolNames = allToolNames(views, !!props.decisionAuditLog);
+    const cachePrefixes = views.filter(v => v.store === 'cache').map(v => v.cache!.keyPrefix);
     // The agent side reads as its own user; the sink keeps the writer. A short hash of this construct's path keeps the user id unique per server.
     this.cacheUser = props.cache && cachePrefixes.length > 0
       ? props.cache.addReaderUser?.(`r${this.node.addr.slice(0, 6)}`, { keyPrefixes: cachePrefixes })
@@ -127,7 +126,7 @@ export class AgentMcpServer extends Construct implements iam.IGrantable, ec2.ICo
       reservedConcurrentExecutions: props.reservedConcurrentExecutions,
       logRetention: props.logRetention,
       environment: {
-        AGENT_VIEWS: compactJsonValue(JSON.stringify(props.views)),
+        AGENT_VIEWS: compactJsonValue(JSON.stringify(views)),
         POWERTOOLS_SERVICE_NAME: this.serviceName,
         POWERTOOLS_METRICS_NAMESPACE: this.metricsNamespace,
         AGENT_MCP_SERVER_NAME: Names.uniqueResourceName(this, { maxLength: 64 }),
@@ -150,12 +149,12 @@ export class AgentMcpServer extends Construct implements iam.IGrantable, ec2.ICo
       props.cache.connections.allowFrom(this.function, ec2.Port.tcp(props.cache.endpointPort), 'MCP server reads the cache');
     }
     if (props.search) {
-      const indexes = props.views.filter(v => v.store === 'search').map(v => v.search!.index);
+      const indexes = views.filter(v => v.store === 'search').map(v => v.search!.index);
       acknowledgeGrantWildcards(this, props.search.grantRead(this.function, ...indexes),
         'OpenSearch read on the documents of the declared view indexes only: document and _search paths sit under <index>/ and cannot be enumerated at deploy time.');
       props.search.connections.allowFrom(this.function, ec2.Port.tcp(443), 'MCP server queries the search domain');
     }
-    const models = [...new Set(props.views.flatMap(v => (v.search?.vector ? [v.search.vector.modelId] : [])))];
+    const models = [...new Set(views.flatMap(v => (v.search?.vector ? [v.search.vector.modelId] : [])))];
     if (models.length > 0) {
       // <view>_similar embeds the query text with the model the sink embedded the documents with.
       iam.Grant.addToPrincipal({
@@ -287,41 +286,29 @@ export class AgentMcpServer extends Construct implements iam.IGrantable, ec2.ICo
   }
 }
 
-function validate(props: AgentMcpServerProps): void {
+function validate(props: AgentMcpServerProps, views: readonly ViewConfig[]): void {
   const service = props.serviceName;
   if (service !== undefined && !Token.isUnresolved(service) && (service.length === 0 || service.length > 1024 || service.trim() !== service)) {
     throw new Error(`AgentMcpServer: serviceName '${service}' is not a CloudWatch dimension value. Use 1-1024 characters without leading or trailing spaces, e.g. 'support-mcp'.`);
   }
-  if (props.views.length === 0) {
-    throw new Error('AgentMcpServer: views is empty. Pass at least one view (the same declarations the sinks use).');
+  if (views.length === 0) {
+    throw new Error('AgentMcpServer: views is empty. Pass at least one view (the same AgentViews the sinks use).');
   }
-  const seen = new Set<string>();
-  for (const v of props.views) {
-    if (!VIEW_NAME.test(v.name)) {
-      throw new Error(`AgentMcpServer: view name '${v.name}' is not snake_case of at most 52 characters; tool names (<view>_lookup_many) must stay within MCP's 64. Rename the view.`);
+  // Each view was validated once, when its AgentView was created; the server checks only what depends on its own props.
+  checkUniqueViewNames('AgentMcpServer', views);
+  for (const v of views) {
+    if (v.store === 'cache' && !props.cache) {
+      throw new Error(`AgentMcpServer: view '${v.name}' is a cache view but no cache prop was given. Pass cache (an IAgentCache).`);
     }
-    if (seen.has(v.name)) throw new Error(`AgentMcpServer: view '${v.name}' is declared twice. Give each view a unique name.`);
-    seen.add(v.name);
-    if (v.key.length === 0) throw new Error(`AgentMcpServer: view '${v.name}' has no key columns. Declare its primary key.`);
-    for (const k of v.key) {
-      if (!v.fields.some(f => f.name === k)) throw new Error(`AgentMcpServer: view '${v.name}' key column '${k}' is not among its fields. Add it to fields.`);
-    }
-    if (v.store === 'cache' && (!v.cache || !props.cache)) {
-      throw new Error(`AgentMcpServer: view '${v.name}' is a cache view but ${v.cache ? 'no cache prop was given' : 'it has no cache config'}. Pass cache (an IAgentCache) and the view's cache config.`);
-    }
-    if (v.store === 'search' && (!v.search || !props.search)) {
-      throw new Error(`AgentMcpServer: view '${v.name}' is a search view but ${v.search ? 'no search prop was given' : 'it has no search config'}. Pass search (an IAgentSearch) and the view's search config.`);
+    if (v.store === 'search' && !props.search) {
+      throw new Error(`AgentMcpServer: view '${v.name}' is a search view but no search prop was given. Pass search (an IAgentSearch).`);
     }
   }
-  validateKeyPrefixes(props.views);
-  validateRowScopes(props.views, props.authorization?.kind ?? 'iam');
+  validateKeyPrefixes(views);
+  validateRowScopes(views, props.authorization?.kind ?? 'iam');
   const rc = props.reservedConcurrentExecutions;
   if (rc !== undefined && !Token.isUnresolved(rc) && (!Number.isInteger(rc) || rc < 1)) {
     throw new Error(`AgentMcpServer: reservedConcurrentExecutions is ${rc}; it must be a whole number of at least 1 (0 would throttle every call). Omit it for no reservation.`);
-  }
-  const bytes = Buffer.byteLength(compactJsonValue(JSON.stringify(props.views)));
-  if (bytes > MAX_VIEWS_ENV_BYTES) {
-    throw new Error(`AgentMcpServer: the views take ${bytes} bytes of environment; Lambda allows 4 KB in total and the stores need some. Shorten field descriptions or split the views over several servers.`);
   }
   const jwt = props.authorization?.jwt;
   if (jwt) {
@@ -334,7 +321,7 @@ function validate(props: AgentMcpServerProps): void {
     if (jwt.jwksUri !== undefined && !Token.isUnresolved(jwt.jwksUri) && !/^https:\/\/[^\s]+$/.test(jwt.jwksUri)) {
       throw new Error(`AgentMcpServer: authorization jwksUri '${jwt.jwksUri}' is not an https URL. Pass the issuer's JWKS URL, or omit it to discover it from the issuer.`);
     }
-    const tools = allToolNames(props.views, !!props.decisionAuditLog);
+    const tools = allToolNames(views, !!props.decisionAuditLog);
     for (const [tool, scopes] of Object.entries(jwt.toolScopes ?? {})) {
       if (!tools.includes(tool)) {
         throw new Error(`AgentMcpServer: authorization toolScopes names '${tool}', which the server does not offer. Use one of: ${tools.join(', ')}.`);

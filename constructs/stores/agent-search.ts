@@ -16,7 +16,8 @@ import { AgentSearchAttributes, AgentSearchBase, foundationModelArn } from './ag
 import { FGAC_READ, FGAC_WRITE, SEARCH_ADMIN_ACTIONS } from './search-perms';
 import { nagResource } from '../common/nag';
 import { privateSubnetsWithEgressElseIsolated } from '../common/subnets';
-import { defaultDomainName, isConnectable, principalArn, validateProps, validateView } from './private/search-validation';
+import { defaultDomainName, isConnectable, principalArn, validateIndexView, validateProps } from './private/search-validation';
+import type { AgentView } from './view';
 
 export { AgentSearchBase } from './agent-search-base';
 export type { AgentSearchAttributes } from './agent-search-base';
@@ -281,8 +282,9 @@ export class AgentSearch extends AgentSearchBase {
    * (`dynamic: strict`, plus `_provenance`), behind the alias `<search.index>` that sinks and the MCP server use.
    * Redeploying adds new fields; an incompatible change fails the deployment with the fix.
    */
-  public addView(view: ViewConfig, options: SearchViewIndexOptions = {}): CustomResource {
-    validateView(view, this.views);
+  public addView(agentView: AgentView, options: SearchViewIndexOptions = {}): CustomResource {
+    const view = agentView.toConfig();
+    validateIndexView(view, this.views);
     const shards = options.shards ?? 1;
     const replicas = options.replicas ?? (this.dataNodes >= 2 ? 1 : 0);
     if (!Number.isInteger(shards) || shards < 1) throw new Error(`AgentSearch.addView('${view.name}'): shards is ${shards}; use a positive integer.`);

@@ -31,9 +31,6 @@ export const DEFAULT_SINK_BATCHING_WINDOW = Duration.seconds(0);
 /** Default BatchSize: only a backlog fills it with the 0 s window (docs/PERFORMANCE.md, "Latency defaults", "Sink memory"). */
 export const DEFAULT_SINK_BATCH_SIZE = 500;
 
-/** Room for AGENT_VIEWS in Lambda's 4 KB of environment variables; the rest holds the store and dead-letter settings. */
-const MAX_VIEWS_ENV_BYTES = 3000;
-
 /**
  * Feeds agent stores from Kafka: decodes Debezium and upsert-kafka records, writes each view with versioned,
  * replay-safe writes, dead-letters what it cannot write and fails the batch when a store is down.
@@ -85,11 +82,8 @@ export class AgentSink extends Construct implements ec2.IConnectable, iam.IGrant
       dlqEnv = { AGENT_SINK_DLQ_KIND: 'sqs', AGENT_SINK_DLQ_TARGET: queue.queueUrl };
     }
 
+    // Lambda's 4 KB environment limit is checked once, by AgentFunction at synth, over all the variables together.
     const viewsEnv = compactJsonValue(viewsEnvironment(props.views));
-    if (Buffer.byteLength(viewsEnv) > MAX_VIEWS_ENV_BYTES) {
-      throw new Error(`AgentSink: the views' configuration is ${Buffer.byteLength(viewsEnv)} bytes; Lambda allows 4 KB of environment in all, `
-        + `so at most ${MAX_VIEWS_ENV_BYTES} bytes go to AGENT_VIEWS. Split the views over several AgentSinks or shorten descriptions.`);
-    }
     this.function = new AgentFunction(this, 'Function', {
       handlerName: 'sink',
       description: `Agent store sink: ${props.views.map(v => v.name).join(', ')}`.slice(0, 256),

@@ -1,19 +1,16 @@
-// Smaller rooms: no TypeScript source under contract/, constructs/, lambda/, lib/ or cli/ grows past MAX_LINES. Files still being
+// Smaller rooms: no TypeScript source under contract/, constructs/, lambda/, lib/, cli/ or toolchain/ grows past MAX_LINES. Files still being
 // split are named in ALLOWED_OVER_LIMIT; the list only shrinks: a listed file that is back under the limit must leave the list.
 import * as fs from 'fs';
 import * as path from 'path';
 
 const ROOT = path.join(__dirname, '..', '..');
-const LAYERS = ['contract', 'constructs', 'lambda', 'lib', 'cli'];
+const LAYERS = ['contract', 'constructs', 'lambda', 'lib', 'cli', 'toolchain'];
 
 /** The most lines a source file may have. */
 export const MAX_LINES = 400;
 
 /** Files over the limit that are being split (issue 19, item 5). Remove an entry once its file is under MAX_LINES; never add one. */
-export const ALLOWED_OVER_LIMIT: readonly string[] = [
-  'lambda/replication-bootstrap/postgres.ts',
-  'lib/agent-data-stack.ts',
-];
+export const ALLOWED_OVER_LIMIT: readonly string[] = [];
 
 function sources(dir: string): string[] {
   const out: string[] = [];

@@ -63,6 +63,18 @@ describe('layer import direction', () => {
     ).toEqual([]);
   });
 
+  test('toolchain/ (build helpers both sides use in a source checkout) imports only Node built-ins and esbuild', () => {
+    expect(sources('toolchain').length).toBeGreaterThan(0);
+    expect(violations('toolchain', (t) => t.layer === 'toolchain' || ['crypto', 'fs', 'os', 'path', 'esbuild'].includes(t.pkg ?? ''))).toEqual([]);
+  });
+
+  test('one owner per bundling job: handler bundles in constructs/common, the SQL grammars in toolchain/sql-grammar.ts', () => {
+    const owners = ['constructs/common/agent-function.ts', 'constructs/common/handler-bundle.ts', 'toolchain/sql-grammar.ts'];
+    const callers = ['contract', 'constructs', 'lambda', 'lib', 'cli', 'toolchain'].flatMap(sources)
+      .filter(file => /\bbuildSync\(|\besbuild\.build\(/.test(fs.readFileSync(path.join(ROOT, file), 'utf8')));
+    expect(callers.map(f => f.split(path.sep).join('/')).sort()).toEqual(owners);
+  });
+
   test('the checker sees a forbidden import (a file that imports a handler module from constructs/ is reported)', () => {
     const probe = path.join('constructs', '__probe__.ts');
     fs.writeFileSync(path.join(ROOT, probe), "import { handler } from '../lambda/sink';\nexport const x = handler;\n");

@@ -26,7 +26,7 @@ import { testApp, testStack } from '../helpers/app';
 import { formatFindings, gateFindings } from '../helpers/gate';
 import { ConnectorStandIn } from '../helpers/metric-stand-ins';
 import { FakeSearch } from '../mcp/fakes';
-import { testViews } from '../mcp/support';
+import { testAgentViews } from '../mcp/agent-views';
 import { PUBLISHED } from './fixtures/published-metrics';
 
 type Scope = Stack;
@@ -117,7 +117,7 @@ function observed(stack: Stack, sinkOptions: SinkOptions = { heartbeat: true }):
     }),
   ];
   const mcp = new AgentMcpServer(stack, 'Mcp', {
-    views: testViews('agent:'), vpc, cache, search: new FakeSearch(stack, 'McpSearch', vpc), decisionAuditLog: new DecisionAuditLog(stack, 'Audit'),
+    views: testAgentViews('agent:'), vpc, cache, search: new FakeSearch(stack, 'McpSearch', vpc), decisionAuditLog: new DecisionAuditLog(stack, 'Audit'),
   });
   return { stack, cluster, flink, sinks, mcp, search };
 }

@@ -21,7 +21,8 @@ import { PowertoolsSinkMetrics } from '../../lambda/sink/metrics';
 import { processBatch } from '../../lambda/sink/process';
 import { testApp, testStack } from '../helpers/app';
 import { FakeSearch } from '../mcp/fakes';
-import { InMemoryDecisionStore, NOW_MS, testViews } from '../mcp/support';
+import { InMemoryDecisionStore, NOW_MS } from '../mcp/support';
+import { testAgentViews } from '../mcp/agent-views';
 import { b64, fixtureRecords, mskEvent } from '../sink/helpers';
 import { FakeCluster } from '../stores/fakes';
 import { ConnectorStandIn } from '../helpers/metric-stand-ins';
@@ -59,7 +60,7 @@ function build(observe: (sink: AgentSink, server: AgentMcpServer) => AgentObserv
     cluster: new FakeCluster(stack, 'Kafka', vpc), cache, views: [products, productNames], heartbeatTopic: HEARTBEAT_TOPIC,
   });
   const server = new AgentMcpServer(stack, 'Mcp', {
-    views: testViews('agent:'), vpc, cache, search: new FakeSearch(stack, 'Search', vpc), decisionAuditLog: new DecisionAuditLog(stack, 'Audit'),
+    views: testAgentViews('agent:'), vpc, cache, search: new FakeSearch(stack, 'Search', vpc), decisionAuditLog: new DecisionAuditLog(stack, 'Audit'),
   });
   new AgentObservability(stack, 'Observability', observe(sink, server));
   return { stack, sink, server, template: Template.fromStack(stack) };

@@ -7,14 +7,19 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { AgentNetwork } from '../../constructs/common/agent-network';
 import { AgentMcpServer, AgentMcpServerProps, McpAuthorization } from '../../constructs/mcp';
-import type { ViewConfig } from '../../contract/view-config';
+import { AgentView, ViewStore } from '../../constructs/stores/view';
 import { testApp, testStack } from '../helpers/app';
 import { formatFindings, gateFindings } from '../helpers/gate';
 import { DecisionAuditLog } from '../../constructs/governance';
 import { FakeCache, FakeCatalog, FakeSearch } from './fakes';
+import { testAgentViews, testViewProps } from './agent-views';
 import { testViews } from './support';
 
-const VIEWS: ViewConfig[] = testViews('agent:');
+const VIEWS: AgentView[] = testAgentViews('agent:');
+
+test('the construct tests\' AgentViews render the ViewConfigs the handler tests read (plus the default schema policy)', () => {
+  expect(VIEWS.map(v => v.toConfig())).toEqual(testViews('agent:').map(v => ({ ...v, schemaPolicy: { onMissingField: 'dead-letter', onTypeMismatch: 'dead-letter' } })));
+});
 
 function build(overrides: Partial<AgentMcpServerProps> = {}, gate = false) {
   const app = testApp({ gate });
@@ -65,7 +70,7 @@ describe('defaults', () => {
     t.hasResourceProperties('AWS::Lambda::Function', {
       ...MCP_FUNCTION,
       Environment: { Variables: Match.objectLike({
-        AGENT_VIEWS: compactJsonValue(JSON.stringify(VIEWS)),
+        AGENT_VIEWS: compactJsonValue(JSON.stringify(VIEWS.map(v => v.toConfig()))),
         AGENT_CACHE_ENDPOINT: 'cache.example.internal', AGENT_CACHE_AUTH: 'iam',
         AGENT_SEARCH_ENDPOINT: 'search.example.internal',
         AGENT_LINEAGE_CATALOG: { 'Fn::Join': ['', ['ssm:', { Ref: Match.stringLikeRegexp('^CatalogParam') }]] },
@@ -242,18 +247,19 @@ describe('metrics', () => {
 });
 
 describe('validation', () => {
-  const cacheOnly = VIEWS.filter(v => v.store === 'cache');
+  const cacheOnly = VIEWS.filter(v => v.store === ViewStore.CACHE);
+  const customers = testViewProps('agent:')[0];
   test('fails when views is empty', () => {
     expect(() => build({ views: [] })).toThrow(/views is empty/);
   });
-  test('fails when a view name is not snake_case', () => {
-    expect(() => build({ views: [{ ...cacheOnly[0], name: 'Customers-V2' }] })).toThrow(/view name 'Customers-V2' is not snake_case/);
-  });
   test('fails when a view is declared twice', () => {
-    expect(() => build({ views: [cacheOnly[0], cacheOnly[0]] })).toThrow(/view 'customers' is declared twice/);
+    expect(() => build({ views: [cacheOnly[0], cacheOnly[0]] })).toThrow(/AgentMcpServer: view 'customers' is declared twice/);
   });
-  test('fails when a key column is not a field', () => {
-    expect(() => build({ views: [{ ...cacheOnly[0], key: ['id'] }] })).toThrow(/key column 'id' is not among its fields/);
+  test('a view name is checked once, by AgentView, with the one limit the tool names need (48 characters)', () => {
+    const name = 'a'.repeat(48);
+    expect(new AgentView({ ...customers, name }).toolNames().every(tool => tool.length <= 64)).toBe(true);
+    expect(() => new AgentView({ ...customers, name: `${name}b` })).toThrow(/name 'a{48}b' is 49 characters, more than 48/);
+    expect(() => new AgentView({ ...customers, name: 'Customers-V2' })).toThrow(/name 'Customers-V2' is not snake_case/);
   });
   test('fails when a cache view has no cache', () => {
     expect(() => build({ cache: undefined })).toThrow(/view 'customers' is a cache view but no cache prop was given/);
@@ -261,10 +267,17 @@ describe('validation', () => {
   test('fails when a search view has no search domain', () => {
     expect(() => build({ search: undefined })).toThrow(/view 'tickets' is a search view but no search prop was given/);
   });
-  test('fails when the views do not fit the Lambda environment', () => {
+  test('fails at synth, naming the function, when the environment does not fit the Lambda limit (one check: AgentFunction\'s)', () => {
     // Incompressible: the views are compacted (gzip+base64) before they are measured.
-    const big = { ...cacheOnly[0], description: randomBytes(6000).toString('base64') };
-    expect(() => build({ views: [big] })).toThrow(/views take \d+ bytes of environment/);
+    const big = new AgentView({ ...customers, description: randomBytes(6000).toString('base64') });
+    const { app } = build({ views: [big] });
+    expect(() => app.synth()).toThrow(/Mcp\/Function: its environment variables take about \d+ bytes.*allows 4096/s);
+  });
+  test('views over 3000 compacted bytes deploy when the whole environment fits (no second, smaller limit)', () => {
+    const big = new AgentView({ ...customers, description: randomBytes(2330).toString('base64') });
+    expect(Buffer.byteLength(compactJsonValue(JSON.stringify([big.toConfig()])))).toBeGreaterThan(3000);
+    const { app } = build({ views: [big], search: undefined, decisionAuditLog: undefined, lineageCatalog: undefined });
+    expect(() => app.synth()).not.toThrow();
   });
   test('fails when the JWT issuer is not https', () => {
     expect(() => build({ authorization: McpAuthorization.jwt({ issuer: 'http://issuer', audience: ['a'] }) })).toThrow(/issuer 'http:\/\/issuer' is not an https URL/);

@@ -8,7 +8,7 @@ import { eventToRequest, FunctionUrlEvent, responseToResult } from '../../lambda
 import { flattenForNag as flattenReference } from '../../constructs/common/nag';
 import { testApp, testStack } from '../helpers/app';
 import { FakeCache, FakeSearch } from './fakes';
-import { testViews } from './support';
+import { testAgentViews } from './agent-views';
 
 function baseEvent(overrides: Partial<FunctionUrlEvent> = {}): FunctionUrlEvent {
   return {
@@ -79,7 +79,7 @@ describe('bundled handler', () => {
     const app = testApp({ bundle: true });
     const stack = testStack(app);
     const vpc = new AgentNetwork(stack, 'Net').vpc;
-    new AgentMcpServer(stack, 'Mcp', { views: testViews('agent:'), vpc, cache: new FakeCache(stack, 'Cache', vpc), search: new FakeSearch(stack, 'Search', vpc) });
+    new AgentMcpServer(stack, 'Mcp', { views: testAgentViews('agent:'), vpc, cache: new FakeCache(stack, 'Cache', vpc), search: new FakeSearch(stack, 'Search', vpc) });
     const assembly = app.synth();
     const fn = Object.values(Template.fromStack(stack).findResources('AWS::Lambda::Function'))
       .find((r: any) => r.Properties.Description?.startsWith('MCP server')) as any;

@@ -8,12 +8,12 @@ import { DecisionAuditLog, DECISION_MUTATE_ACTIONS } from '../../constructs/gove
 import { AgentMcpServer, AgentMcpServerProps } from '../../constructs/mcp';
 import { AgentCache, APP_ACCESS_STRING, CacheAuthentication, readerAccessString } from '../../constructs/stores/agent-cache';
 import { AgentView, ViewFieldType, ViewStore } from '../../constructs/stores/view';
-import type { ViewConfig } from '../../contract/view-config';
 import { testApp, testStack } from '../helpers/app';
 import { formatFindings, gateFindings } from '../helpers/gate';
-import { testViews } from './support';
+import { testAgentViews, testViewProps } from './agent-views';
 
-const CACHE_VIEWS: ViewConfig[] = testViews('agent:').filter(v => v.store === 'cache');
+const CACHE_VIEWS: AgentView[] = testAgentViews('agent:').filter(v => v.store === ViewStore.CACHE);
+const CACHE_VIEW_PROPS = testViewProps('agent:').filter(v => v.store === ViewStore.CACHE);
 
 function build(overrides: Partial<AgentMcpServerProps> = {}, options: { password?: boolean; gate?: boolean; synth?: boolean } = {}) {
   const app = testApp({ gate: options.gate ?? false });
@@ -98,9 +98,9 @@ describe('the MCP server reads the cache as its own read-only user', () => {
   });
 
   test('fails when two cache views share a key prefix, or one prefix starts another', () => {
-    const same = CACHE_VIEWS.map(v => ({ ...v, cache: { ...v.cache!, keyPrefix: 'agent:rows:' } }));
+    const same = CACHE_VIEW_PROPS.map(v => new AgentView({ ...v, cache: { ...v.cache, keyPrefix: 'agent:rows:' } }));
     expect(() => build({ views: same })).toThrow(/cache views 'customers' and 'order_items' have the same key prefix 'agent:rows:'.*Give each view its own cache.keyPrefix/);
-    const nested = [CACHE_VIEWS[0], { ...CACHE_VIEWS[1], cache: { ...CACHE_VIEWS[1].cache!, keyPrefix: 'agent:customers:items:' } }];
+    const nested = [CACHE_VIEWS[0], new AgentView({ ...CACHE_VIEW_PROPS[1], cache: { ...CACHE_VIEW_PROPS[1].cache, keyPrefix: 'agent:customers:items:' } })];
     expect(() => build({ views: nested })).toThrow(/overlapping key prefixes 'agent:customers:' and 'agent:customers:items:'/);
   });
 

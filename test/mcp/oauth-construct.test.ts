@@ -8,13 +8,13 @@ import { DecisionAuditLog } from '../../constructs/governance';
 import { AgentMcpServer, McpAuthorization } from '../../constructs/mcp';
 import { testApp, testStack } from '../helpers/app';
 import { FakeCache, FakeSearch } from './fakes';
-import { testViews } from './support';
+import { testAgentViews } from './agent-views';
 
 function build(authorization: (stack: Stack) => McpAuthorization) {
   const stack = testStack(testApp({ gate: false }));
   const vpc = new AgentNetwork(stack, 'Net').vpc;
   new AgentMcpServer(stack, 'Mcp', {
-    views: testViews('agent:'), vpc, cache: new FakeCache(stack, 'Cache', vpc), search: new FakeSearch(stack, 'Search', vpc),
+    views: testAgentViews('agent:'), vpc, cache: new FakeCache(stack, 'Cache', vpc), search: new FakeSearch(stack, 'Search', vpc),
     decisionAuditLog: new DecisionAuditLog(stack, 'Audit'), authorization: authorization(stack),
   });
   return { stack, template: Template.fromStack(stack) };

@@ -6,7 +6,7 @@ import { DeploymentProfile, PRODUCTION_MCP_RESERVED_CONCURRENCY, profileDefaults
 import { testApp, testStack } from '../helpers/app';
 import { exampleTemplate } from '../helpers/example-template';
 import { FakeCache } from './fakes';
-import { testViews } from './support';
+import { testAgentViews } from './agent-views';
 
 const MCP_FUNCTION = { Description: 'MCP server: typed tools over the agent data stores' };
 
@@ -30,7 +30,7 @@ describe('by profile', () => {
 });
 
 describe('validation', () => {
-  const views = testViews('agent:').filter(v => v.store === 'cache');
+  const views = testAgentViews('agent:').filter(v => v.store.name === 'cache');
   const build = (reservedConcurrentExecutions: number) => {
     const stack = testStack(testApp());
     const vpc = new AgentNetwork(stack, 'Net').vpc;

@@ -9,32 +9,32 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { AgentNetwork } from '../../constructs/common/agent-network';
 import { AgentFunction } from '../../constructs/common/agent-function';
 import { AgentSearch, AgentSearchProps } from '../../constructs/stores/agent-search';
-import type { ViewConfig } from '../../contract/view-config';
+import { AgentView, AgentViewProps, ViewFieldType, ViewStore } from '../../constructs/stores/view';
 import { testApp, testStack } from '../helpers/app';
 import { formatFindings, gateFindings } from '../helpers/gate';
 
 const NOOP = path.join(__dirname, '..', 'fixtures', 'noop-handler.ts');
 
-export const ORDERS: ViewConfig = {
+const ORDERS_PROPS: AgentViewProps = {
   name: 'orders',
   description: 'Orders by customer',
-  store: 'search',
+  store: ViewStore.SEARCH,
   topic: 'cdc.public.orders',
-  format: 'debezium',
   key: ['order_id'],
   sourceTable: 'public.orders',
   fields: [
-    { name: 'order_id', type: 'integer' },
-    { name: 'customer_id', type: 'keyword' },
-    { name: 'note', type: 'text' },
-    { name: 'status', type: 'string' },
-    { name: 'amount', type: 'number' },
-    { name: 'paid', type: 'boolean' },
-    { name: 'created_at', type: 'timestamp' },
-    { name: 'extra', type: 'json' },
+    { name: 'order_id', type: ViewFieldType.INTEGER },
+    { name: 'customer_id', type: ViewFieldType.KEYWORD },
+    { name: 'note', type: ViewFieldType.TEXT },
+    { name: 'status', type: ViewFieldType.STRING },
+    { name: 'amount', type: ViewFieldType.NUMBER },
+    { name: 'paid', type: ViewFieldType.BOOLEAN },
+    { name: 'created_at', type: ViewFieldType.TIMESTAMP },
+    { name: 'extra', type: ViewFieldType.JSON },
   ],
   search: { index: 'orders', timeField: 'created_at' },
 };
+export const ORDERS = new AgentView(ORDERS_PROPS);
 
 function build(props: Partial<AgentSearchProps> = {}, gate = false) {
   const app = testApp({ gate });
@@ -295,29 +295,22 @@ describe('AgentSearch validation', () => {
     expect(() => domain({ availabilityZoneCount: 3, dataNodes: 3 })).toThrow(/availabilityZoneCount is 3 but vpcSubnets selects subnets in 2/);
   });
   test('fails when a view is not a search view', () => {
-    expect(() => domain().addView({ ...ORDERS, store: 'cache', search: undefined })).toThrow(/store is 'cache'/);
+    expect(() => domain().addView(new AgentView({ ...ORDERS_PROPS, store: ViewStore.CACHE, search: undefined }))).toThrow(/store is 'cache'/);
   });
-  test('fails when the index name is invalid', () => {
-    expect(() => domain().addView({ ...ORDERS, search: { index: 'Orders' } })).toThrow(/search.index 'Orders' has uppercase letters/);
-  });
-  test('fails when a field is declared twice', () => {
-    expect(() => domain().addView({ ...ORDERS, fields: [...ORDERS.fields, { name: 'note', type: 'keyword' }] })).toThrow(/field 'note' is declared twice/);
-  });
-  test('fails when the key is empty or not a field', () => {
-    expect(() => domain().addView({ ...ORDERS, key: [] })).toThrow(/key is empty/);
-    expect(() => domain().addView({ ...ORDERS, key: ['nope'] })).toThrow(/key column 'nope' is not in fields/);
-  });
-  test('fails when the time field is not a field', () => {
-    expect(() => domain().addView({ ...ORDERS, search: { index: 'orders', timeField: 'when' } })).toThrow(/timeField 'when' is not in fields/);
-  });
-  test('fails when a field uses the reserved provenance name', () => {
-    expect(() => domain().addView({ ...ORDERS, fields: [...ORDERS.fields, { name: '_provenance', type: 'json' }] })).toThrow(/'_provenance' is reserved/);
+  test('a view\'s own rules are checked once, when its AgentView is created, before any domain sees it', () => {
+    const fails = (props: Partial<AgentViewProps>, message: RegExp) => expect(() => new AgentView({ ...ORDERS_PROPS, ...props })).toThrow(message);
+    fails({ search: { index: 'Orders' } }, /search.index 'Orders' is not a valid OpenSearch index name \(it has uppercase letters\)/);
+    fails({ fields: [...ORDERS_PROPS.fields, { name: 'note', type: ViewFieldType.KEYWORD }] }, /field 'note' is named twice/);
+    fails({ key: [] }, /key is empty/);
+    fails({ key: ['nope'] }, /key column 'nope' is not among fields/);
+    fails({ search: { index: 'orders', timeField: 'when' } }, /search.timeField 'when' is not among fields/);
+    fails({ fields: [...ORDERS_PROPS.fields, { name: '_provenance', type: ViewFieldType.JSON }] }, /AgentView 'orders': field name '_provenance' is reserved for provenance/);
   });
   test('fails when a view or index is added twice', () => {
     const d = domain();
     d.addView(ORDERS);
     expect(() => d.addView(ORDERS)).toThrow(/already added/);
-    expect(() => d.addView({ ...ORDERS, name: 'orders2' })).toThrow(/search.index 'orders' is already used/);
+    expect(() => d.addView(new AgentView({ ...ORDERS_PROPS, name: 'orders2' }))).toThrow(/search.index 'orders' is already used/);
   });
   test('fails when replicas need more nodes than the domain has', () => {
     expect(() => domain().addView(ORDERS, { replicas: 2 })).toThrow(/replicas is 2 but the domain has 2 data node/);
@@ -373,14 +366,18 @@ describe('AgentSearch bundling', () => {
 });
 
 describe('AgentSearch vector views', () => {
-  const TICKETS: ViewConfig = {
-    name: 'tickets', description: 'Support tickets', store: 'search', topic: 'cdc.public.tickets', format: 'debezium', key: ['ticket_id'], sourceTable: 'public.tickets',
-    fields: [{ name: 'ticket_id', type: 'integer' }, { name: 'subject', type: 'text' }, { name: 'body', type: 'text' }, { name: 'status', type: 'keyword' }],
+  const TICKETS_PROPS: AgentViewProps = {
+    name: 'tickets', description: 'Support tickets', store: ViewStore.SEARCH, topic: 'cdc.public.tickets', key: ['ticket_id'], sourceTable: 'public.tickets',
+    fields: [
+      { name: 'ticket_id', type: ViewFieldType.INTEGER }, { name: 'subject', type: ViewFieldType.TEXT }, { name: 'body', type: ViewFieldType.TEXT },
+      { name: 'status', type: ViewFieldType.KEYWORD },
+    ],
     search: {
       index: 'tickets',
       vector: { field: 'body_embedding', sourceFields: ['subject', 'body'], dimension: 1024, modelId: 'amazon.titan-embed-text-v2:0', spaceType: 'innerproduct' },
     },
   };
+  const TICKETS = new AgentView(TICKETS_PROPS);
 
   function buildVector(props: Partial<AgentSearchProps> = {}, gate = false) {
     const app = testApp({ gate });
@@ -457,17 +454,16 @@ describe('AgentSearch vector views', () => {
   });
 
   describe('fails when', () => {
-    const add = (vector: Record<string, unknown>) => {
-      const stack = testStack();
-      const search = new AgentSearch(stack, 'Search', { vpc: new AgentNetwork(stack, 'Net').vpc });
-      return () => search.addView({ ...TICKETS, search: { index: 'tickets', vector: { ...TICKETS.search!.vector!, ...vector } as never } });
-    };
-    test('the vector field is also a view field', () => expect(add({ field: 'body' })).toThrow(/AgentSearch.addView\('tickets'\): search.vector field 'body' is also a view field/));
-    test('a source field is not a view field', () => expect(add({ sourceFields: ['nope'] })).toThrow(/sourceField 'nope' is not a view field/));
-    test('a source field is not text', () => expect(add({ sourceFields: ['ticket_id'] })).toThrow(/sourceField 'ticket_id' has type 'integer'/));
+    // The vector rules are the view's: AgentView checks them once, when it is created.
+    const add = (vector: Record<string, unknown>) => () => new AgentView({
+      ...TICKETS_PROPS, search: { index: 'tickets', vector: { ...TICKETS_PROPS.search!.vector!, ...vector } as never },
+    });
+    test('the vector field is also a view field', () => expect(add({ field: 'body' })).toThrow(/AgentView 'tickets': search.vector.field 'body' must be a new column name/));
+    test('a source field is not a view field', () => expect(add({ sourceFields: ['nope'] })).toThrow(/sourceFields has 'nope', which is not among fields/));
+    test('a source field is not text', () => expect(add({ sourceFields: ['ticket_id'] })).toThrow(/sourceFields has 'ticket_id' of type integer/));
     test('there are no source fields', () => expect(add({ sourceFields: [] })).toThrow(/sourceFields is empty/));
-    test('the dimension is invalid', () => expect(add({ dimension: 0 })).toThrow(/dimension 0 must be an integer/));
-    test('the space type is unknown', () => expect(add({ spaceType: 'hamming' })).toThrow(/spaceType 'hamming'/));
+    test('the dimension is invalid', () => expect(add({ dimension: 0 })).toThrow(/search.vector.dimension is 0/));
+    test('the space type is unknown', () => expect(add({ spaceType: 'hamming' })).toThrow(/AgentView 'tickets': .*spaceType 'hamming'/));
     test('grantEmbed is called before any vector view', () => {
       const stack = testStack();
       const search = new AgentSearch(stack, 'Search', { vpc: new AgentNetwork(stack, 'Net').vpc });

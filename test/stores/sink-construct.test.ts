@@ -242,14 +242,24 @@ describe('validation', () => {
     expect(() => build(props as Partial<AgentSinkProps>)).toThrow(message);
   });
 
-  test('fails when the views do not fit in Lambda\'s 4 KB of environment', () => {
-    // Incompressible descriptions: the configuration is compacted (gzip+base64) before it is measured.
-    const many = Array.from({ length: 12 }, (_, i) => new AgentView({
-      name: `view_${i}`, description: randomBytes(300).toString('base64'), topic: `t${i}`,
-      sourceTable: 'public.t', key: ['id'], fields: [{ name: 'id', type: ViewFieldType.INTEGER }, { name: 'payload', type: ViewFieldType.JSON }],
-      store: ViewStore.CACHE,
-    }));
-    expect(() => build({ views: many })).toThrow(/views' configuration is \d+ bytes; Lambda allows 4 KB .* Split the views over several AgentSinks/);
+  // Incompressible descriptions: the configuration is compacted (gzip+base64) before it is measured.
+  const randomViews = (count: number, descriptionBytes: number) => Array.from({ length: count }, (_, i) => new AgentView({
+    name: `view_${i}`, description: randomBytes(descriptionBytes).toString('base64'), topic: `t${i}`,
+    sourceTable: 'public.t', key: ['id'], fields: [{ name: 'id', type: ViewFieldType.INTEGER }, { name: 'payload', type: ViewFieldType.JSON }],
+    store: ViewStore.CACHE,
+  }));
+
+  test('fails at synth, naming the function, when the environment does not fit in Lambda\'s 4 KB (one check: AgentFunction\'s)', () => {
+    const { app } = build({ views: randomViews(12, 300) });
+    expect(() => app.synth()).toThrow(/Sink\/Function: its environment variables take about \d+ bytes.*allows 4096.*Split the views over several sinks/s);
+  });
+
+  test('views over 3000 compacted bytes deploy when the whole environment fits (no second, smaller limit)', () => {
+    const views = randomViews(7, 300);
+    expect(Buffer.byteLength(compactJsonValue(JSON.stringify(views.map(v => v.toConfig()))))).toBeGreaterThan(3000);
+    const { app, sink } = build({ views });
+    expect(() => app.synth()).not.toThrow();
+    expect(Template.fromStack(sink.function.stack).toJSON()).toBeDefined();
   });
 
   test('an existing queue can be the destination', () => {

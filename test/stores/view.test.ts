@@ -1,6 +1,7 @@
 // AgentView: declarations render to ViewConfig with documented defaults, and every invalid declaration fails at synth with a message naming the fix.
 import { Duration } from 'aws-cdk-lib';
 import { AgentView, AgentViewProps, viewsEnvironment, ViewFieldType, ViewStore, ViewTopicFormat } from '../../constructs/stores/view';
+import { VIEW_STORE_NAMES } from '../../contract/view-config';
 
 const base: AgentViewProps = {
   name: 'customer_balances',
@@ -52,6 +53,14 @@ describe('defaults', () => {
     expect(c.cache).toEqual({ keyPrefix: 'bal:', ttlSeconds: 3600, tombstoneTtlSeconds: 86400 });
   });
 
+  test('a key prefix may have Redis-style segments (the MCP server\'s reader ACL and overlap check take them as they are)', () => {
+    expect(new AgentView({ ...base, cache: { keyPrefix: 'app:balances:' } }).toConfig().cache?.keyPrefix).toBe('app:balances:');
+  });
+
+  test('the store names are the contract\'s: every ViewStore constant is one of VIEW_STORE_NAMES, each name has one', () => {
+    expect([ViewStore.CACHE, ViewStore.SEARCH, ViewStore.WAREHOUSE].map(s => s.name)).toEqual([...VIEW_STORE_NAMES]);
+  });
+
   test('a vector field defaults to Titan Text Embeddings v2, 1024 dimensions, cosine, field `embedding`', () => {
     const fields = [...base.fields, { name: 'note', type: ViewFieldType.TEXT }];
     const v = new AgentView({ ...base, fields, store: ViewStore.SEARCH, search: { vector: { sourceFields: ['note'] } } });
@@ -87,6 +96,7 @@ describe('validation', () => {
     ['the description is empty', { description: ' ' }, /description is empty/],
     ['the source table is empty', { sourceTable: '' }, /sourceTable is empty/],
     ['the key prefix does not end with a colon', { cache: { keyPrefix: 'bal' } }, /cache.keyPrefix 'bal' must .* end with ':'/],
+    ['the key prefix has an empty segment', { cache: { keyPrefix: 'app::bal:' } }, /cache.keyPrefix 'app::bal:' must .* in segments that each end with ':'/],
     ['the tombstone TTL is under a minute', { cache: { tombstoneTtl: Duration.seconds(30) } }, /tombstoneTtl is 30 seconds/],
     ['search options are set on a cache view', { search: { index: 'x' } }, /search options are set on a cache view/],
     ['cache options are set on a search view', { store: ViewStore.SEARCH, cache: {} }, /cache options are set on a search view/],

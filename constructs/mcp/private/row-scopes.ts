@@ -2,22 +2,16 @@
 import { Token } from 'aws-cdk-lib';
 import type { ViewConfig } from '../../../contract/view-config';
 
-const SCOPE_TYPES = ['string', 'keyword', 'integer'];
-
 /**
- * A row scope names a declared exact field and a source of scope values the authorization mode provides (a claim for JWT,
- * roles for IAM); otherwise every call would be refused at runtime, which is a deployment mistake better caught here.
+ * A row scope needs a source of scope values the authorization mode provides (a claim for JWT, roles for IAM); otherwise
+ * every call would be refused at runtime, which is a deployment mistake better caught here. The scope's own rules (a
+ * declared exact field) belong to the view and are checked once, by AgentView.
  */
 export function validateRowScopes(views: readonly ViewConfig[], authorization: 'iam' | 'jwt' | 'none'): void {
   for (const v of views) {
     const s = v.rowScope;
     if (!s) continue;
     const where = `AgentMcpServer: view '${v.name}' rowScope`;
-    const field = v.fields.find(f => f.name === s.field);
-    if (!field) throw new Error(`${where}.field '${s.field}' is not among its fields [${v.fields.map(f => f.name).join(', ')}]. Name the declared field holding each row's scope value.`);
-    if (!SCOPE_TYPES.includes(field.type)) {
-      throw new Error(`${where}.field '${s.field}' has type ${field.type}; a scope field must hold an exact value (string, keyword or integer).`);
-    }
     if (authorization === 'none') {
       throw new Error(`${where} scopes rows to the caller's identity, but authorization is anonymous: no caller has an identity, so every call would be refused. Use McpAuthorization.iam() or McpAuthorization.jwt().`);
     }

@@ -5,7 +5,6 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { IConstruct } from 'constructs';
 import type { ViewConfig } from '../../../contract/view-config';
 import * as crypto from 'crypto';
-import { indexNameProblem, viewMappings } from '../../../contract/search-mapping';
 import type { AgentSearchProps } from '../agent-search';
 
 export function validateProps(props: AgentSearchProps, azCount: number, dataNodes: number, masters: number): void {
@@ -25,28 +24,15 @@ export function validateProps(props: AgentSearchProps, azCount: number, dataNode
   }
 }
 
-export function validateView(view: ViewConfig, existing: ViewConfig[]): void {
+/**
+ * What a domain checks of a view it indexes: that it is a search view and that its name and index are free on this
+ * domain. The view's own rules (fields, key, index name, mapping) were checked once, when its AgentView was created.
+ */
+export function validateIndexView(view: ViewConfig, existing: readonly ViewConfig[]): void {
   const where = `AgentSearch.addView('${view.name}')`;
   if (view.store !== 'search' || !view.search) throw new Error(`${where}: the view's store is '${view.store}'; only views with store 'search' and a 'search' config have an index.`);
-  const problem = indexNameProblem(view.search.index);
-  if (problem) throw new Error(`${where}: search.index '${view.search.index}' ${problem}. Use a lowercase name such as '${view.name.toLowerCase().replace(/[^a-z0-9_]/g, '_')}'.`);
-  if (view.fields.length === 0) throw new Error(`${where}: fields is empty; declare the columns the index keeps.`);
-  const names = new Set<string>();
-  for (const f of view.fields) {
-    if (names.has(f.name)) throw new Error(`${where}: field '${f.name}' is declared twice; declare each column once.`);
-    names.add(f.name);
-  }
-  if (view.key.length === 0) throw new Error(`${where}: key is empty; name the primary key columns.`);
-  for (const k of view.key) if (!names.has(k)) throw new Error(`${where}: key column '${k}' is not in fields; add it to fields.`);
-  if (view.search.timeField && !names.has(view.search.timeField)) throw new Error(`${where}: search.timeField '${view.search.timeField}' is not in fields; add it or remove timeField.`);
   if (existing.some(v => v.name === view.name)) throw new Error(`${where}: a view named '${view.name}' was already added to this domain.`);
   if (existing.some(v => v.search?.index === view.search!.index)) throw new Error(`${where}: search.index '${view.search.index}' is already used by another view; give each view its own index.`);
-  // Mapping derivation validates field types, reserved names and the vector config.
-  try {
-    viewMappings(view);
-  } catch (e) {
-    throw new Error(`${where}: ${(e as Error).message.replace(/^view '[^']*': /, '')}. Fix the view's declaration.`, { cause: e });
-  }
 }
 
 /** 3-28 chars, lowercase, starting with a letter, unique per construct path and stable across synths. */

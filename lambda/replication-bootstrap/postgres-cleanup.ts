@@ -1,0 +1,138 @@
+// PostgreSQL side of the bootstrap's Delete (and slot recovery): slot, publication, grants, role and tables, each safe to drop when already gone.
+import { BootstrapError, splitQualified } from '../../contract/replication-bootstrap';
+import {
+  PostgresBootstrapConfig, PostgresCleanupOptions, qualified, relationExists, REPLICATION_ROLE_MARKER, roleComment, schemaExists, signalTables, Sql,
+} from './postgres-common';
+import { dropPostgresSignalTable } from './signal';
+
+/**
+ * Drops the configured slot when PostgreSQL invalidated it (`wal_status = 'lost'`: it fell behind by more than
+ * `max_slot_wal_keep_size`) and no process holds it. Such a slot can never stream again; Debezium keeps retrying it, and
+ * once it is gone finds its stored position unavailable, re-snapshots (`snapshot.mode` `when_needed`) and creates a new
+ * slot of the same name. Returns whether a slot was dropped.
+ */
+export async function dropInvalidatedPostgresSlot(client: Sql, config: Pick<PostgresBootstrapConfig, 'slotName' | 'database'>): Promise<boolean> {
+  if (!config.slotName) return false;
+  const res = await client.query(
+    `SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots
+      WHERE slot_name = $1 AND database = $2 AND wal_status = 'lost' AND NOT active`, [config.slotName, config.database],
+  );
+  const dropped = (res.rowCount ?? 0) > 0;
+  if (dropped) console.warn(JSON.stringify({ message: 'dropped the invalidated replication slot; the connector re-snapshots into a new one', slot: config.slotName }));
+  return dropped;
+}
+
+const sleep = (ms: number) => new Promise(resolve => setTimeout(resolve, ms));
+
+/** 55006 object_in_use: the slot became active again between the check and the drop (a connector reconnecting). */
+const OBJECT_IN_USE = '55006';
+/** 42704 undefined_object: no such slot. */
+const UNDEFINED_OBJECT = '42704';
+
+/**
+ * Drops the replication slot. A slot left behind retains WAL until the disk fills, so it is never ignored:
+ * - without `terminateActive`, an active slot is waited for (a connector being deleted releases it) and then reported;
+ * - with `terminateActive` (stack delete), the walsender holding it, and only that process (`active_pid` of this slot),
+ *   is ended with `pg_terminate_backend`, and the drop is retried with backoff until `slotReleaseTimeoutMs`, since a
+ *   connector that is still shutting down may reconnect in between.
+ */
+export async function dropPostgresSlot(client: Sql, config: Pick<PostgresBootstrapConfig, 'slotName' | 'database'>, options: PostgresCleanupOptions = {}): Promise<boolean> {
+  const timeout = options.slotReleaseTimeoutMs ?? 60_000;
+  const interval = options.pollIntervalMs ?? 2_000;
+  const maxBackoff = options.maxBackoffMs ?? 5_000;
+  const deadline = Date.now() + timeout;
+  let backoff = interval;
+  let terminated = 0;
+  for (;;) {
+    const res = await client.query<{ active: boolean; active_pid: number | null }>(
+      'SELECT active, active_pid FROM pg_replication_slots WHERE slot_name = $1 AND database = $2', [config.slotName, config.database],
+    );
+    if (res.rows.length === 0) return false;
+    const { active, active_pid: pid } = res.rows[0];
+    if (!active) {
+      try {
+        await client.query('SELECT pg_drop_replication_slot($1)', [config.slotName]);
+        return true;
+      } catch (e) {
+        const code = (e as { code?: string }).code;
+        // Dropped by someone else meanwhile: gone is what we want.
+        if (code === UNDEFINED_OBJECT) return false;
+        // Re-taken by a reconnecting connector between the check and the drop: look again.
+        if (code !== OBJECT_IN_USE) throw e;
+      }
+    } else if (options.terminateActive && pid !== null) {
+      await terminateWalsender(client, config.slotName, pid);
+      terminated++;
+    }
+    if (Date.now() >= deadline) {
+      throw new BootstrapError(`Replication slot ${config.slotName} is still in use by process ${pid ?? 'unknown'} (a running Debezium connector)`
+        + (terminated > 0 ? ` after ending its walsender ${terminated} time(s) over ${timeout} ms: something keeps reconnecting to it` : '')
+        + '. Stop or delete the connector, then retry; the slot must not be left behind because it retains WAL.');
+    }
+    await sleep(Math.min(backoff, Math.max(0, deadline - Date.now())));
+    if (options.terminateActive) backoff = Math.min(backoff * 2, maxBackoff);
+  }
+}
+
+/**
+ * Ends the walsender streaming from `slotName`: the pid is re-checked in the same statement, so a process that
+ * released the slot meanwhile (and whose pid may be reused) is never signalled.
+ */
+async function terminateWalsender(client: Sql, slotName: string, pid: number): Promise<void> {
+  try {
+    await client.query(
+      'SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name = $1 AND active_pid = $2', [slotName, pid],
+    );
+  } catch (e) {
+    if ((e as { code?: string }).code === '42501') {
+      const admin = (await client.query<{ u: string }>('SELECT current_user AS u')).rows[0].u;
+      throw new BootstrapError(`Cannot end process ${pid}, which holds replication slot ${slotName}: the admin user '${admin}' may not signal it `
+        + `(${(e as Error).message}). GRANT pg_signal_backend TO ${admin} (RDS: it is a member of rds_superuser), or stop the connector, then retry.`);
+    }
+    throw e;
+  }
+}
+
+/**
+ * Revokes what `ensurePostgresReplicationUser` granted in this database and, unless `dropRole` is false, drops the
+ * role; a role without the bootstrap's marker comment (not created by it) is left alone.
+ */
+export async function dropPostgresReplicationUser(
+  client: Sql, config: Pick<PostgresBootstrapConfig, 'database' | 'tables' | 'heartbeatTable' | 'signalTable' | 'replication'>, dropRole = true,
+): Promise<void> {
+  // Only a role this bootstrap created (marked) is touched: an Update rolled back after a refused rename must not
+  // revoke or drop the grants of the foreign role it was refused for.
+  if (await roleComment(client, config.replication.username) !== REPLICATION_ROLE_MARKER) return;
+  const user = client.escapeIdentifier(config.replication.username);
+  const tables = [...config.tables, config.heartbeatTable, ...signalTables(config)];
+  for (const table of tables) {
+    if (await relationExists(client, table)) await client.query(`REVOKE ALL ON TABLE ${qualified(client, table)} FROM ${user}`);
+  }
+  for (const schema of new Set(tables.map(t => splitQualified(t)[0]))) {
+    if (await schemaExists(client, schema)) await client.query(`REVOKE USAGE ON SCHEMA ${client.escapeIdentifier(schema)} FROM ${user}`);
+  }
+  await client.query(`REVOKE CONNECT ON DATABASE ${client.escapeIdentifier(config.database)} FROM ${user}`);
+  if (dropRole) await client.query(`DROP ROLE IF EXISTS ${user}`);
+}
+
+/** Drops the publication (a no-op when it is already gone). */
+export async function dropPostgresPublication(client: Sql, publicationName: string): Promise<void> {
+  await client.query(`DROP PUBLICATION IF EXISTS ${client.escapeIdentifier(publicationName)}`);
+}
+
+/** Drops the heartbeat table (a no-op when it is already gone). */
+export async function dropPostgresHeartbeatTable(client: Sql, heartbeatTable: string): Promise<void> {
+  await client.query(`DROP TABLE IF EXISTS ${qualified(client, heartbeatTable)}`);
+}
+
+/**
+ * Delete: drops the publication, the slot (once no connector holds it), the heartbeat table, the grants and
+ * (unless `dropUser` is false) the replication role. Safe to run when some or all of it is already gone.
+ */
+export async function cleanupPostgres(client: Sql, config: PostgresBootstrapConfig, options: PostgresCleanupOptions = {}): Promise<void> {
+  await dropPostgresPublication(client, config.publicationName);
+  await dropPostgresSlot(client, config, options);
+  await dropPostgresReplicationUser(client, config, options.dropUser ?? true);
+  await dropPostgresHeartbeatTable(client, config.heartbeatTable);
+  if (config.signalTable) await dropPostgresSignalTable(client, config.signalTable);
+}
