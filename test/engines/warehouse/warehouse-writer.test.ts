@@ -8,7 +8,7 @@ import { cachedMavenGet, mapSqlForLocal, requireTool, rootCause, unpackApplicati
 import type { ViewConfig } from '../../../contract/view-config';
 import { buildToolSpecs } from '../../../lambda/mcp/tools';
 import { startLocalWarehouse, type LocalWarehouse } from './engine';
-import { deployedWarehouse, mapIcebergCatalogForLocal, pyflink120Python, serviceSettings, sqliteJdbcJar, startWriter, writerTemplate } from './writer';
+import { deployedWarehouse, hadoopClasspath, mapIcebergCatalogForLocal, pyflink120Python, serviceSettings, sqliteJdbcJar, startWriter, writerTemplate } from './writer';
 
 let source: SourceDatabase;
 let pipeline: EnginePipeline;
@@ -22,7 +22,8 @@ const figures: Record<string, number> = {};
 
 type Row = Record<string, unknown>;
 const tool = () => buildToolSpecs({ views: [view] }).find(t => t.name === 'order_history_query')!;
-const run = async (args: Record<string, unknown>) => (await tool().run(args, { views: [view], warehouse: wh.reader, now: () => Date.now() } as any, async () => undefined, {} as any)).structured as any;
+const deps = () => ({ views: [view], warehouse: wh.reader, now: () => Date.now() }) as any;
+const run = async (args: Record<string, unknown>) => (await tool().run(args, deps(), async () => undefined, {} as any)).structured as any;
 const current = async (): Promise<{ rows: Row[]; provenance: Array<{ snapshotId: string; committedAt: string }> }> =>
   run({ sql: 'SELECT id, customer_id, status, total, created_at FROM order_history ORDER BY id' });
 
@@ -41,7 +42,9 @@ async function waitForAnswer(what: string, ok: (rows: Row[]) => boolean, timeout
     }
     await new Promise(r => setTimeout(r, 2000));
   }
-  throw new Error(`${what}: not visible within ${timeoutMs} ms; last answer ${JSON.stringify(last)}\nflink: ${rootCause(job.output()) ?? job.output().slice(-4000)}`);
+  const log = job.flinkLog();
+  throw new Error(`${what}: not visible within ${timeoutMs} ms; last answer ${JSON.stringify(last)}\nflink: ${rootCause(job.output()) ?? job.output().slice(-2000)}`
+    + `\nflink log: ${rootCause(log) ?? ''}\n${log.split('\n').filter(l => /Exception|ERROR/.test(l)).slice(-15).join('\n')}`);
 }
 
 beforeAll(async () => {
@@ -67,7 +70,8 @@ beforeAll(async () => {
   const settings = serviceSettings(writer);
   commitIntervalMs = parseInt(settings['execution.checkpointing.interval'], 10);
   console.log(`service settings applied locally: ${JSON.stringify(settings)}`);
-  job = startWriter(python, packageDir, settings, [jdbc]);
+  // DriverManager only hands a driver to callers whose class loader sees it: the driver goes on the JVM classpath with Hadoop.
+  job = startWriter(python, packageDir, settings, [], [jdbc, ...hadoopClasspath()]);
 }, 40 * 60_000);
 
 afterAll(async () => {
