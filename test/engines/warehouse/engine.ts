@@ -80,7 +80,8 @@ export function startLocalWarehouse(views: readonly ViewConfig[], database = 'ag
   };
   return {
     dir, database, reader,
-    catalog: { name: 'local', uri: `jdbc:sqlite:${path.join(dir, 'catalog.db')}`, warehouse: `file://${dir}` },
+    // WAL and a busy timeout: the writer's two committers and the reader share the sqlite file (SQLITE_BUSY otherwise).
+    catalog: { name: 'local', uri: `jdbc:sqlite:${path.join(dir, 'catalog.db')}?journal_mode=WAL&busy_timeout=60000`, warehouse: `file://${dir}` },
     commit(view, changes) {
       const config = warehouseViews.find(v => v.name === view);
       if (!config) throw new Error(`no warehouse view '${view}'`);
