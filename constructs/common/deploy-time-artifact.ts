@@ -178,8 +178,9 @@ export class DeployTimeArtifact extends Construct {
       handlerName: 'artifact-builder',
       description: 'cdk-agent-data-stack deploy-time artifact builder (downloads, verifies checksums, builds a ZIP, uploads to S3)',
       timeout: Duration.minutes(10),
-      // Connector archives are tens of MB and are unpacked in memory (/tmp is not used).
-      memorySize: 2048,
+      // Archives are unpacked and JARs merged in memory (/tmp is not used): the warehouse writer's package (Iceberg, its AWS
+      // bundle and Hadoop merged into one 160 MB JAR) peaks at about 2 GB RSS, measured with the builder's own code.
+      memorySize: 4096,
     });
   }
 }

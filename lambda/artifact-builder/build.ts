@@ -1,6 +1,7 @@
 // Builds one deterministic ZIP from downloaded archives and inline files, verifying every download's checksum; no AWS or CDK imports here.
 import { createHash } from 'crypto';
 import * as path from 'path';
+import { PassThrough } from 'stream';
 import { Parser, ReadEntry } from 'tar';
 import * as yazl from 'yazl';
 
@@ -202,7 +203,10 @@ export function buildZip(entries: Map<string, Buffer>, first: readonly string[] 
   const zip = new yazl.ZipFile();
   const leading = first.filter(n => entries.has(n));
   for (const name of [...leading, ...[...entries.keys()].filter(n => !leading.includes(n)).sort()]) {
-    zip.addBuffer(entries.get(name)!, name, { mtime: ZIP_MTIME, mode: 0o100644, compress: true, forceDosTimestamp: true });
+    const data = entries.get(name)!;
+    // Entries are compressed one at a time, as yazl writes them: addBuffer starts a deflate per entry at once, and a merged
+    // JAR of ~70,000 classes (the warehouse writer's) then held that many zlib streams, over 14 GB against the builder's 2 GB.
+    zip.addReadStreamLazy(name, { mtime: ZIP_MTIME, mode: 0o100644, compress: true, forceDosTimestamp: true, size: data.length }, cb => cb(null, new PassThrough().end(data)));
   }
   return new Promise<Buffer>((resolve, reject) => {
     const chunks: Buffer[] = [];

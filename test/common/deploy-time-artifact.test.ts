@@ -75,7 +75,7 @@ describe('DeployTimeArtifact', () => {
     t.resourceCountIs('Custom::DeployTimeArtifact', 2);
     t.resourcePropertiesCountIs('AWS::Lambda::Function', { Description: Match.stringLikeRegexp('artifact builder') }, 1);
     t.hasResourceProperties('AWS::Lambda::Function', {
-      Description: Match.stringLikeRegexp('artifact builder'), MemorySize: 2048, Timeout: 600, Runtime: 'nodejs24.x',
+      Description: Match.stringLikeRegexp('artifact builder'), MemorySize: 4096, Timeout: 600, Runtime: 'nodejs24.x',
     });
   });
 

@@ -8,6 +8,7 @@ import * as path from 'path';
 import type { ViewConfig } from '../../../contract/view-config';
 import { currentTableShape, historyTableShape, IcebergTableShape } from '../../../constructs/stores/warehouse-schema';
 import { convert, type SnapshotInfo, type WarehouseReader } from '../../../lambda/mcp/warehouse-athena';
+import type { LocalCatalog } from './writer';
 
 const ENGINE_DIR = __dirname;
 const CACHE_DIR = path.join(os.homedir(), '.cache', 'cdk-agent-data-stack');
@@ -41,6 +42,8 @@ export interface WarehouseChange {
 export interface LocalWarehouse {
   readonly dir: string;
   readonly database: string;
+  /** The catalog as Iceberg's JdbcCatalog reaches it (the Flink writer commits there; same sqlite file as PyIceberg's SqlCatalog). */
+  readonly catalog: LocalCatalog;
   /** What the `<view>_query` tool runs on (McpServerDeps.warehouse). */
   readonly reader: WarehouseReader;
   /** Commits the changes to a view's current-state table as one snapshot (the writer's checkpoint commit). */
@@ -77,6 +80,8 @@ export function startLocalWarehouse(views: readonly ViewConfig[], database = 'ag
   };
   return {
     dir, database, reader,
+    // WAL and a busy timeout: the writer's two committers and the reader share the sqlite file (SQLITE_BUSY otherwise).
+    catalog: { name: 'local', uri: `jdbc:sqlite:${path.join(dir, 'catalog.db')}?journal_mode=WAL&busy_timeout=60000`, warehouse: `file://${dir}` },
     commit(view, changes) {
       const config = warehouseViews.find(v => v.name === view);
       if (!config) throw new Error(`no warehouse view '${view}'`);

@@ -1,15 +1,22 @@
 """A local stand-in for Glue + Athena over real Iceberg tables: PyIceberg (SQL catalog on sqlite, files in a temp dir)
 writes the tables the warehouse construct declares and applies changes (upsert by key, deletes), and DuckDB runs the
-query tool's SQL over the exact snapshot the SQL pins with FOR VERSION AS OF. One JSON request on stdin, one JSON answer
-on stdout."""
+query tool's SQL over the exact snapshot the SQL pins with FOR VERSION AS OF. The Flink writer commits to the same
+catalog (Iceberg's JdbcCatalog on the same sqlite file). One JSON request on stdin, one JSON answer on stdout.
+
+Snapshots are read merge-on-read by `read_snapshot` (the Iceberg v2 spec's delete rules) rather than PyIceberg's scan:
+PyIceberg (0.10 to 0.12) refuses equality deletes, and the Flink writer in upsert mode writes one for every upserted and
+deleted key."""
 import json
 import re
 import sys
 
 import duckdb
 import pyarrow as pa
+import pyarrow.parquet as pq
 from pyiceberg.catalog.sql import SqlCatalog
 from pyiceberg.expressions import And, EqualTo
+from pyiceberg.io.pyarrow import schema_to_pyarrow
+from pyiceberg.manifest import DataFileContent
 from pyiceberg.partitioning import PartitionField, PartitionSpec
 from pyiceberg.schema import Schema
 from pyiceberg.transforms import DayTransform, HourTransform, IdentityTransform, MonthTransform, YearTransform
@@ -71,6 +78,53 @@ def snapshot(req):
     return None if snap is None else {'snapshotId': str(snap.snapshot_id), 'committedAtMs': snap.timestamp_ms}
 
 
+def read_snapshot(table, snapshot_id):
+    """The table's rows at a snapshot, merge-on-read as the Iceberg v2 spec defines it (what Athena does): a position
+    delete applies to data files of the same or a lower data sequence number, an equality delete to data files of a
+    strictly lower one in the same partition (or every partition when the delete file's spec is unpartitioned)."""
+    io = table.io
+    schema = table.schema()
+    target = pa.schema([pa.field(f.name, t, nullable=True) for f, t in zip(schema.fields, schema_to_pyarrow(schema, include_field_ids=False).types)])
+    data, positions, equalities = [], [], []
+    for manifest in table.snapshot_by_id(snapshot_id).manifests(io):
+        for entry in manifest.fetch_manifest_entry(io, discard_deleted=True):
+            f = entry.data_file
+            bucket = {DataFileContent.DATA: data, DataFileContent.POSITION_DELETES: positions}.get(f.content, equalities)
+            bucket.append((entry.sequence_number, f))
+    specs = table.specs()
+    cache = {}
+
+    def read(path):
+        if path not in cache:
+            with io.new_input(path).open() as stream:
+                cache[path] = pq.read_table(stream)
+        return cache[path]
+
+    def same_partition(data_file, delete_file):
+        if specs[delete_file.spec_id].is_unpartitioned():
+            return True
+        return delete_file.spec_id == data_file.spec_id and repr(delete_file.partition) == repr(data_file.partition)
+
+    pieces = []
+    for seq, f in data:
+        rows = read(f.file_path)
+        rows = pa.table([rows.column(n) if n in rows.column_names else pa.nulls(rows.num_rows) for n in target.names], names=target.names).cast(target)
+        deleted = set()
+        for dseq, d in positions:
+            if dseq >= seq:
+                pd = read(d.file_path)
+                deleted.update(pos for path, pos in zip(pd.column('file_path').to_pylist(), pd.column('pos').to_pylist()) if path == f.file_path)
+        if deleted:
+            rows = rows.filter(pa.array([i not in deleted for i in range(rows.num_rows)]))
+        for dseq, d in equalities:
+            if dseq > seq and same_partition(f, d):
+                keys = [schema.find_field(i).name for i in d.equality_ids]
+                eq = read(d.file_path).select(keys).cast(pa.schema([target.field(k) for k in keys]))
+                rows = rows.join(eq.group_by(keys).aggregate([]), keys=keys, join_type='left anti')
+        pieces.append(rows.select(target.names))
+    return pa.concat_tables(pieces) if pieces else target.empty_table()
+
+
 PINNED = re.compile(r'"awsdatacatalog"\s*\.\s*"([a-z0-9_]+)"\s*\.\s*"([a-z0-9_]+)"\s+FOR\s+VERSION\s+AS\s+OF\s+(\d+)', re.I)
 
 
@@ -87,7 +141,7 @@ def query(req):
         db, name, snap = m.group(1), m.group(2), int(m.group(3))
         view = f'{name}__{snap}'
         if view not in views:
-            data = cat.load_table(f'{db}.{name}').scan(snapshot_id=snap).to_arrow()
+            data = read_snapshot(cat.load_table(f'{db}.{name}'), snap)
             con.register(view, data)
             views[view] = True
         return f'"{view}"'
