@@ -24,26 +24,48 @@ export function viewNameProblem(name: string): string | undefined {
   return undefined;
 }
 
-export const CATALOG_TOOLS = ['list_sources', 'describe_source', 'get_lineage'] as const;
-export const DECISION_TOOLS = [RECORD_DECISION_TOOL, 'get_decision'] as const;
+/** The catalog tools, offered whenever a view exists. */
+export const LIST_SOURCES_TOOL = 'list_sources';
+export const DESCRIBE_SOURCE_TOOL = 'describe_source';
+export const GET_LINEAGE_TOOL = 'get_lineage';
+export const CATALOG_TOOLS = [LIST_SOURCES_TOOL, DESCRIBE_SOURCE_TOOL, GET_LINEAGE_TOOL] as const;
 
-/** A view's tools; `<view>_similar` needs a vector config and a query embedder (the Lambda shell always has one). */
-export function viewToolNames(view: Pick<ViewConfig, 'name' | 'store' | 'fields' | 'search'>, withEmbeddings = true): string[] {
-  if (view.store === 'cache') return [`${view.name}_lookup`, `${view.name}_lookup_many`];
-  if (view.store === 'warehouse') return [warehouseQueryToolName(view.name)];
-  const names = [`${view.name}_search`];
-  if (view.fields.some(f => AGGREGATABLE_TYPES.includes(f.type))) names.push(`${view.name}_aggregate`);
-  if (view.search?.vector && withEmbeddings) names.push(`${view.name}_similar`);
-  return names;
+/** The decision audit tools, offered with a decision store. */
+export { RECORD_DECISION_TOOL };
+export const GET_DECISION_TOOL = 'get_decision';
+export const DECISION_TOOLS = [RECORD_DECISION_TOOL, GET_DECISION_TOOL] as const;
+
+/** What a view's tool does; the suffix of its name. */
+export type ViewToolKind = 'lookup' | 'lookup_many' | 'search' | 'aggregate' | 'similar' | 'query';
+
+/** The name of a view's tool of one kind, `<view>_<kind>`: the one place a view tool's name is spelled. */
+export function viewToolName(view: string, kind: ViewToolKind): string {
+  return `${view}_${kind}`;
+}
+
+type ToolView = Pick<ViewConfig, 'name' | 'store' | 'fields' | 'search'>;
+
+/**
+ * The kinds of tool a view has, in the order the server registers them; `<view>_similar` needs a vector config and a query
+ * embedder (the Lambda shell always has one). The construct (lineage, per-tool metrics) and the server (which tools it
+ * builds) both ask this function.
+ */
+export function viewToolKinds(view: ToolView, withEmbeddings = true): ViewToolKind[] {
+  if (view.store === 'cache') return ['lookup', 'lookup_many'];
+  if (view.store === 'warehouse') return ['query'];
+  const kinds: ViewToolKind[] = ['search'];
+  if (view.fields.some(f => AGGREGATABLE_TYPES.includes(f.type))) kinds.push('aggregate');
+  if (view.search?.vector && withEmbeddings) kinds.push('similar');
+  return kinds;
+}
+
+/** A view's tool names, in the order the server registers them. */
+export function viewToolNames(view: ToolView, withEmbeddings = true): string[] {
+  return viewToolKinds(view, withEmbeddings).map(kind => viewToolName(view.name, kind));
 }
 
 /** Every tool, in the order the server registers them. */
-export function allToolNames(views: readonly Pick<ViewConfig, 'name' | 'store' | 'fields' | 'search'>[], withDecisions: boolean): string[] {
+export function allToolNames(views: readonly ToolView[], withDecisions: boolean): string[] {
   if (views.length === 0) return [];
   return [...views.flatMap(v => viewToolNames(v)), ...CATALOG_TOOLS, ...(withDecisions ? DECISION_TOOLS : [])];
-}
-
-/** The one tool of a warehouse view: a bounded analytical query through Athena. */
-export function warehouseQueryToolName(view: string): string {
-  return `${view}_query`;
 }

@@ -220,8 +220,3 @@ export function servedRowSchema(view: ViewConfig) {
     freshness: freshnessSchema.nullable(),
   });
 }
-
-/** A read-only tool name: `<view>_<suffix>`. */
-export function toolName(view: string, suffix: string): string {
-  return `${view}_${suffix}`;
-}

@@ -6,6 +6,7 @@ import {
   type ServerContext,
 } from '@modelcontextprotocol/server';
 import { PROTECTED_RESOURCE_PATH } from '../../contract/mcp-oauth';
+import { LIST_SOURCES_TOOL, RECORD_DECISION_TOOL } from '../../contract/tool-names';
 import { anonymousCaller, callerFromAuthInfo, callerToAuthInfo, type CallerIdentity } from './caller';
 import type { McpServerDeps } from './context';
 import { directEventCall, directToolCall, MAX_ARGUMENT_ELEMENTS, MAX_REQUEST_BYTES } from './direct-call';
@@ -39,8 +40,8 @@ export function createMcpServer(deps: McpServerDeps): McpServer {
       capabilities: { tools: { listChanged: false } },
       maxToolInputElements: MAX_ARGUMENT_ELEMENTS,
       cacheHints: { 'tools/list': LIST_CACHE_HINT, 'server/discover': LIST_CACHE_HINT },
-      instructions: 'Current data kept fresh from the source databases. Call list_sources to see what exists; every answer states the source commit time, source position and age of what it returns, and marks it stale when it is older than the view allows.'
-        + (deps.decisions ? ' Record decisions that rely on this data with record_decision, citing the provenance you were given.' : ''),
+      instructions: `Current data kept fresh from the source databases. Call ${LIST_SOURCES_TOOL} to see what exists; every answer states the source commit time, source position and age of what it returns, and marks it stale when it is older than the view allows.`
+        + (deps.decisions ? ` Record decisions that rely on this data with ${RECORD_DECISION_TOOL}, citing the provenance you were given.` : ''),
     },
   );
   for (const spec of specsFor(deps)) {

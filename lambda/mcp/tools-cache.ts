@@ -1,11 +1,12 @@
 // Cache view tools: `<view>_lookup` and `<view>_lookup_many`, under the caller's row scope and the answer's byte budget.
 import * as z from 'zod';
 import type { StoredRecord } from '../../contract/stored-record';
+import { viewToolName } from '../../contract/tool-names';
 import type { ViewConfig } from '../../contract/view-config';
 import type { McpServerDeps } from './context';
 import { decodeCursor, encodeCursor, MAX_CURSOR_LENGTH } from './cursor';
 import { inScope, rowScopeOf, type RowScope } from './row-scope';
-import { answerFreshness, answerFreshnessSchema, keySchema, LIMITS, servedRowSchema, toolName } from './schemas';
+import { answerFreshness, answerFreshnessSchema, keySchema, LIMITS, servedRowSchema } from './schemas';
 import { positionOf, readCacheRecord, servedRow } from './stores';
 import { describeKey, rowWarning, type ToolSpec, warningSchema } from './tool-spec';
 
@@ -31,7 +32,7 @@ export function cacheTools(view: ViewConfig): ToolSpec[] {
   const served = servedRowSchema(view);
   const scopeNote = view.rowScope ? ' Rows are limited to those your identity may read; other rows answer as not found.' : '';
   const lookup: ToolSpec = {
-    name: toolName(view.name, 'lookup'),
+    name: viewToolName(view.name, 'lookup'),
     title: `Look up one ${view.name} row`,
     description: `${view.description} Returns the current row for one key (${describeKey(view)}) from the cache the pipeline keeps up to date, with its provenance and age. found=false with deleted=true means the source deleted it.${scopeNote}`,
     inputSchema: key,
@@ -48,7 +49,7 @@ export function cacheTools(view: ViewConfig): ToolSpec[] {
       };
     },
   };
-  const manyName = toolName(view.name, 'lookup_many');
+  const manyName = viewToolName(view.name, 'lookup_many');
   const many: ToolSpec = {
     name: manyName,
     title: `Look up several ${view.name} rows`,

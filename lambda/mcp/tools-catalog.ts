@@ -2,7 +2,7 @@
 import * as z from 'zod';
 import type { LineageCatalog, LineageNode, LineageViewEntry } from '../../contract/lineage';
 import { traceView } from '../../contract/lineage-graph';
-import { viewToolNames } from '../../contract/tool-names';
+import { DESCRIBE_SOURCE_TOOL, GET_LINEAGE_TOOL, LIST_SOURCES_TOOL, viewToolNames } from '../../contract/tool-names';
 import type { ViewConfig } from '../../contract/view-config';
 import { ToolInputError } from './errors';
 import { inScope, rowScopeOf, scopeClause } from './row-scope';
@@ -60,12 +60,12 @@ export function catalogTools(views: readonly ViewConfig[], withEmbeddings: boole
   const entryOf = (c: LineageCatalog | undefined, v: string) => c?.views.find(e => e.view === v);
   const byName = (name: string) => {
     const v = views.find(x => x.name === name);
-    if (!v) throw new ToolInputError(`Unknown view '${name}'. Call list_sources for the views this server offers.`);
+    if (!v) throw new ToolInputError(`Unknown view '${name}'. Call ${LIST_SOURCES_TOOL} for the views this server offers.`);
     return v;
   };
   return [
     {
-      name: 'list_sources',
+      name: LIST_SOURCES_TOOL,
       title: 'List the data sources',
       description: 'Lists every view this server offers: its store, fields, key, where its rows come from, how freshness is reported and which tools read it. Call this first to discover what data exists.',
       inputSchema: z.strictObject({}),
@@ -78,7 +78,7 @@ export function catalogTools(views: readonly ViewConfig[], withEmbeddings: boole
       },
     },
     {
-      name: 'describe_source',
+      name: DESCRIBE_SOURCE_TOOL,
       title: 'Describe one data source',
       description: 'Describes one view in detail: its schema, key, lineage path from the source tables, and for search views the newest and oldest source commit among its rows.',
       inputSchema: z.strictObject({ view: names }),
@@ -105,10 +105,10 @@ export function catalogTools(views: readonly ViewConfig[], withEmbeddings: boole
       },
     },
     {
-      name: 'get_lineage',
+      name: GET_LINEAGE_TOOL,
       title: 'Trace one row to its source',
       description: 'For a view and a key: the source table, source position (LSN or binlog coordinates), commit time, Kafka record and pipeline that produced the row currently served, and its age.',
-      inputSchema: z.strictObject({ view: names, key: anyKeySchema.describe('The row key as { column: value }; list_sources shows each view\'s key columns') }),
+      inputSchema: z.strictObject({ view: names, key: anyKeySchema.describe(`The row key as { column: value }; ${LIST_SOURCES_TOOL} shows each view's key columns`) }),
       outputSchema: z.object({
         view: z.string(),
         key: z.record(z.string(), z.unknown()),

@@ -1,5 +1,6 @@
 // Decision audit tools: record_decision (append, with the authenticated caller) and get_decision.
 import * as z from 'zod';
+import { GET_DECISION_TOOL, RECORD_DECISION_TOOL } from '../../contract/tool-names';
 import type { ViewConfig } from '../../contract/view-config';
 import { mayReadDecision } from './decision-access';
 import { withTimeout } from './errors';
@@ -27,7 +28,7 @@ export function decisionTools(views: readonly ViewConfig[]): ToolSpec[] {
   const names = viewsEnum(views);
   return [
     {
-      name: 'record_decision',
+      name: RECORD_DECISION_TOOL,
       title: 'Record a decision',
       description: 'Appends a decision to the audit log: what was decided, why, the tool calls made and the exact data (view, key, provenance as returned by the tools) it relied on. Returns the decision id.',
       inputSchema: z.strictObject({
@@ -58,10 +59,10 @@ export function decisionTools(views: readonly ViewConfig[]): ToolSpec[] {
       },
     },
     {
-      name: 'get_decision',
+      name: GET_DECISION_TOOL,
       title: 'Read a recorded decision',
-      description: 'Returns a decision recorded with record_decision, with the data references and provenance it cited. Only decisions recorded by your own identity (as this endpoint authenticated it) are returned; any other id answers found=false.',
-      inputSchema: z.strictObject({ decisionId: z.string().regex(DECISION_ID_PATTERN, 'a decision id as returned by record_decision') }),
+      description: `Returns a decision recorded with ${RECORD_DECISION_TOOL}, with the data references and provenance it cited. Only decisions recorded by your own identity (as this endpoint authenticated it) are returned; any other id answers found=false.`,
+      inputSchema: z.strictObject({ decisionId: z.string().regex(DECISION_ID_PATTERN, `a decision id as returned by ${RECORD_DECISION_TOOL}`) }),
       outputSchema: z.object({ found: z.boolean(), decision: decisionRecordSchema.nullable() }),
       readOnly: true,
       async run(args: { decisionId: string }, deps, _catalog, caller) {

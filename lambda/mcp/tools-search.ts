@@ -1,13 +1,14 @@
 // Search view tools: `<view>_search` (paged by cursor), `<view>_aggregate` (bounded buckets) and `<view>_similar` (cached query
 // embeddings), each under the caller's row scope.
 import * as z from 'zod';
+import { viewToolKinds, viewToolName } from '../../contract/tool-names';
 import type { SearchVectorConfig, ViewConfig } from '../../contract/view-config';
 import type { McpServerDeps, QueryEmbedder } from './context';
 import { decodeCursor, encodeCursor } from './cursor';
 import { EmbeddingCache } from './embedding-cache';
 import { ToolInputError, ToolRefusal, withTimeout } from './errors';
 import { inScope, rowScopeOf, scopeClause } from './row-scope';
-import { answerFreshness, answerFreshnessSchema, LIMITS, toolName } from './schemas';
+import { answerFreshness, answerFreshnessSchema, LIMITS } from './schemas';
 import {
   AggregationArgs, aggregationSchema, buildAggregateBody, buildSearchBody, buildSimilarBody, criteriaShape, Criteria, finestFittingInterval,
   histogramEstimate, MAX_HISTOGRAM_BUCKETS, MAX_SIMILAR_K, SearchArgs, searchInputShape, similarInputShape,
@@ -57,7 +58,7 @@ export function embeddingCacheOf(deps: McpServerDeps): EmbeddingCache {
 function similarTool(view: ViewConfig, scopeNote: string): ToolSpec {
   const vector = view.search!.vector!;
   return {
-    name: toolName(view.name, 'similar'),
+    name: viewToolName(view.name, 'similar'),
     title: `Find ${view.name} rows similar in meaning`,
     description: `${view.description} Finds the rows whose ${vector.sourceFields.join(' and ')} are closest in meaning to the given text (semantic search), optionally restricted by exact filters, ranges${view.search?.timeField ? ' and a time range' : ''}; at most ${MAX_SIMILAR_K} rows, each with its similarity score, provenance and age.${scopeNote}`,
     inputSchema: z.strictObject(similarInputShape(view)),
@@ -97,7 +98,7 @@ function similarTool(view: ViewConfig, scopeNote: string): ToolSpec {
 }
 
 function searchTool(view: ViewConfig, scopeNote: string): ToolSpec {
-  const name = toolName(view.name, 'search');
+  const name = viewToolName(view.name, 'search');
   return {
     name,
     title: `Search ${view.name}`,
@@ -151,9 +152,9 @@ type Bucket = { key: string | number | boolean; keyAsString?: string; count: num
 
 function aggregateTool(view: ViewConfig, aggregation: z.ZodType, scopeNote: string): ToolSpec {
   return {
-    name: toolName(view.name, 'aggregate'),
+    name: viewToolName(view.name, 'aggregate'),
     title: `Aggregate ${view.name}`,
-    description: `${view.description} Counts by value (terms, top ${LIMITS.maxTermsBuckets} at most), counts over time (date_histogram, at most ${MAX_HISTOGRAM_BUCKETS} buckets) or statistics of a numeric field (stats), over the rows matching the same criteria as ${view.name}_search. Declared fields only.${scopeNote}`,
+    description: `${view.description} Counts by value (terms, top ${LIMITS.maxTermsBuckets} at most), counts over time (date_histogram, at most ${MAX_HISTOGRAM_BUCKETS} buckets) or statistics of a numeric field (stats), over the rows matching the same criteria as ${viewToolName(view.name, 'search')}. Declared fields only.${scopeNote}`,
     inputSchema: z.strictObject({ ...criteriaShape(view), aggregation }),
     outputSchema: z.object({
       view: z.string(),
@@ -223,9 +224,14 @@ function aggregateTool(view: ViewConfig, aggregation: z.ZodType, scopeNote: stri
 
 export function searchTools(view: ViewConfig, withEmbeddings: boolean): ToolSpec[] {
   const scopeNote = view.rowScope ? ' Only rows your identity may read are searched.' : '';
+  // Which tools exist is the contract's answer (the construct names the same tools at synth).
+  const kinds = viewToolKinds(view, withEmbeddings);
   const tools: ToolSpec[] = [searchTool(view, scopeNote)];
-  const aggregation = aggregationSchema(view);
-  if (aggregation) tools.push(aggregateTool(view, aggregation, scopeNote));
-  if (view.search?.vector && withEmbeddings) tools.push(similarTool(view, scopeNote));
+  if (kinds.includes('aggregate')) {
+    const aggregation = aggregationSchema(view);
+    if (!aggregation) throw new Error(`${viewToolName(view.name, 'aggregate')}: the view has an aggregatable field type but no aggregation accepts it`);
+    tools.push(aggregateTool(view, aggregation, scopeNote));
+  }
+  if (kinds.includes('similar')) tools.push(similarTool(view, scopeNote));
   return tools;
 }

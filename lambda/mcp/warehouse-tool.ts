@@ -1,6 +1,6 @@
 // `<view>_query`: a bounded analytical query of a warehouse view through Athena, structured by default, one SELECT where the view allows it; answers carry the Iceberg snapshot they read.
 import * as z from 'zod';
-import { warehouseQueryToolName } from '../../contract/tool-names';
+import { viewToolName } from '../../contract/tool-names';
 import type { ViewConfig } from '../../contract/view-config';
 import type { McpServerDeps } from './context';
 import { ToolInputError } from './errors';
@@ -48,7 +48,7 @@ export function warehouseTools(view: ViewConfig, allViews: readonly ViewConfig[]
   const w = view.warehouse!;
   const tables = [w.table, w.historyTable].filter((t): t is string => !!t);
   const tool: ToolSpec = {
-    name: warehouseQueryToolName(view.name),
+    name: viewToolName(view.name, 'query'),
     title: `Analyse ${view.name}`,
     description: `${view.description} Analytical questions over the warehouse copy (Apache Iceberg, via Athena): group by fields, a time bucket `
       + `(${w.timeField ?? '_commit_ts'}), metrics (count, count_distinct, sum, avg, min, max), a time range and filters; `
