@@ -32,9 +32,9 @@ export interface DevCommandIo extends CliIo {
 
 export const devCommand: Command = {
   summary: 'Run the example locally: private PostgreSQL -> change capture -> sink code -> Redis -> MCP server on 127.0.0.1.',
-  usage: 'dev [--port 8787] [--redis redis://127.0.0.1:6379] [--pg-port N] [--keep-keys] [--quiet] | dev --engines [--port 8787] [--redis URL] [--verbose]',
+  usage: 'dev [--port 8787] [--redis redis://127.0.0.1:6379] [--pg-port N] [--keep-keys] [--quiet] | dev --engines [--port 8787] [--redis URL] [--no-warehouse-writer] [--verbose]',
   async run(args, io: DevCommandIo) {
-    const flags = parseFlags(args, { 'port': 'string', 'redis': 'string', 'pg-port': 'string', 'keep-keys': 'boolean', 'quiet': 'boolean', 'engines': 'boolean', 'verbose': 'boolean' });
+    const flags = parseFlags(args, { 'port': 'string', 'redis': 'string', 'pg-port': 'string', 'keep-keys': 'boolean', 'quiet': 'boolean', 'engines': 'boolean', 'verbose': 'boolean', 'no-warehouse-writer': 'boolean' });
     const portFlag = (name: string): number | undefined => {
       if (flags[name] === undefined) return undefined;
       const n = Number(flags[name]);
@@ -54,8 +54,8 @@ export const devCommand: Command = {
     try {
       if (flags.engines) {
         const { runDevEngines } = await import('./dev/engines/command');
-        return await runDevEngines({ port, redisUrl: (flags.redis as string | undefined) ?? io.env.AGENT_DEV_REDIS_URL, quiet: flags.quiet === true, verbose: flags.verbose === true },
-          io, watch ? () => watch.stopped : io.untilStopped!);
+        return await runDevEngines({ port, redisUrl: (flags.redis as string | undefined) ?? io.env.AGENT_DEV_REDIS_URL, quiet: flags.quiet === true, verbose: flags.verbose === true,
+          warehouseWriter: flags['no-warehouse-writer'] !== true }, io, watch ? () => watch.stopped : io.untilStopped!);
       }
       return await runDevLoop(flags, port, pgPort, io, watch ? () => watch.stopped : io.untilStopped!);
     } finally {

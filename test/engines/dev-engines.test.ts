@@ -1,7 +1,8 @@
 // `agent-data-stack dev --engines` end to end: the CLI is started as a user starts it (its own process group, like a terminal),
 // and through the MCP SDK's client a change in PostgreSQL appears in all three views: customer_lookup (cache), orders_search and
 // orders_aggregate (the Flink join into OpenSearch), tickets_search and tickets_similar (vectors); an update and deletes included,
-// each answer with provenance pointing at the change. Then Ctrl-C (SIGINT to the group) must leave no process, temp dir or key behind.
+// each answer with provenance pointing at the change; the warehouse view order_history answers order_history_query from the local
+// Iceberg table the synthesized writer job commits to (insert, update, delete). Then Ctrl-C (SIGINT to the group) must leave no process, temp dir or key behind.
 import { ChildProcess, spawn } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
@@ -144,9 +145,10 @@ test('the MCP server offers every declared view\'s tools, lineage and decisions'
   const names = (await mcp.listTools()).tools.map(t => t.name);
   expect(names).toEqual(expect.arrayContaining([
     'customer_lookup', 'customer_lookup_many', 'orders_search', 'orders_aggregate', 'tickets_search', 'tickets_aggregate', 'tickets_similar',
-    'list_sources', 'describe_source', 'get_lineage', 'record_decision', 'get_decision',
+    'order_history_query', 'list_sources', 'describe_source', 'get_lineage', 'record_decision', 'get_decision',
   ]));
   expect(stdout).not.toMatch(/Not served:/);
+  expect(stdout).toMatch(/order_history\s+warehouse .*order_history_query/);
 });
 
 test('inserts, an update and deletes in PostgreSQL reach all three views, with provenance pointing at each change', async () => {
@@ -218,12 +220,51 @@ test('inserts, an update and deletes in PostgreSQL reach all three views, with p
   expect((await call('customer_lookup', { id: 12345 })).row).toMatchObject({ name: 'Ada Lovelace' });
 }, 20 * 60_000);
 
+test('order_history_query answers from the local Iceberg table after an insert, an update and a delete in PostgreSQL', async () => {
+  // The writer commits at each checkpoint (the application's interval, 60 s); its first commit follows PyFlink 1.20's start.
+  const WAREHOUSE_MS = 15 * 60_000;
+  const sql = 'SELECT id, customer_id, status, total FROM order_history ORDER BY id';
+  const rows = async () => {
+    const r = await call('order_history_query', { sql });
+    return { rows: r.rows as Answer[], provenance: r.provenance as Answer[], at: Date.now() };
+  };
+  const inserted = await commit("INSERT INTO public.orders (id, customer_id, status, total) VALUES (950, 12345, 'pending', 19.90)");
+  const seen = await eventually('order_history_query sees the inserted order', async () => {
+    const r = await rows();
+    return r.rows.some(x => x.id === 950) ? r : undefined;
+  }, WAREHOUSE_MS);
+  expect(seen.rows.find(x => x.id === 950)).toEqual({ id: 950, customer_id: 12345, status: 'pending', total: 19.9 });
+  // The seed orders from the connector's snapshot are there too (order 3 is never touched by these tests).
+  expect(seen.rows.find(x => x.id === 3)).toEqual({ id: 3, customer_id: 12346, status: 'completed', total: 12.99 });
+  // Freshness is the Iceberg snapshot that holds the change: committed after the PostgreSQL commit.
+  expect(seen.provenance[0]).toMatchObject({ table: 'order_history', snapshotId: expect.any(String) });
+  expect(Date.parse(seen.provenance[0].committedAt)).toBeGreaterThanOrEqual(inserted.before - 1000);
+
+  await commit("UPDATE public.orders SET status = 'completed', total = 21.50 WHERE id = 950");
+  await eventually('order_history_query sees the update', async () => {
+    const r = await rows();
+    const o = r.rows.find(x => x.id === 950);
+    return o?.status === 'completed' && o.total === 21.5;
+  }, WAREHOUSE_MS);
+  // Structured mode on the same table: customer 12345's orders per status (seed orders 1 and 2, and 950 once, under its new status).
+  const structured = await call('order_history_query', {
+    groupBy: ['status'], metrics: [{ fn: 'count' }, { fn: 'sum', field: 'total' }], filters: [{ field: 'customer_id', op: 'in', values: [12345] }], orderBy: { by: 'status' },
+  });
+  expect((structured.rows as Answer[]).map(r => [r.status, r.count, r.sum_total])).toEqual([['completed', 2, 63.5], ['pending', 1, 310.5]]);
+
+  await commit('DELETE FROM public.orders WHERE id = 950');
+  await eventually('order_history_query no longer has the deleted order', async () => {
+    const r = await rows();
+    return r.rows.length > 0 && !r.rows.some(x => x.id === 950);
+  }, WAREHOUSE_MS);
+}, 50 * 60_000);
+
 test('Ctrl-C (SIGINT to its process group) stops everything it started: no process, temp dir or Redis key is left', async () => {
   await mcp.close();
   await pg.end();
   const started = descendants(cli.pid!);
   const engines = started.filter(d => /java|postgres|python/.test(d.cmd));
-  expect(engines.filter(d => /java/.test(d.cmd)).length).toBeGreaterThanOrEqual(5); // Kafka, Connect, OpenSearch, Flink, pollers
+  expect(engines.filter(d => /java/.test(d.cmd)).length).toBeGreaterThanOrEqual(6); // Kafka, Connect, OpenSearch, Flink, the warehouse writer, pollers
   expect(engines.some(d => /postgres/.test(d.cmd))).toBe(true);
   expect(engines.some(d => /python/.test(d.cmd))).toBe(true);
   const tmpDirs = [...new Set(started.map(d => d.cwd).filter((c): c is string => !!c && c.startsWith(os.tmpdir()) && c !== os.tmpdir()))];

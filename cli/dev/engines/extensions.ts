@@ -5,6 +5,7 @@ import type { McpServerDeps } from '../../../lambda/mcp/context';
 import type { ViewConfig } from '../../../contract/view-config';
 import type { EnginePipeline, SourceDatabase } from './pipeline';
 import type { CfnTemplate } from './template';
+import { warehouseExtension } from './warehouse/extension';
 
 /** What is running when extensions start: the source, Kafka and Connect (connector RUNNING), OpenSearch, Redis. */
 export interface EngineContext {
@@ -36,7 +37,7 @@ export interface EngineExtension {
 }
 
 /**
- * The extensions `dev --engines` runs by default, in order. Empty today: the warehouse view (issue 17) adds its exported
- * extension to this list (one import, one entry); tests and benches can pass their own in `EngineStackOptions.extensions`.
+ * The extensions `dev --engines` runs by default, in order: the warehouse views (local Iceberg catalog, the writer job, the
+ * `<view>_query` reader). Tests and benches can pass their own in `EngineStackOptions.extensions`.
  */
-export const ENGINE_EXTENSIONS: EngineExtension[] = [];
+export const ENGINE_EXTENSIONS: EngineExtension[] = [warehouseExtension()];

@@ -235,12 +235,14 @@ export function describeEngineStack(stack: EngineStack): string {
   const total = stack.timings.filter(t => !t.component.includes('alongside')).reduce((n, t) => n + t.ms, 0);
   const mcpJson = JSON.stringify({ mcpServers: { 'agent-data-engines': { type: 'http', url: stack.url } } });
   const tools = (v: ViewConfig) => (v.store === 'cache' ? [`${v.name}_lookup`, `${v.name}_lookup_many`]
-    : v.store === 'search' ? [`${v.name}_search`, `${v.name}_aggregate`, ...(v.search?.vector ? [`${v.name}_similar`] : [])] : []);
+    : v.store === 'search' ? [`${v.name}_search`, `${v.name}_aggregate`, ...(v.search?.vector ? [`${v.name}_similar`] : [])]
+      : v.store === 'warehouse' ? [`${v.name}_query`] : []);
+  const via = (v: ViewConfig) => (v.store === 'warehouse' ? ' (Iceberg writer on Flink 1.20)' : v.format === 'debezium' ? '' : ' (Flink)');
   return [
     `Ready in ${(total / 1000).toFixed(0)} s. MCP server (local engines): ${stack.url}`,
     '',
     'Served views:',
-    ...stack.views.map(v => `  ${v.name.padEnd(10)} ${v.store.padEnd(7)} from ${v.sourceTable}${v.format === 'debezium' ? '' : ' (Flink)'}: ${tools(v).join(', ')}`),
+    ...stack.views.map(v => `  ${v.name.padEnd(10)} ${v.store.padEnd(7)} from ${v.sourceTable}${via(v)}: ${tools(v).join(', ')}`),
     '  plus describe_source / lineage and record_decision / get_decision (decisions kept in memory)',
     ...(stack.unavailable.length > 0 ? ['', 'Not served:', ...stack.unavailable.map(u => `  ${u.view.padEnd(10)} ${u.reason}`)] : []),
     '',
@@ -257,8 +259,10 @@ export function describeEngineStack(stack: EngineStack): string {
     `  psql "${stack.postgresUrl}" -c "UPDATE customers SET name = 'Ada King' WHERE id = 12345"`,
     '  then customer_lookup {"id": 12345}, and a moment later orders_search {"text": "Ada"} (the Flink join re-emits her orders)',
     '  (the Flink job emits its first enriched orders about a minute after this line on 2 cores)',
+    ...(stack.views.some(v => v.store === 'warehouse') ? ['  order_history_query {"groupBy": ["status"], "metrics": [{"fn": "count"}]} answers from the local Iceberg table after the '
+      + 'writer\'s next commit (its checkpoint interval, 60 s; the first one a few minutes after start on 2 cores)'] : []),
     '',
     `Redis keys of this run start with '${stack.keyPrefix}'; every engine's data is in a temp dir. All of it is removed on exit.`,
-    'Press Ctrl-C to stop everything (MCP server, pollers, Flink, the connector, Connect, Kafka, OpenSearch, PostgreSQL, Redis keys).',
+    'Press Ctrl-C to stop everything (MCP server, pollers, the warehouse writer and catalog, Flink, the connector, Connect, Kafka, OpenSearch, PostgreSQL, Redis keys).',
   ].join('\n');
 }

@@ -1,0 +1,89 @@
+// The warehouse views on `dev --engines`: a local Iceberg catalog (sqlite JDBC catalog, files in a temp dir) with the tables the
+// Glue tables declare, the synthesized Iceberg writer job per warehouse view on Flink 1.20 (PyFlink mini-cluster, only the Kafka
+// IAM and Glue catalog options mapped), and the `<view>_query` tool reading the local table (PyIceberg/DuckDB).
+import * as fs from 'fs';
+import * as path from 'path';
+import type { ViewConfig } from '../../../../contract/view-config';
+import type { EngineContext, EngineExtension, StartedExtension } from '../extensions';
+import { cachedMavenGet, mapSqlForLocal, rootCause, unpackApplication, type RunningApplication } from '../flink';
+import { startLocalWarehouse, type LocalWarehouse } from './engine';
+import { deployedWarehouse, hadoopClasspath, mapIcebergCatalogForLocal, pyflink120Python, serviceSettings, sqliteJdbcJar, startWriter, writerTemplate } from './writer';
+
+export interface WarehouseExtensionOptions {
+  /**
+   * Run each warehouse view's Iceberg writer job (PyFlink 1.20, about 90 s to start on 2 cores and another JVM). Without it the
+   * tables exist but stay empty: `<view>_query` answers, with no rows and no snapshot.
+   * @default true
+   */
+  readonly writer?: boolean;
+}
+
+/** One thing to undo on stop (a returned promise is awaited). */
+type Step = { what: string; run: () => unknown };
+
+/** Stops in order, newest first; every step is tried, the first error is thrown. */
+async function stopInOrder(steps: Step[], log: (line: string) => void): Promise<void> {
+  let first: unknown;
+  for (const s of steps.reverse()) {
+    try {
+      await s.run();
+      log(`  stopped ${s.what}`);
+    } catch (e) {
+      log(`  stopping ${s.what} failed: ${(e as Error).message}`);
+      first ??= e;
+    }
+  }
+  if (first) throw first;
+}
+
+/** The extension `dev --engines` runs by default (ENGINE_EXTENSIONS). */
+export function warehouseExtension(options: WarehouseExtensionOptions = {}): EngineExtension {
+  const writer = options.writer ?? true;
+  return {
+    name: writer
+      ? 'warehouse: local Iceberg catalog and the Iceberg writer job (PyFlink 1.20 mini-cluster; first run: pip install apache-flink 1.20)'
+      : 'warehouse: local Iceberg catalog (writer job off: --no-warehouse-writer)',
+    start: context => startWarehouse(context, writer),
+  };
+}
+
+async function startWarehouse(context: EngineContext, writer: boolean): Promise<StartedExtension> {
+  const { database, views } = deployedWarehouse(context.template);
+  const steps: Step[] = [];
+  const stop = () => stopInOrder(steps, context.log);
+  try {
+    // The Python environments first: the slow part of a first run, before anything needs stopping.
+    const python = writer ? pyflink120Python() : undefined;
+    const jdbc = writer ? await sqliteJdbcJar() : undefined;
+    const wh: LocalWarehouse = startLocalWarehouse(views, database);
+    steps.push({ what: `local Iceberg catalog ${wh.dir}`, run: () => wh.close() });
+    context.log(`  Iceberg tables ${views.flatMap(v => [v.warehouse!.table, ...(v.warehouse!.historyTable ? [v.warehouse!.historyTable] : [])]).join(', ')} in ${wh.dir}`);
+    if (writer) {
+      for (const view of views) {
+        await startViewWriter(context, view, wh, python!, jdbc!, steps);
+      }
+    }
+    return { views, mcpDeps: { warehouse: wh.reader }, stop };
+  } catch (e) {
+    await stop().catch(() => undefined);
+    throw e;
+  }
+}
+
+async function startViewWriter(context: EngineContext, view: ViewConfig, wh: LocalWarehouse, python: string, jdbc: string,
+  steps: Step[]): Promise<void> {
+  const template = writerTemplate(context.template, view);
+  const dir = await unpackApplication(template, context.pipeline.kafka.bootstrapServers, cachedMavenGet);
+  steps.push({ what: `${view.name} writer package dir`, run: () => fs.rmSync(dir, { recursive: true, force: true }) });
+  const jobSql = path.join(dir, 'job.sql');
+  const kafka = mapSqlForLocal(fs.readFileSync(jobSql, 'utf8'));
+  const catalog = mapIcebergCatalogForLocal(kafka.sql, wh.catalog);
+  fs.writeFileSync(jobSql, catalog.sql);
+  const settings = serviceSettings(template);
+  // The JDBC driver goes on the JVM classpath with Hadoop: DriverManager only hands a driver to callers whose loader sees it.
+  const job: RunningApplication = startWriter(python, dir, settings, [], [jdbc, ...hadoopClasspath()]);
+  steps.push({ what: `${view.name} writer job`, run: () => job.stop() });
+  const died = await Promise.race([job.exited.then(() => true), new Promise<boolean>(r => setTimeout(() => r(false), 5000))]);
+  if (died) throw new Error(`the ${view.name} writer job exited at start: ${rootCause(job.output()) ?? job.output().slice(-2000)}`);
+  context.log(`  ${view.name} writer: commits every ${settings['execution.checkpointing.interval'] ?? '(no checkpointing)'} (the application's checkpoint interval)`);
+}

@@ -1,0 +1,202 @@
+// The warehouse writer job exactly as the construct synthesizes it (package, job.sql, application configuration), run on local
+// Flink 1.20 through PyFlink with only the Iceberg catalog options mapped from the Glue catalog to a local JDBC catalog (sqlite).
+import { spawn, spawnSync } from 'child_process';
+import { createHash } from 'crypto';
+import * as fs from 'fs';
+import * as path from 'path';
+import { Template } from 'aws-cdk-lib/assertions';
+import { WAREHOUSE_DATABASE_ENV } from '../../../../contract/warehouse-env';
+import type { ViewConfig } from '../../../../contract/view-config';
+import { analyzeFlinkSql, appendTableOptions, sqlString } from '../../../../constructs/processing/flink-sql';
+import { glueCatalogOptions } from '../../../../constructs/stores/warehouse-schema';
+import { ICEBERG_WRITER_PINS } from '../../../../constructs/stores/warehouse-jars';
+import { cachedMavenGet, CACHE_DIR, M2_REPOSITORY, type RunningApplication, type SqlMappingNote } from '../flink';
+import { reapWithThisProcess } from '../jvm';
+import { engineAsset } from '../maven';
+import type { CfnTemplate } from '../template';
+import { expandJsonValue } from '../../../../lambda/shared/views-env';
+
+/**
+ * The JDBC driver of the local catalog (not part of the package: on AWS the catalog is Glue). Pinned, fetched from Maven Central
+ * into ~/.m2 and checked against the published `.sha1` and this SHA-256.
+ */
+export const SQLITE_JDBC = {
+  path: 'org/xerial/sqlite-jdbc/3.54.1.0/sqlite-jdbc-3.54.1.0.jar',
+  sha256: 'f8dce420a6016278497f4f0560f65602b9db858de141b541cf91a4644ebe4639',
+};
+
+/** PyFlink 1.20 on Python 3.11 (what Managed Flink's FLINK-1_20 runs), in a virtualenv cached per requirements hash. */
+export function pyflink120Python(): string {
+  const requirements = engineAsset('warehouse', 'requirements-flink-1.20.txt');
+  const python = process.env.PYFLINK_1_20_PYTHON ?? 'python3.11';
+  const version = spawnSync(python, ['-c', 'import sys; print("%d.%d" % sys.version_info[:2])'], { encoding: 'utf8' });
+  if (version.status !== 0 || version.stdout.trim() !== '3.11') {
+    throw new Error(`The warehouse writer runs on PyFlink 1.20, which needs Python 3.11 (Managed Flink 1.20's); '${python}' gave `
+      + `${version.stdout.trim() || version.error?.message || version.stderr}. Install python3.11 or set PYFLINK_1_20_PYTHON.`);
+  }
+  const hash = createHash('sha256').update(fs.readFileSync(requirements)).digest('hex').slice(0, 12);
+  const venv = path.join(CACHE_DIR, `pyflink-1.20-py311-${hash}`);
+  const venvPython = path.join(venv, 'bin', 'python');
+  if (fs.existsSync(path.join(venv, '.installed'))) return venvPython;
+  fs.rmSync(venv, { recursive: true, force: true });
+  fs.mkdirSync(CACHE_DIR, { recursive: true });
+  const mk = spawnSync(python, ['-m', 'venv', venv], { encoding: 'utf8' });
+  if (mk.status !== 0) throw new Error(`python -m venv ${venv} failed: ${mk.stderr}`);
+  const pip = spawnSync(venvPython, ['-m', 'pip', 'install', '--disable-pip-version-check', '-q', '-r', requirements], { encoding: 'utf8', timeout: 30 * 60_000 });
+  if (pip.status !== 0) throw new Error(`pip install -r ${requirements} failed (PyPI must be reachable): ${pip.stderr || pip.error?.message}`);
+  fs.writeFileSync(path.join(venv, '.installed'), new Date().toISOString());
+  return venvPython;
+}
+
+/** The local JDBC driver JAR (downloaded once into ~/.m2, verified). */
+export async function sqliteJdbcJar(): Promise<string> {
+  const file = path.join(M2_REPOSITORY, SQLITE_JDBC.path);
+  const url = `https://repo1.maven.org/maven2/${SQLITE_JDBC.path}`;
+  const jar = await cachedMavenGet(url);
+  const sha1 = await cachedMavenGet(`${url}.sha1`);
+  if (jar.status !== 200 || sha1.status !== 200) throw new Error(`${url}: HTTP ${jar.status}/${sha1.status} (Maven Central must be reachable)`);
+  const got = { sha1: createHash('sha1').update(jar.body).digest('hex'), sha256: createHash('sha256').update(jar.body).digest('hex') };
+  if (got.sha1 !== sha1.body.toString('utf8').trim().slice(0, 40) || got.sha256 !== SQLITE_JDBC.sha256) {
+    throw new Error(`${file}: checksum mismatch (sha1 ${got.sha1}, sha256 ${got.sha256}); delete it and retry`);
+  }
+  return file;
+}
+
+/** What the deployed query tool sees: the warehouse views and database from the MCP function's environment. */
+export function deployedWarehouse(template: CfnTemplate): { database: string; views: ViewConfig[] } {
+  const fn = Object.values(template.Resources).find(r => r.Type === 'AWS::Lambda::Function' && r.Properties?.Environment?.Variables?.[WAREHOUSE_DATABASE_ENV] !== undefined);
+  if (!fn) throw new Error(`no function with ${WAREHOUSE_DATABASE_ENV} in the template (no warehouse view?)`);
+  const env = fn.Properties!.Environment.Variables;
+  const views = (JSON.parse(expandJsonValue(env.AGENT_VIEWS)) as ViewConfig[]).filter(v => v.store === 'warehouse');
+  return { database: String(env[WAREHOUSE_DATABASE_ENV]), views };
+}
+
+/**
+ * The template with one Flink application and its package only: the writer of `view` (the one whose job.sql writes its
+ * table), so the shared `unpackApplication` builds and configures that job.
+ */
+export function writerTemplate(template: CfnTemplate, view: ViewConfig): Template {
+  const table = `'catalog-table' = ${sqlString(view.warehouse!.table)}`;
+  const isFlinkPackage = (r: CfnTemplate['Resources'][string]) => r.Type === 'Custom::DeployTimeArtifact' && String(r.Properties?.ObjectKey).startsWith('flink/');
+  const pkg = Object.values(template.Resources).find(r => isFlinkPackage(r)
+    && (r.Properties!.Files as Array<{ path: string; content?: unknown }>).some(f => f.path === 'job.sql' && typeof f.content === 'string' && f.content.includes(table)));
+  if (!pkg) throw new Error(`no Flink package whose job.sql writes ${table}`);
+  const isApplication = (r: CfnTemplate['Resources'][string]) => r.Type === 'AWS::KinesisAnalyticsV2::Application';
+  const fileKey = (r: CfnTemplate['Resources'][string]) => r.Properties?.ApplicationConfiguration?.ApplicationCodeConfiguration?.CodeContent?.S3ContentLocation?.FileKey;
+  const resources = Object.fromEntries(Object.entries(template.Resources).filter(([, r]) => (isFlinkPackage(r) ? r === pkg : !isApplication(r) || fileKey(r) === pkg.Properties!.ObjectKey)));
+  return Template.fromJSON({ ...template, Resources: resources });
+}
+
+/** The local catalog the writer commits to and the reader reads: Iceberg's JdbcCatalog on PyIceberg's sqlite catalog file. */
+export interface LocalCatalog {
+  /** PyIceberg's SqlCatalog name (the `catalog_name` column both implementations key rows by). */
+  readonly name: string;
+  /** `jdbc:sqlite:` URL of the catalog database. */
+  readonly uri: string;
+  /** `file://` warehouse root. */
+  readonly warehouse: string;
+}
+
+/**
+ * Maps the packaged program's Iceberg tables from the Glue catalog to the local one: per `connector = 'iceberg'` table, exactly
+ * the construct's Glue catalog options (`glueCatalogOptions()`: catalog-name, catalog-impl, io-impl, warehouse) are replaced and
+ * `uri` is added. Database, table, upsert mode and everything else stay as synthesized; each edit is returned as a note.
+ */
+export function mapIcebergCatalogForLocal(sql: string, local: LocalCatalog): { sql: string; notes: SqlMappingNote[] } {
+  const glue = glueCatalogOptions();
+  const target: Record<string, string> = {
+    'catalog-name': local.name, 'catalog-impl': 'org.apache.iceberg.jdbc.JdbcCatalog', 'io-impl': 'org.apache.iceberg.hadoop.HadoopFileIO', 'warehouse': local.warehouse,
+  };
+  const tables = analyzeFlinkSql(sql).tables.filter(t => t.connector === 'iceberg');
+  if (tables.length === 0) throw new Error('mapIcebergCatalogForLocal: the program has no iceberg table');
+  const notes: SqlMappingNote[] = [];
+  for (const t of tables) {
+    for (const [key, value] of Object.entries(glue)) {
+      if (t.options[key] !== value) throw new Error(`mapIcebergCatalogForLocal: ${t.name} has ${key} = ${t.options[key]}, not the Glue catalog's ${value}`);
+      notes.push({ table: t.name, property: key, from: value, to: target[key], rule: 'Glue catalog to local JDBC catalog' });
+    }
+    notes.push({ table: t.name, property: 'uri', from: undefined, to: local.uri, rule: 'Glue catalog to local JDBC catalog' });
+  }
+  let out = sql;
+  for (const [key, value] of Object.entries(glue)) {
+    const item = `${sqlString(key)} = ${sqlString(value)}`;
+    const count = out.split(item).length - 1;
+    if (count !== tables.length) throw new Error(`mapIcebergCatalogForLocal: ${item} written ${count} times for ${tables.length} iceberg tables`);
+    out = out.split(item).join(`${sqlString(key)} = ${sqlString(target[key])}`);
+  }
+  out = appendTableOptions(out, analyzeFlinkSql(out).tables.filter(t => t.connector === 'iceberg').map(table => ({ table, options: { uri: local.uri } })));
+  return { sql: out, notes };
+}
+
+/**
+ * The Flink configuration Managed Flink applies from the application's FlinkApplicationConfiguration (checkpointing, parallelism),
+ * as local settings. DEFAULT checkpointing is the service's 60 s interval and 5 s minimum pause.
+ */
+export function serviceSettings(template: Template): Record<string, string> {
+  const app = Object.values(template.findResources('AWS::KinesisAnalyticsV2::Application'))[0] as any;
+  const flink = app.Properties.ApplicationConfiguration.FlinkApplicationConfiguration ?? {};
+  const cp = flink.CheckpointConfiguration ?? {};
+  const custom = cp.ConfigurationType === 'CUSTOM';
+  const settings: Record<string, string> = { 'parallelism.default': String(flink.ParallelismConfiguration?.Parallelism ?? 1) };
+  if (!custom || cp.CheckpointingEnabled !== false) {
+    settings['execution.checkpointing.interval'] = `${custom ? cp.CheckpointInterval ?? 60_000 : 60_000} ms`;
+    settings['execution.checkpointing.min-pause'] = `${custom ? cp.MinPauseBetweenCheckpoints ?? 5000 : 5000} ms`;
+  }
+  return settings;
+}
+
+/**
+ * Hadoop's client JARs at the versions the package pins (ICEBERG_WRITER_PINS), from ~/.m2 where the package build put them.
+ * Iceberg's Flink table factory calls Flink's own `org.apache.flink.runtime.util.HadoopUtils`, which Flink loads parent-first and
+ * which therefore resolves `org.apache.hadoop.conf.Configuration` only on the JVM's classpath, never in `pipeline.jars`.
+ */
+export function hadoopClasspath(): string[] {
+  return ICEBERG_WRITER_PINS.filter(p => p.startsWith('org.apache.hadoop:')).map(p => {
+    const [group, artifact, version] = p.split(' ')[0].split(':');
+    const file = path.join(M2_REPOSITORY, ...group.split('.'), artifact, version, `${artifact}-${version}.jar`);
+    if (!fs.existsSync(file)) throw new Error(`${file} is missing; build the writer package first (unpackApplication downloads it)`);
+    return file;
+  });
+}
+
+/**
+ * Starts the package's own runner program (main.py's functions, through local_writer.py) as a local job with the service's
+ * settings and the extra JARs (`pipeline.jars`), and `systemClasspath` on the JVM's own classpath (PyFlink's gateway reads
+ * HADOOP_CLASSPATH); small heap, one slot, logs in the package folder.
+ */
+export function startWriter(python: string, dir: string, settings: Record<string, string>, extraJars: string[], systemClasspath: string[] = []): RunningApplication {
+  const logDir = path.join(dir, 'log');
+  fs.rmSync(logDir, { recursive: true, force: true });
+  fs.mkdirSync(logDir, { recursive: true });
+  const child = spawn(python, [engineAsset('warehouse', 'local_writer.py'), dir], {
+    cwd: dir,
+    detached: true,
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      ...(process.env.JAVA_HOME ? { JAVA_HOME: process.env.JAVA_HOME } : {}),
+      IS_LOCAL: 'true',
+      FLINK_APPLICATION_PROPERTIES: path.join(dir, 'application_properties.json'),
+      FLINK_LOCAL_SETTINGS: JSON.stringify(settings),
+      FLINK_LOCAL_JARS: extraJars.join(path.delimiter),
+      HADOOP_CLASSPATH: systemClasspath.join(path.delimiter),
+      FLINK_LOG_DIR: logDir,
+      JVM_ARGS: '-Xmx640m -XX:+UseSerialGC',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  reapWithThisProcess(child, 5000);
+  let output = '';
+  child.stdout!.on('data', (c: Buffer) => { output += c.toString('utf8'); });
+  child.stderr!.on('data', (c: Buffer) => { output += c.toString('utf8'); });
+  const exited = new Promise<number | null>(r => child.on('close', code => r(code)));
+  return {
+    output: () => output,
+    flinkLog: () => fs.readdirSync(logDir).filter(f => f.endsWith('.log')).map(f => fs.readFileSync(path.join(logDir, f), 'utf8')).join('\n'),
+    exited,
+    async stop() {
+      try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* already gone */ }
+      await exited;
+    },
+  };
+}
