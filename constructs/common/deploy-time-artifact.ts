@@ -28,6 +28,24 @@ export interface ArtifactSource {
   readonly extract?: 'tar.gz' | 'zip' | 'none' | 'merge-jar';
   /** Folder (for archives; '' for the ZIP root) or file path (for `none` and `merge-jar`) inside the output ZIP. */
   readonly targetPath: string;
+  /**
+   * `merge-jar` only: take just these classes (internal names such as `org/apache/flink/runtime/util/HadoopUtils`, with
+   * their nested classes) from this JAR.
+   * @default - every entry of the JAR
+   */
+  readonly classes?: string[];
+  /**
+   * `merge-jar` only: classes renamed in the whole merged JAR of this `targetPath`, as maven-shade's `<relocation>`
+   * does for one class (the entries and every reference in every class's constant pool).
+   * @default - no class is renamed
+   */
+  readonly relocations?: JarClassRelocation[];
+}
+
+/** A class renamed in a merged JAR (internal names, `a/b/C`; nested classes `C$...` follow). */
+export interface JarClassRelocation {
+  readonly from: string;
+  readonly to: string;
 }
 
 /** A small text file written into the artifact (for example a Python `main.py`). */
@@ -136,6 +154,8 @@ export class DeployTimeArtifact extends Construct {
       ...(s.checksumUrl ? { checksumUrl: s.checksumUrl } : {}),
       extract: s.extract ?? 'none',
       targetPath: s.targetPath,
+      ...(s.classes ? { classes: [...s.classes] } : {}),
+      ...(s.relocations ? { relocations: s.relocations.map(r => ({ from: r.from, to: r.to })) } : {}),
     }));
     const files = (props.files ?? []).map(f => ({ path: f.path, content: f.content }));
     this.inputHash = createHash('sha256').update(JSON.stringify({ format: 1, sources, files })).digest('hex');
@@ -209,6 +229,14 @@ function validate(props: DeployTimeArtifactProps): void {
     }
     if ((s.extract ?? 'none') === 'none' && !s.targetPath.replace(/\/+$/, '')) {
       throw new Error(`DeployTimeArtifact: sources[${i}].targetPath is empty; a file that is not unpacked needs a file path.`);
+    }
+    if ((s.classes || s.relocations) && s.extract !== 'merge-jar') {
+      throw new Error(`DeployTimeArtifact: sources[${i}] (${s.url}) has classes or relocations but extract '${s.extract ?? 'none'}'; they apply to 'merge-jar' sources only.`);
+    }
+    for (const name of [...(s.classes ?? []), ...(s.relocations ?? []).flatMap(r => [r.from, r.to])]) {
+      if (!/^[A-Za-z_$][\w$]*(\/[A-Za-z_$][\w$]*)*$/.test(name)) {
+        throw new Error(`DeployTimeArtifact: sources[${i}] names class '${name}'; give class names in internal form (org/example/Name).`);
+      }
     }
     if (s.extract === 'merge-jar' && !/\.jar$/.test(s.targetPath)) {
       throw new Error(`DeployTimeArtifact: sources[${i}].targetPath is '${s.targetPath}'; a 'merge-jar' source needs the merged JAR's path, ending in .jar.`);

@@ -1,5 +1,6 @@
 // Managed Service for Apache Flink runtimes, the JAR dependencies a SQL application ships, and the Kafka sink delivery guarantee.
 import { Token } from 'aws-cdk-lib';
+import type { JarClassRelocation } from '../common/deploy-time-artifact';
 import { KAFKA_IAM_BUNDLE_FLINK_1_20, KAFKA_IAM_BUNDLE_FLINK_2_2 } from './private/kafka-iam-bundle';
 
 /** A JAR downloaded at deploy time into the application package, verified by checksum. */
@@ -17,6 +18,16 @@ export interface FlinkJarProps {
    * @default - the file is downloaded as is
    */
   readonly parts?: FlinkJarProps[];
+  /**
+   * As a part of a merged JAR: take only these classes (internal names, with their nested classes) from it.
+   * @default - every entry
+   */
+  readonly classes?: string[];
+  /**
+   * As a part of a merged JAR: classes renamed in the whole merged JAR (see `ArtifactSource.relocations`).
+   * @default - no class is renamed
+   */
+  readonly relocations?: JarClassRelocation[];
 }
 
 /** A JAR dependency of a Flink SQL application (connectors, authentication libraries). */
@@ -25,10 +36,17 @@ export class FlinkJar {
    * A JAR from Maven Central, verified against the `.sha1` Maven Central publishes beside every artifact
    * (and against `sha256` too when you pin one).
    */
-  public static fromMavenCentral(groupId: string, artifactId: string, version: string, options: { readonly sha256?: string; readonly classifier?: string } = {}): FlinkJar {
+  public static fromMavenCentral(
+    groupId: string, artifactId: string, version: string,
+    options: { readonly sha256?: string; readonly classifier?: string; readonly classes?: string[]; readonly relocations?: JarClassRelocation[] } = {},
+  ): FlinkJar {
     const file = `${artifactId}-${version}${options.classifier ? `-${options.classifier}` : ''}.jar`;
     const url = `https://repo1.maven.org/maven2/${groupId.replace(/\./g, '/')}/${artifactId}/${version}/${file}`;
-    return new FlinkJar({ url, fileName: file, checksumUrl: `${url}.sha1`, sha256: options.sha256 });
+    return new FlinkJar({
+      url, fileName: file, checksumUrl: `${url}.sha1`, sha256: options.sha256,
+      ...(options.classes ? { classes: options.classes } : {}),
+      ...(options.relocations ? { relocations: options.relocations } : {}),
+    });
   }
 
   /** Any HTTPS URL; give `sha256` or `checksumUrl`. */

@@ -1,4 +1,4 @@
-// The one JAR the warehouse writer ships: the Kafka/IAM bundle of Flink 1.20 plus the Iceberg Flink runtime, Iceberg's AWS bundle and Hadoop's client API.
+// The one JAR the warehouse writer ships: the Kafka/IAM bundle of Flink 1.20, the Iceberg Flink runtime, Iceberg's AWS bundle, Hadoop's client, and a relocated HadoopUtils.
 import { FLINK_DEPENDENCIES_JAR, FlinkJar } from '../processing/flink-runtime';
 import { KAFKA_IAM_BUNDLE_FLINK_1_20 } from '../processing/private/kafka-iam-bundle';
 
@@ -25,7 +25,29 @@ export function kafkaPinsWithoutSdk(): string[] {
   return KAFKA_IAM_BUNDLE_FLINK_1_20.filter(p => !p.startsWith('software.amazon.awssdk:'));
 }
 
-/** The writer's merged JAR (the `jarfile` of its application). */
+/**
+ * Flink's `HadoopUtils`, renamed out of `org.apache.flink` in the merged JAR. Iceberg's `FlinkCatalogFactory.clusterHadoopConf()`
+ * calls it; under its own name Flink loads it parent-first (every `org.apache.flink.` class is), where
+ * `org.apache.hadoop.conf.Configuration` cannot be resolved (`NoClassDefFoundError`). Renamed, it is loaded from the
+ * application JAR like Iceberg itself and finds Hadoop there. AWS's Managed Flink Iceberg samples relocate it with the
+ * Maven Shade plugin for this reason (aws-samples/amazon-managed-service-for-apache-flink-examples,
+ * java/Iceberg/IcebergSQLSink/README.md, "Known Flink issue: Hadoop library clash").
+ */
+export const HADOOP_UTILS_RELOCATION = {
+  from: 'org/apache/flink/runtime/util/HadoopUtils',
+  to: 'org/apache/iceberg/shaded/org/apache/flink/runtime/util/HadoopUtils',
+} as const;
+
+/** `flink-hadoop-fs` of Flink 1.20.0 (the class's home in the Flink distribution); only `HadoopUtils` is taken from it. */
+export const FLINK_HADOOP_FS_PIN = 'org.apache.flink:flink-hadoop-fs:1.20.0 c79fc682f00a9f117779b6199357753330191ba7852cf60b4761238032d37b92';
+
+/** The writer's merged JAR (the `jarfile` of its application): the pins merged, plus the relocated copy of `HadoopUtils`. */
 export function icebergWriterJar(): FlinkJar {
-  return FlinkJar.mergeFromMavenCentral(FLINK_DEPENDENCIES_JAR, [...kafkaPinsWithoutSdk(), ...ICEBERG_WRITER_PINS]);
+  const merged = FlinkJar.mergeFromMavenCentral(FLINK_DEPENDENCIES_JAR, [...kafkaPinsWithoutSdk(), ...ICEBERG_WRITER_PINS]);
+  const [coordinates, sha256] = FLINK_HADOOP_FS_PIN.split(' ');
+  const [group, artifact, version] = coordinates.split(':');
+  const hadoopUtils = FlinkJar.fromMavenCentral(group, artifact, version, {
+    sha256, classes: [HADOOP_UTILS_RELOCATION.from], relocations: [{ ...HADOOP_UTILS_RELOCATION }],
+  });
+  return FlinkJar.merge(FLINK_DEPENDENCIES_JAR, [...merged.props.parts!.map(p => FlinkJar.fromUrl(p)), hadoopUtils]);
 }

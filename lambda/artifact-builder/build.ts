@@ -4,6 +4,10 @@ import * as path from 'path';
 import { PassThrough } from 'stream';
 import { Parser, ReadEntry } from 'tar';
 import * as yazl from 'yazl';
+import { PermanentError } from './permanent-error';
+import { ClassRelocation, isEntryOfClasses, relocateEntries } from './relocate';
+
+export type { ClassRelocation };
 
 /** One download that goes into the ZIP. */
 export interface ArtifactSourceSpec {
@@ -19,6 +23,10 @@ export interface ArtifactSourceSpec {
   readonly extract: 'tar.gz' | 'zip' | 'none' | 'merge-jar';
   /** Folder (for archives) or file path (for `none` and `merge-jar`) inside the output ZIP. */
   readonly targetPath: string;
+  /** `merge-jar` only: take just these classes (internal names, `a/b/C`, with their nested classes) from this JAR. */
+  readonly classes?: string[];
+  /** `merge-jar` only: classes renamed in the whole merged JAR of this `targetPath` (entries and every class's references). */
+  readonly relocations?: ClassRelocation[];
 }
 
 export interface InlineFileSpec {
@@ -43,8 +51,7 @@ export interface RetryOptions {
   readonly sleep?: (ms: number) => Promise<void>;
 }
 
-/** A download failed for a reason retrying will not fix (4xx, checksum mismatch, bad archive). */
-export class PermanentError extends Error {}
+export { PermanentError };
 
 const TRANSIENT_STATUS = new Set([408, 425, 429, 500, 502, 503, 504]);
 
@@ -221,6 +228,8 @@ export function buildZip(entries: Map<string, Buffer>, first: readonly string[] 
 export interface JarPart {
   readonly name: string;
   readonly body: Buffer;
+  /** Only these classes (and their nested classes) are taken from this JAR. @default every entry */
+  readonly classes?: readonly string[];
 }
 
 /** What `mergeJars` did, for tests and logs. */
@@ -239,12 +248,12 @@ const PER_JAR = /^(META-INF\/INDEX\.LIST|(META-INF\/versions\/\d+\/)?module-info
 const SERVICES = /^META-INF\/services\/[^/]+$/;
 
 /**
- * Merges JARs into one, as maven-shade does without relocation: classes and resources keep their package
+ * Merges JARs into one, as maven-shade does: classes and resources keep their package unless `relocations` rename them
  * (first listed wins on a clash, reported in `conflicts`), `META-INF/services/*` files are concatenated
  * (each provider once, in order), signature files, `INDEX.LIST` and `module-info.class` are dropped, and a
  * fresh manifest leads the JAR. The output is deterministic (sorted entries, fixed timestamps).
  */
-export async function mergeJars(parts: readonly JarPart[]): Promise<MergedJar> {
+export async function mergeJars(parts: readonly JarPart[], relocations: readonly ClassRelocation[] = []): Promise<MergedJar> {
   if (parts.length === 0) throw new PermanentError('mergeJars: no JARs to merge.');
   const entries = new Map<string, Buffer>();
   const services = new Map<string, string[]>();
@@ -257,6 +266,7 @@ export async function mergeJars(parts: readonly JarPart[]): Promise<MergedJar> {
       throw new PermanentError(`${part.name} is not a readable JAR: ${(e as Error).message}`);
     }
     for (const [name, data] of files) {
+      if (part.classes && !isEntryOfClasses(name, part.classes)) continue;
       if (name.toUpperCase() === MANIFEST || SIGNATURE.test(name) || PER_JAR.test(name)) continue;
       safeJoin('', name);
       if (SERVICES.test(name)) {
@@ -274,9 +284,10 @@ export async function mergeJars(parts: readonly JarPart[]): Promise<MergedJar> {
     }
   }
   for (const [name, lines] of services) entries.set(name, Buffer.from(lines.map(l => `${l}\n`).join(''), 'utf8'));
-  entries.set(MANIFEST, Buffer.from('Manifest-Version: 1.0\r\nCreated-By: cdk-agent-data-stack artifact-builder\r\n\r\n', 'utf8'));
-  const jar = await buildZip(entries, [MANIFEST]);
-  return { jar, conflicts: [...conflicts].sort(), entryCount: entries.size };
+  const relocated = relocateEntries(entries, relocations);
+  relocated.set(MANIFEST, Buffer.from('Manifest-Version: 1.0\r\nCreated-By: cdk-agent-data-stack artifact-builder\r\n\r\n', 'utf8'));
+  const jar = await buildZip(relocated, [MANIFEST]);
+  return { jar, conflicts: [...conflicts].sort(), entryCount: relocated.size };
 }
 
 /** Downloads, verifies and unpacks every source, merges `merge-jar` sources per target, adds the inline files, and returns the ZIP. */
@@ -292,13 +303,15 @@ export async function assembleArtifact(
     entries.set(name, data);
   };
   const merges = new Map<string, JarPart[]>();
+  const relocations = new Map<string, ClassRelocation[]>();
   for (const source of sources) {
     const body = await fetchVerified(get, source, retry);
     const folder = source.targetPath.replace(/^\/+|\/+$/g, '');
     if (source.extract === 'merge-jar') {
       if (!folder.endsWith('.jar')) throw new PermanentError(`source ${source.url} has extract 'merge-jar' and needs a JAR file path (ending in .jar) as targetPath.`);
       const target = safeJoin('', folder);
-      merges.set(target, [...(merges.get(target) ?? []), { name: source.url, body }]);
+      merges.set(target, [...(merges.get(target) ?? []), { name: source.url, body, classes: source.classes }]);
+      relocations.set(target, [...(relocations.get(target) ?? []), ...(source.relocations ?? [])]);
       continue;
     }
     if (source.extract === 'none') {
@@ -310,7 +323,7 @@ export async function assembleArtifact(
     if (unpacked.size === 0) throw new PermanentError(`archive ${source.url} contains no files.`);
     for (const [name, data] of unpacked) add(safeJoin(folder, name), data);
   }
-  for (const [target, parts] of merges) add(target, (await mergeJars(parts)).jar);
+  for (const [target, parts] of merges) add(target, (await mergeJars(parts, relocations.get(target))).jar);
   for (const file of files) add(safeJoin('', file.path), Buffer.from(file.content, 'utf8'));
   return buildZip(entries);
 }

@@ -114,6 +114,16 @@ describe('DeployTimeArtifact', () => {
     expect(() => build({ sources: [{ url: 'https://example.com/x.jar', sha256: 'a'.repeat(64), targetPath: '' }] })).toThrow(/targetPath is empty/);
   });
 
+  test('fails when classes or relocations are given for a source that is not merged', () => {
+    expect(() => build({ sources: [{ url: 'https://example.com/x.jar', sha256: 'a'.repeat(64), targetPath: 'x.jar', classes: ['a/B'] }] }))
+      .toThrow(/sources\[0\] \(https:\/\/example.com\/x.jar\) has classes or relocations but extract 'none'; they apply to 'merge-jar' sources only/);
+  });
+
+  test('fails when a relocation names a class not in internal form', () => {
+    expect(() => build({ sources: [{ url: 'https://example.com/x.jar', sha256: 'a'.repeat(64), extract: 'merge-jar', targetPath: 'x.jar', relocations: [{ from: 'a.b.C', to: 'd/C' }] }] }))
+      .toThrow(/sources\[0\] names class 'a.b.C'; give class names in internal form/);
+  });
+
   test('fails when there is nothing to build', () => {
     expect(() => build({ sources: [] })).toThrow(/sources and files are both empty/);
   });

@@ -165,6 +165,23 @@ describe('writer', () => {
     expect(sources).not.toMatch(/awssdk\/sts\/2\.26/);
   });
 
+  test("the merged JAR gets Flink's HadoopUtils from pinned flink-hadoop-fs, relocated out of org.apache.flink (declared as data)", () => {
+    const [artifact] = Object.values(template.findResources('Custom::DeployTimeArtifact', {
+      Properties: { Sources: Match.arrayWith([Match.objectLike({ url: Match.stringLikeRegexp('iceberg-flink-runtime') })]) },
+    }));
+    const parts = (artifact.Properties.Sources as Array<Record<string, unknown>>).filter(s => s.targetPath === 'lib/pyflink-dependencies.jar');
+    expect(parts[parts.length - 1]).toEqual({
+      url: 'https://repo1.maven.org/maven2/org/apache/flink/flink-hadoop-fs/1.20.0/flink-hadoop-fs-1.20.0.jar',
+      checksumUrl: 'https://repo1.maven.org/maven2/org/apache/flink/flink-hadoop-fs/1.20.0/flink-hadoop-fs-1.20.0.jar.sha1',
+      sha256: 'c79fc682f00a9f117779b6199357753330191ba7852cf60b4761238032d37b92',
+      extract: 'merge-jar',
+      targetPath: 'lib/pyflink-dependencies.jar',
+      classes: ['org/apache/flink/runtime/util/HadoopUtils'],
+      relocations: [{ from: 'org/apache/flink/runtime/util/HadoopUtils', to: 'org/apache/iceberg/shaded/org/apache/flink/runtime/util/HadoopUtils' }],
+    });
+    expect(parts.filter(s => s.classes || s.relocations)).toHaveLength(1);
+  });
+
   test('the packaged SQL upserts by key into the Glue Iceberg table and appends every change to the history table', () => {
     const sql = writer.packagedSql;
     expect(sql).toMatch(/'connector' = 'iceberg'[\s\S]*'catalog-impl' = 'org\.apache\.iceberg\.aws\.glue\.GlueCatalog'[\s\S]*'catalog-table' = 'order_history',\n {2}'upsert-enabled' = 'true'/);

@@ -22,7 +22,11 @@ export function consumerGroupId(applicationName: string, table: string): string 
 export function packageSources(jar: FlinkJar): ArtifactSource[] {
   const targetPath = `lib/${jar.props.fileName}`;
   if (!jar.props.parts) return [{ url: jar.props.url, sha256: jar.props.sha256, checksumUrl: jar.props.checksumUrl, targetPath }];
-  return jar.props.parts.map(p => ({ url: p.url, sha256: p.sha256, checksumUrl: p.checksumUrl, extract: 'merge-jar' as const, targetPath }));
+  return jar.props.parts.map(p => ({
+    url: p.url, sha256: p.sha256, checksumUrl: p.checksumUrl, extract: 'merge-jar' as const, targetPath,
+    ...(p.classes ? { classes: p.classes } : {}),
+    ...(p.relocations ? { relocations: p.relocations } : {}),
+  }));
 }
 
 export function runnerPath(): string {

@@ -8,7 +8,7 @@ import { cachedMavenGet, mapSqlForLocal, requireTool, rootCause, unpackApplicati
 import type { ViewConfig } from '../../../contract/view-config';
 import { buildToolSpecs } from '../../../lambda/mcp/tools';
 import { startLocalWarehouse, type LocalWarehouse } from './engine';
-import { deployedWarehouse, hadoopClasspath, mapIcebergCatalogForLocal, pyflink120Python, serviceSettings, sqliteJdbcJar, startWriter, writerTemplate } from './writer';
+import { deployedWarehouse, mapIcebergCatalogForLocal, pyflink120Python, serviceSettings, sqliteJdbcJar, startWriter, writerTemplate } from './writer';
 
 let source: SourceDatabase;
 let pipeline: EnginePipeline;
@@ -70,8 +70,9 @@ beforeAll(async () => {
   const settings = serviceSettings(writer);
   commitIntervalMs = parseInt(settings['execution.checkpointing.interval'], 10);
   console.log(`service settings applied locally: ${JSON.stringify(settings)}`);
-  // DriverManager only hands a driver to callers whose class loader sees it: the driver goes on the JVM classpath with Hadoop.
-  job = startWriter(python, packageDir, settings, [], [jdbc, ...hadoopClasspath()]);
+  // DriverManager only hands a driver to callers whose class loader sees it: the driver goes on the JVM classpath. Hadoop does
+  // not: the package's merged JAR alone must serve Iceberg's catalog factory (its relocated HadoopUtils), as on Managed Flink.
+  job = startWriter(python, packageDir, settings, [], [jdbc]);
 }, 40 * 60_000);
 
 afterAll(async () => {

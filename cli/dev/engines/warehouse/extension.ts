@@ -7,7 +7,7 @@ import type { ViewConfig } from '../../../../contract/view-config';
 import type { EngineContext, EngineExtension, StartedExtension } from '../extensions';
 import { cachedMavenGet, mapSqlForLocal, rootCause, unpackApplication, type RunningApplication } from '../flink';
 import { startLocalWarehouse, type LocalWarehouse } from './engine';
-import { deployedWarehouse, hadoopClasspath, mapIcebergCatalogForLocal, pyflink120Python, serviceSettings, sqliteJdbcJar, startWriter, writerTemplate } from './writer';
+import { deployedWarehouse, mapIcebergCatalogForLocal, pyflink120Python, serviceSettings, sqliteJdbcJar, startWriter, writerTemplate } from './writer';
 
 export interface WarehouseExtensionOptions {
   /**
@@ -80,8 +80,9 @@ async function startViewWriter(context: EngineContext, view: ViewConfig, wh: Loc
   const catalog = mapIcebergCatalogForLocal(kafka.sql, wh.catalog);
   fs.writeFileSync(jobSql, catalog.sql);
   const settings = serviceSettings(template);
-  // The JDBC driver goes on the JVM classpath with Hadoop: DriverManager only hands a driver to callers whose loader sees it.
-  const job: RunningApplication = startWriter(python, dir, settings, [], [jdbc, ...hadoopClasspath()]);
+  // The JDBC driver goes on the JVM classpath (DriverManager only hands a driver to callers whose loader sees it); Hadoop does not:
+  // the package carries it, with Flink's HadoopUtils relocated as on Managed Flink.
+  const job: RunningApplication = startWriter(python, dir, settings, [], [jdbc]);
   steps.push({ what: `${view.name} writer job`, run: () => job.stop() });
   const died = await Promise.race([job.exited.then(() => true), new Promise<boolean>(r => setTimeout(() => r(false), 5000))]);
   if (died) throw new Error(`the ${view.name} writer job exited at start: ${rootCause(job.output()) ?? job.output().slice(-2000)}`);

@@ -9,7 +9,6 @@ import { WAREHOUSE_DATABASE_ENV } from '../../../../contract/warehouse-env';
 import type { ViewConfig } from '../../../../contract/view-config';
 import { analyzeFlinkSql, appendTableOptions, sqlString } from '../../../../constructs/processing/flink-sql';
 import { glueCatalogOptions } from '../../../../constructs/stores/warehouse-schema';
-import { ICEBERG_WRITER_PINS } from '../../../../constructs/stores/warehouse-jars';
 import { cachedMavenGet, CACHE_DIR, M2_REPOSITORY, type RunningApplication, type SqlMappingNote } from '../flink';
 import { reapWithThisProcess } from '../jvm';
 import { engineAsset } from '../maven';
@@ -146,23 +145,9 @@ export function serviceSettings(template: Template): Record<string, string> {
 }
 
 /**
- * Hadoop's client JARs at the versions the package pins (ICEBERG_WRITER_PINS), from ~/.m2 where the package build put them.
- * Iceberg's Flink table factory calls Flink's own `org.apache.flink.runtime.util.HadoopUtils`, which Flink loads parent-first and
- * which therefore resolves `org.apache.hadoop.conf.Configuration` only on the JVM's classpath, never in `pipeline.jars`.
- */
-export function hadoopClasspath(): string[] {
-  return ICEBERG_WRITER_PINS.filter(p => p.startsWith('org.apache.hadoop:')).map(p => {
-    const [group, artifact, version] = p.split(' ')[0].split(':');
-    const file = path.join(M2_REPOSITORY, ...group.split('.'), artifact, version, `${artifact}-${version}.jar`);
-    if (!fs.existsSync(file)) throw new Error(`${file} is missing; build the writer package first (unpackApplication downloads it)`);
-    return file;
-  });
-}
-
-/**
  * Starts the package's own runner program (main.py's functions, through local_writer.py) as a local job with the service's
  * settings and the extra JARs (`pipeline.jars`), and `systemClasspath` on the JVM's own classpath (PyFlink's gateway reads
- * HADOOP_CLASSPATH); small heap, one slot, logs in the package folder.
+ * HADOOP_CLASSPATH; only the local JDBC driver goes there, never Hadoop); small heap, one slot, logs in the package folder.
  */
 export function startWriter(python: string, dir: string, settings: Record<string, string>, extraJars: string[], systemClasspath: string[] = []): RunningApplication {
   const logDir = path.join(dir, 'log');

@@ -1,0 +1,101 @@
+// Class relocation in the deploy-time builder, on the real classes: Flink's HadoopUtils and Iceberg's FlinkCatalogFactory, read back by javap.
+import { execFileSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { cachedMavenGet } from '../../cli/dev/engines/flink';
+import { extractZip, fetchVerified, mergeJars, type ArtifactSourceSpec } from '../../lambda/artifact-builder/build';
+import { parseConstantPool, relocateClass, relocateEntries } from '../../lambda/artifact-builder/relocate';
+import { packageSources } from '../../constructs/processing/private/flink-program';
+import { HADOOP_UTILS_RELOCATION, icebergWriterJar } from '../../constructs/stores/warehouse-jars';
+
+const FROM = HADOOP_UTILS_RELOCATION.from;
+const TO = HADOOP_UTILS_RELOCATION.to;
+const FACTORY = 'org/apache/iceberg/flink/FlinkCatalogFactory.class';
+
+/** The writer package's own sources (as the template carries them), downloaded once into ~/.m2 and verified. */
+const writerSources = packageSources(icebergWriterJar()) as ArtifactSourceSpec[];
+const sourceOf = (artifact: string) => writerSources.find(s => s.url.includes(`/${artifact}/`))!;
+const jarOf = async (artifact: string) => extractZip(await fetchVerified(cachedMavenGet, sourceOf(artifact)));
+
+function javap(classFile: Buffer, className: string, flags: string[]): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'javap-'));
+  try {
+    const file = path.join(dir, `${className}.class`);
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, classFile);
+    return execFileSync('javap', [...flags, '-cp', dir, className.replace(/\//g, '.')], { encoding: 'utf8' });
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Whether text names the old class (the new name contains the old one after `shaded/`, which does not count). */
+const namesOld = (text: string) => text.split(TO).join('').includes(FROM);
+const utf8Of = (classFile: Buffer) => parseConstantPool(classFile).entries.flatMap(e => (e.utf8 === undefined ? [] : [e.utf8]));
+
+let hadoopFs: Map<string, Buffer>;
+let iceberg: Map<string, Buffer>;
+beforeAll(async () => {
+  hadoopFs = await jarOf('flink-hadoop-fs');
+  iceberg = await jarOf('iceberg-flink-runtime-1.20');
+}, 300_000);
+
+test('the writer package declares the relocation as data: HadoopUtils only, from the pinned flink-hadoop-fs', () => {
+  const source = sourceOf('flink-hadoop-fs');
+  expect(source).toMatchObject({ extract: 'merge-jar', classes: [FROM], relocations: [{ from: FROM, to: TO }], sha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
+  expect(TO.startsWith('org/apache/flink/')).toBe(false);
+});
+
+test('HadoopUtils rewritten: it parses, names itself by the new name only, and javap reads it as the relocated class', () => {
+  const original = hadoopFs.get(`${FROM}.class`)!;
+  expect(utf8Of(original)).toContain(FROM);
+  const rewritten = relocateClass(original, [HADOOP_UTILS_RELOCATION]);
+  const strings = utf8Of(rewritten);
+  expect(strings).toContain(TO);
+  expect(strings.filter(namesOld)).toEqual([]);
+  expect(parseConstantPool(rewritten).entries.length).toBe(parseConstantPool(original).entries.length);
+  expect(namesOld(rewritten.toString('latin1'))).toBe(false);
+  // javap -v parses the whole class (constant pool, fields, methods, attributes): wrong lengths would fail here.
+  const out = javap(rewritten, TO, ['-v', '-p']);
+  expect(out).toContain(`public class ${TO.replace(/\//g, '.')}`);
+  expect(out).toContain(`// ${TO}.LOG:Lorg/slf4j/Logger;`);
+  expect(namesOld(out)).toBe(false);
+  expect(out).toContain('org/apache/hadoop/conf/Configuration');
+});
+
+test("Iceberg's FlinkCatalogFactory rewritten calls the relocated HadoopUtils (javap -c)", () => {
+  const original = iceberg.get(FACTORY)!;
+  expect(javap(original, FACTORY.replace(/\.class$/, ''), ['-c', '-p'])).toContain(`Method ${FROM}.getHadoopConfiguration`);
+  const out = javap(relocateClass(original, [HADOOP_UTILS_RELOCATION]), FACTORY.replace(/\.class$/, ''), ['-c', '-p']);
+  expect(out).toContain(`Method ${TO}.getHadoopConfiguration`);
+  expect(namesOld(out)).toBe(false);
+});
+
+test('a class whose name only starts with the relocated one, and classes that do not name it, are left byte for byte', () => {
+  const original = hadoopFs.get(`${FROM}.class`)!;
+  const other = { from: `${FROM.slice(0, -1)}`, to: 'x/Y' }; // org/.../HadoopUtil: a prefix of the name, not the class
+  expect(relocateClass(original, [other]).equals(original)).toBe(true);
+  const untouched = iceberg.get('org/apache/iceberg/flink/FlinkSchemaUtil.class')!;
+  expect(relocateClass(untouched, [HADOOP_UTILS_RELOCATION])).toBe(untouched);
+  const renamed = relocateEntries(new Map([[`${FROM}.class`, original], [`${FROM}$Inner.class`, original], ['a/B.txt', Buffer.from(FROM)]]), [HADOOP_UTILS_RELOCATION]);
+  expect([...renamed.keys()]).toEqual([`${TO}.class`, `${TO}$Inner.class`, 'a/B.txt']);
+  expect(renamed.get('a/B.txt')!.toString()).toBe(FROM);
+});
+
+test('the merged JAR holds the relocated HadoopUtils (and nothing else of flink-hadoop-fs), and no Iceberg class names the old one', async () => {
+  const parts = ['iceberg-flink-runtime-1.20', 'flink-hadoop-fs'].map(a => sourceOf(a));
+  const relocations = parts.flatMap(p => p.relocations ?? []);
+  const bodies = await Promise.all(parts.map(p => fetchVerified(cachedMavenGet, p)));
+  const merged = await mergeJars(parts.map((p, i) => ({ name: p.url, body: bodies[i], classes: p.classes })), relocations);
+  const entries = extractZip(merged.jar);
+  expect(entries.has(`${TO}.class`)).toBe(true);
+  expect(entries.has(`${FROM}.class`)).toBe(false);
+  const hadoopFsEntries = new Set([...hadoopFs.keys()].filter(n => n.endsWith('.class')));
+  expect([...entries.keys()].filter(n => hadoopFsEntries.has(n))).toEqual([]);
+  const stale = [...entries].filter(([n, data]) => n.endsWith('.class') && namesOld(data.toString('latin1'))).map(([n]) => n);
+  expect(stale).toEqual([]);
+  const users = [...entries].filter(([n, data]) => n.startsWith('org/apache/iceberg/flink/') && data.includes(TO, 0, 'latin1')).map(([n]) => n);
+  expect(users).toContain(FACTORY);
+  expect(utf8Of(entries.get(`${TO}.class`)!)).toContain(TO);
+}, 300_000);
