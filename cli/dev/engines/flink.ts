@@ -53,8 +53,16 @@ export function pyflinkPython(): string {
   const requirements = engineAsset('requirements.txt');
   const python = findPython();
   const version = spawnSync(python, ['-c', 'import sys; print("%d%d" % sys.version_info[:2])'], { encoding: 'utf8' }).stdout.trim();
+  return cachedVenv(python, requirements, `pyflink-py${version}`, 20 * 60_000);
+}
+
+/**
+ * A virtualenv of `python` with `requirements` installed, under ~/.cache as `<name>-<requirements hash>`: built once (a marker file
+ * says the install finished), reused until the requirements change. Fails naming the missing module or registry.
+ */
+export function cachedVenv(python: string, requirements: string, name: string, pipTimeoutMs: number): string {
   const hash = createHash('sha256').update(fs.readFileSync(requirements)).digest('hex').slice(0, 12);
-  const venv = path.join(CACHE_DIR, `pyflink-py${version}-${hash}`);
+  const venv = path.join(CACHE_DIR, `${name}-${hash}`);
   const venvPython = path.join(venv, 'bin', 'python');
   const done = path.join(venv, '.installed');
   if (fs.existsSync(done)) return venvPython;
@@ -62,7 +70,7 @@ export function pyflinkPython(): string {
   fs.mkdirSync(CACHE_DIR, { recursive: true });
   const mk = spawnSync(python, ['-m', 'venv', venv], { encoding: 'utf8' });
   if (mk.status !== 0) throw new Error(`python -m venv ${venv} failed (install the venv module for ${python}): ${mk.stderr}`);
-  const pip = spawnSync(venvPython, ['-m', 'pip', 'install', '--disable-pip-version-check', '-q', '-r', requirements], { encoding: 'utf8', timeout: 20 * 60_000 });
+  const pip = spawnSync(venvPython, ['-m', 'pip', 'install', '--disable-pip-version-check', '-q', '-r', requirements], { encoding: 'utf8', timeout: pipTimeoutMs });
   if (pip.status !== 0) throw new Error(`pip install -r ${requirements} failed (PyPI must be reachable): ${pip.stderr || pip.error?.message}`);
   fs.writeFileSync(done, new Date().toISOString());
   return venvPython;
@@ -170,10 +178,18 @@ export interface RunningApplication {
  * locally): small heap, logs in the package folder; returns while the job runs.
  */
 export function startApplication(python: string, dir: string): RunningApplication {
+  return spawnLocalJob(python, [path.join(dir, 'main.py')], dir, {}, '512m');
+}
+
+/**
+ * Spawns a PyFlink program in its own process group with the package's environment (IS_LOCAL, application properties, logs in
+ * `<dir>/log`) plus `env`, a small serial-GC heap, its output kept; `stop()` kills the group (python and its JVM).
+ */
+export function spawnLocalJob(python: string, args: string[], dir: string, env: Record<string, string>, heap: string): RunningApplication {
   const logDir = path.join(dir, 'log');
   fs.rmSync(logDir, { recursive: true, force: true });
   fs.mkdirSync(logDir, { recursive: true });
-  const child = spawn(python, [path.join(dir, 'main.py')], {
+  const child = spawn(python, args, {
     cwd: dir,
     detached: true,
     env: {
@@ -183,7 +199,8 @@ export function startApplication(python: string, dir: string): RunningApplicatio
       IS_LOCAL: 'true',
       FLINK_APPLICATION_PROPERTIES: path.join(dir, 'application_properties.json'),
       FLINK_LOG_DIR: logDir,
-      JVM_ARGS: '-Xmx512m -XX:+UseSerialGC',
+      JVM_ARGS: `-Xmx${heap} -XX:+UseSerialGC`,
+      ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

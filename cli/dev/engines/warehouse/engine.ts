@@ -1,17 +1,15 @@
 // A local warehouse on real Iceberg files: PyIceberg writes the tables the construct declares (SQL catalog in a temp
 // dir) and DuckDB runs the query tool's SQL at the pinned snapshot. `dev --engines` serves it (extension.ts).
 import { spawnSync } from 'child_process';
-import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import type { ViewConfig } from '../../../../contract/view-config';
 import { currentTableShape, historyTableShape, IcebergTableShape } from '../../../../constructs/stores/warehouse-schema';
 import { convert, type SnapshotInfo, type WarehouseReader } from '../../../../lambda/mcp/warehouse-athena';
+import { cachedVenv } from '../flink';
 import { engineAsset } from '../maven';
 import type { LocalCatalog } from './writer';
-
-const CACHE_DIR = path.join(os.homedir(), '.cache', 'cdk-agent-data-stack');
 
 /** The virtualenv's python with requirements.txt (PyIceberg, DuckDB) installed; built once per requirements hash. */
 export function warehousePython(): string {
@@ -19,18 +17,7 @@ export function warehousePython(): string {
   const python = process.env.WAREHOUSE_PYTHON ?? 'python3';
   const version = spawnSync(python, ['-c', 'import sys; print("%d%d" % sys.version_info[:2])'], { encoding: 'utf8' });
   if (version.status !== 0) throw new Error(`The warehouse engine needs Python 3.10+ with venv and pip ('${python}' did not run); set WAREHOUSE_PYTHON.`);
-  const hash = createHash('sha256').update(fs.readFileSync(requirements)).digest('hex').slice(0, 12);
-  const venv = path.join(CACHE_DIR, `warehouse-py${version.stdout.trim()}-${hash}`);
-  const venvPython = path.join(venv, 'bin', 'python');
-  if (fs.existsSync(path.join(venv, '.installed'))) return venvPython;
-  fs.rmSync(venv, { recursive: true, force: true });
-  fs.mkdirSync(CACHE_DIR, { recursive: true });
-  const mk = spawnSync(python, ['-m', 'venv', venv], { encoding: 'utf8' });
-  if (mk.status !== 0) throw new Error(`python -m venv ${venv} failed: ${mk.stderr}`);
-  const pip = spawnSync(venvPython, ['-m', 'pip', 'install', '--disable-pip-version-check', '-q', '-r', requirements], { encoding: 'utf8', timeout: 20 * 60_000 });
-  if (pip.status !== 0) throw new Error(`pip install -r ${requirements} failed (PyPI must be reachable): ${pip.stderr || pip.error?.message}`);
-  fs.writeFileSync(path.join(venv, '.installed'), new Date().toISOString());
-  return venvPython;
+  return cachedVenv(python, requirements, `warehouse-py${version.stdout.trim()}`, 20 * 60_000);
 }
 
 /** One row change of a commit: `c`/`r`/`u` upsert the row by key, `d` deletes it. */

@@ -1,16 +1,14 @@
 // The warehouse writer job exactly as the construct synthesizes it (package, job.sql, application configuration), run on local
 // Flink 1.20 through PyFlink with only the Iceberg catalog options mapped from the Glue catalog to a local JDBC catalog (sqlite).
-import { spawn, spawnSync } from 'child_process';
+import { spawnSync } from 'child_process';
 import { createHash } from 'crypto';
-import * as fs from 'fs';
 import * as path from 'path';
 import { Template } from 'aws-cdk-lib/assertions';
 import { WAREHOUSE_DATABASE_ENV } from '../../../../contract/warehouse-env';
 import type { ViewConfig } from '../../../../contract/view-config';
 import { analyzeFlinkSql, appendTableOptions, sqlString } from '../../../../constructs/processing/flink-sql';
 import { glueCatalogOptions } from '../../../../constructs/stores/warehouse-schema';
-import { cachedMavenGet, CACHE_DIR, M2_REPOSITORY, type RunningApplication, type SqlMappingNote } from '../flink';
-import { reapWithThisProcess } from '../jvm';
+import { cachedMavenGet, cachedVenv, M2_REPOSITORY, spawnLocalJob, type RunningApplication, type SqlMappingNote } from '../flink';
 import { engineAsset } from '../maven';
 import type { CfnTemplate } from '../template';
 import { expandJsonValue } from '../../../../lambda/shared/views-env';
@@ -33,18 +31,7 @@ export function pyflink120Python(): string {
     throw new Error(`The warehouse writer runs on PyFlink 1.20, which needs Python 3.11 (Managed Flink 1.20's); '${python}' gave `
       + `${version.stdout.trim() || version.error?.message || version.stderr}. Install python3.11 or set PYFLINK_1_20_PYTHON.`);
   }
-  const hash = createHash('sha256').update(fs.readFileSync(requirements)).digest('hex').slice(0, 12);
-  const venv = path.join(CACHE_DIR, `pyflink-1.20-py311-${hash}`);
-  const venvPython = path.join(venv, 'bin', 'python');
-  if (fs.existsSync(path.join(venv, '.installed'))) return venvPython;
-  fs.rmSync(venv, { recursive: true, force: true });
-  fs.mkdirSync(CACHE_DIR, { recursive: true });
-  const mk = spawnSync(python, ['-m', 'venv', venv], { encoding: 'utf8' });
-  if (mk.status !== 0) throw new Error(`python -m venv ${venv} failed: ${mk.stderr}`);
-  const pip = spawnSync(venvPython, ['-m', 'pip', 'install', '--disable-pip-version-check', '-q', '-r', requirements], { encoding: 'utf8', timeout: 30 * 60_000 });
-  if (pip.status !== 0) throw new Error(`pip install -r ${requirements} failed (PyPI must be reachable): ${pip.stderr || pip.error?.message}`);
-  fs.writeFileSync(path.join(venv, '.installed'), new Date().toISOString());
-  return venvPython;
+  return cachedVenv(python, requirements, 'pyflink-1.20-py311', 30 * 60_000);
 }
 
 /** The local JDBC driver JAR (downloaded once into ~/.m2, verified). */
@@ -150,38 +137,9 @@ export function serviceSettings(template: Template): Record<string, string> {
  * HADOOP_CLASSPATH; only the local JDBC driver goes there, never Hadoop); small heap, one slot, logs in the package folder.
  */
 export function startWriter(python: string, dir: string, settings: Record<string, string>, extraJars: string[], systemClasspath: string[] = []): RunningApplication {
-  const logDir = path.join(dir, 'log');
-  fs.rmSync(logDir, { recursive: true, force: true });
-  fs.mkdirSync(logDir, { recursive: true });
-  const child = spawn(python, [engineAsset('warehouse', 'local_writer.py'), dir], {
-    cwd: dir,
-    detached: true,
-    env: {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      ...(process.env.JAVA_HOME ? { JAVA_HOME: process.env.JAVA_HOME } : {}),
-      IS_LOCAL: 'true',
-      FLINK_APPLICATION_PROPERTIES: path.join(dir, 'application_properties.json'),
-      FLINK_LOCAL_SETTINGS: JSON.stringify(settings),
-      FLINK_LOCAL_JARS: extraJars.join(path.delimiter),
-      HADOOP_CLASSPATH: systemClasspath.join(path.delimiter),
-      FLINK_LOG_DIR: logDir,
-      JVM_ARGS: '-Xmx640m -XX:+UseSerialGC',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  reapWithThisProcess(child, 5000);
-  let output = '';
-  child.stdout!.on('data', (c: Buffer) => { output += c.toString('utf8'); });
-  child.stderr!.on('data', (c: Buffer) => { output += c.toString('utf8'); });
-  const exited = new Promise<number | null>(r => child.on('close', code => r(code)));
-  return {
-    output: () => output,
-    flinkLog: () => fs.readdirSync(logDir).filter(f => f.endsWith('.log')).map(f => fs.readFileSync(path.join(logDir, f), 'utf8')).join('\n'),
-    exited,
-    async stop() {
-      try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* already gone */ }
-      await exited;
-    },
-  };
+  return spawnLocalJob(python, [engineAsset('warehouse', 'local_writer.py'), dir], dir, {
+    FLINK_LOCAL_SETTINGS: JSON.stringify(settings),
+    FLINK_LOCAL_JARS: extraJars.join(path.delimiter),
+    HADOOP_CLASSPATH: systemClasspath.join(path.delimiter),
+  }, '640m');
 }
