@@ -197,7 +197,8 @@ class LocalDeadLetters implements DeadLetterSink {
   }
 }
 
-const noMetrics: SinkMetrics = { count: () => undefined, freshnessLag: () => undefined, cdcLag: () => undefined };
+/** Sink metrics that go nowhere: the local loops count batches themselves. */
+export const noMetrics: SinkMetrics = { count: () => undefined, freshnessLag: () => undefined, cdcLag: () => undefined };
 
 /** Starts the whole local loop; call `stop()` to tear it down (also on failure part-way, everything started is stopped). */
 export async function startDevLoop(options: DevLoopOptions = {}): Promise<DevLoop> {

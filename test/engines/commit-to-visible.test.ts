@@ -15,7 +15,7 @@ import { readCacheRecord } from '../../lambda/shared/cache-writer';
 import type { MskEvent } from '../../lambda/shared/envelope';
 import type { ViewConfig } from '../../contract/view-config';
 import { cacheBatchWriter } from '../../lambda/sink/cache-route';
-import { processBatch } from '../../lambda/sink/process';
+import { cacheSink } from './sink-helpers';
 
 /** Changes timed, one per row, at CHANGE_RATE per second: low traffic, each change alone in flight most of the time. */
 const CHANGES = Number(process.env.COMMIT_TO_VISIBLE_CHANGES ?? 100);
@@ -49,15 +49,11 @@ beforeAll(async () => {
   mapping = eventSourceFor(example.template, view.topic);
   cache = redisFromUrl('redis://127.0.0.1:6379');
   redis = await cache.ready();
-  const writer = cacheBatchWriter(cache);
+  const sink = cacheSink({ views: () => [view], writer: cacheBatchWriter(cache) });
   poller = new LocalMskEventSource({
     bootstrapServers: pipeline.kafka.bootstrapServers, mapping,
     handler: async (event: MskEvent) => {
-      const summary = await processBatch(event, {
-        views: [view], writers: { cache: writer }, metrics: { count: () => undefined, freshnessLag: () => undefined, cdcLag: () => undefined },
-        deadLetters: { send: async l => { throw new Error(`dead letter: ${JSON.stringify(l[0]).slice(0, 500)}`); } },
-        log: { info: () => undefined, warn: () => undefined },
-      });
+      const summary = await sink(event);
       batches.push({ at: Date.now(), records: summary.received });
     },
   });

@@ -6,7 +6,6 @@ import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as mysql from 'mysql2/promise';
 import { deleteKeys, redisFromUrl } from '../../cli/dev/dev-loop';
@@ -15,23 +14,20 @@ import { parseNotification, type SnapshotNotification } from '../../cli/resnapsh
 import { SourceEngine } from '../../constructs/source/engine';
 import { ViewFieldType, ViewStore } from '../../constructs/stores/view';
 import type { ViewConfig } from '../../contract/view-config';
-import { onEvent } from '../../lambda/replication-bootstrap';
 import { sendSnapshotSignal } from '../../lambda/replication-bootstrap/signal-handler';
 import type { CacheClient, CacheConnection } from '../../lambda/shared/cache-client';
 import { readCacheRecord } from '../../lambda/shared/cache-writer';
 import type { MskEvent, MskEventRecord } from '../../lambda/shared/envelope';
 import { cacheBatchWriter } from '../../lambda/sink/cache-route';
 import type { DeadLetter } from '../../lambda/sink/dead-letter';
-import { processBatch, type BatchSummary } from '../../lambda/sink/process';
+import type { BatchSummary } from '../../lambda/sink/process';
+import { cacheSink, waitFor } from './sink-helpers';
 import { AgentDataStack, ViewSource } from '../../lib/agent-data-stack';
 import { DeploymentProfile } from '../../lib/profiles';
 import { testApp } from '../helpers/app';
-import { createEvent } from '../source/helpers/events';
 import { startMariaDb, type PrivateMariaDb } from '../source/helpers/servers';
-import {
-  bootstrapProperties, createTopics, declaredTopics, deployedConnector, deployedViews, installPlugin, mapForLocal, parseProperties, resolveValue,
-  secretFileName, selfSignedCertificate, startConnect, startKafka, type CfnTemplate, type LocalConnect, type LocalKafka,
-} from './harness';
+import { bootstrapProperties, deployedConnector, deployedViews, selfSignedCertificate, type CfnTemplate } from './harness';
+import { startEnginePipeline, type EnginePipeline } from '../../cli/dev/engines/pipeline';
 
 const ROWS = 300;
 const FIRST_ID = 1000;
@@ -54,23 +50,11 @@ function synthesize(): CfnTemplate {
 let template: CfnTemplate;
 let db: PrivateMariaDb;
 let conn: mysql.Connection;
-let kafka: LocalKafka;
-let connect: LocalConnect;
-let connectorName: string;
+let pipeline: EnginePipeline;
 let cache: CacheClient;
 let redis: CacheConnection;
 let poller: LocalMskEventSource;
 let view: ViewConfig;
-const secretValues = new Map<string, Record<string, string>>();
-// Secrets Manager, locally: GetSecretValue served from the map the bootstrap's secrets were put in.
-const secrets = {
-  send: async (command: unknown) => {
-    if (!(command instanceof GetSecretValueCommand)) throw new Error('local secrets: only GetSecretValue is served');
-    const value = secretValues.get(String(command.input.SecretId));
-    if (!value) throw Object.assign(new Error(`ResourceNotFoundException: ${command.input.SecretId}`), { name: 'ResourceNotFoundException' });
-    return { SecretString: JSON.stringify(value) };
-  },
-} as unknown as SecretsManagerClient;
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'engine-mysql-resnap-'));
 const keyPrefix = `test:resnap-mysql:${crypto.randomBytes(6).toString('hex')}:`;
 const delivered: MskEventRecord[] = [];
@@ -78,19 +62,7 @@ const letters: DeadLetter[] = [];
 const figures: Record<string, number | string> = {};
 
 function sink(event: MskEvent): Promise<BatchSummary> {
-  delivered.push(...Object.values(event.records).flat());
-  return processBatch(event, {
-    views: [view], writers: { cache: cacheBatchWriter(cache) }, metrics: { count: () => undefined, freshnessLag: () => undefined, cdcLag: () => undefined },
-    deadLetters: { send: async l => { letters.push(...l); } }, log: { info: () => undefined, warn: () => undefined },
-  });
-}
-
-async function waitFor(what: string, predicate: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await predicate())) {
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs / 1000}s`);
-    await new Promise(r => setTimeout(r, 200));
-  }
+  return cacheSink({ views: () => [view], writer: cacheBatchWriter(cache), letters, delivered })(event);
 }
 
 const envelope = (r: MskEventRecord) => (r.value ? JSON.parse(Buffer.from(r.value, 'base64').toString('utf8')) : null) as
@@ -108,35 +80,15 @@ beforeAll(async () => {
   await conn.query(`INSERT INTO shop.customers (id, name, tier, balance) SELECT seq, CONCAT('Customer ', seq), 'standard', 10
     FROM shop.seq_${FIRST_ID}_to_${FIRST_ID + ROWS - 1}`);
 
-  const deployed = deployedConnector(template);
-  const plugin = await installPlugin({ name: 'debezium-mysql', sources: deployed.pluginSources, substitute: s => s.url.includes('/msk-config-providers/') });
-  kafka = await startKafka();
-  await createTopics(kafka.bootstrapServers, declaredTopics(template).map(t => ({ ...t, replicationFactor: 1 })));
-  const worker = mapForLocal(parseProperties(Buffer.from(resolveValue(template, { 'Fn::Base64': deployed.workerPropertiesContent }, {}), 'base64').toString('utf8')));
-  connect = await startConnect({
-    bootstrapServers: kafka.bootstrapServers, pluginPath: [plugin.pluginPath], cwd: dir,
-    workerProperties: { 'connector.client.config.override.policy': 'None', ...worker.properties },
+  // The pipeline bootstraps the source and starts the MySQL connector the template declares, as for the PostgreSQL stacks.
+  pipeline = await startEnginePipeline({
+    example: { template, views: deployedViews(template) }, source: { port: db.port, username: 'root', password: '' }, log: l => process.stdout.write(`engines: ${l}\n`),
   });
-
-  const refs = { bootstrapServers: kafka.bootstrapServers, databaseHost: '127.0.0.1', databasePort: db.port };
-  const props = bootstrapProperties(template, refs);
-  const putSecret = (arn: string, value: Record<string, string>) => {
-    secretValues.set(arn, value);
-    fs.writeFileSync(path.join(dir, secretFileName(arn)), Object.entries(value).map(([k, v]) => `${k}=${v}`).join('\n') + '\n');
-  };
-  putSecret(props.AdminSecretArn, { username: 'root', password: '' });
-  putSecret(props.ReplicationSecretArn, { username: props.ReplicationUsername, password: `Repl-${crypto.randomBytes(8).toString('hex')}`, engine: props.Engine, host: '127.0.0.1', port: String(db.port) });
-  const response = await onEvent(createEvent(props), { secrets, tls: false });
-  const config = mapForLocal(resolveValue(template, deployed.connectorConfiguration, { ...refs, bootstrapAttributes: { ...response.Data } })).properties;
-  const [, connector] = Object.entries(template.Resources).find(([, r]) => r.Type === 'AWS::KafkaConnect::Connector')!;
-  connectorName = String(resolveValue(template, connector.Properties!.ConnectorName, refs));
-  await connect.rest.create(connectorName, config);
-  await connect.rest.waitRunning(connectorName, 180_000);
 
   view = { ...deployedViews(template).find(v => v.name === 'customer')!, cache: { ...deployedViews(template).find(v => v.name === 'customer')!.cache!, keyPrefix } };
   cache = redisFromUrl('redis://127.0.0.1:6379');
   redis = await cache.ready();
-  poller = new LocalMskEventSource({ bootstrapServers: kafka.bootstrapServers, mapping: eventSourceFor(template, TOPIC), handler: sink });
+  poller = new LocalMskEventSource({ bootstrapServers: pipeline.kafka.bootstrapServers, mapping: eventSourceFor(template, TOPIC), handler: sink });
   await poller.start();
   await waitFor('the initial snapshot in the cache', async () => (await cached(FIRST_ID + ROWS - 1)) !== undefined, 300_000);
 }, 900_000);
@@ -145,9 +97,7 @@ afterAll(async () => {
   await poller?.stop();
   if (redis) await deleteKeys(redis, keyPrefix);
   await cache?.close();
-  await connect?.rest.delete(connectorName).catch(() => undefined);
-  await connect?.stop();
-  await kafka?.stop();
+  await pipeline?.stop();
   await conn?.end();
   await db?.stop();
   fs.rmSync(dir, { recursive: true, force: true });
@@ -161,12 +111,12 @@ test('the synthesized MySQL connector reads signals from the bootstrap\'s signal
 });
 
 test('an incremental snapshot on MySQL, interleaved with live updates, completes and leaves the cache equal to the database', async () => {
-  const props = bootstrapProperties(template, { bootstrapServers: kafka.bootstrapServers, databaseHost: '127.0.0.1', databasePort: db.port });
+  const props = bootstrapProperties(template, { bootstrapServers: pipeline.kafka.bootstrapServers, databaseHost: '127.0.0.1', databasePort: db.port });
   const signalSource = {
     Engine: props.Engine, Host: '127.0.0.1', Port: String(db.port), Database: props.Database,
     ReplicationSecretArn: props.ReplicationSecretArn, SignalTable: props.SignalTable!, Tables: props.Tables,
   };
-  const logStart = fs.statSync(connect.jvm.logFile).size;
+  const logStart = fs.statSync(pipeline.connect.jvm.logFile).size;
   const mark = delivered.length;
   let live = 0;
   let stop = false;
@@ -184,10 +134,10 @@ test('an incremental snapshot on MySQL, interleaved with live updates, completes
   let signal: Awaited<ReturnType<typeof sendSnapshotSignal>> | undefined;
   try {
     // The signal as `agent-data-stack resnapshot` sends it, through the bootstrap function's MySQL branch, as the replication user.
-    signal = await sendSnapshotSignal(signalSource, { tables: ['shop.customers'] }, { secrets, tls: false });
+    signal = await sendSnapshotSignal(signalSource, { tables: ['shop.customers'] }, { secrets: pipeline.secrets, tls: false });
     const id = signal.SignalId;
     await waitFor('Debezium\'s COMPLETED notification for the signal', () => {
-      notifications.splice(0, notifications.length, ...fs.readFileSync(connect.jvm.logFile, 'utf8').slice(logStart).split('\n')
+      notifications.splice(0, notifications.length, ...fs.readFileSync(pipeline.connect.jvm.logFile, 'utf8').slice(logStart).split('\n')
         .map(parseNotification).filter((n): n is SnapshotNotification => n?.id === id));
       return notifications.some(n => n.type === 'COMPLETED' || n.type === 'ABORTED');
     }, 300_000);
@@ -226,10 +176,7 @@ test('an incremental snapshot on MySQL, interleaved with live updates, completes
   expect(interleaved).toBeGreaterThan(0);
 
   // Every chunk read delivered again after all the live changes: each ranks below the newer change it would overwrite.
-  const replay = await processBatch({ records: { [`${TOPIC}-0`]: reads } }, {
-    views: [view], writers: { cache: cacheBatchWriter(cache) }, metrics: { count: () => undefined, freshnessLag: () => undefined, cdcLag: () => undefined },
-    deadLetters: { send: async () => undefined }, log: { info: () => undefined, warn: () => undefined },
-  });
+  const replay = await cacheSink({ views: () => [view], writer: cacheBatchWriter(cache), letters: [] })({ records: { [`${TOPIC}-0`]: reads } });
   figures['replayed chunk reads'] = JSON.stringify(replay);
   expect(replay).toMatchObject({ received: reads.length, written: 0, deadLettered: 0, stale: reads.length });
   expect(await compare()).toEqual([]);

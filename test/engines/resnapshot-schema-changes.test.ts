@@ -16,7 +16,8 @@ import { readCacheRecord } from '../../lambda/shared/cache-writer';
 import type { MskEvent, MskEventRecord } from '../../lambda/shared/envelope';
 import { cacheBatchWriter } from '../../lambda/sink/cache-route';
 import type { DeadLetter } from '../../lambda/sink/dead-letter';
-import { processBatch, type BatchSummary } from '../../lambda/sink/process';
+import type { BatchSummary } from '../../lambda/sink/process';
+import { cacheSink, waitFor } from './sink-helpers';
 import { AgentDataStack, ViewSource } from '../../lib/agent-data-stack';
 import { DeploymentProfile } from '../../lib/profiles';
 import { testApp } from '../helpers/app';
@@ -68,19 +69,7 @@ function caseViews(deployed: ViewConfig): ViewConfig[] {
 }
 
 function sink(event: MskEvent): Promise<BatchSummary> {
-  delivered.push(...Object.values(event.records).flat());
-  return processBatch(event, {
-    views, writers: { cache: cacheBatchWriter(cache) }, metrics: { count: () => undefined, freshnessLag: () => undefined, cdcLag: () => undefined },
-    deadLetters: { send: async l => { letters.push(...l); } }, log: { info: () => undefined, warn: () => undefined },
-  });
-}
-
-async function waitFor(what: string, predicate: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await predicate())) {
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs / 1000}s`);
-    await new Promise(r => setTimeout(r, 200));
-  }
+  return cacheSink({ views: () => views, writer: cacheBatchWriter(cache), letters, delivered })(event);
 }
 
 const envelope = (r: MskEventRecord) => (r.value ? JSON.parse(Buffer.from(r.value, 'base64').toString('utf8')) : null) as
@@ -212,10 +201,7 @@ test('an incremental snapshot interleaved with live updates leaves the cache equ
   expect(interleaved).toBeGreaterThan(0);
 
   // A redelivery of every chunk read after all the live changes: each is ranked below the newer change it would overwrite.
-  const replay = await processBatch({ records: { [`${TOPIC}-0`]: reads } }, {
-    views: [views[0]], writers: { cache: cacheBatchWriter(cache) }, metrics: { count: () => undefined, freshnessLag: () => undefined, cdcLag: () => undefined },
-    deadLetters: { send: async () => undefined }, log: { info: () => undefined, warn: () => undefined },
-  });
+  const replay = await cacheSink({ views: () => [views[0]], writer: cacheBatchWriter(cache), letters: [] })({ records: { [`${TOPIC}-0`]: reads } });
   figures['replayed chunk reads'] = JSON.stringify(replay);
   expect(replay).toMatchObject({ received: reads.length, written: 0, deadLettered: 0, stale: reads.length });
   expect(await compare()).toEqual([]);

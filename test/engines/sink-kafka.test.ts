@@ -10,7 +10,8 @@ import type { MskEvent, MskEventRecord } from '../../lambda/shared/envelope';
 import type { ViewConfig } from '../../contract/view-config';
 import { cacheBatchWriter } from '../../lambda/sink/cache-route';
 import type { DeadLetter } from '../../lambda/sink/dead-letter';
-import { processBatch, type BatchWriter } from '../../lambda/sink/process';
+import type { BatchWriter } from '../../lambda/sink/process';
+import { cacheSink, waitFor } from './sink-helpers';
 import { mulberry32 } from '../helpers/random';
 import { eventSourceFor, LocalMskEventSource, type EventSourceMappingSpec } from '../../cli/dev/engines/msk-event-source';
 import { startEnginePipeline, startSourceDatabase, synthesizeExample, type EnginePipeline, type SourceDatabase, type SynthesizedExample } from '../../cli/dev/engines/pipeline';
@@ -53,24 +54,13 @@ afterAll(async () => {
 
 /** The sink's own batch code with the cache writer the Lambda uses; dead letters collected for the assertions. */
 function sinkHandler(letters: DeadLetter[], writer: BatchWriter, v: ViewConfig = view) {
-  return (event: MskEvent) => processBatch(event, {
-    views: [v], writers: { cache: writer }, metrics: { count: () => undefined, freshnessLag: () => undefined, cdcLag: () => undefined },
-    deadLetters: { send: async l => { letters.push(...l); } }, log: { info: () => undefined, warn: () => undefined },
-  });
+  return cacheSink({ views: () => [v], writer, letters });
 }
 
 function poller(m: EventSourceMappingSpec, handler: (e: MskEvent) => Promise<unknown>, commitBeforeHandler = false): LocalMskEventSource {
   const p = new LocalMskEventSource({ bootstrapServers: pipeline.kafka.bootstrapServers, mapping: m, handler, commitBeforeHandler });
   pollers.push(p);
   return p;
-}
-
-async function waitFor(what: string, predicate: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await predicate())) {
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs / 1000}s`);
-    await new Promise(r => setTimeout(r, 100));
-  }
 }
 
 const offsetsOf = (e: MskEvent) => Object.values(e.records).flat().map(r => `${r.partition}@${r.offset}`);

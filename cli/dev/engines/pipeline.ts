@@ -103,17 +103,26 @@ export interface EnginePipeline {
   stop(): Promise<void>;
 }
 
+/** Any source the pipeline can bootstrap and capture (PostgreSQL or MySQL, as the template's connector says): 127.0.0.1:port and its admin user. */
+export interface PipelineSource {
+  readonly port: number;
+  readonly username: string;
+  readonly password: string;
+}
+
 export interface EnginePipelineOptions {
   readonly example: SynthesizedExample;
-  readonly source: SourceDatabase;
+  /** The private PostgreSQL of `startSourceDatabase()`, or any source by port and admin user (a MySQL stack's MariaDB). */
+  readonly source: SourceDatabase | PipelineSource;
   /** Progress lines. @default - silent */
   readonly log?: (line: string) => void;
 }
 
 /**
  * Starts Kafka and Kafka Connect, creates the declared topics, runs the real bootstrap handler against the source (Secrets Manager
- * mocked, the secrets also written as files for the worker's mapped config provider) and creates the synthesized connector; resolves
- * when it is RUNNING. Everything started is stopped on failure.
+ * served locally, the secrets also written as files for the worker's mapped config provider) and creates the synthesized connector;
+ * resolves when it is RUNNING. The plugin (PostgreSQL or MySQL) follows the template's connector. Everything started is stopped on
+ * failure.
  */
 export async function startEnginePipeline(o: EnginePipelineOptions): Promise<EnginePipeline> {
   const log = o.log ?? (() => undefined);
@@ -134,9 +143,11 @@ export async function startEnginePipeline(o: EnginePipelineOptions): Promise<Eng
   try {
     const { template } = o.example;
     const deployed = deployedConnector(template);
+    const src: PipelineSource = 'db' in o.source ? { port: o.source.db.port, username: 'postgres', password: o.source.password } : o.source;
+    const engine = /mysql/i.test(String(deployed.connectorConfiguration['connector.class'])) ? 'MySQL' : 'PostgreSQL';
     kafkaClasspathDir();
-    const plugin = await time('install PostgreSQL plugin', () => installPlugin({
-      name: 'debezium-postgres', sources: deployed.pluginSources, substitute: s => s.url.includes('/msk-config-providers/'),
+    const plugin = await time(`install ${engine} plugin`, () => installPlugin({
+      name: `debezium-${engine.toLowerCase()}`, sources: deployed.pluginSources, substitute: s => s.url.includes('/msk-config-providers/'),
     }));
     const kafka = await time('start Kafka', () => startKafka());
     cleanups.push(() => kafka.stop());
@@ -144,20 +155,7 @@ export async function startEnginePipeline(o: EnginePipelineOptions): Promise<Eng
 
     const secretsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'engine-secrets-'));
     cleanups.push(async () => fs.rmSync(secretsDir, { recursive: true, force: true }));
-    const secrets = new Map<string, Record<string, string>>();
-    // Secrets Manager, locally: the bootstrap handler only reads secrets (GetSecretValue), served from this map.
-    const localSecrets = {
-      send: async (command: unknown) => {
-        if (!(command instanceof GetSecretValueCommand)) throw new Error(`local secrets: only GetSecretValue is served, got ${(command as object)?.constructor?.name}`);
-        const value = secrets.get(String(command.input.SecretId));
-        if (!value) throw Object.assign(new Error(`ResourceNotFoundException: ${command.input.SecretId}`), { name: 'ResourceNotFoundException' });
-        return { SecretString: JSON.stringify(value) };
-      },
-    } as unknown as SecretsManagerClient;
-    const putSecret = (arn: string, value: Record<string, string>) => {
-      secrets.set(arn, value);
-      fs.writeFileSync(path.join(secretsDir, secretFileName(arn)), Object.entries(value).map(([k, v]) => `${k}=${v}`).join('\n') + '\n');
-    };
+    const localSecrets = localSecretsManager(secretsDir);
 
     const worker = mapForLocal(parseProperties(Buffer.from(resolveValue(template, { 'Fn::Base64': deployed.workerPropertiesContent }, {}), 'base64').toString('utf8')));
     const connect = await time('start Kafka Connect', () => startConnect({
@@ -167,11 +165,11 @@ export async function startEnginePipeline(o: EnginePipelineOptions): Promise<Eng
     }));
     cleanups.push(() => connect.stop());
 
-    const refs = { bootstrapServers: kafka.bootstrapServers, databaseHost: '127.0.0.1', databasePort: o.source.db.port };
+    const refs = { bootstrapServers: kafka.bootstrapServers, databaseHost: '127.0.0.1', databasePort: src.port };
     const props: BootstrapProperties = bootstrapProperties(template, refs);
-    putSecret(props.AdminSecretArn, { username: 'postgres', password: o.source.password });
-    putSecret(props.ReplicationSecretArn, {
-      username: props.ReplicationUsername, password: `Repl-${crypto.randomBytes(8).toString('hex')}`, engine: props.Engine, host: '127.0.0.1', port: String(o.source.db.port),
+    localSecrets.put(props.AdminSecretArn, { username: src.username, password: src.password });
+    localSecrets.put(props.ReplicationSecretArn, {
+      username: props.ReplicationUsername, password: `Repl-${crypto.randomBytes(8).toString('hex')}`, engine: props.Engine, host: '127.0.0.1', port: String(src.port),
     });
     const event = {
       RequestType: 'Create', ServiceToken: 'arn:aws:lambda:us-east-1:123456789012:function:provider', ResponseURL: 'https://example.invalid/response',
@@ -180,7 +178,7 @@ export async function startEnginePipeline(o: EnginePipelineOptions): Promise<Eng
     } as unknown as CloudFormationCustomResourceEvent;
     // The real bootstrap handler, as CloudFormation would call it (TLS verification off: the local server's certificate is throwaway).
     const response = await time('bootstrap (replication user, publication, slot, heartbeat table)', () =>
-      onEvent(event, { secrets: localSecrets, tls: false }));
+      onEvent(event, { secrets: localSecrets.client, tls: false }));
     const resolved = resolveValue(template, deployed.connectorConfiguration, { ...refs, bootstrapAttributes: { ...response.Data } }) as Record<string, string>;
     const { properties: connectorConfig } = mapForLocal(resolved);
     const [, connector] = Object.entries(template.Resources).find(([, r]) => r.Type === 'AWS::KafkaConnect::Connector')!;
@@ -188,11 +186,34 @@ export async function startEnginePipeline(o: EnginePipelineOptions): Promise<Eng
     await connect.rest.create(connectorName, connectorConfig);
     cleanups.push(() => connect.rest.delete(connectorName));
     await time('connector RUNNING', () => connect.rest.waitRunning(connectorName, 120_000));
-    return { kafka, connect, connectorName, connectorConfig, secrets: localSecrets, timings, stop };
+    return { kafka, connect, connectorName, connectorConfig, secrets: localSecrets.client, timings, stop };
   } catch (e) {
     await stop();
     throw e;
   }
+}
+
+/**
+ * Secrets Manager, locally: GetSecretValue served from the secrets `put` here (the bootstrap handler only reads secrets), each also
+ * written under `dir` as the file the worker's mapped config provider reads.
+ */
+function localSecretsManager(dir: string): { client: SecretsManagerClient; put(arn: string, value: Record<string, string>): void } {
+  const secrets = new Map<string, Record<string, string>>();
+  const client = {
+    send: async (command: unknown) => {
+      if (!(command instanceof GetSecretValueCommand)) throw new Error(`local secrets: only GetSecretValue is served, got ${(command as object)?.constructor?.name}`);
+      const value = secrets.get(String(command.input.SecretId));
+      if (!value) throw Object.assign(new Error(`ResourceNotFoundException: ${command.input.SecretId}`), { name: 'ResourceNotFoundException' });
+      return { SecretString: JSON.stringify(value) };
+    },
+  } as unknown as SecretsManagerClient;
+  return {
+    client,
+    put(arn, value) {
+      secrets.set(arn, value);
+      fs.writeFileSync(path.join(dir, secretFileName(arn)), Object.entries(value).map(([k, v]) => `${k}=${v}`).join('\n') + '\n');
+    },
+  };
 }
 
 /** A connector setting as it runs: the configured value, else the default Kafka Connect's validate endpoint reports for it. */
