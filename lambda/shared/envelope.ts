@@ -115,24 +115,21 @@ export function postgresSequence(v: unknown): { lastCommit: bigint; lsn?: bigint
   if (typeof v !== 'string') return undefined;
   // Every streamed PostgreSQL event carries one, always in this form: read it without JSON.parse and an array per record.
   const m = PLAIN_SEQUENCE.exec(v);
+  let pair: unknown[];
   if (m) {
-    if (m[1] === undefined) return undefined;
-    const lastCommit = BigInt(m[1]);
-    if (lastCommit > MAX_VERSION) return undefined;
-    const lsn = m[2] === undefined ? undefined : BigInt(m[2]);
-    return { lastCommit, ...(lsn !== undefined && lsn <= MAX_VERSION ? { lsn } : {}) };
+    pair = [m[1], m[2]];
+  } else {
+    try {
+      pair = JSON.parse(v) as unknown[];
+    } catch {
+      return undefined;
+    }
+    if (!Array.isArray(pair) || pair.length !== 2) return undefined;
   }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(v);
-  } catch {
-    return undefined;
-  }
-  if (!Array.isArray(parsed) || parsed.length !== 2) return undefined;
   const num = (x: unknown) => (typeof x === 'string' && /^\d+$/.test(x) ? BigInt(x) : undefined);
-  const lastCommit = num(parsed[0]);
+  const lastCommit = num(pair[0]);
   if (lastCommit === undefined || lastCommit > MAX_VERSION) return undefined;
-  const lsn = num(parsed[1]);
+  const lsn = num(pair[1]);
   return { lastCommit, ...(lsn !== undefined && lsn <= MAX_VERSION ? { lsn } : {}) };
 }
 
@@ -267,19 +264,23 @@ function decodeDebezium(
   // committed, so a transaction open across a snapshot chunk has LSNs below the chunk's position although it commits after it:
   // ranked by LSN alone, its change would be "older" than the chunk read that did not see it. Ranking by the larger of the two
   // keeps stream order (proof in docs/stores.md) and never lowers a version ranked by LSN before.
-  const sequence = postgresSequence(source.sequence);
+  // Read only where it is used: snapshot reads with an LSN rank by that LSN alone.
+  let sequence: ReturnType<typeof postgresSequence>;
   if (lsnValue !== undefined && lsnValue !== null) {
     // A JSON-number LSN (what Debezium sends) is ranked as a number: a safe integer prints the same digits as its BigInt.
     const lsn = typeof lsnValue === 'number' && Number.isSafeInteger(lsnValue) && lsnValue >= 0 ? lsnValue : postgresVersion(lsnValue);
     const lsnText = String(lsn);
     if (isSnapshotRead) version = lsn > 0 ? String(typeof lsn === 'number' ? lsn - 1 : lsn - 1n) : lsnText;
-    else version = sequence && sequence.lastCommit > lsn ? String(sequence.lastCommit) : lsnText;
+    else {
+      sequence = postgresSequence(source.sequence);
+      version = sequence && sequence.lastCommit > lsn ? String(sequence.lastCommit) : lsnText;
+    }
     position = {
       kind: 'postgres',
       lsn: lsnText,
       ...(typeof source.txId === 'number' ? { txId: source.txId } : {}),
     };
-  } else if (sequence && snapshotValue === 'incremental') {
+  } else if (snapshotValue === 'incremental' && (sequence = postgresSequence(source.sequence))) {
     // An incremental snapshot chunk read has no LSN: it is emitted when the chunk's closing watermark is read, at the stream
     // position `sequence` gives, after every change it saw (or dropped as newer) and before every later one. One below that
     // position: every earlier change ranks lower still, every later transaction's `sequence` is at least that position.
