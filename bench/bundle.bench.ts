@@ -5,17 +5,14 @@ import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { buildSync } from 'esbuild';
+import { bundleHandler, childEnv, localCacheEnv } from './fixtures';
 import { BenchRow, summarize } from './lib';
 
 const ROOT = path.join(__dirname, '..');
 const RUNS = 7;
 
 function bundle(entry: string, outfile: string): number {
-  buildSync({
-    entryPoints: [entry], outfile, bundle: true, platform: 'node', target: 'node24', format: 'cjs', minify: true,
-    sourcemap: true, external: ['@aws-sdk/*'], logLevel: 'silent',
-  });
+  bundleHandler(entry, outfile);
   return fs.statSync(outfile).size;
 }
 
@@ -23,7 +20,7 @@ function bundle(entry: string, outfile: string): number {
 function loadMs(file: string): number {
   const script = `const t=process.hrtime.bigint();require(${JSON.stringify(file)});process.stdout.write(String(Number(process.hrtime.bigint()-t)/1e6))`;
   const out = execFileSync(process.execPath, ['-e', script], {
-    stdio: 'pipe', env: { ...process.env, NODE_PATH: path.join(ROOT, 'node_modules'), AWS_REGION: 'us-east-1' },
+    stdio: 'pipe', env: childEnv(),
   });
   return Number(out.toString());
 }
@@ -35,17 +32,15 @@ function loadMs(file: string): number {
 function sinkFirstInvocationMs(file: string): number {
   const views = [{ name: 'customer', description: 'd', store: 'cache', topic: 't', format: 'debezium', key: ['id'], fields: [{ name: 'id', type: 'integer' }],
     sourceTable: 'public.customers', cache: { keyPrefix: 'agent-data-stack-bench:init:', tombstoneTtlSeconds: 60 } }];
-  const redis = new URL(process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379');
   const script = `const t=process.hrtime.bigint();const m=require(${JSON.stringify(file)});`
     + 'm.handler({records:{}}).then(async()=>{const ms=Number(process.hrtime.bigint()-t)/1e6;await m.close();process.stdout.write(String(ms))})'
     + '.catch(e=>{console.error(e);process.exit(1)})';
   const out = execFileSync(process.execPath, ['-e', script], {
     stdio: ['ignore', 'pipe', 'inherit'],
-    env: {
-      ...process.env, NODE_PATH: path.join(ROOT, 'node_modules'), AWS_REGION: 'us-east-1', AGENT_VIEWS: JSON.stringify(views),
-      AGENT_CACHE_ENDPOINT: redis.hostname, AGENT_CACHE_PORT: redis.port || '6379', AGENT_CACHE_TLS: 'false', AGENT_CACHE_AUTH: 'none',
+    env: childEnv({
+      AGENT_VIEWS: JSON.stringify(views), ...localCacheEnv(),
       AGENT_SINK_DLQ_KIND: 's3', AGENT_SINK_DLQ_TARGET: 'bench-bucket', POWERTOOLS_METRICS_NAMESPACE: 'Bench', POWERTOOLS_SERVICE_NAME: 'sink',
-    },
+    }),
   });
   // The last write is the figure; the handler's own log lines come before it.
   return Number(out.toString().trim().split('\n').pop()!.replace(/^.*\}/, ''));

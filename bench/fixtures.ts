@@ -1,5 +1,7 @@
 // Shared pieces of the benchmarks: the example's cache view under a unique key prefix, Debezium change events for it, Redis cleanup.
 import { randomUUID } from 'crypto';
+import * as path from 'path';
+import { buildSync } from 'esbuild';
 import { Redis } from 'ioredis';
 import type { CapturedRecord } from '../cli/dev/pg-capture';
 import { LOCAL_CONNECTOR_VERSION } from '../cli/dev/pg-capture';
@@ -56,3 +58,30 @@ export async function deletePrefix(redis: Redis, prefix: string): Promise<void> 
     if (keys.length > 0) await redis.unlink(...keys);
   } while (cursor !== '0');
 }
+
+const ROOT = path.join(__dirname, '..');
+
+/** A handler bundled like AgentFunction's (esbuild, CJS, node24, minified, AWS SDK v3 external): an entry file or inline source. */
+export function bundleHandler(entry: string | { contents: string }, outfile: string): void {
+  buildSync({
+    ...(typeof entry === 'string' ? { entryPoints: [entry] } : { stdin: { contents: entry.contents, loader: 'ts' as const, resolveDir: ROOT } }),
+    outfile, bundle: true, platform: 'node', target: 'node24', format: 'cjs', minify: true, sourcemap: true, external: ['@aws-sdk/*'], logLevel: 'silent',
+  });
+}
+
+/** The environment a bundle runs in a child process: the AWS SDK from the repo's node_modules (as the runtime provides it), a Region. */
+export function childEnv(env: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return { ...process.env, NODE_PATH: path.join(ROOT, 'node_modules'), AWS_REGION: 'us-east-1', ...env };
+}
+
+/** A handler's cache settings for the local Redis (no TLS, no auth). */
+export function localCacheEnv(url = REDIS_URL): Record<string, string> {
+  const u = new URL(url);
+  return { AGENT_CACHE_ENDPOINT: u.hostname, AGENT_CACHE_PORT: u.port || '6379', AGENT_CACHE_TLS: 'false', AGENT_CACHE_AUTH: 'none' };
+}
+
+/**
+ * JavaScript for a child process's own peak RSS in MiB: VmHWM, not resourceUsage().maxRSS, which on Linux carries the forking
+ * process's high-water mark across the child's fork and exec.
+ */
+export const PEAK_RSS_MIB_JS = 'Number(/VmHWM:\\s*(\\d+)/.exec(require("fs").readFileSync("/proc/self/status","utf8"))[1])/1024';

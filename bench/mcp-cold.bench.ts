@@ -5,23 +5,15 @@ import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { buildSync } from 'esbuild';
 import { Redis } from 'ioredis';
 import { CACHE_FIELDS, cacheKey, paddedVersion } from '../contract/stored-record';
-import { benchPrefix, customerView, deletePrefix, REDIS_URL } from './fixtures';
+import { benchPrefix, bundleHandler, childEnv, customerView, deletePrefix, localCacheEnv, PEAK_RSS_MIB_JS, REDIS_URL } from './fixtures';
 import { BenchRow, summarize } from './lib';
 
 const ROOT = path.join(__dirname, '..');
 const RUNS = 5;
 /** 100 rows of this size would make a 5.7 MB answer; the server cuts it at its 512 KiB result cap (about 1 MB with the JSON twice). */
 const LARGE_ROW_BYTES = 28 * 1024;
-
-function build(entry: string | { contents: string }, outfile: string): void {
-  buildSync({
-    ...(typeof entry === 'string' ? { entryPoints: [entry] } : { stdin: { contents: entry.contents, loader: 'ts' as const, resolveDir: ROOT } }),
-    outfile, bundle: true, platform: 'node', target: 'node24', format: 'cjs', minify: true, sourcemap: true, external: ['@aws-sdk/*'], logLevel: 'silent',
-  });
-}
 
 function functionUrlEvent(body: unknown): string {
   return JSON.stringify({
@@ -34,20 +26,17 @@ function functionUrlEvent(body: unknown): string {
 
 interface ChildFigures { requireMs: number; firstCallMs: number; rssAfterLoadMiB: number; maxRssMiB: number; responseBytes: number }
 
-/**
- * Runs `file`'s handler once on `event` in a new process; resource usage is read after the answer. Peak RSS is the child's VmHWM:
- * `resourceUsage().maxRSS` would carry the high-water mark of this bench process, which Linux keeps across the child's fork and exec.
- */
+/** Runs `file`'s handler once on `event` in a new process; resource usage is read after the answer (peak RSS: PEAK_RSS_MIB_JS). */
 function runChild(file: string, event: string | undefined, env: Record<string, string>): ChildFigures {
   const script = `const t0=process.hrtime.bigint();const m=require(${JSON.stringify(file)});const t1=process.hrtime.bigint();`
     + 'const rss=process.memoryUsage().rss;'
     + `Promise.resolve(${event ? `m.handler(${event})` : 'undefined'}).then(async r=>{const t2=process.hrtime.bigint();`
     + 'if(r&&r.statusCode!==200)throw new Error("status "+r.statusCode+": "+String(r.body).slice(0,300));'
-    + 'const out={requireMs:Number(t1-t0)/1e6,firstCallMs:Number(t2-t1)/1e6,rssAfterLoadMiB:rss/1048576,maxRssMiB:Number(/VmHWM:\\s*(\\d+)/.exec(require("fs").readFileSync("/proc/self/status","utf8"))[1])/1024,responseBytes:r?Buffer.byteLength(r.body):0};'
+    + `const out={requireMs:Number(t1-t0)/1e6,firstCallMs:Number(t2-t1)/1e6,rssAfterLoadMiB:rss/1048576,maxRssMiB:${PEAK_RSS_MIB_JS},responseBytes:r?Buffer.byteLength(r.body):0};`
     + 'if(m.close)await m.close();process.stdout.write("\\n"+JSON.stringify(out))}).catch(e=>{console.error(e);process.exit(1)})';
   const out = execFileSync(process.execPath, ['-e', script], {
     stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, NODE_PATH: path.join(ROOT, 'node_modules'), AWS_REGION: 'us-east-1', POWERTOOLS_LOG_LEVEL: 'SILENT', ...env },
+    env: childEnv({ POWERTOOLS_LOG_LEVEL: 'SILENT', ...env }),
   });
   return JSON.parse(out.toString().trim().split('\n').pop()!);
 }
@@ -56,13 +45,12 @@ export async function mcpColdBench(): Promise<BenchRow[]> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-mcp-cold-'));
   const prefix = benchPrefix('mcp-cold');
   const view = customerView(prefix);
-  const redisUrl = new URL(REDIS_URL);
   const redis = new Redis(REDIS_URL);
   try {
     const mcp = path.join(dir, 'mcp.js');
     const empty = path.join(dir, 'empty.js');
-    build(path.join(ROOT, 'lambda/mcp/index.ts'), mcp);
-    build({ contents: 'export const handler = async () => ({ statusCode: 200, body: "" });' }, empty);
+    bundleHandler(path.join(ROOT, 'lambda/mcp/index.ts'), mcp);
+    bundleHandler({ contents: 'export const handler = async () => ({ statusCode: 200, body: "" });' }, empty);
 
     const now = Date.now();
     const pipeline = redis.pipeline();
@@ -79,8 +67,7 @@ export async function mcpColdBench(): Promise<BenchRow[]> {
     // `notes` is served only if declared.
     const views = [{ ...view, fields: [...view.fields, { name: 'notes', type: 'string' }] }];
     const env = {
-      AGENT_VIEWS: JSON.stringify(views), AGENT_CACHE_ENDPOINT: redisUrl.hostname, AGENT_CACHE_PORT: redisUrl.port || '6379',
-      AGENT_CACHE_TLS: 'false', AGENT_CACHE_AUTH: 'none', POWERTOOLS_SERVICE_NAME: 'bench', POWERTOOLS_METRICS_NAMESPACE: 'Bench',
+      AGENT_VIEWS: JSON.stringify(views), ...localCacheEnv(), POWERTOOLS_SERVICE_NAME: 'bench', POWERTOOLS_METRICS_NAMESPACE: 'Bench',
     };
     const lookup = functionUrlEvent({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'customer_lookup', arguments: { id: 1 } } });
     const many = functionUrlEvent({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'customer_lookup_many', arguments: { keys: Array.from({ length: 100 }, (_, i) => ({ id: i + 1 })) } } });

@@ -7,12 +7,11 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { buildSync } from 'esbuild';
 import { Redis } from 'ioredis';
 import { eventSourceFor } from '../cli/dev/engines/msk-event-source';
 import { synthesizeExample } from '../cli/dev/engines/pipeline';
 import type { MskEvent } from '../lambda/shared/envelope';
-import { benchPrefix, customerChange, deletePrefix, REDIS_URL } from './fixtures';
+import { benchPrefix, bundleHandler, childEnv, customerChange, deletePrefix, localCacheEnv, PEAK_RSS_MIB_JS, REDIS_URL } from './fixtures';
 import { BenchRow, summarize } from './lib';
 
 const ROOT = path.join(__dirname, '..');
@@ -58,14 +57,12 @@ function runChild(bundle: string, eventFile: string, env: Record<string, string>
     + `const text=fs.readFileSync(${JSON.stringify(eventFile)},'utf8');const event=JSON.parse(text);`
     + 'const c0=process.cpuUsage();const t0=process.hrtime.bigint();'
     + 'm.handler(event,{awsRequestId:"bench"}).then(async s=>{const t1=process.hrtime.bigint();const c=process.cpuUsage(c0);'
-    // VmHWM, not resourceUsage().maxRSS: Linux carries a forked child's pre-exec high-water mark (this bench's own RSS) into maxRSS.
-    + 'const hwm=Number(/VmHWM:\\s*(\\d+)/.exec(fs.readFileSync("/proc/self/status","utf8"))[1]);'
-    + 'const out={maxRssMiB:hwm/1024,heapUsedMiB:process.memoryUsage().heapUsed/1048576,batchMs:Number(t1-t0)/1e6,batchCpuMs:(c.user+c.system)/1000,written:s.written};'
+    + `const out={maxRssMiB:${PEAK_RSS_MIB_JS},heapUsedMiB:process.memoryUsage().heapUsed/1048576,batchMs:Number(t1-t0)/1e6,batchCpuMs:(c.user+c.system)/1000,written:s.written};`
     + 'text.length;await m.close();process.stdout.write("\\n"+JSON.stringify(out))}).catch(e=>{console.error(e);process.exit(1)})';
   const args = [...(heapMb ? [`--max-old-space-size=${heapMb}`] : []), '-e', script];
   const r = spawnSync(process.execPath, args, {
     encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 16 * 1024 * 1024,
-    env: { ...process.env, NODE_PATH: path.join(ROOT, 'node_modules'), AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'bench', AWS_SECRET_ACCESS_KEY: 'bench', ...env },
+    env: childEnv({ AWS_ACCESS_KEY_ID: 'bench', AWS_SECRET_ACCESS_KEY: 'bench', ...env }),
   });
   if (r.status !== 0) return { failed: `${r.signal ?? r.status}: ${(r.stderr ?? '').split('\n').filter(l => /heap|memory|Error/i.test(l)).slice(0, 2).join(' ') || (r.stderr ?? '').slice(-200)}` };
   return JSON.parse(r.stdout.trim().split('\n').pop()!);
@@ -84,13 +81,10 @@ export async function sinkMemoryBench(): Promise<BenchRow[]> {
 
     const bundle = path.join(dir, 'sink.js');
     const empty = path.join(dir, 'empty.js');
-    const options = { bundle: true, platform: 'node' as const, target: 'node24', format: 'cjs' as const, minify: true, external: ['@aws-sdk/*'], logLevel: 'silent' as const };
-    buildSync({ ...options, entryPoints: [path.join(ROOT, 'lambda/sink/index.ts')], outfile: bundle });
-    buildSync({ ...options, stdin: { contents: 'export const handler = async () => ({ received: 0 }); export const close = async () => undefined;', loader: 'ts' }, outfile: empty });
-    const redisUrl = new URL(REDIS_URL);
+    bundleHandler(path.join(ROOT, 'lambda/sink/index.ts'), bundle);
+    bundleHandler({ contents: 'export const handler = async () => ({ received: 0 }); export const close = async () => undefined;' }, empty);
     const env = {
-      AGENT_VIEWS: JSON.stringify([view]), AGENT_CACHE_ENDPOINT: redisUrl.hostname, AGENT_CACHE_PORT: redisUrl.port || '6379',
-      AGENT_CACHE_TLS: 'false', AGENT_CACHE_AUTH: 'none', AGENT_SINK_DLQ_KIND: 's3', AGENT_SINK_DLQ_TARGET: 'bench-dead-letters',
+      AGENT_VIEWS: JSON.stringify([view]), ...localCacheEnv(), AGENT_SINK_DLQ_KIND: 's3', AGENT_SINK_DLQ_TARGET: 'bench-dead-letters',
       POWERTOOLS_SERVICE_NAME: 'bench', POWERTOOLS_METRICS_NAMESPACE: 'Bench', POWERTOOLS_LOG_LEVEL: 'ERROR',
     };
 
