@@ -104,6 +104,18 @@ export async function unpackApplication(template: Template, bootstrapServers: st
   return dir;
 }
 
+/**
+ * The application unpacked (`unpackApplication`) for the local PLAINTEXT broker: its job.sql rewritten in place by `mapSqlForLocal`,
+ * whose notes (every edit) are returned with the folder.
+ */
+export async function unpackForLocalBroker(template: Template, bootstrapServers: string, get: HttpGet = localMavenGet): Promise<{ dir: string; sql: string; notes: SqlMappingNote[] }> {
+  const dir = await unpackApplication(template, bootstrapServers, get);
+  const file = path.join(dir, 'job.sql');
+  const mapped = mapSqlForLocal(fs.readFileSync(file, 'utf8'));
+  fs.writeFileSync(file, mapped.sql);
+  return { dir, ...mapped };
+}
+
 /** Points an unpacked application's `sql.variables` at other brokers. */
 export function setBootstrapServers(dir: string, bootstrapServers: string): void {
   const file = path.join(dir, 'application_properties.json');

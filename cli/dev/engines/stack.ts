@@ -17,9 +17,9 @@ import { writeSearchBatch } from '../../../lambda/shared/search-writer';
 import { cacheBatchWriter } from '../../../lambda/sink/cache-route';
 import type { DeadLetter } from '../../../lambda/sink/dead-letter';
 import { processBatch, type BatchWriter } from '../../../lambda/sink/process';
-import { deleteKeys, DEV_KEY_NAMESPACE, exampleDeclaration, InMemoryDecisionStore, redisFromUrl } from '../dev-loop';
+import { deleteKeys, DEV_KEY_NAMESPACE, exampleDeclaration, InMemoryDecisionStore, noMetrics, redisFromUrl } from '../dev-loop';
 import { ENGINE_EXTENSIONS, type EngineContext, type EngineExtension, type StartedExtension } from './extensions';
-import { cachedMavenGet, mapSqlForLocal, pyflinkPython, requireTool, rootCause, startApplication, unpackApplication } from './flink';
+import { cachedMavenGet, pyflinkPython, requireTool, rootCause, startApplication, unpackForLocalBroker } from './flink';
 import { deployedEventSources, LocalMskEventSource } from './msk-event-source';
 import { deployedSearchIndexes, localSearchClient, startOpenSearch, withLuceneVectors } from './opensearch';
 import { startEnginePipeline, startSourceDatabase, synthesizeExample, type EnginePipeline, type SourceDatabase } from './pipeline';
@@ -131,10 +131,8 @@ export async function startEngineStack(options: EngineStackOptions = {}): Promis
     await step('search indexes (the index handler, the template\'s mappings; k-NN on lucene)', () => createIndexes(search, example.template, engine.url));
 
     await step('Flink order-enrichment job (PyFlink mini-cluster)', async () => {
-      const dir = await unpackApplication(Template.fromJSON(example.template), pipeline.kafka.bootstrapServers, cachedMavenGet);
+      const { dir } = await unpackForLocalBroker(Template.fromJSON(example.template), pipeline.kafka.bootstrapServers, cachedMavenGet);
       onStop('Flink package dir', async () => fs.rmSync(dir, { recursive: true, force: true }));
-      const jobSql = `${dir}/job.sql`;
-      fs.writeFileSync(jobSql, mapSqlForLocal(fs.readFileSync(jobSql, 'utf8')).sql);
       const job = startApplication(python, dir);
       onStop('Flink job', () => job.stop());
       // The runner submits and returns control to the mini-cluster; a job that dies at once (bad JAR, SQL) is reported here.
@@ -173,7 +171,7 @@ export async function startEngineStack(options: EngineStackOptions = {}): Promis
           const summary = await processBatch(event, {
             views: mapped, writers,
             deadLetters: { send: async letters => { for (const l of letters) { deadLetters.push(l); log(`dead letter (${l.stage}) view=${l.view}: ${l.error}`); } } },
-            metrics: { count: () => undefined, freshnessLag: () => undefined, cdcLag: () => undefined },
+            metrics: noMetrics,
             log: { info: () => undefined, warn: (m, extra) => log(`sink: ${m} ${JSON.stringify(extra ?? {})}`) },
           });
           totals.batches += 1;

@@ -4,12 +4,11 @@
 // their declared scan.startup.mode (earliest-offset) and the recomputed output, read as the compacted upsert topic the sink reads, is the
 // same as before (intermediate results on the way are recorded as a figure, not asserted).
 import * as fs from 'fs';
-import * as path from 'path';
 import { Template } from 'aws-cdk-lib/assertions';
 import { EXAMPLE_ENRICHED_ORDERS_TOPIC } from '../../../constructs/processing';
 import { TopicReader, type ReadRecord } from '../../../cli/dev/engines/kafka';
 import { startEnginePipeline, startSourceDatabase, synthesizeExample, type EnginePipeline, type SourceDatabase } from '../../../cli/dev/engines/pipeline';
-import { mapSqlForLocal, pyflinkPython, requireTool, rootCause, startApplication, unpackApplication, type RunningApplication } from './engine';
+import { pyflinkPython, requireTool, rootCause, startApplication, unpackForLocalBroker, type RunningApplication } from './engine';
 
 const STEP_TIMEOUT_MS = 300_000;
 
@@ -45,10 +44,7 @@ beforeAll(async () => {
   const example = synthesizeExample();
   source = await startSourceDatabase();
   pipeline = await startEnginePipeline({ example, source, log: l => process.stdout.write(`engines: ${l}\n`) });
-  packageDir = await unpackApplication(Template.fromJSON(example.template), pipeline.kafka.bootstrapServers);
-  const file = path.join(packageDir, 'job.sql');
-  jobSql = mapSqlForLocal(fs.readFileSync(file, 'utf8')).sql;
-  fs.writeFileSync(file, jobSql);
+  ({ dir: packageDir, sql: jobSql } = await unpackForLocalBroker(Template.fromJSON(example.template), pipeline.kafka.bootstrapServers));
   reader = new TopicReader(pipeline.kafka.bootstrapServers, EXAMPLE_ENRICHED_ORDERS_TOPIC.replace(/\./g, '\\.'));
   await reader.start();
 }, 30 * 60_000);

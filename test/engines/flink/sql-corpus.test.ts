@@ -13,7 +13,7 @@ import { FLINK_SQL_MISTAKES } from '../../processing/fixtures/flink-mistakes-cor
 import { StandInCluster } from '../../processing/support';
 import { synthesizeExample } from '../../../cli/dev/engines/pipeline';
 import {
-  ENGINE_DIR, explainPrograms, ExplainResult, mapSqlForLocal, mavenResolve, pyflinkPython, requireTool, SqlMappingNote, unpackApplication,
+  ENGINE_DIR, explainPrograms, ExplainResult, mapSqlForLocal, mavenResolve, pyflinkPython, requireTool, SqlMappingNote, unpackForLocalBroker,
 } from './engine';
 
 /** No broker is contacted when planning; the address only has to be well-formed. */
@@ -51,13 +51,13 @@ beforeAll(async () => {
   python = pyflinkPython();
   // The example's own package: its job.sql and its merged Kafka/MSK IAM JAR, built by the deploy-time builder's code.
   const example = synthesizeExample();
-  packageDir = await unpackApplication(Template.fromJSON(example.template), NO_BROKER);
+  const exampleSql = await unpackForLocalBroker(Template.fromJSON(example.template), NO_BROKER);
+  packageDir = exampleSql.dir;
   const lib = path.join(packageDir, 'lib');
   jars = [
     ...fs.readdirSync(lib).map(f => path.join(lib, f)),
     ...mavenResolve(path.join(ENGINE_DIR, 'pom-jdbc.xml')).map(a => a.file),
   ];
-  const exampleSql = mapSqlForLocal(fs.readFileSync(path.join(packageDir, 'job.sql'), 'utf8'));
   notes.push(...exampleSql.notes.map(n => ({ ...n, table: `example job.sql: ${n.table}` })));
   const programs = [
     { name: 'example job.sql', sql: exampleSql.sql.split('${kafka.bootstrap.servers}').join(NO_BROKER) },

@@ -4,7 +4,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { startEnginePipeline, startSourceDatabase, synthesizeExample, type EnginePipeline, type SourceDatabase } from '../../../cli/dev/engines/pipeline';
-import { cachedMavenGet, mapSqlForLocal, requireTool, rootCause, unpackApplication, type RunningApplication, type SqlMappingNote } from '../../../cli/dev/engines/flink';
+import { cachedMavenGet, requireTool, rootCause, unpackForLocalBroker, type RunningApplication, type SqlMappingNote } from '../../../cli/dev/engines/flink';
 import type { ViewConfig } from '../../../contract/view-config';
 import { buildToolSpecs } from '../../../lambda/mcp/tools';
 import { startLocalWarehouse, type LocalWarehouse } from './engine';
@@ -60,9 +60,9 @@ beforeAll(async () => {
   pipeline = await startEnginePipeline({ example, source, log: l => process.stdout.write(`engines: ${l}\n`) });
   figures['PostgreSQL, Kafka, Connect, connector RUNNING, tables created (ms)'] = Date.now() - t0;
   const writer = writerTemplate(example.template, view);
-  packageDir = await unpackApplication(writer, pipeline.kafka.bootstrapServers, cachedMavenGet);
+  const kafka = await unpackForLocalBroker(writer, pipeline.kafka.bootstrapServers, cachedMavenGet);
+  packageDir = kafka.dir;
   const jobSql = path.join(packageDir, 'job.sql');
-  const kafka = mapSqlForLocal(fs.readFileSync(jobSql, 'utf8'));
   const catalog = mapIcebergCatalogForLocal(kafka.sql, wh.catalog);
   fs.writeFileSync(jobSql, catalog.sql);
   notes = [...kafka.notes, ...catalog.notes];

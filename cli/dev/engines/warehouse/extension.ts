@@ -5,7 +5,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import type { ViewConfig } from '../../../../contract/view-config';
 import type { EngineContext, EngineExtension, StartedExtension } from '../extensions';
-import { cachedMavenGet, mapSqlForLocal, rootCause, unpackApplication, type RunningApplication } from '../flink';
+import { cachedMavenGet, rootCause, type RunningApplication, unpackForLocalBroker } from '../flink';
 import { startLocalWarehouse, type LocalWarehouse } from './engine';
 import { deployedWarehouse, mapIcebergCatalogForLocal, pyflink120Python, serviceSettings, sqliteJdbcJar, startWriter, writerTemplate } from './writer';
 
@@ -73,10 +73,10 @@ async function startWarehouse(context: EngineContext, writer: boolean): Promise<
 async function startViewWriter(context: EngineContext, view: ViewConfig, wh: LocalWarehouse, python: string, jdbc: string,
   steps: Step[]): Promise<void> {
   const template = writerTemplate(context.template, view);
-  const dir = await unpackApplication(template, context.pipeline.kafka.bootstrapServers, cachedMavenGet);
+  const kafka = await unpackForLocalBroker(template, context.pipeline.kafka.bootstrapServers, cachedMavenGet);
+  const dir = kafka.dir;
   steps.push({ what: `${view.name} writer package dir`, run: () => fs.rmSync(dir, { recursive: true, force: true }) });
   const jobSql = path.join(dir, 'job.sql');
-  const kafka = mapSqlForLocal(fs.readFileSync(jobSql, 'utf8'));
   const catalog = mapIcebergCatalogForLocal(kafka.sql, wh.catalog);
   fs.writeFileSync(jobSql, catalog.sql);
   const settings = serviceSettings(template);
