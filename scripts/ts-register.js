@@ -3,6 +3,8 @@
 // ts-node's transpile-only mode runs the TypeScript compiler over the ~100 source files (~720 KB) the example loads,
 // about 4 s of CPU on every synth; esbuild does the same in ~0.1 s. Like `ts-node --transpile-only`, it strips types
 // without checking them (`npm run typecheck` does that) and maps stack traces back to the TypeScript lines.
+// Dynamic `import('./x')` becomes `require('./x')` (behind a promise), as tsc does with `module: commonjs`: left as
+// a real ESM import, Node resolves it without the `.ts` extension lookup and the CLI's lazy imports fail.
 'use strict';
 const fs = require('fs');
 const path = require('path');
@@ -14,6 +16,7 @@ const tsconfig = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'tsconfig
 function transpile(source, filename) {
   return esbuild.transformSync(source, {
     loader: 'ts', format: 'cjs', target: 'node20', sourcefile: filename, sourcemap: 'inline',
+    supported: { 'dynamic-import': false },
     // The options esbuild reads from tsconfig.json (class-field semantics from `target`, decorators, import elision).
     tsconfigRaw: { compilerOptions: tsconfig.compilerOptions },
   }).code;

@@ -65,3 +65,19 @@ test('an error thrown in a TypeScript source names the TypeScript file and line'
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a dynamic import of an extensionless TypeScript sibling loads it, as under tsc\'s CommonJS output', () => {
+  // The CLI loads its commands lazily with `await import('./dev/stop-signals')`; esbuild left as-is emits an ESM
+  // import that Node cannot resolve without the `.ts` extension ("Cannot find module"), which broke `npm run dev`.
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ts-register-'));
+  try {
+    fs.writeFileSync(path.join(dir, 'sibling.ts'), 'export const answer: number = 42;\n');
+    fs.writeFileSync(path.join(dir, 'main.ts'),
+      'async function main(): Promise<void> {\n  const m = await import(\'./sibling\');\n  process.stdout.write(`answer=${m.answer}`);\n}\nvoid main();\n');
+    const out = execFileSync(process.execPath, ['-r', path.join(ROOT, 'scripts', 'ts-register.js'), path.join(dir, 'main.ts')],
+      { stdio: ['ignore', 'pipe', 'pipe'] }).toString();
+    expect(out).toBe('answer=42');
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
