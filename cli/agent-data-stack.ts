@@ -235,6 +235,11 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     io.stderr(`Unknown command '${name}'.\n\n${usage()}`);
     return 2;
   }
+  // `agent-data-stack <command> --help`: that command's summary and usage, before its flags are parsed.
+  if (rest.includes('--help') || rest.includes('-h')) {
+    io.stdout(`${command.summary}\n\nUsage: agent-data-stack ${command.usage}`);
+    return 0;
+  }
   try {
     return await command.run(rest, io);
   } catch (e) {

@@ -209,6 +209,12 @@ describe('agent-data-stack status', () => {
     const help = await run(['--help']);
     expect(help.code).toBe(0);
     expect(help.stdout).toMatch(/agent-data-stack status \[--stack NAME\] \[--json\]/);
+    // Each command's own --help prints its usage and runs nothing (no credentials are looked up).
+    for (const name of Object.keys(COMMANDS)) {
+      const own = await run([name, '--stack', 'X', '--help']);
+      expect({ name, code: own.code, stderr: own.stderr }).toEqual({ name, code: 0, stderr: '' });
+      expect(own.stdout).toContain(`Usage: agent-data-stack ${COMMANDS[name].usage}`);
+    }
   });
 
   test('commands live in a map, so more can be added', () => {
