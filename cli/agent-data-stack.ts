@@ -207,7 +207,7 @@ export const resnapshotCommand: Command & { clients?: import('./resnapshot').Res
       if (result.last && result.signal) io.stdout(`Snapshot ${result.signal.SignalId} ${result.last.type === 'COMPLETED' ? 'completed' : result.last.type.toLowerCase()} after ${Math.round(result.elapsedMs / 1000)} s.`);
       return result.last?.type === 'ABORTED' ? 1 : 0;
     } catch (e) {
-      if (/does not exist|has no|several sources|not captured|refused the signal|no view|output of a Flink|--from-snapshot applies/.test((e as Error).message)) throw new UserError((e as Error).message);
+      if (/does not exist|has no|several sources|not captured|refused the signal|no view|output of a Flink|--from-snapshot applies|--from-snapshot names one/.test((e as Error).message)) throw new UserError((e as Error).message);
       throw e;
     }
   },

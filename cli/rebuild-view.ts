@@ -3,10 +3,11 @@
 // (`scan.startup.mode`, `earliest-offset` by default: the beginning of each topic's retained data), or from a named snapshot.
 import { GetTemplateCommand, type CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import {
-  ApplicationRestoreType, DescribeApplicationCommand, StartApplicationCommand, StopApplicationCommand, type KinesisAnalyticsV2Client,
+  ApplicationRestoreType, DescribeApplicationOperationCommand, StartApplicationCommand, StopApplicationCommand, type KinesisAnalyticsV2Client,
 } from '@aws-sdk/client-kinesis-analytics-v2';
 import type { LineageCatalog } from '../contract/lineage';
 import { VIEWS_ENV, type ViewConfig } from '../contract/view-config';
+import { applicationStatus, operationFailure, TRANSITIONAL } from '../lambda/flink-starter/starter';
 import { readViewsEnv } from '../lambda/shared/views-env';
 
 type Template = { Resources?: Record<string, { Type: string; Properties?: Record<string, any> }> };
@@ -65,15 +66,51 @@ export interface RestartOptions {
   readonly now: () => number;
 }
 
-async function status(kda: KinesisAnalyticsV2Client, name: string): Promise<string> {
-  const out = await kda.send(new DescribeApplicationCommand({ ApplicationName: name }));
-  return out.ApplicationDetail?.ApplicationStatus ?? 'UNKNOWN';
+/** The states the application settles from; a command waits them out before acting or deciding. Shared with the deploy-time starter. */
+function settling(status: string): boolean {
+  return TRANSITIONAL.has(status);
 }
 
-async function waitFor(kda: KinesisAnalyticsV2Client, name: string, want: string, o: RestartOptions): Promise<void> {
+/** The status, with a missing application as a clear error (it was deleted since the stack was deployed, or the name is stale). */
+async function statusOf(kda: KinesisAnalyticsV2Client, name: string): Promise<string> {
+  const s = await applicationStatus(kda, name);
+  if (s === undefined) throw new Error(`Flink application ${name} does not exist: the stack's template names it, so the stack has drifted; redeploy it, then retry.`);
+  return s;
+}
+
+/** Waits until the application is no longer in a transitional state (STARTING, STOPPING, UPDATING, AUTOSCALING, ...); returns that state. */
+async function settledStatus(kda: KinesisAnalyticsV2Client, name: string, o: RestartOptions): Promise<string> {
   for (;;) {
-    const s = await status(kda, name);
+    const s = await statusOf(kda, name);
+    if (!settling(s)) return s;
+    if (o.now() > o.deadline) throw new Error(`Flink application ${name} is still ${s} after the timeout; see its CloudWatch logs, then run the command again.`);
+    await o.sleep(o.pollIntervalMs);
+  }
+}
+
+/**
+ * Waits for the operation `operationId` (StopApplication or StartApplication) to bring the application to `want`. A settled state
+ * other than `want` ends the wait at once: with the operation's recorded failure when it failed, or saying where it ended when it did
+ * not; it is not waited on until the timeout. A state read before the operation has moved the application is waited past, as long as
+ * the operation is still in progress.
+ */
+async function awaitOperation(
+  kda: KinesisAnalyticsV2Client, name: string, operationId: string | undefined, want: 'READY' | 'RUNNING', what: string, o: RestartOptions,
+): Promise<void> {
+  for (;;) {
+    const s = await statusOf(kda, name);
     if (s === want) return;
+    if (!settling(s)) {
+      const op = operationId
+        ? (await kda.send(new DescribeApplicationOperationCommand({ ApplicationName: name, OperationId: operationId }))).ApplicationOperationInfoDetails
+        : undefined;
+      if (op?.OperationStatus === 'FAILED') {
+        throw new Error(`${what} of Flink application ${name} failed: ${await operationFailure(kda, name, operationId!)}. It is ${s}; fix the cause (see its CloudWatch logs), then run the command again.`);
+      }
+      if (op?.OperationStatus !== 'IN_PROGRESS') {
+        throw new Error(`Flink application ${name} is ${s} after ${what} (operation ${operationId ?? 'unknown'}: ${op?.OperationStatus ?? 'no status'}), not ${want}; see its CloudWatch logs, then run the command again.`);
+      }
+    }
     if (o.now() > o.deadline) throw new Error(`Flink application ${name} is ${s}, not ${want}, after the timeout; see its CloudWatch logs, then run the command again.`);
     await o.sleep(o.pollIntervalMs);
   }
@@ -82,16 +119,21 @@ async function waitFor(kda: KinesisAnalyticsV2Client, name: string, want: string
 /**
  * Stops the application (Force false: the service takes a snapshot first, kept as the way back) and starts it with a run
  * configuration that skips restoring state (SKIP_RESTORE_FROM_SNAPSHOT), or restores a named snapshot. Without state, every Kafka
- * source starts where its table's `scan.startup.mode` says. Resolves when the application is RUNNING again.
+ * source starts where its table's `scan.startup.mode` says. An application caught mid-transition (STARTING, UPDATING, ...) is waited
+ * on until it settles; one that settles anywhere but RUNNING or READY, or whose stop or start fails, ends the command with the
+ * service's error. Resolves when the application is RUNNING again.
  */
 export async function restartWithoutState(kda: KinesisAnalyticsV2Client, name: string, o: RestartOptions, print: (line: string) => void): Promise<string | undefined> {
-  let s = await status(kda, name);
-  if (s === 'RUNNING' || s === 'AUTOSCALING') {
-    await kda.send(new StopApplicationCommand({ ApplicationName: name, Force: false }));
+  let s = await settledStatus(kda, name, o);
+  if (s === 'RUNNING') {
+    const stop = await kda.send(new StopApplicationCommand({ ApplicationName: name, Force: false }));
     print(`${name}: stopping (the service snapshots its state first: ListApplicationSnapshots names it, the way back).`);
-    s = 'STOPPING';
+    await awaitOperation(kda, name, stop.OperationId, 'READY', 'StopApplication', o);
+    s = 'READY';
   }
-  if (s !== 'READY') await waitFor(kda, name, 'READY', o);
+  if (s !== 'READY') {
+    throw new Error(`Flink application ${name} is ${s}; it can be restarted only from RUNNING or READY. See its CloudWatch logs and ListApplicationOperations, then run the command again.`);
+  }
   const restore = o.snapshotName
     ? { ApplicationRestoreType: ApplicationRestoreType.RESTORE_FROM_CUSTOM_SNAPSHOT, SnapshotName: o.snapshotName }
     : { ApplicationRestoreType: ApplicationRestoreType.SKIP_RESTORE_FROM_SNAPSHOT };
@@ -100,7 +142,7 @@ export async function restartWithoutState(kda: KinesisAnalyticsV2Client, name: s
     RunConfiguration: { ApplicationRestoreConfiguration: restore, FlinkRunConfiguration: { AllowNonRestoredState: false } },
   }));
   print(`${name}: starting ${o.snapshotName ? `from snapshot ${o.snapshotName}` : 'without state: its Kafka sources start from their declared scan.startup.mode (earliest-offset by default)'}.`);
-  await waitFor(kda, name, 'RUNNING', o);
+  await awaitOperation(kda, name, started.OperationId, 'RUNNING', 'StartApplication', o);
   print(`${name}: running again.`);
   return started.OperationId;
 }

@@ -170,6 +170,11 @@ export async function resnapshot(o: ResnapshotOptions, clients: ResnapshotClient
   const started = now();
   const plan = o.view ? await derivedViewPlan(clients.cloudformation, o.stackName, o.view) : undefined;
   if (o.fromSnapshot !== undefined && !plan) throw new Error('--from-snapshot applies to a view computed by Flink (--view NAME of a transform\'s output).');
+  if (o.fromSnapshot !== undefined && plan && plan.applications.length > 1) {
+    // A snapshot belongs to one application: restoring the same name in each would fail on all but one (or restore unrelated state).
+    throw new Error(`--from-snapshot names one application's snapshot, but view '${plan.view}' is computed by ${plan.applications.length} Flink applications `
+      + `(${plan.applications.join(', ')}); restore each with the Managed Flink console or StartApplication (RESTORE_FROM_CUSTOM_SNAPSHOT), or rebuild the view without --from-snapshot.`);
+  }
   if (plan) {
     // The view is rebuilt by its Flink applications recomputing it from their inputs: first each application restarts without state,
     // so its sources read every retained change again; then the captured tables it reads are re-snapshotted, so rows whose changes

@@ -71,7 +71,7 @@ export interface IsCompleteResult {
 }
 
 /** States in which the service is still working; wait for them to settle before acting. */
-const TRANSITIONAL = new Set(['STARTING', 'UPDATING', 'AUTOSCALING', 'STOPPING', 'FORCE_STOPPING', 'ROLLING_BACK', 'MAINTENANCE']);
+export const TRANSITIONAL: ReadonlySet<string> = new Set(['STARTING', 'UPDATING', 'AUTOSCALING', 'STOPPING', 'FORCE_STOPPING', 'ROLLING_BACK', 'MAINTENANCE']);
 const DEFAULT_TIMEOUT_SECONDS = 1500;
 
 /** Current status, or undefined when the application does not exist. */

@@ -4,7 +4,7 @@
 import { CloudFormationClient, GetTemplateCommand, ListStackResourcesCommand, type StackResourceSummary } from '@aws-sdk/client-cloudformation';
 import { CloudWatchLogsClient, FilterLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import {
-  DescribeApplicationCommand, KinesisAnalyticsV2Client, StartApplicationCommand, StopApplicationCommand,
+  DescribeApplicationCommand, DescribeApplicationOperationCommand, KinesisAnalyticsV2Client, StartApplicationCommand, StopApplicationCommand,
 } from '@aws-sdk/client-kinesis-analytics-v2';
 import { mockClient } from 'aws-sdk-client-mock';
 import { main, resnapshotCommand } from '../../cli/agent-data-stack';
@@ -147,5 +147,68 @@ test('a derived view of a stack without a lineage catalog says to redeploy', asy
   cfn.on(GetTemplateCommand).resolves({ TemplateBody: JSON.stringify({ Resources: { SinkFunction5A215B22: TEMPLATE.Resources.SinkFunction5A215B22 } }) });
   expect(await run('--view', 'order_enriched')).toBe(2);
   expect(err.pop()).toMatch(/lineage catalog names no Flink application for it: deploy the stack/);
+  expect(kda.calls()).toHaveLength(0);
+});
+
+/** DescribeApplicationOperation response (API_DescribeApplicationOperation.html): the operation's status and, when FAILED, its error. */
+function operations(byId: Record<string, { status: string; error?: string }>) {
+  kda.on(DescribeApplicationOperationCommand).callsFake(input => {
+    const op = byId[input.OperationId];
+    calls.push(`operation:${input.OperationId}:${op.status}`);
+    return {
+      ApplicationOperationInfoDetails: {
+        Operation: input.OperationId === 'op-start' ? 'StartApplication' : 'StopApplication', OperationStatus: op.status,
+        StartTime: new Date(0), ...(op.error ? { OperationFailureDetails: { ErrorInfo: { ErrorString: op.error } } } : {}),
+      },
+    };
+  });
+}
+
+test('an application caught STARTING is waited on until it settles, then stopped and restarted (it had waited for READY until the timeout)', async () => {
+  application(['STARTING', 'STARTING', 'RUNNING', 'STOPPING', 'READY', 'STARTING', 'RUNNING']);
+  expect(await run('--view', 'order_enriched', '--no-wait')).toBe(0);
+  expect(calls).toEqual(['describe:STARTING', 'describe:STARTING', 'describe:RUNNING', 'stop', 'describe:STOPPING', 'describe:READY', 'start',
+    'describe:STARTING', 'describe:RUNNING', 'signal']);
+});
+
+test('a start that fails ends the command at once with the service\'s error, and no signal is sent', async () => {
+  // Managed Flink puts an application whose start failed back in READY (troubleshooting-system-rollback.html).
+  application(['RUNNING', 'STOPPING', 'READY', 'STARTING', 'READY']);
+  operations({ 'op-start': { status: 'FAILED', error: 'Could not find artifact com.example:missing:1.0' } });
+  let t = 0;
+  resnapshotCommand.clients = { ...clients(), now: () => (t += 1_000) };
+  expect(await main(['resnapshot', '--view', 'order_enriched'], { stdout: l => out.push(l), stderr: l => err.push(l), env: {} })).toBe(2);
+  expect(err.pop()).toMatch(new RegExp(`StartApplication of Flink application ${APP} failed: Could not find artifact com.example:missing:1.0. It is READY`));
+  expect(invocations).toEqual([]);
+  // The failure is seen on the first settled state after the start, not after polling until the one-hour timeout.
+  expect(calls).toEqual(['describe:RUNNING', 'stop', 'describe:STOPPING', 'describe:READY', 'start', 'describe:STARTING', 'describe:READY',
+    'operation:op-start:FAILED', 'operation:op-start:FAILED']);
+});
+
+test('READY read just after StartApplication, while the operation is still IN_PROGRESS, is waited past', async () => {
+  application(['READY', 'READY', 'STARTING', 'RUNNING']);
+  operations({ 'op-start': { status: 'IN_PROGRESS' } });
+  expect(await run('--view', 'order_enriched', '--no-wait')).toBe(0);
+  expect(calls).toEqual(['describe:READY', 'start', 'describe:READY', 'operation:op-start:IN_PROGRESS', 'describe:STARTING', 'describe:RUNNING', 'signal']);
+});
+
+test('an application that settles in a state it cannot be restarted from is refused with what to check', async () => {
+  application(['ROLLING_BACK', 'ROLLED_BACK']);
+  expect(await run('--view', 'order_enriched')).toBe(2);
+  expect(err.pop()).toMatch(new RegExp(`Flink application ${APP} is ROLLED_BACK; it can be restarted only from RUNNING or READY`));
+  expect(kda.commandCalls(StopApplicationCommand)).toHaveLength(0);
+  expect(kda.commandCalls(StartApplicationCommand)).toHaveLength(0);
+});
+
+test('--from-snapshot is refused for a view computed by more than one application (a snapshot belongs to one)', async () => {
+  const catalog = JSON.parse(CATALOG);
+  catalog.views[1].pipeline = [`${APP}#0`, 'AgentDataStack-Transformorderrollup-0A1B2C3D#0'];
+  cfn.on(GetTemplateCommand).resolves({ TemplateBody: JSON.stringify({ Resources: {
+    SinkFunction5A215B22: TEMPLATE.Resources.SinkFunction5A215B22,
+    Lineage4C4A82D7: { Type: 'AWS::SSM::Parameter', Properties: { Description: 'Lineage catalog of AgentDataStack, part 1 of 1', Type: 'String', Value: JSON.stringify(catalog) } },
+  } }) });
+  application(['READY']);
+  expect(await run('--view', 'order_enriched', '--from-snapshot', 'before-backfill')).toBe(2);
+  expect(err.pop()).toMatch(/--from-snapshot names one application's snapshot, but view 'order_enriched' is computed by 2 Flink applications/);
   expect(kda.calls()).toHaveLength(0);
 });
