@@ -4,7 +4,7 @@ import * as path from 'path';
 import { App, Duration } from 'aws-cdk-lib';
 import { AgentDataStack, ViewSource } from '../lib/agent-data-stack';
 import { DeploymentProfile } from '../lib/profiles';
-import { EXAMPLE_ORDER_ENRICHMENT_SQL, exampleOrderEnrichmentTables } from '../constructs/processing/example';
+import { EXAMPLE_ORDER_ENRICHMENT_SQL, EXAMPLE_TRANSFORM_NAME, exampleOrderEnrichmentTables } from '../constructs/processing/example';
 import { ViewFieldType, ViewStore } from '../constructs/stores/view';
 import { SourceSchema } from '../constructs/source/schema';
 
@@ -32,7 +32,7 @@ export function defineExampleApp(app: App, options: ExampleOptions = {}): AgentD
       // The new database starts empty: the bootstrap creates the example tables (and seed rows) before it checks them.
       initialSchema: SourceSchema.fromFile(EXAMPLE_SCHEMA_FILE),
     },
-    transforms: [{ name: 'order-enrichment', sql: EXAMPLE_ORDER_ENRICHMENT_SQL, tables: exampleOrderEnrichmentTables() }],
+    transforms: [{ name: EXAMPLE_TRANSFORM_NAME, sql: EXAMPLE_ORDER_ENRICHMENT_SQL, tables: exampleOrderEnrichmentTables() }],
     views: [
       {
         name: 'customer',
@@ -53,7 +53,7 @@ export function defineExampleApp(app: App, options: ExampleOptions = {}): AgentD
       {
         name: 'orders',
         description: 'Completed orders with the customer\'s name and tier, searchable by customer and time.',
-        from: ViewSource.transform('order-enrichment', 'orders_enriched'),
+        from: ViewSource.transform(EXAMPLE_TRANSFORM_NAME, 'orders_enriched'),
         store: ViewStore.SEARCH,
         key: ['order_id'],
         fields: [

@@ -1,6 +1,8 @@
 // The example application's Flink job: completed orders enriched with the customer's name and tier, from the orders and customers CDC topics.
 import { FlinkTable } from './flink-tables';
 
+/** The example's transform (AgentDataStack's `transforms[].name`): its Flink application is `Transform-order-enrichment`. */
+export const EXAMPLE_TRANSFORM_NAME = 'order-enrichment';
 /** Debezium topics of the example's source tables (`<topic.prefix>.<schema>.<table>`). */
 export const EXAMPLE_ORDERS_TOPIC = 'agentdata.public.orders';
 export const EXAMPLE_CUSTOMERS_TOPIC = 'agentdata.public.customers';

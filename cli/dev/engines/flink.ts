@@ -83,22 +83,57 @@ export const localMavenGet: HttpGet = async (url) => {
   return fs.existsSync(file) ? { status: 200, body: fs.readFileSync(file) } : { status: 404, body: Buffer.from(`not in ~/.m2: ${file}`) };
 };
 
+/** How a package is fetched and which application of the template it is. */
+export interface UnpackOptions {
+  /** Serves the package's Maven Central downloads. @default localMavenGet (~/.m2 only) */
+  readonly get?: HttpGet;
+  /** The logical ID prefix of the application (`transformApplicationId`). @default - the template's only Flink application */
+  readonly application?: string;
+}
+
+/**
+ * The logical ID prefix of the application AgentDataStack builds for a transform (`Transform-<name>`, which CloudFormation's
+ * logical IDs keep only the letters and digits of, then a hash).
+ */
+export function transformApplicationId(transformName: string): string {
+  return `Transform-${transformName}`.replace(/[^A-Za-z0-9]/g, '');
+}
+
+/**
+ * One Flink application of a template with its package: the `Custom::DeployTimeArtifact` whose ObjectKey is the application's code
+ * FileKey (so the package and the properties always belong to the same application). Without a selector the template must hold
+ * exactly one; a selector that matches none or several is an error naming the applications there are.
+ */
+export function flinkApplication(template: Template, select?: string): { logicalId: string; application: any; artifact: any } {
+  const applications = Object.entries(template.findResources('AWS::KinesisAnalyticsV2::Application'));
+  const matching = applications.filter(([id]) => select === undefined || id.startsWith(select));
+  if (matching.length !== 1) {
+    const names = applications.map(([id]) => id).join(', ') || 'none';
+    throw new Error(select === undefined
+      ? `the template has ${applications.length} Flink applications (${names}); name one by its logical ID prefix`
+      : `${matching.length === 0 ? 'no Flink application' : `${matching.length} Flink applications`} with a logical ID starting '${select}' in the template (it has ${names})`);
+  }
+  const [logicalId, application] = matching[0] as [string, any];
+  const fileKey = application.Properties.ApplicationConfiguration.ApplicationCodeConfiguration.CodeContent.S3ContentLocation.FileKey;
+  const artifact = Object.values(template.findResources('Custom::DeployTimeArtifact')).find((r: any) => r.Properties.ObjectKey === fileKey);
+  if (!artifact) throw new Error(`the template has no Flink package (Custom::DeployTimeArtifact) with ObjectKey ${JSON.stringify(fileKey)}, the code of ${logicalId}`);
+  return { logicalId, application, artifact };
+}
+
 /**
  * Builds a FlinkSqlApplication's package from its synthesized template exactly as the deploy-time builder does
  * (same Sources and Files, downloads served from ~/.m2 and verified against the published .sha1 and the pinned
- * SHA-256), unpacks it, and writes the application's runtime properties with the brokers replaced.
+ * SHA-256), unpacks it, and writes the application's runtime properties with the brokers replaced. `o.application` names the
+ * application when the template has more than one (`flinkApplication`).
  */
-export async function unpackApplication(template: Template, bootstrapServers: string, get: HttpGet = localMavenGet): Promise<string> {
-  const artifact = Object.values(template.findResources('Custom::DeployTimeArtifact'))
-    .find((r: any) => String(r.Properties.ObjectKey).startsWith('flink/')) as any;
-  if (!artifact) throw new Error('the template has no Flink package (Custom::DeployTimeArtifact with an ObjectKey under flink/)');
-  const zip = await assembleArtifact(get, artifact.Properties.Sources as ArtifactSourceSpec[], artifact.Properties.Files as InlineFileSpec[]);
+export async function unpackApplication(template: Template, bootstrapServers: string, o: UnpackOptions = {}): Promise<string> {
+  const { application, artifact } = flinkApplication(template, o.application);
+  const zip = await assembleArtifact(o.get ?? localMavenGet, artifact.Properties.Sources as ArtifactSourceSpec[], artifact.Properties.Files as InlineFileSpec[]);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'flink-app-'));
   for (const [name, data] of extractZip(zip)) {
     fs.mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
     fs.writeFileSync(path.join(dir, name), data);
   }
-  const application = Object.values(template.findResources('AWS::KinesisAnalyticsV2::Application'))[0] as any;
   fs.writeFileSync(path.join(dir, 'application_properties.json'), JSON.stringify(application.Properties.ApplicationConfiguration.EnvironmentProperties.PropertyGroups, null, 2));
   setBootstrapServers(dir, bootstrapServers);
   return dir;
@@ -108,8 +143,8 @@ export async function unpackApplication(template: Template, bootstrapServers: st
  * The application unpacked (`unpackApplication`) for the local PLAINTEXT broker: its job.sql rewritten in place by `mapSqlForLocal`,
  * whose notes (every edit) are returned with the folder.
  */
-export async function unpackForLocalBroker(template: Template, bootstrapServers: string, get: HttpGet = localMavenGet): Promise<{ dir: string; sql: string; notes: SqlMappingNote[] }> {
-  const dir = await unpackApplication(template, bootstrapServers, get);
+export async function unpackForLocalBroker(template: Template, bootstrapServers: string, o: UnpackOptions = {}): Promise<{ dir: string; sql: string; notes: SqlMappingNote[] }> {
+  const dir = await unpackApplication(template, bootstrapServers, o);
   const file = path.join(dir, 'job.sql');
   const mapped = mapSqlForLocal(fs.readFileSync(file, 'utf8'));
   fs.writeFileSync(file, mapped.sql);

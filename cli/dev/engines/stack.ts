@@ -7,6 +7,7 @@ import * as fs from 'fs';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import type { Client as SearchClient } from '@opensearch-project/opensearch';
 import { Template } from 'aws-cdk-lib/assertions';
+import { EXAMPLE_TRANSFORM_NAME } from '../../../constructs/processing/example';
 import type { ViewConfig } from '../../../contract/view-config';
 import type { McpServerDeps, SearchReader, ToolCallEvent } from '../../../lambda/mcp/context';
 import { functionUrlHandler, startLocalServer } from '../../../lambda/mcp/http-adapter';
@@ -19,7 +20,7 @@ import type { DeadLetter } from '../../../lambda/sink/dead-letter';
 import { processBatch, type BatchWriter } from '../../../lambda/sink/process';
 import { deleteKeys, DEV_KEY_NAMESPACE, exampleDeclaration, InMemoryDecisionStore, noMetrics, redisFromUrl } from '../dev-loop';
 import { ENGINE_EXTENSIONS, type EngineContext, type EngineExtension, type StartedExtension } from './extensions';
-import { cachedMavenGet, pyflinkPython, requireTool, rootCause, startApplication, unpackForLocalBroker } from './flink';
+import { cachedMavenGet, pyflinkPython, requireTool, rootCause, startApplication, transformApplicationId, unpackForLocalBroker } from './flink';
 import { deployedEventSources, LocalMskEventSource } from './msk-event-source';
 import { deployedSearchIndexes, localSearchClient, startOpenSearch, withLuceneVectors } from './opensearch';
 import { startEnginePipeline, startSourceDatabase, synthesizeExample, type EnginePipeline, type SourceDatabase } from './pipeline';
@@ -131,7 +132,8 @@ export async function startEngineStack(options: EngineStackOptions = {}): Promis
     await step('search indexes (the index handler, the template\'s mappings; k-NN on lucene)', () => createIndexes(search, example.template, engine.url));
 
     await step('Flink order-enrichment job (PyFlink mini-cluster)', async () => {
-      const { dir } = await unpackForLocalBroker(Template.fromJSON(example.template), pipeline.kafka.bootstrapServers, cachedMavenGet);
+      const { dir } = await unpackForLocalBroker(Template.fromJSON(example.template), pipeline.kafka.bootstrapServers,
+        { get: cachedMavenGet, application: transformApplicationId(EXAMPLE_TRANSFORM_NAME) });
       onStop('Flink package dir', async () => fs.rmSync(dir, { recursive: true, force: true }));
       const job = startApplication(python, dir);
       onStop('Flink job', () => job.stop());

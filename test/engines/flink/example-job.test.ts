@@ -3,10 +3,10 @@
 // and the merged Kafka/MSK IAM JAR, with only the IAM SASL options mapped to PLAINTEXT) -> `orders_enriched` upserts and tombstones.
 import * as fs from 'fs';
 import { Template } from 'aws-cdk-lib/assertions';
-import { EXAMPLE_ENRICHED_ORDERS_TOPIC } from '../../../constructs/processing';
+import { EXAMPLE_ENRICHED_ORDERS_TOPIC, EXAMPLE_TRANSFORM_NAME } from '../../../constructs/processing';
 import { TopicReader, type ReadRecord } from '../../../cli/dev/engines/kafka';
 import { startEnginePipeline, startSourceDatabase, synthesizeExample, type EnginePipeline, type SourceDatabase } from '../../../cli/dev/engines/pipeline';
-import { pyflinkPython, requireTool, rootCause, startApplication, unpackForLocalBroker, type RunningApplication, type SqlMappingNote } from './engine';
+import { pyflinkPython, requireTool, rootCause, startApplication, transformApplicationId, unpackForLocalBroker, type RunningApplication, type SqlMappingNote } from './engine';
 
 const STEP_TIMEOUT_MS = 180_000;
 
@@ -57,7 +57,8 @@ beforeAll(async () => {
   pipeline = await startEnginePipeline({ example, source, log: l => process.stdout.write(`engines: ${l}\n`) });
   timings['PostgreSQL, Kafka, Kafka Connect and the connector RUNNING'] = Date.now() - t0;
   const t1 = Date.now();
-  ({ dir: packageDir, notes } = await unpackForLocalBroker(Template.fromJSON(example.template), pipeline.kafka.bootstrapServers));
+  ({ dir: packageDir, notes } = await unpackForLocalBroker(Template.fromJSON(example.template), pipeline.kafka.bootstrapServers,
+    { application: transformApplicationId(EXAMPLE_TRANSFORM_NAME) }));
   console.log(`job.sql mapped for the local broker:\n${notes.map(n => `  ${n.table}: ${n.property} ${n.from} -> ${n.to ?? '(removed)'} [${n.rule}]`).join('\n')}`);
   timings['package built (merged JAR)'] = Date.now() - t1;
   reader = new TopicReader(pipeline.kafka.bootstrapServers, EXAMPLE_ENRICHED_ORDERS_TOPIC.replace(/\./g, '\\.'));

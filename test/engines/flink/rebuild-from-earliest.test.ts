@@ -5,10 +5,10 @@
 // same as before (intermediate results on the way are recorded as a figure, not asserted).
 import * as fs from 'fs';
 import { Template } from 'aws-cdk-lib/assertions';
-import { EXAMPLE_ENRICHED_ORDERS_TOPIC } from '../../../constructs/processing';
+import { EXAMPLE_ENRICHED_ORDERS_TOPIC, EXAMPLE_TRANSFORM_NAME } from '../../../constructs/processing';
 import { TopicReader, type ReadRecord } from '../../../cli/dev/engines/kafka';
 import { startEnginePipeline, startSourceDatabase, synthesizeExample, type EnginePipeline, type SourceDatabase } from '../../../cli/dev/engines/pipeline';
-import { pyflinkPython, requireTool, rootCause, startApplication, unpackForLocalBroker, type RunningApplication } from './engine';
+import { pyflinkPython, requireTool, rootCause, startApplication, transformApplicationId, unpackForLocalBroker, type RunningApplication } from './engine';
 
 const STEP_TIMEOUT_MS = 300_000;
 
@@ -44,7 +44,8 @@ beforeAll(async () => {
   const example = synthesizeExample();
   source = await startSourceDatabase();
   pipeline = await startEnginePipeline({ example, source, log: l => process.stdout.write(`engines: ${l}\n`) });
-  ({ dir: packageDir, sql: jobSql } = await unpackForLocalBroker(Template.fromJSON(example.template), pipeline.kafka.bootstrapServers));
+  ({ dir: packageDir, sql: jobSql } = await unpackForLocalBroker(Template.fromJSON(example.template), pipeline.kafka.bootstrapServers,
+    { application: transformApplicationId(EXAMPLE_TRANSFORM_NAME) }));
   reader = new TopicReader(pipeline.kafka.bootstrapServers, EXAMPLE_ENRICHED_ORDERS_TOPIC.replace(/\./g, '\\.'));
   await reader.start();
 }, 30 * 60_000);

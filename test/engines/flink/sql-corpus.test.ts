@@ -5,7 +5,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Template } from 'aws-cdk-lib/assertions';
 import { AgentNetwork } from '../../../constructs/common/agent-network';
-import { exampleOrderEnrichmentTables, FlinkSqlApplication, FlinkTable } from '../../../constructs/processing';
+import { EXAMPLE_TRANSFORM_NAME, exampleOrderEnrichmentTables, FlinkSqlApplication, FlinkTable } from '../../../constructs/processing';
 import { analyzeFlinkSql, appendTableOptions, knownTableOf } from '../../../constructs/processing/flink-sql';
 import { testApp, testStack } from '../../helpers/app';
 import { FLINK_DOCS_CORPUS } from '../../processing/fixtures/flink-docs-corpus';
@@ -13,7 +13,7 @@ import { FLINK_SQL_MISTAKES } from '../../processing/fixtures/flink-mistakes-cor
 import { StandInCluster } from '../../processing/support';
 import { synthesizeExample } from '../../../cli/dev/engines/pipeline';
 import {
-  ENGINE_DIR, explainPrograms, ExplainResult, mapSqlForLocal, mavenResolve, pyflinkPython, requireTool, SqlMappingNote, unpackForLocalBroker,
+  ENGINE_DIR, explainPrograms, ExplainResult, mapSqlForLocal, mavenResolve, pyflinkPython, requireTool, SqlMappingNote, transformApplicationId, unpackForLocalBroker,
 } from './engine';
 
 /** No broker is contacted when planning; the address only has to be well-formed. */
@@ -51,7 +51,7 @@ beforeAll(async () => {
   python = pyflinkPython();
   // The example's own package: its job.sql and its merged Kafka/MSK IAM JAR, built by the deploy-time builder's code.
   const example = synthesizeExample();
-  const exampleSql = await unpackForLocalBroker(Template.fromJSON(example.template), NO_BROKER);
+  const exampleSql = await unpackForLocalBroker(Template.fromJSON(example.template), NO_BROKER, { application: transformApplicationId(EXAMPLE_TRANSFORM_NAME) });
   packageDir = exampleSql.dir;
   const lib = path.join(packageDir, 'lib');
   jars = [

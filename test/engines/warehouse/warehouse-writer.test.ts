@@ -60,7 +60,7 @@ beforeAll(async () => {
   pipeline = await startEnginePipeline({ example, source, log: l => process.stdout.write(`engines: ${l}\n`) });
   figures['PostgreSQL, Kafka, Connect, connector RUNNING, tables created (ms)'] = Date.now() - t0;
   const writer = writerTemplate(example.template, view);
-  const kafka = await unpackForLocalBroker(writer, pipeline.kafka.bootstrapServers, cachedMavenGet);
+  const kafka = await unpackForLocalBroker(writer, pipeline.kafka.bootstrapServers, { get: cachedMavenGet });
   packageDir = kafka.dir;
   const jobSql = path.join(packageDir, 'job.sql');
   const catalog = mapIcebergCatalogForLocal(kafka.sql, wh.catalog);

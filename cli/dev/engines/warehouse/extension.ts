@@ -73,7 +73,7 @@ async function startWarehouse(context: EngineContext, writer: boolean): Promise<
 async function startViewWriter(context: EngineContext, view: ViewConfig, wh: LocalWarehouse, python: string, jdbc: string,
   steps: Step[]): Promise<void> {
   const template = writerTemplate(context.template, view);
-  const kafka = await unpackForLocalBroker(template, context.pipeline.kafka.bootstrapServers, cachedMavenGet);
+  const kafka = await unpackForLocalBroker(template, context.pipeline.kafka.bootstrapServers, { get: cachedMavenGet });
   const dir = kafka.dir;
   steps.push({ what: `${view.name} writer package dir`, run: () => fs.rmSync(dir, { recursive: true, force: true }) });
   const jobSql = path.join(dir, 'job.sql');

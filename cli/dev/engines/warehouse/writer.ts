@@ -8,7 +8,7 @@ import { WAREHOUSE_DATABASE_ENV } from '../../../../contract/warehouse-env';
 import type { ViewConfig } from '../../../../contract/view-config';
 import { analyzeFlinkSql, appendTableOptions, sqlString } from '../../../../constructs/processing/flink-sql';
 import { glueCatalogOptions } from '../../../../constructs/stores/warehouse-schema';
-import { cachedMavenGet, cachedVenv, M2_REPOSITORY, spawnLocalJob, type RunningApplication, type SqlMappingNote } from '../flink';
+import { cachedMavenGet, cachedVenv, flinkApplication, M2_REPOSITORY, spawnLocalJob, type RunningApplication, type SqlMappingNote } from '../flink';
 import { engineAsset } from '../maven';
 import type { CfnTemplate } from '../template';
 import { expandJsonValue } from '../../../../lambda/shared/views-env';
@@ -118,8 +118,8 @@ export function mapIcebergCatalogForLocal(sql: string, local: LocalCatalog): { s
  * The Flink configuration Managed Flink applies from the application's FlinkApplicationConfiguration (checkpointing, parallelism),
  * as local settings. DEFAULT checkpointing is the service's 60 s interval and 5 s minimum pause.
  */
-export function serviceSettings(template: Template): Record<string, string> {
-  const app = Object.values(template.findResources('AWS::KinesisAnalyticsV2::Application'))[0] as any;
+export function serviceSettings(template: Template, application?: string): Record<string, string> {
+  const app = flinkApplication(template, application).application;
   const flink = app.Properties.ApplicationConfiguration.FlinkApplicationConfiguration ?? {};
   const cp = flink.CheckpointConfiguration ?? {};
   const custom = cp.ConfigurationType === 'CUSTOM';
