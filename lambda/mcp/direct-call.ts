@@ -1,6 +1,7 @@
 // The warm path of a 2025-era `tools/call` of a read-only tool, answered from the container's tool table without an McpServer,
 // a transport or Web Request/Response objects per call; byte for byte the answer the SDK path gives (test/mcp/direct-call.test.ts
-// holds them side by side). Everything it does not recognise, and every failure of validation, goes to the SDK path instead.
+// holds them side by side). Everything it does not recognise, and every refusal before the tool runs, goes to the SDK path instead;
+// once the tool has run the direct path answers, also when the output does not validate (with the SDK's own tool error).
 import { isJsonContentType, SUPPORTED_PROTOCOL_VERSIONS, type CallToolResult } from '@modelcontextprotocol/server';
 import type { CallerIdentity } from './caller';
 import type { McpServerDeps } from './context';
@@ -69,14 +70,35 @@ function elementCount(value: unknown, max: number): number {
   return count;
 }
 
-async function valid(schema: StandardSchema, value: unknown): Promise<{ value: unknown } | undefined> {
+type Issue = { readonly message?: unknown; readonly path?: readonly unknown[] };
+
+async function validated(schema: StandardSchema, value: unknown): Promise<{ value: unknown; issues?: undefined } | { issues: readonly Issue[] }> {
   const result = await schema['~standard'].validate(value);
-  return result.issues && result.issues.length > 0 ? undefined : { value: result.value };
+  return result.issues && result.issues.length > 0 ? { issues: result.issues as readonly Issue[] } : { value: result.value };
+}
+
+/** An issue as the SDK's `validateStandardSchema` formats it: `path.to.field: message`, or the message alone at the root. */
+function formatIssue(issue: Issue): string {
+  if (!issue.path?.length) return String(issue.message);
+  return `${issue.path.map(p => String(typeof p === 'object' && p !== null ? (p as { key: unknown }).key : p)).join('.')}: ${String(issue.message)}`;
 }
 
 /**
- * Answers a parsed request body directly, or returns undefined for the SDK path. Only read-only tools: when the output does
- * not validate the SDK path runs the call again and answers with its own error, which a tool that writes must not do twice.
+ * The message of the SDK's McpServer `validateToolOutput` for output that does not validate; its `tools/call` handler answers
+ * with it as a tool error result (`createToolError`), not as a JSON-RPC error.
+ */
+async function outputRefusal(schema: StandardSchema, result: CallToolResult, tool: string): Promise<string | undefined> {
+  if (result.isError) return undefined;
+  if (result.structuredContent === undefined) return `Output validation error: Tool ${tool} has an output schema but no structured content was provided`;
+  const output = await validated(schema, result.structuredContent);
+  if (!output.issues) return undefined;
+  return `Output validation error: Invalid structured content for tool ${tool}: ${output.issues.map(formatIssue).join(', ')}`;
+}
+
+/**
+ * Answers a parsed request body directly, or returns undefined for the SDK path. Only read-only tools. Every case that returns
+ * undefined does so before the tool runs; once it has run this answers, and output that does not validate gets the SDK path's
+ * answer (a tool error result), so one request never runs its tool, and reads the stores, more than once.
  */
 export async function directToolCall(header: HeaderOf, message: unknown, deps: McpServerDeps, caller: CallerIdentity): Promise<DirectAnswer | undefined> {
   const call = eligibleCall(header, message);
@@ -85,12 +107,14 @@ export async function directToolCall(header: HeaderOf, message: unknown, deps: M
   if (!spec?.readOnly) return undefined;
   if (elementCount(call.args, MAX_ARGUMENT_ELEMENTS) > MAX_ARGUMENT_ELEMENTS) return undefined;
   const schemas = schemasOf(spec);
-  const input = await valid(schemas.input, call.args ?? {});
-  if (!input) return undefined;
+  const input = await validated(schemas.input, call.args ?? {});
+  if (input.issues) return undefined;
   const { result, event } = await executeTool(spec, input.value, deps, caller);
-  if (!result.isError && !await valid(schemas.output, result.structuredContent)) return undefined;
+  // As on the SDK path, the call event is the tool's own (the SDK's handler emits it before validating the output).
   deps.observer?.onToolCall(event);
-  return { status: 200, headers: { 'content-type': 'application/json' }, body: responseBody(result, call.id) };
+  const refusal = await outputRefusal(schemas.output, result, spec.name);
+  const answer: CallToolResult = refusal === undefined ? result : { content: [{ type: 'text', text: refusal }], isError: true };
+  return { status: 200, headers: { 'content-type': 'application/json' }, body: responseBody(answer, call.id) };
 }
 
 /**

@@ -203,7 +203,9 @@ async function serveLegacy(request: Request, parsedBody: unknown, deps: McpServe
 export async function serveFunctionUrlEvent(
   event: FunctionUrlEvent, deps: McpServerDeps, options: HttpHandlerOptions = {}, caller: CallerIdentity = anonymousCaller(), request?: Request,
 ): Promise<FunctionUrlResult> {
-  const direct = request || options.oauth || options.sdkOnly ? undefined : await directEventCall(event, deps, caller);
+  const tryDirect = !(request || options.oauth || options.sdkOnly);
+  const direct = tryDirect ? await directEventCall(event, deps, caller) : undefined;
   if (direct) return { statusCode: direct.status, headers: direct.headers, body: direct.body, isBase64Encoded: false };
-  return responseToResult(await handleHttpRequest(request ?? eventToRequest(event), deps, options, caller));
+  // The direct path has already declined this event (before running any tool): handleHttpRequest need not try it again.
+  return responseToResult(await handleHttpRequest(request ?? eventToRequest(event), deps, tryDirect ? { ...options, sdkOnly: true } : options, caller));
 }

@@ -35,7 +35,7 @@ beforeAll(async () => {
   };
   await seed(42, { customer_id: 42, email: 'ada@example.com', name: 'Ada', tier: 'gold' });
   await seed(43, { customer_id: 43, email: 'bob@example.com', name: 'Bob', tier: 'silver' });
-  // A row the output schema refuses (a number where the view declares a string): the SDK answers with its own error.
+  // A row the output schema refuses (a number where the view declares a string): both paths answer with the SDK's tool error.
   await seed(44, { customer_id: 44, email: 44, name: 'Bad', tier: 'gold' });
   const observer = { onToolCall: (e: ToolCallEvent) => events.push(e) };
   deps = { views, redis, catalog, now: () => NOW_MS, observer };
@@ -89,7 +89,7 @@ describe('the direct path answers exactly what the SDK answers', () => {
     ['an unknown argument (the SDK path answers)', () => deps, event(toolCall('customers_lookup', { customer_id: 42, tenant: 'x' }))],
     ['an unknown tool (the SDK path answers)', () => deps, event(toolCall('nope_lookup', { customer_id: 42 }))],
     ['a write tool (the SDK path answers)', () => deps, event(toolCall('record_decision', { agentId: 'a', decision: 'd', rationale: 'r' }))],
-    ['output the schema refuses (the SDK path answers, once)', () => deps, event(toolCall('customers_lookup', { customer_id: 44 }))],
+    ['output the schema refuses (a tool error, run once)', () => deps, event(toolCall('customers_lookup', { customer_id: 44 }))],
     ['a 2026-07-28 header without the envelope (the SDK path refuses)', () => deps, event(toolCall('customers_lookup', { customer_id: 42 }), { 'mcp-protocol-version': '2026-07-28' })],
     ['an Accept header without event streams (the SDK path refuses)', () => deps, event(toolCall('customers_lookup', { customer_id: 42 }), { accept: 'application/json' })],
   ];
@@ -99,7 +99,7 @@ describe('the direct path answers exactly what the SDK answers', () => {
     expect(normalized(viaRequest.body)).toBe(normalized(sdk.body));
     expect(direct.statusCode).toBe(sdk.statusCode);
     expect(direct.headers?.['content-type']).toBe(sdk.headers?.['content-type']);
-    // One call event per call on either path (the SDK retry of an output the schema refuses is not counted twice).
+    // One call event per call on either path.
     expect(directEvents).toBe(sdkEvents);
     expect(requestEvents).toBe(sdkEvents);
   });
@@ -145,5 +145,82 @@ describe('once per container', () => {
     } finally {
       for (const s of [table, validators, registered, connected]) s.mockRestore();
     }
+  });
+});
+
+describe('one request runs its tool once', () => {
+  /** Deps over the same Redis whose reads are counted (the lookup tools read the cache with one HGETALL per key). */
+  function counting(): { deps: McpServerDeps; reads: () => number } {
+    let reads = 0;
+    const counted: McpServerDeps = {
+      ...deps,
+      redis: { hgetall: (key: string) => { reads++; return redis.hgetall(key); } },
+    };
+    return { deps: counted, reads: () => reads };
+  }
+
+  test('output the schema refuses: one run through serveFunctionUrlEvent, answered with the SDK path\'s tool error', async () => {
+    const e = event(toolCall('customers_lookup', { customer_id: 44 }));
+    const direct = counting();
+    const before = events.length;
+    const registered = jest.spyOn(McpServer.prototype, 'registerTool');
+    let answer;
+    try {
+      answer = await serveFunctionUrlEvent(e, direct.deps);
+      // Answered on the direct path: no SDK server was built for it.
+      expect(registered).not.toHaveBeenCalled();
+    } finally {
+      registered.mockRestore();
+    }
+    expect(direct.reads()).toBe(1);
+    expect(events.length - before).toBe(1);
+
+    const sdk = counting();
+    const sdkAnswer = await serveFunctionUrlEvent(e, sdk.deps, { sdkOnly: true });
+    expect(sdk.reads()).toBe(1);
+    expect(answer.statusCode).toBe(sdkAnswer.statusCode);
+    expect(answer.headers?.['content-type']).toBe(sdkAnswer.headers?.['content-type']);
+    expect(answer.body).toBe(sdkAnswer.body);
+    // The SDK reports a refused output as a tool error result, not a JSON-RPC error.
+    const parsed = JSON.parse(answer.body!);
+    expect(parsed.error).toBeUndefined();
+    expect(parsed.result.isError).toBe(true);
+    expect(parsed.result.content[0].text).toMatch(/^Output validation error: Invalid structured content for tool customers_lookup: /);
+  });
+
+  test('output the schema refuses: one run through handleHttpRequest too', async () => {
+    const e = event(toolCall('customers_lookup', { customer_id: 44 }));
+    const direct = counting();
+    const answer = await responseToResult(await handleHttpRequest(eventToRequest(e), direct.deps));
+    expect(direct.reads()).toBe(1);
+    const sdkAnswer = await serveFunctionUrlEvent(e, counting().deps, { sdkOnly: true });
+    expect(answer.body).toBe(sdkAnswer.body);
+  });
+
+  test('lookup_many whose output the schema refuses: each key read once', async () => {
+    const e = event(toolCall('customers_lookup_many', { keys: [{ customer_id: 42 }, { customer_id: 44 }] }));
+    const direct = counting();
+    const answer = await serveFunctionUrlEvent(e, direct.deps);
+    expect(direct.reads()).toBe(2);
+    const sdk = counting();
+    const sdkAnswer = await serveFunctionUrlEvent(e, sdk.deps, { sdkOnly: true });
+    expect(sdk.reads()).toBe(2);
+    expect(answer.body).toBe(sdkAnswer.body);
+    expect(JSON.parse(answer.body!).result.isError).toBe(true);
+  });
+
+  test('a valid answer: one run, on the direct path', async () => {
+    const e = event(toolCall('customers_lookup', { customer_id: 42 }));
+    const direct = counting();
+    const before = events.length;
+    const answer = await serveFunctionUrlEvent(e, direct.deps);
+    expect(direct.reads()).toBe(1);
+    expect(events.length - before).toBe(1);
+    expect(answer.statusCode).toBe(200);
+    expect(answer.body).toContain('"found":true');
+    const sdk = counting();
+    const sdkAnswer = await serveFunctionUrlEvent(e, sdk.deps, { sdkOnly: true });
+    expect(sdk.reads()).toBe(1);
+    expect(answer.body).toBe(sdkAnswer.body);
   });
 });
