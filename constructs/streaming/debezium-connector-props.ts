@@ -86,12 +86,15 @@ export interface DebeziumConnectorProps {
    * `poll.interval.ms`: how long Debezium's task waits for change events before it hands a batch to Kafka Connect. At low
    * traffic a change can wait this long before it is produced; lower values mean more, smaller produce requests (and, with the
    * sink's 0 s batching window, more Lambda invocations) when changes trickle in. See docs/PERFORMANCE.md, "Latency defaults".
+   * Set it here: `poll.interval.ms` in `extraProperties` is refused.
    * @default Duration.millis(100) (Debezium's own default is 500 ms)
    */
   readonly pollInterval?: Duration;
   /**
    * `max.batch.size`: the most change events Debezium hands Kafka Connect per poll (a backlog drains in batches of this size;
-   * it does not delay a change at low traffic). Must stay below Debezium's `max.queue.size` (8192 unless `extraProperties` sets it).
+   * it does not delay a change at low traffic). Must stay below Debezium's `max.queue.size` (8192 unless `extraProperties` sets it):
+   * checked at synth for this value or its default, so a `max.queue.size` of 2048 or less needs a smaller `maxBatchSize`. Set it
+   * here: `max.batch.size` in `extraProperties` is refused.
    * @default 2048 (Debezium's default, stated so the template shows it)
    */
   readonly maxBatchSize?: number;
@@ -113,7 +116,16 @@ export interface DebeziumConnectorProps {
    */
   readonly mysqlServerId?: number;
   /**
-   * Extra Debezium / Kafka Connect properties, applied last (escape hatch). `database.password` cannot be set here.
+   * Extra Debezium / Kafka Connect properties, applied last (escape hatch). Refused at synth: `database.password`, and any key a
+   * typed prop writes, which would override that prop silently: `max.batch.size` (use `maxBatchSize`), `poll.interval.ms`
+   * (`pollInterval`), `topic.prefix`, `snapshot.mode`, `heartbeat.interval.ms`, `key.converter.schemas.enable` /
+   * `value.converter.schemas.enable` (`schemasEnable`), `decimal.handling.mode`, `tombstones.on.delete`,
+   * `topic.creation.default.partitions` / `replication.factor` / `retention.ms` (`topicPartitions`, `topicReplicationFactor`,
+   * `topicRetention`), the TLS keys `databaseTls` writes (`database.sslmode` and, when verifying, `database.sslrootcert`; MySQL
+   * `database.ssl.mode` and, when verifying, `database.ssl.truststore` / `database.ssl.truststore.password`), MySQL
+   * `database.server.id` (`mysqlServerId`) and, with a source signaling table, `incremental.snapshot.chunk.size`
+   * (`incrementalSnapshotChunkSize`). `max.queue.size` (Debezium's default 8192) may be set, as a whole number from 2 up that is
+   * larger than `maxBatchSize` (default 2048).
    * @default - none
    */
   readonly extraProperties?: Record<string, string>;

@@ -76,7 +76,8 @@ export class DebeziumConnector extends DebeziumConnectorBase implements ec2.ICon
       ?? (cluster instanceof AgentStreamingCluster ? cluster.defaultReplicationFactor : 3);
     const retention = props.topicRetention ?? Duration.days(7);
     const heartbeat = props.heartbeatInterval ?? Duration.seconds(10);
-    validateConnectorProps(props, engine, snapshotMode, decimalHandlingMode, capacity, partitions, replication, heartbeat);
+    const maxBatchSize = props.maxBatchSize ?? DEFAULT_MAX_BATCH_SIZE;
+    validateConnectorProps(props, engine, snapshotMode, decimalHandlingMode, capacity, partitions, replication, heartbeat, maxBatchSize);
     if (capacity.isAutoScaling) {
       Annotations.of(this).addWarningV2('cdk-agent-data-stack:debezium-autoscaling',
         'DebeziumConnector: Debezium PostgreSQL runs a single task, so autoscaling adds workers that stay idle; prefer ConnectorCapacity.provisioned().');
@@ -154,7 +155,7 @@ export class DebeziumConnector extends DebeziumConnectorBase implements ec2.ICon
       snapshotMode,
       heartbeatIntervalMs: heartbeat.toMilliseconds(),
       pollIntervalMs: (props.pollInterval ?? DEFAULT_POLL_INTERVAL).toMilliseconds(),
-      maxBatchSize: props.maxBatchSize ?? DEFAULT_MAX_BATCH_SIZE,
+      maxBatchSize,
       heartbeatActionQuery: source.heartbeatActionQuery,
       schemasEnable: props.schemasEnable ?? false,
       decimalHandlingMode,

@@ -160,12 +160,15 @@ describe('DebeziumConnector (PostgreSQL)', () => {
     expect(workerLines(t())).toMatchObject({ 'producer.linger.ms': '5' });
   });
 
-  test('pollInterval and maxBatchSize are configurable, and extraProperties still win', () => {
+  test('pollInterval and maxBatchSize are configurable', () => {
     build({ props: { pollInterval: Duration.millis(250), maxBatchSize: 512 } }).t().hasResourceProperties('AWS::KafkaConnect::Connector', {
       ConnectorConfiguration: Match.objectLike({ 'poll.interval.ms': '250', 'max.batch.size': '512' }),
     });
-    build({ props: { extraProperties: { 'poll.interval.ms': '1000' } } }).t().hasResourceProperties('AWS::KafkaConnect::Connector', {
-      ConnectorConfiguration: Match.objectLike({ 'poll.interval.ms': '1000' }),
+  });
+
+  test('a larger max.queue.size in extraProperties admits a larger maxBatchSize', () => {
+    build({ props: { maxBatchSize: 10_000, extraProperties: { 'max.queue.size': '20000' } } }).t().hasResourceProperties('AWS::KafkaConnect::Connector', {
+      ConnectorConfiguration: Match.objectLike({ 'max.batch.size': '10000', 'max.queue.size': '20000' }),
     });
   });
 
@@ -339,7 +342,7 @@ describe('DebeziumConnector (PostgreSQL)', () => {
     const { t } = build({ props: {
       topicPartitions: 6, topicRetention: Duration.days(3), snapshotMode: 'no_data', heartbeatInterval: Duration.seconds(30),
       schemasEnable: true, decimalHandlingMode: 'precise', tombstonesOnDelete: false, producerLinger: Duration.millis(20),
-      producerCompression: 'zstd', extraProperties: { 'max.batch.size': '4096' },
+      producerCompression: 'zstd', maxBatchSize: 4096,
     } });
     t().hasResourceProperties('AWS::KafkaConnect::Connector', { ConnectorConfiguration: Match.objectLike({
       'topic.creation.default.partitions': '6', 'topic.creation.default.retention.ms': '259200000', 'snapshot.mode': 'no_data',
@@ -640,6 +643,39 @@ describe('DebeziumConnector validation', () => {
 
   test('fails when the snapshot mode is not a Debezium mode', () => {
     expect(() => build({ props: { snapshotMode: 'schema_only_recovery' } })).toThrow(/snapshotMode 'schema_only_recovery' is not a Debezium postgres snapshot mode/);
+  });
+
+  test('fails when max.queue.size in extraProperties is not above the default maxBatchSize', () => {
+    expect(() => build({ props: { extraProperties: { 'max.queue.size': '100' } } }))
+      .toThrow(/DebeziumConnector: extraProperties max.queue.size 100 is not larger than maxBatchSize 2048 \(the default\); Debezium needs max.queue.size > max.batch.size: raise max.queue.size above 2048 or set maxBatchSize below 100/);
+    expect(() => build({ props: { extraProperties: { 'max.queue.size': '2048' } } })).toThrow(/max.queue.size 2048 is not larger than maxBatchSize 2048/);
+    expect(() => build({ props: { extraProperties: { 'max.queue.size': '2049' } } })).not.toThrow();
+  });
+
+  test('fails when max.queue.size in extraProperties is not a whole number of 2 or more', () => {
+    for (const queue of ['0', '1', '-5', '4096.5', 'big', '', '1e4']) {
+      expect(() => build({ props: { extraProperties: { 'max.queue.size': queue } } }))
+        .toThrow(new RegExp(`DebeziumConnector: extraProperties max.queue.size '${queue.replace('.', '\\.')}' is invalid; use a whole number from 2 to 2147483647 above maxBatchSize`));
+    }
+    expect(() => build({ props: { maxBatchSize: 1, extraProperties: { 'max.queue.size': '2' } } })).not.toThrow();
+  });
+
+  test('fails when extraProperties sets a key a typed prop writes, naming the prop', () => {
+    const cases: [string, string][] = [
+      ['max.batch.size', 'maxBatchSize'], ['poll.interval.ms', 'pollInterval'], ['topic.prefix', 'topicPrefix'], ['snapshot.mode', 'snapshotMode'],
+      ['heartbeat.interval.ms', 'heartbeatInterval'], ['key.converter.schemas.enable', 'schemasEnable'], ['value.converter.schemas.enable', 'schemasEnable'],
+      ['decimal.handling.mode', 'decimalHandlingMode'], ['tombstones.on.delete', 'tombstonesOnDelete'], ['topic.creation.default.partitions', 'topicPartitions'],
+      ['topic.creation.default.replication.factor', 'topicReplicationFactor'], ['topic.creation.default.retention.ms', 'topicRetention'],
+      ['database.sslmode', 'databaseTls'],
+    ];
+    for (const [key, prop] of cases) {
+      expect(() => build({ props: { extraProperties: { [key]: '1' } } }))
+        .toThrow(new RegExp(`DebeziumConnector: extraProperties sets ${key.replace(/\./g, '\\.')}, which the typed prop ${prop} writes \\(extraProperties would override it silently\\); set ${prop} instead`));
+    }
+    expect(() => build({ engine: 'mysql', props: { extraProperties: { 'database.server.id': '7' } } })).toThrow(/sets database\.server\.id, which the typed prop mysqlServerId writes/);
+    expect(() => build({ engine: 'mysql', props: { extraProperties: { 'database.ssl.mode': 'disabled' } } })).toThrow(/sets database\.ssl\.mode, which the typed prop databaseTls writes/);
+    // Keys a typed prop writes only for the other engine, or only with certificate verification, stay open.
+    expect(() => build({ props: { extraProperties: { 'database.server.id': '7', 'database.sslrootcert': '/tmp/ca.pem' } } })).not.toThrow();
   });
 
   test('fails when extraProperties tries to set the password', () => {

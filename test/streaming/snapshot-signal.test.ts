@@ -95,6 +95,11 @@ test('transforms and predicates of extraProperties run after the signal filter',
   expect(connectorConfig(t)).toEqual(expect.objectContaining({ 'transforms': 'dropSignalTable,route', 'predicates': 'isSignalTable,p', 'transforms.route.type': 'x.Route' }));
 });
 
+test('fails when extraProperties sets incremental.snapshot.chunk.size next to a signaling table (incrementalSnapshotChunkSize writes it)', () => {
+  expect(() => build({}, { extraProperties: { 'incremental.snapshot.chunk.size': '5000' } }))
+    .toThrow(/extraProperties sets incremental\.snapshot\.chunk\.size, which the typed prop incrementalSnapshotChunkSize writes \(extraProperties would override it silently\); set incrementalSnapshotChunkSize instead/);
+});
+
 test('a source without a signaling table gets no signal settings and no signal resource', () => {
   const stack = testStack(testApp());
   const vpc = network(stack);

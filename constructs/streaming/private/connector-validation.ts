@@ -15,9 +15,44 @@ const DECIMAL_MODES = ['precise', 'double', 'string'];
 const PG_TABLE = /^[A-Za-z_][A-Za-z0-9_$]*\.[A-Za-z_][A-Za-z0-9_$]*$/;
 const MYSQL_TABLE = /^([A-Za-z0-9_$]+\.)?[A-Za-z0-9_$]+$/;
 const TOPIC_PREFIX = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
+/** Debezium's default `max.queue.size`. */
+const DEFAULT_MAX_QUEUE_SIZE = 8192;
+/** Java's Integer.MAX_VALUE: Debezium reads `max.queue.size` as an int. */
+const MAX_INT = 2147483647;
+
+/**
+ * Connector keys a typed prop writes, with that prop. debeziumProperties applies extraProperties last, so setting one of these
+ * there would override the typed prop (or its default) without a word; the connector refuses it and names the prop instead.
+ * Keys written only for one engine, only with certificate verification or only with a signaling table are listed only then.
+ */
+function typedPropKeys(props: DebeziumConnectorProps, engine: CdcEngine): Record<string, string> {
+  const verify = props.databaseTls?.verify ?? false;
+  return {
+    'topic.prefix': 'topicPrefix',
+    'snapshot.mode': 'snapshotMode',
+    'heartbeat.interval.ms': 'heartbeatInterval',
+    'poll.interval.ms': 'pollInterval',
+    'max.batch.size': 'maxBatchSize',
+    'key.converter.schemas.enable': 'schemasEnable',
+    'value.converter.schemas.enable': 'schemasEnable',
+    'decimal.handling.mode': 'decimalHandlingMode',
+    'tombstones.on.delete': 'tombstonesOnDelete',
+    'topic.creation.default.partitions': 'topicPartitions',
+    'topic.creation.default.replication.factor': 'topicReplicationFactor',
+    'topic.creation.default.retention.ms': 'topicRetention',
+    ...(engine === 'postgres'
+      ? { 'database.sslmode': 'databaseTls', ...(verify ? { 'database.sslrootcert': 'databaseTls' } : {}) }
+      : {
+        'database.server.id': 'mysqlServerId',
+        'database.ssl.mode': 'databaseTls',
+        ...(verify ? { 'database.ssl.truststore': 'databaseTls', 'database.ssl.truststore.password': 'databaseTls' } : {}),
+      }),
+    ...(props.source.signal ? { 'incremental.snapshot.chunk.size': 'incrementalSnapshotChunkSize' } : {}),
+  };
+}
 
 export function validateConnectorProps(props: DebeziumConnectorProps, engine: CdcEngine, snapshotMode: string, decimalMode: string, capacity: ConnectorCapacity,
-  partitions: number, replication: number, heartbeat: Duration): void {
+  partitions: number, replication: number, heartbeat: Duration, maxBatchSize: number): void {
   const { source, plugin } = props;
   if (engine !== 'postgres' && engine !== 'mysql') {
     throw new Error(`DebeziumConnector: source engine '${engine}' is not supported; use a 'postgres' or 'mysql' source.`);
@@ -79,6 +114,13 @@ export function validateConnectorProps(props: DebeziumConnectorProps, engine: Cd
   if (chunk !== undefined && (!Number.isInteger(chunk) || chunk < 1 || chunk > 100_000)) {
     throw new Error(`DebeziumConnector: incrementalSnapshotChunkSize ${chunk} is invalid; use a whole number of rows from 1 to 100000 (Debezium's default is 1024).`);
   }
+  const typedKeys = typedPropKeys(props, engine);
+  for (const key of Object.keys(props.extraProperties ?? {})) {
+    const prop = typedKeys[key];
+    if (prop) {
+      throw new Error(`DebeziumConnector: extraProperties sets ${key}, which the typed prop ${prop} writes (extraProperties would override it silently); set ${prop} instead.`);
+    }
+  }
   const poll = props.pollInterval;
   if (poll && !Token.isUnresolved(poll.toMilliseconds({ integral: false }))) {
     const ms = poll.toMilliseconds({ integral: false });
@@ -86,13 +128,28 @@ export function validateConnectorProps(props: DebeziumConnectorProps, engine: Cd
       throw new Error(`DebeziumConnector: pollInterval ${poll.toHumanString()} is invalid; use whole milliseconds from Duration.millis(1) to Duration.seconds(60) (the default is 100 ms).`);
     }
   }
-  const batch = props.maxBatchSize;
-  if (batch !== undefined) {
-    const queueSetting = props.extraProperties?.['max.queue.size'];
-    const queue = queueSetting === undefined ? 8192 : Number(queueSetting);
-    if (!Number.isInteger(batch) || batch < 1 || (Number.isInteger(queue) && batch >= queue)) {
-      throw new Error(`DebeziumConnector: maxBatchSize ${batch} is invalid; use a whole number from 1 to ${Number.isInteger(queue) ? queue - 1 : 8191} (Debezium needs max.queue.size, ${queueSetting ?? 'default 8192'}, to be larger).`);
+  // Debezium refuses a max.queue.size not above max.batch.size: check the values the connector will run with, defaults included.
+  const queueSetting = props.extraProperties?.['max.queue.size'];
+  let queue: number | undefined = DEFAULT_MAX_QUEUE_SIZE;
+  if (queueSetting !== undefined) {
+    if (Token.isUnresolved(queueSetting)) {
+      queue = undefined;
+    } else {
+      queue = /^\d+$/.test(queueSetting.trim()) ? Number(queueSetting.trim()) : NaN;
+      if (!Number.isInteger(queue) || queue < 2 || queue > MAX_INT) {
+        throw new Error(`DebeziumConnector: extraProperties max.queue.size '${queueSetting}' is invalid; use a whole number from 2 to ${MAX_INT} above maxBatchSize${Token.isUnresolved(maxBatchSize) ? '' : ` (${maxBatchSize})`}, or leave it unset (Debezium's default is ${DEFAULT_MAX_QUEUE_SIZE}).`);
+      }
     }
+  }
+  if (Token.isUnresolved(maxBatchSize)) {
+    // A token batch size is checked by Debezium at deploy.
+  } else if (props.maxBatchSize !== undefined) {
+    if (!Number.isInteger(maxBatchSize) || maxBatchSize < 1 || (queue !== undefined && maxBatchSize >= queue)) {
+      throw new Error(`DebeziumConnector: maxBatchSize ${maxBatchSize} is invalid; use a whole number from 1 to ${(queue ?? DEFAULT_MAX_QUEUE_SIZE) - 1} (Debezium needs max.queue.size, ${queueSetting ?? `default ${DEFAULT_MAX_QUEUE_SIZE}`}, to be larger).`);
+    }
+  } else if (queue !== undefined && maxBatchSize >= queue) {
+    // Only a max.queue.size in extraProperties can be at or below the default batch size.
+    throw new Error(`DebeziumConnector: extraProperties max.queue.size ${queueSetting} is not larger than maxBatchSize ${maxBatchSize} (the default); Debezium needs max.queue.size > max.batch.size: raise max.queue.size above ${maxBatchSize} or set maxBatchSize below ${queue}.`);
   }
   if (heartbeat.toMilliseconds() < 1000) {
     throw new Error(`DebeziumConnector: heartbeatInterval ${heartbeat.toHumanString()} is below 1 second; use Duration.seconds(1) or more.`);
