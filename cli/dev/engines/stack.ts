@@ -19,6 +19,7 @@ import { cacheBatchWriter } from '../../../lambda/sink/cache-route';
 import type { DeadLetter } from '../../../lambda/sink/dead-letter';
 import { processBatch, type BatchWriter } from '../../../lambda/sink/process';
 import { deleteKeys, DEV_KEY_NAMESPACE, exampleDeclaration, InMemoryDecisionStore, noMetrics, redisFromUrl } from '../dev-loop';
+import { stopInOrder, type StopStep } from '../stop-in-order';
 import { ENGINE_EXTENSIONS, type EngineContext, type EngineExtension, type StartedExtension } from './extensions';
 import { cachedMavenGet, pyflinkPython, requireTool, rootCause, startApplication, transformApplicationId, unpackForLocalBroker } from './flink';
 import { deployedEventSources, LocalMskEventSource } from './msk-event-source';
@@ -67,22 +68,9 @@ export interface EngineStack {
 export async function startEngineStack(options: EngineStackOptions = {}): Promise<EngineStack> {
   const log = options.log ?? (() => undefined);
   const timings: Array<{ component: string; ms: number }> = [];
-  const cleanups: Array<{ what: string; run: () => Promise<unknown> }> = [];
+  const cleanups: StopStep[] = [];
   const onStop = (what: string, run: () => Promise<unknown>) => cleanups.push({ what, run });
-  const stopAll = async () => {
-    let first: unknown;
-    for (const c of cleanups.splice(0).reverse()) {
-      const t0 = Date.now();
-      try {
-        await c.run();
-        log(`stopped ${c.what} (${Date.now() - t0} ms)`);
-      } catch (e) {
-        log(`stopping ${c.what} failed: ${(e as Error).message}`);
-        first ??= e;
-      }
-    }
-    if (first) throw first;
-  };
+  const stopAll = () => stopInOrder(cleanups.splice(0), { log, timings: true });
   const step = async <T>(component: string, fn: () => Promise<T> | T): Promise<T> => {
     const stop = options.stopRequested?.();
     if (stop) throw new StartupStopped(stop);
