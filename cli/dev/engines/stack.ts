@@ -21,7 +21,7 @@ import { processBatch, type BatchWriter } from '../../../lambda/sink/process';
 import { deleteKeys, DEV_KEY_NAMESPACE, exampleDeclaration, InMemoryDecisionStore, noMetrics, redisFromUrl } from '../dev-loop';
 import { stopInOrder, type StopStep } from '../stop-in-order';
 import { ENGINE_EXTENSIONS, type EngineContext, type EngineExtension, type StartedExtension } from './extensions';
-import { cachedMavenGet, pyflinkPython, requireTool, rootCause, startApplication, transformApplicationId, unpackForLocalBroker } from './flink';
+import { assertStarted, cachedMavenGet, pyflinkPython, requireTool, startApplication, transformApplicationId, unpackForLocalBroker } from './flink';
 import { deployedEventSources, LocalMskEventSource } from './msk-event-source';
 import { deployedSearchIndexes, localSearchClient, startOpenSearch, withLuceneVectors } from './opensearch';
 import { startEnginePipeline, startSourceDatabase, synthesizeExample, type EnginePipeline, type SourceDatabase } from './pipeline';
@@ -126,8 +126,7 @@ export async function startEngineStack(options: EngineStackOptions = {}): Promis
       const job = startApplication(python, dir);
       onStop('Flink job', () => job.stop());
       // The runner submits and returns control to the mini-cluster; a job that dies at once (bad JAR, SQL) is reported here.
-      const died = await Promise.race([job.exited.then(() => true), new Promise<boolean>(r => setTimeout(() => r(false), 5000))]);
-      if (died) throw new Error(`the Flink job exited at start: ${rootCause(job.output()) ?? job.output().slice(-2000)}`);
+      await assertStarted(job, 'the Flink job');
     });
 
     const declared = exampleDeclaration();

@@ -6,7 +6,7 @@ import * as path from 'path';
 import type { ViewConfig } from '../../../../contract/view-config';
 import { stopInOrder, type StopStep } from '../../stop-in-order';
 import type { EngineContext, EngineExtension, StartedExtension } from '../extensions';
-import { cachedMavenGet, rootCause, type RunningApplication, unpackForLocalBroker } from '../flink';
+import { assertStarted, cachedMavenGet, type RunningApplication, unpackForLocalBroker } from '../flink';
 import { startLocalWarehouse, type LocalWarehouse } from './engine';
 import { deployedWarehouse, mapIcebergCatalogForLocal, pyflink120Python, serviceSettings, sqliteJdbcJar, startWriter, writerTemplate } from './writer';
 
@@ -68,7 +68,6 @@ async function startViewWriter(context: EngineContext, view: ViewConfig, wh: Loc
   // the package carries it, with Flink's HadoopUtils relocated as on Managed Flink.
   const job: RunningApplication = startWriter(python, dir, settings, [], [jdbc]);
   steps.push({ what: `${view.name} writer job`, run: () => job.stop() });
-  const died = await Promise.race([job.exited.then(() => true), new Promise<boolean>(r => setTimeout(() => r(false), 5000))]);
-  if (died) throw new Error(`the ${view.name} writer job exited at start: ${rootCause(job.output()) ?? job.output().slice(-2000)}`);
+  await assertStarted(job, `the ${view.name} writer job`);
   context.log(`  ${view.name} writer: commits every ${settings['execution.checkpointing.interval'] ?? '(no checkpointing)'} (the application's checkpoint interval)`);
 }
