@@ -66,7 +66,7 @@ async function startViewWriter(context: EngineContext, view: ViewConfig, wh: Loc
   const settings = serviceSettings(template);
   // The JDBC driver goes on the JVM classpath (DriverManager only hands a driver to callers whose loader sees it); Hadoop does not:
   // the package carries it, with Flink's HadoopUtils relocated as on Managed Flink.
-  const job: RunningApplication = startWriter(python, dir, settings, [], [jdbc]);
+  const job: RunningApplication = startWriter(python, dir, settings, [jdbc]);
   steps.push({ what: `${view.name} writer job`, run: () => job.stop() });
   await assertStarted(job, `the ${view.name} writer job`);
   context.log(`  ${view.name} writer: commits every ${settings['execution.checkpointing.interval'] ?? '(no checkpointing)'} (the application's checkpoint interval)`);

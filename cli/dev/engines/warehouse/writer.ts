@@ -133,13 +133,12 @@ export function serviceSettings(template: Template, application?: string): Recor
 
 /**
  * Starts the package's own runner program (main.py's functions, through local_writer.py) as a local job with the service's
- * settings and the extra JARs (`pipeline.jars`), and `systemClasspath` on the JVM's own classpath (PyFlink's gateway reads
- * HADOOP_CLASSPATH; only the local JDBC driver goes there, never Hadoop); small heap, one slot, logs in the package folder.
+ * settings, the package's own JARs only (`pipeline.jars`), and `systemClasspath` on the JVM's own classpath (PyFlink's gateway
+ * reads HADOOP_CLASSPATH; only the local JDBC driver goes there, never Hadoop); small heap, one slot, logs in the package folder.
  */
-export function startWriter(python: string, dir: string, settings: Record<string, string>, extraJars: string[], systemClasspath: string[] = []): RunningApplication {
+export function startWriter(python: string, dir: string, settings: Record<string, string>, systemClasspath: string[] = []): RunningApplication {
   return spawnLocalJob(python, [engineAsset('warehouse', 'local_writer.py'), dir], dir, {
     FLINK_LOCAL_SETTINGS: JSON.stringify(settings),
-    FLINK_LOCAL_JARS: extraJars.join(path.delimiter),
     HADOOP_CLASSPATH: systemClasspath.join(path.delimiter),
   }, '640m');
 }
