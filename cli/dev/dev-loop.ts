@@ -11,6 +11,7 @@ import { createCacheClient, type CacheClient, type CacheConnection } from '../..
 import type { DecisionInput, DecisionRecord, DecisionStore } from '../../contract/decision-store';
 import type { MskEvent, MskEventRecord } from '../../lambda/shared/envelope';
 import type { LineageCatalog } from '../../contract/lineage';
+import { viewToolNames } from '../../contract/tool-names';
 import type { ViewConfig } from '../../contract/view-config';
 import type { McpServerDeps, ToolCallEvent } from '../../lambda/mcp/context';
 import { functionUrlHandler, startLocalServer, type LocalServer } from '../../lambda/mcp/http-adapter';
@@ -300,7 +301,7 @@ export function describeDevLoop(loop: DevLoop): string {
     `MCP server (local dev): ${loop.url}`,
     '',
     'Served views (PostgreSQL -> local change capture -> sink processBatch -> Redis -> MCP):',
-    ...loop.views.map(v => `  ${v.name.padEnd(12)} ${v.store}, from ${v.sourceTable}, tools ${v.name}_lookup, ${v.name}_lookup_many`),
+    ...loop.views.map(v => `  ${v.name.padEnd(12)} ${v.store}, from ${v.sourceTable}, tools ${viewToolNames(v).join(', ')}`),
     ...(loop.unavailable.length > 0 ? ['', 'Not available locally:', ...loop.unavailable.map(u => `  ${u.view.padEnd(12)} ${u.reason}`)] : []),
     '',
     'Flink transforms do not run locally, and neither do Kafka, MSK Connect or OpenSearch: changes go straight from',

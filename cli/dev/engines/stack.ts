@@ -8,6 +8,7 @@ import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import type { Client as SearchClient } from '@opensearch-project/opensearch';
 import { Template } from 'aws-cdk-lib/assertions';
 import { EXAMPLE_TRANSFORM_NAME } from '../../../constructs/processing/example';
+import { viewToolNames } from '../../../contract/tool-names';
 import type { ViewConfig } from '../../../contract/view-config';
 import type { McpServerDeps, SearchReader, ToolCallEvent } from '../../../lambda/mcp/context';
 import { functionUrlHandler, startLocalServer } from '../../../lambda/mcp/http-adapter';
@@ -221,15 +222,12 @@ async function createIndexes(client: SearchClient, template: EngineContext['temp
 export function describeEngineStack(stack: EngineStack): string {
   const total = stack.timings.filter(t => !t.component.includes('alongside')).reduce((n, t) => n + t.ms, 0);
   const mcpJson = JSON.stringify({ mcpServers: { 'agent-data-engines': { type: 'http', url: stack.url } } });
-  const tools = (v: ViewConfig) => (v.store === 'cache' ? [`${v.name}_lookup`, `${v.name}_lookup_many`]
-    : v.store === 'search' ? [`${v.name}_search`, `${v.name}_aggregate`, ...(v.search?.vector ? [`${v.name}_similar`] : [])]
-      : v.store === 'warehouse' ? [`${v.name}_query`] : []);
   const via = (v: ViewConfig) => (v.store === 'warehouse' ? ' (Iceberg writer on Flink 1.20)' : v.format === 'debezium' ? '' : ' (Flink)');
   return [
     `Ready in ${(total / 1000).toFixed(0)} s. MCP server (local engines): ${stack.url}`,
     '',
     'Served views:',
-    ...stack.views.map(v => `  ${v.name.padEnd(10)} ${v.store.padEnd(7)} from ${v.sourceTable}${via(v)}: ${tools(v).join(', ')}`),
+    ...stack.views.map(v => `  ${v.name.padEnd(10)} ${v.store.padEnd(7)} from ${v.sourceTable}${via(v)}: ${viewToolNames(v).join(', ')}`),
     '  plus describe_source / lineage and record_decision / get_decision (decisions kept in memory)',
     ...(stack.unavailable.length > 0 ? ['', 'Not served:', ...stack.unavailable.map(u => `  ${u.view.padEnd(10)} ${u.reason}`)] : []),
     '',
