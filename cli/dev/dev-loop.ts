@@ -11,6 +11,7 @@ import { createCacheClient, type CacheClient, type CacheConnection } from '../..
 import type { DecisionInput, DecisionRecord, DecisionStore } from '../../contract/decision-store';
 import type { MskEvent, MskEventRecord } from '../../lambda/shared/envelope';
 import type { LineageCatalog } from '../../contract/lineage';
+import { viewToolNames } from '../../contract/tool-names';
 import type { ViewConfig } from '../../contract/view-config';
 import type { McpServerDeps, ToolCallEvent } from '../../lambda/mcp/context';
 import { functionUrlHandler, startLocalServer, type LocalServer } from '../../lambda/mcp/http-adapter';
@@ -19,6 +20,7 @@ import { cacheBatchWriter } from '../../lambda/sink/cache-route';
 import type { DeadLetter, DeadLetterSink } from '../../lambda/sink/dead-letter';
 import { processBatch, type BatchSummary, type SinkMetrics } from '../../lambda/sink/process';
 import { startLocalPostgres, type LocalPostgres } from './embedded-postgres';
+import { stopInOrder, type StopStep } from './stop-in-order';
 import { PgChangeCapture, type CapturedRecord } from './pg-capture';
 
 export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
@@ -214,20 +216,16 @@ export async function startDevLoop(options: DevLoopOptions = {}): Promise<DevLoo
   const prefixes = [...new Set(served.map(topicPrefixOf))];
   if (prefixes.length > 1) throw new Error(`the served views read topics of several connectors (${prefixes.join(', ')}); the dev loop emulates one`);
 
-  const cleanups: (() => Promise<unknown>)[] = [];
-  const stopAll = async () => {
-    const errors: unknown[] = [];
-    for (const c of cleanups.splice(0).reverse()) await c().catch(e => errors.push(e));
-    if (errors.length > 0) throw errors[0];
-  };
+  const cleanups: StopStep[] = [];
+  const stopAll = () => stopInOrder(cleanups.splice(0));
   try {
     const cache = redisFromUrl(options.redisUrl ?? DEFAULT_REDIS_URL);
-    cleanups.push(() => cache.close());
+    cleanups.push({ what: 'Redis connection', run: () => cache.close() });
     const redis = await cache.ready();
-    if (!options.keepKeys) cleanups.push(() => deleteKeys(redis, keyPrefix));
+    if (!options.keepKeys) cleanups.push({ what: `Redis keys under ${keyPrefix}`, run: () => deleteKeys(redis, keyPrefix) });
 
     const pg: LocalPostgres = await startLocalPostgres({ port: options.pgPort, database: declared?.database ?? 'shop' });
-    cleanups.push(() => pg.stop());
+    cleanups.push({ what: 'PostgreSQL', run: () => pg.stop() });
     if (options.seed ?? true) {
       const c = new Client(pg.connection);
       await c.connect();
@@ -262,7 +260,7 @@ export async function startDevLoop(options: DevLoopOptions = {}): Promise<DevLoo
     });
     if (tables.length > 0) {
       await capture.start();
-      cleanups.push(() => capture.stop());
+      cleanups.push({ what: 'change capture', run: () => capture.stop() });
     }
 
     const deps: McpServerDeps = {
@@ -277,7 +275,7 @@ export async function startDevLoop(options: DevLoopOptions = {}): Promise<DevLoo
       },
     };
     const server: LocalServer = await startLocalServer(functionUrlHandler(request => handleHttpRequest(request, deps)), { port: options.port ?? 0 });
-    cleanups.push(() => server.close());
+    cleanups.push({ what: 'MCP server', run: () => server.close() });
 
     return {
       url: `${server.url}/mcp`,
@@ -303,7 +301,7 @@ export function describeDevLoop(loop: DevLoop): string {
     `MCP server (local dev): ${loop.url}`,
     '',
     'Served views (PostgreSQL -> local change capture -> sink processBatch -> Redis -> MCP):',
-    ...loop.views.map(v => `  ${v.name.padEnd(12)} ${v.store}, from ${v.sourceTable}, tools ${v.name}_lookup, ${v.name}_lookup_many`),
+    ...loop.views.map(v => `  ${v.name.padEnd(12)} ${v.store}, from ${v.sourceTable}, tools ${viewToolNames(v).join(', ')}`),
     ...(loop.unavailable.length > 0 ? ['', 'Not available locally:', ...loop.unavailable.map(u => `  ${u.view.padEnd(12)} ${u.reason}`)] : []),
     '',
     'Flink transforms do not run locally, and neither do Kafka, MSK Connect or OpenSearch: changes go straight from',

@@ -221,6 +221,22 @@ export interface RunningApplication {
 }
 
 /**
+ * Waits `graceMs` for a job that dies at once (bad JAR, SQL): resolves if it is still running then, else throws
+ * `<what> exited at start: <root cause>` (the deepest `Caused by:` of its output, or the output's tail). The wait's timer is
+ * cleared either way, so it never holds the event loop.
+ */
+export async function assertStarted(job: Pick<RunningApplication, 'exited' | 'output'>, what: string, graceMs = 5000): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const grace = new Promise<boolean>(r => { timer = setTimeout(() => r(false), graceMs); });
+  try {
+    const died = await Promise.race([job.exited.then(() => true), grace]);
+    if (died) throw new Error(`${what} exited at start: ${rootCause(job.output()) ?? job.output().slice(-2000)}`);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
  * Starts the package's main.py with the venv's PyFlink as a local job (IS_LOCAL, as AWS's PyFlink samples run
  * locally): small heap, logs in the package folder; returns while the job runs.
  */

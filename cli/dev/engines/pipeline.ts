@@ -13,6 +13,7 @@ import { Client } from 'pg';
 import { defineExampleApp } from '../../../bin/example';
 import { startLocalPostgres, type LocalPostgres } from '../embedded-postgres';
 import { EXAMPLE_SCHEMA_SQL } from '../dev-loop';
+import { stopInOrder, type StopStep } from '../stop-in-order';
 import { onEvent, type BootstrapProperties } from '../../../lambda/replication-bootstrap';
 import type { ViewConfig } from '../../../contract/view-config';
 import { startConnect, type LocalConnect } from './connect';
@@ -127,10 +128,9 @@ export interface EnginePipelineOptions {
 export async function startEnginePipeline(o: EnginePipelineOptions): Promise<EnginePipeline> {
   const log = o.log ?? (() => undefined);
   const timings: Record<string, number> = {};
-  const cleanups: Array<() => Promise<unknown>> = [];
-  const stop = async () => {
-    for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);
-  };
+  const cleanups: StopStep[] = [];
+  // Every step is tried; a step that fails to stop is ignored, so the pipeline's stop() never throws.
+  const stop = () => stopInOrder(cleanups.splice(0), { onError: () => undefined });
   const time = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
     const t0 = Date.now();
     try {
@@ -150,11 +150,11 @@ export async function startEnginePipeline(o: EnginePipelineOptions): Promise<Eng
       name: `debezium-${engine.toLowerCase()}`, sources: deployed.pluginSources, substitute: s => s.url.includes('/msk-config-providers/'),
     }));
     const kafka = await time('start Kafka', () => startKafka());
-    cleanups.push(() => kafka.stop());
+    cleanups.push({ what: 'Kafka', run: () => kafka.stop() });
     await time('create declared topics', () => createTopics(kafka.bootstrapServers, declaredTopics(template).map(t => ({ ...t, replicationFactor: 1 }))));
 
     const secretsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'engine-secrets-'));
-    cleanups.push(async () => fs.rmSync(secretsDir, { recursive: true, force: true }));
+    cleanups.push({ what: 'secrets dir', run: () => fs.rmSync(secretsDir, { recursive: true, force: true }) });
     const localSecrets = localSecretsManager(secretsDir);
 
     const worker = mapForLocal(parseProperties(Buffer.from(resolveValue(template, { 'Fn::Base64': deployed.workerPropertiesContent }, {}), 'base64').toString('utf8')));
@@ -163,7 +163,7 @@ export async function startEnginePipeline(o: EnginePipelineOptions): Promise<Eng
       // MSK Connect does not let a worker configuration set the override policy (FACTS.md): the connector must not need one.
       workerProperties: { 'connector.client.config.override.policy': 'None', ...worker.properties },
     }));
-    cleanups.push(() => connect.stop());
+    cleanups.push({ what: 'Kafka Connect', run: () => connect.stop() });
 
     const refs = { bootstrapServers: kafka.bootstrapServers, databaseHost: '127.0.0.1', databasePort: src.port };
     const props: BootstrapProperties = bootstrapProperties(template, refs);
@@ -184,7 +184,7 @@ export async function startEnginePipeline(o: EnginePipelineOptions): Promise<Eng
     const [, connector] = Object.entries(template.Resources).find(([, r]) => r.Type === 'AWS::KafkaConnect::Connector')!;
     const connectorName = String(resolveValue(template, connector.Properties!.ConnectorName, refs));
     await connect.rest.create(connectorName, connectorConfig);
-    cleanups.push(() => connect.rest.delete(connectorName));
+    cleanups.push({ what: `connector ${connectorName}`, run: () => connect.rest.delete(connectorName) });
     await time('connector RUNNING', () => connect.rest.waitRunning(connectorName, 120_000));
     return { kafka, connect, connectorName, connectorConfig, secrets: localSecrets.client, timings, stop };
   } catch (e) {

@@ -8,6 +8,7 @@ import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import type { Client as SearchClient } from '@opensearch-project/opensearch';
 import { Template } from 'aws-cdk-lib/assertions';
 import { EXAMPLE_TRANSFORM_NAME } from '../../../constructs/processing/example';
+import { viewToolNames } from '../../../contract/tool-names';
 import type { ViewConfig } from '../../../contract/view-config';
 import type { McpServerDeps, SearchReader, ToolCallEvent } from '../../../lambda/mcp/context';
 import { functionUrlHandler, startLocalServer } from '../../../lambda/mcp/http-adapter';
@@ -19,8 +20,9 @@ import { cacheBatchWriter } from '../../../lambda/sink/cache-route';
 import type { DeadLetter } from '../../../lambda/sink/dead-letter';
 import { processBatch, type BatchWriter } from '../../../lambda/sink/process';
 import { deleteKeys, DEV_KEY_NAMESPACE, exampleDeclaration, InMemoryDecisionStore, noMetrics, redisFromUrl } from '../dev-loop';
+import { stopInOrder, type StopStep } from '../stop-in-order';
 import { ENGINE_EXTENSIONS, type EngineContext, type EngineExtension, type StartedExtension } from './extensions';
-import { cachedMavenGet, pyflinkPython, requireTool, rootCause, startApplication, transformApplicationId, unpackForLocalBroker } from './flink';
+import { assertStarted, cachedMavenGet, pyflinkPython, requireTool, startApplication, transformApplicationId, unpackForLocalBroker } from './flink';
 import { deployedEventSources, LocalMskEventSource } from './msk-event-source';
 import { deployedSearchIndexes, localSearchClient, startOpenSearch, withLuceneVectors } from './opensearch';
 import { startEnginePipeline, startSourceDatabase, synthesizeExample, type EnginePipeline, type SourceDatabase } from './pipeline';
@@ -67,22 +69,9 @@ export interface EngineStack {
 export async function startEngineStack(options: EngineStackOptions = {}): Promise<EngineStack> {
   const log = options.log ?? (() => undefined);
   const timings: Array<{ component: string; ms: number }> = [];
-  const cleanups: Array<{ what: string; run: () => Promise<unknown> }> = [];
+  const cleanups: StopStep[] = [];
   const onStop = (what: string, run: () => Promise<unknown>) => cleanups.push({ what, run });
-  const stopAll = async () => {
-    let first: unknown;
-    for (const c of cleanups.splice(0).reverse()) {
-      const t0 = Date.now();
-      try {
-        await c.run();
-        log(`stopped ${c.what} (${Date.now() - t0} ms)`);
-      } catch (e) {
-        log(`stopping ${c.what} failed: ${(e as Error).message}`);
-        first ??= e;
-      }
-    }
-    if (first) throw first;
-  };
+  const stopAll = () => stopInOrder(cleanups.splice(0), { log, timings: true });
   const step = async <T>(component: string, fn: () => Promise<T> | T): Promise<T> => {
     const stop = options.stopRequested?.();
     if (stop) throw new StartupStopped(stop);
@@ -138,8 +127,7 @@ export async function startEngineStack(options: EngineStackOptions = {}): Promis
       const job = startApplication(python, dir);
       onStop('Flink job', () => job.stop());
       // The runner submits and returns control to the mini-cluster; a job that dies at once (bad JAR, SQL) is reported here.
-      const died = await Promise.race([job.exited.then(() => true), new Promise<boolean>(r => setTimeout(() => r(false), 5000))]);
-      if (died) throw new Error(`the Flink job exited at start: ${rootCause(job.output()) ?? job.output().slice(-2000)}`);
+      await assertStarted(job, 'the Flink job');
     });
 
     const declared = exampleDeclaration();
@@ -234,15 +222,12 @@ async function createIndexes(client: SearchClient, template: EngineContext['temp
 export function describeEngineStack(stack: EngineStack): string {
   const total = stack.timings.filter(t => !t.component.includes('alongside')).reduce((n, t) => n + t.ms, 0);
   const mcpJson = JSON.stringify({ mcpServers: { 'agent-data-engines': { type: 'http', url: stack.url } } });
-  const tools = (v: ViewConfig) => (v.store === 'cache' ? [`${v.name}_lookup`, `${v.name}_lookup_many`]
-    : v.store === 'search' ? [`${v.name}_search`, `${v.name}_aggregate`, ...(v.search?.vector ? [`${v.name}_similar`] : [])]
-      : v.store === 'warehouse' ? [`${v.name}_query`] : []);
   const via = (v: ViewConfig) => (v.store === 'warehouse' ? ' (Iceberg writer on Flink 1.20)' : v.format === 'debezium' ? '' : ' (Flink)');
   return [
     `Ready in ${(total / 1000).toFixed(0)} s. MCP server (local engines): ${stack.url}`,
     '',
     'Served views:',
-    ...stack.views.map(v => `  ${v.name.padEnd(10)} ${v.store.padEnd(7)} from ${v.sourceTable}${via(v)}: ${tools(v).join(', ')}`),
+    ...stack.views.map(v => `  ${v.name.padEnd(10)} ${v.store.padEnd(7)} from ${v.sourceTable}${via(v)}: ${viewToolNames(v).join(', ')}`),
     '  plus describe_source / lineage and record_decision / get_decision (decisions kept in memory)',
     ...(stack.unavailable.length > 0 ? ['', 'Not served:', ...stack.unavailable.map(u => `  ${u.view.padEnd(10)} ${u.reason}`)] : []),
     '',

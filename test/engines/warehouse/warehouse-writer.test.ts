@@ -72,7 +72,7 @@ beforeAll(async () => {
   console.log(`service settings applied locally: ${JSON.stringify(settings)}`);
   // DriverManager only hands a driver to callers whose class loader sees it: the driver goes on the JVM classpath. Hadoop does
   // not: the package's merged JAR alone must serve Iceberg's catalog factory (its relocated HadoopUtils), as on Managed Flink.
-  job = startWriter(python, packageDir, settings, [], [jdbc]);
+  job = startWriter(python, packageDir, settings, [jdbc]);
 }, 40 * 60_000);
 
 afterAll(async () => {

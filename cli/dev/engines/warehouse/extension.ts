@@ -4,8 +4,9 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import type { ViewConfig } from '../../../../contract/view-config';
+import { stopInOrder, type StopStep } from '../../stop-in-order';
 import type { EngineContext, EngineExtension, StartedExtension } from '../extensions';
-import { cachedMavenGet, rootCause, type RunningApplication, unpackForLocalBroker } from '../flink';
+import { assertStarted, cachedMavenGet, type RunningApplication, unpackForLocalBroker } from '../flink';
 import { startLocalWarehouse, type LocalWarehouse } from './engine';
 import { deployedWarehouse, mapIcebergCatalogForLocal, pyflink120Python, serviceSettings, sqliteJdbcJar, startWriter, writerTemplate } from './writer';
 
@@ -16,24 +17,6 @@ export interface WarehouseExtensionOptions {
    * @default true
    */
   readonly writer?: boolean;
-}
-
-/** One thing to undo on stop (a returned promise is awaited). */
-type Step = { what: string; run: () => unknown };
-
-/** Stops in order, newest first; every step is tried, the first error is thrown. */
-async function stopInOrder(steps: Step[], log: (line: string) => void): Promise<void> {
-  let first: unknown;
-  for (const s of steps.reverse()) {
-    try {
-      await s.run();
-      log(`  stopped ${s.what}`);
-    } catch (e) {
-      log(`  stopping ${s.what} failed: ${(e as Error).message}`);
-      first ??= e;
-    }
-  }
-  if (first) throw first;
 }
 
 /** The extension `dev --engines` runs by default (ENGINE_EXTENSIONS). */
@@ -49,8 +32,9 @@ export function warehouseExtension(options: WarehouseExtensionOptions = {}): Eng
 
 async function startWarehouse(context: EngineContext, writer: boolean): Promise<StartedExtension> {
   const { database, views } = deployedWarehouse(context.template);
-  const steps: Step[] = [];
-  const stop = () => stopInOrder(steps, context.log);
+  const steps: StopStep[] = [];
+  // Drained by the first stop: a second call has nothing left to undo.
+  const stop = () => stopInOrder(steps.splice(0), { log: line => context.log(`  ${line}`) });
   try {
     // The Python environments first: the slow part of a first run, before anything needs stopping.
     const python = writer ? pyflink120Python() : undefined;
@@ -71,7 +55,7 @@ async function startWarehouse(context: EngineContext, writer: boolean): Promise<
 }
 
 async function startViewWriter(context: EngineContext, view: ViewConfig, wh: LocalWarehouse, python: string, jdbc: string,
-  steps: Step[]): Promise<void> {
+  steps: StopStep[]): Promise<void> {
   const template = writerTemplate(context.template, view);
   const kafka = await unpackForLocalBroker(template, context.pipeline.kafka.bootstrapServers, { get: cachedMavenGet });
   const dir = kafka.dir;
@@ -82,9 +66,8 @@ async function startViewWriter(context: EngineContext, view: ViewConfig, wh: Loc
   const settings = serviceSettings(template);
   // The JDBC driver goes on the JVM classpath (DriverManager only hands a driver to callers whose loader sees it); Hadoop does not:
   // the package carries it, with Flink's HadoopUtils relocated as on Managed Flink.
-  const job: RunningApplication = startWriter(python, dir, settings, [], [jdbc]);
+  const job: RunningApplication = startWriter(python, dir, settings, [jdbc]);
   steps.push({ what: `${view.name} writer job`, run: () => job.stop() });
-  const died = await Promise.race([job.exited.then(() => true), new Promise<boolean>(r => setTimeout(() => r(false), 5000))]);
-  if (died) throw new Error(`the ${view.name} writer job exited at start: ${rootCause(job.output()) ?? job.output().slice(-2000)}`);
+  await assertStarted(job, `the ${view.name} writer job`);
   context.log(`  ${view.name} writer: commits every ${settings['execution.checkpointing.interval'] ?? '(no checkpointing)'} (the application's checkpoint interval)`);
 }

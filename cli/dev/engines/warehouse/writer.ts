@@ -1,7 +1,6 @@
 // The warehouse writer job exactly as the construct synthesizes it (package, job.sql, application configuration), run on local
 // Flink 1.20 through PyFlink with only the Iceberg catalog options mapped from the Glue catalog to a local JDBC catalog (sqlite).
 import { spawnSync } from 'child_process';
-import { createHash } from 'crypto';
 import * as path from 'path';
 import { Template } from 'aws-cdk-lib/assertions';
 import { WAREHOUSE_DATABASE_ENV } from '../../../../contract/warehouse-env';
@@ -12,10 +11,11 @@ import { cachedMavenGet, cachedVenv, flinkApplication, M2_REPOSITORY, spawnLocal
 import { engineAsset } from '../maven';
 import type { CfnTemplate } from '../template';
 import { expandJsonValue } from '../../../../lambda/shared/views-env';
+import { fetchVerified } from '../../../../lambda/artifact-builder/build';
 
 /**
  * The JDBC driver of the local catalog (not part of the package: on AWS the catalog is Glue). Pinned, fetched from Maven Central
- * into ~/.m2 and checked against the published `.sha1` and this SHA-256.
+ * into ~/.m2 and checked against the published `.sha1` and this SHA-256 by the deploy-time builder's `fetchVerified`.
  */
 export const SQLITE_JDBC = {
   path: 'org/xerial/sqlite-jdbc/3.54.1.0/sqlite-jdbc-3.54.1.0.jar',
@@ -34,16 +34,17 @@ export function pyflink120Python(): string {
   return cachedVenv(python, requirements, 'pyflink-1.20-py311', 30 * 60_000);
 }
 
-/** The local JDBC driver JAR (downloaded once into ~/.m2, verified). */
+/**
+ * The local JDBC driver JAR (downloaded once into ~/.m2), verified on every call the way the Flink packages' JARs are: the
+ * builder's `fetchVerified` against the published `.sha1` and the pinned SHA-256.
+ */
 export async function sqliteJdbcJar(): Promise<string> {
   const file = path.join(M2_REPOSITORY, SQLITE_JDBC.path);
   const url = `https://repo1.maven.org/maven2/${SQLITE_JDBC.path}`;
-  const jar = await cachedMavenGet(url);
-  const sha1 = await cachedMavenGet(`${url}.sha1`);
-  if (jar.status !== 200 || sha1.status !== 200) throw new Error(`${url}: HTTP ${jar.status}/${sha1.status} (Maven Central must be reachable)`);
-  const got = { sha1: createHash('sha1').update(jar.body).digest('hex'), sha256: createHash('sha256').update(jar.body).digest('hex') };
-  if (got.sha1 !== sha1.body.toString('utf8').trim().slice(0, 40) || got.sha256 !== SQLITE_JDBC.sha256) {
-    throw new Error(`${file}: checksum mismatch (sha1 ${got.sha1}, sha256 ${got.sha256}); delete it and retry`);
+  try {
+    await fetchVerified(cachedMavenGet, { url, checksumUrl: `${url}.sha1`, sha256: SQLITE_JDBC.sha256, extract: 'none', targetPath: path.basename(file) });
+  } catch (e) {
+    throw new Error(`${file}: ${(e as Error).message} (Maven Central must be reachable; delete a corrupt file and retry)`, { cause: e });
   }
   return file;
 }
@@ -133,13 +134,12 @@ export function serviceSettings(template: Template, application?: string): Recor
 
 /**
  * Starts the package's own runner program (main.py's functions, through local_writer.py) as a local job with the service's
- * settings and the extra JARs (`pipeline.jars`), and `systemClasspath` on the JVM's own classpath (PyFlink's gateway reads
- * HADOOP_CLASSPATH; only the local JDBC driver goes there, never Hadoop); small heap, one slot, logs in the package folder.
+ * settings, the package's own JARs only (`pipeline.jars`), and `systemClasspath` on the JVM's own classpath (PyFlink's gateway
+ * reads HADOOP_CLASSPATH; only the local JDBC driver goes there, never Hadoop); small heap, one slot, logs in the package folder.
  */
-export function startWriter(python: string, dir: string, settings: Record<string, string>, extraJars: string[], systemClasspath: string[] = []): RunningApplication {
+export function startWriter(python: string, dir: string, settings: Record<string, string>, systemClasspath: string[] = []): RunningApplication {
   return spawnLocalJob(python, [engineAsset('warehouse', 'local_writer.py'), dir], dir, {
     FLINK_LOCAL_SETTINGS: JSON.stringify(settings),
-    FLINK_LOCAL_JARS: extraJars.join(path.delimiter),
     HADOOP_CLASSPATH: systemClasspath.join(path.delimiter),
   }, '640m');
 }

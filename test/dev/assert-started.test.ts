@@ -1,0 +1,55 @@
+// assertStarted: a local job that dies at once is reported with its root cause; one still running after the grace period passes.
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { assertStarted, spawnLocalJob, type RunningApplication } from '../../cli/dev/engines/flink';
+
+const timers = () => process.getActiveResourcesInfo().filter(r => r === 'Timeout').length;
+const dirs: string[] = [];
+const jobs: RunningApplication[] = [];
+
+/** A real short child process run the way the engines run PyFlink (own process group, output kept), node standing in for python. */
+function nodeJob(script: string): RunningApplication {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'assert-started-'));
+  dirs.push(dir);
+  const job = spawnLocalJob(process.execPath, ['-e', script], dir, {}, '64m');
+  jobs.push(job);
+  return job;
+}
+
+afterAll(async () => {
+  for (const j of jobs) await j.stop();
+  for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+});
+
+test('a job that exits at start is reported with the deepest Caused by: of its output', async () => {
+  const job = nodeJob(`console.error([
+    'Exception in thread "main" org.apache.flink.table.api.TableException: failed',
+    'Caused by: java.lang.RuntimeException: wrapper',
+    'Caused by: java.lang.ClassNotFoundException: org.sqlite.JDBC',
+  ].join('\\n')); process.exit(1);`);
+  await expect(assertStarted(job, 'the test job', 10_000)).rejects.toThrow('the test job exited at start: java.lang.ClassNotFoundException: org.sqlite.JDBC');
+});
+
+test('without a Caused by: line the tail of the output is the reason', async () => {
+  const job = nodeJob("console.log('no such file: job.sql'); process.exit(2);");
+  await expect(assertStarted(job, 'the test job', 10_000)).rejects.toThrow(/^the test job exited at start: no such file: job\.sql\s*$/);
+});
+
+test('a job still running after the grace period passes', async () => {
+  const job = nodeJob('setInterval(() => undefined, 1000);');
+  const t0 = Date.now();
+  await expect(assertStarted(job, 'the test job', 500)).resolves.toBeUndefined();
+  expect(Date.now() - t0).toBeGreaterThanOrEqual(450);
+  let exited = false;
+  void job.exited.then(() => { exited = true; });
+  await new Promise(r => setImmediate(r));
+  expect(exited).toBe(false);
+});
+
+test('the grace timer is cleared when the job dies first (it does not hold the event loop)', async () => {
+  const fake: Pick<RunningApplication, 'exited' | 'output'> = { exited: Promise.resolve(1), output: () => 'Caused by: boom' };
+  const before = timers();
+  await expect(assertStarted(fake, 'the fake job', 60_000)).rejects.toThrow('the fake job exited at start: boom');
+  expect(timers()).toBe(before);
+});
