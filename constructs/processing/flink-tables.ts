@@ -1,5 +1,5 @@
 // Table declarations the application writes for you: a Debezium CDC source read from its Kafka topic, and an upsert-kafka output keyed by the primary key.
-import { Token } from 'aws-cdk-lib';
+import { Duration, Token } from 'aws-cdk-lib';
 import { sqlString } from './flink-sql';
 
 /** A physical column: name and Flink SQL type (`BIGINT`, `STRING`, `DECIMAL(10, 2)`, `TIMESTAMP(3)`...). */
@@ -50,7 +50,26 @@ export interface UpsertKafkaSinkTableOptions {
   readonly primaryKey: string[];
   /** Key and value format. @default 'json' */
   readonly format?: 'json' | 'avro' | 'csv' | 'raw';
+  /**
+   * How long the sink keeps a key's changes to write only the last one (upsert-kafka's `sink.buffer-flush.interval`).
+   * A regular join emits an update of a joined row as a DELETE then an INSERT; without merging, the DELETE reaches the
+   * topic as a tombstone and a reader between the two records sees the row missing. The pair is emitted back to back,
+   * so a short window merges it; the cost is up to this long of added latency per change. `Duration.millis(0)` turns
+   * merging off (every change, tombstones included, is written as it comes).
+   * @default Duration.millis(20)
+   */
+  readonly mergeWindow?: Duration;
+  /**
+   * The most keys held in the merge buffer before it is written early (upsert-kafka's `sink.buffer-flush.max-rows`).
+   * @default 1000
+   */
+  readonly mergeMaxRows?: number;
 }
+
+/** Default merge window of `upsertKafkaSink`: long enough for a join's DELETE/INSERT pair, short beside the other stages. */
+export const DEFAULT_UPSERT_MERGE_WINDOW_MS = 20;
+/** Default merge buffer size of `upsertKafkaSink`. */
+export const DEFAULT_UPSERT_MERGE_MAX_ROWS = 1000;
 
 /** A table declared by the application rather than in the SQL text. */
 export class FlinkTable {
@@ -94,6 +113,13 @@ export class FlinkTable {
       `  PRIMARY KEY (${options.primaryKey.map(ident).join(', ')}) NOT ENFORCED`,
     ];
     const withOptions: Record<string, string> = { 'connector': 'upsert-kafka', 'topic': options.topic, 'key.format': format, 'value.format': format };
+    const merge = mergeOptions(options);
+    if (merge) {
+      // Both must be above zero for the sink to buffer; it keeps the last change per key and writes on either bound
+      // (and on every checkpoint), so a DELETE followed by an INSERT of the same key becomes the INSERT alone.
+      withOptions['sink.buffer-flush.max-rows'] = String(merge.maxRows);
+      withOptions['sink.buffer-flush.interval'] = `${merge.windowMs} ms`;
+    }
     if (format === 'json') {
       // Flink's JSON default ('SQL') writes timestamps as '2020-12-30 12:13:14.123Z', which OpenSearch date fields and
       // the sink's timestamp coercion reject; ISO-8601 is what both read.
@@ -110,6 +136,26 @@ export class FlinkTable {
     /** The CREATE TABLE statement (without the Kafka connection options the application adds). */
     public readonly ddl: string,
   ) {}
+}
+
+function mergeOptions(options: UpsertKafkaSinkTableOptions): { windowMs: number; maxRows: number } | undefined {
+  const where = `FlinkTable.upsertKafkaSink(${options.name})`;
+  const window = options.mergeWindow;
+  if (window && Token.isUnresolved(window.toMilliseconds({ integral: false }))) {
+    throw new Error(`${where}: mergeWindow must be a literal Duration (it is written into the table's DDL).`);
+  }
+  const windowMs = window ? window.toMilliseconds({ integral: false }) : DEFAULT_UPSERT_MERGE_WINDOW_MS;
+  if (!Number.isInteger(windowMs) || windowMs < 0 || windowMs > 60_000) {
+    throw new Error(`${where}: mergeWindow ${window?.toHumanString()} is invalid; use whole milliseconds from Duration.millis(0) (no merging) to Duration.seconds(60).`);
+  }
+  const maxRows = options.mergeMaxRows ?? DEFAULT_UPSERT_MERGE_MAX_ROWS;
+  if (!Number.isInteger(maxRows) || maxRows < 1 || maxRows > 1_000_000) {
+    throw new Error(`${where}: mergeMaxRows ${maxRows} is invalid; use a whole number from 1 to 1000000.`);
+  }
+  if (options.mergeMaxRows !== undefined && windowMs === 0) {
+    throw new Error(`${where}: mergeMaxRows is set but mergeWindow is 0 (merging off); remove mergeMaxRows or give a mergeWindow above 0.`);
+  }
+  return windowMs === 0 ? undefined : { windowMs, maxRows };
 }
 
 function render(name: string, lines: string[], options: Record<string, string>): string {

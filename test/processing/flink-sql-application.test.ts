@@ -257,6 +257,8 @@ describe('injected Kafka options', () => {
       // ISO-8601 timestamps: what OpenSearch date fields and the sink read (Flink's JSON default is 'yyyy-MM-dd HH:mm:ss').
       'key.json.timestamp-format.standard': 'ISO-8601', 'value.json.timestamp-format.standard': 'ISO-8601',
       'sink.delivery-guarantee': 'at-least-once',
+      // A key's changes merged for 20 ms: a join's DELETE then INSERT of one order is written as the INSERT alone.
+      'sink.buffer-flush.max-rows': '1000', 'sink.buffer-flush.interval': '20 ms',
     });
     expect(flink.consumerGroups).toEqual({ orders: 'flink.orders-enrichment.orders', customers: 'flink.orders-enrichment.customers' });
   });
