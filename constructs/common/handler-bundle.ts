@@ -50,6 +50,11 @@ export function handlerBuildOptions(root: string, name: string): BuildOptions {
 const BUNDLE_OPTIONS: BuildOptions = {
   bundle: true, platform: 'node', target: 'node24', format: 'cjs', minify: true,
   sourcemap: true, external: ['@aws-sdk/*'], logLevel: 'silent', metafile: true,
+  // ES-module builds first (esbuild's node default is `main` first): the CommonJS builds of @smithy/signature-v4 and
+  // @smithy/protocol-http require whole @smithy/core submodule indexes (schemas, codecs, event streams; about 130 KiB the
+  // signer never calls), which only the ES-module builds let esbuild drop. Packages with `exports` are resolved by their
+  // conditions either way; test/common/handler-bundles.test.ts runs every bundle.
+  mainFields: ['module', 'main'],
 };
 // The layout (named entries into bundles/<name>/) is part of the key: a bundle built another way is rebuilt.
 const OPTIONS_KEY = JSON.stringify({ ...BUNDLE_OPTIONS, layout: 'named-entries' });

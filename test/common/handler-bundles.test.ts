@@ -5,6 +5,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import * as vm from 'vm';
 import { buildSync } from 'esbuild';
 import {
   bundleDir, bundleFiles, ensureHandlerBundles, handlerBuildOptions, isBundleFresh, isSourceCheckout, packagedHandlers, readyHandlerBundle,
@@ -81,4 +82,35 @@ describe('a source checkout', () => {
     expect(readyHandlerBundle(installed, 'probe')).toBe(bundleDir(installed, 'probe'));
     expect(fs.readFileSync(path.join(bundleDir(installed, 'probe'), 'index.js'), 'utf8')).toContain('shipped');
   });
+});
+
+test('the SigV4 signing the bundles carry, built with the bundles\' options (ES-module builds first), signs as the source does', async () => {
+  // The bundles resolve @smithy/signature-v4 and @smithy/protocol-http to their ES-module builds (mainFields module first, which
+  // lets esbuild drop about 130 KiB of @smithy/core the CommonJS builds require whole). The ElastiCache IAM token and the search
+  // reader's signed request are what that code produces: built the same way, it must give the source's exact bytes.
+  const entry = path.join(ROOT, 'test', 'common', `.sigv4-probe-${process.pid}.ts`);
+  fs.writeFileSync(entry, `export { buildIamAuthToken } from '../../lambda/shared/cache-client';\nexport { SignatureV4 } from '@smithy/signature-v4';\n`);
+  try {
+    const options = handlerBuildOptions(ROOT, 'mcp');
+    const built = buildSync({ ...options, entryPoints: [entry], outdir: undefined, outfile: 'probe.js', write: false, sourcemap: false, metafile: true });
+    const inputs = Object.keys(built.metafile!.inputs);
+    expect(inputs.filter(i => i.includes('@smithy/signature-v4/')).every(i => i.includes('/dist-es/'))).toBe(true);
+    // What is left of @smithy/core in the output (the CommonJS builds carried about 128 KiB of it into the MCP bundle).
+    const output = Object.values(built.metafile!.outputs).find(o => Object.keys(o.inputs).length > 0)!;
+    const core = Object.entries(output.inputs).filter(([i]) => i.includes('@smithy/core/')).reduce((n, [, v]) => n + v.bytesInOutput, 0);
+    expect(core).toBeLessThan(16 * 1024);
+    const m = { exports: {} as Record<string, any> };
+    (vm.runInThisContext(`(function (module, exports, require) {${built.outputFiles!.find(f => f.path.endsWith('probe.js'))!.text}\n})`) as
+      (...a: unknown[]) => void)(m, m.exports, require);
+    const { buildIamAuthToken } = await import('../../lambda/shared/cache-client');
+    const request = {
+      cacheName: 'agent-cache', userId: 'agent-mcp', region: 'eu-west-1', serverless: true, signingDate: new Date('2026-12-02T01:02:03Z'),
+      credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY', sessionToken: 'token/with+chars=' },
+    };
+    const fromSource = await buildIamAuthToken(request);
+    expect(fromSource).toMatch(/^agent-cache\/\?Action=connect&User=agent-mcp&ResourceType=ServerlessCache&X-Amz-Security-Token=.*&X-Amz-Signature=[0-9a-f]{64}$/);
+    expect(await m.exports.buildIamAuthToken(request)).toBe(fromSource);
+  } finally {
+    fs.rmSync(entry, { force: true });
+  }
 });
