@@ -11,10 +11,13 @@ import { BenchRow, summarize } from './lib';
 const ROOT = path.join(__dirname, '..');
 const RUNS = 7;
 
-function bundle(entry: string, outfile: string): number {
-  bundleHandler(entry, outfile);
+function bundle(entry: string, outfile: string, overrides = {}): number {
+  bundleHandler(entry, outfile, overrides);
   return fs.statSync(outfile).size;
 }
+
+/** esbuild's own resolution order on node (CommonJS builds first), which the shipped bundles turn round: the same-run comparison. */
+const MAIN_FIRST = { mainFields: ['main', 'module'] };
 
 /** Milliseconds to require `file` in a new process; the AWS SDK resolves from the repo's node_modules, as the runtime provides it. */
 function loadMs(file: string): number {
@@ -59,11 +62,13 @@ export async function bundleBench(): Promise<BenchRow[]> {
       sink: path.join(ROOT, 'lambda/sink/index.ts'),
     };
     const size: Record<string, number> = {};
-    const load: Record<string, number[]> = { empty: [], mcp: [], sink: [] };
+    const load: Record<string, number[]> = { 'empty': [], 'mcp': [], 'sink': [], 'mcp-main-first': [], 'sink-main-first': [] };
     const sinkInit: number[] = [];
     for (const [name, entry] of Object.entries(targets)) size[name] = bundle(entry, path.join(dir, `${name}.js`));
+    for (const name of ['mcp', 'sink'] as const) size[`${name}-main-first`] = bundle(targets[name], path.join(dir, `${name}-main-first.js`), MAIN_FIRST);
     for (let i = 0; i < RUNS; i++) {
-      for (const name of Object.keys(targets)) load[name].push(loadMs(path.join(dir, `${name}.js`)));
+      // Interleaved, so the machine's load falls on every variant alike.
+      for (const name of Object.keys(load)) load[name].push(loadMs(path.join(dir, `${name}.js`)));
       sinkInit.push(sinkFirstInvocationMs(path.join(dir, 'sink.js')));
     }
     const p50 = (name: string) => summarize(load[name]).p50;
@@ -73,6 +78,14 @@ export async function bundleBench(): Promise<BenchRow[]> {
       { bench: 'bundle', metric: `MCP handler require time, p50 of ${RUNS}`, value: p50('mcp'), unit: 'ms', baselineName: 'empty handler', baseline: p50('empty') },
       { bench: 'bundle', metric: `sink handler require time, p50 of ${RUNS}`, value: p50('sink'), unit: 'ms', baselineName: 'empty handler', baseline: p50('empty') },
       { bench: 'bundle', metric: `sink require + first invocation (cache view, S3 dead letters, empty batch), p50 of ${RUNS}`, value: summarize(sinkInit).p50, unit: 'ms', baselineName: 'empty handler', baseline: p50('empty') },
+      ...(['mcp', 'sink'] as const).flatMap(name => {
+        const label = name === 'mcp' ? 'MCP' : 'sink';
+        const baselineName = `${label} bundle with CommonJS builds first (esbuild's default mainFields)`;
+        return [
+          { bench: 'bundle', metric: `${label} handler size, ES-module builds first (as shipped)`, value: size[name] / 1024, unit: 'KiB', baselineName, baseline: size[`${name}-main-first`] / 1024 },
+          { bench: 'bundle', metric: `${label} handler require time, ES-module builds first, p50 of ${RUNS}`, value: p50(name), unit: 'ms', baselineName, baseline: p50(`${name}-main-first`) },
+        ];
+      }),
     ];
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });

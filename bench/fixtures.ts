@@ -1,10 +1,11 @@
 // Shared pieces of the benchmarks: the example's cache view under a unique key prefix, Debezium change events for it, Redis cleanup.
 import { randomUUID } from 'crypto';
 import * as path from 'path';
-import { buildSync } from 'esbuild';
+import { buildSync, type BuildOptions } from 'esbuild';
 import { Redis } from 'ioredis';
 import type { CapturedRecord } from '../cli/dev/pg-capture';
 import { LOCAL_CONNECTOR_VERSION } from '../cli/dev/pg-capture';
+import { BUNDLE_OPTIONS } from '../constructs/common/handler-bundle';
 import type { ViewConfig } from '../contract/view-config';
 
 export const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -62,10 +63,12 @@ export async function deletePrefix(redis: Redis, prefix: string): Promise<void> 
 const ROOT = path.join(__dirname, '..');
 
 /** A handler bundled like AgentFunction's (esbuild, CJS, node24, minified, AWS SDK v3 external): an entry file or inline source. */
-export function bundleHandler(entry: string | { contents: string }, outfile: string): void {
+export function bundleHandler(entry: string | { contents: string }, outfile: string, overrides: BuildOptions = {}): void {
   buildSync({
+    // The options the shipped bundles are built with (constructs/common/handler-bundle.ts), so the figures are theirs.
+    ...BUNDLE_OPTIONS, metafile: false,
     ...(typeof entry === 'string' ? { entryPoints: [entry] } : { stdin: { contents: entry.contents, loader: 'ts' as const, resolveDir: ROOT } }),
-    outfile, bundle: true, platform: 'node', target: 'node24', format: 'cjs', minify: true, sourcemap: true, external: ['@aws-sdk/*'], logLevel: 'silent',
+    outfile, ...overrides,
   });
 }
 

@@ -47,7 +47,8 @@ export function handlerBuildOptions(root: string, name: string): BuildOptions {
   };
 }
 
-const BUNDLE_OPTIONS: BuildOptions = {
+/** The esbuild options of every handler bundle (the benches build theirs with them too). */
+export const BUNDLE_OPTIONS: Readonly<BuildOptions> = {
   bundle: true, platform: 'node', target: 'node24', format: 'cjs', minify: true,
   sourcemap: true, external: ['@aws-sdk/*'], logLevel: 'silent', metafile: true,
   // ES-module builds first (esbuild's node default is `main` first): the CommonJS builds of @smithy/signature-v4 and
