@@ -6,7 +6,7 @@ import { isJsonContentType, SUPPORTED_PROTOCOL_VERSIONS, type CallToolResult } f
 import type { CallerIdentity } from './caller';
 import type { McpServerDeps } from './context';
 import type { FunctionUrlEvent } from './http-adapter';
-import { executeTool, schemasOf, type StandardSchema, toolTableOf } from './tool-table';
+import { executeTool, schemasOf, toolTableOf, validated } from './tool-table';
 
 /** Upper bound on the elements (array items and object members) of one tool call's arguments (the SDK's `maxToolInputElements`). */
 export const MAX_ARGUMENT_ELEMENTS = 2000;
@@ -70,31 +70,6 @@ function elementCount(value: unknown, max: number): number {
   return count;
 }
 
-type Issue = { readonly message?: unknown; readonly path?: readonly unknown[] };
-
-async function validated(schema: StandardSchema, value: unknown): Promise<{ value: unknown; issues?: undefined } | { issues: readonly Issue[] }> {
-  const result = await schema['~standard'].validate(value);
-  return result.issues && result.issues.length > 0 ? { issues: result.issues as readonly Issue[] } : { value: result.value };
-}
-
-/** An issue as the SDK's `validateStandardSchema` formats it: `path.to.field: message`, or the message alone at the root. */
-function formatIssue(issue: Issue): string {
-  if (!issue.path?.length) return String(issue.message);
-  return `${issue.path.map(p => String(typeof p === 'object' && p !== null ? (p as { key: unknown }).key : p)).join('.')}: ${String(issue.message)}`;
-}
-
-/**
- * The message of the SDK's McpServer `validateToolOutput` for output that does not validate; its `tools/call` handler answers
- * with it as a tool error result (`createToolError`), not as a JSON-RPC error.
- */
-async function outputRefusal(schema: StandardSchema, result: CallToolResult, tool: string): Promise<string | undefined> {
-  if (result.isError) return undefined;
-  if (result.structuredContent === undefined) return `Output validation error: Tool ${tool} has an output schema but no structured content was provided`;
-  const output = await validated(schema, result.structuredContent);
-  if (!output.issues) return undefined;
-  return `Output validation error: Invalid structured content for tool ${tool}: ${output.issues.map(formatIssue).join(', ')}`;
-}
-
 /**
  * Answers a parsed request body directly, or returns undefined for the SDK path. Only read-only tools. Every case that returns
  * undefined does so before the tool runs; once it has run this answers, and output that does not validate gets the SDK path's
@@ -109,12 +84,10 @@ export async function directToolCall(header: HeaderOf, message: unknown, deps: M
   const schemas = schemasOf(spec);
   const input = await validated(schemas.input, call.args ?? {});
   if (input.issues) return undefined;
+  // executeTool validates the output too: output that does not validate comes back as the SDK's tool error, counted as an error.
   const { result, event } = await executeTool(spec, input.value, deps, caller);
-  // As on the SDK path, the call event is the tool's own (the SDK's handler emits it before validating the output).
   deps.observer?.onToolCall(event);
-  const refusal = await outputRefusal(schemas.output, result, spec.name);
-  const answer: CallToolResult = refusal === undefined ? result : { content: [{ type: 'text', text: refusal }], isError: true };
-  return { status: 200, headers: { 'content-type': 'application/json' }, body: responseBody(answer, call.id) };
+  return { status: 200, headers: { 'content-type': 'application/json' }, body: responseBody(result, call.id) };
 }
 
 /**

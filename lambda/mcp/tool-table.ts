@@ -100,6 +100,31 @@ export function catalogOf(deps: McpServerDeps): () => Promise<LineageCatalog | u
 }
 
 /** Runs one tool: the result the client gets and the call event for the observer (emitted by the caller, once). */
+type Issue = { readonly message?: unknown; readonly path?: readonly unknown[] };
+
+/** A value checked against a Standard Schema: the parsed value, or the issues. */
+export async function validated(schema: StandardSchema, value: unknown): Promise<{ value: unknown; issues?: undefined } | { issues: readonly Issue[] }> {
+  const result = await schema['~standard'].validate(value);
+  return result.issues && result.issues.length > 0 ? { issues: result.issues as readonly Issue[] } : { value: result.value };
+}
+
+/** An issue as the SDK's `validateStandardSchema` formats it: `path.to.field: message`, or the message alone at the root. */
+function formatIssue(issue: Issue): string {
+  if (!issue.path?.length) return String(issue.message);
+  return `${issue.path.map(p => String(typeof p === 'object' && p !== null ? (p as { key: unknown }).key : p)).join('.')}: ${String(issue.message)}`;
+}
+
+/**
+ * The message of the SDK's McpServer `validateToolOutput` for output that does not validate (its `tools/call` handler answers
+ * with it as a tool error result, `createToolError`, not as a JSON-RPC error); undefined for valid output.
+ */
+async function outputRefusal(schema: StandardSchema, structured: unknown, tool: string): Promise<string | undefined> {
+  if (structured === undefined) return `Output validation error: Tool ${tool} has an output schema but no structured content was provided`;
+  const output = await validated(schema, structured);
+  if (!output.issues) return undefined;
+  return `Output validation error: Invalid structured content for tool ${tool}: ${output.issues.map(formatIssue).join(', ')}`;
+}
+
 export async function executeTool(
   spec: ToolSpec, args: unknown, deps: McpServerDeps, caller: CallerIdentity,
 ): Promise<{ result: CallToolResult; event: ToolCallEvent }> {
@@ -107,6 +132,19 @@ export async function executeTool(
   const started = performance.now();
   try {
     const answer = await spec.run(args, deps, catalogOf(deps), caller);
+    // The output is checked here, for both paths, so output that does not validate (a stored row that no longer fits the
+    // view's fields) is a tool error in the call event and the ToolErrors metric, not only in the agent's answer. The SDK
+    // skips its own check for an error result, and answers this one with the same text it would have given.
+    const refusal = await outputRefusal(schemasOf(spec).output, answer.structured, spec.name);
+    if (refusal !== undefined) {
+      return {
+        result: { content: [{ type: 'text', text: refusal }], isError: true },
+        event: {
+          tool: spec.name, correlationId, outcome: 'error', latencyMs: performance.now() - started, resultBytes: 0, resultCount: 0,
+          positions: [], errorKind: 'OutputValidation', errorDetail: refusal.slice(0, 2000),
+        },
+      };
+    }
     const text = JSON.stringify(answer.structured);
     return {
       result: { content: [{ type: 'text', text }], structuredContent: answer.structured },
