@@ -66,11 +66,6 @@ export interface RestartOptions {
   readonly now: () => number;
 }
 
-/** The states the application settles from; a command waits them out before acting or deciding. Shared with the deploy-time starter. */
-function settling(status: string): boolean {
-  return TRANSITIONAL.has(status);
-}
-
 /** The status, with a missing application as a clear error (it was deleted since the stack was deployed, or the name is stale). */
 async function statusOf(kda: KinesisAnalyticsV2Client, name: string): Promise<string> {
   const s = await applicationStatus(kda, name);
@@ -82,7 +77,7 @@ async function statusOf(kda: KinesisAnalyticsV2Client, name: string): Promise<st
 async function settledStatus(kda: KinesisAnalyticsV2Client, name: string, o: RestartOptions): Promise<string> {
   for (;;) {
     const s = await statusOf(kda, name);
-    if (!settling(s)) return s;
+    if (!TRANSITIONAL.has(s)) return s;
     if (o.now() > o.deadline) throw new Error(`Flink application ${name} is still ${s} after the timeout; see its CloudWatch logs, then run the command again.`);
     await o.sleep(o.pollIntervalMs);
   }
@@ -100,7 +95,7 @@ async function awaitOperation(
   for (;;) {
     const s = await statusOf(kda, name);
     if (s === want) return;
-    if (!settling(s)) {
+    if (!TRANSITIONAL.has(s)) {
       const op = operationId
         ? (await kda.send(new DescribeApplicationOperationCommand({ ApplicationName: name, OperationId: operationId }))).ApplicationOperationInfoDetails
         : undefined;
