@@ -54,7 +54,7 @@ export interface UpsertKafkaSinkTableOptions {
    * How long the sink keeps a key's changes to write only the last one (upsert-kafka's `sink.buffer-flush.interval`).
    * A regular join emits an update of a joined row as a DELETE then an INSERT; without merging, the DELETE reaches the
    * topic as a tombstone and a reader between the two records sees the row missing. The pair is emitted back to back,
-   * so a short window merges it; the cost is up to this long of added latency per change. `Duration.millis(0)` turns
+   * so a short window usually merges it (a timer flush between the two halves still splits it); the cost is up to this long of added latency per change. `Duration.millis(0)` turns
    * merging off (every change, tombstones included, is written as it comes).
    * @default Duration.millis(20)
    */
