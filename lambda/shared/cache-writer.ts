@@ -10,8 +10,9 @@ import { StoreUnavailableError, type RecordFailure, type WriteResult } from './w
  * KEYS: the row keys, in the batch's order. ARGV[1] row TTL seconds ('0' = none), ARGV[2] tombstone TTL seconds,
  * ARGV[3] one character per row, '1' for a delete and '0' for a write, then per row i (1-based) ARGV[2i+2] padded
  * version and ARGV[2i+3] StoredRecord JSON.
- * Returns one integer per row: 1 when applied, 0 when the stored version is equal or newer. Rows are applied in
- * order, so two changes of one key in a batch behave as two calls would.
+ * Returns one character per row, '1' when applied and '0' when the stored version is equal or newer, as one string:
+ * a bulk string costs the client one reply to parse where an array of integers costs it one per row. Rows are applied
+ * in order, so two changes of one key in a batch behave as two calls would.
  * Versions are zero-padded to 20 digits so string comparison is numeric comparison (Lua numbers are doubles).
  * A delete keeps a tombstone hash (version + the record with a null row) with a TTL so a late, older update
  * cannot resurrect the row; a later write replaces the tombstone and clears its TTL. A key that did not exist has
@@ -31,7 +32,7 @@ for i = 1, #KEYS do
   local a = 2 * i + 2
   local current = redis.call('HGET', key, '${CACHE_FIELDS.version}')
   if current and current >= ARGV[a] then
-    out[i] = 0
+    out[i] = '0'
   else
     redis.call('HSET', key, '${CACHE_FIELDS.version}', ARGV[a], '${CACHE_FIELDS.record}', ARGV[a + 1])
     if string.byte(deletes, i) == 49 then
@@ -41,10 +42,10 @@ for i = 1, #KEYS do
     elseif current then
       redis.call('PERSIST', key)
     end
-    out[i] = 1
+    out[i] = '1'
   end
 end
-return out
+return table.concat(out)
 `;
 
 export const APPLY_ROW_SHA = createHash('sha1').update(APPLY_ROW_SCRIPT).digest('hex');
@@ -152,11 +153,11 @@ export async function writeCacheBatch(redis: CacheConnection, view: ViewConfig, 
       throw new StoreUnavailableError(`cache write failed for view '${view.name}': ${(r.reason as Error).message}`, r.reason);
     }
     const applied = r.value;
-    if (!Array.isArray(applied) || applied.length !== calls[i].rows) {
+    if (typeof applied !== 'string' || applied.length !== calls[i].rows || !/^[01]*$/.test(applied)) {
       throw new StoreUnavailableError(`cache write for view '${view.name}' returned ${JSON.stringify(applied)} for ${calls[i].rows} row(s)`);
     }
-    for (const a of applied) {
-      if (Number(a) === 1) written += 1;
+    for (let c = 0; c < applied.length; c++) {
+      if (applied.charCodeAt(c) === 49) written += 1;
       else stale += 1;
     }
   }

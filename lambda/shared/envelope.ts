@@ -194,12 +194,16 @@ export interface DecodeOptions {
  * dead-lettered); returns `skip` for records that correctly carry nothing to write.
  */
 export function decodeRecord(view: ViewConfig, rec: MskEventRecord, options: DecodeOptions): DecodeOutcome {
-  const keyText = decodeBase64(rec.key);
   const valueText = decodeBase64(rec.value);
-  const keyJson = keyText === null || keyText === '' ? null : unwrapSchema(parseJson(keyText, 'record key'));
   return view.format === 'upsert-kafka'
-    ? decodeUpsert(view, rec, keyJson, valueText, options)
-    : decodeDebezium(view, rec, keyJson, valueText, options);
+    ? decodeUpsert(view, rec, recordKey(rec), valueText, options)
+    : decodeDebezium(view, rec, valueText, options);
+}
+
+/** The Kafka record key as JSON (the converter's schema wrapper removed), or null when the record has none. */
+function recordKey(rec: MskEventRecord): unknown {
+  const keyText = decodeBase64(rec.key);
+  return keyText === null || keyText === '' ? null : unwrapSchema(parseJson(keyText, 'record key'));
 }
 
 function decodeUpsert(
@@ -230,7 +234,7 @@ function decodeUpsert(
 }
 
 function decodeDebezium(
-  view: ViewConfig, rec: MskEventRecord, keyJson: unknown, valueText: string | null, options: DecodeOptions,
+  view: ViewConfig, rec: MskEventRecord, valueText: string | null, options: DecodeOptions,
 ): DecodeOutcome {
   // Debezium follows each delete with a tombstone for log compaction; the delete already carried the position.
   if (valueText === null || valueText === '') return { kind: 'skip', reason: 'tombstone' };
@@ -246,8 +250,9 @@ function decodeDebezium(
   const before = (envelope.before ?? null) as Record<string, unknown> | null;
   const after = (envelope.after ?? null) as Record<string, unknown> | null;
   if (op !== 'd' && !after) throw new DecodeError(`Debezium '${op}' event has no after image`);
-  // REPLICA IDENTITY DEFAULT deletes have no before image: the key is only in the Kafka record key.
-  const keySource = op === 'd' ? (before ?? (keyJson as Record<string, unknown> | null)) : after;
+  // REPLICA IDENTITY DEFAULT deletes have no before image: the key is only in the Kafka record key, which is decoded
+  // only then: the row images carry the key columns, and every other record is spared a second base64 and JSON decode.
+  const keySource = op === 'd' ? (before ?? (recordKey(rec) as Record<string, unknown> | null)) : after;
   const key = pickKey(view, keySource ? asObject(keySource, 'row image') : null, op === 'd' ? 'before image and the record key' : 'after image');
 
   let position: SourcePosition;

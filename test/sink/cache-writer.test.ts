@@ -138,6 +138,19 @@ test('NOSCRIPT after a SCRIPT FLUSH: the script is loaded once and the batch sti
   }
 });
 
+test('the script answers one status character per row: written and stale counted from it, any other reply fails the batch', async () => {
+  const view = newView('reply');
+  const records = decodeAll(view, fixtureRecords('postgres-products.jsonl', view.topic)).slice(0, 3);
+  expect(await redis.evalsha(APPLY_ROW_SHA, 0, '0', '0', '')).toBe('');
+  expect(await writeCacheBatch(redis, view, records)).toMatchObject({ written: 3, stale: 0 });
+  expect(await writeCacheBatch(redis, view, records)).toMatchObject({ written: 0, stale: 3 });
+  // The array of integers earlier versions of the script answered, and a string of the wrong length, are refused.
+  for (const reply of [[1, 1, 1], '11', '1x1']) {
+    const stub = { evalsha: async () => reply } as unknown as Redis;
+    await expect(writeCacheBatch(stub, view, records)).rejects.toThrow(new RegExp(`returned ${JSON.stringify(reply).replace(/[[\]]/g, '\\$&')} for 3 row\\(s\\)`));
+  }
+});
+
 test('a record whose key column is missing fails alone; the rest is written', async () => {
   const view = newView('badkey');
   const [good] = decodeAll(view, fixtureRecords('postgres-products.jsonl', view.topic).slice(0, 1));

@@ -120,6 +120,17 @@ describe('Debezium', () => {
     expect(out.kind === 'write' && out.record.provenance.key).toEqual({ id: 111 });
   });
 
+  test('the record key is read only where the row images lack the key: a delete without a before image', () => {
+    const recs = fixtureRecords('postgres-products-replica-identity-default.jsonl', view.topic, [111]);
+    const notJson = Buffer.from('{not json').toString('base64');
+    const ops = recs.filter(r => r.value !== null).map(r => ({ rec: { ...r, key: notJson }, op: JSON.parse(Buffer.from(r.value!, 'base64').toString()).op as string }));
+    const change = ops.find(o => o.op !== 'd')!;
+    const del = ops.find(o => o.op === 'd')!;
+    // A change is keyed by its after image, so its Kafka key is never decoded; the delete needs it and refuses a bad one.
+    expect(decodeRecord(view, change.rec, { nowMs: NOW }).kind).toBe('write');
+    expect(() => decodeRecord(view, del.rec, { nowMs: NOW })).toThrow(/record key is not JSON/);
+  });
+
   test('a tombstone (null value) is skipped: the delete before it carried the position', () => {
     const recs = fixtureRecords('postgres-products.jsonl', view.topic);
     const tomb = recs[recs.length - 1];
