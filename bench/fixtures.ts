@@ -66,7 +66,7 @@ const ROOT = path.join(__dirname, '..');
 export function bundleHandler(entry: string | { contents: string }, outfile: string, overrides: BuildOptions = {}): void {
   buildSync({
     // The options the shipped bundles are built with (constructs/common/handler-bundle.ts), so the figures are theirs.
-    ...BUNDLE_OPTIONS, metafile: false,
+    ...BUNDLE_OPTIONS, metafile: false, absWorkingDir: ROOT,
     ...(typeof entry === 'string' ? { entryPoints: [entry] } : { stdin: { contents: entry.contents, loader: 'ts' as const, resolveDir: ROOT } }),
     outfile, ...overrides,
   });

@@ -56,6 +56,9 @@ export const BUNDLE_OPTIONS: Readonly<BuildOptions> = {
   // signer never calls), which only the ES-module builds let esbuild drop. Packages with `exports` are resolved by their
   // conditions either way; test/common/handler-bundles.test.ts runs every bundle.
   mainFields: ['module', 'main'],
+  // The MCP SDK's Node.js shim, with its JSON Schema validator (ajv) loaded on first use instead of at cold start
+  // (lambda/mcp/sdk-shims.ts says why). An alias resolves from the working directory: builds set `absWorkingDir` to the root.
+  alias: { '@modelcontextprotocol/server/_shims': './lambda/mcp/sdk-shims.ts' },
 };
 // The layout (named entries into bundles/<name>/) is part of the key: a bundle built another way is rebuilt.
 const OPTIONS_KEY = JSON.stringify({ ...BUNDLE_OPTIONS, layout: 'named-entries' });

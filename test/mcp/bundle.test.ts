@@ -5,6 +5,8 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { buildSync } from 'esbuild';
+import { BUNDLE_OPTIONS } from '../../constructs/common/handler-bundle';
+import { DefaultJsonSchemaValidator } from '../../lambda/mcp/sdk-shims';
 
 const ROOT = path.join(__dirname, '../..');
 /** Issue 16 item 6: at most 1 MB minified. */
@@ -16,9 +18,9 @@ const bundleFile = () => path.join(dir, 'mcp.js');
 
 beforeAll(() => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mcp-bundle-'));
+  // The options the shipped bundles are built with, so what is asserted here is what ships.
   const result = buildSync({
-    entryPoints: [path.join(ROOT, 'lambda/mcp/index.ts')], outfile: bundleFile(), bundle: true, platform: 'node', target: 'node24',
-    format: 'cjs', minify: true, external: ['@aws-sdk/*'], metafile: true, logLevel: 'silent',
+    ...BUNDLE_OPTIONS, absWorkingDir: ROOT, entryPoints: [path.join(ROOT, 'lambda/mcp/index.ts')], outfile: bundleFile(), sourcemap: false, metafile: true,
   });
   const output = Object.values(result.metafile.outputs)[0];
   inputs = output.inputs;
@@ -72,4 +74,15 @@ test('the Trino grammar of the warehouse SQL mode ships beside the bundle and pa
   expect(errors).toEqual([]);
   expect(bytesOf(/dt-sql-parser/)).toBe(0);
   expect(fs.statSync(path.join(ROOT, 'bundles', 'mcp', 'index.js')).size).toBeLessThanOrEqual(MAX_BYTES);
+});
+
+test('the SDK\'s JSON Schema validator (ajv) sits behind the bundle\'s own shim, which loads it on first use and validates as the SDK\'s does', () => {
+  expect(Object.keys(inputs)).toContain('lambda/mcp/sdk-shims.ts');
+  expect(Object.keys(inputs).filter(f => /@modelcontextprotocol\/server\/dist\/shims/.test(f))).toEqual([]);
+  // Still bundled (an elicitation answer would need it), but only reachable through the shim's getValidator.
+  expect(bytesOf(/ajvProvider/)).toBeGreaterThan(0);
+  const validate = new DefaultJsonSchemaValidator().getValidator<{ n: number }>({ type: 'object', properties: { n: { type: 'integer' } }, required: ['n'] });
+  expect(validate({ n: 1 })).toMatchObject({ valid: true, data: { n: 1 } });
+  expect(validate({ n: 'one' })).toMatchObject({ valid: false });
+  expect(validate({})).toMatchObject({ valid: false });
 });
