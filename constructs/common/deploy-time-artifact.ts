@@ -35,17 +35,19 @@ export interface ArtifactSource {
    */
   readonly classes?: string[];
   /**
-   * `merge-jar` only: classes renamed in the whole merged JAR of this `targetPath`, as maven-shade's `<relocation>`
-   * does for one class (the entries and every reference in every class's constant pool).
+   * `merge-jar` only: classes (or, with `package`, packages) renamed in the whole merged JAR of this `targetPath`, as
+   * maven-shade's `<relocation>` does (the entries and every reference in every class's constant pool).
    * @default - no class is renamed
    */
   readonly relocations?: JarClassRelocation[];
 }
 
-/** A class renamed in a merged JAR (internal names, `a/b/C`; nested classes `C$...` follow). */
+/** A class renamed in a merged JAR (internal names, `a/b/C`; nested classes `C$...` follow), or a package with `package`. */
 export interface JarClassRelocation {
   readonly from: string;
   readonly to: string;
+  /** `from` and `to` name packages (`org/apache/hadoop/conf`): every class in `from` and below moves under `to`. @default false */
+  readonly package?: boolean;
 }
 
 /** A small text file written into the artifact (for example a Python `main.py`). */
@@ -155,7 +157,7 @@ export class DeployTimeArtifact extends Construct {
       extract: s.extract ?? 'none',
       targetPath: s.targetPath,
       ...(s.classes ? { classes: [...s.classes] } : {}),
-      ...(s.relocations ? { relocations: s.relocations.map(r => ({ from: r.from, to: r.to })) } : {}),
+      ...(s.relocations ? { relocations: s.relocations.map(r => ({ from: r.from, to: r.to, ...(r.package ? { package: true } : {}) })) } : {}),
     }));
     const files = (props.files ?? []).map(f => ({ path: f.path, content: f.content }));
     this.inputHash = createHash('sha256').update(JSON.stringify({ format: 1, sources, files })).digest('hex');
@@ -232,6 +234,11 @@ function validate(props: DeployTimeArtifactProps): void {
     }
     if ((s.classes || s.relocations) && s.extract !== 'merge-jar') {
       throw new Error(`DeployTimeArtifact: sources[${i}] (${s.url}) has classes or relocations but extract '${s.extract ?? 'none'}'; they apply to 'merge-jar' sources only.`);
+    }
+    for (const r of s.relocations ?? []) {
+      if (r.package && r.to.startsWith(`${r.from}/`)) {
+        throw new Error(`DeployTimeArtifact: sources[${i}] relocates package '${r.from}' into itself ('${r.to}'); choose a package outside it.`);
+      }
     }
     for (const name of [...(s.classes ?? []), ...(s.relocations ?? []).flatMap(r => [r.from, r.to])]) {
       if (!/^[A-Za-z_$][\w$]*(\/[A-Za-z_$][\w$]*)*$/.test(name)) {

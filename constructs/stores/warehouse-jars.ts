@@ -1,4 +1,4 @@
-// The one JAR the warehouse writer ships: the Kafka/IAM bundle of Flink 1.20, the Iceberg Flink runtime, Iceberg's AWS bundle, Hadoop's client, and a relocated HadoopUtils.
+// The one JAR the warehouse writer ships: the Kafka/IAM bundle of Flink 1.20, the Iceberg Flink runtime, Iceberg's AWS bundle, Hadoop's client, a relocated HadoopUtils and Hadoop conf package.
 import { FLINK_DEPENDENCIES_JAR, FlinkJar } from '../processing/flink-runtime';
 import { KAFKA_IAM_BUNDLE_FLINK_1_20 } from '../processing/private/kafka-iam-bundle';
 
@@ -38,6 +38,15 @@ export const HADOOP_UTILS_RELOCATION = {
   to: 'org/apache/iceberg/shaded/org/apache/flink/runtime/util/HadoopUtils',
 } as const;
 
+/**
+ * Hadoop's configuration package, renamed in the merged JAR as AWS's Managed Flink Iceberg samples rename it (Maven Shade
+ * `org.apache.hadoop.conf` -> `shaded.org.apache.hadoop.conf`, same README): `org.apache.hadoop.` is parent-first in
+ * Flink's class loading, so under its own name a Hadoop `Configuration` on Managed Flink's own classpath (the sample
+ * names flink-s3-fs-hadoop's) would be used in place of the one packaged with Hadoop's client; renamed, the packaged one
+ * is always loaded. The relocated `HadoopUtils` names it by the new name too.
+ */
+export const HADOOP_CONF_RELOCATION = { from: 'org/apache/hadoop/conf', to: 'shaded/org/apache/hadoop/conf', package: true } as const;
+
 /** `flink-hadoop-fs` of Flink 1.20.0 (the class's home in the Flink distribution); only `HadoopUtils` is taken from it. */
 export const FLINK_HADOOP_FS_PIN = 'org.apache.flink:flink-hadoop-fs:1.20.0 c79fc682f00a9f117779b6199357753330191ba7852cf60b4761238032d37b92';
 
@@ -47,7 +56,7 @@ export function icebergWriterJar(): FlinkJar {
   const [coordinates, sha256] = FLINK_HADOOP_FS_PIN.split(' ');
   const [group, artifact, version] = coordinates.split(':');
   const hadoopUtils = FlinkJar.fromMavenCentral(group, artifact, version, {
-    sha256, classes: [HADOOP_UTILS_RELOCATION.from], relocations: [{ ...HADOOP_UTILS_RELOCATION }],
+    sha256, classes: [HADOOP_UTILS_RELOCATION.from], relocations: [{ ...HADOOP_UTILS_RELOCATION }, { ...HADOOP_CONF_RELOCATION }],
   });
   return FlinkJar.merge(FLINK_DEPENDENCIES_JAR, [...merged.props.parts!.map(p => FlinkJar.fromUrl(p)), hadoopUtils]);
 }

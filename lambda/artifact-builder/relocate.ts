@@ -1,21 +1,27 @@
-// Class relocation for merged JARs, as maven-shade's <relocation> does for one class: rewrites class-file constant pools and renames entries.
+// Class relocation for merged JARs, as maven-shade's <relocation> does for one class or a package: rewrites class-file constant pools and renames entries.
 import { PermanentError } from './permanent-error';
 
 /**
- * Renames one class (and its nested classes, `Name$...`) everywhere in a merged JAR. Names are in the class file's
- * internal form (`org/apache/flink/runtime/util/HadoopUtils`).
+ * Renames one class (and its nested classes, `Name$...`) everywhere in a merged JAR, or with `package` every class of a
+ * package and its subpackages, as maven-shade's `<relocation><pattern>` does. Names are in the class file's internal form
+ * (`org/apache/flink/runtime/util/HadoopUtils`, `org/apache/hadoop/conf`).
  */
 export interface ClassRelocation {
   readonly from: string;
   readonly to: string;
+  /** `from` and `to` are packages: every class under `from/` moves under `to/`. @default false (one class) */
+  readonly package?: boolean;
 }
 
 const CLASS_NAME = /^[A-Za-z_$][\w$]*(\/[A-Za-z_$][\w$]*)*$/;
 
-/** Refuses a relocation that is not two distinct class names in internal form. */
+/** Refuses a relocation that is not two distinct class (or package) names in internal form, or a package moved into itself. */
 export function checkRelocation(r: ClassRelocation): void {
   if (!CLASS_NAME.test(r.from) || !CLASS_NAME.test(r.to) || r.from === r.to) {
-    throw new PermanentError(`relocation ${JSON.stringify(r)} needs two different class names in internal form (a/b/C).`);
+    throw new PermanentError(`relocation ${JSON.stringify(r)} needs two different ${r.package ? 'package' : 'class'} names in internal form (a/b/${r.package ? 'c' : 'C'}).`);
+  }
+  if (r.package && r.to.startsWith(`${r.from}/`)) {
+    throw new PermanentError(`relocation ${JSON.stringify(r)} moves a package into itself: its classes would be relocated again on every reference.`);
   }
 }
 
@@ -61,11 +67,25 @@ function escape(s: string): string {
 
 /**
  * The rewrite of one CONSTANT_Utf8: the class name itself (`from`, `from$Inner`, as CONSTANT_Class names it) and every
- * `Lfrom;`, `Lfrom$Inner;`, `Lfrom<` in descriptors and signatures. `fromX` (another class) is left alone.
+ * `Lfrom;`, `Lfrom$Inner;`, `Lfrom<` in descriptors and signatures. `fromX` (another class) is left alone. A package
+ * relocation rewrites `from/` in the same places, and a string that starts with the package's dotted name (a class
+ * name for reflection, a logger name), as maven-shade does for string constants.
  */
 function utf8Rewriter(relocations: readonly ClassRelocation[]): (s: string) => string {
-  const rules = relocations.map(r => ({ re: new RegExp(`(^|L)${escape(r.from)}(?=$|[;$<])`, 'g'), to: r.to }));
+  const rules = relocations.flatMap(r => (r.package
+    ? [
+      { re: new RegExp(`(^|L)${escape(r.from)}/`, 'g'), to: `${r.to}/` },
+      { re: new RegExp(`^()${escape(dotted(r.from))}\\.`), to: `${dotted(r.to)}.` },
+    ]
+    : [{ re: new RegExp(`(^|L)${escape(r.from)}(?=$|[;$<])`, 'g'), to: r.to }]));
   return s => rules.reduce((acc, rule) => acc.replace(rule.re, (_m, lead: string) => `${lead}${rule.to}`), s);
+}
+
+const dotted = (internal: string) => internal.replace(/\//g, '.');
+
+/** Whether a class file may name the relocated class or package (a fast byte search before parsing it). */
+function mayName(classFile: Buffer, r: ClassRelocation): boolean {
+  return classFile.includes(r.from, 0, 'latin1') || (r.package === true && classFile.includes(dotted(r.from), 0, 'latin1'));
 }
 
 /**
@@ -73,7 +93,7 @@ function utf8Rewriter(relocations: readonly ClassRelocation[]): (s: string) => s
  * byte is copied, and constant-pool indices do not move). Returns the input itself when nothing names one.
  */
 export function relocateClass(classFile: Buffer, relocations: readonly ClassRelocation[]): Buffer {
-  if (!relocations.some(r => classFile.includes(r.from, 0, 'latin1'))) return classFile;
+  if (!relocations.some(r => mayName(classFile, r))) return classFile;
   const rewrite = utf8Rewriter(relocations);
   const { end } = parseConstantPool(classFile);
   const count = classFile.readUInt16BE(8);
@@ -110,10 +130,14 @@ export function relocateClass(classFile: Buffer, relocations: readonly ClassRelo
   return Buffer.concat(parts);
 }
 
-/** The entry name of a class after relocation (`a/B.class`, `a/B$1.class`), or the name unchanged. */
+/** The entry name of a class after relocation (`a/B.class`, `a/B$1.class`; any entry under a relocated package), or the name unchanged. */
 export function relocatedEntryName(name: string, relocations: readonly ClassRelocation[]): string {
   for (const r of relocations) {
-    if (name === `${r.from}.class` || (name.startsWith(`${r.from}$`) && name.endsWith('.class'))) return `${r.to}${name.slice(r.from.length)}`;
+    if (r.package) {
+      if (name.startsWith(`${r.from}/`)) return `${r.to}${name.slice(r.from.length)}`;
+    } else if (name === `${r.from}.class` || (name.startsWith(`${r.from}$`) && name.endsWith('.class'))) {
+      return `${r.to}${name.slice(r.from.length)}`;
+    }
   }
   return name;
 }

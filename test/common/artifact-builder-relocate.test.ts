@@ -1,4 +1,5 @@
-// Class relocation in the deploy-time builder, on the real classes: Flink's HadoopUtils and Iceberg's FlinkCatalogFactory, read back by javap.
+// Class relocation in the deploy-time builder, on the real classes: Flink's HadoopUtils, Iceberg's FlinkCatalogFactory and
+// Hadoop's configuration package, read back by javap.
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
@@ -7,7 +8,7 @@ import { cachedMavenGet } from '../../cli/dev/engines/flink';
 import { extractZip, fetchVerified, mergeJars, type ArtifactSourceSpec } from '../../lambda/artifact-builder/build';
 import { parseConstantPool, relocateClass, relocateEntries } from '../../lambda/artifact-builder/relocate';
 import { packageSources } from '../../constructs/processing/private/flink-program';
-import { HADOOP_UTILS_RELOCATION, icebergWriterJar } from '../../constructs/stores/warehouse-jars';
+import { HADOOP_CONF_RELOCATION, HADOOP_UTILS_RELOCATION, icebergWriterJar } from '../../constructs/stores/warehouse-jars';
 
 const FROM = HADOOP_UTILS_RELOCATION.from;
 const TO = HADOOP_UTILS_RELOCATION.to;
@@ -36,15 +37,22 @@ const utf8Of = (classFile: Buffer) => parseConstantPool(classFile).entries.flatM
 
 let hadoopFs: Map<string, Buffer>;
 let iceberg: Map<string, Buffer>;
+let hadoopApi: Map<string, Buffer>;
 beforeAll(async () => {
   hadoopFs = await jarOf('flink-hadoop-fs');
   iceberg = await jarOf('iceberg-flink-runtime-1.20');
+  hadoopApi = await jarOf('hadoop-client-api');
 }, 300_000);
 
 test('the writer package declares the relocation as data: HadoopUtils only, from the pinned flink-hadoop-fs', () => {
   const source = sourceOf('flink-hadoop-fs');
-  expect(source).toMatchObject({ extract: 'merge-jar', classes: [FROM], relocations: [{ from: FROM, to: TO }], sha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
+  expect(source).toMatchObject({
+    extract: 'merge-jar', classes: [FROM], sha256: expect.stringMatching(/^[0-9a-f]{64}$/),
+    relocations: [{ from: FROM, to: TO }, { from: 'org/apache/hadoop/conf', to: 'shaded/org/apache/hadoop/conf', package: true }],
+  });
   expect(TO.startsWith('org/apache/flink/')).toBe(false);
+  // Neither new name is parent-first in Flink's defaults (`org.apache.flink.`, `org.apache.hadoop.`, ...).
+  expect(HADOOP_CONF_RELOCATION.to.startsWith('org/apache/')).toBe(false);
 });
 
 test('HadoopUtils rewritten: it parses, names itself by the new name only, and javap reads it as the relocated class', () => {
@@ -99,3 +107,56 @@ test('the merged JAR holds the relocated HadoopUtils (and nothing else of flink-
   expect(users).toContain(FACTORY);
   expect(utf8Of(entries.get(`${TO}.class`)!)).toContain(TO);
 }, 300_000);
+
+describe('the Hadoop configuration package, relocated as AWS\'s sample does (org.apache.hadoop.conf -> shaded.org.apache.hadoop.conf)', () => {
+  const CONF = HADOOP_CONF_RELOCATION;
+  const BOTH = [HADOOP_UTILS_RELOCATION, HADOOP_CONF_RELOCATION];
+  /** Whether a constant names the package by its old name where a class name goes (start, or after `L` in a descriptor). */
+  const namesOldConf = (text: string) => /(^|L)org\/apache\/hadoop\/conf\//.test(text) || text.startsWith('org.apache.hadoop.conf.');
+
+  test('Configuration itself: its name, its nested classes and its logger name move; javap reads the class under the new name', () => {
+    const original = hadoopApi.get('org/apache/hadoop/conf/Configuration.class')!;
+    const rewritten = relocateClass(original, BOTH);
+    const strings = utf8Of(rewritten);
+    expect(strings).toEqual(expect.arrayContaining(['shaded/org/apache/hadoop/conf/Configuration', 'shaded/org/apache/hadoop/conf/Configuration$DeprecationDelta',
+      'shaded.org.apache.hadoop.conf.Configuration.deprecation']));
+    expect(strings.filter(namesOldConf)).toEqual([]);
+    const out = javap(rewritten, 'shaded/org/apache/hadoop/conf/Configuration', ['-v', '-p']);
+    expect(out).toContain('public class shaded.org.apache.hadoop.conf.Configuration');
+    // Other Hadoop packages keep their names: only the configuration package moves.
+    expect(out).toContain('org/apache/hadoop/fs/Path');
+  });
+
+  test('HadoopUtils, relocated too, takes and returns the relocated Configuration', () => {
+    const out = javap(relocateClass(hadoopFs.get(`${FROM}.class`)!, BOTH), TO, ['-p']);
+    expect(out).toContain('public static shaded.org.apache.hadoop.conf.Configuration getHadoopConfiguration(org.apache.flink.configuration.Configuration)');
+    expect(out).not.toMatch(/(?<![\w.])org\.apache\.hadoop\.conf\./);
+  });
+
+  test('a package named like it (org/apache/hadoop/configuration) and an entry outside it stay; a package moved into itself is refused', () => {
+    const renamed = relocateEntries(new Map([
+      ['org/apache/hadoop/conf/Configuration.class', hadoopApi.get('org/apache/hadoop/conf/Configuration.class')!],
+      ['org/apache/hadoop/conf/sub/X.properties', Buffer.from('x')],
+      ['org/apache/hadoop/configuration/Y.class', Buffer.from('not a class')],
+    ]), [CONF]);
+    expect([...renamed.keys()]).toEqual(['shaded/org/apache/hadoop/conf/Configuration.class', 'shaded/org/apache/hadoop/conf/sub/X.properties', 'org/apache/hadoop/configuration/Y.class']);
+    expect(() => relocateEntries(new Map(), [{ from: 'a/b', to: 'a/b/c', package: true }])).toThrow(/into itself/);
+  });
+
+  test('in the merged JAR of Hadoop\'s client API, Iceberg and HadoopUtils nothing is left in or names the old package', async () => {
+    const parts = ['iceberg-flink-runtime-1.20', 'hadoop-client-api', 'flink-hadoop-fs'].map(a => sourceOf(a));
+    const relocations = parts.flatMap(p => p.relocations ?? []);
+    const bodies = await Promise.all(parts.map(p => fetchVerified(cachedMavenGet, p)));
+    const merged = await mergeJars(parts.map((p, i) => ({ name: p.url, body: bodies[i], classes: p.classes })), relocations);
+    const entries = extractZip(merged.jar);
+    const names = [...entries.keys()];
+    expect(names.filter(n => n.startsWith('org/apache/hadoop/conf/'))).toEqual([]);
+    expect(names.filter(n => n.startsWith('shaded/org/apache/hadoop/conf/')).length)
+      .toBe([...hadoopApi.keys()].filter(n => n.startsWith('org/apache/hadoop/conf/')).length);
+    const stale = [...entries].filter(([n, data]) => n.endsWith('.class') && data.includes('org/apache/hadoop/conf', 0, 'latin1')
+      && utf8Of(data).some(namesOldConf)).map(([n]) => n);
+    expect(stale).toEqual([]);
+    // The one class-name string of Hadoop's API (ServiceLauncher's default configuration class) names the new package.
+    expect(utf8Of(entries.get('org/apache/hadoop/service/launcher/ServiceLauncher.class')!)).toContain('shaded.org.apache.hadoop.conf.Configuration');
+  }, 600_000);
+});

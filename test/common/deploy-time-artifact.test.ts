@@ -124,6 +124,17 @@ describe('DeployTimeArtifact', () => {
       .toThrow(/sources\[0\] names class 'a.b.C'; give class names in internal form/);
   });
 
+  test('fails when a package relocation moves a package into itself; a package relocation is carried to the builder as data', () => {
+    const source = { url: 'https://example.com/x.jar', sha256: 'a'.repeat(64), extract: 'merge-jar' as const, targetPath: 'x.jar' };
+    expect(() => build({ sources: [{ ...source, relocations: [{ from: 'a/b', to: 'a/b/shaded', package: true }] }] }))
+      .toThrow(/sources\[0\] relocates package 'a\/b' into itself \('a\/b\/shaded'\); choose a package outside it/);
+    const app = testApp();
+    const stack = testStack(app);
+    new DeployTimeArtifact(stack, 'Pkg', { bucket: new s3.Bucket(stack, 'B', { versioned: true }), sources: [{ ...source, relocations: [{ from: 'a/b', to: 'shaded/a/b', package: true }] }] });
+    const specs = JSON.stringify(Template.fromStack(stack).findResources('Custom::DeployTimeArtifact'));
+    expect(specs).toContain('{"from":"a/b","to":"shaded/a/b","package":true}');
+  });
+
   test('fails when there is nothing to build', () => {
     expect(() => build({ sources: [] })).toThrow(/sources and files are both empty/);
   });
