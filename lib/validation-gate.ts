@@ -8,10 +8,13 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import {
-  App, AppProps, CfnResource, CloudFormationValidatePlugin, IPolicyValidationContext, IPolicyValidationPlugin, PolicyValidationPluginReport,
+  App, AppProps, CfnResource, IPolicyValidationContext, IPolicyValidationPlugin, PolicyValidationPluginReport,
   LegacyStackSynthesizer, PolicyViolation, Stack, Validations,
 } from 'aws-cdk-lib';
 import { IConstruct } from 'constructs';
+import { GATE_CACHE_ENV, gateCacheDir, sharedKeptCloudFormationValidatePlugin, keptJson, packageVersion } from './gate-cache';
+
+export { cfnValidateCacheFile, GATE_CACHE_ENV, KeptCloudFormationValidatePlugin } from './gate-cache';
 
 /**
  * Context that makes `CloudFormation Validate` findings fail synthesis: its errors stay errors
@@ -95,79 +98,8 @@ export interface GateScan {
  */
 export function applyValidationGate(app: App, options: ValidationGateOptions = {}): App {
   Validations.of(app).addPlugins(new TemplateScanPlugin(options.packs ?? DEFAULT_GATE_PACKS));
-  if (options.keepCloudFormationValidateReports ?? true) Validations.of(app).addPlugins(new KeptCloudFormationValidatePlugin());
+  if (options.keepCloudFormationValidateReports ?? true) Validations.of(app).addPlugins(sharedKeptCloudFormationValidatePlugin());
   return app;
-}
-
-/**
- * aws-cdk-lib's CloudFormation Validate with its report kept per input. Its report depends only on the templates' text
- * and paths, the stacks' account and region, and the engine's version and rules (aws-cdk-lib's and the engine's package
- * versions), so it is kept in the gate's cache directory under a hash of all of them; an unchanged template skips
- * starting the engine (most of a repeat synth's time). An instance of `CloudFormationValidatePlugin`, so aws-cdk-lib
- * runs it in place of its default one, trusts it, and still applies acknowledgments and `strictCfnValidateErrors` to
- * its report. `CDK_AGENT_GATE_CACHE=off` validates afresh; `CDK_VALIDATION=false` and an App built with
- * `builtinCloudFormationValidation: false` turn it off as they turn off the default one.
- */
-export class KeptCloudFormationValidatePlugin extends CloudFormationValidatePlugin {
-  public override validate(context: IPolicyValidationContext): PolicyValidationPluginReport {
-    const builtin = (context.appConstruct as unknown as { _builtinCloudFormationValidation?: boolean } | undefined)?._builtinCloudFormationValidation;
-    if (process.env.CDK_VALIDATION === 'false' || builtin === false) return { success: true, violations: [] };
-    const stacks = stackTemplatesOf(context);
-    // No file (the cache is off, or the engine's version is unknown): validated afresh, nothing kept.
-    const file = process.env[GATE_CACHE_ENV] === 'off' ? undefined : cfnValidateCacheFile(stacks);
-    // Kept with each template path as its stack's position, so the report serves the same templates in another output
-    // directory (each test's own, a second checkout) with that directory's paths.
-    const kept = keptJson(file, () => mapTemplatePaths(super.validate(context), p => {
-      const i = stacks.findIndex(st => st.templatePath === p);
-      return i >= 0 ? `${TEMPLATE_TOKEN}${i}` : p;
-    }));
-    return mapTemplatePaths(kept, p => (p.startsWith(TEMPLATE_TOKEN) ? stacks[Number(p.slice(TEMPLATE_TOKEN.length))]?.templatePath ?? p : p));
-  }
-}
-
-const TEMPLATE_TOKEN = 'kept-template:';
-
-type StackTemplate = { readonly stackConstructPath?: string; readonly templatePath: string; readonly accountId?: string; readonly region?: string };
-
-function stackTemplatesOf(context: IPolicyValidationContext): readonly StackTemplate[] {
-  return (context.stackTemplates ?? context.templatePaths.map(templatePath => ({ templatePath }))) as readonly StackTemplate[];
-}
-
-function mapTemplatePaths(report: PolicyValidationPluginReport, map: (templatePath: string) => string): PolicyValidationPluginReport {
-  for (const v of report.violations) {
-    for (const r of v.violatingResources as Array<{ templatePath?: string }>) if (typeof r.templatePath === 'string') r.templatePath = map(r.templatePath);
-  }
-  return report;
-}
-
-/**
- * Where the CloudFormation Validate report of these templates is kept (see KeptCloudFormationValidatePlugin): a hash of
- * each template's text, its stack, account and region, and this file, aws-cdk-lib's and the engine's versions.
- */
-export function cfnValidateCacheFile(stacks: readonly StackTemplate[]): string | undefined {
-  const engine = cfnValidateEngineVersion();
-  if (!engine) return undefined;
-  const key = crypto.createHash('sha256').update(JSON.stringify({
-    code: fs.readFileSync(__filename, 'utf8'),
-    versions: [packageVersion('aws-cdk-lib'), engine],
-    stacks: stacks.map(st => ({
-      stack: st.stackConstructPath, account: st.accountId, region: st.region,
-      template: crypto.createHash('sha256').update(fs.readFileSync(st.templatePath)).digest('hex'),
-    })),
-  })).digest('hex').slice(0, 32);
-  return path.join(gateCacheDir(), 'cfn-validate', `${key}.json`);
-}
-
-/** `@aws/cloudformation-validate@<version>`: the engine aws-cdk-lib runs, resolved from aws-cdk-lib's own folder; undefined when not found. */
-function cfnValidateEngineVersion(): string | undefined {
-  const name = '@aws/cloudformation-validate';
-  try {
-    const file = require.resolve(`${name}/package.json`, { paths: [path.dirname(require.resolve('aws-cdk-lib/package.json', { paths: [__dirname] }))] });
-    return `${name}@${JSON.parse(fs.readFileSync(file, 'utf8')).version}`;
-  } catch {
-    // Unresolvable (another aws-cdk-lib layout): without the engine's version no report can be kept safely.
-    return undefined;
-  }
 }
 
 /** A new App with the gate's context and the gate already applied. Needs `cdk-nag` (and the cfn-guard validator) installed. */
@@ -288,9 +220,6 @@ function runNagPack(pack: GatePack, templatePath: string): RawFinding[] {
   })));
 }
 
-/** Set to `off` to scan every template afresh (no findings kept under the OS temp directory). */
-export const GATE_CACHE_ENV = 'CDK_AGENT_GATE_CACHE';
-
 /**
  * A pack's findings on a template depend only on the template's text and on the code that found them (this file, the
  * pack's library, aws-cdk-lib's CfnInclude), so they are kept in the user's cache directory per (template hash, pack,
@@ -302,36 +231,9 @@ function cachedFindings(pack: GatePack, templateHash: string, scan: () => RawFin
   return keptJson(process.env[GATE_CACHE_ENV] === 'off' ? undefined : gateCacheFile(pack, templateHash), scan);
 }
 
-/** The JSON kept in `file`, or `compute()`'s result, then kept there (written atomically; no file: nothing kept). */
-function keptJson<T>(file: string | undefined, compute: () => T): T {
-  if (file && fs.existsSync(file)) {
-    try {
-      return JSON.parse(fs.readFileSync(file, 'utf8')) as T;
-    } catch {
-      // A damaged entry is computed again and rewritten.
-    }
-  }
-  const found = compute();
-  if (file) {
-    try {
-      fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-      const tmp = `${file}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`;
-      fs.writeFileSync(tmp, JSON.stringify(found));
-      fs.renameSync(tmp, file);
-    } catch {
-      // No writable cache directory: the next synth scans again.
-    }
-  }
-  return found;
-}
-
 /** Where the findings of `pack` on a template with this sha256 are kept: `$XDG_CACHE_HOME` or `~/.cache`. */
 export function gateCacheFile(pack: GatePack, templateHash: string): string {
   return path.join(gateCacheDir(), 'gate-scan', `${pack}-${scanKey(pack, templateHash)}.json`);
-}
-
-function gateCacheDir(): string {
-  return path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'cdk-agent-data-stack');
 }
 
 let codeKey: string | undefined;
@@ -341,24 +243,6 @@ function scanKey(pack: GatePack, templateHash: string): string {
     ...['aws-cdk-lib', 'cdk-nag', '@cdklabs/cdk-validator-cfnguard'].map(packageVersion),
   ].join('\n');
   return crypto.createHash('sha256').update(`${codeKey}\n${pack}\n${templateHash}`).digest('hex').slice(0, 32);
-}
-
-/** `name@version` of an installed package (its package.json found above its main file), or `name@-` when absent. */
-function packageVersion(name: string): string {
-  let dir: string;
-  try {
-    dir = path.dirname(require.resolve(name, { paths: [__dirname] }));
-  } catch {
-    return `${name}@-`;
-  }
-  for (; dir !== path.dirname(dir); dir = path.dirname(dir)) {
-    const file = path.join(dir, 'package.json');
-    if (fs.existsSync(file)) {
-      const pkg = JSON.parse(fs.readFileSync(file, 'utf8'));
-      if (pkg.name === name) return `${name}@${pkg.version}`;
-    }
-  }
-  return `${name}@-`;
 }
 
 /**

@@ -9,14 +9,28 @@ import { PermanentError } from './permanent-error';
 export interface ClassRelocation {
   readonly from: string;
   readonly to: string;
-  /** `from` and `to` are packages: every class under `from/` moves under `to/`. @default false (one class) */
-  readonly package?: boolean;
+  /**
+   * `from` and `to` are packages: every class under `from/` moves under `to/`. CloudFormation hands a custom resource's
+   * booleans over as strings, so `'true'` and `'false'` are read as the booleans (`normalizeRelocation`).
+   * @default false (one class)
+   */
+  readonly package?: boolean | 'true' | 'false';
+}
+
+/** A relocation as the rewriter reads it: `package` a boolean, `'true'`/`'false'` from CloudFormation read as such. */
+export function normalizeRelocation(r: ClassRelocation): ClassRelocation & { readonly package: boolean } {
+  const pkg = r.package as unknown;
+  if (pkg !== undefined && pkg !== true && pkg !== false && pkg !== 'true' && pkg !== 'false') {
+    throw new PermanentError(`relocation ${JSON.stringify(r)} has package ${JSON.stringify(pkg)}; give true or false.`);
+  }
+  return { from: r.from, to: r.to, package: pkg === true || pkg === 'true' };
 }
 
 const CLASS_NAME = /^[A-Za-z_$][\w$]*(\/[A-Za-z_$][\w$]*)*$/;
 
 /** Refuses a relocation that is not two distinct class (or package) names in internal form, or a package moved into itself. */
-export function checkRelocation(r: ClassRelocation): void {
+export function checkRelocation(relocation: ClassRelocation): void {
+  const r = normalizeRelocation(relocation);
   if (!CLASS_NAME.test(r.from) || !CLASS_NAME.test(r.to) || r.from === r.to) {
     throw new PermanentError(`relocation ${JSON.stringify(r)} needs two different ${r.package ? 'package' : 'class'} names in internal form (a/b/${r.package ? 'c' : 'C'}).`);
   }
@@ -84,15 +98,16 @@ function utf8Rewriter(relocations: readonly ClassRelocation[]): (s: string) => s
 const dotted = (internal: string) => internal.replace(/\//g, '.');
 
 /** Whether a class file may name the relocated class or package (a fast byte search before parsing it). */
-function mayName(classFile: Buffer, r: ClassRelocation): boolean {
-  return classFile.includes(r.from, 0, 'latin1') || (r.package === true && classFile.includes(dotted(r.from), 0, 'latin1'));
+function mayName(classFile: Buffer, r: ClassRelocation & { readonly package: boolean }): boolean {
+  return classFile.includes(r.from, 0, 'latin1') || (r.package && classFile.includes(dotted(r.from), 0, 'latin1'));
 }
 
 /**
  * Rewrites the CONSTANT_Utf8 entries of a class file that name a relocated class (lengths fixed up; every other
  * byte is copied, and constant-pool indices do not move). Returns the input itself when nothing names one.
  */
-export function relocateClass(classFile: Buffer, relocations: readonly ClassRelocation[]): Buffer {
+export function relocateClass(classFile: Buffer, given: readonly ClassRelocation[]): Buffer {
+  const relocations = given.map(normalizeRelocation);
   if (!relocations.some(r => mayName(classFile, r))) return classFile;
   const rewrite = utf8Rewriter(relocations);
   const { end } = parseConstantPool(classFile);
@@ -131,8 +146,8 @@ export function relocateClass(classFile: Buffer, relocations: readonly ClassRelo
 }
 
 /** The entry name of a class after relocation (`a/B.class`, `a/B$1.class`; any entry under a relocated package), or the name unchanged. */
-export function relocatedEntryName(name: string, relocations: readonly ClassRelocation[]): string {
-  for (const r of relocations) {
+export function relocatedEntryName(name: string, given: readonly ClassRelocation[]): string {
+  for (const r of given.map(normalizeRelocation)) {
     if (r.package) {
       if (name.startsWith(`${r.from}/`)) return `${r.to}${name.slice(r.from.length)}`;
     } else if (name === `${r.from}.class` || (name.startsWith(`${r.from}$`) && name.endsWith('.class'))) {
@@ -143,9 +158,16 @@ export function relocatedEntryName(name: string, relocations: readonly ClassRelo
 }
 
 /** Applies relocations to every class of a JAR's entries: renames the relocated classes' entries and rewrites every class. */
-export function relocateEntries(entries: Map<string, Buffer>, relocations: readonly ClassRelocation[]): Map<string, Buffer> {
-  if (relocations.length === 0) return entries;
-  relocations.forEach(checkRelocation);
+export function relocateEntries(entries: Map<string, Buffer>, given: readonly ClassRelocation[]): Map<string, Buffer> {
+  if (given.length === 0) return entries;
+  given.forEach(checkRelocation);
+  const relocations = given.map(normalizeRelocation);
+  // Constants go through every relocation in turn, an entry's name through the first that matches: a relocation whose
+  // new name another one would move again would leave classes named where their entries are not.
+  for (const a of relocations) {
+    const chained = relocations.find(b => b !== a && (b.package ? a.to === b.from || a.to.startsWith(`${b.from}/`) : a.to === b.from || a.to.startsWith(`${b.from}$`)));
+    if (chained) throw new PermanentError(`relocation ${JSON.stringify(a)} renames into ${JSON.stringify(chained)}'s name, which would move it again; relocate to the final name directly.`);
+  }
   const out = new Map<string, Buffer>();
   for (const [name, data] of entries) {
     const target = relocatedEntryName(name, relocations);

@@ -143,9 +143,28 @@ describe('the Hadoop configuration package, relocated as AWS\'s sample does (org
     expect(() => relocateEntries(new Map(), [{ from: 'a/b', to: 'a/b/c', package: true }])).toThrow(/into itself/);
   });
 
+  test('as CloudFormation hands it to the builder (package: "true"), a class naming the package only in dotted form is rewritten too', () => {
+    // Iceberg's CatalogUtil names Hadoop's Configurable and Configuration for reflection, with dots only.
+    const original = iceberg.get('org/apache/iceberg/CatalogUtil.class')!;
+    expect(original.includes('org/apache/hadoop/conf', 0, 'latin1')).toBe(false);
+    expect(utf8Of(original)).toContain('org.apache.hadoop.conf.Configurable');
+    const asDelivered = [{ ...HADOOP_CONF_RELOCATION, package: 'true' as const }];
+    expect(utf8Of(relocateClass(original, asDelivered))).toEqual(expect.arrayContaining(['shaded.org.apache.hadoop.conf.Configurable', 'shaded.org.apache.hadoop.conf.Configuration']));
+    expect(relocateClass(original, asDelivered).equals(relocateClass(original, [HADOOP_CONF_RELOCATION]))).toBe(true);
+    expect(relocateClass(original, [{ ...HADOOP_CONF_RELOCATION, package: 'false' as const }])).toBe(original);
+    expect(() => relocateEntries(new Map(), [{ ...HADOOP_CONF_RELOCATION, package: 'yes' as never }])).toThrow(/has package "yes"; give true or false/);
+  });
+
+  test('a relocation into a name another one would move again is refused (entries and constants would disagree)', () => {
+    expect(() => relocateEntries(new Map(), [{ from: 'x/A', to: 'p/A' }, { from: 'p', to: 'q', package: true }])).toThrow(/would move it again/);
+    expect(() => relocateEntries(new Map(), [{ from: 'a', to: 'b', package: true }, { from: 'b', to: 'c', package: true }])).toThrow(/would move it again/);
+    expect(relocateEntries(new Map(), [HADOOP_UTILS_RELOCATION, HADOOP_CONF_RELOCATION]).size).toBe(0);
+  });
+
   test('in the merged JAR of Hadoop\'s client API, Iceberg and HadoopUtils nothing is left in or names the old package', async () => {
     const parts = ['iceberg-flink-runtime-1.20', 'hadoop-client-api', 'flink-hadoop-fs'].map(a => sourceOf(a));
-    const relocations = parts.flatMap(p => p.relocations ?? []);
+    // As the deployed builder receives them: CloudFormation turns the custom resource's booleans into strings.
+    const relocations = parts.flatMap(p => p.relocations ?? []).map(r => ({ ...r, ...(r.package ? { package: 'true' as const } : {}) }));
     const bodies = await Promise.all(parts.map(p => fetchVerified(cachedMavenGet, p)));
     const merged = await mergeJars(parts.map((p, i) => ({ name: p.url, body: bodies[i], classes: p.classes })), relocations);
     const entries = extractZip(merged.jar);
@@ -153,9 +172,14 @@ describe('the Hadoop configuration package, relocated as AWS\'s sample does (org
     expect(names.filter(n => n.startsWith('org/apache/hadoop/conf/'))).toEqual([]);
     expect(names.filter(n => n.startsWith('shaded/org/apache/hadoop/conf/')).length)
       .toBe([...hadoopApi.keys()].filter(n => n.startsWith('org/apache/hadoop/conf/')).length);
-    const stale = [...entries].filter(([n, data]) => n.endsWith('.class') && data.includes('org/apache/hadoop/conf', 0, 'latin1')
-      && utf8Of(data).some(namesOldConf)).map(([n]) => n);
+    // Independent of the rewriter's patterns: no constant holds the old name anywhere, in either form, outside the new name.
+    const oldAnywhere = (text: string) => text.split('shaded/org/apache/hadoop/conf').join('').split('shaded.org.apache.hadoop.conf').join('')
+      .replace(/org\/apache\/hadoop\/configuration|org\.apache\.hadoop\.configuration/g, '')
+      .match(/org[/.]apache[/.]hadoop[/.]conf(?![a-z])/) !== null;
+    const stale = [...entries].filter(([n, data]) => n.endsWith('.class') && (data.includes('hadoop/conf', 0, 'latin1') || data.includes('hadoop.conf', 0, 'latin1'))
+      && utf8Of(data).some(oldAnywhere)).map(([n]) => n);
     expect(stale).toEqual([]);
+    expect(utf8Of(entries.get('org/apache/iceberg/CatalogUtil.class')!)).toContain('shaded.org.apache.hadoop.conf.Configuration');
     // The one class-name string of Hadoop's API (ServiceLauncher's default configuration class) names the new package.
     expect(utf8Of(entries.get('org/apache/hadoop/service/launcher/ServiceLauncher.class')!)).toContain('shaded.org.apache.hadoop.conf.Configuration');
   }, 600_000);

@@ -32,6 +32,15 @@ function keptFile(template: string): string {
 const TEST_ENV_IDS = { accountId: TEST_ENV.account, region: TEST_ENV.region };
 const cfnFindings = (app: App) => gateFindings(app).filter(f => f.plugin === CFN_VALIDATE);
 
+// Reports planted here stay out of the developer's own cache directory.
+const cacheHome = fs.mkdtempSync(path.join(os.tmpdir(), 'cfn-validate-cache-'));
+const previousCacheHome = process.env.XDG_CACHE_HOME;
+beforeAll(() => { process.env.XDG_CACHE_HOME = cacheHome; });
+afterAll(() => {
+  if (previousCacheHome === undefined) delete process.env.XDG_CACHE_HOME;
+  else process.env.XDG_CACHE_HOME = previousCacheHome;
+  fs.rmSync(cacheHome, { recursive: true, force: true });
+});
 afterEach(() => {
   delete process.env[GATE_CACHE_ENV];
   delete process.env.CDK_VALIDATION;
@@ -41,6 +50,7 @@ test('the report is kept per template and read back by a synth into another outp
   const first = probeApp();
   expect(cfnFindings(first.app).map(f => f.rule)).toEqual(['F3002']);
   const kept = keptFile(first.template());
+  expect(kept.startsWith(cacheHome)).toBe(true);
   const report = JSON.parse(fs.readFileSync(kept, 'utf8'));
   // Kept without the output directory: the template path is its stack's position.
   expect(report.violations[0].violatingResources[0]).toMatchObject({ resourceLogicalId: 'Queue', templatePath: 'kept-template:0' });

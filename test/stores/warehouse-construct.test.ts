@@ -165,7 +165,7 @@ describe('writer', () => {
     expect(sources).not.toMatch(/awssdk\/sts\/2\.26/);
   });
 
-  test("the merged JAR gets Flink's HadoopUtils from pinned flink-hadoop-fs, relocated out of org.apache.flink (declared as data)", () => {
+  test("the merged JAR gets Flink's HadoopUtils from pinned flink-hadoop-fs, relocated out of org.apache.flink, and Hadoop's conf package relocated (declared as data)", () => {
     const [artifact] = Object.values(template.findResources('Custom::DeployTimeArtifact', {
       Properties: { Sources: Match.arrayWith([Match.objectLike({ url: Match.stringLikeRegexp('iceberg-flink-runtime') })]) },
     }));
@@ -177,7 +177,11 @@ describe('writer', () => {
       extract: 'merge-jar',
       targetPath: 'lib/pyflink-dependencies.jar',
       classes: ['org/apache/flink/runtime/util/HadoopUtils'],
-      relocations: [{ from: 'org/apache/flink/runtime/util/HadoopUtils', to: 'org/apache/iceberg/shaded/org/apache/flink/runtime/util/HadoopUtils' }],
+      relocations: [
+        { from: 'org/apache/flink/runtime/util/HadoopUtils', to: 'org/apache/iceberg/shaded/org/apache/flink/runtime/util/HadoopUtils' },
+        // As AWS's Managed Flink Iceberg sample relocates it (maven-shade pattern org.apache.hadoop.conf).
+        { from: 'org/apache/hadoop/conf', to: 'shaded/org/apache/hadoop/conf', package: true },
+      ],
     });
     expect(parts.filter(s => s.classes || s.relocations)).toHaveLength(1);
   });
