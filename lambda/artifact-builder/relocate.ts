@@ -98,7 +98,7 @@ function utf8Rewriter(relocations: readonly ClassRelocation[]): (s: string) => s
 const dotted = (internal: string) => internal.replace(/\//g, '.');
 
 /** Whether a class file may name the relocated class or package (a fast byte search before parsing it). */
-function mayName(classFile: Buffer, r: ClassRelocation & { readonly package: boolean }): boolean {
+function mayName(classFile: Buffer, r: Relocation): boolean {
   return classFile.includes(r.from, 0, 'latin1') || (r.package && classFile.includes(dotted(r.from), 0, 'latin1'));
 }
 
@@ -106,8 +106,13 @@ function mayName(classFile: Buffer, r: ClassRelocation & { readonly package: boo
  * Rewrites the CONSTANT_Utf8 entries of a class file that name a relocated class (lengths fixed up; every other
  * byte is copied, and constant-pool indices do not move). Returns the input itself when nothing names one.
  */
-export function relocateClass(classFile: Buffer, given: readonly ClassRelocation[]): Buffer {
-  const relocations = given.map(normalizeRelocation);
+export function relocateClass(classFile: Buffer, relocations: readonly ClassRelocation[]): Buffer {
+  return rewriteClass(classFile, relocations.map(normalizeRelocation));
+}
+
+type Relocation = ReturnType<typeof normalizeRelocation>;
+
+function rewriteClass(classFile: Buffer, relocations: readonly Relocation[]): Buffer {
   if (!relocations.some(r => mayName(classFile, r))) return classFile;
   const rewrite = utf8Rewriter(relocations);
   const { end } = parseConstantPool(classFile);
@@ -146,8 +151,12 @@ export function relocateClass(classFile: Buffer, given: readonly ClassRelocation
 }
 
 /** The entry name of a class after relocation (`a/B.class`, `a/B$1.class`; any entry under a relocated package), or the name unchanged. */
-export function relocatedEntryName(name: string, given: readonly ClassRelocation[]): string {
-  for (const r of given.map(normalizeRelocation)) {
+export function relocatedEntryName(name: string, relocations: readonly ClassRelocation[]): string {
+  return entryName(name, relocations.map(normalizeRelocation));
+}
+
+function entryName(name: string, relocations: readonly Relocation[]): string {
+  for (const r of relocations) {
     if (r.package) {
       if (name.startsWith(`${r.from}/`)) return `${r.to}${name.slice(r.from.length)}`;
     } else if (name === `${r.from}.class` || (name.startsWith(`${r.from}$`) && name.endsWith('.class'))) {
@@ -170,10 +179,10 @@ export function relocateEntries(entries: Map<string, Buffer>, given: readonly Cl
   }
   const out = new Map<string, Buffer>();
   for (const [name, data] of entries) {
-    const target = relocatedEntryName(name, relocations);
+    const target = entryName(name, relocations);
     if (target !== name && entries.has(target)) throw new PermanentError(`relocating '${name}' would overwrite '${target}', which the merged JAR already holds.`);
     const isClassFile = name.endsWith('.class') && data.length >= 10 && data.readUInt32BE(0) === 0xcafebabe;
-    out.set(target, isClassFile ? relocateClass(data, relocations) : data);
+    out.set(target, isClassFile ? rewriteClass(data, relocations) : data);
   }
   return out;
 }
