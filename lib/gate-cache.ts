@@ -107,17 +107,29 @@ function mapTemplatePaths(report: PolicyValidationPluginReport, map: (templatePa
  * each template's text, its stack, account and region, and this file, aws-cdk-lib's and the engine's versions.
  */
 export function cfnValidateCacheFile(stacks: readonly StackTemplate[]): string | undefined {
-  const engine = cfnValidateEngineVersion();
-  if (!engine) return undefined;
+  const code = cfnValidateCodeKey();
+  if (!code) return undefined;
   const key = crypto.createHash('sha256').update(JSON.stringify({
-    code: fs.readFileSync(__filename, 'utf8'),
-    versions: [packageVersion('aws-cdk-lib'), engine],
+    code,
     stacks: stacks.map(st => ({
       stack: st.stackConstructPath, account: st.accountId, region: st.region,
       template: crypto.createHash('sha256').update(fs.readFileSync(st.templatePath)).digest('hex'),
     })),
   })).digest('hex').slice(0, 32);
   return path.join(gateCacheDir(), 'cfn-validate', `${key}.json`);
+}
+
+let codeKey: string | null | undefined;
+/**
+ * This file's code with aws-cdk-lib's and the engine's versions, read once per process (they do not change under a
+ * running synth); null when the engine's version is unknown.
+ */
+function cfnValidateCodeKey(): string | null {
+  if (codeKey === undefined) {
+    const engine = cfnValidateEngineVersion();
+    codeKey = engine ? JSON.stringify([fs.readFileSync(__filename, 'utf8'), packageVersion('aws-cdk-lib'), engine]) : null;
+  }
+  return codeKey;
 }
 
 /** `@aws/cloudformation-validate@<version>`: the engine aws-cdk-lib runs, resolved from aws-cdk-lib's own folder; undefined when not found. */

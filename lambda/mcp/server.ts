@@ -50,7 +50,8 @@ export function createMcpServer(deps: McpServerDeps): McpServer {
       title: spec.title,
       description: spec.description,
       inputSchema: schemas.input as any,
-      outputSchema: schemas.output as any,
+      // Checked once, in executeTool: the SDK gets the schema's JSON Schema and a pass-through validate.
+      outputSchema: schemas.outputForSdk as any,
       annotations: { readOnlyHint: spec.readOnly, destructiveHint: false, idempotentHint: spec.readOnly, openWorldHint: false },
     }, (async (args: unknown, ctx: ServerContext) => {
       const { result, event } = await executeTool(spec, args, deps, callerFromAuthInfo(ctx.http?.authInfo));

@@ -60,15 +60,27 @@ export interface StandardSchema {
   };
 }
 
-const toolSchemas = new WeakMap<ToolSpec, { input: StandardSchema; output: StandardSchema }>();
+interface ToolSchemas {
+  readonly input: StandardSchema;
+  readonly output: StandardSchema;
+  /**
+   * The output schema as the SDK's McpServer gets it: the same JSON Schema for `tools/list`, and a `validate` that
+   * passes the value through, because `executeTool` has already checked it (the SDK would check it a second time).
+   */
+  readonly outputForSdk: StandardSchema;
+}
+
+const toolSchemas = new WeakMap<ToolSpec, ToolSchemas>();
 
 /** The tool's input (agent-readable errors) and output schemas, wrapped once per spec, that is once per container. */
-export function schemasOf(spec: ToolSpec): { input: StandardSchema; output: StandardSchema } {
+export function schemasOf(spec: ToolSpec): ToolSchemas {
   let s = toolSchemas.get(spec);
   if (!s) {
+    const output = withCachedJsonSchema(spec.outputSchema) as unknown as StandardSchema;
     s = {
       input: withCachedJsonSchema(agentInputSchema(spec.inputSchema)) as unknown as StandardSchema,
-      output: withCachedJsonSchema(spec.outputSchema) as unknown as StandardSchema,
+      output,
+      outputForSdk: { '~standard': { ...output['~standard'], validate: (value: unknown) => ({ value }) } },
     };
     toolSchemas.set(spec, s);
   }
@@ -99,7 +111,6 @@ export function catalogOf(deps: McpServerDeps): () => Promise<LineageCatalog | u
   return load;
 }
 
-/** Runs one tool: the result the client gets and the call event for the observer (emitted by the caller, once). */
 type Issue = { readonly message?: unknown; readonly path?: readonly unknown[] };
 
 /** A value checked against a Standard Schema: the parsed value, or the issues. */
@@ -125,6 +136,7 @@ async function outputRefusal(schema: StandardSchema, structured: unknown, tool: 
   return `Output validation error: Invalid structured content for tool ${tool}: ${output.issues.map(formatIssue).join(', ')}`;
 }
 
+/** Runs one tool: the result the client gets and the call event for the observer (emitted by the caller, once). */
 export async function executeTool(
   spec: ToolSpec, args: unknown, deps: McpServerDeps, caller: CallerIdentity,
 ): Promise<{ result: CallToolResult; event: ToolCallEvent }> {

@@ -11,6 +11,7 @@ import type { McpServerDeps, ToolCallEvent } from '../../lambda/mcp/context';
 import { eventToRequest, responseToResult, type FunctionUrlEvent } from '../../lambda/mcp/http-adapter';
 import { handleHttpRequest, serveFunctionUrlEvent } from '../../lambda/mcp/server';
 import * as toolsModule from '../../lambda/mcp/tools';
+import { schemasOf, toolTableOf } from '../../lambda/mcp/tool-table';
 import { catalog, NOW_MS, record, testViews, uniquePrefix } from './support';
 
 const ACCEPT = 'application/json, text/event-stream';
@@ -146,6 +147,24 @@ describe('once per container', () => {
       for (const s of [table, validators, registered, connected]) s.mockRestore();
     }
   });
+});
+
+test('a call\'s output is checked once on either path (executeTool checks it; the SDK gets a pass-through validate with the same JSON Schema)', async () => {
+  const spec = toolTableOf(deps).byName.get('customers_lookup')!;
+  const schemas = schemasOf(spec);
+  const checks = jest.spyOn(schemas.output['~standard'], 'validate');
+  try {
+    for (const options of [{}, { sdkOnly: true }]) {
+      checks.mockClear();
+      const answer = await serveFunctionUrlEvent(event(toolCall('customers_lookup', { customer_id: 42 })), deps, options);
+      expect(JSON.parse(answer.body!).result.structuredContent.found).toBe(true);
+      expect(checks).toHaveBeenCalledTimes(1);
+    }
+  } finally {
+    checks.mockRestore();
+  }
+  const std = (s: unknown) => (s as { '~standard': { jsonSchema: { output(o: object): unknown } } })['~standard'];
+  expect(std(schemas.outputForSdk).jsonSchema.output({ target: 'draft-2020-12' })).toEqual(std(schemas.output).jsonSchema.output({ target: 'draft-2020-12' }));
 });
 
 describe('one request runs its tool once', () => {
