@@ -77,7 +77,7 @@ export interface AgentFunctionProps {
   /** @default - no reserved concurrency */
   readonly reservedConcurrentExecutions?: number;
   /**
-   * X-Ray tracing. With `Tracing.ACTIVE` Lambda samples invocations and Powertools Logger puts the `xray_trace_id`
+   * X-Ray tracing. With `Tracing.ACTIVE` Lambda samples invocations and the handlers' JSON logger (`lambda/shared/telemetry.ts`, Powertools' keys) puts the `xray_trace_id`
    * in every structured log line, so a log line leads to its trace.
    * @default lambda.Tracing.DISABLED
    */

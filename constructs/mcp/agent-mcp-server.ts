@@ -120,7 +120,7 @@ export class AgentMcpServer extends Construct implements iam.IGrantable, ec2.ICo
       vpc: props.vpc,
       vpcSubnets: props.vpcSubnets,
       memorySize: props.memorySize ?? 512,
-      // Active tracing: each tool call is a trace, and its log lines carry the trace id (Powertools Logger).
+      // Active tracing: each tool call is a trace, and its log lines carry the trace id (`xray_trace_id`, lambda/shared/telemetry.ts).
       tracing: lambda.Tracing.ACTIVE,
       timeout: props.timeout ?? Duration.seconds(30),
       reservedConcurrentExecutions: props.reservedConcurrentExecutions,

@@ -89,7 +89,7 @@ export class AgentSink extends Construct implements ec2.IConnectable, iam.IGrant
       description: `Agent store sink: ${props.views.map(v => v.name).join(', ')}`.slice(0, 256),
       vpc: props.cluster.vpc,
       memorySize: props.memorySize ?? 512,
-      // Active tracing: each batch is a trace, and its log lines carry the trace id (Powertools Logger).
+      // Active tracing: each batch is a trace, and its log lines carry the trace id (`xray_trace_id`, lambda/shared/telemetry.ts).
       tracing: lambda.Tracing.ACTIVE,
       timeout: props.timeout ?? Duration.minutes(1),
       environment: {

@@ -1,6 +1,4 @@
 // Lambda shell of the MCP server: reads the configuration once, reuses store connections across warm invocations, serves function URL events.
-import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics } from '@aws-lambda-powertools/metrics';
 import { cacheClientFromEnv } from '../shared/cache-client';
 import { DECISION_TABLE_ENV } from '../../contract/decision-store';
 import { LINEAGE_CATALOG_ENV, type LineageCatalog } from '../../contract/lineage';
@@ -11,7 +9,8 @@ import type { McpServerDeps } from './context';
 import { FunctionUrlEvent, FunctionUrlResult, eventToRequest, responseToResult } from './http-adapter';
 import { MCP_OAUTH_ENV } from '../../contract/mcp-oauth';
 import { oauthFromEnv } from './oauth';
-import { powertoolsObserver } from './observability';
+import { toolCallObserver } from './observability';
+import { EmfMetrics, JsonLogger } from '../shared/telemetry';
 import { searchReaderFromEnv } from './search-reader';
 import { HttpHandlerOptions, serveFunctionUrlEvent } from './server';
 
@@ -24,8 +23,9 @@ export const MCP_ENV = {
   serverName: 'AGENT_MCP_SERVER_NAME',
 } as const;
 
-const logger = new Logger();
-const metrics = new Metrics();
+// The shapes Powertools writes (POWERTOOLS_SERVICE_NAME, POWERTOOLS_METRICS_NAMESPACE, its log levels), without its load time.
+const logger = JsonLogger.fromEnv();
+const metrics = EmfMetrics.fromEnv();
 /** JWT mode: tokens are verified here, before the stores are reached; read once per container. */
 const oauth = oauthFromEnv();
 
@@ -49,7 +49,7 @@ async function init() {
     embeddings: embeddingProviderFor ? (vector => embeddingProviderFor(vector)) : undefined,
     catalog: () => loadCatalog(process.env[LINEAGE_CATALOG_ENV]),
     now: () => Date.now(),
-    observer: powertoolsObserver(logger, metrics),
+    observer: toolCallObserver(logger, metrics),
     serverName: process.env[MCP_ENV.serverName],
   };
   return { deps, cache, options: { oauth } };
@@ -81,7 +81,7 @@ export async function loadCatalog(location: string | undefined): Promise<Lineage
     const { loadCatalogFromEnv } = require('../shared/lineage-loader') as typeof import('../shared/lineage-loader');
     return await loadCatalogFromEnv(undefined, { [LINEAGE_CATALOG_ENV]: location });
   } catch (error) {
-    logger.error('lineage catalog could not be loaded', { error: error as Error });
+    logger.error('lineage catalog could not be loaded', error);
     return undefined;
   }
 }
@@ -111,7 +111,7 @@ export async function handler(event: FunctionUrlEvent): Promise<FunctionUrlResul
   try {
     state = await ready;
   } catch (error) {
-    logger.error('MCP server could not start', { error: error as Error });
+    logger.error('MCP server could not start', error);
     return { statusCode: 503, headers: { 'content-type': 'application/json' }, body: '{"jsonrpc":"2.0","error":{"code":-32603,"message":"Server unavailable."},"id":null}' };
   }
   logger.appendKeys({ requestId: event.requestContext?.requestId });

@@ -1,8 +1,13 @@
-// The Powertools logger and metrics behind the tool-call observer: one log line and three metrics per call, and `DecisionsRecorded` per recorded decision.
-import type { Logger } from '@aws-lambda-powertools/logger';
-import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
+// The logger and EMF metrics behind the tool-call observer: one log line and three metrics per call, and `DecisionsRecorded` per recorded decision.
 import { AGENT_METRIC_DIMENSIONS, MCP_METRIC_NAMES, RECORD_DECISION_TOOL } from '../../contract/metric-names';
+import type { MetricsPublisher } from '../shared/telemetry';
 import type { ToolCallEvent, ToolCallObserver } from './context';
+
+/** What the observer needs from a logger: the shared `JsonLogger`, or Powertools' `Logger`. */
+export interface ToolCallLog {
+  info(message: string, extra: Record<string, unknown>): void;
+  warn(message: string, extra: Record<string, unknown>): void;
+}
 
 export { MCP_METRIC_NAMES };
 
@@ -11,7 +16,7 @@ export { MCP_METRIC_NAMES };
  * `record_decision` also publishes `DecisionsRecorded` = 1 with {service} only, in its own EMF document (Powertools
  * dimensions apply to every metric of a flush).
  */
-export function powertoolsObserver(logger: Logger, metrics: Metrics): ToolCallObserver {
+export function toolCallObserver(logger: ToolCallLog, metrics: MetricsPublisher): ToolCallObserver {
   return {
     onToolCall(e: ToolCallEvent) {
       const fields = {
@@ -21,12 +26,12 @@ export function powertoolsObserver(logger: Logger, metrics: Metrics): ToolCallOb
       if (e.outcome === 'ok') logger.info('tool call', fields);
       else logger.warn('tool call failed', { ...fields, errorKind: e.errorKind, errorDetail: e.errorDetail });
       metrics.addDimension(AGENT_METRIC_DIMENSIONS.tool, e.tool);
-      metrics.addMetric(MCP_METRIC_NAMES.toolCalls, MetricUnit.Count, 1);
-      metrics.addMetric(MCP_METRIC_NAMES.toolErrors, MetricUnit.Count, e.outcome === 'error' ? 1 : 0);
-      metrics.addMetric(MCP_METRIC_NAMES.toolLatency, MetricUnit.Milliseconds, e.latencyMs);
+      metrics.addMetric(MCP_METRIC_NAMES.toolCalls, 'Count', 1);
+      metrics.addMetric(MCP_METRIC_NAMES.toolErrors, 'Count', e.outcome === 'error' ? 1 : 0);
+      metrics.addMetric(MCP_METRIC_NAMES.toolLatency, 'Milliseconds', e.latencyMs);
       metrics.publishStoredMetrics();
       if (e.tool === RECORD_DECISION_TOOL && e.outcome === 'ok') {
-        metrics.addMetric(MCP_METRIC_NAMES.decisionsRecorded, MetricUnit.Count, 1);
+        metrics.addMetric(MCP_METRIC_NAMES.decisionsRecorded, 'Count', 1);
         metrics.publishStoredMetrics();
       }
     },

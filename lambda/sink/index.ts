@@ -6,7 +6,7 @@ import { readViewsEnv } from '../shared/views-env';
 import { S3DeadLetterSink, sdk, SqsDeadLetterSink, type DeadLetterSink } from './dead-letter';
 import { PowertoolsSinkMetrics } from './metrics';
 import { checkWriters, processBatch, type BatchSummary, type SinkDependencies } from './process';
-import { EmfMetrics, JsonLogger, xrayTraceId } from './telemetry';
+import { EmfMetrics, JsonLogger, xrayTraceId } from '../shared/telemetry';
 
 /** Environment variables AgentSink sets besides the views and the store clients' own. */
 export const SINK_ENV = {

@@ -2,7 +2,7 @@
 // per batch with a `View` dimension; CDC lag per heartbeat topic.
 import { AGENT_METRIC_DIMENSIONS, SINK_METRIC_NAMES } from '../../contract/metric-names';
 import type { SinkCountMetric, SinkMetrics } from './process';
-import type { MetricsPublisher } from './telemetry';
+import type { MetricsPublisher } from '../shared/telemetry';
 
 export { SINK_METRIC_NAMES };
 

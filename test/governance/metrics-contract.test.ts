@@ -1,8 +1,6 @@
 // The custom-metric contract across layers: every alarm and widget AgentObservability builds (with its defaults) for an AgentSink and an
 // AgentMcpServer reads a namespace, metric name and dimension set (names and values) that the sink and MCP runtimes really publish.
 // "Published" is what the runtime modules print as EMF when run with the environment the constructs synthesize.
-import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics } from '@aws-lambda-powertools/metrics';
 import { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
@@ -13,7 +11,8 @@ import { AgentCache } from '../../constructs/stores/agent-cache';
 import { AgentSink } from '../../constructs/stores/agent-sink';
 import { AgentView, ViewFieldType, ViewStore } from '../../constructs/stores/view';
 import type { McpServerDeps, ToolCallEvent } from '../../lambda/mcp/context';
-import { powertoolsObserver } from '../../lambda/mcp/observability';
+import { toolCallObserver } from '../../lambda/mcp/observability';
+import { EmfMetrics, JsonLogger } from '../../lambda/shared/telemetry';
 import { handleHttpRequest } from '../../lambda/mcp/server';
 import { MCP_METRIC_NAMES, SINK_METRIC_NAMES } from '../../contract/metric-names';
 import { readViewsEnv } from '../../lambda/shared/views-env';
@@ -120,7 +119,7 @@ function emfSeries(docs: any[], where: string): Series[] {
   return series;
 }
 
-/** Runs the sink's batch logic and Powertools metrics with the sink function's synthesized environment, over a batch exercising every counter. */
+/** Runs the sink's batch logic and its EMF metrics (what the deployed handler uses) with the sink function's synthesized environment, over a batch exercising every counter. */
 async function sinkPublishes(t: Template): Promise<Series[]> {
   const env = functionEnvironment(t, /^Agent store sink/);
   const views = readViewsEnv(env.AGENT_VIEWS);
@@ -128,7 +127,7 @@ async function sinkPublishes(t: Template): Promise<Series[]> {
   const garbage = { topic: PRODUCTS_TOPIC, partition: 1, offset: 9, key: b64({ id: 1 }), value: Buffer.from('{not json').toString('base64') };
   const heartbeat = { topic: env.AGENT_SINK_HEARTBEAT_TOPIC_PREFIX, partition: 0, offset: 0, key: b64({ serverName: 'dbserver1' }), value: b64({ ts_ms: NOW_MS - 1500 }) };
   const docs = await captureEmf(env, async () => {
-    const metrics = new PowertoolsSinkMetrics(new Metrics());
+    const metrics = new PowertoolsSinkMetrics(EmfMetrics.fromEnv());
     await processBatch(mskEvent([...records, garbage, heartbeat]), {
       views,
       writers: { cache: async (_view, batch) => ({ written: batch.length - 1, stale: 1, failed: [] }) },
@@ -152,14 +151,14 @@ function rpc(id: number, name: string, args: Record<string, unknown>): Request {
 }
 
 /**
- * Runs the MCP server's Powertools observer with the MCP function's synthesized environment: a real `record_decision`
+ * Runs the MCP server's tool-call observer (with the handler's logger and EMF metrics) with the MCP function's synthesized environment: a real `record_decision`
  * and `list_sources` through the server, then one successful and one failed call of every tool the construct names.
  */
 async function mcpPublishes(t: Template, toolNames: string[]): Promise<{ series: Series[]; recorded: boolean }> {
   const env = functionEnvironment(t, /^MCP server/);
   let recorded = false;
   const docs = await captureEmf(env, async () => {
-    const observer = powertoolsObserver(new Logger({ logLevel: 'SILENT' }), new Metrics());
+    const observer = toolCallObserver(JsonLogger.fromEnv(process.env, () => undefined), EmfMetrics.fromEnv());
     const decisions = new InMemoryDecisionStore(() => NOW_MS);
     const deps: McpServerDeps = { views: readViewsEnv(env.AGENT_VIEWS), decisions, now: () => NOW_MS, observer };
     const decision = await (await handleHttpRequest(rpc(1, 'record_decision', { agentId: 'agent-1', decision: 'refund', rationale: 'policy' }), deps)).json();

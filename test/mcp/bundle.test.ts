@@ -43,6 +43,11 @@ test('no OpenSearch client (the server signs its two reads itself) and none of z
   expect(bytesOf(/zod\/v4\/locales\/(?!en\.)/)).toBe(0);
 });
 
+test('no Powertools: the shared telemetry writes its log lines and EMF documents (about 5 ms of `require` less)', () => {
+  expect(bytesOf(/@aws-lambda-powertools\//)).toBe(0);
+  expect(Object.keys(inputs)).toContain('lambda/shared/telemetry.ts');
+});
+
 test('loading the bundle loads no AWS SDK client: DynamoDB, Bedrock and SSM load on first use, only when configured', () => {
   const script = `require(${JSON.stringify(bundleFile())});`
     + 'process.stdout.write(JSON.stringify(Object.keys(require.cache).filter(k => /node_modules/.test(k))))';

@@ -1,4 +1,4 @@
-// The Lambda shell (lambda/mcp/index.ts) from its environment: function URL events in, the real Redis and a SigV4-signing search client out, one Powertools log line and EMF metrics per call.
+// The Lambda shell (lambda/mcp/index.ts) from its environment: function URL events in, the real Redis and a SigV4-signing search client out, one JSON log line and EMF metrics per call.
 import { Redis } from 'ioredis';
 import { CACHE_FIELDS, cacheKey, paddedVersion } from '../../contract/stored-record';
 import type { FunctionUrlEvent, FunctionUrlResult } from '../../lambda/mcp/http-adapter';

@@ -11,7 +11,7 @@ const bundleFile = () => path.join(bundleDir(ROOT, 'sink'), 'index.js');
 // The bundle's inputs, as its source map lists them.
 const inputs: string[] = JSON.parse(fs.readFileSync(`${bundleFile()}.map`, 'utf8')).sources;
 
-test('the bundle carries the sink\'s own search client and EMF writer, not the OpenSearch client or Powertools', () => {
+test('the bundle carries the sink\'s own search client and the shared EMF writer, not the OpenSearch client or Powertools', () => {
   expect(inputs.some(f => f.endsWith('lambda/sink/search-http.ts'))).toBe(true);
   expect(inputs.filter(f => /@opensearch-project\/|@aws-lambda-powertools\//.test(f))).toEqual([]);
 });
