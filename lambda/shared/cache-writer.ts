@@ -1,6 +1,6 @@
-// Order- and replay-safe cache writes: one pipelined round trip per batch of EVALSHA calls to a Lua script that applies each row only if its version is newer.
+// Order- and replay-safe cache writes: EVALSHA calls to a Lua script that applies each row only if its version is newer, each written to the socket as soon as its rows are built.
 import { createHash } from 'crypto';
-import { Cluster, type Redis } from 'ioredis';
+import { Cluster, Command, type Redis } from 'ioredis';
 import type { CacheConnection } from './cache-client';
 import { CACHE_FIELDS, cacheKey, paddedVersion, type StoredRecord } from '../../contract/stored-record';
 import type { ViewConfig } from '../../contract/view-config';
@@ -54,11 +54,13 @@ export const APPLY_ROW_SHA = createHash('sha1').update(APPLY_ROW_SCRIPT).digest(
 export const DEFAULT_TOMBSTONE_TTL_SECONDS = 7 * 24 * 3600;
 
 /**
- * Rows per EVALSHA on a single-node (cluster mode disabled) cache. Each call is sent as soon as its rows are ready,
- * so the server runs one while the next is built, and a script blocks the server only for a fraction of a
- * millisecond (a few microseconds a row) however large the batch. Cluster-mode caches send one row per call.
+ * Rows per EVALSHA on a single-node (cluster mode disabled) cache. Each call is written as soon as its rows are
+ * ready, so the server runs one while the next is built, and a script blocks the server only for a fraction of a
+ * millisecond (a few microseconds a row) however large the batch. 50 rather than 100: a batch of 100 records is then
+ * two calls, and the sink waits only for the second call's rows after building it, not for all 100 (see "Fourth
+ * pass" in docs/PERFORMANCE.md). Cluster-mode caches send one row per call.
  */
-export const ROWS_PER_CALL = 100;
+export const ROWS_PER_CALL = 50;
 
 function isNoScript(err: unknown): boolean {
   return err instanceof Error && /NOSCRIPT/.test(err.message);
@@ -72,21 +74,31 @@ async function loadScript(redis: CacheConnection): Promise<void> {
 
 type Settled = PromiseSettledResult<unknown>;
 
-/** Sends one EVALSHA and settles it at once, so a failed call never counts as an unhandled rejection while later calls are built. */
+/**
+ * Sends one EVALSHA and settles it at once, so a failed call never counts as an unhandled rejection while later calls
+ * are built. On a single node the call bypasses ioredis' auto-pipelining and is written to the socket now: an
+ * auto-pipelining client keeps one pipeline in flight per connection and queues every later command until that
+ * pipeline's replies are in, so a batch's second call would wait for its first call's round trip before it left the
+ * client. Commands on one connection are applied in the order written, so the batch's rows keep their order. A cluster
+ * client keeps auto-pipelining, which groups the one-row calls per shard.
+ */
 function evalRows(redis: CacheConnection, rows: number, args: readonly string[]): Promise<Settled> {
-  return redis.evalsha(APPLY_ROW_SHA, rows, args as string[]).then(
+  const sent = redis instanceof Cluster
+    ? redis.evalsha(APPLY_ROW_SHA, rows, args as string[])
+    : redis.sendCommand(new Command('evalsha', [APPLY_ROW_SHA, rows, ...args], { replyEncoding: 'utf8' })) as Promise<unknown>;
+  return sent.then(
     value => ({ status: 'fulfilled' as const, value }),
     (reason: unknown) => ({ status: 'rejected' as const, reason }),
   );
 }
 
-/** Lets the auto-pipelining client (which flushes on setImmediate) put the calls queued so far on the wire. */
+/** Lets the auto-pipelining cluster client (which flushes on setImmediate) put the calls queued so far on the wire. */
 const yieldToSocket = () => new Promise<void>(resolve => setImmediate(resolve));
 
 /**
- * Writes one view's records. The EVALSHA calls go out on an auto-pipelining client as they are built, so the
- * batch costs one round trip (per shard, in parallel, for cluster-mode caches) and the server applies the first
- * rows while the rest are encoded. NOSCRIPT (a new or flushed node) loads the script once and re-sends only those
+ * Writes one view's records. Each EVALSHA call is written as soon as its rows are built (cluster-mode caches: queued
+ * on the auto-pipelining client, which sends each shard's calls together), so the server applies the first rows
+ * while the rest are encoded. NOSCRIPT (a new or flushed node) loads the script once and re-sends only those
  * calls, which is safe because the script is idempotent. Connection and server errors throw StoreUnavailableError
  * so the sink fails the batch.
  */
@@ -96,8 +108,8 @@ export async function writeCacheBatch(redis: CacheConnection, view: ViewConfig, 
   // Per view, not per row: the TTL arguments and the call layout.
   const rowTtl = String(cache?.ttlSeconds ?? 0);
   const tombstoneTtl = String(cache?.tombstoneTtlSeconds ?? DEFAULT_TOMBSTONE_TTL_SECONDS);
-  const perCall = redis instanceof Cluster ? 1 : ROWS_PER_CALL;
-  const callsPerYield = Math.max(1, ROWS_PER_CALL / perCall);
+  const cluster = redis instanceof Cluster;
+  const perCall = cluster ? 1 : ROWS_PER_CALL;
   const calls: { rows: number; args: string[] }[] = [];
   const pending: Promise<Settled>[] = [];
   let keys: string[] = [];
@@ -111,7 +123,8 @@ export async function writeCacheBatch(redis: CacheConnection, view: ViewConfig, 
     keys = [];
     argv = [];
     deletes = '';
-    if (calls.length % callsPerYield === 0) await yieldToSocket();
+    // A single node's call is on the wire already; a cluster's go out when the auto-pipeline runs, every ROWS_PER_CALL rows.
+    if (cluster && calls.length % ROWS_PER_CALL === 0) await yieldToSocket();
   };
   const keyPrefix = cache?.keyPrefix;
   for (const record of records) {

@@ -75,11 +75,11 @@ export function offsetRanges(records: readonly MskEventRecord[]): Record<string,
 
 /**
  * Records per write call, by store, for stores whose writes pipeline on one connection (the cache): a view's records
- * are written in slices as they are decoded, so the store applies one slice while the sink decodes the next, in the
- * same round trip. Stores not listed (search: one bulk request is cheaper than several) get all of a view's records
- * in one call.
+ * are written in slices as they are decoded, so the store applies one slice while the sink decodes the next; the
+ * cache's slice is the writer's rows per call (`ROWS_PER_CALL`). Stores not listed (search: one bulk request is
+ * cheaper than several) get all of a view's records in one call.
  */
-export const WRITE_SLICE_RECORDS: { readonly [store in ViewConfig['store']]?: number } = { cache: 100 };
+export const WRITE_SLICE_RECORDS: { readonly [store in ViewConfig['store']]?: number } = { cache: 50 };
 
 /** Lets writes started so far reach their sockets before decoding goes on. */
 const yieldToIo = () => new Promise<void>(resolve => setImmediate(resolve));

@@ -121,3 +121,8 @@ test.each([20261201, 7, 4242])('a batch mixing views, keys, deletes, tombstones,
     expect(got).toEqual(want);
   }
 });
+
+test('the sink hands the cache writer slices of exactly one script call (process.ts cannot import the writer: it would load ioredis with the bundle)', () => {
+  // A slice larger than a call leaves a partial call waiting for the next slice's rows; a smaller one splits calls.
+  expect(WRITE_SLICE_RECORDS.cache).toBe(ROWS_PER_CALL);
+});

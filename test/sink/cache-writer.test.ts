@@ -1,7 +1,7 @@
 // The versioned cache writer against the real Redis: fixtures converge to the source's state, replays and reorderings converge, tombstones hold, NOSCRIPT recovers.
 import { Redis } from 'ioredis';
 import { decodeRecord, type MskEventRecord } from '../../lambda/shared/envelope';
-import { APPLY_ROW_SHA, readCacheRecord, writeCacheBatch } from '../../lambda/shared/cache-writer';
+import { APPLY_ROW_SCRIPT, APPLY_ROW_SHA, readCacheRecord, ROWS_PER_CALL, writeCacheBatch } from '../../lambda/shared/cache-writer';
 import { cacheKey, CACHE_FIELDS, type StoredRecord } from '../../contract/stored-record';
 import type { ViewConfig } from '../../contract/view-config';
 import { StoreUnavailableError } from '../../lambda/shared/write-result';
@@ -147,8 +147,46 @@ test('the script answers one status character per row: written and stale counted
   expect(await writeCacheBatch(redis, view, records)).toMatchObject({ written: 0, stale: 3 });
   // The array of integers earlier versions of the script answered, and a string of the wrong length, are refused.
   for (const reply of [[1, 1, 1], '11', '1x1']) {
-    const stub = { evalsha: async () => reply } as unknown as Redis;
+    const stub = { sendCommand: async () => reply } as unknown as Redis;
     await expect(writeCacheBatch(stub, view, records)).rejects.toThrow(new RegExp(`returned ${JSON.stringify(reply).replace(/[[\]]/g, '\\$&')} for 3 row\\(s\\)`));
+  }
+});
+
+test('each call is written to the socket as soon as its rows are built, not held until an earlier call is answered', async () => {
+  // While the server is paused no call is answered. An auto-pipelining client keeps one pipeline in flight and queues
+  // every later command until that pipeline's replies are in: only the first call would reach the socket.
+  const view = newView('inflight');
+  const base = decodeAll(view, fixtureRecords('postgres-products.jsonl', view.topic)).filter(r => r.row !== null)[0];
+  const records: StoredRecord[] = Array.from({ length: 3 * ROWS_PER_CALL }, (_, i) => ({
+    ...base, provenance: { ...base.provenance, key: { id: 10_000 + i } }, row: { ...base.row, id: 10_000 + i },
+  }));
+  // A private server: pausing the shared one would stall other suites.
+  const server = new PrivateRedis();
+  await server.start();
+  const own = new Redis({ port: server.port, enableAutoPipelining: true });
+  const admin = new Redis({ port: server.port });
+  try {
+    await own.script('LOAD', APPLY_ROW_SCRIPT);
+    const stream = (own as unknown as { stream: { write: (chunk: unknown, ...rest: unknown[]) => boolean } }).stream;
+    const written: string[] = [];
+    const write = stream.write.bind(stream);
+    stream.write = (chunk: unknown, ...rest: unknown[]) => {
+      written.push(String(chunk));
+      return write(chunk, ...rest);
+    };
+    await admin.client('PAUSE', 500, 'ALL');
+    const pausedAt = Date.now();
+    const batch = writeCacheBatch(own, view, records);
+    await new Promise(resolve => setTimeout(resolve, 100));
+    const sentWhilePaused = written.join('').split(APPLY_ROW_SHA).length - 1;
+    const result = await batch;
+    expect(Date.now() - pausedAt).toBeGreaterThanOrEqual(300); // the replies did wait for the pause to end
+    expect(sentWhilePaused).toBe(3);
+    expect(result).toMatchObject({ written: 3 * ROWS_PER_CALL, stale: 0 });
+  } finally {
+    own.disconnect();
+    admin.disconnect();
+    await server.stop();
   }
 });
 
