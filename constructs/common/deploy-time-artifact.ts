@@ -1,9 +1,11 @@
 // Builds a ZIP at deploy time from pinned, checksum-verified downloads (e.g. Maven Central) plus inline files, and stores it in S3.
 import { createHash } from 'crypto';
+import * as path from 'path';
 import { CustomResource, Duration, RemovalPolicy, Token, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { findChainedRelocation } from '../../contract/jar-relocation';
 import { AgentProvider } from './agent-provider';
 
 /** One download that goes into a deploy-time artifact. */
@@ -249,6 +251,7 @@ function validate(props: DeployTimeArtifactProps): void {
       throw new Error(`DeployTimeArtifact: sources[${i}].targetPath is '${s.targetPath}'; a 'merge-jar' source needs the merged JAR's path, ending in .jar.`);
     }
   }
+  checkChainedRelocations(props.sources);
   for (const [i, f] of (props.files ?? []).entries()) {
     if (Token.isUnresolved(f.path) || Token.isUnresolved(f.content)) {
       throw new Error(`DeployTimeArtifact: files[${i}] contains a token; inline files must be known at synth because the object key is their hash.`);
@@ -256,5 +259,32 @@ function validate(props: DeployTimeArtifactProps): void {
   }
   if (props.objectKeyPrefix !== undefined && Token.isUnresolved(props.objectKeyPrefix)) {
     throw new Error('DeployTimeArtifact: objectKeyPrefix is a token; give a literal prefix such as \'plugins/\'.');
+  }
+}
+
+/**
+ * Refuses, per merged JAR, a relocation whose new name another relocation of the same JAR would move again: the builder
+ * gathers the relocations of every `merge-jar` source of one target path and refuses such a pair with the same rule
+ * (`findChainedRelocation`), which would otherwise fail the deployment. Runs after every name has been checked (a token
+ * has been refused by then).
+ */
+function checkChainedRelocations(sources: readonly ArtifactSource[]): void {
+  const byJar = new Map<string, { source: number; from: string; to: string; package: boolean }[]>();
+  for (const [i, s] of sources.entries()) {
+    if (s.extract !== 'merge-jar') continue;
+    // The builder's key for the merged JAR (build.ts, assembleArtifact and safeJoin): './lib/a.jar' and 'lib/a.jar' are one JAR.
+    const jar = path.posix.normalize(s.targetPath.replace(/^\/+|\/+$/g, '').replace(/\\/g, '/')).replace(/^(\.\/)+/, '');
+    // As the construct hands them over: `package` only when truthy.
+    const relocations = (s.relocations ?? []).map(r => ({ source: i, from: r.from, to: r.to, package: Boolean(r.package) }));
+    byJar.set(jar, [...(byJar.get(jar) ?? []), ...relocations]);
+  }
+  for (const [jar, relocations] of byJar) {
+    const chained = findChainedRelocation(relocations);
+    if (!chained) continue;
+    const [a, b] = [relocations[chained.index], relocations[chained.movedBy]];
+    const kind = (r: { package: boolean }) => (r.package ? 'package' : 'class');
+    throw new Error(`DeployTimeArtifact: sources[${a.source}] relocates ${kind(a)} '${a.from}' to '${a.to}', which the relocation of ${kind(b)} `
+      + `'${b.from}' to '${b.to}' (sources[${b.source}], same merged JAR '${jar}') would move again; the builder refuses chained relocations. `
+      + `Relocate '${a.from}' straight to its final name ('${b.to}${a.to.slice(b.from.length)}') or to a name no other relocation matches.`);
   }
 }

@@ -1,4 +1,5 @@
 // Class relocation for merged JARs, as maven-shade's <relocation> does for one class or a package: rewrites class-file constant pools and renames entries.
+import { findChainedRelocation } from '../../contract/jar-relocation';
 import { PermanentError } from './permanent-error';
 
 /**
@@ -173,9 +174,11 @@ export function relocateEntries(entries: Map<string, Buffer>, given: readonly Cl
   const relocations = given.map(normalizeRelocation);
   // Constants go through every relocation in turn, an entry's name through the first that matches: a relocation whose
   // new name another one would move again would leave classes named where their entries are not.
-  for (const a of relocations) {
-    const chained = relocations.find(b => b !== a && (b.package ? a.to === b.from || a.to.startsWith(`${b.from}/`) : a.to === b.from || a.to.startsWith(`${b.from}$`)));
-    if (chained) throw new PermanentError(`relocation ${JSON.stringify(a)} renames into ${JSON.stringify(chained)}'s name, which would move it again; relocate to the final name directly.`);
+  // DeployTimeArtifact refuses the same at synth (the rule is shared).
+  const chained = findChainedRelocation(relocations);
+  if (chained) {
+    const [a, b] = [relocations[chained.index], relocations[chained.movedBy]];
+    throw new PermanentError(`relocation ${JSON.stringify(a)} renames into ${JSON.stringify(b)}'s name, which would move it again; relocate to the final name directly.`);
   }
   const out = new Map<string, Buffer>();
   for (const [name, data] of entries) {

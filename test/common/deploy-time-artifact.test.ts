@@ -2,7 +2,9 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import { ArtifactBucket, DeployTimeArtifact, DeployTimeArtifactProps } from '../../constructs/common/deploy-time-artifact';
+import { ArtifactBucket, DeployTimeArtifact, DeployTimeArtifactProps, JarClassRelocation } from '../../constructs/common/deploy-time-artifact';
+import { HADOOP_CONF_RELOCATION, HADOOP_UTILS_RELOCATION } from '../../constructs/stores/warehouse-jars';
+import { relocateEntries } from '../../lambda/artifact-builder/relocate';
 import { testApp, testStack } from '../helpers/app';
 import { formatFindings, gateFindings } from '../helpers/gate';
 
@@ -133,6 +135,72 @@ describe('DeployTimeArtifact', () => {
     new DeployTimeArtifact(stack, 'Pkg', { bucket: new s3.Bucket(stack, 'B', { versioned: true }), sources: [{ ...source, relocations: [{ from: 'a/b', to: 'shaded/a/b', package: true }] }] });
     const specs = JSON.stringify(Template.fromStack(stack).findResources('Custom::DeployTimeArtifact'));
     expect(specs).toContain('{"from":"a/b","to":"shaded/a/b","package":true}');
+  });
+
+  describe('chained relocations (one relocation\'s new name moved again by another of the same merged JAR) fail at synth, as the builder fails them at deploy', () => {
+    const jar = (relocations: JarClassRelocation[], targetPath = 'x.jar') => ({ url: 'https://example.com/x.jar', sha256: 'a'.repeat(64), extract: 'merge-jar' as const, targetPath, relocations });
+
+    test('package into a package another relocation moves', () => {
+      expect(() => build({ sources: [jar([{ from: 'a', to: 'b', package: true }, { from: 'b', to: 'c', package: true }])] }))
+        .toThrow("DeployTimeArtifact: sources[0] relocates package 'a' to 'b', which the relocation of package 'b' to 'c' (sources[0], same merged JAR 'x.jar') would move again; "
+          + "the builder refuses chained relocations. Relocate 'a' straight to its final name ('c') or to a name no other relocation matches.");
+      expect(() => build({ sources: [jar([{ from: 'a/x', to: 'b/y', package: true }, { from: 'b', to: 'c', package: true }])] }))
+        .toThrow(/relocates package 'a\/x' to 'b\/y', which the relocation of package 'b' to 'c' .* final name \('c\/y'\)/);
+    });
+
+    test('class into a class (or a nested class of one) another relocation moves', () => {
+      expect(() => build({ sources: [jar([{ from: 'x/A', to: 'p/B' }, { from: 'p/B', to: 'q/B' }])] }))
+        .toThrow(/sources\[0\] relocates class 'x\/A' to 'p\/B', which the relocation of class 'p\/B' to 'q\/B' \(sources\[0\], same merged JAR 'x.jar'\) would move again; .* final name \('q\/B'\)/);
+      expect(() => build({ sources: [jar([{ from: 'x/A', to: 'p/B$In' }, { from: 'p/B', to: 'q/B' }])] }))
+        .toThrow(/relocates class 'x\/A' to 'p\/B\$In', which the relocation of class 'p\/B' .* final name \('q\/B\$In'\)/);
+    });
+
+    test('class into a package, and package onto a class, another relocation moves', () => {
+      expect(() => build({ sources: [jar([{ from: 'x/A', to: 'p/A' }, { from: 'p', to: 'q', package: true }])] }))
+        .toThrow(/relocates class 'x\/A' to 'p\/A', which the relocation of package 'p' to 'q' .* final name \('q\/A'\)/);
+      expect(() => build({ sources: [jar([{ from: 'x', to: 'p/C', package: true }, { from: 'p/C', to: 'q/C' }])] }))
+        .toThrow(/relocates package 'x' to 'p\/C', which the relocation of class 'p\/C' to 'q\/C'/);
+    });
+
+    test('across two sources of one merged JAR, named by the builder\'s path (./lib/x.jar is lib/x.jar), in either order', () => {
+      expect(() => build({ sources: [jar([{ from: 'b', to: 'c', package: true }], 'lib/x.jar'), jar([{ from: 'a', to: 'b', package: true }], './lib/x.jar')] }))
+        .toThrow(/sources\[1\] relocates package 'a' to 'b', which the relocation of package 'b' to 'c' \(sources\[0\], same merged JAR 'lib\/x.jar'\) would move again/);
+    });
+
+    test('accepted: relocations that do not chain, names that only share a prefix, and chains split over two merged JARs', () => {
+      const sources = [
+        jar([{ ...HADOOP_UTILS_RELOCATION }, { ...HADOOP_CONF_RELOCATION }, { from: 'p', to: 'qq', package: true }, { from: 'q', to: 'r', package: true },
+          { from: 'x/A', to: 'y/AB' }, { from: 'y/A', to: 'z/A' }]),
+        jar([{ from: 'a', to: 'b', package: true }], 'one.jar'),
+        jar([{ from: 'b', to: 'c', package: true }], 'two.jar'),
+      ];
+      const { stack } = build({ sources });
+      Template.fromStack(stack).hasResourceProperties('Custom::DeployTimeArtifact', { Sources: Match.arrayWith([Match.objectLike({ targetPath: 'two.jar' })]) });
+    });
+
+    // The construct and the builder share the rule (contract/jar-relocation.ts); this table runs both on the same relocations.
+    test.each([
+      ['package -> package', true, [{ from: 'a', to: 'b', package: true }, { from: 'b', to: 'c', package: true }]],
+      ['package -> subpackage of a moved package', true, [{ from: 'a', to: 'b/s', package: true }, { from: 'b', to: 'c', package: true }]],
+      ['class -> class', true, [{ from: 'x/A', to: 'p/B' }, { from: 'p/B', to: 'q/B' }]],
+      ['class -> nested class of a moved class', true, [{ from: 'x/A', to: 'p/B$I' }, { from: 'p/B', to: 'q/B' }]],
+      ['class -> moved package', true, [{ from: 'x/A', to: 'p/A' }, { from: 'p', to: 'q', package: true }]],
+      ['package -> moved class', true, [{ from: 'x', to: 'p/C', package: true }, { from: 'p/C', to: 'q/C' }]],
+      ['reverse order (the mover first)', true, [{ from: 'b', to: 'c', package: true }, { from: 'a', to: 'b', package: true }]],
+      ['the two Hadoop relocations', false, [{ ...HADOOP_UTILS_RELOCATION }, { ...HADOOP_CONF_RELOCATION }]],
+      ['package names sharing a prefix', false, [{ from: 'p', to: 'qq', package: true }, { from: 'q', to: 'r', package: true }]],
+      ['class names sharing a prefix', false, [{ from: 'x/A', to: 'y/AB' }, { from: 'y/A', to: 'z/A' }]],
+      ['class -> moved package, the package listed first', true, [{ from: 'm', to: 'n', package: true }, { from: 'k/N', to: 'm/N' }]],
+      ['a package relocated beside a class of the same name plus a suffix', false, [{ from: 'a', to: 'p/CD', package: true }, { from: 'p/C', to: 'q/C' }]],
+    ] as [string, boolean, JarClassRelocation[]][])('builder and construct agree: %s (refused by both: %s)', (_name, chained, relocations) => {
+      const builderRefuses = (() => {
+        try { relocateEntries(new Map(), relocations); return false; } catch (e) { if (/would move it again/.test(String(e))) return true; throw e; }
+      })();
+      const constructRefuses = (() => {
+        try { build({ sources: [jar(relocations)] }); return false; } catch (e) { if (/would move again/.test(String(e))) return true; throw e; }
+      })();
+      expect({ builderRefuses, constructRefuses }).toEqual({ builderRefuses: chained, constructRefuses: chained });
+    });
   });
 
   test('fails when there is nothing to build', () => {
