@@ -9,14 +9,19 @@ export interface RelocationRule {
 }
 
 /**
- * Whether `other` would move `relocation`'s new name again: `other` is a package and the new name is that package or
- * lies under it (`b/...`), or `other` is a class and the new name is that class or one of its nested classes (`B$...`).
+ * Whether `other` would move some name `relocation` produces again. `relocation` produces its new name and, for a
+ * package, the names under it (`to/...`), for a class, its nested classes (`To$...`). `other` moves its own name and,
+ * for a package, the names under it (`from/...`), for a class, its nested classes. The two regions meet when either
+ * name lies in the other's region: `a -> b` then `b -> c` (or `b/s -> c`, which moves the part of `b` that holds `a/s`).
  * The builder rewrites constants through every relocation in turn but an entry's name through the first that matches,
  * so such a pair would leave classes named where their entries are not.
  */
 export function movesAgain(relocation: RelocationRule, other: RelocationRule): boolean {
   const { to } = relocation;
-  return to === other.from || to.startsWith(`${other.from}${other.package ? '/' : '$'}`);
+  const { from } = other;
+  return to === from
+    || to.startsWith(`${from}${other.package ? '/' : '$'}`)
+    || from.startsWith(`${to}${relocation.package ? '/' : '$'}`);
 }
 
 /**

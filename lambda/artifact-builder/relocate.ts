@@ -178,7 +178,7 @@ export function relocateEntries(entries: Map<string, Buffer>, given: readonly Cl
   const chained = findChainedRelocation(relocations);
   if (chained) {
     const [a, b] = [relocations[chained.index], relocations[chained.movedBy]];
-    throw new PermanentError(`relocation ${JSON.stringify(a)} renames into ${JSON.stringify(b)}'s name, which would move it again; relocate to the final name directly.`);
+    throw new PermanentError(`relocation ${JSON.stringify(a)} renames classes into ${JSON.stringify(b)}'s name, which would move them again; relocate each class to its final name directly, to a name no other relocation matches.`);
   }
   const out = new Map<string, Buffer>();
   for (const [name, data] of entries) {

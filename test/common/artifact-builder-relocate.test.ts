@@ -156,8 +156,8 @@ describe('the Hadoop configuration package, relocated as AWS\'s sample does (org
   });
 
   test('a relocation into a name another one would move again is refused (entries and constants would disagree)', () => {
-    expect(() => relocateEntries(new Map(), [{ from: 'x/A', to: 'p/A' }, { from: 'p', to: 'q', package: true }])).toThrow(/would move it again/);
-    expect(() => relocateEntries(new Map(), [{ from: 'a', to: 'b', package: true }, { from: 'b', to: 'c', package: true }])).toThrow(/would move it again/);
+    expect(() => relocateEntries(new Map(), [{ from: 'x/A', to: 'p/A' }, { from: 'p', to: 'q', package: true }])).toThrow(/would move them again/);
+    expect(() => relocateEntries(new Map(), [{ from: 'a', to: 'b', package: true }, { from: 'b', to: 'c', package: true }])).toThrow(/would move them again/);
     expect(relocateEntries(new Map(), [HADOOP_UTILS_RELOCATION, HADOOP_CONF_RELOCATION]).size).toBe(0);
   });
 

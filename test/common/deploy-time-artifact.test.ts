@@ -178,6 +178,11 @@ describe('DeployTimeArtifact', () => {
       Template.fromStack(stack).hasResourceProperties('Custom::DeployTimeArtifact', { Sources: Match.arrayWith([Match.objectLike({ targetPath: 'two.jar' })]) });
     });
 
+    test('a package moved into a package that holds a moved package: the error says which name it would hold', () => {
+      expect(() => build({ sources: [jar([{ from: 'p', to: 'q', package: true }, { from: 'q/s', to: 'r', package: true }])] }))
+        .toThrow(/relocates package 'p' to 'q', which the relocation of package 'q\/s' to 'r' \(sources\[0\].*'q' would hold 'q\/s': relocate 'p' to a name that holds no name another relocation moves/);
+    });
+
     // The construct and the builder share the rule (contract/jar-relocation.ts); this table runs both on the same relocations.
     test.each([
       ['package -> package', true, [{ from: 'a', to: 'b', package: true }, { from: 'b', to: 'c', package: true }]],
@@ -192,9 +197,14 @@ describe('DeployTimeArtifact', () => {
       ['class names sharing a prefix', false, [{ from: 'x/A', to: 'y/AB' }, { from: 'y/A', to: 'z/A' }]],
       ['class -> moved package, the package listed first', true, [{ from: 'm', to: 'n', package: true }, { from: 'k/N', to: 'm/N' }]],
       ['a package relocated beside a class of the same name plus a suffix', false, [{ from: 'a', to: 'p/CD', package: true }, { from: 'p/C', to: 'q/C' }]],
+      // The mover's name lies inside the new name's region: classes moved into `q` include those `q/s -> r` moves.
+      ['package into a package holding a moved package', true, [{ from: 'p', to: 'q', package: true }, { from: 'q/s', to: 'r', package: true }]],
+      ['package into a package holding a moved class', true, [{ from: 'p', to: 'q', package: true }, { from: 'q/Z', to: 'r/Z' }]],
+      ['class onto a class whose nested class is moved', true, [{ from: 'x/A', to: 'p/A' }, { from: 'p/A$In', to: 'r/In' }]],
+      ['package beside a moved package of a longer name', false, [{ from: 'p', to: 'q', package: true }, { from: 'qs', to: 'r', package: true }]],
     ] as [string, boolean, JarClassRelocation[]][])('builder and construct agree: %s (refused by both: %s)', (_name, chained, relocations) => {
       const builderRefuses = (() => {
-        try { relocateEntries(new Map(), relocations); return false; } catch (e) { if (/would move it again/.test(String(e))) return true; throw e; }
+        try { relocateEntries(new Map(), relocations); return false; } catch (e) { if (/would move them again/.test(String(e))) return true; throw e; }
       })();
       const constructRefuses = (() => {
         try { build({ sources: [jar(relocations)] }); return false; } catch (e) { if (/would move again/.test(String(e))) return true; throw e; }
