@@ -123,9 +123,10 @@ export interface DebeziumConnectorProps {
    * `topic.creation.default.partitions` / `replication.factor` / `retention.ms` (`topicPartitions`, `topicReplicationFactor`,
    * `topicRetention`), the TLS keys `databaseTls` writes (`database.sslmode` and, when verifying, `database.sslrootcert`; MySQL
    * `database.ssl.mode` and, when verifying, `database.ssl.truststore` / `database.ssl.truststore.password`), MySQL
-   * `database.server.id` (`mysqlServerId`) and, with a source signaling table, `incremental.snapshot.chunk.size`
-   * (`incrementalSnapshotChunkSize`). `max.queue.size` (Debezium's default 8192) may be set, as a whole number from 2 up that is
-   * larger than `maxBatchSize` (default 2048).
+   * `database.server.id` (`mysqlServerId`), MySQL `schema.history.internal.kafka.topic` / `schema.history.internal.consumer.group.id`
+   * (named after `topicPrefix`) and, with a source signaling table, `incremental.snapshot.chunk.size` (`incrementalSnapshotChunkSize`)
+   * and `predicates.isSignalTable.pattern` (the signal filter's topic, named after `topicPrefix`). `max.queue.size` (Debezium's
+   * default 8192) may be set, as a whole number from 2 up that is larger than `maxBatchSize` (default 2048).
    * @default - none
    */
   readonly extraProperties?: Record<string, string>;

@@ -6,6 +6,7 @@ import { AgentStreamingCluster } from '../cluster';
 import { ConnectorCapacity } from '../connector-capacity';
 import type { DebeziumConnectorProps } from '../debezium-connector-props';
 import { KafkaConnectVersion } from '../debezium-plugin';
+import { SIGNAL_PREDICATE } from './debezium-properties';
 
 const SNAPSHOT_MODES: Record<CdcEngine, string[]> = {
   postgres: ['initial', 'initial_only', 'no_data', 'when_needed', 'always', 'never', 'recovery', 'configuration_based', 'custom'],
@@ -24,8 +25,9 @@ const MAX_INT = 2147483647;
  * Connector keys a typed prop writes, with that prop. debeziumProperties applies extraProperties last, so setting one of these
  * there would override the typed prop (or its default) without a word; the connector refuses it and names the prop instead.
  * Keys written only for one engine, only with certificate verification or only with a signaling table are listed only then.
+ * Exported for test/streaming/typed-prop-keys.test.ts, which derives this list from the built connector configuration and compares.
  */
-function typedPropKeys(props: DebeziumConnectorProps, engine: CdcEngine): Record<string, string> {
+export function typedPropKeys(props: DebeziumConnectorProps, engine: CdcEngine): Record<string, string> {
   const verify = props.databaseTls?.verify ?? false;
   return {
     'topic.prefix': 'topicPrefix',
@@ -46,8 +48,15 @@ function typedPropKeys(props: DebeziumConnectorProps, engine: CdcEngine): Record
         'database.server.id': 'mysqlServerId',
         'database.ssl.mode': 'databaseTls',
         ...(verify ? { 'database.ssl.truststore': 'databaseTls', 'database.ssl.truststore.password': 'databaseTls' } : {}),
+        // The schema-history topic and group are named after the prefix; the role is granted and the topic declared under that name.
+        'schema.history.internal.kafka.topic': 'topicPrefix',
+        'schema.history.internal.consumer.group.id': 'topicPrefix',
       }),
-    ...(props.source.signal ? { 'incremental.snapshot.chunk.size': 'incrementalSnapshotChunkSize' } : {}),
+    ...(props.source.signal ? {
+      'incremental.snapshot.chunk.size': 'incrementalSnapshotChunkSize',
+      // The signal filter matches the signaling table's topic, `<topic.prefix>.<table>`.
+      [`predicates.${SIGNAL_PREDICATE}.pattern`]: 'topicPrefix',
+    } : {}),
   };
 }
 
