@@ -1,5 +1,5 @@
 // Structured logs and CloudWatch EMF metrics for the sink and the MCP server, written to stdout in the shapes Powertools for AWS Lambda
-// writes (test/sink/telemetry.test.ts compares them with Powertools' own output), without Powertools in either bundle: its Logger and
+// writes (test/common/telemetry.test.ts compares them with Powertools' own output), without Powertools in either bundle: its Logger and
 // Metrics cost about 34 KiB and 5 ms of `require` on every cold start.
 
 /** Where lines go: stdout, which Lambda sends to the function's log group (and CloudWatch reads EMF from). */
@@ -83,16 +83,48 @@ const isLevel = (v: string | undefined): v is LogLevelName => v !== undefined &&
  * https://docs.powertools.aws.dev/lambda/typescript/latest/core/logger/#log-levels
  */
 export function logLevelFromEnv(env: NodeJS.ProcessEnv = process.env): LogLevelName {
-  const alc = env.AWS_LAMBDA_LOG_LEVEL === 'FATAL' ? 'CRITICAL' : env.AWS_LAMBDA_LOG_LEVEL;
+  const lambdaLevel = env.AWS_LAMBDA_LOG_LEVEL?.trim();
+  const alc = lambdaLevel === 'FATAL' ? 'CRITICAL' : lambdaLevel;
   if (isLevel(alc)) return alc;
-  const own = env.POWERTOOLS_LOG_LEVEL || env.LOG_LEVEL;
+  const own = env.POWERTOOLS_LOG_LEVEL?.trim() || env.LOG_LEVEL?.trim();
   return isLevel(own) ? own : 'INFO';
 }
 
+/** Keys of every line that neither `appendKeys` nor a call's keys can replace (Powertools' `ReservedKeys`). */
+const RESERVED_KEYS = new Set(['level', 'message', 'sampling_rate', 'service', 'timestamp']);
+
+/** `file:line` of the first stack frame with a location, as Powertools' `getCodeLocation` finds it. */
+function codeLocation(stack: string | undefined): string {
+  for (const line of stack?.split('\n') ?? []) {
+    const m = /\(([^()]*?):(\d+?):(\d+?)\)\\?$/.exec(line);
+    if (m) return `${m[1]}:${Number(m[2])}`;
+  }
+  return '';
+}
+
 /**
- * JSON log lines with the keys Powertools Logger writes (`level`, `message`, `timestamp`, `service`, the X-Ray trace id
- * when Lambda sets one), then the keys added with `appendKeys`, then the keys of each call; errors under `error`.
- * Lines below the level of `logLevelFromEnv` are not written.
+ * An error as Powertools Logger writes it: `name`, `location`, `message`, `stack`, `cause` (an Error cause formatted the
+ * same way, down the chain), then the error's own enumerable fields (`code`, `errno`, an SDK error's `$metadata`).
+ */
+export function formatError(error: Error): Record<string, unknown> {
+  const formatted: Record<string, unknown> = {
+    name: error.name,
+    location: codeLocation(error.stack),
+    message: error.message,
+    stack: error.stack,
+    cause: error.cause instanceof Error ? formatError(error.cause) : error.cause,
+  };
+  for (const key in error) {
+    if (key !== 'name' && key !== 'message' && key !== 'stack' && key !== 'cause') formatted[key] = (error as unknown as Record<string, unknown>)[key];
+  }
+  return formatted;
+}
+
+/**
+ * JSON log lines with the keys Powertools Logger writes (`level`, `message`, `timestamp`, `service`, `sampling_rate`, the
+ * X-Ray trace id when Lambda sets one), then the keys added with `appendKeys`, then the keys of each call; errors under
+ * `error` in Powertools' form (`formatError`). Lines below the level of `logLevelFromEnv` are not written. Every line
+ * goes to stdout, where Powertools writes WARN and ERROR lines to stderr: Lambda sends both to the function's log group.
  */
 export class JsonLogger {
   /** The current invocation's Lambda request id, written as `function_request_id` (Powertools' key) on every line. */
@@ -115,7 +147,7 @@ export class JsonLogger {
 
   /** Keys written on every later line (Powertools' `appendKeys`); a key set to undefined is dropped from the lines. */
   appendKeys(keys: Record<string, unknown>): void {
-    this.keys = { ...this.keys, ...keys };
+    this.keys = { ...this.keys, ...withoutReserved(keys) };
   }
 
   info(message: string, extra: Record<string, unknown> = {}): void {
@@ -126,10 +158,10 @@ export class JsonLogger {
     if (this.threshold <= LOG_LEVELS.WARN) this.log('WARN', message, extra);
   }
 
+  /** Logs `error` under `error`: an Error in Powertools' form, anything else (a thrown string, say) as it is. */
   error(message: string, error: unknown): void {
     if (this.threshold > LOG_LEVELS.ERROR) return;
-    const e = error instanceof Error ? { name: error.name, message: error.message, stack: error.stack } : { message: String(error) };
-    this.log('ERROR', message, { error: e });
+    this.log('ERROR', message, { error: error instanceof Error ? formatError(error) : error });
   }
 
   private log(level: string, message: string, extra: Record<string, unknown>): void {
@@ -137,11 +169,20 @@ export class JsonLogger {
     this.write(`${JSON.stringify({
       level, message, timestamp: new Date().toISOString(), service: this.serviceName,
       ...(this.requestId ? { function_request_id: this.requestId } : {}),
+      // No log sampling is configured: Powertools writes its rate, 0, on every line.
+      sampling_rate: 0,
       ...(trace ? { xray_trace_id: trace } : {}),
       ...this.keys,
-      ...extra,
+      ...withoutReserved(extra),
     }, (_k, v) => (typeof v === 'bigint' ? v.toString() : v))}\n`);
   }
+}
+
+function withoutReserved(keys: Record<string, unknown>): Record<string, unknown> {
+  for (const key in keys) {
+    if (RESERVED_KEYS.has(key)) return Object.fromEntries(Object.entries(keys).filter(([k]) => !RESERVED_KEYS.has(k)));
+  }
+  return keys;
 }
 
 /**

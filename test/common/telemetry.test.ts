@@ -79,14 +79,20 @@ function capturePowertools(env: Record<string, string>, body: () => void): strin
   return lines;
 }
 
-/** Powertools' extra keys that differ by run (timestamps) or that this logger does not write (`sampling_rate`: no sampling is configured). */
+/** A line without its timestamp, the one key that differs between two loggers writing the same call. */
 const comparable = (line: Record<string, unknown>) => {
-  const { timestamp, sampling_rate: _s, ...rest } = line;
+  const { timestamp, ...rest } = line;
   expect(typeof timestamp).toBe('string');
   return rest;
 };
 
-describe('log levels: the lines written are the ones Powertools Logger writes for the same environment', () => {
+/** An error with a code and an Error cause with its own code: what an SDK or socket failure looks like. */
+const startError = Object.assign(
+  new Error('MCP server could not start', { cause: Object.assign(new Error('connect ECONNREFUSED 10.0.0.1:6379'), { code: 'ECONNREFUSED', errno: -111 }) }),
+  { code: 'E_START' },
+);
+
+describe('log levels: the lines written, whole, are the ones Powertools Logger writes for the same environment', () => {
   const cases: Record<string, string>[] = [
     {},
     { POWERTOOLS_LOG_LEVEL: 'WARN' },
@@ -98,8 +104,9 @@ describe('log levels: the lines written are the ones Powertools Logger writes fo
     // Lambda's advanced logging controls win over the Powertools variables; FATAL is read as CRITICAL.
     { AWS_LAMBDA_LOG_LEVEL: 'WARN', POWERTOOLS_LOG_LEVEL: 'DEBUG' },
     { AWS_LAMBDA_LOG_LEVEL: 'FATAL' },
-    // Not level names: ignored (Powertools compares case-sensitively).
+    // Not level names: ignored (Powertools compares case-sensitively), except for surrounding spaces.
     { POWERTOOLS_LOG_LEVEL: 'warn' },
+    { POWERTOOLS_LOG_LEVEL: ' ERROR ' },
     { POWERTOOLS_LOG_LEVEL: 'LOUD', LOG_LEVEL: 'ERROR' },
   ];
   test.each(cases)('%j', env => {
@@ -107,14 +114,12 @@ describe('log levels: the lines written are the ones Powertools Logger writes fo
     const write = (log: { info(m: string, e: Record<string, unknown>): void; warn(m: string, e: Record<string, unknown>): void; error(m: string, e: Error): void }) => {
       log.info('tool call', { tool: 'customers_lookup' });
       log.warn('tool call failed', { tool: 'customers_lookup', errorKind: 'not_found' });
-      log.error('MCP server could not start', new Error('no views'));
+      log.error('MCP server could not start', startError);
     };
     const theirs = capturePowertools(full, () => write(new Logger())).map(l => JSON.parse(l));
     const ours: string[] = [];
     write(JsonLogger.fromEnv(full, l => ours.push(l)));
-    const parsed = ours.map(l => JSON.parse(l));
-    expect(parsed.map(l => l.level)).toEqual(theirs.map(l => l.level));
-    expect(parsed.map(l => l.message)).toEqual(theirs.map(l => l.message));
+    expect(ours.map(l => comparable(JSON.parse(l)))).toEqual(theirs.map(comparable));
   });
 
   test('the matrix covers writing all three lines, some, and none', () => {
@@ -128,7 +133,7 @@ describe('log levels: the lines written are the ones Powertools Logger writes fo
   });
 });
 
-test('appendKeys: the keys are on every later line, after the base keys, and a call\'s own keys win', () => {
+test('appendKeys: the keys are on every later line, and a call\'s own keys win', () => {
   const env = { POWERTOOLS_SERVICE_NAME: 'mcp' };
   const write = (log: { appendKeys(k: Record<string, unknown>): void; info(m: string, e: Record<string, unknown>): void }) => {
     log.info('before', {});
@@ -167,4 +172,33 @@ test('the MCP tool-call observer writes the same EMF documents and log lines thr
   expect(emf(parsed)).toEqual(emf(theirs));
   expect(logs(parsed)).toHaveLength(3);
   expect(logs(parsed)).toEqual(logs(theirs));
+});
+
+test('an error line carries what Powertools writes of the error: location, cause down the chain, the error\'s own fields', () => {
+  const env = { POWERTOOLS_SERVICE_NAME: 'sink' };
+  const theirs = capturePowertools(env, () => new Logger().error('batch failed', startError)).map(l => comparable(JSON.parse(l)));
+  const ours: string[] = [];
+  JsonLogger.fromEnv(env, l => ours.push(l)).error('batch failed', startError);
+  const line = comparable(JSON.parse(ours[0]));
+  expect(line).toEqual(theirs[0]);
+  expect(line.error).toMatchObject({
+    name: 'Error', code: 'E_START', location: expect.stringMatching(/telemetry\.test\.ts:\d+$/),
+    cause: { message: 'connect ECONNREFUSED 10.0.0.1:6379', code: 'ECONNREFUSED', errno: -111 },
+  });
+});
+
+test('a thrown value that is not an Error is logged as it is', () => {
+  const ours: string[] = [];
+  JsonLogger.fromEnv({}, l => ours.push(l)).error('lineage catalog could not be loaded', 'access denied');
+  expect(JSON.parse(ours[0]).error).toBe('access denied');
+});
+
+test('a call\'s keys and appended keys cannot replace the reserved keys (level, message, timestamp, service, sampling_rate)', () => {
+  const ours: string[] = [];
+  const log = JsonLogger.fromEnv({ POWERTOOLS_SERVICE_NAME: 'mcp' }, l => ours.push(l));
+  log.appendKeys({ service: 'spoofed', requestId: 'r1' });
+  log.info('tool call', { level: 'DEBUG', message: 'spoofed', timestamp: 'then', sampling_rate: 1, tool: 't' });
+  const line = JSON.parse(ours[0]);
+  expect(line).toMatchObject({ level: 'INFO', message: 'tool call', service: 'mcp', sampling_rate: 0, requestId: 'r1', tool: 't' });
+  expect(line.timestamp).not.toBe('then');
 });
