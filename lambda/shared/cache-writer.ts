@@ -79,13 +79,15 @@ type Settled = PromiseSettledResult<unknown>;
  * are built. On a single node the call bypasses ioredis' auto-pipelining and is written to the socket now: an
  * auto-pipelining client keeps one pipeline in flight per connection and queues every later command until that
  * pipeline's replies are in, so a batch's second call would wait for its first call's round trip before it left the
- * client. Commands on one connection are applied in the order written, so the batch's rows keep their order. A cluster
- * client keeps auto-pipelining, which groups the one-row calls per shard.
+ * client. Commands on one connection are applied in the order written, so the batch's rows keep their order on the
+ * normal path; a call re-sent after NOSCRIPT or a reconnect can land after a later one, which the script's version
+ * check makes harmless. The command carries the client's `keyPrefix`, as ioredis' own `evalsha` does. A cluster client
+ * keeps auto-pipelining, which groups the one-row calls per shard.
  */
 function evalRows(redis: CacheConnection, rows: number, args: readonly string[]): Promise<Settled> {
   const sent = redis instanceof Cluster
     ? redis.evalsha(APPLY_ROW_SHA, rows, args as string[])
-    : redis.sendCommand(new Command('evalsha', [APPLY_ROW_SHA, rows, ...args], { replyEncoding: 'utf8' })) as Promise<unknown>;
+    : redis.sendCommand(new Command('evalsha', [APPLY_ROW_SHA, rows, ...args], { replyEncoding: 'utf8', keyPrefix: redis.options.keyPrefix })) as Promise<unknown>;
   return sent.then(
     value => ({ status: 'fulfilled' as const, value }),
     (reason: unknown) => ({ status: 'rejected' as const, reason }),
@@ -94,6 +96,8 @@ function evalRows(redis: CacheConnection, rows: number, args: readonly string[])
 
 /** Lets the auto-pipelining cluster client (which flushes on setImmediate) put the calls queued so far on the wire. */
 const yieldToSocket = () => new Promise<void>(resolve => setImmediate(resolve));
+/** One-row calls a cluster client queues between two turns of the event loop (its auto-pipeline sends them at each turn). */
+const CLUSTER_CALLS_PER_YIELD = 100;
 
 /**
  * Writes one view's records. Each EVALSHA call is written as soon as its rows are built (cluster-mode caches: queued
@@ -123,8 +127,8 @@ export async function writeCacheBatch(redis: CacheConnection, view: ViewConfig, 
     keys = [];
     argv = [];
     deletes = '';
-    // A single node's call is on the wire already; a cluster's go out when the auto-pipeline runs, every ROWS_PER_CALL rows.
-    if (cluster && calls.length % ROWS_PER_CALL === 0) await yieldToSocket();
+    // A single node's call is on the wire already; a cluster's go out when its auto-pipeline runs.
+    if (cluster && calls.length % CLUSTER_CALLS_PER_YIELD === 0) await yieldToSocket();
   };
   const keyPrefix = cache?.keyPrefix;
   for (const record of records) {

@@ -147,7 +147,7 @@ test('the script answers one status character per row: written and stale counted
   expect(await writeCacheBatch(redis, view, records)).toMatchObject({ written: 0, stale: 3 });
   // The array of integers earlier versions of the script answered, and a string of the wrong length, are refused.
   for (const reply of [[1, 1, 1], '11', '1x1']) {
-    const stub = { sendCommand: async () => reply } as unknown as Redis;
+    const stub = { sendCommand: async () => reply, options: {} } as unknown as Redis;
     await expect(writeCacheBatch(stub, view, records)).rejects.toThrow(new RegExp(`returned ${JSON.stringify(reply).replace(/[[\]]/g, '\\$&')} for 3 row\\(s\\)`));
   }
 });
@@ -174,19 +174,35 @@ test('each call is written to the socket as soon as its rows are built, not held
       written.push(String(chunk));
       return write(chunk, ...rest);
     };
-    await admin.client('PAUSE', 500, 'ALL');
+    // Timed from before the pause is asked for: the pause, and so the batch, lasts at least 500 ms from here.
     const pausedAt = Date.now();
+    await admin.client('PAUSE', 500, 'ALL');
     const batch = writeCacheBatch(own, view, records);
     await new Promise(resolve => setTimeout(resolve, 100));
     const sentWhilePaused = written.join('').split(APPLY_ROW_SHA).length - 1;
     const result = await batch;
-    expect(Date.now() - pausedAt).toBeGreaterThanOrEqual(300); // the replies did wait for the pause to end
+    expect(Date.now() - pausedAt).toBeGreaterThanOrEqual(450); // the replies did wait for the pause to end
     expect(sentWhilePaused).toBe(3);
     expect(result).toMatchObject({ written: 3 * ROWS_PER_CALL, stale: 0 });
   } finally {
     own.disconnect();
     admin.disconnect();
     await server.stop();
+  }
+});
+
+test('a client with a keyPrefix writes under it, as ioredis\' own commands read', async () => {
+  const view = newView('kp');
+  const records = decodeAll(view, fixtureRecords('postgres-products.jsonl', view.topic));
+  const prefixed = new Redis({ port: REDIS_PORT, keyPrefix: 'kp-test:' });
+  try {
+    expect((await writeCacheBatch(prefixed, view, records)).written).toBe(16);
+    const live = records.find(r => r.row !== null)!;
+    expect(await readCacheRecord(prefixed, view, live.provenance.key)).toMatchObject({ row: live.row });
+    expect(await redis.exists(`kp-test:${cacheKey(view.cache!.keyPrefix, view.key, live.provenance.key)}`)).toBe(1);
+  } finally {
+    await deletePrefix(redis, `kp-test:${view.cache!.keyPrefix}`);
+    prefixed.disconnect();
   }
 });
 
