@@ -26,20 +26,25 @@ beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'agent-cluster-'));
   ports = [await freePort(), await freePort(), await freePort()];
   for (const port of ports) {
+    // The cluster bus port named outright: the default, port + 10000, is past 65535 for an ephemeral port above 55535
+    // (redis-server then refuses to start) and is not checked to be free.
+    const busPort = await freePort();
     procs.push(spawn('redis-server', [
-      '--port', String(port), '--bind', '127.0.0.1', '--cluster-enabled', 'yes', '--cluster-config-file', path.join(dir, `nodes-${port}.conf`),
+      '--port', String(port), '--cluster-port', String(busPort), '--bind', '127.0.0.1', '--cluster-enabled', 'yes', '--cluster-config-file', path.join(dir, `nodes-${port}.conf`),
       '--save', '', '--appendonly', 'no', '--dir', dir,
     ], { stdio: 'ignore' }));
   }
   for (const port of ports) await waitFor(port);
   const created = spawnSync('redis-cli', ['--cluster', 'create', ...ports.map(p => `127.0.0.1:${p}`), '--cluster-yes'], { encoding: 'utf8' });
   if (created.status !== 0) throw new Error(`cluster create failed: ${created.stdout}${created.stderr}`);
-  for (let i = 0; i < 100; i++) {
-    const info = spawnSync('redis-cli', ['-p', String(ports[0]), 'cluster', 'info'], { encoding: 'utf8' }).stdout;
-    if (info.includes('cluster_state:ok')) return;
+  // Every node, not only the first: a client that reaches a node still learning the slot map gets CLUSTERDOWN and
+  // reconnects, which on a loaded machine (the full suite) outlasted the test's timeout.
+  for (let i = 0; i < 200; i++) {
+    const states = ports.map(port => spawnSync('redis-cli', ['-p', String(port), 'cluster', 'info'], { encoding: 'utf8' }).stdout ?? '');
+    if (states.every(info => info.includes('cluster_state:ok') && info.includes('cluster_slots_ok:16384'))) return;
     await new Promise(r => setTimeout(r, 100));
   }
-  throw new Error('cluster did not reach cluster_state:ok');
+  throw new Error('cluster did not reach cluster_state:ok on every node');
 });
 
 afterAll(async () => {
