@@ -125,8 +125,17 @@ export interface DebeziumConnectorProps {
    * `database.ssl.mode` and, when verifying, `database.ssl.truststore` / `database.ssl.truststore.password`), MySQL
    * `database.server.id` (`mysqlServerId`), MySQL `schema.history.internal.kafka.topic` / `schema.history.internal.consumer.group.id`
    * (named after `topicPrefix`) and, with a source signaling table, `incremental.snapshot.chunk.size` (`incrementalSnapshotChunkSize`)
-   * and `predicates.isSignalTable.pattern` (the signal filter's topic, named after `topicPrefix`). `max.queue.size` (Debezium's
-   * default 8192) may be set, as a whole number from 2 up that is larger than `maxBatchSize` (default 2048).
+   * and `predicates.isSignalTable.pattern` (the signal filter's topic, named after `topicPrefix`). Also refused, naming the source
+   * field or the cluster to change instead, the keys the connector derives from `source` and `cluster`, which the stack's topics,
+   * grants, network rule, replication bootstrap and snapshot signal follow: `database.hostname` (`endpointAddress`), `database.port`
+   * (`endpointPort`), `database.user` (`replicationUsername`), `table.include.list` (`tables`), PostgreSQL `database.dbname`
+   * (`databaseName`), `publication.name` (`publicationName`) and `slot.name` (`slotName`), MySQL `database.include.list`
+   * (`databaseName`), `heartbeat.action.query` when the source gives one (`heartbeatActionQuery`), with a signaling table
+   * `signal.data.collection`, `signal.enabled.channels`, `notification.enabled.channels`, `incremental.snapshot.watermarking.strategy`,
+   * `transforms.dropSignalTable.type` / `.predicate` and `predicates.isSignalTable.type` (`signal`), and MySQL
+   * `schema.history.internal.kafka.bootstrap.servers` (the cluster). `transforms` and `predicates` may be set: their entries run
+   * after the signal filter's. `max.queue.size` (Debezium's default 8192) may be set, as a whole number from 2 up that is larger
+   * than `maxBatchSize` (default 2048).
    * @default - none
    */
   readonly extraProperties?: Record<string, string>;

@@ -678,6 +678,18 @@ describe('DebeziumConnector validation', () => {
     expect(() => build({ props: { extraProperties: { 'database.server.id': '7', 'database.sslrootcert': '/tmp/ca.pem' } } })).not.toThrow();
   });
 
+  test('fails when extraProperties sets a key the connector derives from the source or the cluster, naming where it comes from', () => {
+    expect(() => build({ props: { extraProperties: { 'table.include.list': 'public.orders' } } })).toThrow(
+      'DebeziumConnector: extraProperties sets table.include.list, which the connector derives from the source\'s tables (extraProperties would override it silently, '
+      + 'and the stack declares and grants one topic per source table and signals their snapshots); change the source\'s tables instead.');
+    expect(() => build({ props: { extraProperties: { 'slot.name': 'other' } } })).toThrow(/sets slot\.name, which the connector derives from the source's slotName .*; change the source's slotName instead\.$/);
+    expect(() => build({ engine: 'mysql', props: { extraProperties: { 'schema.history.internal.kafka.bootstrap.servers': 'b-1:9098' } } })).toThrow(
+      /sets schema\.history\.internal\.kafka\.bootstrap\.servers, which the connector derives from the cluster's bootstrapBrokersSaslIam .*; change the connector's cluster instead\.$/);
+    // Keys written only for the other engine stay open (MySQL has no replication slot; the PostgreSQL connector keeps no schema history).
+    expect(() => build({ engine: 'mysql', props: { extraProperties: { 'slot.name': 'other' } } })).not.toThrow();
+    expect(() => build({ props: { extraProperties: { 'schema.history.internal.kafka.bootstrap.servers': 'b-1:9098' } } })).not.toThrow();
+  });
+
   test('fails when extraProperties tries to set the password', () => {
     expect(() => build({ props: { extraProperties: { 'database.password': 'hunter2' } } })).toThrow(/extraProperties sets database.password/);
   });

@@ -1,12 +1,12 @@
 // Synth-time checks for DebeziumConnector props; each message names the prop, shows the value and says the fix.
 import { Duration, Token } from 'aws-cdk-lib';
 import * as kafkaconnect from 'aws-cdk-lib/aws-kafkaconnect';
-import { CdcEngine } from '../cdc-source';
+import { CdcEngine, ICdcSource } from '../cdc-source';
 import { AgentStreamingCluster } from '../cluster';
 import { ConnectorCapacity } from '../connector-capacity';
 import type { DebeziumConnectorProps } from '../debezium-connector-props';
 import { KafkaConnectVersion } from '../debezium-plugin';
-import { SIGNAL_PREDICATE } from './debezium-properties';
+import { SIGNAL_FILTER, SIGNAL_PREDICATE } from './debezium-properties';
 
 const SNAPSHOT_MODES: Record<CdcEngine, string[]> = {
   postgres: ['initial', 'initial_only', 'no_data', 'when_needed', 'always', 'never', 'recovery', 'configuration_based', 'custom'],
@@ -58,6 +58,64 @@ export function typedPropKeys(props: DebeziumConnectorProps, engine: CdcEngine):
       [`predicates.${SIGNAL_PREDICATE}.pattern`]: 'topicPrefix',
     } : {}),
   };
+}
+
+/** What the stack declared from each source field that a key derived from it would no longer match. */
+const SOURCE_DECLARES = {
+  endpointAddress: 'the replication user, its secret and the network rule are for that database',
+  endpointPort: 'the connector\'s network rule to the database is opened on that port',
+  replicationUsername: 'the replication secret holds that user\'s password',
+  tables: 'the stack declares and grants one topic per source table and signals their snapshots',
+  databaseName: 'the replication bootstrap prepared that database (MySQL: the topics are named after it)',
+  publicationName: 'the replication bootstrap creates that publication',
+  slotName: 'the replication bootstrap creates that slot',
+  heartbeatActionQuery: 'the replication bootstrap creates the heartbeat table it writes',
+  signal: 'the stack\'s snapshot signal writes to that signaling table, Debezium reads it and the connector drops its topic\'s events',
+} satisfies Partial<Record<keyof ICdcSource, string>>;
+type DerivingSourceField = keyof typeof SOURCE_DECLARES;
+
+/**
+ * Connector keys the connector derives from the source, with the source field that decides each. Overriding one in extraProperties
+ * would leave what the stack declared from the source (topics created and granted per table, the network rule to its port, the
+ * replication bootstrap's publication, slot and heartbeat table, the snapshot signal and the signaling table's filter) out of step with
+ * what Debezium does, which shows only when the connector runs; the connector refuses it and names the source field instead.
+ * Not listed, because they are refused elsewhere with their own message: `database.password` (the replication secret), the column
+ * keys (refused next to declared columns), keys a typed prop writes (typedPropKeys: `incremental.snapshot.chunk.size` and
+ * `predicates.isSignalTable.pattern` also follow the signaling table). Not refused: `transforms` and `predicates`, whose
+ * extraProperties entries are appended after the signal filter rather than replacing it.
+ * Exported for test/streaming/typed-prop-keys.test.ts, which derives this list by building the connector with different sources.
+ */
+export function sourceDerivedKeys(source: ICdcSource, engine: CdcEngine): Record<string, DerivingSourceField> {
+  return {
+    'database.hostname': 'endpointAddress',
+    'database.port': 'endpointPort',
+    'database.user': 'replicationUsername',
+    'table.include.list': 'tables',
+    ...(engine === 'postgres'
+      ? { 'database.dbname': 'databaseName', 'publication.name': 'publicationName', 'slot.name': 'slotName' }
+      : { 'database.include.list': 'databaseName' }),
+    ...(source.heartbeatActionQuery ? { 'heartbeat.action.query': 'heartbeatActionQuery' } : {}),
+    ...(source.signal ? {
+      'signal.data.collection': 'signal',
+      'signal.enabled.channels': 'signal',
+      'notification.enabled.channels': 'signal',
+      'incremental.snapshot.watermarking.strategy': 'signal',
+      [`transforms.${SIGNAL_FILTER}.type`]: 'signal',
+      [`transforms.${SIGNAL_FILTER}.predicate`]: 'signal',
+      [`predicates.${SIGNAL_PREDICATE}.type`]: 'signal',
+    } : {}),
+  } satisfies Record<string, DerivingSourceField>;
+}
+
+/**
+ * Connector keys the connector derives from the cluster, with the cluster attribute that decides each (MySQL's schema-history
+ * clients connect to the brokers themselves). `topic.creation.default.replication.factor` also follows the cluster (its broker
+ * count) but is refused as topicReplicationFactor's (typedPropKeys). The schema-history clients' IAM settings are the same for every
+ * cluster (the connector only speaks IAM), so they are not listed.
+ * Exported for test/streaming/typed-prop-keys.test.ts, which derives this list by building the connector with different clusters.
+ */
+export function clusterDerivedKeys(engine: CdcEngine): Record<string, string> {
+  return engine === 'mysql' ? { 'schema.history.internal.kafka.bootstrap.servers': 'bootstrapBrokersSaslIam' } : {};
 }
 
 export function validateConnectorProps(props: DebeziumConnectorProps, engine: CdcEngine, snapshotMode: string, decimalMode: string, capacity: ConnectorCapacity,
@@ -128,6 +186,18 @@ export function validateConnectorProps(props: DebeziumConnectorProps, engine: Cd
     const prop = typedKeys[key];
     if (prop) {
       throw new Error(`DebeziumConnector: extraProperties sets ${key}, which the typed prop ${prop} writes (extraProperties would override it silently); set ${prop} instead.`);
+    }
+  }
+  const sourceKeys = sourceDerivedKeys(source, engine);
+  const clusterKeys = clusterDerivedKeys(engine);
+  for (const key of Object.keys(props.extraProperties ?? {})) {
+    const field = Object.hasOwn(sourceKeys, key) ? sourceKeys[key] : undefined;
+    if (field) {
+      throw new Error(`DebeziumConnector: extraProperties sets ${key}, which the connector derives from the source's ${field} (extraProperties would override it silently, and ${SOURCE_DECLARES[field]}); change the source's ${field} instead.`);
+    }
+    const attribute = Object.hasOwn(clusterKeys, key) ? clusterKeys[key] : undefined;
+    if (attribute) {
+      throw new Error(`DebeziumConnector: extraProperties sets ${key}, which the connector derives from the cluster's ${attribute} (extraProperties would override it silently, and the connector's role, network rule and topics are for that cluster); change the connector's cluster instead.`);
     }
   }
   const poll = props.pollInterval;
