@@ -676,6 +676,8 @@ describe('DebeziumConnector validation', () => {
     expect(() => build({ engine: 'mysql', props: { extraProperties: { 'database.ssl.mode': 'disabled' } } })).toThrow(/sets database\.ssl\.mode, which the typed prop databaseTls writes/);
     // Keys a typed prop writes only for the other engine, or only with certificate verification, stay open.
     expect(() => build({ props: { extraProperties: { 'database.server.id': '7', 'database.sslrootcert': '/tmp/ca.pem' } } })).not.toThrow();
+    // A key named like an Object.prototype member is not mistaken for a typed prop's key.
+    expect(() => build({ props: { extraProperties: { constructor: 'x', toString: 'y' } } })).not.toThrow();
   });
 
   test('fails when extraProperties sets a key the connector derives from the source or the cluster, naming where it comes from', () => {

@@ -183,7 +183,7 @@ export function validateConnectorProps(props: DebeziumConnectorProps, engine: Cd
   }
   const typedKeys = typedPropKeys(props, engine);
   for (const key of Object.keys(props.extraProperties ?? {})) {
-    const prop = typedKeys[key];
+    const prop = Object.prototype.hasOwnProperty.call(typedKeys, key) ? typedKeys[key] : undefined;
     if (prop) {
       throw new Error(`DebeziumConnector: extraProperties sets ${key}, which the typed prop ${prop} writes (extraProperties would override it silently); set ${prop} instead.`);
     }
