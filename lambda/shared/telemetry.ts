@@ -78,7 +78,7 @@ const isLevel = (v: string | undefined): v is LogLevelName => v !== undefined &&
 
 /**
  * The level Powertools Logger starts at: Lambda's advanced logging controls (`AWS_LAMBDA_LOG_LEVEL`, its `FATAL` read as
- * `CRITICAL`) win, then `POWERTOOLS_LOG_LEVEL`, then `LOG_LEVEL`, then `INFO`. A value that is not a level name
+ * `CRITICAL`) win, then `POWERTOOLS_LOG_LEVEL`, then `LOG_LEVEL`, then `INFO`. Values are trimmed; one that is not a level name
  * (case-sensitive, as in Powertools) is ignored.
  * https://docs.powertools.aws.dev/lambda/typescript/latest/core/logger/#log-levels
  */
