@@ -181,23 +181,21 @@ export function validateConnectorProps(props: DebeziumConnectorProps, engine: Cd
   if (chunk !== undefined && (!Number.isInteger(chunk) || chunk < 1 || chunk > 100_000)) {
     throw new Error(`DebeziumConnector: incrementalSnapshotChunkSize ${chunk} is invalid; use a whole number of rows from 1 to 100000 (Debezium's default is 1024).`);
   }
+  // One pass over extraProperties: a key a typed prop writes, or one derived from the source or the cluster, is refused.
   const typedKeys = typedPropKeys(props, engine);
-  for (const key of Object.keys(props.extraProperties ?? {})) {
-    const prop = Object.prototype.hasOwnProperty.call(typedKeys, key) ? typedKeys[key] : undefined;
-    if (prop) {
-      throw new Error(`DebeziumConnector: extraProperties sets ${key}, which the typed prop ${prop} writes (extraProperties would override it silently); set ${prop} instead.`);
-    }
-  }
   const sourceKeys = sourceDerivedKeys(source, engine);
   const clusterKeys = clusterDerivedKeys(engine);
   for (const key of Object.keys(props.extraProperties ?? {})) {
-    const field = Object.hasOwn(sourceKeys, key) ? sourceKeys[key] : undefined;
-    if (field) {
+    if (Object.hasOwn(typedKeys, key)) {
+      const prop = typedKeys[key];
+      throw new Error(`DebeziumConnector: extraProperties sets ${key}, which the typed prop ${prop} writes (extraProperties would override it silently); set ${prop} instead.`);
+    }
+    if (Object.hasOwn(sourceKeys, key)) {
+      const field = sourceKeys[key];
       throw new Error(`DebeziumConnector: extraProperties sets ${key}, which the connector derives from the source's ${field} (extraProperties would override it silently, and ${SOURCE_DECLARES[field]}); change the source's ${field} instead.`);
     }
-    const attribute = Object.hasOwn(clusterKeys, key) ? clusterKeys[key] : undefined;
-    if (attribute) {
-      throw new Error(`DebeziumConnector: extraProperties sets ${key}, which the connector derives from the cluster's ${attribute} (extraProperties would override it silently, and the connector's role, network rule and topics are for that cluster); change the connector's cluster instead.`);
+    if (Object.hasOwn(clusterKeys, key)) {
+      throw new Error(`DebeziumConnector: extraProperties sets ${key}, which the connector derives from the cluster's ${clusterKeys[key]} (extraProperties would override it silently, and the connector's role, network rule and topics are for that cluster); change the connector's cluster instead.`);
     }
   }
   const poll = props.pollInterval;
