@@ -17,21 +17,28 @@ export interface RelocationRule {
  * so such a pair would leave classes named where their entries are not.
  */
 export function movesAgain(relocation: RelocationRule, other: RelocationRule): boolean {
+  return chainOf(relocation, other) !== undefined;
+}
+
+/** How the two meet: `lands-in`, the new name lies in `other`'s region; `holds`, `other`'s name lies in the new name's. */
+function chainOf(relocation: RelocationRule, other: RelocationRule): 'lands-in' | 'holds' | undefined {
   const { to } = relocation;
   const { from } = other;
-  return to === from
-    || to.startsWith(`${from}${other.package ? '/' : '$'}`)
-    || from.startsWith(`${to}${relocation.package ? '/' : '$'}`);
+  if (to === from || to.startsWith(`${from}${other.package ? '/' : '$'}`)) return 'lands-in';
+  return from.startsWith(`${to}${relocation.package ? '/' : '$'}`) ? 'holds' : undefined;
 }
 
 /**
  * The first relocation (by position) whose new name another relocation of the same merged JAR would move again, with
- * the index of that other one; `undefined` when none chains.
+ * the index of that other one and how they meet; `undefined` when none chains.
  */
-export function findChainedRelocation(relocations: readonly RelocationRule[]): { readonly index: number; readonly movedBy: number } | undefined {
+export function findChainedRelocation(relocations: readonly RelocationRule[]):
+{ readonly index: number; readonly movedBy: number; readonly way: 'lands-in' | 'holds' } | undefined {
   for (const [index, relocation] of relocations.entries()) {
-    const movedBy = relocations.findIndex((other, j) => j !== index && movesAgain(relocation, other));
-    if (movedBy >= 0) return { index, movedBy };
+    for (const [movedBy, other] of relocations.entries()) {
+      const way = movedBy === index ? undefined : chainOf(relocation, other);
+      if (way) return { index, movedBy, way };
+    }
   }
   return undefined;
 }

@@ -285,9 +285,8 @@ function checkChainedRelocations(sources: readonly ArtifactSource[]): void {
     const kind = (r: { package: boolean }) => (r.package ? 'package' : 'class');
     throw new Error(`DeployTimeArtifact: sources[${a.source}] relocates ${kind(a)} '${a.from}' to '${a.to}', which the relocation of ${kind(b)} `
       + `'${b.from}' to '${b.to}' (sources[${b.source}], same merged JAR '${jar}') would move again; the builder refuses chained relocations. `
-      + (a.to === b.from || a.to.startsWith(b.from)
+      + (chained.way === 'lands-in'
         ? `Relocate '${a.from}' straight to its final name ('${b.to}${a.to.slice(b.from.length)}') or to a name no other relocation matches.`
-        // The mover's name lies in the new name's region (a package moved into q, where q/s is moved again).
         : `'${a.to}' would hold '${b.from}': relocate '${a.from}' to a name that holds no name another relocation moves.`));
   }
 }
