@@ -9,18 +9,14 @@ export interface RelocationRule {
 }
 
 /**
- * Whether `other` would move some name `relocation` produces again. `relocation` produces its new name and, for a
+ * Whether, and how, `other` would move some name `relocation` produces again. `relocation` produces its new name and, for a
  * package, the names under it (`to/...`), for a class, its nested classes (`To$...`). `other` moves its own name and,
  * for a package, the names under it (`from/...`), for a class, its nested classes. The two regions meet when either
  * name lies in the other's region: `a -> b` then `b -> c` (or `b/s -> c`, which moves the part of `b` that holds `a/s`).
  * The builder rewrites constants through every relocation in turn but an entry's name through the first that matches,
- * so such a pair would leave classes named where their entries are not.
+ * so such a pair would leave classes named where their entries are not. `lands-in`: the new name lies in `other`'s region;
+ * `holds`: `other`'s name lies in the new name's; undefined: they do not meet.
  */
-export function movesAgain(relocation: RelocationRule, other: RelocationRule): boolean {
-  return chainOf(relocation, other) !== undefined;
-}
-
-/** How the two meet: `lands-in`, the new name lies in `other`'s region; `holds`, `other`'s name lies in the new name's. */
 function chainOf(relocation: RelocationRule, other: RelocationRule): 'lands-in' | 'holds' | undefined {
   const { to } = relocation;
   const { from } = other;
