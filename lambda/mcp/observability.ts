@@ -1,13 +1,8 @@
 // The logger and EMF metrics behind the tool-call observer: one log line and three metrics per call, and `DecisionsRecorded` per recorded decision.
 import { AGENT_METRIC_DIMENSIONS, MCP_METRIC_NAMES, RECORD_DECISION_TOOL } from '../../contract/metric-names';
-import type { MetricsPublisher } from '../shared/telemetry';
+import type { MetricsPublisher, StructuredLog } from '../shared/telemetry';
 import type { ToolCallEvent, ToolCallObserver } from './context';
 
-/** What the observer needs from a logger: the shared `JsonLogger`, or Powertools' `Logger`. */
-export interface ToolCallLog {
-  info(message: string, extra: Record<string, unknown>): void;
-  warn(message: string, extra: Record<string, unknown>): void;
-}
 
 export { MCP_METRIC_NAMES };
 
@@ -16,7 +11,7 @@ export { MCP_METRIC_NAMES };
  * `record_decision` also publishes `DecisionsRecorded` = 1 with {service} only, in its own EMF document (Powertools
  * dimensions apply to every metric of a flush).
  */
-export function toolCallObserver(logger: ToolCallLog, metrics: MetricsPublisher): ToolCallObserver {
+export function toolCallObserver(logger: StructuredLog, metrics: MetricsPublisher): ToolCallObserver {
   return {
     onToolCall(e: ToolCallEvent) {
       const fields = {

@@ -9,6 +9,12 @@ const stdout: LineWriter = line => {
   process.stdout.write(line);
 };
 
+/** What the handlers' batch and tool-call code logs through: `JsonLogger`, Powertools' `Logger`, or a test's stand-in. */
+export interface StructuredLog {
+  info(message: string, extra: Record<string, unknown>): void;
+  warn(message: string, extra: Record<string, unknown>): void;
+}
+
 /** The metric units the handlers publish (CloudWatch's unit names). */
 export type MetricUnitName = 'Count' | 'Milliseconds';
 

@@ -3,6 +3,7 @@ import { decodeRecord, DecodeError, eventRecords, SchemaChangeError, heartbeatSo
 import { SINK_METRIC_NAMES, type SinkCountMetric } from '../../contract/metric-names';
 import type { SinkInvocation, StoredRecord } from '../../contract/stored-record';
 import type { ViewConfig } from '../../contract/view-config';
+import type { StructuredLog } from '../shared/telemetry';
 import type { WriteResult } from '../shared/write-result';
 import { deadLetterOf, type DeadLetter, type DeadLetterSink } from './dead-letter';
 
@@ -20,10 +21,7 @@ export interface SinkMetrics {
 
 export type { SinkCountMetric };
 
-export interface SinkLog {
-  info(message: string, extra?: Record<string, unknown>): void;
-  warn(message: string, extra?: Record<string, unknown>): void;
-}
+export type SinkLog = StructuredLog;
 
 export interface SinkDependencies {
   readonly views: readonly ViewConfig[];
