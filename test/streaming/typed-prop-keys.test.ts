@@ -3,7 +3,8 @@
 // prop; typedPropKeys (the hand-kept list the refusal reads) must list exactly those keys, no more and no fewer. Likewise the
 // connector is built with different sources (each field of ICdcSource varied) and different clusters: every key whose value that
 // changes must be refused naming the source field or the cluster (sourceDerivedKeys, clusterDerivedKeys), or by the refusal that
-// already covers it (a typed prop's, the password's, the column policies').
+// already covers it (a typed prop's, the password's, the column policies'). The keys none of these change are fixed: each must be
+// refused with the reason no other value works (engineFixedKeys) or be listed as a valid choice left to extraProperties.
 import { CfnWaitConditionHandle, Duration, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -14,7 +15,7 @@ import {
   AgentStreamingCluster, CdcEngine, CdcSignalChannel, ConnectorCapacity, DatabaseTls, DebeziumConnector, DebeziumConnectorProps, DebeziumPlugin,
   DebeziumVersion, IAgentStreamingCluster, ICdcSource, KafkaConnectVersion,
 } from '../../constructs/streaming';
-import { clusterDerivedKeys, sourceDerivedKeys, typedPropKeys } from '../../constructs/streaming/private/connector-validation';
+import { clusterDerivedKeys, engineFixedKeys, sourceDerivedKeys, typedPropKeys } from '../../constructs/streaming/private/connector-validation';
 import { testApp, testStack } from '../helpers/app';
 import { fakeSource, network } from './fixtures';
 
@@ -201,9 +202,12 @@ function derive(c: Context): Derived {
 const refusal = (key: string, prop: string) => new RegExp(
   `^DebeziumConnector: extraProperties sets ${key.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}, which the typed prop ${prop} writes \\(extraProperties would override it silently\\); set ${prop} instead\\.$`);
 
+/** Each context's derivations, built once: the fixed keys' tests below read both. */
+const derivedByContext = new Map<Context, Derived>();
+const derivedFor = (c: Context) => derivedByContext.get(c) ?? derivedByContext.set(c, derive(c)).get(c)!;
+
 describe.each(CONTEXTS)('extraProperties keys a typed prop writes ($engine, databaseTls.verify $verify, signaling table $signal)', (c) => {
-  let derived: Derived;
-  const get = () => (derived ??= derive(c));
+  const get = () => derivedFor(c);
 
   test('typedPropKeys lists exactly the keys whose value a prop changes, each with that prop', () => {
     expect(typedPropKeys(get().baseProps, c.engine)).toEqual(get().written);
@@ -292,9 +296,11 @@ function listedOrigins(props: DebeziumConnectorProps, engine: CdcEngine): Record
   };
 }
 
+const originsByContext = new Map<Context, DerivedOrigins>();
+const originsFor = (c: Context) => originsByContext.get(c) ?? originsByContext.set(c, deriveOrigins(c)).get(c)!;
+
 describe.each(CONTEXTS)('extraProperties keys derived from the source or the cluster ($engine, databaseTls.verify $verify, signaling table $signal)', (c) => {
-  let derived: DerivedOrigins;
-  const get = () => (derived ??= deriveOrigins(c));
+  const get = () => originsFor(c);
 
   test('sourceDerivedKeys and clusterDerivedKeys list exactly the keys a different source or cluster changes that no other refusal covers, each with a field that changes it', () => {
     const { written, baseProps } = get();
@@ -320,5 +326,41 @@ describe.each(CONTEXTS)('extraProperties keys derived from the source or the clu
     for (const [key, origins] of Object.entries(written)) check(key, origins, {}, baseProps);
     // A key only another source writes (e.g. the signal keys when the context has no signaling table) is refused next to that source.
     for (const { key, origin, other } of added) check(key, [origin], other, build(c, undefined, undefined, other).props);
+  });
+});
+
+/** Keys no prop, source field or cluster changes that extraProperties may still set: another value is a valid choice. */
+const FIXED_NOT_REFUSED: Record<string, string> = {
+  'topic.creation.default.cleanup.policy': 'applies only to topics Debezium creates itself (createTopics: false); compacted CDC topics are a choice',
+  'schema.history.internal.store.only.captured.tables.ddl': 'MySQL: false keeps every table\'s DDL in the schema history, which only makes the topic larger',
+};
+
+describe.each(CONTEXTS)('extraProperties keys the connector fixes ($engine, databaseTls.verify $verify, signaling table $signal)', (c) => {
+  /** The context's keys whose value no prop, no source field and no cluster changes. */
+  const fixed = () => {
+    const { written, added } = derivedFor(c);
+    const origins = originsFor(c);
+    const base = build(c).config;
+    return Object.keys(base).filter(key => !(key in written) && !added.some(a => a.key === key)
+      && !(key in origins.written) && !origins.added.some(a => a.key === key));
+  };
+
+  test('engineFixedKeys lists exactly the fixed keys, less those listed as a valid choice', () => {
+    const keys = fixed();
+    expect(keys).toEqual(expect.arrayContaining(['connector.class', 'tasks.max']));
+    expect(Object.keys(engineFixedKeys(c.engine)).sort()).toEqual(keys.filter(k => !(k in FIXED_NOT_REFUSED)).sort());
+  });
+
+  test('each fixed key is refused in extraProperties with the reason no other value works; the valid choices are not', () => {
+    for (const key of fixed()) {
+      if (key in FIXED_NOT_REFUSED) {
+        expect(() => build(c, undefined, { [key]: 'x' })).not.toThrow();
+        continue;
+      }
+      const reason = engineFixedKeys(c.engine)[key];
+      expect(reason).toEqual(expect.any(String));
+      expect(() => build(c, undefined, { [key]: 'x' })).toThrow(new RegExp(
+        `^DebeziumConnector: extraProperties sets ${escape(key)}, which the connector fixes \\(${escape(reason)}\\); remove it from extraProperties\\.$`));
+    }
   });
 });

@@ -6,7 +6,7 @@ import { AgentStreamingCluster } from '../cluster';
 import { ConnectorCapacity } from '../connector-capacity';
 import type { DebeziumConnectorProps } from '../debezium-connector-props';
 import { KafkaConnectVersion } from '../debezium-plugin';
-import { SIGNAL_FILTER, SIGNAL_PREDICATE } from './debezium-properties';
+import { SCHEMA_HISTORY_IAM_KEYS, SIGNAL_FILTER, SIGNAL_PREDICATE } from './debezium-properties';
 
 const SNAPSHOT_MODES: Record<CdcEngine, string[]> = {
   postgres: ['initial', 'initial_only', 'no_data', 'when_needed', 'always', 'never', 'recovery', 'configuration_based', 'custom'],
@@ -118,6 +118,35 @@ export function clusterDerivedKeys(engine: CdcEngine): Record<string, string> {
   return engine === 'mysql' ? { 'schema.history.internal.kafka.bootstrap.servers': 'bootstrapBrokersSaslIam' } : {};
 }
 
+/**
+ * Connector keys set to one value whatever the props, source and cluster, with why no other value works in this stack. Another
+ * value would not fail at synth or deploy but when the connector runs (a class the plugin does not hold, records the sinks cannot
+ * decode, a publication the replication user may not create, a topic the role may not write), so the connector refuses it.
+ * Not listed, because another value is a valid choice: `topic.creation.default.cleanup.policy` (only for topics Debezium creates
+ * itself, with createTopics: false) and MySQL's `schema.history.internal.store.only.captured.tables.ddl`.
+ * Exported for test/streaming/typed-prop-keys.test.ts, which derives this list as the keys no prop, source field or cluster changes.
+ */
+export function engineFixedKeys(engine: CdcEngine): Record<string, string> {
+  const json = 'the sinks and the Flink job read the JSON of Kafka Connect\'s JsonConverter; schemasEnable chooses whether it carries schemas';
+  const iam = 'the schema-history clients reach the cluster with IAM, the client authentication the connector\'s role is granted';
+  return {
+    'connector.class': `the plugin holds the Debezium ${engine} connector, chosen by the source's engine`,
+    'tasks.max': 'Debezium\'s PostgreSQL and MySQL connectors run a single task; capacity sizes the workers',
+    'key.converter': json,
+    'value.converter': json,
+    'config.action.reload': 'MSK Connect restarts a connector whose configuration uses a config provider, as the replication password does, unless it is none',
+    ...(engine === 'postgres'
+      ? {
+        'plugin.name': 'the replication bootstrap creates a publication, which Debezium reads through pgoutput',
+        'publication.autocreate.mode': 'the replication bootstrap creates the publication for the source\'s tables and keeps it in step with them',
+      }
+      : {
+        'include.schema.changes': 'schema change events would go to a topic named after topicPrefix, which the connector\'s role may not write',
+        ...Object.fromEntries(SCHEMA_HISTORY_IAM_KEYS.map(k => [k, iam])),
+      }),
+  };
+}
+
 export function validateConnectorProps(props: DebeziumConnectorProps, engine: CdcEngine, snapshotMode: string, decimalMode: string, capacity: ConnectorCapacity,
   partitions: number, replication: number, heartbeat: Duration, maxBatchSize: number): void {
   const { source, plugin } = props;
@@ -181,10 +210,11 @@ export function validateConnectorProps(props: DebeziumConnectorProps, engine: Cd
   if (chunk !== undefined && (!Number.isInteger(chunk) || chunk < 1 || chunk > 100_000)) {
     throw new Error(`DebeziumConnector: incrementalSnapshotChunkSize ${chunk} is invalid; use a whole number of rows from 1 to 100000 (Debezium's default is 1024).`);
   }
-  // One pass over extraProperties: a key a typed prop writes, or one derived from the source or the cluster, is refused.
+  // One pass over extraProperties: a key a typed prop writes, one derived from the source or the cluster, or one fixed, is refused.
   const typedKeys = typedPropKeys(props, engine);
   const sourceKeys = sourceDerivedKeys(source, engine);
   const clusterKeys = clusterDerivedKeys(engine);
+  const fixedKeys = engineFixedKeys(engine);
   for (const key of Object.keys(props.extraProperties ?? {})) {
     if (Object.hasOwn(typedKeys, key)) {
       const prop = typedKeys[key];
@@ -196,6 +226,9 @@ export function validateConnectorProps(props: DebeziumConnectorProps, engine: Cd
     }
     if (Object.hasOwn(clusterKeys, key)) {
       throw new Error(`DebeziumConnector: extraProperties sets ${key}, which the connector derives from the cluster's ${clusterKeys[key]} (extraProperties would override it silently, and the connector's role, network rule and topics are for that cluster); change the connector's cluster instead.`);
+    }
+    if (Object.hasOwn(fixedKeys, key)) {
+      throw new Error(`DebeziumConnector: extraProperties sets ${key}, which the connector fixes (${fixedKeys[key]}); remove it from extraProperties.`);
     }
   }
   const poll = props.pollInterval;

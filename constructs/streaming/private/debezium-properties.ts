@@ -126,12 +126,16 @@ export const CONNECTOR_CLASS: Record<CdcEngine, string> = {
 };
 
 /** SASL/IAM client settings MSK needs; Debezium's schema-history clients do not inherit the worker's. */
-const IAM_CLIENT: Record<string, string> = {
+const IAM_CLIENT: Readonly<Record<string, string>> = {
   'security.protocol': 'SASL_SSL',
   'sasl.mechanism': 'AWS_MSK_IAM',
   'sasl.jaas.config': 'software.amazon.msk.auth.iam.IAMLoginModule required;',
   'sasl.client.callback.handler.class': 'software.amazon.msk.auth.iam.IAMClientCallbackHandler',
 };
+
+/** The MySQL schema-history clients' IAM keys (`schema.history.internal.{producer,consumer}.<IAM setting>`). */
+export const SCHEMA_HISTORY_IAM_KEYS: readonly string[] = ['producer', 'consumer']
+  .flatMap(client => Object.keys(IAM_CLIENT).map(k => `schema.history.internal.${client}.${k}`));
 
 export function debeziumProperties(i: DebeziumPropertyInput): Record<string, string> {
   const common: Record<string, string> = {
