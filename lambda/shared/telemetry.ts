@@ -18,7 +18,7 @@ export interface StructuredLog {
 /** The metric units the handlers publish (CloudWatch's unit names). */
 export type MetricUnitName = 'Count' | 'Milliseconds';
 
-/** What `PowertoolsSinkMetrics` and the MCP observer need from a metrics object; Powertools' `Metrics` has the same three methods. */
+/** What `EmfSinkMetrics` and the MCP observer need from a metrics object; Powertools' `Metrics` has the same three methods. */
 export interface MetricsPublisher {
   addDimension(name: string, value: string): void;
   addMetric(name: string, unit: MetricUnitName, value: number): void;

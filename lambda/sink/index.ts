@@ -4,7 +4,7 @@ import type { MskEvent } from '../shared/envelope';
 import { VIEWS_ENV, type ViewConfig } from '../../contract/view-config';
 import { readViewsEnv } from '../shared/views-env';
 import { S3DeadLetterSink, sdk, SqsDeadLetterSink, type DeadLetterSink } from './dead-letter';
-import { PowertoolsSinkMetrics } from './metrics';
+import { EmfSinkMetrics } from './metrics';
 import { checkWriters, processBatch, type BatchSummary, type SinkDependencies } from './process';
 import { EmfMetrics, JsonLogger, xrayTraceId } from '../shared/telemetry';
 
@@ -19,7 +19,7 @@ export const SINK_ENV = {
 
 // Logs and EMF in Powertools' shapes, without Powertools in the bundle (a smaller, faster-loading sink).
 const logger = JsonLogger.fromEnv();
-const sinkMetrics = new PowertoolsSinkMetrics(EmfMetrics.fromEnv());
+const sinkMetrics = new EmfSinkMetrics(EmfMetrics.fromEnv());
 
 interface Runtime {
   readonly deps: SinkDependencies;

@@ -1,5 +1,5 @@
-// SinkMetrics over EMF (Powertools for AWS Lambda's Metrics, or the sink's own EmfMetrics): counts and lags buffered per view and flushed once
-// per batch with a `View` dimension; CDC lag per heartbeat topic.
+// SinkMetrics over an EMF publisher (the shared EmfMetrics; Powertools for AWS Lambda's Metrics has the same three methods):
+// counts and lags buffered per view and flushed once per batch with a `View` dimension; CDC lag per heartbeat topic.
 import { AGENT_METRIC_DIMENSIONS, SINK_METRIC_NAMES } from '../../contract/metric-names';
 import type { SinkCountMetric, SinkMetrics } from './process';
 import type { MetricsPublisher } from '../shared/telemetry';
@@ -8,9 +8,9 @@ export { SINK_METRIC_NAMES };
 
 /**
  * Buffers per-view values and publishes one EMF document per view (dimensions {service, View}) and per heartbeat
- * topic (dimensions {service, Topic}), since Powertools dimensions apply to every metric of a flush.
+ * topic (dimensions {service, Topic}), since an EMF flush's dimensions apply to every metric in it.
  */
-export class PowertoolsSinkMetrics implements SinkMetrics {
+export class EmfSinkMetrics implements SinkMetrics {
   private readonly counts = new Map<string, Map<SinkCountMetric, number>>();
   private readonly lags = new Map<string, number>();
   private readonly cdcLags = new Map<string, number>();

@@ -4,10 +4,10 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { toolCallObserver } from '../../lambda/mcp/observability';
 import type { ToolCallEvent } from '../../lambda/mcp/context';
-import { PowertoolsSinkMetrics } from '../../lambda/sink/metrics';
+import { EmfSinkMetrics } from '../../lambda/sink/metrics';
 import { EmfMetrics, JsonLogger } from '../../lambda/shared/telemetry';
 
-function feed(m: PowertoolsSinkMetrics): void {
+function feed(m: EmfSinkMetrics): void {
   m.count('customer', 'RecordsReceived', 500);
   m.count('customer', 'RecordsWritten', 498);
   m.count('customer', 'RecordsStale', 2);
@@ -21,12 +21,12 @@ const withoutTimestamp = (doc: { _aws: { Timestamp?: number } }) => ({ ...doc, _
 
 test('EmfMetrics writes the documents Powertools Metrics writes (namespace, service dimension, per-view documents)', () => {
   const ours: string[] = [];
-  feed(new PowertoolsSinkMetrics(EmfMetrics.fromEnv({ POWERTOOLS_METRICS_NAMESPACE: 'AgentDataStack', POWERTOOLS_SERVICE_NAME: 'sink' }, l => ours.push(l))));
+  feed(new EmfSinkMetrics(EmfMetrics.fromEnv({ POWERTOOLS_METRICS_NAMESPACE: 'AgentDataStack', POWERTOOLS_SERVICE_NAME: 'sink' }, l => ours.push(l))));
 
   const theirs: string[] = [];
   const spy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: unknown) => { theirs.push(String(chunk)); return true; });
   try {
-    feed(new PowertoolsSinkMetrics(new Metrics({ namespace: 'AgentDataStack', serviceName: 'sink' })));
+    feed(new EmfSinkMetrics(new Metrics({ namespace: 'AgentDataStack', serviceName: 'sink' })));
   } finally {
     spy.mockRestore();
   }

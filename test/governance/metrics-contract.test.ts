@@ -16,7 +16,7 @@ import { EmfMetrics, JsonLogger } from '../../lambda/shared/telemetry';
 import { handleHttpRequest } from '../../lambda/mcp/server';
 import { MCP_METRIC_NAMES, SINK_METRIC_NAMES } from '../../contract/metric-names';
 import { readViewsEnv } from '../../lambda/shared/views-env';
-import { PowertoolsSinkMetrics } from '../../lambda/sink/metrics';
+import { EmfSinkMetrics } from '../../lambda/sink/metrics';
 import { processBatch } from '../../lambda/sink/process';
 import { testApp, testStack } from '../helpers/app';
 import { FakeSearch } from '../mcp/fakes';
@@ -127,7 +127,7 @@ async function sinkPublishes(t: Template): Promise<Series[]> {
   const garbage = { topic: PRODUCTS_TOPIC, partition: 1, offset: 9, key: b64({ id: 1 }), value: Buffer.from('{not json').toString('base64') };
   const heartbeat = { topic: env.AGENT_SINK_HEARTBEAT_TOPIC_PREFIX, partition: 0, offset: 0, key: b64({ serverName: 'dbserver1' }), value: b64({ ts_ms: NOW_MS - 1500 }) };
   const docs = await captureEmf(env, async () => {
-    const metrics = new PowertoolsSinkMetrics(EmfMetrics.fromEnv());
+    const metrics = new EmfSinkMetrics(EmfMetrics.fromEnv());
     await processBatch(mskEvent([...records, garbage, heartbeat]), {
       views,
       writers: { cache: async (_view, batch) => ({ written: batch.length - 1, stale: 1, failed: [] }) },
