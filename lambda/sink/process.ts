@@ -79,6 +79,9 @@ export function offsetRanges(records: readonly MskEventRecord[]): Record<string,
  */
 export const WRITE_SLICE_RECORDS: { readonly [store in ViewConfig['store']]?: number } = { cache: 50 };
 
+/** The view of a dead letter whose topic feeds no view. */
+const NO_VIEW = '-';
+
 /** Lets writes started so far reach their sockets before decoding goes on. */
 const yieldToIo = () => new Promise<void>(resolve => setImmediate(resolve));
 
@@ -113,10 +116,11 @@ export async function processBatch(event: MskEvent, deps: SinkDependencies, invo
   const letters: DeadLetter[] = [];
   const perView = new Map<string, ViewBatch>();
   // Decode-phase counts per view, reported once per batch (also when the batch fails later) rather than per record.
-  const decodeCounts = new Map<string, { received: number; skipped: number; deadLettered: number }>();
+  // Dead letters are counted from `letters` once they are persisted, so a failed batch and its retry count each once.
+  const decodeCounts = new Map<string, { received: number; skipped: number }>();
   const countsOf = (view: string) => {
     let c = decodeCounts.get(view);
-    if (!c) decodeCounts.set(view, c = { received: 0, skipped: 0, deadLettered: 0 });
+    if (!c) decodeCounts.set(view, c = { received: 0, skipped: 0 });
     return c;
   };
   let skipped = 0;
@@ -151,7 +155,7 @@ export async function processBatch(event: MskEvent, deps: SinkDependencies, invo
       }
       const views = byTopic.get(rec.topic);
       if (!views) {
-        letters.push(deadLetterOf('-', rec, `no view is fed by topic '${rec.topic}'`, 'decode', nowMs));
+        letters.push(deadLetterOf(NO_VIEW, rec, `no view is fed by topic '${rec.topic}'`, 'decode', nowMs));
         continue;
       }
       for (const view of views) {
@@ -169,7 +173,6 @@ export async function processBatch(event: MskEvent, deps: SinkDependencies, invo
             ...(schema ? { field: e.field, change: e.change } : {}),
           });
           letters.push(deadLetterOf(view.name, rec, e.message, schema ? 'schema' : 'decode', nowMs));
-          counts.deadLettered += 1;
           continue;
         }
         if (outcome.kind === 'skip') {
@@ -195,7 +198,6 @@ export async function processBatch(event: MskEvent, deps: SinkDependencies, invo
     for (const [view, c] of decodeCounts) {
       deps.metrics.count(view, SINK_METRIC_NAMES.recordsReceived, c.received);
       if (c.skipped > 0) deps.metrics.count(view, SINK_METRIC_NAMES.recordsSkipped, c.skipped);
-      if (c.deadLettered > 0) deps.metrics.count(view, SINK_METRIC_NAMES.recordsDeadLettered, c.deadLettered);
     }
   }
 
@@ -215,7 +217,6 @@ export async function processBatch(event: MskEvent, deps: SinkDependencies, invo
         const src = i >= 0 ? o.sources[i] : undefined;
         const k = f.record.provenance.kafka;
         letters.push(deadLetterOf(vb.view.name, src ?? { topic: k.topic, partition: k.partition, offset: k.offset }, f.error, 'write', nowMs));
-        deps.metrics.count(vb.view.name, SINK_METRIC_NAMES.recordsDeadLettered, 1);
       }
     }
     if (failure && 'error' in failure) throw failure.error;
@@ -242,6 +243,10 @@ export async function processBatch(event: MskEvent, deps: SinkDependencies, invo
 
   if (letters.length > 0) {
     await deps.deadLetters.send(letters);
+    // Letters of records no view is fed by (view '-') have no view to count under; the log line counts every letter.
+    const lettersPerView = new Map<string, number>();
+    for (const l of letters) if (l.view !== NO_VIEW) lettersPerView.set(l.view, (lettersPerView.get(l.view) ?? 0) + 1);
+    for (const [view, n] of lettersPerView) deps.metrics.count(view, SINK_METRIC_NAMES.recordsDeadLettered, n);
     deps.log.warn('records dead-lettered', { count: letters.length });
   }
   const summary = { received: records.length, written, stale, skipped, deadLettered: letters.length };

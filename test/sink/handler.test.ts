@@ -173,6 +173,50 @@ test('search views go to the search writer; records it reports failed are dead-l
   expect(metrics.counts['orders_search.RecordsDeadLettered']).toBe(1);
 });
 
+test('RecordsDeadLettered counts letters once they are persisted: a batch that fails before sending them, and its retry, count each letter once', async () => {
+  const search = view('orders_search', { store: 'search', cache: undefined, search: { index: 'orders' }, format: 'upsert-kafka', topic: 'flink.orders' });
+  const cached = view('orders_cache', { format: 'upsert-kafka', topic: 'flink.orders.cache' });
+  const recs = [
+    { topic: 'flink.orders', partition: 0, offset: 1, timestamp: 1, key: b64({ id: 1 }), value: b64({ id: 1, name: 'o1' }) },
+    // Undecodable (a decode-stage letter) and refused by the search writer (a write-stage letter).
+    { topic: 'flink.orders', partition: 0, offset: 2, timestamp: 1, key: b64({ id: 2 }), value: Buffer.from('{not json').toString('base64') },
+    { topic: 'flink.orders', partition: 0, offset: 3, timestamp: 1, key: b64({ id: 3 }), value: b64({ id: 3, name: 'o3' }) },
+    { topic: 'flink.orders.cache', partition: 0, offset: 1, timestamp: 1, key: b64({ id: 1 }), value: b64({ id: 1, name: 'c1' }) },
+  ];
+  const metrics = new RecordingMetrics();
+  const letters: DeadLetter[] = [];
+  let cacheUp = false;
+  let dlqUp = false;
+  const deps: SinkDependencies = {
+    views: [search, cached],
+    writers: {
+      search: async (_v, records) => ({ written: records.length - 1, stale: 0, failed: [{ record: records[records.length - 1], error: 'mapper_parsing_exception' }] }),
+      cache: async (_v, records) => {
+        if (!cacheUp) throw new StoreUnavailableError('cache down');
+        return { written: records.length, stale: 0, failed: [] };
+      },
+    },
+    deadLetters: { send: async l => { if (!dlqUp) throw new Error('queue down'); letters.push(...l); } },
+    metrics, log: quietLog,
+  };
+  // First delivery: the cache is down, the batch fails before any letter is sent.
+  await expect(processBatch(mskEvent(recs), deps)).rejects.toThrow('cache down');
+  expect(metrics.counts['orders_search.RecordsDeadLettered']).toBeUndefined();
+  // Second delivery: the cache is back, the dead-letter destination refuses: still nothing counted.
+  cacheUp = true;
+  await expect(processBatch(mskEvent(recs), deps)).rejects.toThrow('queue down');
+  expect(metrics.counts['orders_search.RecordsDeadLettered']).toBeUndefined();
+  // Third delivery: both letters are persisted and counted once.
+  dlqUp = true;
+  const summary = await processBatch(mskEvent(recs), deps);
+  expect(summary).toMatchObject({ deadLettered: 2 });
+  expect(letters.map(l => [l.offset, l.stage])).toEqual([['2', 'decode'], ['3', 'write']]);
+  expect(metrics.counts['orders_search.RecordsDeadLettered']).toBe(2);
+  expect(metrics.counts['orders_cache.RecordsDeadLettered']).toBeUndefined();
+  // Received is a count of deliveries: three.
+  expect(metrics.counts['orders_search.RecordsReceived']).toBe(9);
+});
+
 test('a heartbeat record reports CDC lag and is not treated as data', async () => {
   const metrics = new RecordingMetrics();
   const summary = await processBatch(mskEvent([{ topic: '__debezium-heartbeat.agentdata', partition: 0, offset: 1, key: null, value: b64({ ts_ms: 1000 }) }]), {
