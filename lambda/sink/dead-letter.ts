@@ -1,6 +1,6 @@
 // Dead-letter destinations for records the sink cannot decode or write: an S3 object or an SQS message per record, carrying the full Kafka record and the error.
 import type { S3Client } from '@aws-sdk/client-s3';
-import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { SendMessageBatchRequestEntry, SQSClient } from '@aws-sdk/client-sqs';
 import type { MskEventRecord } from '../shared/envelope';
 
 /**
@@ -71,25 +71,66 @@ export class S3DeadLetterSink implements DeadLetterSink {
 /** SQS bodies are limited to 256 KiB: a value that does not fit is left out (the S3 destination keeps everything). */
 export const SQS_MAX_BODY_BYTES = 256 * 1024;
 
+/**
+ * SendMessageBatch takes at most 10 entries, and the sum of their sizes may not exceed the size of one message: more fails the
+ * whole request with BatchRequestTooLong. 256 KiB is the older limit (SQS now allows up to 1 MiB) and fits both.
+ * https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SendMessageBatch.html
+ */
+export const SQS_MAX_BATCH_ENTRIES = 10;
+export const SQS_MAX_BATCH_BYTES = SQS_MAX_BODY_BYTES;
+
+/** The size SQS counts for an entry: its body and each message attribute's name, data type and value, in UTF-8 bytes. */
+export function sqsEntryBytes(entry: SendMessageBatchRequestEntry): number {
+  let bytes = Buffer.byteLength(entry.MessageBody ?? '', 'utf8');
+  for (const [name, attr] of Object.entries(entry.MessageAttributes ?? {})) {
+    bytes += Buffer.byteLength(name, 'utf8') + Buffer.byteLength(attr.DataType ?? '', 'utf8');
+    bytes += attr.StringValue !== undefined ? Buffer.byteLength(attr.StringValue, 'utf8') : (attr.BinaryValue?.length ?? 0);
+  }
+  return bytes;
+}
+
+/**
+ * Consecutive runs of `entries`, in order, each with at most `maxEntries` entries whose sizes sum to at most `maxBytes`: an
+ * entry that does not fit the current run starts the next, so an entry at the limit goes alone.
+ */
+export function sqsBatches<T extends SendMessageBatchRequestEntry>(
+  entries: readonly T[], maxEntries = SQS_MAX_BATCH_ENTRIES, maxBytes = SQS_MAX_BATCH_BYTES,
+): T[][] {
+  const batches: T[][] = [];
+  let current: T[] = [];
+  let bytes = 0;
+  for (const entry of entries) {
+    const size = sqsEntryBytes(entry);
+    if (current.length > 0 && (current.length >= maxEntries || bytes + size > maxBytes)) {
+      batches.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(entry);
+    bytes += size;
+  }
+  if (current.length > 0) batches.push(current);
+  return batches;
+}
+
 export class SqsDeadLetterSink implements DeadLetterSink {
   constructor(private readonly sqs: SQSClient, private readonly queueUrl: string) {}
 
   async send(letters: readonly DeadLetter[]): Promise<void> {
     const { SendMessageBatchCommand } = sdk.sqs();
-    const bodies = letters.map(l => {
-      const full = JSON.stringify(l);
-      if (Buffer.byteLength(full) <= SQS_MAX_BODY_BYTES) return full;
-      return JSON.stringify({ ...l, value: null, valueOmitted: true, valueBytes: l.value ? Buffer.byteLength(l.value) : 0 });
-    });
-    for (let i = 0; i < bodies.length; i += 10) {
-      const chunk = bodies.slice(i, i + 10);
-      const out = await this.sqs.send(new SendMessageBatchCommand({
-        QueueUrl: this.queueUrl,
-        Entries: chunk.map((body, j) => ({ Id: String(i + j), MessageBody: body })),
-      }));
+    const entries = letters.map((l, i) => ({ Id: String(i), MessageBody: sqsBody(l) }));
+    for (const batch of sqsBatches(entries)) {
+      const out = await this.sqs.send(new SendMessageBatchCommand({ QueueUrl: this.queueUrl, Entries: batch }));
       if (out.Failed && out.Failed.length > 0) {
         throw new Error(`dead-letter queue refused ${out.Failed.length} message(s): ${out.Failed.map(f => f.Message ?? f.Code).join('; ')}`);
       }
     }
   }
+}
+
+/** The letter as JSON, or without its value (`valueOmitted`, `valueBytes`) when the whole letter is over SQS_MAX_BODY_BYTES. */
+function sqsBody(l: DeadLetter): string {
+  const full = JSON.stringify(l);
+  if (Buffer.byteLength(full) <= SQS_MAX_BODY_BYTES) return full;
+  return JSON.stringify({ ...l, value: null, valueOmitted: true, valueBytes: l.value ? Buffer.byteLength(l.value) : 0 });
 }
