@@ -9,8 +9,11 @@ const PLAIN_UTC = /^(\d{4})-(0[1-9]|1[0-2])-(0[1-9]|1\d|2[0-8])[ T]([01]\d|2[0-3
 /**
  * Debezium (default `time.precision.mode`) sends TIMESTAMP as epoch milliseconds, micro- or nanoseconds depending on
  * the column's precision, DATE as days since the epoch, and TIMESTAMPTZ as an ISO string; Flink's JSON format writes
- * `2020-12-30 12:13:14.123Z` unless told to use ISO-8601. The magnitude tells the unit apart for any date between
- * 1970-01-02 and the year 5138.
+ * `2020-12-30 12:13:14.123Z` unless told to use ISO-8601. Without schemas in the events the magnitude is all there is to
+ * tell the unit by: |v| < 1e8 days, < 1e14 ms, < 1e17 µs, else ns. Right for days at any date, for milliseconds from
+ * 1970-01-02 to the year 5138, and for micro- and nanoseconds from 1973-03-03 to the year 5138 (and as far before 1970).
+ * A micro- or nanosecond value within about three years of 1970 is read as the next unit down and lands centuries off;
+ * docs/stores.md ("Timestamps and commit times") says so and what to do.
  */
 export function normalizeTimestamp(v: unknown): unknown {
   if (typeof v === 'number' && Number.isFinite(v)) {

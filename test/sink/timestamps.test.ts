@@ -49,3 +49,18 @@ test('property: the Date-free path for plain UTC strings gives what Date gives, 
     if (got !== viaDate(v)) throw new Error(`seed=${seed} case=${i}: ${JSON.stringify(v)} gave ${String(got)}, Date gives ${String(viaDate(v))} (replay with TIMESTAMP_PROPERTY_SEED=${seed})`);
   }
 });
+
+test('the unit ranges docs/stores.md states: right from their first date on, and the documented misreading just before it', () => {
+  const ms = (iso: string) => Date.parse(iso);
+  // Milliseconds from 1970-01-02; days below that magnitude.
+  expect(normalizeTimestamp(ms('1970-01-02T03:46:41Z'))).toBe('1970-01-02T03:46:41.000Z');
+  expect(normalizeTimestamp(ms('5138-11-16T09:46:39Z'))).toBe('5138-11-16T09:46:39.000Z');
+  expect(normalizeTimestamp(19_000)).toBe('2022-01-08T00:00:00.000Z');
+  // Micro- and nanoseconds from 1973-03-03T09:46:40Z (1e8 s), and as far before 1970.
+  expect(normalizeTimestamp(ms('1973-03-03T09:46:40Z') * 1000)).toBe('1973-03-03T09:46:40.000Z');
+  expect(normalizeTimestamp(ms('1973-03-03T09:46:40Z') * 1e6)).toBe('1973-03-03T09:46:40.000Z');
+  expect(normalizeTimestamp(ms('1966-10-31T14:13:20Z') * 1000)).toBe('1966-10-31T14:13:20.000Z');
+  // The documented ambiguity: microseconds of 1971-01-01 read as milliseconds, the year 2969.
+  expect(normalizeTimestamp(ms('1971-01-01T00:00:00Z') * 1000)).toBe('2969-05-03T00:00:00.000Z');
+  expect(normalizeTimestamp(ms('1973-03-03T09:46:39Z') * 1000)).not.toBe('1973-03-03T09:46:39.000Z');
+});
