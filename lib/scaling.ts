@@ -14,6 +14,8 @@ export const INVOCATIONS_PER_POLLER = 5;
 export const BROKER_DISK_ALARM_PERCENT = 85;
 /** Worker CPU that alarms: a connector at capacity falls behind the source (slot lag grows). */
 export const CONNECTOR_CPU_ALARM_PERCENT = 80;
+/** Managed Flink runs (and bills, and counts in `KPUs`) one orchestration KPU per application beside its own KPUs. */
+export const ORCHESTRATION_KPUS = 1;
 
 export interface HeadroomInput {
   readonly cluster: IAgentStreamingCluster;
@@ -57,12 +59,20 @@ export function capacityHeadroom(input: HeadroomInput): ObservedHeadroom[] {
       alarmDescription: `Connector ${label} workers above ${CONNECTOR_CPU_ALARM_PERCENT}% CPU for 15 minutes (${bound}): it falls behind the source. Raise mcuCount in connectorOptions.capacity (docs/OPERATIONS.md#when-the-workload-grows).`,
     });
   });
+  // `KPUs` gets one sample per billing period (one hour) and "the KPU count includes the orchestration KPU"
+  // (https://docs.aws.amazon.com/managed-flink/latest/java/metrics-dimensions.html). So the metric is read as the hourly
+  // Maximum (metricKpus) and the alarm decides on that one sample (1 of 1 periods: 3 one-minute periods never held data).
+  // The comparison is reading > budget + 1, i.e. the application's own KPUs (reading - 1) went above the budget: an
+  // application at its budget reads budget + 1 and stays OK. Reading >= budget + 1 would alarm on every application that
+  // merely sits at its budget (a 1-KPU development application reads 2 all the time); reading > budget alarmed there too.
+  const kpuAlarm = input.flinkMaxKpus + ORCHESTRATION_KPUS;
   input.transforms.forEach((app, i) => {
     out.push({
-      id: `Flink${i}`, title: `Flink ${app.applicationName} KPUs (budget ${input.flinkMaxKpus})`,
-      metrics: [app.metricKpus({ label: 'KPUs' })], bound: input.flinkMaxKpus, boundLabel: `budget ${input.flinkMaxKpus} KPUs`,
-      alarmAbove: input.flinkMaxKpus,
-      alarmDescription: `${app.applicationName} uses more than its KPU budget (${input.flinkMaxKpus}): auto scaling grew it (Managed Flink has no per-application maximum). Raise the budget or turn autoScaling off (docs/OPERATIONS.md#when-the-workload-grows).`,
+      id: `Flink${i}`, title: `Flink ${app.applicationName} KPUs incl. orchestration (budget ${input.flinkMaxKpus} + ${ORCHESTRATION_KPUS})`,
+      metrics: [app.metricKpus({ label: 'KPUs (hourly max)' })], bound: kpuAlarm,
+      boundLabel: `budget ${input.flinkMaxKpus} KPUs + ${ORCHESTRATION_KPUS} orchestration`,
+      alarmAbove: kpuAlarm, alarmEvaluationPeriods: 1,
+      alarmDescription: `${app.applicationName} used more than its KPU budget (${input.flinkMaxKpus}) in the last hour: the hourly KPUs sample, which counts the orchestration KPU, is above ${kpuAlarm}. Auto scaling grew it (Managed Flink has no per-application maximum). Raise the budget or turn autoScaling off (docs/OPERATIONS.md#when-the-workload-grows).`,
     });
   });
   if (input.pollers) {

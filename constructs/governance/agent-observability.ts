@@ -103,7 +103,7 @@ export class AgentObservability extends Construct {
     validateHeadroom(headroom);
     ctx.section('Headroom: use against the declared bounds', headroom.map(headroomWidget));
     for (const h of headroom.filter(x => x.alarmAbove !== undefined)) {
-      ctx.alarm(`Headroom${h.id}`, headroomAlarmMetric(h), h.alarmAbove!, 3, h.alarmDescription!);
+      ctx.alarm(`Headroom${h.id}`, headroomAlarmMetric(h), h.alarmAbove!, h.alarmEvaluationPeriods ?? 3, h.alarmDescription!);
     }
   }
 
@@ -155,7 +155,9 @@ export class AgentObservability extends Construct {
 /** The consumer groups whose lag is watched: each Flink application's, then each sink's (data topics only). */
 function watchedGroups(props: AgentObservabilityProps): WatchedGroup[] {
   return [
-    ...(props.flink ?? []).flatMap(app => app.consumedTopics().map(c => ({ ...c, role: 'flink' as const, ownerId: app.node.id }))),
+    ...(props.flink ?? []).flatMap(app => app.consumedTopics().map(c => ({
+      ...c, role: 'flink' as const, ownerId: app.node.id, checkpointInterval: app.checkpointInterval,
+    }))),
     ...(props.sinks ?? []).flatMap(sink => sink.consumedTopics().map(c => ({ ...c, role: 'sink' as const, ownerId: sink.node.id }))),
   ].filter(g => g.topics.length > 0);
 }

@@ -14,8 +14,13 @@ export interface ObservedHeadroom {
   readonly bound: number;
   /** Label of the bound line, e.g. 'max 8 KPUs'. */
   readonly boundLabel: string;
-  /** Alarm when the largest of the metrics stays above this for 3 periods. @default - no alarm */
+  /** Alarm when the largest of the metrics stays above this for `alarmEvaluationPeriods` periods. @default - no alarm */
   readonly alarmAbove?: number;
+  /**
+   * How many consecutive periods (all of them breaching) before the alarm fires. A metric sampled rarely needs fewer: the
+   * hourly `KPUs` sample alarms on 1. @default 3
+   */
+  readonly alarmEvaluationPeriods?: number;
   /** What the alarm means and what to do. @default - none (required with alarmAbove) */
   readonly alarmDescription?: string;
 }
@@ -52,6 +57,10 @@ export function validateHeadroom(headroom: ObservedHeadroom[]): void {
     if (h.metrics.length === 0) throw new Error(`AgentObservability: headroom '${h.id}' has no metrics. Pass the constructs' metric*() of what is bounded.`);
     if (h.alarmAbove !== undefined && !h.alarmDescription) {
       throw new Error(`AgentObservability: headroom '${h.id}' sets alarmAbove without alarmDescription; say what the alarm means and what to do.`);
+    }
+    const periods = h.alarmEvaluationPeriods;
+    if (periods !== undefined && !(Number.isInteger(periods) && periods >= 1)) {
+      throw new Error(`AgentObservability: headroom '${h.id}' alarmEvaluationPeriods is ${periods}; give a whole number of periods, at least 1.`);
     }
   }
 }

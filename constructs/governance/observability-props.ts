@@ -34,7 +34,10 @@ export interface AgentAlarmThresholds {
    * @default 10 GiB, or three quarters of the source's `maxSlotWalKeepSizeBytes` if lower
    */
   readonly logDiskUsageBytes?: number;
-  /** MSK `EstimatedMaxTimeLag` of any watched group and topic. @default Duration.seconds(30) */
+  /**
+   * MSK `EstimatedMaxTimeLag` of any watched group and topic. A Flink application's groups alarm above its
+   * `checkpointInterval` plus this: they commit offsets only on completed checkpoints. @default Duration.seconds(30)
+   */
   readonly consumerLag?: Duration;
   /** Failed Flink checkpoints in 15 minutes before alarming. @default 1 */
   readonly failedCheckpoints?: number;

@@ -18,7 +18,7 @@ import type { IAgentStreamingCluster } from '../streaming/refs';
 import type { FlinkTableDeclaration } from './flink-sql';
 import { DeliveryGuarantee, FlinkJar, FlinkRuntime } from './flink-runtime';
 import { FlinkLineageDeclarationShape, FlinkSqlApplicationProps, FlinkSqlLineage } from './flink-sql-application-props';
-import { applicationConfiguration, FlinkLogging, FlinkNetwork } from './private/flink-application-config';
+import { applicationConfiguration, DEFAULT_CHECKPOINT_INTERVAL, FlinkLogging, FlinkNetwork } from './private/flink-application-config';
 import {
   CompiledFlinkProgram, compileFlinkProgram, consumerGroupId, packageSources, readSql, runnerPath, topicsOf, validateProps,
 } from './private/flink-program';
@@ -41,6 +41,8 @@ export class FlinkSqlApplication extends Construct implements ec2.IConnectable, 
   public readonly applicationName: string;
   public readonly applicationArn: string;
   public readonly runtime: FlinkRuntime;
+  /** The configured checkpoint interval (`checkpointInterval`, 60 s by default): Kafka offsets are committed on each completed checkpoint. */
+  public readonly checkpointInterval: Duration;
   public readonly role: iam.Role;
   public readonly grantPrincipal: iam.IPrincipal;
   public readonly connections: ec2.Connections;
@@ -63,6 +65,7 @@ export class FlinkSqlApplication extends Construct implements ec2.IConnectable, 
     validateProps(label, props);
 
     this.runtime = props.runtime ?? FlinkRuntime.FLINK_2_2;
+    this.checkpointInterval = props.checkpointInterval ?? DEFAULT_CHECKPOINT_INTERVAL;
     this.applicationName = props.applicationName ?? Names.uniqueResourceName(this, { maxLength: 100, separator: '-' });
     this.applicationArn = Stack.of(this).formatArn({ service: 'kinesisanalytics', resource: 'application', resourceName: this.applicationName });
     const guarantee = props.deliveryGuarantee ?? DeliveryGuarantee.AT_LEAST_ONCE;
@@ -328,9 +331,13 @@ export class FlinkSqlApplication extends Construct implements ec2.IConnectable, 
     return this.metric(FLINK_METRIC_NAMES.recordsLagMax, { statistic: cloudwatch.Stats.MAXIMUM, ...props });
   }
 
-  /** KPUs in use (`KPUs`). Statistic: Maximum. */
+  /**
+   * KPUs in use (`KPUs`), including the orchestration KPU Managed Flink adds to every application. Statistic: Maximum over
+   * 1 hour: the service publishes one sample per billing period (one hour) and says to read it with MAX or AVG over at least
+   * an hour (https://docs.aws.amazon.com/managed-flink/latest/java/metrics-dimensions.html); a shorter period is mostly empty.
+   */
   public metricKpus(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.metric(FLINK_METRIC_NAMES.kpus, { statistic: cloudwatch.Stats.MAXIMUM, ...props });
+    return this.metric(FLINK_METRIC_NAMES.kpus, { statistic: cloudwatch.Stats.MAXIMUM, period: Duration.hours(1), ...props });
   }
 
   /** Flink 2.x renamed the restart and availability metrics. */

@@ -1,4 +1,5 @@
 // Reference interface of a Flink application as other constructs see it: its name, runtime, consumer groups and metrics.
+import type { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { IConstruct } from 'constructs';
 import type { FlinkRuntime } from './flink-runtime';
@@ -17,6 +18,11 @@ export interface IFlinkApplication extends IConstruct {
   readonly runtime: FlinkRuntime;
   /** The consumer group of each Kafka source table and the topics it reads. */
   consumedTopics(): FlinkConsumedTopics[];
+  /**
+   * How often the application checkpoints. Its Kafka source commits the groups' offsets only when a checkpoint completes,
+   * so the committed lag MSK publishes saws up to this interval: the consumer-lag alarms of its groups add it to their threshold.
+   */
+  readonly checkpointInterval: Duration;
   /** A metric of this application in `AWS/KinesisAnalytics`. @default - Average over 1 minute */
   metric(metricName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric;
   /** Job restarts (cumulative): `numRestarts` on Flink 2.x, `fullRestarts` on 1.x. @default - Maximum over 1 minute */

@@ -350,14 +350,78 @@ describe('AgentObservability', () => {
     expect(checkPublished(alarmMetrics(aurora))).toEqual([]);
   });
 
-  test('consumer lag alarms per group and topic, from the Flink applications\' and sinks\' own groups, at 30 s for 3 minutes', () => {
+  test('consumer lag alarms per group and topic, from the Flink applications\' and sinks\' own groups, for 3 minutes', () => {
     const lag = alarmsOf(t, 'EstimatedMaxTimeLag');
     const groups = [...full.o.flink.flatMap(f => f.consumedTopics()), ...full.o.sinks.flatMap(s => s.consumedTopics())];
     expect(lag).toHaveLength(groups.flatMap(g => g.topics).length);
     expect(lag.length).toBeGreaterThanOrEqual(5);
-    for (const a of lag) expect(a.Properties).toMatchObject({ Threshold: 30, Period: 60, EvaluationPeriods: 3, Statistic: 'Maximum' });
+    for (const a of lag) expect(a.Properties).toMatchObject({ Period: 60, EvaluationPeriods: 3, DatapointsToAlarm: 3, Statistic: 'Maximum' });
     // The sink does not watch the heartbeat topic's lag: it is not data.
     expect(lag.flatMap(a => a.Properties.Dimensions).filter((d: any) => d.Value === HEARTBEAT)).toEqual([]);
+  });
+
+  // MSK computes consumer lag from committed offsets (https://docs.aws.amazon.com/msk/latest/developerguide/consumer-lag.html), and
+  // Flink's Kafka source commits offsets only when a checkpoint completes
+  // (https://nightlies.apache.org/flink/flink-docs-stable/docs/connectors/datastream/kafka/#consumer-offset-committing):
+  // a Flink group's committed lag saws up to the checkpoint interval under steady traffic, so its alarm sits that much higher.
+  const lagByGroup = (tpl: Template) => Object.fromEntries(alarmsOf(tpl, 'EstimatedMaxTimeLag').map(a => [
+    a.Properties.Dimensions.find((d: any) => d.Name === 'Consumer Group').Value as string, a.Properties,
+  ]));
+  const flinkGroups = (o: Observed) => o.flink.flatMap(f => f.consumedTopics()).map(c => c.group);
+  const sinkGroups = (o: Observed) => o.sinks.flatMap(s => s.consumedTopics()).map(c => c.group);
+
+  test('Flink consumer groups alarm above their checkpoint interval (60 s) plus 30 s; sink groups stay at 30 s', () => {
+    const byGroup = lagByGroup(t);
+    expect(flinkGroups(full.o).length).toBeGreaterThanOrEqual(2);
+    for (const g of flinkGroups(full.o)) {
+      expect(byGroup[g]).toMatchObject({
+        MetricName: 'EstimatedMaxTimeLag', Namespace: 'AWS/Kafka', Statistic: 'Maximum', Period: 60, EvaluationPeriods: 3, DatapointsToAlarm: 3,
+        ComparisonOperator: 'GreaterThanThreshold', Threshold: 90,
+      });
+      expect(byGroup[g].AlarmDescription).toMatch(/commits offsets only when a checkpoint completes \(every 60 s\)/);
+    }
+    expect(sinkGroups(full.o).length).toBeGreaterThanOrEqual(2);
+    for (const g of sinkGroups(full.o)) {
+      expect(byGroup[g]).toMatchObject({
+        MetricName: 'EstimatedMaxTimeLag', Namespace: 'AWS/Kafka', Statistic: 'Maximum', Period: 60, EvaluationPeriods: 3, DatapointsToAlarm: 3,
+        ComparisonOperator: 'GreaterThanThreshold', Threshold: 30,
+      });
+      expect(byGroup[g].AlarmDescription).not.toMatch(/checkpoint/);
+    }
+  });
+
+  test('the Flink threshold follows the application\'s own checkpoint interval and thresholds.consumerLag', () => {
+    const { stack, o } = build((obs, s) => {
+      const slow = new FlinkSqlApplication(s, 'SlowCheckpoints', {
+        cluster: obs.cluster, applicationName: 'slow-checkpoints', checkpointInterval: Duration.minutes(5),
+        sql: EXAMPLE_ORDER_ENRICHMENT_SQL, tables: exampleOrderEnrichmentTables(),
+      });
+      const fast = new FlinkSqlApplication(s, 'FastCheckpoints', {
+        cluster: obs.cluster, applicationName: 'fast-checkpoints', checkpointInterval: Duration.millis(2500),
+        sql: EXAMPLE_ORDER_ENRICHMENT_SQL, tables: exampleOrderEnrichmentTables(),
+      });
+      return { ...FULL(obs, s), flink: [slow, fast], thresholds: { consumerLag: Duration.seconds(20) } };
+    });
+    const byGroup = lagByGroup(Template.fromStack(stack));
+    const groupsOf = (name: string) => Object.keys(byGroup).filter(g => g.startsWith(`flink.${name}.`));
+    expect(groupsOf('slow-checkpoints').length).toBeGreaterThan(0);
+    for (const g of groupsOf('slow-checkpoints')) expect(byGroup[g].Threshold).toBe(320);
+    expect(groupsOf('fast-checkpoints').length).toBeGreaterThan(0);
+    for (const g of groupsOf('fast-checkpoints')) expect(byGroup[g].Threshold).toBe(22.5);
+    for (const g of sinkGroups(o)) expect(byGroup[g].Threshold).toBe(20);
+  });
+
+  test('a headroom entry chooses its evaluation periods (default 3, all breaching); a non-positive count fails', () => {
+    const entry = (id: string, alarmEvaluationPeriods?: number) => ({
+      id, title: id, bound: 10, boundLabel: 'bound', alarmAbove: 9, alarmDescription: `${id} is above 9.`, alarmEvaluationPeriods,
+      metrics: [full.o.flink[0].metricKpus()],
+    });
+    const { stack } = build(withFull(() => ({ headroom: [entry('Default'), entry('Once', 1)] })));
+    const alarms = Template.fromStack(stack).findResources('AWS::CloudWatch::Alarm');
+    const props = (id: string) => Object.entries(alarms).find(([logicalId]) => logicalId.includes(`Headroom${id}Alarm`))![1].Properties;
+    expect(props('Default')).toMatchObject({ EvaluationPeriods: 3, DatapointsToAlarm: 3, Period: 3600 });
+    expect(props('Once')).toMatchObject({ EvaluationPeriods: 1, DatapointsToAlarm: 1, Period: 3600 });
+    expect(() => build(withFull(() => ({ headroom: [entry('Never', 0)] })))).toThrow(/headroom 'Never' alarmEvaluationPeriods is 0/);
   });
 
   test('alarm ids name what they watch, never a list position: another Flink application first changes no id', () => {

@@ -113,11 +113,21 @@ describe('the example stack: bounds and the headroom row', () => {
     expect(a.Properties).toMatchObject({ MetricName: 'ConcurrentExecutions', Namespace: 'AWS/Lambda', Threshold: Math.floor(esms.length * 10 * 5 * 0.8) });
   });
 
-  test('production: the connector is one 1-MCU worker with a CPU alarm; the Flink application has a KPU budget alarm at 8', () => {
+  test('production: the connector is one 1-MCU worker with a CPU alarm for 3 x 5 minutes', () => {
     const t = example('production');
     t.hasResourceProperties('AWS::KafkaConnect::Connector', { Capacity: { ProvisionedCapacity: { WorkerCount: 1, McuCount: 1 } } });
-    expect(alarm(t, 'Connector0').Properties).toMatchObject({ MetricName: 'CpuUtilization', Namespace: 'AWS/KafkaConnect', Threshold: 80 });
-    expect(alarm(t, 'Flink0').Properties).toMatchObject({ MetricName: 'KPUs', Namespace: 'AWS/KinesisAnalytics', Threshold: 8 });
+    expect(alarm(t, 'Connector0').Properties).toMatchObject({
+      MetricName: 'CpuUtilization', Namespace: 'AWS/KafkaConnect', Statistic: 'Maximum', Period: 300, EvaluationPeriods: 3, DatapointsToAlarm: 3, Threshold: 80,
+    });
+  });
+
+  // KPUs: "one sample per billing period (one hour) ... use MAX or AVG over a period of at least one (1) hour. The KPU count
+  // includes the orchestration KPU" (https://docs.aws.amazon.com/managed-flink/latest/java/metrics-dimensions.html).
+  test('production: the Flink KPU budget alarm reads the hourly KPUs sample once, above the budget of 8 plus the orchestration KPU', () => {
+    expect(alarm(example('production'), 'Flink0').Properties).toMatchObject({
+      MetricName: 'KPUs', Namespace: 'AWS/KinesisAnalytics', Statistic: 'Maximum', Period: 3600, EvaluationPeriods: 1, DatapointsToAlarm: 1,
+      ComparisonOperator: 'GreaterThanThreshold', Threshold: 9, TreatMissingData: 'notBreaching',
+    });
   });
 
   test('the dashboard has the headroom row, right after the summary', () => {
@@ -125,7 +135,7 @@ describe('the example stack: bounds and the headroom row', () => {
     const headroom = body.indexOf('Headroom: use against the declared bounds');
     expect(headroom).toBeGreaterThan(0);
     expect(headroom).toBeLessThan(body.indexOf('1. Source database'));
-    for (const title of ['Kafka broker disk (%): grows by itself to its maximum', 'CPU (%), 1 worker x 1 MCU', 'KPUs (budget 8)', 'Sink concurrency vs']) {
+    for (const title of ['Kafka broker disk (%): grows by itself to its maximum', 'CPU (%), 1 worker x 1 MCU', 'KPUs incl. orchestration (budget 8 + 1)', 'Sink concurrency vs']) {
       expect(body).toContain(title);
     }
   });
@@ -136,7 +146,11 @@ describe('the example stack: bounds and the headroom row', () => {
     expect(alarm(t, 'BrokerStorage').Properties.AlarmDescription).toMatch(/Raise volumeSizeGiB, set storageAutoScaling/);
     for (const esm of Object.values(t.findResources('AWS::Lambda::EventSourceMapping'))) expect((esm as any).Properties.ProvisionedPollerConfig).toBeUndefined();
     expect(alarm(t, 'SinkPollers')).toBeUndefined();
-    expect(alarm(t, 'Flink0').Properties.Threshold).toBe(1);
+    // A 1-KPU application reads 2 at full use (its KPU and the orchestration KPU): only a third KPU is over the budget.
+    expect(alarm(t, 'Flink0').Properties).toMatchObject({
+      MetricName: 'KPUs', Statistic: 'Maximum', Period: 3600, EvaluationPeriods: 1, DatapointsToAlarm: 1, ComparisonOperator: 'GreaterThanThreshold', Threshold: 2,
+    });
+    expect(alarm(t, 'BrokerStorage').Properties).toMatchObject({ EvaluationPeriods: 3, DatapointsToAlarm: 3 });
   });
 
   test('production on MSK Serverless (no transforms) leaves storage scaling out instead of failing', () => {

@@ -466,6 +466,20 @@ describe('lineage and metrics', () => {
     expect(v2.metricRestarts({ statistic: 'Sum', period: Duration.minutes(5) }).statistic).toBe('Sum');
   });
 
+  // "This metric receives one sample per billing period (one hour) ... use MAX or AVG over a period of at least one (1) hour"
+  // (https://docs.aws.amazon.com/managed-flink/latest/java/metrics-dimensions.html, KPUs).
+  test('metricKpus reads the hourly KPUs sample: Maximum over 1 hour', () => {
+    const m = build().flink.metricKpus();
+    expect([m.namespace, m.metricName, m.statistic, m.period.toSeconds(), m.dimensions])
+      .toEqual(['AWS/KinesisAnalytics', 'KPUs', 'Maximum', 3600, { Application: 'orders-enrichment' }]);
+    expect(build().flink.metricKpus({ period: Duration.hours(6) }).period.toHours()).toBe(6);
+  });
+
+  test('checkpointInterval is the configured one (60 s by default): the consumer-lag alarms of its groups follow it', () => {
+    expect(build().flink.checkpointInterval.toSeconds()).toBe(60);
+    expect(build({ checkpointInterval: Duration.seconds(10) }).flink.checkpointInterval.toSeconds()).toBe(10);
+  });
+
   test('FlinkRuntime.of names other runtimes; FLINK-2_x metrics follow the 2.x names', () => {
     const r = FlinkRuntime.of('FLINK-2_3', '4.1.0-2.1');
     expect([r.name, r.majorVersion, r.kafkaSqlConnector().props.fileName]).toEqual(['FLINK-2_3', 2, 'flink-sql-connector-kafka-4.1.0-2.1.jar']);

@@ -100,6 +100,26 @@ export interface WatchedGroup {
   readonly role: 'flink' | 'sink';
   /** Construct id of the owner: alarm ids are keyed by owner and topic, never by list position. */
   readonly ownerId: string;
+  /** Flink groups: the application's checkpoint interval, on which its Kafka source commits the group's offsets. */
+  readonly checkpointInterval?: Duration;
+}
+
+/**
+ * The `EstimatedMaxTimeLag` (s) above which a group's alarm fires. MSK computes consumer lag from committed offsets
+ * (https://docs.aws.amazon.com/msk/latest/developerguide/consumer-lag.html), and Flink's Kafka source commits offsets only
+ * when a checkpoint completes ("Consumer Offset Committing",
+ * https://nightlies.apache.org/flink/flink-docs-stable/docs/connectors/datastream/kafka/#consumer-offset-committing).
+ * So under steady traffic the committed lag of a Flink group saws from near zero up to about the checkpoint interval even
+ * when the job keeps up, and a Flink group alarms above checkpoint interval + `thresholds.consumerLag`: past that, the
+ * job is more than `consumerLag` behind (less the checkpoint's own duration), or its checkpoints stopped completing.
+ * A Minimum over a window of at least the interval was the other option and was not taken: it removes the sawtooth only
+ * if the window surely holds a sample taken just after a commit, and MSK does not document when it samples the lag (with
+ * 60 s samples and a 60 s interval, every sample can land at the same phase), so the window would have to span several
+ * intervals and delay the alarm by as much. Sink groups keep the plain `consumerLag` threshold.
+ */
+export function consumerLagThresholdSeconds(ctx: DashboardContext, cg: WatchedGroup): number {
+  const lag = ctx.thresholds.consumerLag.toSeconds({ integral: false });
+  return cg.checkpointInterval ? cg.checkpointInterval.toSeconds({ integral: false }) + lag : lag;
 }
 
 export function addKafka(ctx: DashboardContext, kafka: IAgentStreamingCluster, groups: WatchedGroup[]): void {
@@ -119,13 +139,16 @@ export function addKafka(ctx: DashboardContext, kafka: IAgentStreamingCluster, g
       leftYAxis: { label: 'seconds', showUnits: false },
       rightYAxis: { label: 'offsets', showUnits: false },
     }));
+    const threshold = consumerLagThresholdSeconds(ctx, cg);
+    const allowed = ctx.thresholds.consumerLag.toSeconds({ integral: false });
     time.forEach((metric, i) => {
       // An owner reading one topic through two groups (a warehouse writer's state and history tables) gets the group in the id.
       const base = `ConsumerLag${idFragment(cg.ownerId, `${g}`)}${idFragment(cg.topics[i], `Topic${i}`)}`;
       const id = usedIds.has(base) ? `${base}${idFragment(cg.group, `${g}`)}` : base;
       usedIds.add(id);
-      ctx.alarm(id, metric, ctx.thresholds.consumerLag.toSeconds(), 3,
-        `Consumer group ${cg.group} is more than ${ctx.thresholds.consumerLag.toSeconds()} s behind on ${cg.topics[i]} for 3 minutes.`);
+      ctx.alarm(id, metric, threshold, 3, cg.checkpointInterval
+        ? `Consumer group ${cg.group} (Flink) is more than ${threshold} s behind on ${cg.topics[i]} for 3 minutes. Flink commits offsets only when a checkpoint completes (every ${cg.checkpointInterval.toSeconds({ integral: false })} s), so its committed lag normally saws up to that interval; past it plus ${allowed} s the job is falling behind or its checkpoints stopped completing.`
+        : `Consumer group ${cg.group} is more than ${threshold} s behind on ${cg.topics[i]} for 3 minutes.`);
     });
   });
   if (widgets.length > 0) ctx.section(`3. Kafka (${kafka.clusterName})`, widgets);

@@ -30,10 +30,13 @@ export interface FlinkApplicationCode extends FlinkNetwork {
   readonly dependencies: FlinkJar[];
 }
 
+/** `checkpointInterval` when the props give none (also what the consumer-lag alarms of the application's groups add). */
+export const DEFAULT_CHECKPOINT_INTERVAL = Duration.seconds(60);
+
 export function applicationConfiguration(
   props: FlinkSqlApplicationProps, code: FlinkApplicationCode,
 ): kda.CfnApplication.ApplicationConfigurationProperty {
-  const checkpointInterval = props.checkpointInterval ?? Duration.seconds(60);
+  const checkpointInterval = props.checkpointInterval ?? DEFAULT_CHECKPOINT_INTERVAL;
   const minPause = props.minPauseBetweenCheckpoints ?? Duration.seconds(5);
   const { dependencies } = code;
   return {
