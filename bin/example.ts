@@ -28,6 +28,9 @@ export function defineExampleApp(app: App, options: ExampleOptions = {}): AgentD
     profile,
     source: {
       tables: ['public.customers', 'public.orders', 'public.support_tickets'],
+      // Ticket bodies can pass PostgreSQL's 2 KB TOAST threshold: with full row images an UPDATE of a ticket's status still
+      // carries its body (the tables the transform reads get them anyway). Without, the sink dead-letters such updates.
+      fullRowImageTables: ['public.support_tickets'],
       databaseName: 'shop',
       // The new database starts empty: the bootstrap creates the example tables (and seed rows) before it checks them.
       initialSchema: SourceSchema.fromFile(EXAMPLE_SCHEMA_FILE),

@@ -9,8 +9,13 @@ import { DebeziumConnector, DebeziumConnectorProps } from '../constructs/streami
 import { DebeziumPlugin } from '../constructs/streaming/debezium-plugin';
 import { DeploymentProfile, profileDefaults } from './profiles';
 
-/** The source database: engine and captured tables, plus any CdcSourceDatabase option (including bring-your-own). */
-export type AgentSourceDeclaration = Omit<CdcSourceDatabaseProps, 'vpc' | 'fullRowImageTables'>;
+/**
+ * The source database: engine and captured tables, plus any CdcSourceDatabase option (including bring-your-own).
+ * `fullRowImageTables` adds to the tables the stack gives full row images itself (those transforms and warehouse views read):
+ * list a table whose views hold large columns (PostgreSQL sends a TOASTed column an UPDATE left unchanged only with
+ * REPLICA IDENTITY FULL, and the sink dead-letters a row without it).
+ */
+export type AgentSourceDeclaration = Omit<CdcSourceDatabaseProps, 'vpc'>;
 
 /** A further source database beside `source`, with its own connector and topics. */
 export interface AgentAdditionalSourceDeclaration extends AgentSourceDeclaration {
@@ -129,7 +134,7 @@ export interface BuildSourcesInput {
 export function buildSourceDatabases(input: BuildSourcesInput): CdcSourceDatabase[] {
   return input.planned.map(p => {
     const isPostgres = p.engine.family === SourceEngineFamily.POSTGRESQL;
-    const fullRowImageTables = isPostgres ? input.transformTables.get(p.name) ?? [] : [];
+    const fullRowImageTables = isPostgres ? [...new Set([...(p.declaration.fullRowImageTables ?? []), ...input.transformTables.get(p.name) ?? []])] : [];
     return new CdcSourceDatabase(input.scope, p.primary ? 'Source' : `Source-${p.name}`, {
       ...sourceDefaults(input, p).source,
       ...p.declaration,

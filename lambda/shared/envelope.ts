@@ -1,6 +1,7 @@
 // Decoding of MSK event records (Debezium change events and Flink upsert-kafka records) into StoredRecords with provenance and a total-order version.
 import type { ViewConfig } from '../../contract/view-config';
 import type { Provenance, SinkInvocation, SourcePosition, StoredRecord } from '../../contract/stored-record';
+import { isDebeziumUnavailableValue } from '../../contract/debezium';
 import { normalizeTimestamp } from '../../contract/timestamps';
 import { projectRow } from './schema-policy';
 
@@ -319,7 +320,23 @@ function decodeDebezium(
     writtenAtMs: options.nowMs,
     writer: options.writer,
   };
-  return { kind: 'write', record: { view: view.name, row: op === 'd' ? null : projectRow(view, after!), provenance } };
+  const row = op === 'd' ? null : projectRow(view, after!);
+  if (row) unavailableField(view, row, provenance.sourceTable);
+  return { kind: 'write', record: { view: view.name, row, provenance } };
+}
+
+/**
+ * Refuses a row whose declared field holds Debezium's placeholder for an unchanged TOASTed value: storing it would replace the
+ * real value, and the record cannot supply it (a replay decodes the same placeholder), so the table needs full row images.
+ */
+function unavailableField(view: ViewConfig, row: Record<string, unknown>, table: string): void {
+  for (const field in row) {
+    if (!isDebeziumUnavailableValue(row[field])) continue;
+    throw new DecodeError(`field '${field}' holds Debezium's placeholder for an unchanged TOASTed value: PostgreSQL sends a large `
+      + `column an UPDATE left unchanged only when the table's replica identity is FULL, so the row's value is not in this record `
+      + `and a replay cannot recover it. List ${table} in the source's fullRowImageTables (the replication bootstrap sets REPLICA `
+      + `IDENTITY FULL), deploy, then re-snapshot the view (agent-data-stack resnapshot --view ${view.name}).`);
+  }
 }
 
 /**

@@ -277,6 +277,34 @@ describe('PostgreSQL: the example stack', () => {
     expect(beat.rows).toHaveLength(1);
   }, 300_000);
 
+  test('a large column an UPDATE leaves unchanged: Debezium sends its placeholder without full row images, which the sink refuses; with them, the value', async () => {
+    const tickets = prepared.views.find(v => v.topic === 'agentdata.public.support_tickets')!;
+    const identity = async () => (await admin.query("SELECT relreplident FROM pg_class WHERE oid = 'public.support_tickets'::regclass")).rows[0].relreplident;
+    // The example lists the table in fullRowImageTables: the real bootstrap set REPLICA IDENTITY FULL.
+    expect(await identity()).toBe('f');
+    // Incompressible, so PostgreSQL stores it out of line (TOAST) whatever its compression.
+    const body = crypto.randomBytes(12_000).toString('base64');
+    await admin.query('INSERT INTO public.support_tickets (id, customer_id, subject, body) VALUES (901, 12345, $1, $2)', ['Long ticket', body]);
+    // As if the table were not listed: DEFAULT, then an UPDATE that leaves the body unchanged.
+    await admin.query('ALTER TABLE public.support_tickets REPLICA IDENTITY DEFAULT');
+    await admin.query("UPDATE public.support_tickets SET status = 'pending' WHERE id = 901");
+    await admin.query('ALTER TABLE public.support_tickets REPLICA IDENTITY FULL');
+    await admin.query("UPDATE public.support_tickets SET status = 'closed' WHERE id = 901");
+    await reader.waitFor('insert and two updates of ticket 901', () => onTopic(tickets.topic).filter(r => keyId(r) === 901).length >= 3, 60_000);
+    const [created, withoutFull, withFull] = onTopic(tickets.topic).filter(r => keyId(r) === 901);
+    const raw = JSON.parse(Buffer.from(withoutFull.value!, 'base64').toString('utf8'));
+    expect(raw.payload?.after?.body ?? raw.after.body).toBe('__debezium_unavailable_value');
+    const write = (r: MskEventRecord) => {
+      const o = decodeRecord(tickets, r, { nowMs: Date.now() });
+      if (o.kind !== 'write') throw new Error(`expected a write, got ${o.reason}`);
+      return o.record.row;
+    };
+    expect(write(created)).toEqual(expect.objectContaining({ id: 901, body, status: 'open' }));
+    expect(() => decodeRecord(tickets, withoutFull, { nowMs: Date.now() }))
+      .toThrow(/^field 'body' holds Debezium's placeholder for an unchanged TOASTed value: .* List public\.support_tickets in the source's fullRowImageTables/);
+    expect(write(withFull)).toEqual(expect.objectContaining({ id: 901, body, status: 'closed' }));
+  }, 120_000);
+
   test('the topics keep the configuration the constructs declare', async () => {
     const declared = pg.topics.filter(t => !t.name.includes('.flink.'));
     const actual = await describeTopics(kafka.bootstrapServers, declared.map(t => t.name));

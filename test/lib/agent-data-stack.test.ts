@@ -9,7 +9,7 @@ import { AgentStreamingCluster } from '../../constructs/streaming/cluster';
 import { AgentCache } from '../../constructs/stores/agent-cache';
 import { SourceEngine } from '../../constructs/source/engine';
 import { ViewFieldType, ViewStore } from '../../constructs/stores/view';
-import { EXAMPLE_ORDER_ENRICHMENT_SQL, exampleOrderEnrichmentTables } from '../../constructs/processing/example';
+import { EXAMPLE_ORDER_ENRICHMENT_SQL, EXAMPLE_TRANSFORM_NAME, exampleOrderEnrichmentTables } from '../../constructs/processing/example';
 import { AgentDataPlatform, AgentDataStack, AgentDataStackProps, ViewSource } from '../../lib/agent-data-stack';
 import { DeploymentProfile } from '../../lib/profiles';
 import { TEST_ENV, testApp } from '../helpers/app';
@@ -104,16 +104,30 @@ describe('the example declaration, both profiles', () => {
 });
 
 describe('derived from the one declaration', () => {
-  test('the connector captures exactly the source tables, and the bootstrap gives the transform\'s tables full row images', () => {
+  test('the connector captures exactly the source tables, and the bootstrap gives full row images to the declared tables and the transform\'s', () => {
     const { t } = example('development');
     t.hasResourceProperties('AWS::KafkaConnect::Connector', {
       ConnectorConfiguration: Match.objectLike({ 'table.include.list': 'public.customers,public.orders,public.support_tickets', 'topic.prefix': 'agentdata' }),
     });
     t.hasResourceProperties('Custom::CdcReplicationBootstrap', {
       Tables: ['public.customers', 'public.orders', 'public.support_tickets'],
-      // Only the tables the Flink transform reads.
-      FullRowImageTables: Match.arrayEquals(['public.orders', 'public.customers']),
+      // The example's fullRowImageTables (ticket bodies can be TOASTed), then the tables the Flink transform reads.
+      FullRowImageTables: Match.arrayEquals(['public.support_tickets', 'public.orders', 'public.customers']),
     });
+  });
+
+  test('a declared fullRowImageTables table the transform also reads is listed once; without a declaration only the transform\'s are', () => {
+    const build = (fullRowImageTables?: string[]) => {
+      const app = testApp();
+      const source = { ...minimalProps().source, tables: ['public.customers', 'public.orders'], ...(fullRowImageTables ? { fullRowImageTables } : {}) };
+      const stack = new AgentDataStack(app, 'Full', {
+        ...minimalProps(), source,
+        transforms: [{ name: EXAMPLE_TRANSFORM_NAME, sql: EXAMPLE_ORDER_ENRICHMENT_SQL, tables: exampleOrderEnrichmentTables() }],
+      });
+      return stack.sources[0].source.fullRowImageTables;
+    };
+    expect(build(['public.customers'])).toEqual(['public.customers', 'public.orders']);
+    expect(build()).toEqual(['public.orders', 'public.customers']);
   });
 
   test('each view\'s topic has one event source mapping on the cluster, plus the heartbeat topic', () => {

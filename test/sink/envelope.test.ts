@@ -152,6 +152,28 @@ describe('Debezium', () => {
     expect(() => decodeRecord(view, rec(JSON.stringify({ op: 'c', after: { name: 'x' }, source: { lsn: 1 } })), { nowMs: NOW })).toThrow(/key column 'id'/);
   });
 
+  test('a declared field holding Debezium\'s placeholder for an unchanged TOASTed value is a DecodeError naming the field and the fix', () => {
+    const placeholder = '__debezium_unavailable_value';
+    const update = (after: Record<string, unknown>) => ({
+      topic: view.topic, partition: 0, offset: 4, key: b64({ id: 1 }),
+      value: b64({ op: 'u', before: null, after: { id: 1, name: 'n', weight: 1, ...after }, source: { connector: 'postgresql', lsn: 77, ts_ms: 1, db: 'inventory', schema: 'inventory', table: 'products' } }),
+    });
+    // The string (text columns), the base64 of its bytes (bytea) and the one element of an array column.
+    for (const description of [placeholder, Buffer.from(placeholder).toString('base64'), [placeholder]]) {
+      expect(() => decodeRecord(view, update({ description }), { nowMs: NOW })).toThrow(DecodeError);
+      expect(() => decodeRecord(view, update({ description }), { nowMs: NOW })).toThrow(new RegExp(
+        "^field 'description' holds Debezium's placeholder for an unchanged TOASTed value: .* List inventory\\.products in the source's "
+        + 'fullRowImageTables .*agent-data-stack resnapshot --view products\\)\\.$'));
+    }
+    // An undeclared column with the placeholder is not stored, so it does not matter; a value that only contains it is a value.
+    expect(decodeRecord(view, update({ notes: placeholder }), { nowMs: NOW })).toMatchObject({ kind: 'write' });
+    expect(decodeRecord(view, update({ description: `${placeholder} and more` }), { nowMs: NOW })).toMatchObject({ kind: 'write', record: { row: { description: `${placeholder} and more` } } });
+    expect(decodeRecord(view, update({ description: [placeholder, placeholder] }), { nowMs: NOW })).toMatchObject({ kind: 'write' });
+    // A delete carries no row, so its before image's placeholders do not matter.
+    const del = { topic: view.topic, partition: 0, offset: 5, key: b64({ id: 1 }), value: b64({ op: 'd', before: { id: 1, description: placeholder }, after: null, source: { lsn: 78, ts_ms: 1 } }) };
+    expect(decodeRecord(view, del, { nowMs: NOW })).toMatchObject({ kind: 'write', record: { row: null } });
+  });
+
   test('schema-change events are skipped, not dead-lettered', () => {
     const rec = { topic: view.topic, partition: 0, offset: 1, key: null, value: b64({ ddl: 'ALTER TABLE x', databaseName: 'd' }) };
     expect(decodeRecord(view, rec, { nowMs: NOW })).toEqual({ kind: 'skip', reason: 'schema-change' });

@@ -97,6 +97,8 @@ describe('DebeziumConnector (PostgreSQL)', () => {
         'publication.name': 'agent_publication',
         'publication.autocreate.mode': 'disabled',
         'slot.name': 'agent_slot',
+        // Debezium's default, set so that the sink's check for it holds (contract/debezium.ts).
+        'unavailable.value.placeholder': '__debezium_unavailable_value',
         'heartbeat.action.query': 'INSERT INTO agent_heartbeat (id, ts) VALUES (1, now()) ON CONFLICT (id) DO UPDATE SET ts = now()',
       }),
     });

@@ -1,4 +1,5 @@
 // Turns typed connector settings into the Debezium / Kafka Connect property map (pure: no constructs, easy to test).
+import { DEBEZIUM_UNAVAILABLE_VALUE } from '../../../contract/debezium';
 import { CdcColumnPolicy, CdcEngine } from '../cdc-source';
 
 export interface DebeziumPropertyInput {
@@ -176,6 +177,8 @@ export function debeziumProperties(i: DebeziumPropertyInput): Record<string, str
       'publication.name': i.publicationName!,
       'publication.autocreate.mode': 'disabled',
       'slot.name': i.slotName!,
+      // Debezium's default, set so the sink's check for it (contract/debezium.ts) cannot be bypassed through extraProperties.
+      'unavailable.value.placeholder': DEBEZIUM_UNAVAILABLE_VALUE,
     }
     : {
       'database.server.id': String(i.mysqlServerId),
