@@ -18,7 +18,7 @@ const SINK_TRACE = '1-6751a2b3-0123456789abcdef01234567';
 const MCP_TRACE = '1-6751a2b9-fedcba9876543210fedcba98';
 let stdout: string[] = [];
 let writeSpy: jest.SpyInstance;
-let sink: { handler: (e: MskEvent, c?: SinkContext) => Promise<BatchSummary> };
+let sink: { handler: (e: MskEvent, c?: SinkContext) => Promise<BatchSummary>; close: () => Promise<void> };
 let mcp: { handler: (e: FunctionUrlEvent) => Promise<FunctionUrlResult>; close: () => Promise<void> };
 
 function lookup(customerId: number): FunctionUrlEvent {
@@ -68,7 +68,9 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  // Both handlers keep their cache connection between invocations, as on Lambda: close them, or the worker cannot exit.
   await mcp?.close();
+  await sink?.close();
   writeSpy?.mockRestore();
   process.env = saved;
   const keys = await redis.keys(`${prefix}*`);
