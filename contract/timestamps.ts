@@ -26,6 +26,8 @@ export function normalizeTimestamp(v: unknown): unknown {
     const d = new Date(Math.trunc(ms));
     return Number.isNaN(d.getTime()) ? v : d.toISOString();
   }
+  // An epoch beyond 2^53 the sink's lossless parse kept as digits (nanoseconds): its unit and date as a number's.
+  if (typeof v === 'string' && /^-?\d{16,}$/.test(v)) return normalizeTimestamp(Number(v));
   if (typeof v === 'string') {
     // The common case, a UTC timestamp with a day no month lacks (Debezium's ZonedTimestamp, Flink's SQL form): the
     // result is the same fields with the fraction cut to milliseconds, as Date would print it, without parsing a Date.

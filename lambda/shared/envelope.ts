@@ -74,13 +74,61 @@ function decodeBase64(b64: string | null | undefined): string | null {
   return scratch.toString('utf8', 0, n);
 }
 
-function parseJson(text: string, what: string): unknown {
+/**
+ * Parses a record's JSON. `lossless`: integer literals beyond 2^53 become digit strings (JSON.parse would round them, and
+ * two BIGINT keys 9007199254740992 and 9007199254740993 would name one row); the sink parses so only for a record in which
+ * the plain parse met such an integer (`LOSSY`).
+ */
+function parseJson(text: string, what: string, lossless = false): unknown {
   try {
-    return JSON.parse(text);
+    return JSON.parse(lossless ? quoteUnsafeIntegers(text) : text);
   } catch (e) {
     throw new DecodeError(`${what} is not JSON: ${(e as Error).message}`);
   }
 }
+
+const DIGIT = (c: number) => c >= 48 && c <= 57;
+
+/** The JSON text with every integer literal outside strings that is not a safe integer put in quotes, so it parses to its digits. */
+export function quoteUnsafeIntegers(text: string): string {
+  let out = '';
+  let copied = 0;
+  let i = 0;
+  while (i < text.length) {
+    const c = text.charCodeAt(i);
+    if (c === 34) {
+      // A string: skip to its closing quote, past escapes.
+      for (i++; i < text.length; i++) {
+        const d = text.charCodeAt(i);
+        if (d === 92) i++;
+        else if (d === 34) break;
+      }
+      i++;
+    } else if (c === 45 || DIGIT(c)) {
+      const start = i;
+      let integer = true;
+      for (i++; i < text.length; i++) {
+        const d = text.charCodeAt(i);
+        if (DIGIT(d)) continue;
+        if (d === 46 || d === 101 || d === 69 || d === 43 || d === 45) integer = false;
+        else break;
+      }
+      if (integer && i - start > 15 && !Number.isSafeInteger(Number(text.slice(start, i)))) {
+        out += `${text.slice(copied, start)}"${text.slice(start, i)}"`;
+        copied = i;
+      }
+    } else {
+      i++;
+    }
+  }
+  return copied === 0 ? text : out + text.slice(copied);
+}
+
+/** A number JSON.parse rounded: an integer beyond 2^53 (`Number.isSafeInteger` is false for non-integers too). */
+const isRoundedInteger = (v: unknown) => typeof v === 'number' && Number.isInteger(v) && !Number.isSafeInteger(v);
+
+/** Returned by the decoders when the plain parse rounded a key or a stored integer: decode again with the lossless parse. */
+const LOSSY = Symbol('lossy');
 
 /** Strips the Kafka Connect JSON converter's `{schema, payload}` wrapper when schemas are on. */
 function unwrapSchema(v: unknown): unknown {
@@ -196,21 +244,34 @@ export interface DecodeOptions {
  */
 export function decodeRecord(view: ViewConfig, rec: MskEventRecord, options: DecodeOptions): DecodeOutcome {
   const valueText = decodeBase64(rec.value);
-  return view.format === 'upsert-kafka'
-    ? decodeUpsert(view, rec, recordKey(rec), valueText, options)
-    : decodeDebezium(view, rec, valueText, options);
+  const decode = (lossless: boolean) => (view.format === 'upsert-kafka'
+    ? decodeUpsert(view, rec, recordKey(rec, lossless), valueText, options, lossless)
+    : decodeDebezium(view, rec, valueText, options, lossless));
+  const outcome = decode(false);
+  return outcome === LOSSY ? decode(true) as DecodeOutcome : outcome;
 }
 
 /** The Kafka record key as JSON (the converter's schema wrapper removed), or null when the record has none. */
-function recordKey(rec: MskEventRecord): unknown {
+function recordKey(rec: MskEventRecord, lossless = false): unknown {
   const keyText = decodeBase64(rec.key);
-  return keyText === null || keyText === '' ? null : unwrapSchema(parseJson(keyText, 'record key'));
+  return keyText === null || keyText === '' ? null : unwrapSchema(parseJson(keyText, 'record key', lossless));
+}
+
+/**
+ * Whether the plain parse rounded the key or an integer the row stores (then the record is decoded again losslessly).
+ * Values of TIMESTAMP fields are ISO strings by then, so nanosecond epochs (beyond 2^53, and rounded harmlessly to the
+ * millisecond) do not count.
+ */
+function rounded(key: Record<string, unknown>, row: Record<string, unknown> | null): boolean {
+  for (const k in key) if (isRoundedInteger(key[k])) return true;
+  if (row) for (const f in row) if (isRoundedInteger(row[f])) return true;
+  return false;
 }
 
 function decodeUpsert(
-  view: ViewConfig, rec: MskEventRecord, keyJson: unknown, valueText: string | null, options: DecodeOptions,
-): DecodeOutcome {
-  const value = valueText === null ? null : asObject(parseJson(valueText, 'record value'), 'record value');
+  view: ViewConfig, rec: MskEventRecord, keyJson: unknown, valueText: string | null, options: DecodeOptions, lossless: boolean,
+): DecodeOutcome | typeof LOSSY {
+  const value = valueText === null ? null : asObject(parseJson(valueText, 'record value', lossless), 'record value');
   // Flink's upsert-kafka writes the key columns in the key; the value usually repeats them.
   const keySource = keyJson !== null ? asObject(keyJson, 'record key') : value;
   const key = pickKey(view, keySource, 'record key');
@@ -231,15 +292,17 @@ function decodeUpsert(
     writtenAtMs: options.nowMs,
     writer: options.writer,
   };
-  return { kind: 'write', record: { view: view.name, row: value === null ? null : projectRow(view, { ...value, ...key }), provenance } };
+  const row = value === null ? null : projectRow(view, { ...value, ...key });
+  if (!lossless && rounded(key, row)) return LOSSY;
+  return { kind: 'write', record: { view: view.name, row, provenance } };
 }
 
 function decodeDebezium(
-  view: ViewConfig, rec: MskEventRecord, valueText: string | null, options: DecodeOptions,
-): DecodeOutcome {
+  view: ViewConfig, rec: MskEventRecord, valueText: string | null, options: DecodeOptions, lossless: boolean,
+): DecodeOutcome | typeof LOSSY {
   // Debezium follows each delete with a tombstone for log compaction; the delete already carried the position.
   if (valueText === null || valueText === '') return { kind: 'skip', reason: 'tombstone' };
-  const envelope = asObject(unwrapSchema(parseJson(valueText, 'record value')), 'Debezium payload');
+  const envelope = asObject(unwrapSchema(parseJson(valueText, 'record value', lossless)), 'Debezium payload');
   const op = envelope.op;
   if (typeof op !== 'string') {
     // Schema-change events (`ddl`/`databaseName`) share some topics; they carry no row.
@@ -253,7 +316,7 @@ function decodeDebezium(
   if (op !== 'd' && !after) throw new DecodeError(`Debezium '${op}' event has no after image`);
   // REPLICA IDENTITY DEFAULT deletes have no before image: the key is only in the Kafka record key, which is decoded
   // only then: the row images carry the key columns, and every other record is spared a second base64 and JSON decode.
-  const keySource = op === 'd' ? (before ?? (recordKey(rec) as Record<string, unknown> | null)) : after;
+  const keySource = op === 'd' ? (before ?? (recordKey(rec, lossless) as Record<string, unknown> | null)) : after;
   const key = pickKey(view, keySource ? asObject(keySource, 'row image') : null, op === 'd' ? 'before image and the record key' : 'after image');
 
   let position: SourcePosition;
@@ -321,6 +384,7 @@ function decodeDebezium(
     writer: options.writer,
   };
   const row = op === 'd' ? null : projectRow(view, after!);
+  if (!lossless && rounded(key, row)) return LOSSY;
   if (row) unavailableField(view, row, provenance.sourceTable);
   return { kind: 'write', record: { view: view.name, row, provenance } };
 }

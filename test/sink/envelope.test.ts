@@ -1,5 +1,6 @@
 // Envelope decoding: Debezium with and without schemas, REPLICA IDENTITY DEFAULT deletes, tombstones, upsert-kafka, and versions that order positions.
-import { coerce, decodeRecord, DecodeError, kafkaVersion, mysqlVersion, postgresVersion, heartbeatSourceTsMs } from '../../lambda/shared/envelope';
+import { coerce, decodeRecord, DecodeError, kafkaVersion, mysqlVersion, postgresVersion, heartbeatSourceTsMs, quoteUnsafeIntegers } from '../../lambda/shared/envelope';
+import { cacheKey } from '../../contract/stored-record';
 import type { ViewFieldType } from '../../contract/view-config';
 import { b64, fixtureRecords, productsView } from './helpers';
 
@@ -233,5 +234,55 @@ describe('field coercion to the view\'s types', () => {
     const value = { op: 'c', after: { id: '5', name: 9, weight: '1.5' }, source: { lsn: 1, ts_ms: 1, db: 'd', schema: 's', table: 't' } };
     const out = decodeRecord(v, { topic: v.topic, partition: 0, offset: 0, key: null, value: b64(value) }, { nowMs: NOW });
     expect(out.kind === 'write' && out.record.row).toEqual({ id: 5, name: '9', description: null, weight: 1.5 });
+  });
+});
+
+describe('integers beyond 2^53 (BIGINT keys and values the JSON converter writes as numbers)', () => {
+  const BIG = ['9007199254740992', '9007199254740993', '-9223372036854775808', '18446744073709551615'];
+  // JSON text by hand: JSON.stringify of a number would already have rounded it.
+  const debezium = (id: string, extra = '') => Buffer.from(`{"before":null,"after":{"id":${id},"name":"n","weight":1${extra}},"op":"u",`
+    + '"source":{"connector":"postgresql","lsn":77,"ts_ms":1,"db":"inventory","schema":"inventory","table":"products"}}').toString('base64');
+  const rec = (id: string, extra = '') => ({ topic: view.topic, partition: 0, offset: 4, key: Buffer.from(`{"id":${id}}`).toString('base64'), value: debezium(id, extra) });
+  const written = (r: ReturnType<typeof rec>, v = view) => {
+    const o = decodeRecord(v, r, { nowMs: NOW });
+    if (o.kind !== 'write') throw new Error(o.reason);
+    return o.record;
+  };
+
+  test('keys keep every digit, so two BIGINT ids a double cannot tell apart name two rows', () => {
+    expect(Number(BIG[0])).toBe(Number(BIG[1]));
+    const records = BIG.map(id => written(rec(id)));
+    expect(records.map(r => r.provenance.key)).toEqual(BIG.map(id => ({ id })));
+    expect(records.map(r => r.row!.id)).toEqual(BIG);
+    expect(new Set(records.map(r => cacheKey('p:', view.key, r.provenance.key))).size).toBe(BIG.length);
+  });
+
+  test('a safe integer key is still a number, and encodes as its digit string would', () => {
+    const small = written(rec('9007199254740991'));
+    expect(small.provenance.key).toEqual({ id: 9007199254740991 });
+    expect(cacheKey('p:', view.key, small.provenance.key)).toBe(cacheKey('p:', view.key, { id: '9007199254740991' }));
+  });
+
+  test('a stored integer field beyond 2^53 keeps its digits too; a nanosecond timestamp in the same record still normalizes', () => {
+    const withTs = { ...view, fields: [...view.fields, { name: 'big', type: 'integer' as const }, { name: 'at', type: 'timestamp' as const }] };
+    const r = written(rec('5', ',"big":123456789012345678901,"at":1764547200123456789'), withTs);
+    expect(r.row).toMatchObject({ id: 5, big: '123456789012345678901', at: '2025-12-01T00:00:00.123Z' });
+  });
+
+  test('a delete whose key is only in the record key, and an upsert-kafka key, keep their digits', () => {
+    const del = { topic: view.topic, partition: 0, offset: 5, key: Buffer.from(`{"id":${BIG[1]}}`).toString('base64'),
+      value: Buffer.from('{"before":null,"after":null,"op":"d","source":{"lsn":78,"ts_ms":1}}').toString('base64') };
+    expect(written(del).provenance.key).toEqual({ id: BIG[1] });
+    const upsertView = productsView({ keyPrefix: 'x:', format: 'upsert-kafka', topic: 'flink.products', sourceTable: 'flink_products' });
+    const up = { topic: 'flink.products', partition: 0, offset: 6, timestamp: 1, key: Buffer.from(`{"id":${BIG[1]}}`).toString('base64'),
+      value: Buffer.from(`{"id":${BIG[1]},"name":"n"}`).toString('base64') };
+    expect(written(up, upsertView)).toMatchObject({ provenance: { key: { id: BIG[1] } }, row: { id: BIG[1] } });
+  });
+
+  test('quoteUnsafeIntegers quotes only integer literals outside strings that are not safe integers', () => {
+    const text = '{"a":9007199254740993,"b":"9007199254740993 \\" 12345678901234567","c":[-9007199254740993,1.5e300,12345678901234567.5,9007199254740991],"d":{"e":1}}';
+    expect(quoteUnsafeIntegers(text)).toBe('{"a":"9007199254740993","b":"9007199254740993 \\" 12345678901234567","c":["-9007199254740993",1.5e300,12345678901234567.5,9007199254740991],"d":{"e":1}}');
+    const plain = '{"a":1,"b":"x"}';
+    expect(quoteUnsafeIntegers(plain)).toBe(plain);
   });
 });
