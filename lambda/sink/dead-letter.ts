@@ -128,9 +128,23 @@ export class SqsDeadLetterSink implements DeadLetterSink {
   }
 }
 
-/** The letter as JSON, or without its value (`valueOmitted`, `valueBytes`) when the whole letter is over SQS_MAX_BODY_BYTES. */
-function sqsBody(l: DeadLetter): string {
+/** The longest error message an SQS letter keeps once its value and key are left out (the rest is cut, marked). */
+export const SQS_MAX_ERROR_CHARS = 16 * 1024;
+
+/**
+ * The letter as JSON, within SQS_MAX_BODY_BYTES: whole when it fits; else without its value (`valueOmitted`, `valueBytes`);
+ * else without its key too (`keyOmitted`, `keyBytes`); else with its error message cut to SQS_MAX_ERROR_CHARS. A letter SQS
+ * refuses would fail the batch on every retry, blocking the partition. The coordinates (topic, partition, offset) always
+ * stay, so the record can be read again from Kafka while it is retained.
+ */
+export function sqsBody(l: DeadLetter): string {
   const full = JSON.stringify(l);
   if (Buffer.byteLength(full) <= SQS_MAX_BODY_BYTES) return full;
-  return JSON.stringify({ ...l, value: null, valueOmitted: true, valueBytes: l.value ? Buffer.byteLength(l.value) : 0 });
+  const noValue = { ...l, value: null, valueOmitted: true, valueBytes: l.value ? Buffer.byteLength(l.value) : 0 };
+  const withoutValue = JSON.stringify(noValue);
+  if (Buffer.byteLength(withoutValue) <= SQS_MAX_BODY_BYTES) return withoutValue;
+  const noKey = { ...noValue, key: null, keyOmitted: true, keyBytes: l.key ? Buffer.byteLength(l.key) : 0 };
+  const withoutKey = JSON.stringify(noKey);
+  if (Buffer.byteLength(withoutKey) <= SQS_MAX_BODY_BYTES) return withoutKey;
+  return JSON.stringify({ ...noKey, error: `${l.error.slice(0, SQS_MAX_ERROR_CHARS)}... (cut from ${l.error.length} characters)` });
 }

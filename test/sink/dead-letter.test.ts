@@ -138,3 +138,18 @@ test('message attributes count toward an entry\'s size: name, data type and valu
   expect(sqsBatches([half, { ...half, Id: 'b' }]).map(b => b.map(e => e.Id))).toEqual([['a'], ['b']]);
   expect(sqsBatches([{ ...half, MessageAttributes: undefined }, { ...half, Id: 'b', MessageAttributes: undefined }]).map(b => b.length)).toEqual([2]);
 });
+
+test('a letter too large even without its value leaves its key out, then cuts its error, so SQS takes it and the batch is not retried forever', async () => {
+  const accepted = enforcingQueue();
+  const bigKey = { ...letter(1, 'v'.repeat(200_000)), key: 'k'.repeat(300_000) };
+  const bigError = { ...letter(2, 'v'.repeat(200_000), 'x'.repeat(400_000)), key: 'k'.repeat(300_000) };
+  const small = letter(3, 'fits');
+  await send([bigKey, bigError, small]);
+  const bodies = accepted.flat().map(e => JSON.parse(e.MessageBody!));
+  expect(bodies.map(b => b.offset)).toEqual(['1', '2', '3']);
+  expect(bodies[0]).toMatchObject({ topic: 't', partition: 0, value: null, valueOmitted: true, valueBytes: 200_000, key: null, keyOmitted: true, keyBytes: 300_000, error: 'e' });
+  expect(bodies[1]).toMatchObject({ key: null, keyOmitted: true, valueOmitted: true });
+  expect(bodies[1].error).toMatch(/^x{16384}\.\.\. \(cut from 400000 characters\)$/);
+  expect(bodies[2]).toEqual(small);
+  for (const e of accepted.flat()) expect(entryBytes(e)).toBeLessThanOrEqual(LIMIT);
+});
