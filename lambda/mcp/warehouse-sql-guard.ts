@@ -68,22 +68,38 @@ export function guardAgentSql(sql: string, scope: SqlGuardScope): GuardedSql {
   }
   const root = body[0];
 
-  const cteNames = new Set<string>();
+  // Each table reference is checked against the WITH names in scope where it stands: a WITH query's name is visible in
+  // the queries of the same WITH after it (and in its own, for WITH RECURSIVE) and in the query the WITH introduces, never
+  // outside; elsewhere Athena resolves the name to a table of the database (another view's table, a metadata table).
   const refs: Array<{ node: SqlNode; table: string }> = [];
-  const pending: SqlNode[] = [];
-  walk(root, node => {
+  const pending: Array<{ node: SqlNode; ctes: ReadonlySet<string> }> = [];
+  const visit = (node: SqlNode, ctes: ReadonlySet<string>): void => {
     const r = rule(node);
-    if (r === 'namedQuery') {
-      const id = (node.children ?? []).find(c => rule(c) === 'identifier');
-      if (id) {
-        const name = identifierText(id);
-        if (scope.tables.includes(name) || (scope.databaseTables ?? []).includes(name)) {
-          throw new ToolInputError(`The sql names a WITH query '${name}' like a table of the warehouse; give it another name.`);
+    if (r === 'query') {
+      const withClause = (node.children ?? []).find(c => rule(c) === 'with');
+      if (withClause) {
+        const recursive = (withClause.children ?? []).some(c => c.symbol && (c.symbol.text ?? '').toUpperCase() === 'RECURSIVE');
+        let inScope = new Set(ctes);
+        for (const named of (withClause.children ?? []).filter(c => rule(c) === 'namedQuery')) {
+          const id = (named.children ?? []).find(c => rule(c) === 'identifier');
+          const name = id ? identifierText(id) : undefined;
+          if (name !== undefined) {
+            if (name.includes('$')) {
+              throw new ToolInputError(`The sql names a WITH query '${name}'; a name with '$' is an Iceberg metadata table, which agents may not read. Give it another name.`);
+            }
+            if (scope.tables.includes(name) || (scope.databaseTables ?? []).includes(name)) {
+              throw new ToolInputError(`The sql names a WITH query '${name}' like a table of the warehouse; give it another name.`);
+            }
+          }
+          const own = name !== undefined && recursive ? new Set([...inScope, name]) : inScope;
+          for (const c of named.children ?? []) visit(c, own);
+          if (name !== undefined) inScope = new Set([...inScope, name]);
         }
-        cteNames.add(name);
+        for (const c of node.children ?? []) if (c !== withClause) visit(c, inScope);
+        return;
       }
     } else if (r === 'tableRef') {
-      pending.push(node);
+      pending.push({ node, ctes });
     } else if (r === 'functionName') {
       const name = qualifiedParts(node).map(p => p.toLowerCase());
       if (name.length !== 1 || !ALLOWED_SQL_FUNCTIONS.has(name[0])) {
@@ -94,11 +110,16 @@ export function guardAgentSql(sql: string, scope: SqlGuardScope): GuardedSql {
     } else if (r === 'queryPeriod') {
       throw new ToolInputError('The sql uses FOR VERSION/TIMESTAMP AS OF; answers are pinned to the newest snapshot, whose id and commit time they report. Remove the clause.');
     }
-  });
-  for (const node of pending) {
+    for (const c of node.children ?? []) visit(c, ctes);
+  };
+  visit(root, new Set());
+  for (const { node, ctes } of pending) {
     const parts = qualifiedParts(node);
     const lower = parts.map(p => p.toLowerCase());
-    if (lower.length === 1 && cteNames.has(lower[0])) continue;
+    if (lower.some(p => p.includes('$'))) {
+      throw new ToolInputError(`The sql reads '${parts.join('.')}', an Iceberg metadata table ('$' in the name), which agents may not read. ${allowed}`);
+    }
+    if (lower.length === 1 && ctes.has(lower[0])) continue;
     const [table, schema, catalog] = [...lower].reverse();
     const ok = lower.length <= 3 && scope.tables.includes(table)
       && (schema === undefined || schema === scope.database.toLowerCase())
@@ -120,11 +141,6 @@ export function guardAgentSql(sql: string, scope: SqlGuardScope): GuardedSql {
       return tokensOf(root, replaced).join(' ');
     },
   };
-}
-
-function walk(node: SqlNode, visit: (n: SqlNode) => void): void {
-  visit(node);
-  for (const c of node.children ?? []) walk(c, visit);
 }
 
 function findRule(node: SqlNode, name: string, rule: (n: SqlNode) => string | undefined): SqlNode | undefined {

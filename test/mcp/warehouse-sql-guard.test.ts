@@ -73,6 +73,40 @@ GROUP BY 1 ORDER BY 1;`, scope);
   });
 });
 
+describe('WITH query names are resolved by scope (a name is a WITH query only inside its WITH and the query it introduces)', () => {
+  const wh = { database: 'shop_wh', tables: ['order_history', 'order_history_history'], databaseTables: ['order_history', 'order_history_history', 'payments_wh'] };
+  const guard = (sql: string) => () => guardAgentSql(sql, wh);
+  test.each<[string, string, RegExp]>([
+    ['the reviewer\'s statement: a WITH named like another view\'s metadata table, referenced outside its subquery',
+      'SELECT p.* FROM (WITH "payments_wh$partitions" AS (SELECT id FROM order_history) SELECT count(*) n FROM "payments_wh$partitions") x CROSS JOIN "payments_wh$partitions" p', /\$/],
+    ['a plain WITH name referenced outside its subquery (it would read a table of the session database)',
+      'SELECT * FROM (WITH secret_tbl AS (SELECT id FROM order_history) SELECT * FROM secret_tbl) a CROSS JOIN secret_tbl', /reads 'secret_tbl'/],
+    ['a WITH inside a scalar subquery, its name used by the outer FROM',
+      'SELECT (WITH t AS (SELECT 1 AS x FROM order_history) SELECT count(*) FROM t), o.* FROM order_history o, t', /reads 't'/],
+    ['a nested WITH\'s name used by the outer query\'s body',
+      'WITH a AS (WITH b AS (SELECT id FROM order_history) SELECT id FROM b) SELECT * FROM a CROSS JOIN b', /reads 'b'/],
+    ['a WITH query referencing a later one (Trino resolves it to a table)',
+      'WITH a AS (SELECT * FROM later), later AS (SELECT id FROM order_history) SELECT * FROM a', /reads 'later'/],
+    ['a WITH name used in a sibling subquery', 'SELECT * FROM (WITH c AS (SELECT id FROM order_history) SELECT * FROM c) a JOIN (SELECT * FROM c) b ON a.id = b.id', /reads 'c'/],
+    ['an unqualified metadata table name as a WITH name, even used within scope',
+      'WITH "order_history$files" AS (SELECT id FROM order_history) SELECT * FROM "order_history$files"', /'order_history\$files'.*\$/],
+  ])('refused: %s', (_, sql, message) => {
+    expect(guard(sql)).toThrow(ToolInputError);
+    expect(guard(sql)).toThrow(message);
+  });
+
+  test.each<[string, string, string[]]>([
+    ['a WITH used in its own query', 'WITH d AS (SELECT id FROM order_history) SELECT count(*) FROM d', ['order_history']],
+    ['a later WITH query reading an earlier one', 'WITH a AS (SELECT id FROM order_history), b AS (SELECT id FROM a) SELECT * FROM b', ['order_history']],
+    ['a nested WITH used inside its subquery, the outer WITH visible in it',
+      'WITH a AS (SELECT id FROM order_history) SELECT * FROM (WITH b AS (SELECT id FROM a) SELECT * FROM b) x JOIN a ON x.id = a.id', ['order_history']],
+    ['a WITH inside a scalar subquery, used there', 'SELECT (WITH t AS (SELECT id FROM order_history_history) SELECT count(*) FROM t) AS n FROM order_history', ['order_history_history', 'order_history']],
+    ['a recursive WITH reading itself', 'WITH RECURSIVE r(n) AS (SELECT 1 FROM order_history UNION ALL SELECT n + 1 FROM r WHERE n < 3) SELECT * FROM r', ['order_history']],
+  ])('accepted: %s', (_, sql, tables) => {
+    expect(guardAgentSql(sql, wh).tables.sort()).toEqual([...tables].sort());
+  });
+});
+
 test('the guard works from a minified esbuild bundle, as the MCP Lambda runs it (the grammar from the shipped trino-parser.js beside it, rule names not class names)', () => {
   const { buildSync } = require('esbuild') as typeof import('esbuild');
   const fs = require('fs') as typeof import('fs');
