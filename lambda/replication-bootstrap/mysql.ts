@@ -152,6 +152,31 @@ async function identifiedBy(conn: Sql, password: string): Promise<string> {
 }
 
 /**
+ * Runs a statement whose text carries the password (or its hash). mysql2 attaches the statement text to a failed
+ * query's error (`err.sql`), and the Lambda runtime logs an error's enumerable properties, so a refusal (a password
+ * validation plugin, `--strict-password-validation`) is rethrown as a BootstrapError with the server's code and
+ * message only, never the statement, the password or its hash, and without the original error as `cause`.
+ */
+async function queryWithPassword(conn: Sql, sql: string, user: Credentials, what: string): Promise<void> {
+  try {
+    await conn.query(sql);
+  } catch (e) {
+    const err = e as { message?: string; code?: string; errno?: number; sqlState?: string };
+    // Server messages do not quote the password; a syntax error's "near '...'" could, so every form of it is cut out.
+    let message = String(err.message ?? 'unknown error');
+    const secrets = [user.password, conn.escape(user.password), mysqlNativePasswordHash(user.password)].filter(x => x.length > 0);
+    for (const secret of secrets.sort((a, b) => b.length - a.length)) message = message.split(secret).join('<redacted>');
+    const out = new BootstrapError(`${what} of replication user '${user.username}' failed: ${message} (${err.code ?? 'unknown'}`
+      + `${err.errno !== undefined ? `, errno ${err.errno}` : ''}). The statement is left out of this error because it carries the password. `
+      + (err.code === 'ER_NOT_VALID_PASSWORD' || err.code === 'ER_OPTION_PREVENTS_STATEMENT'
+        ? 'A password validation policy refused it: put a password the policy accepts into the replication secret (or relax the policy) and deploy again.'
+        : ''));
+    Object.assign(out, { code: err.code, errno: err.errno, sqlState: err.sqlState });
+    throw out;
+  }
+}
+
+/**
  * Refuses a replication user name that is the admin user the bootstrap connects as: the bootstrap would change its
  * password and drop it when the stack is deleted.
  */
@@ -174,8 +199,8 @@ export async function ensureMysqlReplicationUser(conn: Sql, config: MysqlBootstr
   await checkMysqlReplicationUser(conn, config.replication.username);
   const who = account(conn, config.replication.username);
   const password = await identifiedBy(conn, config.replication.password);
-  await conn.query(`CREATE USER IF NOT EXISTS ${who} ${password}`);
-  await conn.query(`ALTER USER ${who} ${password}`);
+  await queryWithPassword(conn, `CREATE USER IF NOT EXISTS ${who} ${password}`, config.replication, 'CREATE USER');
+  await queryWithPassword(conn, `ALTER USER ${who} ${password}`, config.replication, 'ALTER USER');
   await conn.query(`GRANT ${MYSQL_GLOBAL_GRANTS.join(', ')} ON *.* TO ${who}`);
   for (const table of config.tables) await conn.query(`GRANT SELECT ON ${qualified(conn, table)} TO ${who}`);
   await conn.query(`GRANT SELECT, INSERT, UPDATE ON ${qualified(conn, config.heartbeatTable)} TO ${who}`);
