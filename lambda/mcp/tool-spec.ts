@@ -60,8 +60,13 @@ export function viewsEnum(views: readonly ViewConfig[]) {
   return z.enum(views.map(v => v.name) as [string, ...string[]]);
 }
 
+/** The stored record of a cache or search view; a warehouse view has no per-key record with provenance to read. */
 export async function readRecord(deps: McpServerDeps, view: ViewConfig, key: Record<string, unknown>) {
-  return view.store === 'cache' ? readCacheRecord(deps, view, key) : readSearchRecord(deps, view, key);
+  switch (view.store) {
+    case 'cache': return readCacheRecord(deps, view, key);
+    case 'search': return readSearchRecord(deps, view, key);
+    default: throw new ToolInputError(`View '${view.name}' is a ${view.store} view: it keeps no per-row provenance record to read.`);
+  }
 }
 
 export const hitSchema = (view: ViewConfig) => z.object({

@@ -3,7 +3,7 @@ import * as z from 'zod';
 import type { LineageCatalog, LineageNode, LineageViewEntry } from '../../contract/lineage';
 import { traceView } from '../../contract/lineage-graph';
 import { DESCRIBE_SOURCE_TOOL, GET_LINEAGE_TOOL, LIST_SOURCES_TOOL, viewToolNames } from '../../contract/tool-names';
-import type { ViewConfig } from '../../contract/view-config';
+import { VIEW_STORE_NAMES, type ViewConfig } from '../../contract/view-config';
 import { ToolInputError } from './errors';
 import { inScope, rowScopeOf, scopeClause } from './row-scope';
 import { freshnessSchema, provenanceSchema } from './schemas';
@@ -16,7 +16,7 @@ import {
 const sourceSchema = z.object({
   view: z.string(),
   description: z.string(),
-  store: z.enum(['cache', 'search']),
+  store: z.enum(VIEW_STORE_NAMES),
   key: z.array(z.string()),
   fields: z.array(z.object({ name: z.string(), type: z.string(), description: z.string().optional() })),
   sourceTable: z.string(),
@@ -107,7 +107,8 @@ export function catalogTools(views: readonly ViewConfig[], withEmbeddings: boole
     {
       name: GET_LINEAGE_TOOL,
       title: 'Trace one row to its source',
-      description: 'For a view and a key: the source table, source position (LSN or binlog coordinates), commit time, Kafka record and pipeline that produced the row currently served, and its age.',
+      description: 'For a cache or search view and a key: the source table, source position (LSN or binlog coordinates), commit time, Kafka record and pipeline that produced the row currently served, and its age. '
+        + 'Warehouse views keep no per-row provenance: use describe_source for their pipeline and <view>_query for a row\'s _commit_ts and the Iceberg snapshot.',
       inputSchema: z.strictObject({ view: names, key: anyKeySchema.describe(`The row key as { column: value }; ${LIST_SOURCES_TOOL} shows each view's key columns`) }),
       outputSchema: z.object({
         view: z.string(),
@@ -123,6 +124,11 @@ export function catalogTools(views: readonly ViewConfig[], withEmbeddings: boole
       readOnly: true,
       async run(args: { view: string; key: Record<string, unknown> }, deps, catalog, caller) {
         const view = byName(args.view);
+        if (view.store === 'warehouse') {
+          // The Iceberg table keeps the row and its _commit_ts, not the source position or Kafka record a lineage answer is made of.
+          throw new ToolInputError(`View '${view.name}' is a warehouse view: its rows keep no per-row provenance (source position, Kafka record), so ${GET_LINEAGE_TOOL} cannot trace them. `
+            + `Call ${DESCRIBE_SOURCE_TOOL} for its pipeline and upstream lineage, and ${viewToolNames(view, false).join(', ')} with a filter on its key for the row's _commit_ts and the Iceberg snapshot it was read from.`);
+        }
         const key = viewKey(view, args.key);
         const scope = rowScopeOf(view, caller);
         const [stored, c] = await Promise.all([readRecord(deps, view, key), catalog()]);
