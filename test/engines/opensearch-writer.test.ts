@@ -10,6 +10,7 @@ import { writeSearchBatch } from '../../lambda/shared/search-writer';
 import type { StoredRecord } from '../../contract/stored-record';
 import type { ViewConfig } from '../../contract/view-config';
 import { StoreUnavailableError } from '../../lambda/shared/write-result';
+import { asWriterClient, createSinkSearchClient } from '../../lambda/sink/search-http';
 import { mulberry32 } from '../helpers/random';
 import { LocalOpenSearch, localSearchClient, startOpenSearch } from './harness';
 
@@ -159,6 +160,66 @@ test('a write block answering 403 (index.blocks.write, as AWS sets it when stora
     await expect(stuck).rejects.toThrow(/search index 'writeblocked' is write-blocked \(index\.blocks\.write\) after 3 attempts.*PUT <index>\/_settings \{"index\.blocks\.write": null\}/);
   } finally {
     await block(false);
+  }
+});
+
+test('request size: a batch over the engine\'s http.max_content_length (the 100mb default) goes in bounded requests; a 413 is split; one document over it is dead-lettered naming the limit', async () => {
+  // The harness cannot set node settings (cli/dev/engines/java/OpenSearchNode.java builds them in code), so the limit is the default 100mb
+  // and the batches here are over 100 MiB: keyword values over ignore_above are kept in _source only, so the engine does little per byte.
+  const v: ViewConfig = { ...view('blobs'), fields: [{ name: 'id', type: 'integer' }, { name: 'name', type: 'keyword' }] };
+  await deployIndex(v);
+  // The sink's own client (what the sink runs), with each `_bulk` request's size and answer recorded.
+  const sink = createSinkSearchClient({ endpoint: engine.url, region: 'us-east-1', requestTimeoutMs: 120_000, credentials: async () => ({ accessKeyId: 'A', secretAccessKey: 'S' }) });
+  const seen: Array<{ mib: number; status: number | string }> = [];
+  const counting = asWriterClient({
+    ...sink,
+    bulk: async params => {
+      const mib = Math.round(Buffer.byteLength(params.body) / 1024 / 1024 * 10) / 10;
+      try {
+        const res = await sink.bulk(params);
+        seen.push({ mib, status: res.statusCode });
+        return res;
+      } catch (e) {
+        seen.push({ mib, status: (e as { meta?: { statusCode?: number } }).meta?.statusCode ?? String((e as Error).message) });
+        throw e;
+      }
+    },
+  });
+  const blobs = (lsn: number, ids: number[], bytes: number) => decode(v, ids.map(id => change(v, lsn, id, 'c')))
+    .map(r => ({ ...r, row: { ...r.row!, name: `${r.row!.id}:`.padEnd(bytes, 'b') } }));
+  const count = async () => {
+    await client.indices.refresh({ index: 'blobs' } as never);
+    return (((await client.count({ index: 'blobs' } as never)).body) as { count: number }).count;
+  };
+  try {
+    const ids = Array.from({ length: 420 }, (_, i) => i + 1);
+    // 420 documents of 256 KiB, about 105 MiB: with the default bound, 5 MiB requests the engine accepts.
+    expect(await writeSearchBatch(counting, v, blobs(10, ids, 256 * 1024), noWait)).toEqual({ written: 420, stale: 0, failed: [] });
+    expect(seen.every(s => s.status === 200 && s.mib <= 5)).toBe(true);
+    const bounded = seen.length;
+    expect(await count()).toBe(420);
+
+    // No up-front bound: the engine answers the ~100.4 MiB request with 413 and the writer splits it in halves. With this node's 512 MB
+    // heap the ~50 MiB halves exceed its indexing pressure limit (10% of the heap), which answers 429 however idle the node is: split too.
+    seen.length = 0;
+    const split = await writeSearchBatch(counting, v, blobs(20, ids.slice(0, 401), 256 * 1024), { ...noWait, maxBulkBytes: 1024 * 1024 * 1024 });
+    expect(split).toEqual({ written: 401, stale: 0, failed: [] });
+    expect(seen[0].status).toBe(413);
+    expect(seen[0].mib).toBeGreaterThan(100);
+    expect(seen.every(s => [413, 429, 200].includes(s.status as number))).toBe(true);
+    expect(await count()).toBe(420);
+    const splitSeen = seen.map(s => `${s.mib} MiB: ${s.status}`);
+
+    // One document over the limit on its own: dead-lettered with the reason, the rest of the batch written.
+    seen.length = 0;
+    const huge = await writeSearchBatch(counting, v, [...blobs(30, [1], 1024), ...blobs(30, [2], 101 * 1024 * 1024), ...blobs(30, [3], 1024)], noWait);
+    expect(huge.written).toBe(2);
+    expect(huge.failed.map(f => f.record.provenance.key)).toEqual([{ id: 2 }]);
+    expect(huge.failed[0].error).toMatch(/^HTTP 413: the document's _bulk request \(101\.0 MiB\) exceeds the domain's HTTP request payload limit/);
+    console.log(`request size: 420 x 256 KiB in ${bounded} requests of <= 5 MiB; unbounded 401 x 256 KiB: ${splitSeen.join(', ')}; `
+      + `101 MiB document: ${seen.map(s => `${s.mib} MiB: ${s.status}`).join(', ')}`);
+  } finally {
+    await sink.close();
   }
 });
 
