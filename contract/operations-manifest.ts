@@ -32,6 +32,14 @@ export interface ManifestSource {
 export interface ManifestFlink {
   readonly applicationName: string;
   readonly runtime: string;
+  /**
+   * The application's checkpoint interval in milliseconds. Its Kafka source commits offsets only when a checkpoint
+   * completes, so the consumer-lag check (like the `ConsumerLag…` alarm) allows its groups this interval + the limit.
+   * Absent in manifests of stacks deployed before it was added.
+   */
+  readonly checkpointIntervalMs?: number;
+  /** The consumer group of each of its Kafka source tables (`flink.<app>.<table>` unless the table sets `properties.group.id`). */
+  readonly consumerGroups?: string[];
 }
 
 export interface ManifestView {

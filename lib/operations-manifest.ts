@@ -5,6 +5,7 @@ import { Construct } from 'constructs';
 import { AGENT_METRIC_DIMENSIONS, AGENT_SERVICE_NAMES } from '../contract/metric-names';
 import { ManifestMetric, ManifestSource, OPERATIONS_MANIFEST_OUTPUT, OperationsManifest } from '../contract/operations-manifest';
 import type { AgentView } from '../constructs/stores/view';
+import type { IFlinkApplication } from '../constructs/processing/refs';
 import type { ICdcSourceDatabase } from '../constructs/source/cdc-source-database';
 import { SourceEngineFamily } from '../constructs/source/engine';
 
@@ -16,9 +17,19 @@ export interface ManifestSourceInput {
   readonly heartbeatTopic: string;
 }
 
+/** A Flink application of the stack. */
+export interface ManifestFlinkInput {
+  readonly applicationName: string;
+  readonly runtime: string;
+  /** @default - addOperationsManifestOutput: the `checkpointInterval` of the IFlinkApplication of that name in the scope */
+  readonly checkpointInterval?: Duration;
+  /** @default - addOperationsManifestOutput: the groups of that application's `consumedTopics()` */
+  readonly consumerGroups?: string[];
+}
+
 export interface OperationsManifestInput {
   readonly sources: ManifestSourceInput[];
-  readonly flink: { applicationName: string; runtime: string }[];
+  readonly flink: ManifestFlinkInput[];
   readonly views: readonly AgentView[];
   readonly sinkNamespace: string;
   /** @default Duration.seconds(5) (AgentObservability's default freshness SLO) */
@@ -45,15 +56,37 @@ export function operationsManifest(input: OperationsManifestInput): OperationsMa
     freshnessSloMs: (input.freshnessSlo ?? Duration.seconds(5)).toMilliseconds(),
     sinkMetrics: { namespace: input.sinkNamespace, dimensions: { [AGENT_METRIC_DIMENSIONS.service]: AGENT_SERVICE_NAMES.sink } },
     sources,
-    flink: input.flink.map(f => ({ applicationName: f.applicationName, runtime: f.runtime })),
+    flink: input.flink.map(f => ({
+      applicationName: f.applicationName, runtime: f.runtime,
+      ...(f.checkpointInterval ? { checkpointIntervalMs: f.checkpointInterval.toMilliseconds() } : {}),
+      ...(f.consumerGroups ? { consumerGroups: [...f.consumerGroups] } : {}),
+    })),
     views: input.views.map(v => v.toConfig()).map(v => ({ name: v.name, ...(v.maxStalenessMs !== undefined ? { maxStalenessMs: v.maxStalenessMs } : {}) })),
   };
 }
 
-/** Adds the `OperationsManifest` output (JSON; tokens such as the database identifier resolve at deploy time). */
+function isFlinkApplication(c: unknown): c is IFlinkApplication {
+  const a = c as Partial<IFlinkApplication>;
+  return typeof a.applicationName === 'string' && typeof a.consumedTopics === 'function' && typeof a.checkpointInterval?.toMilliseconds === 'function';
+}
+
+/**
+ * Adds the `OperationsManifest` output (JSON; tokens such as the database identifier resolve at deploy time). A Flink
+ * entry without `checkpointInterval` or `consumerGroups` gets them from the application of that name in `scope`, so the
+ * consumer-lag check of `status` judges its groups as their alarms do.
+ */
 export function addOperationsManifestOutput(scope: Construct, input: OperationsManifestInput): CfnOutput {
+  const apps = scope.node.findAll().filter(isFlinkApplication);
+  const flink = input.flink.map(f => {
+    const app = apps.find(a => a.applicationName === f.applicationName);
+    return {
+      ...f,
+      checkpointInterval: f.checkpointInterval ?? app?.checkpointInterval,
+      consumerGroups: f.consumerGroups ?? app?.consumedTopics().map(t => t.group),
+    };
+  });
   return new CfnOutput(scope, OPERATIONS_MANIFEST_OUTPUT, {
-    value: Stack.of(scope).toJsonString(operationsManifest(input)),
+    value: Stack.of(scope).toJsonString(operationsManifest({ ...input, flink })),
     description: 'What `agent-data-stack status --doctor` checks: sources, Flink applications, views and their limits',
   });
 }

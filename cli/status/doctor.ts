@@ -10,8 +10,9 @@ import {
 import type { ManifestMetric, ManifestSource, OperationsManifest } from '../../contract/operations-manifest';
 import { isCredentialsError, UserError } from '../command';
 import type { StatusClients } from './clients';
+import { consumerLags, FlinkGroup, flinkGroupsOf } from './consumer-lag';
 import { discoverResources } from './discovery';
-import { latestMax, metricValues } from './metrics';
+import { metricValues } from './metrics';
 
 export type DoctorStatus = 'ok' | 'warn' | 'fail';
 
@@ -37,7 +38,10 @@ export interface DoctorReport {
 }
 
 export interface DoctorOptions {
-  /** Highest acceptable MSK `EstimatedMaxTimeLag` in seconds. @default 30 */
+  /**
+   * Highest acceptable MSK `EstimatedMaxTimeLag` in seconds; a Flink group the manifest names is allowed its
+   * application's checkpoint interval on top, as its alarm is. @default 30
+   */
   readonly maxConsumerLagSeconds?: number;
   /** Freshness objective for views without `maxStaleness`. @default - the manifest's, else 5000 ms */
   readonly freshnessSloMs?: number;
@@ -82,7 +86,7 @@ export const DOCTOR_RUNBOOK: Record<string, { readonly anchor: string; readonly 
   },
   'consumer-lag': {
     anchor: 'when-the-workload-grows',
-    fix: 'A consumer falls behind: raise the bound of the layer that is at its limit (Flink parallelism, sink pollers), see the table.',
+    fix: 'A consumer falls behind: raise the bound of the layer that is at its limit (Flink parallelism, sink pollers), see the table. A Flink group past its checkpoint interval + the limit: also check that its checkpoints complete (FlinkCheckpoints alarm).',
   },
   'freshness': {
     anchor: 'how-stale-is-what-agents-see',
@@ -210,13 +214,15 @@ function flinkChecks(c: StatusClients, name: string, now: Date): Promise<DoctorC
   });
 }
 
-function consumerLagCheck(c: StatusClients, clusterArn: string, maxLag: number, now: Date): Promise<DoctorCheck[]> {
+/** One row for the cluster's groups other than the manifest's Flink groups, and one per Flink group (its own limit). */
+function consumerLagCheck(c: StatusClients, clusterArn: string, maxLag: number, flink: FlinkGroup[], now: Date): Promise<DoctorCheck[]> {
   const name = clusterArn.split('/')[1];
-  return guarded('consumer-lag', name, async () => {
-    const v = await latestMax(c.cloudWatch, `Namespace="AWS/Kafka" MetricName="EstimatedMaxTimeLag" "Cluster Name"="${name}"`, 'Maximum', now);
-    if (v === undefined) return [row('consumer-lag', name, 'ok', 'no lag published in 10 minutes')];
-    return [row('consumer-lag', name, v > maxLag ? 'fail' : 'ok', `${Math.round(v)} s; limit ${maxLag} s`)];
-  });
+  return guarded('consumer-lag', name, async () => (await consumerLags(c.cloudWatch, clusterArn, maxLag, flink, now)).map(l => {
+    const basis = l.basis ? ` (${l.basis})` : '';
+    if (l.skipped) return row('consumer-lag', l.resource, 'warn', `not read${basis}: ${l.skipped}`);
+    if (l.value === undefined) return row('consumer-lag', l.resource, 'ok', `no lag published in 10 minutes${basis}`);
+    return row('consumer-lag', l.resource, l.value > l.limit ? 'fail' : 'ok', `${Math.round(l.value)} s; limit ${l.limit} s${basis}`);
+  }));
 }
 
 function viewChecks(c: StatusClients, m: OperationsManifest, view: OperationsManifest['views'][number], sloMs: number, now: Date): Promise<DoctorCheck[]> {
@@ -253,7 +259,7 @@ export async function collectDoctorReport(c: StatusClients, stackName: string, o
   for (const arn of res.connectors) groups.push(connectorChecks(c, arn, now));
   for (const s of m?.sources ?? []) groups.push(cdcLagCheck(c, m!, s, sloMs, now));
   for (const name of res.flinkApplications) groups.push(flinkChecks(c, name, now));
-  for (const arn of res.kafkaClusters) groups.push(consumerLagCheck(c, arn, options.maxConsumerLagSeconds ?? 30, now));
+  for (const arn of res.kafkaClusters) groups.push(consumerLagCheck(c, arn, options.maxConsumerLagSeconds ?? 30, flinkGroupsOf(m), now));
   for (const v of m?.views ?? []) groups.push(viewChecks(c, m!, v, sloMs, now));
   const checks = (await Promise.all(groups)).flat();
   return { stack: stackName, healthy: checks.every(x => x.status !== 'fail'), checkedAt: now.toISOString(), checks };

@@ -7,6 +7,7 @@ import { DescribeDomainHealthCommand } from '@aws-sdk/client-opensearch';
 import { DEFAULT_AGENT_METRICS_NAMESPACE, SINK_METRIC_NAMES } from '../../contract/metric-names';
 import { isCredentialsError, UserError } from '../command';
 import type { StatusClients } from './clients';
+import { consumerLags, FlinkGroup, flinkGroupsOf } from './consumer-lag';
 import { discoverResources } from './discovery';
 import { latestMax } from './metrics';
 
@@ -30,7 +31,10 @@ export interface StatusReport {
 export interface StatusOptions {
   /** Freshness objective in milliseconds (p99 of `FreshnessLag`, max of `CdcLag`). @default 5000 */
   readonly freshnessSloMs?: number;
-  /** Highest acceptable MSK `EstimatedMaxTimeLag` in seconds. @default 30 */
+  /**
+   * Highest acceptable MSK `EstimatedMaxTimeLag` in seconds; a Flink group the stack's OperationsManifest names is
+   * allowed its application's checkpoint interval on top, as its alarm is. @default 30
+   */
   readonly maxConsumerLagSeconds?: number;
   /** Namespace of the sink metrics. @default - the stack output ending in `MetricsNamespace`, else 'AgentDataStack' */
   readonly metricsNamespace?: string;
@@ -125,6 +129,22 @@ function metricCheck(
   };
 }
 
+/** Consumer-lag rows of one cluster: its groups other than the Flink groups, and each Flink group against its own limit. */
+async function consumerLagStatus(c: StatusClients, clusterArn: string, maxLag: number, flink: FlinkGroup[], now: Date): Promise<LayerStatus[]> {
+  try {
+    return (await consumerLags(c.cloudWatch, clusterArn, maxLag, flink, now)).map(l => {
+      const basis = l.basis ? ` (${l.basis})` : '';
+      if (l.skipped) return { layer: 'consumer-lag', resource: l.resource, state: 'not read', healthy: true, detail: `${l.skipped}${basis}` };
+      if (l.value === undefined) return { layer: 'consumer-lag', resource: l.resource, state: 'no data', healthy: true, detail: `nothing published in the last 10 minutes${basis}` };
+      const rounded = Math.round(l.value * 10) / 10;
+      return { layer: 'consumer-lag', resource: l.resource, state: `${rounded} s`, healthy: l.value <= l.limit, detail: `limit ${l.limit} s${basis}` };
+    });
+  } catch (e) {
+    if (isCredentialsError(e)) throw e;
+    return [{ layer: 'consumer-lag', resource: clusterArn.split('/')[1], state: 'ERROR', healthy: false, detail: `${(e as Error).name}: ${(e as Error).message}` }];
+  }
+}
+
 /** Checks every resource the stack outputs name, and the lag and freshness CloudWatch reports. */
 export async function collectStatus(c: StatusClients, stackName: string, options: StatusOptions = {}): Promise<StatusReport> {
   const now = (options.clock ?? (() => new Date()))();
@@ -139,11 +159,6 @@ export async function collectStatus(c: StatusClients, stackName: string, options
     ...res.serverlessCaches.map(n => ['cache', n, serverlessCacheCheck(c, n)] as [LayerName, string, Check]),
     ...res.replicationGroups.map(n => ['cache', n, replicationGroupCheck(c, n)] as [LayerName, string, Check]),
     ...res.searchDomains.map(n => ['search', n, searchCheck(c, n)] as [LayerName, string, Check]),
-    ...res.kafkaClusters.map(a => {
-      const name = a.split('/')[1];
-      return ['consumer-lag', name, metricCheck(c, 'consumer-lag', name,
-        `Namespace="AWS/Kafka" MetricName="EstimatedMaxTimeLag" "Cluster Name"="${name}"`, 'Maximum', maxLag, 's', now)] as [LayerName, string, Check];
-    }),
     // Heartbeats flow without table changes, so no CdcLag at all means the path is stuck (the CdcLag alarm treats missing data the same way).
     // With the stack's OperationsManifest, one row per source database (its heartbeat topic); else one for all.
     ...(res.manifest?.sources.length ? res.manifest.sources.map(s => [s.name, `"Topic"="${s.heartbeatTopic}"`]) : [[ns, '']]).map(([resource, topic]) =>
@@ -151,7 +166,14 @@ export async function collectStatus(c: StatusClients, stackName: string, options
         { healthy: false, detail: 'no heartbeat lag in 10 minutes: the connector, its topic or the sinks are stuck' })] as [LayerName, string, Check]),
     ['freshness', ns, metricCheck(c, 'freshness', ns, `Namespace="${ns}" MetricName="${SINK_METRIC_NAMES.freshnessLag}"`, 'p99', slo, 'ms', now)],
   ];
-  const layers = await Promise.all(checks.map(([layer, resource, check]) => guarded(layer, resource, check)));
+  const flink = flinkGroupsOf(res.manifest);
+  const [layers, lagLayers] = await Promise.all([
+    Promise.all(checks.map(([layer, resource, check]) => guarded(layer, resource, check))),
+    Promise.all(res.kafkaClusters.map(a => consumerLagStatus(c, a, maxLag, flink, now))),
+  ]);
+  // Rows in the order they always had: the resources, then consumer lag, then CDC lag and freshness.
+  const resourceCount = checks.filter(([layer]) => !['cdc-lag', 'freshness'].includes(layer)).length;
+  layers.splice(resourceCount, 0, ...lagLayers.flat());
   if (layers.filter(l => !['cdc-lag', 'freshness'].includes(l.layer)).length === 0) {
     throw new UserError(`Stack '${stackName}' has no outputs naming an MSK cluster, connector, Flink application, cache or OpenSearch domain. Deploy a stack built from cdk-agent-data-stack, or pass --stack NAME.`);
   }

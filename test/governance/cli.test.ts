@@ -10,6 +10,7 @@ import { DescribeApplicationCommand, KinesisAnalyticsV2Client } from '@aws-sdk/c
 import { DescribeDomainHealthCommand, OpenSearchClient } from '@aws-sdk/client-opensearch';
 import { mockClient } from 'aws-sdk-client-mock';
 import { classifyOutputs, COMMANDS, main, StatusClients, StatusReport } from '../../cli/agent-data-stack';
+import { LagSeries, searchLag } from '../helpers/consumer-lag-search';
 
 const ACCOUNT = '123456789012';
 const OUTPUTS = [
@@ -270,5 +271,61 @@ describe('agent-data-stack status', () => {
     const root = path.join(__dirname, '..', '..');
     const out = execFileSync(process.execPath, ['-r', 'ts-node/register/transpile-only', 'cli/agent-data-stack.ts', '--help'], { cwd: root, encoding: 'utf8' });
     expect(out).toMatch(/Usage: agent-data-stack <command>/);
+  });
+});
+
+// The stack's manifest names the Flink application's groups and its checkpoint interval (60 s): each Flink group is
+// judged against interval + limit, as its ConsumerLag alarm is; every other group (the sinks') against the limit.
+describe('agent-data-stack status: consumer lag of Flink groups', () => {
+  const manifest = {
+    version: 1, freshnessSloMs: 5000, sinkMetrics: { namespace: 'AgentDataStack', dimensions: { service: 'agent-data-stack-sink' } }, sources: [], views: [],
+    flink: [{ applicationName: 'orders-join', runtime: 'FLINK-2_2', checkpointIntervalMs: 60_000, consumerGroups: ['flink.orders-join.orders', 'flink.orders-join.customers'] }],
+  };
+  function stack(lag: { orders: number; customers: number; sink: number }) {
+    healthy();
+    mocks.cfn.on(DescribeStacksCommand).resolves({ Stacks: [{ StackName: 'AgentDataStack', StackStatus: 'UPDATE_COMPLETE', CreationTime: new Date(0), Outputs: [
+      ...OUTPUTS, { OutputKey: 'OperationsManifest', OutputValue: JSON.stringify(manifest) },
+    ] }] });
+    const series: LagSeries[] = [
+      { group: 'flink.orders-join.orders', topic: 'agentdata.public.orders', values: [lag.orders, lag.orders - 50] },
+      { group: 'flink.orders-join.customers', topic: 'agentdata.public.customers', values: [lag.customers, 3] },
+      { group: 'agent-sink.orders', topic: 'agent.orders', values: [lag.sink, 1] },
+    ];
+    // Every query of the request gets its result, by Id (GetMetricData response shape).
+    mocks.cw.on(GetMetricDataCommand).callsFake(input => ({
+      MetricDataResults: input.MetricDataQueries.map((q: { Id: string; Expression: string }) => ({
+        Id: q.Id, StatusCode: 'Complete',
+        Values: /EstimatedMaxTimeLag/.test(q.Expression) ? searchLag(q.Expression, series) : /CdcLag/.test(q.Expression) ? [800] : [1200],
+      })),
+    }));
+  }
+
+  test('a Flink group 70 s behind with a 60 s checkpoint interval is healthy (limit 90 s), exit 0', async () => {
+    stack({ orders: 70, customers: 65, sink: 2 });
+    const r = await run(['status']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/consumer-lag\s+flink\.orders-join\.orders\s+70 s\s+yes\s+limit 90 s \(orders-join checkpoint interval 60 s \+ 30 s: Flink commits offsets only when a checkpoint completes\)/);
+    expect(r.stdout).toMatch(/consumer-lag\s+agent-kafka\s+2 s\s+yes\s+limit 30 s \(groups other than the Flink groups\)/);
+    expect(r.stdout).toMatch(/AgentDataStack: healthy \(0 of 10 checks failing\)/);
+  });
+
+  test('a Flink group 120 s behind is reported with the limit it was held to and why', async () => {
+    stack({ orders: 70, customers: 120, sink: 2 });
+    const r = await run(['status', '--json']);
+    expect(r.code).toBe(1);
+    const report: StatusReport = JSON.parse(r.stdout);
+    expect(report.layers.filter(l => !l.healthy)).toEqual([{
+      layer: 'consumer-lag', resource: 'flink.orders-join.customers', state: '120 s', healthy: false,
+      detail: 'limit 90 s (orders-join checkpoint interval 60 s + 30 s: Flink commits offsets only when a checkpoint completes)',
+    }]);
+  });
+
+  test('a sink group 40 s behind is reported against the plain 30 s, though a Flink group lags more and is healthy', async () => {
+    stack({ orders: 70, customers: 65, sink: 40 });
+    const r = await run(['status']);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/consumer-lag\s+agent-kafka\s+40 s\s+NO\s+limit 30 s \(groups other than the Flink groups\)/);
+    expect(r.stdout).toMatch(/consumer-lag\s+flink\.orders-join\.orders\s+70 s\s+yes/);
+    expect(r.stdout).toMatch(/AgentDataStack: UNHEALTHY \(1 of 10 checks failing\)/);
   });
 });

@@ -17,6 +17,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { DoctorReport, main, StatusClients } from '../../cli/agent-data-stack';
 import { DOCTOR_RUNBOOK } from '../../cli/status/doctor';
 import { OperationsManifest } from '../../contract/operations-manifest';
+import { LagSeries, searchLag } from '../helpers/consumer-lag-search';
 import { exampleTemplate } from '../helpers/example-template';
 
 const ACCOUNT = '123456789012';
@@ -58,20 +59,25 @@ const clients = (): StatusClients => ({
 });
 
 type Series = Record<string, number[]>;
-/** Datapoints per metric, newest first (GetMetricData with ScanBy TimestampDescending); keyed 'Metric' or 'Metric/DimensionValue'. */
-function metrics(series: Series) {
-  mocks.cw.on(GetMetricDataCommand).callsFake((input: GetMetricDataCommandInput) => {
-    const q = input.MetricDataQueries![0];
-    let key: string;
-    if (q.Expression) key = /MetricName="([A-Za-z]+)"/.exec(q.Expression)![1];
-    else {
-      const m = q.MetricStat!.Metric!;
-      const own = (m.Dimensions ?? []).find(d => !['service'].includes(d.Name!));
-      key = own ? `${m.MetricName}/${own.Value}` : m.MetricName!;
-    }
-    const values = series[key] ?? series[key.split('/')[0]] ?? [];
-    return { MetricDataResults: [{ Id: q.Id, Label: key, StatusCode: 'Complete', Timestamps: values.map((_, i) => new Date(Date.UTC(2026, 0, 1, 0, 10 - i))), Values: values }], Messages: [] };
-  });
+/**
+ * Datapoints per metric, newest first (GetMetricData with ScanBy TimestampDescending); keyed 'Metric' or 'Metric/DimensionValue'.
+ * With `lag`, EstimatedMaxTimeLag searches are evaluated over those series. Every query of a request gets its result, by Id.
+ */
+function metrics(series: Series, lag?: LagSeries[]) {
+  mocks.cw.on(GetMetricDataCommand).callsFake((input: GetMetricDataCommandInput) => ({
+    MetricDataResults: input.MetricDataQueries!.map(q => {
+      let key: string;
+      if (q.Expression) key = /MetricName="([A-Za-z]+)"/.exec(q.Expression)![1];
+      else {
+        const m = q.MetricStat!.Metric!;
+        const own = (m.Dimensions ?? []).find(d => !['service'].includes(d.Name!));
+        key = own ? `${m.MetricName}/${own.Value}` : m.MetricName!;
+      }
+      const values = lag && key === 'EstimatedMaxTimeLag' ? searchLag(q.Expression!, lag) : series[key] ?? series[key.split('/')[0]] ?? [];
+      return { Id: q.Id, Label: key, StatusCode: 'Complete', Timestamps: values.map((_, i) => new Date(Date.UTC(2026, 0, 1, 0, 10 - i))), Values: values };
+    }),
+    Messages: [],
+  }));
 }
 
 const HEALTHY_SERIES: Series = {
@@ -237,6 +243,94 @@ describe('agent-data-stack status --doctor', () => {
   });
 });
 
+// A stack whose manifest names the Flink application's consumer groups and checkpoint interval (60 s), with one sink group.
+describe('consumer lag of Flink groups: checkpoint interval + limit, as the ConsumerLag alarm', () => {
+  const FLINK_MANIFEST: OperationsManifest = {
+    ...MANIFEST,
+    flink: [{ applicationName: 'orders-join', runtime: 'FLINK-2_2', checkpointIntervalMs: 60_000, consumerGroups: ['flink.orders-join.orders', 'flink.orders-join.customers'] }],
+  };
+  function stack(lag: { orders: number; customers: number; sink: number }) {
+    healthy();
+    mocks.cfn.on(DescribeStacksCommand).resolves({ Stacks: [{
+      StackName: 'AgentDataStack', StackStatus: 'UPDATE_COMPLETE', CreationTime: new Date(0),
+      Outputs: [...OUTPUTS.slice(0, 3), { OutputKey: 'OperationsManifest', OutputValue: JSON.stringify(FLINK_MANIFEST) }],
+    }] });
+    metrics(HEALTHY_SERIES, [
+      { group: 'flink.orders-join.orders', topic: 'agentdata.public.orders', values: [lag.orders, lag.orders - 50, lag.orders - 20] },
+      { group: 'flink.orders-join.customers', topic: 'agentdata.public.customers', values: [lag.customers, lag.customers - 10] },
+      { group: 'agent-sink.orders', topic: 'agent.orders', values: [lag.sink, 1] },
+    ]);
+  }
+  const WHY = 'orders-join checkpoint interval 60 s \\+ 30 s: Flink commits offsets only when a checkpoint completes';
+
+  test('a Flink group 70 s behind with a 60 s checkpoint interval is OK (limit 90 s); the stack is healthy', async () => {
+    stack({ orders: 70, customers: 65, sink: 2 });
+    const r = await doctor();
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(new RegExp(`consumer-lag\\s+flink\\.orders-join\\.orders\\s+OK\\s+70 s; limit 90 s \\(${WHY}\\)`));
+    expect(r.stdout).toMatch(/consumer-lag\s+agent-kafka\s+OK\s+2 s; limit 30 s \(groups other than the Flink groups\)/);
+    expect(r.stdout).not.toMatch(/What to do/);
+  });
+
+  test('a Flink group 120 s behind fails, saying its limit and why', async () => {
+    stack({ orders: 70, customers: 120, sink: 2 });
+    const { code, report: rep } = await report();
+    expect(code).toBe(1);
+    expect(rep.checks.filter(c => c.status === 'fail')).toEqual([expect.objectContaining({
+      check: 'consumer-lag', resource: 'flink.orders-join.customers', runbook: 'docs/OPERATIONS.md#when-the-workload-grows',
+      value: '120 s; limit 90 s (orders-join checkpoint interval 60 s + 30 s: Flink commits offsets only when a checkpoint completes)',
+    })]);
+    const r = await doctor();
+    expect(r.stdout).toMatch(/What to do:\n(.*\n)* {2}FAIL consumer-lag flink\.orders-join\.customers: .*checkpoints complete/);
+  });
+
+  test('a sink group 40 s behind fails against the plain 30 s, though a Flink group lags more and is OK', async () => {
+    stack({ orders: 70, customers: 65, sink: 40 });
+    const r = await doctor();
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/consumer-lag\s+agent-kafka\s+FAIL\s+40 s; limit 30 s \(groups other than the Flink groups\)/);
+    expect(r.stdout).toMatch(/consumer-lag\s+flink\.orders-join\.orders\s+OK\s+70 s; limit 90 s/);
+    expect(r.stdout).toMatch(/AgentDataStack: UNHEALTHY \(1 of 16 checks failing/);
+  });
+
+  test('--max-lag-seconds is added to the interval; one GetMetricData request: the other groups, then each Flink group', async () => {
+    stack({ orders: 70, customers: 65, sink: 2 });
+    const r = await doctor(['--max-lag-seconds', '5']);
+    expect(r.stdout).toMatch(/consumer-lag\s+flink\.orders-join\.orders\s+FAIL\s+70 s; limit 65 s \(orders-join checkpoint interval 60 s \+ 5 s/);
+    expect(r.stdout).toMatch(/consumer-lag\s+flink\.orders-join\.customers\s+OK\s+65 s; limit 65 s/);
+    const lag = mocks.cw.commandCalls(GetMetricDataCommand).map(c => c.args[0].input).filter(i => /EstimatedMaxTimeLag/.test(i.MetricDataQueries![0].Expression ?? ''));
+    expect(lag).toHaveLength(1);
+    const base = 'Namespace="AWS/Kafka" MetricName="EstimatedMaxTimeLag" "Cluster Name"="agent-kafka"';
+    expect(lag[0].MetricDataQueries).toEqual([
+      { Id: 'others', ReturnData: true, Expression: `MAX(SEARCH('${base} NOT "Consumer Group"="flink.orders-join.orders" NOT "Consumer Group"="flink.orders-join.customers"', 'Maximum', 60))` },
+      { Id: 'flink0', ReturnData: true, Expression: `MAX(SEARCH('${base} "Consumer Group"="flink.orders-join.orders"', 'Maximum', 60))` },
+      { Id: 'flink1', ReturnData: true, Expression: `MAX(SEARCH('${base} "Consumer Group"="flink.orders-join.customers"', 'Maximum', 60))` },
+    ]);
+    expect(lag[0]).toMatchObject({ ScanBy: 'TimestampDescending', EndTime: new Date('2026-01-01T00:10:00Z'), StartTime: new Date('2026-01-01T00:00:00Z') });
+  });
+
+  test('too many Flink groups to exclude in one search (1024 characters): the other groups warn unread, each Flink group is still judged', async () => {
+    const groups = Array.from({ length: 12 }, (_, i) => `flink.AgentDataStack-Transformorderenrichment-35BD9E56.table_${i}`);
+    healthy();
+    mocks.cfn.on(DescribeStacksCommand).resolves({ Stacks: [{
+      StackName: 'AgentDataStack', StackStatus: 'UPDATE_COMPLETE', CreationTime: new Date(0),
+      Outputs: [...OUTPUTS.slice(0, 3), { OutputKey: 'OperationsManifest', OutputValue: JSON.stringify({
+        ...MANIFEST, flink: [{ applicationName: 'orders-join', runtime: 'FLINK-2_2', checkpointIntervalMs: 60_000, consumerGroups: groups }],
+      }) }],
+    }] });
+    metrics(HEALTHY_SERIES, [{ group: groups[11], topic: 't', values: [120] }, { group: 'agent-sink.orders', topic: 'agent.orders', values: [40] }]);
+    const { code, report: rep } = await report();
+    expect(code).toBe(1);
+    const lagRows = rep.checks.filter(c => c.check === 'consumer-lag');
+    expect(lagRows).toHaveLength(13);
+    expect(lagRows[0]).toMatchObject({ resource: 'agent-kafka', status: 'warn', value: expect.stringMatching(/^not read \(groups other than the Flink groups\): excluding 12 Flink groups by name does not fit in one CloudWatch search/) });
+    expect(lagRows.filter(c => c.status === 'fail')).toEqual([expect.objectContaining({ resource: groups[11], value: expect.stringMatching(/^120 s; limit 90 s/) })]);
+    const queries = mocks.cw.commandCalls(GetMetricDataCommand).flatMap(c => c.args[0].input.MetricDataQueries!).filter(q => /EstimatedMaxTimeLag/.test(q.Expression ?? ''));
+    expect(queries.map(q => q.Id)).toEqual(groups.map((_, i) => `flink${i}`));
+    for (const q of queries) expect(/SEARCH\('(.*)', 'Maximum', 60\)/.exec(q.Expression!)![1].length).toBeLessThanOrEqual(1024);
+  });
+});
+
 describe('the OperationsManifest output', () => {
   /** The output's Fn::Join with each token replaced by a placeholder string, parsed. */
   function manifestOf(profile: 'development' | 'production'): OperationsManifest {
@@ -253,8 +347,32 @@ describe('the OperationsManifest output', () => {
       slotLag: { namespace: 'AWS/RDS', metricName: 'OldestReplicationSlotLag', dimensions: { DBInstanceIdentifier: 'TOKEN' } },
       freeStorage: { namespace: 'AWS/RDS', metricName: 'FreeStorageSpace', dimensions: { DBInstanceIdentifier: 'TOKEN' } },
     })]);
-    expect(m.flink).toEqual([{ applicationName: expect.any(String), runtime: 'FLINK-2_2' }, { applicationName: expect.any(String), runtime: 'FLINK-1_20' }]);
+    expect(m.flink).toEqual([
+      expect.objectContaining({ applicationName: expect.any(String), runtime: 'FLINK-2_2' }),
+      expect.objectContaining({ applicationName: expect.any(String), runtime: 'FLINK-1_20' }),
+    ]);
     expect(m.views.map(v => v.name)).toEqual(['customer', 'orders', 'tickets', 'order_history']);
+  });
+
+  test('each Flink application carries its checkpoint interval and consumer groups: the groups whose ConsumerLag alarms add that interval', () => {
+    const m = manifestOf('production');
+    // The transform's default 60 s; the warehouse writer checkpoints (and commits to Iceberg) every commitInterval, 1 minute by default.
+    expect(m.flink.map(f => [f.runtime, f.checkpointIntervalMs])).toEqual([['FLINK-2_2', 60_000], ['FLINK-1_20', 60_000]]);
+    const [transform, writer] = m.flink.map(f => f.applicationName);
+    expect(m.flink.map(f => [...f.consumerGroups!].sort())).toEqual([
+      [`flink.${transform}.customers`, `flink.${transform}.orders`],
+      [`flink.${writer}.src_order_history`, `flink.${writer}.src_order_history_changes`],
+    ]);
+    // The CLI judges a group as its alarm does: threshold = checkpoint interval + thresholds.consumerLag (30 s).
+    const alarms = Object.values(exampleTemplate('production').findResources('AWS::CloudWatch::Alarm'))
+      .filter(a => a.Properties.MetricName === 'EstimatedMaxTimeLag');
+    for (const f of m.flink) {
+      for (const group of f.consumerGroups!) {
+        const own = alarms.filter(a => a.Properties.Dimensions.some((d: { Name: string; Value: string }) => d.Name === 'Consumer Group' && d.Value === group));
+        expect([group, own.length > 0]).toEqual([group, true]);
+        for (const a of own) expect([group, a.Properties.Threshold]).toEqual([group, f.checkpointIntervalMs! / 1000 + 30]);
+      }
+    }
   });
 
   test('development example: the smaller slot limit', () => {
