@@ -4,7 +4,9 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import * as mysql from 'mysql2/promise';
 import { Client, ClientConfig } from 'pg';
-import { applyMysqlSchema, bootstrapMysql, checkMysqlReplicationUser, checkMysqlSettings, cleanupMysql, MysqlBootstrapConfig } from './mysql';
+import {
+  applyMysqlSchema, bootstrapMysql, checkMysqlReplicationUser, checkMysqlSettings, cleanupMysql, cleanupMysqlAfterUpdate, MysqlBootstrapConfig,
+} from './mysql';
 import {
   bootstrapPostgres, cleanupPostgres, dropPostgresHeartbeatTable, dropPostgresPublication, dropPostgresReplicationUser,
   dropPostgresSlot, PostgresBootstrapConfig,
@@ -218,11 +220,8 @@ async function createOrUpdate(p: BootstrapProperties, old: BootstrapProperties |
   const result = await withMysql(p, admin, deps, async c => {
     const r = await bootstrapMysql(c, config, old ? old.Tables : []);
     if (old && oldReplication) {
-      const before = mysqlConfig(old, oldReplication);
-      const userChanged = before.replication.username !== config.replication.username;
-      const heartbeatMoved = before.heartbeatTable !== config.heartbeatTable;
       // Only what the new configuration no longer uses.
-      if (userChanged || heartbeatMoved) await cleanupMysql(c, before, { dropUser: userChanged, dropHeartbeat: heartbeatMoved });
+      await cleanupMysqlAfterUpdate(c, mysqlConfig(old, oldReplication), config);
     }
     return r;
   });

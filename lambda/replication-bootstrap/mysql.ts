@@ -249,6 +249,26 @@ export async function bootstrapMysql(conn: Sql, config: MysqlBootstrapConfig, pr
   return { binlogRetentionConfigured };
 }
 
+/**
+ * Update, same server: removes what the previous settings had and the new ones no longer use. The old heartbeat and
+ * signaling tables are dropped only when the new settings do not name them (the default signaling table sits next to
+ * the heartbeat table, so renaming only the heartbeat table keeps it), after revoking the replication user's grants
+ * on them (MySQL keeps table grants when a table is dropped, and would give them to a new table of that name).
+ * A renamed replication user is dropped, its grants with it.
+ */
+export async function cleanupMysqlAfterUpdate(conn: Sql, before: MysqlBootstrapConfig, after: MysqlBootstrapConfig): Promise<void> {
+  const userChanged = before.replication.username !== after.replication.username;
+  const inUse = new Set([...after.tables, after.heartbeatTable, ...(after.signalTable ? [after.signalTable] : [])]);
+  const unused = [before.heartbeatTable, ...(before.signalTable ? [before.signalTable] : [])].filter(t => !inUse.has(t));
+  for (const table of new Set(unused)) {
+    if (!userChanged) {
+      await revokeIgnoringMissing(conn, `REVOKE ALL PRIVILEGES ON ${qualified(conn, table)} FROM ${account(conn, before.replication.username)}`);
+    }
+    await conn.query(`DROP TABLE IF EXISTS ${qualified(conn, table)}`);
+  }
+  if (userChanged) await conn.query(`DROP USER IF EXISTS ${account(conn, before.replication.username)}`);
+}
+
 /** Delete: drops the heartbeat table and the replication user (each unless told otherwise). Binlog retention is left as set. */
 export async function cleanupMysql(conn: Sql, config: MysqlBootstrapConfig, options: { dropUser?: boolean; dropHeartbeat?: boolean } = {}): Promise<void> {
   if (options.dropHeartbeat ?? true) await conn.query(`DROP TABLE IF EXISTS ${qualified(conn, config.heartbeatTable)}`);

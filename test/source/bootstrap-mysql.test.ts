@@ -114,6 +114,43 @@ describe('replication bootstrap on MariaDB with the binlog on', () => {
     expect(grants).not.toMatch(/`shop`\.`customers`/);
   });
 
+  async function cdcTables(): Promise<string[]> {
+    const [r] = await admin.query(`SELECT TABLE_NAME AS t FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'cdc' ORDER BY 1`);
+    return (r as { t: string }[]).map(x => x.t);
+  }
+
+  test('update renaming only the heartbeat table keeps the signaling table in use, its grant too; drops and revokes the old heartbeat table', async () => {
+    const before = props(server.port, { SignalTable: 'cdc.debezium_signal' });
+    const created = await onEvent(createEvent(before), deps());
+    const after = props(server.port, { SignalTable: 'cdc.debezium_signal', HeartbeatTable: 'cdc.heartbeat_v2' });
+    await onEvent(updateEvent(created.PhysicalResourceId, after, before), deps());
+
+    expect(await cdcTables()).toEqual(['debezium_signal', 'heartbeat_v2']);
+    const grants = (await mysqlGrants(admin, 'cdc_replication')).join('\n');
+    expect(grants).toMatch(/GRANT SELECT, INSERT, UPDATE, DELETE ON `cdc`\.`debezium_signal`/);
+    expect(grants).toMatch(/GRANT SELECT, INSERT, UPDATE ON `cdc`\.`heartbeat_v2`/);
+    expect(grants).not.toMatch(/debezium_heartbeat/);
+    const repl = await mysql.createConnection({ host: '127.0.0.1', port: server.port, user: REPLICATION.username, password: REPLICATION.password });
+    try {
+      await repl.query(`INSERT INTO cdc.debezium_signal (id, type, data) VALUES ('w1', 'snapshot-window-open', NULL)`);
+    } finally {
+      await repl.end();
+    }
+  });
+
+  test('update renaming only the signaling table drops the old one and revokes its grant', async () => {
+    const before = props(server.port, { SignalTable: 'cdc.debezium_signal' });
+    const created = await onEvent(createEvent(before), deps());
+    const after = props(server.port, { SignalTable: 'cdc.signal_v2' });
+    await onEvent(updateEvent(created.PhysicalResourceId, after, before), deps());
+
+    expect(await cdcTables()).toEqual(['debezium_heartbeat', 'signal_v2']);
+    const grants = (await mysqlGrants(admin, 'cdc_replication')).join('\n');
+    expect(grants).toMatch(/ON `cdc`\.`signal_v2`/);
+    expect(grants).toMatch(/ON `cdc`\.`debezium_heartbeat`/);
+    expect(grants).not.toMatch(/debezium_signal/);
+  });
+
   test('delete drops the replication user and the heartbeat table; a second delete succeeds', async () => {
     const p = props(server.port);
     const created = await onEvent(createEvent(p), deps());
