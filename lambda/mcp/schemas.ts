@@ -38,10 +38,12 @@ export const NUMERIC_TYPES: readonly ViewFieldType[] = ['integer', 'number'];
 export const RANGE_TYPES: readonly ViewFieldType[] = ['integer', 'number', 'timestamp'];
 
 const boundedString = () => z.string().min(1).max(LIMITS.maxValueLength);
+// Digit strings come out canonical ("007" -> "7", "-0" -> "0"), exact beyond 2^53: the sinks store integer keys in this
+// form (contract/stored-record.ts encodeKey), so a key or filter value given with leading zeros still matches its row.
 const integerValue = () => z.union([
   z.number().int().min(Number.MIN_SAFE_INTEGER).max(Number.MAX_SAFE_INTEGER),
   z.string().regex(/^-?\d{1,19}$/, 'an integer written as decimal digits'),
-]);
+]).transform(v => (typeof v === 'string' ? BigInt(v).toString() : v));
 const timestampValue = () => z.union([
   z.string().regex(/^\d{4}-\d{2}-\d{2}([T ][0-9:.]+(Z|[+-]\d{2}:?\d{2})?)?$/, 'an ISO-8601 date or date-time'),
   z.number().int().nonnegative().describe('epoch milliseconds'),
