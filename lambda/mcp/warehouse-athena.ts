@@ -17,8 +17,10 @@ export interface WarehouseResult {
   readonly queryExecutionId: string;
   readonly columns: WarehouseColumn[];
   readonly rows: Array<Record<string, unknown>>;
-  /** More rows existed than `maxRows`. */
+  /** More rows existed than `maxRows`, or than fit in `maxBytes`. */
   readonly truncated: boolean;
+  /** Set when the rows stopped at `maxBytes` rather than `maxRows`. */
+  readonly cutAtBytes?: boolean;
   readonly scannedBytes: number | null;
   readonly engineMs: number | null;
 }
@@ -32,7 +34,8 @@ export interface SnapshotInfo {
 /** What the `<view>_query` tool needs from the warehouse; tests substitute it. */
 export interface WarehouseReader {
   readonly database: string;
-  run(sql: string, parameters: string[], maxRows: number): Promise<WarehouseResult>;
+  /** At most `maxRows` rows, and rows only until their JSON passes `maxBytes` (at least one row is kept). */
+  run(sql: string, parameters: string[], maxRows: number, maxBytes?: number): Promise<WarehouseResult>;
   latestSnapshot(table: string): Promise<SnapshotInfo | undefined>;
 }
 
@@ -54,7 +57,7 @@ export function athenaWarehouseReader(client: Pick<AthenaClient, 'send'>, o: Ath
   const sleep = o.sleep ?? (ms => new Promise(r => setTimeout(r, ms)));
   const now = o.now ?? Date.now;
 
-  async function run(sql: string, parameters: string[], maxRows: number): Promise<WarehouseResult> {
+  async function run(sql: string, parameters: string[], maxRows: number, maxBytes = Infinity): Promise<WarehouseResult> {
     const deadline = now() + o.timeoutMs;
     const started = await client.send(new StartQueryExecutionCommand({
       QueryString: sql,
@@ -69,7 +72,7 @@ export function athenaWarehouseReader(client: Pick<AthenaClient, 'send'>, o: Ath
       const { QueryExecution: q } = await client.send(new GetQueryExecutionCommand({ QueryExecutionId: id }));
       const state = q?.Status?.State;
       if (state === 'SUCCEEDED') {
-        const read = await readRows(id, maxRows);
+        const read = await readRows(id, maxRows, maxBytes);
         return {
           queryExecutionId: id, ...read,
           scannedBytes: q?.Statistics?.DataScannedInBytes ?? null, engineMs: q?.Statistics?.EngineExecutionTimeInMillis ?? null,
@@ -94,12 +97,14 @@ export function athenaWarehouseReader(client: Pick<AthenaClient, 'send'>, o: Ath
     }
   }
 
-  async function readRows(id: string, maxRows: number): Promise<{ columns: WarehouseColumn[]; rows: Array<Record<string, unknown>>; truncated: boolean }> {
+  async function readRows(id: string, maxRows: number, maxBytes: number): Promise<{ columns: WarehouseColumn[]; rows: Array<Record<string, unknown>>; truncated: boolean; cutAtBytes: boolean }> {
     const rows: Array<Record<string, unknown>> = [];
+    let bytes = 2; // the array's brackets
     let columns: WarehouseColumn[] = [];
     let token: string | undefined;
     let header = true;
     let truncated = false;
+    let cutAtBytes = false;
     do {
       const page: GetQueryResultsCommandOutput = await client.send(new GetQueryResultsCommand({ QueryExecutionId: id, MaxResults: 1000, NextToken: token }));
       if (columns.length === 0) columns = (page.ResultSet?.ResultSetMetadata?.ColumnInfo ?? []).map(c => ({ name: c.Name ?? c.Label ?? '', type: c.Type ?? 'varchar' }));
@@ -114,11 +119,19 @@ export function athenaWarehouseReader(client: Pick<AthenaClient, 'send'>, o: Ath
           break;
         }
         const values = row.Data ?? [];
-        rows.push(Object.fromEntries(columns.map((c, i) => [c.name, convert(values[i]?.VarCharValue, c.type)])));
+        const converted = Object.fromEntries(columns.map((c, i) => [c.name, convert(values[i]?.VarCharValue, c.type)]));
+        // Rows stop at the answer's byte budget (at least one is kept), so no later page is read for nothing.
+        bytes += Buffer.byteLength(JSON.stringify(converted)) + (rows.length > 0 ? 1 : 0);
+        if (bytes > maxBytes && rows.length > 0) {
+          truncated = true;
+          cutAtBytes = true;
+          break;
+        }
+        rows.push(converted);
       }
       token = page.NextToken;
     } while (token && !truncated);
-    return { columns, rows, truncated };
+    return { columns, rows, truncated, cutAtBytes };
   }
 
   return {

@@ -6,6 +6,7 @@ import type { McpServerDeps } from './context';
 import { ToolInputError } from './errors';
 import { humanMs } from './schemas';
 import type { ToolSpec } from './tool-spec';
+import { DEFAULT_MAX_RESULT_BYTES, maxResultBytes } from './tools-cache';
 import type { SnapshotInfo, WarehouseReader } from './warehouse-athena';
 import { compileStructured, SNAPSHOT_PLACEHOLDER, StructuredRequest, warehouseInputShape } from './warehouse-query';
 import { guardAgentSql } from './warehouse-sql-guard';
@@ -24,7 +25,8 @@ export const warehouseOutputSchema = z.object({
   columns: z.array(z.object({ name: z.string(), type: z.string() })),
   rows: z.array(z.record(z.string(), z.unknown())),
   rowCount: z.number().int(),
-  truncated: z.boolean().describe('true when more rows existed than the cap; narrow the query or aggregate'),
+  truncated: z.boolean().describe('true when more rows existed than the row cap or than fit in one answer\'s bytes (see limitNote); narrow the query or aggregate'),
+  limitNote: z.string().nullable().describe('Set when rows were left out because the answer reached its byte budget'),
   provenance: z.array(snapshotSchema).describe('One entry per table read; empty when a table has no committed snapshot yet'),
   stale: z.boolean(),
   maxStalenessMs: z.number().nullable(),
@@ -54,13 +56,14 @@ export function warehouseTools(view: ViewConfig, allViews: readonly ViewConfig[]
       + `(${w.timeField ?? '_commit_ts'}), metrics (count, count_distinct, sum, avg, min, max), a time range and filters; `
       + `${w.historyTable ? `'history' holds one row per change (_op, _commit_ts). ` : ''}`
       + `${w.allowSql ? `Or send 'sql': one SELECT over ${tables.join(' / ')}. ` : ''}`
-      + `At most ${w.maxRows} rows; the answer names the Iceberg snapshot it read and when it was committed.`,
+      + `At most ${w.maxRows} rows and about ${Math.round(DEFAULT_MAX_RESULT_BYTES / 1024)} KB of rows per answer; the answer names the Iceberg snapshot it read and when it was committed.`,
     inputSchema: z.strictObject(warehouseInputShape(view)),
     outputSchema: warehouseOutputSchema,
     readOnly: true,
     async run(args: QueryArgs, deps: McpServerDeps & WarehouseDeps) {
       const reader = deps.warehouse;
       if (!reader) throw new ToolInputError(`The warehouse of view '${view.name}' is not configured on this server.`);
+      const budget = maxResultBytes(deps);
       const structuredKeys = Object.keys(args).filter(k => k !== 'sql' && (args as Record<string, unknown>)[k] !== undefined);
       if (args.sql !== undefined) {
         if (!w.allowSql) throw new ToolInputError(`View '${view.name}' does not accept SQL; use the structured request.`);
@@ -69,13 +72,13 @@ export function warehouseTools(view: ViewConfig, allViews: readonly ViewConfig[]
         const snapshots = await snapshotsOf(reader, guarded.tables);
         if (snapshots.length < guarded.tables.length) return empty(view, 'sql', args.sql, snapshots, deps.now());
         const sql = guarded.render(Object.fromEntries(snapshots.map(s => [s.table, s.snapshotId])));
-        return answer(view, 'sql', sql, await reader.run(sql, [], w.maxRows), snapshots, deps.now());
+        return answer(view, 'sql', sql, await reader.run(sql, [], w.maxRows, budget), budget, snapshots, deps.now());
       }
       const compiled = compileStructured(view, reader.database, args);
       const snapshots = await snapshotsOf(reader, [compiled.table]);
       if (snapshots.length === 0) return empty(view, 'structured', compiled.template, snapshots, deps.now());
       const sql = compiled.template.replace(SNAPSHOT_PLACEHOLDER, snapshots[0].snapshotId);
-      return answer(view, 'structured', sql, await reader.run(sql, compiled.parameters, compiled.limit), snapshots, deps.now());
+      return answer(view, 'structured', sql, await reader.run(sql, compiled.parameters, compiled.limit, budget), budget, snapshots, deps.now());
     },
   };
   return [tool];
@@ -102,14 +105,31 @@ function staleness(view: ViewConfig, prov: ReturnType<typeof provenance>) {
   };
 }
 
-function answer(view: ViewConfig, mode: 'structured' | 'sql', sql: string, result: Awaited<ReturnType<WarehouseReader['run']>>, snapshots: TableSnapshot[], nowMs: number) {
+/** The rows whose JSON fits in the budget (at least one, so an answer always makes progress). */
+function withinBudget(rows: Array<Record<string, unknown>>, budget: number): Array<Record<string, unknown>> {
+  let bytes = 2;
+  for (let i = 0; i < rows.length; i++) {
+    bytes += Buffer.byteLength(JSON.stringify(rows[i])) + (i > 0 ? 1 : 0);
+    if (bytes > budget && i > 0) return rows.slice(0, i);
+  }
+  return rows;
+}
+
+function answer(view: ViewConfig, mode: 'structured' | 'sql', sql: string, result: Awaited<ReturnType<WarehouseReader['run']>>, budget: number, snapshots: TableSnapshot[], nowMs: number) {
   const prov = provenance(snapshots, nowMs);
+  // The reader stops at the budget too; this holds the bound for any reader. Rows go out twice (text and
+  // structuredContent), so the budget keeps the response far below Lambda's 6 MB synchronous response limit.
+  const rows = withinBudget(result.rows, budget);
+  const cut = rows.length < result.rows.length || result.cutAtBytes === true;
   return {
     structured: {
-      view: view.name, mode, sql, columns: result.columns, rows: result.rows, rowCount: result.rows.length, truncated: result.truncated,
+      view: view.name, mode, sql, columns: result.columns, rows, rowCount: rows.length, truncated: result.truncated || cut,
+      limitNote: cut
+        ? `Only the first ${rows.length} rows fit in one answer's byte budget (about ${Math.round(budget / 1024)} KB of rows); aggregate, select fewer columns, or narrow the query for the rest.`
+        : null,
       provenance: prov, ...staleness(view, prov), scannedBytes: result.scannedBytes,
     },
-    count: result.rows.length,
+    count: rows.length,
     positions: [],
   };
 }
@@ -118,7 +138,7 @@ function empty(view: ViewConfig, mode: 'structured' | 'sql', sql: string, snapsh
   const prov = provenance(snapshots, nowMs);
   return {
     structured: {
-      view: view.name, mode, sql, columns: [], rows: [], rowCount: 0, truncated: false, provenance: prov, stale: false,
+      view: view.name, mode, sql, columns: [], rows: [], rowCount: 0, truncated: false, limitNote: null, provenance: prov, stale: false,
       maxStalenessMs: view.maxStalenessMs ?? null,
       warning: 'A table of this view has no committed snapshot yet: the writer has not committed its first changes. Retry after its commit interval.',
       scannedBytes: null,
