@@ -44,9 +44,34 @@ const integerValue = () => z.union([
   z.number().int().min(Number.MIN_SAFE_INTEGER).max(Number.MAX_SAFE_INTEGER),
   z.string().regex(/^-?\d{1,19}$/, 'an integer written as decimal digits'),
 ]).transform(v => (typeof v === 'string' ? BigInt(v).toString() : v));
+/**
+ * What the search mapping's `strict_date_optional_time||epoch_millis` parses, and no more: a date `YYYY-MM-DD` or a
+ * date-time `YYYY-MM-DDTHH:mm[:ss[.f{1,9}]]` with an optional `Z` or `±HH:mm` / `±HHmm` offset (a `T`, not a space).
+ */
+// The group keeps the advertised pattern from starting with `^\d`, which the argument errors read as a digit string.
+const ISO_TIMESTAMP = /^(?:\d{4}-\d{2}-\d{2})(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/;
+/** The same, capturing year, month, day, hour, minute, second, offset hours and minutes. */
+const ISO_PARTS = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(?:Z|[+-](\d{2}):?(\d{2}))?)?$/;
+/** Largest epoch millisecond a JavaScript Date (and the answer's ISO rendering) can hold. */
+export const MAX_EPOCH_MS = 8.64e15;
+
+/** The fields of an ISO_TIMESTAMP match are in range (month 1-12, a day of that month, 00:00:00-23:59:59, offset ≤ 18:59) and Date.parse reads it. */
+export function validIsoTimestamp(s: string): boolean {
+  const m = ISO_PARTS.exec(s);
+  if (!m) return false;
+  const [y, mo, d, h = 0, mi = 0, sec = 0, oh = 0, om = 0] = m.slice(1).map(x => (x === undefined ? undefined : Number(x))) as number[];
+  const day = new Date(Date.UTC(2000, mo - 1, d));
+  day.setUTCFullYear(y);
+  if (mo < 1 || mo > 12 || d < 1 || day.getUTCMonth() !== mo - 1 || day.getUTCDate() !== d) return false;
+  if (h > 23 || mi > 59 || sec > 59 || oh > 18 || om > 59) return false;
+  // Date.parse reads `±HH:mm` offsets only.
+  return !Number.isNaN(Date.parse(s.replace(/([+-]\d{2})(\d{2})$/, '$1:$2')));
+}
+
 const timestampValue = () => z.union([
-  z.string().regex(/^\d{4}-\d{2}-\d{2}([T ][0-9:.]+(Z|[+-]\d{2}:?\d{2})?)?$/, 'an ISO-8601 date or date-time'),
-  z.number().int().nonnegative().describe('epoch milliseconds'),
+  z.string().regex(ISO_TIMESTAMP, { error: 'an ISO-8601 date YYYY-MM-DD or date-time YYYY-MM-DDTHH:mm[:ss[.fff]] with optional Z or ±HH:mm', abort: true })
+    .refine(validIsoTimestamp, 'not a real date or time (month 01-12, a day of that month, hour 00-23, minute and second 00-59, offset up to ±18:59)'),
+  z.number().int().min(0).max(MAX_EPOCH_MS).describe('epoch milliseconds'),
 ]);
 
 /** The input schema of one value of a field (a key column, a filter value, a range bound). */
