@@ -15,6 +15,7 @@ import {
   BootstrapAttributes, BootstrapError, BootstrapProperties, Credentials, type SnapshotSignalRequest, type SnapshotSignalResponse,
 } from '../../contract/replication-bootstrap';
 import { readCredentials } from './credentials';
+import { dropPostgresSignalTable } from './signal';
 import { onSignalRequest, onSnapshotSignalEvent, signalSourceFromEnv, type SnapshotSignalEventResponse } from './signal-handler';
 
 export * from '../../contract/replication-bootstrap';
@@ -187,8 +188,11 @@ async function createOrUpdate(p: BootstrapProperties, old: BootstrapProperties |
     // Replica identities are only undone in the same database: after a database move the old tables are no longer ours to manage.
     // A role the previous configuration already used is ours even without the marker (created by an older bootstrap).
     const adoptRole = old !== undefined && old.ReplicationUsername === p.ReplicationUsername;
+    // The old heartbeat and signaling tables count as previous tables: their grants, and USAGE on their schemas, are
+    // revoked when the new settings no longer use them (left, they made the role impossible to drop).
+    const previousTables = sameDatabase ? [...old.Tables, old.HeartbeatTable, ...(old.SignalTable ? [old.SignalTable] : [])] : [];
     await withPostgres(p, p.Database, admin, deps,
-      c => bootstrapPostgres(c, config, sameDatabase ? old.Tables : [], sameDatabase ? (old.FullRowImageTables ?? []) : [], adoptRole));
+      c => bootstrapPostgres(c, config, previousTables, sameDatabase ? (old.FullRowImageTables ?? []) : [], adoptRole));
     if (old && oldReplication) {
       const before = postgresConfig(old, oldReplication);
       const userChanged = before.replication.username !== config.replication.username;
@@ -200,7 +204,12 @@ async function createOrUpdate(p: BootstrapProperties, old: BootstrapProperties |
           if (before.publicationName !== config.publicationName) await dropPostgresPublication(c, before.publicationName);
           if (before.slotName !== config.slotName) await dropPostgresSlot(c, before, cleanupTiming(deps));
           if (userChanged) await dropPostgresReplicationUser(c, before, true);
-          if (before.heartbeatTable !== config.heartbeatTable) await dropPostgresHeartbeatTable(c, before.heartbeatTable);
+          // The old heartbeat and signaling tables, unless the new settings still name them.
+          const inUse = new Set([...config.tables, config.heartbeatTable, ...(config.signalTable ? [config.signalTable] : [])]);
+          if (!inUse.has(before.heartbeatTable)) await dropPostgresHeartbeatTable(c, before.heartbeatTable);
+          if (before.signalTable && before.signalTable !== before.heartbeatTable && !inUse.has(before.signalTable)) {
+            await dropPostgresSignalTable(c, before.signalTable);
+          }
         });
       }
     }

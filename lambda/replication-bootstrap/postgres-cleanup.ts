@@ -111,8 +111,55 @@ export async function dropPostgresReplicationUser(
   for (const schema of new Set(tables.map(t => splitQualified(t)[0]))) {
     if (await schemaExists(client, schema)) await client.query(`REVOKE USAGE ON SCHEMA ${client.escapeIdentifier(schema)} FROM ${user}`);
   }
-  await client.query(`REVOKE CONNECT ON DATABASE ${client.escapeIdentifier(config.database)} FROM ${user}`);
-  if (dropRole) await client.query(`DROP ROLE IF EXISTS ${user}`);
+  // Anything else granted to the role in this database (a table or schema of an earlier configuration that an older
+  // bootstrap did not revoke): left, it makes DROP ROLE fail with 2BP01 on every retry and the stack delete stick.
+  await revokeRemainingGrants(client, config.replication.username);
+  await client.query(`REVOKE ALL ON DATABASE ${client.escapeIdentifier(config.database)} FROM ${user}`);
+  if (dropRole) {
+    try {
+      await client.query(`DROP ROLE IF EXISTS ${user}`);
+    } catch (e) {
+      const err = e as { code?: string; message?: string; detail?: string };
+      if (err.code !== DEPENDENT_OBJECTS_STILL_EXIST) throw e;
+      throw new BootstrapError(`Cannot drop replication role ${config.replication.username}: ${err.message}${err.detail ? ` (${err.detail.replace(/\n/g, '; ')})` : ''}. `
+        + 'The bootstrap revoked its privileges in this database but drops no objects: objects the role owns (or privileges in another '
+        + `database) are left for you. REASSIGN OWNED BY ${user} TO <owner> and DROP OWNED BY ${user} in each database named, then retry.`);
+    }
+  }
+}
+
+/** 2BP01: the role still owns objects or holds privileges somewhere. */
+const DEPENDENT_OBJECTS_STILL_EXIST = '2BP01';
+
+/**
+ * Revokes every privilege the role holds on relations and schemas of the connected database, as found in the catalog
+ * (`pg_shdepend` ACL entries), whatever configuration granted it. Only privileges: nothing is dropped (unlike
+ * `DROP OWNED BY`, which would also drop objects the role owns, and which the admin may not run on PostgreSQL 16+
+ * without the role's privileges).
+ */
+async function revokeRemainingGrants(client: Sql, username: string): Promise<void> {
+  const res = await client.query<{ kind: string; schema: string; name: string }>(
+    `SELECT 'relation' AS kind, n.nspname AS schema, c.relname AS name
+       FROM pg_shdepend d JOIN pg_class c ON d.classid = 'pg_class'::regclass AND c.oid = d.objid
+       JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE d.dbid = (SELECT oid FROM pg_database WHERE datname = current_database()) AND d.deptype = 'a'
+        AND d.refclassid = 'pg_authid'::regclass AND d.refobjid = (SELECT oid FROM pg_roles WHERE rolname = $1)
+     UNION
+     SELECT 'schema', n.nspname, n.nspname
+       FROM pg_shdepend d JOIN pg_namespace n ON d.classid = 'pg_namespace'::regclass AND n.oid = d.objid
+      WHERE d.dbid = (SELECT oid FROM pg_database WHERE datname = current_database()) AND d.deptype = 'a'
+        AND d.refclassid = 'pg_authid'::regclass AND d.refobjid = (SELECT oid FROM pg_roles WHERE rolname = $1)
+     ORDER BY 1, 2, 3`, [username],
+  );
+  const user = client.escapeIdentifier(username);
+  for (const r of res.rows) {
+    if (r.kind === 'relation') {
+      // ON TABLE covers views and sequences too; table-level REVOKE ALL also removes column privileges.
+      await client.query(`REVOKE ALL ON TABLE ${client.escapeIdentifier(r.schema)}.${client.escapeIdentifier(r.name)} FROM ${user}`);
+    } else {
+      await client.query(`REVOKE ALL ON SCHEMA ${client.escapeIdentifier(r.schema)} FROM ${user}`);
+    }
+  }
 }
 
 /** Drops the publication (a no-op when it is already gone). */

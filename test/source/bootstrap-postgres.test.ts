@@ -187,6 +187,76 @@ describe('replication bootstrap on PostgreSQL with wal_level=logical', () => {
     await expect(onEvent(deleteEvent(created.PhysicalResourceId, p), deps())).resolves.toBeDefined();
   });
 
+  async function roleCount(): Promise<number> {
+    return (await admin.query(`SELECT count(*)::int AS n FROM pg_roles WHERE rolname = $1`, [REPLICATION.username])).rows[0].n;
+  }
+  async function grantsOf(): Promise<string[]> {
+    const r = await admin.query(`SELECT DISTINCT table_schema || '.' || table_name AS t FROM information_schema.role_table_grants WHERE grantee = $1 ORDER BY 1`,
+      [REPLICATION.username]);
+    return r.rows.map(x => x.t);
+  }
+
+  test('update moving the heartbeat and signaling tables to another schema drops the old ones and revokes USAGE; delete then drops the role', async () => {
+    const before = props(server.port, database, { HeartbeatTable: 'cdc.debezium_heartbeat', SignalTable: 'cdc.debezium_signal' });
+    const created = await onEvent(createEvent(before), deps());
+    const after = props(server.port, database, { SignalTable: 'public.debezium_signal' });
+    await onEvent(updateEvent(created.PhysicalResourceId, after, before), deps());
+
+    const cdc = await admin.query(`SELECT relname FROM pg_class WHERE relnamespace = 'cdc'::regnamespace AND relkind = 'r'`);
+    expect(cdc.rows).toEqual([]);
+    expect(await grantsOf()).toEqual(['app.customers', 'app.orders', 'public.debezium_heartbeat', 'public.debezium_signal']);
+    expect((await admin.query(`SELECT has_schema_privilege($1, 'cdc', 'USAGE') AS u`, [REPLICATION.username])).rows[0].u).toBe(false);
+    expect(await publicationTables(admin, 'agent_cdc')).toEqual(['app.customers', 'app.orders', 'public.debezium_heartbeat', 'public.debezium_signal']);
+
+    await onEvent(deleteEvent(created.PhysicalResourceId, after), deps());
+    expect(await roleCount()).toBe(0);
+    await expect(onEvent(deleteEvent(created.PhysicalResourceId, after), deps())).resolves.toBeDefined();
+  });
+
+  test('update renaming only the signaling table drops the old one; delete then drops the role', async () => {
+    const before = props(server.port, database, { SignalTable: 'public.debezium_signal' });
+    const created = await onEvent(createEvent(before), deps());
+    const after = props(server.port, database, { SignalTable: 'public.cdc_signal' });
+    await onEvent(updateEvent(created.PhysicalResourceId, after, before), deps());
+
+    expect((await admin.query(`SELECT to_regclass('public.debezium_signal') IS NULL AS gone`)).rows[0].gone).toBe(true);
+    expect(await grantsOf()).toEqual(['app.customers', 'app.orders', 'public.cdc_signal', 'public.debezium_heartbeat']);
+
+    await onEvent(deleteEvent(created.PhysicalResourceId, after), deps());
+    expect(await roleCount()).toBe(0);
+    const left = await admin.query(`SELECT relname FROM pg_class WHERE relnamespace = 'public'::regnamespace AND relkind = 'r' ORDER BY 1`);
+    expect(left.rows).toEqual([]);
+  });
+
+  test('delete revokes grants it does not know of (left by an older bootstrap) before DROP ROLE, dropping none of the admin\'s objects', async () => {
+    const p = props(server.port, database);
+    const created = await onEvent(createEvent(p), deps());
+    // What an older bootstrap left after moving the heartbeat table: a grant on a table and USAGE on a schema no longer configured.
+    await admin.query('CREATE SCHEMA old_cdc');
+    await admin.query('CREATE TABLE old_cdc.debezium_heartbeat (id int PRIMARY KEY)');
+    await admin.query(`GRANT USAGE ON SCHEMA old_cdc TO ${REPLICATION.username}`);
+    await admin.query(`GRANT SELECT, INSERT, UPDATE ON old_cdc.debezium_heartbeat TO ${REPLICATION.username}`);
+    await admin.query(`GRANT SELECT ON app.events TO ${REPLICATION.username}`);
+    await admin.query(`GRANT SELECT (what) ON app.audit TO ${REPLICATION.username}`);
+    await admin.query(`GRANT CREATE ON DATABASE ${database} TO ${REPLICATION.username}`);
+
+    await onEvent(deleteEvent(created.PhysicalResourceId, p), deps());
+    expect(await roleCount()).toBe(0);
+    const kept = await admin.query(`SELECT to_regclass('old_cdc.debezium_heartbeat') IS NOT NULL AS hb, to_regclass('app.events') IS NOT NULL AS events,
+        to_regclass('app.audit') IS NOT NULL AS audit, to_regclass('app.orders') IS NOT NULL AS orders`);
+    expect(kept.rows[0]).toEqual({ hb: true, events: true, audit: true, orders: true });
+  });
+
+  test('delete never revokes from or drops a role it did not create, even with grants it does not know of', async () => {
+    const p = props(server.port, database);
+    const created = await onEvent(createEvent(p), deps());
+    await admin.query(`COMMENT ON ROLE ${REPLICATION.username} IS 'someone else''s'`);
+    await admin.query(`GRANT SELECT ON app.events TO ${REPLICATION.username}`);
+    await onEvent(deleteEvent(created.PhysicalResourceId, p), deps());
+    expect(await roleCount()).toBe(1);
+    expect(await grantsOf()).toEqual(['app.customers', 'app.events', 'app.orders']);
+  });
+
   /** A walsender streaming from `slot`, as Debezium's would; resolves once the slot shows it as active. */
   async function startStreamer(slot: string, publication: string): Promise<{ client: Client; pid: number; closed: Promise<void> }> {
     const client = new Client({ host: '127.0.0.1', port: server.port, database, user: server.user, password: server.password, replication: 'database' } as never);
