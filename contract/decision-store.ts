@@ -45,5 +45,17 @@ export interface DecisionStore {
   listByAgent(agentId: string, options?: { readonly sinceIso?: string; readonly limit?: number }): Promise<DecisionRecord[]>;
 }
 
+/**
+ * Largest decision record, in UTF-8 bytes of its JSON: DynamoDB refuses items over 400 KB (attribute names and values
+ * counted in UTF-8; https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Constraints.html), and 50 KiB stay
+ * clear of its per-attribute type overhead. record_decision checks it before writing; the DynamoDB store again.
+ */
+export const MAX_DECISION_BYTES = 350 * 1024;
+
+/** UTF-8 bytes of a value's JSON (what MAX_DECISION_BYTES and the per-field bounds count). */
+export function jsonBytes(value: unknown): number {
+  return Buffer.byteLength(JSON.stringify(value) ?? '', 'utf8');
+}
+
 /** Environment variable naming the DynamoDB table of the decision audit log (set by governance's DecisionAuditLog). */
 export const DECISION_TABLE_ENV = 'AGENT_DECISION_TABLE';

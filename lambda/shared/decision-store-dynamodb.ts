@@ -2,12 +2,14 @@
 import { randomUUID } from 'crypto';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { DECISION_TABLE_ENV, type DecisionInput, type DecisionRecord, type DecisionStore } from '../../contract/decision-store';
+import {
+  DECISION_TABLE_ENV, jsonBytes, MAX_DECISION_BYTES, type DecisionInput, type DecisionRecord, type DecisionStore,
+} from '../../contract/decision-store';
 
 /** Name of the index on (agentId, recordedAt); matches the DecisionAuditLog construct. */
 export const BY_AGENT_INDEX = 'byAgent';
 /** DynamoDB's item limit is 400 KB; stay clear of it with a readable error instead of a ValidationException. */
-export const MAX_DECISION_BYTES = 350 * 1024;
+export { MAX_DECISION_BYTES };
 const DEFAULT_LIST_LIMIT = 50;
 const MAX_LIST_LIMIT = 200;
 
@@ -20,6 +22,14 @@ export interface DynamoDbDecisionStoreOptions {
 }
 
 export class DecisionConflictError extends Error {}
+
+/** A decision whose record is over MAX_DECISION_BYTES (UTF-8 bytes of its JSON): refused before the put. */
+export class DecisionTooLargeError extends Error {
+  constructor(public readonly bytes: number, public readonly limit: number = MAX_DECISION_BYTES) {
+    super(`record_decision: the decision is ${bytes} bytes of UTF-8 JSON, above the ${limit}-byte limit (DynamoDB items are at most 400 KB). Shorten the rationale or the tool-call arguments.`);
+    this.name = 'DecisionTooLargeError';
+  }
+}
 
 export class DynamoDbDecisionStore implements DecisionStore {
   private readonly doc: DynamoDBDocumentClient;
@@ -48,10 +58,8 @@ export class DynamoDbDecisionStore implements DecisionStore {
       dataReferences: input.dataReferences ?? [],
       ...(input.caller ? { caller: input.caller } : {}),
     };
-    const size = Buffer.byteLength(JSON.stringify(record), 'utf8');
-    if (size > MAX_DECISION_BYTES) {
-      throw new Error(`record_decision: the decision is ${size} bytes, above the ${MAX_DECISION_BYTES}-byte limit. Shorten the rationale or bound the tool-call arguments.`);
-    }
+    const size = jsonBytes(record);
+    if (size > MAX_DECISION_BYTES) throw new DecisionTooLargeError(size);
     try {
       await this.doc.send(new PutCommand({
         TableName: this.tableName,
