@@ -20,6 +20,21 @@ export const SERVER_VERSION = '0.1.0';
 export { MAX_REQUEST_BYTES };
 
 /**
+ * Protocol revisions the server still negotiates (the SDK's SUPPORTED_PROTOCOL_VERSIONS) in which a server receives
+ * JSON-RPC batches. Revision 2025-06-18 removed batching ("Remove support for JSON-RPC batching",
+ * https://modelcontextprotocol.io/specification/2025-06-18/changelog); a request without an MCP-Protocol-Version header
+ * is 2025-03-26 to the SDK's transport (DEFAULT_NEGOTIATED_PROTOCOL_VERSION), as the header exists only since 2025-06-18.
+ */
+const BATCH_REVISIONS: ReadonlySet<string> = new Set(['2024-10-07', '2024-11-05', '2025-03-26']);
+
+/**
+ * Bytes of JSON one batch's answers may take together: below Lambda's 6 MB synchronous (buffered function URL) response
+ * limit with room for one more answer's overshoot checks and the headers. Each answer is bounded on its own
+ * (`McpBounds.maxResultBytes`); without this a batch multiplies that bound by its length.
+ */
+export const MAX_BATCH_RESPONSE_BYTES = 4 * 1024 * 1024;
+
+/**
  * Cache hints (MCP 2026-07-28, server/utilities/caching) for the results that carry them. The tool list and the
  * discover result change only when the stack is deployed again, and are the same for every caller: public, 5 minutes.
  * Tool results are not cacheable in the specification; each one states its own age and staleness instead.
@@ -159,6 +174,19 @@ export async function handleHttpRequest(
     return jsonRpcError(400, -32600, 'Invalid Request: expected a JSON-RPC message object.');
   }
 
+  let batchVersion: string | undefined;
+  if (Array.isArray(parsedBody)) {
+    // The header a 2025-06-18+ client must send on every request after initialize; absent, the SDK assumes 2025-03-26.
+    batchVersion = request.headers.get('mcp-protocol-version')?.trim() || '2025-03-26';
+    const modern = await Promise.all(parsedBody.map(m => isLegacyRequest(request, m, { maxRequestBodySize: MAX_REQUEST_BYTES }).then(legacy => !legacy, () => true)));
+    if (!BATCH_REVISIONS.has(batchVersion) || modern.some(Boolean)) {
+      return jsonRpcError(400, -32600, `Invalid Request: JSON-RPC batches are not part of MCP since revision 2025-06-18 (this request is ${modern.some(Boolean) ? 'a 2026-07-28 request' : `MCP-Protocol-Version ${batchVersion}`}); send each request on its own.`);
+    }
+    if (parsedBody.some(m => (m as { method?: unknown } | null)?.method === 'initialize')) {
+      return jsonRpcError(400, -32600, 'Invalid Request: initialize must not be part of a JSON-RPC batch (MCP 2025-03-26, lifecycle); send it on its own.');
+    }
+  }
+
   if (options.oauth) {
     for (const tool of calledTools(parsedBody)) {
       const refusal = options.oauth.toolScopeChallenge(tool, caller);
@@ -168,6 +196,7 @@ export async function handleHttpRequest(
 
   const authInfo = callerToAuthInfo(caller);
   try {
+    if (Array.isArray(parsedBody)) return await serveBatch(request, parsedBody, deps, authInfo);
     const direct = options.sdkOnly ? undefined : await directToolCall(name => request.headers.get(name), parsedBody, deps, caller);
     if (direct) return new Response(direct.body, { status: direct.status, headers: direct.headers });
     // The SDK's own era classification: a request carrying the 2026-07-28 `_meta` envelope is modern, anything else is 2025-era.
@@ -195,6 +224,42 @@ async function serveLegacy(request: Request, parsedBody: unknown, deps: McpServe
   } finally {
     await server.close().catch(() => undefined);
   }
+}
+
+/**
+ * A batch of a revision that has them (2024-11-05, 2025-03-26): each message is served on its own, in order, by the same
+ * stateless legacy path, and answers are collected while they fit in MAX_BATCH_RESPONSE_BYTES together. The request
+ * whose answer would pass it, and every request after it (which is then not run), gets a JSON-RPC error saying so.
+ */
+async function serveBatch(request: Request, messages: unknown[], deps: McpServerDeps, authInfo: AuthInfo): Promise<Response> {
+  const answers: string[] = [];
+  let bytes = 2; // the array's brackets
+  let full = false;
+  for (const message of messages) {
+    const id = (message as { id?: unknown } | null)?.id;
+    const isRequest = message !== null && typeof message === 'object' && 'method' in message && id !== undefined;
+    if (full) {
+      if (isRequest) answers.push(JSON.stringify({ jsonrpc: '2.0', id, error: { code: -32000, message: batchFullMessage() } }));
+      continue;
+    }
+    const response = await serveLegacy(request, message, deps, authInfo);
+    const text = await response.text();
+    if (!text) continue; // a notification or a response: no answer
+    const size = Buffer.byteLength(text) + (answers.length > 0 ? 1 : 0);
+    if (bytes + size > MAX_BATCH_RESPONSE_BYTES) {
+      full = true;
+      answers.push(JSON.stringify({ jsonrpc: '2.0', id: id ?? null, error: { code: -32000, message: batchFullMessage() } }));
+      continue;
+    }
+    bytes += size;
+    answers.push(text);
+  }
+  if (answers.length === 0) return new Response(null, { status: 202 });
+  return new Response(`[${answers.join(',')}]`, { status: 200, headers: { 'content-type': 'application/json' } });
+}
+
+function batchFullMessage(): string {
+  return `Not answered: this JSON-RPC batch's answers reached ${MAX_BATCH_RESPONSE_BYTES} bytes, the most one response carries (Lambda's synchronous response limit is 6 MB); send this request again on its own.`;
 }
 
 /**
