@@ -9,7 +9,7 @@ import {
 } from './mysql';
 import {
   bootstrapPostgres, cleanupPostgres, dropPostgresHeartbeatTable, dropPostgresPublication, dropPostgresReplicationUser,
-  dropPostgresSlot, PostgresBootstrapConfig,
+  dropPostgresSlot, PostgresBootstrapConfig, postgresCreateBaseline, undoPostgresCreate,
 } from './postgres';
 import {
   BootstrapAttributes, BootstrapError, BootstrapProperties, Credentials, type SnapshotSignalRequest, type SnapshotSignalResponse,
@@ -191,8 +191,20 @@ async function createOrUpdate(p: BootstrapProperties, old: BootstrapProperties |
     // The old heartbeat and signaling tables count as previous tables: their grants, and USAGE on their schemas, are
     // revoked when the new settings no longer use them (left, they made the role impossible to drop).
     const previousTables = sameDatabase ? [...old.Tables, old.HeartbeatTable, ...(old.SignalTable ? [old.SignalTable] : [])] : [];
-    await withPostgres(p, p.Database, admin, deps,
-      c => bootstrapPostgres(c, config, previousTables, sameDatabase ? (old.FullRowImageTables ?? []) : [], adoptRole));
+    await withPostgres(p, p.Database, admin, deps, async c => {
+      // A Create that fails part-way removes what it created: the provider framework answers the Delete of a failed Create itself.
+      const baseline = old === undefined ? await postgresCreateBaseline(c, config) : undefined;
+      try {
+        await bootstrapPostgres(c, config, previousTables, sameDatabase ? (old.FullRowImageTables ?? []) : [], adoptRole);
+      } catch (e) {
+        if (baseline) {
+          await undoPostgresCreate(c, config, baseline).catch(undoError => console.warn(JSON.stringify({
+            message: 'could not remove what the failed create made', error: String((undoError as Error).message),
+          })));
+        }
+        throw e;
+      }
+    });
     if (old && oldReplication) {
       const before = postgresConfig(old, oldReplication);
       const userChanged = before.replication.username !== config.replication.username;

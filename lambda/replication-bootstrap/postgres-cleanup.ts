@@ -183,3 +183,32 @@ export async function cleanupPostgres(client: Sql, config: PostgresBootstrapConf
   await dropPostgresHeartbeatTable(client, config.heartbeatTable);
   if (config.signalTable) await dropPostgresSignalTable(client, config.signalTable);
 }
+
+/** What already existed before a Create ran: a failed Create removes only what is not in here. */
+export interface PostgresCreateBaseline {
+  readonly role: boolean;
+  readonly publication: boolean;
+  /** Heartbeat and signaling tables that existed. */
+  readonly tables: ReadonlySet<string>;
+}
+
+export async function postgresCreateBaseline(client: Sql, config: PostgresBootstrapConfig): Promise<PostgresCreateBaseline> {
+  const tables = new Set<string>();
+  for (const t of [config.heartbeatTable, ...signalTables(config)]) if (await relationExists(client, t)) tables.add(t);
+  const pub = await client.query('SELECT 1 FROM pg_publication WHERE pubname = $1', [config.publicationName]);
+  return { role: await roleComment(client, config.replication.username) !== undefined, publication: pub.rows.length > 0, tables };
+}
+
+/**
+ * After a failed Create: removes what this run created (the publication, the heartbeat and signaling tables, and the
+ * role with its grants), nothing that existed before it. CloudFormation's Delete of a failed Create never reaches the
+ * handler (the provider framework answers it), so nothing else would. Replica identities set are left (see Delete).
+ */
+export async function undoPostgresCreate(client: Sql, config: PostgresBootstrapConfig, baseline: PostgresCreateBaseline): Promise<void> {
+  if (!baseline.publication) await dropPostgresPublication(client, config.publicationName);
+  // dropPostgresReplicationUser touches only a role carrying the marker, i.e. the one this run created.
+  if (!baseline.role) await dropPostgresReplicationUser(client, config, true);
+  for (const t of [config.heartbeatTable, ...signalTables(config)]) {
+    if (!baseline.tables.has(t)) await client.query(`DROP TABLE IF EXISTS ${qualified(client, t)}`);
+  }
+}

@@ -257,6 +257,20 @@ describe('replication bootstrap on PostgreSQL with wal_level=logical', () => {
     expect(await grantsOf()).toEqual(['app.customers', 'app.events', 'app.orders']);
   });
 
+  test('a create that fails part-way removes what it created (role, grants, tables), and only that, then reports the original error', async () => {
+    await admin.query('CREATE PUBLICATION agent_cdc FOR ALL TABLES');
+    // Already there before the Create: not the run's to remove.
+    await admin.query('CREATE TABLE public.debezium_heartbeat (id integer PRIMARY KEY, ts timestamptz NOT NULL DEFAULT now())');
+    const p = props(server.port, database, { SignalTable: 'public.debezium_signal' });
+    await expect(onEvent(createEvent(p), deps())).rejects.toThrow(/already exists FOR ALL TABLES/);
+
+    expect(await roleCount()).toBe(0);
+    const left = await admin.query(`SELECT to_regclass('public.debezium_heartbeat') IS NOT NULL AS heartbeat,
+        to_regclass('public.debezium_signal') IS NULL AS signal_gone,
+        (SELECT count(*)::int FROM pg_publication WHERE pubname = 'agent_cdc') AS publications`);
+    expect(left.rows[0]).toEqual({ heartbeat: true, signal_gone: true, publications: 1 });
+  });
+
   /** A walsender streaming from `slot`, as Debezium's would; resolves once the slot shows it as active. */
   async function startStreamer(slot: string, publication: string): Promise<{ client: Client; pid: number; closed: Promise<void> }> {
     const client = new Client({ host: '127.0.0.1', port: server.port, database, user: server.user, password: server.password, replication: 'database' } as never);
