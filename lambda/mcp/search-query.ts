@@ -268,6 +268,27 @@ export function histogramEstimate(view: ViewConfig, criteria: Criteria, field: s
   return Math.floor((to - from) / INTERVAL_MS[interval]) + 1;
 }
 
+/**
+ * The first and last value of a date field among the rows the criteria match (a min/max aggregation, no hits): bounds a
+ * date histogram whose range is open on one side or both before it is asked for, so an open range on dense data gets the
+ * same bucket pre-check as a closed one instead of the domain's too_many_buckets_exception (HTTP 503).
+ */
+export function buildFieldSpanBody(view: ViewConfig, criteria: Criteria, field: string, timeoutMs: number, scope?: Record<string, unknown>): Record<string, unknown> {
+  assertDeclared(new Set(timestampFields(view)), field);
+  return {
+    query: buildQuery(view, criteria, scope),
+    size: 0,
+    timeout: `${timeoutMs}ms`,
+    track_total_hits: false,
+    aggs: { first: { min: { field } }, last: { max: { field } } },
+  };
+}
+
+/** Buckets of a date histogram over [fromMs, toMs] (each interval at its shortest, so the estimate errs high). */
+export function spanEstimate(fromMs: number, toMs: number, interval: (typeof DATE_INTERVALS)[number]): number {
+  return Math.floor((Math.max(toMs, fromMs) - fromMs) / INTERVAL_MS[interval]) + 1;
+}
+
 /** The finest interval whose histogram over the same span fits within the bucket cap. */
 export function finestFittingInterval(spanBuckets: number, interval: (typeof DATE_INTERVALS)[number]): (typeof DATE_INTERVALS)[number] | undefined {
   const spanMs = (spanBuckets - 1) * INTERVAL_MS[interval];

@@ -11,7 +11,7 @@ import { inScope, rowScopeOf, scopeClause } from './row-scope';
 import { answerFreshness, answerFreshnessSchema, LIMITS } from './schemas';
 import {
   AggregationArgs, aggregationSchema, buildAggregateBody, buildSearchBody, buildSimilarBody, criteriaShape, Criteria, finestFittingInterval,
-  histogramEstimate, MAX_HISTOGRAM_BUCKETS, MAX_SIMILAR_K, SearchArgs, searchInputShape, similarInputShape,
+  buildFieldSpanBody, histogramEstimate, spanEstimate, MAX_HISTOGRAM_BUCKETS, MAX_SIMILAR_K, SearchArgs, searchInputShape, similarInputShape,
 } from './search-query';
 import { positionOf, timeoutOf } from './stores';
 import { maxResultBytes, truncationSchema } from './tools-cache';
@@ -173,10 +173,21 @@ function aggregateTool(view: ViewConfig, aggregation: z.ZodType, scopeNote: stri
       const { aggregation: agg, ...criteria } = args;
       const { clause } = scopeFor(view, caller);
       if (agg.type === 'date_histogram') {
-        const estimate = histogramEstimate(view, criteria, agg.field, agg.interval);
+        let estimate = histogramEstimate(view, criteria, agg.field, agg.interval);
+        let over = 'over the range given';
+        if (estimate === undefined) {
+          // Open on one side or both: the matching rows' first and last value bound it (one cheap min/max request).
+          const span = (await runSearch(deps, view, buildFieldSpanBody(view, criteria, agg.field, timeoutOf(deps, 'searchMs'), clause))).aggregations;
+          const first = span?.first?.value;
+          const last = span?.last?.value;
+          if (typeof first === 'number' && typeof last === 'number') {
+            estimate = spanEstimate(first, last, agg.interval);
+            over = `over the matching rows (${new Date(first).toISOString()} to ${new Date(last).toISOString()})`;
+          }
+        }
         if (estimate !== undefined && estimate > MAX_HISTOGRAM_BUCKETS) {
           const finer = finestFittingInterval(estimate, agg.interval);
-          throw new ToolRefusal(TOO_MANY_BUCKETS, `a ${agg.interval} histogram of '${agg.field}' over the range given has about ${estimate} buckets; at most ${MAX_HISTOGRAM_BUCKETS} are served. `
+          throw new ToolRefusal(TOO_MANY_BUCKETS, `a ${agg.interval} histogram of '${agg.field}' ${over} has about ${estimate} buckets; at most ${MAX_HISTOGRAM_BUCKETS} are served. `
             + `${finer ? `Use interval '${finer}'` : 'Use a coarser interval'} or narrow the range.`);
         }
       }
