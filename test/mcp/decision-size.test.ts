@@ -15,7 +15,7 @@ import { NOW_MS } from './support';
 const ddb = mockClient(DynamoDBDocumentClient);
 const view: ViewConfig = {
   name: 'customers', description: 'C.', store: 'cache', topic: 't', format: 'debezium', key: ['customer_id'], sourceTable: 'public.customers',
-  fields: [{ name: 'customer_id', type: 'integer' }], cache: { keyPrefix: 'unused:' },
+  fields: [{ name: 'customer_id', type: 'integer' }], cache: { keyPrefix: 'unused:', tombstoneTtlSeconds: 3600 },
 };
 const caller: CallerIdentity = { kind: 'iam', principal: 'arn:aws:iam::111122223333:user/u' } as CallerIdentity;
 const store = () => new DynamoDbDecisionStore(new DynamoDBClient({ region: 'us-east-1' }), { tableName: 'decisions' });

@@ -14,7 +14,7 @@ const view: ViewConfig = {
   name: 'customers', description: 'Customers.', store: 'cache', topic: 'agentdata.public.customers', format: 'debezium',
   key: ['customer_id'], sourceTable: 'public.customers',
   fields: [{ name: 'customer_id', type: 'integer' }, { name: 'name', type: 'string' }],
-  cache: { keyPrefix: `${prefix}customers:` },
+  cache: { keyPrefix: `${prefix}customers:`, tombstoneTtlSeconds: 3600 },
 };
 let redis: Redis;
 

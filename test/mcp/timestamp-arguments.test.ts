@@ -3,7 +3,6 @@
 import type { ViewConfig } from '../../contract/view-config';
 import type { McpServerDeps } from '../../lambda/mcp/context';
 import { fieldValueSchema } from '../../lambda/mcp/schemas';
-import type { SearchReader } from '../../lambda/mcp/search-reader';
 import { handleHttpRequest } from '../../lambda/mcp/server';
 import { NOW_MS } from './support';
 
@@ -13,7 +12,7 @@ const view: ViewConfig = {
   search: { index: 'tickets-v1', timeField: 'created_at' },
 };
 const bodies: unknown[] = [];
-const search: SearchReader = {
+const search: NonNullable<McpServerDeps['search']> = {
   search: async (p: any) => { bodies.push(p.body); return { body: { hits: { total: { value: 0, relation: 'eq' }, hits: [] } } }; },
   get: async () => ({ body: { found: false } }),
 };

@@ -2,7 +2,6 @@
 // describe_source answer it through the SDK's output validation, and get_lineage says plainly what it cannot trace there.
 import type { ViewConfig } from '../../contract/view-config';
 import type { McpServerDeps } from '../../lambda/mcp/context';
-import type { SearchReader } from '../../lambda/mcp/search-reader';
 import { handleHttpRequest } from '../../lambda/mcp/server';
 import { type CfnTemplate, resolveValue } from '../../cli/dev/engines/template';
 import { readViewsEnv } from '../../lambda/shared/views-env';
@@ -19,7 +18,7 @@ beforeAll(() => {
   views = readViewsEnv(resolveValue(template, mcp[0][1].Properties!.Environment.Variables.AGENT_VIEWS, {}));
 }, 300_000);
 
-const EMPTY_SEARCH: SearchReader = {
+const EMPTY_SEARCH: NonNullable<McpServerDeps['search']> = {
   search: async () => ({ body: { hits: { total: { value: 0 }, hits: [] }, aggregations: {} } }),
   get: async () => ({ body: { found: false } }),
 };
