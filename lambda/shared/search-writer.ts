@@ -4,8 +4,10 @@ import type { ViewConfig } from '../../contract/view-config';
 import { documentId, type StoredRecord } from '../../contract/stored-record';
 import { StoreUnavailableError, type RecordFailure, type WriteResult } from './write-result';
 import { PROVENANCE_FIELD } from '../../contract/search-mapping';
-import { embeddingProviderFor, embeddingText, EmbeddingError, type EmbeddingProvider } from './embeddings';
-import { blockOf, writeBlockFix } from './search-blocks';
+import type { EmbeddingProvider } from './embeddings';
+import { blockOf } from './search-blocks';
+import { attachVectors } from './search-vectors';
+import { backoff, errorMessage, errorTypeOf, isRetryable, sendBulk, statusOf, writeBlockedMessage } from './search-bulk-requests';
 
 /** Largest external version OpenSearch accepts (a Java long). */
 const MAX_VERSION = (1n << 63n) - 1n;
@@ -38,7 +40,7 @@ export const DEFAULT_MAX_BULK_BYTES = 5 * 1024 * 1024;
 export const PAYLOAD_LIMITS_URL = 'https://docs.aws.amazon.com/opensearch-service/latest/developerguide/limits.html#network-limits';
 
 /** One document of the batch, ready to be sent. */
-interface Pending {
+export interface Pending {
   readonly record: StoredRecord;
   readonly id: string;
   readonly version: bigint;
@@ -55,13 +57,13 @@ export interface EmbeddingStats {
 }
 
 /** A document's `_bulk` lines and their size. */
-interface Action {
+export interface Action {
   readonly p: Pending;
   readonly lines: string;
   readonly bytes: number;
 }
 
-interface ItemOutcome {
+export interface ItemOutcome {
   readonly status: number;
   readonly error?: string;
   /** OpenSearch's error type (`cluster_block_exception`, `version_conflict_engine_exception`, ...). */
@@ -359,161 +361,11 @@ function bulkLines(p: Pending): string {
     : `{"index":${p.meta}}\n${JSON.stringify(p.doc, jsonReplacer)}\n`;
 }
 
-/**
- * Gives every upsert of a vector view its vector before the write. The stored documents are fetched with one
- * `_mget`: a document whose stored version is already as new is a stale skip (no embedding paid for); one whose
- * embedded text is unchanged keeps its stored vector; the rest are embedded in one provider call. A record whose
- * text cannot be embedded is returned as failed and not written (never written without its vector); when the
- * provider fails for every text with a retryable error, the batch fails with `StoreUnavailableError`.
- * Rows whose source fields are all empty have nothing to embed and are written without a vector.
- */
-async function attachVectors(
-  client: Client,
-  view: ViewConfig,
-  newest: Map<string, Pending>,
-  options: SearchWriteOptions,
-): Promise<{ stale: number; failed: RecordFailure[] } & EmbeddingStats> {
-  const vector = view.search!.vector!;
-  const provider = options.embeddings ?? embeddingProviderFor(vector);
-  if (provider.dimension !== vector.dimension) {
-    throw new Error(`view '${view.name}' declares vector.dimension ${vector.dimension} but the embedding provider returns ${provider.dimension}`);
-  }
-  const upserts = [...newest.values()].filter(p => p.doc !== null);
-  const texts = new Map<string, string>();
-  for (const p of upserts) texts.set(p.id, embeddingText(p.record.row!, vector.sourceFields));
-  const candidates = upserts.filter(p => texts.get(p.id) !== '');
-  const stored = await storedDocuments(client, view.search!.index, candidates.map(p => p.id), [...vector.sourceFields, vector.field]);
-
-  let stale = 0;
-  let reused = 0;
-  const toEmbed: Pending[] = [];
-  for (const p of candidates) {
-    const held = stored.get(p.id);
-    if (held && held.version !== undefined && held.version >= p.version) {
-      // OpenSearch would answer 409: skip the write and the embedding.
-      newest.delete(p.id);
-      stale++;
-      continue;
-    }
-    const heldVector = held?.source?.[vector.field];
-    if (held?.source && Array.isArray(heldVector) && heldVector.length === vector.dimension
-      && embeddingText(held.source, vector.sourceFields) === texts.get(p.id)) {
-      p.doc![vector.field] = heldVector;
-      reused++;
-      continue;
-    }
-    toEmbed.push(p);
-  }
-
-  const failed: RecordFailure[] = [];
-  if (toEmbed.length > 0) {
-    let vectors: Array<number[] | EmbeddingError>;
-    try {
-      vectors = await provider.embed(toEmbed.map(p => texts.get(p.id)!));
-    } catch {
-      // Isolate the texts that fail, so one bad row does not fail the others.
-      vectors = await Promise.all(toEmbed.map(async p => {
-        try {
-          return (await provider.embed([texts.get(p.id)!]))[0];
-        } catch (e) {
-          return e instanceof EmbeddingError ? e : new EmbeddingError(String((e as Error)?.message ?? e), true, e);
-        }
-      }));
-    }
-    const errors = vectors.filter((v): v is EmbeddingError => v instanceof EmbeddingError);
-    if (errors.length === toEmbed.length && errors.every(e => e.retryable)) {
-      // The provider is down (throttled or unavailable for every text): retry the batch later rather than dead-letter it.
-      throw new StoreUnavailableError(`embedding provider unavailable for view '${view.name}': ${errors[0].message}`, errors[0]);
-    }
-    toEmbed.forEach((p, i) => {
-      const v = vectors[i];
-      if (v instanceof EmbeddingError) {
-        failed.push({ record: p.record, error: `embedding failed: ${v.message}` });
-        newest.delete(p.id);
-      } else if (!Array.isArray(v) || v.length !== vector.dimension) {
-        failed.push({ record: p.record, error: `embedding failed: provider returned ${Array.isArray(v) ? v.length : typeof v} dimensions, expected ${vector.dimension}` });
-        newest.delete(p.id);
-      } else {
-        p.doc![vector.field] = v;
-      }
-    });
-  }
-  return { stale, failed, embedded: toEmbed.length - failed.length, reused };
-}
-
-interface StoredDoc {
-  readonly version?: bigint;
-  readonly source?: Record<string, unknown>;
-}
-
-/** Stored versions and sources by id; an empty map when the lookup fails (every text is then embedded). */
-async function storedDocuments(client: Client, index: string, ids: string[], fields: string[]): Promise<Map<string, StoredDoc>> {
-  const out = new Map<string, StoredDoc>();
-  if (ids.length === 0) return out;
-  try {
-    const response = await client.mget({ index, body: { ids }, _source_includes: fields } as never);
-    const docs = (response.body as { docs?: Array<{ _id: string; found?: boolean; _version?: number; _source?: Record<string, unknown> }> }).docs ?? [];
-    for (const d of docs) {
-      if (!d.found) continue;
-      // Versions past 2^53 are not exact in JSON numbers: then only the vector is reused, the version is left to OpenSearch.
-      const version = typeof d._version === 'number' && Number.isSafeInteger(d._version) ? BigInt(d._version) : undefined;
-      out.set(d._id, { version, source: d._source });
-    }
-  } catch {
-    // Reuse is an optimisation: without it the rows are embedded again, never written without a vector.
-  }
-  return out;
-}
-
 function parseVersion(v: string): bigint {
   if (typeof v !== 'string' || !/^\d{1,19}$/.test(v)) throw new Error(`provenance.version must be a decimal integer string, got ${JSON.stringify(v)}`);
   const n = BigInt(v);
   if (n > MAX_VERSION) throw new Error(`provenance.version ${v} exceeds OpenSearch's external version maximum (2^63-1)`);
   return n;
-}
-
-async function sendBulk(client: Client, index: string, todo: Action[]): Promise<ItemOutcome[]> {
-  const response = await client.bulk({
-    index,
-    body: todo.map(a => a.lines).join(''),
-    // Writes go through the view's alias; without it OpenSearch would auto-create an index with dynamic mappings.
-    require_alias: true,
-  } as never);
-  const items = (response.body as { items?: Array<Record<string, { status: number; error?: { type?: string; reason?: string } }>> }).items ?? [];
-  if (items.length !== todo.length) {
-    throw Object.assign(new Error(`bulk response has ${items.length} items for ${todo.length} actions`), { statusCode: 502 });
-  }
-  return items.map(item => {
-    const result = Object.values(item)[0];
-    const error = result.error ? `${result.error.type ?? 'error'}: ${result.error.reason ?? ''}`.trim() : undefined;
-    return { status: result.status, error, type: result.error?.type };
-  });
-}
-
-function writeBlockedMessage(index: string, attempts: number, block: string): string {
-  return `search index '${index}' is write-blocked (${block}) after ${attempts} attempts; the batch is retried, not dead-lettered. ${writeBlockFix(block)}`;
-}
-
-function errorTypeOf(e: unknown): string | undefined {
-  return (e as { meta?: { body?: { error?: { type?: string } } } })?.meta?.body?.error?.type;
-}
-
-function isRetryable(status: number | undefined): boolean {
-  return status === undefined || status === 429 || status >= 500;
-}
-
-/** HTTP status of a client error; undefined for connection errors and timeouts (retryable). */
-function statusOf(e: unknown): number | undefined {
-  const err = e as { statusCode?: number; meta?: { statusCode?: number } };
-  return err?.meta?.statusCode ?? err?.statusCode ?? undefined;
-}
-
-function backoff(attempt: number, options: SearchWriteOptions): number {
-  const base = options.baseDelayMs ?? 200;
-  const cap = options.maxDelayMs ?? 5000;
-  const exp = Math.min(cap, base * 2 ** (attempt - 1));
-  // Equal jitter: at least half the exponential delay, so concurrent sinks spread out without retrying instantly.
-  return Math.round(exp / 2 + Math.random() * (exp / 2));
 }
 
 /** Debezium sends timestamps as epoch micro- or nanoseconds; the index's date format is epoch millis or ISO-8601. */
@@ -529,13 +381,4 @@ function timestampValue(v: unknown): unknown {
 
 function jsonReplacer(_key: string, value: unknown): unknown {
   return typeof value === 'bigint' ? value.toString() : value;
-}
-
-function errorMessage(e: unknown): string {
-  if (e instanceof Error) {
-    const body = (e as { meta?: { body?: unknown } }).meta?.body;
-    const reason = body && typeof body === 'object' ? JSON.stringify((body as { error?: unknown }).error ?? body) : undefined;
-    return reason ? `${e.message} ${reason}`.slice(0, 1000) : e.message;
-  }
-  return String(e);
 }

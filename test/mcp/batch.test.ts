@@ -2,17 +2,12 @@
 // "Remove support for JSON-RPC batching"), but the SDK still negotiates 2025-03-26 and 2024-11-05, where a server receives
 // them. A batch declared at 2025-06-18 or later is refused (-32600); an older one is served with its answers capped in total
 // bytes below Lambda's 6 MB synchronous response limit (every per-answer bound would otherwise multiply by the batch length).
-import type { ViewConfig } from '../../contract/view-config';
 import { handleHttpRequest, MAX_BATCH_RESPONSE_BYTES } from '../../lambda/mcp/server';
 import type { WarehouseReader } from '../../lambda/mcp/warehouse-athena';
+import { LAMBDA_SYNC_RESPONSE_LIMIT, NOW_MS, WAREHOUSE_ORDERS_VIEW } from './support';
 
-const NOW = Date.parse('2026-11-27T12:00:00.000Z');
-const LAMBDA_SYNC_RESPONSE_LIMIT = 6 * 1024 * 1024;
-const view = {
-  name: 'order_history', description: 'Orders.', store: 'warehouse', topic: 't', format: 'debezium', key: ['id'], sourceTable: 'public.orders',
-  fields: [{ name: 'id', type: 'integer' }, { name: 'note', type: 'string' }],
-  warehouse: { table: 'order_history', allowSql: true, maxRows: 10_000 },
-} as unknown as ViewConfig;
+const NOW = NOW_MS;
+const view = WAREHOUSE_ORDERS_VIEW;
 
 function deps() {
   const runs: string[] = [];

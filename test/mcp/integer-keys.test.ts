@@ -3,11 +3,9 @@
 // sink's own writer, a unique key prefix deleted afterwards.
 import { Redis } from 'ioredis';
 import type { ViewConfig } from '../../contract/view-config';
-import type { McpServerDeps } from '../../lambda/mcp/context';
 import { fieldValueSchema, keySchema } from '../../lambda/mcp/schemas';
-import { handleHttpRequest } from '../../lambda/mcp/server';
 import { writeCacheBatch } from '../../lambda/shared/cache-writer';
-import { NOW_MS, record, uniquePrefix } from './support';
+import { callTool, NOW_MS, record, uniquePrefix } from './support';
 
 const prefix = uniquePrefix();
 const view: ViewConfig = {
@@ -34,17 +32,7 @@ afterAll(async () => {
   redis.disconnect();
 });
 
-async function call(name: string, args: Record<string, unknown>): Promise<any> {
-  const deps: McpServerDeps = { views: [view], redis: redis as any, now: () => NOW_MS };
-  const res = await handleHttpRequest(new Request('https://mcp.example.internal/mcp', {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
-    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name, arguments: args } }),
-  }), deps);
-  const body = await res.json();
-  expect(body.result?.isError).not.toBe(true);
-  return body.result.structuredContent;
-}
+const call = (name: string, args: Record<string, unknown>) => callTool({ views: [view], redis: redis as any, now: () => NOW_MS }, name, args);
 
 describe('integer keys as digit strings', () => {
   test.each([

@@ -1,10 +1,9 @@
 // describe_source and get_lineage report a view's upstream through the one lineage implementation (contract/lineage-graph.ts):
 // two search views on one sink share the sink node, and neither may report the other's topic or table.
 import { buildLineageCatalog, traceView } from '../../contract/lineage-graph';
-import type { McpServerDeps, SearchReader } from '../../lambda/mcp/context';
-import { handleHttpRequest } from '../../lambda/mcp/server';
+import type { SearchReader } from '../../lambda/mcp/context';
 import type { ViewConfig } from '../../contract/view-config';
-import { NOW_MS } from './support';
+import { callTool, NOW_MS } from './support';
 
 function searchView(name: string, table: string): ViewConfig {
   return {
@@ -30,17 +29,7 @@ const EMPTY_SEARCH: SearchReader = {
   get: async () => ({ body: { found: false } }),
 };
 
-async function call(name: string, args: Record<string, unknown>): Promise<any> {
-  const deps: McpServerDeps = { views: VIEWS, search: EMPTY_SEARCH, catalog: CATALOG, now: () => NOW_MS };
-  const res = await handleHttpRequest(new Request('https://mcp.example.internal/mcp', {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
-    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name, arguments: args } }),
-  }), deps);
-  const body = await res.json();
-  expect(body.result?.isError).not.toBe(true);
-  return body.result.structuredContent;
-}
+const call = (name: string, args: Record<string, unknown>) => callTool({ views: VIEWS, search: EMPTY_SEARCH, catalog: CATALOG, now: () => NOW_MS }, name, args);
 
 describe('lineage answers of the MCP server', () => {
   test('the two views share the sink node in the catalog (the case the walk must not cross)', () => {

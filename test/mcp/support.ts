@@ -7,6 +7,8 @@ import type { LineageCatalog } from '../../contract/lineage';
 import { buildLineageCatalog } from '../../contract/lineage-graph';
 import { documentId, Provenance, StoredRecord } from '../../contract/stored-record';
 import type { ViewConfig } from '../../contract/view-config';
+import type { McpServerDeps } from '../../lambda/mcp/context';
+import { handleHttpRequest } from '../../lambda/mcp/server';
 
 export class InMemoryDecisionStore implements DecisionStore {
   readonly records = new Map<string, DecisionRecord>();
@@ -190,3 +192,25 @@ function matchesFilters(doc: Record<string, unknown>, query: any): boolean {
 export function uniquePrefix(): string {
   return `mcp-test-${randomBytes(6).toString('hex')}:`;
 }
+
+/** Calls one tool through the MCP HTTP handler and returns its structured answer; a tool error fails the test. */
+export async function callTool(deps: McpServerDeps, name: string, args: Record<string, unknown>): Promise<any> {
+  const res = await handleHttpRequest(new Request('https://mcp.example.internal/mcp', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name, arguments: args } }),
+  }), deps);
+  const body = await res.json();
+  expect(body.result?.isError).not.toBe(true);
+  return body.result.structuredContent;
+}
+
+/** Lambda's limit on a synchronous (buffered) response: https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html */
+export const LAMBDA_SYNC_RESPONSE_LIMIT = 6 * 1024 * 1024;
+
+/** A warehouse view of orders that allows SQL, with a free-text note to make rows large. */
+export const WAREHOUSE_ORDERS_VIEW = {
+  name: 'order_history', description: 'Orders.', store: 'warehouse', topic: 't', format: 'debezium', key: ['id'], sourceTable: 'public.orders',
+  fields: [{ name: 'id', type: 'integer' }, { name: 'note', type: 'string' }],
+  warehouse: { table: 'order_history', allowSql: true, maxRows: 10_000 },
+} as unknown as ViewConfig;

@@ -2,18 +2,13 @@
 // 512 KB by default): the JSON goes out twice (text and structuredContent), and a response past Lambda's 6 MB
 // synchronous payload limit fails the invocation.
 import { mockClient } from 'aws-sdk-client-mock';
-import type { ViewConfig } from '../../contract/view-config';
 import { handleHttpRequest } from '../../lambda/mcp/server';
 import { DEFAULT_MAX_RESULT_BYTES } from '../../lambda/mcp/tools-cache';
 import { AthenaClient, athenaWarehouseReader, GetQueryExecutionCommand, GetQueryResultsCommand, StartQueryExecutionCommand, type WarehouseReader } from '../../lambda/mcp/warehouse-athena';
+import { LAMBDA_SYNC_RESPONSE_LIMIT, NOW_MS, WAREHOUSE_ORDERS_VIEW } from './support';
 
-const NOW = Date.parse('2026-11-27T12:00:00.000Z');
-const LAMBDA_SYNC_RESPONSE_LIMIT = 6 * 1024 * 1024;
-const view = {
-  name: 'order_history', description: 'Orders.', store: 'warehouse', topic: 't', format: 'debezium', key: ['id'], sourceTable: 'public.orders',
-  fields: [{ name: 'id', type: 'integer' }, { name: 'note', type: 'string' }],
-  warehouse: { table: 'order_history', allowSql: true, maxRows: 10_000 },
-} as unknown as ViewConfig;
+const NOW = NOW_MS;
+const view = WAREHOUSE_ORDERS_VIEW;
 const note = 'x'.repeat(4000);
 
 /** A fake reader that returns as many 4 KB rows as the tool allows. */

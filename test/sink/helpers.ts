@@ -5,6 +5,7 @@ import * as path from 'path';
 import { randomBytes } from 'crypto';
 import { Redis } from 'ioredis';
 import type { MskEventRecord, MskEvent } from '../../lambda/shared/envelope';
+import type { StoredRecord } from '../../contract/stored-record';
 import type { ViewConfig } from '../../contract/view-config';
 
 export const FIXTURES = path.join(__dirname, '..', 'fixtures', 'debezium');
@@ -150,4 +151,16 @@ function canConnect(port: number): Promise<boolean> {
     s.once('connect', () => { s.destroy(); resolve(true); });
     s.once('error', () => resolve(false));
   });
+}
+
+/** A stored change of `public.orders` row `orderId` at `version` (a delete when `row` is null), for the search writer tests. */
+export function orderRecord(view: string, orderId: number, version: number, row: Record<string, unknown> | null): StoredRecord {
+  return {
+    view,
+    row: row === null ? null : { order_id: orderId, ...row },
+    provenance: {
+      sourceDatabase: 'shop', sourceTable: 'public.orders', key: { order_id: orderId }, commitTimeMs: 1, position: { kind: 'postgres', lsn: String(version) },
+      version: String(version), op: row === null ? 'd' : 'u', kafka: { topic: 'cdc.public.orders', partition: 0, offset: String(version) }, writtenAtMs: 2,
+    },
+  };
 }

@@ -6,12 +6,12 @@ import type { AddressInfo } from 'net';
 import { HashingEmbedder } from '../../lambda/shared/embeddings';
 import { viewMappings } from '../../contract/search-mapping';
 import { writeSearchBatch } from '../../lambda/shared/search-writer';
-import type { StoredRecord } from '../../contract/stored-record';
 import type { ViewConfig } from '../../contract/view-config';
 import { StoreUnavailableError } from '../../lambda/shared/write-result';
 import { asWriterClient, createSinkSearchClient, SearchHttpError, type SinkSearchClient } from '../../lambda/sink/search-http';
 import { searchWriterFromEnvironment } from '../../lambda/sink/search-route';
 import { SearchStandIn } from '../stores/search-stand-in';
+import { orderRecord } from './helpers';
 
 const VIEW: ViewConfig = {
   name: 'orders', description: 'Orders', store: 'search', topic: 'cdc.public.orders', format: 'debezium', key: ['order_id'], sourceTable: 'public.orders',
@@ -24,16 +24,7 @@ const VECTOR_VIEW: ViewConfig = {
   },
 };
 
-function record(view: string, orderId: number, version: number, row: Record<string, unknown> | null): StoredRecord {
-  return {
-    view,
-    row: row === null ? null : { order_id: orderId, ...row },
-    provenance: {
-      sourceDatabase: 'shop', sourceTable: 'public.orders', key: { order_id: orderId }, commitTimeMs: 1, position: { kind: 'postgres', lsn: String(version) },
-      version: String(version), op: row === null ? 'd' : 'u', kafka: { topic: 'cdc.public.orders', partition: 0, offset: String(version) }, writtenAtMs: 2,
-    },
-  };
-}
+const record = orderRecord;
 
 let standIn: SearchStandIn;
 let client: SinkSearchClient;

@@ -5,7 +5,6 @@
 import * as http from 'http';
 import type { AddressInfo } from 'net';
 import { viewMappings } from '../../contract/search-mapping';
-import type { StoredRecord } from '../../contract/stored-record';
 import type { ViewConfig } from '../../contract/view-config';
 import type { EmbeddingProvider } from '../../lambda/shared/embeddings';
 import { DEFAULT_MAX_BULK_BYTES, writeSearchBatch } from '../../lambda/shared/search-writer';
@@ -13,6 +12,7 @@ import { StoreUnavailableError, type WriteResult } from '../../lambda/shared/wri
 import { asWriterClient, createSinkSearchClient, type SinkSearchClient } from '../../lambda/sink/search-http';
 import { mulberry32 } from '../helpers/random';
 import { SearchStandIn } from '../stores/search-stand-in';
+import { orderRecord } from './helpers';
 
 const MiB = 1024 * 1024;
 
@@ -28,16 +28,7 @@ const TICKETS: ViewConfig = {
   },
 };
 
-function record(view: string, orderId: number, version: number, row: Record<string, unknown> | null): StoredRecord {
-  return {
-    view,
-    row: row === null ? null : { order_id: orderId, ...row },
-    provenance: {
-      sourceDatabase: 'shop', sourceTable: 'public.orders', key: { order_id: orderId }, commitTimeMs: 1, position: { kind: 'postgres', lsn: String(version) },
-      version: String(version), op: row === null ? 'd' : 'u', kafka: { topic: 'cdc.public.orders', partition: 0, offset: String(version) }, writtenAtMs: 2,
-    },
-  };
-}
+const record = orderRecord;
 
 /** Dense vectors like Titan's (float32 values, about 20 JSON characters each once read into JavaScript numbers). */
 class DenseEmbedder implements EmbeddingProvider {
