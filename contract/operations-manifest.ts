@@ -42,6 +42,15 @@ export interface ManifestFlink {
   readonly consumerGroups?: string[];
 }
 
+/**
+ * The consumer lag, in seconds, past which a consumer group is behind: `limitSeconds` for a group that commits as it
+ * consumes (the sinks), the checkpoint interval plus `limitSeconds` for a Flink group, whose Kafka source commits offsets
+ * only when a checkpoint completes (docs/governance.md). The one formula the ConsumerLag alarms and `status` both use.
+ */
+export function consumerLagLimitSeconds(limitSeconds: number, checkpointIntervalSeconds?: number): number {
+  return checkpointIntervalSeconds === undefined ? limitSeconds : checkpointIntervalSeconds + limitSeconds;
+}
+
 export interface ManifestView {
   readonly name: string;
   /** The view's declared `maxStaleness`, in milliseconds. */

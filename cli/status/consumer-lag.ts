@@ -8,7 +8,7 @@
 // group the limit. Search syntax (exact match, NOT, 1024 characters):
 // https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/search-expression-syntax.html.
 import { CloudWatchClient, GetMetricDataCommand, type MetricDataQuery } from '@aws-sdk/client-cloudwatch';
-import type { OperationsManifest } from '../../contract/operations-manifest';
+import { consumerLagLimitSeconds, type OperationsManifest } from '../../contract/operations-manifest';
 import { latestMax } from './metrics';
 
 /** A consumer group of a Flink application, as the manifest names it. */
@@ -98,7 +98,7 @@ export async function consumerLags(cw: CloudWatchClient, clusterArn: string, max
       ...(others ? {} : { skipped: `excluding ${flink.length} Flink groups by name does not fit in one CloudWatch search (${MAX_SEARCH_CHARS} characters); see the sink groups' ConsumerLag alarms` }),
     },
     ...flink.map((f, i) => ({
-      resource: f.group, value: latest.get(`flink${i}`), limit: f.checkpointIntervalSeconds + maxLag,
+      resource: f.group, value: latest.get(`flink${i}`), limit: consumerLagLimitSeconds(maxLag, f.checkpointIntervalSeconds),
       basis: `${f.application} checkpoint interval ${f.checkpointIntervalSeconds} s + ${maxLag} s: Flink commits offsets only when a checkpoint completes`,
     })),
   ];

@@ -265,7 +265,7 @@ export function histogramEstimate(view: ViewConfig, criteria: Criteria, field: s
   const from = epochMs(t?.from ?? r?.gte ?? r?.gt);
   const to = epochMs(t?.to ?? r?.lte ?? r?.lt);
   if (from === undefined || to === undefined || to < from) return undefined;
-  return Math.floor((to - from) / INTERVAL_MS[interval]) + 1;
+  return spanEstimate(from, to, interval);
 }
 
 /**

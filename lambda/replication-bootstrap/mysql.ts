@@ -269,9 +269,9 @@ export async function cleanupMysqlAfterUpdate(conn: Sql, before: MysqlBootstrapC
   if (userChanged) await conn.query(`DROP USER IF EXISTS ${account(conn, before.replication.username)}`);
 }
 
-/** Delete: drops the heartbeat table and the replication user (each unless told otherwise). Binlog retention is left as set. */
-export async function cleanupMysql(conn: Sql, config: MysqlBootstrapConfig, options: { dropUser?: boolean; dropHeartbeat?: boolean } = {}): Promise<void> {
-  if (options.dropHeartbeat ?? true) await conn.query(`DROP TABLE IF EXISTS ${qualified(conn, config.heartbeatTable)}`);
-  if ((options.dropHeartbeat ?? true) && config.signalTable) await dropMysqlSignalTable(conn, config.signalTable);
-  if (options.dropUser ?? true) await conn.query(`DROP USER IF EXISTS ${account(conn, config.replication.username)}`);
+/** Delete: drops the heartbeat and signaling tables and the replication user. Binlog retention is left as set. */
+export async function cleanupMysql(conn: Sql, config: MysqlBootstrapConfig): Promise<void> {
+  await conn.query(`DROP TABLE IF EXISTS ${qualified(conn, config.heartbeatTable)}`);
+  if (config.signalTable) await dropMysqlSignalTable(conn, config.signalTable);
+  await conn.query(`DROP USER IF EXISTS ${account(conn, config.replication.username)}`);
 }

@@ -1,7 +1,7 @@
 // PostgreSQL side of the bootstrap's Delete (and slot recovery): slot, publication, grants, role and tables, each safe to drop when already gone.
-import { BootstrapError, splitQualified } from '../../contract/replication-bootstrap';
+import { BootstrapError } from '../../contract/replication-bootstrap';
 import {
-  PostgresBootstrapConfig, PostgresCleanupOptions, qualified, relationExists, REPLICATION_ROLE_MARKER, roleComment, schemaExists, signalTables, Sql,
+  PostgresBootstrapConfig, PostgresCleanupOptions, qualified, relationExists, REPLICATION_ROLE_MARKER, roleComment, signalTables, Sql,
 } from './postgres-common';
 import { dropPostgresSignalTable } from './signal';
 
@@ -104,15 +104,8 @@ export async function dropPostgresReplicationUser(
   // revoke or drop the grants of the foreign role it was refused for.
   if (await roleComment(client, config.replication.username) !== REPLICATION_ROLE_MARKER) return;
   const user = client.escapeIdentifier(config.replication.username);
-  const tables = [...config.tables, config.heartbeatTable, ...signalTables(config)];
-  for (const table of tables) {
-    if (await relationExists(client, table)) await client.query(`REVOKE ALL ON TABLE ${qualified(client, table)} FROM ${user}`);
-  }
-  for (const schema of new Set(tables.map(t => splitQualified(t)[0]))) {
-    if (await schemaExists(client, schema)) await client.query(`REVOKE USAGE ON SCHEMA ${client.escapeIdentifier(schema)} FROM ${user}`);
-  }
-  // Anything else granted to the role in this database (a table or schema of an earlier configuration that an older
-  // bootstrap did not revoke): left, it makes DROP ROLE fail with 2BP01 on every retry and the stack delete stick.
+  // Every grant the role holds in this database, as the catalog lists it: the configured tables and schemas, and any of an
+  // earlier configuration an older bootstrap did not revoke (left, it makes DROP ROLE fail with 2BP01 on every retry).
   await revokeRemainingGrants(client, config.replication.username);
   await client.query(`REVOKE ALL ON DATABASE ${client.escapeIdentifier(config.database)} FROM ${user}`);
   if (dropRole) {

@@ -223,14 +223,30 @@ function recordKey(rec: MskEventRecord, lossless = false): unknown {
 }
 
 /**
- * Whether the plain parse rounded the key or an integer the row stores (then the record is decoded again losslessly).
- * Values of TIMESTAMP fields are ISO strings by then, so nanosecond epochs (beyond 2^53, and rounded harmlessly to the
- * millisecond) do not count.
+ * One pass over the key and the projected row. LOSSY when the plain parse rounded the key or an integer the row stores (the
+ * record is then decoded again losslessly; TIMESTAMP fields are ISO strings by then, so nanosecond epochs, rounded harmlessly
+ * to the millisecond, do not count). With `placeholderTable` (Debezium records), a DecodeError for a field holding Debezium's
+ * placeholder for an unchanged TOASTed value: storing it would replace the real value, and the record cannot supply it (a
+ * replay decodes the same placeholder), so the table needs full row images.
  */
-function rounded(key: Record<string, unknown>, row: Record<string, unknown> | null): boolean {
-  for (const k in key) if (isRoundedInteger(key[k])) return true;
-  if (row) for (const f in row) if (isRoundedInteger(row[f])) return true;
-  return false;
+function checkRow(
+  view: ViewConfig, key: Record<string, unknown>, row: Record<string, unknown> | null, lossless: boolean, placeholderTable?: string,
+): typeof LOSSY | undefined {
+  if (!lossless) for (const k in key) if (isRoundedInteger(key[k])) return LOSSY;
+  if (row) {
+    for (const field in row) {
+      const v = row[field];
+      if (typeof v === 'number') {
+        if (!lossless && isRoundedInteger(v)) return LOSSY;
+      } else if (placeholderTable !== undefined && isDebeziumUnavailableValue(v)) {
+        throw new DecodeError(`field '${field}' holds Debezium's placeholder for an unchanged TOASTed value: PostgreSQL sends a large `
+          + `column an UPDATE left unchanged only when the table's replica identity is FULL, so the row's value is not in this record `
+          + `and a replay cannot recover it. List ${placeholderTable} in the source's fullRowImageTables (the replication bootstrap sets `
+          + `REPLICA IDENTITY FULL), deploy, then re-snapshot the view (agent-data-stack resnapshot --view ${view.name}).`);
+      }
+    }
+  }
+  return undefined;
 }
 
 function decodeUpsert(
@@ -258,7 +274,7 @@ function decodeUpsert(
     writer: options.writer,
   };
   const row = value === null ? null : projectRow(view, { ...value, ...key });
-  if (!lossless && rounded(key, row)) return LOSSY;
+  if (checkRow(view, key, row, lossless) === LOSSY) return LOSSY;
   return { kind: 'write', record: { view: view.name, row, provenance } };
 }
 
@@ -349,23 +365,8 @@ function decodeDebezium(
     writer: options.writer,
   };
   const row = op === 'd' ? null : projectRow(view, after!);
-  if (!lossless && rounded(key, row)) return LOSSY;
-  if (row) unavailableField(view, row, provenance.sourceTable);
+  if (checkRow(view, key, row, lossless, provenance.sourceTable) === LOSSY) return LOSSY;
   return { kind: 'write', record: { view: view.name, row, provenance } };
-}
-
-/**
- * Refuses a row whose declared field holds Debezium's placeholder for an unchanged TOASTed value: storing it would replace the
- * real value, and the record cannot supply it (a replay decodes the same placeholder), so the table needs full row images.
- */
-function unavailableField(view: ViewConfig, row: Record<string, unknown>, table: string): void {
-  for (const field in row) {
-    if (!isDebeziumUnavailableValue(row[field])) continue;
-    throw new DecodeError(`field '${field}' holds Debezium's placeholder for an unchanged TOASTed value: PostgreSQL sends a large `
-      + `column an UPDATE left unchanged only when the table's replica identity is FULL, so the row's value is not in this record `
-      + `and a replay cannot recover it. List ${table} in the source's fullRowImageTables (the replication bootstrap sets REPLICA `
-      + `IDENTITY FULL), deploy, then re-snapshot the view (agent-data-stack resnapshot --view ${view.name}).`);
-  }
 }
 
 /**

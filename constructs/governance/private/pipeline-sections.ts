@@ -2,6 +2,7 @@
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { FLINK_METRIC_NAMES } from '../../../contract/metric-names';
+import { consumerLagLimitSeconds } from '../../../contract/operations-manifest';
 import type { IFlinkApplication } from '../../processing/refs';
 import type { ICdcSourceDatabase } from '../../source/cdc-source-database';
 import { SourceEngineFamily } from '../../source/engine';
@@ -118,8 +119,7 @@ export interface WatchedGroup {
  * intervals and delay the alarm by as much. Sink groups keep the plain `consumerLag` threshold.
  */
 export function consumerLagThresholdSeconds(ctx: DashboardContext, cg: WatchedGroup): number {
-  const lag = ctx.thresholds.consumerLag.toSeconds({ integral: false });
-  return cg.checkpointInterval ? cg.checkpointInterval.toSeconds({ integral: false }) + lag : lag;
+  return consumerLagLimitSeconds(ctx.thresholds.consumerLag.toSeconds({ integral: false }), cg.checkpointInterval?.toSeconds({ integral: false }));
 }
 
 export function addKafka(ctx: DashboardContext, kafka: IAgentStreamingCluster, groups: WatchedGroup[]): void {
