@@ -207,7 +207,10 @@ export function composeAgentData(scope: Construct, props: AgentDataPlatformProps
   addOutputs(scope, r);
   addOperationsManifestOutput(scope, {
     sources: r.sources.map(s => ({ name: s.name, source: s.source, connectorName: s.connector.connectorName, heartbeatTopic: s.connector.heartbeatTopic })),
-    flink: [...Object.values(r.transforms), ...Object.values(r.warehouse?.writers ?? {})].map(app => ({ applicationName: app.applicationName, runtime: app.runtime.name })),
+    flink: [...Object.values(r.transforms), ...Object.values(r.warehouse?.writers ?? {})].map(app => ({
+      applicationName: app.applicationName, runtime: app.runtime.name,
+      checkpointInterval: app.checkpointInterval, consumerGroups: app.consumedTopics().map(t => t.group),
+    })),
     views: r.views, sinkNamespace: r.sink.metricsNamespace, freshnessSlo: props.observabilityOptions?.freshnessSlo?.threshold,
   });
   // Every log group of the composition keeps the profile's retention without a customer-managed key: say so per group.

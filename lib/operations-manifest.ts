@@ -5,7 +5,6 @@ import { Construct } from 'constructs';
 import { AGENT_METRIC_DIMENSIONS, AGENT_SERVICE_NAMES } from '../contract/metric-names';
 import { ManifestMetric, ManifestSource, OPERATIONS_MANIFEST_OUTPUT, OperationsManifest } from '../contract/operations-manifest';
 import type { AgentView } from '../constructs/stores/view';
-import type { IFlinkApplication } from '../constructs/processing/refs';
 import type { ICdcSourceDatabase } from '../constructs/source/cdc-source-database';
 import { SourceEngineFamily } from '../constructs/source/engine';
 
@@ -21,9 +20,12 @@ export interface ManifestSourceInput {
 export interface ManifestFlinkInput {
   readonly applicationName: string;
   readonly runtime: string;
-  /** @default - addOperationsManifestOutput: the `checkpointInterval` of the IFlinkApplication of that name in the scope */
+  /**
+   * The application's `checkpointInterval`: `status` judges its consumer groups against it, as their alarms do.
+   * @default - none: `status` checks the cluster's groups against the plain limit in one row
+   */
   readonly checkpointInterval?: Duration;
-  /** @default - addOperationsManifestOutput: the groups of that application's `consumedTopics()` */
+  /** @default - none: the groups of the application's `consumedTopics()` are not listed */
   readonly consumerGroups?: string[];
 }
 
@@ -65,28 +67,10 @@ export function operationsManifest(input: OperationsManifestInput): OperationsMa
   };
 }
 
-function isFlinkApplication(c: unknown): c is IFlinkApplication {
-  const a = c as Partial<IFlinkApplication>;
-  return typeof a.applicationName === 'string' && typeof a.consumedTopics === 'function' && typeof a.checkpointInterval?.toMilliseconds === 'function';
-}
-
-/**
- * Adds the `OperationsManifest` output (JSON; tokens such as the database identifier resolve at deploy time). A Flink
- * entry without `checkpointInterval` or `consumerGroups` gets them from the application of that name in `scope`, so the
- * consumer-lag check of `status` judges its groups as their alarms do.
- */
+/** Adds the `OperationsManifest` output (JSON; tokens such as the database identifier resolve at deploy time). */
 export function addOperationsManifestOutput(scope: Construct, input: OperationsManifestInput): CfnOutput {
-  const apps = scope.node.findAll().filter(isFlinkApplication);
-  const flink = input.flink.map(f => {
-    const app = apps.find(a => a.applicationName === f.applicationName);
-    return {
-      ...f,
-      checkpointInterval: f.checkpointInterval ?? app?.checkpointInterval,
-      consumerGroups: f.consumerGroups ?? app?.consumedTopics().map(t => t.group),
-    };
-  });
   return new CfnOutput(scope, OPERATIONS_MANIFEST_OUTPUT, {
-    value: Stack.of(scope).toJsonString(operationsManifest({ ...input, flink })),
+    value: Stack.of(scope).toJsonString(operationsManifest(input)),
     description: 'What `agent-data-stack status --doctor` checks: sources, Flink applications, views and their limits',
   });
 }
