@@ -14,7 +14,7 @@ import {
   buildFieldSpanBody, histogramEstimate, spanEstimate, MAX_HISTOGRAM_BUCKETS, MAX_SIMILAR_K, SearchArgs, searchInputShape, similarInputShape,
 } from './search-query';
 import { positionOf, timeoutOf } from './stores';
-import { maxResultBytes, truncationSchema } from './tools-cache';
+import { maxResultBytes, truncationSchema, withinBudget } from './tools-cache';
 import { freshnessRange, freshnessRangeSchema, hitSchema, hitsOf, runSearch, totalOf, type ToolSpec } from './tool-spec';
 import type { CallerIdentity } from './caller';
 
@@ -23,18 +23,6 @@ export const TOO_MANY_BUCKETS = 'too_many_buckets';
 function scopeFor(view: ViewConfig, caller: CallerIdentity) {
   const scope = rowScopeOf(view, caller);
   return { scope, clause: scope ? scopeClause(view, scope) : undefined };
-}
-
-/** Hits up to the answer's byte budget (at least one). */
-function withinBudget<T>(hits: T[], budget: number): T[] {
-  let bytes = 0;
-  const kept: T[] = [];
-  for (const h of hits) {
-    bytes += Buffer.byteLength(JSON.stringify(h));
-    if (bytes > budget && kept.length > 0) break;
-    kept.push(h);
-  }
-  return kept;
 }
 
 function embedderFor(deps: McpServerDeps, vector: SearchVectorConfig): QueryEmbedder {

@@ -6,7 +6,7 @@ import type { McpServerDeps } from './context';
 import { ToolInputError } from './errors';
 import { humanMs } from './schemas';
 import type { ToolSpec } from './tool-spec';
-import { DEFAULT_MAX_RESULT_BYTES, maxResultBytes } from './tools-cache';
+import { DEFAULT_MAX_RESULT_BYTES, maxResultBytes, withinBudget } from './tools-cache';
 import type { SnapshotInfo, WarehouseReader } from './warehouse-athena';
 import { compileStructured, SNAPSHOT_PLACEHOLDER, StructuredRequest, warehouseInputShape } from './warehouse-query';
 import { guardAgentSql } from './warehouse-sql-guard';
@@ -103,16 +103,6 @@ function staleness(view: ViewConfig, prov: ReturnType<typeof provenance>) {
     stale, maxStalenessMs: max,
     warning: stale ? `The warehouse snapshot is ${humanMs(oldest)} old, beyond this view's maxStaleness of ${humanMs(max!)}: the writer may be behind.` : null,
   };
-}
-
-/** The rows whose JSON fits in the budget (at least one, so an answer always makes progress). */
-function withinBudget(rows: Array<Record<string, unknown>>, budget: number): Array<Record<string, unknown>> {
-  let bytes = 2;
-  for (let i = 0; i < rows.length; i++) {
-    bytes += Buffer.byteLength(JSON.stringify(rows[i])) + (i > 0 ? 1 : 0);
-    if (bytes > budget && i > 0) return rows.slice(0, i);
-  }
-  return rows;
 }
 
 function answer(view: ViewConfig, mode: 'structured' | 'sql', sql: string, result: Awaited<ReturnType<WarehouseReader['run']>>, budget: number, snapshots: TableSnapshot[], nowMs: number) {
