@@ -205,6 +205,13 @@ export type AggregationArgs =
 /** At most this many date-histogram buckets are returned; the answer says when more existed. */
 export const MAX_HISTOGRAM_BUCKETS = 500;
 
+/**
+ * Buckets of an open-range date histogram the domain is let count before `bucket_sort` keeps the first 501: OpenSearch builds
+ * every bucket of the matching rows' span first and fails past `search.max_buckets` (65,535 by default; a domain can set it
+ * lower) with too_many_buckets_exception (HTTP 503). Ten thousand is the safe side of that; a longer span is refused.
+ */
+export const MAX_COUNTED_HISTOGRAM_BUCKETS = 10_000;
+
 export function buildAggregateBody(
   view: ViewConfig, criteria: Criteria, agg: AggregationArgs, timeoutMs: number, scope?: Record<string, unknown>,
 ): Record<string, unknown> {

@@ -11,7 +11,7 @@ import { inScope, rowScopeOf, scopeClause } from './row-scope';
 import { answerFreshness, answerFreshnessSchema, LIMITS } from './schemas';
 import {
   AggregationArgs, aggregationSchema, buildAggregateBody, buildSearchBody, buildSimilarBody, criteriaShape, Criteria, finestFittingInterval,
-  buildFieldSpanBody, histogramEstimate, spanEstimate, MAX_HISTOGRAM_BUCKETS, MAX_SIMILAR_K, SearchArgs, searchInputShape, similarInputShape,
+  buildFieldSpanBody, histogramEstimate, spanEstimate, MAX_COUNTED_HISTOGRAM_BUCKETS, MAX_HISTOGRAM_BUCKETS, MAX_SIMILAR_K, SearchArgs, searchInputShape, similarInputShape,
 } from './search-query';
 import { positionOf, timeoutOf } from './stores';
 import { maxResultBytes, truncationSchema, withinBudget } from './tools-cache';
@@ -163,7 +163,11 @@ function aggregateTool(view: ViewConfig, aggregation: z.ZodType, scopeNote: stri
       if (agg.type === 'date_histogram') {
         let estimate = histogramEstimate(view, criteria, agg.field, agg.interval);
         let over = 'over the range given';
+        // A range given on both sides is refused past the cap; an open one is served 500 buckets at a time (the limitNote says
+        // where to continue) unless its span is more than the domain should count.
+        let cap = MAX_HISTOGRAM_BUCKETS;
         if (estimate === undefined) {
+          cap = MAX_COUNTED_HISTOGRAM_BUCKETS;
           // Open on one side or both: the matching rows' first and last value bound it (one cheap min/max request).
           const span = (await runSearch(deps, view, buildFieldSpanBody(view, criteria, agg.field, timeoutOf(deps, 'searchMs'), clause))).aggregations;
           const first = span?.first?.value;
@@ -173,9 +177,10 @@ function aggregateTool(view: ViewConfig, aggregation: z.ZodType, scopeNote: stri
             over = `over the matching rows (${new Date(first).toISOString()} to ${new Date(last).toISOString()})`;
           }
         }
-        if (estimate !== undefined && estimate > MAX_HISTOGRAM_BUCKETS) {
+        if (estimate !== undefined && estimate > cap) {
           const finer = finestFittingInterval(estimate, agg.interval);
-          throw new ToolRefusal(TOO_MANY_BUCKETS, `a ${agg.interval} histogram of '${agg.field}' ${over} has about ${estimate} buckets; at most ${MAX_HISTOGRAM_BUCKETS} are served. `
+          throw new ToolRefusal(TOO_MANY_BUCKETS, `a ${agg.interval} histogram of '${agg.field}' ${over} has about ${estimate} buckets; `
+            + `${cap === MAX_HISTOGRAM_BUCKETS ? `at most ${MAX_HISTOGRAM_BUCKETS} are served` : `an open range is counted up to ${cap} (${MAX_HISTOGRAM_BUCKETS} served at a time)`}. `
             + `${finer ? `Use interval '${finer}'` : 'Use a coarser interval'} or narrow the range.`);
         }
       }

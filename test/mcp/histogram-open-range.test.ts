@@ -1,6 +1,6 @@
-// An open date_histogram (no time range, or one side only) is bounded first by the matching rows' min/max of the field,
-// then gets the same bucket pre-check as a closed range: dense data no longer reaches OpenSearch's
-// too_many_buckets_exception (HTTP 503).
+// An open date_histogram (no time range, or one side only) is bounded first by the matching rows' min/max of the field: a span
+// past what the domain should count (MAX_COUNTED_HISTOGRAM_BUCKETS) is refused, so dense data no longer reaches OpenSearch's
+// too_many_buckets_exception (HTTP 503); a shorter one is served 500 buckets at a time, as before.
 import type { ViewConfig } from '../../contract/view-config';
 import { handleHttpRequest } from '../../lambda/mcp/server';
 
@@ -37,18 +37,18 @@ async function aggregate(search: unknown, args: Record<string, unknown>) {
 
 const histogram = { type: 'date_histogram', field: 'created_at', interval: 'minute' };
 
-test('no time range, 3,000 minutes of data: the min/max request comes first, then the refusal names an interval that fits; the histogram is never asked for', async () => {
-  const s = fakeSearch(start, start + 2999 * 60_000);
+test('no time range, 30,000 minutes of data: the min/max request comes first, then the refusal names an interval that fits; the histogram is never asked for', async () => {
+  const s = fakeSearch(start, start + 29_999 * 60_000);
   const r = await aggregate(s, { aggregation: histogram, filters: { kind: 'k' } });
   expect(r.isError).toBe(true);
-  expect(r.content[0].text).toMatch(/^too_many_buckets: a minute histogram of 'created_at' over the matching rows \(2026-11-20T00:00:00\.000Z to 2026-11-22T01:59:00\.000Z\) has about 3000 buckets; at most 500 are served\. Use interval 'hour'/);
+  expect(r.content[0].text).toMatch(/^too_many_buckets: a minute histogram of 'created_at' over the matching rows \(2026-11-20T00:00:00\.000Z to 2026-12-10T19:59:00\.000Z\) has about 30000 buckets; an open range is counted up to 10000 \(500 served at a time\)\. Use interval 'hour'/);
   expect(s.bodies).toHaveLength(1);
   expect(s.bodies[0]).toMatchObject({ size: 0, aggs: { first: { min: { field: 'created_at' } }, last: { max: { field: 'created_at' } } } });
   expect(JSON.stringify(s.bodies[0].query)).toContain('"kind":"k"');
 });
 
 test('open on one side: the span request carries the given bound', async () => {
-  const s = fakeSearch(start, start + 2999 * 60_000);
+  const s = fakeSearch(start, start + 29_999 * 60_000);
   const r = await aggregate(s, { aggregation: histogram, timeRange: { from: '2026-11-20T00:00:00Z' } });
   expect(r.isError).toBe(true);
   expect(s.bodies).toHaveLength(1);
@@ -62,6 +62,14 @@ test('an open range whose data fits is then served: span request, then the histo
   expect(s.bodies).toHaveLength(2);
   expect(s.bodies[1].aggs.result.date_histogram).toMatchObject({ field: 'created_at', calendar_interval: 'minute' });
   expect(r.structuredContent.buckets).toHaveLength(1);
+});
+
+test('an open range over the cap but within what the domain counts is served: the histogram is asked for with its bucket_sort bound', async () => {
+  const s = fakeSearch(start, start + 2999 * 60_000);
+  const r = await aggregate(s, { aggregation: histogram });
+  expect(r.isError).toBeFalsy();
+  expect(s.bodies).toHaveLength(2);
+  expect(s.bodies[1].aggs.result.aggs).toEqual({ bounded: { bucket_sort: { size: 501 } } });
 });
 
 test('a closed range is checked without the span request', async () => {
