@@ -48,13 +48,38 @@ export interface DecisionStore {
 /**
  * Largest decision record, in UTF-8 bytes of its JSON: DynamoDB refuses items over 400 KB (attribute names and values
  * counted in UTF-8; https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Constraints.html), and 50 KiB stay
- * clear of its per-attribute type overhead. record_decision checks it before writing; the DynamoDB store again.
+ * clear of its per-attribute type overhead. record_decision checks it before writing, and each store again (assertDecisionFits).
  */
 export const MAX_DECISION_BYTES = 350 * 1024;
 
 /** UTF-8 bytes of a value's JSON (what MAX_DECISION_BYTES and the per-field bounds count). */
 export function jsonBytes(value: unknown): number {
   return Buffer.byteLength(JSON.stringify(value) ?? '', 'utf8');
+}
+
+/** A decision whose record would pass MAX_DECISION_BYTES; its message names the limit and the parts to shorten, largest first. */
+export class DecisionTooLargeError extends Error {
+  constructor(public readonly bytes: number, parts: readonly string[], public readonly limit: number = MAX_DECISION_BYTES) {
+    super(`The decision is ${bytes} bytes of UTF-8 JSON, above the ${limit} bytes a decision may take (the audit log is a DynamoDB `
+      + `table, whose items are at most 400 KB). Largest parts: ${parts.join(', ')}. Shorten them: cite fewer tool calls or only the `
+      + 'arguments that mattered, and a shorter rationale; nothing was recorded.');
+    this.name = 'DecisionTooLargeError';
+  }
+}
+
+/**
+ * Throws DecisionTooLargeError when `decision` (a record, or the input plus `overheadBytes` for what the store will add) is
+ * over MAX_DECISION_BYTES. Each field is bounded, their sum is not: record_decision checks the input before anything is
+ * written, and every store checks the record it is about to write.
+ */
+export function assertDecisionFits(decision: DecisionInput | DecisionRecord, overheadBytes = 0): void {
+  const bytes = jsonBytes(decision) + overheadBytes;
+  if (bytes <= MAX_DECISION_BYTES) return;
+  const parts = (['toolCalls', 'dataReferences', 'rationale', 'decision'] as const)
+    .map(name => ({ name, bytes: jsonBytes(decision[name]) }))
+    .sort((a, b) => b.bytes - a.bytes)
+    .map(p => `${p.name} ${p.bytes} bytes`);
+  throw new DecisionTooLargeError(bytes, parts);
 }
 
 /** Environment variable naming the DynamoDB table of the decision audit log (set by governance's DecisionAuditLog). */

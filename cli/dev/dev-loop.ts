@@ -8,7 +8,7 @@ import { App } from 'aws-cdk-lib';
 import { Client, ClientConfig } from 'pg';
 import { defineExampleApp } from '../../bin/example';
 import { createCacheClient, type CacheClient, type CacheConnection } from '../../lambda/shared/cache-client';
-import type { DecisionInput, DecisionRecord, DecisionStore } from '../../contract/decision-store';
+import { assertDecisionFits, type DecisionInput, type DecisionRecord, type DecisionStore } from '../../contract/decision-store';
 import type { MskEvent, MskEventRecord } from '../../lambda/shared/envelope';
 import type { LineageCatalog } from '../../contract/lineage';
 import { viewToolNames } from '../../contract/tool-names';
@@ -138,6 +138,8 @@ export class InMemoryDecisionStore implements DecisionStore {
 
   async record(input: DecisionInput): Promise<DecisionRecord> {
     const record: DecisionRecord = { ...input, decisionId: randomUUID(), recordedAt: new Date().toISOString() };
+    // The deployed store's limit (DynamoDB's item size), so the dev loop refuses what a deployed stack would.
+    assertDecisionFits(record);
     this.records.set(record.decisionId, record);
     return record;
   }

@@ -1,6 +1,6 @@
 // Decision audit tools: record_decision (append, with the authenticated caller) and get_decision.
 import * as z from 'zod';
-import { jsonBytes, MAX_DECISION_BYTES } from '../../contract/decision-store';
+import { assertDecisionFits, DecisionTooLargeError, jsonBytes, type DecisionInput } from '../../contract/decision-store';
 import { GET_DECISION_TOOL, RECORD_DECISION_TOOL } from '../../contract/tool-names';
 import type { ViewConfig } from '../../contract/view-config';
 import { mayReadDecision } from './decision-access';
@@ -27,22 +27,6 @@ const DECISION_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 
 /** Room for what the store adds to the arguments: decisionId (at most 128 characters) and recordedAt. */
 const RECORD_OVERHEAD_BYTES = 256;
-
-/**
- * Refuses a decision whose record would pass MAX_DECISION_BYTES (UTF-8 bytes of its JSON) before anything is written,
- * naming the limit and the parts to shorten, largest first: each field is bounded, their sum is not.
- */
-function checkDecisionSize(input: Record<string, unknown>): void {
-  const bytes = jsonBytes(input) + RECORD_OVERHEAD_BYTES;
-  if (bytes <= MAX_DECISION_BYTES) return;
-  const parts = ['toolCalls', 'dataReferences', 'rationale', 'decision']
-    .map(name => ({ name, bytes: jsonBytes(input[name]) }))
-    .sort((a, b) => b.bytes - a.bytes)
-    .map(p => `${p.name} ${p.bytes} bytes`);
-  throw new ToolInputError(`The decision is about ${bytes} bytes of UTF-8 JSON, above the ${MAX_DECISION_BYTES} bytes a decision may take `
-    + `(the audit log is a DynamoDB table, whose items are at most 400 KB). Largest parts: ${parts.join(', ')}. `
-    + 'Shorten them: cite fewer tool calls or only the arguments that mattered, and a shorter rationale; nothing was recorded.');
-}
 
 export function decisionTools(views: readonly ViewConfig[]): ToolSpec[] {
   const names = viewsEnum(views);
@@ -74,13 +58,16 @@ export function decisionTools(views: readonly ViewConfig[]): ToolSpec[] {
         // The caller is what the endpoint authenticated, never an argument: the strict input schema refuses a 'caller' key.
         // Its token claims stay out of the audit (they can be personal data and say nothing the principal does not).
         const { claims: _claims, ...audited } = caller;
-        checkDecisionSize({ ...args, caller: audited });
-        const record = await withTimeout('decision store', timeoutOf(deps, 'decisionsMs'), () => store.record({ ...args, caller: audited })).catch((e: unknown) => {
-          // The store's own check (lambda/shared/decision-store-dynamodb.ts), should its record still outgrow the estimate.
-          if ((e as Error)?.name === 'DecisionTooLargeError') throw new ToolInputError(`${(e as Error).message.replace(/^record_decision: /, '')} Nothing was recorded.`);
+        const input = { ...args, caller: audited } as DecisionInput;
+        try {
+          // Before anything is written (the estimate allows for what the store adds); the store checks its exact record again.
+          assertDecisionFits(input, RECORD_OVERHEAD_BYTES);
+          const record = await withTimeout('decision store', timeoutOf(deps, 'decisionsMs'), () => store.record(input));
+          return { structured: { ...record }, count: 1, positions: [] };
+        } catch (e) {
+          if (e instanceof DecisionTooLargeError) throw new ToolInputError(e.message);
           throw e;
-        });
-        return { structured: { ...record }, count: 1, positions: [] };
+        }
       },
     },
     {

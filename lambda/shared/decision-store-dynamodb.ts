@@ -3,13 +3,13 @@ import { randomUUID } from 'crypto';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import {
-  DECISION_TABLE_ENV, jsonBytes, MAX_DECISION_BYTES, type DecisionInput, type DecisionRecord, type DecisionStore,
+  assertDecisionFits, DECISION_TABLE_ENV, DecisionTooLargeError, MAX_DECISION_BYTES, type DecisionInput, type DecisionRecord, type DecisionStore,
 } from '../../contract/decision-store';
 
 /** Name of the index on (agentId, recordedAt); matches the DecisionAuditLog construct. */
 export const BY_AGENT_INDEX = 'byAgent';
 /** DynamoDB's item limit is 400 KB; stay clear of it with a readable error instead of a ValidationException. */
-export { MAX_DECISION_BYTES };
+export { DecisionTooLargeError, MAX_DECISION_BYTES };
 const DEFAULT_LIST_LIMIT = 50;
 const MAX_LIST_LIMIT = 200;
 
@@ -22,14 +22,6 @@ export interface DynamoDbDecisionStoreOptions {
 }
 
 export class DecisionConflictError extends Error {}
-
-/** A decision whose record is over MAX_DECISION_BYTES (UTF-8 bytes of its JSON): refused before the put. */
-export class DecisionTooLargeError extends Error {
-  constructor(public readonly bytes: number, public readonly limit: number = MAX_DECISION_BYTES) {
-    super(`record_decision: the decision is ${bytes} bytes of UTF-8 JSON, above the ${limit}-byte limit (DynamoDB items are at most 400 KB). Shorten the rationale or the tool-call arguments.`);
-    this.name = 'DecisionTooLargeError';
-  }
-}
 
 export class DynamoDbDecisionStore implements DecisionStore {
   private readonly doc: DynamoDBDocumentClient;
@@ -58,8 +50,8 @@ export class DynamoDbDecisionStore implements DecisionStore {
       dataReferences: input.dataReferences ?? [],
       ...(input.caller ? { caller: input.caller } : {}),
     };
-    const size = jsonBytes(record);
-    if (size > MAX_DECISION_BYTES) throw new DecisionTooLargeError(size);
+    // Refused before the put: DynamoDB would answer an oversized item with a ValidationException.
+    assertDecisionFits(record);
     try {
       await this.doc.send(new PutCommand({
         TableName: this.tableName,

@@ -54,7 +54,7 @@ describe('DynamoDbDecisionStore', () => {
 
   test('record refuses empty fields and oversized decisions before calling DynamoDB', async () => {
     await expect(store().record({ ...INPUT, agentId: '' })).rejects.toThrow(/agentId must be a non-empty string/);
-    await expect(store().record({ ...INPUT, rationale: 'x'.repeat(MAX_DECISION_BYTES) })).rejects.toThrow(/above the 358400-byte limit/);
+    await expect(store().record({ ...INPUT, rationale: 'x'.repeat(MAX_DECISION_BYTES) })).rejects.toThrow(/above the 358400 bytes a decision may take/);
     expect(ddb.commandCalls(PutCommand)).toHaveLength(0);
   });
 

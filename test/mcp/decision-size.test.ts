@@ -4,7 +4,8 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { MAX_DECISION_BYTES } from '../../contract/decision-store';
+import { jsonBytes, MAX_DECISION_BYTES, type DecisionStore } from '../../contract/decision-store';
+import { InMemoryDecisionStore as DevLoopDecisionStore } from '../../cli/dev/dev-loop';
 import type { ViewConfig } from '../../contract/view-config';
 import type { CallerIdentity } from '../../lambda/mcp/caller';
 import type { McpServerDeps } from '../../lambda/mcp/context';
@@ -18,15 +19,15 @@ const view: ViewConfig = {
   fields: [{ name: 'customer_id', type: 'integer' }], cache: { keyPrefix: 'unused:', tombstoneTtlSeconds: 3600 },
 };
 const caller: CallerIdentity = { kind: 'iam', principal: 'arn:aws:iam::111122223333:user/u' } as CallerIdentity;
-const store = () => new DynamoDbDecisionStore(new DynamoDBClient({ region: 'us-east-1' }), { tableName: 'decisions' });
+const store = (newId?: () => string) => new DynamoDbDecisionStore(new DynamoDBClient({ region: 'us-east-1' }), { tableName: 'decisions', newId });
 
 beforeEach(() => {
   ddb.reset();
   ddb.on(PutCommand).resolves({});
 });
 
-async function record(args: Record<string, unknown>): Promise<any> {
-  const deps: McpServerDeps = { views: [view], decisions: store(), now: () => NOW_MS };
+async function record(args: Record<string, unknown>, decisions: DecisionStore = store()): Promise<any> {
+  const deps: McpServerDeps = { views: [view], decisions, now: () => NOW_MS };
   const res = await handleHttpRequest(new Request('https://mcp.example.internal/mcp', {
     method: 'POST',
     headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
@@ -76,5 +77,25 @@ describe('record_decision size', () => {
     expect(err).toBeInstanceOf(DecisionTooLargeError);
     expect(err.bytes).toBeGreaterThan(MAX_DECISION_BYTES);
     expect(ddb.commandCalls(PutCommand)).toHaveLength(0);
+  });
+
+  // The tool's check allows 256 bytes for what the store adds; a store adding more (here a 3,000-character id) is caught
+  // by the store's exact check, which answers the same tool error (one DecisionTooLargeError class, matched by instanceof).
+  test('a record the store finds oversized after the tool\'s estimate passed is the same tool error; nothing is written', async () => {
+    const args = { ...base, rationale: 'r'.repeat(15_000), toolCalls: Array.from({ length: 84 }, () => ({ tool: 'customers_lookup', arguments: { note: 'z'.repeat(4000) } })) };
+    const inputBytes = jsonBytes({ ...args, dataReferences: [], caller: { kind: caller.kind, principal: caller.principal } });
+    expect(inputBytes + 256).toBeLessThanOrEqual(MAX_DECISION_BYTES);
+    expect(inputBytes + 3000).toBeGreaterThan(MAX_DECISION_BYTES);
+    const result = await record(args, store(() => 'i'.repeat(3000)));
+    expect(result.isError).toBe(true);
+    expect(result.content[0].text).toMatch(new RegExp(`above the ${MAX_DECISION_BYTES} bytes a decision may take.*Largest parts: toolCalls`));
+    expect(ddb.commandCalls(PutCommand)).toHaveLength(0);
+  });
+
+  test('the dev loop\'s in-memory store refuses what the deployed store refuses', async () => {
+    const dev = new DevLoopDecisionStore();
+    const err = await dev.record({ ...base, toolCalls: [], dataReferences: [], rationale: '€'.repeat(130_000) }).catch(e => e);
+    expect(err).toBeInstanceOf(DecisionTooLargeError);
+    expect(await dev.listByAgent('a')).toHaveLength(0);
   });
 });

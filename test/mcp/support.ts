@@ -2,7 +2,7 @@
 import { randomBytes } from 'crypto';
 import * as http from 'http';
 import type { AddressInfo } from 'net';
-import type { DecisionInput, DecisionRecord, DecisionStore } from '../../contract/decision-store';
+import { assertDecisionFits, type DecisionInput, type DecisionRecord, type DecisionStore } from '../../contract/decision-store';
 import type { LineageCatalog } from '../../contract/lineage';
 import { buildLineageCatalog } from '../../contract/lineage-graph';
 import { documentId, Provenance, StoredRecord } from '../../contract/stored-record';
@@ -16,6 +16,7 @@ export class InMemoryDecisionStore implements DecisionStore {
   constructor(private readonly clock: () => number) {}
   async record(input: DecisionInput): Promise<DecisionRecord> {
     const record: DecisionRecord = { ...input, decisionId: `dec-${++this.seq}`, recordedAt: new Date(this.clock()).toISOString() };
+    assertDecisionFits(record);
     if (this.records.has(record.decisionId)) throw new Error('duplicate decision id');
     this.records.set(record.decisionId, record);
     return record;
