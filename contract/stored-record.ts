@@ -64,6 +64,15 @@ export function encodeKey(keyColumns: readonly string[], key: Record<string, unk
   return out;
 }
 
+/**
+ * The one spelling of an integer written as decimal digits: no leading zeros, no `-0`, exact beyond 2^53 ("007" -> "7").
+ * The sinks key rows of an `integer` key column by it (a source may send the column as a digit string) and the MCP server
+ * reads integer arguments with it, so a key given either way names the same row.
+ */
+export function canonicalIntegerDigits(digits: string): string {
+  return BigInt(digits).toString();
+}
+
 /** Numbers and numeric strings of integer columns compare equal whichever the source sent. */
 function normalizeKeyValue(v: unknown): unknown {
   if (typeof v === 'bigint') return v.toString();

@@ -1,6 +1,6 @@
 // Zod schemas the MCP tools are generated from: bounded scalars per view field type, provenance, and the shared output shapes.
 import * as z from 'zod';
-import type { SourcePosition } from '../../contract/stored-record';
+import { canonicalIntegerDigits, type SourcePosition } from '../../contract/stored-record';
 import type { ViewConfig, ViewFieldConfig, ViewFieldType } from '../../contract/view-config';
 
 /** Bounds every tool input respects; they keep a single call cheap for the stores and small for the model's context. */
@@ -38,12 +38,12 @@ export const NUMERIC_TYPES: readonly ViewFieldType[] = ['integer', 'number'];
 export const RANGE_TYPES: readonly ViewFieldType[] = ['integer', 'number', 'timestamp'];
 
 const boundedString = () => z.string().min(1).max(LIMITS.maxValueLength);
-// Digit strings come out canonical ("007" -> "7", "-0" -> "0"), exact beyond 2^53: the sinks store integer keys in this
-// form (contract/stored-record.ts encodeKey), so a key or filter value given with leading zeros still matches its row.
+// Digit strings come out canonical ("007" -> "7", "-0" -> "0"), exact beyond 2^53: the sinks key integer columns in this
+// form (canonicalIntegerDigits, contract/stored-record.ts), so a key or filter value given with leading zeros still matches its row.
 const integerValue = () => z.union([
   z.number().int().min(Number.MIN_SAFE_INTEGER).max(Number.MAX_SAFE_INTEGER),
   z.string().regex(/^-?\d{1,19}$/, 'an integer written as decimal digits'),
-]).transform(v => (typeof v === 'string' ? BigInt(v).toString() : v));
+]).transform(v => (typeof v === 'string' ? canonicalIntegerDigits(v) : v));
 /**
  * What the search mapping's `strict_date_optional_time||epoch_millis` parses, and no more: a date `YYYY-MM-DD` or a
  * date-time `YYYY-MM-DDTHH:mm[:ss[.f{1,9}]]` with an optional `Z` or `±HH:mm` / `±HHmm` offset (a `T`, not a space).

@@ -1,6 +1,6 @@
 // Decoding of MSK event records (Debezium change events and Flink upsert-kafka records) into StoredRecords with provenance and a total-order version.
 import type { ViewConfig } from '../../contract/view-config';
-import type { Provenance, SinkInvocation, SourcePosition, StoredRecord } from '../../contract/stored-record';
+import { canonicalIntegerDigits, type Provenance, type SinkInvocation, type SourcePosition, type StoredRecord } from '../../contract/stored-record';
 import { isDebeziumUnavailableValue } from '../../contract/debezium';
 import { normalizeTimestamp } from '../../contract/timestamps';
 import { quoteUnsafeIntegers } from './lossless-json';
@@ -173,13 +173,29 @@ function toBigInt(v: unknown, what: string): bigint {
   throw new DecodeError(`${what} '${String(v)}' is not a non-negative integer`);
 }
 
+const integerKeyColumnsCache = new WeakMap<ViewConfig, ReadonlySet<string>>();
+
+/** The view's key columns declared `integer`. */
+function integerKeyColumns(view: ViewConfig): ReadonlySet<string> {
+  let cols = integerKeyColumnsCache.get(view);
+  if (!cols) {
+    cols = new Set(view.key.filter(k => view.fields.find(f => f.name === k)?.type === 'integer'));
+    integerKeyColumnsCache.set(view, cols);
+  }
+  return cols;
+}
+
+const DIGITS = /^-?\d+$/;
+
 function pickKey(view: ViewConfig, source: Record<string, unknown> | null, what: string): Record<string, unknown> {
   if (!source) throw new DecodeError(`${what} is missing, so the row key (${view.key.join(', ')}) is unknown`);
   const key: Record<string, unknown> = {};
   for (const col of view.key) {
     const v = source[col];
     if (v === undefined || v === null) throw new DecodeError(`key column '${col}' is missing from the ${what}`);
-    key[col] = v;
+    // An integer key column a source sends as digits ("007", or beyond 2^53 after the lossless re-decode) is keyed by its
+    // canonical digits, the form the MCP server looks integers up by; a number is keyed by its digits already (encodeKey).
+    key[col] = typeof v === 'string' && DIGITS.test(v) && integerKeyColumns(view).has(col) ? canonicalIntegerDigits(v) : v;
   }
   return key;
 }

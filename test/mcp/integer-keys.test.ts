@@ -4,7 +4,10 @@
 import { Redis } from 'ioredis';
 import type { ViewConfig } from '../../contract/view-config';
 import { fieldValueSchema, keySchema } from '../../lambda/mcp/schemas';
+import { toMskEvent } from '../../cli/dev/dev-loop';
+import type { StoredRecord } from '../../contract/stored-record';
 import { writeCacheBatch } from '../../lambda/shared/cache-writer';
+import { decodeRecord, eventRecords } from '../../lambda/shared/envelope';
 import { callTool, NOW_MS, record, uniquePrefix } from './support';
 
 const prefix = uniquePrefix();
@@ -53,6 +56,24 @@ describe('integer keys as digit strings', () => {
     expect(many.results.map((r: any) => r.found)).toEqual([true, true]);
     const lineage = await call('get_lineage', { view: 'customers', key: { customer_id: '007' } });
     expect(lineage).toMatchObject({ found: true, key: { customer_id: '7' } });
+  });
+
+  // The sink keys an integer column by the same canonical digits (canonicalIntegerDigits), whichever way the source sent it.
+  test('a row whose source sent the integer key as digit strings ("0042", "-0043") is found by 42 and -43 as well as by the digits', async () => {
+    const records = eventRecords(toMskEvent(['0042', '-0043'].map((id, i) => ({
+      topic: view.topic, partition: 0, offset: 10 + i, timestamp: NOW_MS, key: { customer_id: id },
+      value: {
+        before: null, after: { customer_id: id, name: `digits ${id}` }, op: 'u', ts_ms: NOW_MS,
+        source: { connector: 'postgresql', name: 'agentdata', db: 'shop', schema: 'public', table: 'customers', lsn: 5000 + i, ts_ms: NOW_MS, snapshot: 'false' },
+      },
+    }))));
+    const decoded = records.map(r => decodeRecord(view, r, { nowMs: NOW_MS }));
+    const stored = decoded.map(d => (d.kind === 'write' ? d.record : undefined)).filter((r): r is StoredRecord => r !== undefined);
+    expect(stored.map(r => r.provenance.key)).toEqual([{ customer_id: '42' }, { customer_id: '-43' }]);
+    expect((await writeCacheBatch(redis as any, view, stored)).written).toBe(2);
+    for (const [given, name] of [[42, 'digits 0042'], ['0042', 'digits 0042'], [-43, 'digits -0043'], ['-043', 'digits -0043']] as const) {
+      expect(await call('customers_lookup', { customer_id: given })).toMatchObject({ found: true, row: { name } });
+    }
   });
 
   test('the schemas canonicalize integer digit strings where keys and filter values are parsed', () => {
