@@ -93,7 +93,7 @@ export function analyzeFlinkSql(sql: string, options: FlinkSqlAnalysisOptions = 
   const semantic = (stmt: FlinkSqlStatement, node: ParseNode, message: string) => {
     problems.push({ kind: 'semantic', statement: stmt.index, ...at(stmt, node), message });
   };
-  const declared = new Map<string, { statement: number; kind: 'table' | 'view' | 'known' }>();
+  const declared = new Map<string, { statement: number; kind: 'table' | 'ctas' | 'view' | 'known' }>();
   /** Columns of each declared table and view, where known. */
   const schemas = new Map<string, ReadonlyArray<FlinkColumnSchema | OutColumn> | undefined>();
   for (const known of options.knownTables ?? []) {
@@ -115,9 +115,15 @@ export function analyzeFlinkSql(sql: string, options: FlinkSqlAnalysisOptions = 
   });
   const connectors = new Set((options.connectors ?? DEFAULT_FLINK_CONNECTORS).map(c => c.toLowerCase()));
   const formats = new Set([...DEFAULT_FLINK_FORMATS, ...(options.formats ?? []), ...connectors].map(f => f.toLowerCase()));
+  /** The runner adds a CREATE TABLE AS to the job's one statement set: its table exists only once the job is submitted. */
+  const ctasProblem = (what: string, name: string, statement: number) =>
+    `${what} '${name}', which CREATE TABLE ... AS (statement ${statement}) creates only when the job is submitted (it runs in the job's one statement set with the INSERTs), `
+    + `so no statement can read or write it; declare '${name}' with CREATE TABLE and fill it with INSERT INTO ... SELECT`;
   const checkRead = (stmt: FlinkSqlStatement, read: { name: string; node: ParseNode }) => {
     const key = read.name.toLowerCase();
-    if (declared.has(key)) return;
+    const d = declared.get(key);
+    if (d?.kind === 'ctas') semantic(stmt, read.node, ctasProblem('this reads table', read.name, d.statement));
+    if (d) return;
     const later = laterDeclarations.get(key);
     semantic(stmt, read.node, later !== undefined
       ? `table '${read.name}' is read before it is declared (statement ${later}); move its CREATE TABLE before statement ${stmt.index}`
@@ -146,7 +152,7 @@ export function analyzeFlinkSql(sql: string, options: FlinkSqlAnalysisOptions = 
           ? `table '${f.declares.name}' is already declared by a CDC source of this application; remove this CREATE or rename it`
           : `'${f.declares.name}' is already declared by statement ${previous.statement}; each table or view is declared once`);
       }
-      declared.set(key, { statement: stmt.index, kind: f.kind === 'create-view' ? 'view' : 'table' });
+      declared.set(key, { statement: stmt.index, kind: f.kind === 'create-view' ? 'view' : f.kind === 'create-table-as' ? 'ctas' : 'table' });
       if (f.kind === 'create-view') views.set(key, unique(f.reads.map(r => r.name)));
       if (f.kind === 'create-table') schemas.set(key, f.table?.schema);
       if (f.query) {
@@ -194,6 +200,9 @@ export function analyzeFlinkSql(sql: string, options: FlinkSqlAnalysisOptions = 
             : `INSERT INTO '${ins.target}': the table is not declared; add a CREATE TABLE for the sink`);
         } else if (target.kind === 'view') {
           semantic(stmt, ins.node, `INSERT INTO '${ins.target}': it is a view, and views cannot be written; insert into a table`);
+        } else if (target.kind === 'ctas') {
+          semantic(stmt, ins.node, ctasProblem('INSERT INTO', ins.target, target.statement));
+          continue;
         }
         if (ins.statement) {
           const sink = target && target.kind !== 'view' ? schemas.get(ins.target.toLowerCase()) as FlinkColumnSchema[] | undefined : undefined;

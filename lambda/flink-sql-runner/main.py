@@ -1,4 +1,4 @@
-"""PyFlink SQL runner for Managed Service for Apache Flink: runs a Flink SQL program (DDL, then every INSERT in one statement set).
+"""PyFlink SQL runner for Managed Service for Apache Flink: runs a Flink SQL program (DDL, then every INSERT and CREATE TABLE AS in one statement set).
 
 The program comes from the `sql.runner` runtime property group: `statements` (inline SQL) when set, else the
 file named by `file` (default `job.sql`, relative to this script). `${name}` placeholders are replaced by the
@@ -111,14 +111,67 @@ _SET_RE = re.compile(r"^\s*SET\s+'((?:[^']|'')*)'\s*=\s*'((?:[^']|'')*)'\s*$", r
 _SET_BLOCK_RE = re.compile(r"^\s*(?:EXECUTE\s+)?STATEMENT\s+SET\s+BEGIN\s+(.*)\bEND\s*$", re.IGNORECASE | re.DOTALL)
 
 
+def top_level_words(statement):
+    """The statement's words outside quotes, comments and parentheses, upper-cased, in order."""
+    words = []
+    word = ""
+    depth = 0
+    i = 0
+    n = len(statement)
+    while i < n:
+        c = statement[i]
+        nxt = statement[i + 1] if i + 1 < n else ""
+        boundary = not (c.isalnum() or c == "_")
+        if boundary and word:
+            if depth == 0:
+                words.append(word.upper())
+            word = ""
+        if c == "-" and nxt == "-":
+            nl = statement.find("\n", i)
+            i = n if nl < 0 else nl + 1
+        elif c == "/" and nxt == "*":
+            close = statement.find("*/", i + 2)
+            i = n if close < 0 else close + 2
+        elif c in ("'", "`", '"'):
+            i = _skip_quoted(statement, i, c)
+        else:
+            if c == "(":
+                depth += 1
+            elif c == ")":
+                depth = max(0, depth - 1)
+            elif not boundary:
+                word += c
+            i += 1
+    if word and depth == 0:
+        words.append(word.upper())
+    return words
+
+
+def _creates_table_as(words):
+    """CREATE [OR REPLACE] [TEMPORARY] TABLE ... AS <query> (CTAS/RTAS): the AS outside the column list and options."""
+    rest = words[1:] if words[:1] == ["CREATE"] else words if words[:1] == ["REPLACE"] else None
+    if rest is None:
+        return False
+    if rest[:2] == ["OR", "REPLACE"]:
+        rest = rest[2:]
+    elif rest[:1] == ["REPLACE"]:
+        rest = rest[1:]
+    if rest[:1] == ["TEMPORARY"]:
+        rest = rest[1:]
+    return rest[:1] == ["TABLE"] and "AS" in rest[2:]
+
+
 def classify(statement):
-    """'set', 'insert', 'statement-set' or 'ddl' (everything else runs with execute_sql before the INSERTs)."""
-    text = statement.lstrip()
-    head = re.match(r"[A-Za-z]+(?:\s+[A-Za-z]+)?", text)
-    first = head.group(0).upper().split() if head else []
-    if first and first[0] == "SET" and _SET_RE.match(statement):
+    """'set', 'insert', 'statement-set' or 'ddl' (everything else runs with execute_sql before the INSERTs).
+
+    'insert' is every statement that writes: INSERT INTO/OVERWRITE, EXECUTE INSERT and CREATE TABLE ... AS SELECT.
+    They all go into the one statement set (Flink's StatementSet.addInsertSql takes the last two as well), since
+    execute_sql would submit each as a job of its own.
+    """
+    words = top_level_words(statement)
+    if words[:1] == ["SET"] and _SET_RE.match(statement):
         return "set"
-    if first and first[0] == "INSERT":
+    if words[:1] == ["INSERT"] or words[:2] == ["EXECUTE", "INSERT"] or _creates_table_as(words):
         return "insert"
     if _SET_BLOCK_RE.match(statement):
         return "statement-set"
@@ -147,7 +200,8 @@ def read_program(properties, base_dir):
 
 
 def plan(sql):
-    """Orders a program for execution: SET options, DDL in order, then every INSERT (statement-set blocks flattened)."""
+    """Orders a program for execution: SET options, DDL in order, then every INSERT, EXECUTE INSERT and CREATE TABLE AS
+    (statement-set blocks flattened)."""
     settings, ddl, inserts = [], [], []
     for statement in split_statements(sql):
         kind = classify(statement)
@@ -162,7 +216,7 @@ def plan(sql):
         else:
             ddl.append(statement)
     if not inserts:
-        raise ValueError("the SQL program has no INSERT INTO statement; nothing would run")
+        raise ValueError("the SQL program has no INSERT INTO statement (nor CREATE TABLE AS); nothing would run")
     return settings, ddl, inserts
 
 

@@ -202,6 +202,16 @@ describe('semantic checks', () => {
       .toMatch(/'v': it is a view/);
   });
 
+  test('fails when a statement reads or writes the table of a CREATE TABLE AS (the runner creates it only when the job is submitted)', () => {
+    const ctas = `${T('src', 'datagen')}CREATE TABLE copy WITH ('connector' = 'print') AS SELECT id FROM src;\n`;
+    expect(analyzeFlinkSql(ctas).problems).toEqual([]);
+    expect(firstProblem(`${ctas}${T('dst')}INSERT INTO dst SELECT id FROM copy;`))
+      .toMatchObject({ statement: 4, message: expect.stringMatching(/this reads table 'copy', which CREATE TABLE \.\.\. AS \(statement 2\) creates only when the job is submitted/) });
+    expect(firstProblem(`${ctas}CREATE VIEW v AS SELECT * FROM copy;\n${T('dst')}INSERT INTO dst SELECT id FROM v;`).message).toMatch(/reads table 'copy'/);
+    expect(firstProblem(`${ctas}INSERT INTO copy SELECT id FROM src;`).message)
+      .toMatch(/^INSERT INTO 'copy', which CREATE TABLE .*declare 'copy' with CREATE TABLE and fill it with INSERT INTO/);
+  });
+
   test('fails when there is no INSERT', () => {
     expect(firstProblem(T('src', 'datagen'))).toMatchObject({ statement: 0, message: expect.stringMatching(/no INSERT INTO statement/) });
   });

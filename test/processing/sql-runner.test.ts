@@ -107,6 +107,31 @@ describe('flink-sql-runner main.py', () => {
     expect(r.calls.filter(c => c[0] === 'statement_set.add_insert_sql').map(c => c[2])).toEqual(['INSERT INTO s SELECT 1']);
   });
 
+  test('EXECUTE INSERT and CREATE TABLE AS go into the one statement set with the INSERTs, not to execute_sql (which would submit a job each)', () => {
+    const sql = [
+      "CREATE TABLE s (x INT) WITH ('connector' = 'datagen');",
+      "CREATE TABLE t (x INT, y AS x + 1) WITH ('connector' = 'blackhole');",
+      "CREATE VIEW v (x) AS SELECT x FROM s;",
+      "EXECUTE INSERT INTO t SELECT x FROM s;",
+      "/* copy */ CREATE TABLE IF NOT EXISTS c WITH ('connector' = 'print', 'k' = 'AS') AS SELECT x FROM v;",
+      "EXECUTE STATEMENT SET BEGIN INSERT INTO t SELECT 1; CREATE TABLE d AS SELECT 2 AS x; END;",
+    ].join('\n');
+    const r = run(sql, []);
+    expect(r.stderr).toMatch(/submitted 4 INSERT statement\(s\) after 3 DDL statement\(s\)/);
+    expect(r.status).toBe(0);
+    expect(r.calls.filter(c => c[0] === 'execute_sql').map(c => (c[1] as string).slice(0, 15))).toEqual(['CREATE TABLE s ', 'CREATE TABLE t ', 'CREATE VIEW v (']);
+    expect(r.calls.filter(c => c[0] === 'statement_set.add_insert_sql').map(c => c[2])).toEqual([
+      'EXECUTE INSERT INTO t SELECT x FROM s',
+      "CREATE TABLE IF NOT EXISTS c WITH ('connector' = 'print', 'k' = 'AS') AS SELECT x FROM v",
+      'INSERT INTO t SELECT 1',
+      'CREATE TABLE d AS SELECT 2 AS x',
+    ]);
+    // A program whose only output is a CREATE TABLE AS runs (it used to fail with "no INSERT INTO statement").
+    const only = run("CREATE TABLE s (x INT) WITH ('connector' = 'datagen');\nCREATE TABLE c WITH ('connector' = 'print') AS SELECT x FROM s;", []);
+    expect(only.status).toBe(0);
+    expect(only.calls.filter(c => c[0] === 'statement_set.add_insert_sql')).toHaveLength(1);
+  });
+
   test('fails without running anything when the program has no INSERT', () => {
     const r = run("CREATE TABLE s (x INT) WITH ('connector' = 'datagen');", []);
     expect(r.status).not.toBe(0);
