@@ -134,7 +134,6 @@ async function consumerLagStatus(c: StatusClients, clusterArn: string, maxLag: n
   try {
     return (await consumerLags(c.cloudWatch, clusterArn, maxLag, flink, now)).map(l => {
       const basis = l.basis ? ` (${l.basis})` : '';
-      if (l.skipped) return { layer: 'consumer-lag', resource: l.resource, state: 'not read', healthy: true, detail: `${l.skipped}${basis}` };
       if (l.value === undefined) return { layer: 'consumer-lag', resource: l.resource, state: 'no data', healthy: true, detail: `nothing published in the last 10 minutes${basis}` };
       const rounded = Math.round(l.value * 10) / 10;
       return { layer: 'consumer-lag', resource: l.resource, state: `${rounded} s`, healthy: l.value <= l.limit, detail: `limit ${l.limit} s${basis}` };

@@ -7,7 +7,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
-import { CloudWatchClient, GetMetricDataCommand, type GetMetricDataCommandInput } from '@aws-sdk/client-cloudwatch';
+import { CloudWatchClient, GetMetricDataCommand, type GetMetricDataCommandInput, type MetricDataQuery, type MetricDataResult } from '@aws-sdk/client-cloudwatch';
 import { ElastiCacheClient } from '@aws-sdk/client-elasticache';
 import { KafkaClient } from '@aws-sdk/client-kafka';
 import { DescribeConnectorCommand, KafkaConnectClient } from '@aws-sdk/client-kafkaconnect';
@@ -61,11 +61,12 @@ const clients = (): StatusClients => ({
 type Series = Record<string, number[]>;
 /**
  * Datapoints per metric, newest first (GetMetricData with ScanBy TimestampDescending); keyed 'Metric' or 'Metric/DimensionValue'.
- * With `lag`, EstimatedMaxTimeLag searches are evaluated over those series. Every query of a request gets its result, by Id.
+ * The EstimatedMaxTimeLag search is evaluated over `lag` (default: one sink group's series with `series.EstimatedMaxTimeLag`),
+ * one result per series, or answered by `lag` itself. Every query of a request gets its results, by Id.
  */
-function metrics(series: Series, lag?: LagSeries[]) {
+function metrics(series: Series, lag?: LagSeries[] | ((q: MetricDataQuery) => MetricDataResult[])) {
   mocks.cw.on(GetMetricDataCommand).callsFake((input: GetMetricDataCommandInput) => ({
-    MetricDataResults: input.MetricDataQueries!.map(q => {
+    MetricDataResults: input.MetricDataQueries!.flatMap((q): MetricDataResult[] => {
       let key: string;
       if (q.Expression) key = /MetricName="([A-Za-z]+)"/.exec(q.Expression)![1];
       else {
@@ -73,8 +74,12 @@ function metrics(series: Series, lag?: LagSeries[]) {
         const own = (m.Dimensions ?? []).find(d => !['service'].includes(d.Name!));
         key = own ? `${m.MetricName}/${own.Value}` : m.MetricName!;
       }
-      const values = lag && key === 'EstimatedMaxTimeLag' ? searchLag(q.Expression!, lag) : series[key] ?? series[key.split('/')[0]] ?? [];
-      return { Id: q.Id, Label: key, StatusCode: 'Complete', Timestamps: values.map((_, i) => new Date(Date.UTC(2026, 0, 1, 0, 10 - i))), Values: values };
+      if (key === 'EstimatedMaxTimeLag') {
+        if (typeof lag === 'function') return lag(q);
+        return searchLag(q, lag ?? (series[key]?.length ? [{ group: 'agent-sink.orders', topic: 'agent.orders', values: series[key] }] : []));
+      }
+      const values = series[key] ?? series[key.split('/')[0]] ?? [];
+      return [{ Id: q.Id, Label: key, StatusCode: 'Complete' as const, Timestamps: values.map((_, i) => new Date(Date.UTC(2026, 0, 1, 0, 10 - i))), Values: values }];
     }),
     Messages: [],
   }));
@@ -268,7 +273,7 @@ describe('consumer lag of Flink groups: checkpoint interval + limit, as the Cons
     const r = await doctor();
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(new RegExp(`consumer-lag\\s+flink\\.orders-join\\.orders\\s+OK\\s+70 s; limit 90 s \\(${WHY}\\)`));
-    expect(r.stdout).toMatch(/consumer-lag\s+agent-kafka\s+OK\s+2 s; limit 30 s \(groups other than the Flink groups\)/);
+    expect(r.stdout).toMatch(/consumer-lag\s+agent-kafka\s+OK\s+2 s; limit 30 s \(groups other than the Flink groups; worst agent-sink\.orders\)/);
     expect(r.stdout).not.toMatch(/What to do/);
   });
 
@@ -284,33 +289,35 @@ describe('consumer lag of Flink groups: checkpoint interval + limit, as the Cons
     expect(r.stdout).toMatch(/What to do:\n(.*\n)* {2}FAIL consumer-lag flink\.orders-join\.customers: .*checkpoints complete/);
   });
 
-  test('a sink group 40 s behind fails against the plain 30 s, though a Flink group lags more and is OK', async () => {
+  test('a sink group 40 s behind fails against the plain 30 s and is named, though a Flink group lags more and is OK', async () => {
     stack({ orders: 70, customers: 65, sink: 40 });
     const r = await doctor();
     expect(r.code).toBe(1);
-    expect(r.stdout).toMatch(/consumer-lag\s+agent-kafka\s+FAIL\s+40 s; limit 30 s \(groups other than the Flink groups\)/);
+    expect(r.stdout).toMatch(/consumer-lag\s+agent-kafka\s+FAIL\s+40 s; limit 30 s \(groups other than the Flink groups; worst agent-sink\.orders\)/);
     expect(r.stdout).toMatch(/consumer-lag\s+flink\.orders-join\.orders\s+OK\s+70 s; limit 90 s/);
     expect(r.stdout).toMatch(/AgentDataStack: UNHEALTHY \(1 of 16 checks failing/);
   });
 
-  test('--max-lag-seconds is added to the interval; one GetMetricData request: the other groups, then each Flink group', async () => {
+  test('--max-lag-seconds is added to the interval; one GetMetricData request: one search over every group of the cluster', async () => {
     stack({ orders: 70, customers: 65, sink: 2 });
     const r = await doctor(['--max-lag-seconds', '5']);
     expect(r.stdout).toMatch(/consumer-lag\s+flink\.orders-join\.orders\s+FAIL\s+70 s; limit 65 s \(orders-join checkpoint interval 60 s \+ 5 s/);
     expect(r.stdout).toMatch(/consumer-lag\s+flink\.orders-join\.customers\s+OK\s+65 s; limit 65 s/);
     const lag = mocks.cw.commandCalls(GetMetricDataCommand).map(c => c.args[0].input).filter(i => /EstimatedMaxTimeLag/.test(i.MetricDataQueries![0].Expression ?? ''));
     expect(lag).toHaveLength(1);
-    const base = 'Namespace="AWS/Kafka" MetricName="EstimatedMaxTimeLag" "Cluster Name"="agent-kafka"';
-    expect(lag[0].MetricDataQueries).toEqual([
-      { Id: 'others', ReturnData: true, Expression: `MAX(SEARCH('${base} NOT "Consumer Group"="flink.orders-join.orders" NOT "Consumer Group"="flink.orders-join.customers"', 'Maximum', 60))` },
-      { Id: 'flink0', ReturnData: true, Expression: `MAX(SEARCH('${base} "Consumer Group"="flink.orders-join.orders"', 'Maximum', 60))` },
-      { Id: 'flink1', ReturnData: true, Expression: `MAX(SEARCH('${base} "Consumer Group"="flink.orders-join.customers"', 'Maximum', 60))` },
-    ]);
+    // The metric schema (exactly MSK's dimensions), the cluster by exact match, no MAX(): one series per group and topic,
+    // each labelled with its group by a dynamic label; the period (60 s) is the search's third argument.
+    expect(lag[0].MetricDataQueries).toEqual([{
+      Id: 'lag', ReturnData: true, Label: "${PROP('Dim.Consumer Group')}",
+      Expression: `SEARCH('{AWS/Kafka,"Cluster Name","Consumer Group",Topic} MetricName="EstimatedMaxTimeLag" "Cluster Name"="agent-kafka"', 'Maximum', 60)`,
+    }]);
     expect(lag[0]).toMatchObject({ ScanBy: 'TimestampDescending', EndTime: new Date('2026-01-01T00:10:00Z'), StartTime: new Date('2026-01-01T00:00:00Z') });
   });
 
-  test('too many Flink groups to exclude in one search (1024 characters): the other groups warn unread, each Flink group is still judged', async () => {
-    const groups = Array.from({ length: 12 }, (_, i) => `flink.AgentDataStack-Transformorderenrichment-35BD9E56.table_${i}`);
+  // The search used to exclude each Flink group by name; 30 generated names took some 3,000 characters, past CloudWatch's
+  // 1024, and the sink groups' row warned 'not read'. Now the groups are told apart by the series' labels.
+  test('30 Flink groups with long names: the sink groups are judged and the worst is named; each Flink group against its own limit', async () => {
+    const groups = Array.from({ length: 30 }, (_, i) => `flink.AgentDataStack-Transformorderenrichment-35BD9E56.table_${i}`);
     healthy();
     mocks.cfn.on(DescribeStacksCommand).resolves({ Stacks: [{
       StackName: 'AgentDataStack', StackStatus: 'UPDATE_COMPLETE', CreationTime: new Date(0),
@@ -318,16 +325,35 @@ describe('consumer lag of Flink groups: checkpoint interval + limit, as the Cons
         ...MANIFEST, flink: [{ applicationName: 'orders-join', runtime: 'FLINK-2_2', checkpointIntervalMs: 60_000, consumerGroups: groups }],
       }) }],
     }] });
-    metrics(HEALTHY_SERIES, [{ group: groups[11], topic: 't', values: [120] }, { group: 'agent-sink.orders', topic: 'agent.orders', values: [40] }]);
+    metrics(HEALTHY_SERIES, [
+      ...groups.map((group, i) => ({ group, topic: `agentdata.public.t${i}`, values: [i === 11 ? 120 : 75] })),
+      { group: 'agent-sink.orders', topic: 'agent.orders', values: [40] },
+      { group: 'agent-sink.customers', topic: 'agent.customers', values: [3] },
+    ]);
     const { code, report: rep } = await report();
     expect(code).toBe(1);
     const lagRows = rep.checks.filter(c => c.check === 'consumer-lag');
-    expect(lagRows).toHaveLength(13);
-    expect(lagRows[0]).toMatchObject({ resource: 'agent-kafka', status: 'warn', value: expect.stringMatching(/^not read \(groups other than the Flink groups\): excluding 12 Flink groups by name does not fit in one CloudWatch search/) });
-    expect(lagRows.filter(c => c.status === 'fail')).toEqual([expect.objectContaining({ resource: groups[11], value: expect.stringMatching(/^120 s; limit 90 s/) })]);
+    expect(lagRows).toHaveLength(31);
+    expect(lagRows.filter(c => c.status !== 'ok')).toEqual([
+      expect.objectContaining({ resource: 'agent-kafka', status: 'fail', value: '40 s; limit 30 s (groups other than the Flink groups; worst agent-sink.orders)' }),
+      expect.objectContaining({ resource: groups[11], status: 'fail', value: expect.stringMatching(/^120 s; limit 90 s/) }),
+    ]);
     const queries = mocks.cw.commandCalls(GetMetricDataCommand).flatMap(c => c.args[0].input.MetricDataQueries!).filter(q => /EstimatedMaxTimeLag/.test(q.Expression ?? ''));
-    expect(queries.map(q => q.Id)).toEqual(groups.map((_, i) => `flink${i}`));
-    for (const q of queries) expect(/SEARCH\('(.*)', 'Maximum', 60\)/.exec(q.Expression!)![1].length).toBeLessThanOrEqual(1024);
+    expect(queries).toHaveLength(1);
+  });
+
+  test('a partial answer (a series CloudWatch could not read) warns where what was read is within the limit', async () => {
+    stack({ orders: 70, customers: 120, sink: 2 });
+    metrics(HEALTHY_SERIES, q => [
+      ...searchLag(q, [{ group: 'agent-sink.orders', topic: 'agent.orders', values: [2] }, { group: 'flink.orders-join.customers', topic: 't', values: [120] }]),
+      { Id: q.Id, Label: 'agent-sink.customers', StatusCode: 'Forbidden', Messages: [{ Code: 'Forbidden', Value: 'not authorized' }], Timestamps: [], Values: [] },
+    ]);
+    const { report: rep } = await report();
+    const lagRows = rep.checks.filter(c => c.check === 'consumer-lag');
+    expect(lagRows.map(c => [c.resource, c.status])).toEqual([
+      ['agent-kafka', 'warn'], ['flink.orders-join.orders', 'warn'], ['flink.orders-join.customers', 'fail'],
+    ]);
+    expect(lagRows[0].value).toBe('2 s; limit 30 s (groups other than the Flink groups; worst agent-sink.orders; partial read: CloudWatch answered Forbidden: not authorized)');
   });
 });
 
