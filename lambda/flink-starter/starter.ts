@@ -8,6 +8,7 @@ import {
   KinesisAnalyticsV2Client,
   ListApplicationOperationsCommand,
   ListApplicationSnapshotsCommand,
+  ResourceInUseException,
   ResourceNotFoundException,
   StartApplicationCommand,
   StopApplicationCommand,
@@ -150,6 +151,18 @@ export async function onEvent(client: KinesisAnalyticsV2Client, event: StarterEv
       }
       return { PhysicalResourceId: physical, Data: { Target: 'STOPPED', StartedAt: startedAt } };
     }
+  }
+}
+
+/** Statuses StopApplication accepts with `Force: true` (API_StopApplication). */
+const FORCE_STOPPABLE: ReadonlySet<string> = new Set(['STARTING', 'UPDATING', 'STOPPING', 'AUTOSCALING', 'RUNNING']);
+
+/** StopApplication; a ResourceInUseException (a stop already under way) is not an error: the next poll sees it. */
+async function stopApplication(client: KinesisAnalyticsV2Client, name: string, force: boolean): Promise<void> {
+  try {
+    await client.send(new StopApplicationCommand({ ApplicationName: name, Force: force }));
+  } catch (e) {
+    if (!(e instanceof ResourceInUseException || (e as Error).name === 'ResourceInUseException')) throw e;
   }
 }
 
@@ -336,13 +349,21 @@ export async function isComplete(clientOrClients: KinesisAnalyticsV2Client | Sta
   if (data.Target === 'STOPPED') {
     if (data.Skipped) return { IsComplete: true };
     if (status === undefined || status === 'READY' || status === 'DELETING') return { IsComplete: true };
-    if (status === 'RUNNING' && !data.OperationId) {
-      // It was settling (UPDATING/AUTOSCALING) when Delete arrived; stop it now that it can be stopped.
-      await client.send(new StopApplicationCommand({ ApplicationName: name, Force: false }));
+    const elapsed = now() - data.StartedAt;
+    if (elapsed > timeoutMs) {
+      throw new Error(`Flink application ${name} did not stop within ${timeoutMs / 1000}s (status ${status}). Stop it with 'aws kinesisanalyticsv2 stop-application --application-name ${name} --force' and retry the delete.`);
+    }
+    // A stop with a snapshot fails or hangs when the job cannot snapshot (a restart loop, a restore that never finished,
+    // an application stuck UPDATING); the service documents Force for those. Force once the graceful stop failed, or
+    // once half the wait is spent, so a rollback or stack delete does not fail on it.
+    const stopFailed = data.OperationId !== undefined && (await operationStatus(client, name, data.OperationId)) === 'FAILED';
+    if (FORCE_STOPPABLE.has(status) && (stopFailed || elapsed > timeoutMs / 2)) {
+      await stopApplication(client, name, true);
       return { IsComplete: false };
     }
-    if (now() - data.StartedAt > timeoutMs) {
-      throw new Error(`Flink application ${name} did not stop within ${timeoutMs / 1000}s (status ${status}). Stop it with 'aws kinesisanalyticsv2 stop-application --application-name ${name} --force' and retry the delete.`);
+    if (status === 'RUNNING' && !data.OperationId) {
+      // It was settling (UPDATING/AUTOSCALING) when Delete arrived; stop it now that it can be stopped.
+      await stopApplication(client, name, false);
     }
     return { IsComplete: false };
   }

@@ -3,7 +3,7 @@
 import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import {
   DescribeApplicationCommand, DescribeApplicationOperationCommand, KinesisAnalyticsV2Client, ListApplicationOperationsCommand,
-  ListApplicationSnapshotsCommand, ResourceNotFoundException, StartApplicationCommand, StopApplicationCommand,
+  ListApplicationSnapshotsCommand, ResourceInUseException, ResourceNotFoundException, StartApplicationCommand, StopApplicationCommand,
 } from '@aws-sdk/client-kinesis-analytics-v2';
 import { mockClient } from 'aws-sdk-client-mock';
 import { ApplicationLogs, isComplete, onEvent, StarterEvent } from '../../lambda/flink-starter/starter';
@@ -290,6 +290,7 @@ describe('delete', () => {
     const result = await onEvent(client, event('Delete'), clock(T0));
     expect(result).toEqual({ PhysicalResourceId: NAME, Data: { Target: 'STOPPED', StartedAt: T0, OperationId: 'stop-1' } });
     expect(mock.commandCalls(StopApplicationCommand)[0].args[0].input).toEqual({ ApplicationName: NAME, Force: false });
+    mock.on(DescribeApplicationOperationCommand, { OperationId: 'stop-1' }).resolves({ ApplicationOperationInfoDetails: { Operation: 'StopApplication', OperationStatus: 'IN_PROGRESS', StartTime: new Date(T0) } as any });
     status('STOPPING');
     expect(await isComplete(client, { ...event('Delete'), Data: result.Data }, clock(T0 + 10_000))).toEqual({ IsComplete: false });
     status('READY');
@@ -319,6 +320,39 @@ describe('delete', () => {
     expect(mock.commandCalls(StopApplicationCommand)).toHaveLength(0);
     status('RUNNING');
     expect(await isComplete(client, { ...event('Delete', {}, { StopOnDelete: 'false' }), Data: result.Data }, clock(T0))).toEqual({ IsComplete: true });
+  });
+
+  test('a graceful stop that failed (the job could not snapshot) is forced, once, and the delete completes', async () => {
+    status('RUNNING');
+    mock.on(StopApplicationCommand).resolves({ OperationId: 'stop-1' });
+    const result = await onEvent(client, event('Delete'), clock(T0));
+    // StopApplication without Force snapshots first; a job in a restart loop cannot, the operation fails and the application stays RUNNING.
+    mock.on(DescribeApplicationOperationCommand, { OperationId: 'stop-1' }).resolves({ ApplicationOperationInfoDetails: {
+      Operation: 'StopApplication', OperationStatus: 'FAILED', StartTime: new Date(T0), EndTime: new Date(T0 + 20_000),
+      OperationFailureDetails: { ErrorInfo: { ErrorString: 'Snapshot creation failed' } },
+    } });
+    expect(await isComplete(client, { ...event('Delete'), Data: result.Data }, clock(T0 + 30_000))).toEqual({ IsComplete: false });
+    expect(mock.commandCalls(StopApplicationCommand).map(c => c.args[0].input)).toEqual([
+      { ApplicationName: NAME, Force: false }, { ApplicationName: NAME, Force: true },
+    ]);
+    status('FORCE_STOPPING');
+    expect(await isComplete(client, { ...event('Delete'), Data: result.Data }, clock(T0 + 45_000))).toEqual({ IsComplete: false });
+    expect(mock.commandCalls(StopApplicationCommand)).toHaveLength(2);
+    status('READY');
+    expect(await isComplete(client, { ...event('Delete'), Data: result.Data }, clock(T0 + 60_000))).toEqual({ IsComplete: true });
+  });
+
+  test('an application that stays UPDATING or STOPPING is forced after half the wait; a stop already under way is not an error', async () => {
+    for (const [s, data] of [['UPDATING', { Target: 'STOPPED' as const, StartedAt: T0 }], ['STOPPING', { Target: 'STOPPED' as const, StartedAt: T0, OperationId: 'stop-1' }]] as const) {
+      mock.reset();
+      status(s);
+      mock.on(DescribeApplicationOperationCommand).resolves({ ApplicationOperationInfoDetails: { Operation: 'StopApplication', OperationStatus: 'IN_PROGRESS', StartTime: new Date(T0) } as any });
+      expect(await isComplete(client, { ...event('Delete'), Data: data }, clock(T0 + 299_000))).toEqual({ IsComplete: false });
+      expect(mock.commandCalls(StopApplicationCommand)).toHaveLength(0);
+      mock.on(StopApplicationCommand).rejects(new ResourceInUseException({ message: 'in use', $metadata: {} }));
+      expect(await isComplete(client, { ...event('Delete'), Data: data }, clock(T0 + 301_000))).toEqual({ IsComplete: false });
+      expect(mock.commandCalls(StopApplicationCommand).map(c => c.args[0].input)).toEqual([{ ApplicationName: NAME, Force: true }]);
+    }
   });
 
   test('times out with the command that forces the stop', async () => {
