@@ -17,17 +17,6 @@ export function maxResultBytes(deps: McpServerDeps): number {
   return deps.bounds?.maxResultBytes ?? DEFAULT_MAX_RESULT_BYTES;
 }
 
-/** The leading items whose JSON fits in the answer's byte budget (at least one, so an answer always makes progress). */
-export function withinBudget<T>(items: readonly T[], budget: number): T[] {
-  let bytes = 0;
-  const kept: T[] = [];
-  for (const item of items) {
-    bytes += Buffer.byteLength(JSON.stringify(item));
-    if (bytes > budget && kept.length > 0) break;
-    kept.push(item);
-  }
-  return kept;
-}
 
 /** Out-of-scope rows and tombstones under a scope read as never written: no row, no provenance, nothing to tell them apart. */
 function scoped(scope: RowScope | undefined, record: StoredRecord | undefined): StoredRecord | undefined {

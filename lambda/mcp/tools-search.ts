@@ -14,7 +14,8 @@ import {
   buildFieldSpanBody, histogramEstimate, spanEstimate, MAX_COUNTED_HISTOGRAM_BUCKETS, MAX_HISTOGRAM_BUCKETS, MAX_SIMILAR_K, SearchArgs, searchInputShape, similarInputShape,
 } from './search-query';
 import { positionOf, timeoutOf } from './stores';
-import { maxResultBytes, truncationSchema, withinBudget } from './tools-cache';
+import { withinBudget } from './byte-budget';
+import { maxResultBytes, truncationSchema } from './tools-cache';
 import { freshnessRange, freshnessRangeSchema, hitSchema, hitsOf, runSearch, totalOf, type ToolSpec } from './tool-spec';
 import type { CallerIdentity } from './caller';
 

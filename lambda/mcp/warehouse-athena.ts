@@ -4,6 +4,7 @@ import {
   type GetQueryResultsCommandOutput,
 } from '@aws-sdk/client-athena';
 import { WAREHOUSE_CATALOG } from '../../contract/warehouse-env';
+import { JsonByteBudget } from './byte-budget';
 import { StoreTimeoutError, ToolInputError } from './errors';
 
 export { AthenaClient, GetQueryExecutionCommand, GetQueryResultsCommand, StartQueryExecutionCommand, StopQueryExecutionCommand };
@@ -99,7 +100,7 @@ export function athenaWarehouseReader(client: Pick<AthenaClient, 'send'>, o: Ath
 
   async function readRows(id: string, maxRows: number, maxBytes: number): Promise<{ columns: WarehouseColumn[]; rows: Array<Record<string, unknown>>; truncated: boolean; cutAtBytes: boolean }> {
     const rows: Array<Record<string, unknown>> = [];
-    let bytes = 2; // the array's brackets
+    const budget = new JsonByteBudget(maxBytes);
     let columns: WarehouseColumn[] = [];
     let token: string | undefined;
     let header = true;
@@ -120,9 +121,9 @@ export function athenaWarehouseReader(client: Pick<AthenaClient, 'send'>, o: Ath
         }
         const values = row.Data ?? [];
         const converted = Object.fromEntries(columns.map((c, i) => [c.name, convert(values[i]?.VarCharValue, c.type)]));
-        // Rows stop at the answer's byte budget (at least one is kept), so no later page is read for nothing.
-        bytes += Buffer.byteLength(JSON.stringify(converted)) + (rows.length > 0 ? 1 : 0);
-        if (bytes > maxBytes && rows.length > 0) {
+        // Rows stop at the answer's byte budget (the rule the answer applies, so it cuts nothing more), and no later
+        // page is read for nothing.
+        if (!budget.admit(converted)) {
           truncated = true;
           cutAtBytes = true;
           break;

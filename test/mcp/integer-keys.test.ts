@@ -63,8 +63,11 @@ describe('integer keys as digit strings', () => {
     const records = eventRecords(toMskEvent(['0042', '-0043'].map((id, i) => ({
       topic: view.topic, partition: 0, offset: 10 + i, timestamp: NOW_MS, key: { customer_id: id },
       value: {
-        before: null, after: { customer_id: id, name: `digits ${id}` }, op: 'u', ts_ms: NOW_MS,
-        source: { connector: 'postgresql', name: 'agentdata', db: 'shop', schema: 'public', table: 'customers', lsn: 5000 + i, ts_ms: NOW_MS, snapshot: 'false' },
+        before: null, after: { customer_id: id, name: `digits ${id}` }, op: 'u' as const, ts_ms: NOW_MS, transaction: null,
+        source: {
+          version: '3.0.0.Final', connector: 'postgresql' as const, name: 'agentdata', db: 'shop', schema: 'public', table: 'customers',
+          txId: null, lsn: 5000 + i, xmin: null, ts_ms: NOW_MS, snapshot: 'false' as const,
+        },
       },
     }))));
     const decoded = records.map(r => decodeRecord(view, r, { nowMs: NOW_MS }));
