@@ -244,6 +244,8 @@ export class FlinkSqlApplication extends Construct implements ec2.IConnectable, 
         TimeoutSeconds: String((props.startTimeout ?? Duration.minutes(20)).toSeconds()),
         StopOnDelete: String((props.removalPolicy ?? RemovalPolicy.DESTROY) !== RemovalPolicy.RETAIN),
         AllowNonRestoredState: String(props.allowNonRestoredState ?? false),
+        // Only when off, so stacks with the default get no Update of the starter for it.
+        ...(props.snapshots === false ? { Snapshots: 'false' } : {}),
         SoakSeconds: String((props.soakPeriod ?? Duration.minutes(3)).toSeconds()),
         RestartsMetric: this.metricRestarts().metricName,
         ...(this.logGroup && logStream ? { LogGroupName: this.logGroup.logGroupName, LogStreamName: logStream.logStreamName } : {}),

@@ -22,6 +22,8 @@ export interface StarterProperties {
   readonly ConfigurationHash?: string;
   /** 'false' when the application is retained with the stack: leave it running on delete. */
   readonly StopOnDelete?: string;
+  /** 'false' when the application's snapshots are off (`snapshots: false`): a start never restores one. */
+  readonly Snapshots?: string;
   /** 'true' to let a start skip snapshot state that maps to no operator of the new program (`AllowNonRestoredState`). */
   readonly AllowNonRestoredState?: string;
   /** Seconds the job must run without a restart before the deploy succeeds; '0' succeeds on RUNNING. */
@@ -104,14 +106,18 @@ export async function restoreTypeFor(client: KinesisAnalyticsV2Client, name: str
   return ApplicationRestoreType.SKIP_RESTORE_FROM_SNAPSHOT;
 }
 
-/** Starts the application when it is stopped; returns what was done. */
+/**
+ * Starts the application when it is stopped; returns what was done. `skipRestore` on the first start and when the
+ * application's snapshots are off (`snapshots: false` promises a start from the sources' startup positions, and the
+ * service keeps the snapshots taken before it was turned off).
+ */
 export async function startIfStopped(
-  client: KinesisAnalyticsV2Client, name: string, firstStart: boolean, allowNonRestoredState = false,
+  client: KinesisAnalyticsV2Client, name: string, skipRestore: boolean, allowNonRestoredState = false,
 ): Promise<{ OperationId?: string; RestoreType?: string }> {
   const status = await applicationStatus(client, name);
   if (status === undefined) throw new Error(`Flink application ${name} does not exist; it should have been created before this resource. Check the stack events for its creation error.`);
   if (status !== 'READY') return {}; // running or settling: isComplete waits for RUNNING
-  const restore = firstStart ? ApplicationRestoreType.SKIP_RESTORE_FROM_SNAPSHOT : await restoreTypeFor(client, name);
+  const restore = skipRestore ? ApplicationRestoreType.SKIP_RESTORE_FROM_SNAPSHOT : await restoreTypeFor(client, name);
   const out = await client.send(new StartApplicationCommand({
     ApplicationName: name,
     RunConfiguration: {
@@ -120,6 +126,10 @@ export async function startIfStopped(
     },
   }));
   return { OperationId: out.OperationId, RestoreType: restore };
+}
+
+function snapshotsOff(event: StarterEvent): boolean {
+  return event.ResourceProperties.Snapshots === 'false';
 }
 
 export async function onEvent(client: KinesisAnalyticsV2Client, event: StarterEvent, now: () => number = Date.now): Promise<OnEventResult> {
@@ -134,7 +144,7 @@ export async function onEvent(client: KinesisAnalyticsV2Client, event: StarterEv
     case 'Update': {
       // CloudFormation has already applied the new configuration; a running application was restarted by
       // the service from its latest snapshot (the application's run configuration says so). A stopped one is started here.
-      const started = await startIfStopped(client, name, false, allowNonRestored);
+      const started = await startIfStopped(client, name, snapshotsOff(event), allowNonRestored);
       const changed = event.OldResourceProperties?.ConfigurationHash !== event.ResourceProperties.ConfigurationHash;
       return { PhysicalResourceId: name, Data: { Target: 'RUNNING', StartedAt: startedAt, FreshJob: changed || started.OperationId !== undefined, ...started } };
     }
@@ -377,7 +387,7 @@ export async function isComplete(clientOrClients: KinesisAnalyticsV2Client | Sta
     if (failure) throw new Error(`Flink application ${name} failed to start: ${failure}`);
     if (!data.OperationId && status === 'READY') {
       // It was settling (UPDATING/AUTOSCALING) when onEvent ran and has stopped since: start it now.
-      await startIfStopped(client, name, false, event.ResourceProperties.AllowNonRestoredState === 'true');
+      await startIfStopped(client, name, snapshotsOff(event), event.ResourceProperties.AllowNonRestoredState === 'true');
       return { IsComplete: false };
     }
     if (data.OperationId && (await operationStatus(client, name, data.OperationId)) === 'IN_PROGRESS') return { IsComplete: false };

@@ -410,6 +410,11 @@ describe('start, restart and stop', () => {
     t.hasResourceProperties('Custom::FlinkApplicationStarter', { AllowNonRestoredState: 'true' });
   });
 
+  test('snapshots: false reaches the starter, so a stopped application is started without restoring an older snapshot', () => {
+    build({ snapshots: false }).template().hasResourceProperties('Custom::FlinkApplicationStarter', { Snapshots: 'false' });
+    build().template().hasResourceProperties('Custom::FlinkApplicationStarter', { Snapshots: Match.absent() });
+  });
+
   test('fails when soakPeriod is over 15 minutes or leaves the provider no time', () => {
     expect(() => build({ soakPeriod: Duration.minutes(16) })).toThrow(/soakPeriod is 960 s; give at most 15 minutes/);
     expect(() => build({ soakPeriod: Duration.minutes(10) })).toThrow(/startTimeout \(1200 s\) plus soakPeriod \(600 s\) is 1800 s; keep the sum within 27 minutes/);

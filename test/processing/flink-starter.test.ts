@@ -107,6 +107,25 @@ describe('update', () => {
       .toEqual({ ApplicationRestoreType: 'RESTORE_FROM_LATEST_SNAPSHOT' });
   });
 
+  test('with snapshots off (snapshots: false) a stopped application starts without restoring the snapshots taken before', async () => {
+    status('READY');
+    mock.on(ListApplicationSnapshotsCommand).resolves({ SnapshotSummaries: [{ SnapshotName: 'before-off', SnapshotStatus: 'READY' } as any] });
+    mock.on(StartApplicationCommand).resolves({ OperationId: 'op-5' });
+    const result = await onEvent(client, event('Update', {}, { Snapshots: 'false' }), clock(T0));
+    expect(result.Data).toMatchObject({ RestoreType: 'SKIP_RESTORE_FROM_SNAPSHOT', OperationId: 'op-5' });
+    expect(mock.commandCalls(StartApplicationCommand)[0].args[0].input.RunConfiguration?.ApplicationRestoreConfiguration)
+      .toEqual({ ApplicationRestoreType: 'SKIP_RESTORE_FROM_SNAPSHOT' });
+    // The same when the application settled into READY after UPDATING (isComplete starts it).
+    mock.reset();
+    status('READY');
+    mock.on(ListApplicationOperationsCommand).resolves({ ApplicationOperationInfoList: [] });
+    mock.on(ListApplicationSnapshotsCommand).resolves({ SnapshotSummaries: [{ SnapshotName: 'before-off', SnapshotStatus: 'READY' } as any] });
+    mock.on(StartApplicationCommand).resolves({ OperationId: 'op-6' });
+    const data = { Target: 'RUNNING' as const, StartedAt: T0 };
+    expect(await isComplete(client, { ...event('Update', {}, { Snapshots: 'false' }), Data: data }, clock(T0 + 5_000))).toEqual({ IsComplete: false });
+    expect(mock.commandCalls(StartApplicationCommand)[0].args[0].input.RunConfiguration?.ApplicationRestoreConfiguration?.ApplicationRestoreType).toBe('SKIP_RESTORE_FROM_SNAPSHOT');
+  });
+
   test('without any snapshot the start skips the restore', async () => {
     status('READY');
     mock.on(ListApplicationSnapshotsCommand).resolves({ SnapshotSummaries: [] });
