@@ -3,6 +3,7 @@ import * as z from 'zod';
 import type { StoredRecord } from '../../contract/stored-record';
 import { viewToolName } from '../../contract/tool-names';
 import type { ViewConfig } from '../../contract/view-config';
+import { JsonByteBudget } from './byte-budget';
 import type { McpServerDeps } from './context';
 import { decodeCursor, encodeCursor, MAX_CURSOR_LENGTH } from './cursor';
 import { inScope, rowScopeOf, type RowScope } from './row-scope';
@@ -72,14 +73,12 @@ export function cacheTools(view: ViewConfig): ToolSpec[] {
       // One command per key: a cluster-mode cache spreads keys over slots, so no multi-key command applies.
       const records = (await Promise.all(keys.map(k => readCacheRecord(deps, view, k)))).map(r => scoped(scope, r));
       const now = deps.now();
-      const budget = maxResultBytes(deps);
+      // At least one row per answer, so every page makes progress.
+      const budget = new JsonByteBudget(maxResultBytes(deps));
       const results = [];
-      let bytes = 0;
       for (let i = 0; i < keys.length; i++) {
         const r = servedRow(view, keys[i], records[i], now);
-        bytes += Buffer.byteLength(JSON.stringify(r));
-        // At least one row per answer, so every page makes progress.
-        if (bytes > budget && results.length > 0) break;
+        if (!budget.admit(r)) break;
         results.push(r);
       }
       const next = start + results.length;

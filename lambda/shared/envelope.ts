@@ -178,14 +178,9 @@ const integerKeyColumnsCache = new WeakMap<ViewConfig, ReadonlySet<string>>();
 /** The view's key columns declared `integer`. */
 function integerKeyColumns(view: ViewConfig): ReadonlySet<string> {
   let cols = integerKeyColumnsCache.get(view);
-  if (!cols) {
-    cols = new Set(view.key.filter(k => view.fields.find(f => f.name === k)?.type === 'integer'));
-    integerKeyColumnsCache.set(view, cols);
-  }
+  if (!cols) integerKeyColumnsCache.set(view, cols = new Set(view.key.filter(k => view.fields.find(f => f.name === k)?.type === 'integer')));
   return cols;
 }
-
-const DIGITS = /^-?\d+$/;
 
 function pickKey(view: ViewConfig, source: Record<string, unknown> | null, what: string): Record<string, unknown> {
   if (!source) throw new DecodeError(`${what} is missing, so the row key (${view.key.join(', ')}) is unknown`);
@@ -195,7 +190,7 @@ function pickKey(view: ViewConfig, source: Record<string, unknown> | null, what:
     if (v === undefined || v === null) throw new DecodeError(`key column '${col}' is missing from the ${what}`);
     // An integer key column a source sends as digits ("007", or beyond 2^53 after the lossless re-decode) is keyed by its
     // canonical digits, the form the MCP server looks integers up by; a number is keyed by its digits already (encodeKey).
-    key[col] = typeof v === 'string' && DIGITS.test(v) && integerKeyColumns(view).has(col) ? canonicalIntegerDigits(v) : v;
+    key[col] = typeof v === 'string' && /^-?\d+$/.test(v) && integerKeyColumns(view).has(col) ? canonicalIntegerDigits(v) : v;
   }
   return key;
 }
