@@ -43,8 +43,9 @@ export async function onEvent(client: Client, event: CloudFormationCustomResourc
   }
 }
 
-function indexSpec(props: IndexProps): IndexSpec {
+function indexSpec(props: IndexProps, event: CloudFormationCustomResourceEvent): IndexSpec {
   return {
+    owner: `${event.StackId}/${event.LogicalResourceId}`,
     alias: props.Alias,
     index: props.Index,
     mappings: JSON.parse(props.Mappings),
@@ -58,10 +59,10 @@ async function onIndexEvent(client: Client, event: CloudFormationCustomResourceE
   // The alias is the identity: a new alias makes CloudFormation delete the old resource (which keeps its data unless opted in).
   const physicalId = props.Alias;
   if (event.RequestType === 'Delete') {
-    if (props.RemoveOnDelete === 'true') await deleteIndex(client, indexSpec(props));
+    if (props.RemoveOnDelete === 'true') await deleteIndex(client, indexSpec(props, event), retry);
     return { PhysicalResourceId: event.PhysicalResourceId };
   }
-  const result = await ensureIndex(client, indexSpec(props), retry);
+  const result = await ensureIndex(client, indexSpec(props, event), retry);
   return {
     PhysicalResourceId: physicalId,
     Data: { Index: props.Index, Alias: props.Alias, Created: String(result.created), AddedFields: result.addedFields.join(',') },

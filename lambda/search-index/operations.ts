@@ -13,7 +13,19 @@ export interface IndexSpec {
   readonly staticSettings: Record<string, unknown>;
   /** Settings applied at creation and updated in place afterwards. */
   readonly dynamicSettings: Record<string, unknown>;
+  /**
+   * The CloudFormation resource declaring the index (`<StackId>/<LogicalResourceId>`), listed in the index's `_meta`
+   * so a Delete removes only an index no other resource still declares. @default - none recorded
+   */
+  readonly owner?: string;
 }
+
+/**
+ * `_meta` key listing the resources that declare the index. Two resources declare one index while a view is renamed
+ * (a new logical id: CloudFormation creates the new resource, then deletes the old one in its cleanup phase, or the
+ * new one when it rolls back), and only the last one to go may delete it.
+ */
+export const OWNERS_META = 'agentDataStackOwners';
 
 /** How long an index change waits out a write block (the handler's Lambda has 5 minutes). */
 export interface BlockRetryOptions {
@@ -46,7 +58,7 @@ export async function ensureIndex(client: Client, spec: IndexSpec, retry: BlockR
         index: spec.index,
         body: {
           settings: { ...spec.staticSettings, ...spec.dynamicSettings },
-          mappings: spec.mappings,
+          mappings: { ...spec.mappings, ...(spec.owner ? { _meta: { [OWNERS_META]: [spec.owner] } } : {}) },
           aliases: { [spec.alias]: { is_write_index: true } },
         },
       } as never);
@@ -103,7 +115,7 @@ async function resolveAlias(client: Client, alias: string): Promise<string | und
 
 async function updateIndex(client: Client, spec: IndexSpec, index: string, retry: BlockRetryOptions): Promise<EnsureIndexResult> {
   const mappingResponse = await client.indices.getMapping({ index } as never);
-  const current = ((mappingResponse.body as Record<string, { mappings?: { dynamic?: unknown; properties?: Record<string, FieldMapping> } }>)[index]?.mappings) ?? {};
+  const current = ((mappingResponse.body as Record<string, { mappings?: IndexMappingsBody }>)[index]?.mappings) ?? {};
   const properties = current.properties ?? {};
   const conflicts: string[] = [];
   const added: Record<string, FieldMapping> = {};
@@ -142,12 +154,47 @@ async function updateIndex(client: Client, spec: IndexSpec, index: string, retry
     await whileBlocked(index, `updating settings ${Object.keys(changed).join(', ')}`, retry,
       () => client.indices.putSettings({ index, body: changed } as never));
   }
+  const owners = ownersOf(current);
+  if (spec.owner && !owners?.includes(spec.owner)) {
+    // An index created before owners were recorded (owners undefined) gets its first one here.
+    const meta = { ...current._meta, [OWNERS_META]: [...owners ?? [], spec.owner] };
+    await whileBlocked(index, 'recording the resource that declares it', retry,
+      () => client.indices.putMapping({ index, body: { _meta: meta } } as never));
+  }
   return { created: false, addedFields: Object.keys(added) };
 }
 
-/** Deletes the index behind the alias (only when the user opted in); an index already gone is fine. */
-export async function deleteIndex(client: Client, spec: Pick<IndexSpec, 'alias' | 'index'>): Promise<void> {
+interface IndexMappingsBody {
+  dynamic?: unknown;
+  properties?: Record<string, FieldMapping>;
+  _meta?: Record<string, unknown>;
+}
+
+function ownersOf(mappings: IndexMappingsBody): string[] | undefined {
+  const owners = mappings._meta?.[OWNERS_META];
+  return Array.isArray(owners) ? owners.map(String) : undefined;
+}
+
+/**
+ * Deletes the index behind the alias (called only when the user opted in), unless another resource still declares it:
+ * then this resource only leaves the index's owners. An index already gone is fine; one with no owners recorded is deleted.
+ * Returns whether the index was deleted.
+ */
+export async function deleteIndex(client: Client, spec: Pick<IndexSpec, 'alias' | 'index' | 'owner'>, retry: BlockRetryOptions = {}): Promise<boolean> {
+  const found = await client.indices.getMapping({ index: spec.index } as never, { ignore: [404] });
+  if (found.statusCode === 404) return false;
+  const current = (found.body as Record<string, { mappings?: IndexMappingsBody }>)[spec.index]?.mappings ?? {};
+  const owners = ownersOf(current);
+  const others = owners?.filter(o => o !== spec.owner) ?? [];
+  if (others.length > 0) {
+    if (others.length < owners!.length) {
+      await whileBlocked(spec.index, 'removing this resource from its owners', retry,
+        () => client.indices.putMapping({ index: spec.index, body: { _meta: { ...current._meta, [OWNERS_META]: others } } } as never));
+    }
+    return false;
+  }
   await client.indices.delete({ index: spec.index } as never, { ignore: [404] });
+  return true;
 }
 
 /** An FGAC role this stack owns, and the IAM principals (backend roles) mapped to it. */

@@ -31,11 +31,11 @@ afterAll(async () => {
   await engine?.stop();
 });
 
-function cfnEvent(requestType: 'Create' | 'Update' | 'Delete', props: Record<string, unknown>, old?: Record<string, unknown>): CloudFormationCustomResourceEvent {
+function cfnEvent(requestType: 'Create' | 'Update' | 'Delete', props: Record<string, unknown>, old?: Record<string, unknown>, logicalId = 'l'): CloudFormationCustomResourceEvent {
   return {
     RequestType: requestType, ResourceType: 'Custom::AgentSearchIndex', ResourceProperties: { ServiceToken: 'x', ...props }, OldResourceProperties: old,
     PhysicalResourceId: requestType === 'Create' ? undefined : String(props.Alias),
-    ServiceToken: 'x', ResponseURL: 'https://example.invalid', StackId: 's', RequestId: 'r', LogicalResourceId: 'l',
+    ServiceToken: 'x', ResponseURL: 'https://example.invalid', StackId: 's', RequestId: 'r', LogicalResourceId: logicalId,
   } as unknown as CloudFormationCustomResourceEvent;
 }
 
@@ -186,6 +186,21 @@ describe('strict mappings on the real engine', () => {
     (badProvenance.provenance as unknown as Record<string, unknown>).extra = 'x';
     const r3 = await writeSearchBatch(client, ALL_TYPES, [badProvenance], { maxAttempts: 3, sleep: async () => undefined });
     expect(r3.failed.map(f => f.error)).toEqual([expect.stringMatching(/strict_dynamic_mapping_exception: mapping set to strict, dynamic introduction of \[extra\] within \[_provenance\] is not allowed/)]);
+  });
+
+  test('a view renamed with RemoveOnDelete: the old resource\'s Delete keeps the index the new resource declares, with its documents', async () => {
+    const props = { ...local(indexes.find(i => i.properties.Alias === 'orders')!), Alias: 'renamed', Index: 'renamed-v1', RemoveOnDelete: 'true' };
+    await onEvent(client, cfnEvent('Create', props, undefined, 'IndexOrders'));
+    await client.index({ index: 'renamed', id: '1', body: { order_id: 1 }, refresh: true } as never);
+    // The rename: CloudFormation creates the resource under its new logical id, then deletes the old one.
+    expect((await onEvent(client, cfnEvent('Create', props, undefined, 'IndexOrdersRenamed'))).Data).toMatchObject({ Created: 'false' });
+    await onEvent(client, cfnEvent('Delete', props, undefined, 'IndexOrders'));
+    expect((await client.count({ index: 'renamed' } as never)).body).toMatchObject({ count: 1 });
+    const mapping = await body<Record<string, { mappings: { _meta?: unknown } }>>(client.indices.getMapping({ index: 'renamed-v1' } as never));
+    expect(mapping['renamed-v1'].mappings._meta).toEqual({ agentDataStackOwners: ['s/IndexOrdersRenamed'] });
+    // The last resource declaring it deletes it.
+    await onEvent(client, cfnEvent('Delete', props, undefined, 'IndexOrdersRenamed'));
+    expect((await client.indices.exists({ index: 'renamed-v1' } as never)).body).toBe(false);
   });
 
   test('Delete with RemoveOnDelete removes the index and its alias; a second Delete succeeds', async () => {

@@ -27,14 +27,14 @@ function indexProps(view: ViewConfig, endpoint: string, opts: { shards?: number;
   };
 }
 
-function event(requestType: 'Create' | 'Update' | 'Delete', resourceType: string, props: Record<string, unknown>, old?: Record<string, unknown>): CloudFormationCustomResourceEvent {
+function event(requestType: 'Create' | 'Update' | 'Delete', resourceType: string, props: Record<string, unknown>, old?: Record<string, unknown>, logicalId = 'l'): CloudFormationCustomResourceEvent {
   return {
     RequestType: requestType,
     ResourceType: resourceType,
     ResourceProperties: props,
     OldResourceProperties: old,
     PhysicalResourceId: requestType === 'Create' ? undefined : 'orders',
-    ServiceToken: 'x', ResponseURL: 'https://example.invalid', StackId: 's', RequestId: 'r', LogicalResourceId: 'l',
+    ServiceToken: 'x', ResponseURL: 'https://example.invalid', StackId: 's', RequestId: 'r', LogicalResourceId: logicalId,
   } as unknown as CloudFormationCustomResourceEvent;
 }
 
@@ -63,7 +63,8 @@ describe('Custom::AgentSearchIndex', () => {
     expect(create.headers.authorization).toMatch(/^AWS4-HMAC-SHA256 .*\/us-east-1\/es\/aws4_request/);
     expect(JSON.parse(create.body)).toEqual({
       settings: { 'index.number_of_shards': 1, 'index.number_of_replicas': 1, 'index.gc_deletes': '86400s' },
-      mappings: viewMappings(VIEW),
+      // `_meta` names the CloudFormation resource declaring the index (StackId/LogicalResourceId), for Delete.
+      mappings: { ...viewMappings(VIEW), _meta: { agentDataStackOwners: ['s/l'] } },
       aliases: { orders: { is_write_index: true } },
     });
   });
@@ -79,7 +80,7 @@ describe('Custom::AgentSearchIndex', () => {
   test('mappings as OpenSearch returns them (objects without type) compare equal', async () => {
     const mappings = JSON.parse(JSON.stringify(viewMappings(VIEW)));
     delete mappings.properties._provenance.type;
-    standIn.seedIndex('orders-v1', 'orders', mappings, { 'index.gc_deletes': '86400s' });
+    standIn.seedIndex('orders-v1', 'orders', { ...mappings, _meta: { agentDataStackOwners: ['s/l'] } }, { 'index.gc_deletes': '86400s' });
     const res = await onEvent(client, event('Update', 'Custom::AgentSearchIndex', indexProps(VIEW, url), indexProps(VIEW, url)));
     expect(res.Data).toMatchObject({ Created: 'false', AddedFields: '' });
     expect(writes()).toEqual([]);
@@ -129,6 +130,23 @@ describe('Custom::AgentSearchIndex', () => {
     expect(standIn.indexes.has('orders-v1')).toBe(false);
     // Deleting what is already gone succeeds.
     await onEvent(client, event('Delete', 'Custom::AgentSearchIndex', indexProps(VIEW, url, { remove: true })));
+  });
+
+  test('renaming a view (new logical id, same index) with removalPolicy DESTROY keeps the index: the old resource\'s Delete only gives up its claim', async () => {
+    const props = indexProps(VIEW, url, { remove: true });
+    // CloudFormation creates the resource under its new logical id, then deletes the old one in the cleanup phase.
+    await onEvent(client, event('Create', 'Custom::AgentSearchIndex', props, undefined, 'IndexOrders'));
+    await onEvent(client, event('Create', 'Custom::AgentSearchIndex', props, undefined, 'IndexOrdersRenamed'));
+    await onEvent(client, event('Delete', 'Custom::AgentSearchIndex', props, undefined, 'IndexOrders'));
+    expect(standIn.indexes.has('orders-v1')).toBe(true);
+    expect(standIn.aliases.get('orders')).toBe('orders-v1');
+    // A rollback of the rename deletes the new resource instead: the old one still holds the index.
+    await onEvent(client, event('Create', 'Custom::AgentSearchIndex', props, undefined, 'IndexOrders'));
+    await onEvent(client, event('Delete', 'Custom::AgentSearchIndex', props, undefined, 'IndexOrdersRenamed'));
+    expect(standIn.indexes.has('orders-v1')).toBe(true);
+    // The last resource holding it deletes it, as the removal policy asked.
+    await onEvent(client, event('Delete', 'Custom::AgentSearchIndex', props, undefined, 'IndexOrders'));
+    expect(standIn.indexes.has('orders-v1')).toBe(false);
   });
 
   test('the Lambda entry point signs with the default credential chain and the function region', async () => {

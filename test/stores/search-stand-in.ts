@@ -17,7 +17,7 @@ export interface StoredDoc {
 }
 
 interface IndexState {
-  mappings: { dynamic?: string; properties: Record<string, unknown> };
+  mappings: { dynamic?: string; properties: Record<string, unknown>; _meta?: Record<string, unknown> };
   settings: Record<string, string>;
   docs: Map<string, StoredDoc>;
 }
@@ -133,7 +133,9 @@ export class SearchStandIn {
     if (op === '_mapping' && r.method === 'GET') return { status: 200, body: { [index]: { mappings: state.mappings } } };
     if (op === '_mapping' && (r.method === 'PUT' || r.method === 'POST')) {
       const body = JSON.parse(r.body);
-      Object.assign(state.mappings.properties, body.properties);
+      Object.assign(state.mappings.properties, body.properties ?? {});
+      // OpenSearch replaces `_meta` as a whole.
+      if (body._meta !== undefined) state.mappings._meta = body._meta;
       return { status: 200, body: { acknowledged: true } };
     }
     if (op === '_settings' && r.method === 'GET') return { status: 200, body: { [index]: { settings: { ...state.settings } } } };
