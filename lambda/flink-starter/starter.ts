@@ -13,6 +13,10 @@ import {
   StartApplicationCommand,
   StopApplicationCommand,
 } from '@aws-sdk/client-kinesis-analytics-v2';
+import { ApplicationLogs, fixFor, jobError } from './job-log';
+
+export type { ApplicationLogs, FilteredLogEvent } from './job-log';
+export { jobError } from './job-log';
 
 export interface StarterProperties {
   readonly ApplicationName: string;
@@ -198,25 +202,6 @@ export async function operationFailure(client: KinesisAnalyticsV2Client, name: s
   return info.OperationFailureDetails?.ErrorInfo?.ErrorString ?? `${info.Operation ?? 'operation'} ${operationId} failed without an error message`;
 }
 
-/** One log event as CloudWatch Logs `FilterLogEvents` returns it. */
-export interface FilteredLogEvent {
-  readonly timestamp?: number;
-  readonly message?: string;
-}
-
-/** The part of the CloudWatch Logs client the starter uses (`FilterLogEvents`, request and response as documented). */
-export interface ApplicationLogs {
-  filterLogEvents(input: {
-    logGroupName: string;
-    logStreamNames?: string[];
-    startTime?: number;
-    endTime?: number;
-    filterPattern?: string;
-    nextToken?: string;
-    limit?: number;
-  }): Promise<{ events?: FilteredLogEvent[]; nextToken?: string }>;
-}
-
 /** The clients isComplete reads: the application API, CloudWatch metrics (restarts) and the application's logs. */
 export interface StarterClients {
   readonly flink: KinesisAnalyticsV2Client;
@@ -227,9 +212,6 @@ export interface StarterClients {
 const MINUTE = 60_000;
 /** How long past the soak the starter waits for CloudWatch to publish the restart metric's datapoints. */
 const METRIC_GRACE_MS = 5 * MINUTE;
-/** Events that can carry the job's failure: ERROR lines, and INFO lines with an exception (Flink logs job failures at INFO). */
-const ERROR_PATTERN = '?ERROR ?Exception ?Error';
-const MAX_LOG_PAGES = 5;
 
 /** Restarts counted in one-minute datapoints of the restart metric from `from` to `to`, oldest first. */
 export async function restartDatapoints(cloudwatch: CloudWatchClient, name: string, metricName: string, from: number, to: number): Promise<number[]> {
@@ -263,62 +245,6 @@ export function restartsIn(values: number[], freshJob: boolean): number {
   if (values.length === 0) return 0;
   const rise = Math.max(...values) - values[0];
   return rise + (freshJob ? values[0] : 0);
-}
-
-/**
- * The job's own error from the application's log stream since `since`: the first logged exception (with its
- * deepest cause), as Managed Service for Apache Flink writes them (JSON with `message`, `messageType`,
- * `throwableInformation`). The first one is the failure that started the restart loop; later ones repeat it.
- */
-export async function jobError(logs: ApplicationLogs, group: string, stream: string | undefined, since: number): Promise<string | undefined> {
-  let nextToken: string | undefined;
-  const events: FilteredLogEvent[] = [];
-  for (let page = 0; page < MAX_LOG_PAGES; page++) {
-    const out = await logs.filterLogEvents({
-      logGroupName: group, ...(stream ? { logStreamNames: [stream] } : {}), startTime: since, filterPattern: ERROR_PATTERN, nextToken, limit: 100,
-    });
-    events.push(...(out.events ?? []));
-    nextToken = out.nextToken;
-    if (!nextToken || events.some(e => throwableOf(e))) break;
-  }
-  events.sort((a, b) => (a.timestamp ?? 0) - (b.timestamp ?? 0));
-  const withThrowable = events.find(e => throwableOf(e));
-  const chosen = withThrowable ?? events.find(e => /"messageType"\s*:\s*"ERROR"/.test(e.message ?? ''));
-  if (!chosen) return undefined;
-  const parsed = parseLogRecord(chosen.message ?? '');
-  const throwable = throwableOf(chosen);
-  const text = throwable ? `${parsed.message ? `${parsed.message}: ` : ''}${deepestCause(throwable)}` : parsed.message ?? chosen.message ?? '';
-  return text.length > 1000 ? `${text.slice(0, 997)}...` : text;
-}
-
-function parseLogRecord(message: string): { message?: string; throwableInformation?: unknown } {
-  try {
-    const record = JSON.parse(message);
-    return typeof record === 'object' && record ? record : { message };
-  } catch {
-    return { message };
-  }
-}
-
-function throwableOf(event: FilteredLogEvent): string | undefined {
-  const t = parseLogRecord(event.message ?? '').throwableInformation;
-  if (Array.isArray(t)) return t.length > 0 ? t.join('\n') : undefined;
-  return typeof t === 'string' && t.trim() ? t : undefined;
-}
-
-/** The deepest `Caused by:` of a Java stack trace, else its first line. */
-function deepestCause(trace: string): string {
-  const lines = trace.split('\n').map(l => l.trim());
-  const causes = lines.filter(l => l.startsWith('Caused by:'));
-  return causes.length > 0 ? causes[causes.length - 1].slice('Caused by:'.length).trim() : lines[0];
-}
-
-/** What the user can do about a restart loop, for the errors that have a known fix. */
-function fixFor(error: string | undefined): string {
-  if (error && /allowNonRestoredState|Cannot map checkpoint\/savepoint state|Failed to rollback to checkpoint\/savepoint/i.test(error)) {
-    return ' The new program cannot take over the snapshot\'s state (a changed SQL gives operators new ids). Deploy it once with allowNonRestoredState: true (the state of operators that no longer exist is dropped), or with snapshots: false to start from the sources\' startup positions.';
-  }
-  return ' Fix the job and deploy again; the stack rolls back to the previous version meanwhile.';
 }
 
 /** RUNNING: succeeds once the job has run `SoakSeconds` without a restart; fails with the job's own error when it restarts. */
