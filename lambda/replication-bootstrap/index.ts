@@ -5,11 +5,12 @@ import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import * as mysql from 'mysql2/promise';
 import { Client, ClientConfig } from 'pg';
 import {
-  applyMysqlSchema, bootstrapMysql, checkMysqlReplicationUser, checkMysqlSettings, cleanupMysql, cleanupMysqlAfterUpdate, MysqlBootstrapConfig,
+  applyMysqlSchema, bootstrapMysql, checkMysqlReplicationUser, checkMysqlSettings, cleanupMysql, cleanupMysqlAfterUpdate, markMysqlOwner,
+  MysqlBootstrapConfig, mysqlCreateBaseline, mysqlInUseElsewhere, undoMysqlCreate,
 } from './mysql';
 import {
   bootstrapPostgres, cleanupPostgres, dropPostgresHeartbeatTable, dropPostgresPublication, dropPostgresReplicationUser,
-  dropPostgresSlot, PostgresBootstrapConfig, postgresCreateBaseline, undoPostgresCreate,
+  dropPostgresSlot, markPostgresOwner, PostgresBootstrapConfig, postgresCreateBaseline, postgresInUseElsewhere, undoPostgresCreate,
 } from './postgres';
 import {
   BootstrapAttributes, BootstrapError, BootstrapProperties, Credentials, type SnapshotSignalRequest, type SnapshotSignalResponse,
@@ -45,7 +46,11 @@ export interface BootstrapResponse {
   readonly Data: BootstrapAttributes;
 }
 
-/** Stable per database server: only a different server (a replaced database) makes CloudFormation replace the resource. */
+/**
+ * Stable while engine, host and port stay: a different host string is a new physical id, and CloudFormation then deletes
+ * the old one. That can be the same server under another name (an Aurora instance endpoint and the cluster endpoint, an
+ * IP and a DNS name), so Delete decides by the owner marker on the server (`remove`), never by the host string.
+ */
 export function physicalResourceId(p: BootstrapProperties): string {
   return `cdc-bootstrap:${p.Engine}:${p.Host}:${p.Port}`;
 }
@@ -174,6 +179,30 @@ function attributes(p: BootstrapProperties, binlogRetentionConfigured: boolean):
   };
 }
 
+/**
+ * A Create's steps: if one fails, `undo` (given for a Create, and an Update that moves to another server) removes what the
+ * run created, and the original error is rethrown. The provider framework answers the Delete of a failed Create itself,
+ * so nothing else would remove it.
+ */
+async function undoingOnFailure<T>(undo: (() => Promise<void>) | undefined, steps: () => Promise<T>): Promise<T> {
+  try {
+    return await steps();
+  } catch (e) {
+    if (undo) {
+      await undo().catch(undoError => console.warn(JSON.stringify({
+        message: 'could not remove what the failed create made', error: String((undoError as Error).message),
+      })));
+    }
+    throw e;
+  }
+}
+
+/**
+ * Sets the database up for `p` and writes the owner marker naming `physicalResourceId(p)`, the id the Create or Update
+ * returns. Every Update writes it, so a stack from before markers gets it on its next Update; an Update that changes the
+ * host string is such an Update, and CloudFormation sends the cleanup Delete of the old id only after it returned,
+ * when the marker on the server already names the new id.
+ */
 async function createOrUpdate(p: BootstrapProperties, old: BootstrapProperties | undefined, deps: BootstrapDeps): Promise<boolean> {
   const admin = await readCredentials(deps.secrets, p.AdminSecretArn);
   const replication = await readCredentials(deps.secrets, p.ReplicationSecretArn);
@@ -192,18 +221,11 @@ async function createOrUpdate(p: BootstrapProperties, old: BootstrapProperties |
     // revoked when the new settings no longer use them (left, they made the role impossible to drop).
     const previousTables = sameDatabase ? [...old.Tables, old.HeartbeatTable, ...(old.SignalTable ? [old.SignalTable] : [])] : [];
     await withPostgres(p, p.Database, admin, deps, async c => {
-      // A Create that fails part-way removes what it created: the provider framework answers the Delete of a failed Create itself.
       const baseline = old === undefined ? await postgresCreateBaseline(c, config) : undefined;
-      try {
+      await undoingOnFailure(baseline && (() => undoPostgresCreate(c, config, baseline)), async () => {
         await bootstrapPostgres(c, config, previousTables, sameDatabase ? (old.FullRowImageTables ?? []) : [], adoptRole);
-      } catch (e) {
-        if (baseline) {
-          await undoPostgresCreate(c, config, baseline).catch(undoError => console.warn(JSON.stringify({
-            message: 'could not remove what the failed create made', error: String((undoError as Error).message),
-          })));
-        }
-        throw e;
-      }
+        await markPostgresOwner(c, config, physicalResourceId(p));
+      });
     });
     if (old && oldReplication) {
       const before = postgresConfig(old, oldReplication);
@@ -239,7 +261,12 @@ async function createOrUpdate(p: BootstrapProperties, old: BootstrapProperties |
     }, { multipleStatements: true });
   }
   const result = await withMysql(p, admin, deps, async c => {
-    const r = await bootstrapMysql(c, config, old ? old.Tables : []);
+    const baseline = old === undefined ? await mysqlCreateBaseline(c, config) : undefined;
+    const r = await undoingOnFailure(baseline && (() => undoMysqlCreate(c, config, baseline)), async () => {
+      const bootstrapped = await bootstrapMysql(c, config, old ? old.Tables : []);
+      await markMysqlOwner(c, config, physicalResourceId(p));
+      return bootstrapped;
+    });
     if (old && oldReplication) {
       // Only what the new configuration no longer uses.
       await cleanupMysqlAfterUpdate(c, mysqlConfig(old, oldReplication), config);
@@ -257,14 +284,39 @@ function isHostGone(e: unknown): boolean {
   return (e as { code?: string }).code === 'ENOTFOUND';
 }
 
-async function remove(p: BootstrapProperties, deps: BootstrapDeps): Promise<void> {
+/** Delete found the server set up for another physical id: what that resource uses is left. */
+function warnOwnedElsewhere(p: BootstrapProperties, id: string, elsewhere: { owners: string[]; kept: string[] }): void {
+  if (elsewhere.owners.length === 0) return;
+  console.warn(JSON.stringify({
+    message: 'the database server is set up for another physical id (the same server under another host name, or a rolled-back update): '
+      + 'Delete leaves what that resource uses',
+    physicalResourceId: id, ownerPhysicalResourceIds: elsewhere.owners, host: p.Host, kept: elsewhere.kept,
+  }));
+}
+
+/**
+ * Delete of `id`: drops what Create and Update set up, except what the owner marker of another physical id on the server
+ * names. Without any marker (a resource an older release created, never updated since) everything is dropped, as before
+ * markers: the Update that changes a host string writes one first (`createOrUpdate`).
+ */
+async function remove(p: BootstrapProperties, id: string, deps: BootstrapDeps): Promise<void> {
   const admin = await readCredentials(deps.secrets, p.AdminSecretArn);
   const replication: Credentials = { username: p.ReplicationUsername, password: '' };
   try {
     if (p.Engine === 'postgresql') {
-      await withPostgres(p, p.Database, admin, deps, c => cleanupPostgres(c, postgresConfig(p, replication), { ...cleanupTiming(deps), terminateActive: true }));
+      const config = postgresConfig(p, replication);
+      await withPostgres(p, p.Database, admin, deps, async c => {
+        const elsewhere = await postgresInUseElsewhere(c, config, id);
+        warnOwnedElsewhere(p, id, elsewhere);
+        await cleanupPostgres(c, config, { ...cleanupTiming(deps), terminateActive: true }, elsewhere.inUse);
+      });
     } else {
-      await withMysql(p, admin, deps, c => cleanupMysql(c, mysqlConfig(p, replication)));
+      const config = mysqlConfig(p, replication);
+      await withMysql(p, admin, deps, async c => {
+        const elsewhere = await mysqlInUseElsewhere(c, config, id);
+        warnOwnedElsewhere(p, id, elsewhere);
+        await cleanupMysql(c, config, elsewhere.inUse);
+      });
     }
   } catch (e) {
     // A database that no longer resolves was deleted (or replaced) already: nothing of ours is left on it.
@@ -291,14 +343,15 @@ export async function onEvent(event: CloudFormationCustomResourceEvent, deps: Bo
     }
     case 'Update': {
       const old = properties(event.OldResourceProperties);
-      // A different server is a new resource: set it up from scratch; CloudFormation then deletes the old one.
+      // Another host string is a new resource: set it up from scratch; CloudFormation then deletes the old id, which on
+      // the same server (another name for it) drops nothing this Update uses, since the marker now names the new id.
       const sameServer = physicalResourceId(p) === event.PhysicalResourceId;
       const configured = await createOrUpdate(p, sameServer ? old : undefined, deps);
       return { PhysicalResourceId: physicalResourceId(p), Data: attributes(p, configured) };
     }
     case 'Delete': {
       // A Create that failed before returning an id has nothing to clean up.
-      if (event.PhysicalResourceId.startsWith('cdc-bootstrap:')) await remove(p, deps);
+      if (event.PhysicalResourceId.startsWith('cdc-bootstrap:')) await remove(p, event.PhysicalResourceId, deps);
       return { PhysicalResourceId: event.PhysicalResourceId, Data: attributes(p, false) };
     }
   }

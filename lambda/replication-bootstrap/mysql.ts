@@ -2,7 +2,7 @@
 import * as crypto from 'crypto';
 import type { Connection } from 'mysql2/promise';
 import { BootstrapError, Credentials, splitQualified } from '../../contract/replication-bootstrap';
-import { dropMysqlSignalTable, ensureMysqlSignalTable } from './signal';
+import { ensureMysqlSignalTable } from './signal';
 
 /** Everything the bootstrap sets up in one MySQL server. */
 export interface MysqlBootstrapConfig {
@@ -269,9 +269,125 @@ export async function cleanupMysqlAfterUpdate(conn: Sql, before: MysqlBootstrapC
   if (userChanged) await conn.query(`DROP USER IF EXISTS ${account(conn, before.replication.username)}`);
 }
 
-/** Delete: drops the heartbeat and signaling tables and the replication user. Binlog retention is left as set. */
-export async function cleanupMysql(conn: Sql, config: MysqlBootstrapConfig): Promise<void> {
-  await conn.query(`DROP TABLE IF EXISTS ${qualified(conn, config.heartbeatTable)}`);
-  if (config.signalTable) await dropMysqlSignalTable(conn, config.signalTable);
-  await conn.query(`DROP USER IF EXISTS ${account(conn, config.replication.username)}`);
+/** The heartbeat and signaling tables: what the bootstrap creates besides the user. */
+function ownTables(config: MysqlBootstrapConfig): string[] {
+  return [...new Set([config.heartbeatTable, ...(config.signalTable ? [config.signalTable] : [])])];
+}
+
+/** Names other resources use on this server: Delete leaves them. */
+export interface MysqlInUse { readonly users: ReadonlySet<string>; readonly tables: ReadonlySet<string> }
+
+const NOTHING_IN_USE: MysqlInUse = { users: new Set(), tables: new Set() };
+
+/**
+ * Delete: drops the heartbeat and signaling tables and the replication user. Binlog retention is left as set.
+ * What `inUse` names is left; a table dropped while its user stays first loses that user's grants (MySQL keeps a dropped
+ * table's grants and would give them to a new table of that name).
+ */
+export async function cleanupMysql(conn: Sql, config: MysqlBootstrapConfig, inUse: MysqlInUse = NOTHING_IN_USE): Promise<void> {
+  const keepUser = inUse.users.has(config.replication.username);
+  for (const table of ownTables(config).filter(t => !inUse.tables.has(t))) {
+    if (keepUser) await revokeIgnoringMissing(conn, `REVOKE ALL PRIVILEGES ON ${qualified(conn, table)} FROM ${account(conn, config.replication.username)}`);
+    await conn.query(`DROP TABLE IF EXISTS ${qualified(conn, table)}`);
+  }
+  if (!keepUser) await conn.query(`DROP USER IF EXISTS ${account(conn, config.replication.username)}`);
+}
+
+/** What already existed before a Create ran: a failed Create removes only what is not in here. */
+export interface MysqlCreateBaseline {
+  readonly user: boolean;
+  /** Heartbeat and signaling tables that existed. */
+  readonly tables: ReadonlySet<string>;
+}
+
+/** The table's `COMMENT`, undefined when there is no such table. */
+async function tableComment(conn: Sql, name: string): Promise<string | undefined> {
+  const [found] = await rows<{ c: string }>(conn, 'SELECT TABLE_COMMENT AS c FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?', splitQualified(name));
+  return found?.c;
+}
+
+export async function mysqlCreateBaseline(conn: Sql, config: MysqlBootstrapConfig): Promise<MysqlCreateBaseline> {
+  const tables = new Set<string>();
+  for (const t of ownTables(config)) if (await tableComment(conn, t) !== undefined) tables.add(t);
+  const user = await rows(conn, `SELECT 1 FROM mysql.user WHERE User = ? AND Host = '%'`, [config.replication.username]);
+  return { user: user.length > 0, tables };
+}
+
+/**
+ * After a failed Create: removes what this run created (the heartbeat and signaling tables, the replication user with
+ * its grants), nothing that existed before it; a user that existed keeps what the run granted it, except on the tables
+ * dropped. The provider framework answers CloudFormation's Delete of a failed Create itself, so nothing else would.
+ * Databases created (for the tables, or by `initialSchema`) are left.
+ */
+export async function undoMysqlCreate(conn: Sql, config: MysqlBootstrapConfig, baseline: MysqlCreateBaseline): Promise<void> {
+  await cleanupMysql(conn, config, { users: new Set(baseline.user ? [config.replication.username] : []), tables: baseline.tables });
+}
+
+/**
+ * The owner marker, the heartbeat table's `COMMENT`: the physical id whose Create or Update last set the server up, and
+ * the user and tables that resource uses. The physical id holds the host string, so one server reached by two host
+ * names (an Aurora instance and its cluster endpoint, an IP and a DNS name) has two ids; the marker, kept on the server
+ * itself, tells Delete which of them owns what it would drop.
+ */
+export interface MysqlOwner {
+  readonly physicalResourceId: string;
+  readonly user: string;
+  /** The heartbeat and signaling tables. */
+  readonly tables: string[];
+}
+
+/** The marker's text: this prefix, then JSON of the owner. At most 2048 characters (MySQL's table comment limit). */
+export const MYSQL_OWNER_MARKER_PREFIX = 'cdk-agent-data-stack replication bootstrap owner: ';
+
+export function mysqlOwnerMarker(config: MysqlBootstrapConfig, physicalResourceId: string): string {
+  return MYSQL_OWNER_MARKER_PREFIX + JSON.stringify({ physicalResourceId, user: config.replication.username, tables: ownTables(config) });
+}
+
+function parseMysqlOwner(table: string, comment: string): MysqlOwner | undefined {
+  try {
+    const o = JSON.parse(comment.slice(MYSQL_OWNER_MARKER_PREFIX.length)) as Partial<MysqlOwner>;
+    if (typeof o.physicalResourceId === 'string' && typeof o.user === 'string' && Array.isArray(o.tables)) {
+      return { physicalResourceId: o.physicalResourceId, user: o.user, tables: o.tables.map(String) };
+    }
+  } catch {
+    // Not JSON: reported below like any other unreadable marker.
+  }
+  console.warn(JSON.stringify({ message: 'ignoring an unreadable owner marker (table COMMENT)', table, comment }));
+  return undefined;
+}
+
+/**
+ * Create and Update: marks the heartbeat table as set up for `physicalResourceId` (an unchanged marker is not written
+ * again: ALTER TABLE is DDL). Runs after `bootstrapMysql`, which created the table.
+ */
+export async function markMysqlOwner(conn: Sql, config: MysqlBootstrapConfig, physicalResourceId: string): Promise<void> {
+  const marker = mysqlOwnerMarker(config, physicalResourceId);
+  if (await tableComment(conn, config.heartbeatTable) === marker) return;
+  await conn.query(`ALTER TABLE ${qualified(conn, config.heartbeatTable)} COMMENT = ${conn.escape(marker)}`);
+}
+
+/** Every owner marker on the server. */
+export async function mysqlOwners(conn: Sql): Promise<MysqlOwner[]> {
+  const found = await rows<{ t: string; c: string }>(conn,
+    `SELECT CONCAT(TABLE_SCHEMA, '.', TABLE_NAME) AS t, TABLE_COMMENT AS c FROM information_schema.TABLES
+      WHERE TABLE_TYPE = 'BASE TABLE' AND TABLE_COMMENT LIKE ? ORDER BY 1`, [`${MYSQL_OWNER_MARKER_PREFIX}%`]);
+  return found.map(r => parseMysqlOwner(r.t, r.c)).filter((o): o is MysqlOwner => o !== undefined);
+}
+
+/**
+ * Reads the owner markers for Delete of `physicalResourceId`. Markers naming another physical id belong to a newer
+ * resource on this same server (its host string changed, or an update was rolled back): Delete leaves the user and
+ * tables those name (`inUse`; `kept`: which of `config`'s) and drops the rest. No marker at all (a resource an older
+ * release created): Delete drops as before markers.
+ */
+export async function mysqlInUseElsewhere(
+  conn: Sql, config: MysqlBootstrapConfig, physicalResourceId: string,
+): Promise<{ owners: string[]; inUse: MysqlInUse; kept: string[] }> {
+  const others = (await mysqlOwners(conn)).filter(o => o.physicalResourceId !== physicalResourceId);
+  const inUse: MysqlInUse = { users: new Set(others.map(o => o.user)), tables: new Set(others.flatMap(o => o.tables)) };
+  const kept = [
+    ...(inUse.users.has(config.replication.username) ? [`user ${config.replication.username}`] : []),
+    ...ownTables(config).filter(t => inUse.tables.has(t)).map(t => `table ${t}`),
+  ];
+  return { owners: [...new Set(others.map(o => o.physicalResourceId))], inUse, kept };
 }

@@ -165,16 +165,29 @@ export async function dropPostgresHeartbeatTable(client: Sql, heartbeatTable: st
   await client.query(`DROP TABLE IF EXISTS ${qualified(client, heartbeatTable)}`);
 }
 
+/** Names other resources use in this database: Delete leaves them. */
+export interface PostgresInUse {
+  readonly publications: ReadonlySet<string>;
+  readonly slots: ReadonlySet<string>;
+  readonly users: ReadonlySet<string>;
+  readonly tables: ReadonlySet<string>;
+}
+
+const NOTHING_IN_USE: PostgresInUse = { publications: new Set(), slots: new Set(), users: new Set(), tables: new Set() };
+
 /**
  * Delete: drops the publication, the slot (once no connector holds it), the heartbeat table, the grants and
  * (unless `dropUser` is false) the replication role. Safe to run when some or all of it is already gone.
+ * What `inUse` names (another physical id's resource uses it: `postgresInUseElsewhere`) is left, the role's grants too.
  */
-export async function cleanupPostgres(client: Sql, config: PostgresBootstrapConfig, options: PostgresCleanupOptions = {}): Promise<void> {
-  await dropPostgresPublication(client, config.publicationName);
-  await dropPostgresSlot(client, config, options);
-  await dropPostgresReplicationUser(client, config, options.dropUser ?? true);
-  await dropPostgresHeartbeatTable(client, config.heartbeatTable);
-  if (config.signalTable) await dropPostgresSignalTable(client, config.signalTable);
+export async function cleanupPostgres(
+  client: Sql, config: PostgresBootstrapConfig, options: PostgresCleanupOptions = {}, inUse: PostgresInUse = NOTHING_IN_USE,
+): Promise<void> {
+  if (!inUse.publications.has(config.publicationName)) await dropPostgresPublication(client, config.publicationName);
+  if (!inUse.slots.has(config.slotName)) await dropPostgresSlot(client, config, options);
+  if (!inUse.users.has(config.replication.username)) await dropPostgresReplicationUser(client, config, options.dropUser ?? true);
+  if (!inUse.tables.has(config.heartbeatTable)) await dropPostgresHeartbeatTable(client, config.heartbeatTable);
+  if (config.signalTable && !inUse.tables.has(config.signalTable)) await dropPostgresSignalTable(client, config.signalTable);
 }
 
 /** What already existed before a Create ran: a failed Create removes only what is not in here. */
@@ -204,4 +217,95 @@ export async function undoPostgresCreate(client: Sql, config: PostgresBootstrapC
   for (const t of [config.heartbeatTable, ...signalTables(config)]) {
     if (!baseline.tables.has(t)) await client.query(`DROP TABLE IF EXISTS ${qualified(client, t)}`);
   }
+}
+
+/**
+ * The owner marker, `COMMENT ON PUBLICATION`: the physical id whose Create or Update last set up the publication, and
+ * the slot, role and tables that resource uses. The physical id holds the host string, so one server reached by two
+ * host names (an Aurora instance and its cluster endpoint, an IP and a DNS name) has two ids; the marker, kept on the
+ * server itself, tells Delete which of them owns what it would drop.
+ */
+export interface PostgresOwner {
+  readonly physicalResourceId: string;
+  readonly publication: string;
+  readonly slot: string;
+  readonly user: string;
+  /** The heartbeat and signaling tables. */
+  readonly tables: string[];
+}
+
+/** The marker's text: this prefix, then JSON of the owner without the publication (the commented object). */
+export const POSTGRES_OWNER_MARKER_PREFIX = 'cdk-agent-data-stack replication bootstrap owner: ';
+
+export function postgresOwnerMarker(config: PostgresBootstrapConfig, physicalResourceId: string): string {
+  return POSTGRES_OWNER_MARKER_PREFIX + JSON.stringify({
+    physicalResourceId, slot: config.slotName, user: config.replication.username, tables: [config.heartbeatTable, ...signalTables(config)],
+  });
+}
+
+function parsePostgresOwner(publication: string, comment: string | null): PostgresOwner | undefined {
+  if (!comment?.startsWith(POSTGRES_OWNER_MARKER_PREFIX)) return undefined;
+  try {
+    const o = JSON.parse(comment.slice(POSTGRES_OWNER_MARKER_PREFIX.length)) as Partial<PostgresOwner>;
+    if (typeof o.physicalResourceId === 'string' && typeof o.slot === 'string' && typeof o.user === 'string' && Array.isArray(o.tables)) {
+      return { physicalResourceId: o.physicalResourceId, publication, slot: o.slot, user: o.user, tables: o.tables.map(String) };
+    }
+  } catch {
+    // Not JSON: reported below like any other unreadable marker.
+  }
+  console.warn(JSON.stringify({ message: 'ignoring an unreadable owner marker (COMMENT ON PUBLICATION)', publication, comment }));
+  return undefined;
+}
+
+/**
+ * Create and Update: marks the publication as set up for `physicalResourceId` (an unchanged marker is not written again).
+ * Runs after `bootstrapPostgres`, which created or checked the publication.
+ */
+export async function markPostgresOwner(client: Sql, config: PostgresBootstrapConfig, physicalResourceId: string): Promise<void> {
+  const marker = postgresOwnerMarker(config, physicalResourceId);
+  const res = await client.query<{ comment: string | null }>(
+    `SELECT obj_description(oid, 'pg_publication') AS comment FROM pg_publication WHERE pubname = $1`, [config.publicationName],
+  );
+  if (res.rows[0]?.comment === marker) return;
+  await client.query(`COMMENT ON PUBLICATION ${client.escapeIdentifier(config.publicationName)} IS ${client.escapeLiteral(marker)}`);
+}
+
+/** Every owner marker in the connected database. */
+export async function postgresOwners(client: Sql): Promise<PostgresOwner[]> {
+  const res = await client.query<{ pubname: string; comment: string | null }>(
+    `SELECT pubname, obj_description(oid, 'pg_publication') AS comment FROM pg_publication ORDER BY pubname`,
+  );
+  return res.rows.map(r => parsePostgresOwner(r.pubname, r.comment)).filter((o): o is PostgresOwner => o !== undefined);
+}
+
+/** What Delete of `physicalResourceId` must leave: the objects the markers of other physical ids in this database name. */
+export interface PostgresElsewhere {
+  /** The other physical ids. */
+  readonly owners: string[];
+  readonly inUse: PostgresInUse;
+  /** Those of `config`'s objects that another owner uses. */
+  readonly kept: string[];
+}
+
+/**
+ * Reads the owner markers for Delete. Markers naming another physical id belong to a newer resource on this same
+ * server (its host string changed, or an update was rolled back): Delete leaves the publication, slot, role and tables
+ * those name, and drops the rest of `config`'s (e.g. a slot the newer resource renamed). No marker at all (a resource
+ * an older release created) leaves nothing in use: Delete drops as before markers.
+ */
+export async function postgresInUseElsewhere(client: Sql, config: PostgresBootstrapConfig, physicalResourceId: string): Promise<PostgresElsewhere> {
+  const others = (await postgresOwners(client)).filter(o => o.physicalResourceId !== physicalResourceId);
+  const inUse: PostgresInUse = {
+    publications: new Set(others.map(o => o.publication)),
+    slots: new Set(others.map(o => o.slot)),
+    users: new Set(others.map(o => o.user)),
+    tables: new Set(others.flatMap(o => o.tables)),
+  };
+  const kept = [
+    ...(inUse.publications.has(config.publicationName) ? [`publication ${config.publicationName}`] : []),
+    ...(inUse.slots.has(config.slotName) ? [`slot ${config.slotName}`] : []),
+    ...(inUse.users.has(config.replication.username) ? [`role ${config.replication.username}`] : []),
+    ...[config.heartbeatTable, ...signalTables(config)].filter(t => inUse.tables.has(t)).map(t => `table ${t}`),
+  ];
+  return { owners: [...new Set(others.map(o => o.physicalResourceId))], inUse, kept };
 }

@@ -13,9 +13,9 @@ export type { PostgresBootstrapConfig, PostgresCleanupOptions } from './postgres
 export { ensurePostgresReplicaIdentity } from './postgres-identity';
 export {
   cleanupPostgres, dropInvalidatedPostgresSlot, dropPostgresHeartbeatTable, dropPostgresPublication, dropPostgresReplicationUser, dropPostgresSlot,
-  postgresCreateBaseline, undoPostgresCreate,
+  markPostgresOwner, POSTGRES_OWNER_MARKER_PREFIX, postgresCreateBaseline, postgresInUseElsewhere, postgresOwnerMarker, postgresOwners, undoPostgresCreate,
 } from './postgres-cleanup';
-export type { PostgresCreateBaseline } from './postgres-cleanup';
+export type { PostgresCreateBaseline, PostgresElsewhere, PostgresInUse, PostgresOwner } from './postgres-cleanup';
 
 /**
  * Fails unless logical decoding is on. `wal_level` is what RDS derives from `rds.logical_replication`,

@@ -161,6 +161,29 @@ describe('replication bootstrap on MariaDB with the binlog on', () => {
     await expect(onEvent(deleteEvent(created.PhysicalResourceId, p), deps())).resolves.toBeDefined();
   });
 
+  /** A stand-in for the RDS procedure that refuses: the last step of a Create fails, after the user and tables exist. */
+  const failBinlogRetention = () => admin.query(`CREATE PROCEDURE mysql.rds_set_configuration(IN name VARCHAR(64), IN value INT)
+      SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'binlog retention refused'`);
+
+  test('a create that fails part-way removes the user and tables it created, and only those, then reports the original error', async () => {
+    // Already there before the Create: not the run's to remove.
+    await admin.query('CREATE DATABASE cdc');
+    await admin.query('CREATE TABLE cdc.debezium_heartbeat (id INT PRIMARY KEY, ts TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6))');
+    await failBinlogRetention();
+    await expect(onEvent(createEvent(props(server.port, { SignalTable: 'cdc.debezium_signal' })), deps())).rejects.toThrow(/binlog retention refused/);
+    expect(await userExists(admin, 'cdc_replication')).toBe(false);
+    expect(await cdcTables()).toEqual(['debezium_heartbeat']);
+  });
+
+  test('a failed create leaves a user that existed before it, revoking its grants on the tables it drops', async () => {
+    await admin.query(`CREATE USER 'cdc_replication'@'%' IDENTIFIED BY 'their-own-pw'`);
+    await failBinlogRetention();
+    await expect(onEvent(createEvent(props(server.port, { SignalTable: 'cdc.debezium_signal' })), deps())).rejects.toThrow(/binlog retention refused/);
+    expect(await userExists(admin, 'cdc_replication')).toBe(true);
+    expect(await cdcTables()).toEqual([]);
+    expect((await mysqlGrants(admin, 'cdc_replication')).join('\n')).not.toMatch(/`cdc`/);
+  });
+
   test('sets binlog retention through mysql.rds_set_configuration where the procedure exists', async () => {
     // Stand-in for the RDS procedure, recording what it was called with.
     await admin.query('CREATE TABLE shop.rds_configuration (name VARCHAR(64) PRIMARY KEY, value VARCHAR(64))');
