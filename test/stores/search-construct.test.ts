@@ -463,6 +463,11 @@ describe('AgentSearch vector views', () => {
     test('a source field is not text', () => expect(add({ sourceFields: ['ticket_id'] })).toThrow(/sourceFields has 'ticket_id' of type integer/));
     test('there are no source fields', () => expect(add({ sourceFields: [] })).toThrow(/sourceFields is empty/));
     test('the dimension is invalid', () => expect(add({ dimension: 0 })).toThrow(/search.vector.dimension is 0/));
+    // Titan Text Embeddings v2 returns 256, 512 or 1024 values; any other dimension made every sink write of the view fail at run time.
+    test('the dimension is not one Titan Text Embeddings v2 returns', () => {
+      expect(add({ dimension: 1536 })).toThrow(/AgentView 'tickets': search.vector.dimension is 1536, but amazon.titan-embed-text-v2:0 returns 256, 512 or 1024 values/);
+      expect(add({ dimension: 512 })).not.toThrow();
+    });
     test('the space type is unknown', () => expect(add({ spaceType: 'hamming' })).toThrow(/AgentView 'tickets': .*spaceType 'hamming'/));
     test('grantEmbed is called before any vector view', () => {
       const stack = testStack();

@@ -3,7 +3,7 @@ import { Token } from 'aws-cdk-lib';
 import { indexNameProblem, viewMappings } from '../../../contract/search-mapping';
 import { viewNameProblem } from '../../../contract/tool-names';
 import type { ViewConfig } from '../../../contract/view-config';
-import { AgentViewProps, ViewField, ViewFieldType, ViewStore, ViewTopicFormat, ViewVectorOptions } from '../view-props';
+import { AgentViewProps, DEFAULT_EMBEDDING_MODEL, ViewField, ViewFieldType, ViewStore, ViewTopicFormat, ViewVectorOptions } from '../view-props';
 import { validateSchemaDeclaration } from '../view-schema';
 import { validateWarehouseOptions } from '../warehouse-view';
 import { validateRowScope } from './row-scope';
@@ -115,6 +115,12 @@ function validateVector(where: string, fields: readonly ViewField[], v: ViewVect
   const dimension = v.dimension ?? 1024;
   if (!Number.isInteger(dimension) || dimension < 1 || dimension > 16000) {
     throw new Error(`${where}: search.vector.dimension is ${dimension}; use the model's vector length (Titan Text Embeddings v2: 256, 512 or 1024).`);
+  }
+  // The index's knn_vector dimension must be a length the model returns (its `dimensions` parameter:
+  // https://docs.aws.amazon.com/bedrock/latest/userguide/model-parameters-titan-embed-text.html), or every document fails to embed.
+  const modelId = v.modelId ?? DEFAULT_EMBEDDING_MODEL;
+  if (!Token.isUnresolved(modelId) && modelId.startsWith('amazon.titan-embed-text-v2') && ![256, 512, 1024].includes(dimension)) {
+    throw new Error(`${where}: search.vector.dimension is ${dimension}, but ${modelId} returns 256, 512 or 1024 values; set one of them.`);
   }
 }
 
