@@ -124,6 +124,7 @@ export class AgentSearch extends AgentSearchBase {
   public bedrockRuntimeEndpoint?: ec2.InterfaceVpcEndpoint;
 
   private readonly provider: AgentProvider;
+  private readonly access: CustomResource;
   private readonly accessPolicy: iam.PolicyDocument;
   private readonly accessStatement: iam.PolicyStatement;
   private readonly grants: GrantRecord[] = [];
@@ -245,7 +246,7 @@ export class AgentSearch extends AgentSearchBase {
       reason: 'The FGAC master user creates indexes and calls the security plugin API (_plugins/_security/...): every path of this one domain.',
     });
 
-    new CustomResource(this, 'Access', {
+    this.access = new CustomResource(this, 'Access', {
       serviceToken: this.provider.serviceToken,
       resourceType: 'Custom::AgentSearchAccess',
       properties: {
@@ -253,7 +254,8 @@ export class AgentSearch extends AgentSearchBase {
         AuditLog: 'true',
         Roles: Lazy.any({ produce: () => this.fgacRoles() }, { omitEmptyArray: false }),
       },
-    }).node.addDependency(this.domain);
+    });
+    this.access.node.addDependency(this.domain);
 
     Validations.of(this.domain).acknowledge({
       id: 'AwsSolutions-OS3',
@@ -311,7 +313,8 @@ export class AgentSearch extends AgentSearchBase {
         RemoveOnDelete: String((options.removalPolicy ?? RemovalPolicy.RETAIN) === RemovalPolicy.DESTROY),
       },
     });
-    resource.node.addDependency(this.domain);
+    // After the role mappings: whatever waits for the index (the sink's event source mappings) then finds its role mapped.
+    resource.node.addDependency(this.domain, this.access);
     return resource;
   }
 

@@ -259,6 +259,13 @@ describe('AgentSearch view indexes', () => {
     expect(JSON.parse(props.DynamicSettings)).toEqual({ 'index.number_of_replicas': 1, 'index.gc_deletes': '86400s' });
   });
 
+  test('each index waits for the FGAC role mappings, so the sink\'s event source mappings (which wait for the indexes) start with the role mapped', () => {
+    const t = Template.fromStack(build().stack);
+    const [accessId] = Object.keys(t.findResources('Custom::AgentSearchAccess'));
+    const index = Object.values(t.findResources('Custom::AgentSearchIndex'))[0];
+    expect(index.DependsOn).toEqual(expect.arrayContaining([accessId]));
+  });
+
   test('index options: shards, replicas, tombstone retention, opt-in delete', () => {
     const stack = testStack();
     const vpc = new AgentNetwork(stack, 'Net').vpc;
