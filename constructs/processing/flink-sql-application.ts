@@ -18,7 +18,9 @@ import type { IAgentStreamingCluster } from '../streaming/refs';
 import type { FlinkTableDeclaration } from './flink-sql';
 import { DeliveryGuarantee, FlinkJar, FlinkRuntime } from './flink-runtime';
 import { FlinkLineageDeclarationShape, FlinkSqlApplicationProps, FlinkSqlLineage } from './flink-sql-application-props';
-import { applicationConfiguration, DEFAULT_CHECKPOINT_INTERVAL, FlinkLogging, FlinkNetwork } from './private/flink-application-config';
+import {
+  applicationConfiguration, DEFAULT_CHECKPOINT_INTERVAL, FlinkLogging, FlinkNetwork, restartingConfiguration,
+} from './private/flink-application-config';
 import {
   CompiledFlinkProgram, compileFlinkProgram, consumerGroupId, packageSources, readSql, runnerPath, topicsOf, validateProps,
 } from './private/flink-program';
@@ -249,11 +251,14 @@ export class FlinkSqlApplication extends Construct implements ec2.IConnectable, 
         SoakSeconds: String((props.soakPeriod ?? Duration.minutes(3)).toSeconds()),
         RestartsMetric: this.metricRestarts().metricName,
         ...(this.logGroup && logStream ? { LogGroupName: this.logGroup.logGroupName, LogStreamName: logStream.logStreamName } : {}),
+        // Kept as it was so a starter deployed before `Configuration` compares like for like on its first Update.
         ConfigurationHash: createHash('sha256').update(JSON.stringify({
           key: this.artifact.objectKey,
           runtime: this.runtime.name,
           parallelism: [props.parallelism, props.parallelismPerKpu, props.autoScaling],
         })).digest('hex'),
+        Configuration: restartingConfiguration(this, this.runtime.name,
+          this.application.applicationConfiguration as kda.CfnApplication.ApplicationConfigurationProperty),
       },
     });
     starter.node.addDependency(this.application);

@@ -22,8 +22,10 @@ export interface StarterProperties {
   readonly ApplicationName: string;
   /** Seconds to wait for RUNNING (or READY on delete) before failing the deployment. */
   readonly TimeoutSeconds?: string;
-  /** Changes whenever the code or the configuration changes, so CloudFormation sends an Update. */
+  /** Hash of the package key, runtime and parallelism (what this resource compared before `Configuration`). */
   readonly ConfigurationHash?: string;
+  /** The runtime and ApplicationConfiguration as CloudFormation resolved them: changes exactly when UpdateApplication restarts the job. */
+  readonly Configuration?: string;
   /** 'false' when the application is retained with the stack: leave it running on delete. */
   readonly StopOnDelete?: string;
   /** 'false' when the application's snapshots are off (`snapshots: false`): a start never restores one. */
@@ -132,6 +134,17 @@ export async function startIfStopped(
   return { OperationId: out.OperationId, RestoreType: restore };
 }
 
+/**
+ * Whether CloudFormation's UpdateApplication restarted the job in this deploy (its restart counter then starts at 0).
+ * A previous deploy without `Configuration` (an older release) is compared by the hash alone, so adding the property
+ * does not count as a restart of a job that kept running.
+ */
+function restartedByUpdate(event: StarterEvent): boolean {
+  const old = event.OldResourceProperties;
+  const now = event.ResourceProperties;
+  return old?.ConfigurationHash !== now.ConfigurationHash || (old?.Configuration !== undefined && old.Configuration !== now.Configuration);
+}
+
 function snapshotsOff(event: StarterEvent): boolean {
   return event.ResourceProperties.Snapshots === 'false';
 }
@@ -149,7 +162,7 @@ export async function onEvent(client: KinesisAnalyticsV2Client, event: StarterEv
       // CloudFormation has already applied the new configuration; a running application was restarted by
       // the service from its latest snapshot (the application's run configuration says so). A stopped one is started here.
       const started = await startIfStopped(client, name, snapshotsOff(event), allowNonRestored);
-      const changed = event.OldResourceProperties?.ConfigurationHash !== event.ResourceProperties.ConfigurationHash;
+      const changed = restartedByUpdate(event);
       return { PhysicalResourceId: name, Data: { Target: 'RUNNING', StartedAt: startedAt, FreshJob: changed || started.OperationId !== undefined, ...started } };
     }
     case 'Delete': {

@@ -2,13 +2,13 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { Duration, Lazy, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { CfnParameter, Duration, Lazy, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { AgentNetwork } from '../../constructs/common/agent-network';
 import {
   DeliveryGuarantee, EXAMPLE_CUSTOMERS_TOPIC, EXAMPLE_ENRICHED_ORDERS_TOPIC, EXAMPLE_ORDER_ENRICHMENT_SQL, EXAMPLE_ORDERS_TOPIC,
-  exampleOrderEnrichmentTables, FlinkJar, FlinkRuntime, FlinkSqlApplication, FlinkSqlApplicationProps, FlinkTable,
+  exampleOrderEnrichmentTables, FlinkJar, FlinkLogLevel, FlinkMetricsLevel, FlinkRuntime, FlinkSqlApplication, FlinkSqlApplicationProps, FlinkTable,
 } from '../../constructs/processing';
 import { testApp, testStack } from '../helpers/app';
 import { formatFindings, gateFindings } from '../helpers/gate';
@@ -399,6 +399,44 @@ describe('start, restart and stop', () => {
     // Flink 1.x names the counter fullRestarts; without logging there is no stream to read.
     const old = build({ runtime: FlinkRuntime.FLINK_1_20, logging: false, soakPeriod: Duration.seconds(0) }).template();
     old.hasResourceProperties('Custom::FlinkApplicationStarter', { SoakSeconds: '0', RestartsMetric: 'fullRestarts', LogGroupName: Match.absent(), LogStreamName: Match.absent() });
+  });
+
+  test('every change that restarts the job through UpdateApplication changes the starter\'s properties, so the deploy soaks it', () => {
+    const starterProps = (props: Partial<FlinkSqlApplicationProps> = {}) =>
+      Object.values(build(props).template().findResources('Custom::FlinkApplicationStarter'))[0].Properties;
+    const base = starterProps({ sqlVariables: { 'out.path': 's3://a/x' } });
+    expect(starterProps({ sqlVariables: { 'out.path': 's3://a/x' } })).toEqual(base);
+    for (const change of [
+      { sqlVariables: { 'out.path': 's3://a/y' } },
+      { sqlVariables: { 'out.path': 's3://a/x' }, checkpointInterval: Duration.seconds(30) },
+      { sqlVariables: { 'out.path': 's3://a/x' }, minPauseBetweenCheckpoints: Duration.seconds(10) },
+      { sqlVariables: { 'out.path': 's3://a/x' }, logLevel: FlinkLogLevel.WARN },
+      { sqlVariables: { 'out.path': 's3://a/x' }, metricsLevel: FlinkMetricsLevel.OPERATOR },
+    ]) {
+      const changed = starterProps(change);
+      expect(changed.Configuration).not.toEqual(base.Configuration);
+      // Neither changes the package or the parallelism: only Configuration tells the starter the job was restarted.
+      expect(changed.ConfigurationHash).toBe(base.ConfigurationHash);
+    }
+  });
+
+  test('the starter\'s Configuration keeps tokens as CloudFormation expressions: the same on every synth, resolved (and changed) at deploy', () => {
+    const tokenVariable = () => {
+      const app = testApp();
+      const stack = testStack(app);
+      const cluster = new StandInCluster(stack, 'Cluster', new AgentNetwork(stack, 'Net').vpc);
+      const bucket = new CfnParameter(stack, 'OutputBucket');
+      new FlinkSqlApplication(stack, 'Orders', {
+        cluster, applicationName: 'orders-enrichment', tables: exampleOrderEnrichmentTables(), sql: EXAMPLE_ORDER_ENRICHMENT_SQL,
+        sqlVariables: { 'out.path': `s3://${bucket.valueAsString}/out` },
+      });
+      return JSON.stringify(Object.values(Template.fromStack(stack).findResources('Custom::FlinkApplicationStarter'))[0].Properties.Configuration);
+    };
+    const first = tokenVariable();
+    expect(tokenVariable()).toBe(first);
+    // CloudFormation resolves these on each deploy: a new bucket name or package version changes the value it compares.
+    expect(first).toContain('{"Ref":"OutputBucket"}');
+    expect(first).toMatch(/\{"Fn::GetAtt":\["OrdersPackage[0-9A-F]+","ObjectVersion"\]\}/);
   });
 
   test('allowNonRestoredState reaches both the application\'s run configuration (CloudFormation updates) and the starter', () => {

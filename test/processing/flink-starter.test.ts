@@ -206,6 +206,16 @@ describe('snapshots and non-restored state', () => {
     const same = await onEvent(client, event('Update', { OldResourceProperties: { ApplicationName: NAME, ConfigurationHash: 'a' } }, { ConfigurationHash: 'a' }), clock(T0));
     expect(same.Data.FreshJob).toBe(false);
   });
+
+  test('a changed configuration (sqlVariables, checkpoints, log levels) resubmitted the job even when the hash stayed; a first Configuration did not', async () => {
+    status('RUNNING');
+    const update = (old: Record<string, string>, now: Record<string, string>) =>
+      onEvent(client, event('Update', { OldResourceProperties: { ApplicationName: NAME, ConfigurationHash: 'a', ...old } }, { ConfigurationHash: 'a', ...now }), clock(T0));
+    expect((await update({ Configuration: '{"logLevel":"INFO"}' }, { Configuration: '{"logLevel":"WARN"}' })).Data.FreshJob).toBe(true);
+    expect((await update({ Configuration: '{"logLevel":"INFO"}' }, { Configuration: '{"logLevel":"INFO"}' })).Data.FreshJob).toBe(false);
+    // The first deploy of this release adds the property to a starter that never had it: the job kept running.
+    expect((await update({}, { Configuration: '{"logLevel":"INFO"}' })).Data.FreshJob).toBe(false);
+  });
 });
 
 describe('soak: RUNNING is not enough, the job must run without restarts', () => {

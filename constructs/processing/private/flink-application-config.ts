@@ -1,9 +1,10 @@
 // The ApplicationConfiguration of a Flink SQL application: code location, runner property groups, checkpoints, monitoring, parallelism, VPC.
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Fn, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kda from 'aws-cdk-lib/aws-kinesisanalyticsv2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import type { Construct } from 'constructs';
 import {
   BOOTSTRAP_SERVERS_VARIABLE, FlinkLogLevel, FlinkMetricsLevel, FlinkSqlApplicationProps, SQL_RUNNER_GROUP, SQL_VARIABLES_GROUP,
 } from '../flink-sql-application-props';
@@ -82,4 +83,24 @@ export function applicationConfiguration(
     applicationSnapshotConfiguration: { snapshotsEnabled: props.snapshots ?? true },
     vpcConfigurations: [{ subnetIds: code.subnets.subnetIds, securityGroupIds: code.securityGroups.map(sg => sg.securityGroupId) }],
   };
+}
+
+/**
+ * The runtime and the whole ApplicationConfiguration as one JSON string for the starter: CloudFormation's UpdateApplication
+ * restarts the job when any of it changes (code, `sqlVariables` with the bootstrap brokers, checkpoints, log and metrics
+ * levels, parallelism, snapshots, VPC), and the starter must then get an Update to soak the new job.
+ *
+ * The configuration itself, not a hash of it: CloudFormation has no hash function, and a hash taken at synth sees a token
+ * only as its Ref/GetAtt, so new brokers or a new package version behind the same expression would not change it. Here
+ * the tokens stay CloudFormation expressions (`Stack.toJsonString`): the template is the same on every synth, and the
+ * value CloudFormation resolves, and compares to the last deploy's, changes exactly when a referenced value does.
+ */
+export function restartingConfiguration(scope: Construct, runtime: string, config: kda.CfnApplication.ApplicationConfigurationProperty): string {
+  const vpcs = (config.vpcConfigurations ?? []) as kda.CfnApplication.VpcConfigurationProperty[];
+  return Stack.of(scope).toJsonString({
+    runtime,
+    ...config,
+    // Lists joined into strings: a list token (subnets of an imported VPC given as Fn::Split) cannot stand inside a JSON string.
+    vpcConfigurations: vpcs.map(v => ({ subnetIds: Fn.join(',', v.subnetIds), securityGroupIds: Fn.join(',', v.securityGroupIds) })),
+  });
 }
