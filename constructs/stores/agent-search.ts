@@ -16,7 +16,7 @@ import { AgentSearchAttributes, AgentSearchBase, foundationModelArn } from './ag
 import { FGAC_READ, FGAC_WRITE, SEARCH_ADMIN_ACTIONS } from './search-perms';
 import { nagResource } from '../common/nag';
 import { privateSubnetsWithEgressElseIsolated } from '../common/subnets';
-import { defaultDomainName, isConnectable, principalArn, validateIndexView, validateProps } from './private/search-validation';
+import { defaultDomainName, isConnectable, principalArn, validateIndexView, validateProps, vectorEngineProblem } from './private/search-validation';
 import type { AgentView } from './view';
 
 export { AgentSearchBase } from './agent-search-base';
@@ -129,6 +129,7 @@ export class AgentSearch extends AgentSearchBase {
   private readonly accessStatement: iam.PolicyStatement;
   private readonly grants: GrantRecord[] = [];
   private readonly dataNodes: number;
+  private readonly engineVersion: opensearch.EngineVersion;
   private readonly vpc: ec2.IVpc;
   private readonly domainSubnets: ec2.ISubnet[];
   private readonly createBedrockEndpoint: boolean;
@@ -141,6 +142,7 @@ export class AgentSearch extends AgentSearchBase {
     const masters = props.dedicatedMasterNodes ?? 3;
     validateProps(props, azCount, dataNodes, masters);
     this.dataNodes = dataNodes;
+    this.engineVersion = props.engineVersion ?? opensearch.EngineVersion.OPENSEARCH_3_7;
 
     const stack = Stack.of(this);
     this.domainName = props.domainName ?? defaultDomainName(this);
@@ -195,7 +197,7 @@ export class AgentSearch extends AgentSearchBase {
     this.accessPolicy = new iam.PolicyDocument({ statements: [this.accessStatement] });
 
     this.domain = new opensearch.Domain(this, 'Resource', {
-      version: props.engineVersion ?? opensearch.EngineVersion.OPENSEARCH_3_7,
+      version: this.engineVersion,
       domainName: this.domainName,
       vpc: props.vpc,
       vpcSubnets: [{ subnets: domainSubnets }],
@@ -287,6 +289,8 @@ export class AgentSearch extends AgentSearchBase {
   public addView(agentView: AgentView, options: SearchViewIndexOptions = {}): CustomResource {
     const view = agentView.toConfig();
     validateIndexView(view, this.views);
+    const engineProblem = vectorEngineProblem(view, this.engineVersion.version);
+    if (engineProblem) throw new Error(`AgentSearch.addView('${view.name}'): ${engineProblem}.`);
     const shards = options.shards ?? 1;
     const replicas = options.replicas ?? (this.dataNodes >= 2 ? 1 : 0);
     if (!Number.isInteger(shards) || shards < 1) throw new Error(`AgentSearch.addView('${view.name}'): shards is ${shards}; use a positive integer.`);

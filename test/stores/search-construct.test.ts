@@ -6,6 +6,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as opensearch from 'aws-cdk-lib/aws-opensearchservice';
 import { AgentNetwork } from '../../constructs/common/agent-network';
 import { AgentFunction } from '../../constructs/common/agent-function';
 import { AgentSearch, AgentSearchProps } from '../../constructs/stores/agent-search';
@@ -476,6 +477,18 @@ describe('AgentSearch vector views', () => {
       expect(add({ dimension: 512 })).not.toThrow();
     });
     test('the space type is unknown', () => expect(add({ spaceType: 'hamming' })).toThrow(/AgentView 'tickets': .*spaceType 'hamming'/));
+    // The k-NN plugin's Faiss engine (the mapping's) takes cosinesimil from 2.19 (opensearch-project/k-NN#2376); older domains refuse the index at deploy.
+    test('a cosinesimil vector view is added to a domain older than OpenSearch 2.19', () => {
+      const stack = testStack();
+      const vpc = new AgentNetwork(stack, 'Net').vpc;
+      const cosine = new AgentView({ ...TICKETS_PROPS, search: { index: 'tickets', vector: { ...TICKETS_PROPS.search!.vector!, spaceType: 'cosinesimil' } } });
+      const old = new AgentSearch(stack, 'Old', { vpc, engineVersion: opensearch.EngineVersion.OPENSEARCH_2_17 });
+      expect(() => old.addView(cosine)).toThrow(/AgentSearch.addView\('tickets'\): search.vector.spaceType 'cosinesimil' needs OpenSearch 2.19 or later on the Faiss engine, but engineVersion is OpenSearch_2.17/);
+      expect(() => old.addView(TICKETS)).not.toThrow();
+      expect(() => new AgentSearch(stack, 'New', { vpc, engineVersion: opensearch.EngineVersion.OPENSEARCH_2_19 }).addView(cosine)).not.toThrow();
+      const es = new AgentSearch(stack, 'Es', { vpc, engineVersion: opensearch.EngineVersion.ELASTICSEARCH_7_10 });
+      expect(() => es.addView(TICKETS)).toThrow(/AgentSearch.addView\('tickets'\): search.vector needs an OpenSearch engine \(the Faiss k-NN engine\), but engineVersion is Elasticsearch_7.10/);
+    });
     test('grantEmbed is called before any vector view', () => {
       const stack = testStack();
       const search = new AgentSearch(stack, 'Search', { vpc: new AgentNetwork(stack, 'Net').vpc });

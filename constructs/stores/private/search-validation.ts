@@ -52,3 +52,21 @@ export function principalArn(principal: iam.IPrincipal): string {
 export function isConnectable(x: unknown): x is ec2.IConnectable {
   return typeof x === 'object' && x !== null && 'connections' in x;
 }
+
+/**
+ * Why the domain's engine cannot hold the view's vector field, or undefined. The mapping uses the k-NN plugin's Faiss
+ * engine, which takes `cosinesimil` from OpenSearch 2.19 (opensearch-project/k-NN#2376, released in 2.19.0);
+ * Elasticsearch domains have no Faiss engine.
+ */
+export function vectorEngineProblem(view: ViewConfig, engineVersion: string): string | undefined {
+  const vector = view.search?.vector;
+  if (!vector || Token.isUnresolved(engineVersion)) return undefined;
+  const m = /^OpenSearch_(\d+)\.(\d+)$/.exec(engineVersion);
+  if (!m) return `search.vector needs an OpenSearch engine (the Faiss k-NN engine), but engineVersion is ${engineVersion}; use OpenSearch 2.19 or later`;
+  const [major, minor] = [Number(m[1]), Number(m[2])];
+  if (vector.spaceType === 'cosinesimil' && (major < 2 || (major === 2 && minor < 19))) {
+    return `search.vector.spaceType 'cosinesimil' needs OpenSearch 2.19 or later on the Faiss engine, but engineVersion is ${engineVersion}; `
+      + "raise engineVersion, or use spaceType 'innerproduct' (the same ranking for Titan's unit-length vectors)";
+  }
+  return undefined;
+}
