@@ -50,9 +50,17 @@ export interface BootstrapResponse {
  * Stable while engine, host and port stay: a different host string is a new physical id, and CloudFormation then deletes
  * the old one. That can be the same server under another name (an Aurora instance endpoint and the cluster endpoint, an
  * IP and a DNS name), so Delete decides by the owner marker on the server (`remove`), never by the host string.
+ * `owner` (`<stack name>/<logical id>`, ids minted since markers) tells two resources on one server apart: a construct
+ * whose logical id changed is a new resource beside the old, which CloudFormation deletes after the new one is created;
+ * with the same id, that Delete would find its own id in the marker and drop what the new resource uses.
  */
-export function physicalResourceId(p: BootstrapProperties): string {
-  return `cdc-bootstrap:${p.Engine}:${p.Host}:${p.Port}`;
+export function physicalResourceId(p: BootstrapProperties, owner?: string): string {
+  return `cdc-bootstrap:${p.Engine}:${p.Host}:${p.Port}${owner ? `:${owner}` : ''}`;
+}
+
+/** `<stack name>/<logical id>` of the event's resource. */
+function ownerOf(event: CloudFormationCustomResourceEvent): string {
+  return `${event.StackId.split('/')[1] ?? event.StackId}/${event.LogicalResourceId}`;
 }
 
 /** node-postgres settings; with TLS on, the server certificate is verified against the given CA (RDS `rds.force_ssl=1`). */
@@ -198,12 +206,12 @@ async function undoingOnFailure<T>(undo: (() => Promise<void>) | undefined, step
 }
 
 /**
- * Sets the database up for `p` and writes the owner marker naming `physicalResourceId(p)`, the id the Create or Update
- * returns. Every Update writes it, so a stack from before markers gets it on its next Update; an Update that changes the
- * host string is such an Update, and CloudFormation sends the cleanup Delete of the old id only after it returned,
+ * Sets the database up for `p` and writes the owner marker naming `id`, the physical id the Create or Update returns.
+ * Every Update writes it, so a stack from before markers gets it on its next Update; an Update that changes the host
+ * string is such an Update, and CloudFormation sends the cleanup Delete of the old id only after it returned,
  * when the marker on the server already names the new id.
  */
-async function createOrUpdate(p: BootstrapProperties, old: BootstrapProperties | undefined, deps: BootstrapDeps): Promise<boolean> {
+async function createOrUpdate(p: BootstrapProperties, old: BootstrapProperties | undefined, id: string, deps: BootstrapDeps): Promise<boolean> {
   const admin = await readCredentials(deps.secrets, p.AdminSecretArn);
   const replication = await readCredentials(deps.secrets, p.ReplicationSecretArn);
   if (replication.username !== p.ReplicationUsername) {
@@ -224,7 +232,7 @@ async function createOrUpdate(p: BootstrapProperties, old: BootstrapProperties |
       const baseline = old === undefined ? await postgresCreateBaseline(c, config) : undefined;
       await undoingOnFailure(baseline && (() => undoPostgresCreate(c, config, baseline)), async () => {
         await bootstrapPostgres(c, config, previousTables, sameDatabase ? (old.FullRowImageTables ?? []) : [], adoptRole);
-        await markPostgresOwner(c, config, physicalResourceId(p));
+        await markPostgresOwner(c, config, id);
       });
     });
     if (old && oldReplication) {
@@ -264,7 +272,7 @@ async function createOrUpdate(p: BootstrapProperties, old: BootstrapProperties |
     const baseline = old === undefined ? await mysqlCreateBaseline(c, config) : undefined;
     const r = await undoingOnFailure(baseline && (() => undoMysqlCreate(c, config, baseline)), async () => {
       const bootstrapped = await bootstrapMysql(c, config, old ? old.Tables : []);
-      await markMysqlOwner(c, config, physicalResourceId(p));
+      await markMysqlOwner(c, config, id);
       return bootstrapped;
     });
     if (old && oldReplication) {
@@ -338,16 +346,19 @@ export async function onEvent(event: CloudFormationCustomResourceEvent, deps: Bo
   const p = properties(event.ResourceProperties);
   switch (event.RequestType) {
     case 'Create': {
-      const configured = await createOrUpdate(p, undefined, deps);
-      return { PhysicalResourceId: physicalResourceId(p), Data: attributes(p, configured) };
+      const id = physicalResourceId(p, ownerOf(event));
+      const configured = await createOrUpdate(p, undefined, id, deps);
+      return { PhysicalResourceId: id, Data: attributes(p, configured) };
     }
     case 'Update': {
       const old = properties(event.OldResourceProperties);
       // Another host string is a new resource: set it up from scratch; CloudFormation then deletes the old id, which on
       // the same server (another name for it) drops nothing this Update uses, since the marker now names the new id.
-      const sameServer = physicalResourceId(p) === event.PhysicalResourceId;
-      const configured = await createOrUpdate(p, sameServer ? old : undefined, deps);
-      return { PhysicalResourceId: physicalResourceId(p), Data: attributes(p, configured) };
+      // The same host keeps its id, also one minted before ids named their owner.
+      const sameServer = event.PhysicalResourceId === physicalResourceId(p, ownerOf(event)) || event.PhysicalResourceId === physicalResourceId(p);
+      const id = sameServer ? event.PhysicalResourceId : physicalResourceId(p, ownerOf(event));
+      const configured = await createOrUpdate(p, sameServer ? old : undefined, id, deps);
+      return { PhysicalResourceId: id, Data: attributes(p, configured) };
     }
     case 'Delete': {
       // A Create that failed before returning an id has nothing to clean up.

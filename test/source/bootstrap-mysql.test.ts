@@ -3,7 +3,7 @@ import * as crypto from 'crypto';
 import * as mysql from 'mysql2/promise';
 import { BootstrapProperties, mysqlConnectionOptions, onEvent } from '../../lambda/replication-bootstrap';
 import { mysqlGrants, mysqlHeartbeatActionQuery, mysqlNativePasswordHash, setMysqlBinlogRetention } from '../../lambda/replication-bootstrap/mysql';
-import { ADMIN_SECRET_ARN, createEvent, deleteEvent, mockSecrets, REPLICATION_SECRET_ARN, updateEvent } from './helpers/events';
+import { ADMIN_SECRET_ARN, BOOTSTRAP_OWNER, createEvent, deleteEvent, mockSecrets, REPLICATION_SECRET_ARN, updateEvent } from './helpers/events';
 import { PrivateMariaDb, startMariaDb } from './helpers/servers';
 
 const REPLICATION = { username: 'cdc_replication', password: 'Repl-' + crypto.randomBytes(8).toString('hex') };
@@ -62,7 +62,7 @@ describe('replication bootstrap on MariaDB with the binlog on', () => {
 
   test('create makes the replication user with the Debezium grants, SELECT on the captured tables only, and the heartbeat table', async () => {
     const res = await onEvent(createEvent(props(server.port)), deps());
-    expect(res.PhysicalResourceId).toBe(`cdc-bootstrap:mysql:127.0.0.1:${server.port}`);
+    expect(res.PhysicalResourceId).toBe(`cdc-bootstrap:mysql:127.0.0.1:${server.port}:${BOOTSTRAP_OWNER}`);
     expect(res.Data).toEqual({
       ReplicationSecretArn: REPLICATION_SECRET_ARN, ReplicationUsername: 'cdc_replication', HeartbeatTable: 'cdc.debezium_heartbeat',
       PublicationName: '', SlotName: '', BinlogRetentionConfigured: 'false',

@@ -7,7 +7,7 @@ import { Client } from 'pg';
 import { BootstrapProperties, onEvent } from '../../lambda/replication-bootstrap';
 import { MYSQL_OWNER_MARKER_PREFIX } from '../../lambda/replication-bootstrap/mysql';
 import { POSTGRES_OWNER_MARKER_PREFIX } from '../../lambda/replication-bootstrap/postgres';
-import { ADMIN_SECRET_ARN, createEvent, deleteEvent, mockSecrets, REPLICATION_SECRET_ARN, updateEvent } from './helpers/events';
+import { ADMIN_SECRET_ARN, BOOTSTRAP_OWNER, createEvent, deleteEvent, mockSecrets, REPLICATION_SECRET_ARN, updateEvent } from './helpers/events';
 import { PrivateMariaDb, PrivatePostgres, startMariaDb, startPostgres } from './helpers/servers';
 
 const REPLICATION = { username: 'cdc_replication', password: 'Repl-' + crypto.randomBytes(8).toString('hex') };
@@ -113,7 +113,7 @@ describe('PostgreSQL: Delete decides by the owner marker on the server, not by t
     const created = await onEvent(createEvent(byIp), deps());
     await createSlot();
     const updated = await onEvent(updateEvent(created.PhysicalResourceId, byName, byIp), deps());
-    expect(updated.PhysicalResourceId).toBe(`cdc-bootstrap:postgresql:localhost:${server.port}`);
+    expect(updated.PhysicalResourceId).toBe(`cdc-bootstrap:postgresql:localhost:${server.port}:${BOOTSTRAP_OWNER}`);
     expect(await markerId()).toBe(updated.PhysicalResourceId);
 
     const warnings = await ownerWarnings(() => onEvent(deleteEvent(created.PhysicalResourceId, byIp), deps()));
@@ -128,6 +128,33 @@ describe('PostgreSQL: Delete decides by the owner marker on the server, not by t
     await repl.end();
 
     await onEvent(deleteEvent(updated.PhysicalResourceId, byName), deps());
+    expect(await state(admin)).toEqual(nothing);
+  });
+
+  // A construct moved in the tree (its logical id changed) is a new resource beside the old one: CloudFormation creates the new one,
+  // then deletes the old one, with the same properties and the same server.
+  test('a logical id change: the Delete of the old resource drops nothing the new one uses', async () => {
+    const p = props();
+    const old = await onEvent(createEvent(p), deps());
+    await createSlot();
+    const moved = await onEvent({ ...createEvent(p), LogicalResourceId: 'MovedBootstrap' } as CloudFormationCustomResourceEvent, deps());
+    expect(moved.PhysicalResourceId).toBe(`cdc-bootstrap:postgresql:127.0.0.1:${server.port}:Test/MovedBootstrap`);
+    expect(moved.PhysicalResourceId).not.toBe(old.PhysicalResourceId);
+    const warnings = await ownerWarnings(() => onEvent(deleteEvent(old.PhysicalResourceId, p), deps()));
+    expect(await state(admin)).toEqual(everything);
+    expect(warnings).toEqual([expect.objectContaining({ physicalResourceId: old.PhysicalResourceId, ownerPhysicalResourceIds: [moved.PhysicalResourceId] })]);
+    await onEvent({ ...deleteEvent(moved.PhysicalResourceId, p), LogicalResourceId: 'MovedBootstrap' } as CloudFormationCustomResourceEvent, deps());
+    expect(await state(admin)).toEqual(nothing);
+  });
+
+  test('an id minted before ids named their owner is kept by an Update on the same host', async () => {
+    const p = props();
+    const legacy = `cdc-bootstrap:postgresql:127.0.0.1:${server.port}`;
+    await onEvent(createEvent(p), deps());
+    const updated = await onEvent(updateEvent(legacy, props({ Tables: ['app.orders'] }), p), deps());
+    expect(updated.PhysicalResourceId).toBe(legacy);
+    expect(await markerId()).toBe(legacy);
+    await onEvent(deleteEvent(legacy, p), deps());
     expect(await state(admin)).toEqual(nothing);
   });
 
@@ -154,7 +181,7 @@ describe('PostgreSQL: Delete decides by the owner marker on the server, not by t
       const created = await onEvent(createEvent(before), deps());
       await createSlot();
       const moved = await onEvent(updateEvent(created.PhysicalResourceId, after, before), deps());
-      expect(moved.PhysicalResourceId).toBe(`cdc-bootstrap:postgresql:127.0.0.1:${other.port}`);
+      expect(moved.PhysicalResourceId).toBe(`cdc-bootstrap:postgresql:127.0.0.1:${other.port}:${BOOTSTRAP_OWNER}`);
 
       const warnings = await ownerWarnings(() => onEvent(deleteEvent(created.PhysicalResourceId, before), deps()));
       expect(warnings).toEqual([]);
@@ -282,7 +309,7 @@ describe('MariaDB: Delete decides by the owner marker on the server, not by the 
     const byName = props({ Host: 'localhost' });
     const created = await onEvent(createEvent(byIp), deps());
     const updated = await onEvent(updateEvent(created.PhysicalResourceId, byName, byIp), deps());
-    expect(updated.PhysicalResourceId).toBe(`cdc-bootstrap:mysql:localhost:${server.port}`);
+    expect(updated.PhysicalResourceId).toBe(`cdc-bootstrap:mysql:localhost:${server.port}:${BOOTSTRAP_OWNER}`);
     expect(await markerId()).toBe(updated.PhysicalResourceId);
 
     const warnings = await ownerWarnings(() => onEvent(deleteEvent(created.PhysicalResourceId, byIp), deps()));

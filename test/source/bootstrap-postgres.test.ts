@@ -11,7 +11,7 @@ import {
   publicationTables, REPLICATION_ROLE_MARKER, scramSha256Verifier,
 } from '../../lambda/replication-bootstrap/postgres';
 import { CapturedRecord, PgChangeCapture } from '../../cli/dev/pg-capture';
-import { ADMIN_SECRET_ARN, createEvent, deleteEvent, mockSecrets, REPLICATION_SECRET_ARN, updateEvent } from './helpers/events';
+import { ADMIN_SECRET_ARN, BOOTSTRAP_OWNER, createEvent, deleteEvent, mockSecrets, REPLICATION_SECRET_ARN, updateEvent } from './helpers/events';
 import { LoggingPostgres, PrivatePostgres, startLoggingPostgres, startPostgres } from './helpers/servers';
 import { mulberry32 } from '../helpers/random';
 
@@ -95,7 +95,7 @@ describe('replication bootstrap on PostgreSQL with wal_level=logical', () => {
     const p = props(server.port, database);
     const res = await onEvent(createEvent(p), deps());
 
-    expect(res.PhysicalResourceId).toBe(`cdc-bootstrap:postgresql:127.0.0.1:${server.port}`);
+    expect(res.PhysicalResourceId).toBe(`cdc-bootstrap:postgresql:127.0.0.1:${server.port}:${BOOTSTRAP_OWNER}`);
     expect(res.Data).toEqual({
       ReplicationSecretArn: REPLICATION_SECRET_ARN, ReplicationUsername: 'cdc_replication', HeartbeatTable: 'public.debezium_heartbeat',
       PublicationName: 'agent_cdc', SlotName: 'agent_cdc_slot', BinlogRetentionConfigured: 'false',
@@ -362,7 +362,7 @@ describe('replication bootstrap on PostgreSQL with wal_level=logical', () => {
     const before = props(server.port, database, { Host: 'old-db.example.internal' });
     const oldId = `cdc-bootstrap:postgresql:old-db.example.internal:${server.port}`;
     const res = await onEvent(updateEvent(oldId, props(server.port, database), before), deps());
-    expect(res.PhysicalResourceId).toBe(`cdc-bootstrap:postgresql:127.0.0.1:${server.port}`);
+    expect(res.PhysicalResourceId).toBe(`cdc-bootstrap:postgresql:127.0.0.1:${server.port}:${BOOTSTRAP_OWNER}`);
     expect(await publicationTables(admin, 'agent_cdc')).toEqual(['app.customers', 'app.orders', 'public.debezium_heartbeat']);
   });
 
@@ -618,6 +618,7 @@ describe('replication bootstrap on PostgreSQL with wal_level=logical', () => {
     expect(postgresClientConfig(p, 'db', { username: 'a', password: 'b' }, { ca: 'PEM' }).ssl).toEqual({ ca: 'PEM', rejectUnauthorized: true });
     expect(postgresClientConfig(p, 'db', { username: 'a', password: 'b' }, false).ssl).toBe(false);
     expect(physicalResourceId(p)).toBe('cdc-bootstrap:postgresql:127.0.0.1:5432');
+    expect(physicalResourceId(p, 'Stack/Bootstrap')).toBe('cdc-bootstrap:postgresql:127.0.0.1:5432:Stack/Bootstrap');
   });
 });
 
@@ -719,7 +720,7 @@ describe('replication password and role ownership on a PostgreSQL that logs ever
       await expect(onEvent(createEvent(p), { secrets, tls: false })).rejects.toThrow(
         /replicationUsername 'someone_else' names an existing role that this stack did not create\..*COMMENT ON ROLE "someone_else" IS/);
       // A delete with these properties (e.g. a rolled-back update) does not drop it either.
-      await onEvent(deleteEvent(physicalResourceId(p), p), { secrets, tls: false });
+      await onEvent(deleteEvent(physicalResourceId(p, BOOTSTRAP_OWNER), p), { secrets, tls: false });
     });
     const theirs = await connect(server.port, database, 'someone_else', 'their-own-pw');
     await theirs.end();

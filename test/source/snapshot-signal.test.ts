@@ -8,7 +8,7 @@ import { BootstrapProperties, onEvent, physicalResourceId, type SignalSource } f
 import { onSignalRequest, onSnapshotSignalEvent, signalSourceFromEnv } from '../../lambda/replication-bootstrap/signal-handler';
 import { snapshotSignalData } from '../../lambda/replication-bootstrap/signal';
 import { publicationTables } from '../../lambda/replication-bootstrap/postgres';
-import { ADMIN_SECRET_ARN, createEvent, deleteEvent, mockSecrets, REPLICATION_SECRET_ARN } from './helpers/events';
+import { ADMIN_SECRET_ARN, BOOTSTRAP_OWNER, createEvent, deleteEvent, mockSecrets, REPLICATION_SECRET_ARN } from './helpers/events';
 import { PrivateMariaDb, PrivatePostgres, startMariaDb, startPostgres } from './helpers/servers';
 
 const REPLICATION = { username: 'cdc_replication', password: 'Repl-' + crypto.randomBytes(8).toString('hex') };
@@ -109,7 +109,7 @@ describe('PostgreSQL (wal_level=logical)', () => {
   });
 
   test('Delete drops the signaling table with the rest, and the replication role despite its grant there', async () => {
-    await onEvent(deleteEvent(physicalResourceId(props), props), { secrets: secrets.client, tls: false });
+    await onEvent(deleteEvent(physicalResourceId(props, BOOTSTRAP_OWNER), props), { secrets: secrets.client, tls: false });
     expect((await admin.query(`SELECT to_regclass('public.debezium_signal') AS t`)).rows[0].t).toBeNull();
     expect((await admin.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [REPLICATION.username])).rowCount).toBe(0);
   });
@@ -155,7 +155,7 @@ describe('MariaDB (binlog ROW, FULL)', () => {
     const added = await onSnapshotSignalEvent(signalEvent('Update', ['shop.orders', 'shop.customers'], ['shop.customers']), source, { secrets: secrets.client, tls: false });
     expect(added.Data.SnapshotTables).toBe('shop.orders');
 
-    await onEvent(deleteEvent(physicalResourceId(props), props), { secrets: secrets.client, tls: false });
+    await onEvent(deleteEvent(physicalResourceId(props, BOOTSTRAP_OWNER), props), { secrets: secrets.client, tls: false });
     const [left] = await admin.query(`SELECT TABLE_NAME AS t FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'shop' AND TABLE_NAME LIKE 'debezium%'`);
     expect(left).toEqual([]);
   });

@@ -15,6 +15,9 @@ export function mockSecrets(admin: { username: string; password: string }, repli
   return { mock, client: new SecretsManagerClient({ region: 'us-east-1' }) };
 }
 
+/** `<stack name>/<logical id>` of the events below, which the bootstrap's physical ids end with. */
+export const BOOTSTRAP_OWNER = 'Test/Bootstrap';
+
 const base = {
   ServiceToken: 'arn:aws:lambda:us-east-1:123456789012:function:provider',
   ResponseURL: 'https://example.invalid/response',
