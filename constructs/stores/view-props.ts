@@ -83,7 +83,7 @@ export interface ViewVectorOptions {
   readonly sourceFields: string[];
   /** Document field holding the vector; a new model needs a new field. @default 'embedding' */
   readonly field?: string;
-  /** Bedrock embedding model id. @default 'amazon.titan-embed-text-v2:0' (Titan Text Embeddings v2) */
+  /** Bedrock embedding model id: Titan Text Embeddings V2, the model whose request the sink and the MCP server send (another is refused at synth). @default 'amazon.titan-embed-text-v2:0' */
   readonly modelId?: string;
   /** Vector length the model returns (Titan v2: 256, 512 or 1024). @default 1024 */
   readonly dimension?: number;

@@ -476,6 +476,13 @@ describe('AgentSearch vector views', () => {
       expect(add({ dimension: 1536 })).toThrow(/AgentView 'tickets': search.vector.dimension is 1536, but amazon.titan-embed-text-v2:0 returns 256, 512 or 1024 values/);
       expect(add({ dimension: 512 })).not.toThrow();
     });
+    // lambda/shared/embeddings.ts sends Titan Text Embeddings V2's request body; Titan v1 and Cohere refuse it at run time.
+    test('the model is not Titan Text Embeddings V2', () => {
+      for (const modelId of ['amazon.titan-embed-text-v1', 'cohere.embed-english-v3']) {
+        expect(add({ modelId, dimension: 1024 })).toThrow(new RegExp(`AgentView 'tickets': search.vector.modelId '${modelId}' is not supported.*Use amazon.titan-embed-text-v2:0`));
+      }
+      expect(add({ modelId: 'amazon.titan-embed-text-v2:0', dimension: 1024 })).not.toThrow();
+    });
     test('the space type is unknown', () => expect(add({ spaceType: 'hamming' })).toThrow(/AgentView 'tickets': .*spaceType 'hamming'/));
     // The k-NN plugin's Faiss engine (the mapping's) takes cosinesimil from 2.19 (opensearch-project/k-NN#2376); older domains refuse the index at deploy.
     test('a cosinesimil vector view is added to a domain older than OpenSearch 2.19', () => {

@@ -119,7 +119,13 @@ function validateVector(where: string, fields: readonly ViewField[], v: ViewVect
   // The index's knn_vector dimension must be a length the model returns (its `dimensions` parameter:
   // https://docs.aws.amazon.com/bedrock/latest/userguide/model-parameters-titan-embed-text.html), or every document fails to embed.
   const modelId = v.modelId ?? DEFAULT_EMBEDDING_MODEL;
-  if (!Token.isUnresolved(modelId) && modelId.startsWith('amazon.titan-embed-text-v2') && ![256, 512, 1024].includes(dimension)) {
+  // The sink and the MCP server send Titan Text Embeddings V2's request body (inputText, dimensions, normalize,
+  // embeddingTypes: lambda/shared/embeddings.ts); another model refuses it, so every document and query would fail to embed.
+  if (!Token.isUnresolved(modelId) && !modelId.startsWith('amazon.titan-embed-text-v2')) {
+    throw new Error(`${where}: search.vector.modelId '${modelId}' is not supported: the sink and the MCP server embed with Titan Text `
+      + `Embeddings V2's request (inputText, dimensions, normalize), which other models refuse. Use ${DEFAULT_EMBEDDING_MODEL}.`);
+  }
+  if (!Token.isUnresolved(modelId) && ![256, 512, 1024].includes(dimension)) {
     throw new Error(`${where}: search.vector.dimension is ${dimension}, but ${modelId} returns 256, 512 or 1024 values; set one of them.`);
   }
 }
