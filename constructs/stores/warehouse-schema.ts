@@ -63,9 +63,18 @@ export function currentTableShape(view: ViewConfig): IcebergTableShape {
         name: w.partition.transform === 'identity' ? w.partition.field : `${w.partition.field}_${w.partition.transform}`,
       },
     } : {}),
-    properties: { ...WAREHOUSE_TABLE_PROPERTIES, 'write.upsert.enabled': 'true' },
+    properties: { ...WAREHOUSE_TABLE_PROPERTIES, 'write.upsert.enabled': 'true', ...FRESHNESS_TABLE_PROPERTIES },
   };
 }
+
+/**
+ * The current-state table is what the freshness probe and the tool's provenance date by its newest snapshot. Iceberg's
+ * Flink committer skips a checkpoint without files and commits an empty snapshot only every
+ * `flink.max-continuous-empty-commits` checkpoints (default 10: IcebergFilesCommitter, flink/v1.20, reads it from the
+ * table properties), so on a quiet source a healthy writer's newest snapshot aged to 10 commit intervals, past a
+ * maxStaleness under that. With 1 the writer commits at every checkpoint, so the snapshot's age says the writer is alive.
+ */
+export const FRESHNESS_TABLE_PROPERTIES: Readonly<Record<string, string>> = { 'flink.max-continuous-empty-commits': '1' };
 
 /** The history table: `_op`, `_commit_ts` and the fields (all optional), partitioned by day of `_commit_ts`. */
 export function historyTableShape(view: ViewConfig): IcebergTableShape | undefined {

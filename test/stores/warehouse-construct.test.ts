@@ -65,6 +65,14 @@ describe('catalog and tables', () => {
     });
   });
 
+  test('the current-state table makes the writer commit at every checkpoint, so a quiet source does not age its newest snapshot past maxStaleness', () => {
+    // Iceberg's Flink committer commits an empty checkpoint only every flink.max-continuous-empty-commits (default 10).
+    template.hasResourceProperties('AWS::Glue::Table', {
+      TableInput: { Name: 'order_history' },
+      OpenTableFormatInput: { IcebergInput: { IcebergTableInput: { Properties: Match.objectLike({ 'flink.max-continuous-empty-commits': '1' }) } } },
+    });
+  });
+
   test('the history table: _op and _commit_ts, no identifier fields, partitioned by day of _commit_ts', () => {
     template.hasResourceProperties('AWS::Glue::Table', {
       TableInput: { Name: 'order_history_history' },
