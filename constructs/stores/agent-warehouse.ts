@@ -305,9 +305,9 @@ export class AgentWarehouse extends Construct {
     ];
     for (const [type, configuration] of optimizers) {
       const optimizer = new glue.CfnTableOptimizer(this, `Optimizer-${name}-${type}`, { ...base, type, tableOptimizerConfiguration: configuration });
-      optimizer.node.addDependency(table);
-      const policy = role.node.tryFindChild('DefaultPolicy');
-      if (policy) optimizer.node.addDependency(policy);
+      // On the role's whole subtree, so on its DefaultPolicy, which exists only once grantOptimizer() runs after the
+      // tables: Glue runs an optimizer with the role as soon as it is created.
+      optimizer.node.addDependency(table, role);
     }
   }
 

@@ -101,6 +101,14 @@ describe('catalog and tables', () => {
     });
     template.hasResourceProperties('AWS::Glue::TableOptimizer', { TableName: 'order_history_history', Type: 'orphan_file_deletion' });
   });
+
+  test('every optimizer waits for its role\'s policy (the grants are added after the tables)', () => {
+    const [policy] = Object.keys(template.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: Match.stringLikeRegexp('^WarehouseOptimizerRole') }] } }));
+    expect(policy).toMatch(/^WarehouseOptimizerRoleDefaultPolicy/);
+    const optimizers = Object.values(template.findResources('AWS::Glue::TableOptimizer'));
+    expect(optimizers).toHaveLength(6);
+    for (const o of optimizers) expect(o.DependsOn).toEqual(expect.arrayContaining([policy]));
+  });
 });
 
 describe('workgroup', () => {
