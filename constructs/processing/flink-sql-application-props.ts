@@ -168,7 +168,9 @@ export interface FlinkSqlApplicationProps {
    */
   readonly autoStart?: boolean;
   /**
-   * How long a deploy waits for RUNNING before failing. At most 25 minutes (the provider's own limit is 30).
+   * How long a deploy waits for RUNNING before failing. At most 25 minutes, and with a soak at most 23 minutes minus
+   * `soakPeriod`: after the soak the starter may wait 5 more minutes for the restart metric, and all of it must end by
+   * 28 minutes so the starter's own error comes before the provider's 30-minute limit.
    * @default Duration.minutes(20)
    */
   readonly startTimeout?: Duration;
@@ -176,7 +178,8 @@ export interface FlinkSqlApplicationProps {
    * How long the job must run without a single restart (CloudWatch `numRestarts`, `fullRestarts` on Flink 1.x)
    * before a deploy succeeds. Managed Service for Apache Flink reports RUNNING while the job restarts in a loop;
    * with a soak the deploy fails with the job's first logged exception instead. `Duration.seconds(0)` succeeds
-   * on RUNNING alone. At most 15 minutes, and `startTimeout` plus the soak at most 27 minutes (the provider stops at 30).
+   * on RUNNING alone. At most 15 minutes, and `startTimeout` plus the soak at most 23 minutes (the starter may then wait
+   * 5 minutes for the metric's datapoints, and must fail with its own error before the provider stops at 30).
    * @default Duration.minutes(3) (three one-minute datapoints of the restart metric)
    */
   readonly soakPeriod?: Duration;

@@ -22,9 +22,11 @@ import {
   applicationConfiguration, DEFAULT_CHECKPOINT_INTERVAL, FlinkLogging, FlinkNetwork, restartingConfiguration,
 } from './private/flink-application-config';
 import {
-  CompiledFlinkProgram, compileFlinkProgram, consumerGroupId, packageSources, readSql, runnerPath, topicsOf, validateProps,
+  CompiledFlinkProgram, compileFlinkProgram, consumerGroupId, DEFAULT_SOAK_PERIOD, DEFAULT_START_TIMEOUT, packageSources, readSql, runnerPath,
+  topicsOf, validateProps,
 } from './private/flink-program';
 import type { FlinkConsumedTopics, IFlinkApplication } from './refs';
+import { FLINK_STARTER_PROVIDER_TIMEOUT_SECONDS } from '../../contract/flink-starter';
 import { AWS_METRIC_DIMENSIONS, AWS_METRIC_NAMESPACES, FLINK_METRIC_NAMES } from '../../contract/metric-names';
 import {
   FLINK_LOG_DESCRIBE_GROUPS_ACTIONS, FLINK_LOG_GROUP_ACTIONS, FLINK_LOG_STREAM_ACTIONS, FLINK_STARTER_ACTIONS, FLINK_STARTER_LOG_ACTIONS,
@@ -243,12 +245,12 @@ export class FlinkSqlApplication extends Construct implements ec2.IConnectable, 
       resourceType: 'Custom::FlinkApplicationStarter',
       properties: {
         ApplicationName: this.application.ref,
-        TimeoutSeconds: String((props.startTimeout ?? Duration.minutes(20)).toSeconds()),
+        TimeoutSeconds: String((props.startTimeout ?? DEFAULT_START_TIMEOUT).toSeconds()),
         StopOnDelete: String((props.removalPolicy ?? RemovalPolicy.DESTROY) !== RemovalPolicy.RETAIN),
         AllowNonRestoredState: String(props.allowNonRestoredState ?? false),
         // Only when off, so stacks with the default get no Update of the starter for it.
         ...(props.snapshots === false ? { Snapshots: 'false' } : {}),
-        SoakSeconds: String((props.soakPeriod ?? Duration.minutes(3)).toSeconds()),
+        SoakSeconds: String((props.soakPeriod ?? DEFAULT_SOAK_PERIOD).toSeconds()),
         RestartsMetric: this.metricRestarts().metricName,
         ...(this.logGroup && logStream ? { LogGroupName: this.logGroup.logGroupName, LogStreamName: logStream.logStreamName } : {}),
         // Kept as it was so a starter deployed before `Configuration` compares like for like on its first Update.
@@ -360,7 +362,7 @@ export class FlinkSqlApplication extends Construct implements ec2.IConnectable, 
       description: 'cdk-agent-data-stack Flink application starter (start after create/update, stop on delete)',
       timeout: Duration.seconds(60),
       queryInterval: Duration.seconds(15),
-      totalTimeout: Duration.minutes(30),
+      totalTimeout: Duration.seconds(FLINK_STARTER_PROVIDER_TIMEOUT_SECONDS),
     });
   }
 }

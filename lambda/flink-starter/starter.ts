@@ -13,6 +13,7 @@ import {
   StartApplicationCommand,
   StopApplicationCommand,
 } from '@aws-sdk/client-kinesis-analytics-v2';
+import { FLINK_STARTER_METRIC_GRACE_SECONDS } from '../../contract/flink-starter';
 import { ApplicationLogs, fixFor, jobError } from './job-log';
 
 export type { ApplicationLogs, FilteredLogEvent } from './job-log';
@@ -224,7 +225,7 @@ export interface StarterClients {
 
 const MINUTE = 60_000;
 /** How long past the soak the starter waits for CloudWatch to publish the restart metric's datapoints. */
-const METRIC_GRACE_MS = 5 * MINUTE;
+const METRIC_GRACE_MS = FLINK_STARTER_METRIC_GRACE_SECONDS * 1000;
 
 /** Restarts counted in one-minute datapoints of the restart metric from `from` to `to`, oldest first. */
 export async function restartDatapoints(cloudwatch: CloudWatchClient, name: string, metricName: string, from: number, to: number): Promise<number[]> {

@@ -453,10 +453,17 @@ describe('start, restart and stop', () => {
     build().template().hasResourceProperties('Custom::FlinkApplicationStarter', { Snapshots: Match.absent() });
   });
 
-  test('fails when soakPeriod is over 15 minutes or leaves the provider no time', () => {
+  test('fails when soakPeriod is over 15 minutes or any wait of the starter would outlast the provider (its own error must come first)', () => {
     expect(() => build({ soakPeriod: Duration.minutes(16) })).toThrow(/soakPeriod is 960 s; give at most 15 minutes/);
-    expect(() => build({ soakPeriod: Duration.minutes(10) })).toThrow(/startTimeout \(1200 s\) plus soakPeriod \(600 s\) is 1800 s; keep the sum within 27 minutes/);
-    expect(() => build({ soakPeriod: Duration.minutes(10), startTimeout: Duration.minutes(15) })).not.toThrow();
+    // startTimeout + soak + the 5 minutes the starter waits for the restart metric must end by 28 minutes (the provider stops at 30).
+    expect(() => build({ soakPeriod: Duration.minutes(10) })).toThrow(
+      /startTimeout \(1200 s\) \+ soakPeriod \(600 s\) \+ the 300 s the starter then waits for the restart metric is 2100 s, past the 1680 s .* provider stops at 30 minutes .*Give startTimeout at most 780 s, or a shorter soakPeriod/);
+    expect(() => build({ soakPeriod: Duration.minutes(10), startTimeout: Duration.minutes(15) })).toThrow(/is 1800 s, past the 1680 s/);
+    expect(() => build({ soakPeriod: Duration.minutes(10), startTimeout: Duration.seconds(780) })).not.toThrow();
+    // The default soak (3 minutes) counts too; without a soak there is no metric wait.
+    expect(() => build({ startTimeout: Duration.minutes(25) })).toThrow(/startTimeout \(1500 s\) \+ soakPeriod \(180 s\) .* Give startTimeout at most 1200 s/);
+    expect(() => build({ startTimeout: Duration.minutes(25), soakPeriod: Duration.seconds(0) })).not.toThrow();
+    expect(() => build()).not.toThrow();
   });
 
   test('autoStart false leaves the application stopped; RETAIN keeps it running on delete', () => {

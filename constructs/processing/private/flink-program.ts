@@ -1,7 +1,10 @@
 // The SQL side of a FlinkSqlApplication, without constructs: reading and validating the program, Kafka options, consumer groups and lineage.
 import * as fs from 'fs';
 import * as path from 'path';
-import { Token } from 'aws-cdk-lib';
+import { Duration, Token } from 'aws-cdk-lib';
+import {
+  FLINK_STARTER_DEADLINE_SECONDS, FLINK_STARTER_METRIC_GRACE_SECONDS, FLINK_STARTER_PROVIDER_TIMEOUT_SECONDS,
+} from '../../../contract/flink-starter';
 import { PACKAGE_ROOT } from '../../common/agent-function';
 import type { ArtifactSource } from '../../common/deploy-time-artifact';
 import {
@@ -12,6 +15,10 @@ import { DeliveryGuarantee, FlinkJar } from '../flink-runtime';
 import {
   BOOTSTRAP_SERVERS_VARIABLE, CDC_EVENTS_DUPLICATE, FlinkLineageTable, FlinkSqlApplicationProps, FlinkSqlLineage,
 } from '../flink-sql-application-props';
+
+/** `startTimeout` and `soakPeriod` when the props give none. */
+export const DEFAULT_START_TIMEOUT = Duration.minutes(20);
+export const DEFAULT_SOAK_PERIOD = Duration.minutes(3);
 
 /** A stable, ASCII consumer group id (also the transactional id prefix) for one table of one application. */
 export function consumerGroupId(applicationName: string, table: string): string {
@@ -81,13 +88,17 @@ export function validateProps(label: string, props: FlinkSqlApplicationProps): v
   if (props.startTimeout && (props.startTimeout.toSeconds() < 60 || props.startTimeout.toSeconds() > 1500)) {
     throw new Error(`${label}: startTimeout is ${props.startTimeout.toSeconds()} s; give between 1 and 25 minutes (the custom resource provider stops waiting at 30).`);
   }
-  if (props.soakPeriod) {
-    const soak = props.soakPeriod.toSeconds();
-    const start = props.startTimeout?.toSeconds() ?? 1200;
-    if (soak > 900) throw new Error(`${label}: soakPeriod is ${soak} s; give at most 15 minutes (Duration.seconds(0) turns the soak off).`);
-    if (start + soak > 1620) {
-      throw new Error(`${label}: startTimeout (${start} s) plus soakPeriod (${soak} s) is ${start + soak} s; keep the sum within 27 minutes (the custom resource provider stops waiting at 30), e.g. a shorter startTimeout.`);
-    }
+  const soak = props.soakPeriod?.toSeconds() ?? DEFAULT_SOAK_PERIOD.toSeconds();
+  if (soak > 900) throw new Error(`${label}: soakPeriod is ${soak} s; give at most 15 minutes (Duration.seconds(0) turns the soak off).`);
+  // With a soak the starter's longest wait is startTimeout + soak + the grace for the restart metric; it must end before
+  // the provider's limit, or the deploy fails with the provider's generic timeout instead of the starter's own error.
+  const start = props.startTimeout?.toSeconds() ?? DEFAULT_START_TIMEOUT.toSeconds();
+  const longest = start + (soak > 0 ? soak + FLINK_STARTER_METRIC_GRACE_SECONDS : 0);
+  if (longest > FLINK_STARTER_DEADLINE_SECONDS) {
+    throw new Error(`${label}: startTimeout (${start} s) + soakPeriod (${soak} s) + the ${FLINK_STARTER_METRIC_GRACE_SECONDS} s the starter then waits for the `
+      + `restart metric is ${longest} s, past the ${FLINK_STARTER_DEADLINE_SECONDS} s within which the starter must fail with its own error (the custom `
+      + `resource provider stops at ${FLINK_STARTER_PROVIDER_TIMEOUT_SECONDS / 60} minutes with a generic timeout). Give startTimeout at most `
+      + `${FLINK_STARTER_DEADLINE_SECONDS - soak - FLINK_STARTER_METRIC_GRACE_SECONDS} s, or a shorter soakPeriod (Duration.seconds(0) turns the soak off).`);
   }
   if (!props.dependencies && props.runtime && !props.runtime.kafkaIamBundle) {
     throw new Error(`${label}: runtime ${props.runtime.name} has no pinned Kafka/IAM bundle and dependencies is not set; give dependencies (for example [FlinkJar.mergeFromMavenCentral('${'pyflink-dependencies.jar'}', pins)]) or FlinkRuntime.of(name, version, pins).`);
