@@ -209,7 +209,10 @@ export class AgentWarehouse extends Construct {
     for (const view of this.views) {
       const threshold = props.freshnessThreshold?.toMilliseconds() ?? view.maxStalenessMs ?? Duration.minutes(15).toMilliseconds();
       this.freshnessAlarms[view.name] = new cloudwatch.Alarm(this, `Freshness-${view.name}`, {
-        metric: this.metricSnapshotAge(view.name),
+        // Twice the probe's rate: a run's reading is stamped when it publishes, after its Athena queries, so runs 5 minutes
+        // apart can leave a 5-minute period without a reading, which breaching-on-missing would turn into a false alarm;
+        // every 10-minute period holds at least one run.
+        metric: this.metricSnapshotAge(view.name, { period: Duration.minutes(10) }),
         threshold, evaluationPeriods: 1, comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
         // No reading means the probe failed or the writer never committed: both are stale data.
         treatMissingData: cloudwatch.TreatMissingData.BREACHING,

@@ -212,11 +212,13 @@ describe('writer', () => {
 });
 
 describe('freshness', () => {
-  test('a probe every 5 minutes publishes WarehouseSnapshotAge; one alarm per view at maxStaleness (else 15 min), missing data breaching', () => {
+  // The alarm's period is twice the probe's rate: a 5-minute period can hold no reading when a run publishes late (its Athena
+  // queries), and missing data is breaching.
+  test('a probe every 5 minutes publishes WarehouseSnapshotAge; one alarm per view over 10 minutes at maxStaleness (else 15 min), missing data breaching', () => {
     const { template } = build({}, { maxStaleness: Duration.minutes(10) });
     template.hasResourceProperties('AWS::Scheduler::Schedule', { ScheduleExpression: 'rate(5 minutes)', FlexibleTimeWindow: { Mode: 'OFF' } });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      MetricName: 'WarehouseSnapshotAge', Namespace: 'AgentDataStack', Statistic: 'Maximum', Period: 300, Threshold: 600000,
+      MetricName: 'WarehouseSnapshotAge', Namespace: 'AgentDataStack', Statistic: 'Maximum', Period: 600, EvaluationPeriods: 1, Threshold: 600000,
       TreatMissingData: 'breaching', Dimensions: Match.arrayWith([{ Name: 'View', Value: 'order_history' }]),
     });
     expect(Template.fromStack(build().stack).findResources('AWS::CloudWatch::Alarm', { Properties: { Threshold: 900000 } })).not.toEqual({});
