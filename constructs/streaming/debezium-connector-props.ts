@@ -17,7 +17,8 @@ export interface DebeziumConnectorProps {
   /** `topic.prefix`: topics are `<prefix>.<schema|database>.<table>`. Letters, digits, `_`, `-`, dots between segments. */
   readonly topicPrefix: string;
   /**
-   * Base connector name; the plugin fingerprint is appended because a new plugin replaces the connector.
+   * Base connector name. A hash of what CloudFormation replaces the connector for (the plugin, the worker configuration,
+   * the Kafka Connect version, the description, the brokers, the subnets) is appended: a replacement needs a new name.
    * @default - a name derived from the construct path
    */
   readonly connectorName?: string;

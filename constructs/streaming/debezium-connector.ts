@@ -90,8 +90,6 @@ export class DebeziumConnector extends DebeziumConnectorBase implements ec2.ICon
     this.topicPattern = `${props.topicPrefix}.*`;
     this.schemaHistoryTopic = engine === 'mysql' ? `__debezium-schema-history.${props.topicPrefix}` : undefined;
     const baseName = props.connectorName ?? Names.uniqueResourceName(this, { maxLength: 80, separator: '-' });
-    // A new plugin replaces the connector (Plugins is a replacement property), and names must stay unique meanwhile.
-    this.connectorName = `${baseName}-${plugin.fingerprint.slice(0, 8)}`;
 
     // Network: workers in the cluster VPC, allowed to the brokers, the database and HTTPS (Secrets Manager).
     const vpc = cluster.vpc;
@@ -114,8 +112,34 @@ export class DebeziumConnector extends DebeziumConnectorBase implements ec2.ICon
       this.securityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'Config provider to the Secrets Manager endpoint (through NAT)');
     }
 
-    // Service execution role: trusted only by MSK Connect for this account and this connector name.
     const stack = Stack.of(this);
+    const tls = props.databaseTls ?? DatabaseTls.encryptedUnverified();
+    const trust = tls.verify ? tls.trust! : undefined;
+    const workerProps = workerProperties({
+      region: stack.region,
+      schemasEnable: props.schemasEnable ?? false,
+      producerLingerMs: (props.producerLinger ?? Duration.millis(5)).toMilliseconds(),
+      producerCompression: props.producerCompression ?? 'lz4',
+      internalTopicReplicationFactor: replication,
+      s3Import: trust !== undefined,
+    });
+    const kafkaConnectVersion = (props.kafkaConnectVersion ?? KafkaConnectVersion.V3_7_X).version;
+    const description = `Debezium ${engine} CDC of ${source.databaseName} to ${props.topicPrefix}.*`;
+    // Every property CloudFormation replaces the connector for is create-only (AWS::KafkaConnect::Connector schema:
+    // ConnectorDescription, KafkaCluster, KafkaConnectVersion, Plugins, WorkerConfiguration, ...), and a replacement
+    // creates the new connector before deleting the old one, which CloudFormation refuses for a custom name that stays the
+    // same ("cannot update a stack when a custom-named resource requires replacing"). So the name carries a hash of those
+    // inputs: the plugin, the worker properties, the runtime, the description, the brokers and the subnets (the role, the
+    // security group and the log group are this construct's own and keep their physical ids). Hashed in resolved form: a
+    // token's printed name depends on how many tokens the process created before it. A change CloudFormation applies in
+    // place (the connector configuration, the capacity) keeps the name and so the offsets.
+    const replacementInputs = stack.resolve({
+      plugin: plugin.pluginName, worker: workerProps, kafkaConnectVersion, description,
+      bootstrapServers: cluster.bootstrapBrokersSaslIam, subnets: subnets.subnetIds,
+    });
+    this.connectorName = `${baseName}-${createHash('sha256').update(JSON.stringify(replacementInputs)).digest('hex').slice(0, 8)}`;
+
+    // Service execution role: trusted only by MSK Connect for this account and this connector name.
     const connectorArnPattern = stack.formatArn({
       service: 'kafkaconnect', resource: 'connector', resourceName: `${this.connectorName}/*`, arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
     });
@@ -130,8 +154,6 @@ export class DebeziumConnector extends DebeziumConnectorBase implements ec2.ICon
     });
     this.grantConnectorPermissions(props, engine);
 
-    const tls = props.databaseTls ?? DatabaseTls.encryptedUnverified();
-    const trust = tls.verify ? tls.trust! : undefined;
     if (trust) {
       iam.Grant.addToPrincipal({ grantee: this.role, actions: ['s3:GetObject'], resourceArns: [trust.bucket.arnForObjects(trust.key)] });
       trust.bucket.encryptionKey?.grantDecrypt(this.role);
@@ -182,14 +204,6 @@ export class DebeziumConnector extends DebeziumConnectorBase implements ec2.ICon
       extra: props.extraProperties ?? {},
     });
 
-    const workerProps = workerProperties({
-      region: stack.region,
-      schemasEnable: props.schemasEnable ?? false,
-      producerLingerMs: (props.producerLinger ?? Duration.millis(5)).toMilliseconds(),
-      producerCompression: props.producerCompression ?? 'lz4',
-      internalTopicReplicationFactor: replication,
-      s3Import: trust !== undefined,
-    });
     this.workerConfiguration = new kafkaconnect.CfnWorkerConfiguration(this, 'WorkerConfiguration', {
       // Hash the resolved form: a token's printed name depends on how many tokens the process created before it.
       name: `${baseName}-workers-${createHash('sha256').update(JSON.stringify(stack.resolve(workerProps))).digest('hex').slice(0, 8)}`,
@@ -204,8 +218,8 @@ export class DebeziumConnector extends DebeziumConnectorBase implements ec2.ICon
 
     this.resource = new kafkaconnect.CfnConnector(this, 'Resource', {
       connectorName: this.connectorName,
-      connectorDescription: `Debezium ${engine} CDC of ${source.databaseName} to ${props.topicPrefix}.*`,
-      kafkaConnectVersion: (props.kafkaConnectVersion ?? KafkaConnectVersion.V3_7_X).version,
+      connectorDescription: description,
+      kafkaConnectVersion,
       capacity: capacity.config,
       connectorConfiguration: this.connectorConfiguration,
       kafkaCluster: {

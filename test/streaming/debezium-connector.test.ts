@@ -383,6 +383,54 @@ describe('DebeziumConnector (PostgreSQL)', () => {
     expect(b.connectorName.replace(/-[0-9a-f]{8}$/, '')).toBe(a.connector.connectorName.replace(/-[0-9a-f]{8}$/, ''));
   });
 
+  /**
+   * What CloudFormation replaces the connector for: its create-only properties (the AWS::KafkaConnect::Connector schema's
+   * createOnlyProperties, as cfn-lint 1.x bundles it) and the resources they reference, which are replaced themselves when
+   * their create-only properties change (the worker configuration's and the custom plugin's are all create-only).
+   */
+  const CONNECTOR_CREATE_ONLY = ['ConnectorDescription', 'KafkaCluster', 'KafkaClusterClientAuthentication', 'KafkaClusterEncryptionInTransit',
+    'KafkaConnectVersion', 'LogDelivery', 'Plugins', 'ServiceExecutionRoleArn', 'WorkerConfiguration', 'NetworkType'];
+  function replacementInputs(t: Template): { name: string; inputs: string } {
+    const connector = Object.values(t.findResources('AWS::KafkaConnect::Connector'))[0] as any;
+    const worker = Object.values(t.findResources('AWS::KafkaConnect::WorkerConfiguration'))[0] as any;
+    const plugin = Object.values(t.findResources('AWS::KafkaConnect::CustomPlugin'))[0] as any;
+    const createOnly = Object.fromEntries(CONNECTOR_CREATE_ONLY.map(k => [k, connector.Properties[k]]));
+    return { name: connector.Properties.ConnectorName, inputs: JSON.stringify({ createOnly, worker: worker.Properties, plugin: plugin.Properties }) };
+  }
+
+  test.each<[string, (stack: any) => Partial<DebeziumConnectorProps>]>([
+    ['producerLinger', () => ({ producerLinger: Duration.millis(20) })],
+    ['producerCompression', () => ({ producerCompression: 'zstd' })],
+    ['schemasEnable', () => ({ schemasEnable: true })],
+    ['topicReplicationFactor (internal topics)', () => ({ topicReplicationFactor: 2 })],
+    ['databaseTls: verifyServer (the documented upgrade from the default)', st => ({
+      databaseTls: DatabaseTls.verifyServer({ bucket: s3.Bucket.fromBucketName(st, 'Trust', 'shop-trust'), key: 'rds/global-bundle.pem' }),
+    })],
+    ['topicPrefix (connector description)', () => ({ topicPrefix: 'shop2' })],
+    ['vpcSubnets', () => ({ vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED } })],
+  ])('a change that replaces the connector (%s) also renames it: CloudFormation cannot replace a custom-named resource under the same name', (_what, change) => {
+    const before = replacementInputs(build().t());
+    const app = testApp();
+    const stack = testStack(app);
+    const vpc = network(stack);
+    const cluster = new AgentStreamingCluster(stack, 'Kafka', { vpc });
+    const source = fakeSource(stack, vpc, 'postgres');
+    const plugin = new DebeziumPlugin(stack, 'Plugin', { engine: 'postgres' });
+    new DebeziumConnector(stack, 'Cdc', { cluster, source, plugin, topicPrefix: 'shop', ...change(stack) });
+    const after = replacementInputs(Template.fromStack(stack));
+    expect(after.inputs).not.toBe(before.inputs);
+    expect(after.name).not.toBe(before.name);
+  });
+
+  test('a change CloudFormation updates in place (connector configuration, capacity) keeps the name, and so the offsets', () => {
+    const before = replacementInputs(build().t());
+    const after = replacementInputs(build({ props: { pollInterval: Duration.millis(250), capacity: ConnectorCapacity.provisioned({ workerCount: 2 }) } }).t());
+    expect(after.inputs).toBe(before.inputs);
+    expect(after.name).toBe(before.name);
+    // Same inputs, same name, synth after synth.
+    expect(replacementInputs(build().t()).name).toBe(before.name);
+  });
+
   test('passes the validation gate', () => {
     const { app } = build({ gate: true });
     expect(formatFindings(gateFindings(app))).toBe('');
