@@ -119,7 +119,8 @@ export interface FlinkSqlApplicationProps {
   readonly deliveryGuarantee?: DeliveryGuarantee;
   /**
    * Deploy-time values (tokens allowed) the runner substitutes for `${name}` in the packaged SQL, for example a bucket
-   * location in a table option.
+   * location in a table option. Place each `${name}` inside a `'...'` string or a `` `...` `` identifier: the runner
+   * doubles the quote character in the value, so it stays that one literal. A value may not hold a backslash.
    * @default - only `${kafka.bootstrap.servers}`
    */
   readonly sqlVariables?: Record<string, string>;

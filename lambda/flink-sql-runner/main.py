@@ -2,8 +2,8 @@
 
 The program comes from the `sql.runner` runtime property group: `statements` (inline SQL) when set, else the
 file named by `file` (default `job.sql`, relative to this script). `${name}` placeholders are replaced by the
-keys of the `sql.variables` group (bootstrap servers and other deploy-time values), so the packaged SQL file
-is the same in every environment. `jars` lists further JARs (relative paths, `;`-separated) added to
+keys of the `sql.variables` group (bootstrap servers and other deploy-time values), escaped for the quotes they
+stand in (see `substitute`), so the packaged SQL file is the same in every environment. `jars` lists further JARs (relative paths, `;`-separated) added to
 `pipeline.jars`; the first JAR is named by `jarfile` in `kinesis.analytics.flink.run.options`, which the service
 puts on the classpath. Run locally (`IS_LOCAL` set, as AWS's PyFlink samples do), the runner adds `jarfile` to
 `pipeline.jars` itself.
@@ -178,12 +178,64 @@ def classify(statement):
     return "ddl"
 
 
-def substitute(sql, variables):
-    """Replaces ${name} for each name in variables; other ${...} text is left as written."""
+_PLACEHOLDER_RE = re.compile(r"\$\{([A-Za-z0-9_.\-]+)\}")
+
+
+def _fill(quoted, quote, variables):
+    """The quoted text (quotes included) with its placeholders replaced, each value's quote character doubled."""
     def repl(m):
         name = m.group(1)
-        return variables[name] if name in variables else m.group(0)
-    return re.sub(r"\$\{([A-Za-z0-9_.\-]+)\}", repl, sql)
+        if name not in variables:
+            return m.group(0)
+        value = variables[name]
+        if quote == "'" and "\\" in value:
+            raise ValueError("sql.variables '%s' holds a backslash and stands in a '...' string; the statement splitter reads "
+                             "a backslash there as an escape, so the program would split differently. Give the value "
+                             "without backslashes" % name)
+        return value.replace(quote, quote * 2)
+    return _PLACEHOLDER_RE.sub(repl, quoted)
+
+
+def _refuse_unquoted(code, variables):
+    for m in _PLACEHOLDER_RE.finditer(code):
+        if m.group(1) in variables:
+            raise ValueError("sql.variables '%s' is used outside quotes, where its value would be SQL text; put the "
+                             "placeholder inside a '...' string (a table option value) or a `...` identifier" % m.group(1))
+
+
+def substitute(sql, variables):
+    """Replaces ${name} for each name in variables, escaped for the quotes it stands in: inside '...' a ' is doubled
+    (Flink's escape), inside `...` or "..." that quote is doubled, so a value is always the text of that one literal or
+    identifier and can neither end it nor add SQL. Placeholders in comments, and ${...} text naming no variable, are
+    left as written. Raises ValueError naming the variable for a placeholder outside quotes, and for a value with a
+    backslash inside '...' (the splitter's escape). Quotes and comments are found as split_statements finds them."""
+    if not variables:
+        return sql
+    out = []
+    code_start = 0
+    i = 0
+    n = len(sql)
+    while i < n:
+        c = sql[i]
+        nxt = sql[i + 1] if i + 1 < n else ""
+        if c == "-" and nxt == "-":
+            nl = sql.find("\n", i)
+            end = n if nl < 0 else nl + 1
+        elif c == "/" and nxt == "*":
+            close = sql.find("*/", i + 2)
+            end = n if close < 0 else close + 2
+        elif c in ("'", "`", '"'):
+            end = _skip_quoted(sql, i, c)
+        else:
+            i += 1
+            continue
+        _refuse_unquoted(sql[code_start:i], variables)
+        out.append(sql[code_start:i])
+        out.append(_fill(sql[i:end], c, variables) if c in ("'", "`", '"') else sql[i:end])
+        i = code_start = end
+    _refuse_unquoted(sql[code_start:], variables)
+    out.append(sql[code_start:])
+    return "".join(out)
 
 
 def read_program(properties, base_dir):

@@ -596,6 +596,16 @@ describe('validation', () => {
     expect(() => build({ startTimeout: Duration.minutes(29) })).toThrow(/startTimeout is 1740 s; give between 1 and 25 minutes/);
   });
 
+  test('fails when a sqlVariables value holds a backslash, naming the variable; a quote is escaped by the runner and passes', () => {
+    expect(() => build({ sqlVariables: { 'out.path': 'C:\\out' } }))
+      .toThrow(/sqlVariables 'out.path' is 'C:\\out'; a value with a backslash cannot be substituted into a '...' string .* Give the value without backslashes/);
+    build({ sqlVariables: { 'out.path': "s3://b/o'brien" } }).template().hasResourceProperties('AWS::KinesisAnalyticsV2::Application', {
+      ApplicationConfiguration: Match.objectLike({ EnvironmentProperties: { PropertyGroups: Match.arrayWith([
+        { PropertyGroupId: 'sql.variables', PropertyMap: Match.objectLike({ 'out.path': "s3://b/o'brien" }) },
+      ]) } }),
+    });
+  });
+
   test('fails when dependencies is empty', () => {
     expect(() => build({ dependencies: [] })).toThrow(/dependencies is empty/);
   });

@@ -3,6 +3,7 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { Template } from 'aws-cdk-lib/assertions';
 import { AgentNetwork } from '../../constructs/common/agent-network';
 import { EXAMPLE_ORDER_ENRICHMENT_SQL, exampleOrderEnrichmentTables, FlinkSqlApplication } from '../../constructs/processing';
 import { splitFlinkSql } from '../../constructs/processing/flink-sql';
@@ -164,6 +165,58 @@ describe('flink-sql-runner main.py', () => {
     expect(ddl.map(d => /CREATE TABLE `(\w+)`/.exec(d)![1])).toEqual(['orders', 'customers', 'orders_enriched']);
     for (const d of ddl) expect(d).toContain(`'properties.bootstrap.servers' = '${cluster.bootstrapBrokersSaslIam}'`);
     expect(r.calls[7][2]).toMatch(/^INSERT INTO orders_enriched\nSELECT/);
+  });
+
+  test('a variable is escaped for the quotes it stands in: its value stays the text of one literal and cannot add SQL', () => {
+    const sql = [
+      "SET 'pipeline.name' = '${job.name}';",
+      "CREATE TABLE s (x INT) WITH ('connector' = 'datagen');",
+      "CREATE TABLE `${table}` (x INT) WITH ('connector' = 'filesystem', 'path' = '${out.path}', 'format' = 'json'); -- ${out.path}",
+      'INSERT INTO `${table}` SELECT x FROM s;',
+    ].join('\n');
+    const injected = "s3://b/it's', 'connector' = 'blackhole";
+    const r = run(sql, [{ PropertyGroupId: 'sql.variables', PropertyMap: { 'job.name': "it's the job", 'table': 'out`s', 'out.path': injected } }]);
+    expect(r.stderr).toMatch(/submitted 1 INSERT statement\(s\) after 2 DDL statement\(s\)/);
+    expect(r.status).toBe(0);
+    expect(r.calls).toEqual([
+      ['TableEnvironment.create', 'streaming'],
+      ['config.set', 'pipeline.name', "it's the job"],
+      ['execute_sql', "CREATE TABLE s (x INT) WITH ('connector' = 'datagen')"],
+      // One 'path' option holding the whole value; the comment is left as written (a newline in a value would end it).
+      ['execute_sql', "CREATE TABLE `out``s` (x INT) WITH ('connector' = 'filesystem', 'path' = 's3://b/it''s'', ''connector'' = ''blackhole', 'format' = 'json')"],
+      ['create_statement_set', 1],
+      ['statement_set.add_insert_sql', 1, 'INSERT INTO `out``s` SELECT x FROM s'],
+      ['statement_set.execute', 1],
+    ]);
+  });
+
+  test('fails naming the variable, before anything runs, when it stands outside quotes or puts a backslash in a string', () => {
+    const program = (option: string) => `CREATE TABLE s (x INT) WITH ('connector' = 'datagen', 'rows-per-second' = ${option});\nINSERT INTO s SELECT 1;`;
+    const outside = run(program('${rate}'), [{ PropertyGroupId: 'sql.variables', PropertyMap: { rate: "1'); DROP TABLE s; --" } }]);
+    expect(outside.status).not.toBe(0);
+    expect(outside.stderr).toMatch(/sql.variables 'rate' is used outside quotes, where its value would be SQL text/);
+    expect(outside.calls).toEqual([]);
+    const backslash = run(program("'${rate}'"), [{ PropertyGroupId: 'sql.variables', PropertyMap: { rate: '1\\' } }]);
+    expect(backslash.status).not.toBe(0);
+    expect(backslash.stderr).toMatch(/sql.variables 'rate' holds a backslash and stands in a '...' string/);
+    expect(backslash.calls).toEqual([]);
+  });
+
+  test('a construct\'s sqlVariables value with a quote reaches the job as the one option value it was given', () => {
+    const stack = testStack(testApp());
+    const cluster = new StandInCluster(stack, 'Cluster', new AgentNetwork(stack, 'Net').vpc);
+    new FlinkSqlApplication(stack, 'Files', {
+      cluster, applicationName: 'files',
+      sql: "CREATE TABLE src (id BIGINT) WITH ('connector' = 'datagen');\n"
+        + "CREATE TABLE out_files (id BIGINT) WITH ('connector' = 'filesystem', 'path' = '${out.path}', 'format' = 'json');\n"
+        + 'INSERT INTO out_files SELECT id FROM src;',
+      sqlVariables: { 'out.path': "s3://bucket/o'brien/" },
+    });
+    const application = Object.values(Template.fromStack(stack).findResources('AWS::KinesisAnalyticsV2::Application'))[0];
+    const groups = application.Properties.ApplicationConfiguration.EnvironmentProperties.PropertyGroups;
+    const r = run((stack.node.findChild('Files') as FlinkSqlApplication).packagedSql, groups);
+    expect(r.status).toBe(0);
+    expect(r.calls.find(c => c[0] === 'execute_sql' && /out_files/.test(c[1] as string))![1]).toContain("'path' = 's3://bucket/o''brien/'");
   });
 
   test('splits every documentation program exactly like the synth-time splitter', () => {

@@ -103,6 +103,13 @@ export function validateProps(label: string, props: FlinkSqlApplicationProps): v
   if (!props.dependencies && props.runtime && !props.runtime.kafkaIamBundle) {
     throw new Error(`${label}: runtime ${props.runtime.name} has no pinned Kafka/IAM bundle and dependencies is not set; give dependencies (for example [FlinkJar.mergeFromMavenCentral('${'pyflink-dependencies.jar'}', pins)]) or FlinkRuntime.of(name, version, pins).`);
   }
+  for (const [name, value] of Object.entries(props.sqlVariables ?? {})) {
+    // The runner doubles quotes, so a ' is safe; a backslash is not: in a '...' string both splitters read it as an escape.
+    // Token values are checked by the runner at start.
+    if (!Token.isUnresolved(value) && value.includes('\\')) {
+      throw new Error(`${label}: sqlVariables '${name}' is '${value}'; a value with a backslash cannot be substituted into a '...' string (the runner's statement splitter reads a backslash there as an escape, so the program would split differently). Give the value without backslashes.`);
+    }
+  }
   if (props.dependencies && props.dependencies.length === 0) {
     throw new Error(`${label}: dependencies is empty; the runner needs at least the Kafka SQL connector JAR (or omit the prop for the defaults).`);
   }
