@@ -12,6 +12,8 @@ export interface ReplayOptions {
   readonly prefix?: string;
   /** Records per delivered batch. @default 100 */
   readonly batchSize?: number;
+  /** Bytes of one delivered batch as JSON. @default REPLAY_MAX_BATCH_BYTES (under Lambda's 6 MB synchronous payload) */
+  readonly maxBatchBytes?: number;
   /** Runs one MSK-shaped batch through the sink (the deployed function, or `processBatch` in tests). */
   readonly deliver: (event: MskEvent) => Promise<BatchSummary>;
 }
@@ -19,6 +21,34 @@ export interface ReplayOptions {
 export interface ReplaySummary extends BatchSummary {
   readonly letters: number;
   readonly batches: number;
+}
+
+/**
+ * Lambda refuses a synchronous Invoke whose payload exceeds 6 MB (6,291,456 bytes: RequestEntityTooLargeException); a
+ * batch is kept 64 KiB under it. https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html
+ */
+export const REPLAY_MAX_BATCH_BYTES = 6 * 1024 * 1024 - 64 * 1024;
+
+/**
+ * Consecutive runs of `letters` of at most `maxRecords` whose records' JSON (plus their group key) sums to at most `maxBytes`.
+ * Records that fail are often the large ones (a document the store refused as too large), so a count alone would overflow.
+ */
+export function replayBatches(letters: readonly DeadLetter[], maxRecords: number, maxBytes = REPLAY_MAX_BATCH_BYTES): DeadLetter[][] {
+  const batches: DeadLetter[][] = [];
+  let current: DeadLetter[] = [];
+  let bytes = 0;
+  for (const l of letters) {
+    const size = Buffer.byteLength(JSON.stringify(l)) + Buffer.byteLength(l.topic) + 32;
+    if (current.length > 0 && (current.length >= maxRecords || bytes + size > maxBytes)) {
+      batches.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(l);
+    bytes += size;
+  }
+  if (current.length > 0) batches.push(current);
+  return batches;
 }
 
 /** Every dead-letter object key under the prefix (and view), page by page. */
@@ -68,13 +98,15 @@ export async function replayDeadLetters(s3: S3Client, options: ReplayOptions): P
   const total = { letters: keys.length, batches: 0, received: 0, written: 0, stale: 0, skipped: 0, deadLettered: 0 };
   for (let i = 0; i < keys.length; i += batchSize) {
     const letters = await Promise.all(keys.slice(i, i + batchSize).map(k => readDeadLetter(s3, options.bucket, k)));
-    const summary = await options.deliver(deadLetterEvent(letters));
-    total.batches += 1;
-    total.received += summary.received;
-    total.written += summary.written;
-    total.stale += summary.stale;
-    total.skipped += summary.skipped;
-    total.deadLettered += summary.deadLettered;
+    for (const batch of replayBatches(letters, batchSize, options.maxBatchBytes)) {
+      const summary = await options.deliver(deadLetterEvent(batch));
+      total.batches += 1;
+      total.received += summary.received;
+      total.written += summary.written;
+      total.stale += summary.stale;
+      total.skipped += summary.skipped;
+      total.deadLettered += summary.deadLettered;
+    }
   }
   return total;
 }

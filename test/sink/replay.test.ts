@@ -133,3 +133,27 @@ test('a stack without a sink dead-letter bucket is a usage error naming the fix'
   }
   expect(err.join('')).toMatch(/Stack 'S' has no dead-letter bucket .* Pass --bucket and --function/);
 });
+
+test('letters whose batch would exceed Lambda\'s 6 MB Invoke payload are delivered in smaller batches, none lost', async () => {
+  const objects = fakeBucket();
+  // 100 letters of a ~100 KB document the search domain refused: 100 to a batch (the default) would be ~13 MB as JSON.
+  const value = Buffer.from(JSON.stringify({ after: { id: 1, body: 'x'.repeat(100_000) } })).toString('base64');
+  for (let offset = 0; offset < 100; offset++) {
+    objects.set(`dead-letter/big/t/0/${offset}.json`, JSON.stringify({
+      view: 'big', topic: 't', partition: 0, offset: String(offset), timestamp: Date.now(), key: null, value, error: 'too large', stage: 'write', failedAtMs: Date.now(),
+    }));
+  }
+  const delivered: string[] = [];
+  // Lambda's synchronous Invoke refuses a request over 6,291,456 bytes (RequestEntityTooLargeException, HTTP 413).
+  const lambda = async (event: MskEvent) => {
+    const bytes = Buffer.byteLength(JSON.stringify(event));
+    if (bytes > 6_291_456) throw new Error(`Lambda Invoke returned HTTP 413: Request must be smaller than 6291456 bytes for the InvokeFunction operation (${bytes})`);
+    const records = Object.values(event.records).flat();
+    delivered.push(...records.map(r => String(r.offset)));
+    return { received: records.length, written: records.length, stale: 0, skipped: 0, deadLettered: 0 };
+  };
+  const summary = await replayDeadLetters(new S3Client({}), { bucket: 'dlq', view: 'big', deliver: lambda });
+  expect(summary).toMatchObject({ letters: 100, written: 100 });
+  expect(summary.batches).toBeGreaterThan(2);
+  expect(new Set(delivered).size).toBe(100);
+});
