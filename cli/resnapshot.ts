@@ -54,8 +54,11 @@ export function describeNotification(n: SnapshotNotification): string {
 export interface ResnapshotTargets {
   /** The bootstrap provider's onEvent function (it holds the signal path). */
   readonly functionName: string;
-  /** The connector's worker log group (Debezium's notifications). */
-  readonly logGroupName?: string;
+  /**
+   * The worker log groups (Debezium's notifications) of the stack's connectors. With several sources, every connector's:
+   * nothing in the stack's resource list ties a connector to its source, and the signal id each is searched for is unique.
+   */
+  readonly logGroupNames: string[];
 }
 
 const HASH = /^[0-9A-F]{8}$/;
@@ -82,12 +85,11 @@ export async function findResnapshotTargets(cfn: CloudFormationClient, stackName
   }
   const fn = resources.find(r => r.ResourceType === 'AWS::Lambda::Function' && ownerPrefix(r.LogicalResourceId ?? '', 'BootstrapProviderOnEvent') === bootstraps[0]);
   if (!fn?.PhysicalResourceId) throw new Error(`Stack '${stackName}' has no bootstrap function for source '${bootstraps[0]}'.`);
-  const connectors = resources.filter(r => r.ResourceType === 'Custom::CdcSnapshotSignal')
-    .map(r => ownerPrefix(r.LogicalResourceId ?? '', 'SnapshotSignal')).filter((p): p is string => p !== undefined);
-  const logs = connectors.length === 1
-    ? resources.find(r => r.ResourceType === 'AWS::Logs::LogGroup' && ownerPrefix(r.LogicalResourceId ?? '', 'Logs') === connectors[0])
-    : undefined;
-  return { functionName: fn.PhysicalResourceId, logGroupName: logs?.PhysicalResourceId };
+  const connectors = new Set(resources.filter(r => r.ResourceType === 'Custom::CdcSnapshotSignal')
+    .map(r => ownerPrefix(r.LogicalResourceId ?? '', 'SnapshotSignal')).filter((p): p is string => p !== undefined));
+  const logGroupNames = resources.filter(r => r.ResourceType === 'AWS::Logs::LogGroup' && r.PhysicalResourceId
+    && connectors.has(ownerPrefix(r.LogicalResourceId ?? '', 'Logs') ?? '')).map(r => r.PhysicalResourceId!);
+  return { functionName: fn.PhysicalResourceId, logGroupNames };
 }
 
 /** The source table of a Debezium view, from the views the stack's sink function was deployed with. */
@@ -191,26 +193,30 @@ export async function resnapshot(o: ResnapshotOptions, clients: ResnapshotClient
   const signal = await clients.invoke<SnapshotSignalResponse>(targets.functionName, request);
   print(`Signal ${signal.SignalId} inserted into ${signal.SignalTable}: incremental snapshot of ${signal.Tables.join(', ')}${o.where ? ` where ${o.where}` : ''}.`);
   if (!o.wait) return { signal, rebuilt: plan, elapsedMs: now() - started };
-  if (!targets.logGroupName) throw new Error('Cannot follow the snapshot: the stack has no connector log group next to a Custom::CdcSnapshotSignal. Watch the RecordsReceived metric of the view instead.');
+  if (targets.logGroupNames.length === 0) {
+    throw new Error(`Cannot follow snapshot ${signal.SignalId} (the signal was sent; do not send it again): the stack has no connector log group next to a Custom::CdcSnapshotSignal. Watch the RecordsReceived metric of the view instead.`);
+  }
   const seen = new Set<string>();
   let last: SnapshotNotification | undefined;
   const deadline = started + (o.timeoutMs ?? 3_600_000);
   while (now() < deadline) {
-    let token: string | undefined;
-    do {
-      const page = await clients.logs.send(new FilterLogEventsCommand({
-        logGroupName: targets.logGroupName, startTime: started - 60_000, filterPattern: `"${signal.SignalId}"`, nextToken: token,
-      }));
-      for (const e of page.events ?? []) {
-        if (!e.eventId || seen.has(e.eventId)) continue;
-        seen.add(e.eventId);
-        const n = parseNotification(e.message ?? '');
-        if (!n || n.id !== signal.SignalId) continue;
-        last = n;
-        print(`${new Date(n.timestampMs ?? e.timestamp ?? now()).toISOString()} ${describeNotification(n)}`);
-      }
-      token = page.nextToken;
-    } while (token);
+    for (const logGroupName of targets.logGroupNames) {
+      let token: string | undefined;
+      do {
+        const page = await clients.logs.send(new FilterLogEventsCommand({
+          logGroupName, startTime: started - 60_000, filterPattern: `"${signal.SignalId}"`, nextToken: token,
+        }));
+        for (const e of page.events ?? []) {
+          if (!e.eventId || seen.has(`${logGroupName} ${e.eventId}`)) continue;
+          seen.add(`${logGroupName} ${e.eventId}`);
+          const n = parseNotification(e.message ?? '');
+          if (!n || n.id !== signal.SignalId) continue;
+          last = n;
+          print(`${new Date(n.timestampMs ?? e.timestamp ?? now()).toISOString()} ${describeNotification(n)}`);
+        }
+        token = page.nextToken;
+      } while (token);
+    }
     if (last && (last.type === 'COMPLETED' || last.type === 'ABORTED')) return { signal, rebuilt: plan, last, elapsedMs: now() - started };
     await sleep(o.pollIntervalMs ?? 10_000);
   }

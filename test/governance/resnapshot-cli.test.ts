@@ -120,3 +120,21 @@ test('several sources need --source', async () => {
   expect(err.pop()).toMatch(/several sources \(Source, Billing\); pass --source ID/);
   expect(await run('--table', 'public.orders', '--no-wait', '--source', 'Source')).toBe(0);
 });
+
+test('with several sources and connectors, --source X follows the snapshot in the connector log group that reports it', async () => {
+  const billing = [
+    { LogicalResourceId: 'BillingReplicationBootstrap0A1B2C3D', ResourceType: 'Custom::CdcReplicationBootstrap', PhysicalResourceId: 'cdc-bootstrap:postgresql:billing:5432' },
+    { LogicalResourceId: 'BillingBootstrapProviderOnEvent1A2B3C4D', ResourceType: 'AWS::Lambda::Function', PhysicalResourceId: 'AgentDataStack-BillingBootstrapOnEvent-def' },
+    { LogicalResourceId: 'BillingCdcSnapshotSignal5E6F7A8B', ResourceType: 'Custom::CdcSnapshotSignal', PhysicalResourceId: 'cdc-snapshot-signal:y' },
+    { LogicalResourceId: 'BillingCdcLogs9C0D1E2F', ResourceType: 'AWS::Logs::LogGroup', PhysicalResourceId: 'AgentDataStack-BillingCdcLogs-uvw' },
+  ].map(r => ({ ...r, ResourceStatus: 'CREATE_COMPLETE', LastUpdatedTimestamp: new Date(0) })) as StackResourceSummary[];
+  cfn.on(ListStackResourcesCommand).resolves({ StackResourceSummaries: [...RESOURCES, ...billing] });
+  // The signal's notifications are in the connector of the Billing source only; the filter (the signal id) matches nothing elsewhere.
+  logs.on(FilterLogEventsCommand).callsFake(input => ({
+    events: input.logGroupName === 'AgentDataStack-BillingCdcLogs-uvw' ? [{ eventId: '1', message: line('STARTED', ', data_collections=billing.invoices') }, { eventId: '2', message: line('COMPLETED') }] : [],
+  }));
+  expect(await run('--table', 'billing.invoices', '--source', 'Billing')).toBe(0);
+  expect(invocations.map(i => i.fn)).toEqual(['AgentDataStack-BillingBootstrapOnEvent-def']);
+  expect(out[out.length - 1]).toMatch(new RegExp(`Snapshot ${SIGNAL} completed`));
+  expect(err).toEqual([]);
+});
