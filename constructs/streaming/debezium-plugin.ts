@@ -1,6 +1,6 @@
 // DebeziumPlugin: the Debezium connector archive (plus the Secrets Manager config provider) as an MSK Connect custom plugin, built at deploy time.
 import { createHash } from 'crypto';
-import { Names, Token } from 'aws-cdk-lib';
+import { Annotations, Names, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kafkaconnect from 'aws-cdk-lib/aws-kafkaconnect';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -47,6 +47,22 @@ export class DebeziumVersion {
   }
 }
 
+/**
+ * SHA-256 of the Maven Central `-plugin.tar.gz` of each release the library names, so the deploy-time build checks the
+ * archive against a value the library holds and not only against the `.sha1` served by the same host as the archive.
+ * Computed from the archives downloaded from repo1.maven.org, whose SHA-1 matched Central's published `.sha1`.
+ */
+export const PINNED_PLUGIN_SHA256: Readonly<Record<string, Readonly<Record<CdcEngine, string>>>> = {
+  '3.1.2.Final': {
+    postgres: '83d7103e2bd6e268844e5225bcb5137d4b1d48fe6c435041b457e6c3310b2bdf',
+    mysql: '2dfecec003e1fd8e2e569b43361aedfe5a2b385e6de0536232ebb0f57f7051bd',
+  },
+  '2.7.4.Final': {
+    postgres: '2a6eb678533e05537b58ee3cb698c3b42299d11b4ed574e7306c9bba22aaf061',
+    mysql: '29c518325af7facc201aad51e87caf244e442bea13d1818bdcbef925bcca14f3',
+  },
+};
+
 /** The MSK config provider that resolves `${secretsmanager:...}` references (aws-samples/msk-config-providers). */
 export interface ConfigProviderSource {
   /** HTTPS URL of the provider jar (or ZIP with `extract: 'zip'`). */
@@ -67,8 +83,9 @@ export const DEFAULT_CONFIG_PROVIDER: ConfigProviderSource = {
 /** Options of the deploy-time build from Maven Central. */
 export interface MavenCentralPluginOptions {
   /**
-   * SHA-256 the Debezium archive must also match.
-   * @default - only Maven Central's published `.sha1` is checked
+   * SHA-256 the Debezium archive must also match (besides Maven Central's published `.sha1`).
+   * @default - the library's pinned SHA-256 (`PINNED_PLUGIN_SHA256`) for the releases it names (`DebeziumVersion.V3_1_2`,
+   * `V2_7_4`); for another release only Maven Central's `.sha1` is checked, and synth says so
    */
   readonly sha256?: string;
   /**
@@ -85,7 +102,7 @@ export interface MavenCentralPluginOptions {
 
 /** Where the plugin ZIP comes from. */
 export abstract class DebeziumPluginSource {
-  /** Built at deploy time from Maven Central, checked against the published `.sha1` (and `sha256` when given). */
+  /** Built at deploy time from Maven Central, checked against the published `.sha1` and a SHA-256 (pinned in the library for the releases it names, or `sha256`). */
   public static mavenCentral(options: MavenCentralPluginOptions = {}): DebeziumPluginSource {
     return new MavenCentralSource(options.sha256, options.configProvider ?? DEFAULT_CONFIG_PROVIDER, options.bucket);
   }
@@ -116,8 +133,12 @@ class MavenCentralSource extends DebeziumPluginSource {
   public _bind(scope: Construct, engine: CdcEngine, version: DebeziumVersion): BoundPluginSource {
     const bucket = this.bucket ?? new ArtifactBucket(scope, 'Bucket').bucket;
     const url = mavenCentralPluginUrl(engine, version);
+    const sha256 = this.sha256 ?? PINNED_PLUGIN_SHA256[version.version]?.[engine];
+    if (!sha256) {
+      Annotations.of(scope).addInfo(`DebeziumPlugin: Debezium ${version.version} has no SHA-256 pinned in the library, so the archive is checked only against the .sha1 Maven Central serves beside it; pass DebeziumPluginSource.mavenCentral({ sha256 }) to pin it.`);
+    }
     const sources: ArtifactSource[] = [
-      { url, checksumUrl: `${url}.sha1`, sha256: this.sha256, extract: 'tar.gz', targetPath: '' },
+      { url, checksumUrl: `${url}.sha1`, sha256, extract: 'tar.gz', targetPath: '' },
       {
         url: this.configProvider.url,
         sha256: this.configProvider.sha256,

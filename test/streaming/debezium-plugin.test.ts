@@ -1,9 +1,10 @@
 // DebeziumPlugin: deploy-time build from Maven Central with the config provider, immutable naming, alternative sources, validation, gate.
 import * as path from 'path';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import {
-  DEFAULT_CONFIG_PROVIDER, DebeziumPlugin, DebeziumPluginProps, DebeziumPluginSource, DebeziumVersion, KafkaConnectVersion, mavenCentralPluginUrl,
+  CdcEngine, DEFAULT_CONFIG_PROVIDER, DebeziumPlugin, DebeziumPluginProps, DebeziumPluginSource, DebeziumVersion, KafkaConnectVersion, mavenCentralPluginUrl,
+  PINNED_PLUGIN_SHA256,
 } from '../../constructs/streaming';
 import { testApp, testStack } from '../helpers/app';
 import { formatFindings, gateFindings } from '../helpers/gate';
@@ -16,14 +17,16 @@ function build(props: Partial<DebeziumPluginProps> = {}, gate = false) {
 }
 
 const PG_URL = 'https://repo1.maven.org/maven2/io/debezium/debezium-connector-postgres/3.1.2.Final/debezium-connector-postgres-3.1.2.Final-plugin.tar.gz';
+/** sha256sum of that archive as downloaded from repo1.maven.org (its SHA-1 matched Central's .sha1). */
+const PG_312_SHA256 = '83d7103e2bd6e268844e5225bcb5137d4b1d48fe6c435041b457e6c3310b2bdf';
 
 describe('DebeziumPlugin', () => {
-  test('default: Debezium PostgreSQL 3.1.2.Final from Maven Central, verified by its published .sha1, re-packed with the pinned config provider', () => {
+  test('default: Debezium PostgreSQL 3.1.2.Final from Maven Central, verified by its published .sha1 and the library\'s pinned SHA-256, re-packed with the pinned config provider', () => {
     const { t, plugin } = build();
     expect(plugin.version.version).toBe('3.1.2.Final');
     t().hasResourceProperties('Custom::DeployTimeArtifact', {
       Sources: [
-        { url: PG_URL, checksumUrl: `${PG_URL}.sha1`, extract: 'tar.gz', targetPath: '' },
+        { url: PG_URL, checksumUrl: `${PG_URL}.sha1`, sha256: PG_312_SHA256, extract: 'tar.gz', targetPath: '' },
         {
           url: 'https://github.com/aws-samples/msk-config-providers/releases/download/r0.4.0/msk-config-providers-0.4.0-all.jar',
           sha256: DEFAULT_CONFIG_PROVIDER.sha256,
@@ -33,6 +36,30 @@ describe('DebeziumPlugin', () => {
       ],
       ObjectKey: Match.stringLikeRegexp('^debezium-plugins/[0-9a-f]{64}\\.zip$'),
     });
+  });
+
+  test.each<[CdcEngine, string]>([
+    ['postgres', 'V3_1_2'], ['mysql', 'V3_1_2'], ['postgres', 'V2_7_4'], ['mysql', 'V2_7_4'],
+  ])('the archive of each release the library names (%s, DebeziumVersion.%s) is checked against a SHA-256 the library pins, not only the .sha1 of the same host', (engine, name) => {
+    const version = (DebeziumVersion as unknown as Record<string, DebeziumVersion>)[name];
+    const { t } = build({ engine, version });
+    const url = mavenCentralPluginUrl(engine, version);
+    t().hasResourceProperties('Custom::DeployTimeArtifact', {
+      Sources: Match.arrayWith([{ url, checksumUrl: `${url}.sha1`, sha256: Match.stringLikeRegexp('^[0-9a-f]{64}$'), extract: 'tar.gz', targetPath: '' }]),
+    });
+    expect(Object.keys(PINNED_PLUGIN_SHA256).sort()).toEqual([DebeziumVersion.V2_7_4.version, DebeziumVersion.V3_1_2.version].sort());
+  });
+
+  test('a caller\'s sha256 wins over the pin; another release is checked by .sha1 only and synth says so', () => {
+    const own = 'ab'.repeat(32);
+    build({ source: DebeziumPluginSource.mavenCentral({ sha256: own }) }).t().hasResourceProperties('Custom::DeployTimeArtifact', {
+      Sources: Match.arrayWith([Match.objectLike({ url: PG_URL, sha256: own })]),
+    });
+    const { stack, t } = build({ version: DebeziumVersion.of('3.0.7.Final') });
+    const sources = (Object.values(t().findResources('Custom::DeployTimeArtifact'))[0] as any).Properties.Sources;
+    expect(sources[0].sha256).toBeUndefined();
+    expect(sources[0].checksumUrl).toMatch(/3\.0\.7\.Final-plugin\.tar\.gz\.sha1$/);
+    Annotations.fromStack(stack).hasInfo('*', Match.stringLikeRegexp('Debezium 3\\.0\\.7\\.Final has no SHA-256 pinned'));
   });
 
   test('creates the custom plugin from the built object version, named with the content fingerprint', () => {
