@@ -1,7 +1,7 @@
 // Synth-time analysis of a Flink SQL program: statement splitting, grammar check with positions, semantic checks, table options and lineage.
 import { analyzeQuery, ColumnContext, FlinkColumnSchema, OutColumn, unquoteIdentifier } from './private/flink-columns';
 import { loadFlinkParser, ParseNode } from './private/flink-parser';
-import { computeLineStarts, normalizeTableName, positionOf, scanLexical, splitFlinkSql } from './private/flink-split';
+import { computeLineStarts, normalizeTableName, positionOf, scanLexical, splitFlinkSql, temporaryTableAsOffset } from './private/flink-split';
 import { checkInsertColumns, ruleIds, StatementFacts, statementFacts, textOf, unique, watermarkProblem } from './private/flink-tree';
 import {
   DEFAULT_FLINK_CONNECTORS, DEFAULT_FLINK_FORMATS, FlinkKnownTable, FlinkSqlAnalysis, FlinkSqlAnalysisOptions, FlinkSqlError, FlinkSqlLineageEntry,
@@ -64,8 +64,14 @@ export function analyzeFlinkSql(sql: string, options: FlinkSqlAnalysisOptions = 
     });
     if (errors.length > 0 || lexical.unmatchedClose !== undefined) {
       // One error per statement, as a compiler reports it: the parser's recovery after the first error only cascades.
+      const temporaryAs = temporaryTableAsOffset(stmt.text);
       if (lexical.unmatchedClose !== undefined) {
         problems.push(syntax(lexical.unmatchedClose, "unmatched ')': there is no '(' open before it; remove it or add the '(' it closes"));
+      } else if (temporaryAs !== undefined) {
+        // The grammar stops at the WITH or AS; the reason is TEMPORARY, which Flink refuses for CREATE TABLE ... AS too.
+        problems.push(syntax(temporaryAs, 'CREATE TEMPORARY TABLE ... AS SELECT: Flink cannot create a temporary table from a query '
+          + '("CREATE TABLE AS SELECT syntax does not support to create temporary table yet"); declare it with CREATE TEMPORARY TABLE '
+          + '<name> (<columns>) WITH (...) and fill it with INSERT INTO <name> SELECT ..., or remove TEMPORARY'));
       } else if (lexical.unclosedOpen !== undefined) {
         const open = positionOf(lineStarts, stmt.offset + lexical.unclosedOpen);
         problems.push({ ...errors[0], message: `missing ')': the '(' at line ${open.line}, column ${open.column} is not closed before this point` });

@@ -212,6 +212,20 @@ describe('semantic checks', () => {
       .toMatch(/^INSERT INTO 'copy', which CREATE TABLE .*declare 'copy' with CREATE TABLE and fill it with INSERT INTO/);
   });
 
+  test('fails on CREATE TEMPORARY TABLE ... AS SELECT saying that Flink refuses it and what to write instead (not the grammar\'s position message)', () => {
+    for (const ctas of [
+      "CREATE TEMPORARY TABLE copy WITH ('connector' = 'print') AS SELECT id FROM src;",
+      '/* c */ CREATE OR REPLACE TEMPORARY TABLE IF NOT EXISTS `copy` AS SELECT id FROM src;',
+    ]) {
+      const problem = firstProblem(`${T('src', 'datagen')}${ctas}`);
+      expect(problem).toMatchObject({ statement: 2, line: 2, column: ctas.indexOf('TEMPORARY') + 1 });
+      expect(problem.message).toMatch(/^CREATE TEMPORARY TABLE \.\.\. AS SELECT: Flink cannot create a temporary table from a query \("CREATE TABLE AS SELECT syntax does not support to create temporary table yet"\); declare it with CREATE TEMPORARY TABLE <name> \(<columns>\) WITH \(\.\.\.\) and fill it with INSERT INTO <name> SELECT \.\.\., or remove TEMPORARY$/);
+    }
+    // A temporary table with a computed column or a watermark (AS inside the column list) is declared as before.
+    const temporary = "CREATE TEMPORARY TABLE t (id BIGINT, id2 AS id + 1, ts TIMESTAMP(3), WATERMARK FOR ts AS ts) WITH ('connector' = 'datagen');\n";
+    expect(analyzeFlinkSql(`${temporary}${T('dst')}INSERT INTO dst SELECT id FROM t;`).problems).toEqual([]);
+  });
+
   test('fails when there is no INSERT', () => {
     expect(firstProblem(T('src', 'datagen'))).toMatchObject({ statement: 0, message: expect.stringMatching(/no INSERT INTO statement/) });
   });

@@ -102,6 +102,47 @@ function skipQuoted(sql: string, i: number, quote: string): number {
   return sql.length;
 }
 
+/** The words of a statement outside quotes, comments and parentheses, upper-cased, with their offsets. */
+function topLevelWords(text: string): Array<{ word: string; offset: number }> {
+  const words: Array<{ word: string; offset: number }> = [];
+  let depth = 0;
+  let i = 0;
+  while (i < text.length) {
+    const c = text[i];
+    if (c === '-' && text[i + 1] === '-') {
+      const nl = text.indexOf('\n', i);
+      i = nl < 0 ? text.length : nl + 1;
+    } else if (c === '/' && text[i + 1] === '*') {
+      const close = text.indexOf('*/', i + 2);
+      i = close < 0 ? text.length : close + 2;
+    } else if (c === "'" || c === '`' || c === '"') {
+      i = skipQuoted(text, i, c);
+    } else if (/[A-Za-z0-9_]/.test(c)) {
+      const start = i;
+      while (i < text.length && /[A-Za-z0-9_]/.test(text[i])) i++;
+      if (depth === 0) words.push({ word: text.slice(start, i).toUpperCase(), offset: start });
+    } else {
+      if (c === '(') depth++;
+      else if (c === ')') depth = Math.max(0, depth - 1);
+      i++;
+    }
+  }
+  return words;
+}
+
+/**
+ * The offset of TEMPORARY in `CREATE [OR REPLACE] TEMPORARY TABLE ... AS <query>`, which Flink refuses ("CREATE TABLE AS
+ * SELECT syntax does not support to create temporary table yet"), or undefined for any other statement.
+ */
+export function temporaryTableAsOffset(text: string): number | undefined {
+  const words = topLevelWords(text);
+  let k = words[0]?.word === 'CREATE' ? 1 : 0;
+  if (k === 0) return undefined;
+  if (words[k]?.word === 'OR' && words[k + 1]?.word === 'REPLACE') k += 2;
+  if (words[k]?.word !== 'TEMPORARY' || words[k + 1]?.word !== 'TABLE') return undefined;
+  return words.slice(k + 2).some(w => w.word === 'AS') ? words[k].offset : undefined;
+}
+
 export function computeLineStarts(text: string): number[] {
   const starts = [0];
   for (let i = 0; i < text.length; i++) if (text[i] === '\n') starts.push(i + 1);
