@@ -1,6 +1,6 @@
 // DebeziumPlugin: the Debezium connector archive (plus the Secrets Manager config provider) as an MSK Connect custom plugin, built at deploy time.
 import { createHash } from 'crypto';
-import { Annotations, Names, Token } from 'aws-cdk-lib';
+import { Annotations, Names, Stack, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kafkaconnect from 'aws-cdk-lib/aws-kafkaconnect';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -155,8 +155,11 @@ class MavenCentralSource extends DebeziumPluginSource {
 
 class ExistingObjectSource extends DebeziumPluginSource {
   constructor(private readonly bucket: s3.IBucket, private readonly key: string, private readonly objectVersion?: string) { super(); }
-  public _bind(): BoundPluginSource {
-    const fingerprint = sha256(`${this.key}|${this.objectVersion ?? ''}`);
+  public _bind(scope: Construct): BoundPluginSource {
+    // The whole Location (bucket, key, version) is create-only and the plugin name custom: each part goes into the name.
+    // The bucket is hashed as its resolved form, stable across synths whether it is a literal name or a reference.
+    const bucketName = JSON.stringify(Stack.of(scope).resolve(this.bucket.bucketName));
+    const fingerprint = sha256(`${bucketName}|${this.key}|${this.objectVersion ?? ''}`);
     return { bucket: this.bucket, key: this.key, objectVersion: this.objectVersion, fingerprint };
   }
 }

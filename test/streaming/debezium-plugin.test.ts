@@ -135,6 +135,18 @@ describe('DebeziumPlugin', () => {
     expect(plugin.artifact).toBeUndefined();
   });
 
+  test('an existing S3 object in another bucket under the same key is another plugin name (Location is create-only, the name custom)', () => {
+    const plugin = (bucketName: string, key = 'debezium/pg-3.1.2.zip', version?: string) => {
+      const stack = testStack(testApp());
+      const bucket = s3.Bucket.fromBucketName(stack, 'Existing', bucketName);
+      return new DebeziumPlugin(stack, 'Plugin', { engine: 'postgres', source: DebeziumPluginSource.s3Object(bucket, key, version) }).pluginName;
+    };
+    expect(plugin('my-plugins-eu')).not.toBe(plugin('my-plugins'));
+    expect(plugin('my-plugins', 'debezium/pg-3.1.3.zip')).not.toBe(plugin('my-plugins'));
+    expect(plugin('my-plugins', undefined, 'v2')).not.toBe(plugin('my-plugins', undefined, 'v1'));
+    expect(plugin('my-plugins')).toBe(plugin('my-plugins'));
+  });
+
   test('a local ZIP becomes a CDK asset', () => {
     const app = testApp();
     const stack = testStack(app);
