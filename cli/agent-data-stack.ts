@@ -154,9 +154,10 @@ export interface ReplayClients {
 
 export const replayDeadLettersCommand: Command & { clients?: ReplayClients } = {
   summary: 'Replay a sink\'s dead letters (S3) through the deployed sink function after the cause is fixed.',
-  usage: 'replay-dead-letters [--stack NAME] [--view V] [--sink-id Sink] [--bucket B --function F] [--batch-size 100]',
+  usage: 'replay-dead-letters [--stack NAME] [--view V] [--sink-id Sink] [--bucket B --function F] [--batch-size 100] [--max-age HOURS (24)]',
   async run(args, io) {
-    const flags = parseFlags(args, { 'stack': 'string', 'view': 'string', 'sink-id': 'string', 'bucket': 'string', 'function': 'string', 'batch-size': 'string' });
+    const flags = parseFlags(args, { 'stack': 'string', 'view': 'string', 'sink-id': 'string', 'bucket': 'string', 'function': 'string', 'batch-size': 'string', 'max-age': 'string' });
+    const maxAgeHours = numberFlag(flags, 'max-age') ?? 24;
     const stack = (flags.stack as string | undefined) ?? io.env.AGENT_DATA_STACK_NAME ?? 'AgentDataStack';
     const clients = this.clients ?? { cloudformation: new CloudFormationClient({}), s3: new S3Client({}) };
     let target: { bucket: string; functionName: string };
@@ -172,11 +173,17 @@ export const replayDeadLettersCommand: Command & { clients?: ReplayClients } = {
     const region = io.env.AWS_REGION ?? io.env.AWS_DEFAULT_REGION ?? await clients.s3.config.region();
     const deliver = (clients.deliver ?? ((fn: string) => lambdaDeliver(fn, region)))(target.functionName);
     const summary = await replayDeadLetters(clients.s3, {
-      bucket: target.bucket, view: flags.view as string | undefined, batchSize: numberFlag(flags, 'batch-size'), deliver,
+      bucket: target.bucket, view: flags.view as string | undefined, batchSize: numberFlag(flags, 'batch-size'), maxAgeMs: maxAgeHours * 3600_000, deliver,
     });
-    io.stdout(`Replayed ${summary.letters} dead letter(s) from s3://${target.bucket} through ${target.functionName} in ${summary.batches} batch(es): `
+    io.stdout(`Replayed ${summary.letters - summary.tooOld} of ${summary.letters} dead letter(s) from s3://${target.bucket} through ${target.functionName} in ${summary.batches} batch(es): `
       + `${summary.written} written, ${summary.stale} already newer in the store, ${summary.skipped} skipped, ${summary.deadLettered} dead-lettered again.`);
-    return summary.deadLettered > 0 ? 1 : 0;
+    if (summary.tooOld > 0) {
+      io.stderr(`${summary.tooOld} letter(s) of view(s) ${summary.tooOldViews.join(', ')} are older than ${maxAgeHours} h and were not replayed: a row deleted since `
+        + 'may have lost its delete tombstone (search deleteTombstoneRetention, 1 day by default; cache tombstoneTtl, 7 days), and replaying would bring it back. '
+        + `Re-read the current rows instead: ${summary.tooOldViews.filter(v => v !== '-').map(v => `agent-data-stack resnapshot --view ${v}`).join('; ')}. `
+        + 'Or, when every such view keeps tombstones longer, pass --max-age HOURS up to that retention.');
+    }
+    return summary.deadLettered > 0 || summary.tooOld > 0 ? 1 : 0;
   },
 };
 

@@ -14,6 +14,15 @@ export interface ReplayOptions {
   readonly batchSize?: number;
   /** Bytes of one delivered batch as JSON. @default REPLAY_MAX_BATCH_BYTES (under Lambda's 6 MB synchronous payload) */
   readonly maxBatchBytes?: number;
+  /**
+   * Letters of records older than this (Kafka timestamp, else the time they failed) are held back, not delivered: a row
+   * deleted after the record's change keeps its delete tombstone only for the view's tombstone retention (cache
+   * `tombstoneTtl`, 7 days by default; search `deleteTombstoneRetention`, 1 day by default), so after that the old change
+   * would be written as new and bring the deleted row back. Their tables are re-snapshotted instead.
+   * @default DEFAULT_REPLAY_MAX_AGE_MS (1 day, the search default)
+   */
+  readonly maxAgeMs?: number;
+  readonly now?: () => number;
   /** Runs one MSK-shaped batch through the sink (the deployed function, or `processBatch` in tests). */
   readonly deliver: (event: MskEvent) => Promise<BatchSummary>;
 }
@@ -21,7 +30,13 @@ export interface ReplayOptions {
 export interface ReplaySummary extends BatchSummary {
   readonly letters: number;
   readonly batches: number;
+  /** Letters held back as older than `maxAgeMs`, and their views. */
+  readonly tooOld: number;
+  readonly tooOldViews: string[];
 }
+
+/** The shortest default tombstone retention of the stores (search's `deleteTombstoneRetention`). */
+export const DEFAULT_REPLAY_MAX_AGE_MS = 24 * 3600 * 1000;
 
 /**
  * Lambda refuses a synchronous Invoke whose payload exceeds 6 MB (6,291,456 bytes: RequestEntityTooLargeException); a
@@ -88,16 +103,23 @@ export function deadLetterEvent(letters: readonly DeadLetter[]): MskEvent {
 
 /**
  * Reads the dead letters and delivers them in batches. Replaying is safe to repeat: the sink's versioned writes keep
- * the newest change, and a letter that fails again is written back to the same key by the sink. Letters are left in
- * the bucket (its lifecycle expires them).
+ * the newest change (within the tombstone retention: older letters are held back, see `maxAgeMs`), and a letter that
+ * fails again is written back to the same key by the sink. Letters are left in the bucket (its lifecycle expires them).
  */
 export async function replayDeadLetters(s3: S3Client, options: ReplayOptions): Promise<ReplaySummary> {
   const prefix = `${options.prefix ?? 'dead-letter/'}${options.view !== undefined ? `${encodeURIComponent(options.view)}/` : ''}`;
   const keys = await listDeadLetterKeys(s3, options.bucket, prefix);
   const batchSize = options.batchSize ?? 100;
-  const total = { letters: keys.length, batches: 0, received: 0, written: 0, stale: 0, skipped: 0, deadLettered: 0 };
+  const oldest = (options.now ?? Date.now)() - (options.maxAgeMs ?? DEFAULT_REPLAY_MAX_AGE_MS);
+  const tooOldViews = new Set<string>();
+  const total = { letters: keys.length, batches: 0, received: 0, written: 0, stale: 0, skipped: 0, deadLettered: 0, tooOld: 0 };
   for (let i = 0; i < keys.length; i += batchSize) {
-    const letters = await Promise.all(keys.slice(i, i + batchSize).map(k => readDeadLetter(s3, options.bucket, k)));
+    const letters = (await Promise.all(keys.slice(i, i + batchSize).map(k => readDeadLetter(s3, options.bucket, k)))).filter(l => {
+      if ((l.timestamp ?? l.failedAtMs) >= oldest) return true;
+      total.tooOld += 1;
+      tooOldViews.add(l.view);
+      return false;
+    });
     for (const batch of replayBatches(letters, batchSize, options.maxBatchBytes)) {
       const summary = await options.deliver(deadLetterEvent(batch));
       total.batches += 1;
@@ -108,5 +130,5 @@ export async function replayDeadLetters(s3: S3Client, options: ReplayOptions): P
       total.deadLettered += summary.deadLettered;
     }
   }
-  return total;
+  return { ...total, tooOldViews: [...tooOldViews].sort() };
 }

@@ -80,13 +80,14 @@ test('the letters a failing sink wrote are replayed into the store after the fix
   const letters = objects.size;
   expect(await readCacheRecord(redis, v, { id: 110 })).toBeUndefined();
 
-  const first = await replayDeadLetters(new S3Client({}), { bucket: 'dlq', view: v.name, batchSize: 5, deliver: fixedSink(v) });
+  // The fixture's changes are from 2020: older than any tombstone retention, replayed on purpose (no deletes).
+  const first = await replayDeadLetters(new S3Client({}), { bucket: 'dlq', view: v.name, batchSize: 5, maxAgeMs: Infinity, deliver: fixedSink(v) });
   expect(first).toMatchObject({ letters, batches: Math.ceil(letters / 5), deadLettered: 0 });
   expect(first.written).toBeGreaterThan(0);
   // The same final state as a sink that never failed: the last change of product 110 wins.
   expect((await readCacheRecord(redis, v, { id: 110 }))?.row).toMatchObject({ description: 'new water resistent white wind breaker', weight: 0.5 });
 
-  const again = await replayDeadLetters(new S3Client({}), { bucket: 'dlq', view: v.name, deliver: fixedSink(v) });
+  const again = await replayDeadLetters(new S3Client({}), { bucket: 'dlq', view: v.name, maxAgeMs: Infinity, deliver: fixedSink(v) });
   expect(again.written).toBe(0);
   expect(again.stale).toBe(first.written + first.stale);
 });
@@ -109,8 +110,8 @@ test('agent-data-stack replay-dead-letters --stack S --view V replays only that 
   };
   const out: string[] = [];
   try {
-    const code = await main(['replay-dead-letters', '--stack', 'S', '--view', v.name], { stdout: t => out.push(t), stderr: t => out.push(t), env: { AWS_REGION: 'us-east-1' } });
-    expect(out.join('\n')).toMatch(/^Replayed \d+ dead letter\(s\) from s3:\/\/stack-dlq through stack-sink-fn .* 0 dead-lettered again\.$/);
+    const code = await main(['replay-dead-letters', '--stack', 'S', '--view', v.name, '--max-age', '1000000'], { stdout: t => out.push(t), stderr: t => out.push(t), env: { AWS_REGION: 'us-east-1' } });
+    expect(out.join('\n')).toMatch(/^Replayed (\d+) of \1 dead letter\(s\) from s3:\/\/stack-dlq through stack-sink-fn .* 0 dead-lettered again\.$/);
     expect(code).toBe(0);
   } finally {
     replayDeadLettersCommand.clients = undefined;
@@ -156,4 +157,40 @@ test('letters whose batch would exceed Lambda\'s 6 MB Invoke payload are deliver
   expect(summary).toMatchObject({ letters: 100, written: 100 });
   expect(summary.batches).toBeGreaterThan(2);
   expect(new Set(delivered).size).toBe(100);
+});
+
+test('a letter older than the tombstone retention is held back, not replayed: the row deleted since stays deleted', async () => {
+  const v = { ...view('tombstoned'), cache: { keyPrefix: uniquePrefix('tombstoned'), tombstoneTtlSeconds: 1 } };
+  prefixes.push(v.cache.keyPrefix);
+  const objects = fakeBucket();
+  const records = fixtureRecords('postgres-products.jsonl', v.topic);
+  // Product 111's create and update (offsets 12 and 14) are dead-lettered by the bug; its delete (offset 15) is written later.
+  const lettered = (r: { offset: number | string }) => r.offset === 12 || r.offset === 14;
+  const broken: BatchWriter = async (_view, recs) => ({ written: 0, stale: 0, failed: recs.map(record => ({ record, error: 'WRONGTYPE (the bug)' })) });
+  await processBatch(mskEvent(records.filter(lettered)), { views: [v], writers: { cache: broken }, deadLetters: new S3DeadLetterSink(new S3Client({}), 'dlq'), metrics, log: quiet });
+  expect(objects.size).toBe(2);
+  await fixedSink(v)(mskEvent(records.filter(r => !lettered(r))));
+  expect((await readCacheRecord(redis, v, { id: 111 }))?.row).toBeNull();
+  // The delete's tombstone expires (the view's tombstoneTtl; 1 day for a search view by default) before anyone replays.
+  await new Promise(resolve => setTimeout(resolve, 1_200));
+  expect(await readCacheRecord(redis, v, { id: 111 })).toBeUndefined();
+
+  const held = await replayDeadLetters(new S3Client({}), { bucket: 'dlq', view: v.name, deliver: fixedSink(v) });
+  expect(held).toMatchObject({ letters: 2, tooOld: 2, tooOldViews: [v.name], batches: 0, written: 0 });
+  expect(await readCacheRecord(redis, v, { id: 111 })).toBeUndefined();
+});
+
+test('replay-dead-letters exits 1 when letters were held back as too old, naming resnapshot and --max-age', async () => {
+  const v = view('tooold');
+  fakeBucket();
+  await deadLetterEverything(v, 'old-dlq');
+  const out: string[] = [];
+  replayDeadLettersCommand.clients = { cloudformation: new CloudFormationClient({ region: 'us-east-1' }), s3: new S3Client({ region: 'us-east-1' }), deliver: () => fixedSink(v) };
+  try {
+    expect(await main(['replay-dead-letters', '--bucket', 'old-dlq', '--function', 'fn', '--view', v.name], { stdout: t => out.push(t), stderr: t => out.push(t), env: { AWS_REGION: 'us-east-1' } })).toBe(1);
+  } finally {
+    replayDeadLettersCommand.clients = undefined;
+  }
+  expect(out.join('\n')).toMatch(new RegExp(`\\d+ letter\\(s\\) of view\\(s\\) ${v.name} are older than 24 h and were not replayed.*agent-data-stack resnapshot --view ${v.name}.*--max-age`, 's'));
+  expect(await readCacheRecord(redis, v, { id: 110 })).toBeUndefined();
 });
