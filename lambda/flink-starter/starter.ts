@@ -334,7 +334,30 @@ export async function isComplete(clientOrClients: KinesisAnalyticsV2Client | Sta
     throw new Error(`Flink application ${name} is ${status} instead of RUNNING: the start did not hold. Read the application's CloudWatch log stream for the job's exception (SQL errors, missing connector classes, Kafka authorization).`);
   }
   if (now() - data.StartedAt > timeoutMs) {
+    if ((status === 'UPDATING' || status === 'STARTING') && restoresSnapshot(event, data)) throw await stuckRestoring(clients, event, data, status, timeoutMs);
     throw new Error(`Flink application ${name} did not reach RUNNING within ${timeoutMs / 1000}s (status ${status}${TRANSITIONAL.has(status) ? ', still settling' : ''}). Check its CloudWatch logs; raise startTimeout if the job needs longer to restore state.`);
   }
   return { IsComplete: false };
+}
+
+/** An update that restores the latest snapshot: CloudFormation's (RESTORE_FROM_LATEST_SNAPSHOT unless snapshots are off) or the starter's start. */
+function restoresSnapshot(event: StarterEvent, data: StarterData): boolean {
+  return event.RequestType === 'Update' && !snapshotsOff(event) && data.RestoreType !== ApplicationRestoreType.SKIP_RESTORE_FROM_SNAPSHOT;
+}
+
+/**
+ * The timeout of an update that restores a snapshot and never reaches RUNNING. AWS documents that restoring a snapshot whose
+ * state does not correspond to the program's operators fails the application and leaves it stuck in UPDATING or STOPPING
+ * (https://docs.aws.amazon.com/managed-flink/latest/java/how-snapshots.html, "Restoring from a snapshot that contains
+ * incompatible state data"), so a longer startTimeout would not help: name that cause, with the job's own error when it logged one.
+ */
+async function stuckRestoring(clients: StarterClients, event: StarterEvent, data: StarterData, status: string, timeoutMs: number): Promise<Error> {
+  const props = event.ResourceProperties;
+  const error = clients.logs && props.LogGroupName ? await jobError(clients.logs, props.LogGroupName, props.LogStreamName, data.StartedAt) : undefined;
+  return new Error(`Flink application ${props.ApplicationName} did not reach RUNNING within ${timeoutMs / 1000}s (status ${status}) after an update `
+    + `that restores its latest snapshot. ${error ? `The job logged: ${error}.` : `The job logged no exception${props.LogGroupName ? '' : ' (logging is off)'}.`} `
+    + 'An application whose snapshot holds state the new program cannot map fails and stays UPDATING or STOPPING '
+    + '(https://docs.aws.amazon.com/managed-flink/latest/java/how-snapshots.html): if this deploy changed the SQL, deploy it once with '
+    + 'allowNonRestoredState: true (the state of operators that no longer exist is dropped) or snapshots: false (a fresh start from the '
+    + 'sources\' startup positions). Raise startTimeout only if the log shows the job still restoring a large state.');
 }

@@ -305,6 +305,33 @@ describe('soak: RUNNING is not enough, the job must run without restarts', () =>
       .rejects.toThrow(/CloudWatch published 0 of the 3 one-minute numRestarts datapoints the 180s soak needs.*soakPeriod to Duration.seconds\(0\)/);
   });
 
+  test('an update that restores a snapshot and stays UPDATING or STARTING past startTimeout names the snapshot as the likely cause, not a longer startTimeout', async () => {
+    const updated = { Target: 'RUNNING' as const, StartedAt: T0, FreshJob: true };
+    const logs = logRecords(record('INFO', 'Job orders (cd34) switched from state INITIALIZING to FAILED.',
+      'java.lang.IllegalStateException: Failed to rollback to checkpoint/savepoint s3://snap. Cannot map checkpoint/savepoint state for operator 8f3a to the new program, because the operator is not available in the new program.'));
+    status('UPDATING');
+    expect(await isComplete({ flink: client, cloudwatch, logs }, { ...event('Update', {}, SOAK), Data: updated }, clock(T0 + 599_000))).toEqual({ IsComplete: false });
+    const stuck = isComplete({ flink: client, cloudwatch, logs }, { ...event('Update', {}, SOAK), Data: updated }, clock(T0 + 601_000));
+    await expect(stuck).rejects.toThrow(`Flink application ${NAME} did not reach RUNNING within 600s (status UPDATING) after an update that restores its latest snapshot. `
+      + 'The job logged: Job orders (cd34) switched from state INITIALIZING to FAILED.: java.lang.IllegalStateException: Failed to rollback to checkpoint/savepoint s3://snap. Cannot map checkpoint/savepoint state');
+    await expect(isComplete({ flink: client, cloudwatch, logs }, { ...event('Update', {}, SOAK), Data: updated }, clock(T0 + 601_000))).rejects.toThrow(
+      /stays UPDATING or STOPPING \(https:\/\/docs\.aws\.amazon\.com\/managed-flink\/latest\/java\/how-snapshots\.html\): if this deploy changed the SQL, deploy it once with allowNonRestoredState: true .* or snapshots: false .*Raise startTimeout only if the log shows the job still restoring a large state\.$/);
+    // A stopped application the starter started from its snapshot, stuck STARTING, without logging.
+    status('STARTING');
+    const started = { ...updated, OperationId: 'op-1', RestoreType: 'RESTORE_FROM_LATEST_SNAPSHOT' };
+    await expect(isComplete({ flink: client, cloudwatch }, { ...event('Update'), Data: started }, clock(T0 + 601_000)))
+      .rejects.toThrow(/\(status STARTING\) after an update that restores its latest snapshot\. The job logged no exception \(logging is off\)\. .*allowNonRestoredState: true/);
+    // No snapshot restored (a create, snapshots off, a start that skipped the restore): the timeout says what it said.
+    for (const [ev, data] of [
+      [event('Create', {}, SOAK), updated],
+      [event('Update', {}, { ...SOAK, Snapshots: 'false' }), updated],
+      [event('Update', {}, SOAK), { ...started, RestoreType: 'SKIP_RESTORE_FROM_SNAPSHOT' }],
+    ] as const) {
+      await expect(isComplete({ flink: client, cloudwatch, logs }, { ...ev, Data: data }, clock(T0 + 601_000)))
+        .rejects.toThrow(/still settling\)\. Check its CloudWatch logs; raise startTimeout if the job needs longer to restore state\./);
+    }
+  });
+
   test('with the soak off (SoakSeconds 0) RUNNING completes at once, reading no metric', async () => {
     status('RUNNING');
     expect((await isComplete({ flink: client, cloudwatch }, { ...event('Create', {}, { SoakSeconds: '0' }), Data: data }, clock(T0))).IsComplete).toBe(true);
