@@ -166,7 +166,7 @@ export const replayDeadLettersCommand: Command & { clients?: ReplayClients } = {
       try {
         target = await findSinkResources(clients.cloudformation, stack, flags['sink-id'] as string | undefined);
       } catch (e) {
-        if (/does not exist|has no/.test((e as Error).message)) throw new UserError((e as Error).message);
+        if (/does not exist|has no|dead-letters to an SQS queue/.test((e as Error).message)) throw new UserError((e as Error).message);
         throw e;
       }
     }

@@ -23,6 +23,14 @@ export async function findSinkResources(cfn: CloudFormationClient, stackName: st
     && /^[0-9A-F]{8}$/.test(r.LogicalResourceId.slice(prefix.length)))?.PhysicalResourceId;
   const bucket = find('AWS::S3::Bucket', `${sinkId}DeadLetterBucket`);
   const functionName = find('AWS::Lambda::Function', `${sinkId}Function`);
+  const queue = find('AWS::SQS::Queue', `${sinkId}DeadLetterQueue`);
+  if (!bucket && queue) {
+    // Queue letters lose their value (then key) over 256 KiB, and the queue is not read here: say what works instead of asking for a bucket.
+    throw new Error(`Stack '${stackName}': sink '${sinkId}' dead-letters to an SQS queue (${queue}, SinkDeadLetter.queue()); replay-dead-letters replays only `
+      + 'a dead-letter bucket\'s letters. Each message names the view, topic, partition and offset: after the fix, re-read the affected rows with '
+      + '`agent-data-stack resnapshot --view V` (or reset the sink\'s consumer group to the offsets while the topic retains them), then delete the messages. '
+      + 'Use SinkDeadLetter.bucket() for replayable letters.');
+  }
   if (!bucket || !functionName) {
     throw new Error(`Stack '${stackName}' has no ${!bucket ? 'dead-letter bucket' : 'sink function'} of a sink '${sinkId}' (an AgentSink with SinkDeadLetter.bucket()). Pass --bucket and --function for a sink composed differently.`);
   }
