@@ -85,7 +85,10 @@ export const localMavenGet: HttpGet = async (url) => {
 
 /** How a package is fetched and which application of the template it is. */
 export interface UnpackOptions {
-  /** Serves the package's Maven Central downloads. @default localMavenGet (~/.m2 only) */
+  /**
+   * Serves the package's Maven Central downloads. @default cachedMavenGet (~/.m2, downloading from Maven Central what is not
+   * there yet: a run on a fresh machine must not depend on another test having filled ~/.m2 first)
+   */
   readonly get?: HttpGet;
   /** The logical ID prefix of the application (`transformApplicationId`). @default - the template's only Flink application */
   readonly application?: string;
@@ -122,13 +125,13 @@ export function flinkApplication(template: Template, select?: string): { logical
 
 /**
  * Builds a FlinkSqlApplication's package from its synthesized template exactly as the deploy-time builder does
- * (same Sources and Files, downloads served from ~/.m2 and verified against the published .sha1 and the pinned
- * SHA-256), unpacks it, and writes the application's runtime properties with the brokers replaced. `o.application` names the
+ * (same Sources and Files, downloads served from ~/.m2, fetched into it from Maven Central when missing, and verified
+ * against the published .sha1 and the pinned SHA-256), unpacks it, and writes the application's runtime properties with the brokers replaced. `o.application` names the
  * application when the template has more than one (`flinkApplication`).
  */
 export async function unpackApplication(template: Template, bootstrapServers: string, o: UnpackOptions = {}): Promise<string> {
   const { application, artifact } = flinkApplication(template, o.application);
-  const zip = await assembleArtifact(o.get ?? localMavenGet, artifact.Properties.Sources as ArtifactSourceSpec[], artifact.Properties.Files as InlineFileSpec[]);
+  const zip = await assembleArtifact(o.get ?? cachedMavenGet, artifact.Properties.Sources as ArtifactSourceSpec[], artifact.Properties.Files as InlineFileSpec[]);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'flink-app-'));
   for (const [name, data] of extractZip(zip)) {
     fs.mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
