@@ -7,7 +7,7 @@ import type { MskEvent } from '../lambda/shared/envelope';
 import type { BatchSummary } from '../lambda/sink/process';
 import { replayDeadLetters } from '../lambda/sink/replay';
 import { type Command, type CliIo, isCredentialsError, numberFlag, parseFlags, UserError } from './command';
-import { findSinkResources, lambdaDeliver } from './replay-dead-letters';
+import { findSinkResources, lambdaDeliver, reportQueueReplay, type SinkResources, tooOldAdvice } from './replay-dead-letters';
 import { statusCommand } from './status/command';
 
 // Re-exported: scripts and tests import the CLI's pieces from here.
@@ -148,41 +148,50 @@ export const connectCommand: Command = {
 export interface ReplayClients {
   readonly cloudformation: CloudFormationClient;
   readonly s3: S3Client;
+  /** For a sink that dead-letters to a queue. @default - a new SQSClient */
+  readonly sqs?: import('@aws-sdk/client-sqs').SQSClient;
   /** Runs one batch through the sink. @default - Lambda Invoke of the deployed sink function */
   readonly deliver?: (functionName: string) => (event: MskEvent) => Promise<BatchSummary>;
 }
 
 export const replayDeadLettersCommand: Command & { clients?: ReplayClients } = {
-  summary: 'Replay a sink\'s dead letters (S3) through the deployed sink function after the cause is fixed.',
-  usage: 'replay-dead-letters [--stack NAME] [--view V] [--sink-id Sink] [--bucket B --function F] [--batch-size 100] [--max-age HOURS (24)]',
+  summary: 'Replay a sink\'s dead letters (S3 bucket or SQS queue) through the deployed sink function after the cause is fixed.',
+  usage: 'replay-dead-letters [--stack NAME] [--view V] [--sink-id Sink] [--bucket B | --queue URL] [--function F] [--batch-size 100] [--max-age HOURS (24)] [--sink-timeout SECONDS (900, queue only)]',
   async run(args, io) {
-    const flags = parseFlags(args, { 'stack': 'string', 'view': 'string', 'sink-id': 'string', 'bucket': 'string', 'function': 'string', 'batch-size': 'string', 'max-age': 'string' });
+    const flags = parseFlags(args, {
+      'stack': 'string', 'view': 'string', 'sink-id': 'string', 'bucket': 'string', 'queue': 'string', 'function': 'string', 'batch-size': 'string', 'max-age': 'string',
+      'sink-timeout': 'string',
+    });
+    if (flags.bucket !== undefined && flags.queue !== undefined) throw new UserError('Pass either --bucket B or --queue URL, not both.');
     const maxAgeHours = numberFlag(flags, 'max-age') ?? 24;
     const stack = (flags.stack as string | undefined) ?? io.env.AGENT_DATA_STACK_NAME ?? 'AgentDataStack';
     const clients = this.clients ?? { cloudformation: new CloudFormationClient({}), s3: new S3Client({}) };
-    let target: { bucket: string; functionName: string };
-    if (flags.bucket && flags.function) target = { bucket: flags.bucket as string, functionName: flags.function as string };
-    else {
+    let target: SinkResources;
+    if ((flags.bucket || flags.queue) && flags.function) {
+      target = { functionName: flags.function as string, ...(flags.bucket ? { bucket: flags.bucket as string } : { queueUrl: flags.queue as string }) };
+    } else {
       try {
         target = await findSinkResources(clients.cloudformation, stack, flags['sink-id'] as string | undefined);
       } catch (e) {
-        if (/does not exist|has no|dead-letters to an SQS queue/.test((e as Error).message)) throw new UserError((e as Error).message);
+        if (/does not exist|has no/.test((e as Error).message)) throw new UserError((e as Error).message);
         throw e;
       }
     }
     const region = io.env.AWS_REGION ?? io.env.AWS_DEFAULT_REGION ?? await clients.s3.config.region();
     const deliver = (clients.deliver ?? ((fn: string) => lambdaDeliver(fn, region)))(target.functionName);
-    const summary = await replayDeadLetters(clients.s3, {
-      bucket: target.bucket, view: flags.view as string | undefined, batchSize: numberFlag(flags, 'batch-size'), maxAgeMs: maxAgeHours * 3600_000, deliver,
-    });
+    const common = { view: flags.view as string | undefined, batchSize: numberFlag(flags, 'batch-size'), maxAgeMs: maxAgeHours * 3600_000, deliver };
+    if (target.queueUrl !== undefined) {
+      const [{ replayQueueDeadLetters }, { SQSClient }] = await Promise.all([import('../lambda/sink/replay-queue'), import('@aws-sdk/client-sqs')]);
+      const sinkTimeout = numberFlag(flags, 'sink-timeout');
+      const summary = await replayQueueDeadLetters(clients.sqs ?? new SQSClient({}), {
+        ...common, queueUrl: target.queueUrl, ...(sinkTimeout !== undefined ? { sinkTimeoutSeconds: sinkTimeout } : {}),
+      });
+      return reportQueueReplay(summary, { queueUrl: target.queueUrl, functionName: target.functionName }, maxAgeHours, io);
+    }
+    const summary = await replayDeadLetters(clients.s3, { ...common, bucket: target.bucket! });
     io.stdout(`Replayed ${summary.letters - summary.tooOld} of ${summary.letters} dead letter(s) from s3://${target.bucket} through ${target.functionName} in ${summary.batches} batch(es): `
       + `${summary.written} written, ${summary.stale} already newer in the store, ${summary.skipped} skipped, ${summary.deadLettered} dead-lettered again.`);
-    if (summary.tooOld > 0) {
-      io.stderr(`${summary.tooOld} letter(s) of view(s) ${summary.tooOldViews.join(', ')} are older than ${maxAgeHours} h and were not replayed: a row deleted since `
-        + 'may have lost its delete tombstone (search deleteTombstoneRetention, 1 day by default; cache tombstoneTtl, 7 days), and replaying would bring it back. '
-        + `Re-read the current rows instead: ${summary.tooOldViews.filter(v => v !== '-').map(v => `agent-data-stack resnapshot --view ${v}`).join('; ')}. `
-        + 'Or, when every such view keeps tombstones longer, pass --max-age HOURS up to that retention.');
-    }
+    if (summary.tooOld > 0) io.stderr(tooOldAdvice(summary, maxAgeHours, 'left in the bucket'));
     return summary.deadLettered > 0 || summary.tooOld > 0 ? 1 : 0;
   },
 };

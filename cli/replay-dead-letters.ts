@@ -1,4 +1,4 @@
-// `agent-data-stack replay-dead-letters`: finds a deployed sink's dead-letter bucket and function, and replays the letters through that function.
+// `agent-data-stack replay-dead-letters`: finds a deployed sink's dead-letter bucket or queue and function, replays the letters through that function, and reports.
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { listStackResources } from './stack-resources';
@@ -7,15 +7,21 @@ import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { MskEvent } from '../lambda/shared/envelope';
 import type { BatchSummary } from '../lambda/sink/process';
+import type { ReplaySummary } from '../lambda/sink/replay';
+import type { QueueReplaySummary } from '../lambda/sink/replay-queue';
+import type { CliIo } from './command';
 
+/** The sink function and its dead-letter destination: a bucket (SinkDeadLetter.bucket()) or a queue URL (SinkDeadLetter.queue()). */
 export interface SinkResources {
-  readonly bucket: string;
   readonly functionName: string;
+  readonly bucket?: string;
+  readonly queueUrl?: string;
 }
 
 /**
- * The dead-letter bucket and sink function of a stack composed by AgentDataStack (construct id `Sink`, so logical ids
- * `SinkDeadLetterBucket...` and `SinkFunction...`). `sinkId` names another AgentSink's construct id.
+ * The dead-letter bucket or queue and sink function of a stack composed by AgentDataStack (construct id `Sink`, so logical
+ * ids `SinkDeadLetterBucket...`, `SinkDeadLetterQueue...` and `SinkFunction...`). `sinkId` names another AgentSink's
+ * construct id. A queue's physical id is its URL.
  */
 export async function findSinkResources(cfn: CloudFormationClient, stackName: string, sinkId = 'Sink'): Promise<SinkResources> {
   const resources = await listStackResources(cfn, stackName);
@@ -23,18 +29,57 @@ export async function findSinkResources(cfn: CloudFormationClient, stackName: st
     && /^[0-9A-F]{8}$/.test(r.LogicalResourceId.slice(prefix.length)))?.PhysicalResourceId;
   const bucket = find('AWS::S3::Bucket', `${sinkId}DeadLetterBucket`);
   const functionName = find('AWS::Lambda::Function', `${sinkId}Function`);
-  const queue = find('AWS::SQS::Queue', `${sinkId}DeadLetterQueue`);
-  if (!bucket && queue) {
-    // Queue letters lose their value (then key) over 256 KiB, and the queue is not read here: say what works instead of asking for a bucket.
-    throw new Error(`Stack '${stackName}': sink '${sinkId}' dead-letters to an SQS queue (${queue}, SinkDeadLetter.queue()); replay-dead-letters replays only `
-      + 'a dead-letter bucket\'s letters. Each message names the view, topic, partition and offset: after the fix, re-read the affected rows with '
-      + '`agent-data-stack resnapshot --view V` (or reset the sink\'s consumer group to the offsets while the topic retains them), then delete the messages. '
-      + 'Use SinkDeadLetter.bucket() for replayable letters.');
+  const queueUrl = find('AWS::SQS::Queue', `${sinkId}DeadLetterQueue`);
+  if ((!bucket && !queueUrl) || !functionName) {
+    throw new Error(`Stack '${stackName}' has no ${!bucket && !queueUrl ? 'dead-letter bucket or queue' : 'sink function'} of a sink '${sinkId}' (an AgentSink). `
+      + 'Pass --bucket B (or --queue URL) and --function F for a sink composed differently.');
   }
-  if (!bucket || !functionName) {
-    throw new Error(`Stack '${stackName}' has no ${!bucket ? 'dead-letter bucket' : 'sink function'} of a sink '${sinkId}' (an AgentSink with SinkDeadLetter.bucket()). Pass --bucket and --function for a sink composed differently.`);
+  return bucket ? { bucket, functionName } : { queueUrl, functionName };
+}
+
+/** What to do about letters held back as older than --max-age (both destinations). */
+export function tooOldAdvice(summary: Pick<ReplaySummary, 'tooOld' | 'tooOldViews'>, maxAgeHours: number, where: string): string {
+  return `${summary.tooOld} letter(s) of view(s) ${summary.tooOldViews.join(', ')} are older than ${maxAgeHours} h and were not replayed (${where}): a row deleted since `
+    + 'may have lost its delete tombstone (search deleteTombstoneRetention, 1 day by default; cache tombstoneTtl, 7 days), and replaying would bring it back. '
+    + `Re-read the current rows instead: ${summary.tooOldViews.filter(v => v !== '-').map(v => `agent-data-stack resnapshot --view ${v}`).join('; ')}. `
+    + 'Or, when every such view keeps tombstones longer, pass --max-age HOURS up to that retention.';
+}
+
+/** Prints a queue replay's outcome; returns the exit code (1 when anything was held back, left, not deleted or dead-lettered again). */
+export function reportQueueReplay(summary: QueueReplaySummary, target: { queueUrl: string; functionName: string }, maxAgeHours: number, io: CliIo): number {
+  const replayed = summary.letters - summary.tooOld - summary.cut.length - summary.leftByFailure;
+  io.stdout(`Replayed ${replayed} of ${summary.letters} dead letter(s) from ${target.queueUrl} through ${target.functionName} in ${summary.batches} batch(es): `
+    + `${summary.written} written, ${summary.stale} already newer in the store, ${summary.skipped} skipped, ${summary.deadLettered} dead-lettered again; `
+    + `${summary.deleted} message(s) deleted.`);
+  if (summary.sentAfterStart > 0 || summary.otherViews > 0) {
+    io.stdout(`Left in the queue: ${summary.sentAfterStart} message(s) sent after the replay began (letters dead-lettered again, or new failures; `
+      + `replay them in a later run once their cause is fixed), ${summary.otherViews} of other views.`);
   }
-  return { bucket, functionName };
+  if (summary.tooOld > 0) io.stderr(tooOldAdvice(summary, maxAgeHours, 'left in the queue'));
+  if (summary.cut.length > 0) {
+    const views = [...new Set(summary.cut.map(c => c.view))].sort();
+    io.stderr(`${summary.cut.length} letter(s) of view(s) ${views.join(', ')} lost their value or key to SQS's 256 KiB message limit and were not replayed `
+      + '(without its value the sink would write the record as a delete, without its key under another key); they were left in the queue. '
+      + `Re-read the current rows: ${views.filter(v => v !== '-').map(v => `agent-data-stack resnapshot --view ${v}`).join('; ')}; then delete the messages `
+      + `(${summary.cut.slice(0, 5).map(c => `${c.topic}/${c.partition}@${c.offset} message ${c.messageId}`).join(', ')}${summary.cut.length > 5 ? ', ...' : ''}). `
+      + 'SinkDeadLetter.bucket() keeps whole letters.');
+  }
+  if (summary.unreadable.length > 0) {
+    // The event source mapping also sends the batches it gives up on here: to an SQS destination, metadata only (no records).
+    io.stderr(`${summary.unreadable.length} message(s) are not letters written by the sink (no view/topic/offset) and were left in the queue: `
+      + `${summary.unreadable.slice(0, 5).join(', ')}${summary.unreadable.length > 5 ? ', ...' : ''}. A record of a whole batch the event source mapping gave up on `
+      + 'names its topic, partition and offsets but not the records: re-read them from Kafka (reset the consumer group to those offsets) or '
+      + 'with `agent-data-stack resnapshot --view V`, then delete the message.');
+  }
+  if (summary.notDeleted.length > 0) {
+    io.stderr(`${summary.notDeleted.length} replayed message(s) were not deleted (DeleteMessageBatch: `
+      + `${summary.notDeleted.slice(0, 5).map(n => `${n.messageId} ${n.code}${n.message ? `: ${n.message}` : ''}`).join('; ')}): they stay in the queue. `
+      + 'Run the command again to delete them; replaying them again is harmless (the store keeps the newest version).');
+  }
+  if (summary.failure !== undefined) {
+    throw new Error(`${summary.failure} (${summary.leftByFailure} letter(s) of that batch and after were left in the queue, none of them deleted)`);
+  }
+  return summary.deadLettered > 0 || summary.tooOld > 0 || summary.cut.length > 0 || summary.unreadable.length > 0 || summary.notDeleted.length > 0 ? 1 : 0;
 }
 
 /** Invokes the deployed sink function with one MSK-shaped batch (Lambda Invoke, RequestResponse, SigV4-signed). */

@@ -65,7 +65,11 @@ export interface AgentSinkProps {
   readonly deadLetter?: SinkDeadLetter;
   /**
    * How long the dead-letter bucket this construct creates keeps a dead letter (full change records, often personal
-   * data) before its lifecycle deletes it; replay within this window (`agent-data-stack replay-dead-letters`).
+   * data) before its lifecycle deletes it. This is not the window to replay in: `agent-data-stack replay-dead-letters`
+   * holds back letters older than its `--max-age` (24 h by default), because a row deleted after the letter's change is
+   * protected only for the view's tombstone retention (search `deleteTombstoneRetention`, 1 day by default; cache
+   * `tombstoneTtl`, 7 days) and an older letter would bring it back. Replay within that retention; re-snapshot the views
+   * of older letters (`agent-data-stack resnapshot --view V`). A queue this construct creates keeps letters 14 days.
    * Ignored when `deadLetter` brings its own bucket or queue.
    * @default Duration.days(30)
    */

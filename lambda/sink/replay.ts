@@ -44,6 +44,26 @@ export const DEFAULT_REPLAY_MAX_AGE_MS = 24 * 3600 * 1000;
  */
 export const REPLAY_MAX_BATCH_BYTES = 6 * 1024 * 1024 - 64 * 1024;
 
+/** The oldest a letter may be to be replayed (ms since the epoch): now less `maxAgeMs`. Shared by the bucket and queue replays. */
+export function replayCutoffMs(options: { readonly maxAgeMs?: number; readonly now?: () => number }): number {
+  return (options.now ?? Date.now)() - (options.maxAgeMs ?? DEFAULT_REPLAY_MAX_AGE_MS);
+}
+
+/** Whether a letter's record (its Kafka timestamp, else the time it failed) is older than the cutoff: see `ReplayOptions.maxAgeMs`. */
+export function isTooOld(l: DeadLetter, oldestMs: number): boolean {
+  return (l.timestamp ?? l.failedAtMs) < oldestMs;
+}
+
+/** Adds one delivered batch's summary to the running totals. */
+export function addBatchSummary(total: { batches: number } & { -readonly [K in keyof BatchSummary]: number }, summary: BatchSummary): void {
+  total.batches += 1;
+  total.received += summary.received;
+  total.written += summary.written;
+  total.stale += summary.stale;
+  total.skipped += summary.skipped;
+  total.deadLettered += summary.deadLettered;
+}
+
 /**
  * Consecutive runs of `letters` of at most `maxRecords` whose records' JSON (plus their group key) sums to at most `maxBytes`.
  * Records that fail are often the large ones (a document the store refused as too large), so a count alone would overflow.
@@ -110,24 +130,18 @@ export async function replayDeadLetters(s3: S3Client, options: ReplayOptions): P
   const prefix = `${options.prefix ?? 'dead-letter/'}${options.view !== undefined ? `${encodeURIComponent(options.view)}/` : ''}`;
   const keys = await listDeadLetterKeys(s3, options.bucket, prefix);
   const batchSize = options.batchSize ?? 100;
-  const oldest = (options.now ?? Date.now)() - (options.maxAgeMs ?? DEFAULT_REPLAY_MAX_AGE_MS);
+  const oldest = replayCutoffMs(options);
   const tooOldViews = new Set<string>();
   const total = { letters: keys.length, batches: 0, received: 0, written: 0, stale: 0, skipped: 0, deadLettered: 0, tooOld: 0 };
   for (let i = 0; i < keys.length; i += batchSize) {
     const letters = (await Promise.all(keys.slice(i, i + batchSize).map(k => readDeadLetter(s3, options.bucket, k)))).filter(l => {
-      if ((l.timestamp ?? l.failedAtMs) >= oldest) return true;
+      if (!isTooOld(l, oldest)) return true;
       total.tooOld += 1;
       tooOldViews.add(l.view);
       return false;
     });
     for (const batch of replayBatches(letters, batchSize, options.maxBatchBytes)) {
-      const summary = await options.deliver(deadLetterEvent(batch));
-      total.batches += 1;
-      total.received += summary.received;
-      total.written += summary.written;
-      total.stale += summary.stale;
-      total.skipped += summary.skipped;
-      total.deadLettered += summary.deadLettered;
+      addBatchSummary(total, await options.deliver(deadLetterEvent(batch)));
     }
   }
   return { ...total, tooOldViews: [...tooOldViews].sort() };
