@@ -97,6 +97,8 @@ describe('DebeziumConnector (PostgreSQL)', () => {
         'publication.name': 'agent_publication',
         'publication.autocreate.mode': 'disabled',
         'slot.name': 'agent_slot',
+        // Unlimited restarts: a replacement connector waits for the slot the old one holds (test/engines/connector-replacement.test.ts).
+        'errors.max.retries': '-1',
         // Debezium's default, set so that the sink's check for it holds (contract/debezium.ts).
         'unavailable.value.placeholder': '__debezium_unavailable_value',
         'heartbeat.action.query': 'INSERT INTO agent_heartbeat (id, ts) VALUES (1, now()) ON CONFLICT (id) DO UPDATE SET ts = now()',

@@ -26,6 +26,8 @@ export interface ConnectOptions {
 
 export interface LocalConnect {
   readonly url: string;
+  /** The worker's working directory (config-provider file references resolve against it). */
+  readonly cwd: string;
   /** Milliseconds from spawn to the REST API answering `GET /connectors`. */
   readonly startupMs: number;
   readonly jvm: JvmProcess;
@@ -83,7 +85,7 @@ export async function startConnect(o: ConnectOptions): Promise<LocalConnect> {
     throw e;
   }
   return {
-    url, startupMs: Date.now() - started, jvm, workerProperties: properties, rest,
+    url, cwd: o.cwd ?? workDir, startupMs: Date.now() - started, jvm, workerProperties: properties, rest,
     async stop() {
       await jvm.stop();
       fs.rmSync(workDir, { recursive: true, force: true });

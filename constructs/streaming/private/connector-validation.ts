@@ -140,6 +140,7 @@ export function engineFixedKeys(engine: CdcEngine): Record<string, string> {
         'plugin.name': 'the replication bootstrap creates a publication, which Debezium reads through pgoutput',
         'publication.autocreate.mode': 'the replication bootstrap creates the publication for the source\'s tables and keeps it in step with them',
         'unavailable.value.placeholder': 'the sinks recognize Debezium\'s default placeholder for an unchanged TOASTed value and dead-letter the record rather than store it',
+        'errors.max.retries': 'a replacement connector runs beside the old one until CloudFormation\'s cleanup deletes it and only then gets the slot; with a finite number of retries its task fails first',
       }
       : {
         'include.schema.changes': 'schema change events would go to a topic named after topicPrefix, which the connector\'s role may not write',

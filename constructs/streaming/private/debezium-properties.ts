@@ -177,6 +177,10 @@ export function debeziumProperties(i: DebeziumPropertyInput): Record<string, str
       'publication.name': i.publicationName!,
       'publication.autocreate.mode': 'disabled',
       'slot.name': i.slotName!,
+      // Debezium's default (unlimited), set so extraProperties cannot make it finite: a replacement connector, created before
+      // CloudFormation deletes the old one, finds the slot in use, fails its stream start after slot.max.retries x slot.retry.delay.ms
+      // (6 x 10 s) and, through these retries, restarts until the old connector lets go of the slot (docs/streaming.md).
+      'errors.max.retries': '-1',
       // Debezium's default, set so the sink's check for it (contract/debezium.ts) cannot be bypassed through extraProperties.
       'unavailable.value.placeholder': DEBEZIUM_UNAVAILABLE_VALUE,
     }
