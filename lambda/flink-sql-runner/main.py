@@ -44,6 +44,21 @@ def _skip_quoted(sql, i, quote):
     return len(sql)
 
 
+def _skip_comment_or_quoted(sql, i):
+    """The index after the -- or /* */ comment, or the '...', `...` or "..." text, that starts at i; None when none does."""
+    c = sql[i]
+    nxt = sql[i + 1] if i + 1 < len(sql) else ""
+    if c == "-" and nxt == "-":
+        nl = sql.find("\n", i)
+        return len(sql) if nl < 0 else nl + 1
+    if c == "/" and nxt == "*":
+        close = sql.find("*/", i + 2)
+        return len(sql) if close < 0 else close + 2
+    if c in ("'", "`", '"'):
+        return _skip_quoted(sql, i, c)
+    return None
+
+
 def split_statements(sql):
     """Splits on statement-ending semicolons: not in '...', `...`, "...", -- or /* */ comments, nor inside
     EXECUTE STATEMENT SET BEGIN ... END. Comment-only statements are dropped. Same rules as the synth-time splitter."""
@@ -60,25 +75,14 @@ def split_statements(sql):
 
     while i < n:
         c = sql[i]
-        nxt = sql[i + 1] if i + 1 < n else ""
-        if c == "-" and nxt == "-":
+        end = _skip_comment_or_quoted(sql, i)
+        if end is not None:
             if word:
                 words.append(word.upper()); word = ""
-            nl = sql.find("\n", i)
-            i = n if nl < 0 else nl + 1
-            continue
-        if c == "/" and nxt == "*":
-            if word:
-                words.append(word.upper()); word = ""
-            close = sql.find("*/", i + 2)
-            i = n if close < 0 else close + 2
-            continue
-        if c in ("'", "`", '"'):
-            if word:
-                words.append(word.upper()); word = ""
-            if start < 0:
+            # Quoted text starts a statement; a comment does not.
+            if start < 0 and c in ("'", "`", '"'):
                 start = i
-            i = _skip_quoted(sql, i, c)
+            i = end
             continue
         if c == ";":
             if word:
@@ -120,20 +124,14 @@ def top_level_words(statement):
     n = len(statement)
     while i < n:
         c = statement[i]
-        nxt = statement[i + 1] if i + 1 < n else ""
         boundary = not (c.isalnum() or c == "_")
         if boundary and word:
             if depth == 0:
                 words.append(word.upper())
             word = ""
-        if c == "-" and nxt == "-":
-            nl = statement.find("\n", i)
-            i = n if nl < 0 else nl + 1
-        elif c == "/" and nxt == "*":
-            close = statement.find("*/", i + 2)
-            i = n if close < 0 else close + 2
-        elif c in ("'", "`", '"'):
-            i = _skip_quoted(statement, i, c)
+        end = _skip_comment_or_quoted(statement, i)
+        if end is not None:
+            i = end
         else:
             if c == "(":
                 depth += 1
@@ -217,16 +215,8 @@ def substitute(sql, variables):
     n = len(sql)
     while i < n:
         c = sql[i]
-        nxt = sql[i + 1] if i + 1 < n else ""
-        if c == "-" and nxt == "-":
-            nl = sql.find("\n", i)
-            end = n if nl < 0 else nl + 1
-        elif c == "/" and nxt == "*":
-            close = sql.find("*/", i + 2)
-            end = n if close < 0 else close + 2
-        elif c in ("'", "`", '"'):
-            end = _skip_quoted(sql, i, c)
-        else:
+        end = _skip_comment_or_quoted(sql, i)
+        if end is None:
             i += 1
             continue
         _refuse_unquoted(sql[code_start:i], variables)

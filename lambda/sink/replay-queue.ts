@@ -2,21 +2,12 @@
 import {
   ChangeMessageVisibilityBatchCommand, DeleteMessageBatchCommand, ReceiveMessageCommand, type Message, type SQSClient,
 } from '@aws-sdk/client-sqs';
-import type { MskEvent } from '../shared/envelope';
 import type { DeadLetter } from './dead-letter';
-import type { BatchSummary } from './process';
-import { addBatchSummary, deadLetterEvent, isTooOld, replayBatches, replayCutoffMs, type ReplaySummary } from './replay';
+import { addBatchSummary, deadLetterEvent, isTooOld, replayBatches, replayCutoffMs, type ReplayCommonOptions, type ReplaySummary } from './replay';
 
-export interface QueueReplayOptions {
+/** `view`, `maxAgeMs` and the rest as for the bucket; letters not replayed are left in the queue. */
+export interface QueueReplayOptions extends ReplayCommonOptions {
   readonly queueUrl: string;
-  /** Only this view's letters; the others are left in the queue. @default - every view's letters */
-  readonly view?: string;
-  /** Records per delivered batch. @default 100 */
-  readonly batchSize?: number;
-  /** @default REPLAY_MAX_BATCH_BYTES */
-  readonly maxBatchBytes?: number;
-  /** Letters older than this are left in the queue (see `ReplayOptions.maxAgeMs`). @default DEFAULT_REPLAY_MAX_AGE_MS */
-  readonly maxAgeMs?: number;
   /**
    * The longest one delivery can take (the sink function's timeout), seconds: received messages stay hidden this long plus
    * a minute, and are hidden again before a delivery that might outlast that.
@@ -25,8 +16,6 @@ export interface QueueReplayOptions {
   readonly sinkTimeoutSeconds?: number;
   /** ReceiveMessage's long-poll wait, seconds (above 0, so every SQS server is asked and an empty answer means empty). @default 1 */
   readonly waitTimeSeconds?: number;
-  readonly now?: () => number;
-  readonly deliver: (event: MskEvent) => Promise<BatchSummary>;
 }
 
 /** A letter left in the queue, with what identifies its record. */

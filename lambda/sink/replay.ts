@@ -4,12 +4,10 @@ import type { MskEvent, MskEventRecord } from '../shared/envelope';
 import type { DeadLetter } from './dead-letter';
 import type { BatchSummary } from './process';
 
-export interface ReplayOptions {
-  readonly bucket: string;
-  /** Only this view's letters (`<prefix><view>/...`). @default - every view's letters */
+/** What a replay from the bucket and one from the queue share: which letters, how they are batched, where they go. */
+export interface ReplayCommonOptions {
+  /** Only this view's letters; the others are left. @default - every view's letters */
   readonly view?: string;
-  /** @default 'dead-letter/' (S3DeadLetterSink's prefix) */
-  readonly prefix?: string;
   /** Records per delivered batch. @default 100 */
   readonly batchSize?: number;
   /** Bytes of one delivered batch as JSON. @default REPLAY_MAX_BATCH_BYTES (under Lambda's 6 MB synchronous payload) */
@@ -25,6 +23,12 @@ export interface ReplayOptions {
   readonly now?: () => number;
   /** Runs one MSK-shaped batch through the sink (the deployed function, or `processBatch` in tests). */
   readonly deliver: (event: MskEvent) => Promise<BatchSummary>;
+}
+
+export interface ReplayOptions extends ReplayCommonOptions {
+  readonly bucket: string;
+  /** Letters under this prefix (`<prefix><view>/...`). @default 'dead-letter/' (S3DeadLetterSink's prefix) */
+  readonly prefix?: string;
 }
 
 export interface ReplaySummary extends BatchSummary {

@@ -7,6 +7,7 @@ import { Redis } from 'ioredis';
 import type { MskEventRecord, MskEvent } from '../../lambda/shared/envelope';
 import type { StoredRecord } from '../../contract/stored-record';
 import type { ViewConfig } from '../../contract/view-config';
+import { createCacheClient, type CacheClient } from '../../lambda/shared/cache-client';
 
 export const FIXTURES = path.join(__dirname, '..', 'fixtures', 'debezium');
 export const REDIS_PORT = 6379;
@@ -83,6 +84,24 @@ export async function deletePrefix(redis: Redis, prefix: string): Promise<void> 
 }
 
 /** A TCP proxy in front of Redis whose connections the test can cut, to simulate a store outage. */
+/**
+ * The real Redis for a test file: a plain connection (to read what was written) and the sink's cache client (to write),
+ * opened before the file's tests and closed after them, with every key under `prefixes` deleted.
+ */
+export function realCache(): { readonly redis: Redis; readonly client: CacheClient; readonly prefixes: string[] } {
+  const env = { prefixes: [] as string[] } as { redis: Redis; client: CacheClient; prefixes: string[] };
+  beforeAll(() => {
+    env.redis = new Redis({ port: REDIS_PORT });
+    env.client = createCacheClient({ host: '127.0.0.1', port: REDIS_PORT, tls: false, auth: 'none', serverless: false, clusterMode: false });
+  });
+  afterAll(async () => {
+    for (const p of env.prefixes) await deletePrefix(env.redis, p);
+    await env.client.close();
+    env.redis.disconnect();
+  });
+  return env;
+}
+
 export class KillableProxy {
   private server?: net.Server;
   private readonly sockets = new Set<net.Socket>();

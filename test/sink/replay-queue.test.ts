@@ -5,9 +5,7 @@ import {
   ChangeMessageVisibilityBatchCommand, DeleteMessageBatchCommand, ReceiveMessageCommand, SendMessageBatchCommand, SQSClient,
 } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
-import { Redis } from 'ioredis';
 import { main, replayDeadLettersCommand } from '../../cli/agent-data-stack';
-import { createCacheClient, type CacheClient } from '../../lambda/shared/cache-client';
 import { readCacheRecord } from '../../lambda/shared/cache-writer';
 import type { MskEvent } from '../../lambda/shared/envelope';
 import type { ViewConfig } from '../../contract/view-config';
@@ -15,26 +13,15 @@ import { cacheBatchWriter } from '../../lambda/sink/cache-route';
 import { deadLetterOf, SqsDeadLetterSink, sqsBody } from '../../lambda/sink/dead-letter';
 import { processBatch, type BatchWriter } from '../../lambda/sink/process';
 import { replayQueueDeadLetters } from '../../lambda/sink/replay-queue';
-import { deletePrefix, fixtureRecords, mskEvent, productsView, REDIS_PORT, uniquePrefix } from './helpers';
+import { fixtureRecords, mskEvent, productsView, realCache, uniquePrefix } from './helpers';
 
 const QUEUE = 'https://sqs.us-east-1.amazonaws.com/123456789012/S-SinkDeadLetterQueue-abc';
 const sqsMock = mockClient(SQSClient);
 const cfnMock = mockClient(CloudFormationClient);
-let redis: Redis;
-let client: CacheClient;
-const prefixes: string[] = [];
+const cache = realCache();
 const quiet = { info: () => undefined, warn: () => undefined };
 const metrics = { count: () => undefined, freshnessLag: () => undefined, cdcLag: () => undefined };
 
-beforeAll(() => {
-  redis = new Redis({ port: REDIS_PORT });
-  client = createCacheClient({ host: '127.0.0.1', port: REDIS_PORT, tls: false, auth: 'none', serverless: false, clusterMode: false });
-});
-afterAll(async () => {
-  for (const p of prefixes) await deletePrefix(redis, p);
-  await client.close();
-  redis.disconnect();
-});
 afterEach(() => {
   replayDeadLettersCommand.clients = undefined;
   jest.restoreAllMocks();
@@ -42,7 +29,7 @@ afterEach(() => {
 
 function view(name: string): ViewConfig {
   const keyPrefix = uniquePrefix(name);
-  prefixes.push(keyPrefix);
+  cache.prefixes.push(keyPrefix);
   return productsView({ keyPrefix, name, topic: `replayq.${name}.products` });
 }
 
@@ -111,7 +98,7 @@ async function deadLetterEverything(v: ViewConfig, queue: ReturnType<typeof fake
 }
 
 /** The deployed sink after the fix (`writer` defaults to the real Redis); its own dead letters go to the same queue. */
-function sink(v: ViewConfig, writer: BatchWriter = cacheBatchWriter(client)): (event: MskEvent) => ReturnType<typeof processBatch> {
+function sink(v: ViewConfig, writer: BatchWriter = cacheBatchWriter(cache.client)): (event: MskEvent) => ReturnType<typeof processBatch> {
   return event => processBatch(event, {
     views: [v], writers: { cache: writer }, deadLetters: new SqsDeadLetterSink(new SQSClient({ region: 'us-east-1' }), QUEUE), metrics, log: quiet,
   });
@@ -155,8 +142,8 @@ test('replay-dead-letters --stack S replays the queue\'s letters into the store 
   expect(out).toMatch(/Left in the queue: 0 message\(s\) sent after the replay began .*, \d+ of other views\./);
   expect(code).toBe(0);
   expect(delivered.filter(d => d === 'stack-sink-fn')).toHaveLength(Math.ceil(letters / 5));
-  expect((await readCacheRecord(redis, v, { id: 110 }))?.row).toMatchObject({ description: 'new water resistent white wind breaker', weight: 0.5 });
-  expect(await readCacheRecord(redis, other, { id: 110 })).toBeUndefined();
+  expect((await readCacheRecord(cache.redis, v, { id: 110 }))?.row).toMatchObject({ description: 'new water resistent white wind breaker', weight: 0.5 });
+  expect(await readCacheRecord(cache.redis, other, { id: 110 })).toBeUndefined();
   // Only the other view's letters remain, visible again for the next run.
   expect([...queue.messages.values()].every(m => JSON.parse(m.body).view === other.name)).toBe(true);
   expect(queue.visible()).toHaveLength(queue.messages.size);
@@ -280,7 +267,7 @@ test('messages DeleteMessageBatch reports as Failed are named, stay in the queue
   expect(out).toMatch(new RegExp(`^Replayed ${letters} of ${letters} .*; ${letters - 1} message\\(s\\) deleted\\.`));
   expect(err).toMatch(new RegExp(`1 replayed message\\(s\\) were not deleted \\(DeleteMessageBatch: ${stuck} InternalError: We encountered an internal error\\. Please try again\\.\\): they stay in the queue\\. Run the command again`));
   expect([...queue.messages.keys()]).toEqual([stuck]);
-  expect(await readCacheRecord(redis, v, { id: 110 })).toBeDefined();
+  expect(await readCacheRecord(cache.redis, v, { id: 110 })).toBeDefined();
 });
 
 test('queue letters older than --max-age are left in the queue like bucket letters, naming resnapshot and --max-age', async () => {
@@ -293,7 +280,7 @@ test('queue letters older than --max-age are left in the queue like bucket lette
   expect(err).toMatch(new RegExp(`${letters} letter\\(s\\) of view\\(s\\) ${v.name} are older than 24 h and were not replayed \\(left in the queue\\).*agent-data-stack resnapshot --view ${v.name}.*--max-age`, 's'));
   expect(queue.messages.size).toBe(letters);
   expect(sqsMock.commandCalls(DeleteMessageBatchCommand)).toHaveLength(0);
-  expect(await readCacheRecord(redis, v, { id: 110 })).toBeUndefined();
+  expect(await readCacheRecord(cache.redis, v, { id: 110 })).toBeUndefined();
 });
 
 test('a batch that waited past its visibility is hidden again (ChangeMessageVisibility) before the sink is invoked for it', async () => {

@@ -2,9 +2,7 @@
 import { CloudFormationClient, ListStackResourcesCommand } from '@aws-sdk/client-cloudformation';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
-import { Redis } from 'ioredis';
 import { main, replayDeadLettersCommand } from '../../cli/agent-data-stack';
-import { createCacheClient, type CacheClient } from '../../lambda/shared/cache-client';
 import { readCacheRecord } from '../../lambda/shared/cache-writer';
 import type { MskEvent } from '../../lambda/shared/envelope';
 import type { ViewConfig } from '../../contract/view-config';
@@ -12,29 +10,18 @@ import { cacheBatchWriter } from '../../lambda/sink/cache-route';
 import { S3DeadLetterSink } from '../../lambda/sink/dead-letter';
 import { processBatch, type BatchWriter } from '../../lambda/sink/process';
 import { replayDeadLetters } from '../../lambda/sink/replay';
-import { deletePrefix, fixtureRecords, mskEvent, productsView, REDIS_PORT, uniquePrefix } from './helpers';
+import { fixtureRecords, mskEvent, productsView, realCache, uniquePrefix } from './helpers';
 
 const s3Mock = mockClient(S3Client);
 const cfnMock = mockClient(CloudFormationClient);
-let redis: Redis;
-let client: CacheClient;
-const prefixes: string[] = [];
+const cache = realCache();
 const quiet = { info: () => undefined, warn: () => undefined };
 const metrics = { count: () => undefined, freshnessLag: () => undefined, cdcLag: () => undefined };
 
-beforeAll(() => {
-  redis = new Redis({ port: REDIS_PORT });
-  client = createCacheClient({ host: '127.0.0.1', port: REDIS_PORT, tls: false, auth: 'none', serverless: false, clusterMode: false });
-});
-afterAll(async () => {
-  for (const p of prefixes) await deletePrefix(redis, p);
-  await client.close();
-  redis.disconnect();
-});
 
 function view(name: string): ViewConfig {
   const keyPrefix = uniquePrefix(name);
-  prefixes.push(keyPrefix);
+  cache.prefixes.push(keyPrefix);
   return productsView({ keyPrefix, name, topic: `replay.${name}.products` });
 }
 
@@ -69,7 +56,7 @@ async function deadLetterEverything(v: ViewConfig, bucket: string): Promise<void
 
 function fixedSink(v: ViewConfig): (event: MskEvent) => ReturnType<typeof processBatch> {
   return event => processBatch(event, {
-    views: [v], writers: { cache: cacheBatchWriter(client) }, deadLetters: new S3DeadLetterSink(new S3Client({}), 'dlq'), metrics, log: quiet,
+    views: [v], writers: { cache: cacheBatchWriter(cache.client) }, deadLetters: new S3DeadLetterSink(new S3Client({}), 'dlq'), metrics, log: quiet,
   });
 }
 
@@ -78,14 +65,14 @@ test('the letters a failing sink wrote are replayed into the store after the fix
   const objects = fakeBucket();
   await deadLetterEverything(v, 'dlq');
   const letters = objects.size;
-  expect(await readCacheRecord(redis, v, { id: 110 })).toBeUndefined();
+  expect(await readCacheRecord(cache.redis, v, { id: 110 })).toBeUndefined();
 
   // The fixture's changes are from 2020: older than any tombstone retention, replayed on purpose (no deletes).
   const first = await replayDeadLetters(new S3Client({}), { bucket: 'dlq', view: v.name, batchSize: 5, maxAgeMs: Infinity, deliver: fixedSink(v) });
   expect(first).toMatchObject({ letters, batches: Math.ceil(letters / 5), deadLettered: 0 });
   expect(first.written).toBeGreaterThan(0);
   // The same final state as a sink that never failed: the last change of product 110 wins.
-  expect((await readCacheRecord(redis, v, { id: 110 }))?.row).toMatchObject({ description: 'new water resistent white wind breaker', weight: 0.5 });
+  expect((await readCacheRecord(cache.redis, v, { id: 110 }))?.row).toMatchObject({ description: 'new water resistent white wind breaker', weight: 0.5 });
 
   const again = await replayDeadLetters(new S3Client({}), { bucket: 'dlq', view: v.name, maxAgeMs: Infinity, deliver: fixedSink(v) });
   expect(again.written).toBe(0);
@@ -118,8 +105,8 @@ test('agent-data-stack replay-dead-letters --stack S --view V replays only that 
   }
   expect(new Set(delivered)).toEqual(new Set(['stack-sink-fn']));
   expect(s3Mock.commandCalls(ListObjectsV2Command).every(c => c.args[0].input.Prefix === `dead-letter/${v.name}/`)).toBe(true);
-  expect(await readCacheRecord(redis, v, { id: 110 })).toBeDefined();
-  expect(await readCacheRecord(redis, other, { id: 110 })).toBeUndefined();
+  expect(await readCacheRecord(cache.redis, v, { id: 110 })).toBeDefined();
+  expect(await readCacheRecord(cache.redis, other, { id: 110 })).toBeUndefined();
 });
 
 test('a stack without a sink dead-letter bucket or queue is a usage error naming the fix', async () => {
@@ -161,7 +148,7 @@ test('letters whose batch would exceed Lambda\'s 6 MB Invoke payload are deliver
 
 test('a letter older than the tombstone retention is held back, not replayed: the row deleted since stays deleted', async () => {
   const v = { ...view('tombstoned'), cache: { keyPrefix: uniquePrefix('tombstoned'), tombstoneTtlSeconds: 1 } };
-  prefixes.push(v.cache.keyPrefix);
+  cache.prefixes.push(v.cache.keyPrefix);
   const objects = fakeBucket();
   const records = fixtureRecords('postgres-products.jsonl', v.topic);
   // Product 111's create and update (offsets 12 and 14) are dead-lettered by the bug; its delete (offset 15) is written later.
@@ -170,14 +157,14 @@ test('a letter older than the tombstone retention is held back, not replayed: th
   await processBatch(mskEvent(records.filter(lettered)), { views: [v], writers: { cache: broken }, deadLetters: new S3DeadLetterSink(new S3Client({}), 'dlq'), metrics, log: quiet });
   expect(objects.size).toBe(2);
   await fixedSink(v)(mskEvent(records.filter(r => !lettered(r))));
-  expect((await readCacheRecord(redis, v, { id: 111 }))?.row).toBeNull();
+  expect((await readCacheRecord(cache.redis, v, { id: 111 }))?.row).toBeNull();
   // The delete's tombstone expires (the view's tombstoneTtl; 1 day for a search view by default) before anyone replays.
   await new Promise(resolve => setTimeout(resolve, 1_200));
-  expect(await readCacheRecord(redis, v, { id: 111 })).toBeUndefined();
+  expect(await readCacheRecord(cache.redis, v, { id: 111 })).toBeUndefined();
 
   const held = await replayDeadLetters(new S3Client({}), { bucket: 'dlq', view: v.name, deliver: fixedSink(v) });
   expect(held).toMatchObject({ letters: 2, tooOld: 2, tooOldViews: [v.name], batches: 0, written: 0 });
-  expect(await readCacheRecord(redis, v, { id: 111 })).toBeUndefined();
+  expect(await readCacheRecord(cache.redis, v, { id: 111 })).toBeUndefined();
 });
 
 test('replay-dead-letters exits 1 when letters were held back as too old, naming resnapshot and --max-age', async () => {
@@ -192,5 +179,5 @@ test('replay-dead-letters exits 1 when letters were held back as too old, naming
     replayDeadLettersCommand.clients = undefined;
   }
   expect(out.join('\n')).toMatch(new RegExp(`\\d+ letter\\(s\\) of view\\(s\\) ${v.name} are older than 24 h and were not replayed.*agent-data-stack resnapshot --view ${v.name}.*--max-age`, 's'));
-  expect(await readCacheRecord(redis, v, { id: 110 })).toBeUndefined();
+  expect(await readCacheRecord(cache.redis, v, { id: 110 })).toBeUndefined();
 });
