@@ -186,7 +186,9 @@ test('a slot past max_slot_wal_keep_size is invalidated; a changed slotRecoveryV
   // The change made while the slot was lost was never streamed; the snapshot brings it back.
   expect(snap.find(r => r.id === 12347)!.tier).toBe('platinum');
   expect(snap.every(r => !('ssn' in r))).toBe(true);
-  // One slot, the same name, healthy and in use: nothing left behind retaining WAL.
+  // One slot, the same name, healthy and in use: nothing left behind retaining WAL. In use once streaming starts, which follows
+  // the snapshot's last record by a moment (on a loaded machine, after this line first runs): waited for, not assumed.
+  await waitUntil('the new slot in use by the connector', async () => (await slots()).some(s => s.active), 60_000);
   expect(await slots()).toEqual([{ slot_name: 'agent_data_slot', wal_status: 'reserved', active: true }]);
 
   await source.admin.query(`UPDATE public.customers SET tier = 'standard' WHERE id = 12346`);
