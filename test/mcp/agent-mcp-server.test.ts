@@ -17,8 +17,12 @@ import { testViews } from './support';
 
 const VIEWS: AgentView[] = testAgentViews('agent:');
 
-test('the construct tests\' AgentViews render the ViewConfigs the handler tests read (plus the default schema policy)', () => {
-  expect(VIEWS.map(v => v.toConfig())).toEqual(testViews('agent:').map(v => ({ ...v, schemaPolicy: { onMissingField: 'dead-letter', onTypeMismatch: 'dead-letter' } })));
+// The handler tests embed 16 values (HashingEmbedder, fast); a construct's Titan v2 view needs 256, 512 or 1024.
+test('the construct tests\' AgentViews render the ViewConfigs the handler tests read (plus the default schema policy; 256-value vectors)', () => {
+  expect(VIEWS.map(v => v.toConfig())).toEqual(testViews('agent:').map(v => ({
+    ...v, schemaPolicy: { onMissingField: 'dead-letter', onTypeMismatch: 'dead-letter' },
+    ...(v.search?.vector ? { search: { ...v.search, vector: { ...v.search.vector, dimension: 256 } } } : {}),
+  })));
 });
 
 function build(overrides: Partial<AgentMcpServerProps> = {}, gate = false) {

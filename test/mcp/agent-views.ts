@@ -39,7 +39,8 @@ export function testViewProps(prefix: string): AgentViewProps[] {
       maxStaleness: Duration.minutes(1),
       search: {
         index: 'tickets-v1', timeField: 'created_at',
-        vector: { field: 'text_vector_v1', sourceFields: ['subject', 'body'], dimension: 16, modelId: 'amazon.titan-embed-text-v2:0', spaceType: 'cosinesimil' },
+        // 256, the smallest size Titan Text Embeddings v2 returns (AgentView refuses others); the handler tests' ViewConfig embeds 16.
+        vector: { field: 'text_vector_v1', sourceFields: ['subject', 'body'], dimension: 256, modelId: 'amazon.titan-embed-text-v2:0', spaceType: 'cosinesimil' },
       },
     },
   ];
