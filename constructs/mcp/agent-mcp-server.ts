@@ -143,16 +143,18 @@ export class AgentMcpServer extends Construct implements iam.IGrantable, ec2.ICo
     this.grantPrincipal = this.function.grantPrincipal;
     this.connections = this.function.connections;
 
+    // Opened from the function's side, so a store's security group in another stack gets its ingress rule in this stack
+    // instead of a reference back to it, which would make the two stacks depend on each other.
     if (props.cache) {
       acknowledgeGrantWildcards(this, (this.cacheUser ?? props.cache).grantConnect(this.function),
         'Cache connect as granted by the cache construct, scoped to its cache and the MCP server\'s read-only user.');
-      props.cache.connections.allowFrom(this.function, ec2.Port.tcp(props.cache.endpointPort), 'MCP server reads the cache');
+      this.function.connections.allowTo(props.cache, ec2.Port.tcp(props.cache.endpointPort), 'MCP server reads the cache');
     }
     if (props.search) {
       const indexes = views.filter(v => v.store === 'search').map(v => v.search!.index);
       acknowledgeGrantWildcards(this, props.search.grantRead(this.function, ...indexes),
         'OpenSearch read on the documents of the declared view indexes only: document and _search paths sit under <index>/ and cannot be enumerated at deploy time.');
-      props.search.connections.allowFrom(this.function, ec2.Port.tcp(443), 'MCP server queries the search domain');
+      this.function.connections.allowTo(props.search, ec2.Port.tcp(443), 'MCP server queries the search domain');
     }
     const models = [...new Set(views.flatMap(v => (v.search?.vector ? [v.search.vector.modelId] : [])))];
     if (models.length > 0) {

@@ -109,14 +109,15 @@ export class AgentSink extends Construct implements ec2.IConnectable, iam.IGrant
       reason: 'The MSK event source mapping invokes the sink synchronously, where a function dead-letter queue never applies; records it cannot write go to the dead-letter destination, and batches the mapping gives up on go to its on-failure destination (the same bucket or queue).',
     });
 
-    // Stores: network path and data-plane grants.
+    // Stores: network path and data-plane grants. The rules are opened from the function's side (allowToDefaultPort), so
+    // a store's security group in another stack gets its ingress rule in this stack, not a reference back to it (a cycle).
     if (cacheViews.length > 0) {
       props.cache!.grantConnect(fn);
-      props.cache!.connections.allowDefaultPortFrom(fn, 'Agent sink writes the cache');
+      fn.connections.allowToDefaultPort(props.cache!, 'Agent sink writes the cache');
     }
     if (searchViews.length > 0) {
       props.search!.grantWrite(fn, ...searchViews.map(v => v.index!));
-      props.search!.connections.allowDefaultPortFrom(fn, 'Agent sink writes the search domain');
+      fn.connections.allowToDefaultPort(props.search!, 'Agent sink writes the search domain');
       // Vector views: the sink embeds changed rows before writing them, with exactly the views' models.
       const models = [...new Set(searchViews.map(v => v.toConfig().search?.vector?.modelId).filter((m): m is string => !!m))];
       if (models.length > 0) {

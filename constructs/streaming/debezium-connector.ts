@@ -100,8 +100,10 @@ export class DebeziumConnector extends DebeziumConnectorBase implements ec2.ICon
       description: `Debezium connector ${this.node.path}: to MSK (IAM), the source database and Secrets Manager`,
     });
     this.connections = this.securityGroup.connections;
-    cluster.connections.allowFrom(this.securityGroup, ec2.Port.tcp(cluster.iamPort), 'Debezium connector to MSK (IAM)');
-    source.connections.allowFrom(this.securityGroup, ec2.Port.tcp(source.endpointPort), 'Debezium connector to the source database');
+    // Opened from the connector's side: a cluster or database security group in another stack gets its ingress rule in
+    // this stack, instead of a reference back to this one (the two stacks would depend on each other).
+    this.connections.allowTo(cluster, ec2.Port.tcp(cluster.iamPort), 'Debezium connector to MSK (IAM)');
+    this.connections.allowTo(source, ec2.Port.tcp(source.endpointPort), 'Debezium connector to the source database');
     if (!hasEgress && !props.vpcSubnets) {
       const endpoint = new ec2.InterfaceVpcEndpoint(this, 'SecretsManagerEndpoint', {
         vpc, service: ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER, subnets, privateDnsEnabled: true, open: false,

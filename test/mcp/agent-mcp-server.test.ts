@@ -148,6 +148,23 @@ describe('defaults', () => {
   });
 });
 
+test('stores in another stack: the ingress rules are created in the MCP server\'s stack, with no dependency cycle', () => {
+  const app = testApp();
+  const base = testStack(app, 'Base');
+  const vpc = new AgentNetwork(base, 'Net').vpc;
+  const cache = new FakeCache(base, 'Cache', vpc);
+  const search = new FakeSearch(base, 'Search', vpc);
+  const apps = testStack(app, 'Apps');
+  new AgentMcpServer(apps, 'Mcp', { views: VIEWS, vpc, cache, search });
+  expect(() => app.synth()).not.toThrow();
+  const mcpSg = { 'Fn::GetAtt': [Match.stringLikeRegexp('^McpFunctionSecurityGroup'), 'GroupId'] };
+  const t = Template.fromStack(apps);
+  t.hasResourceProperties('AWS::EC2::SecurityGroupIngress', { FromPort: 6379, SourceSecurityGroupId: mcpSg, Description: 'MCP server reads the cache' });
+  t.hasResourceProperties('AWS::EC2::SecurityGroupIngress', { FromPort: 443, SourceSecurityGroupId: mcpSg, Description: 'MCP server queries the search domain' });
+  // Nothing in the stores' stack refers to the server's stack.
+  expect(JSON.stringify(Template.fromStack(base).toJSON())).not.toContain('Apps');
+});
+
 describe('authorization options', () => {
   test('jwt: an HTTP API in front of the function that verifies the token, public protected-resource metadata, no function URL', () => {
     const { stack } = build({ authorization: McpAuthorization.jwt({ issuer: 'https://issuer.example.com', audience: ['agent-client'], scopes: ['mcp/read'] }) });

@@ -220,6 +220,24 @@ test('passes the validation gate', () => {
   expect(formatFindings(gateFindings(app))).toBe('');
 });
 
+test('stores and cluster in another stack: the ingress rules are created in the sink\'s stack, with no dependency cycle', () => {
+  const app = testApp();
+  const base = testStack(app, 'Base');
+  const vpc = new AgentNetwork(base, 'Net').vpc;
+  const cluster = new FakeCluster(base, 'Kafka', vpc);
+  const cache = new AgentCache(base, 'Cache', { vpc, cacheName: 'agent-views' });
+  const search = new FakeSearch(base, 'Search', vpc);
+  const apps = testStack(app, 'Apps');
+  new AgentSink(apps, 'Sink', { cluster, cache, search, views: [balances, orders] });
+  expect(() => app.synth()).not.toThrow();
+  const sinkSg = { 'Fn::GetAtt': [Match.stringLikeRegexp('^SinkFunctionSecurityGroup'), 'GroupId'] };
+  const t = Template.fromStack(apps);
+  t.hasResourceProperties('AWS::EC2::SecurityGroupIngress', { FromPort: 6379, SourceSecurityGroupId: sinkSg, Description: 'Agent sink writes the cache' });
+  t.hasResourceProperties('AWS::EC2::SecurityGroupIngress', { FromPort: 443, SourceSecurityGroupId: sinkSg, Description: 'Agent sink writes the search domain' });
+  // Nothing in the stores' stack refers to the sink's stack.
+  expect(JSON.stringify(Template.fromStack(base).toJSON())).not.toContain('Apps');
+});
+
 test('passes the validation gate with an SQS dead-letter queue and provisioned pollers', () => {
   const { app } = build({ deadLetter: SinkDeadLetter.queue(), provisionedPollers: {} }, true);
   expect(formatFindings(gateFindings(app))).toBe('');

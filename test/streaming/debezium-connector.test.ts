@@ -642,6 +642,23 @@ describe('DebeziumConnector on MSK Serverless and on an existing cluster', () =>
     expect(JSON.stringify(t.findResources('AWS::IAM::Policy'))).toContain('topic/existing-cdc/0b1c2d3e-aaaa-bbbb-cccc-1234567890ab-7/shop.public.orders');
     expect(formatFindings(gateFindings(app))).toBe('');
   });
+
+  test('a cluster and a database in another stack: the ingress rules are created in the connector\'s stack, with no dependency cycle', () => {
+    const app = testApp();
+    const base = testStack(app, 'Base');
+    const vpc = network(base);
+    const cluster = new AgentStreamingCluster(base, 'Kafka', { vpc });
+    const source = fakeSource(base, vpc, 'postgres');
+    const apps = testStack(app, 'Apps');
+    new DebeziumConnector(apps, 'Cdc', { cluster, source, plugin: new DebeziumPlugin(apps, 'Plugin', { engine: 'postgres' }), topicPrefix: 'shop' });
+    expect(() => app.synth()).not.toThrow();
+    const connectorSg = { 'Fn::GetAtt': [Match.stringLikeRegexp('^CdcSecurityGroup'), 'GroupId'] };
+    const t = Template.fromStack(apps);
+    t.hasResourceProperties('AWS::EC2::SecurityGroupIngress', { FromPort: 9098, SourceSecurityGroupId: connectorSg });
+    t.hasResourceProperties('AWS::EC2::SecurityGroupIngress', { FromPort: 5432, SourceSecurityGroupId: connectorSg });
+    // Nothing in the cluster's stack refers to the connector's stack.
+    expect(JSON.stringify(Template.fromStack(base).toJSON())).not.toContain('Apps');
+  });
 });
 
 describe('DebeziumConnector validation', () => {
