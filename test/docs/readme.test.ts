@@ -1,4 +1,5 @@
-// The README's TypeScript examples compile against the current API, so the docs cannot drift from the code.
+// The README's TypeScript examples compile against the current API, and the tools it says its declaration derives are the
+// tools that declaration gives, so the docs cannot drift from the code.
 import * as fs from 'fs';
 import * as path from 'path';
 import * as ts from 'typescript';
@@ -30,6 +31,26 @@ test('every TypeScript block in README.md type-checks against the package', () =
     const diagnostics = ts.getPreEmitDiagnostics(program).filter(d => d.file && files.includes(path.resolve(d.file.fileName)));
     const messages = diagnostics.map(d => `${path.basename(d.file!.fileName)}: ${ts.flattenDiagnosticMessageText(d.messageText, '\n')}`);
     expect(messages).toEqual([]);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('the MCP tools the README lists are the tools its declaration derives', () => {
+  const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+  const declaration = typeScriptBlocks(readme).find(b => b.includes('new AgentDataStack('));
+  expect(declaration).toBeDefined();
+  const listed = /the MCP tools \(([^)]*)\)/.exec(readme.replace(/\s+/g, ' '))?.[1];
+  expect(listed).toBeDefined();
+  const dir = fs.mkdtempSync(path.join(__dirname, 'readme-'));
+  try {
+    // The declaration as a module: bundling skipped, the stack exported.
+    const file = path.join(dir, 'declaration.ts');
+    fs.writeFileSync(file, declaration!
+      .replace(/from 'cdk-agent-data-stack'/g, `from '${path.relative(dir, path.join(ROOT, 'index')).replace(/\\/g, '/')}'`)
+      .replace('new AgentDataStack(new App(),', "export const stack = new AgentDataStack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }),"));
+    const { stack } = require(file) as { stack: { mcp: { toolNames: string[] } } };
+    expect([...listed!.matchAll(/`([a-z_]+)`/g)].map(m => m[1]).sort()).toEqual([...stack.mcp.toolNames].sort());
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
