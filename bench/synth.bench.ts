@@ -47,7 +47,14 @@ const EMPTY = `${PRELUDE}
   t.synth = performance.now() - s;
   done();`;
 const EXAMPLE = `${PRELUDE}
-  wrap(require('@cdklabs/cdk-validator-cfnguard').CfnGuardValidator.prototype, 'validate', 'cfnGuard');
+  // The cfn-guard processes: the gate's side-by-side runner (lib/guard-parallel.ts) or a validator's own spawn of one.
+  const cp = require('child_process');
+  const spawnSync = cp.spawnSync;
+  cp.spawnSync = function (file, args, ...rest) {
+    if (!/cfn-guard$/.test(String(file)) && !(Array.isArray(args) && /cfn-guard runner/.test(String(args[1])))) return spawnSync.call(this, file, args, ...rest);
+    const s = performance.now();
+    try { return spawnSync.call(this, file, args, ...rest); } finally { t.cfnGuard += performance.now() - s; }
+  };
   const { loadFlinkParser } = require('./constructs/processing/private/flink-parser');
   const { applyValidationGate, VALIDATION_GATE_CONTEXT } = require('./lib/validation-gate');
   const { defineExampleApp } = require('./bin/example');
