@@ -662,6 +662,17 @@ describe('DebeziumConnector on MSK Serverless and on an existing cluster', () =>
 });
 
 describe('DebeziumConnector validation', () => {
+  test('fails when connectorName leaves its worker configuration name over MSK Connect\'s 128 characters', () => {
+    // 111 + '-workers-<8 hex>' is 128, the longest name MSK Connect takes.
+    const longest = build({ props: { connectorName: 'c'.repeat(111) } });
+    const names = Object.values(longest.t().findResources('AWS::KafkaConnect::WorkerConfiguration')).map((r: any) => r.Properties.Name as string);
+    expect(names.map(n => n.length)).toEqual([128]);
+    expect(longest.connector.connectorName.length).toBe(120);
+    expect(() => build({ props: { connectorName: 'c'.repeat(112) } }))
+      .toThrow(/connectorName 'c{112}' is 112 characters; give 1-111\. .*'<connectorName>-workers-<8 hex>'.*at most 128 characters/);
+    expect(() => build({ props: { connectorName: '' } })).toThrow(/connectorName '' is 0 characters; give 1-111/);
+  });
+
   test('fails when topicPrefix has invalid characters', () => {
     expect(() => build({ props: { topicPrefix: 'shop/cdc' } })).toThrow(/topicPrefix 'shop\/cdc' is invalid; use letters, digits/);
     expect(() => build({ props: { topicPrefix: 'shop..cdc' } })).toThrow(/topicPrefix 'shop..cdc' is invalid/);

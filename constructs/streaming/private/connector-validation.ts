@@ -16,6 +16,11 @@ const DECIMAL_MODES = ['precise', 'double', 'string'];
 const PG_TABLE = /^[A-Za-z_][A-Za-z0-9_$]*\.[A-Za-z_][A-Za-z0-9_$]*$/;
 const MYSQL_TABLE = /^([A-Za-z0-9_$]+\.)?[A-Za-z0-9_$]+$/;
 const TOPIC_PREFIX = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
+/**
+ * MSK Connect names are 1-128 characters (CreateConnector, CreateWorkerConfiguration). The worker configuration is named
+ * `<connectorName>-workers-<8 hex>`, the longer of the two names derived from `connectorName`, so 17 characters are taken.
+ */
+export const MAX_CONNECTOR_NAME_LENGTH = 128 - '-workers-'.length - 8;
 /** Debezium's default `max.queue.size`. */
 const DEFAULT_MAX_QUEUE_SIZE = 8192;
 /** Java's Integer.MAX_VALUE: Debezium reads `max.queue.size` as an int. */
@@ -161,6 +166,11 @@ export function validateConnectorProps(props: DebeziumConnectorProps, engine: Cd
   const connect = props.kafkaConnectVersion ?? KafkaConnectVersion.V3_7_X;
   if (!Token.isUnresolved(plugin.version.version) && !plugin.version.kafkaConnectVersions.includes(connect)) {
     throw new Error(`DebeziumConnector: Debezium ${plugin.version.version} needs Java ${plugin.version.javaVersion}, but kafkaConnectVersion ${connect.version} runs Java ${connect.javaVersion} on MSK Connect; use KafkaConnectVersion.V3_7_X, or DebeziumVersion.V2_7_4 on Kafka Connect ${connect.version}.`);
+  }
+  const name = props.connectorName;
+  if (name !== undefined && !Token.isUnresolved(name) && (name.length === 0 || name.length > MAX_CONNECTOR_NAME_LENGTH)) {
+    throw new Error(`DebeziumConnector: connectorName '${name}' is ${name.length} characters; give 1-${MAX_CONNECTOR_NAME_LENGTH}. `
+      + `The connector is named '<connectorName>-<8 hex>' and its worker configuration '<connectorName>-workers-<8 hex>', and MSK Connect names are at most 128 characters.`);
   }
   if (!TOPIC_PREFIX.test(props.topicPrefix) || props.topicPrefix.length > 200) {
     throw new Error(`DebeziumConnector: topicPrefix '${props.topicPrefix}' is invalid; use letters, digits, '_' and '-', with single dots between segments (e.g. 'shop.cdc').`);
