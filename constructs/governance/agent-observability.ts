@@ -208,6 +208,11 @@ function validate(props: AgentObservabilityProps): void {
   if (slo?.threshold !== undefined && slo.threshold.toMilliseconds() <= 0) {
     throw new Error('AgentObservability: freshnessSlo.threshold must be above zero, e.g. Duration.seconds(5).');
   }
+  // AWS::CloudWatch::Dashboard: DashboardName is 1-255 characters (aws-cdk-lib checks the characters, not the length).
+  const dashboardName = props.dashboardName;
+  if (dashboardName !== undefined && !Token.isUnresolved(dashboardName) && dashboardName.length > 255) {
+    throw new Error(`AgentObservability: dashboardName '${dashboardName}' is ${dashboardName.length} characters; CloudWatch dashboard names are at most 255. Shorten it, or omit it for a generated name.`);
+  }
   const failed = props.thresholds?.failedCheckpoints;
   if (failed !== undefined && (!Number.isInteger(failed) || failed < 1)) {
     throw new Error(`AgentObservability: thresholds.failedCheckpoints is ${failed}. Use a whole number of at least 1.`);

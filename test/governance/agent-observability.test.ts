@@ -535,6 +535,12 @@ describe('AgentObservability', () => {
     expect(() => build(withFull(() => ({ freshnessSlo: { window: Duration.seconds(90) } })))).toThrow(/window is 1 minute 30 seconds.*whole minutes/);
     expect(() => build(withFull(() => ({ freshnessSlo: { threshold: Duration.seconds(0) } })))).toThrow(/threshold must be above zero/);
   });
+  test('fails when dashboardName is longer than CloudWatch\'s 255 characters', () => {
+    const longest = build(withFull(() => ({ dashboardName: 'd'.repeat(255) })));
+    Template.fromStack(longest.stack).hasResourceProperties('AWS::CloudWatch::Dashboard', { DashboardName: 'd'.repeat(255) });
+    expect(() => build(withFull(() => ({ dashboardName: 'd'.repeat(256) }))))
+      .toThrow(/dashboardName 'd{256}' is 256 characters; CloudWatch dashboard names are at most 255\. Shorten it, or omit it/);
+  });
   test('fails when failedCheckpoints is not a positive integer', () => {
     expect(() => build(withFull(() => ({ thresholds: { failedCheckpoints: 0 } })))).toThrow(/failedCheckpoints is 0/);
   });
