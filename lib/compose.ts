@@ -1,4 +1,5 @@
 // Builds every layer of the agent data stack under a scope (a stack or a construct) from one declaration.
+import { createHash } from 'crypto';
 import { Stack, Token } from 'aws-cdk-lib';
 import * as cw_actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { Construct } from 'constructs';
@@ -14,6 +15,7 @@ import { AgentCache } from '../constructs/stores/agent-cache';
 import { AgentSearch } from '../constructs/stores/agent-search';
 import { AgentSink } from '../constructs/stores/agent-sink';
 import { AgentWarehouse } from '../constructs/stores/agent-warehouse';
+import { CONSUMER_GROUP_PREFIX, MAX_CONSUMER_GROUP_PREFIX_LENGTH } from '../constructs/stores/private/sink-validation';
 import { ViewStore } from '../constructs/stores/view';
 import { AgentStreamingCluster, AgentStreamingClusterBase } from '../constructs/streaming/cluster';
 import type { AgentDataPlatformProps, IAgentDataResources } from './agent-data-props';
@@ -25,6 +27,20 @@ import { buildConnectors, buildSourceDatabases, cdcTopicOf, planSources } from '
 import { addWarehouseTables, resolveViews, TransformOutput } from './views';
 
 const TRANSFORM_NAME = /^[A-Za-z][A-Za-z0-9-]{0,39}$/;
+
+/**
+ * The sinks' consumer group prefix, `<stack>.sink` (or `<stack>.<platform id>.sink`), kept as it is whenever it is a valid
+ * prefix: Lambda sets a mapping's group only on create, so a new prefix replaces every mapping and starts new groups. A
+ * platform id with other characters than letters, digits, '.', '_' and '-', or a prefix over 150 characters (which synth
+ * refused), gets those characters replaced by '-' and is cut, with a hash of the whole name so that it stays unique.
+ */
+export function sinkConsumerGroupPrefix(namePrefix: string): string {
+  const prefix = `${namePrefix}.sink`;
+  if (CONSUMER_GROUP_PREFIX.test(prefix)) return prefix;
+  const hash = createHash('sha256').update(namePrefix).digest('hex').slice(0, 8);
+  const safe = namePrefix.replace(/[^A-Za-z0-9._-]/g, '-').slice(0, MAX_CONSUMER_GROUP_PREFIX_LENGTH - '-.sink'.length - hash.length);
+  return `${safe}-${hash}.sink`;
+}
 
 /** Builds every layer under `scope` (a stack or a construct) from the declaration. */
 export function composeAgentData(scope: Construct, props: AgentDataPlatformProps): IAgentDataResources {
@@ -137,7 +153,7 @@ export function composeAgentData(scope: Construct, props: AgentDataPlatformProps
 
   // Sinks: one function for all cache and search views; every topic has its own event source mapping and consumer group.
   r.sink = new AgentSink(scope, 'Sink', {
-    consumerGroupPrefix: Token.isUnresolved(namePrefix) ? undefined : `${namePrefix}.sink`,
+    consumerGroupPrefix: Token.isUnresolved(namePrefix) ? undefined : sinkConsumerGroupPrefix(namePrefix),
     ...defaults.sink,
     ...props.sinkOptions,
     cluster: r.cluster, views: r.views.filter(v => v.store !== ViewStore.WAREHOUSE), cache: r.cache, search: r.search, heartbeatTopic: r.connector.heartbeatTopic,

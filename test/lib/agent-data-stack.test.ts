@@ -351,6 +351,29 @@ describe('bring your own', () => {
     });
   });
 
+  test('in an existing stack: the sinks\' consumer groups are <stack>.<id>.sink.<topic>, made valid when the id is not', () => {
+    const customersGroup = (id: string) => {
+      const host = new Stack(testApp(), 'Host', { stackName: 'Host' });
+      const { env: _env, ...declaration } = minimalProps();
+      new AgentDataPlatform(host, id, declaration);
+      return Object.values(Template.fromStack(host).findResources('AWS::Lambda::EventSourceMapping'))
+        .filter((m: any) => m.Properties.Topics[0] === 'agentdata.public.customers')
+        .map((m: any) => m.Properties.AmazonManagedKafkaEventSourceConfig.ConsumerGroupId as string);
+    };
+    // A valid prefix is kept as it always was (a new one replaces the mappings and starts new consumer groups).
+    expect(customersGroup('Data')).toEqual(['Host.Data.sink.agentdata.public.customers']);
+    // A construct id with a space, or a prefix over AgentSink's 150 characters: synth refused the derived prefix.
+    for (const id of ['Agent Data', 'P'.repeat(150)]) {
+      const [group] = customersGroup(id);
+      const prefix = group.slice(0, -'.agentdata.public.customers'.length);
+      expect(prefix).toMatch(/^[A-Za-z0-9._-]{1,150}$/);
+      expect(prefix).toMatch(/-[0-9a-f]{8}\.sink$/);
+      expect(group.length).toBeLessThanOrEqual(200);
+    }
+    expect(customersGroup('Agent Data')).toEqual([expect.stringMatching(/^Host\.Agent-Data-[0-9a-f]{8}\.sink\.agentdata\.public\.customers$/)]);
+    expect(customersGroup('Agent Data')).not.toEqual(customersGroup('Agent-Data'));
+  });
+
   test('an Aurora source in the development profile gets Aurora\'s smallest class', () => {
     const stack = new AgentDataStack(testApp(), 'Aurora', minimalProps({
       profile: DeploymentProfile.DEVELOPMENT, source: { tables: ['public.customers'], engine: SourceEngine.auroraPostgres() },

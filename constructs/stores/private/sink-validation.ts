@@ -3,6 +3,10 @@ import { Token } from 'aws-cdk-lib';
 import { ViewStore } from '../view';
 import type { AgentSinkProps } from '../agent-sink-props';
 
+/** `consumerGroupPrefix`: the group id is `<prefix>.<topic>`, and Lambda takes consumer group ids of at most 200 characters. */
+export const MAX_CONSUMER_GROUP_PREFIX_LENGTH = 150;
+export const CONSUMER_GROUP_PREFIX = new RegExp(`^[A-Za-z0-9._-]{1,${MAX_CONSUMER_GROUP_PREFIX_LENGTH}}$`);
+
 export function validate(props: AgentSinkProps): void {
   const retention = props.deadLetterRetention;
   if (retention && !retention.isUnresolved() && (retention.toMinutes({ integral: false }) % 1440 !== 0 || retention.toMinutes({ integral: false }) < 1440)) {
@@ -45,7 +49,7 @@ export function validate(props: AgentSinkProps): void {
   if (service !== undefined && !Token.isUnresolved(service) && (service.length === 0 || service.length > 1024 || service.trim() !== service)) {
     throw new Error(`AgentSink: serviceName '${service}' is not a CloudWatch dimension value. Use 1-1024 characters without leading or trailing spaces, e.g. 'orders-sink'.`);
   }
-  if (props.consumerGroupPrefix !== undefined && !/^[A-Za-z0-9._-]{1,150}$/.test(props.consumerGroupPrefix)) {
+  if (props.consumerGroupPrefix !== undefined && !CONSUMER_GROUP_PREFIX.test(props.consumerGroupPrefix)) {
     throw new Error(`AgentSink: consumerGroupPrefix '${props.consumerGroupPrefix}' must be 1-150 letters, digits, '.', '_' or '-'.`);
   }
 }
