@@ -159,6 +159,12 @@ export class AgentSink extends Construct implements ec2.IConnectable, iam.IGrant
     const topics = [...new Set(props.views.map(v => v.topic)), ...(props.heartbeatTopic ? [props.heartbeatTopic, ...props.additionalHeartbeatTopics ?? []] : [])];
     for (const topic of topics) {
       const groupId = `${prefix}.${topic}`.slice(0, 200);
+      // Lambda: 'The consumer group ID must be unique among all your Kafka event sources' (at most 200 characters, so cut).
+      const sharedWith = Object.keys(this.consumerGroups).find(t => this.consumerGroups[t] === groupId);
+      if (sharedWith !== undefined) {
+        throw new Error(`AgentSink: topics '${sharedWith}' and '${topic}' get the same consumer group id '${groupId}' (consumerGroupPrefix '${prefix}', a '.' and the topic, `
+          + `cut at Lambda's 200 characters), and Lambda refuses a group id another event source mapping uses. Give a shorter consumerGroupPrefix (AgentDataStack: sinkOptions.consumerGroupPrefix).`);
+      }
       this.consumerGroups[topic] = groupId;
       iam.Grant.addToPrincipal({ grantee: fn, actions: ESM_KAFKA_TOPIC_ACTIONS, resourceArns: [props.cluster.topicArn(topic)] });
       iam.Grant.addToPrincipal({ grantee: fn, actions: ESM_KAFKA_GROUP_ACTIONS, resourceArns: [props.cluster.groupArn(groupId)] });

@@ -70,6 +70,21 @@ describe('event source mappings', () => {
     });
   });
 
+  test('group ids are cut at Lambda\'s 200 characters, and two topics whose cut ids are the same fail at synth', () => {
+    const view = (name: string, topic: string) => new AgentView({
+      name, description: name, topic, sourceTable: 'public.t', key: ['id'], fields: [{ name: 'id', type: ViewFieldType.INTEGER }], store: ViewStore.CACHE,
+      cache: { keyPrefix: `${name}:` },
+    });
+    const prefix = 'p'.repeat(150);
+    const common = `agentdata.public.${'a'.repeat(40)}`;
+    // A cut id that no other topic shares is kept as it was.
+    const one = build({ consumerGroupPrefix: prefix, views: [view('one', `${common}_one`), view('other', 'agentdata.public.other')] }).sink.consumerGroups;
+    expect(one[`${common}_one`]).toBe(`${prefix}.${common}_one`.slice(0, 200));
+    expect(one[`${common}_one`].length).toBe(200);
+    expect(() => build({ consumerGroupPrefix: prefix, views: [view('one', `${common}_one`), view('two', `${common}_two`)] }))
+      .toThrow(/topics 'agentdata\.public\.a{40}_one' and 'agentdata\.public\.a{40}_two' get the same consumer group id 'p{150}\.agentdata\.public\.a{32}'.*Give a shorter consumerGroupPrefix/);
+  });
+
   test('mappings are named after their topic, so adding a view leaves the others in place', () => {
     const before = build();
     const after = build({ views: [orders, balances] });
