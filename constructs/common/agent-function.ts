@@ -8,6 +8,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { bundleDir, bundleFiles, readyHandlerBundle } from './handler-bundle';
+import { acknowledgeLogGroup } from './nag';
 import { estimatedEnvironmentBytes, LAMBDA_ENVIRONMENT_LIMIT_BYTES, UNRESOLVED_VALUE_ESTIMATE_BYTES } from './private/environment-size';
 import { allowAwsApiEgress, keepEgressRestricted } from './security-group';
 import { privateSubnetsWithEgressElseIsolated } from './subnets';
@@ -98,6 +99,7 @@ export class AgentFunction extends lambda.Function {
       retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
       removalPolicy: props.logRemovalPolicy ?? RemovalPolicy.DESTROY,
     });
+    acknowledgeLogGroup(logGroup);
     const role = new iam.Role(scope, `${id}Role`, {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       description: `Execution role for ${props.description}`.slice(0, 1000),

@@ -3,7 +3,7 @@ import { RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { acknowledgeDeployTimeFunctions } from './nag';
+import { acknowledgeDeployTimeFunctions, acknowledgeLogGroup } from './nag';
 
 export interface AgentNetworkProps {
   /** @default 2 (MSK and multi-AZ stores need at least two; production profiles use 3) */
@@ -53,6 +53,7 @@ export class AgentNetwork extends Construct {
       retention: logs.RetentionDays.ONE_MONTH,
       removalPolicy: RemovalPolicy.DESTROY,
     });
+    acknowledgeLogGroup(flowLogs);
     this.vpc.addFlowLog('FlowLog', {
       destination: ec2.FlowLogDestination.toCloudWatchLogs(flowLogs),
       trafficType: ec2.FlowLogTrafficType.ALL,

@@ -8,7 +8,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { AgentFunction, AgentFunctionProps } from './agent-function';
-import { acknowledgeDeployTimeFunctions } from './nag';
+import { acknowledgeDeployTimeFunctions, acknowledgeLogGroups } from './nag';
 import { allowAwsApiEgress, restrictedSecurityGroup } from './security-group';
 
 export interface AgentProviderProps extends AgentFunctionProps {
@@ -87,6 +87,7 @@ export class AgentProvider extends Construct {
     });
     this.serviceToken = this.provider.serviceToken;
     acknowledgeProviderFramework(this.provider);
+    acknowledgeLogGroups(this);
     acknowledgeDeployTimeFunctions(this.onEventFunction, `Custom resource handler ${this.onEventFunction.node.path}`);
     if (this.isCompleteFunction) acknowledgeDeployTimeFunctions(this.isCompleteFunction, `Custom resource completion check ${this.isCompleteFunction.node.path}`);
   }

@@ -67,20 +67,29 @@ export function acknowledgeDeployTimeFunctions(scope: IConstruct, what: string):
 /** The Control Tower log group findings, for the log groups under `scope` that lack the setting. */
 export function acknowledgeLogGroups(scope: IConstruct): void {
   for (const c of scope.node.findAll()) {
-    if (!(c instanceof logs.CfnLogGroup)) continue;
-    const days = c.retentionInDays;
-    if (days !== undefined && !Token.isUnresolved(days) && days < 365) {
-      Validations.of(c).acknowledge({
-        id: 'ControlTower-CT.CLOUDWATCH.PR.2',
-        reason: `Operational logs kept ${days} days (the profile's or construct's logRetention): they are diagnostics, not the system of record; the source database holds the data and CloudTrail the audit trail. Set logRetention to keep them a year.`,
-      });
-    }
-    if (c.kmsKeyId === undefined) {
-      Validations.of(c).acknowledge({
-        id: 'ControlTower-CT.CLOUDWATCH.PR.3',
-        reason: 'CloudWatch Logs encrypts every log group at rest with a service key (https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html); a customer-managed key would add only a key policy, and reads are already limited to IAM principals granted logs:GetLogEvents.',
-      });
-    }
+    if (c instanceof logs.CfnLogGroup) acknowledgeLogGroup(c);
+  }
+}
+
+/**
+ * The Control Tower log group findings of one log group, for the settings it lacks. Each construct calls it for the log
+ * groups it creates, so a construct used alone in a stack passes the gate as it does inside AgentDataStack.
+ */
+export function acknowledgeLogGroup(logGroup: logs.ILogGroup | logs.CfnLogGroup): void {
+  const c = logGroup instanceof logs.CfnLogGroup ? logGroup : logGroup.node.defaultChild;
+  if (!(c instanceof logs.CfnLogGroup)) return;
+  const days = c.retentionInDays;
+  if (days !== undefined && !Token.isUnresolved(days) && days < 365) {
+    Validations.of(c).acknowledge({
+      id: 'ControlTower-CT.CLOUDWATCH.PR.2',
+      reason: `Operational logs kept ${days} days (the profile's or construct's logRetention): they are diagnostics, not the system of record; the source database holds the data and CloudTrail the audit trail. Set logRetention to keep them a year.`,
+    });
+  }
+  if (c.kmsKeyId === undefined) {
+    Validations.of(c).acknowledge({
+      id: 'ControlTower-CT.CLOUDWATCH.PR.3',
+      reason: 'CloudWatch Logs encrypts every log group at rest with a service key (https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html); a customer-managed key would add only a key policy, and reads are already limited to IAM principals granted logs:GetLogEvents.',
+    });
   }
 }
 

@@ -17,6 +17,7 @@ import {
   AGENT_METRIC_DIMENSIONS, AGENT_SERVICE_NAMES, DEFAULT_AGENT_METRICS_NAMESPACE, MCP_METRIC_NAMES, RECORD_DECISION_TOOL,
 } from '../../contract/metric-names';
 import { AgentFunction } from '../common/agent-function';
+import { acknowledgeLogGroup } from '../common/nag';
 import { compactJsonValue } from '../common/private/environment-size';
 import type { IDecisionAuditLog } from '../governance/decision-audit-log';
 import { readerAccessString } from '../stores/agent-cache';
@@ -177,6 +178,7 @@ export class AgentMcpServer extends Construct implements iam.IGrantable, ec2.ICo
     if (authorization.kind === 'jwt') {
       const jwt = authorization.jwt!;
       const accessLogs = new logs.LogGroup(this, 'AccessLogs', { retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH });
+      acknowledgeLogGroup(accessLogs);
       this.httpApi = new apigwv2.HttpApi(this, 'HttpApi', {
         description: 'MCP endpoint (JWT-authorized)',
         createDefaultStage: false,

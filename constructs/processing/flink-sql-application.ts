@@ -12,7 +12,7 @@ import { Construct } from 'constructs';
 import { AgentProvider } from '../common/agent-provider';
 import { restrictedSecurityGroup } from '../common/security-group';
 import { ArtifactBucket, DeployTimeArtifact } from '../common/deploy-time-artifact';
-import { nagResource } from '../common/nag';
+import { acknowledgeLogGroup, nagResource } from '../common/nag';
 import { privateSubnetsWithEgressElseIsolated } from '../common/subnets';
 import type { IAgentStreamingCluster } from '../streaming/refs';
 import type { FlinkTableDeclaration } from './flink-sql';
@@ -181,6 +181,7 @@ export class FlinkSqlApplication extends Construct implements ec2.IConnectable, 
       retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
       removalPolicy: RemovalPolicy.DESTROY,
     });
+    acknowledgeLogGroup(logGroup);
     const logStream = new logs.LogStream(this, 'LogStream', { logGroup, removalPolicy: RemovalPolicy.DESTROY });
     const streamArn = stack.formatArn({
       service: 'logs',

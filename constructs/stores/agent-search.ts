@@ -14,7 +14,7 @@ import { physicalIndexName, viewIndexSettings, viewMappings } from '../../contra
 import { IAgentSearch } from './refs';
 import { AgentSearchAttributes, AgentSearchBase, foundationModelArn } from './agent-search-base';
 import { FGAC_READ, FGAC_WRITE, SEARCH_ADMIN_ACTIONS } from './search-perms';
-import { nagResource } from '../common/nag';
+import { acknowledgeLogGroup, nagResource } from '../common/nag';
 import { privateSubnetsWithEgressElseIsolated } from '../common/subnets';
 import { defaultDomainName, isConnectable, principalArn, validateIndexView, validateProps, vectorEngineProblem } from './private/search-validation';
 import type { AgentView } from './view';
@@ -171,7 +171,11 @@ export class AgentSearch extends AgentSearchBase {
     this.adminRole = this.provider.onEventFunction.role!;
 
     const logRetention = props.logRetention ?? logs.RetentionDays.THREE_MONTHS;
-    const logGroup = (name: string) => new logs.LogGroup(this, name, { retention: logRetention, removalPolicy: RemovalPolicy.RETAIN });
+    const logGroup = (name: string) => {
+      const group = new logs.LogGroup(this, name, { retention: logRetention, removalPolicy: RemovalPolicy.RETAIN });
+      acknowledgeLogGroup(group);
+      return group;
+    };
     const slowSearchLogs = logGroup('SlowSearchLogs');
     const slowIndexLogs = logGroup('SlowIndexLogs');
     const appLogs = logGroup('ErrorLogs');

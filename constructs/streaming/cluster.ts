@@ -9,7 +9,7 @@ import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { allowAwsApiEgress, restrictedSecurityGroup } from '../common/security-group';
 import { IAgentStreamingCluster } from './refs';
-import { acknowledgeDeployTimeFunctions } from '../common/nag';
+import { acknowledgeDeployTimeFunctions, acknowledgeLogGroup, acknowledgeLogGroups } from '../common/nag';
 import { privateSubnetsWithEgressElseIsolated } from '../common/subnets';
 
 import { AgentStreamingClusterAttributes, AgentStreamingClusterBase, KafkaVersion, MSK_IAM_PORT } from './cluster-base';
@@ -198,6 +198,7 @@ export class AgentStreamingCluster extends AgentStreamingClusterBase {
         removalPolicy: RemovalPolicy.DESTROY,
       });
       this.brokerLogGroup = logGroup;
+      acknowledgeLogGroup(logGroup);
       const cluster = new msk.CfnCluster(this, 'Resource', {
         clusterName: this.clusterName,
         kafkaVersion,
@@ -242,6 +243,7 @@ export class AgentStreamingCluster extends AgentStreamingClusterBase {
       logGroup: new logs.LogGroup(this, 'BootstrapBrokersLogs', { retention: logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY }),
     });
     acknowledgeAwsCustomResourceSingleton(this);
+    acknowledgeLogGroups(this.node.findChild('BootstrapBrokersLogs'));
     return lookup.getResponseField('BootstrapBrokerStringSaslIam');
   }
 }

@@ -18,6 +18,7 @@ import { KafkaConnectVersion } from './debezium-plugin';
 import { GROUP_ACTIONS, TOPIC_CREATE_ACTIONS, TOPIC_READ_ACTIONS, TOPIC_WRITE_ACTIONS } from './perms';
 import { debeziumProperties, workerProperties } from './private/debezium-properties';
 import { validateConnectorProps } from './private/connector-validation';
+import { acknowledgeLogGroup } from '../common/nag';
 import { acknowledgePatternGrant } from './private/nag';
 import { DebeziumConnectorBase } from './connector-metrics';
 import { IAgentStreamingCluster } from './refs';
@@ -217,6 +218,7 @@ export class DebeziumConnector extends DebeziumConnectorBase implements ec2.ICon
       retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
       removalPolicy: RemovalPolicy.DESTROY,
     });
+    acknowledgeLogGroup(this.logGroup);
 
     this.resource = new kafkaconnect.CfnConnector(this, 'Resource', {
       connectorName: this.connectorName,

@@ -8,6 +8,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { AgentNetwork } from '../../constructs/common/agent-network';
 import { AgentMcpServer, AgentMcpServerProps, McpAuthorization } from '../../constructs/mcp';
 import { AgentView, ViewStore } from '../../constructs/stores/view';
+import { GatePack } from '../../lib/validation-gate';
 import { testApp, testStack } from '../helpers/app';
 import { formatFindings, gateFindings } from '../helpers/gate';
 import { DecisionAuditLog } from '../../constructs/governance';
@@ -25,7 +26,7 @@ test('the construct tests\' AgentViews render the ViewConfigs the handler tests 
   })));
 });
 
-function build(overrides: Partial<AgentMcpServerProps> = {}, gate = false) {
+function build(overrides: Partial<AgentMcpServerProps> = {}, gate: boolean | GatePack[] = false) {
   const app = testApp({ gate });
   const stack = testStack(app);
   const vpc = new AgentNetwork(stack, 'Net').vpc;
@@ -315,5 +316,12 @@ describe('validation gate', () => {
   test('JWT HTTP API passes cdk-nag and strict CloudFormation validation', () => {
     const { app } = build({ authorization: McpAuthorization.jwt({ issuer: 'https://issuer.example.com', audience: ['a'] }) }, true);
     expect(formatFindings(gateFindings(app))).toBe('');
+  });
+  test('passes the Control Tower controls in a stack of its own, without AgentDataStack: the function\'s log group acknowledges its retention and service-key encryption', () => {
+    expect(formatFindings(gateFindings(build({}, [GatePack.CONTROL_TOWER]).app))).toBe('');
+  });
+  test('JWT HTTP API in a stack of its own: the function\'s and the access log groups pass the Control Tower log group controls', () => {
+    const { app } = build({ authorization: McpAuthorization.jwt({ issuer: 'https://issuer.example.com', audience: ['a'] }) }, [GatePack.CONTROL_TOWER]);
+    expect(formatFindings(gateFindings(app).filter(f => f.rule.startsWith('ControlTower-CT.CLOUDWATCH.')))).toBe('');
   });
 });

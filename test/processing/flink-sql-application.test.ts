@@ -10,13 +10,14 @@ import {
   DeliveryGuarantee, EXAMPLE_CUSTOMERS_TOPIC, EXAMPLE_ENRICHED_ORDERS_TOPIC, EXAMPLE_ORDER_ENRICHMENT_SQL, EXAMPLE_ORDERS_TOPIC,
   exampleOrderEnrichmentTables, FlinkJar, FlinkLogLevel, FlinkMetricsLevel, FlinkRuntime, FlinkSqlApplication, FlinkSqlApplicationProps, FlinkTable,
 } from '../../constructs/processing';
+import { GatePack } from '../../lib/validation-gate';
 import { testApp, testStack } from '../helpers/app';
 import { formatFindings, gateFindings } from '../helpers/gate';
 import { StandInCluster } from './support';
 
 const RUNNER = fs.readFileSync(path.join(__dirname, '..', '..', 'lambda', 'flink-sql-runner', 'main.py'), 'utf8');
 
-function build(props: Partial<FlinkSqlApplicationProps> = {}, gate = false, bundle = false) {
+function build(props: Partial<FlinkSqlApplicationProps> = {}, gate: boolean | GatePack[] = false, bundle = false) {
   const app = testApp({ gate, bundle });
   const stack = testStack(app);
   const vpc = new AgentNetwork(stack, 'Net').vpc;
@@ -650,6 +651,11 @@ describe('validation', () => {
 describe('validation gate', () => {
   test('passes cdk-nag and CloudFormation validation with zero findings', () => {
     const { app } = build({}, true);
+    expect(formatFindings(gateFindings(app))).toBe('');
+  });
+
+  test('passes the Control Tower controls in a stack of its own, without AgentDataStack: the application\'s and the deploy-time handlers\' log groups acknowledge their retention and service-key encryption', () => {
+    const { app } = build({}, [GatePack.CONTROL_TOWER]);
     expect(formatFindings(gateFindings(app))).toBe('');
   });
 

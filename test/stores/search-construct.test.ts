@@ -11,6 +11,7 @@ import { AgentNetwork } from '../../constructs/common/agent-network';
 import { AgentFunction } from '../../constructs/common/agent-function';
 import { AgentSearch, AgentSearchProps } from '../../constructs/stores/agent-search';
 import { AgentView, AgentViewProps, ViewFieldType, ViewStore } from '../../constructs/stores/view';
+import { GatePack } from '../../lib/validation-gate';
 import { testApp, testStack } from '../helpers/app';
 import { formatFindings, gateFindings } from '../helpers/gate';
 
@@ -37,7 +38,7 @@ const ORDERS_PROPS: AgentViewProps = {
 };
 export const ORDERS = new AgentView(ORDERS_PROPS);
 
-function build(props: Partial<AgentSearchProps> = {}, gate = false) {
+function build(props: Partial<AgentSearchProps> = {}, gate: boolean | GatePack[] = false) {
   const app = testApp({ gate });
   const stack = testStack(app);
   const vpc = new AgentNetwork(stack, 'Net').vpc;
@@ -233,6 +234,10 @@ describe('AgentSearch domain', () => {
   test('passes the validation gate (production and development shapes)', () => {
     expect(formatFindings(gateFindings(build({}, true).app))).toBe('');
     expect(formatFindings(gateFindings(build({ availabilityZoneCount: 1, dedicatedMasterNodes: 0, dataNodes: 1 }, true).app))).toBe('');
+  });
+
+  test('passes the Control Tower controls in a stack of its own, without AgentDataStack: the domain\'s log groups acknowledge their retention and service-key encryption', () => {
+    expect(formatFindings(gateFindings(build({}, [GatePack.CONTROL_TOWER]).app))).toBe('');
   });
 });
 

@@ -9,6 +9,7 @@ import { AgentNetwork } from '../../constructs/common/agent-network';
 import { AgentCache } from '../../constructs/stores/agent-cache';
 import { AgentSink, AgentSinkProps, SinkDeadLetter } from '../../constructs/stores/agent-sink';
 import { AgentView, ViewFieldType, ViewStore, ViewTopicFormat } from '../../constructs/stores/view';
+import { GatePack } from '../../lib/validation-gate';
 import { testApp, testStack } from '../helpers/app';
 import { formatFindings, gateFindings } from '../helpers/gate';
 import { FakeCluster, FakeSearch } from './fakes';
@@ -26,7 +27,7 @@ const orders = new AgentView({
   key: ['order_id'], fields: [{ name: 'order_id', type: ViewFieldType.KEYWORD }, { name: 'placed_at', type: ViewFieldType.TIMESTAMP }], store: ViewStore.SEARCH,
 });
 
-function build(props: Partial<AgentSinkProps> = {}, gate = false) {
+function build(props: Partial<AgentSinkProps> = {}, gate: boolean | GatePack[] = false) {
   const app = testApp({ gate });
   const stack = testStack(app);
   const vpc = new AgentNetwork(stack, 'Net').vpc;
@@ -251,6 +252,11 @@ test('stores and cluster in another stack: the ingress rules are created in the 
   t.hasResourceProperties('AWS::EC2::SecurityGroupIngress', { FromPort: 443, SourceSecurityGroupId: sinkSg, Description: 'Agent sink writes the search domain' });
   // Nothing in the stores' stack refers to the sink's stack.
   expect(JSON.stringify(Template.fromStack(base).toJSON())).not.toContain('Apps');
+});
+
+test('passes the Control Tower controls in a stack of its own, without AgentDataStack: its log groups acknowledge their retention and service-key encryption', () => {
+  const { app } = build({}, [GatePack.CONTROL_TOWER]);
+  expect(formatFindings(gateFindings(app))).toBe('');
 });
 
 test('passes the validation gate with an SQS dead-letter queue and provisioned pollers', () => {

@@ -9,6 +9,7 @@ import {
   AgentStreamingCluster, CdcEngine, ConnectorCapacity, DatabaseTls, DebeziumConnector, DebeziumConnectorProps, DebeziumPlugin, DebeziumVersion, ICdcSource,
   KafkaConnectVersion,
 } from '../../constructs/streaming';
+import { GatePack } from '../../lib/validation-gate';
 import { testApp, testStack } from '../helpers/app';
 import { formatFindings, gateFindings } from '../helpers/gate';
 import { fakeSource, network } from './fixtures';
@@ -18,7 +19,7 @@ interface BuildOptions {
   props?: Partial<DebeziumConnectorProps>;
   source?: Partial<ICdcSource>;
   serverless?: boolean;
-  gate?: boolean;
+  gate?: boolean | GatePack[];
   maxAzs?: number;
 }
 
@@ -435,6 +436,11 @@ describe('DebeziumConnector (PostgreSQL)', () => {
 
   test('passes the validation gate', () => {
     const { app } = build({ gate: true });
+    expect(formatFindings(gateFindings(app))).toBe('');
+  });
+
+  test('passes the Control Tower controls with the network, cluster and plugin in a stack of their own, without AgentDataStack: every log group acknowledges its retention and service-key encryption', () => {
+    const { app } = build({ gate: [GatePack.CONTROL_TOWER] });
     expect(formatFindings(gateFindings(app))).toBe('');
   });
 });
