@@ -1,5 +1,5 @@
 // AgentSink: the sink Lambda in the VPC with one MSK event source mapping per view topic, a dead-letter destination, least-privilege grants and metrics.
-import { CfnElement, Duration, Names, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Annotations, CfnElement, Duration, Names, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -15,6 +15,7 @@ import {
 import { AgentFunction } from '../common/agent-function';
 import { compactJsonValue } from '../common/private/environment-size';
 import { ESM_CLUSTER_ACTIONS, ESM_KAFKA_CLUSTER_ACTIONS, ESM_KAFKA_GROUP_ACTIONS, ESM_KAFKA_TOPIC_ACTIONS, ESM_NETWORK_ACTIONS } from './perms';
+import { AgentSearch } from './agent-search';
 import { ConsumedTopics, IAgentSink } from './refs';
 import { AgentView, ViewStore, viewsEnvironment } from './view';
 import { denyNonServiceGrants } from '../common/nag';
@@ -188,6 +189,21 @@ export class AgentSink extends Construct implements ec2.IConnectable, iam.IGrant
       // The role must carry its Kafka and network permissions before Lambda validates the mapping.
       esm.node.addDependency(fn.role!);
       this.eventSourceMappings[topic] = esm;
+    }
+
+    // A search view's index and alias on a domain of this library come from AgentSearch.addView: the mapping waits for
+    // the index, and without one every write is refused (the writer sends require_alias=true, so nothing auto-creates it).
+    if (props.search instanceof AgentSearch) {
+      for (const view of searchViews) {
+        const index = props.search.node.tryFindChild(`Index-${view.name}`);
+        if (index) {
+          this.eventSourceMappings[view.topic].node.addDependency(index);
+        } else {
+          Annotations.of(this).addWarningV2('cdk-agent-data-stack:sink-search-view-without-index',
+            `AgentSink: search view '${view.name}' has no index on AgentSearch '${props.search.node.path}', so every write to '${view.index}' would fail `
+            + `with index_not_found. Call search.addView(view) before creating the sink (AgentDataStack does).`);
+        }
+      }
     }
   }
 

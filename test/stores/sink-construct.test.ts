@@ -1,12 +1,13 @@
 // AgentSink: one MSK event source mapping per view topic with IAM auth, stable consumer groups and TRIM_HORIZON; dead letters; least-privilege role; metrics; clean gate.
 import { randomBytes } from 'crypto';
 import { compactJsonValue } from '../../constructs/common/private/environment-size';
-import { Duration } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Duration, Stage } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { AgentNetwork } from '../../constructs/common/agent-network';
 import { AgentCache } from '../../constructs/stores/agent-cache';
+import { AgentSearch } from '../../constructs/stores/agent-search';
 import { AgentSink, AgentSinkProps, SinkDeadLetter } from '../../constructs/stores/agent-sink';
 import { AgentView, ViewFieldType, ViewStore, ViewTopicFormat } from '../../constructs/stores/view';
 import { GatePack } from '../../lib/validation-gate';
@@ -228,6 +229,30 @@ describe('metrics', () => {
     });
     expect(sink.metricRecordsWritten('recent_orders').dimensions).toEqual({ service: 'orders-sink', View: 'recent_orders' });
     expect(sink.metricRecordsWritten('recent_orders').namespace).toBe('Team/Agents');
+  });
+});
+
+describe('search views on an AgentSearch of this library', () => {
+  function withSearch(addView: boolean) {
+    const app = testApp();
+    const stack = testStack(app);
+    const vpc = new AgentNetwork(stack, 'Net').vpc;
+    const search = new AgentSearch(stack, 'Search', { vpc });
+    const index = addView ? search.addView(orders) : undefined;
+    const sink = new AgentSink(stack, 'Sink', { cluster: new FakeCluster(stack, 'Kafka', vpc), search, views: [orders] });
+    return { stack, sink, index };
+  }
+
+  test('the view\'s mapping waits for the index addView declared, and nothing is reported', () => {
+    const { stack, sink, index } = withSearch(true);
+    const mapping = Template.fromStack(stack).toJSON().Resources[stack.getLogicalId(sink.eventSourceMappings['flink.recent_orders'])];
+    expect(mapping.DependsOn).toContain(stack.getLogicalId(index!.node.defaultChild as any));
+    Annotations.fromStack(stack).hasNoWarning('/TestStack/Sink', Match.anyValue());
+  });
+
+  test('warns, naming the view and the fix, when the view has no index on the domain (a warning fails a synth with strict validation)', () => {
+    const { stack } = withSearch(false);
+    expect(() => Stage.of(stack)!.synth()).toThrow(/AgentSink: search view 'recent_orders' has no index on AgentSearch 'TestStack\/Search'.*index_not_found\. Call search\.addView\(view\) before creating the sink/);
   });
 });
 
