@@ -86,8 +86,8 @@ export interface CacheAttributes {
    * @default - [`<cacheName>-001`], the first node cluster
    */
   readonly nodeClusterIds?: string[];  /**
-   * An existing user of this cache that may only read (create it with the access string `readerAccessString(prefixes)`
-   * and the cache's authentication); the MCP server connects as it. Password authentication: its secret.
+   * An existing user of this cache that may only read (create it with the cache's authentication and the access string
+   * `AgentMcpServer` prints in its synth info message when this is not set); the MCP server connects as it. Password authentication: its secret.
    * @default - no reader user: the MCP server connects as `userId`
    */
   readonly readerUserId?: string;
