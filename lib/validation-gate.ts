@@ -250,7 +250,7 @@ function scanKey(pack: GatePack, templateHash: string): string {
  * The Control Tower rules, one cfn-guard run per rule folder with only the folder's rule files that name a resource
  * type the template has, over only the resources of the types those files name. Each rule walks every resource of the
  * data it is given, and a rule with no resource of its types finds nothing, so this gives the same findings as one run
- * of every rule over the whole template (pinned by a test) in about a tenth of the time. Skipping the files of absent
+ * of every rule over the whole template (pinned by a test) in a fraction of its time. Skipping the files of absent
  * types matters because cfn-guard parses every rule it is given: the EC2 folder's six instance, host, fleet and launch
  * template rules took 0.3 s to parse on every synth of a template that has none of those resources.
  */
