@@ -1,12 +1,12 @@
 // AgentSearch: an OpenSearch Service domain for agents' search views, locked down (VPC, encryption, HTTPS, FGAC) with one explicitly mapped index per view.
 import * as crypto from 'crypto';
-import { Arn, ArnFormat, CustomResource, Duration, Lazy, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Arn, ArnFormat, CustomResource, Duration, Lazy, Names, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as opensearch from 'aws-cdk-lib/aws-opensearchservice';
-import { Construct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
 import { AgentProvider } from '../common/agent-provider';
 import { restrictedSecurityGroup } from '../common/security-group';
 import type { ViewConfig } from '../../contract/view-config';
@@ -134,6 +134,8 @@ export class AgentSearch extends AgentSearchBase {
   private readonly domainSubnets: ec2.ISubnet[];
   private readonly createBedrockEndpoint: boolean;
   private readonly embedGrantees: iam.IGrantable[] = [];
+  /** Access resources in the stacks of grantees that are not in this domain's stack, with their grants. */
+  private readonly stackAccess = new Map<Stack, { resource: CustomResource; grants: GrantRecord[] }>();
 
   constructor(scope: Construct, id: string, props: AgentSearchProps) {
     super(scope, id);
@@ -258,7 +260,7 @@ export class AgentSearch extends AgentSearchBase {
       properties: {
         Endpoint: this.domainEndpoint,
         AuditLog: 'true',
-        Roles: Lazy.any({ produce: () => this.fgacRoles() }, { omitEmptyArray: false }),
+        Roles: Lazy.any({ produce: () => this.fgacRoles(this.grants) }, { omitEmptyArray: false }),
       },
     });
     this.access.node.addDependency(this.domain);
@@ -358,17 +360,54 @@ export class AgentSearch extends AgentSearchBase {
     }
   }
 
-  protected onGrant(kind: 'read' | 'write', principal: iam.IPrincipal, indexes: string[]): void {
-    this.accessStatement.addPrincipals(principal);
-    this.grants.push({ kind, principal, indexes });
+  /**
+   * The `Custom::AgentSearchAccess` resource that maps this grantee's role to its FGAC roles: the domain's own for a
+   * grantee in the domain's stack (the view indexes depend on it), else the one in the grantee's stack, which whatever
+   * there waits for the grant (the sink's event source mappings) should depend on. Undefined before the first grant
+   * to a grantee of that stack.
+   */
+  public accessFor(grantee: iam.IGrantable): CustomResource | undefined {
+    const stack = grantStack(grantee.grantPrincipal, Stack.of(this));
+    return stack === Stack.of(this) ? this.access : this.stackAccess.get(stack)?.resource;
   }
 
-  /** One FGAC role per (kind, index set), named from a hash of the indexes so names are stable across deployments. */
-  private fgacRoles(): unknown[] {
+  protected onGrant(kind: 'read' | 'write', principal: iam.IPrincipal, indexes: string[]): void {
+    const stack = grantStack(principal, Stack.of(this));
+    if (stack === Stack.of(this)) {
+      this.accessStatement.addPrincipals(principal);
+      this.grants.push({ kind, principal, indexes });
+      return;
+    }
+    // A grantee in another stack (which depends on this one): naming its role here (access policy, role mapping)
+    // would make this stack depend on it too. Its identity-based policy (the IAM grant) lets it through the domain
+    // policy within the account, and its FGAC roles are mapped by an access resource in its own stack.
+    let remote = this.stackAccess.get(stack);
+    if (!remote) {
+      const grants: GrantRecord[] = [];
+      const resource = new CustomResource(stack, `AgentSearchAccess${Names.uniqueId(this)}`, {
+        serviceToken: this.provider.serviceToken,
+        resourceType: 'Custom::AgentSearchAccess',
+        properties: {
+          Endpoint: this.domainEndpoint,
+          Roles: Lazy.any({ produce: () => this.fgacRoles(grants, stack) }, { omitEmptyArray: false }),
+        },
+      });
+      remote = { resource, grants };
+      this.stackAccess.set(stack, remote);
+    }
+    remote.grants.push({ kind, principal, indexes });
+  }
+
+  /**
+   * One FGAC role per (kind, index set), named from a hash of the indexes so names are stable across deployments.
+   * Roles mapped from another stack hash that stack's name in too: each access resource owns its roles, so one
+   * resource's update or delete never rewrites or removes a mapping another resource made.
+   */
+  private fgacRoles(grants: GrantRecord[], owner?: Stack): unknown[] {
     const roles = new Map<string, { kind: 'read' | 'write'; indexes: string[]; principals: string[] }>();
-    for (const g of this.grants) {
+    for (const g of grants) {
       const indexes = [...new Set(g.indexes)].sort();
-      const hash = crypto.createHash('sha256').update(indexes.join(',')).digest('hex').slice(0, 10);
+      const hash = crypto.createHash('sha256').update(indexes.join(',') + (owner ? `@${ownerName(owner)}` : '')).digest('hex').slice(0, 10);
       const name = `agent_${this.domainName}_${g.kind}_${hash}`;
       const role = roles.get(name) ?? { kind: g.kind, indexes, principals: [] };
       role.principals.push(principalArn(g.principal));
@@ -386,4 +425,18 @@ export class AgentSearch extends AgentSearchBase {
       };
     });
   }
+}
+
+/** The stack's name (unique in the account and Region), or its construct path when the name is a token (a nested stack). */
+function ownerName(stack: Stack): string {
+  return Token.isUnresolved(stack.stackName) ? stack.node.path : stack.stackName;
+}
+
+/** The stack of a role or other construct principal; a principal that is no construct (an ArnPrincipal) is the domain's. */
+function grantStack(principal: iam.IPrincipal, domainStack: Stack): Stack {
+  return isConstructPrincipal(principal) ? Stack.of(principal) : domainStack;
+}
+
+function isConstructPrincipal(x: unknown): x is IConstruct {
+  return typeof x === 'object' && x !== null && 'node' in x;
 }

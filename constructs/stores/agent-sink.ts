@@ -198,6 +198,9 @@ export class AgentSink extends Construct implements ec2.IConnectable, iam.IGrant
         const index = props.search.node.tryFindChild(`Index-${view.name}`);
         if (index) {
           this.eventSourceMappings[view.topic].node.addDependency(index);
+          // In another stack than the domain, the sink's role is mapped by an access resource in this stack: wait for it too.
+          const access = props.search.accessFor(fn);
+          if (access && Stack.of(access) !== Stack.of(index)) this.eventSourceMappings[view.topic].node.addDependency(access);
         } else {
           Annotations.of(this).addWarningV2('cdk-agent-data-stack:sink-search-view-without-index',
             `AgentSink: search view '${view.name}' has no index on AgentSearch '${props.search.node.path}', so every write to '${view.index}' would fail `

@@ -272,6 +272,30 @@ describe('AgentSearch view indexes', () => {
     expect(index.DependsOn).toEqual(expect.arrayContaining([accessId]));
   });
 
+  test('a reader in another stack (the MCP server\'s shape) is mapped by an access resource in its stack; the domain\'s stack names it nowhere', () => {
+    const app = testApp();
+    const base = testStack(app, 'Base');
+    const vpc = new AgentNetwork(base, 'Net').vpc;
+    const search = new AgentSearch(base, 'Search', { vpc });
+    search.addView(ORDERS);
+    const apps = testStack(app, 'Apps');
+    const mcp = new AgentFunction(apps, 'Mcp', { handlerName: 'noop', entry: NOOP, description: 'mcp', vpc });
+    expect(search.accessFor(mcp)).toBeUndefined();
+    search.grantRead(mcp, 'orders');
+    // Before: «DependencyCycle» ... (Base -> Apps/Mcp/Role/Resource.Arn) would create a cyclic reference.
+    expect(() => app.synth()).not.toThrow();
+    expect(JSON.stringify(Template.fromStack(base).toJSON())).not.toContain('Apps');
+    const access = search.accessFor(mcp)!;
+    expect(Stack.of(access)).toBe(apps);
+    Template.fromStack(apps).hasResourceProperties('Custom::AgentSearchAccess', {
+      Roles: [Match.objectLike({ AllowedActions: ['read'], IndexPatterns: ['orders', 'orders-v*'], BackendRoles: [{ 'Fn::GetAtt': [Match.stringLikeRegexp('^McpRole'), 'Arn'] }] })],
+    });
+    // The role is still allowed through the domain policy by its own identity-based policy (same account).
+    Template.fromStack(apps).hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: ['es:ESHttpGet', 'es:ESHttpHead', 'es:ESHttpPost'] })]) },
+    });
+  });
+
   test('index options: shards, replicas, tombstone retention, opt-in delete', () => {
     const stack = testStack();
     const vpc = new AgentNetwork(stack, 'Net').vpc;

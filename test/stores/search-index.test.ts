@@ -197,6 +197,41 @@ describe('Custom::AgentSearchAccess', () => {
     expect(standIn.roles.size).toBe(0);
   });
 
+  // AgentSearch's own access resource (domain stack) and one in a grantee's stack name disjoint FGAC roles: neither
+  // resource's Update nor Delete may rewrite or remove a mapping the other made.
+  describe('two access resources (the domain\'s stack and a grantee\'s stack) on one domain', () => {
+    const domainStack = { Endpoint: url, AuditLog: 'true', Roles: [role('agent_d_write_base', 'arn:base-sink')] };
+    const appsStack = { Endpoint: url, Roles: [role('agent_d_write_apps', 'arn:apps-sink'), role('agent_d_read_apps', 'arn:apps-mcp')] };
+    const mapped = () => Object.fromEntries([...standIn.roleMappings.entries()].map(([k, v]) => [k, (v as { backend_roles: string[] }).backend_roles]));
+
+    beforeEach(async () => {
+      await onEvent(client, event('Create', 'Custom::AgentSearchAccess', domainStack, undefined, 'SearchAccess'));
+      await onEvent(client, event('Create', 'Custom::AgentSearchAccess', appsStack, undefined, 'AgentSearchAccessBaseSearch'));
+    });
+
+    test('both create their mappings side by side', () => {
+      expect(mapped()).toEqual({ agent_d_write_base: ['arn:base-sink'], agent_d_write_apps: ['arn:apps-sink'], agent_d_read_apps: ['arn:apps-mcp'] });
+    });
+
+    test('an Update of one (a role dropped, another remapped) leaves the other\'s mappings', async () => {
+      const next = { Endpoint: url, Roles: [role('agent_d_write_apps', 'arn:apps-sink2')] };
+      await onEvent(client, event('Update', 'Custom::AgentSearchAccess', next, appsStack, 'AgentSearchAccessBaseSearch'));
+      expect(mapped()).toEqual({ agent_d_write_base: ['arn:base-sink'], agent_d_write_apps: ['arn:apps-sink2'] });
+      const redeploy = { ...domainStack, Roles: [role('agent_d_write_base', 'arn:base-sink'), role('agent_d_read_base', 'arn:base-mcp')] };
+      await onEvent(client, event('Update', 'Custom::AgentSearchAccess', redeploy, domainStack, 'SearchAccess'));
+      expect(mapped()).toEqual({ agent_d_write_base: ['arn:base-sink'], agent_d_read_base: ['arn:base-mcp'], agent_d_write_apps: ['arn:apps-sink2'] });
+    });
+
+    test('a Delete of either removes only its own roles and mappings', async () => {
+      await onEvent(client, event('Delete', 'Custom::AgentSearchAccess', appsStack, undefined, 'AgentSearchAccessBaseSearch'));
+      expect(mapped()).toEqual({ agent_d_write_base: ['arn:base-sink'] });
+      expect([...standIn.roles.keys()]).toEqual(['agent_d_write_base']);
+      await onEvent(client, event('Create', 'Custom::AgentSearchAccess', appsStack, undefined, 'AgentSearchAccessBaseSearch'));
+      await onEvent(client, event('Delete', 'Custom::AgentSearchAccess', domainStack, undefined, 'SearchAccess'));
+      expect(mapped()).toEqual({ agent_d_write_apps: ['arn:apps-sink'], agent_d_read_apps: ['arn:apps-mcp'] });
+    });
+  });
+
   test('an unknown resource type fails', async () => {
     await expect(onEvent(client, event('Create', 'Custom::Other', { Endpoint: url }))).rejects.toThrow(/unsupported resource type Custom::Other/);
   });

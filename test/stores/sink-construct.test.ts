@@ -1,7 +1,7 @@
 // AgentSink: one MSK event source mapping per view topic with IAM auth, stable consumer groups and TRIM_HORIZON; dead letters; least-privilege role; metrics; clean gate.
 import { randomBytes } from 'crypto';
 import { compactJsonValue } from '../../constructs/common/private/environment-size';
-import { Duration, Stage } from 'aws-cdk-lib';
+import { CfnElement, Duration, Stage } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -277,6 +277,41 @@ test('stores and cluster in another stack: the ingress rules are created in the 
   t.hasResourceProperties('AWS::EC2::SecurityGroupIngress', { FromPort: 443, SourceSecurityGroupId: sinkSg, Description: 'Agent sink writes the search domain' });
   // Nothing in the stores' stack refers to the sink's stack.
   expect(JSON.stringify(Template.fromStack(base).toJSON())).not.toContain('Apps');
+});
+
+test('an AgentSearch in another stack maps the sink\'s role from the sink\'s stack, with no dependency cycle, and the event source mapping waits for it', () => {
+  const app = testApp();
+  const base = testStack(app, 'Base');
+  const vpc = new AgentNetwork(base, 'Net').vpc;
+  const cluster = new FakeCluster(base, 'Kafka', vpc);
+  const search = new AgentSearch(base, 'Search', { vpc });
+  search.addView(orders);
+  const baseSink = new AgentSink(base, 'BaseSink', { cluster, search, views: [orders] });
+  const apps = testStack(app, 'Apps');
+  const sink = new AgentSink(apps, 'Sink', { cluster, search, views: [orders] });
+  // Before, the domain's own access resource named the Apps role: «DependencyCycle» 'Apps' depends on 'Base' ... (Base -> Apps/Sink/FunctionRole/Resource.Arn).
+  expect(() => app.synth()).not.toThrow();
+  const b = Template.fromStack(base).toJSON();
+  expect(JSON.stringify(b)).not.toContain('Apps');
+  const baseRole = { 'Fn::GetAtt': [base.getLogicalId(baseSink.function.role!.node.defaultChild as CfnElement), 'Arn'] };
+  const baseRoles = Object.values<{ Type: string; Properties: { Roles: { Name: string; BackendRoles: unknown[] }[] } }>(b.Resources)
+    .find(r => r.Type === 'Custom::AgentSearchAccess')!.Properties.Roles;
+  expect(baseRoles.map(r => r.BackendRoles)).toEqual([[baseRole]]);
+  const t = Template.fromStack(apps);
+  const appsRole = { 'Fn::GetAtt': [apps.getLogicalId(sink.function.role!.node.defaultChild as CfnElement), 'Arn'] };
+  t.resourceCountIs('Custom::AgentSearchAccess', 1);
+  const access = t.findResources('Custom::AgentSearchAccess');
+  const [accessId] = Object.keys(access);
+  const appsRoles = access[accessId].Properties.Roles as { Name: string; IndexPatterns: string[]; BackendRoles: unknown[] }[];
+  expect(appsRoles).toEqual([expect.objectContaining({ IndexPatterns: ['recent-orders', 'recent-orders-v*'], BackendRoles: [appsRole] })]);
+  // Each access resource owns its FGAC roles: the sink stack's role name is not the domain stack's.
+  expect(appsRoles[0].Name).not.toBe(baseRoles[0].Name);
+  expect(access[accessId].Properties.AuditLog).toBeUndefined();
+  const mapping = t.toJSON().Resources[apps.getLogicalId(sink.eventSourceMappings['flink.recent_orders'])];
+  expect(mapping.DependsOn).toContain(accessId);
+  // The same-stack sink still waits for the index only (which waits for the domain's access resource).
+  const baseMapping = b.Resources[base.getLogicalId(baseSink.eventSourceMappings['flink.recent_orders'])];
+  expect(baseMapping.DependsOn.filter((d: string) => d.startsWith('SearchAccess'))).toEqual([]);
 });
 
 test('passes the Control Tower controls in a stack of its own, without AgentDataStack: its log groups acknowledge their retention and service-key encryption', () => {
