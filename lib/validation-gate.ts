@@ -13,6 +13,7 @@ import {
 } from 'aws-cdk-lib';
 import { IConstruct } from 'constructs';
 import { type GuardRun, validateGuardRuns } from './guard-parallel';
+import { opaqueStackOutputs } from '../constructs/common/nag';
 import { GATE_CACHE_ENV, gateCacheDir, sharedKeptCloudFormationValidatePlugin, keptJson, packageVersion } from './gate-cache';
 
 export { cfnValidateCacheFile, GATE_CACHE_ENV, KeptCloudFormationValidatePlugin } from './gate-cache';
@@ -187,10 +188,21 @@ function includeTemplate(templatePath: string): Stack {
   // Under the CLI (CDK_OUTDIR set) every App synthesizes itself at exit unless told not to; this one is only scanned.
   // No version reporting and the legacy synthesizer: the included template already has its CDKMetadata resource and
   // BootstrapVersion parameter, and a second one is refused as a duplicate logical id.
-  const app = new App({ outdir: fs.mkdtempSync(path.join(os.tmpdir(), 'gate-scan-')), analyticsReporting: false, autoSynth: false });
+  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'gate-scan-'));
+  const app = new App({ outdir, analyticsReporting: false, autoSynth: false });
   const stack = new Stack(app, 'Scan', { analyticsReporting: false, synthesizer: new LegacyStackSynthesizer() });
-  new CfnInclude(stack, 'Template', { templateFile: templatePath });
+  // CfnInclude refuses Fn::GetStackOutput (weak cross-stack references): it is loaded as an opaque import instead.
+  const templateFile = path.join(outdir, 'scanned.template.json');
+  fs.writeFileSync(templateFile, JSON.stringify(scannableTemplate(templatePath)));
+  new CfnInclude(stack, 'Template', { templateFile });
+  // CfnInclude has read it; the copy holds the whole template and is not needed again.
+  fs.rmSync(templateFile, { force: true });
   return stack;
+}
+
+/** The template as the packs scan it: each `Fn::GetStackOutput` an opaque `Fn::ImportValue` (`opaqueStackOutputs`). */
+function scannableTemplate(templatePath: string): { Resources?: Record<string, { Type: string }> } {
+  return opaqueStackOutputs(JSON.parse(fs.readFileSync(templatePath, 'utf8'))) as { Resources?: Record<string, { Type: string }> };
 }
 
 const includedTemplates = new Map<string, Stack>();
@@ -241,6 +253,8 @@ let codeKey: string | undefined;
 function scanKey(pack: GatePack, templateHash: string): string {
   codeKey ??= [
     fs.readFileSync(__filename, 'utf8'),
+    // The template is scanned with opaqueStackOutputs' replacement.
+    fs.readFileSync(require.resolve('../constructs/common/nag'), 'utf8'),
     ...['aws-cdk-lib', 'cdk-nag', '@cdklabs/cdk-validator-cfnguard'].map(packageVersion),
   ].join('\n');
   return crypto.createHash('sha256').update(`${codeKey}\n${pack}\n${templateHash}`).digest('hex').slice(0, 32);
@@ -256,8 +270,7 @@ function scanKey(pack: GatePack, templateHash: string): string {
  */
 function runControlTower(templatePath: string): RawFinding[] {
   const { CfnGuardValidator } = loadCfnGuard();
-  const template = JSON.parse(fs.readFileSync(templatePath, 'utf8'));
-  const resources: Record<string, { Type: string }> = template.Resources ?? {};
+  const resources: Record<string, { Type: string }> = scannableTemplate(templatePath).Resources ?? {};
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gate-guard-'));
   try {
     const present = new Set(Object.values(resources).map(r => r.Type));

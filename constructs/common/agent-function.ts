@@ -8,7 +8,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { bundleDir, bundleFiles, readyHandlerBundle } from './handler-bundle';
-import { acknowledgeLogGroup } from './nag';
+import { acknowledgeLogGroup, acknowledgeUnreadableVpcConfig } from './nag';
 import { estimatedEnvironmentBytes, LAMBDA_ENVIRONMENT_LIMIT_BYTES, UNRESOLVED_VALUE_ESTIMATE_BYTES } from './private/environment-size';
 import { allowAwsApiEgress, keepEgressRestricted } from './security-group';
 import { privateSubnetsWithEgressElseIsolated } from './subnets';
@@ -164,6 +164,7 @@ export class AgentFunction extends lambda.Function {
         ];
       },
     });
+    if (props.vpc) acknowledgeUnreadableVpcConfig(this);
     if (props.vpc && !props.securityGroups) {
       const [group] = this.connections.securityGroups;
       keepEgressRestricted(group);

@@ -24,7 +24,84 @@ export function flattenForNag(node: unknown): string {
 
 /** How cdk-nag names `value` (an ARN that may hold tokens) in an IAM5 finding id, as seen from `scope`'s stack. */
 export function nagResource(scope: IConstruct, value: string): string {
-  return Token.isUnresolved(value) ? flattenForNag(Stack.of(scope).resolve(value)) : value;
+  return Token.isUnresolved(value) ? flattenForNag(opaqueStackOutputs(Stack.of(scope).resolve(value))) : value;
+}
+
+/**
+ * A template value with each `Fn::GetStackOutput` (a weak cross-stack reference, "returns the value of an output from
+ * another stack", https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/intrinsic-function-reference-getstackoutput.html;
+ * CfnInclude refuses it as an unsupported function) replaced by an `Fn::ImportValue` of a name made from the reference: an opaque value that every
+ * rule treats as it treats any import. The gate scans templates with this replacement, and the acknowledgments that name
+ * a value (`nagResource`) name it the same way.
+ */
+export function opaqueStackOutputs(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(opaqueStackOutputs);
+  if (node === null || typeof node !== 'object') return node;
+  const o = node as Record<string, unknown>;
+  const keys = Object.keys(o);
+  if (keys.length === 1 && keys[0] === 'Fn::GetStackOutput') {
+    const { StackName, Region, OutputName } = (o['Fn::GetStackOutput'] ?? {}) as Record<string, unknown>;
+    const part = (v: unknown) => (typeof v === 'string' ? v : JSON.stringify(v ?? ''));
+    return { 'Fn::ImportValue': `Fn::GetStackOutput:${part(Region)}:${part(StackName)}:${part(OutputName)}` };
+  }
+  return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, opaqueStackOutputs(v)]));
+}
+
+/**
+ * Records acknowledgments whose finding ids name values known only once the app is prepared. A reference to a resource
+ * of another stack resolves to the consuming template's form (`Fn::ImportValue`, or `Fn::GetStackOutput` with weak
+ * cross-stack references) only in aws-cdk-lib's prepare step, after every constructor and before the tree's
+ * validations, which is where `acknowledgments` is called (once).
+ */
+export function acknowledgeWhenPrepared(scope: IConstruct, acknowledgments: () => Array<{ id: string; reason: string }>): void {
+  let done = false;
+  scope.node.addValidation({
+    validate: () => {
+      if (!done) {
+        done = true;
+        const acks = acknowledgments();
+        if (acks.length > 0) Validations.of(scope).acknowledge(...acks);
+      }
+      return [];
+    },
+  });
+}
+
+/**
+ * Control Tower `CT.LAMBDA.PR.3` ("Require an AWS Lambda function to be in a customer-managed Amazon Virtual Private
+ * Cloud (VPC)", https://docs.aws.amazon.com/controltower/latest/userguide/lambda-rules.html) on a function that is in a
+ * VPC but whose subnet or security group ids its rule (`lambda/ct-lambda-pr-3.guard` in @cdklabs/cdk-validator-cfnguard)
+ * cannot read. The rule accepts each id only as a non-empty string or a `Ref`/`Fn::GetAtt`
+ * of an `AWS::EC2::Subnet` (or `AWS::EC2::SecurityGroup`) in the same template; an id from another stack
+ * (`Fn::ImportValue`, `Fn::GetStackOutput`, a `Fn::Select` over an imported list) or from a parameter fails it.
+ * Acknowledged only then: both lists non-empty, no empty string, and at least one id such an intrinsic.
+ */
+export function acknowledgeUnreadableVpcConfig(fn: lambda.Function): void {
+  const cfn = fn.node.defaultChild as lambda.CfnFunction;
+  acknowledgeWhenPrepared(cfn, () => {
+    const stack = Stack.of(cfn);
+    const vpc = stack.resolve(cfn.vpcConfig) as { subnetIds?: unknown[]; securityGroupIds?: unknown[] } | undefined;
+    const local = new Map<string, string>();
+    for (const c of stack.node.findAll()) {
+      if (CfnResource.isCfnResource(c) && Stack.of(c) === stack) local.set(stack.resolve(c.logicalId), c.cfnResourceType);
+    }
+    const kind = (v: unknown, type: string): 'read' | 'opaque' | 'bad' => {
+      if (typeof v === 'string') return /^\s*$/.test(v) ? 'bad' : 'read';
+      if (v === null || typeof v !== 'object') return 'bad';
+      const o = v as Record<string, any>;
+      const target = o.Ref ?? (Array.isArray(o['Fn::GetAtt']) ? o['Fn::GetAtt'][0] : undefined);
+      return typeof target === 'string' && local.get(target) === type ? 'read' : 'opaque';
+    };
+    const subnets = (vpc?.subnetIds ?? []).map(v => kind(v, 'AWS::EC2::Subnet'));
+    const groups = (vpc?.securityGroupIds ?? []).map(v => kind(v, 'AWS::EC2::SecurityGroup'));
+    const all = [...subnets, ...groups];
+    if (subnets.length === 0 || groups.length === 0 || all.includes('bad') || !all.includes('opaque')) return [];
+    const opaque = [subnets.includes('opaque') ? 'subnet' : '', groups.includes('opaque') ? 'security group' : ''].filter(x => x).join(' and ');
+    return [{
+      id: 'ControlTower-CT.LAMBDA.PR.3',
+      reason: `The function is in the VPC (VpcConfig names ${subnets.length} subnets and ${groups.length} security groups), but its ${opaque} ids come from another stack or a parameter; the control's rule reads an id only as a string or a Ref/Fn::GetAtt of a resource of the same template, so it reports a function that is in the VPC.`,
+    }];
+  });
 }
 
 /** The Lambda settings the Serverless and Control Tower packs check, read from a typed or a raw `AWS::Lambda::Function`. */

@@ -181,7 +181,7 @@ export abstract class AgentStreamingClusterBase extends Resource implements IAge
   }
 
   private acknowledgePatterns(grantee: iam.IGrantable, arns: string[], verb: string): void {
-    acknowledgePatternGrant(grantee, this, arns,
+    acknowledgePatternGrant(grantee, arns,
       `Amazon MSK IAM access control names topics and consumer groups by pattern; this ${verb} grant is limited to one cluster (name and UUID) and the pattern the caller chose.`);
   }
 

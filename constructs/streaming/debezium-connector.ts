@@ -289,7 +289,7 @@ export class DebeziumConnector extends DebeziumConnectorBase implements ec2.ICon
       resources: internalTopics,
     }));
     this.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: GROUP_ACTIONS, resources: internalGroups }));
-    acknowledgePatternGrant(this.role, this, [...internalTopics, ...internalGroups],
+    acknowledgePatternGrant(this.role, [...internalTopics, ...internalGroups],
       'MSK Connect names its internal offset/config/status topics and worker groups with these prefixes (AWS MSK Connect service execution role documentation).');
     if (engine === 'mysql' && this.schemaHistoryTopic) {
       cluster.grantCreateTopic(this.role, this.schemaHistoryTopic);
