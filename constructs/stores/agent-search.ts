@@ -1,22 +1,22 @@
 // AgentSearch: an OpenSearch Service domain for agents' search views, locked down (VPC, encryption, HTTPS, FGAC) with one explicitly mapped index per view.
-import * as crypto from 'crypto';
-import { Arn, ArnFormat, CustomResource, Duration, Lazy, Names, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import { Arn, ArnFormat, CustomResource, Duration, Lazy, Names, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as opensearch from 'aws-cdk-lib/aws-opensearchservice';
-import { Construct, IConstruct } from 'constructs';
+import { Construct } from 'constructs';
 import { AgentProvider } from '../common/agent-provider';
 import { restrictedSecurityGroup } from '../common/security-group';
 import type { ViewConfig } from '../../contract/view-config';
 import { physicalIndexName, viewIndexSettings, viewMappings } from '../../contract/search-mapping';
 import { IAgentSearch } from './refs';
 import { AgentSearchAttributes, AgentSearchBase, foundationModelArn } from './agent-search-base';
-import { FGAC_READ, FGAC_WRITE, SEARCH_ADMIN_ACTIONS } from './search-perms';
+import { SEARCH_ADMIN_ACTIONS } from './search-perms';
 import { acknowledgeLogGroup, nagResource } from '../common/nag';
 import { privateSubnetsWithEgressElseIsolated } from '../common/subnets';
-import { defaultDomainName, isConnectable, principalArn, validateIndexView, validateProps, vectorEngineProblem } from './private/search-validation';
+import { fgacRoles, grantStack, type GrantRecord } from './private/search-access';
+import { defaultDomainName, isConnectable, validateIndexView, validateProps, vectorEngineProblem } from './private/search-validation';
 import type { AgentView } from './view';
 
 export { AgentSearchBase } from './agent-search-base';
@@ -86,12 +86,6 @@ export interface SearchViewIndexOptions {
   readonly deleteTombstoneRetention?: Duration;
   /** RETAIN keeps the index when the view is removed from the stack; DESTROY deletes it. @default RemovalPolicy.RETAIN */
   readonly removalPolicy?: RemovalPolicy;
-}
-
-interface GrantRecord {
-  readonly kind: 'read' | 'write';
-  readonly principal: iam.IPrincipal;
-  readonly indexes: string[];
 }
 
 /**
@@ -260,7 +254,7 @@ export class AgentSearch extends AgentSearchBase {
       properties: {
         Endpoint: this.domainEndpoint,
         AuditLog: 'true',
-        Roles: Lazy.any({ produce: () => this.fgacRoles(this.grants) }, { omitEmptyArray: false }),
+        Roles: Lazy.any({ produce: () => fgacRoles(this.domainName, this.grants) }, { omitEmptyArray: false }),
       },
     });
     this.access.node.addDependency(this.domain);
@@ -389,7 +383,7 @@ export class AgentSearch extends AgentSearchBase {
         resourceType: 'Custom::AgentSearchAccess',
         properties: {
           Endpoint: this.domainEndpoint,
-          Roles: Lazy.any({ produce: () => this.fgacRoles(grants, stack) }, { omitEmptyArray: false }),
+          Roles: Lazy.any({ produce: () => fgacRoles(this.domainName, grants, stack) }, { omitEmptyArray: false }),
         },
       });
       remote = { resource, grants };
@@ -397,46 +391,4 @@ export class AgentSearch extends AgentSearchBase {
     }
     remote.grants.push({ kind, principal, indexes });
   }
-
-  /**
-   * One FGAC role per (kind, index set), named from a hash of the indexes so names are stable across deployments.
-   * Roles mapped from another stack hash that stack's name in too: each access resource owns its roles, so one
-   * resource's update or delete never rewrites or removes a mapping another resource made.
-   */
-  private fgacRoles(grants: GrantRecord[], owner?: Stack): unknown[] {
-    const roles = new Map<string, { kind: 'read' | 'write'; indexes: string[]; principals: string[] }>();
-    for (const g of grants) {
-      const indexes = [...new Set(g.indexes)].sort();
-      const hash = crypto.createHash('sha256').update(indexes.join(',') + (owner ? `@${ownerName(owner)}` : '')).digest('hex').slice(0, 10);
-      const name = `agent_${this.domainName}_${g.kind}_${hash}`;
-      const role = roles.get(name) ?? { kind: g.kind, indexes, principals: [] };
-      role.principals.push(principalArn(g.principal));
-      roles.set(name, role);
-    }
-    return [...roles.entries()].map(([name, r]) => {
-      const perms = r.kind === 'read' ? FGAC_READ : FGAC_WRITE;
-      return {
-        Name: name,
-        ClusterPermissions: perms.clusterPermissions,
-        // The alias and the generations behind it: the security plugin checks the concrete index a request resolves to.
-        IndexPatterns: r.indexes.flatMap(i => [i, `${i}-v*`]),
-        AllowedActions: perms.allowedActions,
-        BackendRoles: r.principals,
-      };
-    });
-  }
-}
-
-/** The stack's name (unique in the account and Region), or its construct path when the name is a token (a nested stack). */
-function ownerName(stack: Stack): string {
-  return Token.isUnresolved(stack.stackName) ? stack.node.path : stack.stackName;
-}
-
-/** The stack of a role or other construct principal; a principal that is no construct (an ArnPrincipal) is the domain's. */
-function grantStack(principal: iam.IPrincipal, domainStack: Stack): Stack {
-  return isConstructPrincipal(principal) ? Stack.of(principal) : domainStack;
-}
-
-function isConstructPrincipal(x: unknown): x is IConstruct {
-  return typeof x === 'object' && x !== null && 'node' in x;
 }
