@@ -175,8 +175,10 @@ export const cachedMavenGet: HttpGet = async (url) => {
   if (res.ok) {
     const file = path.join(M2_REPOSITORY, url.slice(MAVEN_CENTRAL.length));
     fs.mkdirSync(path.dirname(file), { recursive: true });
-    fs.writeFileSync(`${file}.part`, body);
-    fs.renameSync(`${file}.part`, file);
+    // A part file of this process's own: CI's prefetch and a test may fetch the same file at once.
+    const part = `${file}.${process.pid}.part`;
+    fs.writeFileSync(part, body);
+    fs.renameSync(part, file);
   }
   return { status: res.status, body };
 };
