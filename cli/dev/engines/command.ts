@@ -18,7 +18,7 @@ export async function runDevEngines(o: DevEnginesOptions, io: CliIo, untilStoppe
   const t0 = Date.now();
   const progress = (line: string) => { if (!o.quiet) io.stderr(`[${((Date.now() - t0) / 1000).toFixed(1).padStart(6)} s] ${line}`); };
   io.stderr('Starting the example on the real engines: PostgreSQL, Kafka, Kafka Connect + Debezium, Flink (PyFlink), OpenSearch, Redis, '
-    + 'the local Iceberg warehouse and its writer job, the sink and the MCP server. On 2 cores this takes a few minutes; the first run also downloads about 0.7 GB (see docs/DEVELOPING.md).');
+    + 'the local Iceberg warehouse and its writer job, the sink and the MCP server. On 2 cores this takes a few minutes; the first run also downloads about 1.2 GB (see docs/DEVELOPING.md).');
   let stack: EngineStack;
   // A stop request during start-up lets the current step finish, then unwinds what was started.
   let stopRequested: string | undefined;
