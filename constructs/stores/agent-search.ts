@@ -16,6 +16,7 @@ import { SEARCH_ADMIN_ACTIONS } from './search-perms';
 import { acknowledgeLogGroup, nagResource } from '../common/nag';
 import { privateSubnetsWithEgressElseIsolated } from '../common/subnets';
 import { fgacRoles, grantStack, type GrantRecord } from './private/search-access';
+import { acknowledgeDomain } from './private/search-nag';
 import { defaultDomainName, isConnectable, validateIndexView, validateProps, vectorEngineProblem } from './private/search-validation';
 import type { AgentView } from './view';
 
@@ -128,6 +129,8 @@ export class AgentSearch extends AgentSearchBase {
   private readonly domainSubnets: ec2.ISubnet[];
   private readonly createBedrockEndpoint: boolean;
   private readonly embedGrantees: iam.IGrantable[] = [];
+  /** The `Custom::AgentSearchIndex` of each added view, by view name. */
+  private readonly indexes = new Map<string, CustomResource>();
   /** Access resources in the stacks of grantees that are not in this domain's stack, with their grants. */
   private readonly stackAccess = new Map<Stack, { resource: CustomResource; grants: GrantRecord[] }>();
 
@@ -259,26 +262,7 @@ export class AgentSearch extends AgentSearchBase {
     });
     this.access.node.addDependency(this.domain);
 
-    Validations.of(this.domain).acknowledge({
-      id: 'AwsSolutions-OS3',
-      reason: 'The domain has no public endpoint (VPC only): security groups, an access policy naming IAM roles, and FGAC restrict access; IP allowlists are the control for public domains.',
-    });
-    if (masters === 0) {
-      Validations.of(this.domain).acknowledge({ id: 'AwsSolutions-OS4', reason: 'dedicatedMasterNodes is 0 (a development profile chose it); production profiles keep the default of 3.' });
-    }
-    if (azCount < 2) {
-      Validations.of(this.domain).acknowledge({ id: 'AwsSolutions-OS7', reason: 'availabilityZoneCount is 1 (a development profile chose it); production profiles keep the default of 2 or more.' });
-    }
-    if (azCount < 2 || this.dataNodes < 3) {
-      Validations.of(this.domain).acknowledge({
-        id: 'ControlTower-CT.OPENSEARCH.PR.14',
-        reason: `${this.dataNodes} data node(s) over ${azCount} Availability Zone(s), as the caller (the development profile) chose for cost: the index is rebuilt from the Kafka topics if a node is lost.`,
-      });
-    }
-    Validations.of(this.domain).acknowledge({
-      id: 'ControlTower-CT.OPENSEARCH.PR.16',
-      reason: 'False positive: the domain enforces HTTPS with Policy-Min-TLS-1-2-PFS-2023-10 (TLS 1.2 or later with forward secrecy), stricter than the Policy-Min-TLS-1-2-2019-07 the rule accepts.',
-    });
+    acknowledgeDomain(this.domain, { masters, azCount, dataNodes: this.dataNodes });
   }
 
   /**
@@ -319,7 +303,18 @@ export class AgentSearch extends AgentSearchBase {
     });
     // After the role mappings: whatever waits for the index (the sink's event source mappings) then finds its role mapped.
     resource.node.addDependency(this.domain, this.access);
+    this.indexes.set(view.name, resource);
     return resource;
+  }
+
+  /**
+   * The `Custom::AgentSearchIndex` that `addView` created for this view (a view of the same name and `search.index`),
+   * which whatever writes the view (the sink's event source mapping) should depend on. Undefined when no such view
+   * was added: then the view's alias does not exist and every write to it fails with `index_not_found`.
+   */
+  public indexFor(view: AgentView): CustomResource | undefined {
+    const added = this.views.find(v => v.name === view.name);
+    return added && added.search?.index === view.index ? this.indexes.get(view.name) : undefined;
   }
 
   /**

@@ -195,7 +195,7 @@ export class AgentSink extends Construct implements ec2.IConnectable, iam.IGrant
     // the index, and without one every write is refused (the writer sends require_alias=true, so nothing auto-creates it).
     if (props.search instanceof AgentSearch) {
       for (const view of searchViews) {
-        const index = props.search.node.tryFindChild(`Index-${view.name}`);
+        const index = props.search.indexFor(view);
         if (index) {
           this.eventSourceMappings[view.topic].node.addDependency(index);
           // In another stack than the domain, the sink's role is mapped by an access resource in this stack: wait for it too.

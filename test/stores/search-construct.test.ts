@@ -296,6 +296,18 @@ describe('AgentSearch view indexes', () => {
     });
   });
 
+  test('indexFor returns the index addView created for the view, and undefined for a view never added or of another index', () => {
+    const { search } = build();
+    const index = search.indexFor(ORDERS);
+    expect(index?.node.path).toBe('TestStack/Search/Index-orders');
+    expect((index!.node.defaultChild as any).cfnResourceType).toBe('Custom::AgentSearchIndex');
+    // Another AgentView object with the same declaration is the same view.
+    expect(search.indexFor(new AgentView(ORDERS_PROPS))).toBe(index);
+    expect(search.indexFor(new AgentView({ ...ORDERS_PROPS, name: 'returns', search: { index: 'returns' } }))).toBeUndefined();
+    // The name of an added view but another alias: writes to 'orders-archive' would find no index.
+    expect(search.indexFor(new AgentView({ ...ORDERS_PROPS, search: { index: 'orders-archive' } }))).toBeUndefined();
+  });
+
   test('index options: shards, replicas, tombstone retention, opt-in delete', () => {
     const stack = testStack();
     const vpc = new AgentNetwork(stack, 'Net').vpc;

@@ -233,25 +233,37 @@ describe('metrics', () => {
 });
 
 describe('search views on an AgentSearch of this library', () => {
-  function withSearch(addView: boolean) {
+  function withSearch(added?: AgentView) {
     const app = testApp();
     const stack = testStack(app);
     const vpc = new AgentNetwork(stack, 'Net').vpc;
     const search = new AgentSearch(stack, 'Search', { vpc });
-    const index = addView ? search.addView(orders) : undefined;
+    const index = added ? search.addView(added) : undefined;
     const sink = new AgentSink(stack, 'Sink', { cluster: new FakeCluster(stack, 'Kafka', vpc), search, views: [orders] });
-    return { stack, sink, index };
+    return { stack, sink, index, search };
   }
 
-  test('the view\'s mapping waits for the index addView declared, and nothing is reported', () => {
-    const { stack, sink, index } = withSearch(true);
+  test('the view\'s mapping waits for the index addView declared (search.indexFor), and nothing is reported', () => {
+    const { stack, sink, index, search } = withSearch(orders);
+    expect(search.indexFor(orders)).toBe(index);
     const mapping = Template.fromStack(stack).toJSON().Resources[stack.getLogicalId(sink.eventSourceMappings['flink.recent_orders'])];
     expect(mapping.DependsOn).toContain(stack.getLogicalId(index!.node.defaultChild as any));
     Annotations.fromStack(stack).hasNoWarning('/TestStack/Sink', Match.anyValue());
   });
 
+  test('a view of the same name but another search.index has no index: the mapping does not wait for the other view\'s index, and the sink warns', () => {
+    const archived = new AgentView({
+      name: 'recent_orders', description: 'Orders', topic: 'flink.recent_orders', format: ViewTopicFormat.UPSERT_KAFKA, sourceTable: 'recent_orders',
+      key: ['order_id'], fields: [{ name: 'order_id', type: ViewFieldType.KEYWORD }], store: ViewStore.SEARCH, search: { index: 'orders-archive' },
+    });
+    const { stack, sink, index } = withSearch(archived);
+    // The strict synth fails on the warning, so the dependency is read from the construct tree.
+    expect(sink.eventSourceMappings['flink.recent_orders'].node.dependencies).not.toContain(index);
+    expect(() => Stage.of(stack)!.synth()).toThrow(/AgentSink: search view 'recent_orders' has no index on AgentSearch 'TestStack\/Search', so every write to 'recent-orders' would fail/);
+  });
+
   test('warns, naming the view and the fix, when the view has no index on the domain (a warning fails a synth with strict validation)', () => {
-    const { stack } = withSearch(false);
+    const { stack } = withSearch();
     expect(() => Stage.of(stack)!.synth()).toThrow(/AgentSink: search view 'recent_orders' has no index on AgentSearch 'TestStack\/Search'.*index_not_found\. Call search\.addView\(view\) before creating the sink/);
   });
 });
