@@ -67,6 +67,23 @@ export function acknowledgeWhenPrepared(scope: IConstruct, acknowledgments: () =
   });
 }
 
+/** Per stack, the type of each of its own resources by logical id: one walk of the tree per stack and synthesis. */
+const resourceTypesByStack = new WeakMap<Stack, Map<string, string>>();
+/** Stacks whose lookup is dropped at the start of each synthesis's validation. */
+const resourceTypesReset = new WeakSet<Stack>();
+
+function resourceTypes(stack: Stack): Map<string, string> {
+  let types = resourceTypesByStack.get(stack);
+  if (!types) {
+    types = new Map();
+    for (const c of stack.node.findAll()) {
+      if (CfnResource.isCfnResource(c) && Stack.of(c) === stack) types.set(stack.resolve(c.logicalId), c.cfnResourceType);
+    }
+    resourceTypesByStack.set(stack, types);
+  }
+  return types;
+}
+
 /**
  * Control Tower `CT.LAMBDA.PR.3` ("Require an AWS Lambda function to be in a customer-managed Amazon Virtual Private
  * Cloud (VPC)", https://docs.aws.amazon.com/controltower/latest/userguide/lambda-rules.html) on a function that is in a
@@ -78,13 +95,16 @@ export function acknowledgeWhenPrepared(scope: IConstruct, acknowledgments: () =
  */
 export function acknowledgeUnreadableVpcConfig(fn: lambda.Function): void {
   const cfn = fn.node.defaultChild as lambda.CfnFunction;
+  const stack = Stack.of(cfn);
+  if (!resourceTypesReset.has(stack)) {
+    // validateTree visits a stack before its descendants, so every synthesis builds the lookup again, after every
+    // construct exists (a function added after a first synth then sees resources added with it).
+    resourceTypesReset.add(stack);
+    stack.node.addValidation({ validate: () => { resourceTypesByStack.delete(stack); return []; } });
+  }
   acknowledgeWhenPrepared(cfn, () => {
-    const stack = Stack.of(cfn);
     const vpc = stack.resolve(cfn.vpcConfig) as { subnetIds?: unknown[]; securityGroupIds?: unknown[] } | undefined;
-    const local = new Map<string, string>();
-    for (const c of stack.node.findAll()) {
-      if (CfnResource.isCfnResource(c) && Stack.of(c) === stack) local.set(stack.resolve(c.logicalId), c.cfnResourceType);
-    }
+    const local = resourceTypes(stack);
     const kind = (v: unknown, type: string): 'read' | 'opaque' | 'bad' => {
       if (typeof v === 'string') return /^\s*$/.test(v) ? 'bad' : 'read';
       if (v === null || typeof v !== 'object') return 'bad';

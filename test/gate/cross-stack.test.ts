@@ -5,12 +5,13 @@ import * as path from 'path';
 import { Fn, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import { Construct } from 'constructs';
 import {
   AgentCache, AgentNetwork, AgentSink, AgentStreamingCluster, AgentView, CdcSourceDatabase, DebeziumConnector, DebeziumPlugin,
   SourceEngine, ViewFieldType, ViewStore,
 } from '../../index';
 import { AgentFunction } from '../../constructs/common/agent-function';
-import { GatePack, GateScan } from '../../lib/validation-gate';
+import { GatePack, GateScan, scanTemplates } from '../../lib/validation-gate';
 import { TEST_ENV, testApp, testStack } from '../helpers/app';
 import { scanApp } from '../helpers/gate';
 
@@ -100,6 +101,49 @@ describe('CT.LAMBDA.PR.3 on a function in a VPC', () => {
   test('subnet ids the rule reads are not reported and not acknowledged (no stale acknowledgment)', () => {
     const scan = scanFunction(['subnet-0a1b2c3d4e5f60001', 'subnet-0a1b2c3d4e5f60002']);
     expect(onFunction(scan)).toEqual([]);
+    expect(stale(scan)).toEqual([]);
+  });
+
+  const fn = (scope: Construct, id: string, vpc: ec2.IVpc) =>
+    new AgentFunction(scope, id, { handlerName: 'noop', entry: path.join(__dirname, '..', 'fixtures', 'noop-handler.ts'), description: id, vpc });
+  const importedVpc = (scope: Construct) => ec2.Vpc.fromVpcAttributes(scope, 'Imported', {
+    vpcId: 'vpc-0123456789abcdef0', availabilityZones: ['us-east-1a', 'us-east-1b'], privateSubnetIds: [Fn.importValue('SubnetA'), Fn.importValue('SubnetB')],
+    privateSubnetRouteTableIds: ['rtb-0a1b2c3d4e5f60001', 'rtb-0a1b2c3d4e5f60002'],
+  });
+  const pr3 = (scan: GateScan) => scan.findings.filter(f => f.rule === 'ControlTower-CT.LAMBDA.PR.3' && /^TestStack\/(Local\d*|Remote)\//.test(f.constructPath))
+    .map(f => `${f.constructPath} ${f.acknowledgedBy ? 'acknowledged' : 'UNACKNOWLEDGED'}`).sort();
+
+  test('in one stack, functions in its own subnets (Ref) pass unacknowledged and those in imported subnets are acknowledged, from one walk of the tree', () => {
+    const build = (functions: number) => {
+      const app = testApp();
+      const stack = testStack(app);
+      const vpc = new AgentNetwork(stack, 'Net').vpc;
+      for (let i = 0; i < functions; i++) fn(stack, `Local${i}`, vpc);
+      fn(stack, 'Remote', importedVpc(stack));
+      const walks = jest.spyOn(stack.node, 'findAll');
+      app.synth();
+      return { app, walks: walks.mock.calls.length };
+    };
+    const few = build(2);
+    const scan = scanApp(few.app, [GatePack.CONTROL_TOWER]);
+    expect(pr3(scan)).toEqual(['TestStack/Remote/Resource acknowledged']);
+    expect(stale(scan)).toEqual([]);
+    expect(unacknowledged(scan).filter(f => f.includes('LAMBDA'))).toEqual([]);
+    // The lookup is built once per stack and synthesis: the stack's tree is walked as often with 6 functions as with 2.
+    expect(build(6).walks).toBe(few.walks);
+  });
+
+  test('a function added after a first synth, in subnets added with it, is decided on the tree of its own synth', () => {
+    const app = testApp();
+    const stack = testStack(app);
+    fn(stack, 'Remote', importedVpc(stack));
+    app.synth();
+    fn(stack, 'Local', new AgentNetwork(stack, 'Net').vpc);
+    const assembly = app.synth({ force: true });
+    const scan = scanTemplates({
+      appConstruct: app, stackTemplates: assembly.stacks.map(s => ({ stackConstructPath: s.hierarchicalId, templatePath: s.templateFullPath })),
+    }, [GatePack.CONTROL_TOWER]);
+    expect(pr3(scan)).toEqual(['TestStack/Remote/Resource acknowledged']);
     expect(stale(scan)).toEqual([]);
   });
 });
