@@ -2,40 +2,12 @@
 // validation-gate.ts) and aws-cdk-lib's CloudFormation Validate report per template (KeptCloudFormationValidatePlugin).
 import * as crypto from 'crypto';
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
 import { CloudFormationValidatePlugin, IPolicyValidationContext, PolicyValidationPluginReport } from 'aws-cdk-lib';
 
-/** Set to `off` to scan and validate every template afresh: nothing is read from or written to the cache directory. */
-export const GATE_CACHE_ENV = 'CDK_AGENT_GATE_CACHE';
+import { GATE_CACHE_ENV, gateCacheDir, keptJson } from '../constructs/common/synth-cache';
 
-/** The JSON kept in `file`, or `compute()`'s result, then kept there (written atomically; no file: nothing kept). */
-export function keptJson<T>(file: string | undefined, compute: () => T): T {
-  if (file && fs.existsSync(file)) {
-    try {
-      return JSON.parse(fs.readFileSync(file, 'utf8')) as T;
-    } catch {
-      // A damaged entry is computed again and rewritten.
-    }
-  }
-  const found = compute();
-  if (file) {
-    try {
-      fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-      const tmp = `${file}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`;
-      fs.writeFileSync(tmp, JSON.stringify(found));
-      fs.renameSync(tmp, file);
-    } catch {
-      // No writable cache directory: the next synth scans again.
-    }
-  }
-  return found;
-}
-
-/** The gate's directory in the user's cache directory (`$XDG_CACHE_HOME` or `~/.cache`). */
-export function gateCacheDir(): string {
-  return path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'cdk-agent-data-stack');
-}
+export { GATE_CACHE_ENV, gateCacheDir, keptJson };
 
 /** `name@version` of an installed package (its package.json found above its main file), or `name@-` when absent. */
 export function packageVersion(name: string): string {

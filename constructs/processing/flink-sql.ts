@@ -1,4 +1,5 @@
 // Synth-time analysis of a Flink SQL program: statement splitting, grammar check with positions, semantic checks, table options and lineage.
+import { keptAnalysis } from './private/flink-analysis-cache';
 import { analyzeQuery, ColumnContext, FlinkColumnSchema, OutColumn, unquoteIdentifier } from './private/flink-columns';
 import { loadFlinkParser, ParseNode } from './private/flink-parser';
 import { computeLineStarts, normalizeTableName, positionOf, scanLexical, splitFlinkSql, temporaryTableAsOffset } from './private/flink-split';
@@ -34,8 +35,15 @@ const CONNECTORS_NEEDING_JARS: Readonly<Record<string, string>> = {
   'hbase-2.2': 'flink-sql-connector-hbase-2.2',
 };
 
-/** Parses and checks a program; never throws for problems in the SQL (see `problems`). */
+/**
+ * Parses and checks a program; never throws for problems in the SQL (see `problems`). The result is kept per program, options
+ * and library code, in this process and in the library's cache directory (`CDK_AGENT_GATE_CACHE=off` turns that off).
+ */
 export function analyzeFlinkSql(sql: string, options: FlinkSqlAnalysisOptions = {}): FlinkSqlAnalysis {
+  return keptAnalysis(sql, options, () => analyzeAfresh(sql, options));
+}
+
+function analyzeAfresh(sql: string, options: FlinkSqlAnalysisOptions): FlinkSqlAnalysis {
   const parser = loadFlinkParser();
   const R = ruleIds(parser.FlinkSqlParser);
   const lineStarts = computeLineStarts(sql);

@@ -1,0 +1,44 @@
+// What this library keeps between synths in the user's cache directory (`$XDG_CACHE_HOME` or `~/.cache`): the validation
+// gate's findings and CloudFormation Validate reports per template (lib/gate-cache.ts, lib/validation-gate.ts) and the Flink
+// SQL analysis per program (constructs/processing/private/flink-analysis-cache.ts). Each entry is keyed by a hash of
+// everything its result depends on, so an entry is only ever reused for the same input.
+import * as crypto from 'crypto';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+
+/** Set to `off` to compute everything afresh: nothing is read from or written to the cache directory. */
+export const GATE_CACHE_ENV = 'CDK_AGENT_GATE_CACHE';
+
+/** Whether the cache directory is in use (`CDK_AGENT_GATE_CACHE` is not `off`). */
+export function synthCacheEnabled(): boolean {
+  return process.env[GATE_CACHE_ENV] !== 'off';
+}
+
+/** The JSON kept in `file`, or `compute()`'s result, then kept there (written atomically; no file: nothing kept). */
+export function keptJson<T>(file: string | undefined, compute: () => T): T {
+  if (file && fs.existsSync(file)) {
+    try {
+      return JSON.parse(fs.readFileSync(file, 'utf8')) as T;
+    } catch {
+      // A damaged entry is computed again and rewritten.
+    }
+  }
+  const found = compute();
+  if (file) {
+    try {
+      fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+      const tmp = `${file}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`;
+      fs.writeFileSync(tmp, JSON.stringify(found));
+      fs.renameSync(tmp, file);
+    } catch {
+      // No writable cache directory: the next synth computes again.
+    }
+  }
+  return found;
+}
+
+/** The library's directory in the user's cache directory (`$XDG_CACHE_HOME` or `~/.cache`). */
+export function gateCacheDir(): string {
+  return path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'cdk-agent-data-stack');
+}
