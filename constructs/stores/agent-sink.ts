@@ -1,5 +1,5 @@
 // AgentSink: the sink Lambda in the VPC with one MSK event source mapping per view topic, a dead-letter destination, least-privilege grants and metrics.
-import { Annotations, CfnElement, Duration, Names, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Annotations, Duration, Names, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -18,7 +18,7 @@ import { ESM_CLUSTER_ACTIONS, ESM_KAFKA_CLUSTER_ACTIONS, ESM_KAFKA_GROUP_ACTIONS
 import { AgentSearch } from './agent-search';
 import { ConsumedTopics, IAgentSink } from './refs';
 import { AgentView, ViewStore, viewsEnvironment } from './view';
-import { denyNonServiceGrants } from '../common/nag';
+import { acknowledgeWhenPrepared, denyNonServiceGrants, nagResource } from '../common/nag';
 import { AgentSinkProps, SinkDeadLetter } from './agent-sink-props';
 import { acknowledgeBucketControls, validate } from './private/sink-validation';
 
@@ -138,14 +138,12 @@ export class AgentSink extends Construct implements ec2.IConnectable, iam.IGrant
       // SSE-KMS: the function and its event source mapping (which writes with the function's role) encrypt with the key.
       // S3 asks KMS for a data key per PutObject (https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingKMSEncryption.html).
       bucket.encryptionKey?.grant(fn, 'kms:GenerateDataKey');
-      const bucketResource = bucket.node.defaultChild as CfnElement | undefined;
-      const objects = bucketResource && CfnElement.isCfnElement(bucketResource)
-        ? `<${Stack.of(this).getLogicalId(bucketResource)}.Arn>/*`
-        : `${bucket.bucketArn}/*`;
-      Validations.of(fn.role!).acknowledge({
-        id: `AwsSolutions-IAM5[Resource::${objects}]`,
+      // Named as the role's template holds it: a bucket of another stack is an import there, known once the app is prepared.
+      const role = fn.role!;
+      acknowledgeWhenPrepared(role, () => [{
+        id: `AwsSolutions-IAM5[Resource::${nagResource(role, bucket.arnForObjects('*'))}]`,
         reason: 'Dead letters are one object per record (sink) or per discarded batch (event source, keys chosen by Lambda), so PutObject must cover the bucket\'s objects; the bucket holds nothing else.',
-      });
+      }]);
     } else {
       this.deadLetterQueue!.grantSendMessages(fn);
     }
