@@ -83,15 +83,30 @@ type Settled = PromiseSettledResult<unknown>;
  * normal path; a call re-sent after NOSCRIPT or a reconnect can land after a later one, which the script's version
  * check makes harmless. The command carries the client's `keyPrefix`, as ioredis' own `evalsha` does. A cluster client
  * keeps auto-pipelining, which groups the one-row calls per shard.
+ * `args` is the whole command after its name: the script's SHA, the number of keys as a string, the keys, then ARGV.
  */
-function evalRows(redis: CacheConnection, rows: number, args: readonly string[]): Promise<Settled> {
+function evalRows(redis: CacheConnection, args: string[]): Promise<Settled> {
   const sent = redis instanceof Cluster
-    ? redis.evalsha(APPLY_ROW_SHA, rows, args as string[])
-    : redis.sendCommand(new Command('evalsha', [APPLY_ROW_SHA, rows, ...args], { replyEncoding: 'utf8', keyPrefix: redis.options.keyPrefix })) as Promise<unknown>;
+    ? redis.evalsha(args[0], args[1], args.slice(2))
+    : redis.sendCommand(evalCommand(args, redis.options.keyPrefix)) as Promise<unknown>;
   return sent.then(
     value => ({ status: 'fulfilled' as const, value }),
     (reason: unknown) => ({ status: 'rejected' as const, reason }),
   );
+}
+
+/**
+ * The EVALSHA command of `args` (strings only, already in the command's layout). ioredis' Command constructor copies its
+ * arguments with `Array.prototype.flat` and checks each one's type, which on the ~150 arguments of a 50-row call cost
+ * more than building them (see "Fifth pass" in docs/PERFORMANCE.md): the command is made with no arguments and given
+ * `args` as they are, which is what the constructor would have stored. A client with a `keyPrefix` (none of this
+ * library's) goes through the constructor, which prefixes the keys.
+ */
+export function evalCommand(args: string[], keyPrefix?: string): Command {
+  if (keyPrefix) return new Command('evalsha', args, { replyEncoding: 'utf8', keyPrefix });
+  const command = new Command('evalsha', [], { replyEncoding: 'utf8' });
+  command.args = args;
+  return command;
 }
 
 /** Lets the auto-pipelining cluster client (which flushes on setImmediate) put the calls queued so far on the wire. */
@@ -116,15 +131,20 @@ export async function writeCacheBatch(redis: CacheConnection, view: ViewConfig, 
   const perCall = cluster ? 1 : ROWS_PER_CALL;
   const calls: { rows: number; args: string[] }[] = [];
   const pending: Promise<Settled>[] = [];
-  let keys: string[] = [];
+  // The call's whole argument list is built in `args` (the SHA, the number of keys once known, the keys), the row
+  // versions and records in `argv` until the call is sent.
+  let args: string[] = [APPLY_ROW_SHA, ''];
   let argv: string[] = [];
   let deletes = '';
   const flush = async () => {
-    if (keys.length === 0) return;
-    const args = keys.concat(rowTtl, tombstoneTtl, deletes, argv);
-    calls.push({ rows: keys.length, args });
-    pending.push(evalRows(redis, keys.length, args));
-    keys = [];
+    const rows = args.length - 2;
+    if (rows === 0) return;
+    args[1] = String(rows);
+    args.push(rowTtl, tombstoneTtl, deletes);
+    for (let i = 0; i < argv.length; i++) args.push(argv[i]);
+    calls.push({ rows, args });
+    pending.push(evalRows(redis, args));
+    args = [APPLY_ROW_SHA, ''];
     argv = [];
     deletes = '';
     // A single node's call is on the wire already; a cluster's go out when its auto-pipeline runs.
@@ -142,10 +162,10 @@ export async function writeCacheBatch(redis: CacheConnection, view: ViewConfig, 
       failed.push({ record, error: (e as Error).message });
       continue;
     }
-    keys.push(key);
+    args.push(key);
     argv.push(version, JSON.stringify(record));
     deletes += record.row === null ? '1' : '0';
-    if (keys.length === perCall) await flush();
+    if (args.length - 2 === perCall) await flush();
   }
   await flush();
 
@@ -157,7 +177,7 @@ export async function writeCacheBatch(redis: CacheConnection, view: ViewConfig, 
     } catch (e) {
       throw new StoreUnavailableError(`cache unavailable while loading the write script: ${(e as Error).message}`, e);
     }
-    const retried = await Promise.all(missing.map(c => evalRows(redis, c.rows, c.args)));
+    const retried = await Promise.all(missing.map(c => evalRows(redis, c.args)));
     let j = 0;
     results = results.map((r, i) => (r.status === 'rejected' && isNoScript(r.reason) && calls[i] === missing[j] ? retried[j++] : r));
   }

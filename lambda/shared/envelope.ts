@@ -195,12 +195,19 @@ function pickKey(view: ViewConfig, source: Record<string, unknown> | null, what:
   return key;
 }
 
+/** The last join per separator: a topic's records all name one table, so its name is built once, not per record. */
+const lastJoins = new Map<string, { readonly a: string; readonly b: string; readonly joined: string }>();
+
 /** `a<sep>b` of the parts that are non-empty strings (Debezium's `schema.table`, `name/db`). */
 function joinPresent(a: unknown, b: unknown, sep: string): string {
   const hasA = typeof a === 'string' && a !== '';
   const hasB = typeof b === 'string' && b !== '';
-  if (hasA && hasB) return `${a}${sep}${b}`;
-  return hasA ? a : hasB ? b : '';
+  if (!hasA || !hasB) return hasA ? a : hasB ? b : '';
+  const last = lastJoins.get(sep);
+  if (last !== undefined && last.a === a && last.b === b) return last.joined;
+  const joined = `${a}${sep}${b}`;
+  lastJoins.set(sep, { a, b, joined });
+  return joined;
 }
 
 function kafkaCoordinates(rec: MskEventRecord) {
@@ -220,11 +227,15 @@ export interface DecodeOptions {
  */
 export function decodeRecord(view: ViewConfig, rec: MskEventRecord, options: DecodeOptions): DecodeOutcome {
   const valueText = decodeBase64(rec.value);
-  const decode = (lossless: boolean) => (view.format === 'upsert-kafka'
+  const outcome = decodeAs(view, rec, valueText, options, false);
+  return outcome === LOSSY ? decodeAs(view, rec, valueText, options, true) as DecodeOutcome : outcome;
+}
+
+/** One decode of the record in the view's format (a function, not a closure made per record). */
+function decodeAs(view: ViewConfig, rec: MskEventRecord, valueText: string | null, options: DecodeOptions, lossless: boolean): DecodeOutcome | typeof LOSSY {
+  return view.format === 'upsert-kafka'
     ? decodeUpsert(view, rec, recordKey(rec, lossless), valueText, options, lossless)
-    : decodeDebezium(view, rec, valueText, options, lossless));
-  const outcome = decode(false);
-  return outcome === LOSSY ? decode(true) as DecodeOutcome : outcome;
+    : decodeDebezium(view, rec, valueText, options, lossless);
 }
 
 /** The Kafka record key as JSON (the converter's schema wrapper removed), or null when the record has none. */
@@ -271,7 +282,7 @@ function decodeUpsert(
   // The record timestamp is when Flink produced the row; a view can name the field carrying the source commit time.
   const carried = view.commitTimeField && value ? Date.parse(String(normalizeTimestamp(value[view.commitTimeField]))) : NaN;
   const commitTimeMs = Number.isFinite(carried) ? carried : (typeof rec.timestamp === 'number' ? rec.timestamp : options.nowMs);
-  const position: SourcePosition = { kind: 'kafka', ...kafkaCoordinates(rec) };
+  const position: SourcePosition = { kind: 'kafka', topic: rec.topic, partition: rec.partition, offset: String(rec.offset) };
   const provenance: Provenance = {
     sourceDatabase: 'flink',
     sourceTable: view.sourceTable,
@@ -313,7 +324,6 @@ function decodeDebezium(
 
   let position: SourcePosition;
   let version: string;
-  const connector = String(source.connector ?? '');
   // A snapshot read carries the position the snapshot was taken at (PostgreSQL: the slot's consistent point; MySQL: the
   // binlog position), which the first change after it shares: rank every snapshot read one below its position.
   // Old connectors mark snapshot events with `source.snapshot` instead of `op: r`.
@@ -336,11 +346,8 @@ function decodeDebezium(
       sequence = postgresSequence(source.sequence);
       version = sequence && sequence.lastCommit > lsn ? String(sequence.lastCommit) : lsnText;
     }
-    position = {
-      kind: 'postgres',
-      lsn: lsnText,
-      ...(typeof source.txId === 'number' ? { txId: source.txId } : {}),
-    };
+    // Built without a spread of a temporary object per record; the same properties in the same order.
+    position = typeof source.txId === 'number' ? { kind: 'postgres', lsn: lsnText, txId: source.txId } : { kind: 'postgres', lsn: lsnText };
   } else if (snapshotValue === 'incremental' && (sequence = postgresSequence(source.sequence))) {
     // An incremental snapshot chunk read has no LSN: it is emitted when the chunk's closing watermark is read, at the stream
     // position `sequence` gives, after every change it saw (or dropped as newer) and before every later one. One below that
@@ -351,15 +358,10 @@ function decodeDebezium(
   } else if (source.file !== undefined) {
     const v = mysqlVersion(source.file, source.pos, source.row);
     version = (isSnapshotRead && v > 0n ? v - 1n : v).toString();
-    position = {
-      kind: 'mysql',
-      file: String(source.file),
-      pos: Number(source.pos),
-      row: Number(source.row ?? 0),
-      ...(typeof source.gtid === 'string' ? { gtid: source.gtid } : {}),
-    };
+    const [file, pos, row] = [String(source.file), Number(source.pos), Number(source.row ?? 0)];
+    position = typeof source.gtid === 'string' ? { kind: 'mysql', file, pos, row, gtid: source.gtid } : { kind: 'mysql', file, pos, row };
   } else {
-    throw new DecodeError(`Debezium source block (connector '${connector}') has neither lsn nor binlog file/pos`);
+    throw new DecodeError(`Debezium source block (connector '${String(source.connector ?? '')}') has neither lsn nor binlog file/pos`);
   }
   const table = joinPresent(source.schema ?? source.db, source.table, '.');
   const commitTimeMs = typeof source.ts_ms === 'number' ? source.ts_ms : (typeof envelope.ts_ms === 'number' ? envelope.ts_ms : options.nowMs);

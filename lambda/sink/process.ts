@@ -57,15 +57,24 @@ export function offsetRanges(records: readonly MskEventRecord[]): Record<string,
   const less = (a: number | string, b: number | string) => (typeof a === 'number' && typeof b === 'number' && Number.isSafeInteger(a) && Number.isSafeInteger(b)
     ? a < b : BigInt(a) < BigInt(b));
   const bounds = new Map<string, { first: number | string; last: number | string; count: number }>();
+  // Records come grouped by partition: the id is spelled and looked up once per run of one partition's records.
+  let cur: { first: number | string; last: number | string; count: number } | undefined;
+  let curTopic: string | undefined;
+  let curPartition: number | undefined;
   for (const r of records) {
-    const id = `${r.topic}-${r.partition}`;
-    const cur = bounds.get(id);
-    if (!cur) bounds.set(id, { first: r.offset, last: r.offset, count: 1 });
-    else {
-      if (less(r.offset, cur.first)) cur.first = r.offset;
-      if (less(cur.last, r.offset)) cur.last = r.offset;
-      cur.count += 1;
+    if (cur === undefined || r.topic !== curTopic || r.partition !== curPartition) {
+      const id = `${r.topic}-${r.partition}`;
+      curTopic = r.topic;
+      curPartition = r.partition;
+      cur = bounds.get(id);
+      if (!cur) {
+        bounds.set(id, cur = { first: r.offset, last: r.offset, count: 1 });
+        continue;
+      }
     }
+    if (less(r.offset, cur.first)) cur.first = r.offset;
+    if (less(cur.last, r.offset)) cur.last = r.offset;
+    cur.count += 1;
   }
   for (const [id, b] of bounds) ranges[id] = { first: String(b.first), last: String(b.last), count: b.count };
   return ranges;
@@ -146,14 +155,23 @@ export async function processBatch(event: MskEvent, deps: SinkDependencies, invo
     outcomes.set(vb, [...(outcomes.get(vb) ?? []), outcome]);
   };
 
+  // A batch's records come in runs of one topic: its heartbeat test and views are looked up once per run.
+  let runTopic: string | undefined;
+  let runHeartbeat = false;
+  let runViews: ViewConfig[] | undefined;
   try {
     for (const rec of records) {
-      if (rec.topic.startsWith(heartbeatPrefix)) {
+      if (rec.topic !== runTopic) {
+        runTopic = rec.topic;
+        runHeartbeat = rec.topic.startsWith(heartbeatPrefix);
+        runViews = byTopic.get(rec.topic);
+      }
+      if (runHeartbeat) {
         const ts = heartbeatSourceTsMs(rec);
         if (ts !== undefined) deps.metrics.cdcLag(rec.topic, Math.max(0, nowMs - ts));
         continue;
       }
-      const views = byTopic.get(rec.topic);
+      const views = runViews;
       if (!views) {
         letters.push(deadLetterOf(NO_VIEW, rec, `no view is fed by topic '${rec.topic}'`, 'decode', nowMs));
         continue;
