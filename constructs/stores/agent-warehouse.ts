@@ -15,7 +15,7 @@ import { VIEWS_ENV, type ViewConfig } from '../../contract/view-config';
 import { WAREHOUSE_DATABASE_ENV, WAREHOUSE_QUERY_TIMEOUT_ENV, WAREHOUSE_WORKGROUP_ENV } from '../../contract/warehouse-env';
 import { AgentFunction } from '../common/agent-function';
 import { ArtifactBucket } from '../common/deploy-time-artifact';
-import { denyNonServiceGrants, nagResource } from '../common/nag';
+import { acknowledgeWhenPrepared, denyNonServiceGrants, nagResource } from '../common/nag';
 import { FlinkSqlApplication, FlinkSqlApplicationProps } from '../processing/flink-sql-application';
 import { FlinkRuntime } from '../processing/flink-runtime';
 import type { IAgentStreamingCluster } from '../streaming/refs';
@@ -325,11 +325,14 @@ export class AgentWarehouse extends Construct {
       'The Iceberg writer creates data, delete and metadata files with generated names under its own tables\' prefixes only.');
   }
 
-  /** cdk-nag IAM5 acknowledgments for object-prefix wildcards, on the grantee's role. */
+  /**
+   * cdk-nag IAM5 acknowledgments for object-prefix wildcards, on the grantee's role, naming each ARN as the role's
+   * template holds it: for a grantee of another stack the bucket is an import there, known once the app is prepared.
+   */
   private acknowledgeObjects(grantee: iam.IGrantable, arns: string[], reason: string): void {
     const principal = grantee.grantPrincipal as unknown as Construct;
     if (!(principal instanceof Construct)) return;
-    Validations.of(principal).acknowledge(...arns.map(arn => ({ id: `AwsSolutions-IAM5[Resource::${nagResource(this, arn)}]`, reason })));
+    acknowledgeWhenPrepared(principal, () => arns.map(arn => ({ id: `AwsSolutions-IAM5[Resource::${nagResource(principal, arn)}]`, reason })));
   }
 
   private grantOptimizer(role: iam.Role): void {

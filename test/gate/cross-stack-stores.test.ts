@@ -53,7 +53,7 @@ function storesApart(strength: Strength) {
   const cache = new AgentCache(base, 'Cache', { vpc });
   const search = new AgentSearch(base, 'Search', { vpc });
   search.addView(tickets);
-  notify(new AgentWarehouse(base, 'Warehouse', { cluster, views: [history] }));
+  const warehouse = notify(new AgentWarehouse(base, 'Warehouse', { cluster, views: [history] }));
   const decisionAuditLog = new DecisionAuditLog(base, 'Decisions');
   const lineageCatalog = new AgentLineageCatalog(base, 'Lineage', {
     namespace: 'shop', views: [customer, tickets],
@@ -63,6 +63,7 @@ function storesApart(strength: Strength) {
   const deadLetters = new AgentSink(base, 'BaseSink', { cluster, cache, views: [customer] }).deadLetterBucket!;
   const sink = new AgentSink(apps, 'Sink', { cluster, cache, search, views: [customer, tickets], deadLetter: SinkDeadLetter.bucket(deadLetters) });
   const mcp = new AgentMcpServer(apps, 'Mcp', { views: [customer, tickets], vpc, cache, search, decisionAuditLog, lineageCatalog });
+  warehouse.grantQuery(mcp.function);
   const flink = new FlinkSqlApplication(apps, 'Transform', { cluster, sql: EXAMPLE_ORDER_ENRICHMENT_SQL, tables: exampleOrderEnrichmentTables() });
   new AgentObservability(apps, 'Observability', { kafka: cluster, flink: [flink], sinks: [sink], cache, search, mcp, decisions: {} });
   return a;
@@ -91,6 +92,9 @@ describe.each<Strength>(['strong', 'weak'])('the full gate over stores in one st
     // Each wildcard on another stack's resource is acknowledged as the grantee's template names it.
     expect(importedWildcards(scan)).toEqual([
       'AwsSolutions-IAM5[Resource::<import>/*] Apps/Sink/FunctionRole/DefaultPolicy/Resource acknowledged',
+      'AwsSolutions-IAM5[Resource::<import>/athena-results/*] Apps/Mcp/FunctionRole/DefaultPolicy/Resource acknowledged',
+      'AwsSolutions-IAM5[Resource::<import>/tables/order_history/*] Apps/Mcp/FunctionRole/DefaultPolicy/Resource acknowledged',
+      'AwsSolutions-IAM5[Resource::<import>/tables/order_history_history/*] Apps/Mcp/FunctionRole/DefaultPolicy/Resource acknowledged',
     ]);
   });
 
