@@ -12,7 +12,7 @@ import { Construct } from 'constructs';
 import { AgentProvider } from '../common/agent-provider';
 import { restrictedSecurityGroup } from '../common/security-group';
 import { ArtifactBucket, DeployTimeArtifact } from '../common/deploy-time-artifact';
-import { acknowledgeLogGroup, nagResource } from '../common/nag';
+import { acknowledgeLogGroup, acknowledgeWhenPrepared, nagResource } from '../common/nag';
 import { privateSubnetsWithEgressElseIsolated } from '../common/subnets';
 import type { IAgentStreamingCluster } from '../streaming/refs';
 import type { FlinkTableDeclaration } from './flink-sql';
@@ -152,6 +152,11 @@ export class FlinkSqlApplication extends Construct implements ec2.IConnectable, 
           actions: ['kafka-cluster:DescribeTransactionalId', 'kafka-cluster:AlterTransactionalId'],
           resources: [transactionalIdArn],
         }));
+        // Named as the role's template holds the cluster ARN (an import when the cluster is in another stack).
+        acknowledgeWhenPrepared(this.role, () => [{
+          id: `AwsSolutions-IAM5[Resource::${nagResource(this.role, transactionalIdArn)}]`,
+          reason: `Kafka's exactly-once sink names each transaction with the table's transactional id prefix and a suffix Flink chooses per subtask and checkpoint; MSK IAM authorizes transactional ids by pattern, here that prefix on one cluster (name and UUID).`,
+        }]);
       }
     }
   }

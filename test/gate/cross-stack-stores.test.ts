@@ -5,7 +5,7 @@ import * as cw_actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import {
   AgentCache, AgentLineageCatalog, AgentMcpServer, AgentNetwork, AgentObservability, AgentSearch, AgentSink, AgentStreamingCluster,
-  AgentView, AgentWarehouse, DecisionAuditLog, EXAMPLE_ORDER_ENRICHMENT_SQL, exampleOrderEnrichmentTables, FlinkSqlApplication,
+  AgentView, AgentWarehouse, DecisionAuditLog, DeliveryGuarantee, EXAMPLE_ORDER_ENRICHMENT_SQL, exampleOrderEnrichmentTables, FlinkSqlApplication,
   SinkDeadLetter, ViewFieldType, ViewStore,
 } from '../../index';
 import { DEFAULT_GATE_PACKS, GateScan } from '../../lib/validation-gate';
@@ -64,7 +64,9 @@ function storesApart(strength: Strength) {
   const sink = new AgentSink(apps, 'Sink', { cluster, cache, search, views: [customer, tickets], deadLetter: SinkDeadLetter.bucket(deadLetters) });
   const mcp = new AgentMcpServer(apps, 'Mcp', { views: [customer, tickets], vpc, cache, search, decisionAuditLog, lineageCatalog });
   warehouse.grantQuery(mcp.function);
-  const flink = new FlinkSqlApplication(apps, 'Transform', { cluster, sql: EXAMPLE_ORDER_ENRICHMENT_SQL, tables: exampleOrderEnrichmentTables() });
+  const flink = new FlinkSqlApplication(apps, 'Transform', {
+    cluster, sql: EXAMPLE_ORDER_ENRICHMENT_SQL, tables: exampleOrderEnrichmentTables(), deliveryGuarantee: DeliveryGuarantee.EXACTLY_ONCE,
+  });
   new AgentObservability(apps, 'Observability', { kafka: cluster, flink: [flink], sinks: [sink], cache, search, mcp, decisions: {} });
   return a;
 }
@@ -95,6 +97,7 @@ describe.each<Strength>(['strong', 'weak'])('the full gate over stores in one st
       'AwsSolutions-IAM5[Resource::<import>/athena-results/*] Apps/Mcp/FunctionRole/DefaultPolicy/Resource acknowledged',
       'AwsSolutions-IAM5[Resource::<import>/tables/order_history/*] Apps/Mcp/FunctionRole/DefaultPolicy/Resource acknowledged',
       'AwsSolutions-IAM5[Resource::<import>/tables/order_history_history/*] Apps/Mcp/FunctionRole/DefaultPolicy/Resource acknowledged',
+      expect.stringMatching(/^AwsSolutions-IAM5\[Resource::arn:aws:kafka:us-east-1:123456789012:transactional-id\/.*<import>.*\/flink\.Apps-Transform-\w+\.orders_enriched\*\] Apps\/Transform\/Role\/DefaultPolicy\/Resource acknowledged$/),
     ]);
   });
 

@@ -654,6 +654,11 @@ describe('validation gate', () => {
     expect(formatFindings(gateFindings(app))).toBe('');
   });
 
+  test('passes cdk-nag with exactly-once sinks: the transactional id prefix pattern is acknowledged on the role', () => {
+    const { app } = build({ deliveryGuarantee: DeliveryGuarantee.EXACTLY_ONCE }, true);
+    expect(formatFindings(gateFindings(app))).toBe('');
+  });
+
   test('passes the Control Tower controls in a stack of its own, without AgentDataStack: the application\'s and the deploy-time handlers\' log groups acknowledge their retention and service-key encryption', () => {
     const { app } = build({}, [GatePack.CONTROL_TOWER]);
     expect(formatFindings(gateFindings(app))).toBe('');
