@@ -328,9 +328,7 @@ export class AgentSearch extends AgentSearchBase {
       throw new Error('AgentSearch.grantEmbed: no view with search.vector was added yet. Add the vector views first, then grant.');
     }
     this.embedGrantees.push(grantee);
-    if (this.bedrockRuntimeEndpoint && isConnectable(grantee)) {
-      this.bedrockRuntimeEndpoint.connections.allowDefaultPortFrom(grantee, 'Bedrock runtime for embeddings');
-    }
+    this.openEndpointTo(grantee);
     return iam.Grant.addToPrincipal({ grantee, actions: ['bedrock:InvokeModel'], resourceArns: models.map(m => foundationModelArn(this, m)) });
   }
 
@@ -344,9 +342,19 @@ export class AgentSearch extends AgentSearchBase {
       open: false,
       securityGroups: [restrictedSecurityGroup(this, 'BedrockRuntimeEndpointSecurityGroup', { vpc: this.vpc, description: `Bedrock runtime endpoint of ${this.node.path}` })],
     });
-    for (const g of this.embedGrantees) {
-      if (isConnectable(g)) this.bedrockRuntimeEndpoint.connections.allowDefaultPortFrom(g, 'Bedrock runtime for embeddings');
-    }
+    for (const g of this.embedGrantees) this.openEndpointTo(g);
+  }
+
+  /**
+   * HTTPS from an embedding grantee to the Bedrock runtime endpoint. A grantee of another stack opens it from its own
+   * side, so the ingress rule is created in its stack: one in this stack would name its security group, a reference
+   * back to the stack that depends on this one (a cycle).
+   */
+  private openEndpointTo(grantee: iam.IGrantable): void {
+    const endpoint = this.bedrockRuntimeEndpoint;
+    if (!endpoint || !isConnectable(grantee)) return;
+    if (grantStack(grantee.grantPrincipal, Stack.of(this)) === Stack.of(this)) endpoint.connections.allowDefaultPortFrom(grantee, 'Bedrock runtime for embeddings');
+    else grantee.connections.allowToDefaultPort(endpoint, 'Bedrock runtime for embeddings');
   }
 
   /**

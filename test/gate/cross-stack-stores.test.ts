@@ -22,6 +22,7 @@ const customer = new AgentView({
 const tickets = new AgentView({
   name: 'tickets', description: 'Support tickets by text', topic: 'shop.public.support_tickets', sourceTable: 'public.support_tickets',
   key: ['id'], fields: [{ name: 'id', type: ViewFieldType.INTEGER }, { name: 'subject', type: ViewFieldType.TEXT }], store: ViewStore.SEARCH,
+  search: { vector: { sourceFields: ['subject'] } },
 });
 const history = new AgentView({
   name: 'order_history', description: 'Orders over time', topic: 'shop.public.orders', sourceTable: 'public.orders',
@@ -64,6 +65,9 @@ function storesApart(strength: Strength) {
   const sink = new AgentSink(apps, 'Sink', { cluster, cache, search, views: [customer, tickets], deadLetter: SinkDeadLetter.bucket(deadLetters) });
   const mcp = new AgentMcpServer(apps, 'Mcp', { views: [customer, tickets], vpc, cache, search, decisionAuditLog, lineageCatalog });
   warehouse.grantQuery(mcp.function);
+  // The vector view: both embed through the domain's Bedrock runtime endpoint (in Base), as AgentDataStack grants it.
+  search.grantEmbed(sink.function);
+  search.grantEmbed(mcp.function);
   const flink = new FlinkSqlApplication(apps, 'Transform', {
     cluster, sql: EXAMPLE_ORDER_ENRICHMENT_SQL, tables: exampleOrderEnrichmentTables(), deliveryGuarantee: DeliveryGuarantee.EXACTLY_ONCE,
   });

@@ -482,6 +482,25 @@ describe('AgentSearch vector views', () => {
     });
   });
 
+  test('grantEmbed to a function of another stack opens the Bedrock endpoint from that stack: no dependency cycle, the domain\'s stack names it nowhere', () => {
+    const app = testApp();
+    const base = testStack(app, 'Base');
+    const vpc = new AgentNetwork(base, 'Net').vpc;
+    const search = new AgentSearch(base, 'Search', { vpc });
+    search.addView(TICKETS);
+    const apps = testStack(app, 'Apps');
+    const mcp = new AgentFunction(apps, 'Mcp', { handlerName: 'noop', entry: NOOP, description: 'mcp', vpc });
+    search.grantEmbed(mcp);
+    // Before: «DependencyCycle» ... (Base -> Apps/Mcp/SecurityGroup/Resource.GroupId) would create a cyclic reference.
+    expect(() => app.synth()).not.toThrow();
+    expect(JSON.stringify(Template.fromStack(base).toJSON())).not.toContain('Apps');
+    const rules = Object.values(Template.fromStack(apps).findResources('AWS::EC2::SecurityGroupIngress', { Properties: { Description: 'Bedrock runtime for embeddings' } }));
+    expect(rules).toHaveLength(1);
+    expect(rules[0].Properties).toMatchObject({ FromPort: 443, ToPort: 443, SourceSecurityGroupId: { 'Fn::GetAtt': [expect.stringMatching(/^McpSecurityGroup/), 'GroupId'] } });
+    // The endpoint's security group of Base, read through a cross-stack reference.
+    expect(JSON.stringify(rules[0].Properties.GroupId)).toMatch(/Fn::ImportValue|Fn::GetStackOutput/);
+  });
+
   test('bedrockRuntimeEndpoint: false leaves the VPC alone', () => {
     const t = Template.fromStack(buildVector({ bedrockRuntimeEndpoint: false }).stack);
     expect(Object.keys(t.findResources('AWS::EC2::VPCEndpoint', { Properties: { VpcEndpointType: 'Interface' } })).length).toBe(0);
