@@ -1,7 +1,7 @@
 // The sink's per-record shortcuts (docs/PERFORMANCE.md, "Fifth pass") give what the long way gave: the EVALSHA command
 // built without ioredis' argument copy, the per-run topic and partition lookups, the table names kept across records.
 import { Command, Redis } from 'ioredis';
-import { evalCommand, writeCacheBatch } from '../../lambda/shared/cache-writer';
+import { APPLY_ROW_SCRIPT, evalCommand, writeCacheBatch } from '../../lambda/shared/cache-writer';
 import { decodeRecord, type MskEventRecord } from '../../lambda/shared/envelope';
 import { offsetRanges, processBatch, type SinkDependencies } from '../../lambda/sink/process';
 import { CACHE_FIELDS, cacheKey, type StoredRecord } from '../../contract/stored-record';
@@ -47,7 +47,9 @@ test('a single-node write hands its calls to the socket without copying their ar
     const d = decodeRecord(view, change(view.topic, 0, id, id), { nowMs: 1 });
     if (d.kind === 'write') records.push(d.record);
   }
-  await redis.ping();
+  // A fresh server has no script yet: its NOSCRIPT reload (SCRIPT LOAD, two arguments, flattened once) is not the
+  // write path this test measures, so the script is loaded first (idempotent, the same SHA on every run).
+  await redis.script('LOAD', APPLY_ROW_SCRIPT);
   const flat = jest.spyOn(Array.prototype, 'flat');
   try {
     const result = await writeCacheBatch(redis, view, records);
