@@ -5,9 +5,9 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { CloudFormationValidatePlugin, IPolicyValidationContext, PolicyValidationPluginReport } from 'aws-cdk-lib';
 
-import { GATE_CACHE_ENV, gateCacheDir, keptJson } from '../constructs/common/synth-cache';
+import { GATE_CACHE_ENV, gateCacheDir, keptJson, synthCacheEnabled } from '../constructs/common/synth-cache';
 
-export { GATE_CACHE_ENV, gateCacheDir, keptJson };
+export { GATE_CACHE_ENV, gateCacheDir, keptJson, synthCacheEnabled };
 
 /** `name@version` of an installed package (its package.json found above its main file), or `name@-` when absent. */
 export function packageVersion(name: string): string {
@@ -48,7 +48,7 @@ export class KeptCloudFormationValidatePlugin extends CloudFormationValidatePlug
     if (process.env.CDK_VALIDATION === 'false' || builtin === false) return { success: true, violations: [] };
     const stacks = stackTemplatesOf(context);
     // No file (the cache is off, or the engine's version is unknown): validated afresh, nothing kept.
-    const file = process.env[GATE_CACHE_ENV] === 'off' ? undefined : cfnValidateCacheFile(stacks);
+    const file = synthCacheEnabled() ? cfnValidateCacheFile(stacks) : undefined;
     // Kept with each template path as its stack's position, so the report serves the same templates in another output
     // directory (each test's own, a second checkout) with that directory's paths.
     const kept = keptJson(file, () => mapTemplatePaths(super.validate(context), p => {

@@ -14,7 +14,7 @@ import {
 import { IConstruct } from 'constructs';
 import { type GuardRun, validateGuardRuns } from './guard-parallel';
 import { opaqueStackOutputs } from '../constructs/common/nag';
-import { GATE_CACHE_ENV, gateCacheDir, sharedKeptCloudFormationValidatePlugin, keptJson, packageVersion } from './gate-cache';
+import { gateCacheDir, sharedKeptCloudFormationValidatePlugin, keptJson, packageVersion, synthCacheEnabled } from './gate-cache';
 
 export { cfnValidateCacheFile, GATE_CACHE_ENV, KeptCloudFormationValidatePlugin } from './gate-cache';
 
@@ -241,7 +241,7 @@ function runNagPack(pack: GatePack, templatePath: string): RawFinding[] {
  * The user's own directory, not a shared temp directory: another user must not be able to plant an empty scan.
  */
 function cachedFindings(pack: GatePack, templateHash: string, scan: () => RawFinding[]): RawFinding[] {
-  return keptJson(process.env[GATE_CACHE_ENV] === 'off' ? undefined : gateCacheFile(pack, templateHash), scan);
+  return keptJson(synthCacheEnabled() ? gateCacheFile(pack, templateHash) : undefined, scan);
 }
 
 /** Where the findings of `pack` on a template with this sha256 are kept: `$XDG_CACHE_HOME` or `~/.cache`. */
