@@ -17,25 +17,35 @@ export function synthCacheEnabled(): boolean {
 
 /** The JSON kept in `file`, or `compute()`'s result, then kept there (written atomically; no file: nothing kept). */
 export function keptJson<T>(file: string | undefined, compute: () => T): T {
+  return keptJsonEntry(file, compute).value;
+}
+
+/**
+ * `keptJson`'s value with its JSON text, each made once: the value read from the file (or computed) and the text read
+ * (or written). A caller that keeps copies of its own keeps the text and hands out the value.
+ */
+export function keptJsonEntry<T>(file: string | undefined, compute: () => T): { value: T; text: string } {
   if (file && fs.existsSync(file)) {
     try {
-      return JSON.parse(fs.readFileSync(file, 'utf8')) as T;
+      const text = fs.readFileSync(file, 'utf8');
+      return { value: JSON.parse(text) as T, text };
     } catch {
       // A damaged entry is computed again and rewritten.
     }
   }
-  const found = compute();
+  const value = compute();
+  const text = JSON.stringify(value);
   if (file) {
     try {
       fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
       const tmp = `${file}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`;
-      fs.writeFileSync(tmp, JSON.stringify(found));
+      fs.writeFileSync(tmp, text);
       fs.renameSync(tmp, file);
     } catch {
       // No writable cache directory: the next synth computes again.
     }
   }
-  return found;
+  return { value, text };
 }
 
 /** The library's directory in the user's cache directory (`$XDG_CACHE_HOME` or `~/.cache`). */

@@ -73,9 +73,22 @@ test('the key covers the program and every option; a caller changing its result 
   expect(analysisKey(sql, { knownTables: [{ name: 'x', columns: [] }] })).not.toBe(analysisKey(sql, { knownTables: ['x'] }));
   expect(analyzeFlinkSql(sql).problems.map(p => p.message)).toEqual([expect.stringMatching(/jdbc/)]);
   expect(analyzeFlinkSql(sql, { connectors: ['jdbc'] }).problems).toEqual([]);
-  const first = analyzeFlinkSql(sql);
-  first.problems.length = 0;
-  expect(analyzeFlinkSql(sql).problems).toHaveLength(1);
+  // Each way a result is made: kept in this process, read from the cache directory, and analysed afresh.
+  const fresh = `${sql}\n-- ${Date.now()} ${Math.random()}`;
+  const ways = [
+    (_program: string) => undefined,
+    (_program: string) => clearKeptAnalyses(),
+    (program: string) => { clearKeptAnalyses(); fs.rmSync(analysisCacheFile(analysisKey(program, {}))); },
+  ];
+  for (const prepare of ways) {
+    for (const program of [sql, fresh]) {
+      analyzeFlinkSql(program);
+      prepare(program);
+      const first = analyzeFlinkSql(program);
+      first.problems.length = 0;
+      expect(analyzeFlinkSql(program).problems).toHaveLength(1);
+    }
+  }
 });
 
 test('CDK_AGENT_GATE_CACHE=off writes nothing to the cache directory', () => {

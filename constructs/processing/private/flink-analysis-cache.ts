@@ -5,7 +5,7 @@
 import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
-import { gateCacheDir, keptJson, synthCacheEnabled } from '../../common/synth-cache';
+import { gateCacheDir, keptJsonEntry, synthCacheEnabled } from '../../common/synth-cache';
 import { PACKAGE_ROOT } from '../../common/agent-function';
 import type { FlinkSqlAnalysis, FlinkSqlAnalysisOptions } from '../flink-sql-types';
 import { SHIPPED_FLINK_PARSER } from './flink-parser';
@@ -58,15 +58,17 @@ export function analysisKey(sql: string, options: FlinkSqlAnalysisOptions): stri
 /** `analyze()`'s result for this program and options, kept in this process and in the cache directory. */
 export function keptAnalysis(sql: string, options: FlinkSqlAnalysisOptions, analyze: () => FlinkSqlAnalysis): FlinkSqlAnalysis {
   const key = analysisKey(sql, options);
-  let json = inProcess.get(key);
-  if (json === undefined) {
-    json = JSON.stringify(keptJson(synthCacheEnabled() ? analysisCacheFile(key) : undefined, analyze));
-    if (inProcess.size >= IN_PROCESS_ENTRIES) inProcess.delete(inProcess.keys().next().value!);
-  } else {
+  const json = inProcess.get(key);
+  if (json !== undefined) {
     inProcess.delete(key);
+    inProcess.set(key, json);
+    return JSON.parse(json) as FlinkSqlAnalysis;
   }
-  inProcess.set(key, json);
-  return JSON.parse(json) as FlinkSqlAnalysis;
+  // The value read (or computed) goes to this caller, its text to the map: one parse on a disk hit, none on a miss.
+  const { value, text } = keptJsonEntry(synthCacheEnabled() ? analysisCacheFile(key) : undefined, analyze);
+  if (inProcess.size >= IN_PROCESS_ENTRIES) inProcess.delete(inProcess.keys().next().value!);
+  inProcess.set(key, text);
+  return value;
 }
 
 /** Forgets the analyses kept in this process (tests). */
