@@ -37,10 +37,25 @@ test('without a Caused by: line the tail of the output is the reason', async () 
 });
 
 test('a job still running after the grace period passes', async () => {
-  const job = nodeJob('setInterval(() => undefined, 1000);');
-  const t0 = Date.now();
-  await expect(assertStarted(job, 'the test job', 500)).resolves.toBeUndefined();
-  expect(Date.now() - t0).toBeGreaterThanOrEqual(450);
+  const job = nodeJob("console.log('up'); setInterval(() => undefined, 1000);");
+  // Running for real: it has printed (a job that died at start would have exited instead).
+  while (!job.output().includes('up')) {
+    if (await Promise.race([job.exited.then(() => true), new Promise(r => setTimeout(() => r(false), 20))])) throw new Error(`the job exited: ${job.output()}`);
+  }
+  // The grace period on jest's clock, not the wall clock: it resolves at 500 ms and not a millisecond before. The child's
+  // I/O (its exit, were it to die) still runs on the real event loop.
+  jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] });
+  try {
+    let passed = false;
+    const started = assertStarted(job, 'the test job', 500).then(() => { passed = true; });
+    await jest.advanceTimersByTimeAsync(499);
+    expect(passed).toBe(false);
+    await jest.advanceTimersByTimeAsync(1);
+    await expect(started).resolves.toBeUndefined();
+    expect(passed).toBe(true);
+  } finally {
+    jest.useRealTimers();
+  }
   let exited = false;
   void job.exited.then(() => { exited = true; });
   await new Promise(r => setImmediate(r));
