@@ -171,8 +171,14 @@ describe('store failures', () => {
   });
 
   test('a slow store times out with a clear message', async () => {
-    h.opensearch.delayNextMs = 1500;
-    await expectToolError('tickets_search', {}, /the search domain did not answer within 500 ms; retry later/);
+    const timeouts = h.deps.timeouts;
+    (h.deps as { timeouts?: unknown }).timeouts = { ...timeouts, searchMs: 500 };
+    try {
+      h.opensearch.delayNextMs = 1500;
+      await expectToolError('tickets_search', {}, /the search domain did not answer within 500 ms; retry later/);
+    } finally {
+      (h.deps as { timeouts?: unknown }).timeouts = timeouts;
+    }
   });
 
   test('a cache connection error does not leak the address', async () => {

@@ -54,7 +54,7 @@ beforeAll(async () => {
     opensearch.seed(tickets.search!.index, tickets.key, record('tickets', 'public.tickets', { ticket_id: id }, { ticket_id: id, subject: 's', status: 'open', created_at: '2026-11-26T09:00:00Z' }, NOW_MS - 1000, 1));
   }
   const deps: McpServerDeps = {
-    views, redis, embeddings: embedder, bounds, now: () => clock, timeouts: { cacheMs: 1000, searchMs: 1000 },
+    views, redis, embeddings: embedder, bounds, now: () => clock, timeouts: { cacheMs: 5000, searchMs: 5000 },
     search: new OpenSearchClient({ node: opensearch.url, maxRetries: 0 }) as unknown as SearchReader,
   };
   local = await startLocalServer(functionUrlHandler(req => handleHttpRequest(req, deps)));

@@ -95,7 +95,9 @@ export async function startHarness(generation: ClientGeneration = '2025-11-25'):
   const search = new OpenSearchClient({ node: opensearch.url, maxRetries: 0 }) as unknown as SearchReader;
   const deps: McpServerDeps = {
     views, redis, search, decisions, catalog, now: () => NOW_MS, embeddings: embedder,
-    timeouts: { cacheMs: 1000, searchMs: 500 },
+    // Timeouts a loaded machine cannot reach for a local round trip (a worker stalled 600 ms by GC or the scheduler failed a
+    // search under 500 ms); the test of the timeout itself sets a short one for its call.
+    timeouts: { cacheMs: 5000, searchMs: 5000 },
     observer: { onToolCall: e => events.push(e) },
   };
   const local: LocalServer = await startLocalServer(functionUrlHandler(req => handleHttpRequest(req, deps, {

@@ -91,7 +91,7 @@ beforeAll(async () => {
   seedCase('C-2', 'tenant-b', 'Refund for tenant b', 'open');
   seedCase('C-3', 'tenant-a', 'Login fails', 'closed');
   const deps: McpServerDeps = {
-    views, redis, decisions, now: () => NOW_MS, embeddings: embedder, timeouts: { cacheMs: 1000, searchMs: 1000 },
+    views, redis, decisions, now: () => NOW_MS, embeddings: embedder, timeouts: { cacheMs: 5000, searchMs: 5000 },
     search: new OpenSearchClient({ node: opensearch.url, maxRetries: 0 }) as unknown as SearchReader,
   };
   for (const [who, authorizer] of Object.entries(IDENTITIES)) {

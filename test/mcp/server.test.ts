@@ -152,7 +152,7 @@ describe('search and aggregation', () => {
           { range: { created_at: { gte: '2026-11-01T00:00:00Z', lte: '2026-11-30T00:00:00Z' } } },
         ],
       } },
-      size: 5, from: 0, timeout: '500ms', track_total_hits: 1000,
+      size: 5, from: 0, timeout: '5000ms', track_total_hits: 1000,
       _source: { includes: ['ticket_id', 'customer_id', 'subject', 'body', 'status', 'priority', 'amount', 'created_at', 'meta', 'requester', '_provenance'] },
       sort: [{ priority: { order: 'desc' } }],
     });
@@ -178,7 +178,7 @@ describe('search and aggregation', () => {
       freshness: { newest: { ageMs: 4000 }, oldest: { ageMs: 90000 } },
     });
     expect(opensearch.requests[0].body).toEqual({
-      query: { bool: { filter: [{ terms: { customer_id: [42, 43] } }] } }, size: 0, timeout: '500ms', track_total_hits: true,
+      query: { bool: { filter: [{ terms: { customer_id: [42, 43] } }] } }, size: 0, timeout: '5000ms', track_total_hits: true,
       aggs: {
         result: { terms: { field: 'status', size: 5 } },
         newest: { max: { field: '_provenance.commitTimeMs' } }, oldest: { min: { field: '_provenance.commitTimeMs' } },
@@ -211,7 +211,7 @@ describe('similarity', () => {
     const body = opensearch.requests[0].body;
     expect(opensearch.requests[0].path).toBe('/tickets-v1/_search');
     expect(body).toEqual({
-      size: 3, timeout: '500ms',
+      size: 3, timeout: '5000ms',
       _source: { includes: ['ticket_id', 'customer_id', 'subject', 'body', 'status', 'priority', 'amount', 'created_at', 'meta', 'requester', '_provenance'] },
       query: { knn: { text_vector_v1: {
         vector: h.embedder.vector('I want my money back'), k: 3,
