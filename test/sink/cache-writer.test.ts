@@ -178,14 +178,27 @@ test('each call is written to the socket as soon as its rows are built, not held
     // can be answered before it, on a machine of any speed (no clock involved).
     await admin.client('PAUSE', 120_000, 'WRITE');
     let answered = false;
+    // One batch of three calls, then three slices of one call each, each started in a later turn of the event loop (as
+    // processBatch hands the writer a slice, then yields): an auto-pipelining client sends the first turn's commands
+    // together, and queues later turns' commands until that pipeline is answered, which the paused server never does.
     const batch = writeCacheBatch(own, view, records).finally(() => { answered = true; });
+    const turn = () => new Promise(resolve => setTimeout(resolve, 20));
+    await turn();
+    const slices: Promise<unknown>[] = [];
+    for (let i = 0; i < 3; i++) {
+      const slice = records.slice(i * ROWS_PER_CALL, (i + 1) * ROWS_PER_CALL).map(r => ({ ...r, provenance: { ...r.provenance, key: { id: 20_000 + Number(r.provenance.key.id) } } }));
+      slices.push(writeCacheBatch(own, view, slice).finally(() => { answered = true; }));
+      await turn();
+    }
     await new Promise(resolve => setTimeout(resolve, 100));
     const sentWhilePaused = written.join('').split(APPLY_ROW_SHA).length - 1;
     expect(answered).toBe(false);
     await admin.client('UNPAUSE');
     const result = await batch;
-    expect(sentWhilePaused).toBe(3);
+    const sliced = await Promise.all(slices);
+    expect(sentWhilePaused).toBe(6);
     expect(result).toMatchObject({ written: 3 * ROWS_PER_CALL, stale: 0 });
+    expect(sliced).toEqual(Array.from({ length: 3 }, () => expect.objectContaining({ written: ROWS_PER_CALL, stale: 0 })));
   } finally {
     own.disconnect();
     admin.disconnect();
