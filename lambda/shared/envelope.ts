@@ -282,7 +282,6 @@ function decodeUpsert(
   // The record timestamp is when Flink produced the row; a view can name the field carrying the source commit time.
   const carried = view.commitTimeField && value ? Date.parse(String(normalizeTimestamp(value[view.commitTimeField]))) : NaN;
   const commitTimeMs = Number.isFinite(carried) ? carried : (typeof rec.timestamp === 'number' ? rec.timestamp : options.nowMs);
-  // The record's coordinates are also its source position (the Flink job's output is the source this view reads).
   const kafka = kafkaCoordinates(rec);
   const position: SourcePosition = { kind: 'kafka', topic: kafka.topic, partition: kafka.partition, offset: kafka.offset };
   const provenance: Provenance = {
@@ -360,9 +359,7 @@ function decodeDebezium(
   } else if (source.file !== undefined) {
     const v = mysqlVersion(source.file, source.pos, source.row);
     version = (isSnapshotRead && v > 0n ? v - 1n : v).toString();
-    const file = String(source.file);
-    const pos = Number(source.pos);
-    const row = Number(source.row ?? 0);
+    const file = String(source.file), pos = Number(source.pos), row = Number(source.row ?? 0);
     position = typeof source.gtid === 'string' ? { kind: 'mysql', file, pos, row, gtid: source.gtid } : { kind: 'mysql', file, pos, row };
   } else {
     throw new DecodeError(`Debezium source block (connector '${String(source.connector ?? '')}') has neither lsn nor binlog file/pos`);
