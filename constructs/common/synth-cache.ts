@@ -17,7 +17,7 @@ export function synthCacheEnabled(): boolean {
 
 /** The JSON kept in `file`, or `compute()`'s result, then kept there (written atomically; no file: nothing kept). */
 export function keptJson<T>(file: string | undefined, compute: () => T): T {
-  return keptJsonEntry(file, compute).value;
+  return kept(file, compute).value;
 }
 
 /**
@@ -25,6 +25,12 @@ export function keptJson<T>(file: string | undefined, compute: () => T): T {
  * (or written). A caller that keeps copies of its own keeps the text and hands out the value.
  */
 export function keptJsonEntry<T>(file: string | undefined, compute: () => T): { value: T; text: string } {
+  const { value, text } = kept(file, compute);
+  return { value, text: text ?? JSON.stringify(value) };
+}
+
+/** The value with the text read from or written to `file`; no file: no text is made (the gate's callers need none). */
+function kept<T>(file: string | undefined, compute: () => T): { value: T; text?: string } {
   if (file && fs.existsSync(file)) {
     try {
       const text = fs.readFileSync(file, 'utf8');
@@ -34,16 +40,15 @@ export function keptJsonEntry<T>(file: string | undefined, compute: () => T): { 
     }
   }
   const value = compute();
+  if (!file) return { value };
   const text = JSON.stringify(value);
-  if (file) {
-    try {
-      fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-      const tmp = `${file}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`;
-      fs.writeFileSync(tmp, text);
-      fs.renameSync(tmp, file);
-    } catch {
-      // No writable cache directory: the next synth computes again.
-    }
+  try {
+    fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+    const tmp = `${file}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`;
+    fs.writeFileSync(tmp, text);
+    fs.renameSync(tmp, file);
+  } catch {
+    // No writable cache directory: the next synth computes again.
   }
   return { value, text };
 }
