@@ -48,6 +48,13 @@ async function call(name: string, args: Record<string, unknown>): Promise<Answer
   return res.structuredContent!;
 }
 
+/** A tool's answer with the test's clock just before the request and just after the reply (the freshness age's bounds). */
+async function ask(name: string, args: Record<string, unknown>): Promise<{ r: Answer; sent: number; at: number }> {
+  const sent = Date.now();
+  const r = await call(name, args);
+  return { r, sent, at: Date.now() };
+}
+
 /** The current WAL insert position as a byte number (Debezium reports `lsn` as that number): the next record starts there. */
 async function walPosition(): Promise<bigint> {
   return BigInt((await pg.query("SELECT (pg_current_wal_lsn() - '0/0'::pg_lsn)::text AS n")).rows[0].n);
@@ -158,9 +165,8 @@ test('inserts, an update and deletes in PostgreSQL reach all three views, with p
   // A new customer: the cache view, with the change's own WAL position and commit time.
   const created = await commit("INSERT INTO public.customers (id, name, email, tier) VALUES (12399, 'Edsger Dijkstra', 'ewd@example.com', 'standard')");
   const found = await eventually('customer_lookup sees the insert', async () => {
-    const sent = Date.now();
-    const r = await call('customer_lookup', { id: 12399 });
-    return r.found ? { r, sent, at: Date.now() } : undefined;
+    const a = await ask('customer_lookup', { id: 12399 });
+    return a.r.found ? a : undefined;
   });
   expect(found.r.row).toMatchObject({ id: 12399, name: 'Edsger Dijkstra', tier: 'standard' });
   expectProvenance(found.r as never, created, found, 'postgres');
@@ -168,10 +174,9 @@ test('inserts, an update and deletes in PostgreSQL reach all three views, with p
   // A completed order: through Debezium, the Flink join (customer name and tier) and the sink into OpenSearch.
   const ordered = await commit("INSERT INTO public.orders (id, customer_id, status, total) VALUES (900, 12399, 'completed', 77.70)");
   const hit = await eventually('orders_search sees the new order with the joined name', async () => {
-    const sent = Date.now();
-    const r = await call('orders_search', { text: 'Dijkstra' });
-    const h = r.hits.find((x: Answer) => x.row.order_id === 900);
-    return h ? { h, sent, at: Date.now() } : undefined;
+    const a = await ask('orders_search', { text: 'Dijkstra' });
+    const h = a.r.hits.find((x: Answer) => x.row.order_id === 900);
+    return h ? { ...a, h } : undefined;
   });
   expect(hit.h.row).toMatchObject({ order_id: 900, customer_id: 12399, customer_name: 'Edsger Dijkstra', customer_tier: 'standard', total: 77.7 });
   // The order's commit time is carried through Flink (source_commit_ts); the position is the enriched topic's offset.
@@ -183,9 +188,8 @@ test('inserts, an update and deletes in PostgreSQL reach all three views, with p
   // A rename: the cache view at once, the search view once Flink re-joins the order.
   const renamed = await commit("UPDATE public.customers SET name = 'E. W. Dijkstra', tier = 'gold' WHERE id = 12399");
   const lookedUp = await eventually('customer_lookup sees the rename', async () => {
-    const sent = Date.now();
-    const r = await call('customer_lookup', { id: 12399 });
-    return r.row?.name === 'E. W. Dijkstra' ? { r, sent, at: Date.now() } : undefined;
+    const a = await ask('customer_lookup', { id: 12399 });
+    return a.r.row?.name === 'E. W. Dijkstra' ? a : undefined;
   });
   expectProvenance(lookedUp.r as never, renamed, lookedUp, 'postgres');
   await eventually('orders_search sees the rename through the join', async () => {
@@ -197,10 +201,9 @@ test('inserts, an update and deletes in PostgreSQL reach all three views, with p
   const filed = await commit(`INSERT INTO public.support_tickets (id, customer_id, subject, body) VALUES
     (901, 12399, 'Invoice in the wrong currency', 'My invoice was charged in dollars instead of euros')`);
   const ticket = await eventually('tickets_search sees the new ticket', async () => {
-    const sent = Date.now();
-    const r = await call('tickets_search', { text: 'currency' });
-    const h = r.hits.find((x: Answer) => x.row.id === 901);
-    return h ? { h, sent, at: Date.now() } : undefined;
+    const a = await ask('tickets_search', { text: 'currency' });
+    const h = a.r.hits.find((x: Answer) => x.row.id === 901);
+    return h ? { ...a, h } : undefined;
   });
   expectProvenance(ticket.h, filed, ticket, 'postgres');
   const similar = await call('tickets_similar', { text: 'charged in the wrong currency on my invoice', k: 2 });
