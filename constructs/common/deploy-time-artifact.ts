@@ -7,6 +7,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { findChainedRelocation } from '../../contract/jar-relocation';
 import { AgentProvider } from './agent-provider';
+import { deliverAccessLogsByBucketPolicy } from './private/access-logs';
 
 /** One download that goes into a deploy-time artifact. */
 export interface ArtifactSource {
@@ -82,6 +83,7 @@ export class ArtifactBucket extends Construct {
 
   constructor(scope: Construct, id: string, props: ArtifactBucketProps = {}) {
     super(scope, id);
+    deliverAccessLogsByBucketPolicy(this);
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     this.accessLogsBucket = new s3.Bucket(this, 'AccessLogs', {
       encryption: s3.BucketEncryption.S3_MANAGED,

@@ -19,6 +19,7 @@ import { AgentSearch } from './agent-search';
 import { ConsumedTopics, IAgentSink } from './refs';
 import { AgentView, ViewStore, viewsEnvironment } from './view';
 import { acknowledgeWhenPrepared, denyNonServiceGrants, nagResource } from '../common/nag';
+import { deliverAccessLogsByBucketPolicy } from '../common/private/access-logs';
 import { AgentSinkProps, SinkDeadLetter } from './agent-sink-props';
 import { acknowledgeBucketControls, validate } from './private/sink-validation';
 
@@ -58,6 +59,7 @@ export class AgentSink extends Construct implements ec2.IConnectable, iam.IGrant
 
   constructor(scope: Construct, id: string, props: AgentSinkProps) {
     super(scope, id);
+    deliverAccessLogsByBucketPolicy(this);
     validate(props);
     this.views = props.views;
     this.heartbeatTopic = props.heartbeatTopic;
@@ -324,8 +326,9 @@ export class AgentSink extends Construct implements ec2.IConnectable, iam.IGrant
       encryption: s3.BucketEncryption.S3_MANAGED,
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
       enforceSSL: true,
-      // Not BUCKET_OWNER_ENFORCED: in an app without the @aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy flag, CDK
-      // grants log delivery through the LogDeliveryWrite ACL, which enforced ownership refuses at synth.
+      // Log delivery is granted by this bucket's policy in every app (deliverAccessLogsByBucketPolicy above). Not
+      // BUCKET_OWNER_ENFORCED: a bucket deployed before that, by an app without the S3 access-log flag, holds the
+      // LogDeliveryWrite ACL, and enforced ownership is refused while an ACL grants anyone but the owner.
       objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_PREFERRED,
       versioned: true,
       removalPolicy: RemovalPolicy.RETAIN,

@@ -1,4 +1,5 @@
 // The validation gate over the example app: zero unacknowledged cdk-nag or CloudFormation Validate findings.
+import { Template } from 'aws-cdk-lib/assertions';
 import { defineExampleApp } from '../../bin/example';
 import { DEFAULT_GATE_PACKS } from '../../lib/validation-gate';
 import { testApp } from '../helpers/app';
@@ -11,6 +12,27 @@ describe('validation gate over the example app', () => {
     defineExampleApp(app, { profile });
     const findings = gateFindings(app);
     expect(formatFindings(findings)).toBe('');
+  });
+
+  test('an app without the S3 access-log flag (made before it existed) still passes: log delivery by bucket policy, no ACL', () => {
+    // `cdk init` has set @aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy for years; an older app, or one that imports
+    // these constructs without that context, would otherwise get the LogDeliveryWrite ACL on each log bucket.
+    const app = testApp({ gate: DEFAULT_GATE_PACKS, context: { '@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy': undefined } });
+    expect(app.node.tryGetContext('@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy')).toBeUndefined();
+    const stack = defineExampleApp(app, { profile: 'development' });
+    expect(formatFindings(gateFindings(app))).toBe('');
+    const template = Template.fromStack(stack);
+    const buckets = template.findResources('AWS::S3::Bucket');
+    expect(Object.values(buckets).filter(b => b.Properties?.AccessControl !== undefined)).toEqual([]);
+    // Every bucket that receives server access logs grants the logging service in its policy, scoped to its sources.
+    const targets = new Set(Object.values(buckets).map(b => b.Properties?.LoggingConfiguration?.DestinationBucketName?.Ref).filter(Boolean));
+    expect(targets.size).toBeGreaterThanOrEqual(5);
+    const policies = Object.values(template.findResources('AWS::S3::BucketPolicy'));
+    for (const target of targets) {
+      const statements = policies.filter(p => p.Properties.Bucket.Ref === target).flatMap(p => p.Properties.PolicyDocument.Statement);
+      const granted = statements.some(st => st.Principal?.Service === 'logging.s3.amazonaws.com' && st.Action === 's3:PutObject' && st.Condition?.ArnLike?.['aws:SourceArn']);
+      expect({ target, granted }).toEqual({ target, granted: true });
+    }
   });
 
   test('the gate catches an unacknowledged finding', () => {
