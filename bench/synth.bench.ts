@@ -70,10 +70,16 @@ const EXAMPLE = `${PRELUDE}
   t.synth = performance.now() - s;
   done();`;
 
+/**
+ * Node.js options for every child, the empty app's too, from `BENCH_SYNTH_NODE_FLAGS` (space-separated), so a flag is
+ * measured on both sides alike: V8 flags such as `--single-threaded-gc` are not allowed in NODE_OPTIONS.
+ */
+const NODE_FLAGS = (process.env.BENCH_SYNTH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+
 function run(script: string, env: NodeJS.ProcessEnv = {}, register: string = REGISTER.esbuild): Phases {
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-synth-'));
   const t0 = process.hrtime.bigint();
-  const stdout = execFileSync(process.execPath, ['-r', register, '-e', script], {
+  const stdout = execFileSync(process.execPath, [...NODE_FLAGS, '-r', register, '-e', script], {
     cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env, CDK_OUTDIR: out },
   }).toString();
   const total = Number(process.hrtime.bigint() - t0) / 1e6;
