@@ -326,7 +326,7 @@ export class AgentSink extends Construct implements ec2.IConnectable, iam.IGrant
       encryption: s3.BucketEncryption.S3_MANAGED,
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
       enforceSSL: true,
-      // Log delivery is granted by this bucket's policy in every app (deliverAccessLogsByBucketPolicy above). Not
+      // Log delivery is granted by this bucket's policy in every app (deliverAccessLogsByBucketPolicy in the constructor). Not
       // BUCKET_OWNER_ENFORCED: a bucket deployed before that, by an app without the S3 access-log flag, holds the
       // LogDeliveryWrite ACL, and enforced ownership is refused while an ACL grants anyone but the owner.
       objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_PREFERRED,

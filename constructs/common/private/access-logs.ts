@@ -7,11 +7,11 @@ import { Construct } from 'constructs';
  * `logging.s3.amazonaws.com` principal, limited to the source bucket's ARN and account), never the `LogDeliveryWrite`
  * ACL. aws-cdk-lib chooses between the two by the `@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy` feature flag, read
  * from the log bucket's construct path upward; an app made before the flag existed, or without `cdk init`'s recommended
- * flags, gets the ACL. AWS's S3 API reference says a log bucket with ACLs disabled (bucket owner enforced) admits
- * log delivery by policy only (https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutBucketLogging.html), and Control
- * Tower's CT.S3.PR.5 fails a bucket that manages access with an ACL, so the gate stopped such an app's synth on this library's own buckets. Setting
- * the flag on `scope` decides it for this construct's buckets alone. Call it before `scope` has children (construct
- * context cannot be set after).
+ * flags, gets the ACL. AWS's S3 API reference says a log bucket with ACLs disabled (bucket owner enforced) admits log
+ * delivery by policy only (https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutBucketLogging.html), and Control
+ * Tower's CT.S3.PR.5 fails a bucket that manages access with an ACL, so the gate stopped such an app's synth on this
+ * library's own buckets. Setting the flag on `scope` decides it for this construct's buckets alone. Call it before
+ * `scope` has children (construct context cannot be set after).
  */
 export function deliverAccessLogsByBucketPolicy(scope: Construct): void {
   scope.node.setContext(S3_SERVER_ACCESS_LOGS_USE_BUCKET_POLICY, true);
