@@ -7,7 +7,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { findChainedRelocation } from '../../contract/jar-relocation';
 import { AgentProvider } from './agent-provider';
-import { deliverAccessLogsByBucketPolicy } from './private/access-logs';
+import { accessLogBucketProps, deliverAccessLogsByBucketPolicy } from './private/access-logs';
 
 /** One download that goes into a deploy-time artifact. */
 export interface ArtifactSource {
@@ -85,15 +85,7 @@ export class ArtifactBucket extends Construct {
     super(scope, id);
     deliverAccessLogsByBucketPolicy(this);
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
-    this.accessLogsBucket = new s3.Bucket(this, 'AccessLogs', {
-      encryption: s3.BucketEncryption.S3_MANAGED,
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      enforceSSL: true,
-      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_PREFERRED,
-      removalPolicy,
-      versioned: true,
-      lifecycleRules: [{ expiration: Duration.days(365), noncurrentVersionExpiration: Duration.days(1) }],
-    });
+    this.accessLogsBucket = new s3.Bucket(this, 'AccessLogs', accessLogBucketProps(removalPolicy));
     Validations.of(this.accessLogsBucket).acknowledge(
       { id: 'ControlTower-CT.S3.PR.2', reason: 'This is the server access log bucket of the artifact bucket; logging a log bucket would need a third bucket, and so on.' },
       { id: 'ControlTower-CT.S3.PR.10', reason: 'S3 server access log delivery writes to SSE-S3 buckets without a key policy for the logging service; the logs hold requests and object keys of public artifacts.' },

@@ -19,7 +19,7 @@ import { AgentSearch } from './agent-search';
 import { ConsumedTopics, IAgentSink } from './refs';
 import { AgentView, ViewStore, viewsEnvironment } from './view';
 import { acknowledgeWhenPrepared, denyNonServiceGrants, nagResource } from '../common/nag';
-import { deliverAccessLogsByBucketPolicy } from '../common/private/access-logs';
+import { accessLogBucketProps, deliverAccessLogsByBucketPolicy } from '../common/private/access-logs';
 import { AgentSinkProps, SinkDeadLetter } from './agent-sink-props';
 import { acknowledgeBucketControls, validate } from './private/sink-validation';
 
@@ -320,20 +320,8 @@ export class AgentSink extends Construct implements ec2.IConnectable, iam.IGrant
     });
     denyNonServiceGrants(key);
     (this as { deadLetterKey?: kms.IKey }).deadLetterKey = key;
-    // Server access logs land in SSE-S3 (the encryption S3 log delivery supports without a key policy for the
-    // logging service); they hold requests and object keys (view/topic/partition/offset), never record values.
-    const accessLogs = new s3.Bucket(this, 'DeadLetterAccessLogs', {
-      encryption: s3.BucketEncryption.S3_MANAGED,
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      enforceSSL: true,
-      // Log delivery is granted by this bucket's policy in every app (deliverAccessLogsByBucketPolicy in the constructor). Not
-      // BUCKET_OWNER_ENFORCED: a bucket deployed before that, by an app without the S3 access-log flag, holds the
-      // LogDeliveryWrite ACL, and enforced ownership is refused while an ACL grants anyone but the owner.
-      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_PREFERRED,
-      versioned: true,
-      removalPolicy: RemovalPolicy.RETAIN,
-      lifecycleRules: [{ expiration: Duration.days(365), noncurrentVersionExpiration: Duration.days(1) }],
-    });
+    // The server access logs hold requests and object keys (view/topic/partition/offset), never record values.
+    const accessLogs = new s3.Bucket(this, 'DeadLetterAccessLogs', accessLogBucketProps(RemovalPolicy.RETAIN));
     Validations.of(accessLogs).acknowledge(
       { id: 'ControlTower-CT.S3.PR.2', reason: 'This is the server access log bucket of the dead-letter bucket; logging a log bucket would need a third bucket, and so on.' },
       { id: 'ControlTower-CT.S3.PR.10', reason: 'S3 server access log delivery writes to SSE-S3 buckets without a key policy for the logging service; the logs hold requests and object keys, never record values.' },
